@@ -1,0 +1,56 @@
+/*
+ * cli.h - the command line: options common to every command, and the
+ * commands themselves (one file each: cmd_run.c, cmd_validate.c, ...).
+ */
+#ifndef WEIR_CLI_H
+#define WEIR_CLI_H
+
+/* Flags a command accepts besides the common ones. */
+enum {
+    CLI_FULL = 1 << 0,
+    CLI_DRY_RUN = 1 << 1,
+    CLI_FORCE = 1 << 2,
+    CLI_VERBOSE_LIST = 1 << 3 /* -v means "more columns", not "more log" */
+};
+
+typedef struct weir_cli {
+    const char *command;
+    const char *state_path;  /* --state; NULL = weir.db beside the pipeline */
+    const char *plugin_path; /* --plugin-path */
+    int verbose, quiet, json;
+    int full, dry_run, force;
+    char **args; /* positional arguments (borrowed from argv) */
+    int nargs;
+} weir_cli;
+
+typedef struct weir_command {
+    const char *name;
+    const char *synopsis; /* "FILE.xml [--full] ..." */
+    const char *summary;  /* one line */
+    const char *help;     /* paragraphs for `weir CMD --help` */
+    unsigned flags;
+    int min_args, max_args; /* max -1: unlimited */
+    int (*run)(weir_cli *cli);
+} weir_command;
+
+/* Exit codes (see docs/cli.md). */
+enum {
+    WEIR_EXIT_OK = 0,
+    WEIR_EXIT_FAILED = 1,   /* some records failed / problems found */
+    WEIR_EXIT_USAGE = 2,    /* bad usage or an invalid pipeline */
+    WEIR_EXIT_ABORTED = 3   /* the run could not complete */
+};
+
+extern const weir_command weir_cmd_run;
+extern const weir_command weir_cmd_validate;
+extern const weir_command weir_cmd_plugins;
+
+/* The state database path for a pipeline file: --state or weir.db beside
+ * it. (owned: free) */
+char *weir_cli_state_path(const weir_cli *cli, const char *pipeline_file);
+
+/* The plugin registry for --plugin-path / $WEIR_PLUGIN_PATH / default;
+ * NULL (after printing why) when libltdl cannot start. (owned) */
+struct weir_plugins *weir_cli_plugins(const weir_cli *cli);
+
+#endif

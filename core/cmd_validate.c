@@ -1,0 +1,61 @@
+/* cmd_validate.c - `weir validate FILE.xml...`: every problem, file:line. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "pipeline.h"
+
+static int run_validate(weir_cli *cli)
+{
+    weir_plugins *reg = weir_cli_plugins(cli);
+    if (!reg)
+        return WEIR_EXIT_USAGE;
+    int problems = 0;
+    json_t *out = cli->json ? json_array() : NULL;
+    for (int i = 0; i < cli->nargs; i++) {
+        const char *file = cli->args[i];
+        weir_diag *diag = weir_diag_new();
+        weir_pipeline *p = weir_pipeline_load(file, reg, diag);
+        size_t n = weir_diag_count(diag);
+        problems += n > 0;
+        if (out) {
+            json_t *list = json_array();
+            for (size_t j = 0; j < n; j++)
+                json_array_append_new(list, json_string(weir_diag_at(diag, j)));
+            json_array_append_new(out, json_pack("{s:s, s:b, s:o}", "file", file,
+                                                 "valid", n == 0, "problems",
+                                                 list));
+        } else if (n) {
+            weir_diag_print(diag, stderr);
+        } else if (!cli->quiet) {
+            printf("%s: valid (pipeline '%s')\n", file, p->name);
+        }
+        weir_pipeline_free(p);
+        weir_diag_free(diag);
+    }
+    if (out) {
+        json_dumpf(out, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+        json_decref(out);
+    }
+    weir_plugins_free(reg);
+    return problems ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
+}
+
+const weir_command weir_cmd_validate = {
+    .name = "validate",
+    .synopsis = "FILE.xml...",
+    .summary = "check pipeline files against the schema and each plugin's "
+               "options",
+    .help = "Reports every problem as FILE:LINE: MESSAGE (unknown plugins and\n"
+            "options, missing required options, bad durations, duplicate\n"
+            "instance names, unset ${env:NAME} variables, ...).\n"
+            "Exit status: 0 all files valid, 1 problems found, 2 bad usage.\n",
+    .min_args = 1,
+    .max_args = -1,
+    .run = run_validate,
+};

@@ -1,0 +1,29 @@
+/*
+ * diag.h - problems found in a pipeline file, as "file:line: message".
+ *
+ * Validation collects every problem instead of stopping at the first, so
+ * an admin fixes a file in one pass.  Not thread-safe.
+ */
+#ifndef WEIR_DIAG_H
+#define WEIR_DIAG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <weir/plugin.h>
+
+typedef struct weir_diag weir_diag;
+
+weir_diag *weir_diag_new(void); /* (owned: weir_diag_free) */
+void weir_diag_free(weir_diag *d);
+/* Add "file:line: message" (line 0: "file: message").  An exact repeat of
+ * an earlier problem is dropped. */
+void weir_diag_add(weir_diag *d, const char *file, long line,
+                   const char *fmt, ...) WEIR_PRINTF(4, 5);
+void weir_diag_addv(weir_diag *d, const char *file, long line,
+                    const char *fmt, va_list ap) WEIR_PRINTF(4, 0);
+size_t weir_diag_count(const weir_diag *d);
+const char *weir_diag_at(const weir_diag *d, size_t i); /* (borrowed) */
+void weir_diag_print(const weir_diag *d, FILE *out);
+
+#endif

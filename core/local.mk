@@ -1,0 +1,36 @@
+# The weir core (a convenience library shared by the program and the tests)
+# and the weir program.
+noinst_LTLIBRARIES += core/libweircore.la
+core_libweircore_la_SOURCES = \
+	core/arena.c core/arena.h \
+	core/record.c core/record.h \
+	core/duration.c core/duration.h \
+	core/log.c core/log.h \
+	core/diag.c core/diag.h \
+	core/options.c core/options.h \
+	core/plugins.c core/plugins.h \
+	core/pipeline.c core/pipeline.h \
+	core/pipeline_xml.c \
+	core/host.c core/host.h \
+	core/state.h core/state_sqlite.c \
+	core/engine.c core/engine.h
+nodist_core_libweircore_la_SOURCES = core/schema_rng.c
+core_libweircore_la_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(SQLITE_CFLAGS)
+core_libweircore_la_LIBADD = $(XML_LIBS) $(SQLITE_LIBS) $(LTDL_LIBS)
+
+# The schema is compiled in, so weir never depends on finding it at run
+# time; the same file is installed for editors and other tools.
+core/schema_rng.c: $(top_srcdir)/data/pipeline.rng
+	$(AM_V_GEN)mkdir -p core && { \
+	  echo '/* generated from data/pipeline.rng; do not edit */'; \
+	  echo 'const char weir_pipeline_schema[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@-t && mv $@-t $@
+BUILT_SOURCES += core/schema_rng.c
+CLEANFILES += core/schema_rng.c
+
+bin_PROGRAMS += weir
+weir_SOURCES = core/main.c core/cli.h core/cli_util.c \
+	core/cmd_run.c core/cmd_validate.c core/cmd_plugins.c
+weir_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(JANSSON_CFLAGS)
+weir_LDADD = core/libweircore.la $(JANSSON_LIBS)

@@ -1,0 +1,367 @@
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <ltdl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plugins.h"
+
+typedef struct loaded {
+    char *name;
+    char *file;
+    lt_dlhandle handle;        /* NULL when refused */
+    const weir_plugin *plugin; /* NULL when refused */
+    char *err;                 /* why it was refused */
+} loaded;
+
+struct weir_plugins {
+    char *path;
+    loaded *items;
+    size_t count, cap;
+};
+
+/* libltdl keeps a global reference count; pair every init with an exit. */
+weir_plugins *weir_plugins_new(const char *path)
+{
+    weir_plugins *reg = calloc(1, sizeof(*reg));
+    if (!reg)
+        return NULL;
+    reg->path = strdup(path ? path : "");
+    if (!reg->path || lt_dlinit() != 0) {
+        free(reg->path);
+        free(reg);
+        return NULL;
+    }
+    return reg;
+}
+
+void weir_plugins_free(weir_plugins *reg)
+{
+    if (!reg)
+        return;
+    for (size_t i = 0; i < reg->count; i++) {
+        loaded *l = &reg->items[i];
+        if (l->handle)
+            lt_dlclose(l->handle);
+        free(l->name);
+        free(l->file);
+        free(l->err);
+    }
+    free(reg->items);
+    free(reg->path);
+    free(reg);
+    lt_dlexit();
+}
+
+const char *weir_plugins_path(const weir_plugins *reg) { return reg->path; }
+
+/* Is this executable the one in the build tree?  Then the freshly built
+ * plugins are the ones to use, not an older installed set. */
+static int running_from_build_tree(void)
+{
+    char self[PATH_MAX], build[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return 0;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return 0;
+    *slash = '\0';
+    if (!realpath(WEIR_BUILDDIR, build))
+        return 0;
+    return strcmp(self, build) == 0;
+}
+
+char *weir_plugins_default_path(const char *cli_path)
+{
+    if (cli_path && *cli_path)
+        return strdup(cli_path);
+    const char *env = getenv("WEIR_PLUGIN_PATH");
+    if (env && *env)
+        return strdup(env);
+    if (running_from_build_tree())
+        return strdup(WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR
+                                    "/plugins/.libs");
+    return strdup(WEIR_PLUGINDIR);
+}
+
+static int valid_name(const char *name)
+{
+    if (!*name || strlen(name) > 64)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+static char *strfmt(const char *fmt, ...) WEIR_PRINTF(1, 2);
+static char *strfmt(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s) {
+        va_start(ap, fmt);
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    return s;
+}
+
+/* Check the descriptor fields that must be there before anything else of
+ * it is trusted.  Returns NULL when acceptable, else why (owned). */
+static char *check_descriptor(const weir_plugin *p, const char *file)
+{
+    if (p->abi_major != WEIR_ABI_MAJOR)
+        return strfmt("%s: plugin built for weir ABI %u.%u, this weir has "
+                      "ABI %d.%d (major differs): rebuild the plugin",
+                      file, p->abi_major, p->abi_minor, WEIR_ABI_MAJOR,
+                      WEIR_ABI_MINOR);
+    if (p->abi_minor > WEIR_ABI_MINOR)
+        return strfmt("%s: plugin needs weir ABI %u.%u, newer than this "
+                      "weir's %d.%d: upgrade weir",
+                      file, p->abi_major, p->abi_minor, WEIR_ABI_MAJOR,
+                      WEIR_ABI_MINOR);
+    if (p->struct_size < offsetof(weir_plugin, reserved))
+        return strfmt("%s: plugin descriptor is truncated (%u bytes)", file,
+                      p->struct_size);
+    if (!p->name || !valid_name(p->name))
+        return strfmt("%s: plugin descriptor has no valid name", file);
+    const unsigned all = WEIR_KIND_SOURCE | WEIR_KIND_TRANSFORM |
+                         WEIR_KIND_SINK | WEIR_KIND_NOTIFIER;
+    if (!p->kinds || (p->kinds & ~all))
+        return strfmt("%s: plugin '%s' declares no valid kind", file, p->name);
+    if (!p->open || !p->close)
+        return strfmt("%s: plugin '%s' lacks open() or close()", file, p->name);
+    if (((p->kinds & WEIR_KIND_SOURCE) && !p->read) ||
+        ((p->kinds & WEIR_KIND_TRANSFORM) && !p->process) ||
+        ((p->kinds & WEIR_KIND_SINK) && !p->write) ||
+        ((p->kinds & WEIR_KIND_NOTIFIER) && !p->notify))
+        return strfmt("%s: plugin '%s' lacks the callback its kind needs",
+                      file, p->name);
+    for (const weir_option_spec *o = p->options; o && o->name; o++)
+        if (o->type > WEIR_OPTION_LIST)
+            return strfmt("%s: plugin '%s' option '%s' has an unknown type",
+                          file, p->name, o->name);
+    return NULL;
+}
+
+/* Open `file` (an absolute path) and read its descriptor. */
+static loaded *load_file(weir_plugins *reg, const char *name, const char *file)
+{
+    for (size_t i = 0; i < reg->count; i++)
+        if (strcmp(reg->items[i].file, file) == 0)
+            return &reg->items[i];
+    if (reg->count == reg->cap) {
+        size_t cap = reg->cap ? reg->cap * 2 : 8;
+        loaded *grown = realloc(reg->items, cap * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        reg->items = grown;
+        reg->cap = cap;
+    }
+    loaded *l = &reg->items[reg->count];
+    memset(l, 0, sizeof(*l));
+    l->name = strdup(name);
+    l->file = strdup(file);
+    if (!l->name || !l->file) {
+        free(l->name);
+        free(l->file);
+        return NULL;
+    }
+    reg->count++;
+
+    /* Local symbols: every plugin exports the same descriptor name. */
+    lt_dladvise advise;
+    lt_dlhandle h = NULL;
+    if (lt_dladvise_init(&advise) == 0) {
+        lt_dladvise_local(&advise);
+        h = lt_dlopenadvise(file, advise);
+        lt_dladvise_destroy(&advise);
+    }
+    if (!h) {
+        const char *why = lt_dlerror();
+        l->err = strfmt("%s: not a loadable plugin: %s", file,
+                        why ? why : "unknown error");
+        return l;
+    }
+    const weir_plugin *p = lt_dlsym(h, WEIR_PLUGIN_SYMBOL);
+    if (!p) {
+        l->err = strfmt("%s: not a weir plugin (no symbol %s)", file,
+                        WEIR_PLUGIN_SYMBOL);
+        lt_dlclose(h);
+        return l;
+    }
+    l->err = check_descriptor(p, file);
+    if (!l->err && strcmp(p->name, name) != 0)
+        l->err = strfmt("%s: file is named '%s' but the plugin calls itself "
+                        "'%s'", file, name, p->name);
+    if (l->err) {
+        lt_dlclose(h);
+        return l;
+    }
+    l->handle = h;
+    l->plugin = p;
+    return l;
+}
+
+/* Walk the path; call fn(dir) for each folder until it returns nonzero. */
+static int each_dir(const char *path, int (*fn)(const char *dir, void *ctx),
+                    void *ctx)
+{
+    char *copy = strdup(path);
+    int rc = 0;
+    if (!copy)
+        return 0;
+    char *save = NULL;
+    for (char *d = strtok_r(copy, ":", &save); d && !rc;
+         d = strtok_r(NULL, ":", &save))
+        if (*d)
+            rc = fn(d, ctx);
+    free(copy);
+    return rc;
+}
+
+struct find_ctx {
+    const char *name;
+    char *file;
+};
+
+static int find_in_dir(const char *dir, void *vctx)
+{
+    struct find_ctx *c = vctx;
+    char buf[PATH_MAX], abs[PATH_MAX];
+    struct stat st;
+    if (snprintf(buf, sizeof(buf), "%s/%s.so", dir, c->name) >= (int)sizeof(buf))
+        return 0;
+    if (stat(buf, &st) != 0 || !S_ISREG(st.st_mode) || !realpath(buf, abs))
+        return 0;
+    c->file = strdup(abs);
+    return 1;
+}
+
+const weir_plugin *weir_plugins_get(weir_plugins *reg, const char *name,
+                                    char **err)
+{
+    *err = NULL;
+    for (size_t i = 0; i < reg->count; i++)
+        if (strcmp(reg->items[i].name, name) == 0 && reg->items[i].plugin)
+            return reg->items[i].plugin;
+    if (!valid_name(name)) {
+        *err = strfmt("'%s' is not a valid plugin name (letters a-z, digits, "
+                      "'-' and '_')", name);
+        return NULL;
+    }
+    struct find_ctx c = {name, NULL};
+    each_dir(reg->path, find_in_dir, &c);
+    if (!c.file) {
+        *err = strfmt("unknown plugin '%s' (no %s.so in plugin path %s)", name,
+                      name, reg->path);
+        return NULL;
+    }
+    loaded *l = load_file(reg, name, c.file);
+    free(c.file);
+    if (!l) {
+        *err = strdup("out of memory");
+        return NULL;
+    }
+    if (l->err)
+        *err = strdup(l->err);
+    return l->plugin;
+}
+
+const char *weir_plugins_file(weir_plugins *reg, const char *name)
+{
+    for (size_t i = 0; i < reg->count; i++)
+        if (strcmp(reg->items[i].name, name) == 0 && reg->items[i].plugin)
+            return reg->items[i].file;
+    return NULL;
+}
+
+struct scan_ctx {
+    weir_plugins *reg;
+    void (*fn)(const char *, const weir_plugin *, const char *, void *);
+    void *ctx;
+    char **seen;
+    size_t nseen;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int scan_dir(const char *dir, void *vctx)
+{
+    struct scan_ctx *s = vctx;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len <= 3 || strcmp(e->d_name + len - 3, ".so") != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **g = realloc(names, cap * sizeof(*g));
+            if (!g)
+                break;
+            names = g;
+        }
+        names[n] = strndup(e->d_name, len - 3);
+        if (names[n])
+            n++;
+    }
+    closedir(d);
+    qsort(names, n, sizeof(*names), cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < s->nseen; j++)
+            dup |= strcmp(s->seen[j], names[i]) == 0;
+        char path[PATH_MAX], abs[PATH_MAX];
+        if (dup || snprintf(path, sizeof(path), "%s/%s.so", dir, names[i]) >=
+                       (int)sizeof(path) ||
+            !realpath(path, abs)) {
+            free(names[i]);
+            continue;
+        }
+        char **g = realloc(s->seen, (s->nseen + 1) * sizeof(*g));
+        if (!g) {
+            free(names[i]);
+            continue;
+        }
+        s->seen = g;
+        s->seen[s->nseen++] = names[i];
+        loaded *l = load_file(s->reg, names[i], abs);
+        if (l)
+            s->fn(abs, l->plugin, l->err, s->ctx);
+    }
+    free(names);
+    return 0;
+}
+
+void weir_plugins_scan(weir_plugins *reg,
+                       void (*fn)(const char *file, const weir_plugin *p,
+                                  const char *err, void *ctx),
+                       void *ctx)
+{
+    struct scan_ctx s = {reg, fn, ctx, NULL, 0};
+    each_dir(reg->path, scan_dir, &s);
+    for (size_t i = 0; i < s.nseen; i++)
+        free(s.seen[i]);
+    free(s.seen);
+}

@@ -1,0 +1,44 @@
+/*
+ * plugins.h - finding and loading plugins (libltdl).
+ *
+ * The plugin path is a colon-separated list of folders: --plugin-path,
+ * else $WEIR_PLUGIN_PATH, else the build tree's plugin folders when weir
+ * runs from its build tree, else the install folder.  A plugin named
+ * "csv" is the file "csv.so" in the first folder that has one; it is
+ * opened by absolute path, never by libltdl's own search (which would
+ * also look in LD_LIBRARY_PATH).  Its descriptor's version fields are
+ * checked before any of its callbacks run.
+ * Not thread-safe: load plugins before starting threads.
+ */
+#ifndef WEIR_PLUGINS_H
+#define WEIR_PLUGINS_H
+
+#include <weir/plugin.h>
+
+typedef struct weir_plugins weir_plugins;
+
+/* The path to use, given --plugin-path (nullable). (owned: free) */
+char *weir_plugins_default_path(const char *cli_path);
+/* A registry over `path` (copied).  NULL out of memory or when libltdl
+ * cannot start. (owned: weir_plugins_free) */
+weir_plugins *weir_plugins_new(const char *path);
+void weir_plugins_free(weir_plugins *reg);
+const char *weir_plugins_path(const weir_plugins *reg);
+
+/* The plugin called `name`, loaded on first use.  On failure returns NULL
+ * and sets *err to why, naming the file (owned: free). */
+const weir_plugin *weir_plugins_get(weir_plugins *reg, const char *name,
+                                    char **err);
+
+/* Call `fn` for every *.so in the path, in path order (a name found twice
+ * is reported once, from the first folder): with the descriptor, or with
+ * the reason it was refused.  `file` and `err` are borrowed. */
+void weir_plugins_scan(weir_plugins *reg,
+                       void (*fn)(const char *file, const weir_plugin *p,
+                                  const char *err, void *ctx),
+                       void *ctx);
+
+/* The file a loaded plugin came from (borrowed), NULL if not loaded. */
+const char *weir_plugins_file(weir_plugins *reg, const char *name);
+
+#endif

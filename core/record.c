@@ -1,0 +1,304 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "record.h"
+
+/* Names are interned per batch: sources set the same dozen names on every
+ * record, so a record stores pointers into this small table instead of
+ * copies, and lookups usually succeed on pointer equality. */
+#define NAME_SLOTS 256
+
+struct weir_batch {
+    weir_arena arena;
+    weir_record *store; /* capacity records */
+    size_t used;        /* records handed out since clear */
+    size_t capacity;
+    weir_record **view; /* live records, in order */
+    size_t count;
+    uint64_t next_seq;
+    const char *ctx_pipeline, *ctx_stage;
+    /* interned names survive clear(): they are few and reused */
+    struct {
+        const char *given; /* pointer the caller passed last time */
+        char *name;        /* our copy (malloc'd) */
+    } names[NAME_SLOTS];
+    size_t nnames;
+};
+
+weir_batch *weir_batch_new(size_t capacity)
+{
+    weir_batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    if (capacity == 0)
+        capacity = 1;
+    b->store = calloc(capacity, sizeof(*b->store));
+    b->view = calloc(capacity, sizeof(*b->view));
+    if (!b->store || !b->view) {
+        weir_batch_free(b);
+        return NULL;
+    }
+    b->capacity = capacity;
+    weir_arena_init(&b->arena);
+    return b;
+}
+
+void weir_batch_free(weir_batch *b)
+{
+    if (!b)
+        return;
+    weir_arena_free(&b->arena);
+    for (size_t i = 0; i < b->nnames; i++)
+        free(b->names[i].name);
+    free(b->store);
+    free(b->view);
+    free(b);
+}
+
+void weir_batch_clear(weir_batch *b)
+{
+    weir_arena_reset(&b->arena);
+    b->used = 0;
+    b->count = 0;
+}
+
+size_t weir_batch_capacity(const weir_batch *b) { return b->capacity; }
+
+void weir_batch_set_context(weir_batch *b, const char *pipeline,
+                            const char *stage)
+{
+    b->ctx_pipeline = pipeline;
+    b->ctx_stage = stage;
+    for (size_t i = 0; i < b->count; i++)
+        b->view[i]->id[0] = '\0';
+}
+
+size_t weir_batch_count(const weir_batch *b) { return b->count; }
+
+weir_record *weir_batch_at(weir_batch *b, size_t i)
+{
+    return i < b->count ? b->view[i] : NULL;
+}
+
+size_t weir_batch_room(const weir_batch *b) { return b->capacity - b->used; }
+
+weir_record *weir_batch_add(weir_batch *b)
+{
+    if (b->used == b->capacity)
+        return NULL;
+    weir_record *r = &b->store[b->used++];
+    memset(r, 0, sizeof(*r));
+    r->batch = b;
+    r->op = WEIR_OP_UPSERT;
+    r->result = WEIR_RESULT_OK;
+    r->seq = b->next_seq++;
+    b->view[b->count++] = r;
+    return r;
+}
+
+void weir_batch_reset_answers(weir_batch *b)
+{
+    for (size_t i = 0; i < b->count; i++) {
+        weir_record *r = b->view[i];
+        r->result = WEIR_RESULT_OK;
+        r->message = NULL;
+        r->assigned_id = NULL;
+    }
+}
+
+size_t weir_batch_take_answered(weir_batch *b,
+                                void (*fn)(weir_record *r, void *ctx),
+                                void *ctx)
+{
+    size_t kept = 0, removed = 0;
+    for (size_t i = 0; i < b->count; i++) {
+        weir_record *r = b->view[i];
+        if (r->result == WEIR_RESULT_OK) {
+            b->view[kept++] = r;
+        } else {
+            if (fn)
+                fn(r, ctx);
+            removed++;
+        }
+    }
+    b->count = kept;
+    return removed;
+}
+
+/* ---- fields ---------------------------------------------------------- */
+
+static const char *intern(weir_batch *b, const char *name)
+{
+    /* A caller's pointer may be a reused buffer, so a match on it is
+     * confirmed by content; only our own copies are trusted as is. */
+    for (size_t i = 0; i < b->nnames; i++)
+        if (b->names[i].name == name ||
+            (b->names[i].given == name && strcmp(b->names[i].name, name) == 0))
+            return b->names[i].name;
+    for (size_t i = 0; i < b->nnames; i++)
+        if (strcmp(b->names[i].name, name) == 0) {
+            b->names[i].given = name;
+            return b->names[i].name;
+        }
+    if (b->nnames == NAME_SLOTS) /* a wide source: fall back to copies */
+        return weir_arena_strndup(&b->arena, name, strlen(name));
+    char *copy = strdup(name);
+    if (!copy)
+        return NULL;
+    b->names[b->nnames].given = name;
+    b->names[b->nnames].name = copy;
+    b->nnames++;
+    return copy;
+}
+
+static weir_field *find(const weir_record *r, const char *name)
+{
+    for (uint32_t i = 0; i < r->nfields; i++)
+        if (r->fields[i].name == name)
+            return &r->fields[i];
+    for (uint32_t i = 0; i < r->nfields; i++)
+        if (strcmp(r->fields[i].name, name) == 0)
+            return &r->fields[i];
+    return NULL;
+}
+
+const char *weir_record_get(const weir_record *r, const char *name,
+                            size_t *len)
+{
+    const weir_field *f = find(r, name);
+    if (len)
+        *len = f ? f->len : 0;
+    return f ? f->value : NULL;
+}
+
+int weir_record_has(const weir_record *r, const char *name)
+{
+    return find(r, name) != NULL;
+}
+
+int weir_record_set(weir_record *r, const char *name, const char *value,
+                    size_t len)
+{
+    weir_batch *b = r->batch;
+    const char *copy = NULL;
+    if (value) {
+        if (len == (size_t)-1)
+            len = strlen(value);
+        copy = weir_arena_strndup(&b->arena, value, len);
+        if (!copy)
+            return -1;
+    } else {
+        len = 0;
+    }
+    weir_field *f = find(r, name);
+    if (!f) {
+        if (r->nfields == r->cap) {
+            uint32_t cap = r->cap ? r->cap * 2 : 16;
+            weir_field *grown = weir_arena_alloc(&b->arena, cap * sizeof(*grown));
+            if (!grown)
+                return -1;
+            if (r->nfields)
+                memcpy(grown, r->fields, r->nfields * sizeof(*grown));
+            r->fields = grown;
+            r->cap = cap;
+        }
+        const char *interned = intern(b, name);
+        if (!interned)
+            return -1;
+        f = &r->fields[r->nfields++];
+        f->name = interned;
+    }
+    f->value = copy;
+    f->len = len;
+    r->id[0] = '\0';
+    return 0;
+}
+
+int weir_record_unset(weir_record *r, const char *name)
+{
+    weir_field *f = find(r, name);
+    if (!f)
+        return -1;
+    size_t i = (size_t)(f - r->fields);
+    memmove(f, f + 1, (r->nfields - i - 1) * sizeof(*f));
+    r->nfields--;
+    r->id[0] = '\0';
+    return 0;
+}
+
+void weir_record_answer(weir_record *r, weir_result result,
+                        const char *message, const char *assigned_id)
+{
+    weir_arena *a = &r->batch->arena;
+    r->result = result;
+    r->message = message ? weir_arena_strndup(a, message, strlen(message)) : NULL;
+    r->assigned_id =
+        assigned_id ? weir_arena_strndup(a, assigned_id, strlen(assigned_id)) : NULL;
+}
+
+int weir_record_set_key(weir_record *r, const char *key)
+{
+    r->key = key ? weir_arena_strndup(&r->batch->arena, key, strlen(key)) : NULL;
+    r->id[0] = '\0';
+    return key && !r->key ? -1 : 0;
+}
+
+/* ---- ids --------------------------------------------------------------- */
+
+uint64_t weir_hash64(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+/* Hash a string with its length, so ("ab","c") and ("a","bc") differ. */
+static uint64_t hash_str(uint64_t h, const char *s, size_t len)
+{
+    uint64_t n = s ? (uint64_t)len : UINT64_MAX;
+    h = weir_hash64(h, &n, sizeof(n));
+    return s ? weir_hash64(h, s, len) : h;
+}
+
+static uint64_t hash_record(uint64_t h, const weir_record *r)
+{
+    const weir_batch *b = r->batch;
+    const char *p = b->ctx_pipeline ? b->ctx_pipeline : "";
+    const char *s = b->ctx_stage ? b->ctx_stage : "";
+    h = hash_str(h, p, strlen(p));
+    h = hash_str(h, s, strlen(s));
+    h = hash_str(h, r->key, r->key ? strlen(r->key) : 0);
+    uint64_t op = (uint64_t)r->op;
+    h = weir_hash64(h, &op, sizeof(op));
+    /* Content is hashed independently of field order: a transform that
+     * reorders fields does not change the id. */
+    uint64_t content = 0;
+    for (uint32_t i = 0; i < r->nfields; i++) {
+        const weir_field *f = &r->fields[i];
+        uint64_t fh = hash_str(WEIR_HASH64_INIT, f->name, strlen(f->name));
+        fh = hash_str(fh, f->value, f->len);
+        content += fh * UINT64_C(0x9e3779b97f4a7c15) + (fh >> 29);
+    }
+    return weir_hash64(h, &content, sizeof(content));
+}
+
+const char *weir_record_id(weir_record *r)
+{
+    if (!r->id[0]) {
+        static const char hex[] = "0123456789abcdef";
+        uint64_t h1 = hash_record(WEIR_HASH64_INIT, r);
+        uint64_t h2 = hash_record(UINT64_C(0x84222325cbf29ce4), r);
+        for (int i = 0; i < 16; i++) {
+            r->id[i] = hex[(h1 >> (60 - 4 * i)) & 15];
+            r->id[16 + i] = hex[(h2 >> (60 - 4 * i)) & 15];
+        }
+        r->id[32] = '\0';
+    }
+    return r->id;
+}

@@ -1,0 +1,82 @@
+/*
+ * record.h - records and batches, the core side of weir_record/weir_batch.
+ *
+ * A batch owns its records and everything they point to (an arena), until
+ * weir_batch_clear().  Besides the storage, a batch keeps a *view*: the
+ * records still moving through the pipeline.  After each stage the engine
+ * removes the records the stage answered with something other than OK
+ * (weir_batch_take_answered), so later stages only see live records.
+ *
+ * Not thread-safe: a batch is used by one thread at a time.
+ */
+#ifndef WEIR_RECORD_H
+#define WEIR_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <weir/plugin.h>
+
+typedef struct weir_field {
+    const char *name;  /* interned in the batch */
+    const char *value; /* NULL = SQL NULL */
+    size_t len;
+} weir_field;
+
+struct weir_record {
+    weir_batch *batch;
+    weir_field *fields;
+    uint32_t nfields, cap;
+    weir_op op;
+    weir_result result;
+    const char *message;     /* nullable, in the arena */
+    const char *assigned_id; /* nullable, in the arena */
+    const char *key;         /* nullable, in the arena */
+    long origin;             /* source line or row; 0 unknown */
+    uint64_t seq;            /* position in the source's order */
+    char id[33];             /* record_id() cache, "" until computed */
+};
+
+/* (owned: weir_batch_free) NULL out of memory */
+weir_batch *weir_batch_new(size_t capacity);
+void weir_batch_free(weir_batch *b);
+/* Drop every record and free their memory for reuse. */
+void weir_batch_clear(weir_batch *b);
+size_t weir_batch_capacity(const weir_batch *b);
+/* Set what record ids are derived from besides content: pipeline and
+ * stage (sink) names.  Borrowed; must outlive the use of the batch. */
+void weir_batch_set_context(weir_batch *b, const char *pipeline,
+                            const char *stage);
+
+/* The view: records still live.  Index i < weir_batch_count(). */
+size_t weir_batch_count(const weir_batch *b);
+weir_record *weir_batch_at(weir_batch *b, size_t i);
+size_t weir_batch_room(const weir_batch *b);
+weir_record *weir_batch_add(weir_batch *b);
+
+/* Reset every live record's answer to OK before a stage runs. */
+void weir_batch_reset_answers(weir_batch *b);
+/* Remove from the view the records answered other than OK; call `fn`
+ * for each of them (in order) first.  Returns how many were removed. */
+size_t weir_batch_take_answered(weir_batch *b,
+                                void (*fn)(weir_record *r, void *ctx),
+                                void *ctx);
+
+/* Field access (the host API entries). */
+const char *weir_record_get(const weir_record *r, const char *name,
+                            size_t *len);
+int weir_record_has(const weir_record *r, const char *name);
+int weir_record_set(weir_record *r, const char *name, const char *value,
+                    size_t len);
+int weir_record_unset(weir_record *r, const char *name);
+void weir_record_answer(weir_record *r, weir_result result,
+                        const char *message, const char *assigned_id);
+int weir_record_set_key(weir_record *r, const char *key);
+/* Stable id (see weir_host.record_id). (borrowed) */
+const char *weir_record_id(weir_record *r);
+
+/* 64-bit FNV-1a over `len` bytes, continuing from `h`. */
+uint64_t weir_hash64(uint64_t h, const void *data, size_t len);
+#define WEIR_HASH64_INIT UINT64_C(0xcbf29ce484222325)
+
+#endif

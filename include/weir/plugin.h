@@ -1,0 +1,325 @@
+/*
+ * weir/plugin.h - the weir plugin ABI.
+ *
+ * A weir plugin is a shared object that exports one data symbol,
+ * WEIR_PLUGIN_SYMBOL, of type `const weir_plugin`.  The core reads the
+ * descriptor's version fields before it calls any plugin code and refuses a
+ * plugin whose ABI major differs from its own, or whose ABI minor is newer.
+ *
+ * Plugins never link against the weir binary.  Everything they need from the
+ * core (logging, options, records, per-plugin state) comes through the
+ * weir_host function table handed to open().  Both tables only ever grow at
+ * their end: a new core keeps running old plugins, and a plugin checks
+ * `host->size` before it uses an entry added after the ABI minor it was
+ * built for (WEIR_HOST_HAS()).
+ *
+ * Ownership, in the GStreamer way:
+ *   (borrowed)  the callee must not free it; valid for the documented span.
+ *   (owned)     the receiver frees it, with the function named.
+ *
+ * Threading: the core calls one plugin instance from one thread at a time.
+ * Different instances may run on different threads, so plugins keep their
+ * mutable data in the state pointer returned by open(), not in globals.
+ *
+ * Build a plugin out of tree with:
+ *   cc -shared -fPIC $(pkg-config --cflags weir) -o myplugin.so myplugin.c
+ */
+#ifndef WEIR_PLUGIN_H
+#define WEIR_PLUGIN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ABI version.  Major: incompatible change.  Minor: fields or host entries
+ * appended at the end of a table; older plugins keep working. */
+#define WEIR_ABI_MAJOR 1
+#define WEIR_ABI_MINOR 0
+
+/* The exported descriptor's name. */
+#define WEIR_PLUGIN_SYMBOL "weir_plugin_descriptor"
+
+#if defined(__GNUC__)
+#define WEIR_EXPORT __attribute__((visibility("default")))
+#define WEIR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define WEIR_EXPORT
+#define WEIR_PRINTF(f, a)
+#endif
+
+/* Define the descriptor:  WEIR_PLUGIN_DEFINE = { WEIR_PLUGIN_HEADER, ... }; */
+#define WEIR_PLUGIN_DEFINE \
+    WEIR_EXPORT extern const struct weir_plugin weir_plugin_descriptor; \
+    const struct weir_plugin weir_plugin_descriptor
+#define WEIR_PLUGIN_HEADER \
+    .abi_major = WEIR_ABI_MAJOR, .abi_minor = WEIR_ABI_MINOR, \
+    .struct_size = sizeof(struct weir_plugin)
+
+/* ---- opaque handles (owned by the core) ---------------------------- */
+
+typedef struct weir_instance weir_instance; /* one plugin element of a pipeline */
+typedef struct weir_record weir_record;     /* one record: named UTF-8 fields */
+typedef struct weir_batch weir_batch;       /* records moving together */
+typedef struct weir_node weir_node;         /* a structured config child */
+typedef struct weir_event weir_event;       /* a notification (notifiers) */
+
+/* What a plugin can be.  A plugin may be both a source and a sink; the
+ * pipeline element it sits in says which (the `kind` passed to open()). */
+typedef enum weir_kind {
+    WEIR_KIND_SOURCE = 1u << 0,
+    WEIR_KIND_TRANSFORM = 1u << 1,
+    WEIR_KIND_SINK = 1u << 2,
+    WEIR_KIND_NOTIFIER = 1u << 3
+} weir_kind;
+
+/* The operation a record carries to the sinks.  Records from a pipeline
+ * without <track> are upserts; <track> decides insert, update or delete. */
+typedef enum weir_op {
+    WEIR_OP_UPSERT = 0,
+    WEIR_OP_INSERT = 1,
+    WEIR_OP_UPDATE = 2,
+    WEIR_OP_DELETE = 3
+} weir_op;
+
+/* A stage's answer for one record.  Every record ends a stage with one.
+ * Records start each stage as WEIR_RESULT_OK, so a plugin only answers
+ * the records that did not simply pass. */
+typedef enum weir_result {
+    /* Transform: pass it on (changed or not).  Sink: applied; may carry the
+     * id the target assigned. */
+    WEIR_RESULT_OK = 0,
+    /* Transform only: filtered out on purpose; not an error, not counted
+     * as rejected. */
+    WEIR_RESULT_DROP = 1,
+    /* Permanent: this record is bad or the target refused it.  The message
+     * is the reason in the target's own words ("1020 - Terms Code ..."). */
+    WEIR_RESULT_REJECT = 2,
+    /* Transient: this record could not be applied now (timeout, lock,
+     * 5xx); the core retries it by the sink's <retry> policy. */
+    WEIR_RESULT_RETRY = 3,
+    /* Waiting for something outside the record (a cross-reference, a
+     * link): kept without spending attempts until it is there. */
+    WEIR_RESULT_HOLD = 4,
+    /* The endpoint, not the record, is failing (connection refused, the
+     * target is down).  The core pauses the sink and holds its records. */
+    WEIR_RESULT_DOWN = 5
+} weir_result;
+
+/* Return codes of plugin callbacks as a whole (not per record). */
+typedef enum weir_status {
+    WEIR_STATUS_OK = 0,    /* done; per-record answers are on the records */
+    WEIR_STATUS_END = 1,   /* source read(): no more records (batch may hold some) */
+    WEIR_STATUS_ERROR = -1 /* the call failed as a whole; reason already logged */
+} weir_status;
+
+typedef enum weir_log_level {
+    WEIR_LOG_ERROR = 0,
+    WEIR_LOG_WARNING = 1,
+    WEIR_LOG_INFO = 2,
+    WEIR_LOG_DEBUG = 3
+} weir_log_level;
+
+/* ---- declared options ---------------------------------------------- */
+
+typedef enum weir_option_type {
+    WEIR_OPTION_STRING = 0,
+    WEIR_OPTION_BOOL,     /* true/false, yes/no, on/off, 1/0 */
+    WEIR_OPTION_INT,      /* decimal integer */
+    WEIR_OPTION_DURATION, /* 250ms, 15s, 10m, 1h, 7d (combinable: 1h30m) */
+    WEIR_OPTION_PATH,     /* resolved against the pipeline file's folder */
+    WEIR_OPTION_CHAR,     /* exactly one byte, or "tab" */
+    WEIR_OPTION_LIST      /* space-separated words */
+} weir_option_type;
+
+#define WEIR_OPTION_REQUIRED (1u << 0)   /* must be given */
+#define WEIR_OPTION_REPEATABLE (1u << 1) /* may be given more than once */
+
+typedef struct weir_option_spec {
+    const char *name;
+    weir_option_type type;
+    unsigned flags;            /* WEIR_OPTION_REQUIRED | WEIR_OPTION_REPEATABLE */
+    unsigned kinds;            /* weir_kind bits it applies to; 0 = every kind */
+    const char *default_value; /* as text; NULL = none */
+    const char *help;          /* one line */
+} weir_option_spec;
+
+/* ---- the host API ---------------------------------------------------- */
+
+/* True when the host table handed in has the entry `member`. */
+#define WEIR_HOST_HAS(host, member) \
+    ((host)->size >= offsetof(weir_host, member) + sizeof((host)->member))
+
+typedef struct weir_host {
+    uint32_t size;      /* sizeof(weir_host) of the running core */
+    uint32_t abi_minor; /* WEIR_ABI_MINOR of the running core */
+
+    /* -- logging; messages are prefixed with pipeline and instance names.
+     * Never log secrets: option values from ${env:...} are not printable. */
+    void (*log)(weir_instance *inst, weir_log_level level, const char *fmt, ...)
+        WEIR_PRINTF(3, 4);
+
+    /* -- this instance */
+    const char *(*instance_name)(weir_instance *inst); /* (borrowed) */
+    const char *(*pipeline_name)(weir_instance *inst); /* (borrowed) */
+    /* the system this instance talks to: `system=` or the instance name */
+    const char *(*system_name)(weir_instance *inst); /* (borrowed) */
+
+    /* -- options, already checked against the declared table.
+     * option(): the value (after ${env:} substitution and path resolution)
+     * or the declared default; NULL when neither.  For a repeatable
+     * option, option_at() walks the values; option_count() counts them.
+     * (borrowed, valid until close) */
+    const char *(*option)(weir_instance *inst, const char *name);
+    size_t (*option_count)(weir_instance *inst, const char *name);
+    const char *(*option_at)(weir_instance *inst, const char *name, size_t i);
+    /* typed readers; return 0 on success, -1 when the option is unset */
+    int (*option_bool)(weir_instance *inst, const char *name, int *out);
+    int (*option_int)(weir_instance *inst, const char *name, long long *out);
+    int (*option_duration_ms)(weir_instance *inst, const char *name,
+                              long long *out);
+
+    /* -- structured children of the plugin element (everything but
+     * <option>), for plugins with a config of their own (a field map).
+     * (borrowed, valid until close) */
+    const weir_node *(*config_first)(weir_instance *inst);
+    const weir_node *(*node_next)(const weir_node *node);
+    const weir_node *(*node_first_child)(const weir_node *node);
+    const char *(*node_name)(const weir_node *node);
+    /* attribute value after ${env:} substitution, NULL when absent */
+    const char *(*node_attr)(const weir_node *node, const char *name);
+    const char *(*node_text)(const weir_node *node);
+    /* Report a problem with a config node (NULL: the plugin element
+     * itself) as "file:line: message" and mark the pipeline invalid.
+     * Use it from check(). */
+    void (*node_error)(weir_instance *inst, const weir_node *node,
+                       const char *fmt, ...) WEIR_PRINTF(3, 4);
+
+    /* -- batches */
+    size_t (*batch_count)(const weir_batch *b);
+    weir_record *(*batch_at)(weir_batch *b, size_t i); /* (borrowed) */
+    /* Source: room left before the batch is full; read() stops there. */
+    size_t (*batch_room)(const weir_batch *b);
+    /* Source: append an empty record (borrowed; owned by the batch). */
+    weir_record *(*batch_add)(weir_batch *b);
+
+    /* -- records; names and values are UTF-8, values may hold NUL when
+     * a length is given.  A NULL value is SQL NULL, distinct from "". */
+    /* value of field `name`; NULL when absent or NULL (see record_has).
+     * `len` (nullable) receives the length; the value is always followed
+     * by a NUL byte. (borrowed, until the field changes or the batch
+     * moves on) */
+    const char *(*record_get)(const weir_record *r, const char *name,
+                              size_t *len);
+    int (*record_has)(const weir_record *r, const char *name);
+    /* set (copying) or add a field; value NULL = SQL NULL; len (size_t)-1
+     * = strlen.  Returns 0, or -1 out of memory. */
+    int (*record_set)(weir_record *r, const char *name, const char *value,
+                      size_t len);
+    /* remove a field; 0 when removed, -1 when absent */
+    int (*record_unset)(weir_record *r, const char *name);
+    /* Fields by position.  Names and values are borrowed until the
+     * batch moves on; a name pointer may be passed back to record_get,
+     * record_set and record_unset, which then match it without a string
+     * compare. */
+    size_t (*record_field_count)(const weir_record *r);
+    const char *(*record_field_name)(const weir_record *r, size_t i);
+    const char *(*record_field_value)(const weir_record *r, size_t i,
+                                      size_t *len);
+    weir_op (*record_op)(const weir_record *r);
+    /* the record's key as text (fields joined), NULL before <track> or a
+     * key was set */
+    const char *(*record_key)(const weir_record *r);
+    /* stable id: the same for the same pipeline, sink, key and content,
+     * across retries, resends and re-runs.  Sinks send it as the
+     * idempotency key.  (borrowed) */
+    const char *(*record_id)(weir_record *r);
+    /* Where the record came from, for messages ("line 42").  Sources set
+     * it; the core prefixes it with the source name. */
+    void (*record_set_origin)(weir_record *r, long line);
+    /* The stage's answer for this record (see weir_result).  `message`
+     * (copied, nullable) is the reason; `assigned_id` (copied, nullable)
+     * the id the target gave the record (sinks, with WEIR_RESULT_OK). */
+    void (*record_answer)(weir_record *r, weir_result result,
+                          const char *message, const char *assigned_id);
+    /* Same with a printf message. */
+    void (*record_answerf)(weir_record *r, weir_result result,
+                           const char *fmt, ...) WEIR_PRINTF(3, 4);
+
+    /* -- per-plugin persistent state in the state database, keyed by
+     * pipeline, instance and `key`.  state_get returns an owned copy (free
+     * with host->free) or NULL when unset. */
+    char *(*state_get)(weir_instance *inst, const char *key);
+    int (*state_set)(weir_instance *inst, const char *key, const char *value);
+
+    /* -- memory handed across the boundary */
+    void (*free)(void *p);
+
+    /* -- config nodes, continued: the i-th attribute's value, its name in
+     * *name; NULL past the last.  Lets check() report unknown attributes.
+     * (borrowed, valid until close) */
+    const char *(*node_attr_at)(const weir_node *node, size_t i,
+                                const char **name);
+} weir_host;
+
+/* ---- the descriptor ------------------------------------------------- */
+
+typedef struct weir_plugin {
+    /* These three never move: the core reads them before anything else. */
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    uint32_t struct_size; /* sizeof(struct weir_plugin) the plugin saw */
+
+    uint32_t kinds;          /* weir_kind bits */
+    const char *name;        /* as used in plugin="..." */
+    const char *version;     /* the plugin's own version */
+    const char *description; /* one line */
+    const weir_option_spec *options; /* ends with a {NULL} entry; nullable */
+
+    /* Optional: check the structured config (host->config_first()) and
+     * report each problem with host->node_error(), going on after the
+     * first so that `weir validate` lists them all.  Called by validate
+     * and before every run.  Returns 0 when valid, -1 when not (a -1
+     * without any node_error() report is reported generically). */
+    int (*check)(weir_instance *inst, const weir_host *host, weir_kind kind);
+
+    /* Open one instance as `kind`.  Store private state in *state.
+     * Returns WEIR_STATUS_OK, or WEIR_STATUS_ERROR after logging why. */
+    int (*open)(weir_instance *inst, const weir_host *host, weir_kind kind,
+                void **state);
+
+    /* Source: append records with host->batch_add() until batch_room() is
+     * 0 or input ends.  Returns OK (more to come), END (input finished) or
+     * ERROR (the source failed: the core aborts the run and advances
+     * nothing).  A malformed row is not an ERROR: add it and answer it
+     * WEIR_RESULT_REJECT with the reason. */
+    int (*read)(void *state, weir_batch *batch);
+
+    /* Transform: answer each record of the batch (change it in place,
+     * or answer DROP, REJECT or HOLD).  Records already answered by an
+     * earlier stage are not in the batch. */
+    int (*process)(void *state, weir_batch *batch);
+
+    /* Sink: apply each record and answer it OK, RETRY, REJECT or DOWN.
+     * Returns ERROR only when nothing of the batch was applied. */
+    int (*write)(void *state, weir_batch *batch);
+
+    /* Sink: make everything answered OK durable (optional). */
+    int (*flush)(void *state);
+
+    /* Notifier: deliver one event (optional for other kinds). */
+    int (*notify)(void *state, const weir_event *event);
+
+    /* Release the instance (nullable state allowed). */
+    void (*close)(void *state);
+
+    void *reserved[8]; /* zero; room for appended callbacks */
+} weir_plugin;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WEIR_PLUGIN_H */

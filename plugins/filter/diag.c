@@ -1,0 +1,20 @@
+/* diag.c - see diag.h. */
+#include "diag.h"
+
+#include <stdio.h>
+
+void filter_diag_report(filter_diag *d, const weir_node *node, const char *fmt, ...)
+{
+    /* node_error takes no va_list, so format here first; a message longer
+     * than this is a bug in the message, and truncation is harmless. */
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    d->errors++;
+    if (d->checking)
+        d->host->node_error(d->inst, node, "%s", msg);
+    else
+        d->host->log(d->inst, WEIR_LOG_ERROR, "%s", msg);
+}

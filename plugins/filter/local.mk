@@ -1,0 +1,14 @@
+# filter transform: keep or drop records by conditions on fields
+# (docs/plugins/filter.md)
+pkglib_LTLIBRARIES += plugins/filter.la
+plugins_filter_la_SOURCES = plugins/filter/filter.c \
+	plugins/filter/rule.h plugins/filter/rule_parse.c \
+	plugins/filter/condition.h plugins/filter/condition.c \
+	plugins/filter/words.h plugins/filter/words.c \
+	plugins/filter/diag.h plugins/filter/diag.c
+plugins_filter_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+
+check_PROGRAMS += tests/test_filter
+TESTS += tests/test_filter
+tests_test_filter_SOURCES = tests/test_filter.c
+tests_test_filter_LDADD = $(HARNESS_LIBS)

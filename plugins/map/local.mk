@@ -1,0 +1,15 @@
+# map transform: rename, copy, set, template, drop, keep, trim, upper,
+# lower and default fields (docs/plugins/map.md)
+pkglib_LTLIBRARIES += plugins/map.la
+plugins_map_la_SOURCES = plugins/map/map.c \
+	plugins/map/rule.h plugins/map/rule_parse.c plugins/map/rule_apply.c \
+	plugins/map/template.h plugins/map/template.c \
+	plugins/map/scratch.h plugins/map/scratch.c \
+	plugins/map/words.h plugins/map/words.c \
+	plugins/map/diag.h plugins/map/diag.c
+plugins_map_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+
+check_PROGRAMS += tests/test_map
+TESTS += tests/test_map
+tests_test_map_SOURCES = tests/test_map.c
+tests_test_map_LDADD = $(HARNESS_LIBS)

@@ -1,0 +1,280 @@
+/*
+ * rule_parse.c - compile the children of <transform plugin="map"> into
+ * map_rules.  See rule.h; the vocabulary is documented in
+ * docs/plugins/map.md.
+ */
+#define _POSIX_C_SOURCE 200809L /* strdup, strcasecmp */
+
+#include "rule.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct parse_ctx {
+    map_diag *d;
+    const weir_node *node;
+    const char *elem; /* the element's name, for messages */
+    int strict;       /* instance default for rename/copy */
+} parse_ctx;
+
+static char *dup_or_report(parse_ctx *c, const char *s)
+{
+    char *p = strdup(s);
+    if (!p)
+        map_diag_report(c->d, c->node, "<%s>: out of memory", c->elem);
+    return p;
+}
+
+/* A required attribute naming a field: present and not empty. */
+static int attr_name(parse_ctx *c, const char *attr, char **out)
+{
+    const char *v = c->d->host->node_attr(c->node, attr);
+    if (!v) {
+        map_diag_report(c->d, c->node, "<%s>: missing attribute \"%s\"",
+                        c->elem, attr);
+        return -1;
+    }
+    if (!*v) {
+        map_diag_report(c->d, c->node, "<%s>: attribute \"%s\" is empty",
+                        c->elem, attr);
+        return -1;
+    }
+    *out = dup_or_report(c, v);
+    return *out ? 0 : -1;
+}
+
+/* The same words as WEIR_OPTION_BOOL, so attributes read like options. */
+static int parse_bool(const char *s, int *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* An optional boolean attribute; `*out` keeps its value when absent. */
+static int attr_bool(parse_ctx *c, const char *attr, int *out)
+{
+    const char *v = c->d->host->node_attr(c->node, attr);
+    if (!v)
+        return 0;
+    if (parse_bool(v, out) != 0) {
+        map_diag_report(c->d, c->node,
+                        "<%s>: attribute \"%s\" must be true or false, not "
+                        "\"%s\"",
+                        c->elem, attr, v);
+        return -1;
+    }
+    return 0;
+}
+
+/* field="one name" or fields="a b c", exactly one of them. */
+static int attr_fields(parse_ctx *c, map_words *out)
+{
+    const char *one = c->d->host->node_attr(c->node, "field");
+    const char *many = c->d->host->node_attr(c->node, "fields");
+    if (one && many) {
+        map_diag_report(c->d, c->node,
+                        "<%s>: give \"field\" or \"fields\", not both",
+                        c->elem);
+        return -1;
+    }
+    if (!one && !many) {
+        map_diag_report(c->d, c->node,
+                        "<%s>: missing attribute \"field\" or \"fields\"",
+                        c->elem);
+        return -1;
+    }
+    if (one && !*one) {
+        map_diag_report(c->d, c->node, "<%s>: attribute \"field\" is empty",
+                        c->elem);
+        return -1;
+    }
+    /* A single name is kept whole: field names may contain spaces. */
+    int rc = one ? map_words_one(out, one) : map_words_split(out, many);
+    if (rc != 0) {
+        map_diag_report(c->d, c->node, "<%s>: out of memory", c->elem);
+        return -1;
+    }
+    if (out->n == 0) {
+        map_diag_report(c->d, c->node, "<%s>: attribute \"fields\" is empty",
+                        c->elem);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_move(parse_ctx *c, map_rule *r)
+{
+    int rc = 0;
+    r->strict = c->strict;
+    rc |= attr_name(c, "from", &r->from);
+    rc |= attr_name(c, "to", &r->field);
+    rc |= attr_bool(c, "strict", &r->strict);
+    return rc;
+}
+
+static int parse_set(parse_ctx *c, map_rule *r)
+{
+    int rc = attr_name(c, "field", &r->field);
+    int is_null = 0;
+    if (attr_bool(c, "null", &is_null) != 0)
+        return -1; /* reported; "value" cannot be judged without it */
+    const char *value = c->d->host->node_attr(c->node, "value");
+    if (is_null && value) {
+        map_diag_report(c->d, c->node,
+                        "<%s>: give \"value\" or null=\"true\", not both",
+                        c->elem);
+        return -1;
+    }
+    if (is_null)
+        return rc; /* r->value stays NULL: SQL NULL */
+    if (!value) {
+        map_diag_report(c->d, c->node,
+                        "<%s>: missing attribute \"value\" (or null=\"true\")",
+                        c->elem);
+        return -1;
+    }
+    r->value = dup_or_report(c, value);
+    r->value_len = strlen(value);
+    return r->value ? rc : -1;
+}
+
+static int parse_default(parse_ctx *c, map_rule *r)
+{
+    int rc = attr_name(c, "field", &r->field);
+    const char *value = c->d->host->node_attr(c->node, "value");
+    if (!value) {
+        map_diag_report(c->d, c->node, "<%s>: missing attribute \"value\"",
+                        c->elem);
+        return -1;
+    }
+    r->value = dup_or_report(c, value);
+    r->value_len = strlen(value);
+    return r->value ? rc : -1;
+}
+
+static int parse_template(parse_ctx *c, map_rule *r)
+{
+    int rc = attr_name(c, "field", &r->field);
+    const char *value = c->d->host->node_attr(c->node, "value");
+    if (!value) {
+        map_diag_report(c->d, c->node, "<%s>: missing attribute \"value\"",
+                        c->elem);
+        return -1;
+    }
+    const char *error;
+    size_t column;
+    r->tmpl = map_template_parse(value, &error, &column);
+    if (!r->tmpl) {
+        if (column)
+            map_diag_report(c->d, c->node,
+                            "<%s>: %s at column %zu of \"%s\"", c->elem,
+                            error, column, value);
+        else
+            map_diag_report(c->d, c->node, "<%s>: %s", c->elem, error);
+        return -1;
+    }
+    return rc;
+}
+
+static int parse_fields(parse_ctx *c, map_rule *r)
+{
+    return attr_fields(c, &r->fields);
+}
+
+static int parse_keep(parse_ctx *c, map_rule *r)
+{
+    if (attr_fields(c, &r->fields) != 0)
+        return -1;
+    map_words_sort(&r->fields); /* bisected once per field per record */
+    return 0;
+}
+
+typedef int (*parse_fn)(parse_ctx *c, map_rule *r);
+
+static const struct element {
+    const char *name;
+    map_op op;
+    parse_fn parse;
+} elements[] = {
+    {"rename", MAP_RENAME, parse_move},
+    {"copy", MAP_COPY, parse_move},
+    {"set", MAP_SET, parse_set},
+    {"template", MAP_TEMPLATE, parse_template},
+    {"drop", MAP_DROP, parse_fields},
+    {"keep", MAP_KEEP, parse_keep},
+    {"trim", MAP_TRIM, parse_fields},
+    {"upper", MAP_UPPER, parse_fields},
+    {"lower", MAP_LOWER, parse_fields},
+    {"default", MAP_DEFAULT, parse_default},
+};
+
+static void rule_free(map_rule *r)
+{
+    free(r->from);
+    free(r->field);
+    free(r->value);
+    map_template_free(r->tmpl);
+    map_words_free(&r->fields);
+}
+
+int map_rules_compile(map_diag *d, int strict, map_rules *out)
+{
+    const weir_host *h = d->host;
+    size_t count = 0;
+    for (const weir_node *n = h->config_first(d->inst); n; n = h->node_next(n))
+        count++;
+    out->v = count ? calloc(count, sizeof *out->v) : NULL;
+    out->n = 0;
+    if (count && !out->v) {
+        map_diag_report(d, h->config_first(d->inst), "map: out of memory");
+        return -1;
+    }
+
+    for (const weir_node *n = h->config_first(d->inst); n; n = h->node_next(n)) {
+        const char *name = h->node_name(n);
+        const struct element *e = NULL;
+        for (size_t i = 0; name && i < sizeof elements / sizeof *elements; i++)
+            if (strcmp(name, elements[i].name) == 0)
+                e = &elements[i];
+        if (!e) {
+            map_diag_report(d, n,
+                            "unknown map rule <%s> (expected rename, copy, "
+                            "set, template, drop, keep, trim, upper, lower "
+                            "or default)",
+                            name ? name : "?");
+            continue;
+        }
+        parse_ctx c = {d, n, e->name, strict};
+        if (h->node_first_child(n))
+            map_diag_report(d, n, "<%s>: takes no child elements", e->name);
+        map_rule *r = &out->v[out->n];
+        memset(r, 0, sizeof *r);
+        r->op = e->op;
+        if (e->parse(&c, r) == 0)
+            out->n++;
+        else
+            rule_free(r); /* reported; keep going for the next problem */
+    }
+    return d->errors == 0 ? 0 : -1;
+}
+
+void map_rules_free(map_rules *rules)
+{
+    for (size_t i = 0; i < rules->n; i++)
+        rule_free(&rules->v[i]);
+    free(rules->v);
+    rules->v = NULL;
+    rules->n = 0;
+}

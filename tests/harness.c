@@ -1,0 +1,286 @@
+/* harness.c - see harness.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "host.h"
+#include "log.h"
+#include "pipeline.h"
+#include "plugins.h"
+#include "record.h"
+
+const char wt_null_marker[] = "<WT_NULL>";
+
+struct wt_plugin {
+    weir_pipeline *p;
+    weir_instance *inst;
+    char *log;
+    size_t loglen;
+};
+
+static weir_plugins *registry;
+static char *last_errors;
+static wt_plugin *logging_to;
+
+static void cleanup(void)
+{
+    weir_plugins_free(registry);
+    registry = NULL;
+    free(last_errors);
+    last_errors = NULL;
+    weir_pipeline_cleanup();
+}
+
+static weir_plugins *plugins(void)
+{
+    if (!registry) {
+        registry = weir_plugins_new(WEIR_BUILDDIR "/connectors/.libs:"
+                                    WEIR_BUILDDIR "/plugins/.libs:"
+                                    WEIR_BUILDDIR "/tests/.libs");
+        atexit(cleanup);
+    }
+    return registry;
+}
+
+static void capture(weir_log_level level, const char *line, void *ctx)
+{
+    (void)level;
+    (void)ctx;
+    fprintf(stderr, "%s\n", line);
+    wt_plugin *p = logging_to;
+    if (!p)
+        return;
+    size_t n = strlen(line);
+    char *g = realloc(p->log, p->loglen + n + 2);
+    if (!g)
+        return;
+    p->log = g;
+    memcpy(p->log + p->loglen, line, n);
+    p->loglen += n;
+    p->log[p->loglen++] = '\n';
+    p->log[p->loglen] = '\0';
+}
+
+const weir_host *wt_host(void) { return &weir_host_table; }
+
+static void keep_errors(weir_diag *d)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < weir_diag_count(d); i++)
+        total += strlen(weir_diag_at(d, i)) + 1;
+    free(last_errors);
+    last_errors = malloc(total);
+    if (!last_errors)
+        return;
+    last_errors[0] = '\0';
+    for (size_t i = 0; i < weir_diag_count(d); i++) {
+        strcat(last_errors, weir_diag_at(d, i));
+        strcat(last_errors, "\n");
+    }
+}
+
+const char *wt_last_errors(void) { return last_errors ? last_errors : ""; }
+
+static weir_pipeline *load(const char *xml, const char *dir, int *problems)
+{
+    char cwd[4096];
+    if (!dir)
+        dir = getcwd(cwd, sizeof(cwd)) ? cwd : ".";
+    weir_diag *d = weir_diag_new();
+    weir_pipeline *p = weir_pipeline_load_memory(xml, strlen(xml), "test.xml",
+                                                 dir, plugins(), d);
+    *problems = (int)weir_diag_count(d);
+    keep_errors(d);
+    if (p)
+        p->diag = NULL;
+    weir_diag_free(d);
+    return p;
+}
+
+int wt_validate(const char *xml, const char *dir)
+{
+    int problems = 0;
+    weir_pipeline_free(load(xml, dir, &problems));
+    return problems;
+}
+
+wt_plugin *wt_open(const char *xml, const char *dir, const char *instance)
+{
+    int problems = 0;
+    weir_log_set_level(WEIR_LOG_DEBUG);
+    weir_pipeline *p = load(xml, dir, &problems);
+    if (!p || problems) {
+        fprintf(stderr, "wt_open: invalid pipeline:\n%s", wt_last_errors());
+        weir_pipeline_free(p);
+        return NULL;
+    }
+    weir_instance *inst = weir_pipeline_find(p, instance);
+    if (!inst || !inst->plugin) {
+        fprintf(stderr, "wt_open: no instance '%s'\n", instance);
+        weir_pipeline_free(p);
+        return NULL;
+    }
+    wt_plugin *w = calloc(1, sizeof(*w));
+    w->p = p;
+    w->inst = inst;
+    logging_to = w;
+    weir_log_set_sink(capture, NULL);
+    if (inst->plugin->open(inst, &weir_host_table, inst->kind, &inst->state) !=
+        WEIR_STATUS_OK) {
+        free(last_errors);
+        last_errors = w->log ? strdup(w->log) : strdup("open failed\n");
+        logging_to = NULL;
+        free(w->log);
+        free(w);
+        weir_pipeline_free(p);
+        return NULL;
+    }
+    inst->opened = 1;
+    return w;
+}
+
+const char *wt_log(const wt_plugin *p) { return p->log ? p->log : ""; }
+
+weir_batch *wt_batch_new(size_t capacity) { return weir_batch_new(capacity); }
+void wt_batch_clear(weir_batch *b) { weir_batch_clear(b); }
+void wt_batch_free(weir_batch *b) { weir_batch_free(b); }
+
+weir_record *wt_add(weir_batch *b, weir_op op, ...)
+{
+    weir_record *r = weir_batch_add(b);
+    if (!r)
+        return NULL;
+    r->op = op;
+    va_list ap;
+    va_start(ap, op);
+    const char *name;
+    while ((name = va_arg(ap, const char *))) {
+        const char *value = va_arg(ap, const char *);
+        weir_record_set(r, name, value == WT_NULL ? NULL : value, (size_t)-1);
+    }
+    va_end(ap);
+    return r;
+}
+
+static void bind(wt_plugin *p, weir_batch *b)
+{
+    logging_to = p;
+    weir_batch_set_context(b, p->p->name, p->inst->name);
+}
+
+int wt_read(wt_plugin *p, weir_batch *b)
+{
+    bind(p, b);
+    return p->inst->plugin->read(p->inst->state, b);
+}
+
+int wt_process(wt_plugin *p, weir_batch *b)
+{
+    bind(p, b);
+    weir_batch_reset_answers(b);
+    return p->inst->plugin->process(p->inst->state, b);
+}
+
+int wt_write(wt_plugin *p, weir_batch *b)
+{
+    bind(p, b);
+    weir_batch_reset_answers(b);
+    return p->inst->plugin->write(p->inst->state, b);
+}
+
+int wt_flush(wt_plugin *p)
+{
+    logging_to = p;
+    return p->inst->plugin->flush ? p->inst->plugin->flush(p->inst->state)
+                                  : WEIR_STATUS_OK;
+}
+
+void wt_close(wt_plugin *p)
+{
+    if (!p)
+        return;
+    logging_to = p;
+    p->inst->plugin->close(p->inst->state);
+    p->inst->opened = 0;
+    logging_to = NULL;
+    weir_log_set_sink(NULL, NULL);
+    weir_pipeline_free(p->p);
+    free(p->log);
+    free(p);
+}
+
+weir_result wt_result(const weir_record *r, const char **message,
+                      const char **assigned_id)
+{
+    if (message)
+        *message = r->message;
+    if (assigned_id)
+        *assigned_id = r->assigned_id;
+    return r->result;
+}
+
+long wt_origin(const weir_record *r) { return r->origin; }
+
+const char *wt_tmpdir(void)
+{
+    static char dir[4096];
+    if (!dir[0]) {
+        mkdir(WEIR_BUILDDIR "/tests", 0755);
+        mkdir(WEIR_BUILDDIR "/tests/tmp", 0755);
+        snprintf(dir, sizeof(dir), "%s/tests/tmp/wt-XXXXXX", WEIR_BUILDDIR);
+        if (!mkdtemp(dir)) {
+            fprintf(stderr, "wt_tmpdir: %s\n", strerror(errno));
+            abort();
+        }
+    }
+    return dir;
+}
+
+char *wt_write_file(const char *dir, const char *name, const char *text)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(n);
+    snprintf(path, n, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "wt_write_file %s: %s\n", path, strerror(errno));
+        abort();
+    }
+    fwrite(text, 1, strlen(text), f);
+    fclose(f);
+    return path;
+}
+
+char *wt_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len < 2) {
+            char *g = realloc(buf, cap * 2);
+            if (!g) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = g;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}

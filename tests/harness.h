@@ -1,0 +1,71 @@
+/*
+ * tests/harness.h - run one plugin against the real core, alone.
+ *
+ * A test gives a whole pipeline XML text, picks one of its plugin elements
+ * by instance name and drives that plugin's callbacks directly, with the
+ * core's real records, batches, option handling and plugin loader (the
+ * plugin .so is loaded through libltdl from the build tree).
+ *
+ * Not thread-safe; one test process at a time per scratch directory.
+ */
+#ifndef WEIR_TEST_HARNESS_H
+#define WEIR_TEST_HARNESS_H
+
+#include <weir/plugin.h>
+
+typedef struct wt_plugin wt_plugin;
+
+/* The real host table (for record access in tests). (borrowed) */
+const weir_host *wt_host(void);
+
+/* Load `xml` (a full <pipeline> document; relative paths resolve against
+ * `dir`, or the current directory when NULL), check it like `weir validate`,
+ * and open the instance named `instance` as the kind of its element.
+ * Returns NULL when the pipeline is invalid or open() failed; the
+ * diagnostics are then in wt_last_errors(). (owned: wt_close) */
+wt_plugin *wt_open(const char *xml, const char *dir, const char *instance);
+
+/* Validate `xml` as `weir validate` would.  Returns the number of
+ * problems; their text ("file:line: message" lines) is in wt_last_errors(). */
+int wt_validate(const char *xml, const char *dir);
+
+/* Diagnostics of the last wt_open()/wt_validate(). (borrowed) */
+const char *wt_last_errors(void);
+
+/* Log lines the plugin wrote through host->log since wt_open(). (borrowed) */
+const char *wt_log(const wt_plugin *p);
+
+/* A batch of at most `capacity` records. (owned: wt_batch_free) */
+weir_batch *wt_batch_new(size_t capacity);
+void wt_batch_clear(weir_batch *b); /* drop every record */
+void wt_batch_free(weir_batch *b);
+
+/* Append a record: op, then name/value pairs, ending with NULL.  A value
+ * of WT_NULL stores SQL NULL.  (borrowed; owned by the batch) */
+#define WT_NULL ((const char *)wt_null_marker)
+extern const char wt_null_marker[];
+weir_record *wt_add(weir_batch *b, weir_op op, ...);
+
+/* Call the plugin's callbacks.  Results are the callbacks' own. Before
+ * process() and write() every record's answer is reset to OK. */
+int wt_read(wt_plugin *p, weir_batch *b);
+int wt_process(wt_plugin *p, weir_batch *b);
+int wt_write(wt_plugin *p, weir_batch *b);
+int wt_flush(wt_plugin *p);
+void wt_close(wt_plugin *p);
+
+/* A record's answer from the last stage; message/assigned_id nullable. */
+weir_result wt_result(const weir_record *r, const char **message,
+                      const char **assigned_id);
+/* The record's origin line (set by sources), 0 when unset. */
+long wt_origin(const weir_record *r);
+
+/* A fresh scratch directory for this test process (under tests/tmp/),
+ * removed by nothing: make clean removes tests/tmp. (borrowed) */
+const char *wt_tmpdir(void);
+/* Write `text` to `dir/name`; returns the full path. (owned: free) */
+char *wt_write_file(const char *dir, const char *name, const char *text);
+/* Read a whole file. (owned: free), NULL when unreadable. */
+char *wt_read_file(const char *path);
+
+#endif

@@ -1,0 +1,35 @@
+# Test support: the harness (real core, one plugin at a time), test
+# plugins, core unit tests and end-to-end tests of the weir binary.
+HARNESS_LIBS = tests/libharness.la core/libweircore.la $(CUNIT_LIBS)
+check_LTLIBRARIES += tests/libharness.la
+tests_libharness_la_SOURCES = tests/harness.c tests/harness.h \
+	tests/cunit_main.c tests/cunit_main.h
+tests_libharness_la_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+
+# Test plugins: built as real shared objects in tests/.libs, never installed.
+TEST_PLUGIN_LDFLAGS = -module -avoid-version -shared -rpath $(abs_builddir)/tests
+check_LTLIBRARIES += tests/testgen.la tests/bad_abi.la tests/newer_abi.la \
+	tests/no_descriptor.la
+tests_testgen_la_SOURCES = tests/plugins/testgen.c
+tests_testgen_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_bad_abi_la_SOURCES = tests/plugins/bad_abi.c
+tests_bad_abi_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_ABI_MAJOR=99 -DTEST_NAME='"bad_abi"'
+tests_bad_abi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_newer_abi_la_SOURCES = tests/plugins/bad_abi.c
+tests_newer_abi_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_ABI_MINOR=999 -DTEST_NAME='"newer_abi"'
+tests_newer_abi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_no_descriptor_la_SOURCES = tests/plugins/no_descriptor.c
+tests_no_descriptor_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+
+check_PROGRAMS += tests/test_core
+TESTS += tests/test_core
+tests_test_core_SOURCES = tests/test_core.c tests/test_pipeline_xml.c \
+	tests/test_loader.c tests/test_state.c tests/core_tests.h
+tests_test_core_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_core_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+
+check_PROGRAMS += tests/test_e2e
+TESTS += tests/test_e2e
+tests_test_e2e_SOURCES = tests/test_e2e.c
+tests_test_e2e_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_e2e_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)

@@ -1,0 +1,99 @@
+/*
+ * testgen - a test plugin: a source that makes `count` records and a sink
+ * that accepts them, rejects the ids listed in `reject-id`, and fails the
+ * whole read at `fail-at` (to test aborted runs).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <weir/plugin.h>
+
+typedef struct state {
+    const weir_host *host;
+    weir_instance *inst;
+    long long count, next, fail_at;
+    const char *reject;
+} state;
+
+static const weir_option_spec options[] = {
+    {"count", WEIR_OPTION_INT, 0, WEIR_KIND_SOURCE, "10", "records to make"},
+    {"fail-at", WEIR_OPTION_INT, 0, WEIR_KIND_SOURCE, "-1",
+     "fail the read after this many records"},
+    {"reject-id", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
+     "ids the sink rejects"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static int tg_open(weir_instance *inst, const weir_host *host, weir_kind kind,
+                   void **out)
+{
+    (void)kind;
+    state *s = calloc(1, sizeof(*s));
+    if (!s)
+        return WEIR_STATUS_ERROR;
+    s->host = host;
+    s->inst = inst;
+    host->option_int(inst, "count", &s->count);
+    host->option_int(inst, "fail-at", &s->fail_at);
+    s->reject = host->option(inst, "reject-id");
+    *out = s;
+    return WEIR_STATUS_OK;
+}
+
+static int tg_read(void *vs, weir_batch *b)
+{
+    state *s = vs;
+    while (s->next < s->count && s->host->batch_room(b)) {
+        if (s->fail_at >= 0 && s->next == s->fail_at) {
+            s->host->log(s->inst, WEIR_LOG_ERROR, "failing on purpose");
+            return WEIR_STATUS_ERROR;
+        }
+        weir_record *r = s->host->batch_add(b);
+        char id[32], name[64];
+        snprintf(id, sizeof(id), "%lld", s->next + 1);
+        snprintf(name, sizeof(name), "name %lld", s->next + 1);
+        s->host->record_set(r, "id", id, (size_t)-1);
+        s->host->record_set(r, "name", name, (size_t)-1);
+        s->host->record_set_origin(r, (long)(s->next + 1));
+        s->next++;
+    }
+    return s->next < s->count ? WEIR_STATUS_OK : WEIR_STATUS_END;
+}
+
+static int listed(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; p && (p = strstr(p, word)); p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+static int tg_write(void *vs, weir_batch *b)
+{
+    state *s = vs;
+    for (size_t i = 0; i < s->host->batch_count(b); i++) {
+        weir_record *r = s->host->batch_at(b, i);
+        const char *id = s->host->record_get(r, "id", NULL);
+        if (id && listed(s->reject, id))
+            s->host->record_answerf(r, WEIR_RESULT_REJECT,
+                                    "test sink rejects id %s", id);
+    }
+    return WEIR_STATUS_OK;
+}
+
+static void tg_close(void *s) { free(s); }
+
+WEIR_PLUGIN_DEFINE = {
+    WEIR_PLUGIN_HEADER,
+    .kinds = WEIR_KIND_SOURCE | WEIR_KIND_SINK,
+    .name = "testgen",
+    .version = "1",
+    .description = "test records generator and sink",
+    .options = options,
+    .open = tg_open,
+    .read = tg_read,
+    .write = tg_write,
+    .close = tg_close,
+};

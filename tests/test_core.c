@@ -1,0 +1,172 @@
+/* Unit tests of the core's small modules: durations, records and
+ * batches, diagnostics.  The other suites of this program live in
+ * test_pipeline_xml.c, test_loader.c and test_state.c. */
+#include "config.h"
+
+#include <CUnit/CUnit.h>
+#include <string.h>
+
+#include "core_tests.h"
+#include "cunit_main.h"
+#include "diag.h"
+#include "duration.h"
+#include "record.h"
+
+static void test_durations(void)
+{
+    long long ms = -1;
+    CU_ASSERT_EQUAL(weir_duration_parse("250ms", &ms), 0);
+    CU_ASSERT_EQUAL(ms, 250);
+    CU_ASSERT_EQUAL(weir_duration_parse("15s", &ms), 0);
+    CU_ASSERT_EQUAL(ms, 15000);
+    CU_ASSERT_EQUAL(weir_duration_parse("1h30m", &ms), 0);
+    CU_ASSERT_EQUAL(ms, 5400000);
+    CU_ASSERT_EQUAL(weir_duration_parse("7d", &ms), 0);
+    CU_ASSERT_EQUAL(ms, 7LL * 86400000);
+    CU_ASSERT_EQUAL(weir_duration_parse("0s", &ms), 0);
+    CU_ASSERT_EQUAL(ms, 0);
+    CU_ASSERT_NOT_EQUAL(weir_duration_parse("", &ms), 0);
+    CU_ASSERT_NOT_EQUAL(weir_duration_parse("15", &ms), 0);
+    CU_ASSERT_NOT_EQUAL(weir_duration_parse("15 s", &ms), 0);
+    CU_ASSERT_NOT_EQUAL(weir_duration_parse("1y", &ms), 0);
+    CU_ASSERT_NOT_EQUAL(weir_duration_parse("-5s", &ms), 0);
+    CU_ASSERT_NOT_EQUAL(weir_duration_parse("99999999999999999999d", &ms), 0);
+    CU_ASSERT_NOT_EQUAL(weir_duration_parse("9999999999999999d", &ms), 0);
+}
+
+static void test_record_fields(void)
+{
+    weir_batch *b = weir_batch_new(4);
+    weir_record *r = weir_batch_add(b);
+    size_t len = 99;
+    CU_ASSERT_PTR_NULL(weir_record_get(r, "a", &len));
+    CU_ASSERT_EQUAL(len, 0);
+    CU_ASSERT_FALSE(weir_record_has(r, "a"));
+    CU_ASSERT_EQUAL(weir_record_set(r, "a", "one", (size_t)-1), 0);
+    CU_ASSERT_EQUAL(weir_record_set(r, "empty", "", 0), 0);
+    CU_ASSERT_EQUAL(weir_record_set(r, "null", NULL, 0), 0);
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r, "a", &len), "one");
+    CU_ASSERT_EQUAL(len, 3);
+    /* NULL is distinct from empty, and both are present */
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r, "empty", NULL), "");
+    CU_ASSERT_PTR_NULL(weir_record_get(r, "null", NULL));
+    CU_ASSERT_TRUE(weir_record_has(r, "null"));
+    /* replace keeps one field; values with NUL bytes keep their length */
+    CU_ASSERT_EQUAL(weir_record_set(r, "a", "x\0y", 3), 0);
+    CU_ASSERT_EQUAL(r->nfields, 3);
+    CU_ASSERT_EQUAL(memcmp(weir_record_get(r, "a", &len), "x\0y", 3), 0);
+    CU_ASSERT_EQUAL(len, 3);
+    CU_ASSERT_EQUAL(weir_record_unset(r, "empty"), 0);
+    CU_ASSERT_EQUAL(weir_record_unset(r, "empty"), -1);
+    CU_ASSERT_EQUAL(r->nfields, 2);
+    CU_ASSERT_TRUE(weir_record_has(r, "null"));
+    weir_batch_free(b);
+}
+
+static void test_record_many_fields_and_reused_name_buffer(void)
+{
+    weir_batch *b = weir_batch_new(2);
+    weir_record *r = weir_batch_add(b);
+    char name[16];
+    /* The same buffer holds different names: interning must not confuse
+     * them, and the field array must grow past its first size. */
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "f%d", i);
+        char value[16];
+        snprintf(value, sizeof(value), "v%d", i);
+        CU_ASSERT_EQUAL(weir_record_set(r, name, value, (size_t)-1), 0);
+    }
+    CU_ASSERT_EQUAL(r->nfields, 40);
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r, "f0", NULL), "v0");
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r, "f39", NULL), "v39");
+    weir_batch_free(b);
+}
+
+static void test_batch_view(void)
+{
+    weir_batch *b = weir_batch_new(3);
+    CU_ASSERT_EQUAL(weir_batch_room(b), 3);
+    weir_record *r1 = weir_batch_add(b);
+    weir_record *r2 = weir_batch_add(b);
+    weir_record *r3 = weir_batch_add(b);
+    CU_ASSERT_PTR_NULL(weir_batch_add(b));
+    CU_ASSERT_EQUAL(weir_batch_room(b), 0);
+    weir_record_answer(r2, WEIR_RESULT_REJECT, "bad", NULL);
+    size_t removed = weir_batch_take_answered(b, NULL, NULL);
+    CU_ASSERT_EQUAL(removed, 1);
+    CU_ASSERT_EQUAL(weir_batch_count(b), 2);
+    CU_ASSERT_PTR_EQUAL(weir_batch_at(b, 0), r1);
+    CU_ASSERT_PTR_EQUAL(weir_batch_at(b, 1), r3);
+    CU_ASSERT_STRING_EQUAL(r2->message, "bad");
+    CU_ASSERT_TRUE(r1->seq < r3->seq);
+    weir_batch_clear(b);
+    CU_ASSERT_EQUAL(weir_batch_count(b), 0);
+    CU_ASSERT_EQUAL(weir_batch_room(b), 3);
+    weir_batch_free(b);
+}
+
+static void test_record_ids(void)
+{
+    weir_batch *b = weir_batch_new(4);
+    weir_batch_set_context(b, "p", "sink");
+    weir_record *r1 = weir_batch_add(b);
+    weir_record *r2 = weir_batch_add(b);
+    weir_record_set(r1, "code", "A1", (size_t)-1);
+    weir_record_set(r1, "name", "Ann", (size_t)-1);
+    /* same content in another field order: same id */
+    weir_record_set(r2, "name", "Ann", (size_t)-1);
+    weir_record_set(r2, "code", "A1", (size_t)-1);
+    char id1[33];
+    strcpy(id1, weir_record_id(r1));
+    CU_ASSERT_EQUAL(strlen(id1), 32);
+    CU_ASSERT_STRING_EQUAL(id1, weir_record_id(r2));
+    /* content, operation, sink and pipeline all change it */
+    weir_record_set(r2, "name", "Anne", (size_t)-1);
+    CU_ASSERT_STRING_NOT_EQUAL(id1, weir_record_id(r2));
+    weir_record_set(r2, "name", "Ann", (size_t)-1);
+    CU_ASSERT_STRING_EQUAL(id1, weir_record_id(r2));
+    r2->op = WEIR_OP_DELETE;
+    r2->id[0] = '\0';
+    CU_ASSERT_STRING_NOT_EQUAL(id1, weir_record_id(r2));
+    r2->op = WEIR_OP_UPSERT;
+    weir_batch_set_context(b, "p", "other-sink");
+    CU_ASSERT_STRING_NOT_EQUAL(id1, weir_record_id(r1));
+    /* NULL and empty differ */
+    weir_batch_set_context(b, "p", "sink");
+    weir_record_set(r2, "name", NULL, 0);
+    CU_ASSERT_STRING_NOT_EQUAL(id1, weir_record_id(r2));
+    weir_batch_free(b);
+}
+
+static void test_diag(void)
+{
+    weir_diag *d = weir_diag_new();
+    weir_diag_add(d, "p.xml", 3, "bad %s", "thing");
+    weir_diag_add(d, "p.xml", 3, "bad %s", "thing"); /* repeat dropped */
+    weir_diag_add(d, "p.xml", 0, "whole file\n");
+    CU_ASSERT_EQUAL(weir_diag_count(d), 2);
+    CU_ASSERT_STRING_EQUAL(weir_diag_at(d, 0), "p.xml:3: bad thing");
+    CU_ASSERT_STRING_EQUAL(weir_diag_at(d, 1), "p.xml: whole file");
+    CU_ASSERT_PTR_NULL(weir_diag_at(d, 2));
+    weir_diag_free(d);
+}
+
+void register_core_unit_tests(void)
+{
+    CU_pSuite s = CU_add_suite("core units", NULL, NULL);
+    CU_add_test(s, "durations", test_durations);
+    CU_add_test(s, "record fields, NULL vs empty", test_record_fields);
+    CU_add_test(s, "many fields, reused name buffer",
+                test_record_many_fields_and_reused_name_buffer);
+    CU_add_test(s, "batch view and answers", test_batch_view);
+    CU_add_test(s, "stable record ids", test_record_ids);
+    CU_add_test(s, "diagnostics", test_diag);
+}
+
+void register_tests(void)
+{
+    register_core_unit_tests();
+    register_pipeline_xml_tests();
+    register_loader_tests();
+    register_state_tests();
+}

@@ -1,0 +1,294 @@
+/* Pipeline files: the schema, the checks against plugins, and hostile
+ * input (malformed XML, DOCTYPE/XXE, entity bombs, deep nesting, size). */
+#include "config.h"
+
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core_tests.h"
+#include "harness.h"
+#include "pipeline.h"
+#include "plugins.h"
+
+#define HEAD "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"t\">\n"
+#define SRC "<source plugin=\"testgen\" name=\"in\"/>\n"
+#define SINK "<sink plugin=\"testgen\" name=\"out\"/>\n"
+#define TAIL "</pipeline>\n"
+
+static int has(const char *text, const char *needle)
+{
+    if (!strstr(text, needle)) {
+        fprintf(stderr, "\n  expected \"%s\" in:\n%s\n", needle, text);
+        return 0;
+    }
+    return 1;
+}
+
+static void test_valid_minimal(void)
+{
+    CU_ASSERT_EQUAL(wt_validate(HEAD SRC SINK TAIL, NULL), 0);
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<schedule every=\"1h\"/>" SRC
+                                "<sink plugin=\"testgen\" name=\"out\" "
+                                "system=\"erp\"><retry attempts=\"3\" "
+                                "delay=\"15s\" jitter=\"10s\" backoff=\"2\" "
+                                "max-delay=\"1h\"/></sink>" TAIL,
+                                NULL),
+                    0);
+}
+
+static void test_malformed(void)
+{
+    CU_ASSERT(wt_validate(HEAD SRC "<sink plugin=\"testgen\" name=\"out\">"
+                          TAIL, NULL) > 0);
+    CU_ASSERT(has(wt_last_errors(), "test.xml:4:"));
+    CU_ASSERT(wt_validate("", NULL) > 0);
+    CU_ASSERT(wt_validate("not xml at all", NULL) > 0);
+    CU_ASSERT(has(wt_last_errors(), "test.xml:1:"));
+}
+
+static void test_doctype_refused(void)
+{
+    const char *xxe =
+        "<?xml version=\"1.0\"?>\n"
+        "<!DOCTYPE pipeline [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
+        HEAD "<source plugin=\"testgen\" name=\"&x;\"/>" SINK TAIL;
+    CU_ASSERT(wt_validate(xxe, NULL) > 0);
+    CU_ASSERT(has(wt_last_errors(), "test.xml:2: DOCTYPE declarations are "
+                                    "not allowed"));
+    CU_ASSERT_PTR_NULL(strstr(wt_last_errors(), "root:"));
+    const char *external = "<!DOCTYPE pipeline SYSTEM \"http://127.0.0.1:1/x.dtd\">"
+                           HEAD SRC SINK TAIL;
+    CU_ASSERT(wt_validate(external, NULL) > 0);
+    CU_ASSERT(has(wt_last_errors(), "DOCTYPE"));
+}
+
+static void test_entity_bomb_is_quick(void)
+{
+    char bomb[4096] = "<?xml version=\"1.0\"?>\n<!DOCTYPE p [\n"
+                      "<!ENTITY a \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\">\n";
+    for (char c = 'b'; c <= 'k'; c++) {
+        char line[256];
+        snprintf(line, sizeof(line),
+                 "<!ENTITY %c \"&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;\">\n",
+                 c, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1,
+                 c - 1, c - 1);
+        strcat(bomb, line);
+    }
+    strcat(bomb, "]>\n" HEAD "<source plugin=\"testgen\" name=\"&k;\"/>" SINK
+                 TAIL);
+    clock_t t0 = clock();
+    CU_ASSERT(wt_validate(bomb, NULL) > 0);
+    /* Not a timing assertion on speed: a bomb expanded would take minutes
+     * and gigabytes; refused, it takes microseconds. */
+    CU_ASSERT((double)(clock() - t0) / CLOCKS_PER_SEC < 5.0);
+    CU_ASSERT(has(wt_last_errors(), "DOCTYPE"));
+}
+
+static void test_deep_nesting(void)
+{
+    size_t depth = 5000;
+    size_t size = depth * 7 + 1024;
+    char *xml = malloc(size);
+    strcpy(xml, HEAD "<source plugin=\"testgen\" name=\"in\">");
+    for (size_t i = 0; i < depth; i++)
+        strcat(xml, "<a>");
+    for (size_t i = 0; i < depth; i++)
+        strcat(xml, "</a>");
+    strcat(xml, "</source>" SINK TAIL);
+    CU_ASSERT(wt_validate(xml, NULL) > 0);
+    free(xml);
+}
+
+static void test_huge_file_refused(void)
+{
+    const char *dir = wt_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/huge.xml", dir);
+    FILE *f = fopen(path, "w");
+    fputs(HEAD SRC SINK "<!--", f);
+    for (int i = 0; i < 5 * 1024; i++) {
+        char kb[1024];
+        memset(kb, 'x', sizeof(kb));
+        fwrite(kb, 1, sizeof(kb), f);
+    }
+    fputs("-->" TAIL, f);
+    fclose(f);
+    weir_plugins *reg = weir_plugins_new(WEIR_BUILDDIR "/tests/.libs");
+    weir_diag *d = weir_diag_new();
+    weir_pipeline *p = weir_pipeline_load(path, reg, d);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT_EQUAL(weir_diag_count(d), 1);
+    CU_ASSERT(has(weir_diag_at(d, 0), "larger than 4 MiB"));
+    weir_diag_free(d);
+    weir_plugins_free(reg);
+}
+
+static void test_unknown_plugin_and_option(void)
+{
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"nope\" name=\"in\"/>\n"
+                                SINK TAIL, NULL), 1);
+    CU_ASSERT(has(wt_last_errors(), "test.xml:2: source 'in': unknown plugin "
+                                    "'nope'"));
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"testgen\" name=\"in\">\n"
+                                "<option name=\"colour\">red</option>\n"
+                                "</source>\n" SINK TAIL, NULL), 1);
+    CU_ASSERT(has(wt_last_errors(), "test.xml:3: unknown option 'colour' for "
+                                    "source plugin 'testgen' (valid: count, "
+                                    "fail-at)"));
+    /* an option of the plugin's other kind */
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"testgen\" name=\"in\">"
+                                "<option name=\"reject-id\">1</option>"
+                                "</source>\n" SINK TAIL, NULL), 1);
+    /* a path-like plugin name never reaches the file system */
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"../tests/.libs/testgen\" "
+                                "name=\"in\"/>\n" SINK TAIL, NULL), 1);
+    CU_ASSERT(has(wt_last_errors(), "not a valid plugin name"));
+}
+
+static void test_option_values(void)
+{
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"testgen\" name=\"in\">"
+                                "<option name=\"count\">ten</option>"
+                                "<option name=\"count\">10</option>"
+                                "</source>\n" SINK TAIL, NULL), 2);
+    CU_ASSERT(has(wt_last_errors(), "option 'count' = \"ten\" is not an integer"));
+    CU_ASSERT(has(wt_last_errors(), "option 'count' given twice"));
+}
+
+static void test_required_option_and_kind(void)
+{
+    CU_ASSERT(wt_validate(HEAD "<source plugin=\"csv\" name=\"in\"/>\n" SINK
+                          TAIL, NULL) >= 1);
+    CU_ASSERT(has(wt_last_errors(), "test.xml:2: source 'in': missing required "
+                                    "option 'path'"));
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"map\" name=\"in\"/>\n"
+                                SINK TAIL, NULL), 1);
+    CU_ASSERT(has(wt_last_errors(), "plugin 'map' cannot be a source"));
+}
+
+static void test_durations_and_retry(void)
+{
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<schedule every=\"hourly\"/>\n" SRC
+                                "<sink plugin=\"testgen\" name=\"out\">\n"
+                                "<retry attempts=\"0\" delay=\"15\" "
+                                "backoff=\"0.5\"/>\n</sink>\n" TAIL, NULL), 4);
+    const char *e = wt_last_errors();
+    CU_ASSERT(has(e, "test.xml:2: <schedule every=\"hourly\">: not a duration"));
+    CU_ASSERT(has(e, "test.xml:5: <retry attempts=\"0\">"));
+    CU_ASSERT(has(e, "test.xml:5: <retry delay=\"15\">: not a duration"));
+    CU_ASSERT(has(e, "<retry backoff=\"0.5\">"));
+}
+
+static void test_duplicate_names_and_every_problem(void)
+{
+    int n = wt_validate(HEAD "<source plugin=\"testgen\" name=\"x\"/>\n"
+                        "<transform plugin=\"nope\" name=\"x\"/>\n"
+                        "<sink plugin=\"testgen\" name=\"out\">"
+                        "<option name=\"bogus\">1</option></sink>\n" TAIL,
+                        NULL);
+    CU_ASSERT_EQUAL(n, 3);
+    const char *e = wt_last_errors();
+    CU_ASSERT(has(e, "test.xml:3: duplicate instance name 'x' (also at line 2)"));
+    CU_ASSERT(has(e, "test.xml:3: transform 'x': unknown plugin 'nope'"));
+    CU_ASSERT(has(e, "test.xml:4: unknown option 'bogus'"));
+}
+
+static void test_structure(void)
+{
+    CU_ASSERT(wt_validate("<pipeline name=\"t\">" SRC SINK TAIL, NULL) > 0);
+    CU_ASSERT(has(wt_last_errors(), "urn:weir:pipeline:1"));
+    CU_ASSERT(wt_validate(HEAD SRC TAIL, NULL) > 0); /* no sink */
+    CU_ASSERT(wt_validate(HEAD SINK SRC TAIL, NULL) > 0); /* order */
+    CU_ASSERT(wt_validate(HEAD SRC SRC SINK TAIL, NULL) > 0);
+    CU_ASSERT(wt_validate("<pipeline xmlns=\"urn:weir:pipeline:1\">" SRC SINK
+                          TAIL, NULL) > 0); /* no name */
+    CU_ASSERT(wt_validate("<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"a b\">"
+                          SRC SINK TAIL, NULL) > 0);
+    CU_ASSERT(has(wt_last_errors(), "pipeline name \"a b\""));
+    /* testgen declares no structured config */
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"testgen\" name=\"in\">"
+                                "<fields/></source>" SINK TAIL, NULL), 1);
+    CU_ASSERT(has(wt_last_errors(), "takes no <fields> element"));
+}
+
+static void test_track_attributes(void)
+{
+    CU_ASSERT_EQUAL(wt_validate(HEAD SRC "<track key=\"code\" fields=\"a b\" "
+                                "deletes=\"emit\" full-refresh=\"7d\" "
+                                "max-delete=\"20%\"/>" SINK TAIL, NULL), 0);
+    CU_ASSERT_EQUAL(wt_validate(HEAD SRC "<track key=\"code\" deletes=\"maybe\" "
+                                "full-refresh=\"weekly\" max-delete=\"120%\"/>"
+                                SINK TAIL, NULL), 3);
+    CU_ASSERT(wt_validate(HEAD SRC "<track fields=\"a\"/>" SINK TAIL, NULL) > 0);
+}
+
+static void test_env_substitution(void)
+{
+    unsetenv("WEIR_TEST_MISSING");
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"testgen\" name=\"in\">"
+                                "<option name=\"count\">${env:WEIR_TEST_MISSING}"
+                                "</option></source>" SINK TAIL, NULL), 1);
+    CU_ASSERT(has(wt_last_errors(), "environment variable WEIR_TEST_MISSING is "
+                                    "not set"));
+    setenv("WEIR_TEST_SECRET", "hunter2", 1);
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"testgen\" name=\"in\">"
+                                "<option name=\"count\">${env:WEIR_TEST_SECRET}"
+                                "</option></source>" SINK TAIL, NULL), 1);
+    CU_ASSERT(has(wt_last_errors(), "option 'count' (from the environment) is "
+                                    "not an integer"));
+    CU_ASSERT_PTR_NULL(strstr(wt_last_errors(), "hunter2"));
+    setenv("WEIR_TEST_COUNT", "12", 1);
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"testgen\" name=\"in\">"
+                                "<option name=\"count\">${env:WEIR_TEST_COUNT}"
+                                "</option></source>" SINK TAIL, NULL), 0);
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"testgen\" name=\"in\">"
+                                "<option name=\"count\">${file:x}</option>"
+                                "</source>" SINK TAIL, NULL), 1);
+    CU_ASSERT(has(wt_last_errors(), "unknown substitution '${file:x}'"));
+}
+
+static void test_relative_paths(void)
+{
+    const char *xml = HEAD "<source plugin=\"csv\" name=\"in\">"
+                      "<option name=\"path\">data/in.csv</option>"
+                      "<option name=\"delimiter\">tab</option></source>"
+                      "<sink plugin=\"csv\" name=\"out\">"
+                      "<option name=\"path\">/abs/out.csv</option></sink>" TAIL;
+    weir_plugins *reg = weir_plugins_new(WEIR_BUILDDIR "/connectors/.libs");
+    weir_diag *d = weir_diag_new();
+    weir_pipeline *p = weir_pipeline_load_memory(xml, strlen(xml), "t.xml",
+                                                 "/srv/pipes", reg, d);
+    CU_ASSERT_EQUAL(weir_diag_count(d), 0);
+    CU_ASSERT_STRING_EQUAL(weir_instance_option(p->source, "path", 0)->value,
+                           "/srv/pipes/data/in.csv");
+    CU_ASSERT_STRING_EQUAL(weir_instance_option(p->source, "delimiter", 0)->value,
+                           "\t");
+    CU_ASSERT_STRING_EQUAL(weir_instance_option(p->sinks[0], "path", 0)->value,
+                           "/abs/out.csv");
+    weir_pipeline_free(p);
+    weir_diag_free(d);
+    weir_plugins_free(reg);
+}
+
+void register_pipeline_xml_tests(void)
+{
+    CU_pSuite s = CU_add_suite("pipeline xml", NULL, NULL);
+    CU_add_test(s, "valid files", test_valid_minimal);
+    CU_add_test(s, "malformed XML names the line", test_malformed);
+    CU_add_test(s, "DOCTYPE and XXE refused", test_doctype_refused);
+    CU_add_test(s, "entity bomb refused quickly", test_entity_bomb_is_quick);
+    CU_add_test(s, "deep nesting refused", test_deep_nesting);
+    CU_add_test(s, "huge file refused unread", test_huge_file_refused);
+    CU_add_test(s, "unknown plugin and option", test_unknown_plugin_and_option);
+    CU_add_test(s, "option values and repeats", test_option_values);
+    CU_add_test(s, "required options and kinds", test_required_option_and_kind);
+    CU_add_test(s, "durations and retry", test_durations_and_retry);
+    CU_add_test(s, "every problem reported", test_duplicate_names_and_every_problem);
+    CU_add_test(s, "structure", test_structure);
+    CU_add_test(s, "track attributes", test_track_attributes);
+    CU_add_test(s, "${env:} substitution, secrets kept", test_env_substitution);
+    CU_add_test(s, "relative paths resolve", test_relative_paths);
+}

@@ -1,0 +1,1006 @@
+/*
+ * tests/test_sqlite.c - the sqlite connector, source and sink, against
+ * real SQLite files in the test's scratch directory, driven through the
+ * real core by tests/harness.h and inspected with sqlite3 directly.
+ */
+#include <CUnit/CUnit.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cunit_main.h"
+#include "harness.h"
+
+/* ---- helpers ------------------------------------------------------ */
+
+static char *xfmt(const char *fmt, ...) WEIR_PRINTF(1, 2);
+static char *xfmt(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *out = malloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(out, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return out;
+}
+
+/* Escape text for an XML element body. (owned) */
+static char *xml_text(const char *s)
+{
+    char *out = malloc(strlen(s) * 6 + 1), *o = out;
+    for (; *s; s++) {
+        const char *rep = NULL;
+        switch (*s) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        default: *o++ = *s; continue;
+        }
+        strcpy(o, rep);
+        o += strlen(rep);
+    }
+    *o = '\0';
+    return out;
+}
+
+static char *path_in(const char *name)
+{
+    return xfmt("%s/%s", wt_tmpdir(), name);
+}
+
+static sqlite3 *db_open(const char *name)
+{
+    char *path = path_in(name);
+    sqlite3 *db = NULL;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+    free(path);
+    sqlite3_busy_timeout(db, 2000);
+    return db;
+}
+
+static void exec(sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "exec %s: %s\n", sql, err ? err : "?");
+    CU_ASSERT_EQUAL_FATAL(rc, SQLITE_OK);
+    sqlite3_free(err);
+}
+
+/* Create database `name` and run `sql` in it. */
+static void make_db(const char *name, const char *sql)
+{
+    char *path = path_in(name);
+    remove(path);
+    free(path);
+    sqlite3 *db = db_open(name);
+    exec(db, sql);
+    sqlite3_close(db);
+}
+
+/* First column of the first row of `sql` in `name`, or NULL when there
+ * is no row or the value is NULL. (owned) */
+static char *scalar(const char *name, const char *sql)
+{
+    sqlite3 *db = db_open(name);
+    sqlite3_stmt *st = NULL;
+    char *out = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "prepare %s: %s\n", sql, sqlite3_errmsg(db));
+    CU_ASSERT_EQUAL(rc, SQLITE_OK);
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_type(st, 0) != SQLITE_NULL)
+        out = xfmt("%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+static long count(const char *name, const char *sql)
+{
+    char *v = scalar(name, sql);
+    long n = v ? strtol(v, NULL, 10) : -1;
+    free(v);
+    return n;
+}
+
+/* The first value of `sql` in database `db` is `want` (NULL: no row or
+ * NULL).  A mismatch is printed with the query, for the log. */
+static void assert_scalar(const char *db, const char *sql, const char *want)
+{
+    char *got = scalar(db, sql);
+    int same = want == NULL ? got == NULL
+                            : got != NULL && strcmp(got, want) == 0;
+    if (!same)
+        fprintf(stderr, "%s: got [%s], want [%s]\n", sql,
+                got ? got : "(null)", want ? want : "(null)");
+    CU_ASSERT_TRUE(same);
+    free(got);
+}
+#define ASSERT_SCALAR assert_scalar
+
+/* CU_ASSERT_STRING_EQUAL without the crash on NULL. */
+#define ASSERT_STR(got, want)                                              \
+    do {                                                                   \
+        const char *g_ = (got), *w_ = (want);                              \
+        CU_ASSERT(g_ != NULL && strcmp(g_, w_) == 0);                      \
+    } while (0)
+
+#define PIPE_HEAD "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"t\">"
+#define PIPE_TAIL "</pipeline>"
+#define DUMMY_SOURCE                                                       \
+    "<source plugin=\"sqlite\" name=\"in\">"                               \
+    "<option name=\"database\">unused.db</option>"                         \
+    "<option name=\"query\">SELECT 1</option></source>"
+#define DUMMY_SINK                                                         \
+    "<sink plugin=\"sqlite\" name=\"out\">"                                \
+    "<option name=\"database\">unused.db</option>"                         \
+    "<option name=\"table\">t</option>"                                    \
+    "<option name=\"key\">k</option></sink>"
+
+static wt_plugin *open_source(const char *db, const char *query)
+{
+    char *q = xml_text(query);
+    char *xml = xfmt(PIPE_HEAD
+                     "<source plugin=\"sqlite\" name=\"in\">"
+                     "<option name=\"database\">%s</option>"
+                     "<option name=\"query\">%s</option></source>"
+                     DUMMY_SINK PIPE_TAIL,
+                     db, q);
+    wt_plugin *p = wt_open(xml, wt_tmpdir(), "in");
+    free(xml);
+    free(q);
+    return p;
+}
+
+/* `extra`: more <option> elements, as XML. */
+static wt_plugin *open_sink(const char *db, const char *table,
+                            const char *key, const char *extra)
+{
+    char *t = xml_text(table), *k = xml_text(key);
+    char *xml = xfmt(PIPE_HEAD DUMMY_SOURCE
+                     "<sink plugin=\"sqlite\" name=\"out\">"
+                     "<option name=\"database\">%s</option>"
+                     "<option name=\"table\">%s</option>"
+                     "<option name=\"key\">%s</option>%s</sink>" PIPE_TAIL,
+                     db, t, k, extra ? extra : "");
+    wt_plugin *p = wt_open(xml, wt_tmpdir(), "out");
+    free(xml);
+    free(t);
+    free(k);
+    return p;
+}
+
+static int contains(const char *hay, const char *needle)
+{
+    return hay != NULL && strstr(hay, needle) != NULL;
+}
+
+static weir_record *at(weir_batch *b, size_t i)
+{
+    return wt_host()->batch_at(b, i);
+}
+
+static const char *get(weir_batch *b, size_t i, const char *field)
+{
+    return wt_host()->record_get(at(b, i), field, NULL);
+}
+
+static weir_result result(weir_batch *b, size_t i, const char **msg)
+{
+    const char *m = NULL;
+    weir_result res = wt_result(at(b, i), &m, NULL);
+    if (msg != NULL)
+        *msg = m;
+    return res;
+}
+
+/* Assert record i was answered `want`, with a message containing `part`
+ * (NULL: any). */
+#define ASSERT_ANSWER(b, i, want, part)                                    \
+    do {                                                                   \
+        const char *m_ = NULL;                                             \
+        weir_result r_ = result((b), (i), &m_);                            \
+        if (r_ != (want) || ((part) != NULL && !contains(m_, (part))))     \
+            fprintf(stderr, "record %d: result %d [%s], want %d [%s]\n",   \
+                    (int)(i), (int)r_, m_ ? m_ : "", (int)(want),          \
+                    (part) ? (const char *)(part) : "");                   \
+        CU_ASSERT_EQUAL(r_, (want));                                       \
+        if ((part) != NULL)                                                \
+            CU_ASSERT(contains(m_, (part)));                               \
+    } while (0)
+
+/* ---- source ------------------------------------------------------- */
+
+static void test_src_types(void)
+{
+    make_db("src_types.db",
+            "CREATE TABLE c (i INTEGER, r REAL, t TEXT, n TEXT, e TEXT);"
+            "INSERT INTO c VALUES (42, 1.5, 'h\xc3\xa9llo', NULL, '');"
+            "INSERT INTO c VALUES (-7, NULL, 'x', 'y', 'z');");
+    wt_plugin *p = open_source("src_types.db", "SELECT * FROM c ORDER BY i DESC");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    CU_ASSERT_EQUAL(wt_read(p, b), WEIR_STATUS_END);
+    CU_ASSERT_EQUAL_FATAL(wt_host()->batch_count(b), 2);
+
+    const weir_host *h = wt_host();
+    size_t len = 99;
+    ASSERT_STR(get(b, 0, "i"), "42");
+    ASSERT_STR(get(b, 0, "r"), "1.5");
+    ASSERT_STR(get(b, 0, "t"), "h\xc3\xa9llo");
+    /* NULL: present, but no value */
+    CU_ASSERT_TRUE(h->record_has(at(b, 0), "n"));
+    CU_ASSERT_PTR_NULL(h->record_get(at(b, 0), "n", NULL));
+    /* "": present, empty */
+    const char *e = h->record_get(at(b, 0), "e", &len);
+    CU_ASSERT_PTR_NOT_NULL(e);
+    CU_ASSERT_EQUAL(len, 0);
+    CU_ASSERT_EQUAL(h->record_field_count(at(b, 0)), 5);
+    ASSERT_STR(get(b, 1, "i"), "-7");
+    CU_ASSERT_PTR_NULL(get(b, 1, "r"));
+    CU_ASSERT_EQUAL(wt_origin(at(b, 0)), 1);
+    CU_ASSERT_EQUAL(wt_origin(at(b, 1)), 2);
+    CU_ASSERT_EQUAL(result(b, 0, NULL), WEIR_RESULT_OK);
+
+    /* After END, END again, and nothing more. */
+    wt_batch_clear(b);
+    CU_ASSERT_EQUAL(wt_read(p, b), WEIR_STATUS_END);
+    CU_ASSERT_EQUAL(wt_host()->batch_count(b), 0);
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_src_blob(void)
+{
+    make_db("src_blob.db",
+            "CREATE TABLE c (id INTEGER, photo);"
+            "INSERT INTO c VALUES (1, 'text');"
+            "INSERT INTO c VALUES (2, x'00ff10');"
+            "INSERT INTO c VALUES (3, NULL);");
+    wt_plugin *p = open_source("src_blob.db", "SELECT id, photo FROM c ORDER BY id");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    CU_ASSERT_EQUAL(wt_read(p, b), WEIR_STATUS_END);
+    CU_ASSERT_EQUAL_FATAL(wt_host()->batch_count(b), 3);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_REJECT, "photo");
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_OK, NULL);
+    ASSERT_STR(get(b, 1, "id"), "2"); /* the key stays readable */
+    CU_ASSERT_EQUAL(wt_origin(at(b, 1)), 2);
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_src_batches(void)
+{
+    make_db("src_batches.db",
+            "CREATE TABLE c (id INTEGER PRIMARY KEY, v TEXT);"
+            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+            "WHERE x < 2500) INSERT INTO c SELECT x, 'v' || x FROM n;");
+    wt_plugin *p = open_source("src_batches.db", "SELECT id, v FROM c ORDER BY id");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(100);
+    long seen = 0;
+    int status = WEIR_STATUS_OK, calls = 0, ordered = 1;
+    while (status == WEIR_STATUS_OK && calls < 100) {
+        wt_batch_clear(b);
+        status = wt_read(p, b);
+        calls++;
+        size_t n = wt_host()->batch_count(b);
+        CU_ASSERT(n <= 100);
+        if (status == WEIR_STATUS_OK)
+            CU_ASSERT_EQUAL(n, 100);
+        for (size_t i = 0; i < n; i++) {
+            seen++;
+            char want[32];
+            snprintf(want, sizeof want, "%ld", seen);
+            if (strcmp(get(b, i, "id"), want) != 0 ||
+                wt_origin(at(b, i)) != seen)
+                ordered = 0;
+        }
+    }
+    CU_ASSERT_EQUAL(status, WEIR_STATUS_END);
+    CU_ASSERT_EQUAL(seen, 2500);
+    CU_ASSERT_TRUE(ordered);
+    CU_ASSERT(calls == 25 || calls == 26);
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_src_refused(void)
+{
+    make_db("src_refused.db", "CREATE TABLE c (id INTEGER);"
+                              "INSERT INTO c VALUES (1);");
+    wt_plugin *p = open_source("src_refused.db", "SELECT * FROM c; SELECT 2");
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "one SQL statement"));
+    CU_ASSERT(contains(wt_last_errors(), "src_refused.db"));
+    wt_close(p);
+
+    p = open_source("src_refused.db", "DELETE FROM c");
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "read-only"));
+    wt_close(p);
+
+    p = open_source("src_refused.db",
+                    "INSERT INTO c VALUES (2) RETURNING id");
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "read-only"));
+    wt_close(p);
+
+    p = open_source("src_refused.db", "SELECT nope FROM c");
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "no such column"));
+    wt_close(p);
+
+    p = open_source("src_refused.db", "SELECT id, id FROM c");
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "twice"));
+    wt_close(p);
+
+    /* A trailing semicolon and comment are not a second statement. */
+    p = open_source("src_refused.db", "SELECT id FROM c; -- all of them\n");
+    CU_ASSERT_PTR_NOT_NULL(p);
+    wt_close(p);
+
+    /* The database is untouched. */
+    CU_ASSERT_EQUAL(count("src_refused.db", "SELECT count(*) FROM c"), 1);
+}
+
+static void test_src_missing_db(void)
+{
+    char *path = path_in("src_missing.db");
+    remove(path);
+    wt_plugin *p = open_source("src_missing.db", "SELECT 1");
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "src_missing.db"));
+    /* read-only open never creates the file */
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_PTR_NULL(f);
+    if (f != NULL)
+        fclose(f);
+    free(path);
+    wt_close(p);
+}
+
+/* ---- sink --------------------------------------------------------- */
+
+static void test_sink_create(void)
+{
+    char *path = path_in("sink_create.db");
+    remove(path);
+    free(path);
+    wt_plugin *p = open_sink("sink_create.db", "customers", "code", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    wt_add(b, WEIR_OP_UPSERT, "code", "C1", "name", "Acme", "city", WT_NULL,
+           NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "C2", "name", "", "city", "Lyon",
+           NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_OK, NULL);
+    CU_ASSERT_EQUAL(wt_flush(p), WEIR_STATUS_OK);
+
+    CU_ASSERT_EQUAL(count("sink_create.db", "SELECT count(*) FROM customers"), 2);
+    ASSERT_SCALAR("sink_create.db",
+                  "SELECT name FROM customers WHERE code = 'C1'", "Acme");
+    /* NULL stays NULL, "" stays "" */
+    ASSERT_SCALAR("sink_create.db",
+                  "SELECT typeof(city) FROM customers WHERE code = 'C1'",
+                  "null");
+    ASSERT_SCALAR("sink_create.db",
+                  "SELECT typeof(name) || length(name) FROM customers "
+                  "WHERE code = 'C2'", "text0");
+    /* TEXT columns, code is the primary key */
+    ASSERT_SCALAR("sink_create.db",
+                  "SELECT group_concat(name || ':' || type || ':' || pk, ' ') "
+                  "FROM pragma_table_info('customers')",
+                  "code:TEXT:1 name:TEXT:0 city:TEXT:0");
+
+    /* A new field later: added as a column (create defaults to true). */
+    wt_batch_clear(b);
+    wt_add(b, WEIR_OP_UPSERT, "code", "C3", "name", "New", "phone", "555",
+           NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    ASSERT_SCALAR("sink_create.db",
+                  "SELECT phone FROM customers WHERE code = 'C3'", "555");
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_sink_upsert(void)
+{
+    make_db("sink_upsert.db",
+            "CREATE TABLE customers (code TEXT PRIMARY KEY, name TEXT, "
+            "city TEXT, credit INTEGER);");
+    wt_plugin *p = open_sink("sink_upsert.db", "customers", "code", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    wt_add(b, WEIR_OP_UPSERT, "code", "A", "name", "Old", "city", "Paris",
+           "credit", "10", NULL);
+    wt_add(b, WEIR_OP_INSERT, "code", "B", "name", "Bee", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    wt_batch_clear(b);
+    /* update, insert of an existing key, and a partial upsert */
+    wt_add(b, WEIR_OP_UPDATE, "code", "A", "name", "New", "city", "Nice",
+           "credit", "20", NULL);
+    wt_add(b, WEIR_OP_INSERT, "code", "B", "name", "Bee2", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "A", "city", "Metz", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    for (size_t i = 0; i < 3; i++)
+        ASSERT_ANSWER(b, i, WEIR_RESULT_OK, NULL);
+    CU_ASSERT_EQUAL(count("sink_upsert.db", "SELECT count(*) FROM customers"), 2);
+    ASSERT_SCALAR("sink_upsert.db",
+                  "SELECT name || '/' || city || '/' || credit || '/' || "
+                  "typeof(credit) FROM customers WHERE code = 'A'",
+                  "New/Metz/20/integer");
+    ASSERT_SCALAR("sink_upsert.db",
+                  "SELECT name FROM customers WHERE code = 'B'", "Bee2");
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_sink_delete(void)
+{
+    make_db("sink_delete.db",
+            "CREATE TABLE t (code TEXT PRIMARY KEY, name TEXT);"
+            "INSERT INTO t VALUES ('A', 'a'), ('B', 'b'), ('C', 'c');");
+    wt_plugin *p = open_sink("sink_delete.db", "t", "code", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    wt_add(b, WEIR_OP_DELETE, "code", "A", NULL);
+    wt_add(b, WEIR_OP_DELETE, "code", "ZZZ", "name", "whatever", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "D", "name", "d", NULL);
+    wt_add(b, WEIR_OP_DELETE, "code", "D", NULL);
+    wt_add(b, WEIR_OP_DELETE, "name", "b", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_OK, NULL); /* absent key: nothing to do */
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 3, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 4, WEIR_RESULT_REJECT, "missing key field code");
+    ASSERT_SCALAR("sink_delete.db",
+                  "SELECT group_concat(code, ',') FROM (SELECT code FROM t "
+                  "ORDER BY code)", "B,C");
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_sink_composite(void)
+{
+    char *path = path_in("sink_comp.db");
+    remove(path);
+    free(path);
+    wt_plugin *p = open_sink("sink_comp.db", "stock", "warehouse sku", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    wt_add(b, WEIR_OP_UPSERT, "sku", "S1", "warehouse", "EU", "qty", "5", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "sku", "S1", "warehouse", "US", "qty", "7", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "sku", "S2", "warehouse", "EU", "qty", "1", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    wt_batch_clear(b);
+    wt_add(b, WEIR_OP_UPSERT, "warehouse", "EU", "sku", "S1", "qty", "6", NULL);
+    wt_add(b, WEIR_OP_DELETE, "warehouse", "US", "sku", "S1", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "sku", "S3", "qty", "6", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_REJECT, "missing key field warehouse");
+    ASSERT_SCALAR("sink_comp.db",
+                  "SELECT group_concat(warehouse || sku || '=' || qty, ' ') "
+                  "FROM (SELECT * FROM stock ORDER BY warehouse, sku)",
+                  "EUS1=6 EUS2=1");
+    ASSERT_SCALAR("sink_comp.db",
+                  "SELECT group_concat(name, ',') FROM (SELECT name FROM "
+                  "pragma_table_info('stock') WHERE pk > 0 ORDER BY pk)",
+                  "warehouse,sku");
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_sink_no_unique(void)
+{
+    make_db("sink_nouniq.db",
+            "CREATE TABLE t (code TEXT, name TEXT);"
+            "CREATE TABLE u (code TEXT, region TEXT, name TEXT);"
+            "CREATE UNIQUE INDEX u_key ON u (region, code);"
+            "CREATE TABLE partial (code TEXT, name TEXT);"
+            "CREATE UNIQUE INDEX p_key ON partial (code) WHERE code > 'A';");
+    static const char *const no_create =
+        "<option name=\"create\">false</option>";
+
+    wt_plugin *p = open_sink("sink_nouniq.db", "t", "code", no_create);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "PRIMARY KEY or UNIQUE"));
+    wt_close(p);
+    /* an existing table is checked even with create=true */
+    p = open_sink("sink_nouniq.db", "t", "code", NULL);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "PRIMARY KEY or UNIQUE"));
+    wt_close(p);
+    /* an index on more columns than the key is not the key */
+    p = open_sink("sink_nouniq.db", "u", "code", no_create);
+    CU_ASSERT_PTR_NULL(p);
+    wt_close(p);
+    /* a partial index does not make the key unique */
+    p = open_sink("sink_nouniq.db", "partial", "code", no_create);
+    CU_ASSERT_PTR_NULL(p);
+    wt_close(p);
+    /* a key column the table lacks */
+    p = open_sink("sink_nouniq.db", "u", "code nope", no_create);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "nope"));
+    wt_close(p);
+    /* a missing table with create=false */
+    p = open_sink("sink_nouniq.db", "absent", "code", no_create);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "does not exist"));
+    wt_close(p);
+    /* a UNIQUE index on exactly the key, in any order, is enough */
+    p = open_sink("sink_nouniq.db", "u", "code region", no_create);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(4);
+    wt_add(b, WEIR_OP_UPSERT, "code", "1", "region", "r", "name", "x", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "1", "region", "r", "name", "y", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_SCALAR("sink_nouniq.db", "SELECT count(*) || name FROM u", "1y");
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_sink_unknown_column(void)
+{
+    make_db("sink_unknown.db",
+            "CREATE TABLE t (code TEXT PRIMARY KEY, name TEXT);");
+    wt_plugin *p = open_sink("sink_unknown.db", "t", "code",
+                             "<option name=\"create\">false</option>");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    wt_add(b, WEIR_OP_UPSERT, "code", "A", "name", "a", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "B", "name", "b", "colour", "red", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "C", "NAME", "c", NULL); /* case-blind */
+    wt_add(b, WEIR_OP_UPSERT, "code", "D", "name", "d", "Name", "D", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_REJECT, "colour");
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 3, WEIR_RESULT_REJECT, "same column");
+    CU_ASSERT_EQUAL(count("sink_unknown.db", "SELECT count(*) FROM t"), 2);
+    ASSERT_SCALAR("sink_unknown.db",
+                  "SELECT count(*) FROM pragma_table_info('t')", "2");
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_sink_constraints(void)
+{
+    make_db("sink_cons.db",
+            "CREATE TABLE t (code TEXT PRIMARY KEY, name TEXT NOT NULL, "
+            "qty INTEGER CHECK (qty >= 0));");
+    wt_plugin *p = open_sink("sink_cons.db", "t", "code", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    wt_add(b, WEIR_OP_UPSERT, "code", "A", "name", "a", "qty", "1", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "B", "name", WT_NULL, "qty", "secret-42",
+           NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "C", "name", "c", "qty", "-1", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "D", "name", "d", "qty", "4", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    const char *m = NULL;
+    CU_ASSERT_EQUAL(result(b, 1, &m), WEIR_RESULT_REJECT);
+    CU_ASSERT(m != NULL && strcmp(m, "NOT NULL constraint failed: t.name") == 0);
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_REJECT, "CHECK constraint failed");
+    ASSERT_ANSWER(b, 3, WEIR_RESULT_OK, NULL);
+    ASSERT_SCALAR("sink_cons.db",
+                  "SELECT group_concat(code, ',') FROM (SELECT code FROM t "
+                  "ORDER BY code)", "A,D");
+    /* values never reach the log */
+    CU_ASSERT(!contains(wt_log(p), "secret-42"));
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_sink_mismatch(void)
+{
+    make_db("sink_mismatch.db",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER) STRICT;");
+    wt_plugin *p = open_sink("sink_mismatch.db", "t", "id", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    wt_add(b, WEIR_OP_UPSERT, "id", "1", "n", "10", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "id", "abc", "n", "1", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "id", "2", "n", "ten", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "id", "3", "n", "30", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_REJECT, "mismatch");
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_REJECT, "cannot store TEXT");
+    ASSERT_ANSWER(b, 3, WEIR_RESULT_OK, NULL);
+    ASSERT_SCALAR("sink_mismatch.db", "SELECT sum(n) FROM t", "40");
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_sink_foreign_keys(void)
+{
+    make_db("sink_fk.db",
+            "CREATE TABLE parent (id TEXT PRIMARY KEY);"
+            "INSERT INTO parent VALUES ('P1');"
+            "CREATE TABLE now (code TEXT PRIMARY KEY, "
+            "pid TEXT REFERENCES parent (id));"
+            "CREATE TABLE later (code TEXT PRIMARY KEY, "
+            "pid TEXT REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);");
+    /* immediate: the statement fails, the rest of the batch goes on */
+    wt_plugin *p = open_sink("sink_fk.db", "now", "code", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    wt_add(b, WEIR_OP_UPSERT, "code", "A", "pid", "P1", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "B", "pid", "P9", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "C", "pid", "P1", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_REJECT, "FOREIGN KEY constraint failed");
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_OK, NULL);
+    CU_ASSERT_EQUAL(count("sink_fk.db", "SELECT count(*) FROM now"), 2);
+    wt_close(p);
+
+    /* deferred: COMMIT fails; one transaction per record finds the culprit */
+    p = open_sink("sink_fk.db", "later", "code", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_REJECT, "FOREIGN KEY constraint failed");
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_OK, NULL);
+    CU_ASSERT_EQUAL(count("sink_fk.db", "SELECT count(*) FROM later"), 2);
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_sink_trigger_abort(void)
+{
+    make_db("sink_abort.db",
+            "CREATE TABLE invoices (code TEXT PRIMARY KEY, terms TEXT);"
+            "CREATE TRIGGER terms_check BEFORE INSERT ON invoices "
+            "WHEN NEW.terms = 'F48' BEGIN "
+            "SELECT RAISE(ABORT, '1020 - Terms Code \"F48\" is not defined'); "
+            "END;");
+    wt_plugin *p = open_sink("sink_abort.db", "invoices", "code", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    wt_add(b, WEIR_OP_UPSERT, "code", "I1", "terms", "N30", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "I2", "terms", "F48", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "I3", "terms", "N60", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    const char *m = NULL;
+    CU_ASSERT_EQUAL(result(b, 1, &m), WEIR_RESULT_REJECT);
+    CU_ASSERT(m != NULL &&
+              strcmp(m, "1020 - Terms Code \"F48\" is not defined") == 0);
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_OK, NULL);
+    ASSERT_SCALAR("sink_abort.db",
+                  "SELECT group_concat(code, ',') FROM (SELECT code FROM "
+                  "invoices ORDER BY code)", "I1,I3");
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_sink_trigger_rollback(void)
+{
+    char *path = path_in("sink_rollback.db");
+    remove(path);
+    free(path);
+    /* The table is created by the sink itself, so the isolation also has
+     * to redo a CREATE TABLE the rollback took away. */
+    wt_plugin *p = open_sink("sink_rollback.db", "t", "code", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    wt_add(b, WEIR_OP_UPSERT, "code", "seed", "name", "s", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    sqlite3 *db = db_open("sink_rollback.db");
+    exec(db, "CREATE TRIGGER no_bad BEFORE INSERT ON t "
+             "WHEN NEW.name LIKE 'bad%' BEGIN "
+             "SELECT RAISE(ROLLBACK, 'bad records are refused'); END;");
+    sqlite3_close(db);
+
+    wt_batch_clear(b);
+    wt_add(b, WEIR_OP_UPSERT, "code", "A", "name", "a", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "B", "name", "bad1", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "C", "name", "c", "extra", "x", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "D", "name", "bad2", NULL);
+    wt_add(b, WEIR_OP_DELETE, "code", "seed", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_REJECT, "bad records are refused");
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 3, WEIR_RESULT_REJECT, "bad records are refused");
+    ASSERT_ANSWER(b, 4, WEIR_RESULT_OK, NULL);
+    ASSERT_SCALAR("sink_rollback.db",
+                  "SELECT group_concat(code || extra, ',') FROM (SELECT "
+                  "code, coalesce(extra, '-') AS extra FROM t ORDER BY code)",
+                  "A-,Cx");
+    /* and the sink carries on normally */
+    wt_batch_clear(b);
+    wt_add(b, WEIR_OP_UPSERT, "code", "E", "name", "e", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    CU_ASSERT_EQUAL(count("sink_rollback.db", "SELECT count(*) FROM t"), 3);
+    wt_batch_free(b);
+    wt_close(p);
+
+    /* first batch of a fresh table, rolled back by the trigger */
+    path = path_in("sink_rollback2.db");
+    remove(path);
+    free(path);
+    p = open_sink("sink_rollback2.db", "t", "code", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    db = db_open("sink_rollback2.db");
+    exec(db, "CREATE TABLE t (code TEXT PRIMARY KEY, name TEXT);"
+             "CREATE TRIGGER no_bad BEFORE INSERT ON t "
+             "WHEN NEW.name = 'bad' BEGIN "
+             "SELECT RAISE(ROLLBACK, 'refused'); END;");
+    sqlite3_close(db);
+    b = wt_batch_new(10);
+    wt_add(b, WEIR_OP_UPSERT, "code", "A", "name", "bad", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "B", "name", "b", "more", "m", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_REJECT, "refused");
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_OK, NULL);
+    ASSERT_SCALAR("sink_rollback2.db", "SELECT code || more FROM t", "Bm");
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_sink_busy(void)
+{
+    make_db("sink_busy.db",
+            "CREATE TABLE t (code TEXT PRIMARY KEY, name TEXT);");
+    wt_plugin *p = open_sink("sink_busy.db", "t", "code",
+                             "<option name=\"busy-timeout\">50ms</option>");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+
+    /* Another writer holds the write lock: every record is RETRY. */
+    sqlite3 *other = db_open("sink_busy.db");
+    exec(other, "BEGIN IMMEDIATE; INSERT INTO t VALUES ('X', 'x');");
+    wt_add(b, WEIR_OP_UPSERT, "code", "A", "name", "a", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "B", "name", "b", NULL);
+    wt_add(b, WEIR_OP_DELETE, "code", "X", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    for (size_t i = 0; i < 3; i++)
+        ASSERT_ANSWER(b, i, WEIR_RESULT_RETRY, "locked");
+    exec(other, "COMMIT");
+
+    /* A reader blocks our COMMIT: the applied records turn RETRY, the
+     * rejected one stays rejected, nothing lands. */
+    exec(other, "BEGIN; SELECT count(*) FROM t;");
+    sqlite3_stmt *hold = NULL;
+    CU_ASSERT_EQUAL(sqlite3_prepare_v2(other, "SELECT * FROM t", -1, &hold,
+                                       NULL), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_step(hold), SQLITE_ROW); /* holds a read lock */
+    wt_batch_clear(b);
+    wt_add(b, WEIR_OP_UPSERT, "code", "A", "name", "a", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "name", "no key", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "B", "name", "b", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_RETRY, "locked");
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_REJECT, "missing key field code");
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_RETRY, "locked");
+    sqlite3_finalize(hold);
+    exec(other, "COMMIT");
+    sqlite3_close(other);
+    CU_ASSERT_EQUAL(count("sink_busy.db", "SELECT count(*) FROM t"), 1);
+
+    /* Lock gone: the same batch goes through. */
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_OK, NULL);
+    CU_ASSERT_EQUAL(count("sink_busy.db", "SELECT count(*) FROM t"), 3);
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_sink_missing_key(void)
+{
+    make_db("sink_nokey.db",
+            "CREATE TABLE t (code TEXT PRIMARY KEY, name TEXT);");
+    wt_plugin *p = open_sink("sink_nokey.db", "t", "code", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    wt_add(b, WEIR_OP_UPSERT, "name", "no key", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", WT_NULL, "name", "null key", NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "", "name", "empty key", NULL);
+    wt_add(b, WEIR_OP_DELETE, "code", WT_NULL, NULL);
+    wt_add(b, WEIR_OP_UPSERT, "code", "K", "name", "k", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_REJECT, "missing key field code");
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_REJECT, "missing key field code");
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_OK, NULL); /* "" is a value */
+    ASSERT_ANSWER(b, 3, WEIR_RESULT_REJECT, "missing key field code");
+    ASSERT_ANSWER(b, 4, WEIR_RESULT_OK, NULL);
+    CU_ASSERT_EQUAL(count("sink_nokey.db", "SELECT count(*) FROM t"), 2);
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_sink_hostile(void)
+{
+    make_db("sink_hostile.db", "CREATE TABLE keep (x TEXT);"
+                               "INSERT INTO keep VALUES ('still here');");
+    const char *table = "we\"ird'; DROP TABLE keep; --";
+    const char *key = "co\"de";
+    const char *field = "na'me\"; DROP TABLE keep; --";
+    const char *v1 = "'); DROP TABLE keep; --";
+    const char *v2 = "\"x\" ' ; DELETE FROM keep";
+    wt_plugin *p = open_sink("sink_hostile.db", table, key, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    wt_add(b, WEIR_OP_UPSERT, key, v1, field, v2, NULL);
+    wt_add(b, WEIR_OP_UPSERT, key, v2, field, v1, NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_OK, NULL);
+    wt_batch_clear(b);
+    wt_add(b, WEIR_OP_DELETE, key, v2, NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    wt_batch_free(b);
+    wt_close(p);
+
+    ASSERT_SCALAR("sink_hostile.db", "SELECT x FROM keep", "still here");
+    sqlite3 *db = db_open("sink_hostile.db");
+    sqlite3_stmt *st = NULL;
+    CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
+                        "SELECT \"co\"\"de\", \"na'me\"\"; DROP TABLE keep; --\" "
+                        "FROM \"we\"\"ird'; DROP TABLE keep; --\"",
+                        -1, &st, NULL), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
+    ASSERT_STR((const char *)sqlite3_column_text(st, 0), v1);
+    ASSERT_STR((const char *)sqlite3_column_text(st, 1), v2);
+    CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_sink_field_sets(void)
+{
+    /* Records with different field lists in one batch, alternating, more
+     * distinct lists than the statement cache holds. */
+    char *path = path_in("sink_sets.db");
+    remove(path);
+    free(path);
+    wt_plugin *p = open_sink("sink_sets.db", "t", "id", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(100);
+    char id[16], f[16];
+    for (int i = 0; i < 60; i++) {
+        snprintf(id, sizeof id, "%d", i);
+        snprintf(f, sizeof f, "f%d", i % 20);
+        if (i % 2)
+            wt_add(b, WEIR_OP_UPSERT, "id", id, f, id, NULL);
+        else
+            wt_add(b, WEIR_OP_UPSERT, f, id, "id", id, NULL);
+    }
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    for (size_t i = 0; i < 60; i++)
+        ASSERT_ANSWER(b, i, WEIR_RESULT_OK, NULL);
+    CU_ASSERT_EQUAL(count("sink_sets.db", "SELECT count(*) FROM t"), 60);
+    ASSERT_SCALAR("sink_sets.db", "SELECT f13 FROM t WHERE id = '53'", "53");
+    ASSERT_SCALAR("sink_sets.db",
+                  "SELECT count(*) FROM pragma_table_info('t')", "21");
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_sink_options(void)
+{
+    char *path = path_in("sink_opts.db");
+    remove(path);
+    free(path);
+    wt_plugin *p = open_sink("sink_opts.db", "t", "k",
+                             "<option name=\"synchronous\">sometimes</option>");
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "synchronous"));
+    wt_close(p);
+    p = open_sink("sink_opts.db", "t", "k",
+                  "<option name=\"synchronous\">normal</option>");
+    CU_ASSERT_PTR_NOT_NULL(p);
+    wt_close(p);
+    /* create=false never creates the database file */
+    p = open_sink("sink_opts_none.db", "t", "k",
+                  "<option name=\"create\">false</option>");
+    CU_ASSERT_PTR_NULL(p);
+    wt_close(p);
+    /* the user's journal mode is left alone */
+    make_db("sink_wal.db", "PRAGMA journal_mode = WAL;"
+                           "CREATE TABLE t (k TEXT PRIMARY KEY);");
+    p = open_sink("sink_wal.db", "t", "k", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(2);
+    wt_add(b, WEIR_OP_UPSERT, "k", "1", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    wt_batch_free(b);
+    wt_close(p);
+    ASSERT_SCALAR("sink_wal.db", "PRAGMA journal_mode", "wal");
+}
+
+/* csv-shaped records in, source back out: the two sides agree. */
+static void test_round_trip(void)
+{
+    char *path = path_in("round.db");
+    remove(path);
+    free(path);
+    wt_plugin *sink = open_sink("round.db", "c", "code", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sink);
+    weir_batch *b = wt_batch_new(500);
+    char code[16];
+    for (int i = 0; i < 500; i++) {
+        snprintf(code, sizeof code, "C%04d", i);
+        wt_add(b, WEIR_OP_UPSERT, "code", code, "name", "n", "note",
+               i % 3 ? "x" : WT_NULL, NULL);
+    }
+    CU_ASSERT_EQUAL(wt_write(sink, b), WEIR_STATUS_OK);
+    wt_close(sink);
+
+    wt_plugin *src = open_source("round.db", "SELECT * FROM c ORDER BY code");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(src);
+    wt_batch_clear(b);
+    CU_ASSERT_EQUAL(wt_read(src, b), WEIR_STATUS_OK); /* full, maybe more */
+    CU_ASSERT_EQUAL(wt_host()->batch_count(b), 500);
+    ASSERT_STR(get(b, 499, "code"), "C0499");
+    CU_ASSERT_PTR_NULL(get(b, 3, "note"));
+    ASSERT_STR(get(b, 4, "note"), "x");
+    wt_batch_clear(b);
+    CU_ASSERT_EQUAL(wt_read(src, b), WEIR_STATUS_END);
+    CU_ASSERT_EQUAL(wt_host()->batch_count(b), 0);
+    wt_batch_free(b);
+    wt_close(src);
+}
+
+void register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("sqlite source", NULL, NULL);
+    CU_add_test(s, "types as text, NULL vs empty", test_src_types);
+    CU_add_test(s, "BLOB rejected naming the column", test_src_blob);
+    CU_add_test(s, "batch boundaries, each row once, in order",
+                test_src_batches);
+    CU_add_test(s, "multi-statement and write queries refused",
+                test_src_refused);
+    CU_add_test(s, "missing database", test_src_missing_db);
+
+    s = CU_add_suite("sqlite sink", NULL, NULL);
+    CU_add_test(s, "creates the table, adds columns", test_sink_create);
+    CU_add_test(s, "upsert updates existing rows", test_sink_upsert);
+    CU_add_test(s, "delete by key", test_sink_delete);
+    CU_add_test(s, "composite key", test_sink_composite);
+    CU_add_test(s, "no unique index on the key refused", test_sink_no_unique);
+    CU_add_test(s, "unknown column rejected (create=false)",
+                test_sink_unknown_column);
+    CU_add_test(s, "NOT NULL / CHECK rejected, batch committed",
+                test_sink_constraints);
+    CU_add_test(s, "datatype mismatch rejected", test_sink_mismatch);
+    CU_add_test(s, "foreign keys, immediate and deferred",
+                test_sink_foreign_keys);
+    CU_add_test(s, "trigger RAISE(ABORT) text", test_sink_trigger_abort);
+    CU_add_test(s, "trigger RAISE(ROLLBACK) isolated",
+                test_sink_trigger_rollback);
+    CU_add_test(s, "busy and locked commit are RETRY", test_sink_busy);
+    CU_add_test(s, "missing or NULL key rejected", test_sink_missing_key);
+    CU_add_test(s, "hostile identifiers and values stored literally",
+                test_sink_hostile);
+    CU_add_test(s, "many field lists in one batch", test_sink_field_sets);
+    CU_add_test(s, "options: synchronous, create, journal mode",
+                test_sink_options);
+    CU_add_test(s, "sink then source round trip", test_round_trip);
+}

@@ -1,0 +1,121 @@
+/* The state database: creation, migrations, refusals, plugin state. */
+#include "config.h"
+
+#include <CUnit/CUnit.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core_tests.h"
+#include "harness.h"
+#include "state.h"
+
+static char *state_file(const char *name)
+{
+    char *path = malloc(4096);
+    snprintf(path, 4096, "%s/%s", wt_tmpdir(), name);
+    unlink(path);
+    return path;
+}
+
+static void test_create_and_reopen(void)
+{
+    char *path = state_file("s1.db");
+    char *err = NULL;
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    struct stat sb;
+    CU_ASSERT_EQUAL(stat(path, &sb), 0);
+    CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/x/p.xml", "customer"), 0);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/y/p.xml", NULL), 0);
+    int64_t run = weir_state_run_begin(st, "p", "run");
+    CU_ASSERT(run > 0);
+    weir_run_counts c = {.read = 10, .written = 9, .rejected = 1};
+    CU_ASSERT_EQUAL(weir_state_run_end(st, run, "failed", &c, NULL), 0);
+    CU_ASSERT_EQUAL(weir_state_kv_set(st, "p", "src", "cursor", "42"), 0);
+    CU_ASSERT_EQUAL(weir_state_kv_set(st, "p", "src", "cursor", "43"), 0);
+    weir_state_close(st);
+
+    st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    char *file = weir_state_pipeline_file(st, "p");
+    CU_ASSERT_STRING_EQUAL(file, "/y/p.xml");
+    free(file);
+    CU_ASSERT_PTR_NULL(weir_state_pipeline_file(st, "unknown"));
+    char *v = weir_state_kv_get(st, "p", "src", "cursor");
+    CU_ASSERT_STRING_EQUAL(v, "43");
+    free(v);
+    CU_ASSERT_PTR_NULL(weir_state_kv_get(st, "p", "other", "cursor"));
+    weir_state_close(st);
+
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_stmt *s;
+    sqlite3_prepare_v2(db, "SELECT status, records_read, written, rejected "
+                           "FROM runs", -1, &s, NULL);
+    CU_ASSERT_EQUAL(sqlite3_step(s), SQLITE_ROW);
+    CU_ASSERT_STRING_EQUAL((const char *)sqlite3_column_text(s, 0), "failed");
+    CU_ASSERT_EQUAL(sqlite3_column_int(s, 1), 10);
+    CU_ASSERT_EQUAL(sqlite3_column_int(s, 3), 1);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    free(path);
+}
+
+static void test_newer_schema_refused(void)
+{
+    char *path = state_file("newer.db");
+    char *err = NULL;
+    weir_state_close(weir_state_open(path, &err));
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+    sqlite3_close(db);
+    CU_ASSERT_PTR_NULL(weir_state_open(path, &err));
+    CU_ASSERT_PTR_NOT_NULL(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "written by a newer weir"));
+    free(err);
+    free(path);
+}
+
+static void test_corrupt_refused(void)
+{
+    char *path = state_file("corrupt.db");
+    FILE *f = fopen(path, "wb");
+    for (int i = 0; i < 64; i++)
+        fputs("this is not a database, just some text the admin saved\n", f);
+    fclose(f);
+    char *err = NULL;
+    CU_ASSERT_PTR_NULL(weir_state_open(path, &err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "corrupt or not a weir state database"));
+    free(err);
+    /* the file was not reset */
+    char *text = wt_read_file(path);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "just some text"));
+    free(text);
+    free(path);
+}
+
+static void test_unopenable_path(void)
+{
+    char *err = NULL;
+    CU_ASSERT_PTR_NULL(weir_state_open("/nonexistent-dir/x/weir.db", &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent-dir/x/weir.db: cannot open"));
+    free(err);
+}
+
+void register_state_tests(void)
+{
+    CU_pSuite s = CU_add_suite("state database", NULL, NULL);
+    CU_add_test(s, "create 0600, reopen, remember", test_create_and_reopen);
+    CU_add_test(s, "newer schema refused", test_newer_schema_refused);
+    CU_add_test(s, "corrupt file refused, not reset", test_corrupt_refused);
+    CU_add_test(s, "unopenable path", test_unopenable_path);
+}
