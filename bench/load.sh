@@ -8,8 +8,9 @@
 #   (a) sqlite3 .import --skip 1 into a table created beforehand with the
 #       schema weir's sqlite sink creates (12 TEXT columns, PRIMARY KEY code);
 #   (b) weir run on bench/load.xml (csv source -> sqlite sink, key code).
-# Prints wall seconds and peak RSS of each, the ratio weir/.import and the
-# row count of both tables (both must be ROWS; exit 1 otherwise).
+# Prints wall seconds, CPU seconds (user + system) and peak RSS of each, the
+# ratios weir/.import and the row count of both tables (both must be ROWS;
+# exit 1 otherwise).
 #
 # BUILD_DIR is the build tree holding the `weir` binary (default: $WEIR_BUILD,
 # else the source tree itself).  --sqlite-only skips (b); --keep keeps the
@@ -108,8 +109,13 @@ for c in "${cols[@]}"; do
 done
 schema="CREATE TABLE customers ($coldefs, PRIMARY KEY(\"code\"));"
 
-# last line of a /usr/bin/time -o file: "WALL_SECONDS PEAK_RSS_KB"
-times_of() { tail -n 1 "$1" 2>/dev/null || echo "n/a 0"; }
+# /usr/bin/time: wall seconds, peak RSS (KB), CPU seconds (user + system)
+tfmt='%e %M %U %S'
+# last line of a /usr/bin/time -o file: "WALL_S PEAK_RSS_KB CPU_S"
+times_of() {
+    tail -n 1 "$1" 2>/dev/null | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' ||
+        echo "n/a 0 n/a"
+}
 # median of numbers (the lower middle one for an even count)
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 maxof() { printf '%s\n' "$@" | sort -g | tail -n 1; }
@@ -118,7 +124,7 @@ maxof() { printf '%s\n' "$@" | sort -g | tail -n 1; }
 run_import() {
     rm -f "$work/import.db"
     sqlite3 -bail "$work/import.db" "$schema" || die "sqlite3: cannot create $work/import.db"
-    if ! /usr/bin/time -f '%e %M' -o "$work/time.import" \
+    if ! /usr/bin/time -f "$tfmt" -o "$work/time.import" \
             sqlite3 -bail "$work/import.db" >"$work/import.out" 2>"$work/import.err" <<EOF
 .mode csv
 .import --skip 1 "$work/customers.csv" customers
@@ -131,7 +137,7 @@ EOF
         echo "load.sh: sqlite3 .import said:" >&2
         head -n 20 "$work/import.err" >&2
     fi
-    read -r imp_s imp_kb < <(times_of "$work/time.import") || true
+    read -r imp_s imp_kb imp_cpu < <(times_of "$work/time.import") || true
     imp_rows=$(sqlite3 "$work/import.db" 'SELECT count(*) FROM customers')
 }
 
@@ -141,13 +147,13 @@ run_weir() {
     local rc
     rm -f "$work"/target.db* "$work"/state.db*
     set +e
-    (cd "$work" && /usr/bin/time -f '%e %M' -o "$work/time.weir" \
+    (cd "$work" && /usr/bin/time -f "$tfmt" -o "$work/time.weir" \
         "$weir" run "$work/load.xml" --state "$work/state.db" "${plugin_args[@]}") \
         >"$work/weir.out" 2>"$work/weir.err" </dev/null
     rc=$?
     set -e
-    weir_s=n/a weir_kb=0
-    read -r weir_s weir_kb < <(times_of "$work/time.weir") || true
+    weir_s=n/a weir_kb=0 weir_cpu=n/a
+    read -r weir_s weir_kb weir_cpu < <(times_of "$work/time.weir") || true
     weir_rows_err=''
     if ! weir_rows=$(sqlite3 "$work/target.db" 'SELECT count(*) FROM customers' 2>&1); then
         weir_rows_err=$weir_rows weir_rows=n/a
@@ -155,16 +161,16 @@ run_weir() {
     weir_status="exit $rc"
 }
 
-imp_all=() imp_kb_all=() weir_all=() weir_kb_all=()
+imp_all=() imp_kb_all=() imp_cpu_all=() weir_all=() weir_kb_all=() weir_cpu_all=()
 weir_status=skipped
 for (( r = 1; r <= repeat; r++ )); do
     run_import
-    imp_all+=("$imp_s") imp_kb_all+=("$imp_kb")
+    imp_all+=("$imp_s") imp_kb_all+=("$imp_kb") imp_cpu_all+=("$imp_cpu")
     [[ $imp_rows == "$rows" ]] || break
     if (( ! sqlite_only )); then
         run_weir
         [[ $weir_status == "exit 0" && $weir_rows == "$rows" ]] || break
-        weir_all+=("$weir_s") weir_kb_all+=("$weir_kb")
+        weir_all+=("$weir_s") weir_kb_all+=("$weir_kb") weir_cpu_all+=("$weir_cpu")
     fi
 done
 
@@ -176,23 +182,27 @@ awk -v b="$bytes" -v n="$rows" \
     'BEGIN { printf "file: customers.csv, %d bytes, %.1f bytes/row\n", b, b / n }'
 echo
 imp_s=$(median "${imp_all[@]}") imp_kb=$(maxof "${imp_kb_all[@]}")
-printf '%-18s %10s %14s %10s\n' "load" "wall (s)" "peak RSS (MB)" "rows"
-printf '%-18s %10s %14s %10s\n' "sqlite3 .import" "$imp_s" "$(mb "$imp_kb")" "$imp_rows"
+imp_cpu=$(median "${imp_cpu_all[@]}")
+printf '%-18s %10s %10s %14s %10s\n' "load" "wall (s)" "CPU (s)" "peak RSS (MB)" "rows"
+printf '%-18s %10s %10s %14s %10s\n' "sqlite3 .import" "$imp_s" "$imp_cpu" "$(mb "$imp_kb")" "$imp_rows"
 if (( ! sqlite_only )); then
     if (( ${#weir_all[@]} == repeat )); then
         weir_s=$(median "${weir_all[@]}") weir_kb=$(maxof "${weir_kb_all[@]}")
+        weir_cpu=$(median "${weir_cpu_all[@]}")
     fi
-    printf '%-18s %10s %14s %10s   (%s)\n' "weir run" "$weir_s" "$(mb "$weir_kb")" "$weir_rows" "$weir_status"
+    printf '%-18s %10s %10s %14s %10s   (%s)\n' "weir run" "$weir_s" "$weir_cpu" "$(mb "$weir_kb")" "$weir_rows" "$weir_status"
     if (( repeat > 1 )); then
         echo
-        echo "(wall: median of the runs; peak RSS: the largest)"
-        echo "sqlite3 .import runs: ${imp_all[*]}"
-        echo "weir run runs:        ${weir_all[*]}"
+        echo "(wall, CPU: median of the runs; peak RSS: the largest)"
+        echo "sqlite3 .import wall: ${imp_all[*]}; CPU: ${imp_cpu_all[*]}"
+        echo "weir run wall:        ${weir_all[*]}; CPU: ${weir_cpu_all[*]}"
     fi
     echo
     if [[ $weir_status == "exit 0" ]]; then
         awk -v w="$weir_s" -v i="$imp_s" \
             'BEGIN { if (i > 0) printf "weir/.import wall-time ratio: %.2f\n", w / i }'
+        awk -v w="$weir_cpu" -v i="$imp_cpu" \
+            'BEGIN { if (i > 0) printf "weir/.import CPU-time ratio: %.2f\n", w / i }'
         echo "weir peak RSS: $(mb "$weir_kb") MB"
     else
         echo "weir run FAILED ($weir_status): no ratio"
@@ -214,8 +224,8 @@ if (( ! sqlite_only )); then
     sed 's/^/  /' "$work/weir.out" "$work/weir.err"
 elif (( repeat > 1 )); then
     echo
-    echo "(wall: median of the runs; peak RSS: the largest)"
-    echo "sqlite3 .import runs: ${imp_all[*]}"
+    echo "(wall, CPU: median of the runs; peak RSS: the largest)"
+    echo "sqlite3 .import wall: ${imp_all[*]}; CPU: ${imp_cpu_all[*]}"
 fi
 
 fail=0

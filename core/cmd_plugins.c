@@ -36,12 +36,13 @@ static json_t *options_json(const weir_plugin *p)
         char kinds[64];
         kinds_text(o->kinds ? o->kinds : p->kinds, kinds, sizeof(kinds));
         json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:b, s:b, s:s, s:s?, s:s?}", "name",
-                           o->name, "type", weir_option_type_name(o->type),
-                           "required", (o->flags & WEIR_OPTION_REQUIRED) != 0,
-                           "repeatable", (o->flags & WEIR_OPTION_REPEATABLE) != 0,
+            arr, json_pack("{s:s, s:s, s:b, s:b, s:s, s:s?, s:s?, s:s?}",
+                           "name", o->name, "type",
+                           weir_option_type_name(o->type), "required",
+                           (o->flags & WEIR_OPTION_REQUIRED) != 0, "repeatable",
+                           (o->flags & WEIR_OPTION_REPEATABLE) != 0,
                            "applies_to", kinds, "default", o->default_value,
-                           "help", o->help));
+                           "help", o->help, "choices", o->choices));
     }
     return arr;
 }
@@ -77,19 +78,18 @@ static void on_plugin(const char *file, const weir_plugin *p, const char *err,
     printf("    file: %s\n", file);
     for (const weir_option_spec *o = p->options; o && o->name; o++) {
         char applies[64] = "";
-        if (o->kinds) {
+        if (o->kinds && o->kinds != p->kinds)
             kinds_text(o->kinds, applies, sizeof(applies));
-            memmove(applies + 2, applies, strlen(applies) + 1);
-            applies[0] = ' ';
-            applies[1] = '[';
-            strncat(applies, "]", sizeof(applies) - strlen(applies) - 1);
-        }
-        printf("    %-20s %-8s %s%s%s%s%s%s\n", o->name,
+        printf("    %-20s %-8s %s%s%s%s%s%s%s%s\n", o->name,
                weir_option_type_name(o->type),
                (o->flags & WEIR_OPTION_REQUIRED) ? "required. " : "",
-               o->help ? o->help : "", o->default_value ? " (default: " : "",
+               o->help ? o->help : "", o->choices ? " (one of: " : "",
+               o->choices ? o->choices : "", o->choices ? ")" : "",
+               o->default_value ? " (default: " : "",
                o->default_value ? o->default_value : "",
-               o->default_value ? ")" : "", applies);
+               o->default_value ? ")" : "");
+        if (applies[0])
+            printf("    %-20s %-8s (%s only)\n", "", "", applies);
     }
 }
 

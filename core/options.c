@@ -52,11 +52,30 @@ const char *weir_option_type_name(weir_option_type type)
     return (unsigned)type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
 }
 
+/* Is `value` one of the space-separated words of `choices`? */
+static int one_of(const char *choices, const char *value)
+{
+    size_t n = strlen(value);
+    for (const char *p = choices; *p;) {
+        while (*p == ' ')
+            p++;
+        const char *end = p;
+        while (*end && *end != ' ')
+            end++;
+        if (n && (size_t)(end - p) == n && memcmp(p, value, n) == 0)
+            return 1;
+        p = end;
+    }
+    return 0;
+}
+
 const char *weir_option_check_value(const weir_option_spec *spec,
                                     const char *value)
 {
     int b;
     long long n;
+    if (spec->choices && !one_of(spec->choices, value))
+        return "is not one of the allowed values";
     switch (spec->type) {
     case WEIR_OPTION_BOOL:
         return weir_parse_bool(value, &b) ? "is not a boolean (true or false)"

@@ -656,7 +656,10 @@ static void check_options(load_ctx *lc, weir_instance *inst)
                               why);
             else
                 weir_diag_add(lc->diag, lc->file, o->line,
-                              "option '%s' = \"%s\" %s", o->name, o->value, why);
+                              "option '%s' = \"%s\" %s%s%s%s", o->name,
+                              o->value, why, spec->choices ? " (" : "",
+                              spec->choices ? spec->choices : "",
+                              spec->choices ? ")" : "");
             continue;
         }
         if (spec->type == WEIR_OPTION_PATH) {

@@ -26,6 +26,8 @@ struct weir_batch {
         char *name;        /* our copy (malloc'd) */
     } names[NAME_SLOTS];
     size_t nnames;
+    size_t hint;  /* slot to try first */
+    int overflow; /* some names are arena copies, not in names[] */
 };
 
 weir_batch *weir_batch_new(size_t capacity)
@@ -61,6 +63,7 @@ void weir_batch_free(weir_batch *b)
 void weir_batch_clear(weir_batch *b)
 {
     weir_arena_reset(&b->arena);
+    b->overflow = 0;
     b->used = 0;
     b->count = 0;
 }
@@ -130,38 +133,68 @@ size_t weir_batch_take_answered(weir_batch *b,
 
 /* ---- fields ---------------------------------------------------------- */
 
-static const char *intern(weir_batch *b, const char *name)
+static int name_is(const weir_batch *b, size_t i, const char *name)
 {
     /* A caller's pointer may be a reused buffer, so a match on it is
      * confirmed by content; only our own copies are trusted as is. */
-    for (size_t i = 0; i < b->nnames; i++)
-        if (b->names[i].name == name ||
-            (b->names[i].given == name && strcmp(b->names[i].name, name) == 0))
-            return b->names[i].name;
-    for (size_t i = 0; i < b->nnames; i++)
-        if (strcmp(b->names[i].name, name) == 0) {
-            b->names[i].given = name;
+    return b->names[i].name == name ||
+           (b->names[i].given == name && strcmp(b->names[i].name, name) == 0);
+}
+
+/* The interned copy of `name`, adding it when `add`; NULL when unknown
+ * (or out of memory).  Callers touch names in the same order record
+ * after record, so the slot after the last hit is tried first. */
+static const char *intern(weir_batch *b, const char *name, int add)
+{
+    size_t n = b->nnames;
+    if (n) {
+        size_t h = b->hint < n ? b->hint : 0;
+        if (name_is(b, h, name)) {
+            b->hint = h + 1;
+            return b->names[h].name;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (name_is(b, i, name)) {
+            b->hint = i + 1;
             return b->names[i].name;
         }
-    if (b->nnames == NAME_SLOTS) /* a wide source: fall back to copies */
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(b->names[i].name, name) == 0) {
+            b->names[i].given = name;
+            b->hint = i + 1;
+            return b->names[i].name;
+        }
+    if (!add)
+        return NULL;
+    if (n == NAME_SLOTS) { /* a very wide source: fall back to copies */
+        b->overflow = 1;
         return weir_arena_strndup(&b->arena, name, strlen(name));
+    }
     char *copy = strdup(name);
     if (!copy)
         return NULL;
-    b->names[b->nnames].given = name;
-    b->names[b->nnames].name = copy;
+    b->names[n].given = name;
+    b->names[n].name = copy;
     b->nnames++;
+    b->hint = n + 1;
     return copy;
 }
 
+/* Every field name of a record is interned, so one pointer compare per
+ * field finds it; only names past NAME_SLOTS need string compares. */
 static weir_field *find(const weir_record *r, const char *name)
 {
-    for (uint32_t i = 0; i < r->nfields; i++)
-        if (r->fields[i].name == name)
-            return &r->fields[i];
-    for (uint32_t i = 0; i < r->nfields; i++)
-        if (strcmp(r->fields[i].name, name) == 0)
-            return &r->fields[i];
+    weir_batch *b = r->batch;
+    const char *interned = intern(b, name, 0);
+    if (interned)
+        for (uint32_t i = 0; i < r->nfields; i++)
+            if (r->fields[i].name == interned)
+                return &r->fields[i];
+    if (b->overflow)
+        for (uint32_t i = 0; i < r->nfields; i++)
+            if (strcmp(r->fields[i].name, name) == 0)
+                return &r->fields[i];
     return NULL;
 }
 
@@ -205,7 +238,7 @@ int weir_record_set(weir_record *r, const char *name, const char *value,
             r->fields = grown;
             r->cap = cap;
         }
-        const char *interned = intern(b, name);
+        const char *interned = intern(b, name, 1);
         if (!interned)
             return -1;
         f = &r->fields[r->nfields++];

@@ -369,11 +369,12 @@ static void test_check_missing_field_and_condition(void)
 
 static void test_check_otherwise(void)
 {
-    /* an option has no line of its own: the transform's line is given */
+    /* the core checks the declared choices, on the option's own line */
     CU_ASSERT_EQUAL(validate("<option name=\"otherwise\">maybe</option>\n"
                              "<keep field=\"f\" equals=\"a\"/>\n"),
                     1);
-    CU_ASSERT(has_error(3, "\"otherwise\" must be keep or drop"));
+    CU_ASSERT(has_error(4, "option 'otherwise' = \"maybe\" is not one of the "
+                           "allowed values (keep drop)"));
     CU_ASSERT_EQUAL(validate("<option name=\"otherwise\">drop</option>\n"
                              "<option name=\"reject-message\">x</option>\n"),
                     0);

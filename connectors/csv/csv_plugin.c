@@ -27,25 +27,28 @@
 #define CSV_PLUGIN_VERSION "1.0.0"
 
 static const weir_option_spec csv_options[] = {
-    {"path", WEIR_OPTION_PATH, WEIR_OPTION_REQUIRED, 0, NULL,
-     "the CSV file to read or write"},
-    {"delimiter", WEIR_OPTION_CHAR, 0, 0, ",",
-     "field separator, one byte or \"tab\""},
-    {"quote", WEIR_OPTION_CHAR, 0, 0, "\"", "quote character"},
-    {"header", WEIR_OPTION_BOOL, 0, 0, "true",
-     "the first line holds the column names"},
-    {"columns", WEIR_OPTION_LIST, 0, 0, NULL,
-     "column names in file order (source: instead of the header's; sink: "
-     "the output columns)"},
-    {"max-row-size", WEIR_OPTION_INT, 0, WEIR_KIND_SOURCE, "67108864",
-     "longest row in bytes; a longer one fails the read"},
-    {"mode", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, "write",
-     "write (replace the file atomically at flush) or append"},
-    {"operation-column", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
-     "column that receives insert, update, delete or upsert"},
-    {"line-ending", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, "lf",
-     "lf or crlf"},
-    {0},
+    WEIR_OPTION("path", WEIR_OPTION_PATH, WEIR_OPTION_REQUIRED, 0, NULL,
+        "the CSV file to read or write"),
+    WEIR_OPTION("delimiter", WEIR_OPTION_CHAR, 0, 0, ",",
+        "field separator, one byte or \"tab\""),
+    WEIR_OPTION("quote", WEIR_OPTION_CHAR, 0, 0, "\"",
+        "quote character"),
+    WEIR_OPTION("header", WEIR_OPTION_BOOL, 0, 0, "true",
+        "the first line holds the column names"),
+    WEIR_OPTION("columns", WEIR_OPTION_LIST, 0, 0, NULL,
+        "column names in file order (source: instead of the header's; sink: "
+         "the output columns)"),
+    WEIR_OPTION("max-row-size", WEIR_OPTION_INT, 0, WEIR_KIND_SOURCE, "67108864",
+        "longest row in bytes; a longer one fails the read"),
+    WEIR_OPTION_CHOICES("mode", 0, WEIR_KIND_SINK, "write",
+        "write (replace the file atomically at flush) or append",
+        "write append"),
+    WEIR_OPTION("operation-column", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
+        "column that receives insert, update, delete or upsert"),
+    WEIR_OPTION_CHOICES("line-ending", 0, WEIR_KIND_SINK, "lf",
+        "lf or crlf",
+        "lf crlf"),
+    WEIR_OPTION_END,
 };
 
 /* One output value of the row being written. */

@@ -13,22 +13,24 @@
 #include "sqlite_int.h"
 
 static const weir_option_spec sqlite_options[] = {
-    {"database", WEIR_OPTION_PATH, WEIR_OPTION_REQUIRED, 0, NULL,
-     "SQLite database file"},
-    {"query", WEIR_OPTION_STRING, WEIR_OPTION_REQUIRED, WEIR_KIND_SOURCE,
-     NULL, "one read-only SQL statement; its columns become the fields"},
-    {"table", WEIR_OPTION_STRING, WEIR_OPTION_REQUIRED, WEIR_KIND_SINK, NULL,
-     "table to upsert into and delete from"},
-    {"key", WEIR_OPTION_LIST, WEIR_OPTION_REQUIRED, WEIR_KIND_SINK, NULL,
-     "key column(s) matching the table's PRIMARY KEY or a UNIQUE index"},
-    {"create", WEIR_OPTION_BOOL, 0, WEIR_KIND_SINK, "true",
-     "create the table and add missing columns (as TEXT)"},
-    {"busy-timeout", WEIR_OPTION_DURATION, 0, 0, "5s",
-     "how long to wait for another connection's lock"},
-    {"synchronous", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
-     "off, normal or full: PRAGMA synchronous for this connection "
-     "(default: the database's own)"},
-    {NULL, 0, 0, 0, NULL, NULL}};
+    WEIR_OPTION("database", WEIR_OPTION_PATH, WEIR_OPTION_REQUIRED, 0, NULL,
+        "SQLite database file"),
+    WEIR_OPTION("query", WEIR_OPTION_STRING, WEIR_OPTION_REQUIRED, WEIR_KIND_SOURCE, NULL,
+        "one read-only SQL statement; its columns become the fields"),
+    WEIR_OPTION("table", WEIR_OPTION_STRING, WEIR_OPTION_REQUIRED, WEIR_KIND_SINK, NULL,
+        "table to upsert into and delete from"),
+    WEIR_OPTION("key", WEIR_OPTION_LIST, WEIR_OPTION_REQUIRED, WEIR_KIND_SINK, NULL,
+        "key column(s) matching the table's PRIMARY KEY or a UNIQUE index"),
+    WEIR_OPTION("create", WEIR_OPTION_BOOL, 0, WEIR_KIND_SINK, "true",
+        "create the table and add missing columns (as TEXT)"),
+    WEIR_OPTION("busy-timeout", WEIR_OPTION_DURATION, 0, 0, "5s",
+        "how long to wait for another connection's lock"),
+    WEIR_OPTION_CHOICES("synchronous", 0, WEIR_KIND_SINK, NULL,
+        "off, normal or full: PRAGMA synchronous for this connection "
+         "(default: the database's own)",
+        "off normal full"),
+    WEIR_OPTION_END,
+};
 
 char *wsq_strdup(const char *s)
 {

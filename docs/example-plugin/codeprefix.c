@@ -24,13 +24,15 @@ typedef struct codeprefix {
 } codeprefix;
 
 static const weir_option_spec options[] = {
-    {"field", WEIR_OPTION_STRING, WEIR_OPTION_REQUIRED, 0, NULL,
-     "the code field to fill"},
-    {"prefix", WEIR_OPTION_STRING, 0, 0, "HB_", "prefix of generated codes"},
-    {"counter-field", WEIR_OPTION_STRING, WEIR_OPTION_REQUIRED, 0, NULL,
-     "field holding the app's own number for the record"},
-    {"width", WEIR_OPTION_INT, 0, 0, "6", "digits of the generated number"},
-    {NULL, 0, 0, 0, NULL, NULL},
+    WEIR_OPTION("field", WEIR_OPTION_STRING, WEIR_OPTION_REQUIRED, 0, NULL,
+        "the code field to fill"),
+    WEIR_OPTION("prefix", WEIR_OPTION_STRING, 0, 0, "HB_",
+        "prefix of generated codes"),
+    WEIR_OPTION("counter-field", WEIR_OPTION_STRING, WEIR_OPTION_REQUIRED, 0, NULL,
+        "field holding the app's own number for the record"),
+    WEIR_OPTION("width", WEIR_OPTION_INT, 0, 0, "6",
+        "digits of the generated number"),
+    WEIR_OPTION_END,
 };
 
 static int cp_open(weir_instance *inst, const weir_host *host, weir_kind kind,

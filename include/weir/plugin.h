@@ -145,7 +145,30 @@ typedef struct weir_option_spec {
     unsigned kinds;            /* weir_kind bits it applies to; 0 = every kind */
     const char *default_value; /* as text; NULL = none */
     const char *help;          /* one line */
+    /* STRING options with a fixed set of values: the values, space-
+     * separated ("write append"); `weir validate` refuses any other.
+     * NULL = any value. */
+    const char *choices;
+    const void *reserved[2]; /* zero */
 } weir_option_spec;
+
+/* Declare options with these, so a field added to weir_option_spec later
+ * never changes a plugin's source:
+ *   static const weir_option_spec options[] = {
+ *       WEIR_OPTION("path", WEIR_OPTION_PATH, WEIR_OPTION_REQUIRED, 0, NULL,
+ *                   "the file to read"),
+ *       WEIR_OPTION_CHOICES("mode", 0, WEIR_KIND_SINK, "write",
+ *                           "write or append", "write append"),
+ *       WEIR_OPTION_END,
+ *   };  */
+#define WEIR_OPTION(name_, type_, flags_, kinds_, default_, help_) \
+    { .name = (name_), .type = (type_), .flags = (flags_), .kinds = (kinds_), \
+      .default_value = (default_), .help = (help_) }
+#define WEIR_OPTION_CHOICES(name_, flags_, kinds_, default_, help_, choices_) \
+    { .name = (name_), .type = WEIR_OPTION_STRING, .flags = (flags_), \
+      .kinds = (kinds_), .default_value = (default_), .help = (help_), \
+      .choices = (choices_) }
+#define WEIR_OPTION_END { .name = NULL }
 
 /* ---- the host API ---------------------------------------------------- */
 

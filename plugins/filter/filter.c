@@ -36,28 +36,16 @@ typedef struct filter_state {
 } filter_state;
 
 /* The `otherwise` option: keep, drop, or unset (the default from the
- * rules).  Returns 0, or -1 when the value is neither (reported to `d`). */
-static int read_otherwise(filter_diag *d, const filter_rules *rules,
-                          filter_action *out)
+ * rules).  The core has already refused any other value (its declared
+ * choices). */
+static filter_action read_otherwise(filter_diag *d, const filter_rules *rules)
 {
     const char *v = d->host->option(d->inst, "otherwise");
-    *out = rules->any_keep ? FILTER_DROP : FILTER_KEEP;
-    if (!v)
-        return 0;
-    if (strcmp(v, "keep") == 0) {
-        *out = FILTER_KEEP;
-        return 0;
-    }
-    if (strcmp(v, "drop") == 0) {
-        *out = FILTER_DROP;
-        return 0;
-    }
-    /* An option is no config node: a NULL node makes the core point at
-     * the plugin element's own line. */
-    filter_diag_report(d, NULL,
-                       "option \"otherwise\" must be keep or drop, not \"%s\"",
-                       v);
-    return -1;
+    if (v && strcmp(v, "keep") == 0)
+        return FILTER_KEEP;
+    if (v && strcmp(v, "drop") == 0)
+        return FILTER_DROP;
+    return rules->any_keep ? FILTER_DROP : FILTER_KEEP;
 }
 
 static int filter_check(weir_instance *inst, const weir_host *host,
@@ -67,9 +55,6 @@ static int filter_check(weir_instance *inst, const weir_host *host,
     filter_diag d = {inst, host, 1, 0};
     filter_rules rules = {NULL, 0, 0};
     int rc = filter_rules_compile(&d, &rules);
-    filter_action otherwise;
-    if (read_otherwise(&d, &rules, &otherwise) != 0)
-        rc = -1;
     filter_rules_free(&rules);
     return rc;
 }
@@ -101,11 +86,11 @@ static int filter_open(weir_instance *inst, const weir_host *host,
     /* check() has run; failing here means a core that skipped it or out of
      * memory, and the reasons are logged. */
     filter_diag d = {inst, host, 0, 0};
-    if (filter_rules_compile(&d, &st->rules) != 0 ||
-        read_otherwise(&d, &st->rules, &st->otherwise) != 0) {
+    if (filter_rules_compile(&d, &st->rules) != 0) {
         filter_close(st);
         return WEIR_STATUS_ERROR;
     }
+    st->otherwise = read_otherwise(&d, &st->rules);
     st->reject_message = host->option(inst, "reject-message");
     if (st->reject_message && !*st->reject_message)
         st->reject_message = NULL; /* an empty text would explain nothing */
@@ -141,12 +126,13 @@ static int filter_process(void *state, weir_batch *batch)
 }
 
 static const weir_option_spec filter_options[] = {
-    {"otherwise", WEIR_OPTION_STRING, 0, WEIR_KIND_TRANSFORM, NULL,
-     "keep or drop records no rule matches (default: drop if any rule is "
-     "<keep>, else keep)"},
-    {"reject-message", WEIR_OPTION_STRING, 0, WEIR_KIND_TRANSFORM, NULL,
-     "reject records that would be dropped, with this text"},
-    {NULL, 0, 0, 0, NULL, NULL},
+    WEIR_OPTION_CHOICES("otherwise", 0, WEIR_KIND_TRANSFORM, NULL,
+        "keep or drop records no rule matches (default: drop if any rule is "
+     "<keep>, else keep)",
+        "keep drop"),
+    WEIR_OPTION("reject-message", WEIR_OPTION_STRING, 0, WEIR_KIND_TRANSFORM, NULL,
+        "reject records that would be dropped, with this text"),
+    WEIR_OPTION_END,
 };
 
 WEIR_PLUGIN_DEFINE = {

@@ -110,9 +110,9 @@ static int map_process(void *state, weir_batch *batch)
 }
 
 static const weir_option_spec map_options[] = {
-    {"strict", WEIR_OPTION_BOOL, 0, WEIR_KIND_TRANSFORM, "false",
-     "reject a record when the source field of a rename or copy is missing"},
-    {NULL, 0, 0, 0, NULL, NULL},
+    WEIR_OPTION("strict", WEIR_OPTION_BOOL, 0, WEIR_KIND_TRANSFORM, "false",
+        "reject a record when the source field of a rename or copy is missing"),
+    WEIR_OPTION_END,
 };
 
 WEIR_PLUGIN_DEFINE = {

@@ -17,12 +17,13 @@ typedef struct state {
 } state;
 
 static const weir_option_spec options[] = {
-    {"count", WEIR_OPTION_INT, 0, WEIR_KIND_SOURCE, "10", "records to make"},
-    {"fail-at", WEIR_OPTION_INT, 0, WEIR_KIND_SOURCE, "-1",
-     "fail the read after this many records"},
-    {"reject-id", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
-     "ids the sink rejects"},
-    {NULL, 0, 0, 0, NULL, NULL},
+    WEIR_OPTION("count", WEIR_OPTION_INT, 0, WEIR_KIND_SOURCE, "10",
+        "records to make"),
+    WEIR_OPTION("fail-at", WEIR_OPTION_INT, 0, WEIR_KIND_SOURCE, "-1",
+        "fail the read after this many records"),
+    WEIR_OPTION("reject-id", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
+        "ids the sink rejects"),
+    WEIR_OPTION_END,
 };
 
 static int tg_open(weir_instance *inst, const weir_host *host, weir_kind kind,
