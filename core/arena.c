@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdalign.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,8 @@ static weir_arena_chunk *chunk_new(size_t need)
 void *weir_arena_alloc(weir_arena *a, size_t size)
 {
     const size_t align = alignof(max_align_t);
+    if (size > SIZE_MAX / 2)
+        return NULL; /* a corrupt length, not a real request */
     size = (size + align - 1) & ~(align - 1);
     weir_arena_chunk *c = a->head;
     if (!c || c->size - c->used < size) {
@@ -59,6 +62,8 @@ void *weir_arena_alloc(weir_arena *a, size_t size)
 
 char *weir_arena_strndup(weir_arena *a, const char *s, size_t len)
 {
+    if (len == SIZE_MAX)
+        return NULL;
     char *p = weir_arena_alloc(a, len + 1);
     if (p) {
         if (len)

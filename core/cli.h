@@ -10,7 +10,10 @@ enum {
     CLI_FULL = 1 << 0,
     CLI_DRY_RUN = 1 << 1,
     CLI_FORCE = 1 << 2,
-    CLI_VERBOSE_LIST = 1 << 3 /* -v means "more columns", not "more log" */
+    CLI_VERBOSE_LIST = 1 << 3, /* -v means "more columns", not "more log" */
+    CLI_WAIT = 1 << 4,         /* --wait, --max-wait */
+    CLI_FILTERS = 1 << 5,      /* --pipeline, --status, --type, --records */
+    CLI_FAILED = 1 << 6        /* --pipeline P --failed */
 };
 
 typedef struct weir_cli {
@@ -19,6 +22,10 @@ typedef struct weir_cli {
     const char *plugin_path; /* --plugin-path */
     int verbose, quiet, json;
     int full, dry_run, force;
+    int wait;                /* --wait */
+    long long max_wait_ms;   /* --max-wait (default 10m) */
+    const char *pipeline, *status, *type; /* monitor/resend filters */
+    int records, failed;     /* --records, --failed */
     char **args; /* positional arguments (borrowed from argv) */
     int nargs;
 } weir_cli;
@@ -42,8 +49,13 @@ enum {
 };
 
 extern const weir_command weir_cmd_run;
+extern const weir_command weir_cmd_drain;
 extern const weir_command weir_cmd_validate;
 extern const weir_command weir_cmd_plugins;
+extern const weir_command weir_cmd_monitor;
+extern const weir_command weir_cmd_show;
+extern const weir_command weir_cmd_resend;
+extern const weir_command weir_cmd_status;
 
 /* The state database path for a pipeline file: --state or weir.db beside
  * it. (owned: free) */
@@ -52,5 +64,27 @@ char *weir_cli_state_path(const weir_cli *cli, const char *pipeline_file);
 /* The plugin registry for --plugin-path / $WEIR_PLUGIN_PATH / default;
  * NULL (after printing why) when libltdl cannot start. (owned) */
 struct weir_plugins *weir_cli_plugins(const weir_cli *cli);
+
+struct weir_state;
+struct weir_pipeline;
+/* Open the state database: --state, else weir.db beside `pipeline_file`
+ * (or in the current folder when NULL).  With must_exist, a missing file
+ * is an error instead of a new database.  NULL after printing why.
+ * (owned: weir_state_close) */
+struct weir_state *weir_cli_open_state(const weir_cli *cli,
+                                       const char *pipeline_file,
+                                       int must_exist);
+/* Load and check a pipeline file; NULL after printing every problem.
+ * (owned: weir_pipeline_free) */
+struct weir_pipeline *weir_cli_load(struct weir_plugins *reg, const char *file);
+
+/* Deliver what is due for the pipeline files given (every pipeline the
+ * state knows when n == 0), as `weir drain` does, honouring --wait and
+ * --max-wait; print the summaries.  Returns the exit code. */
+int weir_cli_drain(const weir_cli *cli, struct weir_state *st,
+                   struct weir_plugins *reg, char **files, int n);
+
+/* Install SIGINT/SIGTERM handlers that ask runs to stop between batches. */
+void weir_cli_catch_signals(void);
 
 #endif

@@ -6,9 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "engine.h"
 #include "log.h"
+#include "pipeline.h"
 #include "plugins.h"
+#include "state.h"
 
 char *weir_cli_state_path(const weir_cli *cli, const char *pipeline_file)
 {
@@ -36,4 +42,60 @@ weir_plugins *weir_cli_plugins(const weir_cli *cli)
         weir_log(WEIR_LOG_DEBUG, "plugin path: %s", path);
     free(path);
     return reg;
+}
+
+weir_state *weir_cli_open_state(const weir_cli *cli, const char *pipeline_file,
+                                int must_exist)
+{
+    char *path = pipeline_file ? weir_cli_state_path(cli, pipeline_file)
+                               : strdup(cli->state_path ? cli->state_path
+                                                        : "weir.db");
+    if (!path)
+        return NULL;
+    if (must_exist && access(path, F_OK) != 0) {
+        weir_log(WEIR_LOG_ERROR, "state database %s: not found (give --state)",
+                 path);
+        free(path);
+        return NULL;
+    }
+    char *err = NULL;
+    weir_state *st = weir_state_open(path, &err);
+    if (!st)
+        weir_log(WEIR_LOG_ERROR, "%s", err ? err : "out of memory");
+    free(err);
+    free(path);
+    return st;
+}
+
+weir_pipeline *weir_cli_load(weir_plugins *reg, const char *file)
+{
+    weir_diag *diag = weir_diag_new();
+    if (!diag)
+        return NULL;
+    weir_pipeline *p = weir_pipeline_load(file, reg, diag);
+    if (!p || weir_diag_count(diag)) {
+        weir_diag_print(diag, stderr);
+        fprintf(stderr, "weir: %s is not a valid pipeline; nothing was run\n",
+                file);
+        weir_pipeline_free(p);
+        p = NULL;
+    }
+    weir_diag_free(diag);
+    return p;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    weir_stop_requested = 1;
+}
+
+void weir_cli_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }

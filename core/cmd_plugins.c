@@ -32,7 +32,8 @@ static void kinds_text(unsigned kinds, char *buf, size_t size)
 static json_t *options_json(const weir_plugin *p)
 {
     json_t *arr = json_array();
-    for (const weir_option_spec *o = p->options; o && o->name; o++) {
+    const weir_option_spec *o;
+    WEIR_EACH_OPTION(o, p, o_i) {
         char kinds[64];
         kinds_text(o->kinds ? o->kinds : p->kinds, kinds, sizeof(kinds));
         json_array_append_new(
@@ -76,7 +77,8 @@ static void on_plugin(const char *file, const weir_plugin *p, const char *err,
     if (!c->cli->verbose)
         return;
     printf("    file: %s\n", file);
-    for (const weir_option_spec *o = p->options; o && o->name; o++) {
+    const weir_option_spec *o;
+    WEIR_EACH_OPTION(o, p, o_i) {
         char applies[64] = "";
         if (o->kinds && o->kinds != p->kinds)
             kinds_text(o->kinds, applies, sizeof(applies));

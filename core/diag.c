@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "diag.h"
+#include "secrets.h"
+#include "utf8.h"
 
 struct weir_diag {
     char **lines;
@@ -26,9 +28,11 @@ void weir_diag_free(weir_diag *d)
 void weir_diag_addv(weir_diag *d, const char *file, long line,
                     const char *fmt, va_list ap)
 {
-    char msg[2048];
+    char raw[2048], msg[2048];
     char head[1024];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    weir_secrets_mask(raw, msg, sizeof(msg));
+    weir_utf8_trim(msg);
     /* libxml2 messages end in a newline; ours do not. */
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))

@@ -7,23 +7,36 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "deliver.h"
 #include "engine.h"
 #include "host.h"
 #include "log.h"
+#include "notify.h"
 #include "record.h"
+#include "spool.h"
+#include "track.h"
 
-/* Per-record problems are printed up to this many per run; the summary
- * and the exit code still count all of them. */
-#define MAX_REPORTED 100
+volatile sig_atomic_t weir_stop_requested;
+
+/* A source that keeps answering "more" without adding records is broken;
+ * stop it instead of spinning. */
+#define MAX_EMPTY_READS 1000
 
 typedef struct run_ctx {
     weir_pipeline *p;
+    weir_state *st;
+    const weir_run_options *opts;
     weir_run_result *res;
-    const char *stage;      /* name of the stage that answered */
-    const char *stage_kind; /* "source", "transform", "sink" */
-    size_t reported;
+    weir_notices *notices;
+    weir_tracker *tracker;  /* with <track> */
+    weir_spool *spool;      /* with <track>, not in a dry run */
+    weir_delivery *delivery; /* not in a dry run */
+    const char *stage;      /* who answered, for messages */
+    const char *stage_kind;
+    int before_track;       /* the stage runs before <track> */
+    int finished;           /* finish_result done */
     double started, last_progress;
-    int progress;
 } run_ctx;
 
 static double now_s(void)
@@ -46,75 +59,41 @@ static void fail(run_ctx *c, const char *fmt, ...)
     c->res->exit_code = 3;
 }
 
-static void report(run_ctx *c, const weir_record *r, const char *what)
-{
-    if (c->reported++ == MAX_REPORTED) {
-        weir_log(WEIR_LOG_WARNING, "%s: more records %s; not shown (see the "
-                 "summary)", c->p->name, what);
-        return;
-    }
-    if (c->reported > MAX_REPORTED)
-        return;
-    char where[64] = "";
-    if (r->origin > 0)
-        snprintf(where, sizeof(where), ":%ld", r->origin);
-    weir_log(WEIR_LOG_WARNING, "%s/%s%s%s%s: %s by %s '%s': %s", c->p->name,
-             c->p->source->name, where, r->key ? " key " : "",
-             r->key ? r->key : "", what, c->stage_kind, c->stage,
-             r->message ? r->message : "(no reason given)");
-}
-
-/* A record a source or transform answered other than OK. */
+/* A record a source, transform or <track> answered other than OK. */
 static void on_answered(weir_record *r, void *vctx)
 {
     run_ctx *c = vctx;
     weir_run_counts *n = &c->res->counts;
-    switch (r->result) {
-    case WEIR_RESULT_DROP:
+    if (r->unchanged) {
+        n->unchanged++;
+        return;
+    }
+    if (r->result == WEIR_RESULT_DROP) {
         n->dropped++;
-        break;
-    case WEIR_RESULT_REJECT:
+        return;
+    }
+    /* Not sent, but not gone either: its key must not become a delete. */
+    if (c->tracker && c->before_track)
+        weir_tracker_note_unsent(c->tracker, r);
+    const char *what = r->result == WEIR_RESULT_REJECT ? "rejected" : "held";
+    if (r->result == WEIR_RESULT_REJECT)
         n->rejected++;
-        report(c, r, "rejected");
-        break;
-    case WEIR_RESULT_HOLD:
+    else
         n->held++;
-        report(c, r, "held");
-        break;
-    default: /* RETRY, DOWN: not deliverable now, and no outbox yet */
-        n->retry++;
-        report(c, r, "not delivered");
-        break;
-    case WEIR_RESULT_OK:
-        break;
-    }
+    weir_notices_record(c->notices, r, what, c->stage_kind, c->stage,
+                        r->message);
 }
 
-static int open_instance(run_ctx *c, weir_instance *inst)
+static void take(run_ctx *c, weir_batch *b, const char *kind, const char *stage)
 {
-    inst->state = NULL;
-    if (inst->plugin->open(inst, &weir_host_table, inst->kind, &inst->state) !=
-        WEIR_STATUS_OK) {
-        fail(c, "%s '%s' (plugin %s) could not open", weir_kind_name(inst->kind),
-             inst->name, inst->plugin_name);
-        return -1;
-    }
-    inst->opened = 1;
-    return 0;
-}
-
-static void close_instance(weir_instance *inst)
-{
-    if (inst->opened) {
-        inst->plugin->close(inst->state);
-        inst->opened = 0;
-        inst->state = NULL;
-    }
+    c->stage_kind = kind;
+    c->stage = stage;
+    weir_batch_take_answered(b, on_answered, c);
 }
 
 static void show_progress(run_ctx *c, int final)
 {
-    if (!c->progress)
+    if (!c->opts->progress)
         return;
     double t = now_s();
     if (!final && t - c->last_progress < 0.5)
@@ -130,134 +109,383 @@ static void show_progress(run_ctx *c, int final)
     fflush(stderr);
 }
 
-/* Deliver the live records of `b` to every sink. */
-static int deliver(run_ctx *c, weir_batch *b)
+/* Transforms [from, to) over the live records. */
+static int transform(run_ctx *c, weir_batch *b, size_t from, size_t to)
 {
-    weir_run_counts *n = &c->res->counts;
-    for (size_t s = 0; s < c->p->nsinks; s++) {
-        weir_instance *sink = c->p->sinks[s];
-        weir_batch_set_context(b, c->p->name, sink->name);
-        weir_batch_reset_answers(b);
-        c->stage = sink->name;
-        c->stage_kind = "sink";
-        if (sink->plugin->write(sink->state, b) == WEIR_STATUS_ERROR) {
-            /* Nothing of the batch was applied. */
-            for (size_t i = 0; i < weir_batch_count(b); i++) {
-                weir_record *r = weir_batch_at(b, i);
-                if (r->result == WEIR_RESULT_OK)
-                    weir_record_answer(r, WEIR_RESULT_RETRY,
-                                       "sink failed the whole batch", NULL);
-            }
-        }
-        for (size_t i = 0; i < weir_batch_count(b); i++) {
-            weir_record *r = weir_batch_at(b, i);
-            switch (r->result) {
-            case WEIR_RESULT_OK:
-                n->written++;
-                break;
-            case WEIR_RESULT_REJECT:
-                n->rejected++;
-                report(c, r, "rejected");
-                break;
-            default:
-                /* RETRY, DOWN, HOLD (and a stray DROP): the outbox will
-                 * keep these; until then they are failed deliveries. */
-                n->retry++;
-                report(c, r, "not delivered");
-                break;
-            }
-        }
-    }
-    return 0;
-}
-
-/* One batch through the transforms; 0, or -1 when a transform failed as
- * a whole. */
-static int transform(run_ctx *c, weir_batch *b)
-{
-    for (size_t t = 0; t < c->p->ntransforms && weir_batch_count(b); t++) {
+    for (size_t t = from; t < to && weir_batch_count(b); t++) {
         weir_instance *tr = c->p->transforms[t];
         weir_batch_set_context(b, c->p->name, tr->name);
         weir_batch_reset_answers(b);
-        if (tr->plugin->process(tr->state, b) == WEIR_STATUS_ERROR) {
+        if (tr->plugin->process(tr->state, b) != WEIR_STATUS_OK) {
             fail(c, "transform '%s' failed", tr->name);
             return -1;
         }
-        c->stage = tr->name;
-        c->stage_kind = "transform";
-        weir_batch_take_answered(b, on_answered, c);
+        take(c, b, "transform", tr->name);
     }
     return 0;
 }
 
-static int stream(run_ctx *c, weir_batch *b, const weir_run_options *opts)
+static size_t track_position(const run_ctx *c)
+{
+    return c->tracker ? c->p->track.position : c->p->ntransforms;
+}
+
+/* Send the live records of `b` (after the transforms that follow
+ * <track>), or count them in a dry run. */
+static int send(run_ctx *c, weir_batch *b)
+{
+    c->before_track = 0;
+    if (transform(c, b, track_position(c), c->p->ntransforms))
+        return -1;
+    if (c->opts->dry_run) {
+        c->res->counts.written += weir_batch_count(b);
+        return 0;
+    }
+    if (weir_delivery_send(c->delivery, b)) {
+        fail(c, "the state database could not record the delivery");
+        return -1;
+    }
+    return 0;
+}
+
+static int print_key(const char *key, const char *op)
+{
+    char *shown = weir_key_display(key);
+    printf("%s %s\n", op, shown ? shown : key);
+    free(shown);
+    return 0;
+}
+
+/* One batch from the source up to <track> (or through everything). */
+static int read_stage(run_ctx *c, weir_batch *b)
+{
+    c->before_track = 1;
+    take(c, b, "source", c->p->source->name);
+    if (transform(c, b, 0, track_position(c)))
+        return -1;
+    if (!c->tracker)
+        return send(c, b);
+    c->stage_kind = "track";
+    if (weir_tracker_process(c->tracker, b)) {
+        fail(c, "out of memory while tracking changes");
+        return -1;
+    }
+    c->before_track = 0; /* <track> has seen them: no more note_unsent */
+    take(c, b, "<track>", "track");
+    for (size_t i = 0; i < weir_batch_count(b); i++) {
+        weir_record *r = weir_batch_at(b, i);
+        if (c->opts->dry_run) {
+            c->res->counts.written++;
+            if (c->opts->list_keys)
+                print_key(r->key, r->op == WEIR_OP_INSERT ? "insert" : "update");
+        } else if (weir_spool_put(c->spool, r)) {
+            fail(c, "cannot park the changes in a temporary file");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int stream_source(run_ctx *c, weir_batch *b)
 {
     weir_instance *src = c->p->source;
+    int empty = 0;
     for (;;) {
+        if (weir_stop_requested) {
+            fail(c, "interrupted; nothing more was read");
+            return -1;
+        }
         weir_batch_clear(b);
         weir_batch_set_context(b, c->p->name, src->name);
         int rc = src->plugin->read(src->state, b);
-        if (rc == WEIR_STATUS_ERROR) {
-            fail(c, "source '%s' failed while reading; the run stopped",
+        if (rc != WEIR_STATUS_OK && rc != WEIR_STATUS_END) {
+            fail(c, "source '%s' failed while reading; the run stopped%s",
+                 src->name, c->tracker ? " and changed nothing" : "");
+            return -1;
+        }
+        size_t n = weir_batch_count(b);
+        c->res->counts.read += n;
+        empty = rc == WEIR_STATUS_OK && n == 0 ? empty + 1 : 0;
+        if (empty > MAX_EMPTY_READS) {
+            fail(c, "source '%s' keeps returning no records without ending",
                  src->name);
             return -1;
         }
-        c->res->counts.read += weir_batch_count(b);
-        c->stage = src->name;
-        c->stage_kind = "source";
-        weir_batch_take_answered(b, on_answered, c);
-        if (transform(c, b))
+        if (read_stage(c, b))
             return -1;
-        if (opts->dry_run)
-            c->res->counts.written += weir_batch_count(b);
-        else
-            deliver(c, b);
         show_progress(c, 0);
         if (rc == WEIR_STATUS_END)
             return 0;
     }
 }
 
+static int print_delete(const char *key, void *ctx)
+{
+    (void)ctx;
+    return print_key(key, "delete");
+}
+
+/* With <track>: after the whole source was read, the changes and then
+ * the deletes. */
+static int deliver_changes(run_ctx *c, weir_batch *b)
+{
+    char why[512];
+    int deletes = 1;
+    if (weir_tracker_check_deletes(c->tracker, c->opts->force, why,
+                                   sizeof(why))) {
+        if (strstr(why, "max-delete")) {
+            fail(c, "%s", why);
+            return -1;
+        }
+        weir_log(WEIR_LOG_WARNING, "%s: %s", c->p->name, why);
+        deletes = 0;
+    }
+    if (c->opts->dry_run) {
+        if (deletes) {
+            weir_batch_clear(b);
+            size_t n;
+            while ((n = weir_tracker_emit_deletes(c->tracker, b)) > 0) {
+                c->res->counts.deletes += n;
+                c->res->counts.written += n;
+                weir_batch_clear(b);
+            }
+            if (c->opts->list_keys)
+                weir_tracker_each_delete(c->tracker, print_delete, NULL);
+        }
+        return 0;
+    }
+    if (weir_spool_rewind(c->spool)) {
+        fail(c, "cannot read back the parked changes");
+        return -1;
+    }
+    for (;;) {
+        if (weir_stop_requested) {
+            fail(c, "interrupted; what was delivered is recorded");
+            return -1;
+        }
+        weir_batch_clear(b);
+        long n = weir_spool_read(c->spool, b);
+        if (n < 0) {
+            fail(c, "cannot read back the parked changes");
+            return -1;
+        }
+        if (n == 0)
+            break;
+        if (send(c, b))
+            return -1;
+        show_progress(c, 0);
+    }
+    while (deletes) {
+        weir_batch_clear(b);
+        size_t n = weir_tracker_emit_deletes(c->tracker, b);
+        if (!n)
+            break;
+        c->res->counts.deletes += n;
+        if (send(c, b))
+            return -1;
+    }
+    return 0;
+}
+
+static int open_instance(run_ctx *c, weir_instance *inst)
+{
+    inst->state = NULL;
+    if (inst->plugin->open(inst, &weir_host_table, inst->kind, &inst->state) !=
+        WEIR_STATUS_OK) {
+        fail(c, "%s '%s' (plugin %s) could not open", weir_kind_name(inst->kind),
+             inst->name, inst->plugin_name);
+        return -1;
+    }
+    inst->opened = 1;
+    return 0;
+}
+
+static void close_all(weir_pipeline *p)
+{
+    for (size_t i = p->nall; i-- > 0;) {
+        weir_instance *inst = p->all[i];
+        if (inst->opened) {
+            inst->plugin->close(inst->state);
+            inst->opened = 0;
+            inst->state = NULL;
+        }
+    }
+}
+
+/* Open what this run needs: a dry run opens no sink and no notifier. */
+static int open_all(run_ctx *c, int with_source)
+{
+    for (size_t i = 0; i < c->p->nall; i++) {
+        weir_instance *inst = c->p->all[i];
+        int needed = inst->kind == WEIR_KIND_SOURCE ||
+                             inst->kind == WEIR_KIND_TRANSFORM
+                         ? with_source
+                         : !c->opts->dry_run;
+        if (needed && open_instance(c, inst))
+            return -1;
+    }
+    return 0;
+}
+
+/* Sinks publish what a completed run wrote (finish()). */
+static void finish_sinks(run_ctx *c)
+{
+    for (size_t i = 0; i < c->p->nsinks; i++) {
+        weir_instance *s = c->p->sinks[i];
+        if (s->opened && s->plugin->finish &&
+            s->plugin->finish(s->state) != WEIR_STATUS_OK)
+            fail(c, "sink '%s' could not complete its output", s->name);
+    }
+}
+
+static int lock(run_ctx *c)
+{
+    long holder = 0;
+    int rc = weir_state_lock_pipeline(c->st, c->p->name, &holder);
+    if (rc == 1)
+        fail(c, "pipeline '%s' is already being run by another weir process "
+             "(pid %ld); try again when it is done", c->p->name, holder);
+    else if (rc < 0)
+        fail(c, "cannot lock pipeline '%s' in %s.lock", c->p->name,
+             weir_state_path(c->st));
+    return rc;
+}
+
+static void finish_result(run_ctx *c)
+{
+    weir_run_result *res = c->res;
+    if (c->finished)
+        return;
+    c->finished = 1;
+    res->seconds = now_s() - c->started;
+    if (res->exit_code == 0 && (res->counts.rejected || res->counts.failed))
+        res->exit_code = 1;
+    if (res->exit_code == 3 && c->notices)
+        weir_notices_run_failed(c->notices, res->error);
+}
+
+/* What every run and drain does at its end: deliver what is due, prune
+ * old history, notify, close. */
+static void wrap_up(run_ctx *c, weir_batch *b, int64_t *next_due, int *down)
+{
+    if (c->delivery && c->res->exit_code != 3) {
+        if (weir_delivery_drain(c->delivery, b))
+            fail(c, "the state database could not record the delivery");
+        else
+            finish_sinks(c);
+        int64_t before = weir_clock_now_ms() - c->p->keep_delivered_ms;
+        weir_state_outbox_prune(c->st, before);
+        if (next_due)
+            *next_due = weir_delivery_next_due(c->delivery);
+        if (down)
+            *down = weir_delivery_any_down(c->delivery);
+    }
+    weir_delivery_free(c->delivery);
+    c->delivery = NULL;
+    show_progress(c, 1);
+    finish_result(c);
+    if (c->notices)
+        weir_notices_send(c->notices);
+    close_all(c->p);
+}
+
+static int setup(run_ctx *c, weir_pipeline *p, weir_state *st,
+                 const weir_run_options *opts, weir_run_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    memset(c, 0, sizeof(*c));
+    c->p = p;
+    c->st = st;
+    c->opts = opts;
+    c->res = res;
+    c->started = c->last_progress = now_s();
+    p->state_store = st;
+    c->notices = weir_notices_new(p);
+    if (!c->notices) {
+        fail(c, "out of memory");
+        return -1;
+    }
+    return st && lock(c) != 0 ? -1 : 0;
+}
+
+static void teardown(run_ctx *c)
+{
+    if (c->st)
+        weir_state_unlock_pipeline(c->st, c->p->name);
+    weir_tracker_free(c->tracker);
+    weir_spool_free(c->spool);
+    weir_notices_free(c->notices);
+    c->p->state_store = NULL;
+}
+
 int weir_engine_run(weir_pipeline *p, weir_state *st,
                     const weir_run_options *opts, weir_run_result *res)
 {
-    memset(res, 0, sizeof(*res));
-    run_ctx c = {.p = p, .res = res, .progress = opts->progress};
-    c.started = c.last_progress = now_s();
+    run_ctx c;
+    weir_batch *b = NULL;
+    if (setup(&c, p, st, opts, res))
+        goto out;
+    char *err = NULL;
     if (p->track.present) {
-        res->error = strdup("<track> (change-tracking) is not available in "
-                            "this version of weir yet");
-        res->exit_code = 2;
-        return res->exit_code;
-    }
-    p->state_store = st;
-    weir_batch *b = weir_batch_new(p->batch_size);
-    if (!b) {
-        fail(&c, "out of memory");
-        return res->exit_code;
-    }
-    weir_instance *all[256];
-    size_t n = weir_pipeline_instances(p, all, 256);
-    int ok = 1;
-    for (size_t i = 0; i < n && ok; i++)
-        if (!(opts->dry_run && all[i]->kind == WEIR_KIND_SINK))
-            ok = open_instance(&c, all[i]) == 0;
-    if (ok && stream(&c, b, opts) == 0 && !opts->dry_run) {
-        for (size_t s = 0; s < p->nsinks; s++) {
-            weir_instance *sink = p->sinks[s];
-            if (sink->plugin->flush && sink->plugin->flush(sink->state) !=
-                                           WEIR_STATUS_OK)
-                fail(&c, "sink '%s' could not make its writes durable",
-                     sink->name);
+        if (!(c.tracker = weir_tracker_new(p, st, opts->full, &err))) {
+            fail(&c, "%s", err ? err : "out of memory");
+            free(err);
+            goto out;
+        }
+        if (!opts->dry_run && !(c.spool = weir_spool_new())) {
+            fail(&c, "cannot create a temporary file for the changes");
+            goto out;
         }
     }
-    for (size_t i = n; i-- > 0;)
-        close_instance(all[i]);
-    show_progress(&c, 1);
+    if (!opts->dry_run &&
+        !(c.delivery = weir_delivery_new(p, st, &res->counts, c.notices,
+                                         c.tracker != NULL, &err))) {
+        fail(&c, "%s", err ? err : "out of memory");
+        free(err);
+        goto out;
+    }
+    if (!(b = weir_batch_new(p->batch_size))) {
+        fail(&c, "out of memory");
+        goto out;
+    }
+    if (open_all(&c, 1) == 0 && stream_source(&c, b) == 0 && c.tracker &&
+        deliver_changes(&c, b) == 0 && !opts->dry_run) {
+        const weir_track_counts *tc = weir_tracker_counts(c.tracker);
+        /* A full refresh, or the first run, starts the full-refresh clock. */
+        if (weir_tracker_is_full(c.tracker) || tc->unchanged + tc->updates == 0)
+            weir_state_set_last_full_refresh(st, p->name, weir_clock_now_ms());
+    }
+    wrap_up(&c, b, NULL, NULL);
+out:
+    finish_result(&c);
+    close_all(p);
     weir_batch_free(b);
-    p->state_store = NULL;
-    res->seconds = now_s() - c.started;
-    if (res->exit_code == 0 && (res->counts.rejected || res->counts.retry))
-        res->exit_code = 1;
+    teardown(&c);
+    return res->exit_code;
+}
+
+int weir_engine_drain(weir_pipeline *p, weir_state *st, weir_run_result *res,
+                      int64_t *next_due, int *down)
+{
+    static const weir_run_options drain_opts = {0, 0, 0, 0, 0};
+    run_ctx c;
+    weir_batch *b = NULL;
+    char *err = NULL;
+    if (setup(&c, p, st, &drain_opts, res))
+        goto out;
+    if (!(c.delivery = weir_delivery_new(p, st, &res->counts, c.notices, 0,
+                                         &err)) ||
+        !(b = weir_batch_new(p->batch_size))) {
+        fail(&c, "%s", err ? err : "out of memory");
+        free(err);
+        goto out;
+    }
+    if (open_all(&c, 0) == 0)
+        wrap_up(&c, b, next_due, down);
+out:
+    finish_result(&c);
+    close_all(p);
+    weir_batch_free(b);
+    teardown(&c);
     return res->exit_code;
 }

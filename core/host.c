@@ -12,23 +12,23 @@
 #include <string.h>
 
 #include "duration.h"
+#include "event.h"
+#include "host.h"
 #include "log.h"
 #include "options.h"
 #include "pipeline.h"
 #include "record.h"
 #include "state.h"
 
+static void host_logv(weir_instance *inst, weir_log_level level,
+                      const char *fmt, va_list ap);
+
 static void host_log(weir_instance *inst, weir_log_level level,
                      const char *fmt, ...)
 {
-    char prefix[256];
-    snprintf(prefix, sizeof(prefix), "%s/%s",
-             inst && inst->pipeline && inst->pipeline->name
-                 ? inst->pipeline->name : "?",
-             inst && inst->name ? inst->name : "?");
     va_list ap;
     va_start(ap, fmt);
-    weir_logv(level, prefix, fmt, ap);
+    host_logv(inst, level, fmt, ap);
     va_end(ap);
 }
 
@@ -106,15 +106,10 @@ static const char *host_node_attr(const weir_node *n, const char *name)
 static const char *host_node_attr_at(const weir_node *n, size_t i,
                                      const char **name)
 {
-    for (size_t k = 0; n->attrs && n->attrs[k]; k += 2)
-        if (k / 2 == i) {
-            if (name)
-                *name = n->attrs[k];
-            return n->attrs[k + 1];
-        }
+    int have = i < n->nattrs;
     if (name)
-        *name = NULL;
-    return NULL;
+        *name = have ? n->attrs[2 * i] : NULL;
+    return have ? n->attrs[2 * i + 1] : NULL;
 }
 
 static void host_node_error(weir_instance *inst, const weir_node *node,
@@ -174,20 +169,105 @@ static void host_answerf(weir_record *r, weir_result result, const char *fmt,
     weir_record_answer(r, result, msg, NULL);
 }
 
-static char *host_state_get(weir_instance *inst, const char *key)
+/* Plugin state writes wait in memory until the engine commits the run's
+ * next transaction, so a source's watermark never runs ahead of the
+ * records delivered or queued (weir_host_commit_plugin_state). */
+typedef struct pending_kv {
+    struct pending_kv *next;
+    weir_instance *inst;
+    char *key, *value;
+} pending_kv;
+
+static pending_kv *find_pending(weir_pipeline *p, weir_instance *inst,
+                                const char *key)
 {
+    for (pending_kv *k = p->pending_kv; k; k = k->next)
+        if (k->inst == inst && strcmp(k->key, key) == 0)
+            return k;
+    return NULL;
+}
+
+static int host_state_get(weir_instance *inst, const char *key, char **value)
+{
+    *value = NULL;
+    pending_kv *k = find_pending(inst->pipeline, inst, key);
+    if (k) {
+        *value = k->value ? strdup(k->value) : NULL;
+        return k->value ? (*value ? 0 : -1) : 1;
+    }
     weir_state *st = inst->pipeline->state_store;
-    return st ? weir_state_kv_get(st, inst->pipeline->name, inst->name, key)
-              : NULL;
+    if (!st)
+        return -1;
+    return weir_state_kv_get(st, inst->pipeline->name, inst->name, key, value);
 }
 
 static int host_state_set(weir_instance *inst, const char *key,
                           const char *value)
 {
-    weir_state *st = inst->pipeline->state_store;
-    return st ? weir_state_kv_set(st, inst->pipeline->name, inst->name, key,
-                                  value)
-              : -1;
+    weir_pipeline *p = inst->pipeline;
+    if (!p->state_store)
+        return -1;
+    pending_kv *k = find_pending(p, inst, key);
+    if (!k) {
+        k = calloc(1, sizeof(*k));
+        if (!k || !(k->key = strdup(key))) {
+            free(k);
+            return -1;
+        }
+        k->inst = inst;
+        k->next = p->pending_kv;
+        p->pending_kv = k;
+    }
+    char *copy = value ? strdup(value) : NULL;
+    if (value && !copy)
+        return -1;
+    free(k->value);
+    k->value = copy;
+    return 0;
+}
+
+int weir_host_commit_plugin_state(weir_pipeline *p)
+{
+    weir_state *st = p->state_store;
+    int rc = 0;
+    while (p->pending_kv) {
+        pending_kv *k = p->pending_kv;
+        if (!rc && st && weir_state_kv_set(st, p->name, k->inst->name, k->key,
+                                           k->value) != 0)
+            rc = -1;
+        p->pending_kv = k->next;
+        free(k->key);
+        free(k->value);
+        free(k);
+    }
+    return rc;
+}
+
+static void host_logv(weir_instance *inst, weir_log_level level,
+                      const char *fmt, va_list ap)
+{
+    char prefix[256];
+    snprintf(prefix, sizeof(prefix), "%s/%s",
+             inst && inst->pipeline && inst->pipeline->name
+                 ? inst->pipeline->name : "?",
+             inst && inst->name ? inst->name : "?");
+    weir_logv(level, prefix, fmt, ap);
+}
+
+static int host_record_attempt(const weir_record *r) { return r->attempt; }
+
+static void host_record_retry_after(weir_record *r, long long ms)
+{
+    r->retry_after_ms = ms > 0 ? ms : 0;
+}
+
+static const char *host_event_type(const weir_event *e) { return e->type; }
+static const char *host_event_json(const weir_event *e) { return e->json; }
+
+static int host_option_is_secret(weir_instance *inst, const char *name)
+{
+    const weir_option_value *v = weir_instance_option(inst, name, 0);
+    return v && v->secret;
 }
 
 const weir_host weir_host_table = {
@@ -231,4 +311,10 @@ const weir_host weir_host_table = {
     .state_set = host_state_set,
     .free = free,
     .node_attr_at = host_node_attr_at,
+    .logv = host_logv,
+    .record_attempt = host_record_attempt,
+    .record_retry_after = host_record_retry_after,
+    .event_type = host_event_type,
+    .event_json = host_event_json,
+    .option_is_secret = host_option_is_secret,
 };

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "secrets.h"
 
 static weir_log_level max_level = WEIR_LOG_INFO;
 static void (*sink_fn)(weir_log_level, const char *, void *);
@@ -32,10 +33,12 @@ void weir_logv(weir_log_level level, const char *prefix, const char *fmt,
     if (n < 0 || (size_t)n >= sizeof(line))
         n = 0;
     vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    char masked[sizeof(line)];
+    weir_secrets_mask(line, masked, sizeof(masked));
     if (sink_fn)
-        sink_fn(level, line, sink_ctx);
+        sink_fn(level, masked, sink_ctx);
     else
-        fprintf(stderr, "%s\n", line);
+        fprintf(stderr, "%s\n", masked);
 }
 
 void weir_log(weir_log_level level, const char *fmt, ...)

@@ -9,13 +9,14 @@
 #include <libxml/parser.h>
 
 #include "cli.h"
+#include "duration.h"
 #include "log.h"
 #include "pipeline.h"
+#include "secrets.h"
 
 static const weir_command *const commands[] = {
-    &weir_cmd_run,
-    &weir_cmd_validate,
-    &weir_cmd_plugins,
+    &weir_cmd_run,     &weir_cmd_drain, &weir_cmd_validate, &weir_cmd_plugins,
+    &weir_cmd_monitor, &weir_cmd_show,  &weir_cmd_resend,   &weir_cmd_status,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -24,7 +25,8 @@ static const char common_help[] =
     "  --state FILE        state database (default: weir.db beside the "
     "pipeline)\n"
     "  --plugin-path DIRS  colon-separated plugin folders (default: "
-    "$WEIR_PLUGIN_PATH,\n"
+    "$WEIR_PLUGIN_PATH;\n"
+    "                      else the build tree's plugins when run from it;\n"
     "                      else " WEIR_PLUGINDIR ")\n"
     "  -q, --quiet         errors only\n"
     "  -v, --verbose       more detail\n"
@@ -52,7 +54,10 @@ static void command_usage(const weir_command *c, FILE *out)
 
 static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
 {
-    enum { O_STATE = 256, O_PLUGIN_PATH, O_JSON, O_FULL, O_DRY_RUN, O_FORCE };
+    enum {
+        O_STATE = 256, O_PLUGIN_PATH, O_JSON, O_FULL, O_DRY_RUN, O_FORCE,
+        O_WAIT, O_MAX_WAIT, O_PIPELINE, O_STATUS, O_TYPE, O_RECORDS, O_FAILED
+    };
     static const struct option longopts[] = {
         {"state", required_argument, NULL, O_STATE},
         {"plugin-path", required_argument, NULL, O_PLUGIN_PATH},
@@ -63,6 +68,13 @@ static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
         {"full", no_argument, NULL, O_FULL},
         {"dry-run", no_argument, NULL, O_DRY_RUN},
         {"force", no_argument, NULL, O_FORCE},
+        {"wait", no_argument, NULL, O_WAIT},
+        {"max-wait", required_argument, NULL, O_MAX_WAIT},
+        {"pipeline", required_argument, NULL, O_PIPELINE},
+        {"status", required_argument, NULL, O_STATUS},
+        {"type", required_argument, NULL, O_TYPE},
+        {"records", no_argument, NULL, O_RECORDS},
+        {"failed", no_argument, NULL, O_FAILED},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -80,6 +92,23 @@ static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
         case O_FULL: cli->full = 1; need = CLI_FULL; break;
         case O_DRY_RUN: cli->dry_run = 1; need = CLI_DRY_RUN; break;
         case O_FORCE: cli->force = 1; need = CLI_FORCE; break;
+        case O_WAIT: cli->wait = 1; need = CLI_WAIT; break;
+        case O_MAX_WAIT:
+            need = CLI_WAIT;
+            if (weir_duration_parse(optarg, &cli->max_wait_ms)) {
+                fprintf(stderr, "weir %s: --max-wait %s is not a duration "
+                                "(like 30s, 10m, 1h)\n", c->name, optarg);
+                return -1;
+            }
+            break;
+        case O_PIPELINE:
+            cli->pipeline = optarg;
+            need = c->flags & CLI_FAILED ? CLI_FAILED : CLI_FILTERS;
+            break;
+        case O_STATUS: cli->status = optarg; need = CLI_FILTERS; break;
+        case O_TYPE: cli->type = optarg; need = CLI_FILTERS; break;
+        case O_RECORDS: cli->records = 1; need = CLI_FILTERS; break;
+        case O_FAILED: cli->failed = 1; need = CLI_FAILED; break;
         case ':':
             fprintf(stderr, "weir %s: option %s needs a value\n", c->name,
                     argv[optind - 1]);
@@ -130,7 +159,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return WEIR_EXIT_USAGE;
     }
-    weir_cli cli = {.command = c->name};
+    weir_cli cli = {.command = c->name, .max_wait_ms = 600000};
     if (parse(c, argc - 1, argv + 1, &cli))
         return WEIR_EXIT_USAGE;
     if (cli.quiet)
@@ -140,6 +169,7 @@ int main(int argc, char **argv)
     LIBXML_TEST_VERSION
     int rc = c->run(&cli);
     weir_pipeline_cleanup();
+    weir_secrets_clear();
     xmlCleanupParser();
     return rc;
 }

@@ -5,6 +5,17 @@
 
 #include "pipeline.h"
 
+const char *weir_event_name(unsigned event)
+{
+    switch (event) {
+    case WEIR_EVENT_REJECTED: return "rejected";
+    case WEIR_EVENT_ENDPOINT_DOWN: return "endpoint-down";
+    case WEIR_EVENT_ENDPOINT_UP: return "endpoint-up";
+    case WEIR_EVENT_RUN_FAILED: return "run-failed";
+    }
+    return NULL;
+}
+
 const char *weir_kind_name(weir_kind kind)
 {
     switch (kind) {
@@ -16,26 +27,11 @@ const char *weir_kind_name(weir_kind kind)
     return "plugin";
 }
 
-size_t weir_pipeline_instances(weir_pipeline *p, weir_instance **out,
-                               size_t max)
-{
-    size_t n = 0;
-    if (p->source && n < max)
-        out[n++] = p->source;
-    for (size_t i = 0; i < p->ntransforms && n < max; i++)
-        out[n++] = p->transforms[i];
-    for (size_t i = 0; i < p->nsinks && n < max; i++)
-        out[n++] = p->sinks[i];
-    return n;
-}
-
 weir_instance *weir_pipeline_find(weir_pipeline *p, const char *name)
 {
-    weir_instance *all[256];
-    size_t n = weir_pipeline_instances(p, all, 256);
-    for (size_t i = 0; i < n; i++)
-        if (all[i]->name && strcmp(all[i]->name, name) == 0)
-            return all[i];
+    for (size_t i = 0; i < p->nall; i++)
+        if (p->all[i]->name && strcmp(p->all[i]->name, name) == 0)
+            return p->all[i];
     return NULL;
 }
 
@@ -53,7 +49,8 @@ const weir_option_spec *weir_instance_option_spec(const weir_instance *inst,
 {
     if (!inst->plugin)
         return NULL;
-    for (const weir_option_spec *o = inst->plugin->options; o && o->name; o++)
+    const weir_option_spec *o;
+    WEIR_EACH_OPTION(o, inst->plugin, o_i)
         if (strcmp(o->name, name) == 0 && (!o->kinds || (o->kinds & inst->kind)))
             return o;
     return NULL;

@@ -22,6 +22,7 @@ typedef struct weir_option_value {
     char *name;
     char *value; /* after ${env:} substitution and path resolution */
     int secret;  /* came from the environment: never print */
+    int unusable; /* its ${env:} failed (reported); value is "" */
     long line;
 } weir_option_value;
 
@@ -29,6 +30,7 @@ typedef struct weir_option_value {
 struct weir_node {
     char *name;
     char **attrs; /* name, value, name, value, ..., NULL */
+    size_t nattrs;
     char *text;   /* trimmed text content, "" when none */
     long line;
     weir_node *next, *child;
@@ -41,6 +43,8 @@ typedef struct weir_retry_policy {
     long long jitter_ms;
     double backoff;
     long long max_delay_ms;
+    int retry_rejects;     /* rejects="retry": rejects are retried too */
+    int down_after;        /* consecutive failed writes that mean "down" */
 } weir_retry_policy;
 
 /* <track> (change-tracking; the engine for it is the next issue's). */
@@ -54,7 +58,19 @@ typedef struct weir_track_spec {
     double max_delete_ratio;   /* < 0: off */
     long long max_delete_count; /* < 0: use ratio */
     size_t position; /* how many transforms run before it */
+    char **owners;   /* field, owner system, ..., NULL (<field owner>) */
 } weir_track_spec;
+
+/* Notification events (<notify on="...">). */
+enum {
+    WEIR_EVENT_REJECTED = 1u << 0,      /* records rejected or failed (digest) */
+    WEIR_EVENT_ENDPOINT_DOWN = 1u << 1,
+    WEIR_EVENT_ENDPOINT_UP = 1u << 2,
+    WEIR_EVENT_RUN_FAILED = 1u << 3,
+    WEIR_EVENT_ALL = 15u
+};
+/* "rejected", ... for one bit; NULL for none. */
+const char *weir_event_name(unsigned event);
 
 struct weir_instance {
     weir_pipeline *pipeline; /* borrowed back-pointer */
@@ -67,6 +83,7 @@ struct weir_instance {
     size_t noptions;
     weir_node *config;
     weir_retry_policy retry; /* sinks */
+    unsigned events;           /* notifiers: WEIR_EVENT_* bits of on="..." */
     const weir_plugin *plugin; /* borrowed from the registry; NULL if unknown */
     void *state;               /* plugin's, between open and close */
     int opened;
@@ -77,17 +94,25 @@ struct weir_pipeline {
     char *dir;   /* folder relative paths resolve against */
     char *name;
     char *type;  /* nullable */
+    char *type_field; /* nullable: the field that gives a record's type */
+    long long keep_delivered_ms; /* outbox history of delivered rows */
     long long schedule_ms; /* 0 = none */
     long schedule_line;
+    long line; /* of <pipeline> */
     size_t batch_size;
     weir_instance *source;
     weir_instance **transforms;
     size_t ntransforms;
     weir_instance **sinks;
     size_t nsinks;
+    weir_instance **notifiers;
+    size_t nnotifiers;
+    weir_instance **all; /* every instance: source, transforms, sinks, */
+    size_t nall;         /* notifiers (borrowed pointers) */
     weir_track_spec track;
     weir_diag *diag;   /* borrowed while loading/checking */
     void *state_store; /* the engine's state handle while running (borrowed) */
+    struct pending_kv *pending_kv; /* plugin state waiting for a commit */
 };
 
 /* Load `path`.  Problems go to `diag`; returns NULL only when the file
@@ -102,9 +127,6 @@ weir_pipeline *weir_pipeline_load_memory(const char *xml, size_t len,
                                          weir_diag *diag);
 void weir_pipeline_free(weir_pipeline *p);
 
-/* Every plugin instance in run order: source, transforms, sinks. */
-size_t weir_pipeline_instances(weir_pipeline *p, weir_instance **out,
-                               size_t max);
 weir_instance *weir_pipeline_find(weir_pipeline *p, const char *name);
 
 /* Option lookups over an instance (values borrowed). */

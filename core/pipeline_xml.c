@@ -11,11 +11,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
@@ -23,6 +25,7 @@
 #include <libxml/xmlerror.h>
 
 #include "duration.h"
+#include "env_subst.h"
 #include "host.h"
 #include "options.h"
 #include "pipeline.h"
@@ -31,12 +34,24 @@
 #define MAX_FILE_SIZE (4L * 1024 * 1024)
 #define DEFAULT_BATCH 1000
 
+/* A plugin element with more <option>s than this is refused: checking
+ * them is quadratic and no real plugin has that many. */
+#define MAX_OPTIONS 1000
+
 typedef struct load_ctx {
     weir_pipeline *p;
     weir_diag *diag;
     const char *file;
     weir_plugins *plugins;
+    int refused; /* the parser was stopped on purpose (DOCTYPE) */
 } load_ctx;
+
+/* libxml2 2.12 made the error argument const. */
+#if LIBXML_VERSION >= 21200
+typedef const xmlError *weir_xml_error;
+#else
+typedef xmlErrorPtr weir_xml_error;
+#endif
 
 /* ---- small helpers ------------------------------------------------- */
 
@@ -75,6 +90,13 @@ static char *trimmed_text(const xmlNode *n)
     return copy;
 }
 
+static void free_words(char **w)
+{
+    for (size_t i = 0; w && w[i]; i++)
+        free(w[i]);
+    free(w);
+}
+
 static char **split_words(const char *s)
 {
     size_t n = 0, cap = 4;
@@ -92,100 +114,55 @@ static char **split_words(const char *s)
         if (n == cap) {
             cap *= 2;
             char **g = realloc(words, (cap + 1) * sizeof(*g));
-            if (!g)
-                break;
+            if (!g) {
+                free_words(words);
+                return NULL;
+            }
             words = g;
         }
-        words[n++] = strndup(start, (size_t)(s - start));
-        words[n] = NULL;
+        if (!(words[n] = strndup(start, (size_t)(s - start)))) {
+            free_words(words);
+            return NULL;
+        }
+        words[++n] = NULL;
     }
     return words;
 }
 
-static void free_words(char **w)
-{
-    for (size_t i = 0; w && w[i]; i++)
-        free(w[i]);
-    free(w);
-}
 
-/* Replace each ${env:NAME} with the variable's value.  A missing variable
- * or an unknown ${...} form is reported (never with a value) and yields
- * NULL.  *secret is set when anything came from the environment. */
+/* ${env:NAME} substitution, reporting a failure against `what`. */
 static char *substitute(load_ctx *lc, long line, const char *what,
                         const char *in, int *secret)
 {
-    if (!strstr(in, "${"))
-        return strdup(in);
-    size_t cap = strlen(in) + 64, len = 0;
-    char *out = malloc(cap);
+    char why[256];
+    char *out = weir_env_expand(in, secret, why, sizeof(why));
     if (!out)
-        return NULL;
-    const char *s = in;
-    while (*s) {
-        const char *add = s;
-        size_t addlen = 1;
-        if (s[0] == '$' && s[1] == '{') {
-            const char *end = strchr(s, '}');
-            if (!end || strncmp(s + 2, "env:", 4) != 0) {
-                weir_diag_add(lc->diag, lc->file, line,
-                              "%s: unknown substitution '%.*s' (only "
-                              "${env:NAME} is supported)",
-                              what, end ? (int)(end - s + 1) : 2, s);
-                free(out);
-                return NULL;
-            }
-            char name[256];
-            size_t nlen = (size_t)(end - (s + 6));
-            if (nlen == 0 || nlen >= sizeof(name)) {
-                weir_diag_add(lc->diag, lc->file, line,
-                              "%s: empty or too long variable name in ${env:}",
-                              what);
-                free(out);
-                return NULL;
-            }
-            memcpy(name, s + 6, nlen);
-            name[nlen] = '\0';
-            const char *val = getenv(name);
-            if (!val) {
-                weir_diag_add(lc->diag, lc->file, line,
-                              "%s: environment variable %s is not set", what,
-                              name);
-                free(out);
-                return NULL;
-            }
-            *secret = 1;
-            add = val;
-            addlen = strlen(val);
-            s = end + 1;
-        } else {
-            s++;
-        }
-        if (len + addlen + 1 > cap) {
-            cap = (len + addlen + 1) * 2;
-            char *g = realloc(out, cap);
-            if (!g) {
-                free(out);
-                return NULL;
-            }
-            out = g;
-        }
-        memcpy(out + len, add, addlen);
-        len += addlen;
-    }
-    out[len] = '\0';
+        weir_diag_add(lc->diag, lc->file, line, "%s: %s", what, why);
     return out;
 }
 
 /* ---- libxml2 errors into the diagnostics ---------------------------- */
 
-static void xml_error(void *ctx, xmlErrorPtr err)
+static void report_xml_error(load_ctx *lc, weir_xml_error err)
 {
-    load_ctx *lc = ctx;
-    if (!err || err->level == XML_ERR_WARNING)
+    if (!err || err->level == XML_ERR_WARNING || lc->refused)
         return;
-    weir_diag_add(lc->diag, lc->file, err->line, "%s",
+    long line = err->line;
+    if (line <= 0 && err->node) /* RelaxNG errors name a node, not a line */
+        line = xmlGetLineNo((xmlNodePtr)err->node);
+    weir_diag_add(lc->diag, lc->file, line, "%s",
                   err->message ? err->message : "XML error");
+}
+
+/* The parser's handler gets the parser context; the validator's, ours. */
+static void parser_error(void *ctxt, weir_xml_error err)
+{
+    report_xml_error(((xmlParserCtxtPtr)ctxt)->_private, err);
+}
+
+static void schema_error(void *lc, weir_xml_error err)
+{
+    report_xml_error(lc, err);
 }
 
 static void refuse_doctype(void *user, const xmlChar *name,
@@ -199,6 +176,7 @@ static void refuse_doctype(void *user, const xmlChar *name,
     weir_diag_add(lc->diag, lc->file, xmlSAX2GetLineNumber(ctxt),
                   "DOCTYPE declarations are not allowed in pipeline files "
                   "(no DTD, no entities)");
+    lc->refused = 1;
     xmlStopParser(ctxt);
 }
 
@@ -213,14 +191,15 @@ static xmlDocPtr parse(load_ctx *lc, const char *xml, size_t len)
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (!ctxt)
         return NULL;
+    /* Errors go to this context's own handler, never the global one. */
     ctxt->_private = lc;
     ctxt->sax->internalSubset = refuse_doctype;
-    xmlSetStructuredErrorFunc(lc, xml_error);
+    ctxt->sax->serror = parser_error;
     xmlDocPtr doc = xmlCtxtReadMemory(ctxt, xml, (int)len, lc->file, NULL,
                                       XML_PARSE_NONET | XML_PARSE_BIG_LINES |
                                           XML_PARSE_NOCDATA);
-    xmlSetStructuredErrorFunc(NULL, NULL);
-    if (doc && (!ctxt->wellFormed || doc->intSubset || doc->extSubset)) {
+    if (doc && (lc->refused || !ctxt->wellFormed || doc->intSubset ||
+                doc->extSubset)) {
         xmlFreeDoc(doc);
         doc = NULL;
     }
@@ -260,7 +239,7 @@ static void validate_schema(load_ctx *lc, xmlDocPtr doc)
     xmlRelaxNGValidCtxtPtr vc = xmlRelaxNGNewValidCtxt(grammar);
     if (!vc)
         return;
-    xmlRelaxNGSetValidStructuredErrors(vc, xml_error, lc);
+    xmlRelaxNGSetValidStructuredErrors(vc, schema_error, lc);
     xmlRelaxNGValidateDoc(vc, doc);
     xmlRelaxNGFreeValidCtxt(vc);
 }
@@ -297,14 +276,18 @@ static weir_node *build_node(load_ctx *lc, const xmlNode *x)
     n->attrs = calloc(2 * na + 1, sizeof(char *));
     size_t i = 0;
     for (const xmlAttr *a = x->properties; a && n->attrs; a = a->next) {
-        char *raw = raw_attr(x, (const char *)a->name);
+        /* The attribute's own value: a lookup by name would be quadratic
+         * and could pick a namespaced twin. */
+        xmlChar *raw = xmlNodeListGetString(x->doc, a->children, 1);
         int secret = 0;
         char what[128];
         snprintf(what, sizeof(what), "attribute '%s' of <%s>", a->name, x->name);
-        char *val = raw ? substitute(lc, n->line, what, raw, &secret) : NULL;
-        free(raw);
+        char *val = substitute(lc, n->line, what, raw ? (const char *)raw : "",
+                               &secret);
+        xmlFree(raw);
         n->attrs[i++] = strdup((const char *)a->name);
         n->attrs[i++] = val ? val : strdup("");
+        n->nattrs++;
     }
     int has_elements = 0;
     for (const xmlNode *c = x->children; c; c = c->next)
@@ -396,6 +379,26 @@ static void parse_retry(load_ctx *lc, weir_instance *inst, const xmlNode *x)
     parse_duration_attr(lc, x, "delay", &r->delay_ms);
     parse_duration_attr(lc, x, "jitter", &r->jitter_ms);
     parse_duration_attr(lc, x, "max-delay", &r->max_delay_ms);
+    v = raw_attr(x, "rejects");
+    if (v) {
+        if (strcmp(v, "fail") == 0 || strcmp(v, "retry") == 0)
+            r->retry_rejects = strcmp(v, "retry") == 0;
+        else
+            weir_diag_add(lc->diag, lc->file, line_of(x),
+                          "<retry rejects=\"%s\">: must be fail or retry", v);
+        free(v);
+    }
+    v = raw_attr(x, "down-after");
+    if (v) {
+        if (weir_parse_int(v, &n) || n < 1 || n > 1000)
+            weir_diag_add(lc->diag, lc->file, line_of(x),
+                          "<retry down-after=\"%s\">: must be 1 to 1000 "
+                          "failed writes",
+                          v);
+        else
+            r->down_after = (int)n;
+        free(v);
+    }
     v = raw_attr(x, "backoff");
     if (v) {
         char *end;
@@ -426,13 +429,22 @@ static weir_instance *build_instance(load_ctx *lc, const xmlNode *x,
     if (!inst->system && inst->name)
         inst->system = strdup(inst->name);
     /* seed 002: five sends, 15-25 s apart */
-    inst->retry = (weir_retry_policy){5, 15000, 10000, 1.0, 3600000};
+    inst->retry = (weir_retry_policy){5, 15000, 10000, 1.0, 3600000, 0, 3};
 
     size_t nopt = 0;
     for (const xmlNode *c = x->children; c; c = c->next)
         nopt += is_weir(c, "option");
+    if (nopt > MAX_OPTIONS) {
+        weir_diag_add(lc->diag, lc->file, inst->line,
+                      "%s '%s': %zu options; at most %d are allowed",
+                      weir_kind_name(kind), inst->name ? inst->name : "?", nopt,
+                      MAX_OPTIONS);
+        nopt = 0;
+    }
     inst->options = calloc(nopt ? nopt : 1, sizeof(*inst->options));
     for (const xmlNode *c = x->children; c && inst->options; c = c->next) {
+        if (inst->noptions == nopt && is_weir(c, "option"))
+            continue;
         if (is_weir(c, "retry")) {
             parse_retry(lc, inst, c);
             continue;
@@ -451,8 +463,10 @@ static weir_instance *build_instance(load_ctx *lc, const xmlNode *x,
         o->value = raw ? substitute(lc, o->line, what, raw, &o->secret) : NULL;
         free(raw);
         if (!o->value) {
-            free(o->name);
-            continue;
+            /* Reported already; keep the option as given so that it is
+             * not also reported as missing. */
+            o->value = strdup("");
+            o->unusable = 1;
         }
         inst->noptions++;
     }
@@ -468,6 +482,32 @@ static int push(weir_instance ***arr, size_t *n, weir_instance *inst)
     *arr = g;
     g[(*n)++] = inst;
     return 0;
+}
+
+/* <field name="credit_limit" owner="erp"/>: fields another system owns
+ * (system of record) are never sent from this pipeline. */
+static void parse_field_owners(load_ctx *lc, const xmlNode *x)
+{
+    weir_track_spec *t = &lc->p->track;
+    size_t n = 0;
+    for (const xmlNode *c = x->children; c; c = c->next)
+        n += is_weir(c, "field");
+    t->owners = calloc(2 * n + 1, sizeof(char *));
+    if (!t->owners)
+        return;
+    size_t i = 0;
+    for (const xmlNode *c = x->children; c; c = c->next) {
+        if (!is_weir(c, "field"))
+            continue;
+        char *name = raw_attr(c, "name"), *owner = raw_attr(c, "owner");
+        if (!name || !owner) { /* the schema reported a missing name */
+            free(name);
+            free(owner);
+            continue;
+        }
+        t->owners[i++] = name;
+        t->owners[i++] = owner;
+    }
 }
 
 static void parse_track(load_ctx *lc, const xmlNode *x)
@@ -506,6 +546,7 @@ static void parse_track(load_ctx *lc, const xmlNode *x)
         free(v);
     }
     parse_duration_attr(lc, x, "full-refresh", &t->full_refresh_ms);
+    parse_field_owners(lc, x);
     v = raw_attr(x, "max-delete");
     if (v) {
         size_t len = strlen(v);
@@ -513,13 +554,18 @@ static void parse_track(load_ctx *lc, const xmlNode *x)
         if (strcmp(v, "off") == 0) {
             t->max_delete_ratio = -1;
         } else if (len > 1 && v[len - 1] == '%') {
+            /* Plain decimals only: strtod would also take "nan", "inf"
+             * and hex, and NaN would switch the guard off. */
+            size_t digits = strspn(v, "0123456789.");
             double pct = strtod(v, &end);
-            if (end != v + len - 1 || pct < 0 || pct > 100)
+            if (digits != len - 1 || end != v + len - 1 || !(pct >= 0) ||
+                pct > 100)
                 weir_diag_add(lc->diag, lc->file, t->line,
                               "<track max-delete=\"%s\">: a percentage must "
                               "be 0%% to 100%%",
                               v);
-            t->max_delete_ratio = pct / 100.0;
+            else
+                t->max_delete_ratio = pct / 100.0;
         } else {
             long long n;
             if (weir_parse_int(v, &n) || n < 0)
@@ -534,11 +580,65 @@ static void parse_track(load_ctx *lc, const xmlNode *x)
     }
 }
 
+/* p->all: every instance in run order, for loops that need them all. */
+static int index_instances(weir_pipeline *p)
+{
+    size_t n = (p->source ? 1 : 0) + p->ntransforms + p->nsinks +
+               p->nnotifiers;
+    p->all = calloc(n ? n : 1, sizeof(*p->all));
+    if (!p->all)
+        return -1;
+    if (p->source)
+        p->all[p->nall++] = p->source;
+    for (size_t i = 0; i < p->ntransforms; i++)
+        p->all[p->nall++] = p->transforms[i];
+    for (size_t i = 0; i < p->nsinks; i++)
+        p->all[p->nall++] = p->sinks[i];
+    for (size_t i = 0; i < p->nnotifiers; i++)
+        p->all[p->nall++] = p->notifiers[i];
+    return 0;
+}
+
+/* <notify on="rejected endpoint-down ...">; default every event. */
+static void parse_events(load_ctx *lc, weir_instance *inst, const xmlNode *x)
+{
+    char *v = raw_attr(x, "on");
+    inst->events = WEIR_EVENT_ALL;
+    if (!v)
+        return;
+    char **words = split_words(v);
+    inst->events = 0;
+    for (size_t i = 0; words && words[i]; i++) {
+        unsigned bit = 0;
+        for (unsigned e = 1; e <= WEIR_EVENT_RUN_FAILED; e <<= 1)
+            if (strcmp(words[i], weir_event_name(e)) == 0)
+                bit = e;
+        if (!bit)
+            weir_diag_add(lc->diag, lc->file, inst->line,
+                          "<notify on>: unknown event '%s' (rejected, "
+                          "endpoint-down, endpoint-up, run-failed)",
+                          words[i]);
+        inst->events |= bit;
+    }
+    free_words(words);
+    free(v);
+}
+
 static void build_model(load_ctx *lc, xmlNode *root)
 {
     weir_pipeline *p = lc->p;
+    p->line = line_of(root);
     p->name = raw_attr(root, "name");
     p->type = raw_attr(root, "type");
+    p->type_field = raw_attr(root, "type-field");
+    char *keep = raw_attr(root, "keep-delivered");
+    if (keep) {
+        if (weir_duration_parse(keep, &p->keep_delivered_ms))
+            weir_diag_add(lc->diag, lc->file, line_of(root),
+                          "<pipeline keep-delivered=\"%s\">: not a duration",
+                          keep);
+        free(keep);
+    }
     char *bs = raw_attr(root, "batch-size");
     if (bs) {
         long long n;
@@ -579,6 +679,12 @@ static void build_model(load_ctx *lc, xmlNode *root)
                 instance_free(inst);
         } else if (strcmp(n, "track") == 0) {
             parse_track(lc, c);
+        } else if (strcmp(n, "notify") == 0) {
+            weir_instance *inst = build_instance(lc, c, WEIR_KIND_NOTIFIER);
+            if (inst && push(&p->notifiers, &p->nnotifiers, inst))
+                instance_free(inst);
+            else if (inst)
+                parse_events(lc, inst, c);
         }
     }
 }
@@ -601,7 +707,8 @@ static void list_options(const weir_plugin *pl, weir_kind kind, char *buf,
 {
     size_t len = 0;
     buf[0] = '\0';
-    for (const weir_option_spec *o = pl->options; o && o->name; o++) {
+    const weir_option_spec *o;
+    WEIR_EACH_OPTION(o, pl, o_i) {
         if (o->kinds && !(o->kinds & kind))
             continue;
         int n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", o->name);
@@ -622,6 +729,49 @@ static char *resolve_path(const char *dir, const char *value)
     if (out)
         snprintf(out, n, "%s/%s", dir, value);
     return out;
+}
+
+/* A checked value as plugins get it: paths resolved against the file's
+ * folder, "tab" turned into the character. */
+static void normalize(load_ctx *lc, const weir_option_spec *spec, char **value)
+{
+    char *out = NULL;
+    if (spec->type == WEIR_OPTION_PATH) {
+        out = resolve_path(lc->p->dir, *value);
+    } else if (spec->type == WEIR_OPTION_CHAR) {
+        char c[2] = {(char)weir_parse_char(*value), '\0'};
+        out = strdup(c);
+    } else {
+        return;
+    }
+    if (out) {
+        free(*value);
+        *value = out;
+    }
+}
+
+/* A default that needs the same treatment as a given value is stored as
+ * if it had been given, so host->option() hands out the processed form. */
+static void add_default(load_ctx *lc, weir_instance *inst,
+                        const weir_option_spec *s)
+{
+    weir_option_value *g =
+        realloc(inst->options, (inst->noptions + 1) * sizeof(*g));
+    if (!g)
+        return;
+    inst->options = g;
+    weir_option_value *o = &g[inst->noptions];
+    memset(o, 0, sizeof(*o));
+    o->name = strdup(s->name);
+    o->value = strdup(s->default_value);
+    o->line = inst->line;
+    if (!o->name || !o->value) {
+        free(o->name);
+        free(o->value);
+        return;
+    }
+    normalize(lc, s, &o->value);
+    inst->noptions++;
 }
 
 static void check_options(load_ctx *lc, weir_instance *inst)
@@ -647,6 +797,8 @@ static void check_options(load_ctx *lc, weir_instance *inst)
                               o->name, inst->options[j].line);
                 break;
             }
+        if (o->unusable)
+            continue;
         const char *why = weir_option_check_value(spec, o->value);
         if (why) {
             /* Never echo a value that came from the environment. */
@@ -662,25 +814,20 @@ static void check_options(load_ctx *lc, weir_instance *inst)
                               spec->choices ? ")" : "");
             continue;
         }
-        if (spec->type == WEIR_OPTION_PATH) {
-            char *abs = resolve_path(lc->p->dir, o->value);
-            if (abs) {
-                free(o->value);
-                o->value = abs;
-            }
-        } else if (spec->type == WEIR_OPTION_CHAR) {
-            char c[2] = {(char)weir_parse_char(o->value), '\0'};
-            free(o->value);
-            o->value = strdup(c);
-        }
+        normalize(lc, spec, &o->value);
     }
-    for (const weir_option_spec *s = pl->options; s && s->name; s++) {
-        if (!(s->flags & WEIR_OPTION_REQUIRED) || (s->kinds && !(s->kinds & inst->kind)))
+    const weir_option_spec *s;
+    WEIR_EACH_OPTION(s, pl, s_i) {
+        if ((s->kinds && !(s->kinds & inst->kind)) ||
+            weir_instance_option(inst, s->name, 0))
             continue;
-        if (!weir_instance_option(inst, s->name, 0))
+        if (s->flags & WEIR_OPTION_REQUIRED)
             weir_diag_add(lc->diag, lc->file, inst->line,
                           "%s '%s': missing required option '%s' (%s)", kind,
                           inst->name, s->name, s->help ? s->help : "");
+        else if (s->default_value && (s->type == WEIR_OPTION_PATH ||
+                                      s->type == WEIR_OPTION_CHAR))
+            add_default(lc, inst, s);
     }
 }
 
@@ -729,13 +876,12 @@ static void check_model(load_ctx *lc)
 {
     weir_pipeline *p = lc->p;
     if (p->name && !valid_name(p->name))
-        weir_diag_add(lc->diag, lc->file, 1,
+        weir_diag_add(lc->diag, lc->file, p->line,
                       "pipeline name \"%s\": use letters, digits, '-', '_' "
                       "and '.'",
                       p->name);
-    weir_instance *all[256];
-    size_t n = weir_pipeline_instances(p, all, 256);
-    for (size_t i = 0; i < n; i++) {
+    weir_instance **all = p->all;
+    for (size_t i = 0; i < p->nall; i++) {
         for (size_t j = 0; j < i; j++)
             if (all[i]->name && all[j]->name &&
                 strcmp(all[i]->name, all[j]->name) == 0) {
@@ -746,10 +892,7 @@ static void check_model(load_ctx *lc)
             }
         check_instance(lc, all[i]);
     }
-    if (!p->source)
-        weir_diag_add(lc->diag, lc->file, 0, "pipeline has no <source>");
-    if (!p->nsinks)
-        weir_diag_add(lc->diag, lc->file, 0, "pipeline has no <sink>");
+    /* (the schema has already said so when there is no source or sink) */
 }
 
 /* ---- entry points ---------------------------------------------------- */
@@ -764,8 +907,9 @@ weir_pipeline *weir_pipeline_load_memory(const char *xml, size_t len,
     p->file = strdup(file);
     p->dir = xstrdup(dir);
     p->batch_size = DEFAULT_BATCH;
+    p->keep_delivered_ms = 7LL * 86400000;
     p->diag = diag;
-    load_ctx lc = {p, diag, p->file, plugins};
+    load_ctx lc = {p, diag, p->file, plugins, 0};
     xmlDocPtr doc = parse(&lc, xml, len);
     if (!doc) {
         weir_pipeline_free(p);
@@ -775,33 +919,47 @@ weir_pipeline *weir_pipeline_load_memory(const char *xml, size_t len,
     xmlNode *root = xmlDocGetRootElement(doc);
     if (root && is_weir(root, "pipeline")) {
         build_model(&lc, root);
-        check_model(&lc);
+        if (index_instances(p) == 0)
+            check_model(&lc);
+        else
+            weir_diag_add(diag, p->file, 0, "out of memory");
     } else {
         weir_diag_add(diag, p->file, line_of(root),
                       "the root element must be <pipeline xmlns=\"" WEIR_NS
                       "\">");
     }
     xmlFreeDoc(doc);
+    /* Plugins report through p->diag only while loading. */
+    p->diag = NULL;
     return p;
 }
 
 weir_pipeline *weir_pipeline_load(const char *path, weir_plugins *plugins,
                                   weir_diag *diag)
 {
-    FILE *f = fopen(path, "rb");
+    /* O_NONBLOCK: a FIFO or device given as the pipeline must fail the
+     * regular-file check below, not hang the open. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
-    if (!f || fstat(fileno(f), &st) != 0) {
+    if (fd < 0 || fstat(fd, &st) != 0) {
         weir_diag_add(diag, path, 0, "cannot read: %s", strerror(errno));
-        if (f)
-            fclose(f);
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
     if (!S_ISREG(st.st_mode) || st.st_size > MAX_FILE_SIZE) {
-        weir_diag_add(diag, path, 0,
-                      S_ISREG(st.st_mode)
-                          ? "file is larger than 4 MiB; refusing to parse it"
-                          : "not a regular file");
-        fclose(f);
+        if (S_ISREG(st.st_mode))
+            weir_diag_add(diag, path, 0, "file is larger than %ld bytes; "
+                          "refusing to parse it", MAX_FILE_SIZE);
+        else
+            weir_diag_add(diag, path, 0, "not a regular file");
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        weir_diag_add(diag, path, 0, "cannot read: %s", strerror(errno));
+        close(fd);
         return NULL;
     }
     size_t size = (size_t)st.st_size;
@@ -836,13 +994,19 @@ void weir_pipeline_free(weir_pipeline *p)
         instance_free(p->transforms[i]);
     for (size_t i = 0; i < p->nsinks; i++)
         instance_free(p->sinks[i]);
+    for (size_t i = 0; i < p->nnotifiers; i++)
+        instance_free(p->notifiers[i]);
     free(p->transforms);
     free(p->sinks);
+    free(p->notifiers);
+    free(p->all);
     free_words(p->track.key);
     free_words(p->track.fields);
+    free_words(p->track.owners);
     free(p->file);
     free(p->dir);
     free(p->name);
     free(p->type);
+    free(p->type_field);
     free(p);
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "host.h"
 #include "plugins.h"
 
 typedef struct loaded {
@@ -47,6 +48,8 @@ void weir_plugins_free(weir_plugins *reg)
         return;
     for (size_t i = 0; i < reg->count; i++) {
         loaded *l = &reg->items[i];
+        if (l->plugin && l->plugin->unload)
+            l->plugin->unload();
         if (l->handle)
             lt_dlclose(l->handle);
         free(l->name);
@@ -103,6 +106,15 @@ static int valid_name(const char *name)
     return 1;
 }
 
+const weir_option_spec *weir_plugin_option(const weir_plugin *p, size_t i)
+{
+    if (!p->options)
+        return NULL;
+    const weir_option_spec *o = (const weir_option_spec *)(const void *)(
+        (const char *)p->options + i * p->option_spec_size);
+    return o->name ? o : NULL;
+}
+
 static char *strfmt(const char *fmt, ...) WEIR_PRINTF(1, 2);
 static char *strfmt(const char *fmt, ...)
 {
@@ -133,7 +145,8 @@ static char *check_descriptor(const weir_plugin *p, const char *file)
                       "weir's %d.%d: upgrade weir",
                       file, p->abi_major, p->abi_minor, WEIR_ABI_MAJOR,
                       WEIR_ABI_MINOR);
-    if (p->struct_size < offsetof(weir_plugin, reserved))
+    if (p->struct_size < offsetof(weir_plugin, reserved) ||
+        p->struct_size > sizeof(weir_plugin))
         return strfmt("%s: plugin descriptor is truncated (%u bytes)", file,
                       p->struct_size);
     if (!p->name || !valid_name(p->name))
@@ -150,7 +163,11 @@ static char *check_descriptor(const weir_plugin *p, const char *file)
         ((p->kinds & WEIR_KIND_NOTIFIER) && !p->notify))
         return strfmt("%s: plugin '%s' lacks the callback its kind needs",
                       file, p->name);
-    for (const weir_option_spec *o = p->options; o && o->name; o++)
+    if (p->options && p->option_spec_size < offsetof(weir_option_spec, reserved))
+        return strfmt("%s: plugin '%s' has truncated option declarations",
+                      file, p->name);
+    const weir_option_spec *o;
+    WEIR_EACH_OPTION(o, p, i)
         if (o->type > WEIR_OPTION_LIST)
             return strfmt("%s: plugin '%s' option '%s' has an unknown type",
                           file, p->name, o->name);
@@ -207,6 +224,8 @@ static loaded *load_file(weir_plugins *reg, const char *name, const char *file)
     if (!l->err && strcmp(p->name, name) != 0)
         l->err = strfmt("%s: file is named '%s' but the plugin calls itself "
                         "'%s'", file, name, p->name);
+    if (!l->err && p->load && p->load(&weir_host_table) != 0)
+        l->err = strfmt("%s: plugin '%s' failed to initialise", file, p->name);
     if (l->err) {
         lt_dlclose(h);
         return l;

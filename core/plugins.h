@@ -38,6 +38,12 @@ void weir_plugins_scan(weir_plugins *reg,
                                   const char *err, void *ctx),
                        void *ctx);
 
+/* The i-th declared option of `p`, stepping by the plugin's own
+ * option_spec_size; NULL at the end.  (borrowed) */
+const weir_option_spec *weir_plugin_option(const weir_plugin *p, size_t i);
+#define WEIR_EACH_OPTION(o, p, i) \
+    for (size_t i = 0; ((o) = weir_plugin_option((p), i)) != NULL; i++)
+
 /* The file a loaded plugin came from (borrowed), NULL if not loaded. */
 const char *weir_plugins_file(weir_plugins *reg, const char *name);
 

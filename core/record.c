@@ -1,10 +1,15 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "arena.h"
 #include "record.h"
+#include "secrets.h"
+#include "utf8.h"
 
 /* Names are interned per batch: sources set the same dozen names on every
  * record, so a record stores pointers into this small table instead of
@@ -18,7 +23,8 @@ struct weir_batch {
     size_t capacity;
     weir_record **view; /* live records, in order */
     size_t count;
-    uint64_t next_seq;
+    weir_record **saved; /* the view before weir_batch_narrow */
+    size_t saved_count;
     const char *ctx_pipeline, *ctx_stage;
     /* interned names survive clear(): they are few and reused */
     struct {
@@ -39,7 +45,8 @@ weir_batch *weir_batch_new(size_t capacity)
         capacity = 1;
     b->store = calloc(capacity, sizeof(*b->store));
     b->view = calloc(capacity, sizeof(*b->view));
-    if (!b->store || !b->view) {
+    b->saved = calloc(capacity, sizeof(*b->saved));
+    if (!b->store || !b->view || !b->saved) {
         weir_batch_free(b);
         return NULL;
     }
@@ -57,6 +64,7 @@ void weir_batch_free(weir_batch *b)
         free(b->names[i].name);
     free(b->store);
     free(b->view);
+    free(b->saved);
     free(b);
 }
 
@@ -68,15 +76,14 @@ void weir_batch_clear(weir_batch *b)
     b->count = 0;
 }
 
-size_t weir_batch_capacity(const weir_batch *b) { return b->capacity; }
-
 void weir_batch_set_context(weir_batch *b, const char *pipeline,
                             const char *stage)
 {
     b->ctx_pipeline = pipeline;
     b->ctx_stage = stage;
     for (size_t i = 0; i < b->count; i++)
-        b->view[i]->id[0] = '\0';
+        if (!b->view[i]->fixed_id)
+            b->view[i]->id[0] = '\0';
 }
 
 size_t weir_batch_count(const weir_batch *b) { return b->count; }
@@ -97,9 +104,26 @@ weir_record *weir_batch_add(weir_batch *b)
     r->batch = b;
     r->op = WEIR_OP_UPSERT;
     r->result = WEIR_RESULT_OK;
-    r->seq = b->next_seq++;
+    r->attempt = 1;
     b->view[b->count++] = r;
     return r;
+}
+
+void weir_batch_narrow(weir_batch *b, const unsigned char *keep)
+{
+    memcpy(b->saved, b->view, b->count * sizeof(*b->view));
+    b->saved_count = b->count;
+    size_t n = 0;
+    for (size_t i = 0; i < b->saved_count; i++)
+        if (keep[i])
+            b->view[n++] = b->saved[i];
+    b->count = n;
+}
+
+void weir_batch_widen(weir_batch *b)
+{
+    memcpy(b->view, b->saved, b->saved_count * sizeof(*b->view));
+    b->count = b->saved_count;
 }
 
 void weir_batch_reset_answers(weir_batch *b)
@@ -246,7 +270,8 @@ int weir_record_set(weir_record *r, const char *name, const char *value,
     }
     f->value = copy;
     f->len = len;
-    r->id[0] = '\0';
+    if (!r->fixed_id)
+        r->id[0] = '\0';
     return 0;
 }
 
@@ -258,7 +283,8 @@ int weir_record_unset(weir_record *r, const char *name)
     size_t i = (size_t)(f - r->fields);
     memmove(f, f + 1, (r->nfields - i - 1) * sizeof(*f));
     r->nfields--;
-    r->id[0] = '\0';
+    if (!r->fixed_id)
+        r->id[0] = '\0';
     return 0;
 }
 
@@ -267,7 +293,18 @@ void weir_record_answer(weir_record *r, weir_result result,
 {
     weir_arena *a = &r->batch->arena;
     r->result = result;
-    r->message = message ? weir_arena_strndup(a, message, strlen(message)) : NULL;
+    if (message && weir_secrets_in(message)) {
+        /* A target echoing a credential back must not put it on screen
+         * or in the monitor. */
+        char masked[2048];
+        weir_secrets_mask(message, masked, sizeof(masked));
+        weir_utf8_trim(masked);
+        message = masked;
+        r->message = weir_arena_strndup(a, masked, strlen(masked));
+    } else {
+        r->message = message ? weir_arena_strndup(a, message, strlen(message))
+                             : NULL;
+    }
     r->assigned_id =
         assigned_id ? weir_arena_strndup(a, assigned_id, strlen(assigned_id)) : NULL;
 }
@@ -275,63 +312,76 @@ void weir_record_answer(weir_record *r, weir_result result,
 int weir_record_set_key(weir_record *r, const char *key)
 {
     r->key = key ? weir_arena_strndup(&r->batch->arena, key, strlen(key)) : NULL;
-    r->id[0] = '\0';
+    if (!r->fixed_id)
+        r->id[0] = '\0';
     return key && !r->key ? -1 : 0;
 }
 
-/* ---- ids --------------------------------------------------------------- */
+/* ---- ids ---------------------------------------------------------------
+ * XXH3-128 over a canonical, length-prefixed encoding: pipeline, stage,
+ * key, operation, the previous snapshot hash (so A -> B -> A gives the
+ * second A a new id) and the fields sorted by name (so a transform that
+ * reorders fields changes nothing). */
 
-uint64_t weir_hash64(uint64_t h, const void *data, size_t len)
+static void put_str(XXH3_state_t *x, const char *s, size_t len)
 {
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= UINT64_C(0x100000001b3);
-    }
-    return h;
+    uint64_t n = s ? (uint64_t)len : UINT64_MAX; /* NULL differs from "" */
+    XXH3_128bits_update(x, &n, sizeof(n));
+    if (s && len)
+        XXH3_128bits_update(x, s, len);
 }
 
-/* Hash a string with its length, so ("ab","c") and ("a","bc") differ. */
-static uint64_t hash_str(uint64_t h, const char *s, size_t len)
+static int by_name(const void *a, const void *b)
 {
-    uint64_t n = s ? (uint64_t)len : UINT64_MAX;
-    h = weir_hash64(h, &n, sizeof(n));
-    return s ? weir_hash64(h, s, len) : h;
-}
-
-static uint64_t hash_record(uint64_t h, const weir_record *r)
-{
-    const weir_batch *b = r->batch;
-    const char *p = b->ctx_pipeline ? b->ctx_pipeline : "";
-    const char *s = b->ctx_stage ? b->ctx_stage : "";
-    h = hash_str(h, p, strlen(p));
-    h = hash_str(h, s, strlen(s));
-    h = hash_str(h, r->key, r->key ? strlen(r->key) : 0);
-    uint64_t op = (uint64_t)r->op;
-    h = weir_hash64(h, &op, sizeof(op));
-    /* Content is hashed independently of field order: a transform that
-     * reorders fields does not change the id. */
-    uint64_t content = 0;
-    for (uint32_t i = 0; i < r->nfields; i++) {
-        const weir_field *f = &r->fields[i];
-        uint64_t fh = hash_str(WEIR_HASH64_INIT, f->name, strlen(f->name));
-        fh = hash_str(fh, f->value, f->len);
-        content += fh * UINT64_C(0x9e3779b97f4a7c15) + (fh >> 29);
-    }
-    return weir_hash64(h, &content, sizeof(content));
+    return strcmp((*(const weir_field *const *)a)->name,
+                  (*(const weir_field *const *)b)->name);
 }
 
 const char *weir_record_id(weir_record *r)
 {
-    if (!r->id[0]) {
-        static const char hex[] = "0123456789abcdef";
-        uint64_t h1 = hash_record(WEIR_HASH64_INIT, r);
-        uint64_t h2 = hash_record(UINT64_C(0x84222325cbf29ce4), r);
-        for (int i = 0; i < 16; i++) {
-            r->id[i] = hex[(h1 >> (60 - 4 * i)) & 15];
-            r->id[16 + i] = hex[(h2 >> (60 - 4 * i)) & 15];
-        }
-        r->id[32] = '\0';
+    if (r->id[0])
+        return r->id;
+    const weir_batch *b = r->batch;
+    XXH3_state_t *x = XXH3_createState();
+    const weir_field *stack[64];
+    const weir_field **sorted = r->nfields <= 64
+                                    ? stack
+                                    : malloc(r->nfields * sizeof(*sorted));
+    if (!x || !sorted) {
+        /* Out of memory: an empty id tells sinks there is none. */
+        XXH3_freeState(x);
+        return "";
     }
+    XXH3_128bits_reset(x);
+    const char *p = b->ctx_pipeline ? b->ctx_pipeline : "";
+    const char *s = b->ctx_stage ? b->ctx_stage : "";
+    put_str(x, p, strlen(p));
+    put_str(x, s, strlen(s));
+    put_str(x, r->key, r->key ? strlen(r->key) : 0);
+    uint64_t fixed[2] = {(uint64_t)r->op, r->prev_hash};
+    XXH3_128bits_update(x, fixed, sizeof(fixed));
+    for (uint32_t i = 0; i < r->nfields; i++)
+        sorted[i] = &r->fields[i];
+    qsort(sorted, r->nfields, sizeof(*sorted), by_name);
+    for (uint32_t i = 0; i < r->nfields; i++) {
+        put_str(x, sorted[i]->name, strlen(sorted[i]->name));
+        put_str(x, sorted[i]->value, sorted[i]->len);
+    }
+    XXH128_hash_t h = XXH3_128bits_digest(x);
+    XXH3_freeState(x);
+    if (sorted != stack)
+        free(sorted);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        r->id[i] = hex[(h.high64 >> (60 - 4 * i)) & 15];
+        r->id[16 + i] = hex[(h.low64 >> (60 - 4 * i)) & 15];
+    }
+    r->id[32] = '\0';
     return r->id;
+}
+
+void weir_record_fix_id(weir_record *r, const char *id)
+{
+    snprintf(r->id, sizeof(r->id), "%s", id);
+    r->fixed_id = 1;
 }

@@ -33,7 +33,14 @@ struct weir_record {
     const char *assigned_id; /* nullable, in the arena */
     const char *key;         /* nullable, in the arena */
     long origin;             /* source line or row; 0 unknown */
-    uint64_t seq;            /* position in the source's order */
+    int attempt;             /* which send this is (1 = first) */
+    long long retry_after_ms; /* sink's hint with RETRY/DOWN; 0 none */
+    uint64_t hash;           /* <track>: hash of the tracked values */
+    uint64_t prev_hash;      /* <track>: the snapshot's hash before */
+    int64_t outbox_id;       /* > 0 when the record came from the outbox */
+    unsigned malformed : 1;  /* rejected by the source, kept for its key */
+    unsigned unchanged : 1;  /* <track> found nothing new: not sent */
+    unsigned fixed_id : 1;   /* id came from the outbox: never recompute */
     char id[33];             /* record_id() cache, "" until computed */
 };
 
@@ -42,7 +49,6 @@ weir_batch *weir_batch_new(size_t capacity);
 void weir_batch_free(weir_batch *b);
 /* Drop every record and free their memory for reuse. */
 void weir_batch_clear(weir_batch *b);
-size_t weir_batch_capacity(const weir_batch *b);
 /* Set what record ids are derived from besides content: pipeline and
  * stage (sink) names.  Borrowed; must outlive the use of the batch. */
 void weir_batch_set_context(weir_batch *b, const char *pipeline,
@@ -53,6 +59,11 @@ size_t weir_batch_count(const weir_batch *b);
 weir_record *weir_batch_at(weir_batch *b, size_t i);
 size_t weir_batch_room(const weir_batch *b);
 weir_record *weir_batch_add(weir_batch *b);
+
+/* Narrow the view to the live records i with keep[i] (a sink sees only
+ * what it should be sent), and back.  One level deep. */
+void weir_batch_narrow(weir_batch *b, const unsigned char *keep);
+void weir_batch_widen(weir_batch *b);
 
 /* Reset every live record's answer to OK before a stage runs. */
 void weir_batch_reset_answers(weir_batch *b);
@@ -75,8 +86,8 @@ int weir_record_set_key(weir_record *r, const char *key);
 /* Stable id (see weir_host.record_id). (borrowed) */
 const char *weir_record_id(weir_record *r);
 
-/* 64-bit FNV-1a over `len` bytes, continuing from `h`. */
-uint64_t weir_hash64(uint64_t h, const void *data, size_t len);
-#define WEIR_HASH64_INIT UINT64_C(0xcbf29ce484222325)
+/* Give `r` the id `id` (32 hex digits) for good: a record replayed from
+ * the outbox keeps the idempotency id it was first sent with. */
+void weir_record_fix_id(weir_record *r, const char *id);
 
 #endif

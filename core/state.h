@@ -18,7 +18,7 @@
 typedef struct weir_state weir_state;
 
 /* The schema version this weir writes. */
-#define WEIR_STATE_SCHEMA 1
+#define WEIR_STATE_SCHEMA 2
 
 /* Open (creating with mode 0600) and migrate forward.  On failure returns
  * NULL and sets *err (owned: free) to a message naming the file. */
@@ -34,7 +34,16 @@ int weir_state_remember_pipeline(weir_state *st, const char *name,
 char *weir_state_pipeline_file(weir_state *st, const char *name);
 
 typedef struct weir_run_counts {
-    uint64_t read, written, rejected, dropped, held, retry;
+    uint64_t read;      /* records from the source */
+    uint64_t written;   /* acknowledgements by sinks */
+    uint64_t rejected;  /* refused for good (source, transform, sink) */
+    uint64_t dropped;   /* filtered out on purpose */
+    uint64_t held;      /* kept without spending attempts (endpoint down) */
+    uint64_t retry;     /* waiting for their next attempt */
+    uint64_t failed;    /* out of attempts */
+    uint64_t queued;    /* behind an earlier record of the same key */
+    uint64_t unchanged; /* <track>: nothing new, not sent */
+    uint64_t deletes;   /* <track>: delete records */
 } weir_run_counts;
 
 /* Record a run's start; returns its id (> 0) or -1. */
@@ -45,10 +54,173 @@ int64_t weir_state_run_begin(weir_state *st, const char *pipeline,
 int weir_state_run_end(weir_state *st, int64_t run, const char *status,
                        const weir_run_counts *counts, const char *message);
 
-/* Per-plugin key/value state.  get: owned copy (free) or NULL. */
-char *weir_state_kv_get(weir_state *st, const char *pipeline,
-                        const char *instance, const char *key);
+/* Per-plugin key/value state.  get: 0 and *value owned (free); 1 when
+ * unset; -1 when it could not be read. */
+int weir_state_kv_get(weir_state *st, const char *pipeline,
+                      const char *instance, const char *key, char **value);
 int weir_state_kv_set(weir_state *st, const char *pipeline,
                       const char *instance, const char *key, const char *value);
+
+/* Every pipeline the state knows, with its file (both borrowed for the
+ * call), in name order. */
+int weir_state_each_pipeline(weir_state *st,
+                             int (*fn)(const char *name, const char *file,
+                                       void *ctx),
+                             void *ctx);
+
+/* ---- transactions ----------------------------------------------------
+ * A run commits each batch's snapshots together with its outbox rows in
+ * one transaction (synchronous=FULL): that is the "nothing lost" rule. */
+int weir_state_begin(weir_state *st);
+int weir_state_commit(weir_state *st);
+void weir_state_rollback(weir_state *st);
+/* The last SQLite error, for messages. (borrowed) */
+const char *weir_state_errmsg(weir_state *st);
+
+/* ---- locks: one live run (or drain) per pipeline --------------------
+ * Held by the process and released when it exits, however it exits.
+ * Returns 0 when taken, 1 when another process holds it (*holder gets its
+ * pid when known), -1 on error. */
+int weir_state_lock_pipeline(weir_state *st, const char *pipeline,
+                             long *holder);
+void weir_state_unlock_pipeline(weir_state *st, const char *pipeline);
+
+/* ---- change-tracking snapshots ---------------------------------------- */
+int weir_state_snapshot_each(weir_state *st, const char *pipeline,
+                             int (*fn)(const char *key, size_t len,
+                                       uint64_t hash, void *ctx),
+                             void *ctx);
+int weir_state_snapshot_put(weir_state *st, const char *pipeline,
+                            const char *key, uint64_t hash);
+int weir_state_snapshot_delete(weir_state *st, const char *pipeline,
+                               const char *key);
+/* When the last full refresh of `pipeline` ran (ms since the epoch), 0
+ * when never. */
+int64_t weir_state_last_full_refresh(weir_state *st, const char *pipeline);
+int weir_state_set_last_full_refresh(weir_state *st, const char *pipeline,
+                                     int64_t when_ms);
+
+/* ---- the outbox ------------------------------------------------------ */
+
+typedef enum weir_outbox_status {
+    WEIR_OUTBOX_PENDING = 0,
+    WEIR_OUTBOX_IN_FLIGHT,
+    WEIR_OUTBOX_DELIVERED,
+    WEIR_OUTBOX_RETRY,
+    WEIR_OUTBOX_FAILED,
+    WEIR_OUTBOX_HELD
+} weir_outbox_status;
+
+const char *weir_outbox_status_name(weir_outbox_status s);
+/* -1 when `name` is no status */
+int weir_outbox_status_parse(const char *name);
+
+/* One row.  Strings are borrowed: from the caller when adding, from the
+ * state until the callback returns when reading. */
+typedef struct weir_outbox_row {
+    int64_t id;
+    const char *pipeline, *sink;
+    const char *key;     /* nullable: records without <track> or key */
+    const char *idem;    /* idempotency id, stable across resends */
+    const char *op;      /* upsert, insert, update, delete */
+    const char *type;    /* nullable */
+    const char *payload; /* JSON object of the fields */
+    const char *error;   /* nullable: the last answer's text */
+    const char *held_by; /* nullable: what holds it (a sink, a transform) */
+    weir_outbox_status status;
+    int attempts;
+    int64_t next_attempt; /* ms since the epoch; 0 = now */
+    int64_t created, updated;
+    long origin;
+    /* adding only: the first send's result for the attempt history
+     * ("retry", "rejected", "down"), NULL when it was never sent */
+    const char *attempt_result;
+} weir_outbox_row;
+
+/* Add a row (id ignored); returns the new id, or -1. */
+int64_t weir_state_outbox_add(weir_state *st, const weir_outbox_row *row);
+/* Up to `limit` rows of (pipeline, sink) that may be sent at `now`, in id
+ * order: pending, in flight (a crash interrupted them), retry rows whose
+ * time has come, and held rows when `with_held`; a row whose key has an
+ * older undelivered row is never due before it (order per key). */
+int weir_state_outbox_due(weir_state *st, const char *pipeline,
+                          const char *sink, int64_t now, int with_held,
+                          size_t limit,
+                          int (*fn)(const weir_outbox_row *row, void *ctx),
+                          void *ctx);
+/* Set status, attempts, next attempt and error of row `id`; `attempt`
+ * (nullable) also records a line of attempt history. */
+int weir_state_outbox_update(weir_state *st, int64_t id,
+                             weir_outbox_status status, int attempts,
+                             int64_t next_attempt, const char *error,
+                             const char *attempt);
+/* Keys of (pipeline, sink) with undelivered rows (pending, in flight,
+ * retry, held): later records of these keys must queue behind them. */
+int weir_state_outbox_busy_keys(weir_state *st, const char *pipeline,
+                                const char *sink,
+                                int (*fn)(const char *key, void *ctx),
+                                void *ctx);
+/* The earliest next_attempt of a retry row of `pipeline` (all pipelines
+ * when NULL); 0 when there is none. */
+int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline);
+/* Rows of `pipeline` (NULL: all) by status, into counts[status]. */
+int weir_state_outbox_counts(weir_state *st, const char *pipeline,
+                             uint64_t counts[6]);
+/* One row by id, with its attempt history lines; 0 found, 1 not. */
+int weir_state_outbox_get(weir_state *st, int64_t id,
+                          int (*fn)(const weir_outbox_row *row, void *ctx),
+                          int (*attempt)(const char *at, const char *result,
+                                         const char *message, void *ctx),
+                          void *ctx);
+/* Failed (or any when !only_failed) rows back to pending with attempts
+ * reset: by id, or every failed row of a pipeline (id 0).  Returns how
+ * many rows changed, -1 on error.  *pipeline_out (nullable) gets the
+ * row's pipeline (owned: free) for an id. */
+int64_t weir_state_outbox_resend(weir_state *st, int64_t id,
+                                 const char *pipeline, char **pipeline_out);
+/* Forget delivered rows older than `before` (ms). */
+int weir_state_outbox_prune(weir_state *st, int64_t before);
+
+/* The monitor: undelivered rows grouped by pipeline, sink, type, status
+ * and error.  Filters are nullable. */
+typedef struct weir_monitor_group {
+    const char *pipeline, *sink, *type, *status, *error;
+    int64_t count, oldest, newest;
+} weir_monitor_group;
+int weir_state_monitor(weir_state *st, const char *pipeline,
+                       const char *status, const char *type,
+                       int (*group)(const weir_monitor_group *g, void *ctx),
+                       void *ctx);
+/* The rows of one group (as weir_state_monitor gave it). */
+int weir_state_monitor_records(weir_state *st, const weir_monitor_group *g,
+                               int (*fn)(const weir_outbox_row *row,
+                                         void *ctx),
+                               void *ctx);
+
+/* ---- endpoint health (one per pipeline sink) ------------------------- */
+typedef struct weir_endpoint {
+    int down;              /* 0 up, 1 down */
+    int failures;          /* consecutive failed writes */
+    int probes;            /* probes since it went down */
+    int64_t since;         /* when it went down or came back (ms) */
+    int64_t next_probe;    /* when to try it again (ms) */
+    const char *error;     /* last error; borrowed */
+} weir_endpoint;
+/* Fill *e (error owned by the state until the next call); 1 when the
+ * state has no row (an endpoint never seen is up). */
+int weir_state_endpoint_get(weir_state *st, const char *pipeline,
+                            const char *sink, weir_endpoint *e);
+int weir_state_endpoint_set(weir_state *st, const char *pipeline,
+                            const char *sink, const weir_endpoint *e);
+/* Every endpoint row, for `weir status`. */
+int weir_state_each_endpoint(weir_state *st,
+                             int (*fn)(const char *pipeline, const char *sink,
+                                       const weir_endpoint *e, void *ctx),
+                             void *ctx);
+
+/* The last run of `pipeline`: fills started/finished (ms, 0 none),
+ * status (owned: free).  Returns 1 when it never ran. */
+int weir_state_last_run(weir_state *st, const char *pipeline,
+                        int64_t *started, int64_t *finished, char **status);
 
 #endif

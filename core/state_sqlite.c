@@ -16,16 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
-#include "state.h"
+#include "state_int.h"
 
 #define BUSY_TIMEOUT_MS 10000
-
-struct weir_state {
-    sqlite3 *db;
-    char *path;
-};
 
 /* Migration N takes schema N-1 to N. */
 static const char *const migrations[] = {
@@ -44,6 +37,31 @@ static const char *const migrations[] = {
     "CREATE TABLE plugin_state ("
     "  pipeline TEXT NOT NULL, instance TEXT NOT NULL, key TEXT NOT NULL,"
     "  value TEXT, PRIMARY KEY (pipeline, instance, key));",
+
+    /* 2: change-tracking snapshots, the outbox, endpoint health */
+    "CREATE TABLE snapshots ("
+    "  pipeline TEXT NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
+    "  PRIMARY KEY (pipeline, key)) WITHOUT ROWID;"
+    "CREATE TABLE track_state ("
+    "  pipeline TEXT PRIMARY KEY, last_full_refresh INTEGER NOT NULL);"
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, sink TEXT NOT NULL,"
+    "  key TEXT, idem TEXT NOT NULL, op TEXT NOT NULL, type TEXT,"
+    "  payload TEXT NOT NULL, status TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt INTEGER NOT NULL DEFAULT 0, error TEXT, held_by TEXT,"
+    "  origin INTEGER, created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE INDEX outbox_by_sink ON outbox(pipeline, sink, status, id);"
+    "CREATE INDEX outbox_by_key ON outbox(pipeline, sink, key, id);"
+    "CREATE TABLE attempts ("
+    "  outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,"
+    "  at INTEGER NOT NULL, result TEXT NOT NULL, message TEXT);"
+    "CREATE INDEX attempts_by_row ON attempts(outbox_id);"
+    "CREATE TABLE endpoints ("
+    "  pipeline TEXT NOT NULL, sink TEXT NOT NULL, down INTEGER NOT NULL,"
+    "  failures INTEGER NOT NULL, probes INTEGER NOT NULL,"
+    "  since INTEGER NOT NULL, next_probe INTEGER NOT NULL, error TEXT,"
+    "  PRIMARY KEY (pipeline, sink));",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -78,13 +96,39 @@ static int get_version(sqlite3 *db, int *version)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
+/* Why a failed statement failed, in the admin's terms. */
+static const char *what_failed(sqlite3 *db)
+{
+    switch (sqlite3_extended_errcode(db) & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return "is locked by another process";
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+        return "is corrupt or not a weir state database";
+    case SQLITE_READONLY:
+        return "is read-only";
+    default:
+        return "cannot be used";
+    }
+}
+
+/* Bring the schema up to date in one IMMEDIATE transaction: the version
+ * is read inside it, so two processes opening a new file never both
+ * migrate (the second waits, then finds the work done). */
 static int migrate(weir_state *st, char **err)
 {
+    char *msg = NULL;
     int version = 0;
-    if (get_version(st->db, &version)) {
-        *err = fmt_err(st->path, "cannot read the schema version",
-                       sqlite3_errmsg(st->db));
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
+        *err = fmt_err(st->path, what_failed(st->db),
+                       msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
         return -1;
+    }
+    if (get_version(st->db, &version)) {
+        *err = fmt_err(st->path, what_failed(st->db), sqlite3_errmsg(st->db));
+        goto fail;
     }
     if (version > NMIGRATIONS) {
         char detail[128];
@@ -92,24 +136,60 @@ static int migrate(weir_state *st, char **err)
                  "schema version %d, this weir knows up to %d; upgrade weir",
                  version, NMIGRATIONS);
         *err = fmt_err(st->path, "written by a newer weir", detail);
-        return -1;
+        goto fail;
+    }
+    if (version == 0) {
+        /* Never adopt another application's database as our state. */
+        sqlite3_stmt *s = weir_state__prepare(
+            st, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE "
+                "'sqlite_%'", 0, NULL);
+        int foreign = s && sqlite3_step(s) == SQLITE_ROW &&
+                      sqlite3_column_int(s, 0) > 0;
+        sqlite3_finalize(s);
+        if (foreign) {
+            *err = fmt_err(st->path, "is not a weir state database",
+                           "it holds other tables; choose another --state "
+                           "file");
+            goto fail;
+        }
     }
     for (int v = version; v < NMIGRATIONS; v++) {
         char pragma[64];
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
-        char *msg = NULL;
-        if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) ||
-            sqlite3_exec(st->db, migrations[v], NULL, NULL, &msg) ||
-            sqlite3_exec(st->db, pragma, NULL, NULL, &msg) ||
-            sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg)) {
+        if (sqlite3_exec(st->db, migrations[v], NULL, NULL, &msg) ||
+            sqlite3_exec(st->db, pragma, NULL, NULL, &msg)) {
             *err = fmt_err(st->path, "cannot migrate the schema",
                            msg ? msg : sqlite3_errmsg(st->db));
             sqlite3_free(msg);
-            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-            return -1;
+            goto fail;
         }
     }
+    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        *err = fmt_err(st->path, what_failed(st->db),
+                       msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        goto fail;
+    }
     return 0;
+fail:
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+/* Switch to WAL.  Needs a moment of exclusive access on a new file, which
+ * the busy handler does not cover: retry for up to the busy timeout. */
+static int use_wal(weir_state *st, char **msg)
+{
+    for (int tries = 0;; tries++) {
+        int rc = sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, msg);
+        int busy = (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_BUSY;
+        if (rc == SQLITE_OK || !busy || tries * 50 >= BUSY_TIMEOUT_MS)
+            return rc == SQLITE_OK ? 0 : -1;
+        sqlite3_free(*msg);
+        *msg = NULL;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
 }
 
 weir_state *weir_state_open(const char *path, char **err)
@@ -139,6 +219,7 @@ weir_state *weir_state_open(const char *path, char **err)
         *err = fmt_err(path, "out of memory", NULL);
         return NULL;
     }
+    st->lock_fd = -1;
     int rc = sqlite3_open_v2(path, &st->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -156,18 +237,11 @@ weir_state *weir_state_open(const char *path, char **err)
     char *msg = NULL;
     /* journal_mode reads the header: a corrupt file or a foreign one
      * fails here, before anything is written. */
-    if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, &msg) ||
+    if (use_wal(st, &msg) ||
         sqlite3_exec(st->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON",
                      NULL, NULL, &msg)) {
-        int code = sqlite3_extended_errcode(st->db);
-        const char *what = (code & 0xff) == SQLITE_BUSY ||
-                                   (code & 0xff) == SQLITE_LOCKED
-                               ? "is locked by another process"
-                           : (code & 0xff) == SQLITE_NOTADB ||
-                                   (code & 0xff) == SQLITE_CORRUPT
-                               ? "is corrupt or not a weir state database"
-                               : "cannot be used";
-        *err = fmt_err(path, what, msg ? msg : sqlite3_errmsg(st->db));
+        *err = fmt_err(path, what_failed(st->db),
+                       msg ? msg : sqlite3_errmsg(st->db));
         sqlite3_free(msg);
         weir_state_close(st);
         return NULL;
@@ -183,27 +257,81 @@ void weir_state_close(weir_state *st)
 {
     if (!st)
         return;
+    sqlite3_stmt *cached[] = {st->snap_put, st->snap_del, st->ob_add,
+                              st->ob_update, st->ob_attempt};
+    for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++)
+        sqlite3_finalize(cached[i]);
     sqlite3_close(st->db);
+    if (st->lock_fd >= 0)
+        close(st->lock_fd);
+    free(st->endpoint_err);
     free(st->path);
     free(st);
 }
 
 const char *weir_state_path(const weir_state *st) { return st->path; }
 
-/* Run one statement with text parameters (NULL binds SQL NULL). */
-static int exec_bound(weir_state *st, const char *sql, int n,
-                      const char *const *args, int64_t *last_id)
+sqlite3_stmt *weir_state__prepare(weir_state *st, const char *sql, int n,
+                                  const char *const *args)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return -1;
+        return NULL;
     for (int i = 0; i < n; i++)
         sqlite3_bind_text(s, i + 1, args[i], -1, SQLITE_TRANSIENT);
+    return s;
+}
+
+int weir_state__exec(weir_state *st, const char *sql, int n,
+                     const char *const *args)
+{
+    sqlite3_stmt *s = weir_state__prepare(st, sql, n, args);
+    if (!s)
+        return -1;
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
-    if (last_id)
-        *last_id = sqlite3_last_insert_rowid(st->db);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+sqlite3_stmt *weir_state__cached(weir_state *st, sqlite3_stmt **slot,
+                                 const char *sql)
+{
+    if (!*slot && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                     slot, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_reset(*slot);
+    sqlite3_clear_bindings(*slot);
+    return *slot;
+}
+
+const char *weir_state__text_or_null(sqlite3_stmt *s, int col)
+{
+    return (const char *)sqlite3_column_text(s, col);
+}
+
+const char *weir_state__text(sqlite3_stmt *s, int col)
+{
+    const char *t = weir_state__text_or_null(s, col);
+    return t ? t : "";
+}
+
+const char *weir_state_errmsg(weir_state *st) { return sqlite3_errmsg(st->db); }
+
+int weir_state_begin(weir_state *st)
+{
+    return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
+               ? 0 : -1;
+}
+
+int weir_state_commit(weir_state *st)
+{
+    return sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+void weir_state_rollback(weir_state *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int weir_state_remember_pipeline(weir_state *st, const char *name,
@@ -212,25 +340,24 @@ int weir_state_remember_pipeline(weir_state *st, const char *name,
     char now[32];
     now_iso(now, sizeof(now));
     const char *args[] = {name, file, type, now};
-    return exec_bound(st,
-                      "INSERT INTO pipelines(name, file, type, first_seen, "
-                      "last_seen) VALUES (?1, ?2, ?3, ?4, ?4) "
-                      "ON CONFLICT(name) DO UPDATE SET file = excluded.file, "
-                      "type = excluded.type, last_seen = excluded.last_seen",
-                      4, args, NULL);
+    return weir_state__exec(st,
+                            "INSERT INTO pipelines(name, file, type, "
+                            "first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?4) "
+                            "ON CONFLICT(name) DO UPDATE SET file = "
+                            "excluded.file, type = excluded.type, last_seen = "
+                            "excluded.last_seen",
+                            4, args);
 }
 
+/* The first column of the first row as an owned string, or NULL. */
 static char *query_text(weir_state *st, const char *sql, int n,
                         const char *const *args)
 {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = weir_state__prepare(st, sql, n, args);
     char *out = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return NULL;
-    for (int i = 0; i < n; i++)
-        sqlite3_bind_text(s, i + 1, args[i], -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-        out = strdup((const char *)sqlite3_column_text(s, 0));
+    if (s && sqlite3_step(s) == SQLITE_ROW &&
+        sqlite3_column_type(s, 0) != SQLITE_NULL)
+        out = strdup(weir_state__text(s, 0));
     sqlite3_finalize(s);
     return out;
 }
@@ -248,13 +375,12 @@ int64_t weir_state_run_begin(weir_state *st, const char *pipeline,
     now_iso(now, sizeof(now));
     snprintf(pid, sizeof(pid), "%ld", (long)getpid());
     const char *args[] = {pipeline, mode, now, pid};
-    int64_t id = -1;
-    if (exec_bound(st,
-                   "INSERT INTO runs(pipeline, mode, started, status, pid) "
-                   "VALUES (?1, ?2, ?3, 'running', ?4)",
-                   4, args, &id))
+    if (weir_state__exec(st,
+                         "INSERT INTO runs(pipeline, mode, started, status, "
+                         "pid) VALUES (?1, ?2, ?3, 'running', ?4)",
+                         4, args))
         return -1;
-    return id;
+    return sqlite3_last_insert_rowid(st->db);
 }
 
 int weir_state_run_end(weir_state *st, int64_t run, const char *status,
@@ -285,23 +411,85 @@ int weir_state_run_end(weir_state *st, int64_t run, const char *status,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-char *weir_state_kv_get(weir_state *st, const char *pipeline,
-                        const char *instance, const char *key)
+int weir_state_kv_get(weir_state *st, const char *pipeline,
+                      const char *instance, const char *key, char **value)
 {
     const char *args[] = {pipeline, instance, key};
-    return query_text(st,
-                      "SELECT value FROM plugin_state WHERE pipeline = ?1 AND "
-                      "instance = ?2 AND key = ?3",
-                      3, args);
+    *value = NULL;
+    sqlite3_stmt *s = weir_state__prepare(
+        st,
+        "SELECT value FROM plugin_state WHERE pipeline = ?1 AND instance = ?2 "
+        "AND key = ?3",
+        3, args);
+    if (!s)
+        return -1;
+    int rc = sqlite3_step(s);
+    int out = rc == SQLITE_DONE ? 1 : -1;
+    if (rc == SQLITE_ROW) {
+        *value = sqlite3_column_type(s, 0) == SQLITE_NULL
+                     ? NULL
+                     : strdup(weir_state__text(s, 0));
+        out = sqlite3_column_type(s, 0) == SQLITE_NULL ? 1 : *value ? 0 : -1;
+    }
+    sqlite3_finalize(s);
+    return out;
 }
 
 int weir_state_kv_set(weir_state *st, const char *pipeline,
                       const char *instance, const char *key, const char *value)
 {
     const char *args[] = {pipeline, instance, key, value};
-    return exec_bound(st,
-                      "INSERT INTO plugin_state(pipeline, instance, key, value) "
-                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(pipeline, instance, "
-                      "key) DO UPDATE SET value = excluded.value",
-                      4, args, NULL);
+    return weir_state__exec(st,
+                            "INSERT INTO plugin_state(pipeline, instance, key, "
+                            "value) VALUES (?1, ?2, ?3, ?4) ON CONFLICT("
+                            "pipeline, instance, key) DO UPDATE SET value = "
+                            "excluded.value",
+                            4, args);
+}
+
+int weir_state_each_pipeline(weir_state *st,
+                             int (*fn)(const char *name, const char *file,
+                                       void *ctx),
+                             void *ctx)
+{
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "SELECT name, file FROM pipelines ORDER BY name", 0, NULL);
+    if (!s)
+        return -1;
+    int rc = 0;
+    while (!rc && sqlite3_step(s) == SQLITE_ROW)
+        rc = fn(weir_state__text(s, 0), weir_state__text(s, 1), ctx);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int64_t iso_to_ms(const char *iso)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (!iso || !strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        return 0;
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+int weir_state_last_run(weir_state *st, const char *pipeline,
+                        int64_t *started, int64_t *finished, char **status)
+{
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = weir_state__prepare(
+        st,
+        "SELECT started, finished, status FROM runs WHERE pipeline = ?1 "
+        "ORDER BY id DESC LIMIT 1",
+        1, args);
+    int rc = 1;
+    *started = *finished = 0;
+    *status = NULL;
+    if (s && sqlite3_step(s) == SQLITE_ROW) {
+        *started = iso_to_ms(weir_state__text_or_null(s, 0));
+        *finished = iso_to_ms(weir_state__text_or_null(s, 1));
+        *status = strdup(weir_state__text(s, 2));
+        rc = 0;
+    }
+    sqlite3_finalize(s);
+    return rc;
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "harness.h"
 #include "host.h"
 #include "log.h"
@@ -111,6 +112,64 @@ int wt_validate(const char *xml, const char *dir)
     return problems;
 }
 
+int wt_has_error(int line, const char *text)
+{
+    const char *all = wt_last_errors();
+    char tag[32];
+    snprintf(tag, sizeof tag, ":%d:", line);
+    for (const char *s = all; s && *s;) {
+        const char *eol = strchr(s, '\n');
+        size_t len = eol ? (size_t)(eol - s) : strlen(s);
+        char one[1024];
+        snprintf(one, sizeof one, "%.*s", (int)len, s);
+        if (strstr(one, tag) && strstr(one, text))
+            return 1;
+        s += len + (eol ? 1 : 0);
+    }
+    fprintf(stderr, "no error \"%s\" on line %d in:\n%s\n", text, line,
+            all ? all : "(null)");
+    return 0;
+}
+
+char *wt_transform_pipeline(const char *plugin, const char *name,
+                            const char *body)
+{
+    static const char fmt[] =
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"t\">\n"
+        "<source plugin=\"csv\" name=\"in\"><option name=\"path\">in.csv"
+        "</option></source>\n"
+        "<transform plugin=\"%s\" name=\"%s\">\n"
+        "%s"
+        "</transform>\n"
+        "<sink plugin=\"csv\" name=\"out\"><option name=\"path\">out.csv"
+        "</option></sink>\n"
+        "</pipeline>\n";
+    size_t n = sizeof fmt + strlen(plugin) + strlen(name) + strlen(body);
+    char *xml = malloc(n);
+    snprintf(xml, n, fmt, plugin, name, body);
+    return xml;
+}
+
+wt_plugin *wt_open_transform(const char *plugin, const char *name,
+                             const char *body)
+{
+    char *xml = wt_transform_pipeline(plugin, name, body);
+    wt_plugin *p = wt_open(xml, wt_tmpdir(), name);
+    if (!p)
+        fprintf(stderr, "wt_open failed:\n%s\n", wt_last_errors());
+    free(xml);
+    return p;
+}
+
+int wt_validate_transform(const char *plugin, const char *name,
+                          const char *body)
+{
+    char *xml = wt_transform_pipeline(plugin, name, body);
+    int n = wt_validate(xml, wt_tmpdir());
+    free(xml);
+    return n;
+}
+
 wt_plugin *wt_open(const char *xml, const char *dir, const char *instance)
 {
     int problems = 0;
@@ -195,11 +254,31 @@ int wt_write(wt_plugin *p, weir_batch *b)
     return p->inst->plugin->write(p->inst->state, b);
 }
 
+int wt_finish(wt_plugin *p)
+{
+    int rc = wt_flush(p);
+    if (rc == WEIR_STATUS_OK && p->inst->plugin->finish)
+        rc = p->inst->plugin->finish(p->inst->state);
+    return rc;
+}
+
 int wt_flush(wt_plugin *p)
 {
     logging_to = p;
     return p->inst->plugin->flush ? p->inst->plugin->flush(p->inst->state)
                                   : WEIR_STATUS_OK;
+}
+
+int wt_notify(wt_plugin *p, const char *type, const char *json)
+{
+    logging_to = p;
+    char *copy = json ? strdup(json) : NULL;
+    if (json && !copy)
+        return WEIR_STATUS_ERROR;
+    struct weir_event e = {type, copy};
+    int rc = p->inst->plugin->notify(p->inst->state, &e);
+    free(copy);
+    return rc;
 }
 
 void wt_close(wt_plugin *p)
@@ -227,6 +306,16 @@ weir_result wt_result(const weir_record *r, const char **message,
 }
 
 long wt_origin(const weir_record *r) { return r->origin; }
+
+const char *wt_get(const weir_record *r, const char *name)
+{
+    return weir_host_table.record_get(r, name, NULL);
+}
+
+int wt_has(const weir_record *r, const char *name)
+{
+    return weir_host_table.record_has(r, name);
+}
 
 const char *wt_tmpdir(void)
 {

@@ -32,6 +32,26 @@ int wt_validate(const char *xml, const char *dir);
 /* Diagnostics of the last wt_open()/wt_validate(). (borrowed) */
 const char *wt_last_errors(void);
 
+/* 1 when wt_last_errors() has a line holding both ":<line>:" and `text`;
+ * else 0, after printing what it looked for and the diagnostics to stderr.
+ * For CU_ASSERT(wt_has_error(4, "...")). */
+int wt_has_error(int line, const char *text);
+
+/* A whole pipeline around one transform: a csv source "in" (in.csv), the
+ * transform `plugin` named `name` holding `body` (raw XML: rules and
+ * options), and a csv sink "out" (out.csv).  The transform's start tag is
+ * on line 3, so the k-th line of `body` is on line 3 + k.  (owned: free) */
+char *wt_transform_pipeline(const char *plugin, const char *name,
+                            const char *body);
+/* wt_open() that transform, resolving paths against wt_tmpdir(); on
+ * failure prints wt_last_errors() to stderr and returns NULL.
+ * (owned: wt_close) */
+wt_plugin *wt_open_transform(const char *plugin, const char *name,
+                             const char *body);
+/* wt_validate() that pipeline against wt_tmpdir(). */
+int wt_validate_transform(const char *plugin, const char *name,
+                          const char *body);
+
 /* Log lines the plugin wrote through host->log since wt_open(). (borrowed) */
 const char *wt_log(const wt_plugin *p);
 
@@ -52,6 +72,11 @@ int wt_read(wt_plugin *p, weir_batch *b);
 int wt_process(wt_plugin *p, weir_batch *b);
 int wt_write(wt_plugin *p, weir_batch *b);
 int wt_flush(wt_plugin *p);
+/* flush() then finish(): what the engine does when a run completes. */
+int wt_finish(wt_plugin *p);
+/* Notifier: hand the plugin one event of `type` whose JSON is `json`
+ * (both copied into a struct weir_event for the call). */
+int wt_notify(wt_plugin *p, const char *type, const char *json);
 void wt_close(wt_plugin *p);
 
 /* A record's answer from the last stage; message/assigned_id nullable. */
@@ -59,6 +84,10 @@ weir_result wt_result(const weir_record *r, const char **message,
                       const char **assigned_id);
 /* The record's origin line (set by sources), 0 when unset. */
 long wt_origin(const weir_record *r);
+/* Field `name` of `r`: its value, or NULL when missing or NULL. (borrowed) */
+const char *wt_get(const weir_record *r, const char *name);
+/* 1 when `r` has a field `name` (NULL included), else 0. */
+int wt_has(const weir_record *r, const char *name);
 
 /* A fresh scratch directory for this test process (under tests/tmp/),
  * removed by nothing: make clean removes tests/tmp. (borrowed) */

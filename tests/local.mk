@@ -12,6 +12,11 @@ check_LTLIBRARIES += tests/testgen.la tests/bad_abi.la tests/newer_abi.la \
 	tests/no_descriptor.la
 tests_testgen_la_SOURCES = tests/plugins/testgen.c
 tests_testgen_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+check_LTLIBRARIES += tests/testsink.la
+tests_testsink_la_SOURCES = tests/plugins/testsink.c
+tests_testsink_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_testsink_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_testsink_la_LIBADD = $(SQLITE_LIBS)
 tests_bad_abi_la_SOURCES = tests/plugins/bad_abi.c
 tests_bad_abi_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_ABI_MAJOR=99 -DTEST_NAME='"bad_abi"'
 tests_bad_abi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)

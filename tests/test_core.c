@@ -98,7 +98,6 @@ static void test_batch_view(void)
     CU_ASSERT_PTR_EQUAL(weir_batch_at(b, 0), r1);
     CU_ASSERT_PTR_EQUAL(weir_batch_at(b, 1), r3);
     CU_ASSERT_STRING_EQUAL(r2->message, "bad");
-    CU_ASSERT_TRUE(r1->seq < r3->seq);
     weir_batch_clear(b);
     CU_ASSERT_EQUAL(weir_batch_count(b), 0);
     CU_ASSERT_EQUAL(weir_batch_room(b), 3);

@@ -80,14 +80,16 @@ static int read_all(wt_plugin *p, weir_batch *b)
     return rc;
 }
 
-static const char *get(const weir_record *r, const char *name)
+/* Check the source `p` opened, read everything into a new batch of
+ * `capacity` to the end and check it holds `want` records.  (owned:
+ * wt_batch_free) */
+static weir_batch *read_source(wt_plugin *p, size_t capacity, size_t want)
 {
-    return wt_host()->record_get(r, name, NULL);
-}
-
-static int has(const weir_record *r, const char *name)
-{
-    return wt_host()->record_has(r, name);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(capacity);
+    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
+    CU_ASSERT_EQUAL_FATAL(wt_host()->batch_count(b), want);
+    return b;
 }
 
 static weir_result result(const weir_record *r, const char **message)
@@ -139,9 +141,9 @@ static void remove_file(const char *name)
 /* Expect field `name` of `r` to be the string `want` (NULL: SQL NULL). */
 #define CHECK_FIELD(r, name, want)                                         \
     do {                                                                   \
-        const char *got_ = get((r), (name));                               \
+        const char *got_ = wt_get((r), (name));                               \
         if ((want) == NULL) {                                              \
-            CU_ASSERT_TRUE(has((r), (name)));                              \
+            CU_ASSERT_TRUE(wt_has((r), (name)));                              \
             CU_ASSERT_PTR_NULL(got_);                                      \
         } else {                                                           \
             CU_ASSERT_PTR_NOT_NULL_FATAL(got_);                            \
@@ -154,11 +156,8 @@ static void remove_file(const char *name)
 static void test_header(void)
 {
     wt_plugin *p = open_source("code,name\nA1,Alice\nB2,Bob\n", NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = wt_batch_new(100);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
+    weir_batch *b = read_source(p, 100, 2);
     const weir_host *h = wt_host();
-    CU_ASSERT_EQUAL_FATAL(h->batch_count(b), 2);
     weir_record *r = h->batch_at(b, 0);
     CU_ASSERT_EQUAL(h->record_field_count(r), 2);
     CU_ASSERT_STRING_EQUAL(h->record_field_name(r, 0), "code");
@@ -176,11 +175,8 @@ static void test_no_header(void)
 {
     wt_plugin *p = open_source("A1,Alice,x\nB2,Bob,y",
                                "<option name=\"header\">false</option>");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = wt_batch_new(100);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
+    weir_batch *b = read_source(p, 100, 2);
     const weir_host *h = wt_host();
-    CU_ASSERT_EQUAL_FATAL(h->batch_count(b), 2);
     CHECK_FIELD(h->batch_at(b, 0), "col1", "A1");
     CHECK_FIELD(h->batch_at(b, 0), "col3", "x");
     CHECK_FIELD(h->batch_at(b, 1), "col2", "Bob"); /* no final line break */
@@ -195,10 +191,7 @@ static void test_columns_option(void)
     wt_plugin *p = open_source("A1,Alice\n",
                                "<option name=\"header\">false</option>"
                                "<option name=\"columns\">code name</option>");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = wt_batch_new(10);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
-    CU_ASSERT_EQUAL_FATAL(wt_host()->batch_count(b), 1);
+    weir_batch *b = read_source(p, 10, 1);
     CHECK_FIELD(wt_host()->batch_at(b, 0), "name", "Alice");
     wt_batch_free(b);
     wt_close(p);
@@ -206,10 +199,7 @@ static void test_columns_option(void)
     /* header=true: `columns` renames the header's columns. */
     p = open_source("Code,Customer Name\nA1,Alice\n",
                     "<option name=\"columns\">code name</option>");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    b = wt_batch_new(10);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
-    CU_ASSERT_EQUAL_FATAL(wt_host()->batch_count(b), 1);
+    b = read_source(p, 10, 1);
     CHECK_FIELD(wt_host()->batch_at(b, 0), "code", "A1");
     wt_batch_free(b);
     wt_close(p);
@@ -229,11 +219,8 @@ static void test_quoted(void)
                                "\"x, y\",\"he said \"\"hi\"\"\",\"\"\"\"\n"
                                "\"\",\"a\"\"\",\" lead\"\n",
                                NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = wt_batch_new(10);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
+    weir_batch *b = read_source(p, 10, 2);
     const weir_host *h = wt_host();
-    CU_ASSERT_EQUAL_FATAL(h->batch_count(b), 2);
     weir_record *r = h->batch_at(b, 0);
     CHECK_FIELD(r, "a", "x, y");
     CHECK_FIELD(r, "b", "he said \"hi\"");
@@ -254,11 +241,8 @@ static void test_embedded_newlines(void)
                                "2,\"three\r\nlines\r\nhere\"\n"
                                "3,plain\n",
                                NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = wt_batch_new(10);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
+    weir_batch *b = read_source(p, 10, 3);
     const weir_host *h = wt_host();
-    CU_ASSERT_EQUAL_FATAL(h->batch_count(b), 3);
     CHECK_FIELD(h->batch_at(b, 0), "note", "two\nlines");
     CHECK_FIELD(h->batch_at(b, 1), "note", "three\r\nlines\r\nhere");
     CHECK_FIELD(h->batch_at(b, 2), "note", "plain");
@@ -274,11 +258,8 @@ static void test_crlf_and_bom(void)
     wt_plugin *p = open_source("\xEF\xBB\xBF" "code,name\r\nA1,Alice\r\n"
                                "B2,\"B\r\nob\"\r\nC3,Carol\r\n",
                                NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = wt_batch_new(10);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
+    weir_batch *b = read_source(p, 10, 3);
     const weir_host *h = wt_host();
-    CU_ASSERT_EQUAL_FATAL(h->batch_count(b), 3);
     weir_record *r = h->batch_at(b, 0);
     CU_ASSERT_STRING_EQUAL(h->record_field_name(r, 0), "code"); /* no BOM */
     CHECK_FIELD(r, "code", "A1");
@@ -305,14 +286,11 @@ static void test_delimiters(void)
         snprintf(opt, sizeof opt, "<option name=\"delimiter\">%s</option>",
                  cases[i].opt);
         wt_plugin *p = open_source(cases[i].text, opt);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-        weir_batch *b = wt_batch_new(10);
-        CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
-        CU_ASSERT_EQUAL_FATAL(wt_host()->batch_count(b), 1);
+        weir_batch *b = read_source(p, 10, 1);
         weir_record *r = wt_host()->batch_at(b, 0);
         CHECK_FIELD(r, "a", "1,5");
         CU_ASSERT_EQUAL(result(r, NULL), WEIR_RESULT_OK);
-        const char *v = get(r, "b");
+        const char *v = wt_get(r, "b");
         CU_ASSERT_PTR_NOT_NULL_FATAL(v);
         CU_ASSERT_EQUAL(strlen(v), 3);
         CU_ASSERT_EQUAL(v[0], 'x');
@@ -326,10 +304,7 @@ static void test_quote_option(void)
 {
     wt_plugin *p = open_source("a,b\n'x,y','it''s'\n",
                                "<option name=\"quote\">'</option>");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = wt_batch_new(10);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
-    CU_ASSERT_EQUAL_FATAL(wt_host()->batch_count(b), 1);
+    weir_batch *b = read_source(p, 10, 1);
     CHECK_FIELD(wt_host()->batch_at(b, 0), "a", "x,y");
     CHECK_FIELD(wt_host()->batch_at(b, 0), "b", "it's");
     wt_batch_free(b);
@@ -339,10 +314,7 @@ static void test_quote_option(void)
 static void test_null_vs_empty(void)
 {
     wt_plugin *p = open_source("a,b,c\n,\"\",x\n\"\",,\n", NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = wt_batch_new(10);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
-    CU_ASSERT_EQUAL_FATAL(wt_host()->batch_count(b), 2);
+    weir_batch *b = read_source(p, 10, 2);
     weir_record *r = wt_host()->batch_at(b, 0);
     CHECK_FIELD(r, "a", NULL);
     CHECK_FIELD(r, "b", "");
@@ -375,11 +347,8 @@ static void test_blank_lines(void)
     /* Trailing blank lines are ignored; a blank line inside the data is a
      * row with too few fields (or a NULL in a one-column file). */
     wt_plugin *p = open_source("a,b\n1,2\n\n3,4\n\r\n\n", NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = wt_batch_new(10);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
+    weir_batch *b = read_source(p, 10, 3);
     const weir_host *h = wt_host();
-    CU_ASSERT_EQUAL_FATAL(h->batch_count(b), 3);
     const char *msg;
     CU_ASSERT_EQUAL(result(h->batch_at(b, 1), &msg), WEIR_RESULT_REJECT);
     CU_ASSERT_TRUE(contains(msg, "line 3"));
@@ -390,10 +359,7 @@ static void test_blank_lines(void)
     wt_close(p);
 
     p = open_source("a\n1\n\n2\n\n", NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    b = wt_batch_new(10);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
-    CU_ASSERT_EQUAL_FATAL(h->batch_count(b), 3);
+    b = read_source(p, 10, 3);
     CHECK_FIELD(h->batch_at(b, 1), "a", NULL);
     CU_ASSERT_EQUAL(result(h->batch_at(b, 1), NULL), WEIR_RESULT_OK);
     CHECK_FIELD(h->batch_at(b, 2), "a", "2");
@@ -410,11 +376,8 @@ static void test_wrong_field_count(void)
                                "B2,Bob,Paris,extra\n"
                                "C3,Carol,Rome\n",
                                NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = wt_batch_new(10);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
+    weir_batch *b = read_source(p, 10, 3);
     const weir_host *h = wt_host();
-    CU_ASSERT_EQUAL_FATAL(h->batch_count(b), 3);
     const char *msg;
     weir_record *r = h->batch_at(b, 0);
     CU_ASSERT_EQUAL(result(r, &msg), WEIR_RESULT_REJECT);
@@ -442,11 +405,8 @@ static void test_unterminated_quote(void)
                                "and never\n"
                                "ends,\n",
                                NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = wt_batch_new(10);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
+    weir_batch *b = read_source(p, 10, 2);
     const weir_host *h = wt_host();
-    CU_ASSERT_EQUAL_FATAL(h->batch_count(b), 2);
     CU_ASSERT_EQUAL(result(h->batch_at(b, 0), NULL), WEIR_RESULT_OK);
     weir_record *r = h->batch_at(b, 1);
     const char *msg;
@@ -456,7 +416,7 @@ static void test_unterminated_quote(void)
     CU_ASSERT_TRUE(contains(msg, "'note'"));
     CU_ASSERT_EQUAL(wt_origin(r), 3);
     CHECK_FIELD(r, "code", "B2");
-    CU_ASSERT_FALSE(has(r, "note"));
+    CU_ASSERT_FALSE(wt_has(r, "note"));
     wt_batch_free(b);
     wt_close(p);
 }
@@ -468,11 +428,8 @@ static void test_stray_quote(void)
                                "B2,\"5\"x\n"
                                "C3,7\n",
                                NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = wt_batch_new(10);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
+    weir_batch *b = read_source(p, 10, 3);
     const weir_host *h = wt_host();
-    CU_ASSERT_EQUAL_FATAL(h->batch_count(b), 3);
     const char *msg;
     weir_record *r = h->batch_at(b, 0);
     CU_ASSERT_EQUAL(result(r, &msg), WEIR_RESULT_REJECT);
@@ -501,11 +458,8 @@ static void test_invalid_utf8(void)
                                "C3,x,\xED\xA0\x80\n"       /* surrogate */
                                "D4,\xC0\xAF,y\n",          /* overlong */
                                NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = wt_batch_new(10);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
+    weir_batch *b = read_source(p, 10, 4);
     const weir_host *h = wt_host();
-    CU_ASSERT_EQUAL_FATAL(h->batch_count(b), 4);
     const char *msg;
     weir_record *r = h->batch_at(b, 0);
     CU_ASSERT_EQUAL(result(r, &msg), WEIR_RESULT_REJECT);
@@ -514,7 +468,7 @@ static void test_invalid_utf8(void)
     CU_ASSERT_TRUE(contains(msg, "column 2 ('name')"));
     CHECK_FIELD(r, "code", "A1");
     CHECK_FIELD(r, "city", "Paris");
-    CU_ASSERT_FALSE(has(r, "name"));
+    CU_ASSERT_FALSE(wt_has(r, "name"));
     r = h->batch_at(b, 1);
     CU_ASSERT_EQUAL(result(r, NULL), WEIR_RESULT_OK);
     CHECK_FIELD(r, "city", "Z\xC3\xBCrich");
@@ -595,7 +549,7 @@ static void test_batch_boundaries(void)
             weir_record *r = h->batch_at(b, i);
             char want[32];
             snprintf(want, sizeof want, "%d", next);
-            const char *id = get(r, "id");
+            const char *id = wt_get(r, "id");
             if (!id || strcmp(id, want) != 0 || wt_origin(r) != line ||
                 result(r, NULL) != WEIR_RESULT_OK)
                 bad++;
@@ -633,11 +587,8 @@ static void test_huge_field(void)
     doubled[dl] = '\0';
     wt_plugin *p = open_source(doubled, NULL);
     free(doubled);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = wt_batch_new(10);
-    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_END);
+    weir_batch *b = read_source(p, 10, 3);
     const weir_host *h = wt_host();
-    CU_ASSERT_EQUAL_FATAL(h->batch_count(b), 3);
     size_t vlen = 0;
     const char *v = h->record_get(h->batch_at(b, 0), "b", &vlen);
     CU_ASSERT_EQUAL_FATAL(vlen, big);
@@ -683,7 +634,7 @@ static void test_sink_round_trip(void)
     const weir_host *h = wt_host();
     for (size_t i = 0; i < h->batch_count(b); i++)
         CU_ASSERT_EQUAL(result(h->batch_at(b, i), NULL), WEIR_RESULT_OK);
-    CU_ASSERT_EQUAL(wt_flush(p), WEIR_STATUS_OK);
+    CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
     wt_close(p);
     wt_batch_free(b);
 
@@ -730,7 +681,7 @@ static void test_sink_header_from_first_record(void)
     CU_ASSERT_EQUAL(result(wt_host()->batch_at(b, 3), &msg),
                     WEIR_RESULT_REJECT);
     CU_ASSERT_TRUE(contains(msg, "'c'"));
-    CU_ASSERT_EQUAL(wt_flush(p), WEIR_STATUS_OK);
+    CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
     wt_close(p);
     wt_batch_free(b);
     char *text = slurp("out.csv");
@@ -748,7 +699,7 @@ static void test_sink_columns_crlf_no_header(void)
     weir_batch *b = wt_batch_new(10);
     wt_add(b, WEIR_OP_UPSERT, "name", "x", "id", "1", NULL);
     CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
-    CU_ASSERT_EQUAL(wt_flush(p), WEIR_STATUS_OK);
+    CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
     wt_close(p);
     wt_batch_free(b);
     char *text = slurp("out.csv");
@@ -762,7 +713,7 @@ static void test_sink_columns_crlf_no_header(void)
     b = wt_batch_new(10);
     wt_add(b, WEIR_OP_UPSERT, "id", "1", "name", "a;b", NULL);
     CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
-    CU_ASSERT_EQUAL(wt_flush(p), WEIR_STATUS_OK);
+    CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
     wt_close(p);
     wt_batch_free(b);
     text = slurp("out.csv");
@@ -785,7 +736,7 @@ static void test_sink_deletes(void)
                     WEIR_RESULT_REJECT);
     CU_ASSERT_TRUE(contains(msg, "operation-column"));
     CU_ASSERT_EQUAL(result(wt_host()->batch_at(b, 1), NULL), WEIR_RESULT_OK);
-    CU_ASSERT_EQUAL(wt_flush(p), WEIR_STATUS_OK);
+    CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
     wt_close(p);
     wt_batch_free(b);
     char *text = slurp("out.csv");
@@ -804,7 +755,7 @@ static void test_sink_deletes(void)
     for (size_t i = 0; i < 4; i++)
         CU_ASSERT_EQUAL(result(wt_host()->batch_at(b, i), NULL),
                         WEIR_RESULT_OK);
-    CU_ASSERT_EQUAL(wt_flush(p), WEIR_STATUS_OK);
+    CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
     wt_close(p);
     wt_batch_free(b);
     text = slurp("out.csv");
@@ -835,7 +786,7 @@ static void test_sink_append(void)
         char *text = slurp("out.csv");
         CU_ASSERT_PTR_NOT_NULL(text);
         free(text);
-        CU_ASSERT_EQUAL(wt_flush(p), WEIR_STATUS_OK);
+        CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
         wt_close(p);
         wt_batch_free(b);
     }
@@ -853,7 +804,7 @@ static void test_sink_append(void)
     wt_add(b, WEIR_OP_UPSERT, "id", "4", "zip", "c", NULL);
     CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
     CU_ASSERT_EQUAL(result(h->batch_at(b, 1), NULL), WEIR_RESULT_REJECT);
-    CU_ASSERT_EQUAL(wt_flush(p), WEIR_STATUS_OK);
+    CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
     CU_ASSERT_TRUE(contains(wt_log(p), "line break"));
     wt_close(p);
     wt_batch_free(b);
@@ -876,7 +827,12 @@ static void test_sink_atomic_write(void)
     CU_ASSERT_STRING_EQUAL(text, "old contents\n"); /* not yet replaced */
     free(text);
     CU_ASSERT_TRUE(exists("out.csv.tmp"));
+    /* Durable after flush, published only when the run completes. */
     CU_ASSERT_EQUAL(wt_flush(p), WEIR_STATUS_OK);
+    text = slurp("out.csv");
+    CU_ASSERT_STRING_EQUAL(text, "old contents\n");
+    free(text);
+    CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
     text = slurp("out.csv");
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     CU_ASSERT_STRING_EQUAL(text, "id\n1\n");
@@ -907,7 +863,7 @@ static void test_sink_nothing_written(void)
     free(wt_write_file(wt_tmpdir(), "out.csv", "id\n1\n"));
     wt_plugin *p = open_sink("<option name=\"columns\">id</option>");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_EQUAL(wt_flush(p), WEIR_STATUS_OK);
+    CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
     wt_close(p);
     char *text = slurp("out.csv");
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
@@ -931,7 +887,7 @@ static void test_sink_large_field(void)
     wt_add(b, WEIR_OP_UPSERT, "id", "1", "blob", value, NULL);
     wt_add(b, WEIR_OP_UPSERT, "id", "2", "blob", "small", NULL);
     CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
-    CU_ASSERT_EQUAL(wt_flush(p), WEIR_STATUS_OK);
+    CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
     wt_close(p);
     wt_batch_free(b);
 

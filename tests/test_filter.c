@@ -12,42 +12,16 @@
 #include "cunit_main.h"
 #include "harness.h"
 
-/* A whole pipeline with a filter transform named "f".  The transform's
- * start tag is on line 3, so the k-th line of `body` is on line 3 + k. */
-static char *pipeline(const char *body)
-{
-    static const char fmt[] =
-        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"t\">\n"
-        "<source plugin=\"csv\" name=\"in\"><option name=\"path\">in.csv"
-        "</option></source>\n"
-        "<transform plugin=\"filter\" name=\"f\">\n"
-        "%s"
-        "</transform>\n"
-        "<sink plugin=\"csv\" name=\"out\"><option name=\"path\">out.csv"
-        "</option></sink>\n"
-        "</pipeline>\n";
-    size_t n = sizeof fmt + strlen(body);
-    char *xml = malloc(n);
-    snprintf(xml, n, fmt, body);
-    return xml;
-}
-
+/* A whole pipeline with a filter transform named "f" (see
+ * wt_transform_pipeline: the k-th line of `body` is on line 3 + k). */
 static wt_plugin *open_filter(const char *body)
 {
-    char *xml = pipeline(body);
-    wt_plugin *p = wt_open(xml, wt_tmpdir(), "f");
-    if (!p)
-        fprintf(stderr, "wt_open failed:\n%s\n", wt_last_errors());
-    free(xml);
-    return p;
+    return wt_open_transform("filter", "f", body);
 }
 
 static int validate(const char *body)
 {
-    char *xml = pipeline(body);
-    int n = wt_validate(xml, wt_tmpdir());
-    free(xml);
-    return n;
+    return wt_validate_transform("filter", "f", body);
 }
 
 /* Run one single-field record per value through `body` (field `f`;
@@ -301,35 +275,16 @@ static void test_big_batch(void)
 
 /* ---- check() -------------------------------------------------------- */
 
-/* 1 when wt_last_errors() has a line holding both ":<line>:" and `text`. */
-static int has_error(int line, const char *text)
-{
-    const char *all = wt_last_errors();
-    char tag[32];
-    snprintf(tag, sizeof tag, ":%d:", line);
-    for (const char *s = all; s && *s;) {
-        const char *eol = strchr(s, '\n');
-        size_t len = eol ? (size_t)(eol - s) : strlen(s);
-        char one[1024];
-        snprintf(one, sizeof one, "%.*s", (int)len, s);
-        if (strstr(one, tag) && strstr(one, text))
-            return 1;
-        s += len + (eol ? 1 : 0);
-    }
-    fprintf(stderr, "no error \"%s\" on line %d in:\n%s\n", text, line,
-            all ? all : "(null)");
-    return 0;
-}
-
 static void test_bad_regex(void)
 {
     CU_ASSERT_EQUAL(validate("<keep field=\"f\" matches=\"(unclosed\"/>\n"), 1);
-    CU_ASSERT(has_error(4, "bad regular expression \"(unclosed\": "));
-    CU_ASSERT(has_error(4, "<keep>"));
-    char *xml = pipeline("<drop field=\"f\" matches=\"a[\"/>\n");
+    CU_ASSERT(wt_has_error(4, "bad regular expression \"(unclosed\": "));
+                           CU_ASSERT(wt_has_error(4, "<keep>"));
+    char *xml = wt_transform_pipeline("filter", "f",
+                                      "<drop field=\"f\" matches=\"a[\"/>\n");
     wt_plugin *p = wt_open(xml, wt_tmpdir(), "f");
     CU_ASSERT_PTR_NULL(p);
-    CU_ASSERT(has_error(4, "bad regular expression"));
+    CU_ASSERT(wt_has_error(4, "bad regular expression"));
     if (p)
         wt_close(p);
     free(xml);
@@ -348,23 +303,23 @@ static void test_check_every_error_reported(void)
                      "<drop field=\"f\" in=\" \"/>\n"              /* 12 */
                      "<drop field=\"\" null=\"yes\"/>\n");         /* 13 */
     CU_ASSERT_EQUAL(n, 9);
-    CU_ASSERT(has_error(4, "needs a condition"));
-    CU_ASSERT(has_error(5, "exactly one"));
-    CU_ASSERT(has_error(6, "<pass>"));
-    CU_ASSERT(has_error(7, "\"field\""));
-    CU_ASSERT(has_error(8, "number"));
-    CU_ASSERT(has_error(9, "true or false"));
-    CU_ASSERT(has_error(10, "bad regular expression"));
-    CU_ASSERT(has_error(12, "\"in\""));
-    CU_ASSERT(has_error(13, "\"field\""));
+    CU_ASSERT(wt_has_error(4, "needs a condition"));
+    CU_ASSERT(wt_has_error(5, "exactly one"));
+    CU_ASSERT(wt_has_error(6, "<pass>"));
+    CU_ASSERT(wt_has_error(7, "\"field\""));
+    CU_ASSERT(wt_has_error(8, "number"));
+    CU_ASSERT(wt_has_error(9, "true or false"));
+    CU_ASSERT(wt_has_error(10, "bad regular expression"));
+    CU_ASSERT(wt_has_error(12, "\"in\""));
+    CU_ASSERT(wt_has_error(13, "\"field\""));
 }
 
 static void test_check_missing_field_and_condition(void)
 {
     /* both problems of one element are reported */
     CU_ASSERT_EQUAL(validate("<keep/>\n"), 2);
-    CU_ASSERT(has_error(4, "\"field\""));
-    CU_ASSERT(has_error(4, "needs a condition"));
+    CU_ASSERT(wt_has_error(4, "\"field\""));
+    CU_ASSERT(wt_has_error(4, "needs a condition"));
 }
 
 static void test_check_otherwise(void)
@@ -373,8 +328,8 @@ static void test_check_otherwise(void)
     CU_ASSERT_EQUAL(validate("<option name=\"otherwise\">maybe</option>\n"
                              "<keep field=\"f\" equals=\"a\"/>\n"),
                     1);
-    CU_ASSERT(has_error(4, "option 'otherwise' = \"maybe\" is not one of the "
-                           "allowed values (keep drop)"));
+    CU_ASSERT(wt_has_error(4, "option 'otherwise' = \"maybe\" is not one of "
+                              "the allowed values (keep drop)"));
     CU_ASSERT_EQUAL(validate("<option name=\"otherwise\">drop</option>\n"
                              "<option name=\"reject-message\">x</option>\n"),
                     0);

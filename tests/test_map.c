@@ -11,61 +11,16 @@
 #include "cunit_main.h"
 #include "harness.h"
 
-/* A whole pipeline with a map transform named "m".  The transform's start
- * tag is on line 3, so the k-th line of `body` is on line 3 + k. */
-static char *pipeline(const char *body)
-{
-    static const char fmt[] =
-        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"t\">\n"
-        "<source plugin=\"csv\" name=\"in\"><option name=\"path\">in.csv"
-        "</option></source>\n"
-        "<transform plugin=\"map\" name=\"m\">\n"
-        "%s"
-        "</transform>\n"
-        "<sink plugin=\"csv\" name=\"out\"><option name=\"path\">out.csv"
-        "</option></sink>\n"
-        "</pipeline>\n";
-    size_t n = sizeof fmt + strlen(body);
-    char *xml = malloc(n);
-    snprintf(xml, n, fmt, body);
-    return xml;
-}
-
+/* A whole pipeline with a map transform named "m" (see
+ * wt_transform_pipeline: the k-th line of `body` is on line 3 + k). */
 static wt_plugin *open_map(const char *body)
 {
-    char *xml = pipeline(body);
-    wt_plugin *p = wt_open(xml, wt_tmpdir(), "m");
-    if (!p)
-        fprintf(stderr, "wt_open failed:\n%s\n", wt_last_errors());
-    free(xml);
-    return p;
+    return wt_open_transform("map", "m", body);
 }
 
 static int validate(const char *body)
 {
-    char *xml = pipeline(body);
-    int n = wt_validate(xml, wt_tmpdir());
-    free(xml);
-    return n;
-}
-
-static const char *get(const weir_record *r, const char *name)
-{
-    return wt_host()->record_get(r, name, NULL);
-}
-
-static int has(const weir_record *r, const char *name)
-{
-    return wt_host()->record_has(r, name);
-}
-
-static weir_result result(const weir_record *r, const char **message)
-{
-    const char *m = NULL;
-    weir_result res = wt_result(r, &m, NULL);
-    if (message)
-        *message = m;
-    return res;
+    return wt_validate_transform("map", "m", body);
 }
 
 /* Field names of `r` in order, space-separated, into `out`. */
@@ -108,10 +63,10 @@ static void test_rename(void)
     RUN1("<rename from=\"cust_code\" to=\"code\"/>\n", "cust_code", "C1",
          "name", "Acme");
     char buf[256];
-    CU_ASSERT_EQUAL(result(t.r, NULL), WEIR_RESULT_OK);
-    CU_ASSERT_FALSE(has(t.r, "cust_code"));
-    CU_ASSERT_STRING_EQUAL(get(t.r, "code"), "C1");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "name"), "Acme");
+    CU_ASSERT_EQUAL(wt_result(t.r, NULL, NULL), WEIR_RESULT_OK);
+    CU_ASSERT_FALSE(wt_has(t.r, "cust_code"));
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "code"), "C1");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "name"), "Acme");
     CU_ASSERT_STRING_EQUAL(names(t.r, buf, sizeof buf), "name code");
     done(&t);
 }
@@ -120,8 +75,8 @@ static void test_rename_missing_left_alone(void)
 {
     RUN1("<rename from=\"cust_code\" to=\"code\"/>\n", "name", "Acme");
     char buf[256];
-    CU_ASSERT_EQUAL(result(t.r, NULL), WEIR_RESULT_OK);
-    CU_ASSERT_FALSE(has(t.r, "code"));
+    CU_ASSERT_EQUAL(wt_result(t.r, NULL, NULL), WEIR_RESULT_OK);
+    CU_ASSERT_FALSE(wt_has(t.r, "code"));
     CU_ASSERT_STRING_EQUAL(names(t.r, buf, sizeof buf), "name");
     done(&t);
 }
@@ -133,11 +88,11 @@ static void test_rename_strict_rejects(void)
          "<set field=\"after\" value=\"x\"/>\n",
          "name", "Acme");
     const char *msg;
-    CU_ASSERT_EQUAL(result(t.r, &msg), WEIR_RESULT_REJECT);
+    CU_ASSERT_EQUAL(wt_result(t.r, &msg, NULL), WEIR_RESULT_REJECT);
     CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
     CU_ASSERT_STRING_EQUAL(msg, "field cust_code missing");
     /* the rules after the failing one do not run */
-    CU_ASSERT_FALSE(has(t.r, "after"));
+    CU_ASSERT_FALSE(wt_has(t.r, "after"));
     done(&t);
 }
 
@@ -146,8 +101,8 @@ static void test_rename_strict_passes_present(void)
     RUN1("<option name=\"strict\">true</option>\n"
          "<rename from=\"cust_code\" to=\"code\"/>\n",
          "cust_code", "");
-    CU_ASSERT_EQUAL(result(t.r, NULL), WEIR_RESULT_OK);
-    CU_ASSERT_STRING_EQUAL(get(t.r, "code"), "");
+    CU_ASSERT_EQUAL(wt_result(t.r, NULL, NULL), WEIR_RESULT_OK);
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "code"), "");
     done(&t);
 }
 
@@ -162,16 +117,16 @@ static void test_rename_strict_attribute(void)
     weir_record *r1 = wt_add(b, WEIR_OP_UPSERT, "c", "1", NULL);
     weir_record *r2 = wt_add(b, WEIR_OP_UPSERT, "a", "1", NULL);
     CU_ASSERT_EQUAL(wt_process(p, b), WEIR_STATUS_OK);
-    CU_ASSERT_EQUAL(result(r1, NULL), WEIR_RESULT_OK);
-    CU_ASSERT_STRING_EQUAL(get(r1, "d"), "1");
+    CU_ASSERT_EQUAL(wt_result(r1, NULL, NULL), WEIR_RESULT_OK);
+    CU_ASSERT_STRING_EQUAL(wt_get(r1, "d"), "1");
     const char *msg;
-    CU_ASSERT_EQUAL(result(r2, &msg), WEIR_RESULT_REJECT);
+    CU_ASSERT_EQUAL(wt_result(r2, &msg, NULL), WEIR_RESULT_REJECT);
     CU_ASSERT_STRING_EQUAL(msg, "field c missing");
     wt_batch_free(b);
     wt_close(p);
 
     RUN1("<copy from=\"a\" to=\"b\" strict=\"yes\"/>\n", "x", "1");
-    CU_ASSERT_EQUAL(result(t.r, &msg), WEIR_RESULT_REJECT);
+    CU_ASSERT_EQUAL(wt_result(t.r, &msg, NULL), WEIR_RESULT_REJECT);
     CU_ASSERT_STRING_EQUAL(msg, "field a missing");
     done(&t);
 }
@@ -180,11 +135,11 @@ static void test_rename_null_stays_null(void)
 {
     RUN1("<rename from=\"a\" to=\"b\"/>\n<copy from=\"b\" to=\"c\"/>\n",
          "a", WT_NULL);
-    CU_ASSERT_FALSE(has(t.r, "a"));
-    CU_ASSERT_TRUE(has(t.r, "b"));
-    CU_ASSERT_PTR_NULL(get(t.r, "b"));
-    CU_ASSERT_TRUE(has(t.r, "c"));
-    CU_ASSERT_PTR_NULL(get(t.r, "c"));
+    CU_ASSERT_FALSE(wt_has(t.r, "a"));
+    CU_ASSERT_TRUE(wt_has(t.r, "b"));
+    CU_ASSERT_PTR_NULL(wt_get(t.r, "b"));
+    CU_ASSERT_TRUE(wt_has(t.r, "c"));
+    CU_ASSERT_PTR_NULL(wt_get(t.r, "c"));
     done(&t);
 }
 
@@ -192,7 +147,7 @@ static void test_rename_overwrites_target(void)
 {
     RUN1("<rename from=\"a\" to=\"b\"/>\n", "a", "new", "b", "old");
     char buf[256];
-    CU_ASSERT_STRING_EQUAL(get(t.r, "b"), "new");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "b"), "new");
     CU_ASSERT_STRING_EQUAL(names(t.r, buf, sizeof buf), "b");
     done(&t);
 }
@@ -200,7 +155,7 @@ static void test_rename_overwrites_target(void)
 static void test_rename_to_itself(void)
 {
     RUN1("<rename from=\"a\" to=\"a\"/>\n", "a", "v");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "a"), "v");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "a"), "v");
     done(&t);
 }
 
@@ -211,9 +166,9 @@ static void test_copy(void)
     RUN1("<copy from=\"name\" to=\"display_name\"/>\n"
          "<copy from=\"missing\" to=\"x\"/>\n",
          "name", "Acme", "x", "kept");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "name"), "Acme");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "display_name"), "Acme");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "x"), "kept");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "name"), "Acme");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "display_name"), "Acme");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "x"), "kept");
     done(&t);
 }
 
@@ -224,12 +179,12 @@ static void test_set(void)
          "<set field=\"gone\" null=\"true\"/>\n"
          "<set field=\"name\" value=\"B\"/>\n",
          "name", "A");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "country"), "ZA");
-    CU_ASSERT_TRUE(has(t.r, "blank"));
-    CU_ASSERT_STRING_EQUAL(get(t.r, "blank"), "");
-    CU_ASSERT_TRUE(has(t.r, "gone"));
-    CU_ASSERT_PTR_NULL(get(t.r, "gone"));
-    CU_ASSERT_STRING_EQUAL(get(t.r, "name"), "B");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "country"), "ZA");
+    CU_ASSERT_TRUE(wt_has(t.r, "blank"));
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "blank"), "");
+    CU_ASSERT_TRUE(wt_has(t.r, "gone"));
+    CU_ASSERT_PTR_NULL(wt_get(t.r, "gone"));
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "name"), "B");
     done(&t);
 }
 
@@ -240,7 +195,7 @@ static void test_template(void)
     RUN1("<template field=\"address\" "
          "value=\"{address1}, {city} {postcode}\"/>\n",
          "address1", "1 Main Rd", "city", "Durban", "postcode", "4001");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "address"), "1 Main Rd, Durban 4001");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "address"), "1 Main Rd, Durban 4001");
     done(&t);
 }
 
@@ -248,7 +203,7 @@ static void test_template_missing_and_null(void)
 {
     RUN1("<template field=\"address\" value=\"[{a}|{b}|{c}]\"/>\n", "a",
          WT_NULL, "c", "C");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "address"), "[||C]");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "address"), "[||C]");
     done(&t);
 }
 
@@ -257,8 +212,8 @@ static void test_template_braces(void)
     RUN1("<template field=\"j\" value=\"{{&quot;id&quot;: {id}}}\"/>\n"
          "<template field=\"k\" value=\"{{{id}}}{{}}\"/>\n",
          "id", "7");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "j"), "{\"id\": 7}");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "k"), "{7}{}");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "j"), "{\"id\": 7}");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "k"), "{7}{}");
     done(&t);
 }
 
@@ -269,10 +224,10 @@ static void test_template_self_and_empty(void)
          "<template field=\"e\" value=\"\"/>\n"
          "<template field=\"lit\" value=\"no fields\"/>\n",
          "name", "ab");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "name"), "ab ab");
-    CU_ASSERT_TRUE(has(t.r, "e"));
-    CU_ASSERT_PTR_NOT_NULL(get(t.r, "e"));
-    CU_ASSERT_STRING_EQUAL(get(t.r, "lit"), "no fields");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "name"), "ab ab");
+    CU_ASSERT_TRUE(wt_has(t.r, "e"));
+    CU_ASSERT_PTR_NOT_NULL(wt_get(t.r, "e"));
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "lit"), "no fields");
     done(&t);
 }
 
@@ -292,7 +247,7 @@ static void test_template_long_values(void)
     const char *v = wt_host()->record_get(r1, "t", &len);
     CU_ASSERT_EQUAL(len, sizeof big + 1);
     CU_ASSERT(v && v[0] == '[' && v[len - 1] == ']' && v[1] == 'x');
-    CU_ASSERT_STRING_EQUAL(get(r2, "t"), "[s]");
+    CU_ASSERT_STRING_EQUAL(wt_get(r2, "t"), "[s]");
     wt_batch_free(b);
     wt_close(p);
 }
@@ -314,8 +269,8 @@ static void test_keep(void)
          "code", "C", "y", WT_NULL, "z", "3", "city", "D");
     char buf[256];
     CU_ASSERT_STRING_EQUAL(names(t.r, buf, sizeof buf), "name code city");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "code"), "C");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "city"), "D");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "code"), "C");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "city"), "D");
     done(&t);
 }
 
@@ -324,7 +279,7 @@ static void test_keep_does_not_add(void)
     RUN1("<keep fields=\"code name\"/>\n", "name", WT_NULL, "other", "1");
     char buf[256];
     CU_ASSERT_STRING_EQUAL(names(t.r, buf, sizeof buf), "name");
-    CU_ASSERT_PTR_NULL(get(t.r, "name"));
+    CU_ASSERT_PTR_NULL(wt_get(t.r, "name"));
     done(&t);
 }
 
@@ -334,14 +289,14 @@ static void test_trim(void)
 {
     RUN1("<trim fields=\"a b c d n\"/>\n", "a", "  x y \t", "b", "clean",
          "c", " \r\n", "d", "", "n", WT_NULL, "e", "  untouched ");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "a"), "x y");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "b"), "clean");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "c"), "");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "d"), "");
-    CU_ASSERT_TRUE(has(t.r, "n"));
-    CU_ASSERT_PTR_NULL(get(t.r, "n"));
-    CU_ASSERT_STRING_EQUAL(get(t.r, "e"), "  untouched ");
-    CU_ASSERT_FALSE(has(t.r, "missing"));
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "a"), "x y");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "b"), "clean");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "c"), "");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "d"), "");
+    CU_ASSERT_TRUE(wt_has(t.r, "n"));
+    CU_ASSERT_PTR_NULL(wt_get(t.r, "n"));
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "e"), "  untouched ");
+    CU_ASSERT_FALSE(wt_has(t.r, "missing"));
     done(&t);
 }
 
@@ -350,9 +305,9 @@ static void test_upper_lower(void)
     RUN1("<upper field=\"a\"/>\n<lower fields=\"b c\"/>\n", "a",
          "caf\xc3\xa9 z9", "b", "MiXeD \xc3\x89", "c", WT_NULL);
     /* ASCII only: the UTF-8 bytes of é and É are left as they are */
-    CU_ASSERT_STRING_EQUAL(get(t.r, "a"), "CAF\xc3\xa9 Z9");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "b"), "mixed \xc3\x89");
-    CU_ASSERT_PTR_NULL(get(t.r, "c"));
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "a"), "CAF\xc3\xa9 Z9");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "b"), "mixed \xc3\x89");
+    CU_ASSERT_PTR_NULL(wt_get(t.r, "c"));
     done(&t);
 }
 
@@ -366,10 +321,10 @@ static void test_default(void)
     weir_record *empty = wt_add(b, WEIR_OP_UPSERT, "country", "", NULL);
     weir_record *set = wt_add(b, WEIR_OP_UPSERT, "country", "NA", NULL);
     CU_ASSERT_EQUAL(wt_process(p, b), WEIR_STATUS_OK);
-    CU_ASSERT_STRING_EQUAL(get(missing, "country"), "ZA");
-    CU_ASSERT_STRING_EQUAL(get(null, "country"), "ZA");
-    CU_ASSERT_STRING_EQUAL(get(empty, "country"), "ZA");
-    CU_ASSERT_STRING_EQUAL(get(set, "country"), "NA");
+    CU_ASSERT_STRING_EQUAL(wt_get(missing, "country"), "ZA");
+    CU_ASSERT_STRING_EQUAL(wt_get(null, "country"), "ZA");
+    CU_ASSERT_STRING_EQUAL(wt_get(empty, "country"), "ZA");
+    CU_ASSERT_STRING_EQUAL(wt_get(set, "country"), "NA");
     wt_batch_free(b);
     wt_close(p);
 }
@@ -390,7 +345,7 @@ static void test_order_of_application(void)
     CU_ASSERT_EQUAL(wt_process(p, b), WEIR_STATUS_OK);
     char buf[256];
     CU_ASSERT_STRING_EQUAL(names(r, buf, sizeof buf), "loud both");
-    CU_ASSERT_STRING_EQUAL(get(r, "both"), "Ab/AB");
+    CU_ASSERT_STRING_EQUAL(wt_get(r, "both"), "Ab/AB");
     wt_batch_free(b);
     wt_close(p);
 }
@@ -416,9 +371,10 @@ static void test_big_batch(void)
     for (int i = 0; i < N; i++) {
         char want[64];
         snprintf(want, sizeof want, "C%d:name %d", i, i * 7);
-        const char *v = get(r[i], "label");
-        if (!v || strcmp(v, want) != 0 || has(r[i], "name") ||
-            has(r[i], "cust_code") || result(r[i], NULL) != WEIR_RESULT_OK)
+        const char *v = wt_get(r[i], "label");
+        if (!v || strcmp(v, want) != 0 || wt_has(r[i], "name") ||
+            wt_has(r[i], "cust_code") ||
+            wt_result(r[i], NULL, NULL) != WEIR_RESULT_OK)
             bad++;
     }
     CU_ASSERT_EQUAL(bad, 0);
@@ -429,32 +385,12 @@ static void test_big_batch(void)
 static void test_no_rules(void)
 {
     RUN1("", "a", "1");
-    CU_ASSERT_STRING_EQUAL(get(t.r, "a"), "1");
-    CU_ASSERT_EQUAL(result(t.r, NULL), WEIR_RESULT_OK);
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "a"), "1");
+    CU_ASSERT_EQUAL(wt_result(t.r, NULL, NULL), WEIR_RESULT_OK);
     done(&t);
 }
 
 /* ---- check() -------------------------------------------------------- */
-
-/* 1 when wt_last_errors() has a line holding both ":<line>:" and `text`. */
-static int has_error(int line, const char *text)
-{
-    const char *all = wt_last_errors();
-    char tag[32];
-    snprintf(tag, sizeof tag, ":%d:", line);
-    for (const char *s = all; s && *s;) {
-        const char *eol = strchr(s, '\n');
-        size_t len = eol ? (size_t)(eol - s) : strlen(s);
-        char one[1024];
-        snprintf(one, sizeof one, "%.*s", (int)len, s);
-        if (strstr(one, tag) && strstr(one, text))
-            return 1;
-        s += len + (eol ? 1 : 0);
-    }
-    fprintf(stderr, "no error \"%s\" on line %d in:\n%s\n", text, line,
-            all ? all : "(null)");
-    return 0;
-}
 
 static void test_check_every_error_reported(void)
 {
@@ -469,32 +405,32 @@ static void test_check_every_error_reported(void)
                      "<set field=\"ok\" value=\"fine\"/>\n" /* 12 */
                      "<upper field=\"\"/>\n");             /* 13 */
     CU_ASSERT_EQUAL(n, 9);
-    CU_ASSERT(has_error(4, "<rename>"));
-    CU_ASSERT(has_error(4, "\"to\""));
-    CU_ASSERT(has_error(5, "<frobnicate>"));
-    CU_ASSERT(has_error(6, "unterminated '{'"));
-    CU_ASSERT(has_error(7, "\"value\""));
-    CU_ASSERT(has_error(8, "\"from\""));
-    CU_ASSERT(has_error(9, "<drop>"));
-    CU_ASSERT(has_error(10, "<keep>"));
-    CU_ASSERT(has_error(11, "<default>"));
-    CU_ASSERT(has_error(13, "<upper>"));
+    CU_ASSERT(wt_has_error(4, "<rename>"));
+    CU_ASSERT(wt_has_error(4, "\"to\""));
+    CU_ASSERT(wt_has_error(5, "<frobnicate>"));
+    CU_ASSERT(wt_has_error(6, "unterminated '{'"));
+    CU_ASSERT(wt_has_error(7, "\"value\""));
+    CU_ASSERT(wt_has_error(8, "\"from\""));
+    CU_ASSERT(wt_has_error(9, "<drop>"));
+    CU_ASSERT(wt_has_error(10, "<keep>"));
+    CU_ASSERT(wt_has_error(11, "<default>"));
+    CU_ASSERT(wt_has_error(13, "<upper>"));
 }
 
 static void test_check_templates(void)
 {
     CU_ASSERT_EQUAL(validate("<template field=\"t\" value=\"a {b\"/>\n"), 1);
-    CU_ASSERT(has_error(4, "unterminated '{'"));
+    CU_ASSERT(wt_has_error(4, "unterminated '{'"));
     CU_ASSERT_EQUAL(validate("<template field=\"t\" value=\"{}\"/>\n"), 1);
-    CU_ASSERT(has_error(4, "empty field reference"));
+    CU_ASSERT(wt_has_error(4, "empty field reference"));
     CU_ASSERT_EQUAL(validate("<template field=\"t\" value=\"a}b\"/>\n"), 1);
-    CU_ASSERT(has_error(4, "single '}'"));
+    CU_ASSERT(wt_has_error(4, "single '}'"));
     CU_ASSERT_EQUAL(validate("<template field=\"t\" value=\"{a{b}\"/>\n"), 1);
-    CU_ASSERT(has_error(4, "inside a field reference"));
+    CU_ASSERT(wt_has_error(4, "inside a field reference"));
     CU_ASSERT_EQUAL(validate("<template field=\"t\"/>\n"), 1);
-    CU_ASSERT(has_error(4, "<template>"));
+    CU_ASSERT(wt_has_error(4, "<template>"));
     CU_ASSERT_EQUAL(validate("<template value=\"{{}}\"/>\n"), 1);
-    CU_ASSERT(has_error(4, "\"field\""));
+    CU_ASSERT(wt_has_error(4, "\"field\""));
     CU_ASSERT_EQUAL(validate("<template field=\"t\" value=\"{{a}} {b}\"/>\n"),
                     0);
 }
@@ -503,18 +439,18 @@ static void test_check_attributes(void)
 {
     CU_ASSERT_EQUAL(validate("<set field=\"x\" value=\"v\" null=\"true\"/>\n"),
                     1);
-    CU_ASSERT(has_error(4, "not both"));
+    CU_ASSERT(wt_has_error(4, "not both"));
     CU_ASSERT_EQUAL(validate("<set field=\"x\" null=\"maybe\"/>\n"), 1);
-    CU_ASSERT(has_error(4, "true or false"));
+    CU_ASSERT(wt_has_error(4, "true or false"));
     CU_ASSERT_EQUAL(validate("<rename from=\"a\" to=\"b\" strict=\"2\"/>\n"),
                     1);
-    CU_ASSERT(has_error(4, "\"strict\""));
+    CU_ASSERT(wt_has_error(4, "\"strict\""));
     CU_ASSERT_EQUAL(validate("<drop field=\"a\" fields=\"b c\"/>\n"), 1);
-    CU_ASSERT(has_error(4, "not both"));
+    CU_ASSERT(wt_has_error(4, "not both"));
     CU_ASSERT_EQUAL(validate("<trim/>\n"), 1);
-    CU_ASSERT(has_error(4, "<trim>"));
+    CU_ASSERT(wt_has_error(4, "<trim>"));
     CU_ASSERT_EQUAL(validate("<rename from=\"\" to=\"b\"/>\n"), 1);
-    CU_ASSERT(has_error(4, "empty"));
+    CU_ASSERT(wt_has_error(4, "empty"));
     CU_ASSERT_EQUAL(validate("<set field=\"x\" null=\"false\" value=\"\"/>\n"
                              "<set field=\"y\" null=\"true\"/>\n"),
                     0);
@@ -526,15 +462,15 @@ static void test_check_children(void)
                              "  <extra/>\n"
                              "</rename>\n"),
                     1);
-    CU_ASSERT(has_error(4, "child"));
+    CU_ASSERT(wt_has_error(4, "child"));
 }
 
 static void test_open_refuses_bad_config(void)
 {
-    char *xml = pipeline("<rename from=\"a\"/>\n");
+    char *xml = wt_transform_pipeline("map", "m", "<rename from=\"a\"/>\n");
     wt_plugin *p = wt_open(xml, wt_tmpdir(), "m");
     CU_ASSERT_PTR_NULL(p);
-    CU_ASSERT(has_error(4, "<rename>"));
+    CU_ASSERT(wt_has_error(4, "<rename>"));
     if (p)
         wt_close(p);
     free(xml);

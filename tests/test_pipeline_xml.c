@@ -121,7 +121,7 @@ static void test_huge_file_refused(void)
     weir_pipeline *p = weir_pipeline_load(path, reg, d);
     CU_ASSERT_PTR_NULL(p);
     CU_ASSERT_EQUAL(weir_diag_count(d), 1);
-    CU_ASSERT(has(weir_diag_at(d, 0), "larger than 4 MiB"));
+    CU_ASSERT(has(weir_diag_at(d, 0), "larger than 4194304 bytes"));
     weir_diag_free(d);
     weir_plugins_free(reg);
 }

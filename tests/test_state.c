@@ -46,10 +46,12 @@ static void test_create_and_reopen(void)
     CU_ASSERT_STRING_EQUAL(file, "/y/p.xml");
     free(file);
     CU_ASSERT_PTR_NULL(weir_state_pipeline_file(st, "unknown"));
-    char *v = weir_state_kv_get(st, "p", "src", "cursor");
+    char *v = NULL;
+    CU_ASSERT_EQUAL(weir_state_kv_get(st, "p", "src", "cursor", &v), 0);
     CU_ASSERT_STRING_EQUAL(v, "43");
     free(v);
-    CU_ASSERT_PTR_NULL(weir_state_kv_get(st, "p", "other", "cursor"));
+    CU_ASSERT_EQUAL(weir_state_kv_get(st, "p", "other", "cursor", &v), 1);
+    CU_ASSERT_PTR_NULL(v);
     weir_state_close(st);
 
     sqlite3 *db;

@@ -41,7 +41,7 @@ static const weir_option_spec csv_options[] = {
     WEIR_OPTION("max-row-size", WEIR_OPTION_INT, 0, WEIR_KIND_SOURCE, "67108864",
         "longest row in bytes; a longer one fails the read"),
     WEIR_OPTION_CHOICES("mode", 0, WEIR_KIND_SINK, "write",
-        "write (replace the file atomically at flush) or append",
+        "write (replace the file atomically when the run completes) or append",
         "write append"),
     WEIR_OPTION("operation-column", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
         "column that receives insert, update, delete or upsert"),
@@ -807,18 +807,27 @@ static int sink_flush(csv_state *s)
                strerror(err));
         return WEIR_STATUS_ERROR;
     }
-    /* Write mode replaces the target only when this run wrote rows: a
-     * drain with nothing to deliver must not empty the file. */
-    if (!s->append && !s->replaced && s->rows_total > 0) {
-        if (rename(s->tmp_path, s->path) < 0) {
-            h->log(s->inst, WEIR_LOG_ERROR, "cannot rename %s to %s: %s",
-                   s->tmp_path, s->path, strerror(errno));
-            return WEIR_STATUS_ERROR;
-        }
-        s->replaced = 1;
-        sync_parent(s->path);
-    }
     s->rows_unflushed = 0;
+    return WEIR_STATUS_OK;
+}
+
+/* The run completed: write mode now replaces the target, and only when
+ * this run wrote rows (a drain with nothing to deliver must not empty
+ * the file). */
+static int sink_finish(csv_state *s)
+{
+    const weir_host *h = s->host;
+    if (s->append || s->replaced || s->rows_total == 0)
+        return WEIR_STATUS_OK;
+    if (sink_flush(s) != WEIR_STATUS_OK)
+        return WEIR_STATUS_ERROR;
+    if (rename(s->tmp_path, s->path) < 0) {
+        h->log(s->inst, WEIR_LOG_ERROR, "cannot rename %s to %s: %s",
+               s->tmp_path, s->path, strerror(errno));
+        return WEIR_STATUS_ERROR;
+    }
+    s->replaced = 1;
+    sync_parent(s->path);
     return WEIR_STATUS_OK;
 }
 
@@ -899,6 +908,12 @@ static int csv_write(void *state, weir_batch *batch)
     return sink_write(s, batch);
 }
 
+static int csv_finish(void *state)
+{
+    csv_state *s = state;
+    return s->kind == WEIR_KIND_SINK ? sink_finish(s) : WEIR_STATUS_OK;
+}
+
 static int csv_flush(void *state)
 {
     csv_state *s = state;
@@ -916,5 +931,6 @@ WEIR_PLUGIN_DEFINE = {
     .read = csv_read,
     .write = csv_write,
     .flush = csv_flush,
+    .finish = csv_finish,
     .close = csv_close,
 };

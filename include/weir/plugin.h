@@ -17,9 +17,11 @@
  *   (borrowed)  the callee must not free it; valid for the documented span.
  *   (owned)     the receiver frees it, with the function named.
  *
- * Threading: the core calls one plugin instance from one thread at a time.
- * Different instances may run on different threads, so plugins keep their
- * mutable data in the state pointer returned by open(), not in globals.
+ * Threading: the core calls the plugins and the host of one pipeline from
+ * one thread at a time; different pipelines may run on different threads
+ * (`weir serve`).  Plugins keep their mutable data in the state pointer
+ * returned by open(), not in globals; process-wide setup (a library's
+ * global init) belongs in load().
  *
  * Build a plugin out of tree with:
  *   cc -shared -fPIC $(pkg-config --cflags weir) -o myplugin.so myplugin.c
@@ -51,13 +53,17 @@ extern "C" {
 #define WEIR_PRINTF(f, a)
 #endif
 
+/* A NUL-terminated value for host->record_set(). */
+#define WEIR_NUL_TERMINATED ((size_t)-1)
+
 /* Define the descriptor:  WEIR_PLUGIN_DEFINE = { WEIR_PLUGIN_HEADER, ... }; */
 #define WEIR_PLUGIN_DEFINE \
     WEIR_EXPORT extern const struct weir_plugin weir_plugin_descriptor; \
     const struct weir_plugin weir_plugin_descriptor
 #define WEIR_PLUGIN_HEADER \
     .abi_major = WEIR_ABI_MAJOR, .abi_minor = WEIR_ABI_MINOR, \
-    .struct_size = sizeof(struct weir_plugin)
+    .struct_size = sizeof(struct weir_plugin), \
+    .option_spec_size = sizeof(struct weir_option_spec)
 
 /* ---- opaque handles (owned by the core) ---------------------------- */
 
@@ -138,11 +144,15 @@ typedef enum weir_option_type {
 #define WEIR_OPTION_REQUIRED (1u << 0)   /* must be given */
 #define WEIR_OPTION_REPEATABLE (1u << 1) /* may be given more than once */
 
+/* One declared option.  The core steps through a plugin's array with the
+ * descriptor's option_spec_size, so fields may be appended in later minors
+ * without breaking plugins built before; declare entries with the
+ * WEIR_OPTION macros below. */
 typedef struct weir_option_spec {
     const char *name;
-    weir_option_type type;
-    unsigned flags;            /* WEIR_OPTION_REQUIRED | WEIR_OPTION_REPEATABLE */
-    unsigned kinds;            /* weir_kind bits it applies to; 0 = every kind */
+    uint32_t type;             /* weir_option_type */
+    uint32_t flags;            /* WEIR_OPTION_REQUIRED | WEIR_OPTION_REPEATABLE */
+    uint32_t kinds;            /* weir_kind bits it applies to; 0 = every kind */
     const char *default_value; /* as text; NULL = none */
     const char *help;          /* one line */
     /* STRING options with a fixed set of values: the values, space-
@@ -181,7 +191,8 @@ typedef struct weir_host {
     uint32_t abi_minor; /* WEIR_ABI_MINOR of the running core */
 
     /* -- logging; messages are prefixed with pipeline and instance names.
-     * Never log secrets: option values from ${env:...} are not printable. */
+     * The core masks the values of ${env:...} substitutions in everything
+     * it prints, but a plugin should still not log credentials. */
     void (*log)(weir_instance *inst, weir_log_level level, const char *fmt, ...)
         WEIR_PRINTF(3, 4);
 
@@ -192,8 +203,9 @@ typedef struct weir_host {
     const char *(*system_name)(weir_instance *inst); /* (borrowed) */
 
     /* -- options, already checked against the declared table.
-     * option(): the value (after ${env:} substitution and path resolution)
-     * or the declared default; NULL when neither.  For a repeatable
+     * option(): the value (after ${env:} substitution, path resolution
+     * and "tab" conversion), or the declared default treated the same
+     * way; NULL when neither.  For a repeatable
      * option, option_at() walks the values; option_count() counts them.
      * (borrowed, valid until close) */
     const char *(*option)(weir_instance *inst, const char *name);
@@ -230,24 +242,24 @@ typedef struct weir_host {
     weir_record *(*batch_add)(weir_batch *b);
 
     /* -- records; names and values are UTF-8, values may hold NUL when
-     * a length is given.  A NULL value is SQL NULL, distinct from "". */
+     * a length is given.  A NULL value is SQL NULL, distinct from "".
+     * Everything a record hands out is borrowed until the callback that
+     * received the batch returns, or until that field changes. */
     /* value of field `name`; NULL when absent or NULL (see record_has).
      * `len` (nullable) receives the length; the value is always followed
-     * by a NUL byte. (borrowed, until the field changes or the batch
-     * moves on) */
+     * by a NUL byte. */
     const char *(*record_get)(const weir_record *r, const char *name,
                               size_t *len);
     int (*record_has)(const weir_record *r, const char *name);
-    /* set (copying) or add a field; value NULL = SQL NULL; len (size_t)-1
-     * = strlen.  Returns 0, or -1 out of memory. */
+    /* set (copying) or add a field; value NULL = SQL NULL; len
+     * WEIR_NUL_TERMINATED = strlen.  Returns 0, or -1 out of memory. */
     int (*record_set)(weir_record *r, const char *name, const char *value,
                       size_t len);
     /* remove a field; 0 when removed, -1 when absent */
     int (*record_unset)(weir_record *r, const char *name);
-    /* Fields by position.  Names and values are borrowed until the
-     * batch moves on; a name pointer may be passed back to record_get,
-     * record_set and record_unset, which then match it without a string
-     * compare. */
+    /* Fields by position.  A name pointer from record_field_name may be
+     * passed back to record_get, record_set and record_unset, which then
+     * match it without a string compare. */
     size_t (*record_field_count)(const weir_record *r);
     const char *(*record_field_name)(const weir_record *r, size_t i);
     const char *(*record_field_value)(const weir_record *r, size_t i,
@@ -256,16 +268,18 @@ typedef struct weir_host {
     /* the record's key as text (fields joined), NULL before <track> or a
      * key was set */
     const char *(*record_key)(const weir_record *r);
-    /* stable id: the same for the same pipeline, sink, key and content,
-     * across retries, resends and re-runs.  Sinks send it as the
-     * idempotency key.  (borrowed) */
+    /* stable id (32 hex digits): the same for the same pipeline, sink,
+     * key, operation and content, across retries, resends and re-runs;
+     * a change that reverts an earlier one gets a new id.  Sinks send it
+     * as the idempotency key. */
     const char *(*record_id)(weir_record *r);
     /* Where the record came from, for messages ("line 42").  Sources set
      * it; the core prefixes it with the source name. */
     void (*record_set_origin)(weir_record *r, long line);
-    /* The stage's answer for this record (see weir_result).  `message`
-     * (copied, nullable) is the reason; `assigned_id` (copied, nullable)
-     * the id the target gave the record (sinks, with WEIR_RESULT_OK). */
+    /* The stage's answer for this record (see weir_result); a later
+     * answer replaces an earlier one.  `message` (copied, nullable) is the
+     * reason; `assigned_id` (copied, nullable) the id the target gave the
+     * record (sinks, with WEIR_RESULT_OK). */
     void (*record_answer)(weir_record *r, weir_result result,
                           const char *message, const char *assigned_id);
     /* Same with a printf message. */
@@ -273,9 +287,14 @@ typedef struct weir_host {
                            const char *fmt, ...) WEIR_PRINTF(3, 4);
 
     /* -- per-plugin persistent state in the state database, keyed by
-     * pipeline, instance and `key`.  state_get returns an owned copy (free
-     * with host->free) or NULL when unset. */
-    char *(*state_get)(weir_instance *inst, const char *key);
+     * pipeline, instance and `key` (a source's watermark, say).
+     * state_get: 0 and *value an owned copy (free with host->free); 1 when
+     * never set (*value NULL); -1 when the state could not be read (the
+     * plugin must then fail, never start over).
+     * state_set: 0, or -1.  The value is written in the same transaction
+     * as the records of the run so far, so a watermark never runs ahead of
+     * what was delivered or queued; it is durable when the run commits. */
+    int (*state_get)(weir_instance *inst, const char *key, char **value);
     int (*state_set)(weir_instance *inst, const char *key, const char *value);
 
     /* -- memory handed across the boundary */
@@ -286,21 +305,55 @@ typedef struct weir_host {
      * (borrowed, valid until close) */
     const char *(*node_attr_at)(const weir_node *node, size_t i,
                                 const char **name);
+
+    /* -- logging with a va_list, for plugins with their own wrappers */
+    void (*logv)(weir_instance *inst, weir_log_level level, const char *fmt,
+                 va_list ap) WEIR_PRINTF(3, 0);
+
+    /* -- delivery details for sinks */
+    /* Which send of this record this is: 1 the first; more after retries,
+     * resends or a crash (a sink that can look the id up in the target
+     * does so when > 1). */
+    int (*record_attempt)(const weir_record *r);
+    /* With WEIR_RESULT_RETRY or DOWN: the target asked for at least `ms`
+     * before the next try (HTTP Retry-After). */
+    void (*record_retry_after)(weir_record *r, long long ms);
+
+    /* -- notification events (notifiers) */
+    /* "rejected", "endpoint-down", "endpoint-up", "run-failed" */
+    const char *(*event_type)(const weir_event *e);
+    /* the whole event as one JSON object (borrowed, during notify()) */
+    const char *(*event_json)(const weir_event *e);
+
+    /* -- 1 when option `name` (its first value) came from ${env:...}:
+     * a credential to send, never to print */
+    int (*option_is_secret)(weir_instance *inst, const char *name);
 } weir_host;
 
 /* ---- the descriptor ------------------------------------------------- */
 
+/* The descriptor grows only at its end (into `reserved`), and the core
+ * reads a field only when struct_size says the plugin has it. */
 typedef struct weir_plugin {
     /* These three never move: the core reads them before anything else. */
     uint32_t abi_major;
     uint32_t abi_minor;
     uint32_t struct_size; /* sizeof(struct weir_plugin) the plugin saw */
+    uint32_t option_spec_size; /* sizeof(weir_option_spec) it saw */
 
     uint32_t kinds;          /* weir_kind bits */
+    uint32_t flags;          /* capability bits; none defined in 1.0: 0 */
     const char *name;        /* as used in plugin="..." */
     const char *version;     /* the plugin's own version */
     const char *description; /* one line */
-    const weir_option_spec *options; /* ends with a {NULL} entry; nullable */
+    const weir_option_spec *options; /* ends with WEIR_OPTION_END; nullable */
+
+    /* Optional, once per process, after the ABI check and before any
+     * instance opens: global setup of a library the plugin uses.  Returns
+     * 0, or -1 (the plugin is then refused, with the reason logged).
+     * unload() undoes it at exit. */
+    int (*load)(const weir_host *host);
+    void (*unload)(void);
 
     /* Optional: check the structured config (host->config_first()) and
      * report each problem with host->node_error(), going on after the
@@ -326,20 +379,31 @@ typedef struct weir_plugin {
      * earlier stage are not in the batch. */
     int (*process)(void *state, weir_batch *batch);
 
-    /* Sink: apply each record and answer it OK, RETRY, REJECT or DOWN.
-     * Returns ERROR only when nothing of the batch was applied. */
+    /* Sink: apply each record and answer it OK, RETRY, REJECT or DOWN
+     * (HOLD: the target needs something first, a link).  Never sleep or
+     * retry here: the core owns retries.  Returns ERROR only when nothing
+     * of the batch was applied. */
     int (*write)(void *state, weir_batch *batch);
 
-    /* Sink: make everything answered OK durable (optional). */
+    /* Sink, optional: make every record answered OK so far durable.
+     * Called after each write() and before the core commits that batch's
+     * state: an OK is final only once flush() succeeded.  ERROR turns the
+     * batch's OKs into RETRY. */
     int (*flush)(void *state);
 
-    /* Notifier: deliver one event (optional for other kinds). */
+    /* Sink, optional: the run or drain completed; publish what was written
+     * (an export replaced atomically).  Called once, after the last
+     * flush(); never after a failed or interrupted run.  Returns OK or
+     * ERROR (logged; the run then fails). */
+    int (*finish)(void *state);
+
+    /* Notifier: deliver one event (see host->event_json). */
     int (*notify)(void *state, const weir_event *event);
 
     /* Release the instance (nullable state allowed). */
     void (*close)(void *state);
 
-    void *reserved[8]; /* zero; room for appended callbacks */
+    void *reserved[8]; /* zero; appended fields take these slots */
 } weir_plugin;
 
 #ifdef __cplusplus

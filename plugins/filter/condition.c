@@ -1,12 +1,13 @@
 /* condition.c - see condition.h; semantics in docs/plugins/filter.md. */
-#define _POSIX_C_SOURCE 200809L /* strdup, strcasecmp */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 
 #include "condition.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+
+#include "common/bool_word.h"
 
 static const struct {
     const char *attr;
@@ -46,24 +47,7 @@ static int parse_number(const char *s, size_t len, double *out)
     return 0;
 }
 
-static int parse_bool(const char *s, int *out)
-{
-    static const char *const yes[] = {"true", "yes", "on", "1"};
-    static const char *const no[] = {"false", "no", "off", "0"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(s, yes[i]) == 0) {
-            *out = 1;
-            return 0;
-        }
-        if (strcasecmp(s, no[i]) == 0) {
-            *out = 0;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-int filter_cond_compile(filter_cond *c, filter_diag *d, const weir_node *node,
+int filter_cond_compile(filter_cond *c, weirp_diag *d, const weir_node *node,
                         const char *elem)
 {
     const weir_host *h = d->host;
@@ -77,22 +61,22 @@ int filter_cond_compile(filter_cond *c, filter_diag *d, const weir_node *node,
         }
     }
     if (count == 0) {
-        filter_diag_report(d, node,
-                           "<%s>: needs a condition: one of equals, "
-                           "not-equals, in, matches, empty, less, greater, "
-                           "null",
-                           elem);
+        weirp_diag_report(d, node,
+                          "<%s>: needs a condition: one of equals, "
+                          "not-equals, in, matches, empty, less, greater, "
+                          "null",
+                          elem);
         return -1;
     }
     if (count > 1) {
         size_t second = first + 1;
         while (!found[second])
             second++;
-        filter_diag_report(d, node,
-                           "<%s>: has %zu conditions (\"%s\" and \"%s\"%s); "
-                           "give exactly one per rule",
-                           elem, count, attrs[first].attr, attrs[second].attr,
-                           count > 2 ? ", ..." : "");
+        weirp_diag_report(d, node,
+                          "<%s>: has %zu conditions (\"%s\" and \"%s\"%s); "
+                          "give exactly one per rule",
+                          elem, count, attrs[first].attr, attrs[second].attr,
+                          count > 2 ? ", ..." : "");
         return -1;
     }
 
@@ -107,11 +91,11 @@ int filter_cond_compile(filter_cond *c, filter_diag *d, const weir_node *node,
             goto nomem;
         return 0;
     case FILTER_IN:
-        if (filter_words_split(&c->words, v) != 0)
+        if (weirp_words_split(&c->words, v) != 0)
             goto nomem;
         if (c->words.n == 0) {
-            filter_diag_report(d, node, "<%s>: attribute \"in\" is empty",
-                               elem);
+            weirp_diag_report(d, node, "<%s>: attribute \"in\" is empty",
+                              elem);
             return -1;
         }
         return 0;
@@ -122,9 +106,9 @@ int filter_cond_compile(filter_cond *c, filter_diag *d, const weir_node *node,
         if (rc != 0) {
             char why[256];
             regerror(rc, &c->re, why, sizeof why);
-            filter_diag_report(d, node,
-                               "<%s>: bad regular expression \"%s\": %s",
-                               elem, v, why);
+            weirp_diag_report(d, node,
+                              "<%s>: bad regular expression \"%s\": %s",
+                              elem, v, why);
             return -1;
         }
         c->has_re = 1;
@@ -132,28 +116,28 @@ int filter_cond_compile(filter_cond *c, filter_diag *d, const weir_node *node,
     }
     case FILTER_EMPTY:
     case FILTER_NULL:
-        if (parse_bool(v, &c->want) != 0) {
-            filter_diag_report(d, node,
-                               "<%s>: attribute \"%s\" must be true or "
-                               "false, not \"%s\"",
-                               elem, attr, v);
+        if (weirp_parse_bool(v, &c->want) != 0) {
+            weirp_diag_report(d, node,
+                              "<%s>: attribute \"%s\" must be true or "
+                              "false, not \"%s\"",
+                              elem, attr, v);
             return -1;
         }
         return 0;
     case FILTER_LESS:
     case FILTER_GREATER:
         if (parse_number(v, strlen(v), &c->number) != 0) {
-            filter_diag_report(d, node,
-                               "<%s>: attribute \"%s\" must be a number, not "
-                               "\"%s\"",
-                               elem, attr, v);
+            weirp_diag_report(d, node,
+                              "<%s>: attribute \"%s\" must be a number, not "
+                              "\"%s\"",
+                              elem, attr, v);
             return -1;
         }
         return 0;
     }
     return 0;
 nomem:
-    filter_diag_report(d, node, "<%s>: out of memory", elem);
+    weirp_diag_report(d, node, "<%s>: out of memory", elem);
     return -1;
 }
 
@@ -182,7 +166,7 @@ int filter_cond_match(const filter_cond *c, const char *value, size_t len)
         return !(value && len == c->text_len &&
                  memcmp(value, c->text, len) == 0);
     case FILTER_IN:
-        return value && filter_words_find(&c->words, value, len);
+        return value && weirp_words_find(&c->words, value, len);
     case FILTER_MATCHES:
         return value && regex_match(&c->re, value, len);
     case FILTER_EMPTY:
@@ -201,7 +185,7 @@ void filter_cond_free(filter_cond *c)
 {
     free(c->text);
     c->text = NULL;
-    filter_words_free(&c->words);
+    weirp_words_free(&c->words);
     if (c->has_re)
         regfree(&c->re);
     c->has_re = 0;

@@ -15,8 +15,8 @@
 
 #include <weir/plugin.h>
 
-#include "diag.h"
-#include "words.h"
+#include "common/config_diag.h"
+#include "common/words.h"
 
 typedef enum filter_cond_kind {
     FILTER_EQUALS,     /* value is exactly `text` */
@@ -34,7 +34,7 @@ typedef struct filter_cond {
     int want;           /* empty, null: 1 "true", 0 "false" */
     char *text;         /* equals, not-equals (owned) */
     size_t text_len;
-    filter_words words; /* in */
+    weirp_words words; /* in */
     regex_t re;         /* matches; valid when has_re */
     int has_re;
     double number;      /* less, greater */
@@ -44,7 +44,7 @@ typedef struct filter_cond {
  * `elem`, into `c` (zeroed by the caller).  Reports every problem to `d`
  * and returns 0 when valid, -1 otherwise; `c` must be released with
  * filter_cond_free() either way. */
-int filter_cond_compile(filter_cond *c, filter_diag *d, const weir_node *node,
+int filter_cond_compile(filter_cond *c, weirp_diag *d, const weir_node *node,
                         const char *elem);
 
 /* 1 when the condition holds for a field whose value is `value` (`len`

@@ -38,7 +38,7 @@ typedef struct filter_state {
 /* The `otherwise` option: keep, drop, or unset (the default from the
  * rules).  The core has already refused any other value (its declared
  * choices). */
-static filter_action read_otherwise(filter_diag *d, const filter_rules *rules)
+static filter_action read_otherwise(weirp_diag *d, const filter_rules *rules)
 {
     const char *v = d->host->option(d->inst, "otherwise");
     if (v && strcmp(v, "keep") == 0)
@@ -52,7 +52,7 @@ static int filter_check(weir_instance *inst, const weir_host *host,
                         weir_kind kind)
 {
     (void)kind;
-    filter_diag d = {inst, host, 1, 0};
+    weirp_diag d = {inst, host, 1, 0};
     filter_rules rules = {NULL, 0, 0};
     int rc = filter_rules_compile(&d, &rules);
     filter_rules_free(&rules);
@@ -85,7 +85,7 @@ static int filter_open(weir_instance *inst, const weir_host *host,
     st->host = host;
     /* check() has run; failing here means a core that skipped it or out of
      * memory, and the reasons are logged. */
-    filter_diag d = {inst, host, 0, 0};
+    weirp_diag d = {inst, host, 0, 0};
     if (filter_rules_compile(&d, &st->rules) != 0) {
         filter_close(st);
         return WEIR_STATUS_ERROR;

@@ -3,10 +3,10 @@
 pkglib_LTLIBRARIES += plugins/filter.la
 plugins_filter_la_SOURCES = plugins/filter/filter.c \
 	plugins/filter/rule.h plugins/filter/rule_parse.c \
-	plugins/filter/condition.h plugins/filter/condition.c \
-	plugins/filter/words.h plugins/filter/words.c \
-	plugins/filter/diag.h plugins/filter/diag.c
+	plugins/filter/condition.h plugins/filter/condition.c
+plugins_filter_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
 plugins_filter_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_filter_la_LIBADD = plugins/libplugcommon.la
 
 check_PROGRAMS += tests/test_filter
 TESTS += tests/test_filter

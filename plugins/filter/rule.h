@@ -11,8 +11,8 @@
 
 #include <weir/plugin.h>
 
+#include "common/config_diag.h"
 #include "condition.h"
-#include "diag.h"
 
 typedef enum filter_action {
     FILTER_KEEP = 0,
@@ -35,7 +35,7 @@ typedef struct filter_rules {
  * caller), reporting every problem to `d` and going on after each.
  * Returns 0 when all is valid, -1 otherwise; `out` holds what compiled
  * either way and must be released with filter_rules_free(). */
-int filter_rules_compile(filter_diag *d, filter_rules *out);
+int filter_rules_compile(weirp_diag *d, filter_rules *out);
 void filter_rules_free(filter_rules *rules);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/config_table.h"
+
 static void rule_free(filter_rule *r)
 {
     free(r->field);
@@ -14,24 +16,24 @@ static void rule_free(filter_rule *r)
 }
 
 /* One <keep> or <drop>; `r` is zeroed.  Returns 0 or -1 (reported). */
-static int parse_rule(filter_diag *d, const weir_node *n, const char *elem,
+static int parse_rule(weirp_diag *d, const weir_node *n, const char *elem,
                       filter_rule *r)
 {
     const weir_host *h = d->host;
     int rc = 0;
     if (h->node_first_child(n)) {
-        filter_diag_report(d, n, "<%s>: takes no child elements", elem);
+        weirp_diag_report(d, n, "<%s>: takes no child elements", elem);
         rc = -1;
     }
     const char *field = h->node_attr(n, "field");
     if (!field) {
-        filter_diag_report(d, n, "<%s>: missing attribute \"field\"", elem);
+        weirp_diag_report(d, n, "<%s>: missing attribute \"field\"", elem);
         rc = -1;
     } else if (!*field) {
-        filter_diag_report(d, n, "<%s>: attribute \"field\" is empty", elem);
+        weirp_diag_report(d, n, "<%s>: attribute \"field\" is empty", elem);
         rc = -1;
     } else if (!(r->field = strdup(field))) {
-        filter_diag_report(d, n, "<%s>: out of memory", elem);
+        weirp_diag_report(d, n, "<%s>: out of memory", elem);
         rc = -1;
     }
     /* the condition is checked even after a bad field, to report both */
@@ -40,19 +42,15 @@ static int parse_rule(filter_diag *d, const weir_node *n, const char *elem,
     return rc;
 }
 
-int filter_rules_compile(filter_diag *d, filter_rules *out)
+int filter_rules_compile(weirp_diag *d, filter_rules *out)
 {
     const weir_host *h = d->host;
-    size_t count = 0;
-    for (const weir_node *n = h->config_first(d->inst); n; n = h->node_next(n))
-        count++;
-    out->v = count ? calloc(count, sizeof *out->v) : NULL;
+    size_t count;
+    out->v = weirp_config_table(d, "filter", sizeof *out->v, &count);
     out->n = 0;
     out->any_keep = 0;
-    if (count && !out->v) {
-        filter_diag_report(d, h->config_first(d->inst), "filter: out of memory");
-        return -1;
-    }
+    if (count && !out->v)
+        return -1; /* reported */
 
     for (const weir_node *n = h->config_first(d->inst); n; n = h->node_next(n)) {
         const char *name = h->node_name(n);
@@ -62,10 +60,10 @@ int filter_rules_compile(filter_diag *d, filter_rules *out)
         } else if (name && strcmp(name, "drop") == 0) {
             action = FILTER_DROP;
         } else {
-            filter_diag_report(d, n,
-                               "unknown filter rule <%s> (expected keep or "
-                               "drop)",
-                               name ? name : "?");
+            weirp_diag_report(d, n,
+                              "unknown filter rule <%s> (expected keep or "
+                              "drop)",
+                              name ? name : "?");
             continue;
         }
         filter_rule *r = &out->v[out->n];

@@ -4,10 +4,10 @@ pkglib_LTLIBRARIES += plugins/map.la
 plugins_map_la_SOURCES = plugins/map/map.c \
 	plugins/map/rule.h plugins/map/rule_parse.c plugins/map/rule_apply.c \
 	plugins/map/template.h plugins/map/template.c \
-	plugins/map/scratch.h plugins/map/scratch.c \
-	plugins/map/words.h plugins/map/words.c \
-	plugins/map/diag.h plugins/map/diag.c
+	plugins/map/scratch.h plugins/map/scratch.c
+plugins_map_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
 plugins_map_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_map_la_LIBADD = plugins/libplugcommon.la
 
 check_PROGRAMS += tests/test_map
 TESTS += tests/test_map

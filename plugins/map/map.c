@@ -40,7 +40,7 @@ static int map_check(weir_instance *inst, const weir_host *host,
                      weir_kind kind)
 {
     (void)kind;
-    map_diag d = {inst, host, 1, 0};
+    weirp_diag d = {inst, host, 1, 0};
     map_rules rules = {NULL, 0};
     int rc = map_rules_compile(&d, instance_strict(inst, host), &rules);
     map_rules_free(&rules);
@@ -74,7 +74,7 @@ static int map_open(weir_instance *inst, const weir_host *host,
     st->host = host;
     /* check() has run, so this only fails on a core that skipped it or out
      * of memory; either way the reasons are logged by the compiler. */
-    map_diag d = {inst, host, 0, 0};
+    weirp_diag d = {inst, host, 0, 0};
     if (map_rules_compile(&d, instance_strict(inst, host), &st->rules) != 0) {
         map_close(st);
         return WEIR_STATUS_ERROR;

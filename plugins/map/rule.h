@@ -11,10 +11,10 @@
 
 #include <weir/plugin.h>
 
-#include "diag.h"
+#include "common/config_diag.h"
+#include "common/words.h"
 #include "scratch.h"
 #include "template.h"
-#include "words.h"
 
 typedef enum map_op {
     MAP_RENAME,   /* from -> to, source removed */
@@ -37,7 +37,7 @@ typedef struct map_rule {
     size_t value_len;
     int strict;         /* rename, copy: reject when `from` is missing */
     map_template *tmpl; /* template (owned) */
-    map_words fields;   /* drop, keep (sorted), trim, upper, lower */
+    weirp_words fields;   /* drop, keep (sorted), trim, upper, lower */
 } map_rule;
 
 typedef struct map_rules {
@@ -50,7 +50,7 @@ typedef struct map_rules {
  * goes to `d`; compiling goes on after one so all of them are reported.
  * Returns d->errors == 0 ? 0 : -1; `out` holds what compiled either way
  * and must be released with map_rules_free(). */
-int map_rules_compile(map_diag *d, int strict, map_rules *out);
+int map_rules_compile(weirp_diag *d, int strict, map_rules *out);
 void map_rules_free(map_rules *rules);
 
 /* What applying one rule to one record gave. */

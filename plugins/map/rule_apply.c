@@ -58,7 +58,7 @@ static map_outcome keep_only(const map_rule *rule, const weir_host *h,
      * does not free the name (names belong to the batch). */
     for (size_t i = h->record_field_count(r); i-- > 0;) {
         const char *name = h->record_field_name(r, i);
-        if (!map_words_find(&rule->fields, name))
+        if (!weirp_words_find(&rule->fields, name, strlen(name)))
             h->record_unset(r, name);
     }
     return MAP_APPLIED;
@@ -129,19 +129,19 @@ map_outcome map_rule_apply(const map_rule *rule, const weir_host *h,
         return set_value(h, r, rule->field, s->data ? s->data : "", s->len);
     case MAP_DROP:
         for (size_t i = 0; i < rule->fields.n; i++)
-            h->record_unset(r, rule->fields.v[i]); /* absent is fine */
+            h->record_unset(r, rule->fields.v[i].text); /* absent is fine */
         return MAP_APPLIED;
     case MAP_KEEP:
         return keep_only(rule, h, r);
     case MAP_TRIM:
         for (size_t i = 0; i < rule->fields.n && out == MAP_APPLIED; i++)
-            out = trim(rule->fields.v[i], h, r, s);
+            out = trim(rule->fields.v[i].text, h, r, s);
         return out;
     case MAP_UPPER:
     case MAP_LOWER:
         for (size_t i = 0; i < rule->fields.n && out == MAP_APPLIED; i++)
-            out = change_case(rule->fields.v[i], rule->op == MAP_UPPER, h, r,
-                              s);
+            out = change_case(rule->fields.v[i].text, rule->op == MAP_UPPER,
+                              h, r, s);
         return out;
     case MAP_DEFAULT:
         if (h->record_get(r, rule->field, &len) && len > 0)

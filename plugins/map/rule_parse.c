@@ -3,16 +3,18 @@
  * map_rules.  See rule.h; the vocabulary is documented in
  * docs/plugins/map.md.
  */
-#define _POSIX_C_SOURCE 200809L /* strdup, strcasecmp */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 
 #include "rule.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+
+#include "common/bool_word.h"
+#include "common/config_table.h"
 
 typedef struct parse_ctx {
-    map_diag *d;
+    weirp_diag *d;
     const weir_node *node;
     const char *elem; /* the element's name, for messages */
     int strict;       /* instance default for rename/copy */
@@ -22,44 +24,33 @@ static char *dup_or_report(parse_ctx *c, const char *s)
 {
     char *p = strdup(s);
     if (!p)
-        map_diag_report(c->d, c->node, "<%s>: out of memory", c->elem);
+        weirp_diag_report(c->d, c->node, "<%s>: out of memory", c->elem);
     return p;
+}
+
+/* A required attribute, which may be empty; NULL when missing (reported). */
+static const char *attr_required(parse_ctx *c, const char *attr)
+{
+    const char *v = c->d->host->node_attr(c->node, attr);
+    if (!v)
+        weirp_diag_report(c->d, c->node, "<%s>: missing attribute \"%s\"",
+                          c->elem, attr);
+    return v;
 }
 
 /* A required attribute naming a field: present and not empty. */
 static int attr_name(parse_ctx *c, const char *attr, char **out)
 {
-    const char *v = c->d->host->node_attr(c->node, attr);
-    if (!v) {
-        map_diag_report(c->d, c->node, "<%s>: missing attribute \"%s\"",
-                        c->elem, attr);
+    const char *v = attr_required(c, attr);
+    if (!v)
         return -1;
-    }
     if (!*v) {
-        map_diag_report(c->d, c->node, "<%s>: attribute \"%s\" is empty",
-                        c->elem, attr);
+        weirp_diag_report(c->d, c->node, "<%s>: attribute \"%s\" is empty",
+                          c->elem, attr);
         return -1;
     }
     *out = dup_or_report(c, v);
     return *out ? 0 : -1;
-}
-
-/* The same words as WEIR_OPTION_BOOL, so attributes read like options. */
-static int parse_bool(const char *s, int *out)
-{
-    static const char *const yes[] = {"true", "yes", "on", "1"};
-    static const char *const no[] = {"false", "no", "off", "0"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(s, yes[i]) == 0) {
-            *out = 1;
-            return 0;
-        }
-        if (strcasecmp(s, no[i]) == 0) {
-            *out = 0;
-            return 0;
-        }
-    }
-    return -1;
 }
 
 /* An optional boolean attribute; `*out` keeps its value when absent. */
@@ -68,47 +59,47 @@ static int attr_bool(parse_ctx *c, const char *attr, int *out)
     const char *v = c->d->host->node_attr(c->node, attr);
     if (!v)
         return 0;
-    if (parse_bool(v, out) != 0) {
-        map_diag_report(c->d, c->node,
-                        "<%s>: attribute \"%s\" must be true or false, not "
-                        "\"%s\"",
-                        c->elem, attr, v);
+    if (weirp_parse_bool(v, out) != 0) {
+        weirp_diag_report(c->d, c->node,
+                          "<%s>: attribute \"%s\" must be true or false, not "
+                          "\"%s\"",
+                          c->elem, attr, v);
         return -1;
     }
     return 0;
 }
 
 /* field="one name" or fields="a b c", exactly one of them. */
-static int attr_fields(parse_ctx *c, map_words *out)
+static int attr_fields(parse_ctx *c, weirp_words *out)
 {
     const char *one = c->d->host->node_attr(c->node, "field");
     const char *many = c->d->host->node_attr(c->node, "fields");
     if (one && many) {
-        map_diag_report(c->d, c->node,
-                        "<%s>: give \"field\" or \"fields\", not both",
-                        c->elem);
+        weirp_diag_report(c->d, c->node,
+                          "<%s>: give \"field\" or \"fields\", not both",
+                          c->elem);
         return -1;
     }
     if (!one && !many) {
-        map_diag_report(c->d, c->node,
-                        "<%s>: missing attribute \"field\" or \"fields\"",
-                        c->elem);
+        weirp_diag_report(c->d, c->node,
+                          "<%s>: missing attribute \"field\" or \"fields\"",
+                          c->elem);
         return -1;
     }
     if (one && !*one) {
-        map_diag_report(c->d, c->node, "<%s>: attribute \"field\" is empty",
-                        c->elem);
+        weirp_diag_report(c->d, c->node, "<%s>: attribute \"field\" is empty",
+                          c->elem);
         return -1;
     }
     /* A single name is kept whole: field names may contain spaces. */
-    int rc = one ? map_words_one(out, one) : map_words_split(out, many);
+    int rc = one ? weirp_words_one(out, one) : weirp_words_split(out, many);
     if (rc != 0) {
-        map_diag_report(c->d, c->node, "<%s>: out of memory", c->elem);
+        weirp_diag_report(c->d, c->node, "<%s>: out of memory", c->elem);
         return -1;
     }
     if (out->n == 0) {
-        map_diag_report(c->d, c->node, "<%s>: attribute \"fields\" is empty",
-                        c->elem);
+        weirp_diag_report(c->d, c->node, "<%s>: attribute \"fields\" is empty",
+                          c->elem);
         return -1;
     }
     return 0;
@@ -132,17 +123,18 @@ static int parse_set(parse_ctx *c, map_rule *r)
         return -1; /* reported; "value" cannot be judged without it */
     const char *value = c->d->host->node_attr(c->node, "value");
     if (is_null && value) {
-        map_diag_report(c->d, c->node,
-                        "<%s>: give \"value\" or null=\"true\", not both",
-                        c->elem);
+        weirp_diag_report(c->d, c->node,
+                          "<%s>: give \"value\" or null=\"true\", not both",
+                          c->elem);
         return -1;
     }
     if (is_null)
         return rc; /* r->value stays NULL: SQL NULL */
     if (!value) {
-        map_diag_report(c->d, c->node,
-                        "<%s>: missing attribute \"value\" (or null=\"true\")",
-                        c->elem);
+        weirp_diag_report(c->d, c->node,
+                          "<%s>: missing attribute \"value\" "
+                          "(or null=\"true\")",
+                          c->elem);
         return -1;
     }
     r->value = dup_or_report(c, value);
@@ -153,12 +145,9 @@ static int parse_set(parse_ctx *c, map_rule *r)
 static int parse_default(parse_ctx *c, map_rule *r)
 {
     int rc = attr_name(c, "field", &r->field);
-    const char *value = c->d->host->node_attr(c->node, "value");
-    if (!value) {
-        map_diag_report(c->d, c->node, "<%s>: missing attribute \"value\"",
-                        c->elem);
+    const char *value = attr_required(c, "value");
+    if (!value)
         return -1;
-    }
     r->value = dup_or_report(c, value);
     r->value_len = strlen(value);
     return r->value ? rc : -1;
@@ -167,22 +156,19 @@ static int parse_default(parse_ctx *c, map_rule *r)
 static int parse_template(parse_ctx *c, map_rule *r)
 {
     int rc = attr_name(c, "field", &r->field);
-    const char *value = c->d->host->node_attr(c->node, "value");
-    if (!value) {
-        map_diag_report(c->d, c->node, "<%s>: missing attribute \"value\"",
-                        c->elem);
+    const char *value = attr_required(c, "value");
+    if (!value)
         return -1;
-    }
     const char *error;
     size_t column;
     r->tmpl = map_template_parse(value, &error, &column);
     if (!r->tmpl) {
         if (column)
-            map_diag_report(c->d, c->node,
-                            "<%s>: %s at column %zu of \"%s\"", c->elem,
-                            error, column, value);
+            weirp_diag_report(c->d, c->node,
+                              "<%s>: %s at column %zu of \"%s\"", c->elem,
+                              error, column, value);
         else
-            map_diag_report(c->d, c->node, "<%s>: %s", c->elem, error);
+            weirp_diag_report(c->d, c->node, "<%s>: %s", c->elem, error);
         return -1;
     }
     return rc;
@@ -197,7 +183,7 @@ static int parse_keep(parse_ctx *c, map_rule *r)
 {
     if (attr_fields(c, &r->fields) != 0)
         return -1;
-    map_words_sort(&r->fields); /* bisected once per field per record */
+    weirp_words_sort(&r->fields); /* bisected once per field per record */
     return 0;
 }
 
@@ -226,21 +212,17 @@ static void rule_free(map_rule *r)
     free(r->field);
     free(r->value);
     map_template_free(r->tmpl);
-    map_words_free(&r->fields);
+    weirp_words_free(&r->fields);
 }
 
-int map_rules_compile(map_diag *d, int strict, map_rules *out)
+int map_rules_compile(weirp_diag *d, int strict, map_rules *out)
 {
     const weir_host *h = d->host;
-    size_t count = 0;
-    for (const weir_node *n = h->config_first(d->inst); n; n = h->node_next(n))
-        count++;
-    out->v = count ? calloc(count, sizeof *out->v) : NULL;
+    size_t count;
+    out->v = weirp_config_table(d, "map", sizeof *out->v, &count);
     out->n = 0;
-    if (count && !out->v) {
-        map_diag_report(d, h->config_first(d->inst), "map: out of memory");
-        return -1;
-    }
+    if (count && !out->v)
+        return -1; /* reported */
 
     for (const weir_node *n = h->config_first(d->inst); n; n = h->node_next(n)) {
         const char *name = h->node_name(n);
@@ -249,16 +231,16 @@ int map_rules_compile(map_diag *d, int strict, map_rules *out)
             if (strcmp(name, elements[i].name) == 0)
                 e = &elements[i];
         if (!e) {
-            map_diag_report(d, n,
-                            "unknown map rule <%s> (expected rename, copy, "
-                            "set, template, drop, keep, trim, upper, lower "
-                            "or default)",
-                            name ? name : "?");
+            weirp_diag_report(d, n,
+                              "unknown map rule <%s> (expected rename, copy, "
+                              "set, template, drop, keep, trim, upper, lower "
+                              "or default)",
+                              name ? name : "?");
             continue;
         }
         parse_ctx c = {d, n, e->name, strict};
         if (h->node_first_child(n))
-            map_diag_report(d, n, "<%s>: takes no child elements", e->name);
+            weirp_diag_report(d, n, "<%s>: takes no child elements", e->name);
         map_rule *r = &out->v[out->n];
         memset(r, 0, sizeof *r);
         r->op = e->op;

@@ -1,9 +1,11 @@
-/* diag.c - see diag.h. */
-#include "diag.h"
+/* config_diag.c - see config_diag.h. */
+#include "config_diag.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
-void filter_diag_report(filter_diag *d, const weir_node *node, const char *fmt, ...)
+void weirp_diag_report(weirp_diag *d, const weir_node *node, const char *fmt,
+                       ...)
 {
     /* node_error takes no va_list, so format here first; a message longer
      * than this is a bug in the message, and truncation is harmless. */

@@ -14,7 +14,7 @@ static int is_space(char c)
  * no strcmp. */
 static int cmp_word(const void *a, const void *b)
 {
-    const filter_word *x = a, *y = b;
+    const weirp_word *x = a, *y = b;
     size_t n = x->len < y->len ? x->len : y->len;
     int c = memcmp(x->text, y->text, n);
     if (c)
@@ -22,17 +22,27 @@ static int cmp_word(const void *a, const void *b)
     return (x->len > y->len) - (x->len < y->len);
 }
 
-int filter_words_split(filter_words *w, const char *list)
+/* A copy of the `len` bytes of `src` (plus its NUL) and room for `max`
+ * words. */
+static int words_alloc(weirp_words *w, const char *src, size_t len, size_t max)
 {
-    size_t len = strlen(list);
     w->text = malloc(len + 1);
-    w->v = malloc((len / 2 + 1) * sizeof *w->v); /* a word per 2 bytes, max */
+    w->v = malloc(max * sizeof *w->v);
     w->n = 0;
     if (!w->text || !w->v) {
-        filter_words_free(w);
+        weirp_words_free(w);
         return -1;
     }
-    memcpy(w->text, list, len + 1);
+    memcpy(w->text, src, len + 1);
+    return 0;
+}
+
+int weirp_words_split(weirp_words *w, const char *list)
+{
+    size_t len = strlen(list);
+    /* at most one word per two bytes, plus one */
+    if (words_alloc(w, list, len, len / 2 + 1) != 0)
+        return -1;
     char *p = w->text;
     while (*p) {
         while (is_space(*p))
@@ -46,18 +56,33 @@ int filter_words_split(filter_words *w, const char *list)
         w->v[w->n].len = (size_t)(p - start);
         w->n++;
     }
-    if (w->n > 1)
-        qsort(w->v, w->n, sizeof *w->v, cmp_word);
     return 0;
 }
 
-int filter_words_find(const filter_words *w, const char *value, size_t len)
+int weirp_words_one(weirp_words *w, const char *word)
 {
-    filter_word key = {value, len};
+    size_t len = strlen(word);
+    if (words_alloc(w, word, len, 1) != 0)
+        return -1;
+    w->v[0].text = w->text;
+    w->v[0].len = len;
+    w->n = 1;
+    return 0;
+}
+
+void weirp_words_sort(weirp_words *w)
+{
+    if (w->n > 1)
+        qsort(w->v, w->n, sizeof *w->v, cmp_word);
+}
+
+int weirp_words_find(const weirp_words *w, const char *s, size_t len)
+{
+    weirp_word key = {s, len};
     return bsearch(&key, w->v, w->n, sizeof *w->v, cmp_word) != NULL;
 }
 
-void filter_words_free(filter_words *w)
+void weirp_words_free(weirp_words *w)
 {
     free(w->text);
     free(w->v);

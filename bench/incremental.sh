@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# bench/incremental.sh - incremental (change-tracked) run benchmark:
+# weir <track> vs sqlite3 CLI staging + SQL vs a C lower bound
+#
+#   bench/incremental.sh [--no-weir] [--keep] [ROWS] [BUILD_DIR]
+#
+# Generates the base export (gen_customers -n ROWS -s SEED) and the next
+# one (--base-seed SEED --changes CHANGES -s 2), then, on the same files:
+#   (a) weir: `weir run` of bench/incremental.xml (csv source -> <track
+#       key="code"/> -> sqlite sink, table customers, key code; state
+#       database in the temporary folder), first on the base export (the
+#       initial load, timed and reported apart), then TIMED on the next one;
+#   (b) sqlite3 CLI: the base export loaded untimed into `snap` (all 12
+#       columns, PRIMARY KEY code) and into the target table `customers`;
+#       TIMED, in one transaction: .import of the next export into
+#       `staging`, one FULL JOIN computing inserts, updates (any column
+#       differs) and deletes, applying them to `customers`, and `staging`
+#       becoming the new `snap`;
+#   (c) bench/floor.c: hash key and line of every row of both files,
+#       count inserted / changed / deleted; the C lower bound.
+# Each is timed with /usr/bin/time (wall s, user + system CPU s, peak RSS).
+# Prints a table, the ratios weir/sqlite3 and weir/floor, and the counts each
+# found; they must equal what gen_customers says it changed (exit 1
+# otherwise).  weir's table must end up with the same content as sqlite3's.
+# Targets from the issue (reported, not asserted): weir at least 3x faster
+# than (b), within 3x of (c), peak RSS under 200 MB.
+#
+# BUILD_DIR is the build tree holding the `weir` binary (default:
+# $WEIR_BUILD, else the source tree).  --no-weir runs (b) and (c) only;
+# --keep keeps the temporary folder.  Environment: SEED (default 1) picks
+# the base data; CHANGES (default 1,0.5,0.2: percent changed, new,
+# deleted); REPEAT (default 1) runs each timed part that many times,
+# alternating, and reports the median wall and CPU time and the largest
+# peak RSS; CC is the compiler for the generator and floor (floor needs
+# xxHash: Debian libxxhash-dev).  On-demand only: never run by
+# `make check` or CI.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/.." && pwd)
+
+die() { printf 'incremental.sh: %s\n' "$*" >&2; exit 1; }
+usage() { sed -n '5p' "${BASH_SOURCE[0]}" | sed 's/^#  */usage: /' >&2; exit 2; }
+
+no_weir=0 keep=0
+pos=()
+for a in "$@"; do
+    case $a in
+        --no-weir) no_weir=1 ;;
+        --keep) keep=1 ;;
+        -h|--help) usage ;;
+        -*) printf 'incremental.sh: unknown option %s\n' "$a" >&2; usage ;;
+        *) pos+=("$a") ;;
+    esac
+done
+(( ${#pos[@]} <= 2 )) || usage
+rows=${pos[0]:-1000000}
+build=${pos[1]:-${WEIR_BUILD:-$top}}
+seed=${SEED:-1}
+changes=${CHANGES:-1,0.5,0.2}
+repeat=${REPEAT:-1}
+[[ $rows =~ ^[1-9][0-9]*$ ]] || die "ROWS must be a positive integer, not '$rows'"
+[[ $seed =~ ^[0-9]+$ ]] || die "SEED must be a non-negative integer, not '$seed'"
+[[ $repeat =~ ^[1-9][0-9]*$ ]] || die "REPEAT must be a positive integer, not '$repeat'"
+
+# ---- tools ------------------------------------------------------------
+command -v sqlite3 >/dev/null || die "sqlite3 not found (Debian: apt-get install -y sqlite3)"
+if ! /usr/bin/time -f '%e %M' -o /dev/null true 2>/dev/null; then
+    die "GNU time not found at /usr/bin/time (Debian: apt-get install -y time)"
+fi
+cc=${CC:-cc}
+command -v "$cc" >/dev/null || die "C compiler '$cc' not found (set CC)"
+
+weir=
+plugin_args=()
+if (( ! no_weir )); then
+    [[ -d $build ]] || die "build dir '$build' does not exist"
+    build=$(cd "$build" && pwd)
+    for w in "$build/weir" "$build/core/weir"; do
+        if [[ -x $w ]]; then weir=$w; break; fi
+    done
+    [[ -n $weir ]] || die "no weir binary in '$build' (looked for weir and core/weir); build it first, or pass --no-weir"
+    # Warm-up: a libtool wrapper may relink on its first run.
+    if ! out=$("$weir" --help 2>&1); then
+        die "'$weir --help' failed: $out"
+    fi
+    has_plugins() { grep -qw csv <<<"$1" && grep -qw sqlite <<<"$1"; }
+    out=$("$weir" plugins 2>&1 || true)
+    if ! has_plugins "$out"; then
+        pp="$build/connectors/.libs:$build/plugins/.libs"
+        out2=$("$weir" plugins --plugin-path "$pp" 2>&1 || true)
+        if has_plugins "$out2"; then
+            plugin_args=(--plugin-path "$pp")
+        else
+            printf 'incremental.sh: warning: "weir plugins" does not list both csv and sqlite:\n%s\n' "$out" >&2
+        fi
+    fi
+fi
+
+# ---- data ---------------------------------------------------------------
+work=$(mktemp -d "${TMPDIR:-/tmp}/weir-bench-inc.XXXXXX")
+if (( keep )); then
+    trap 'echo "incremental.sh: kept $work" >&2' EXIT
+else
+    trap 'rm -rf "$work"' EXIT
+fi
+
+"$cc" -O2 -o "$work/gen_customers" "$here/gen_customers.c" ||
+    die "cannot build $here/gen_customers.c with $cc"
+"$cc" -O2 -o "$work/floor" "$here/floor.c" -lxxhash ||
+    die "cannot build $here/floor.c with $cc -lxxhash (Debian: apt-get install -y libxxhash-dev)"
+"$work/gen_customers" -n "$rows" -s "$seed" -o "$work/base.csv"
+"$work/gen_customers" -n "$rows" --base-seed "$seed" --changes "$changes" -s 2 \
+    -v -o "$work/next.csv" 2>"$work/gen.err" || { cat "$work/gen.err" >&2; die "gen_customers --changes failed"; }
+# "... changed 10000, deleted 2000, new 5000: 1003000 rows ..."
+want_chg=$(sed -n 's/.*changed \([0-9]*\).*/\1/p' "$work/gen.err")
+want_del=$(sed -n 's/.*deleted \([0-9]*\).*/\1/p' "$work/gen.err")
+want_ins=$(sed -n 's/.*new \([0-9]*\).*/\1/p' "$work/gen.err")
+[[ -n $want_chg && -n $want_del && -n $want_ins ]] ||
+    die "cannot read the counts from gen_customers -v: $(cat "$work/gen.err")"
+next_rows=$(( rows + want_ins - want_del ))
+base_bytes=$(wc -c <"$work/base.csv") next_bytes=$(wc -c <"$work/next.csv")
+cp "$here/incremental.xml" "$work/incremental.xml"   # relative paths: next to the data
+
+cols=(code name address1 address2 city postcode country phone email
+      sales_rep credit_limit updated)
+coldefs='' collist='' s_vals='' p_vals=''
+for c in "${cols[@]}"; do
+    coldefs+="${coldefs:+, }\"$c\" TEXT"
+    collist+="${collist:+, }coalesce(\"$c\", '')"   # NULL and '' alike
+    [[ $c == code ]] && continue
+    s_vals+="${s_vals:+, }s.\"$c\"" p_vals+="${p_vals:+, }p.\"$c\""
+done
+table_sql() { echo "CREATE TABLE $1 ($coldefs, PRIMARY KEY(\"code\"));"; }
+
+# (b), untimed: the state after the previous run.  snap = the last export,
+# customers = the target, both loaded from the base export.
+sqlite3 -bail "$work/sql0.db" >/dev/null <<EOF || die "sqlite3: cannot prepare $work/sql0.db"
+$(table_sql customers)
+$(table_sql snap)
+$(table_sql staging)
+.mode csv
+.import --skip 1 "$work/base.csv" snap
+INSERT INTO customers SELECT * FROM snap;
+EOF
+# (b), timed: one transaction; counts printed from the delta table.
+cat >"$work/incremental.sql" <<EOF
+.bail on
+BEGIN;
+.mode csv
+.import --skip 1 "$work/next.csv" staging
+.mode list
+CREATE TEMP TABLE delta AS
+SELECT coalesce(s.code, p.code) AS code,
+       CASE WHEN p.code IS NULL THEN 'inserted'
+            WHEN s.code IS NULL THEN 'deleted' ELSE 'changed' END AS op
+  FROM staging s FULL JOIN snap p ON p.code = s.code
+ WHERE p.code IS NULL OR s.code IS NULL OR ($s_vals) IS NOT ($p_vals);
+SELECT op || ' ' || count(*) FROM delta GROUP BY op;
+DELETE FROM customers WHERE code IN (SELECT code FROM delta WHERE op = 'deleted');
+INSERT OR REPLACE INTO customers
+  SELECT s.* FROM delta d JOIN staging s ON s.code = d.code WHERE d.op <> 'deleted';
+DROP TABLE snap;
+ALTER TABLE staging RENAME TO snap;
+COMMIT;
+EOF
+
+cat "$work/base.csv" "$work/next.csv" >/dev/null   # same page cache for all
+
+# /usr/bin/time: wall seconds, peak RSS (KB), CPU seconds (user + system)
+tfmt='%e %M %U %S'
+times_of() {
+    tail -n 1 "$1" 2>/dev/null | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' ||
+        echo "n/a 0 n/a"
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+maxof() { printf '%s\n' "$@" | sort -g | tail -n 1; }
+# "inserted N changed N deleted N" from lines holding "inserted N" etc.
+counts_of() {
+    local f=$1 i c d
+    i=$(grep -oE '\binserted [0-9]+' "$f" | awk '{ print $NF }' | tail -n 1)
+    c=$(grep -oE '\bchanged [0-9]+' "$f" | awk '{ print $NF }' | tail -n 1)
+    d=$(grep -oE '\bdeleted [0-9]+' "$f" | awk '{ print $NF }' | tail -n 1)
+    echo "${i:-0} ${c:-0} ${d:-0}"
+}
+
+# (b) sets sql_s sql_kb sql_cpu sql_counts
+run_sql() {
+    cp "$work/sql0.db" "$work/sql.db"
+    if ! /usr/bin/time -f "$tfmt" -o "$work/time.sql" \
+            sqlite3 -bail "$work/sql.db" <"$work/incremental.sql" \
+            >"$work/sql.out" 2>"$work/sql.err"; then
+        cat "$work/sql.out" "$work/sql.err" >&2
+        die "sqlite3 incremental failed"
+    fi
+    read -r sql_s sql_kb sql_cpu < <(times_of "$work/time.sql") || true
+    sql_counts=$(counts_of "$work/sql.out")
+}
+
+# (c) sets floor_s floor_kb floor_cpu floor_counts
+run_floor() {
+    /usr/bin/time -f "$tfmt" -o "$work/time.floor" \
+        "$work/floor" "$work/base.csv" "$work/next.csv" >"$work/floor.out" ||
+        die "floor failed"
+    read -r floor_s floor_kb floor_cpu < <(times_of "$work/time.floor") || true
+    floor_counts=$(counts_of "$work/floor.out")
+}
+
+# (a) one weir run on FILE (customers.csv points at it); sets
+# w_s w_kb w_cpu w_rc; output in $work/weir.LABEL.{out,err}
+weir_once() {
+    local file=$1 label=$2
+    ln -f "$work/$file" "$work/customers.csv"
+    set +e
+    (cd "$work" && /usr/bin/time -f "$tfmt" -o "$work/time.weir" \
+        "$weir" run "$work/incremental.xml" --state "$work/state.db" "${plugin_args[@]}") \
+        >"$work/weir.$label.out" 2>"$work/weir.$label.err" </dev/null
+    w_rc=$?
+    set -e
+    w_s=n/a w_kb=0 w_cpu=n/a
+    read -r w_s w_kb w_cpu < <(times_of "$work/time.weir") || true
+}
+
+# (a) sets init_* inc_* weir_status; the first repetition also keeps a
+# copy of the target after the initial run to count what weir applied.
+run_weir() {
+    local first=$1
+    rm -f "$work"/target.db* "$work"/state.db*
+    weir_once base.csv initial
+    init_s=$w_s init_kb=$w_kb init_cpu=$w_cpu
+    if (( w_rc != 0 )); then weir_status="initial run: exit $w_rc"; return; fi
+    if (( first )); then
+        sqlite3 "$work/target.db" "VACUUM INTO '$work/target-initial.db'" ||
+            die "cannot copy weir's target after the initial run"
+    fi
+    weir_once next.csv incremental
+    inc_s=$w_s inc_kb=$w_kb inc_cpu=$w_cpu
+    weir_status="exit $w_rc"
+}
+
+sql_all=() sql_kb_all=() sql_cpu_all=()
+floor_all=() floor_kb_all=() floor_cpu_all=()
+init_all=() init_kb_all=() init_cpu_all=() inc_all=() inc_kb_all=() inc_cpu_all=()
+weir_status=skipped
+for (( r = 1; r <= repeat; r++ )); do
+    run_sql
+    sql_all+=("$sql_s") sql_kb_all+=("$sql_kb") sql_cpu_all+=("$sql_cpu")
+    run_floor
+    floor_all+=("$floor_s") floor_kb_all+=("$floor_kb") floor_cpu_all+=("$floor_cpu")
+    if (( ! no_weir )); then
+        run_weir $(( r == 1 ))
+        [[ $weir_status == "exit 0" ]] || break
+        init_all+=("$init_s") init_kb_all+=("$init_kb") init_cpu_all+=("$init_cpu")
+        inc_all+=("$inc_s") inc_kb_all+=("$inc_kb") inc_cpu_all+=("$inc_cpu")
+    fi
+done
+
+# What weir's sink applied: the target before and after the incremental
+# run, compared row by row (NULL and '' alike).
+weir_applied="n/a" weir_rows=n/a weir_vs_sql=n/a
+if [[ $weir_status == "exit 0" ]]; then
+    weir_applied=$(sqlite3 -separator ' ' "$work/target.db" "
+        ATTACH '$work/target-initial.db' AS b;
+        SELECT (SELECT count(*) FROM main.customers n
+                 WHERE NOT EXISTS (SELECT 1 FROM b.customers o WHERE o.code = n.code)),
+               (SELECT count(*) FROM main.customers n JOIN b.customers o USING (code)
+                 WHERE ($(sed 's/coalesce("\([a-z_0-9]*\)"/coalesce(n."\1"/g' <<<"$collist"))
+                   IS NOT ($(sed 's/coalesce("\([a-z_0-9]*\)"/coalesce(o."\1"/g' <<<"$collist"))),
+               (SELECT count(*) FROM b.customers o
+                 WHERE NOT EXISTS (SELECT 1 FROM main.customers n WHERE n.code = o.code));" \
+        2>&1) || weir_applied="n/a ($weir_applied)"
+    weir_rows=$(sqlite3 "$work/target.db" 'SELECT count(*) FROM customers' 2>&1) || weir_rows="n/a"
+    weir_vs_sql=$(sqlite3 "$work/sql.db" \
+        "ATTACH '$work/target.db' AS w;
+         SELECT (SELECT count(*) FROM (SELECT $collist FROM main.customers
+                                       EXCEPT SELECT $collist FROM w.customers))
+              + (SELECT count(*) FROM (SELECT $collist FROM w.customers
+                                       EXCEPT SELECT $collist FROM main.customers));" 2>&1) ||
+        weir_vs_sql="n/a ($weir_vs_sql)"
+fi
+sql_rows=$(sqlite3 "$work/sql.db" 'SELECT count(*) FROM customers')
+
+# ---- report ----------------------------------------------------------------------
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo "weir incremental benchmark: $rows rows, seed $seed, changes $changes (changed,new,deleted %), $repeat run(s) each"
+echo "host: $(uname -srm), $(nproc) CPUs; sqlite3 $(sqlite3 --version | cut -d' ' -f1)"
+echo "base export: $base_bytes bytes; next export: $next_bytes bytes, $next_rows rows"
+echo "expected: inserted $want_ins, changed $want_chg, deleted $want_del"
+echo
+sql_s=$(median "${sql_all[@]}") sql_kb=$(maxof "${sql_kb_all[@]}") sql_cpu=$(median "${sql_cpu_all[@]}")
+floor_s=$(median "${floor_all[@]}") floor_kb=$(maxof "${floor_kb_all[@]}") floor_cpu=$(median "${floor_cpu_all[@]}")
+if (( ${#inc_all[@]} == repeat && ! no_weir )); then
+    init_s=$(median "${init_all[@]}") init_kb=$(maxof "${init_kb_all[@]}") init_cpu=$(median "${init_cpu_all[@]}")
+    inc_s=$(median "${inc_all[@]}") inc_kb=$(maxof "${inc_kb_all[@]}") inc_cpu=$(median "${inc_cpu_all[@]}")
+fi
+fmt='%-30s %9s %9s %14s %9s %9s %9s\n'
+printf "$fmt" "" "wall (s)" "CPU (s)" "peak RSS (MB)" inserted changed deleted
+if (( ! no_weir )); then
+    printf "$fmt" "weir run, initial (untimed)" "${init_s:-n/a}" "${init_cpu:-n/a}" "$(mb "${init_kb:-0}")" - - -
+    read -r a_i a_c a_d _ <<<"$weir_applied" || true
+    printf "$fmt" "(a) weir run, incremental" "${inc_s:-n/a}" "${inc_cpu:-n/a}" "$(mb "${inc_kb:-0}")" "${a_i:-n/a}" "${a_c:-n/a}" "${a_d:-n/a}"
+fi
+read -r b_i b_c b_d <<<"$sql_counts"
+printf "$fmt" "(b) sqlite3 CLI, staging + SQL" "$sql_s" "$sql_cpu" "$(mb "$sql_kb")" "$b_i" "$b_c" "$b_d"
+read -r c_i c_c c_d <<<"$floor_counts"
+printf "$fmt" "(c) floor (C, xxHash)" "$floor_s" "$floor_cpu" "$(mb "$floor_kb")" "$c_i" "$c_c" "$c_d"
+if (( repeat > 1 )); then
+    echo
+    echo "(wall, CPU: median of the runs; peak RSS: the largest)"
+    (( no_weir )) || echo "weir incremental wall: ${inc_all[*]:-}; CPU: ${inc_cpu_all[*]:-}"
+    echo "sqlite3 CLI wall:      ${sql_all[*]}; CPU: ${sql_cpu_all[*]}"
+    echo "floor wall:            ${floor_all[*]}; CPU: ${floor_cpu_all[*]}"
+fi
+echo
+awk -v s="$sql_s" -v f="$floor_s" \
+    'BEGIN { if (f > 0) printf "sqlite3 CLI / floor wall-time ratio: %.1f\n", s / f }'
+fail=0
+if (( ! no_weir )); then
+    if [[ $weir_status == "exit 0" ]]; then
+        echo "weir / sqlite3 CLI: wall $(ratio "$inc_s" "$sql_s"), CPU $(ratio "$inc_cpu" "$sql_cpu")   (target: <= 0.33)"
+        echo "weir / floor:       wall $(ratio "$inc_s" "$floor_s"), CPU $(ratio "$inc_cpu" "$floor_cpu")   (target: <= 3)"
+        echo "weir peak RSS, incremental run: $(mb "$inc_kb") MB   (target: < 200 MB)"
+        echo "(a) counts: rows of weir's target that differ between before and after the"
+        echo "    incremental run; weir's table has $weir_rows rows; rows differing from"
+        echo "    sqlite3's table (NULL taken as ''): $weir_vs_sql"
+    else
+        echo "weir run FAILED ($weir_status): no ratio"
+        fail=1
+    fi
+    for l in initial incremental; do
+        [[ -e $work/weir.$l.out ]] || continue
+        echo "weir output, $l run:"
+        sed 's/^/  /' "$work/weir.$l.out" "$work/weir.$l.err"
+    done
+    if [[ $weir_status == "exit 0" ]]; then
+        [[ "$a_i $a_c $a_d" == "$want_ins $want_chg $want_del" ]] ||
+            { echo "incremental.sh: weir applied $a_i/$a_c/$a_d (inserted/changed/deleted), not $want_ins/$want_chg/$want_del" >&2; fail=1; }
+        [[ $weir_rows == "$next_rows" ]] ||
+            { echo "incremental.sh: weir's table has $weir_rows rows, not $next_rows" >&2; fail=1; }
+        [[ $weir_vs_sql == 0 ]] ||
+            { echo "incremental.sh: weir's and sqlite3's tables differ in $weir_vs_sql rows" >&2; fail=1; }
+    fi
+fi
+[[ "$b_i $b_c $b_d" == "$want_ins $want_chg $want_del" ]] ||
+    { echo "incremental.sh: sqlite3 found $b_i/$b_c/$b_d, not $want_ins/$want_chg/$want_del" >&2; fail=1; }
+[[ $sql_rows == "$next_rows" ]] ||
+    { echo "incremental.sh: sqlite3's table has $sql_rows rows, not $next_rows" >&2; fail=1; }
+[[ "$c_i $c_c $c_d" == "$want_ins $want_chg $want_del" ]] ||
+    { echo "incremental.sh: floor found $c_i/$c_c/$c_d, not $want_ins/$want_chg/$want_del" >&2; fail=1; }
+exit "$fail"

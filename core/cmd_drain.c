@@ -1,0 +1,169 @@
+/* cmd_drain.c - `weir drain`: deliver what the outbox holds that is due. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "engine.h"
+#include "log.h"
+#include "pipeline.h"
+#include "plugins.h"
+#include "state.h"
+#include "summary.h"
+
+typedef struct target {
+    weir_pipeline *p;
+    weir_run_result total;
+} target;
+
+typedef struct targets {
+    target *v;
+    size_t n;
+    weir_plugins *reg;
+    int bad;
+} targets;
+
+static int add_target(targets *t, const char *file)
+{
+    weir_pipeline *p = weir_cli_load(t->reg, file);
+    if (!p) {
+        t->bad = 1;
+        return 0;
+    }
+    target *g = realloc(t->v, (t->n + 1) * sizeof(*g));
+    if (!g) {
+        weir_pipeline_free(p);
+        return -1;
+    }
+    t->v = g;
+    memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
+    t->v[t->n++].p = p;
+    return 0;
+}
+
+static int add_known(const char *name, const char *file, void *ctx)
+{
+    (void)name;
+    return add_target(ctx, file);
+}
+
+static void add_counts(weir_run_counts *to, const weir_run_counts *c)
+{
+    to->written += c->written;
+    to->rejected += c->rejected;
+    to->held += c->held;
+    to->retry += c->retry;
+    to->failed += c->failed;
+    to->queued += c->queued;
+}
+
+static void sleep_ms(int64_t ms)
+{
+    /* In slices, so SIGINT/SIGTERM end the wait promptly. */
+    while (ms > 0 && !weir_stop_requested) {
+        int64_t slice = ms > 200 ? 200 : ms;
+        struct timespec ts = {(time_t)(slice / 1000), (long)(slice % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= slice;
+    }
+}
+
+int weir_cli_drain(const weir_cli *cli, weir_state *st, weir_plugins *reg,
+                   char **files, int n)
+{
+    targets t = {NULL, 0, reg, 0};
+    int rc = WEIR_EXIT_OK;
+    if (n == 0 && weir_state_each_pipeline(st, add_known, &t) != 0)
+        rc = WEIR_EXIT_ABORTED;
+    for (int i = 0; i < n && rc == WEIR_EXIT_OK; i++)
+        if (add_target(&t, files[i]))
+            rc = WEIR_EXIT_ABORTED;
+    if (t.bad && rc == WEIR_EXIT_OK)
+        rc = WEIR_EXIT_USAGE;
+    weir_cli_catch_signals();
+    int64_t started = weir_clock_now_ms();
+    while (rc == WEIR_EXIT_OK || rc == WEIR_EXIT_FAILED) {
+        int64_t next = 0;
+        int any_down = 0;
+        for (size_t i = 0; i < t.n; i++) {
+            weir_run_result res;
+            int64_t due = 0;
+            int down = 0;
+            int r = weir_engine_drain(t.v[i].p, st, &res, &due, &down);
+            add_counts(&t.v[i].total.counts, &res.counts);
+            t.v[i].total.seconds += res.seconds;
+            if (res.error) {
+                weir_log(WEIR_LOG_ERROR, "%s: %s", t.v[i].p->name, res.error);
+                free(t.v[i].total.error);
+                t.v[i].total.error = res.error;
+            }
+            if (r > rc)
+                rc = r;
+            if (due && (!next || due < next))
+                next = due;
+            any_down |= down;
+        }
+        if (!cli->wait || rc == WEIR_EXIT_ABORTED || weir_stop_requested || !next)
+            break;
+        int64_t now = weir_clock_now_ms();
+        if (any_down && now - started >= cli->max_wait_ms) {
+            weir_log(WEIR_LOG_WARNING, "an endpoint is still down after "
+                     "--max-wait; its records stay held");
+            break;
+        }
+        int64_t wait = next - now;
+        if (now + wait > started + cli->max_wait_ms && any_down)
+            wait = started + cli->max_wait_ms - now;
+        sleep_ms(wait > 0 ? wait : 0);
+    }
+    for (size_t i = 0; i < t.n; i++) {
+        int code = t.v[i].total.counts.rejected || t.v[i].total.counts.failed
+                       ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
+        weir_summary_print(cli, t.v[i].p->name, &t.v[i].total,
+                           t.v[i].total.error ? WEIR_EXIT_ABORTED : code);
+        free(t.v[i].total.error);
+        weir_pipeline_free(t.v[i].p);
+    }
+    free(t.v);
+    return rc;
+}
+
+static int run_drain(weir_cli *cli)
+{
+    weir_plugins *reg = weir_cli_plugins(cli);
+    if (!reg)
+        return WEIR_EXIT_USAGE;
+    int rc = WEIR_EXIT_ABORTED;
+    /* Files name their pipelines; the state comes from --state or the
+     * first file's folder. */
+    weir_state *st = weir_cli_open_state(cli, cli->nargs ? cli->args[0] : NULL,
+                                         cli->nargs == 0);
+    if (st)
+        rc = weir_cli_drain(cli, st, reg, cli->args, cli->nargs);
+    weir_state_close(st);
+    weir_plugins_free(reg);
+    return rc;
+}
+
+const weir_command weir_cmd_drain = {
+    .name = "drain",
+    .synopsis = "[FILE.xml...] [--wait [--max-wait D]]",
+    .summary = "deliver everything due from the outbox",
+    .help = "Delivers what the outbox holds for the named pipelines (or for\n"
+            "every pipeline the state database knows): pending records,\n"
+            "records found in flight after a crash, retries whose time has\n"
+            "come, held records whose endpoint answers again.\n"
+            "  --wait          keep going, sleeping until the next retry is due,\n"
+            "                  until nothing but failed records is left\n"
+            "  --max-wait D    with --wait: give up when an endpoint stays down\n"
+            "                  longer than D (default 10m)\n"
+            "Exit status as for run.\n",
+    .flags = CLI_WAIT,
+    .min_args = 0,
+    .max_args = -1,
+    .run = run_drain,
+};

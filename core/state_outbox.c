@@ -1,0 +1,383 @@
+/*
+ * state_outbox.c - the outbox in the SQLite state backend: records a sink
+ * has not acknowledged, with their status, attempts and history.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "state_int.h"
+
+static const char *const status_names[] = {
+    "pending", "in_flight", "delivered", "retry", "failed", "held",
+};
+#define NSTATUS ((int)(sizeof(status_names) / sizeof(status_names[0])))
+
+const char *weir_outbox_status_name(weir_outbox_status s)
+{
+    return (int)s >= 0 && (int)s < NSTATUS ? status_names[s] : "?";
+}
+
+int weir_outbox_status_parse(const char *name)
+{
+    for (int i = 0; i < NSTATUS; i++)
+        if (strcmp(status_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/* One line of a row's attempt history. */
+static int add_attempt(weir_state *st, int64_t id,
+                                      const char *result, const char *message)
+{
+    sqlite3_stmt *s = weir_state__cached(
+        st, &st->ob_attempt,
+        "INSERT INTO attempts(outbox_id, at, result, message) VALUES (?1, ?2, "
+        "?3, ?4)");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, weir_clock_now_ms());
+    bind_text(s, 3, result);
+    bind_text(s, 4, message);
+    return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t weir_state_outbox_add(weir_state *st, const weir_outbox_row *r)
+{
+    sqlite3_stmt *s = weir_state__cached(
+        st, &st->ob_add,
+        "INSERT INTO outbox(pipeline, sink, key, idem, op, type, payload, "
+        "status, attempts, next_attempt, error, held_by, origin, created, "
+        "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+        "?13, ?14, ?14)");
+    if (!s)
+        return -1;
+    int64_t now = r->created ? r->created : weir_clock_now_ms();
+    bind_text(s, 1, r->pipeline);
+    bind_text(s, 2, r->sink);
+    bind_text(s, 3, r->key);
+    bind_text(s, 4, r->idem);
+    bind_text(s, 5, r->op);
+    bind_text(s, 6, r->type);
+    bind_text(s, 7, r->payload);
+    bind_text(s, 8, weir_outbox_status_name(r->status));
+    sqlite3_bind_int(s, 9, r->attempts);
+    sqlite3_bind_int64(s, 10, r->next_attempt);
+    bind_text(s, 11, r->error);
+    bind_text(s, 12, r->held_by);
+    sqlite3_bind_int64(s, 13, r->origin);
+    sqlite3_bind_int64(s, 14, now);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        return -1;
+    int64_t id = sqlite3_last_insert_rowid(st->db);
+    if (r->attempt_result && add_attempt(st, id, r->attempt_result, r->error))
+        return -1;
+    return id;
+}
+
+#define ROW_COLUMNS                                                          \
+    "id, pipeline, sink, key, idem, op, type, payload, status, attempts, "   \
+    "next_attempt, error, held_by, created, updated, origin"
+
+static void read_row(sqlite3_stmt *s, weir_outbox_row *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->id = sqlite3_column_int64(s, 0);
+    r->pipeline = weir_state__text(s, 1);
+    r->sink = weir_state__text(s, 2);
+    r->key = weir_state__text_or_null(s, 3);
+    r->idem = weir_state__text(s, 4);
+    r->op = weir_state__text(s, 5);
+    r->type = weir_state__text_or_null(s, 6);
+    r->payload = weir_state__text(s, 7);
+    int status = weir_outbox_status_parse(weir_state__text(s, 8));
+    r->status = status < 0 ? WEIR_OUTBOX_FAILED : (weir_outbox_status)status;
+    r->attempts = sqlite3_column_int(s, 9);
+    r->next_attempt = sqlite3_column_int64(s, 10);
+    r->error = weir_state__text_or_null(s, 11);
+    r->held_by = weir_state__text_or_null(s, 12);
+    r->created = sqlite3_column_int64(s, 13);
+    r->updated = sqlite3_column_int64(s, 14);
+    r->origin = (long)sqlite3_column_int64(s, 15);
+}
+
+static int each_row(sqlite3_stmt *s,
+                    int (*fn)(const weir_outbox_row *row, void *ctx), void *ctx)
+{
+    int rc = 0, step;
+    weir_outbox_row row;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        read_row(s, &row);
+        rc = fn(&row, ctx);
+    }
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = -1;
+    return rc;
+}
+
+int weir_state_outbox_due(weir_state *st, const char *pipeline,
+                          const char *sink, int64_t now, int with_held,
+                          size_t limit,
+                          int (*fn)(const weir_outbox_row *row, void *ctx),
+                          void *ctx)
+{
+    /* Order per key: a row waits while an older undelivered row of the
+     * same key exists (failed rows do not block: only a resend brings
+     * them back, and the admin decides then). */
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(
+            st->db,
+            "SELECT " ROW_COLUMNS " FROM outbox o "
+            "WHERE pipeline = ?1 AND sink = ?2 AND ("
+            "  status IN ('pending', 'in_flight') OR"
+            "  (status = 'retry' AND next_attempt <= ?3) OR"
+            "  (status = 'held' AND ?4 AND held_by = sink)) "
+            "AND (key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p "
+            "  WHERE p.pipeline = o.pipeline AND p.sink = o.sink AND "
+            "  p.key = o.key AND p.id < o.id AND "
+            "  p.status IN ('pending', 'in_flight', 'retry', 'held'))) "
+            "ORDER BY id LIMIT ?5",
+            -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, pipeline);
+    bind_text(s, 2, sink);
+    sqlite3_bind_int64(s, 3, now);
+    sqlite3_bind_int(s, 4, with_held != 0);
+    sqlite3_bind_int64(s, 5, (sqlite3_int64)limit);
+    int rc = each_row(s, fn, ctx);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int weir_state_outbox_update(weir_state *st, int64_t id,
+                             weir_outbox_status status, int attempts,
+                             int64_t next_attempt, const char *error,
+                             const char *attempt)
+{
+    int64_t now = weir_clock_now_ms();
+    sqlite3_stmt *s = weir_state__cached(
+        st, &st->ob_update,
+        "UPDATE outbox SET status = ?2, attempts = ?3, next_attempt = ?4, "
+        "error = ?5, updated = ?6 WHERE id = ?1");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    bind_text(s, 2, weir_outbox_status_name(status));
+    sqlite3_bind_int(s, 3, attempts);
+    sqlite3_bind_int64(s, 4, next_attempt);
+    bind_text(s, 5, error);
+    sqlite3_bind_int64(s, 6, now);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        return -1;
+    return attempt ? add_attempt(st, id, attempt, error) : 0;
+}
+
+int weir_state_outbox_busy_keys(weir_state *st, const char *pipeline,
+                                const char *sink,
+                                int (*fn)(const char *key, void *ctx),
+                                void *ctx)
+{
+    const char *args[] = {pipeline, sink};
+    sqlite3_stmt *s = weir_state__prepare(
+        st,
+        "SELECT DISTINCT key FROM outbox WHERE pipeline = ?1 AND sink = ?2 "
+        "AND key IS NOT NULL AND status IN ('pending', 'in_flight', 'retry', "
+        "'held')",
+        2, args);
+    if (!s)
+        return -1;
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = fn(weir_state__text(s, 0), ctx);
+    if (!rc && step != SQLITE_DONE)
+        rc = -1;
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT min(next_attempt) FROM outbox WHERE "
+                           "status = 'retry' AND (?1 IS NULL OR pipeline = ?1)",
+                           -1, &s, NULL) != SQLITE_OK)
+        return 0;
+    bind_text(s, 1, pipeline);
+    int64_t when = 0;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        when = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return when;
+}
+
+int weir_state_outbox_counts(weir_state *st, const char *pipeline,
+                             uint64_t counts[6])
+{
+    memset(counts, 0, 6 * sizeof(*counts));
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT status, count(*) FROM outbox WHERE "
+                           "?1 IS NULL OR pipeline = ?1 GROUP BY status",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, pipeline);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        int status = weir_outbox_status_parse(weir_state__text(s, 0));
+        if (status >= 0)
+            counts[status] = (uint64_t)sqlite3_column_int64(s, 1);
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
+int weir_state_outbox_get(weir_state *st, int64_t id,
+                          int (*fn)(const weir_outbox_row *row, void *ctx),
+                          int (*attempt)(const char *at, const char *result,
+                                         const char *message, void *ctx),
+                          void *ctx)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "SELECT " ROW_COLUMNS " FROM outbox WHERE id = ?1",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    int found = 0;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        weir_outbox_row row;
+        read_row(s, &row);
+        fn(&row, ctx);
+        found = 1;
+    }
+    sqlite3_finalize(s);
+    if (!found)
+        return 1;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT at, result, message FROM attempts WHERE "
+                           "outbox_id = ?1 ORDER BY rowid",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        char at[32];
+        weir_clock_iso(sqlite3_column_int64(s, 0), at, sizeof(at));
+        attempt(at, weir_state__text(s, 1), weir_state__text_or_null(s, 2), ctx);
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
+int64_t weir_state_outbox_resend(weir_state *st, int64_t id,
+                                 const char *pipeline, char **pipeline_out)
+{
+    sqlite3_stmt *s;
+    int64_t now = weir_clock_now_ms();
+    if (pipeline_out) {
+        *pipeline_out = NULL;
+        if (id > 0) {
+            if (sqlite3_prepare_v2(st->db, "SELECT pipeline FROM outbox WHERE id = ?1",
+                                   -1, &s, NULL) != SQLITE_OK)
+                return -1;
+            sqlite3_bind_int64(s, 1, id);
+            if (sqlite3_step(s) == SQLITE_ROW)
+                *pipeline_out = strdup(weir_state__text(s, 0));
+            sqlite3_finalize(s);
+            if (!*pipeline_out)
+                return 0;
+        }
+    }
+    if (sqlite3_prepare_v2(
+            st->db,
+            "UPDATE outbox SET status = 'pending', attempts = 0, "
+            "next_attempt = 0, updated = ?3 WHERE status = 'failed' AND "
+            "(?1 > 0 AND id = ?1 OR ?1 <= 0 AND pipeline = ?2)",
+            -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    bind_text(s, 2, pipeline);
+    sqlite3_bind_int64(s, 3, now);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? sqlite3_changes(st->db) : -1;
+}
+
+int weir_state_outbox_prune(weir_state *st, int64_t before)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "DELETE FROM outbox WHERE status = 'delivered' AND "
+                           "updated < ?1",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(s, 1, before);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int weir_state_monitor(weir_state *st, const char *pipeline,
+                       const char *status, const char *type,
+                       int (*group)(const weir_monitor_group *g, void *ctx),
+                       void *ctx)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(
+            st->db,
+            "SELECT pipeline, sink, type, status, error, count(*), "
+            "min(created), max(created) FROM outbox "
+            "WHERE status != 'delivered' AND (?1 IS NULL OR pipeline = ?1) "
+            "AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR type = ?3) "
+            "GROUP BY pipeline, sink, type, status, error "
+            "ORDER BY pipeline, sink, type, status, min(id)",
+            -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, pipeline);
+    bind_text(s, 2, status);
+    bind_text(s, 3, type);
+    int rc = 0;
+    while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+        weir_monitor_group g = {
+            weir_state__text(s, 0),          weir_state__text(s, 1),
+            weir_state__text_or_null(s, 2),  weir_state__text(s, 3),
+            weir_state__text_or_null(s, 4),  sqlite3_column_int64(s, 5),
+            sqlite3_column_int64(s, 6),      sqlite3_column_int64(s, 7),
+        };
+        rc = group(&g, ctx);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int weir_state_monitor_records(weir_state *st, const weir_monitor_group *g,
+                               int (*fn)(const weir_outbox_row *row,
+                                         void *ctx),
+                               void *ctx)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT " ROW_COLUMNS " FROM outbox WHERE "
+                           "pipeline = ?1 AND sink = ?2 AND type IS ?3 AND "
+                           "status = ?4 AND error IS ?5 ORDER BY id",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, g->pipeline);
+    bind_text(s, 2, g->sink);
+    bind_text(s, 3, g->type);
+    bind_text(s, 4, g->status);
+    bind_text(s, 5, g->error);
+    int rc = each_row(s, fn, ctx);
+    sqlite3_finalize(s);
+    return rc;
+}

@@ -1,0 +1,87 @@
+/* state_track.c - change-tracking snapshots in the SQLite state backend. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "state_int.h"
+
+int weir_state_snapshot_each(weir_state *st, const char *pipeline,
+                             int (*fn)(const char *key, size_t len,
+                                       uint64_t hash, void *ctx),
+                             void *ctx)
+{
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "SELECT key, hash FROM snapshots WHERE pipeline = ?1", 1, args);
+    if (!s)
+        return -1;
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = fn((const char *)sqlite3_column_text(s, 0),
+                (size_t)sqlite3_column_bytes(s, 0),
+                (uint64_t)sqlite3_column_int64(s, 1), ctx);
+    if (!rc && step != SQLITE_DONE)
+        rc = -1;
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int weir_state_snapshot_put(weir_state *st, const char *pipeline,
+                            const char *key, uint64_t hash)
+{
+    sqlite3_stmt *s = weir_state__cached(st, &st->snap_put,
+                             "INSERT INTO snapshots(pipeline, key, hash) "
+                             "VALUES (?1, ?2, ?3) ON CONFLICT(pipeline, key) "
+                             "DO UPDATE SET hash = excluded.hash");
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, pipeline, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)hash);
+    return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+}
+
+int weir_state_snapshot_delete(weir_state *st, const char *pipeline,
+                               const char *key)
+{
+    sqlite3_stmt *s = weir_state__cached(st, &st->snap_del,
+                             "DELETE FROM snapshots WHERE pipeline = ?1 AND "
+                             "key = ?2");
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, pipeline, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t weir_state_last_full_refresh(weir_state *st, const char *pipeline)
+{
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "SELECT last_full_refresh FROM track_state WHERE pipeline = ?1", 1,
+        args);
+    int64_t when = 0;
+    if (s && sqlite3_step(s) == SQLITE_ROW)
+        when = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return when;
+}
+
+int weir_state_set_last_full_refresh(weir_state *st, const char *pipeline,
+                                     int64_t when_ms)
+{
+    sqlite3_stmt *s = weir_state__prepare(
+        st,
+        "INSERT INTO track_state(pipeline, last_full_refresh) VALUES (?1, ?2) "
+        "ON CONFLICT(pipeline) DO UPDATE SET last_full_refresh = "
+        "excluded.last_full_refresh",
+        0, NULL);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, pipeline, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, when_ms);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}

@@ -1,0 +1,309 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "clock.h"
+#include "log.h"
+#include "track.h"
+#include "track_index.h"
+
+#define KEY_SEP '\x1f'
+
+struct weir_tracker {
+    weir_pipeline *p;
+    const weir_track_spec *spec;
+    weir_track_index *index;
+    const char *source_system;
+    int full;
+    int no_deletes;      /* a row with an unreadable key was not sent */
+    long no_deletes_line;
+    size_t delete_pos;   /* weir_tracker_emit_deletes' place */
+    weir_track_counts counts;
+    char *keybuf;
+    size_t keycap;
+};
+
+static int load_one(const char *key, size_t len, uint64_t hash, void *ctx)
+{
+    return weir_track_index_load(ctx, key, len, hash);
+}
+
+weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
+                               char **err)
+{
+    weir_tracker *t = calloc(1, sizeof(*t));
+    if (!t || !(t->index = weir_track_index_new())) {
+        free(t);
+        *err = strdup("out of memory");
+        return NULL;
+    }
+    t->p = p;
+    t->spec = &p->track;
+    t->source_system = p->source->system;
+    /* No state yet (a dry run before the first run): an empty snapshot. */
+    if (st && weir_state_snapshot_each(st, p->name, load_one, t->index) != 0) {
+        size_t n = 256 + strlen(weir_state_errmsg(st));
+        *err = malloc(n);
+        if (*err)
+            snprintf(*err, n, "cannot read the change-tracking snapshot: %s",
+                     weir_state_errmsg(st));
+        weir_tracker_free(t);
+        return NULL;
+    }
+    int64_t last = st ? weir_state_last_full_refresh(st, p->name) : 0;
+    t->full = full ||
+              (t->spec->full_refresh_ms > 0 && last > 0 &&
+               weir_clock_now_ms() - last >= t->spec->full_refresh_ms);
+    return t;
+}
+
+void weir_tracker_free(weir_tracker *t)
+{
+    if (!t)
+        return;
+    weir_track_index_free(t->index);
+    free(t->keybuf);
+    free(t);
+}
+
+int weir_tracker_is_full(const weir_tracker *t) { return t->full; }
+
+const weir_track_counts *weir_tracker_counts(const weir_tracker *t)
+{
+    return &t->counts;
+}
+
+/* The record's key in t->keybuf: its key fields joined.  Returns the
+ * length, or -1 with *missing naming the first absent or NULL field. */
+static long build_key(weir_tracker *t, const weir_record *r,
+                      const char **missing)
+{
+    size_t len = 0;
+    for (char **k = t->spec->key; k && *k; k++) {
+        size_t n;
+        const char *v = weir_record_get(r, *k, &n);
+        if (!v || !n || memchr(v, KEY_SEP, n)) {
+            *missing = *k;
+            return -1;
+        }
+        if (len + n + 2 > t->keycap) {
+            size_t cap = (len + n + 2) * 2;
+            char *g = realloc(t->keybuf, cap);
+            if (!g) {
+                *missing = *k;
+                return -1;
+            }
+            t->keybuf = g;
+            t->keycap = cap;
+        }
+        if (len)
+            t->keybuf[len++] = KEY_SEP;
+        memcpy(t->keybuf + len, v, n);
+        len += n;
+    }
+    t->keybuf[len] = '\0';
+    return (long)len;
+}
+
+/* Remove fields another system owns: this pipeline never sends them. */
+static void strip_owned(weir_tracker *t, weir_record *r)
+{
+    for (char **o = t->spec->owners; o && o[0]; o += 2)
+        if (strcmp(o[1], t->source_system) != 0)
+            weir_record_unset(r, o[0]);
+}
+
+/* One field's contribution to the record hash.  Field hashes are added,
+ * so the order of the fields does not matter (a reordered export is not
+ * a change); NULL and "" differ by the seed. */
+static uint64_t field_hash(const char *name, const char *value, size_t len)
+{
+    uint64_t seed = XXH3_64bits(name, strlen(name));
+    return XXH3_64bits_withSeed(value ? value : "", len, value ? seed : ~seed);
+}
+
+static uint64_t record_hash(const weir_tracker *t, const weir_record *r)
+{
+    uint64_t h = 0;
+    if (t->spec->fields) {
+        for (char **f = t->spec->fields; *f; f++) {
+            size_t n;
+            const char *v = weir_record_get(r, *f, &n);
+            h += field_hash(*f, v, n) * 2 + !weir_record_has(r, *f);
+        }
+    } else {
+        for (uint32_t i = 0; i < r->nfields; i++)
+            h += field_hash(r->fields[i].name, r->fields[i].value,
+                            r->fields[i].len);
+    }
+    return h;
+}
+
+int weir_tracker_process(weir_tracker *t, weir_batch *b)
+{
+    for (size_t i = 0; i < weir_batch_count(b); i++) {
+        weir_record *r = weir_batch_at(b, i);
+        const char *missing = NULL;
+        long len = build_key(t, r, &missing);
+        if (len < 0) {
+            char msg[256];
+            snprintf(msg, sizeof(msg), "key field %s is missing or empty",
+                     missing);
+            weir_record_answer(r, WEIR_RESULT_REJECT, msg, NULL);
+            continue;
+        }
+        strip_owned(t, r);
+        uint64_t hash = record_hash(t, r);
+        weir_track_verdict v;
+        long first = 0;
+        if (weir_track_index_see(t->index, t->keybuf, (size_t)len, hash,
+                                 r->origin, &v, &first))
+            return -1;
+        if (weir_record_set_key(r, t->keybuf))
+            return -1;
+        r->hash = hash;
+        switch (v) {
+        case WEIR_TRACK_DUPLICATE: {
+            char msg[128];
+            if (first > 0)
+                snprintf(msg, sizeof(msg), "duplicate key in this run "
+                         "(first at line %ld)", first);
+            else
+                snprintf(msg, sizeof(msg), "duplicate key in this run");
+            weir_record_answer(r, WEIR_RESULT_REJECT, msg, NULL);
+            t->counts.duplicates++;
+            break;
+        }
+        case WEIR_TRACK_NEW:
+            r->op = WEIR_OP_INSERT;
+            t->counts.inserts++;
+            break;
+        case WEIR_TRACK_CHANGED:
+        case WEIR_TRACK_SAME:
+            if (v == WEIR_TRACK_SAME && !t->full) {
+                r->unchanged = 1;
+                weir_record_answer(r, WEIR_RESULT_DROP, NULL, NULL);
+                t->counts.unchanged++;
+                break;
+            }
+            r->op = WEIR_OP_UPDATE;
+            t->counts.updates++;
+            break;
+        }
+    }
+    return 0;
+}
+
+void weir_tracker_note_unsent(weir_tracker *t, weir_record *r)
+{
+    const char *missing;
+    long len = build_key(t, r, &missing);
+    if (len >= 0) {
+        weir_track_index_touch(t->index, t->keybuf, (size_t)len);
+    } else if (!t->no_deletes) {
+        t->no_deletes = 1;
+        t->no_deletes_line = r->origin;
+    }
+}
+
+int weir_tracker_check_deletes(weir_tracker *t, int force, char *why,
+                               size_t whysize)
+{
+    const weir_track_spec *s = t->spec;
+    size_t unseen = weir_track_index_unseen(t->index);
+    if (!s->emit_deletes || unseen == 0)
+        return 0;
+    if (t->no_deletes) {
+        snprintf(why, whysize,
+                 "%zu deletes not sent: a row whose key could not be read "
+                 "(line %ld) was rejected, so a missing key may only be "
+                 "unreadable",
+                 unseen, t->no_deletes_line);
+        return -1;
+    }
+    if (force)
+        return 0;
+    size_t loaded = weir_track_index_loaded(t->index);
+    int over = s->max_delete_count >= 0
+                   ? unseen > (size_t)s->max_delete_count
+                   : s->max_delete_ratio >= 0 &&
+                         (double)unseen > s->max_delete_ratio * (double)loaded;
+    if (over) {
+        if (s->max_delete_count >= 0)
+            snprintf(why, whysize, "the run would delete %zu of %zu records, "
+                     "more than max-delete=\"%lld\"; nothing was changed (use "
+                     "--force if the deletions are real)",
+                     unseen, loaded, s->max_delete_count);
+        else
+            snprintf(why, whysize, "the run would delete %zu of %zu records "
+                     "(%.1f%%), more than max-delete=\"%g%%\"; nothing was "
+                     "changed (use --force if the deletions are real)",
+                     unseen, loaded, 100.0 * (double)unseen / (double)loaded,
+                     s->max_delete_ratio * 100.0);
+        return -1;
+    }
+    return 0;
+}
+
+size_t weir_tracker_emit_deletes(weir_tracker *t, weir_batch *b)
+{
+    size_t added = 0;
+    const char *key;
+    size_t len;
+    uint64_t hash;
+    while (weir_batch_room(b) &&
+           weir_track_index_next_unseen(t->index, &t->delete_pos, &key, &len,
+                                        &hash)) {
+        weir_record *r = weir_batch_add(b);
+        r->op = WEIR_OP_DELETE;
+        r->prev_hash = hash;
+        weir_record_set_key(r, key);
+        /* The key fields, split back out of the joined key. */
+        const char *p = key, *end = key + len;
+        for (char **k = t->spec->key; k && *k && p <= end; k++) {
+            const char *sep = memchr(p, KEY_SEP, (size_t)(end - p));
+            size_t n = sep ? (size_t)(sep - p) : (size_t)(end - p);
+            weir_record_set(r, *k, p, n);
+            p += n + 1;
+        }
+        t->counts.deletes++;
+        added++;
+    }
+    return added;
+}
+
+int weir_tracker_each_delete(weir_tracker *t,
+                             int (*fn)(const char *key, void *ctx), void *ctx)
+{
+    size_t pos = 0, len;
+    const char *key;
+    uint64_t hash;
+    int rc = 0;
+    while (!rc && weir_track_index_next_unseen(t->index, &pos, &key, &len, &hash))
+        rc = fn(key, ctx);
+    return rc;
+}
+
+char *weir_key_display(const char *key)
+{
+    size_t n = 0;
+    for (const char *p = key; *p; p++)
+        n += *p == KEY_SEP ? 3 : 1;
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p = key; *p; p++) {
+        if (*p == KEY_SEP) {
+            memcpy(o, " / ", 3);
+            o += 3;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return out;
+}

@@ -1,0 +1,56 @@
+/*
+ * track_index.h - the keys of one change-tracked pipeline, in memory.
+ *
+ * Loaded from the snapshots at the start of a run (key -> hash of the
+ * tracked values), then every record of the run looks its key up once:
+ * new, changed, unchanged, or a duplicate within the run.  What was in the
+ * snapshot and not seen by the end is deleted.  One entry costs about 40
+ * bytes plus the key, so a million customers fit in ~60 MB.
+ * Not thread-safe.
+ */
+#ifndef WEIR_TRACK_INDEX_H
+#define WEIR_TRACK_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct weir_track_index weir_track_index;
+
+typedef enum weir_track_verdict {
+    WEIR_TRACK_NEW,       /* key not in the snapshot */
+    WEIR_TRACK_CHANGED,   /* in the snapshot with another hash */
+    WEIR_TRACK_SAME,      /* in the snapshot with this hash */
+    WEIR_TRACK_DUPLICATE  /* already seen in this run */
+} weir_track_verdict;
+
+weir_track_index *weir_track_index_new(void); /* (owned) NULL out of memory */
+void weir_track_index_free(weir_track_index *t);
+
+/* Add a snapshot entry (while loading).  Returns 0, -1 out of memory. */
+int weir_track_index_load(weir_track_index *t, const char *key, size_t len,
+                          uint64_t hash);
+
+/* Look up `key` for a record of this run with `hash` and mark it seen.
+ * For a DUPLICATE, *first_line gets the origin of the first occurrence.
+ * Returns -1 out of memory. */
+int weir_track_index_see(weir_track_index *t, const char *key, size_t len,
+                         uint64_t hash, long line, weir_track_verdict *verdict,
+                         long *first_line);
+
+/* Mark a key seen without changing anything (a malformed row whose key
+ * could still be read). */
+void weir_track_index_touch(weir_track_index *t, const char *key, size_t len);
+
+size_t weir_track_index_loaded(const weir_track_index *t);
+/* Keys loaded from the snapshot and not seen: the deletes. */
+size_t weir_track_index_unseen(const weir_track_index *t);
+/* The next unseen snapshot key at or after *pos (start at 0), in load
+ * order; key borrowed.  Returns 1 and advances *pos, or 0 at the end. */
+int weir_track_index_next_unseen(const weir_track_index *t, size_t *pos,
+                                 const char **key, size_t *len,
+                                 uint64_t *hash);
+/* 1 when `key` is in the index (a set test, nothing marked). */
+int weir_track_index_has(const weir_track_index *t, const char *key,
+                         size_t len);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * config_diag.h - where a transform or connector plugin reports a problem
+ * in its configuration (the child elements of its pipeline element).
+ *
+ * Part of plugins/libplugcommon.la, the helpers shared by the plugins built
+ * in this tree.  It depends only on <weir/plugin.h> and libc: plugins never
+ * link the core.  Each plugin links its own private copy (the descriptor is
+ * all a plugin exports), so nothing here is ABI.
+ *
+ * A plugin's rule compiler typically runs from check() (for `weir validate`
+ * and before open) and again from open().  In check() each problem goes to
+ * host->node_error so the user sees "file:line: message" for every one of
+ * them; open() only runs after check() passed, so there a problem can only
+ * mean a core that skipped check() (or out of memory), and it is logged
+ * instead.
+ */
+#ifndef WEIR_PLUGCOMMON_CONFIG_DIAG_H
+#define WEIR_PLUGCOMMON_CONFIG_DIAG_H
+
+#include <weir/plugin.h>
+
+typedef struct weirp_diag {
+    weir_instance *inst;
+    const weir_host *host;
+    int checking; /* 1: report with node_error (check); 0: log (open) */
+    int errors;   /* problems reported so far */
+} weirp_diag;
+
+/* Report one problem about `node` (borrowed; NULL: the plugin element
+ * itself) and count it.  A message is cut at 511 bytes. */
+void weirp_diag_report(weirp_diag *d, const weir_node *node, const char *fmt,
+                       ...) WEIR_PRINTF(3, 4);
+
+#endif

@@ -1,0 +1,14 @@
+# Helpers shared by the transform and connector plugins built in this tree
+# (a convenience library: each plugin links its own private copy, and only
+# the plugin descriptor is exported).  Depends only on include/weir/plugin.h
+# and libc; plugins never link the core.  A plugin using it adds
+#   plugins_NAME_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
+#   plugins_NAME_la_LIBADD = plugins/libplugcommon.la
+# and includes "common/words.h" and the like.
+noinst_LTLIBRARIES += plugins/libplugcommon.la
+plugins_libplugcommon_la_SOURCES = \
+	plugins/common/config_diag.h plugins/common/config_diag.c \
+	plugins/common/config_table.h plugins/common/config_table.c \
+	plugins/common/bool_word.h plugins/common/bool_word.c \
+	plugins/common/words.h plugins/common/words.c
+PLUGCOMMON_CPPFLAGS = -I$(top_srcdir)/plugins

@@ -1,0 +1,414 @@
+/*
+ * testsink - a test plugin: a sink that applies records to its own SQLite
+ * database, idempotently by record id, and can be told to fail.
+ *
+ * Options:
+ *   database     (required) the sink's own SQLite file (WAL, busy 5 s)
+ *   retry-keys   keys answered RETRY "temporary failure for KEY"
+ *   retry-times  answer RETRY only while the record's attempt <= this
+ *                (default -1: always)
+ *   reject-keys  keys answered REJECT "rejected KEY"
+ *   down-file    while this file exists, every record is answered DOWN
+ *                "endpoint down"
+ *   hold-keys    keys answered HOLD "held KEY"
+ *
+ * A record's key is host->record_key(), else field `code`, else field `id`;
+ * a record with none of them is rejected ("no key").
+ *
+ * Tables, all written in one transaction per write() batch:
+ *   target(key TEXT PRIMARY KEY, payload TEXT)
+ *       the applied data; payload is the record's fields as name=value
+ *       sorted by name (byte order), NULL as \N, joined by \x1f.
+ *   applied(id TEXT PRIMARY KEY, key TEXT, op TEXT, at INTEGER)
+ *       one row per record id applied; a record whose id is already here
+ *       is answered OK without being applied again (a target that looks
+ *       up the idempotency key).
+ *   counts(key TEXT PRIMARY KEY, n INTEGER)
+ *       how many times each key was applied ("none applied twice").
+ *   sends(id TEXT, key TEXT, attempt INTEGER, answer TEXT)
+ *       every record handed to write(), with its answer: "ok" (applied),
+ *       "duplicate" (OK, id already applied), "retry", "reject", "down",
+ *       "hold".  Rolled back with the batch on an SQLite error.
+ * op is "upsert", "insert", "update" or "delete"; a delete removes the key
+ * from target, anything else replaces the key's row.
+ *
+ * An SQLite error rolls the batch back and answers every record of it RETRY
+ * with SQLite's message.  flush() has nothing to do: each batch is
+ * committed by write().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include <weir/plugin.h>
+
+enum {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SEEN,
+    ST_DELETE,
+    ST_UPSERT,
+    ST_APPLIED,
+    ST_COUNT,
+    ST_SEND,
+    ST_N
+};
+
+static const char *const sql_text[ST_N] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SEEN] = "SELECT 1 FROM applied WHERE id = ?1",
+    [ST_DELETE] = "DELETE FROM target WHERE key = ?1",
+    [ST_UPSERT] = "INSERT INTO target(key, payload) VALUES (?1, ?2) "
+                  "ON CONFLICT(key) DO UPDATE SET payload = excluded.payload",
+    [ST_APPLIED] = "INSERT INTO applied(id, key, op, at) VALUES (?1, ?2, ?3, ?4)",
+    [ST_COUNT] = "INSERT INTO counts(key, n) VALUES (?1, 1) "
+                 "ON CONFLICT(key) DO UPDATE SET n = n + 1",
+    [ST_SEND] = "INSERT INTO sends(id, key, attempt, answer) "
+                "VALUES (?1, ?2, ?3, ?4)",
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS target(key TEXT PRIMARY KEY, payload TEXT);"
+    "CREATE TABLE IF NOT EXISTS applied(id TEXT PRIMARY KEY, key TEXT,"
+    " op TEXT, at INTEGER);"
+    "CREATE TABLE IF NOT EXISTS counts(key TEXT PRIMARY KEY, n INTEGER);"
+    "CREATE TABLE IF NOT EXISTS sends(id TEXT, key TEXT, attempt INTEGER,"
+    " answer TEXT);";
+
+typedef struct field {
+    const char *name;
+    size_t pos;
+} field;
+
+typedef struct state {
+    const weir_host *host;
+    weir_instance *inst;
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_N];
+    const char *retry_keys, *reject_keys, *hold_keys, *down_file;
+    long long retry_times;
+    char *buf; /* payload being built */
+    size_t cap;
+    field *order; /* the record's fields, sorted by name */
+    size_t order_cap;
+} state;
+
+static const weir_option_spec options[] = {
+    WEIR_OPTION("database", WEIR_OPTION_PATH, WEIR_OPTION_REQUIRED,
+                WEIR_KIND_SINK, NULL, "the sink's own SQLite database"),
+    WEIR_OPTION("retry-keys", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
+                "keys answered RETRY"),
+    WEIR_OPTION("retry-times", WEIR_OPTION_INT, 0, WEIR_KIND_SINK, "-1",
+                "answer RETRY while the attempt is <= this (-1: always)"),
+    WEIR_OPTION("reject-keys", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
+                "keys answered REJECT"),
+    WEIR_OPTION("down-file", WEIR_OPTION_PATH, 0, WEIR_KIND_SINK, NULL,
+                "while this file exists, every record is answered DOWN"),
+    WEIR_OPTION("hold-keys", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
+                "keys answered HOLD"),
+    WEIR_OPTION_END,
+};
+
+/* 1 when `word` is one of the space-separated words of `list` */
+static int listed(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    if (!list || n == 0)
+        return 0;
+    for (const char *p = list; (p = strstr(p, word)); p++)
+        if ((p == list || p[-1] == ' ' || p[-1] == '\t') &&
+            (p[n] == ' ' || p[n] == '\t' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+static void ts_close(void *vs)
+{
+    state *s = vs;
+    if (!s)
+        return;
+    for (int i = 0; i < ST_N; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s->buf);
+    free(s->order);
+    free(s);
+}
+
+static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
+                   void **out)
+{
+    if (kind != WEIR_KIND_SINK) {
+        host->log(inst, WEIR_LOG_ERROR, "testsink is a sink only");
+        return WEIR_STATUS_ERROR;
+    }
+    state *s = calloc(1, sizeof(*s));
+    if (!s) {
+        host->log(inst, WEIR_LOG_ERROR, "out of memory");
+        return WEIR_STATUS_ERROR;
+    }
+    s->host = host;
+    s->inst = inst;
+    s->retry_keys = host->option(inst, "retry-keys");
+    s->reject_keys = host->option(inst, "reject-keys");
+    s->hold_keys = host->option(inst, "hold-keys");
+    s->down_file = host->option(inst, "down-file");
+    if (host->option_int(inst, "retry-times", &s->retry_times) != 0)
+        s->retry_times = -1;
+    const char *path = host->option(inst, "database");
+    if (!path) {
+        host->log(inst, WEIR_LOG_ERROR, "option database is required");
+        ts_close(s);
+        return WEIR_STATUS_ERROR;
+    }
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_busy_timeout(s->db, 5000);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
+    for (int i = 0; rc == SQLITE_OK && i < ST_N; i++)
+        rc = sqlite3_prepare_v2(s->db, sql_text[i], -1, &s->st[i], NULL);
+    if (rc != SQLITE_OK) {
+        host->log(inst, WEIR_LOG_ERROR, "%s: %s", path,
+                  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        ts_close(s);
+        return WEIR_STATUS_ERROR;
+    }
+    *out = s;
+    return WEIR_STATUS_OK;
+}
+
+/* run a statement to completion and reset it; SQLITE_OK, or the error */
+static int step(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static const char *key_of(const state *s, weir_record *r)
+{
+    const char *k = s->host->record_key(r);
+    if (!k)
+        k = s->host->record_get(r, "code", NULL);
+    if (!k)
+        k = s->host->record_get(r, "id", NULL);
+    return k;
+}
+
+static const char *op_name(weir_op op)
+{
+    switch (op) {
+    case WEIR_OP_INSERT: return "insert";
+    case WEIR_OP_UPDATE: return "update";
+    case WEIR_OP_DELETE: return "delete";
+    default: return "upsert";
+    }
+}
+
+/* append len bytes to s->buf at *used; -1 out of memory */
+static int append(state *s, size_t *used, const char *p, size_t len)
+{
+    if (*used + len + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 256;
+        while (*used + len + 1 > cap)
+            cap *= 2;
+        char *nb = realloc(s->buf, cap);
+        if (!nb)
+            return -1;
+        s->buf = nb;
+        s->cap = cap;
+    }
+    memcpy(s->buf + *used, p, len);
+    *used += len;
+    s->buf[*used] = '\0';
+    return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const field *)a)->name, ((const field *)b)->name);
+}
+
+/* The record's fields as name=value sorted by name, NULL as \N, joined by
+ * \x1f, in s->buf; its length in *len.  -1 out of memory. */
+static int payload(state *s, const weir_record *r, size_t *len)
+{
+    const weir_host *h = s->host;
+    size_t n = h->record_field_count(r), used = 0;
+    if (n > s->order_cap) {
+        field *no = realloc(s->order, n * sizeof(*no));
+        if (!no)
+            return -1;
+        s->order = no;
+        s->order_cap = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s->order[i].name = h->record_field_name(r, i);
+        s->order[i].pos = i;
+    }
+    qsort(s->order, n, sizeof(*s->order), by_name);
+    if (append(s, &used, "", 0) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = s->order[i].name;
+        size_t vlen = 0;
+        const char *v = h->record_field_value(r, s->order[i].pos, &vlen);
+        if ((i && append(s, &used, "\x1f", 1) != 0) ||
+            append(s, &used, name, strlen(name)) != 0 ||
+            append(s, &used, "=", 1) != 0 ||
+            (v ? append(s, &used, v, vlen) : append(s, &used, "\\N", 2)) != 0)
+            return -1;
+    }
+    *len = used;
+    return 0;
+}
+
+/* Apply one record unless its id was applied before.  SQLITE_OK with
+ * *dup set when it was; else the SQLite error. */
+static int apply(state *s, weir_record *r, const char *id, const char *key,
+                 int *dup)
+{
+    const weir_host *h = s->host;
+    sqlite3_stmt *st;
+    int rc;
+    *dup = 0;
+    st = s->st[ST_SEEN];
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_ROW) {
+        *dup = 1;
+        return SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE)
+        return rc;
+    weir_op op = h->record_op(r);
+    if (op == WEIR_OP_DELETE) {
+        st = s->st[ST_DELETE];
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    } else {
+        size_t len;
+        if (payload(s, r, &len) != 0)
+            return SQLITE_NOMEM;
+        st = s->st[ST_UPSERT];
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, s->buf, (int)len, SQLITE_TRANSIENT);
+    }
+    if ((rc = step(st)) != SQLITE_OK)
+        return rc;
+    st = s->st[ST_APPLIED];
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, op_name(op), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
+    if ((rc = step(st)) != SQLITE_OK)
+        return rc;
+    st = s->st[ST_COUNT];
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    return step(st);
+}
+
+static int log_send(state *s, const char *id, const char *key, int attempt,
+                    const char *answer)
+{
+    sqlite3_stmt *st = s->st[ST_SEND];
+    if (id)
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    if (key)
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 3, attempt);
+    sqlite3_bind_text(st, 4, answer, -1, SQLITE_STATIC);
+    return step(st);
+}
+
+static int ts_write(void *vs, weir_batch *b)
+{
+    state *s = vs;
+    const weir_host *h = s->host;
+    size_t n = h->batch_count(b);
+    int down = s->down_file && access(s->down_file, F_OK) == 0;
+    int rc = step(s->st[ST_BEGIN]);
+    size_t i = 0;
+    for (; rc == SQLITE_OK && i < n; i++) {
+        weir_record *r = h->batch_at(b, i);
+        const char *id = h->record_id(r);
+        const char *key = key_of(s, r);
+        int attempt = WEIR_HOST_HAS(h, record_attempt) ? h->record_attempt(r)
+                                                        : 1;
+        const char *answer;
+        if (down) {
+            h->record_answer(r, WEIR_RESULT_DOWN, "endpoint down", NULL);
+            answer = "down";
+        } else if (!key) {
+            h->record_answer(r, WEIR_RESULT_REJECT, "no key", NULL);
+            answer = "reject";
+        } else if (listed(s->hold_keys, key)) {
+            h->record_answerf(r, WEIR_RESULT_HOLD, "held %s", key);
+            answer = "hold";
+        } else if (listed(s->reject_keys, key)) {
+            h->record_answerf(r, WEIR_RESULT_REJECT, "rejected %s", key);
+            answer = "reject";
+        } else if (listed(s->retry_keys, key) &&
+                   (s->retry_times < 0 || attempt <= s->retry_times)) {
+            h->record_answerf(r, WEIR_RESULT_RETRY,
+                              "temporary failure for %s", key);
+            answer = "retry";
+        } else if (!id) {
+            h->record_answer(r, WEIR_RESULT_REJECT, "no record id", NULL);
+            answer = "reject";
+        } else {
+            int dup;
+            rc = apply(s, r, id, key, &dup);
+            if (rc != SQLITE_OK)
+                break;
+            h->record_answer(r, WEIR_RESULT_OK, NULL, NULL);
+            answer = dup ? "duplicate" : "ok";
+        }
+        rc = log_send(s, id, key, attempt, answer);
+    }
+    if (rc == SQLITE_OK)
+        rc = step(s->st[ST_COMMIT]);
+    if (rc != SQLITE_OK) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", sqlite3_errmsg(s->db));
+        if (!sqlite3_get_autocommit(s->db))
+            step(s->st[ST_ROLLBACK]);
+        h->log(s->inst, WEIR_LOG_WARNING, "batch rolled back: %s", msg);
+        for (i = 0; i < n; i++)
+            h->record_answer(h->batch_at(b, i), WEIR_RESULT_RETRY, msg, NULL);
+    }
+    return WEIR_STATUS_OK;
+}
+
+static int ts_flush(void *vs)
+{
+    (void)vs;
+    return WEIR_STATUS_OK;
+}
+
+WEIR_PLUGIN_DEFINE = {
+    WEIR_PLUGIN_HEADER,
+    .kinds = WEIR_KIND_SINK,
+    .name = "testsink",
+    .version = "1",
+    .description = "test sink: applies records to its own SQLite database, "
+                   "idempotently by record id; fails on request",
+    .options = options,
+    .open = ts_open,
+    .write = ts_write,
+    .flush = ts_flush,
+    .close = ts_close,
+};
