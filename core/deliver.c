@@ -52,7 +52,7 @@ struct weir_delivery {
 
 static int load_busy(const char *key, void *ctx)
 {
-    return weir_track_index_load(ctx, key, strlen(key), 0);
+    return weir_track_index_load(ctx, key, strlen(key), 0, 0);
 }
 
 static void set_ep_error(sink_rt *s, const char *error)
@@ -258,6 +258,8 @@ static weir_outbox_status settle(weir_delivery *d, sink_rt *s,
                                  const char **result, const char **error,
                                  char *buf, size_t bufsize)
 {
+    /* A row that was held and stays held is no news: count it once. */
+    int was_held = r->outbox_id > 0 && r->held;
     const weir_retry_policy *pol = &s->inst->retry;
     int64_t now = weir_clock_now_ms();
     int what = o->what;
@@ -299,7 +301,8 @@ static weir_outbox_status settle(weir_delivery *d, sink_rt *s,
         *attempts = attempt - 1;
         if (what == OUT_HELD && !*error)
             *error = s->ep.error ? s->ep.error : "endpoint down";
-        d->c->held++;
+        if (!was_held)
+            d->c->held++;
         return WEIR_OUTBOX_HELD;
     }
 }
@@ -348,7 +351,7 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
         if (weir_state_outbox_add(d->st, &row) < 0)
             return -1;
         if (r->key && row.status != WEIR_OUTBOX_FAILED)
-            weir_track_index_load(s->busy, r->key, strlen(r->key), 0);
+            weir_track_index_load(s->busy, r->key, strlen(r->key), 0, 0);
     }
     return 0;
 }
@@ -372,9 +375,10 @@ static int commit_fresh(weir_delivery *d, weir_batch *b)
         weir_record *r = weir_batch_at(b, i);
         if (unstorable[i] || !r->key)
             continue;
-        if (r->op == WEIR_OP_DELETE
-                ? weir_state_snapshot_delete(d->st, p->name, r->key)
-                : weir_state_snapshot_put(d->st, p->name, r->key, r->hash))
+        /* A deleted key stays, hash 0, for its change number. */
+        if (weir_state_snapshot_put(d->st, p->name, r->key,
+                                    r->op == WEIR_OP_DELETE ? 0 : r->hash,
+                                    r->version))
             goto out;
     }
     if (weir_host_commit_plugin_state(p) || weir_state_commit(d->st))
@@ -431,6 +435,7 @@ static int add_due(const weir_outbox_row *row, void *vctx)
     if (!r)
         return 1;
     r->outbox_id = row->id;
+    r->held = row->status == WEIR_OUTBOX_HELD;
     r->attempt = row->attempts + 1;
     r->origin = row->origin;
     r->op = strcmp(row->op, "delete") == 0   ? WEIR_OP_DELETE

@@ -48,10 +48,13 @@ static const char *host_option(weir_instance *inst, const char *name)
     return s ? s->default_value : NULL;
 }
 
+/* Only what the pipeline file gave counts and is walked here; processed
+ * defaults (kept as options) are for host_option() alone. */
 static size_t host_option_count(weir_instance *inst, const char *name)
 {
     size_t n = 0;
-    while (weir_instance_option(inst, name, n))
+    const weir_option_value *v;
+    while ((v = weir_instance_option(inst, name, n)) && !v->is_default)
         n++;
     return n;
 }
@@ -60,7 +63,7 @@ static const char *host_option_at(weir_instance *inst, const char *name,
                                   size_t i)
 {
     const weir_option_value *v = weir_instance_option(inst, name, i);
-    return v ? v->value : NULL;
+    return v && !v->is_default ? v->value : NULL;
 }
 
 static int host_option_bool(weir_instance *inst, const char *name, int *out)

@@ -23,6 +23,7 @@ typedef struct weir_option_value {
     char *value; /* after ${env:} substitution and path resolution */
     int secret;  /* came from the environment: never print */
     int unusable; /* its ${env:} failed (reported); value is "" */
+    int is_default; /* not given: the declared default, processed */
     long line;
 } weir_option_value;
 

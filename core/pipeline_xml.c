@@ -765,6 +765,7 @@ static void add_default(load_ctx *lc, weir_instance *inst,
     o->name = strdup(s->name);
     o->value = strdup(s->default_value);
     o->line = inst->line;
+    o->is_default = 1;
     if (!o->name || !o->value) {
         free(o->name);
         free(o->value);

@@ -319,9 +319,10 @@ int weir_record_set_key(weir_record *r, const char *key)
 
 /* ---- ids ---------------------------------------------------------------
  * XXH3-128 over a canonical, length-prefixed encoding: pipeline, stage,
- * key, operation, the previous snapshot hash (so A -> B -> A gives the
- * second A a new id) and the fields sorted by name (so a transform that
- * reorders fields changes nothing). */
+ * key, operation, the key's change number from the snapshot (so A -> B
+ * -> A -> B gives every change its own id, while a re-run after a crash,
+ * which finds the same snapshot, gives the same one) and the fields
+ * sorted by name (so a transform that reorders fields changes nothing). */
 
 static void put_str(XXH3_state_t *x, const char *s, size_t len)
 {
@@ -358,7 +359,7 @@ const char *weir_record_id(weir_record *r)
     put_str(x, p, strlen(p));
     put_str(x, s, strlen(s));
     put_str(x, r->key, r->key ? strlen(r->key) : 0);
-    uint64_t fixed[2] = {(uint64_t)r->op, r->prev_hash};
+    uint64_t fixed[2] = {(uint64_t)r->op, r->version};
     XXH3_128bits_update(x, fixed, sizeof(fixed));
     for (uint32_t i = 0; i < r->nfields; i++)
         sorted[i] = &r->fields[i];

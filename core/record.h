@@ -36,11 +36,12 @@ struct weir_record {
     int attempt;             /* which send this is (1 = first) */
     long long retry_after_ms; /* sink's hint with RETRY/DOWN; 0 none */
     uint64_t hash;           /* <track>: hash of the tracked values */
-    uint64_t prev_hash;      /* <track>: the snapshot's hash before */
+    uint64_t version;        /* <track>: the key's change number this makes */
     int64_t outbox_id;       /* > 0 when the record came from the outbox */
     unsigned malformed : 1;  /* rejected by the source, kept for its key */
     unsigned unchanged : 1;  /* <track> found nothing new: not sent */
     unsigned fixed_id : 1;   /* id came from the outbox: never recompute */
+    unsigned held : 1;       /* from the outbox, where it was held */
     char id[33];             /* record_id() cache, "" until computed */
 };
 

@@ -53,9 +53,9 @@ int weir_spool_put(weir_spool *s, const weir_record *r)
     struct {
         int32_t op;
         uint32_t nfields;
-        uint64_t hash, prev_hash;
+        uint64_t hash, version;
         int64_t origin;
-    } head = {(int32_t)r->op, r->nfields, r->hash, r->prev_hash, r->origin};
+    } head = {(int32_t)r->op, r->nfields, r->hash, r->version, r->origin};
     if (fwrite(&head, sizeof(head), 1, s->f) != 1 ||
         put_bytes(s->f, r->key, r->key ? strlen(r->key) : 0, !r->key))
         return -1;
@@ -102,7 +102,7 @@ long weir_spool_read(weir_spool *s, weir_batch *b)
         struct {
             int32_t op;
             uint32_t nfields;
-            uint64_t hash, prev_hash;
+            uint64_t hash, version;
             int64_t origin;
         } head;
         if (fread(&head, sizeof(head), 1, s->f) != 1)
@@ -112,7 +112,7 @@ long weir_spool_read(weir_spool *s, weir_batch *b)
         int isnull;
         r->op = (weir_op)head.op;
         r->hash = head.hash;
-        r->prev_hash = head.prev_hash;
+        r->version = head.version;
         r->origin = (long)head.origin;
         if (get_bytes(s, &n, &isnull) ||
             (!isnull && weir_record_set_key(r, s->buf)))

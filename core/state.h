@@ -86,14 +86,17 @@ int weir_state_lock_pipeline(weir_state *st, const char *pipeline,
 void weir_state_unlock_pipeline(weir_state *st, const char *pipeline);
 
 /* ---- change-tracking snapshots ---------------------------------------- */
+/* Every key of `pipeline` with the hash of its tracked values and its
+ * change number; hash 0 is a deleted key, kept so that its change number
+ * (part of every idempotency id) never repeats. */
 int weir_state_snapshot_each(weir_state *st, const char *pipeline,
                              int (*fn)(const char *key, size_t len,
-                                       uint64_t hash, void *ctx),
+                                       uint64_t hash, uint32_t version,
+                                       void *ctx),
                              void *ctx);
+/* Store a key's hash (0: deleted) and change number. */
 int weir_state_snapshot_put(weir_state *st, const char *pipeline,
-                            const char *key, uint64_t hash);
-int weir_state_snapshot_delete(weir_state *st, const char *pipeline,
-                               const char *key);
+                            const char *key, uint64_t hash, uint64_t version);
 /* When the last full refresh of `pipeline` ran (ms since the epoch), 0
  * when never. */
 int64_t weir_state_last_full_refresh(weir_state *st, const char *pipeline);

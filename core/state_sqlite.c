@@ -41,7 +41,7 @@ static const char *const migrations[] = {
     /* 2: change-tracking snapshots, the outbox, endpoint health */
     "CREATE TABLE snapshots ("
     "  pipeline TEXT NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
-    "  PRIMARY KEY (pipeline, key)) WITHOUT ROWID;"
+    "  version INTEGER NOT NULL, PRIMARY KEY (pipeline, key)) WITHOUT ROWID;"
     "CREATE TABLE track_state ("
     "  pipeline TEXT PRIMARY KEY, last_full_refresh INTEGER NOT NULL);"
     "CREATE TABLE outbox ("
@@ -257,7 +257,7 @@ void weir_state_close(weir_state *st)
 {
     if (!st)
         return;
-    sqlite3_stmt *cached[] = {st->snap_put, st->snap_del, st->ob_add,
+    sqlite3_stmt *cached[] = {st->snap_put, st->ob_add,
                               st->ob_update, st->ob_attempt};
     for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++)
         sqlite3_finalize(cached[i]);

@@ -8,19 +8,22 @@
 
 int weir_state_snapshot_each(weir_state *st, const char *pipeline,
                              int (*fn)(const char *key, size_t len,
-                                       uint64_t hash, void *ctx),
+                                       uint64_t hash, uint32_t version,
+                                       void *ctx),
                              void *ctx)
 {
     const char *args[] = {pipeline};
     sqlite3_stmt *s = weir_state__prepare(
-        st, "SELECT key, hash FROM snapshots WHERE pipeline = ?1", 1, args);
+        st, "SELECT key, hash, version FROM snapshots WHERE pipeline = ?1", 1,
+        args);
     if (!s)
         return -1;
     int rc = 0, step;
     while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
         rc = fn((const char *)sqlite3_column_text(s, 0),
                 (size_t)sqlite3_column_bytes(s, 0),
-                (uint64_t)sqlite3_column_int64(s, 1), ctx);
+                (uint64_t)sqlite3_column_int64(s, 1),
+                (uint32_t)sqlite3_column_int64(s, 2), ctx);
     if (!rc && step != SQLITE_DONE)
         rc = -1;
     sqlite3_finalize(s);
@@ -28,30 +31,19 @@ int weir_state_snapshot_each(weir_state *st, const char *pipeline,
 }
 
 int weir_state_snapshot_put(weir_state *st, const char *pipeline,
-                            const char *key, uint64_t hash)
+                            const char *key, uint64_t hash, uint64_t version)
 {
-    sqlite3_stmt *s = weir_state__cached(st, &st->snap_put,
-                             "INSERT INTO snapshots(pipeline, key, hash) "
-                             "VALUES (?1, ?2, ?3) ON CONFLICT(pipeline, key) "
-                             "DO UPDATE SET hash = excluded.hash");
+    sqlite3_stmt *s = weir_state__cached(
+        st, &st->snap_put,
+        "INSERT INTO snapshots(pipeline, key, hash, version) VALUES (?1, ?2, "
+        "?3, ?4) ON CONFLICT(pipeline, key) DO UPDATE SET hash = excluded.hash, "
+        "version = excluded.version");
     if (!s)
         return -1;
     sqlite3_bind_text(s, 1, pipeline, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)hash);
-    return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
-}
-
-int weir_state_snapshot_delete(weir_state *st, const char *pipeline,
-                               const char *key)
-{
-    sqlite3_stmt *s = weir_state__cached(st, &st->snap_del,
-                             "DELETE FROM snapshots WHERE pipeline = ?1 AND "
-                             "key = ?2");
-    if (!s)
-        return -1;
-    sqlite3_bind_text(s, 1, pipeline, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)version);
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 

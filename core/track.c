@@ -27,9 +27,10 @@ struct weir_tracker {
     size_t keycap;
 };
 
-static int load_one(const char *key, size_t len, uint64_t hash, void *ctx)
+static int load_one(const char *key, size_t len, uint64_t hash,
+                    uint32_t version, void *ctx)
 {
-    return weir_track_index_load(ctx, key, len, hash);
+    return weir_track_index_load(ctx, key, len, hash, version);
 }
 
 weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
@@ -128,7 +129,7 @@ static uint64_t field_hash(const char *name, const char *value, size_t len)
 
 static uint64_t record_hash(const weir_tracker *t, const weir_record *r)
 {
-    uint64_t h = 0;
+    uint64_t h = 1; /* 0 marks a deleted key in the snapshot */
     if (t->spec->fields) {
         for (char **f = t->spec->fields; *f; f++) {
             size_t n;
@@ -140,7 +141,7 @@ static uint64_t record_hash(const weir_tracker *t, const weir_record *r)
             h += field_hash(r->fields[i].name, r->fields[i].value,
                             r->fields[i].len);
     }
-    return h;
+    return h ? h : 1;
 }
 
 int weir_tracker_process(weir_tracker *t, weir_batch *b)
@@ -160,12 +161,14 @@ int weir_tracker_process(weir_tracker *t, weir_batch *b)
         uint64_t hash = record_hash(t, r);
         weir_track_verdict v;
         long first = 0;
+        uint32_t version = 0;
         if (weir_track_index_see(t->index, t->keybuf, (size_t)len, hash,
-                                 r->origin, &v, &first))
+                                 r->origin, &v, &first, &version))
             return -1;
         if (weir_record_set_key(r, t->keybuf))
             return -1;
         r->hash = hash;
+        r->version = (uint64_t)version + 1;
         switch (v) {
         case WEIR_TRACK_DUPLICATE: {
             char msg[128];
@@ -254,13 +257,13 @@ size_t weir_tracker_emit_deletes(weir_tracker *t, weir_batch *b)
     size_t added = 0;
     const char *key;
     size_t len;
-    uint64_t hash;
+    uint32_t version;
     while (weir_batch_room(b) &&
            weir_track_index_next_unseen(t->index, &t->delete_pos, &key, &len,
-                                        &hash)) {
+                                        &version)) {
         weir_record *r = weir_batch_add(b);
         r->op = WEIR_OP_DELETE;
-        r->prev_hash = hash;
+        r->version = (uint64_t)version + 1;
         weir_record_set_key(r, key);
         /* The key fields, split back out of the joined key. */
         const char *p = key, *end = key + len;
@@ -281,9 +284,9 @@ int weir_tracker_each_delete(weir_tracker *t,
 {
     size_t pos = 0, len;
     const char *key;
-    uint64_t hash;
+    uint32_t version;
     int rc = 0;
-    while (!rc && weir_track_index_next_unseen(t->index, &pos, &key, &len, &hash))
+    while (!rc && weir_track_index_next_unseen(t->index, &pos, &key, &len, &version))
         rc = fn(key, ctx);
     return rc;
 }

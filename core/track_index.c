@@ -14,6 +14,7 @@ typedef struct entry {
     const char *key;   /* in the arena */
     uint32_t klen;
     uint32_t line;     /* origin of the first record this run */
+    uint32_t version;  /* the key's change number in the snapshot */
     uint8_t in_snapshot, seen;
 } entry;
 
@@ -111,7 +112,7 @@ static int reserve(weir_track_index *t)
 }
 
 int weir_track_index_load(weir_track_index *t, const char *key, size_t len,
-                          uint64_t hash)
+                          uint64_t hash, uint32_t version)
 {
     if (reserve(t))
         return -1;
@@ -121,6 +122,9 @@ int weir_track_index_load(weir_track_index *t, const char *key, size_t len,
                            : add(t, key, len, kh, s);
     if (!e)
         return -1;
+    e->version = version;
+    if (hash == 0) /* a deleted key: only its change number matters */
+        return 0;
     if (!e->in_snapshot)
         t->unseen++;
     e->in_snapshot = 1;
@@ -130,7 +134,7 @@ int weir_track_index_load(weir_track_index *t, const char *key, size_t len,
 
 int weir_track_index_see(weir_track_index *t, const char *key, size_t len,
                          uint64_t hash, long line, weir_track_verdict *verdict,
-                         long *first_line)
+                         long *first_line, uint32_t *version)
 {
     if (reserve(t))
         return -1;
@@ -156,6 +160,7 @@ int weir_track_index_see(weir_track_index *t, const char *key, size_t len,
         if (e->in_snapshot)
             t->unseen--;
     }
+    *version = e->version;
     e->seen = 1;
     e->line = line > 0 && line < (long)UINT32_MAX ? (uint32_t)line : 0;
     return 0;
@@ -186,14 +191,14 @@ size_t weir_track_index_unseen(const weir_track_index *t) { return t->unseen; }
 
 int weir_track_index_next_unseen(const weir_track_index *t, size_t *pos,
                                  const char **key, size_t *len,
-                                 uint64_t *hash)
+                                 uint32_t *version)
 {
     for (size_t i = *pos; i < t->count; i++) {
         const entry *e = &t->entries[i];
         if (e->in_snapshot && !e->seen) {
             *key = e->key;
             *len = e->klen;
-            *hash = e->hash;
+            *version = e->version;
             *pos = i + 1;
             return 1;
         }

@@ -26,16 +26,19 @@ typedef enum weir_track_verdict {
 weir_track_index *weir_track_index_new(void); /* (owned) NULL out of memory */
 void weir_track_index_free(weir_track_index *t);
 
-/* Add a snapshot entry (while loading).  Returns 0, -1 out of memory. */
+/* Add a snapshot entry (while loading): the key's hash and change
+ * number; hash 0 is a deleted key (kept for its change number).
+ * Returns 0, -1 out of memory. */
 int weir_track_index_load(weir_track_index *t, const char *key, size_t len,
-                          uint64_t hash);
+                          uint64_t hash, uint32_t version);
 
 /* Look up `key` for a record of this run with `hash` and mark it seen.
- * For a DUPLICATE, *first_line gets the origin of the first occurrence.
+ * *version gets the key's last change number (0: never seen).  For a
+ * DUPLICATE, *first_line gets the origin of the first occurrence.
  * Returns -1 out of memory. */
 int weir_track_index_see(weir_track_index *t, const char *key, size_t len,
                          uint64_t hash, long line, weir_track_verdict *verdict,
-                         long *first_line);
+                         long *first_line, uint32_t *version);
 
 /* Mark a key seen without changing anything (a malformed row whose key
  * could still be read). */
@@ -48,7 +51,7 @@ size_t weir_track_index_unseen(const weir_track_index *t);
  * order; key borrowed.  Returns 1 and advances *pos, or 0 at the end. */
 int weir_track_index_next_unseen(const weir_track_index *t, size_t *pos,
                                  const char **key, size_t *len,
-                                 uint64_t *hash);
+                                 uint32_t *version);
 /* 1 when `key` is in the index (a set test, nothing marked). */
 int weir_track_index_has(const weir_track_index *t, const char *key,
                          size_t len);

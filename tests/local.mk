@@ -35,6 +35,18 @@ tests_test_core_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 
 check_PROGRAMS += tests/test_e2e
 TESTS += tests/test_e2e
-tests_test_e2e_SOURCES = tests/test_e2e.c
+tests_test_e2e_SOURCES = tests/test_e2e.c tests/e2e.c tests/e2e.h
 tests_test_e2e_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_e2e_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+
+check_PROGRAMS += tests/test_delivery
+TESTS += tests/test_delivery
+tests_test_delivery_SOURCES = tests/test_delivery.c tests/e2e.c tests/e2e.h
+tests_test_delivery_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_delivery_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+
+check_PROGRAMS += tests/test_crash
+TESTS += tests/test_crash
+tests_test_crash_SOURCES = tests/test_crash.c tests/e2e.c tests/e2e.h
+tests_test_crash_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_crash_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)

@@ -17,94 +17,8 @@
 #include <unistd.h>
 
 #include "cunit_main.h"
+#include "e2e.h"
 #include "harness.h"
-
-#define WEIR WEIR_BUILDDIR "/weir"
-
-typedef struct result {
-    int status; /* exit code, or 128+signal */
-    char *out, *err;
-} result;
-
-static void result_free(result *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-/* Run weir with the arguments (NULL-terminated) in `dir`. */
-static result run(const char *dir, ...)
-{
-    const char *argv[64];
-    int n = 0;
-    const int vg = getenv("WEIR_E2E_VALGRIND") != NULL;
-    if (vg) {
-        argv[n++] = "valgrind";
-        argv[n++] = "-q";
-        argv[n++] = "--leak-check=full";
-        argv[n++] = "--show-leak-kinds=definite,indirect";
-        argv[n++] = "--errors-for-leak-kinds=definite,indirect";
-        argv[n++] = "--error-exitcode=99";
-    }
-    argv[n++] = WEIR;
-    va_list ap;
-    va_start(ap, dir);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) && n < 63)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-
-    char outp[4200], errp[4200];
-    snprintf(outp, sizeof(outp), "%s/.stdout", dir);
-    snprintf(errp, sizeof(errp), "%s/.stderr", dir);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (chdir(dir) != 0 || !freopen(outp, "w", stdout) ||
-            !freopen(errp, "w", stderr))
-            _exit(127);
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    result r = {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
-                wt_read_file(outp), wt_read_file(errp)};
-    if (r.status == 99 && vg)
-        fprintf(stderr, "valgrind found errors:\n%s\n", r.err);
-    return r;
-}
-
-static char *scratch(const char *name)
-{
-    char *dir = malloc(4096);
-    snprintf(dir, 4096, "%s/%s", wt_tmpdir(), name);
-    mkdir(dir, 0755);
-    return dir;
-}
-
-static long long query_int(const char *db_path, const char *sql)
-{
-    sqlite3 *db;
-    long long v = -1;
-    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *s;
-        if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-            sqlite3_step(s) == SQLITE_ROW)
-            v = sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
-    }
-    sqlite3_close(db);
-    return v;
-}
-
-static int contains(const char *hay, const char *needle)
-{
-    if (hay && strstr(hay, needle))
-        return 1;
-    fprintf(stderr, "\n  expected \"%s\" in:\n%s\n", needle, hay ? hay : "(null)");
-    return 0;
-}
 
 #define PIPE_HEAD "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"%s\">\n"
 
@@ -131,95 +45,95 @@ static const char csv_to_sqlite[] =
 
 static void test_version_and_help(void)
 {
-    char *dir = scratch("help");
-    result r = run(dir, "--version", NULL);
+    char *dir = e2e_scratch("help");
+    e2e_result r = e2e_run(dir, "--version", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT(contains(r.out, "weir " PACKAGE_VERSION " (plugin ABI 1."));
-    result_free(&r);
-    r = run(dir, "--help", NULL);
+    CU_ASSERT(e2e_contains(r.out, "weir " PACKAGE_VERSION " (plugin ABI 1."));
+    e2e_result_free(&r);
+    r = e2e_run(dir, "--help", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT(contains(r.out, "validate"));
-    CU_ASSERT(contains(r.out, "--plugin-path"));
-    result_free(&r);
-    r = run(dir, "run", "--help", NULL);
+    CU_ASSERT(e2e_contains(r.out, "validate"));
+    CU_ASSERT(e2e_contains(r.out, "--plugin-path"));
+    e2e_result_free(&r);
+    r = e2e_run(dir, "run", "--help", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT(contains(r.out, "usage: weir run FILE.xml"));
-    CU_ASSERT(contains(r.out, "Exit status"));
-    result_free(&r);
-    r = run(dir, "frobnicate", NULL);
+    CU_ASSERT(e2e_contains(r.out, "usage: weir run FILE.xml"));
+    CU_ASSERT(e2e_contains(r.out, "Exit status"));
+    e2e_result_free(&r);
+    r = e2e_run(dir, "frobnicate", NULL);
     CU_ASSERT_EQUAL(r.status, 2);
-    CU_ASSERT(contains(r.err, "unknown command 'frobnicate'"));
-    result_free(&r);
-    r = run(dir, "run", NULL);
+    CU_ASSERT(e2e_contains(r.err, "unknown command 'frobnicate'"));
+    e2e_result_free(&r);
+    r = e2e_run(dir, "run", NULL);
     CU_ASSERT_EQUAL(r.status, 2);
-    result_free(&r);
-    r = run(dir, "validate", "--full", "x.xml", NULL);
+    e2e_result_free(&r);
+    r = e2e_run(dir, "validate", "--full", "x.xml", NULL);
     CU_ASSERT_EQUAL(r.status, 2);
-    CU_ASSERT(contains(r.err, "does not apply"));
-    result_free(&r);
+    CU_ASSERT(e2e_contains(r.err, "does not apply"));
+    e2e_result_free(&r);
     free(dir);
 }
 
 static void test_run_csv_to_sqlite(void)
 {
-    char *dir = scratch("load");
+    char *dir = e2e_scratch("load");
     free(wt_write_file(dir, "customers.csv", customers_csv));
     free(wt_write_file(dir, "p.xml", csv_to_sqlite));
-    result r = run(dir, "run", "p.xml", NULL);
+    e2e_result r = e2e_run(dir, "run", "p.xml", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT(contains(r.out, "load: 3 read, 3 written, 0 rejected, 0 dropped"));
-    result_free(&r);
+    CU_ASSERT(e2e_contains(r.out, "load: 3 read, 3 written, 0 rejected, 0 dropped"));
+    e2e_result_free(&r);
     char db[4200], state[4200];
     snprintf(db, sizeof(db), "%s/target.db", dir);
     snprintf(state, sizeof(state), "%s/weir.db", dir);
-    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM customers"), 3);
-    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM customers WHERE "
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers"), 3);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers WHERE "
                                   "name = 'Beta, Inc' AND origin = 'erp'"), 1);
     /* the empty unquoted city is NULL */
-    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM customers WHERE "
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers WHERE "
                                   "code = 'A3' AND city IS NULL"), 1);
     /* the state database: 0600, the run and the pipeline's file recorded */
     struct stat sb;
     CU_ASSERT_EQUAL(stat(state, &sb), 0);
     CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
-    CU_ASSERT_EQUAL(query_int(state, "SELECT count(*) FROM runs WHERE "
+    CU_ASSERT_EQUAL(e2e_query_int(state, "SELECT count(*) FROM runs WHERE "
                                      "pipeline = 'load' AND status = 'ok' AND "
                                      "records_read = 3 AND written = 3"), 1);
-    CU_ASSERT_EQUAL(query_int(state, "SELECT count(*) FROM pipelines WHERE "
-                                     "name = 'load' AND file = 'p.xml'"), 1);
+    CU_ASSERT_EQUAL(e2e_query_int(state, "SELECT count(*) FROM pipelines WHERE "
+                                     "name = 'load' AND file LIKE '%/load/p.xml'"), 1);
     /* a second run upserts: still three rows */
-    r = run(dir, "run", "p.xml", "--json", NULL);
+    r = e2e_run(dir, "run", "p.xml", "--json", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT(contains(r.out, "\"written\":3"));
-    result_free(&r);
-    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM customers"), 3);
+    CU_ASSERT(e2e_contains(r.out, "\"written\":3"));
+    e2e_result_free(&r);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers"), 3);
     free(dir);
 }
 
 static void test_run_from_another_folder_and_state_option(void)
 {
-    char *dir = scratch("elsewhere");
-    char *sub = scratch("elsewhere/pipes");
+    char *dir = e2e_scratch("elsewhere");
+    char *sub = e2e_scratch("elsewhere/pipes");
     free(wt_write_file(sub, "customers.csv", customers_csv));
     free(wt_write_file(sub, "p.xml", csv_to_sqlite));
     /* relative paths resolve against the pipeline's folder, not the cwd */
-    result r = run(dir, "run", "pipes/p.xml", "--state", "my-state.db", "-q",
+    e2e_result r = e2e_run(dir, "run", "pipes/p.xml", "--state", "my-state.db", "-q",
                    NULL);
     CU_ASSERT_EQUAL(r.status, 0);
     CU_ASSERT_STRING_EQUAL(r.out, "");
-    result_free(&r);
+    e2e_result_free(&r);
     char db[4200], state[4200];
     snprintf(db, sizeof(db), "%s/target.db", sub);
     snprintf(state, sizeof(state), "%s/my-state.db", dir);
-    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM customers"), 3);
-    CU_ASSERT_EQUAL(query_int(state, "SELECT count(*) FROM runs"), 1);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers"), 3);
+    CU_ASSERT_EQUAL(e2e_query_int(state, "SELECT count(*) FROM runs"), 1);
     free(sub);
     free(dir);
 }
 
 static void test_bad_rows_rejected_others_go_on(void)
 {
-    char *dir = scratch("badrows");
+    char *dir = e2e_scratch("badrows");
     free(wt_write_file(dir, "customers.csv",
                        "code,name,city\n"
                        "A1,Alpha,Cape Town\n"
@@ -227,22 +141,22 @@ static void test_bad_rows_rejected_others_go_on(void)
                        "A3,\"Gam\xff\xfe\",Durban\n"
                        "A4,Delta,Paarl\n"));
     free(wt_write_file(dir, "p.xml", csv_to_sqlite));
-    result r = run(dir, "run", "p.xml", NULL);
+    e2e_result r = e2e_run(dir, "run", "p.xml", NULL);
     CU_ASSERT_EQUAL(r.status, 1);
-    CU_ASSERT(contains(r.out, "4 read, 2 written, 2 rejected"));
-    CU_ASSERT(contains(r.err, "load/erp:3"));
-    CU_ASSERT(contains(r.err, "load/erp:4"));
-    result_free(&r);
+    CU_ASSERT(e2e_contains(r.out, "4 read, 2 written, 2 rejected"));
+    CU_ASSERT(e2e_contains(r.err, "load/erp:3"));
+    CU_ASSERT(e2e_contains(r.err, "load/erp:4"));
+    e2e_result_free(&r);
     char db[4200];
     snprintf(db, sizeof(db), "%s/target.db", dir);
-    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM customers WHERE "
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers WHERE "
                                   "code IN ('A1', 'A4')"), 2);
     free(dir);
 }
 
 static void test_sink_reject_counts_and_exit_1(void)
 {
-    char *dir = scratch("sinkreject");
+    char *dir = e2e_scratch("sinkreject");
     char xml[1024];
     snprintf(xml, sizeof(xml), PIPE_HEAD
              "<source plugin=\"testgen\" name=\"gen\"><option name=\"count\">"
@@ -250,19 +164,19 @@ static void test_sink_reject_counts_and_exit_1(void)
              "<option name=\"reject-id\">2 4</option></sink>\n</pipeline>\n",
              "rej");
     free(wt_write_file(dir, "p.xml", xml));
-    result r = run(dir, "run", "p.xml", "--plugin-path",
+    e2e_result r = e2e_run(dir, "run", "p.xml", "--plugin-path",
                    WEIR_BUILDDIR "/tests/.libs", NULL);
     CU_ASSERT_EQUAL(r.status, 1);
-    CU_ASSERT(contains(r.out, "5 read, 3 written, 2 rejected"));
-    CU_ASSERT(contains(r.err, "rej/gen:2: rejected by sink 'out': test sink "
+    CU_ASSERT(e2e_contains(r.out, "5 read, 3 written, 2 rejected"));
+    CU_ASSERT(e2e_contains(r.err, "rej/gen:2: rejected by sink 'out': test sink "
                               "rejects id 2"));
-    result_free(&r);
+    e2e_result_free(&r);
     free(dir);
 }
 
 static void test_source_failure_exit_3(void)
 {
-    char *dir = scratch("srcfail");
+    char *dir = e2e_scratch("srcfail");
     char xml[1024];
     snprintf(xml, sizeof(xml), PIPE_HEAD
              "<source plugin=\"testgen\" name=\"gen\"><option name=\"count\">"
@@ -270,27 +184,27 @@ static void test_source_failure_exit_3(void)
              "<sink plugin=\"testgen\" name=\"out\"/>\n</pipeline>\n",
              "fails");
     free(wt_write_file(dir, "p.xml", xml));
-    result r = run(dir, "run", "p.xml", "--plugin-path",
+    e2e_result r = e2e_run(dir, "run", "p.xml", "--plugin-path",
                    WEIR_BUILDDIR "/tests/.libs", NULL);
     CU_ASSERT_EQUAL(r.status, 3);
-    CU_ASSERT(contains(r.err, "source 'gen' failed while reading"));
-    result_free(&r);
+    CU_ASSERT(e2e_contains(r.err, "source 'gen' failed while reading"));
+    e2e_result_free(&r);
     char state[4200];
     snprintf(state, sizeof(state), "%s/weir.db", dir);
-    CU_ASSERT_EQUAL(query_int(state, "SELECT count(*) FROM runs WHERE "
+    CU_ASSERT_EQUAL(e2e_query_int(state, "SELECT count(*) FROM runs WHERE "
                                      "status = 'error'"), 1);
     /* a missing source file: could not open, exit 3 */
     free(wt_write_file(dir, "p2.xml", csv_to_sqlite));
-    r = run(dir, "run", "p2.xml", NULL);
+    r = e2e_run(dir, "run", "p2.xml", NULL);
     CU_ASSERT_EQUAL(r.status, 3);
-    CU_ASSERT(contains(r.err, "customers.csv"));
-    result_free(&r);
+    CU_ASSERT(e2e_contains(r.err, "customers.csv"));
+    e2e_result_free(&r);
     free(dir);
 }
 
 static void test_invalid_pipeline_exit_2(void)
 {
-    char *dir = scratch("invalid");
+    char *dir = e2e_scratch("invalid");
     free(wt_write_file(dir, "bad.xml",
                        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"b\">\n"
                        "  <source plugin=\"csv\" name=\"in\">\n"
@@ -298,53 +212,53 @@ static void test_invalid_pipeline_exit_2(void)
                        "  </source>\n"
                        "  <sink plugin=\"nosuch\" name=\"out\"/>\n"
                        "</pipeline>\n"));
-    result r = run(dir, "run", "bad.xml", NULL);
+    e2e_result r = e2e_run(dir, "run", "bad.xml", NULL);
     CU_ASSERT_EQUAL(r.status, 2);
-    CU_ASSERT(contains(r.err, "bad.xml:3: unknown option 'pth'"));
-    CU_ASSERT(contains(r.err, "bad.xml:5: sink 'out': unknown plugin 'nosuch'"));
-    result_free(&r);
+    CU_ASSERT(e2e_contains(r.err, "bad.xml:3: unknown option 'pth'"));
+    CU_ASSERT(e2e_contains(r.err, "bad.xml:5: sink 'out': unknown plugin 'nosuch'"));
+    e2e_result_free(&r);
     /* nothing was created */
     char state[4200];
     snprintf(state, sizeof(state), "%s/weir.db", dir);
     CU_ASSERT_NOT_EQUAL(access(state, F_OK), 0);
 
-    r = run(dir, "validate", "bad.xml", NULL);
+    r = e2e_run(dir, "validate", "bad.xml", NULL);
     CU_ASSERT_EQUAL(r.status, 1);
-    CU_ASSERT(contains(r.err, "bad.xml:2: source 'in': missing required "
+    CU_ASSERT(e2e_contains(r.err, "bad.xml:2: source 'in': missing required "
                               "option 'path'"));
-    result_free(&r);
-    r = run(dir, "validate", "--json", "bad.xml", NULL);
+    e2e_result_free(&r);
+    r = e2e_run(dir, "validate", "--json", "bad.xml", NULL);
     CU_ASSERT_EQUAL(r.status, 1);
-    CU_ASSERT(contains(r.out, "\"valid\": false"));
-    result_free(&r);
-    r = run(dir, "validate", "missing.xml", NULL);
+    CU_ASSERT(e2e_contains(r.out, "\"valid\": false"));
+    e2e_result_free(&r);
+    r = e2e_run(dir, "validate", "missing.xml", NULL);
     CU_ASSERT_EQUAL(r.status, 1);
-    CU_ASSERT(contains(r.err, "missing.xml: cannot read"));
-    result_free(&r);
+    CU_ASSERT(e2e_contains(r.err, "missing.xml: cannot read"));
+    e2e_result_free(&r);
     free(dir);
 }
 
 static void test_validate_clean_files(void)
 {
-    char *dir = scratch("valid");
+    char *dir = e2e_scratch("valid");
     free(wt_write_file(dir, "p.xml", csv_to_sqlite));
-    result r = run(dir, "validate", "p.xml",
+    e2e_result r = e2e_run(dir, "validate", "p.xml",
                    WEIR_SRCDIR "/pipelines/csv-to-sqlite/pipeline.xml", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT(contains(r.out, "p.xml: valid (pipeline 'load')"));
-    result_free(&r);
+    CU_ASSERT(e2e_contains(r.out, "p.xml: valid (pipeline 'load')"));
+    e2e_result_free(&r);
     free(dir);
 }
 
 static void test_dry_run_changes_nothing(void)
 {
-    char *dir = scratch("dry");
+    char *dir = e2e_scratch("dry");
     free(wt_write_file(dir, "customers.csv", customers_csv));
     free(wt_write_file(dir, "p.xml", csv_to_sqlite));
-    result r = run(dir, "run", "p.xml", "--dry-run", NULL);
+    e2e_result r = e2e_run(dir, "run", "p.xml", "--dry-run", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT(contains(r.out, "dry run: 3 read, 3 would be sent"));
-    result_free(&r);
+    CU_ASSERT(e2e_contains(r.out, "dry run: 3 read, 3 would be sent"));
+    e2e_result_free(&r);
     char db[4200], state[4200];
     snprintf(db, sizeof(db), "%s/target.db", dir);
     snprintf(state, sizeof(state), "%s/weir.db", dir);
@@ -355,15 +269,15 @@ static void test_dry_run_changes_nothing(void)
 
 static void test_state_problems_exit_3(void)
 {
-    char *dir = scratch("badstate");
+    char *dir = e2e_scratch("badstate");
     free(wt_write_file(dir, "customers.csv", customers_csv));
     free(wt_write_file(dir, "p.xml", csv_to_sqlite));
     free(wt_write_file(dir, "weir.db", "garbage, not a database at all....."
                                        "................................."));
-    result r = run(dir, "run", "p.xml", NULL);
+    e2e_result r = e2e_run(dir, "run", "p.xml", NULL);
     CU_ASSERT_EQUAL(r.status, 3);
-    CU_ASSERT(contains(r.err, "weir.db: is corrupt or not a weir state database"));
-    result_free(&r);
+    CU_ASSERT(e2e_contains(r.err, "weir.db: is corrupt or not a weir state database"));
+    e2e_result_free(&r);
     char db[4200];
     snprintf(db, sizeof(db), "%s/target.db", dir);
     CU_ASSERT_NOT_EQUAL(access(db, F_OK), 0);
@@ -372,33 +286,33 @@ static void test_state_problems_exit_3(void)
 
 static void test_plugins_listing(void)
 {
-    char *dir = scratch("plugins");
-    result r = run(dir, "plugins", NULL);
+    char *dir = e2e_scratch("plugins");
+    e2e_result r = e2e_run(dir, "plugins", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT(contains(r.out, "csv"));
-    CU_ASSERT(contains(r.out, "sqlite"));
-    CU_ASSERT(contains(r.out, "map"));
-    CU_ASSERT(contains(r.out, "filter"));
-    result_free(&r);
-    r = run(dir, "plugins", "-v", NULL);
-    CU_ASSERT(contains(r.out, "delimiter"));
-    result_free(&r);
+    CU_ASSERT(e2e_contains(r.out, "csv"));
+    CU_ASSERT(e2e_contains(r.out, "sqlite"));
+    CU_ASSERT(e2e_contains(r.out, "map"));
+    CU_ASSERT(e2e_contains(r.out, "filter"));
+    e2e_result_free(&r);
+    r = e2e_run(dir, "plugins", "-v", NULL);
+    CU_ASSERT(e2e_contains(r.out, "delimiter"));
+    e2e_result_free(&r);
     /* a wrong-ABI plugin in the path is refused by name, the rest listed */
-    r = run(dir, "plugins", "--plugin-path", WEIR_BUILDDIR "/tests/.libs", NULL);
+    r = e2e_run(dir, "plugins", "--plugin-path", WEIR_BUILDDIR "/tests/.libs", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT(contains(r.out, "testgen"));
-    CU_ASSERT(contains(r.err, "bad_abi.so: plugin built for weir ABI 99.0"));
-    result_free(&r);
-    r = run(dir, "plugins", "--json", "--plugin-path",
+    CU_ASSERT(e2e_contains(r.out, "testgen"));
+    CU_ASSERT(e2e_contains(r.err, "bad_abi.so: plugin built for weir ABI 99.0"));
+    e2e_result_free(&r);
+    r = e2e_run(dir, "plugins", "--json", "--plugin-path",
             WEIR_BUILDDIR "/tests/.libs", NULL);
-    CU_ASSERT(contains(r.out, "\"refused\""));
-    CU_ASSERT(contains(r.out, "\"name\": \"testgen\""));
-    result_free(&r);
+    CU_ASSERT(e2e_contains(r.out, "\"refused\""));
+    CU_ASSERT(e2e_contains(r.out, "\"name\": \"testgen\""));
+    e2e_result_free(&r);
     /* WEIR_PLUGIN_PATH is honoured when there is no --plugin-path */
     setenv("WEIR_PLUGIN_PATH", WEIR_BUILDDIR "/tests/.libs", 1);
-    r = run(dir, "plugins", NULL);
-    CU_ASSERT(contains(r.out, "testgen"));
-    result_free(&r);
+    r = e2e_run(dir, "plugins", NULL);
+    CU_ASSERT(e2e_contains(r.out, "testgen"));
+    e2e_result_free(&r);
     unsetenv("WEIR_PLUGIN_PATH");
     free(dir);
 }
@@ -406,7 +320,7 @@ static void test_plugins_listing(void)
 static void test_demo_pipeline(void)
 {
     /* The README's demo, run on a copy so the source tree stays clean. */
-    char *dir = scratch("demo");
+    char *dir = e2e_scratch("demo");
     char *csv = wt_read_file(WEIR_SRCDIR "/pipelines/csv-to-sqlite/customers.csv");
     char *xml = wt_read_file(WEIR_SRCDIR "/pipelines/csv-to-sqlite/pipeline.xml");
     CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
@@ -415,13 +329,13 @@ static void test_demo_pipeline(void)
     free(wt_write_file(dir, "pipeline.xml", xml));
     free(csv);
     free(xml);
-    result r = run(dir, "run", "pipeline.xml", NULL);
+    e2e_result r = e2e_run(dir, "run", "pipeline.xml", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT(contains(r.out, "erp-customers-to-app: 6 read, 6 written"));
-    result_free(&r);
+    CU_ASSERT(e2e_contains(r.out, "erp-customers-to-app: 6 read, 6 written"));
+    e2e_result_free(&r);
     char db[4200];
     snprintf(db, sizeof(db), "%s/app.db", dir);
-    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM customers WHERE "
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers WHERE "
                                   "source_system = 'erp'"), 6);
     free(dir);
 }

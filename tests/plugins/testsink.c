@@ -19,7 +19,7 @@
  *   target(key TEXT PRIMARY KEY, payload TEXT)
  *       the applied data; payload is the record's fields as name=value
  *       sorted by name (byte order), NULL as \N, joined by \x1f.
- *   applied(id TEXT PRIMARY KEY, key TEXT, op TEXT, at INTEGER)
+ *   applied(id TEXT PRIMARY KEY, key TEXT, op TEXT, at INTEGER, payload TEXT)
  *       one row per record id applied; a record whose id is already here
  *       is answered OK without being applied again (a target that looks
  *       up the idempotency key).
@@ -67,7 +67,8 @@ static const char *const sql_text[ST_N] = {
     [ST_DELETE] = "DELETE FROM target WHERE key = ?1",
     [ST_UPSERT] = "INSERT INTO target(key, payload) VALUES (?1, ?2) "
                   "ON CONFLICT(key) DO UPDATE SET payload = excluded.payload",
-    [ST_APPLIED] = "INSERT INTO applied(id, key, op, at) VALUES (?1, ?2, ?3, ?4)",
+    [ST_APPLIED] = "INSERT INTO applied(id, key, op, at, payload) VALUES (?1, ?2, "
+                   "?3, ?4, ?5)",
     [ST_COUNT] = "INSERT INTO counts(key, n) VALUES (?1, 1) "
                  "ON CONFLICT(key) DO UPDATE SET n = n + 1",
     [ST_SEND] = "INSERT INTO sends(id, key, attempt, answer) "
@@ -77,7 +78,7 @@ static const char *const sql_text[ST_N] = {
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS target(key TEXT PRIMARY KEY, payload TEXT);"
     "CREATE TABLE IF NOT EXISTS applied(id TEXT PRIMARY KEY, key TEXT,"
-    " op TEXT, at INTEGER);"
+    " op TEXT, at INTEGER, payload TEXT);"
     "CREATE TABLE IF NOT EXISTS counts(key TEXT PRIMARY KEY, n INTEGER);"
     "CREATE TABLE IF NOT EXISTS sends(id TEXT, key TEXT, attempt INTEGER,"
     " answer TEXT);";
@@ -296,11 +297,11 @@ static int apply(state *s, weir_record *r, const char *id, const char *key,
     if (rc != SQLITE_DONE)
         return rc;
     weir_op op = h->record_op(r);
+    size_t len = 0;
     if (op == WEIR_OP_DELETE) {
         st = s->st[ST_DELETE];
         sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     } else {
-        size_t len;
         if (payload(s, r, &len) != 0)
             return SQLITE_NOMEM;
         st = s->st[ST_UPSERT];
@@ -314,6 +315,10 @@ static int apply(state *s, weir_record *r, const char *id, const char *key,
     sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, op_name(op), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
+    if (op == WEIR_OP_DELETE)
+        sqlite3_bind_null(st, 5);
+    else
+        sqlite3_bind_text(st, 5, s->buf, (int)len, SQLITE_TRANSIENT);
     if ((rc = step(st)) != SQLITE_OK)
         return rc;
     st = s->st[ST_COUNT];

@@ -1,0 +1,459 @@
+/*
+ * End-to-end tests of the shared stages (issue: change-tracking, outbox,
+ * retries, endpoint health, monitor, resend) with the real weir binary,
+ * the csv source and the testsink plugin (tests/plugins/testsink.c),
+ * which applies records to its own SQLite file and can be told to retry,
+ * reject or be down.  Retry delays are 0s so nothing sleeps.
+ */
+#include "config.h"
+
+#include <CUnit/CUnit.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cunit_main.h"
+#include "e2e.h"
+#include "harness.h"
+
+#define PLUGINS WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR \
+    "/plugins/.libs:" WEIR_BUILDDIR "/tests/.libs"
+
+/* A pipeline: csv source -> <track> -> testsink, with `sink_opts` and
+ * `track_attrs` spliced in. */
+static void write_pipeline(const char *dir, const char *track_attrs,
+                           const char *sink_opts, const char *retry)
+{
+    char xml[4096];
+    snprintf(xml, sizeof(xml),
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\" "
+             "type=\"customer\" batch-size=\"50\">\n"
+             "  <source plugin=\"csv\" name=\"erp\">\n"
+             "    <option name=\"path\">in.csv</option>\n"
+             "  </source>\n"
+             "  %s%s%s\n"
+             "  <sink plugin=\"testsink\" name=\"app\">\n"
+             "    <option name=\"database\">target.db</option>\n"
+             "    %s\n    %s\n"
+             "  </sink>\n"
+             "</pipeline>\n",
+             track_attrs ? "<track key=\"code\" " : "",
+             track_attrs ? track_attrs : "", track_attrs ? "/>" : "",
+             sink_opts ? sink_opts : "",
+             retry ? retry : "<retry attempts=\"3\" delay=\"0s\" jitter=\"0s\"/>");
+    free(wt_write_file(dir, "p.xml", xml));
+}
+
+static e2e_result weir(const char *dir, const char *cmd, const char *a1,
+                       const char *a2)
+{
+    return e2e_run(dir, cmd, "--plugin-path", PLUGINS, a1, a2, NULL);
+}
+
+/* Run and expect an exit code; returns stdout+stderr for inspection. */
+static char *expect(const char *dir, int code, const char *cmd,
+                    const char *a1, const char *a2)
+{
+    e2e_result r = weir(dir, cmd, a1, a2);
+    if (r.status != code)
+        fprintf(stderr, "\n  weir %s: exit %d, expected %d\n%s%s\n", cmd,
+                r.status, code, r.out ? r.out : "", r.err ? r.err : "");
+    CU_ASSERT_EQUAL(r.status, code);
+    size_t n = strlen(r.out ? r.out : "") + strlen(r.err ? r.err : "") + 1;
+    char *all = malloc(n);
+    snprintf(all, n, "%s%s", r.out ? r.out : "", r.err ? r.err : "");
+    e2e_result_free(&r);
+    return all;
+}
+
+static long long q(const char *dir, const char *db, const char *sql)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/%s", dir, db);
+    return e2e_query_int(path, sql);
+}
+
+static void csv(const char *dir, const char *text)
+{
+    free(wt_write_file(dir, "in.csv", text));
+}
+
+#define CUST3 "code,name,city\nA1,Alpha,Cape Town\nA2,Beta,Durban\nA3,Gamma,Paarl\n"
+
+static void test_track_ops(void)
+{
+    char *d = e2e_scratch("ops");
+    write_pipeline(d, "max-delete=\"off\"", NULL, NULL);
+    csv(d, CUST3);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM applied WHERE op = 'insert'"), 3);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "3 unchanged"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends"), 3);
+    /* one change, one new, one gone */
+    csv(d, "code,name,city\nA1,Alpha,Cape Town\nA2,Beta,Pretoria\nA4,Delta,Paarl\n");
+    out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "3 written"));
+    CU_ASSERT(e2e_contains(out, "1 unchanged, 1 deletes"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM applied WHERE op = 'update' AND key = 'A2'"), 1);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM applied WHERE op = 'insert' AND key = 'A4'"), 1);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM applied WHERE op = 'delete' AND key = 'A3'"), 1);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 3);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM snapshots WHERE hash != 0"), 3);
+    /* a reordered export with the same content is no change */
+    csv(d, "city,code,name\nCape Town,A1,Alpha\nPretoria,A2,Beta\nPaarl,A4,Delta\n");
+    out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "3 unchanged"));
+    free(out);
+    free(d);
+}
+
+static void test_delete_guard(void)
+{
+    char *d = e2e_scratch("guard");
+    write_pipeline(d, "", NULL, NULL);
+    csv(d, "code,name\nA1,a\nA2,b\nA3,c\nA4,d\nA5,e\nA6,f\nA7,g\nA8,h\nA9,i\nA10,j\n");
+    free(expect(d, 0, "run", "p.xml", NULL));
+    /* a truncated export: 7 of 10 gone, over the default 20% */
+    csv(d, "code,name\nA1,a\nA2,B\nA3,c\n");
+    char *out = expect(d, 3, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "would delete 7 of 10 records"));
+    CU_ASSERT(e2e_contains(out, "nothing was changed"));
+    free(out);
+    /* nothing changed: not even the update of A2 */
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends"), 10);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM snapshots WHERE hash != 0"), 10);
+    out = expect(d, 0, "run", "p.xml", "--force");
+    CU_ASSERT(e2e_contains(out, "7 deletes"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 3);
+    free(d);
+}
+
+static void test_source_failure_changes_nothing(void)
+{
+    char *d = e2e_scratch("srcfail");
+    write_pipeline(d, "", NULL, NULL);
+    csv(d, CUST3);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    /* An unterminated quote running to the end of a huge field: the csv
+     * source fails the read (max-row-size); nothing may move. */
+    FILE *f = fopen("/dev/null", "r");
+    fclose(f);
+    char xml[2048];
+    snprintf(xml, sizeof(xml),
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\" batch-size=\"1\">"
+             "<source plugin=\"csv\" name=\"erp\"><option name=\"path\">in.csv</option>"
+             "<option name=\"max-row-size\">64</option></source>"
+             "<track key=\"code\"/>"
+             "<sink plugin=\"testsink\" name=\"app\"><option name=\"database\">"
+             "target.db</option></sink></pipeline>");
+    free(wt_write_file(d, "p.xml", xml));
+    csv(d, "code,name,city\nA1,Alpha2,Cape Town\nA2,\"Beta, this field never ends"
+           "...........................................................\n");
+    char *out = expect(d, 3, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "changed nothing"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends"), 3);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM snapshots WHERE hash != 0"), 3);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM runs WHERE status = 'error'"), 1);
+    free(d);
+}
+
+static void test_malformed_rows_never_delete(void)
+{
+    char *d = e2e_scratch("malformed");
+    write_pipeline(d, "max-delete=\"off\"", NULL, NULL);
+    csv(d, CUST3);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    /* A2's row is malformed but its key readable: counts as seen. */
+    csv(d, "code,name,city\nA1,Alpha,Cape Town\nA2,too,many,fields\nA3,Gamma,Paarl\n");
+    char *out = expect(d, 1, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 rejected"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM applied WHERE op = 'delete'"), 0);
+    /* A row whose key cannot be read (bad UTF-8 in the key): no deletes at all */
+    csv(d, "code,name,city\nA1,Alpha,Cape Town\n\"A\xff\",x,y\n");
+    out = expect(d, 1, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "deletes not sent"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM applied WHERE op = 'delete'"), 0);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM snapshots WHERE hash != 0"), 3);
+    free(d);
+}
+
+static void test_duplicate_keys_reported(void)
+{
+    char *d = e2e_scratch("dupes");
+    write_pipeline(d, "", NULL, NULL);
+    csv(d, "code,name\nA1,first\nA2,x\nA1,second\n");
+    char *out = expect(d, 1, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "cust/erp:4 key A1: rejected by <track>"));
+    CU_ASSERT(e2e_contains(out, "duplicate key in this run (first at line 2)"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 2);
+    free(d);
+}
+
+static void test_full_refresh_and_dry_run(void)
+{
+    char *d = e2e_scratch("full");
+    write_pipeline(d, "full-refresh=\"7d\"", NULL, NULL);
+    csv(d, CUST3);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    char *out = expect(d, 0, "run", "p.xml", "--full");
+    CU_ASSERT(e2e_contains(out, "3 written"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends"), 6);
+    /* a dry run lists what would be sent and sends nothing */
+    csv(d, "code,name,city\nA1,Alpha,Cape Town\nA2,Beta,Durban\nA3,Gamma,Worcester\n");
+    out = expect(d, 0, "run", "p.xml", "--dry-run");
+    CU_ASSERT(e2e_contains(out, "dry run: 3 read, 1 would be sent"));
+    free(out);
+    e2e_result r = e2e_run(d, "run", "--plugin-path", PLUGINS, "p.xml",
+                           "--dry-run", "-v", NULL);
+    CU_ASSERT(e2e_contains(r.out, "update A3"));
+    e2e_result_free(&r);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends"), 6);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM runs"), 2);
+    /* full-refresh="1ms": the next run is a full one */
+    write_pipeline(d, "full-refresh=\"1ms\"", NULL, NULL);
+    usleep(5000);
+    out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "3 written"));
+    free(out);
+    free(d);
+}
+
+static void test_retry_then_drain(void)
+{
+    char *d = e2e_scratch("retry");
+    write_pipeline(d, "", "<option name=\"retry-keys\">A2</option>"
+                          "<option name=\"retry-times\">1</option>", NULL);
+    csv(d, CUST3);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    /* delay 0s: the run's own drain already retried it */
+    CU_ASSERT(e2e_contains(out, "3 written"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE key = 'A2'"), 2);
+    /* the same idempotency id both times */
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(DISTINCT id) FROM sends WHERE key = 'A2'"), 1);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT max(attempt) FROM sends WHERE key = 'A2'"), 2);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE status = 'delivered'"), 1);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM attempts"), 2);
+    free(d);
+}
+
+static void test_out_of_attempts_monitor_show_resend(void)
+{
+    char *d = e2e_scratch("attempts");
+    write_pipeline(d, "", "<option name=\"retry-keys\">A2</option>", NULL);
+    csv(d, CUST3);
+    char *out = expect(d, 1, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 failed"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE key = 'A2'"), 3);
+    long long id = q(d, "weir.db", "SELECT id FROM outbox WHERE status = 'failed'");
+    CU_ASSERT(id > 0);
+    e2e_result r = e2e_run(d, "monitor", "--json", "--records", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT(e2e_contains(r.out, "\"pipeline\": \"cust\""));
+    CU_ASSERT(e2e_contains(r.out, "\"sink\": \"app\""));
+    CU_ASSERT(e2e_contains(r.out, "\"type\": \"customer\""));
+    CU_ASSERT(e2e_contains(r.out, "\"status\": \"failed\""));
+    CU_ASSERT(e2e_contains(r.out, "\"error\": \"gave up after 3 attempts: temporary failure for A2\""));
+    CU_ASSERT(e2e_contains(r.out, "\"count\": 1"));
+    CU_ASSERT(e2e_contains(r.out, "\"oldest\": \"20"));
+    CU_ASSERT(e2e_contains(r.out, "\"key\": \"A2\""));
+    CU_ASSERT(e2e_contains(r.out, "\"attempts\": 3"));
+    e2e_result_free(&r);
+    char ids[32];
+    snprintf(ids, sizeof(ids), "%lld", id);
+    r = e2e_run(d, "show", ids, NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT(e2e_contains(r.out, "status:     failed (3 attempts)"));
+    CU_ASSERT(e2e_contains(r.out, "\"name\": \"Beta\""));
+    CU_ASSERT(e2e_contains(r.out, "retry    temporary failure for A2"));
+    e2e_result_free(&r);
+    /* the admin fixes the target, then resends */
+    write_pipeline(d, "", NULL, NULL);
+    out = expect(d, 0, "resend", ids, NULL);
+    CU_ASSERT(e2e_contains(out, "1 record back to pending"));
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key = 'A2'"), 1);
+    r = e2e_run(d, "monitor", NULL);
+    CU_ASSERT(e2e_contains(r.out, "(nothing undelivered)"));
+    e2e_result_free(&r);
+    free(d);
+}
+
+static void test_reject_goes_to_monitor(void)
+{
+    char *d = e2e_scratch("reject");
+    write_pipeline(d, "", "<option name=\"reject-keys\">A1 A3</option>", NULL);
+    csv(d, CUST3);
+    char *out = expect(d, 1, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 written, 2 rejected"));
+    free(out);
+    /* straight to failed, one send each */
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends"), 3);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE status = 'failed' AND attempts = 1"), 2);
+    e2e_result r = e2e_run(d, "monitor", "--status", "failed", NULL);
+    CU_ASSERT(e2e_contains(r.out, "cust"));
+    CU_ASSERT(e2e_contains(r.out, "rejected"));
+    e2e_result_free(&r);
+    /* the admin fixes the setup in the target, then resends them all */
+    write_pipeline(d, "", NULL, NULL);
+    r = e2e_run(d, "resend", "--plugin-path", PLUGINS, "--pipeline", "cust",
+                "--failed", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT(e2e_contains(r.out, "2 records back to pending"));
+    CU_ASSERT(e2e_contains(r.out, "2 written"));
+    e2e_result_free(&r);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 3);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE status = 'delivered'"), 2);
+    free(d);
+}
+
+static void test_endpoint_down_holds_then_flows(void)
+{
+    char *d = e2e_scratch("down");
+    write_pipeline(d, "", "<option name=\"down-file\">down</option>", NULL);
+    free(wt_write_file(d, "down", "x"));
+    csv(d, CUST3);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "3 held"));
+    CU_ASSERT(e2e_contains(out, "endpoint of sink 'app' is down"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE status = 'held' AND attempts = 0"), 3);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT down FROM endpoints"), 1);
+    e2e_result r = e2e_run(d, "status", "--json", NULL);
+    CU_ASSERT(e2e_contains(r.out, "\"health\": \"down\""));
+    e2e_result_free(&r);
+    /* back up: the held records flow, in order */
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/down", d);
+    unlink(path);
+    out = expect(d, 0, "drain", "--state", "weir.db");
+    CU_ASSERT(e2e_contains(out, "3 written"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT down FROM endpoints"), 0);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 3);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT group_concat(key, ',') = 'A1,A2,A3' FROM (SELECT key FROM applied ORDER BY rowid)"), 1);
+    free(d);
+}
+
+static void test_order_per_key(void)
+{
+    char *d = e2e_scratch("order");
+    /* A2 keeps failing transiently: a later change must queue behind it */
+    write_pipeline(d, "", "<option name=\"retry-keys\">A2</option>",
+                   "<retry attempts=\"5\" delay=\"1h\" jitter=\"0s\"/>");
+    csv(d, CUST3);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 waiting for retry"));
+    free(out);
+    csv(d, "code,name,city\nA1,Alpha,Cape Town\nA2,Beta v2,Durban\nA3,Gamma,Paarl\n");
+    out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 queued"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE key = 'A2'"), 1);
+    /* the target recovers; retry now (delay 0s): first v1, then v2 */
+    write_pipeline(d, "", NULL, "<retry attempts=\"5\" delay=\"0s\" jitter=\"0s\"/>");
+    char sql[] = "UPDATE outbox SET next_attempt = 0";
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/weir.db", d);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    out = expect(d, 0, "drain", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "2 written"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key = 'A2' AND payload LIKE '%Beta v2%'"), 1);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM applied WHERE key = 'A2'"), 2);
+    free(d);
+}
+
+static void test_lock_dies_with_holder(void)
+{
+    char *d = e2e_scratch("lock");
+    write_pipeline(d, "", NULL, NULL);
+    csv(d, CUST3);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    /* Another process holds the pipeline's lock: exit 3, clear message. */
+    int fds[2];
+    CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+    pid_t child = fork();
+    if (child == 0) {
+        close(fds[0]);
+        char lock[4200];
+        snprintf(lock, sizeof(lock), "%s/weir.db.lock", d);
+        int fd = open(lock, O_RDWR | O_CREAT, 0600);
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
+                           .l_start = 0, .l_len = 0};
+        fcntl(fd, F_SETLK, &fl);
+        if (write(fds[1], "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    close(fds[1]);
+    char c;
+    CU_ASSERT_EQUAL(read(fds[0], &c, 1), 1);
+    char *out = expect(d, 3, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "already being run by another weir process"));
+    free(out);
+    /* SIGKILL the holder: the lock dies with it */
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    close(fds[0]);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    free(d);
+}
+
+static void test_state_newer_schema(void)
+{
+    char *d = e2e_scratch("newer");
+    write_pipeline(d, "", NULL, NULL);
+    csv(d, CUST3);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/weir.db", d);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL);
+    sqlite3_close(db);
+    char *out = expect(d, 3, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "weir.db: written by a newer weir"));
+    free(out);
+    free(d);
+}
+
+void register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("delivery end to end", NULL, NULL);
+    CU_add_test(s, "track: insert, update, unchanged, delete", test_track_ops);
+    CU_add_test(s, "delete guard refuses, --force overrides", test_delete_guard);
+    CU_add_test(s, "source failure changes nothing", test_source_failure_changes_nothing);
+    CU_add_test(s, "malformed rows never become deletes", test_malformed_rows_never_delete);
+    CU_add_test(s, "duplicate keys reported", test_duplicate_keys_reported);
+    CU_add_test(s, "full refresh and dry run", test_full_refresh_and_dry_run);
+    CU_add_test(s, "retry, same idempotency id", test_retry_then_drain);
+    CU_add_test(s, "out of attempts, monitor, show, resend",
+                test_out_of_attempts_monitor_show_resend);
+    CU_add_test(s, "rejects go to the monitor", test_reject_goes_to_monitor);
+    CU_add_test(s, "endpoint down: held, then flows", test_endpoint_down_holds_then_flows);
+    CU_add_test(s, "order per key", test_order_per_key);
+    CU_add_test(s, "locks die with their holder", test_lock_dies_with_holder);
+    CU_add_test(s, "newer state schema refused", test_state_newer_schema);
+}
