@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -16,11 +17,13 @@ void weir_summary_print(const weir_cli *cli, const char *name,
                         const weir_run_result *res, int exit_code)
 {
     const weir_run_counts *c = &res->counts;
+    /* A drain or resend reads no source: leave "read" and "dropped" out. */
+    int ran = strcmp(cli->command, "run") == 0;
     const part parts[] = {
-        {"read", c->read, 1},
+        {"read", c->read, ran},
         {cli->dry_run ? "would be sent" : "written", c->written, 1},
         {"rejected", c->rejected, 1},
-        {"dropped", c->dropped, 1},
+        {"dropped", c->dropped, ran},
         {"unchanged", c->unchanged, 0},
         {"deletes", c->deletes, 0},
         {"held", c->held, 0},

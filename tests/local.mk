@@ -50,3 +50,9 @@ TESTS += tests/test_crash
 tests_test_crash_SOURCES = tests/test_crash.c tests/e2e.c tests/e2e.h
 tests_test_crash_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_crash_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+
+check_PROGRAMS += tests/test_scenarios
+TESTS += tests/test_scenarios
+tests_test_scenarios_SOURCES = tests/test_scenarios.c tests/e2e.c tests/e2e.h
+tests_test_scenarios_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_scenarios_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)

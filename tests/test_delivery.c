@@ -26,7 +26,8 @@
     "/plugins/.libs:" WEIR_BUILDDIR "/tests/.libs"
 
 /* A pipeline: csv source -> <track> -> testsink, with `sink_opts` and
- * `track_attrs` spliced in. */
+ * `track_attrs` spliced in; an exec notifier appends every event to
+ * events.jsonl. */
 static void write_pipeline(const char *dir, const char *track_attrs,
                            const char *sink_opts, const char *retry)
 {
@@ -42,6 +43,9 @@ static void write_pipeline(const char *dir, const char *track_attrs,
              "    <option name=\"database\">target.db</option>\n"
              "    %s\n    %s\n"
              "  </sink>\n"
+             "  <notify plugin=\"exec\" name=\"ops\">\n"
+             "    <option name=\"command\">cat >> events.jsonl</option>\n"
+             "  </notify>\n"
              "</pipeline>\n",
              track_attrs ? "<track key=\"code\" " : "",
              track_attrs ? track_attrs : "", track_attrs ? "/>" : "",
@@ -82,6 +86,22 @@ static long long q(const char *dir, const char *db, const char *sql)
 static void csv(const char *dir, const char *text)
 {
     free(wt_write_file(dir, "in.csv", text));
+}
+
+static char *read_events(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+    char *text = wt_read_file(path);
+    return text ? text : strdup("");
+}
+
+static int count_lines(const char *text)
+{
+    int n = 0;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
 }
 
 #define CUST3 "code,name,city\nA1,Alpha,Cape Town\nA2,Beta,Durban\nA3,Gamma,Paarl\n"
@@ -307,6 +327,13 @@ static void test_reject_goes_to_monitor(void)
     /* straight to failed, one send each */
     CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends"), 3);
     CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE status = 'failed' AND attempts = 1"), 2);
+    /* one digest for the run, not a message per record */
+    char *events = read_events(d);
+    CU_ASSERT(e2e_contains(events, "\"event\":\"rejected\""));
+    CU_ASSERT(e2e_contains(events, "\"count\":2"));
+    CU_ASSERT(e2e_contains(events, "\"error\":\"rejected A1\""));
+    CU_ASSERT_EQUAL(count_lines(events), 1);
+    free(events);
     e2e_result r = e2e_run(d, "monitor", "--status", "failed", NULL);
     CU_ASSERT(e2e_contains(r.out, "cust"));
     CU_ASSERT(e2e_contains(r.out, "rejected"));
@@ -347,6 +374,12 @@ static void test_endpoint_down_holds_then_flows(void)
     CU_ASSERT(e2e_contains(out, "3 written"));
     free(out);
     CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT down FROM endpoints"), 0);
+    /* told once when it went down, once when it came back */
+    char *events = read_events(d);
+    CU_ASSERT(e2e_contains(events, "\"event\":\"endpoint-down\",\"pipeline\":\"cust\""));
+    CU_ASSERT(e2e_contains(events, "\"event\":\"endpoint-up\""));
+    CU_ASSERT_EQUAL(count_lines(events), 2);
+    free(events);
     CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 3);
     CU_ASSERT_EQUAL(q(d, "target.db", "SELECT group_concat(key, ',') = 'A1,A2,A3' FROM (SELECT key FROM applied ORDER BY rowid)"), 1);
     free(d);

