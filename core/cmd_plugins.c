@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "log.h"
 #include "options.h"
 #include "plugins.h"
 
@@ -58,7 +59,7 @@ static void on_plugin(const char *file, const weir_plugin *p, const char *err,
             json_array_append_new(c->json, json_pack("{s:s, s:s}", "file", file,
                                                      "refused", err));
         else
-            fprintf(stderr, "weir: warning: refused %s\n", err);
+            weir_log(WEIR_LOG_WARNING, "refused %s", err);
         return;
     }
     char kinds[64];

@@ -3,11 +3,29 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
 #include "cli.h"
 #include "pipeline.h"
+#include "utf8.h"
+
+/* A JSON string of `text`, with invalid UTF-8 (a file name, say) made
+ * visible as '?' rather than dropped. */
+static json_t *json_text(const char *text)
+{
+    json_t *s = json_string(text);
+    if (s)
+        return s;
+    char *copy = strdup(text);
+    if (!copy)
+        return json_null();
+    weir_utf8_sanitize(copy);
+    s = json_string(copy);
+    free(copy);
+    return s ? s : json_null();
+}
 
 static int run_validate(weir_cli *cli)
 {
@@ -24,11 +42,14 @@ static int run_validate(weir_cli *cli)
         problems += n > 0;
         if (out) {
             json_t *list = json_array();
-            for (size_t j = 0; j < n; j++)
-                json_array_append_new(list, json_string(weir_diag_at(diag, j)));
-            json_array_append_new(out, json_pack("{s:s, s:b, s:o}", "file", file,
-                                                 "valid", n == 0, "problems",
-                                                 list));
+            const char *line;
+            for (size_t j = 0; (line = weir_diag_at(diag, j)); j++)
+                json_array_append_new(list, json_text(line));
+            json_t *entry = json_object();
+            json_object_set_new(entry, "file", json_text(file));
+            json_object_set_new(entry, "valid", json_boolean(n == 0));
+            json_object_set_new(entry, "problems", list);
+            json_array_append_new(out, entry);
         } else if (n) {
             weir_diag_print(diag, stderr);
         } else if (!cli->quiet) {

@@ -8,9 +8,14 @@
 #include "secrets.h"
 #include "utf8.h"
 
+/* A hostile file can have thousands of problems: keep the first ones,
+ * count the rest (and keep the repeat check linear). */
+#define MAX_LINES 200
+
 struct weir_diag {
     char **lines;
     size_t count, cap;
+    size_t dropped; /* problems past MAX_LINES */
 };
 
 weir_diag *weir_diag_new(void) { return calloc(1, sizeof(weir_diag)); }
@@ -28,6 +33,10 @@ void weir_diag_free(weir_diag *d)
 void weir_diag_addv(weir_diag *d, const char *file, long line,
                     const char *fmt, va_list ap)
 {
+    if (d->count >= MAX_LINES) {
+        d->dropped++;
+        return;
+    }
     char raw[2048], msg[2048];
     char head[1024];
     vsnprintf(raw, sizeof(raw), fmt, ap);
@@ -73,7 +82,7 @@ void weir_diag_add(weir_diag *d, const char *file, long line,
     va_end(ap);
 }
 
-size_t weir_diag_count(const weir_diag *d) { return d->count; }
+size_t weir_diag_count(const weir_diag *d) { return d->count + d->dropped; }
 
 const char *weir_diag_at(const weir_diag *d, size_t i)
 {
@@ -84,4 +93,6 @@ void weir_diag_print(const weir_diag *d, FILE *out)
 {
     for (size_t i = 0; i < d->count; i++)
         fprintf(out, "%s\n", d->lines[i]);
+    if (d->dropped)
+        fprintf(out, "(%zu more problems not shown)\n", d->dropped);
 }

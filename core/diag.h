@@ -22,8 +22,10 @@ void weir_diag_add(weir_diag *d, const char *file, long line,
                    const char *fmt, ...) WEIR_PRINTF(4, 5);
 void weir_diag_addv(weir_diag *d, const char *file, long line,
                     const char *fmt, va_list ap) WEIR_PRINTF(4, 0);
+/* How many problems, the ones past the first 200 (not kept) included. */
 size_t weir_diag_count(const weir_diag *d);
-const char *weir_diag_at(const weir_diag *d, size_t i); /* (borrowed) */
+/* The i-th kept problem, NULL past them. (borrowed) */
+const char *weir_diag_at(const weir_diag *d, size_t i);
 void weir_diag_print(const weir_diag *d, FILE *out);
 
 #endif

@@ -805,8 +805,10 @@ static void check_options(load_ctx *lc, weir_instance *inst)
             /* Never echo a value that came from the environment. */
             if (o->secret)
                 weir_diag_add(lc->diag, lc->file, o->line,
-                              "option '%s' (from the environment) %s", o->name,
-                              why);
+                              "option '%s' (from the environment) %s%s%s%s",
+                              o->name, why, spec->choices ? " (" : "",
+                              spec->choices ? spec->choices : "",
+                              spec->choices ? ")" : "");
             else
                 weir_diag_add(lc->diag, lc->file, o->line,
                               "option '%s' = \"%s\" %s%s%s%s", o->name,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "log.h"
 #include "plugins.h"
 
 typedef struct loaded {
@@ -199,6 +200,18 @@ static loaded *load_file(weir_plugins *reg, const char *name, const char *file)
     }
     reg->count++;
 
+    /* A file that is not ELF gets a clear word instead of libltdl's
+     * "file not found". */
+    unsigned char magic[4] = {0};
+    FILE *f = fopen(file, "rb");
+    size_t got = f ? fread(magic, 1, sizeof(magic), f) : 0;
+    if (f)
+        fclose(f);
+    if (got != 4 || memcmp(magic, "\177ELF", 4) != 0) {
+        l->err = strfmt("%s: not a loadable plugin: not a shared object (no "
+                        "ELF header)", file);
+        return l;
+    }
     /* Local symbols: every plugin exports the same descriptor name. */
     lt_dladvise advise;
     lt_dlhandle h = NULL;
@@ -245,9 +258,17 @@ static int each_dir(const char *path, int (*fn)(const char *dir, void *ctx),
         return 0;
     char *save = NULL;
     for (char *d = strtok_r(copy, ":", &save); d && !rc;
-         d = strtok_r(NULL, ":", &save))
+         d = strtok_r(NULL, ":", &save)) {
+        /* Code is loaded only from folders that do not depend on where
+         * weir happens to be started. */
+        if (*d && *d != '/') {
+            weir_log(WEIR_LOG_WARNING, "plugin path: ignoring '%s': not an "
+                     "absolute folder", d);
+            continue;
+        }
         if (*d)
             rc = fn(d, ctx);
+    }
     free(copy);
     return rc;
 }

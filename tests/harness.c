@@ -74,14 +74,14 @@ const weir_host *wt_host(void) { return &weir_host_table; }
 static void keep_errors(weir_diag *d)
 {
     size_t total = 1;
-    for (size_t i = 0; i < weir_diag_count(d); i++)
+    for (size_t i = 0; weir_diag_at(d, i); i++)
         total += strlen(weir_diag_at(d, i)) + 1;
     free(last_errors);
     last_errors = malloc(total);
     if (!last_errors)
         return;
     last_errors[0] = '\0';
-    for (size_t i = 0; i < weir_diag_count(d); i++) {
+    for (size_t i = 0; weir_diag_at(d, i); i++) {
         strcat(last_errors, weir_diag_at(d, i));
         strcat(last_errors, "\n");
     }

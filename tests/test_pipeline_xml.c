@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core_tests.h"
 #include "harness.h"
@@ -273,6 +275,95 @@ static void test_relative_paths(void)
     weir_plugins_free(reg);
 }
 
+static void test_doctype_only_one_problem(void)
+{
+    /* Refused once, without follow-up noise about a missing root. */
+    CU_ASSERT_EQUAL(wt_validate("<!DOCTYPE pipeline [<!ENTITY % p SYSTEM "
+                                "\"file:///etc/passwd\"> %p;]>" HEAD SRC SINK
+                                TAIL, NULL), 1);
+}
+
+static void test_many_instances(void)
+{
+    /* More instances than any fixed table could hold: all checked. */
+    size_t n = 300, size = n * 80 + 512;
+    char *xml = malloc(size);
+    strcpy(xml, HEAD SRC);
+    for (size_t i = 0; i < n; i++) {
+        char sink[96];
+        snprintf(sink, sizeof(sink), "<sink plugin=\"testgen\" name=\"s%zu\"/>", i);
+        strcat(xml, sink);
+    }
+    strcat(xml, "<sink plugin=\"nosuch\" name=\"last\"/>" TAIL);
+    CU_ASSERT_EQUAL(wt_validate(xml, NULL), 1);
+    CU_ASSERT(has(wt_last_errors(), "sink 'last': unknown plugin 'nosuch'"));
+    free(xml);
+}
+
+static void test_problem_flood_is_capped(void)
+{
+    size_t n = 600, size = n * 64 + 512;
+    char *xml = malloc(size);
+    strcpy(xml, HEAD "<source plugin=\"testgen\" name=\"in\">");
+    for (size_t i = 0; i < n; i++) {
+        char opt[64];
+        snprintf(opt, sizeof(opt), "<option name=\"x%zu\">1</option>", i);
+        strcat(xml, opt);
+    }
+    strcat(xml, "</source>" SINK TAIL);
+    CU_ASSERT_EQUAL(wt_validate(xml, NULL), 600);
+    /* only the first 200 are kept */
+    CU_ASSERT_PTR_NULL(strstr(wt_last_errors(), "'x200'"));
+    CU_ASSERT(has(wt_last_errors(), "'x199'"));
+    free(xml);
+}
+
+static void test_max_delete_must_be_a_plain_number(void)
+{
+    static const char *const bad[] = {"nan%", "inf%", "0x10%", " 5%", "-1%",
+                                      "101%", "%", "abc"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char xml[512];
+        snprintf(xml, sizeof(xml), HEAD SRC "<track key=\"code\" "
+                 "max-delete=\"%s\"/>" SINK TAIL, bad[i]);
+        CU_ASSERT_EQUAL(wt_validate(xml, NULL), 1);
+    }
+    CU_ASSERT_EQUAL(wt_validate(HEAD SRC "<track key=\"code\" "
+                                "max-delete=\"12.5%\"/>" SINK TAIL, NULL), 0);
+}
+
+static void test_fifo_is_refused_not_waited_on(void)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/pipe.xml", wt_tmpdir());
+    unlink(path);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(path, 0600), 0);
+    weir_plugins *reg = weir_plugins_new(WEIR_BUILDDIR "/tests/.libs");
+    weir_diag *d = weir_diag_new();
+    CU_ASSERT_PTR_NULL(weir_pipeline_load(path, reg, d));
+    CU_ASSERT(has(weir_diag_at(d, 0), "not a regular file"));
+    weir_diag_free(d);
+    weir_plugins_free(reg);
+}
+
+static void test_env_escape_and_names(void)
+{
+    setenv("WEIR_TEST_C", "7", 1);
+    /* $${ is a literal ${ */
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"testgen\" name=\"in\">"
+                                "<option name=\"count\">$${env:X}</option>"
+                                "</source>" SINK TAIL, NULL), 1);
+    CU_ASSERT(has(wt_last_errors(), "\"${env:X}\" is not an integer"));
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"testgen\" name=\"in\">"
+                                "<option name=\"count\">${env:WEIR_TEST_C"
+                                "</option></source>" SINK TAIL, NULL), 1);
+    CU_ASSERT(has(wt_last_errors(), "unterminated '${'"));
+    CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"testgen\" name=\"in\">"
+                                "<option name=\"count\">${env:A B}</option>"
+                                "</source>" SINK TAIL, NULL), 1);
+    CU_ASSERT(has(wt_last_errors(), "is not a variable name"));
+}
+
 void register_pipeline_xml_tests(void)
 {
     CU_pSuite s = CU_add_suite("pipeline xml", NULL, NULL);
@@ -291,4 +382,12 @@ void register_pipeline_xml_tests(void)
     CU_add_test(s, "track attributes", test_track_attributes);
     CU_add_test(s, "${env:} substitution, secrets kept", test_env_substitution);
     CU_add_test(s, "relative paths resolve", test_relative_paths);
+    CU_add_test(s, "DOCTYPE: one problem, no noise", test_doctype_only_one_problem);
+    CU_add_test(s, "300 instances all checked", test_many_instances);
+    CU_add_test(s, "a flood of problems is capped", test_problem_flood_is_capped);
+    CU_add_test(s, "max-delete takes plain numbers only",
+                test_max_delete_must_be_a_plain_number);
+    CU_add_test(s, "a FIFO is refused, not waited on",
+                test_fifo_is_refused_not_waited_on);
+    CU_add_test(s, "${env:} escape and names", test_env_escape_and_names);
 }

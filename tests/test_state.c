@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core_tests.h"
@@ -113,6 +114,47 @@ static void test_unopenable_path(void)
     free(err);
 }
 
+static void test_two_processes_open_a_new_file(void)
+{
+    /* Both migrate-or-wait; neither may fail (the cron overlap case). */
+    for (int round = 0; round < 10; round++) {
+        char name[32];
+        snprintf(name, sizeof(name), "race%d.db", round);
+        char *path = state_file(name);
+        pid_t kids[2];
+        for (int k = 0; k < 2; k++) {
+            kids[k] = fork();
+            if (kids[k] == 0) {
+                char *err = NULL;
+                weir_state *st = weir_state_open(path, &err);
+                if (!st)
+                    fprintf(stderr, "race: %s\n", err);
+                _exit(st ? 0 : 1);
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            int status = 0;
+            waitpid(kids[k], &status, 0);
+            CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        free(path);
+    }
+}
+
+static void test_foreign_database_refused(void)
+{
+    char *path = state_file("app.db");
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "CREATE TABLE customers(code TEXT)", NULL, NULL, NULL);
+    sqlite3_close(db);
+    char *err = NULL;
+    CU_ASSERT_PTR_NULL(weir_state_open(path, &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "is not a weir state database"));
+    free(err);
+    free(path);
+}
+
 void register_state_tests(void)
 {
     CU_pSuite s = CU_add_suite("state database", NULL, NULL);
@@ -120,4 +162,7 @@ void register_state_tests(void)
     CU_add_test(s, "newer schema refused", test_newer_schema_refused);
     CU_add_test(s, "corrupt file refused, not reset", test_corrupt_refused);
     CU_add_test(s, "unopenable path", test_unopenable_path);
+    CU_add_test(s, "two processes open a new file", test_two_processes_open_a_new_file);
+    CU_add_test(s, "another application's database refused",
+                test_foreign_database_refused);
 }
