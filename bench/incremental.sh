@@ -297,7 +297,7 @@ fi
 fmt='%-30s %9s %9s %14s %9s %9s %9s\n'
 printf "$fmt" "" "wall (s)" "CPU (s)" "peak RSS (MB)" inserted changed deleted
 if (( ! no_weir )); then
-    printf "$fmt" "weir run, initial (untimed)" "${init_s:-n/a}" "${init_cpu:-n/a}" "$(mb "${init_kb:-0}")" - - -
+    printf "$fmt" "weir run, initial load" "${init_s:-n/a}" "${init_cpu:-n/a}" "$(mb "${init_kb:-0}")" - - -
     read -r a_i a_c a_d _ <<<"$weir_applied" || true
     printf "$fmt" "(a) weir run, incremental" "${inc_s:-n/a}" "${inc_cpu:-n/a}" "$(mb "${inc_kb:-0}")" "${a_i:-n/a}" "${a_c:-n/a}" "${a_d:-n/a}"
 fi

@@ -101,7 +101,7 @@ static int run_show(weir_cli *cli)
                   cli->json ? json_array() : NULL};
     int rc = weir_state_outbox_get(st, id, on_row, on_attempt, &c);
     if (rc == 0 && c.doc) {
-        json_object_set(c.doc, "attempts", c.attempts);
+        json_object_set(c.doc, "history", c.attempts);
         json_dumpf(c.doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', stdout);
     }

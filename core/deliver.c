@@ -217,7 +217,6 @@ static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
             weir_record_answer(r, WEIR_RESULT_RETRY,
                                "the sink failed the whole batch", NULL);
     }
-    int was_down = s->ep.down;
     endpoint_learn(d, s, b, now);
     weir_batch_widen(b);
     for (size_t i = 0; i < n; i++) {
@@ -225,8 +224,9 @@ static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
             continue;
         weir_record *r = weir_batch_at(b, i);
         int what = r->result == WEIR_RESULT_DROP ? OUT_REJECT : (int)r->result;
-        /* The write that found the endpoint down spends no attempts. */
-        if (what == OUT_RETRY && s->ep.down && !was_down)
+        /* While the endpoint is down (this write found it so, or a probe
+         * failed) a transient answer spends no attempt. */
+        if (what == OUT_RETRY && s->ep.down)
             what = OUT_HELD;
         out[i] = (outcome){what, r->message, r->retry_after_ms};
     }

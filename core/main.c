@@ -82,6 +82,12 @@ static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
     int ch;
     while ((ch = getopt_long(argc, argv, ":qvh", longopts, NULL)) != -1) {
         unsigned need = 0;
+        /* "--state -v" is a forgotten value, not a file named "-v". */
+        if (optarg && optarg[0] == '-' && optarg[1]) {
+            fprintf(stderr, "weir %s: option %s needs a value\n", c->name,
+                    argv[optind - 2]);
+            return -1;
+        }
         switch (ch) {
         case O_STATE: cli->state_path = optarg; break;
         case O_PLUGIN_PATH: cli->plugin_path = optarg; break;

@@ -143,7 +143,7 @@ int weir_state_outbox_due(weir_state *st, const char *pipeline,
             "WHERE pipeline = ?1 AND sink = ?2 AND ("
             "  status IN ('pending', 'in_flight') OR"
             "  (status = 'retry' AND next_attempt <= ?3) OR"
-            "  (status = 'held' AND ?4 AND held_by = sink)) "
+            "  (status = 'held' AND ?4)) "
             "AND (key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p "
             "  WHERE p.pipeline = o.pipeline AND p.sink = o.sink AND "
             "  p.key = o.key AND p.id < o.id AND "
@@ -170,7 +170,8 @@ int weir_state_outbox_update(weir_state *st, int64_t id,
     sqlite3_stmt *s = weir_state__cached(
         st, &st->ob_update,
         "UPDATE outbox SET status = ?2, attempts = ?3, next_attempt = ?4, "
-        "error = ?5, updated = ?6 WHERE id = ?1");
+        "error = ?5, updated = ?6, held_by = CASE WHEN ?2 = 'held' THEN sink "
+        "END WHERE id = ?1");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, id);

@@ -5,4 +5,8 @@ void register_core_unit_tests(void);
 void register_pipeline_xml_tests(void);
 void register_loader_tests(void);
 void register_state_tests(void);
+void register_track_tests(void);
+void register_text_tests(void);
+void register_storage_tests(void);
+void register_delivery_unit_tests(void);
 #endif

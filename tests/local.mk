@@ -29,7 +29,9 @@ tests_no_descriptor_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 check_PROGRAMS += tests/test_core
 TESTS += tests/test_core
 tests_test_core_SOURCES = tests/test_core.c tests/test_pipeline_xml.c \
-	tests/test_loader.c tests/test_state.c tests/core_tests.h
+	tests/test_loader.c tests/test_state.c tests/core_tests.h \
+	tests/test_units_track.c tests/test_units_text.c \
+	tests/test_units_storage.c tests/test_units_delivery.c
 tests_test_core_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_core_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 

@@ -168,4 +168,8 @@ void register_tests(void)
     register_pipeline_xml_tests();
     register_loader_tests();
     register_state_tests();
+    register_track_tests();
+    register_text_tests();
+    register_storage_tests();
+    register_delivery_unit_tests();
 }

@@ -472,6 +472,34 @@ static void test_state_newer_schema(void)
     free(d);
 }
 
+static void test_down_during_drain_recovers(void)
+{
+    /* The endpoint goes down while the outbox drains (transient answers
+     * only): those records are held without spending attempts, probed,
+     * and flow once it answers again. */
+    char *d = e2e_scratch("down-in-drain");
+    write_pipeline(d, "", "<option name=\"retry-keys\">A1 A2 A3</option>",
+                   "<retry attempts=\"3\" delay=\"0s\" jitter=\"0s\" "
+                   "down-after=\"2\"/>");
+    csv(d, CUST3);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "is down"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE "
+                                    "status = 'held' AND held_by = 'app'"), 3);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE "
+                                    "status = 'failed'"), 0);
+    /* the target recovers */
+    write_pipeline(d, "", NULL, "<retry attempts=\"3\" delay=\"0s\" "
+                   "jitter=\"0s\" down-after=\"2\"/>");
+    out = expect(d, 0, "drain", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "3 written"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 3);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT down FROM endpoints"), 0);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("delivery end to end", NULL, NULL);
@@ -487,6 +515,8 @@ void register_tests(void)
     CU_add_test(s, "rejects go to the monitor", test_reject_goes_to_monitor);
     CU_add_test(s, "endpoint down: held, then flows", test_endpoint_down_holds_then_flows);
     CU_add_test(s, "order per key", test_order_per_key);
+    CU_add_test(s, "down during a drain: held, probed, recovered",
+                test_down_during_drain_recovers);
     CU_add_test(s, "locks die with their holder", test_lock_dies_with_holder);
     CU_add_test(s, "newer state schema refused", test_state_newer_schema);
 }

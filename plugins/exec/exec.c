@@ -381,10 +381,10 @@ static const weir_option_spec exec_options[] = {
         "later"),
     WEIR_OPTION("on", WEIR_OPTION_LIST, 0, WEIR_KIND_NOTIFIER, NULL,
         "event types that run the command (rejected endpoint-down "
-        "endpoint-up run-failed); default: every event"),
+        "endpoint-up run-failed; <notify on> filters too); default: every "
+        "event"),
     WEIR_OPTION("dir", WEIR_OPTION_PATH, 0, WEIR_KIND_NOTIFIER, ".",
-        "working directory of the command (default: the pipeline file's "
-        "folder)"),
+        "working directory of the command (. is the pipeline file's folder)"),
     WEIR_OPTION_END,
 };
 
