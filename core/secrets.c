@@ -41,6 +41,25 @@ static const char *first_secret(const char *s, const char **at)
     return best;
 }
 
+/* The end of the masked span starting at `start`: secrets that overlap
+ * it (start inside it and run past its end) extend it, so no part of
+ * any of them shows. */
+static const char *masked_end(const char *start, const char *end)
+{
+    for (int grew = 1; grew;) {
+        grew = 0;
+        for (size_t i = 0; i < nsecrets; i++) {
+            size_t n = strlen(secrets[i]);
+            for (const char *p = start; p < end; p++)
+                if (strncmp(p, secrets[i], n) == 0 && p + n > end) {
+                    end = p + n;
+                    grew = 1;
+                }
+        }
+    }
+    return end;
+}
+
 char *weir_secrets_mask(const char *in, char *out, size_t size)
 {
     size_t len = 0;
@@ -61,7 +80,7 @@ char *weir_secrets_mask(const char *in, char *out, size_t size)
         size_t n = size - 1 - len < 3 ? size - 1 - len : 3;
         memcpy(out + len, "***", n);
         len += n;
-        s += strlen(secret);
+        s = masked_end(at, at + strlen(secret));
     }
     out[len] = '\0';
     return out;

@@ -87,7 +87,8 @@ static long build_key(weir_tracker *t, const weir_record *r,
     for (char **k = t->spec->key; k && *k; k++) {
         size_t n;
         const char *v = weir_record_get(r, *k, &n);
-        if (!v || !n || memchr(v, KEY_SEP, n)) {
+        /* Keys are C strings in the snapshot: no NUL, no separator. */
+        if (!v || !n || memchr(v, KEY_SEP, n) || memchr(v, '\0', n)) {
             *missing = *k;
             return -1;
         }

@@ -27,8 +27,8 @@ static size_t seq_len(const unsigned char *p)
 {
     if (p[0] < 0x80)
         return 1;
-    size_t n = p[0] >= 0xF0 && p[0] <= 0xF4 ? 4
-               : p[0] >= 0xE0               ? 3
+    size_t n = p[0] >= 0xF0 && p[0] <= 0xF4   ? 4
+               : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
                : p[0] >= 0xC2 && p[0] <= 0xDF ? 2
                                               : 0;
     for (size_t i = 1; i < n; i++)

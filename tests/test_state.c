@@ -129,7 +129,11 @@ static void test_two_processes_open_a_new_file(void)
                 weir_state *st = weir_state_open(path, &err);
                 if (!st)
                     fprintf(stderr, "race: %s\n", err);
-                _exit(st ? 0 : 1);
+                int ok = st != NULL;
+                weir_state_close(st);
+                free(err);
+                free(path);
+                _exit(ok ? 0 : 1);
             }
         }
         for (int k = 0; k < 2; k++) {
