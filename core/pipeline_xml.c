@@ -32,7 +32,7 @@
 
 #define WEIR_NS "urn:weir:pipeline:1"
 #define MAX_FILE_SIZE (4L * 1024 * 1024)
-#define DEFAULT_BATCH 1000
+#define DEFAULT_BATCH 5000
 
 /* A plugin element with more <option>s than this is refused: checking
  * them is quadratic and no real plugin has that many. */

@@ -143,7 +143,7 @@ int weir_state_outbox_due(weir_state *st, const char *pipeline,
             "WHERE pipeline = ?1 AND sink = ?2 AND ("
             "  status IN ('pending', 'in_flight') OR"
             "  (status = 'retry' AND next_attempt <= ?3) OR"
-            "  (status = 'held' AND ?4)) "
+            "  (status = 'held' AND ?4 AND next_attempt <= ?3)) "
             "AND (key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p "
             "  WHERE p.pipeline = o.pipeline AND p.sink = o.sink AND "
             "  p.key = o.key AND p.id < o.id AND "

@@ -277,7 +277,13 @@ static void test_out_of_attempts_monitor_show_resend(void)
     char *d = e2e_scratch("attempts");
     write_pipeline(d, "", "<option name=\"retry-keys\">A2</option>", NULL);
     csv(d, CUST3);
-    char *out = expect(d, 1, "run", "p.xml", NULL);
+    /* the run sends it, and retries it once in its own drain (delay 0s):
+     * one pass sends a record at most once */
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "waiting for retry"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE key = 'A2'"), 2);
+    out = expect(d, 1, "drain", "p.xml", NULL);
     CU_ASSERT(e2e_contains(out, "1 failed"));
     free(out);
     CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE key = 'A2'"), 3);
@@ -500,6 +506,40 @@ static void test_down_during_drain_recovers(void)
     free(d);
 }
 
+static void test_sink_hold_waits(void)
+{
+    /* A record the target holds (waiting for a link) is kept without
+     * spending attempts, asked again at the retry pace, and never makes
+     * a run spin. */
+    char *d = e2e_scratch("hold");
+    write_pipeline(d, "", "<option name=\"hold-keys\">A2</option>",
+                   "<retry attempts=\"3\" delay=\"1h\" jitter=\"0s\"/>");
+    csv(d, CUST3);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "2 written"));
+    CU_ASSERT(e2e_contains(out, "1 held"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE key = 'A2'"), 1);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE status = 'held' "
+                                    "AND attempts = 0 AND next_attempt > 0"), 1);
+    /* not due yet: a drain leaves it alone */
+    out = expect(d, 0, "drain", "p.xml", NULL);
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE key = 'A2'"), 1);
+    /* with a 0s pace, one drain asks once, not forever */
+    write_pipeline(d, "", "<option name=\"hold-keys\">A2</option>", NULL);
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/weir.db", d);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "UPDATE outbox SET next_attempt = 1", NULL, NULL, NULL);
+    sqlite3_close(db);
+    out = expect(d, 0, "drain", "p.xml", NULL);
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE key = 'A2'"), 2);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("delivery end to end", NULL, NULL);
@@ -515,6 +555,7 @@ void register_tests(void)
     CU_add_test(s, "rejects go to the monitor", test_reject_goes_to_monitor);
     CU_add_test(s, "endpoint down: held, then flows", test_endpoint_down_holds_then_flows);
     CU_add_test(s, "order per key", test_order_per_key);
+    CU_add_test(s, "a held record waits without spinning", test_sink_hold_waits);
     CU_add_test(s, "down during a drain: held, probed, recovered",
                 test_down_during_drain_recovers);
     CU_add_test(s, "locks die with their holder", test_lock_dies_with_holder);
