@@ -250,7 +250,16 @@ int weir_record_set(weir_record *r, const char *name, const char *value,
     } else {
         len = 0;
     }
-    weir_field *f = find(r, name);
+    /* Intern first: the field is then found by pointer alone. */
+    const char *interned = intern(b, name, 1);
+    if (!interned)
+        return -1;
+    weir_field *f = NULL;
+    for (uint32_t i = 0; i < r->nfields && !f; i++)
+        if (r->fields[i].name == interned)
+            f = &r->fields[i];
+    if (!f && b->overflow)
+        f = find(r, name);
     if (!f) {
         if (r->nfields == r->cap) {
             uint32_t cap = r->cap ? r->cap * 2 : 16;
@@ -262,9 +271,6 @@ int weir_record_set(weir_record *r, const char *name, const char *value,
             r->fields = grown;
             r->cap = cap;
         }
-        const char *interned = intern(b, name, 1);
-        if (!interned)
-            return -1;
         f = &r->fields[r->nfields++];
         f->name = interned;
     }

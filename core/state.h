@@ -94,7 +94,10 @@ int weir_state_snapshot_each(weir_state *st, const char *pipeline,
                                        uint64_t hash, uint32_t version,
                                        void *ctx),
                              void *ctx);
-/* Store a key's hash (0: deleted) and change number. */
+/* How many keys the snapshot of `pipeline` holds (deleted ones too). */
+int64_t weir_state_snapshot_count(weir_state *st, const char *pipeline);
+/* Store a key's hash (0: deleted) and change number.  The pipeline must
+ * have been remembered (weir_state_remember_pipeline). */
 int weir_state_snapshot_put(weir_state *st, const char *pipeline,
                             const char *key, uint64_t hash, uint64_t version);
 /* When the last full refresh of `pipeline` ran (ms since the epoch), 0

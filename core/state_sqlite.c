@@ -39,9 +39,11 @@ static const char *const migrations[] = {
     "  value TEXT, PRIMARY KEY (pipeline, instance, key));",
 
     /* 2: change-tracking snapshots, the outbox, endpoint health */
+    /* pid: the pipeline's rowid in `pipelines`, so a million rows do not
+     * repeat its name */
     "CREATE TABLE snapshots ("
-    "  pipeline TEXT NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
-    "  version INTEGER NOT NULL, PRIMARY KEY (pipeline, key)) WITHOUT ROWID;"
+    "  pid INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL, PRIMARY KEY (pid, key)) WITHOUT ROWID;"
     "CREATE TABLE track_state ("
     "  pipeline TEXT PRIMARY KEY, last_full_refresh INTEGER NOT NULL);"
     "CREATE TABLE outbox ("
@@ -237,8 +239,11 @@ weir_state *weir_state_open(const char *path, char **err)
     char *msg = NULL;
     /* journal_mode reads the header: a corrupt file or a foreign one
      * fails here, before anything is written. */
+    /* mmap: loading a million snapshot rows reads the file in place */
     if (use_wal(st, &msg) ||
-        sqlite3_exec(st->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON",
+        sqlite3_exec(st->db,
+                     "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                     "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384",
                      NULL, NULL, &msg)) {
         *err = fmt_err(path, what_failed(st->db),
                        msg ? msg : sqlite3_errmsg(st->db));
@@ -265,6 +270,7 @@ void weir_state_close(weir_state *st)
     if (st->lock_fd >= 0)
         close(st->lock_fd);
     free(st->endpoint_err);
+    free(st->pid_name);
     free(st->path);
     free(st);
 }

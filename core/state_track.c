@@ -6,18 +6,54 @@
 
 #include "state_int.h"
 
+/* The rowid of `pipeline` in `pipelines` (snapshots are keyed by it),
+ * remembered for the next call; 0 when the pipeline never ran. */
+static int64_t pipeline_id(weir_state *st, const char *pipeline)
+{
+    if (st->pid_name && strcmp(st->pid_name, pipeline) == 0)
+        return st->pid;
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "SELECT rowid FROM pipelines WHERE name = ?1", 1, args);
+    int64_t id = s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0)
+                                                    : 0;
+    sqlite3_finalize(s);
+    if (id) {
+        free(st->pid_name);
+        st->pid_name = strdup(pipeline);
+        st->pid = st->pid_name ? id : 0;
+    }
+    return id;
+}
+
+int64_t weir_state_snapshot_count(weir_state *st, const char *pipeline)
+{
+    int64_t pid = pipeline_id(st, pipeline), n = 0;
+    sqlite3_stmt *s;
+    if (!pid || sqlite3_prepare_v2(st->db, "SELECT count(*) FROM snapshots "
+                                           "WHERE pid = ?1", -1, &s, NULL))
+        return 0;
+    sqlite3_bind_int64(s, 1, pid);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
 int weir_state_snapshot_each(weir_state *st, const char *pipeline,
                              int (*fn)(const char *key, size_t len,
                                        uint64_t hash, uint32_t version,
                                        void *ctx),
                              void *ctx)
 {
-    const char *args[] = {pipeline};
-    sqlite3_stmt *s = weir_state__prepare(
-        st, "SELECT key, hash, version FROM snapshots WHERE pipeline = ?1", 1,
-        args);
-    if (!s)
+    int64_t pid = pipeline_id(st, pipeline);
+    sqlite3_stmt *s;
+    if (!pid)
+        return 0; /* never ran: an empty snapshot */
+    if (sqlite3_prepare_v2(st->db, "SELECT key, hash, version FROM snapshots "
+                                   "WHERE pid = ?1", -1, &s, NULL))
         return -1;
+    sqlite3_bind_int64(s, 1, pid);
     int rc = 0, step;
     while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
         rc = fn((const char *)sqlite3_column_text(s, 0),
@@ -33,14 +69,15 @@ int weir_state_snapshot_each(weir_state *st, const char *pipeline,
 int weir_state_snapshot_put(weir_state *st, const char *pipeline,
                             const char *key, uint64_t hash, uint64_t version)
 {
-    sqlite3_stmt *s = weir_state__cached(
+    int64_t pid = pipeline_id(st, pipeline);
+    sqlite3_stmt *s = pid ? weir_state__cached(
         st, &st->snap_put,
-        "INSERT INTO snapshots(pipeline, key, hash, version) VALUES (?1, ?2, "
-        "?3, ?4) ON CONFLICT(pipeline, key) DO UPDATE SET hash = excluded.hash, "
-        "version = excluded.version");
+        "INSERT INTO snapshots(pid, key, hash, version) VALUES (?1, ?2, ?3, "
+        "?4) ON CONFLICT(pid, key) DO UPDATE SET hash = excluded.hash, "
+        "version = excluded.version") : NULL;
     if (!s)
         return -1;
-    sqlite3_bind_text(s, 1, pipeline, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 1, pid);
     sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)hash);
     sqlite3_bind_int64(s, 4, (sqlite3_int64)version);

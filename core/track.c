@@ -46,6 +46,13 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
     t->spec = &p->track;
     t->source_system = p->source->system;
     /* No state yet (a dry run before the first run): an empty snapshot. */
+    int64_t known = st ? weir_state_snapshot_count(st, p->name) : 0;
+    /* room for this run's new keys too, without rehashing */
+    if (weir_track_index_reserve(t->index, (size_t)known + (size_t)known / 8)) {
+        weir_tracker_free(t);
+        *err = strdup("out of memory for the key index");
+        return NULL;
+    }
     if (st && weir_state_snapshot_each(st, p->name, load_one, t->index) != 0) {
         size_t n = 256 + strlen(weir_state_errmsg(st));
         *err = malloc(n);

@@ -8,23 +8,33 @@
 #include "arena.h"
 #include "track_index.h"
 
-typedef struct entry {
-    uint64_t khash;    /* hash of the key, for the table */
-    uint64_t hash;     /* hash of the tracked values */
-    const char *key;   /* in the arena */
+/* Open addressing, at most 70% full.  A slot's hot half (what a lookup
+ * reads: the key's 128-bit hash, the tracked-values hash, the change
+ * number, flags) is 32 bytes, so a hit costs one cache line; the key text
+ * and first line live in a parallel cold array, read only for deletes
+ * and duplicates.  Keys are compared by their 128-bit hash: two distinct
+ * keys of one pipeline colliding is about as likely as a disk returning
+ * a wrong sector unnoticed. */
+typedef struct slot {
+    uint64_t k1, k2;  /* XXH3-128 of the key; k1 picks the slot */
+    uint64_t hash;    /* hash of the tracked values */
+    uint32_t version; /* the key's change number in the snapshot */
+    uint8_t used, in_snapshot, seen, pad;
+} slot;
+
+typedef struct cold {
+    const char *key; /* in the arena */
     uint32_t klen;
-    uint32_t line;     /* origin of the first record this run */
-    uint32_t version;  /* the key's change number in the snapshot */
-    uint8_t in_snapshot, seen;
-} entry;
+    uint32_t line;   /* origin of the first record this run */
+} cold;
 
 struct weir_track_index {
     weir_arena keys;
-    entry *entries;
-    size_t count, cap;
-    uint32_t *slots; /* entry index + 1; 0 = empty */
+    slot *slots;
+    cold *colds;
     size_t nslots;   /* power of two */
-    size_t unseen;   /* snapshot entries not seen yet */
+    size_t count;    /* used slots */
+    size_t unseen;   /* snapshot keys not seen yet */
 };
 
 weir_track_index *weir_track_index_new(void)
@@ -40,88 +50,89 @@ void weir_track_index_free(weir_track_index *t)
     if (!t)
         return;
     weir_arena_free(&t->keys);
-    free(t->entries);
     free(t->slots);
+    free(t->colds);
     free(t);
 }
 
-static uint64_t key_hash(const char *key, size_t len)
+static size_t probe(const slot *slots, size_t mask, uint64_t k1, uint64_t k2)
 {
-    return XXH3_64bits(key, len);
+    size_t s = k1 & mask;
+    while (slots[s].used && !(slots[s].k1 == k1 && slots[s].k2 == k2))
+        s = (s + 1) & mask;
+    return s;
 }
 
-static int grow_slots(weir_track_index *t)
+static int resize(weir_track_index *t, size_t n)
 {
-    size_t n = t->nslots ? t->nslots * 2 : 1024;
-    uint32_t *slots = calloc(n, sizeof(*slots));
-    if (!slots)
+    slot *slots = calloc(n, sizeof(*slots));
+    cold *colds = calloc(n, sizeof(*colds));
+    if (!slots || !colds) {
+        free(slots);
+        free(colds);
         return -1;
-    for (size_t i = 0; i < t->count; i++) {
-        size_t s = t->entries[i].khash & (n - 1);
-        while (slots[s])
-            s = (s + 1) & (n - 1);
-        slots[s] = (uint32_t)(i + 1);
+    }
+    for (size_t i = 0; i < t->nslots; i++) {
+        if (!t->slots[i].used)
+            continue;
+        size_t s = probe(slots, n - 1, t->slots[i].k1, t->slots[i].k2);
+        slots[s] = t->slots[i];
+        colds[s] = t->colds[i];
     }
     free(t->slots);
+    free(t->colds);
     t->slots = slots;
+    t->colds = colds;
     t->nslots = n;
     return 0;
 }
 
-/* The slot holding `key`, or the empty slot where it would go. */
-static size_t find_slot(const weir_track_index *t, const char *key, size_t len,
-                        uint64_t kh)
+static int grow(weir_track_index *t)
 {
-    size_t mask = t->nslots - 1, s = kh & mask;
-    while (t->slots[s]) {
-        const entry *e = &t->entries[t->slots[s] - 1];
-        if (e->khash == kh && e->klen == len && memcmp(e->key, key, len) == 0)
-            break;
-        s = (s + 1) & mask;
-    }
-    return s;
+    return resize(t, t->nslots ? t->nslots * 2 : 1024);
 }
 
-static entry *add(weir_track_index *t, const char *key, size_t len,
-                  uint64_t kh, size_t slot)
+int weir_track_index_reserve(weir_track_index *t, size_t n)
 {
-    if (t->count == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        entry *g = realloc(t->entries, cap * sizeof(*g));
-        if (!g)
-            return NULL;
-        t->entries = g;
-        t->cap = cap;
-    }
-    char *copy = weir_arena_strndup(&t->keys, key, len);
-    if (!copy)
-        return NULL;
-    entry *e = &t->entries[t->count];
-    memset(e, 0, sizeof(*e));
-    e->khash = kh;
-    e->key = copy;
-    e->klen = (uint32_t)len;
-    t->slots[slot] = (uint32_t)(++t->count);
-    return e;
+    size_t want = 1024;
+    while (want * 7 < n * 10 + 10) /* at most 70% full */
+        want *= 2;
+    return want > t->nslots ? resize(t, want) : 0;
 }
 
-/* Keep the table at most half full: probes stay short. */
-static int reserve(weir_track_index *t)
+/* The slot of `key`, added (with its text) when absent; -1 out of memory. */
+static long find(weir_track_index *t, const char *key, size_t len, int add)
 {
-    return (t->count + 1) * 2 > t->nslots ? grow_slots(t) : 0;
+    if (add && (t->count + 1) * 10 > t->nslots * 7 && grow(t))
+        return -1;
+    if (!t->nslots)
+        return -1;
+    XXH128_hash_t h = XXH3_128bits(key, len);
+    size_t s = probe(t->slots, t->nslots - 1, h.low64, h.high64);
+    slot *e = &t->slots[s];
+    if (!e->used) {
+        if (!add)
+            return -1;
+        char *copy = weir_arena_strndup(&t->keys, key, len);
+        if (!copy)
+            return -1;
+        memset(e, 0, sizeof(*e));
+        e->k1 = h.low64;
+        e->k2 = h.high64;
+        e->used = 1;
+        t->colds[s] = (cold){copy, (uint32_t)len, 0};
+        t->count++;
+    }
+    return (long)s;
 }
 
 int weir_track_index_load(weir_track_index *t, const char *key, size_t len,
                           uint64_t hash, uint32_t version)
 {
-    if (reserve(t))
+    long s = find(t, key, len, 1);
+    if (s < 0)
         return -1;
-    uint64_t kh = key_hash(key, len);
-    size_t s = find_slot(t, key, len, kh);
-    entry *e = t->slots[s] ? &t->entries[t->slots[s] - 1]
-                           : add(t, key, len, kh, s);
-    if (!e)
-        return -1;
+    slot *e = &t->slots[s];
     e->version = version;
     if (hash == 0) /* a deleted key: only its change number matters */
         return 0;
@@ -136,54 +147,45 @@ int weir_track_index_see(weir_track_index *t, const char *key, size_t len,
                          uint64_t hash, long line, weir_track_verdict *verdict,
                          long *first_line, uint32_t *version)
 {
-    if (reserve(t))
+    size_t before = t->count;
+    long s = find(t, key, len, 1);
+    if (s < 0)
         return -1;
-    uint64_t kh = key_hash(key, len);
-    size_t s = find_slot(t, key, len, kh);
-    entry *e;
-    if (!t->slots[s]) {
-        e = add(t, key, len, kh, s);
-        if (!e)
-            return -1;
+    slot *e = &t->slots[s];
+    if (e->seen) {
+        *verdict = WEIR_TRACK_DUPLICATE;
+        if (first_line)
+            *first_line = t->colds[s].line;
+        return 0;
+    }
+    if (t->count != before || !e->in_snapshot) {
         *verdict = WEIR_TRACK_NEW;
     } else {
-        e = &t->entries[t->slots[s] - 1];
-        if (e->seen) {
-            *verdict = WEIR_TRACK_DUPLICATE;
-            if (first_line)
-                *first_line = e->line;
-            return 0;
-        }
-        *verdict = !e->in_snapshot ? WEIR_TRACK_NEW
-                   : e->hash == hash ? WEIR_TRACK_SAME
-                                     : WEIR_TRACK_CHANGED;
-        if (e->in_snapshot)
-            t->unseen--;
+        *verdict = e->hash == hash ? WEIR_TRACK_SAME : WEIR_TRACK_CHANGED;
+        t->unseen--;
     }
     *version = e->version;
     e->seen = 1;
-    e->line = line > 0 && line < (long)UINT32_MAX ? (uint32_t)line : 0;
+    t->colds[s].line = line > 0 && line < (long)UINT32_MAX ? (uint32_t)line : 0;
     return 0;
 }
 
 void weir_track_index_touch(weir_track_index *t, const char *key, size_t len)
 {
-    if (!t->nslots)
+    long s = find(t, key, len, 0);
+    if (s < 0)
         return;
-    size_t s = find_slot(t, key, len, key_hash(key, len));
-    if (t->slots[s]) {
-        entry *e = &t->entries[t->slots[s] - 1];
-        if (e->in_snapshot && !e->seen)
-            t->unseen--;
-        e->seen = 1;
-    }
+    slot *e = &t->slots[s];
+    if (e->in_snapshot && !e->seen)
+        t->unseen--;
+    e->seen = 1;
 }
 
 size_t weir_track_index_loaded(const weir_track_index *t)
 {
     size_t n = 0;
-    for (size_t i = 0; i < t->count; i++)
-        n += t->entries[i].in_snapshot;
+    for (size_t i = 0; i < t->nslots; i++)
+        n += t->slots[i].in_snapshot;
     return n;
 }
 
@@ -193,21 +195,21 @@ int weir_track_index_next_unseen(const weir_track_index *t, size_t *pos,
                                  const char **key, size_t *len,
                                  uint32_t *version)
 {
-    for (size_t i = *pos; i < t->count; i++) {
-        const entry *e = &t->entries[i];
+    for (size_t i = *pos; i < t->nslots; i++) {
+        const slot *e = &t->slots[i];
         if (e->in_snapshot && !e->seen) {
-            *key = e->key;
-            *len = e->klen;
+            *key = t->colds[i].key;
+            *len = t->colds[i].klen;
             *version = e->version;
             *pos = i + 1;
             return 1;
         }
     }
-    *pos = t->count;
+    *pos = t->nslots;
     return 0;
 }
 
 int weir_track_index_has(const weir_track_index *t, const char *key, size_t len)
 {
-    return t->nslots && t->slots[find_slot(t, key, len, key_hash(key, len))];
+    return find((weir_track_index *)t, key, len, 0) >= 0;
 }

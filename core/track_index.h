@@ -4,8 +4,9 @@
  * Loaded from the snapshots at the start of a run (key -> hash of the
  * tracked values), then every record of the run looks its key up once:
  * new, changed, unchanged, or a duplicate within the run.  What was in the
- * snapshot and not seen by the end is deleted.  One entry costs about 40
- * bytes plus the key, so a million customers fit in ~60 MB.
+ * snapshot and not seen by the end is deleted.  About 70 bytes a key (the
+ * table at most 70% full, plus the key text): a million customers take
+ * under 100 MB.
  * Not thread-safe.
  */
 #ifndef WEIR_TRACK_INDEX_H
@@ -24,6 +25,8 @@ typedef enum weir_track_verdict {
 } weir_track_verdict;
 
 weir_track_index *weir_track_index_new(void); /* (owned) NULL out of memory */
+/* Make room for `n` keys at once (no rehashing while loading). */
+int weir_track_index_reserve(weir_track_index *t, size_t n);
 void weir_track_index_free(weir_track_index *t);
 
 /* Add a snapshot entry (while loading): the key's hash and change
@@ -47,8 +50,8 @@ void weir_track_index_touch(weir_track_index *t, const char *key, size_t len);
 size_t weir_track_index_loaded(const weir_track_index *t);
 /* Keys loaded from the snapshot and not seen: the deletes. */
 size_t weir_track_index_unseen(const weir_track_index *t);
-/* The next unseen snapshot key at or after *pos (start at 0), in load
- * order; key borrowed.  Returns 1 and advances *pos, or 0 at the end. */
+/* The next unseen snapshot key at or after *pos (start at 0), in table
+ * order (the same for the same keys); key borrowed.  Returns 1 and advances *pos, or 0 at the end. */
 int weir_track_index_next_unseen(const weir_track_index *t, size_t *pos,
                                  const char **key, size_t *len,
                                  uint32_t *version);
