@@ -291,6 +291,12 @@ static weir_state *state_db(const char *name)
     if (!st)
         fprintf(stderr, "\n  state: %s\n", err ? err : "?");
     free(err);
+    /* snapshots belong to pipelines the state knows (a run remembers its
+     * pipeline first) */
+    if (st) {
+        CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "t", "/t.xml", NULL), 0);
+        CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "other", "/o.xml", NULL), 0);
+    }
     return st;
 }
 
