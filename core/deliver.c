@@ -300,9 +300,10 @@ static weir_outbox_status settle(weir_delivery *d, sink_rt *s,
     default: /* DOWN, HOLD, HELD: kept, no attempt spent */
         *result = what == OUT_HELD ? NULL : what == OUT_HOLD ? "held" : "down";
         *attempts = attempt - 1;
-        /* The target asked to wait (a missing link): ask again at the
-         * retry pace.  A down endpoint is probed instead (next 0). */
-        if (what == OUT_HOLD)
+        /* The target asked to wait (a missing link), or said it is down
+         * while the endpoint as a whole is not: ask again at the retry
+         * pace.  Records of a down endpoint wait for its probe (next 0). */
+        if (what == OUT_HOLD || (what == OUT_DOWN && !s->ep.down))
             *next = now + weir_retry_wait_ms(pol, attempt, weir_retry_random());
         if (what == OUT_HELD && !*error)
             *error = s->ep.error ? s->ep.error : "endpoint down";
@@ -506,25 +507,10 @@ static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
     return weir_state_commit(d->st);
 }
 
-/* One pass sends each due row at most once: a row answered again with
- * something that keeps it due (a 0s retry delay) waits for the next
- * drain instead of spinning here. */
-static int seen_before(weir_track_index *sent, weir_batch *b)
+static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
 {
-    int repeat = 0;
-    for (size_t i = 0; i < weir_batch_count(b); i++) {
-        int64_t id = weir_batch_at(b, i)->outbox_id;
-        if (weir_track_index_has(sent, (const char *)&id, sizeof(id)))
-            repeat = 1;
-        else
-            weir_track_index_load(sent, (const char *)&id, sizeof(id), 0, 0);
-    }
-    return repeat;
-}
-
-static int drain_pass(weir_delivery *d, sink_rt *s, weir_batch *b,
-                      weir_track_index *sent)
-{
+    if (weir_state_outbox_pass_begin(d->st))
+        return -1;
     for (;;) {
         int64_t now = weir_clock_now_ms();
         if (!endpoint_open(s, now))
@@ -540,7 +526,7 @@ static int drain_pass(weir_delivery *d, sink_rt *s, weir_batch *b,
             return -1;
         }
         size_t n = weir_batch_count(b);
-        if (!n || seen_before(sent, b) || weir_stop_requested)
+        if (!n || weir_stop_requested)
             return 0;
         if (mark_in_flight(d, b))
             return -1;
@@ -555,13 +541,6 @@ static int drain_pass(weir_delivery *d, sink_rt *s, weir_batch *b,
     }
 }
 
-static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
-{
-    weir_track_index *sent = weir_track_index_new();
-    int rc = sent ? drain_pass(d, s, b, sent) : -1;
-    weir_track_index_free(sent);
-    return rc;
-}
 
 int weir_delivery_drain(weir_delivery *d, weir_batch *b)
 {

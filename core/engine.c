@@ -231,14 +231,17 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
 {
     char why[512];
     int deletes = 1;
-    if (weir_tracker_check_deletes(c->tracker, c->opts->force, why,
-                                   sizeof(why))) {
-        if (strstr(why, "max-delete")) {
-            fail(c, "%s", why);
-            return -1;
-        }
+    switch (weir_tracker_check_deletes(c->tracker, c->opts->force, why,
+                                       sizeof(why))) {
+    case WEIR_DELETES_REFUSED:
+        fail(c, "%s", why);
+        return -1;
+    case WEIR_DELETES_OFF:
         weir_log(WEIR_LOG_WARNING, "%s: %s", c->p->name, why);
         deletes = 0;
+        break;
+    case WEIR_DELETES_GO:
+        break;
     }
     if (c->opts->dry_run) {
         if (deletes) {

@@ -145,10 +145,15 @@ typedef struct weir_outbox_row {
 
 /* Add a row (id ignored); returns the new id, or -1. */
 int64_t weir_state_outbox_add(weir_state *st, const weir_outbox_row *row);
+/* Start a delivery pass: weir_state_outbox_due() hands out each row at
+ * most once per pass (a row answered with something that keeps it due
+ * waits for the next pass instead of being sent again at once). */
+int weir_state_outbox_pass_begin(weir_state *st);
 /* Up to `limit` rows of (pipeline, sink) that may be sent at `now`, in id
  * order: pending, in flight (a crash interrupted them), retry rows whose
- * time has come, and held rows when `with_held`; a row whose key has an
- * older undelivered row is never due before it (order per key). */
+ * time has come, and held rows (when `with_held`) whose time has come; a
+ * row whose key has an older row not yet delivered (failed included)
+ * never goes before it (order per key). */
 int weir_state_outbox_due(weir_state *st, const char *pipeline,
                           const char *sink, int64_t now, int with_held,
                           size_t limit,

@@ -18,7 +18,8 @@ struct weir_state {
     sqlite3_stmt *snap_put;                     /* state_track.c */
     char *pid_name;     /* the pipeline whose rowid is pid (state_track.c) */
     int64_t pid;
-    sqlite3_stmt *ob_add, *ob_update, *ob_attempt; /* state_outbox.c */
+    sqlite3_stmt *ob_add, *ob_update, *ob_attempt, *ob_due,
+                 *ob_seen; /* state_outbox.c */
 };
 
 /* Prepare `sql` and bind `n` text arguments (NULL binds SQL NULL).

@@ -127,37 +127,72 @@ static int each_row(sqlite3_stmt *s,
     return rc;
 }
 
+/* Rows that are not delivered: the partial indexes cover exactly these
+ * (state_sqlite.c), so the delivered history never slows the queries;
+ * the planner uses them when a query repeats this very term. */
+#define OPEN "status IN ('pending', 'in_flight', 'retry', 'held', 'failed')"
+
+int weir_state_outbox_pass_begin(weir_state *st)
+{
+    return sqlite3_exec(st->db,
+                        "CREATE TEMP TABLE IF NOT EXISTS pass_seen("
+                        "id INTEGER PRIMARY KEY); DELETE FROM pass_seen",
+                        NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+typedef struct due_ctx {
+    weir_state *st;
+    int (*fn)(const weir_outbox_row *row, void *ctx);
+    void *ctx;
+} due_ctx;
+
+/* Remember each row handed out in this pass, then pass it on. */
+static int note_seen(const weir_outbox_row *row, void *vctx)
+{
+    due_ctx *c = vctx;
+    sqlite3_stmt *s = weir_state__cached(
+        c->st, &c->st->ob_seen, "INSERT OR IGNORE INTO pass_seen VALUES (?1)");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, row->id);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        return -1;
+    return c->fn(row, c->ctx);
+}
+
 int weir_state_outbox_due(weir_state *st, const char *pipeline,
                           const char *sink, int64_t now, int with_held,
                           size_t limit,
                           int (*fn)(const weir_outbox_row *row, void *ctx),
                           void *ctx)
 {
-    /* Order per key: a row waits while an older undelivered row of the
-     * same key exists (failed rows do not block: only a resend brings
-     * them back, and the admin decides then). */
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(
-            st->db,
-            "SELECT " ROW_COLUMNS " FROM outbox o "
-            "WHERE pipeline = ?1 AND sink = ?2 AND ("
-            "  status IN ('pending', 'in_flight') OR"
-            "  (status = 'retry' AND next_attempt <= ?3) OR"
-            "  (status = 'held' AND ?4 AND next_attempt <= ?3)) "
-            "AND (key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p "
-            "  WHERE p.pipeline = o.pipeline AND p.sink = o.sink AND "
-            "  p.key = o.key AND p.id < o.id AND "
-            "  p.status IN ('pending', 'in_flight', 'retry', 'held'))) "
-            "ORDER BY id LIMIT ?5",
-            -1, &s, NULL) != SQLITE_OK)
+    /* Order per key: a row waits while an older row of its key is not
+     * delivered, failed ones included (a resend brings those back, and
+     * what queued behind them follows in order).  Rows already handed
+     * out in this pass (pass_seen) wait for the next one. */
+    sqlite3_stmt *s = weir_state__cached(
+        st, &st->ob_due,
+        "SELECT " ROW_COLUMNS " FROM outbox o "
+        "WHERE pipeline = ?1 AND sink = ?2 AND " OPEN " AND ("
+        "  status IN ('pending', 'in_flight') OR"
+        "  (status = 'retry' AND next_attempt <= ?3) OR"
+        "  (status = 'held' AND ?4 AND next_attempt <= ?3)) "
+        "AND id NOT IN (SELECT id FROM temp.pass_seen) "
+        "AND (key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p "
+        "  WHERE p.pipeline = o.pipeline AND p.sink = o.sink AND "
+        "  p.key = o.key AND p.id < o.id AND p." OPEN ")) "
+        "ORDER BY id LIMIT ?5");
+    if (!s)
         return -1;
     bind_text(s, 1, pipeline);
     bind_text(s, 2, sink);
     sqlite3_bind_int64(s, 3, now);
     sqlite3_bind_int(s, 4, with_held != 0);
     sqlite3_bind_int64(s, 5, (sqlite3_int64)limit);
-    int rc = each_row(s, fn, ctx);
-    sqlite3_finalize(s);
+    /* Read all rows first: note_seen writes to the temp table. */
+    due_ctx c = {st, fn, ctx};
+    int rc = each_row(s, note_seen, &c);
+    sqlite3_reset(s);
     return rc;
 }
 
@@ -194,8 +229,7 @@ int weir_state_outbox_busy_keys(weir_state *st, const char *pipeline,
     sqlite3_stmt *s = weir_state__prepare(
         st,
         "SELECT DISTINCT key FROM outbox WHERE pipeline = ?1 AND sink = ?2 "
-        "AND key IS NOT NULL AND status IN ('pending', 'in_flight', 'retry', "
-        "'held')",
+        "AND key IS NOT NULL AND " OPEN,
         2, args);
     if (!s)
         return -1;
@@ -211,9 +245,13 @@ int weir_state_outbox_busy_keys(weir_state *st, const char *pipeline,
 int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline)
 {
     sqlite3_stmt *s;
+    /* Retries, and rows a target asked to hold for a while; rows held
+     * for a down endpoint wait for its probe instead. */
     if (sqlite3_prepare_v2(st->db,
-                           "SELECT min(next_attempt) FROM outbox WHERE "
-                           "status = 'retry' AND (?1 IS NULL OR pipeline = ?1)",
+                           "SELECT min(next_attempt) FROM outbox WHERE " OPEN
+                           " AND (status = 'retry' OR (status = 'held' AND "
+                           "next_attempt > 0)) AND (?1 IS NULL OR "
+                           "pipeline = ?1)",
                            -1, &s, NULL) != SQLITE_OK)
         return 0;
     bind_text(s, 1, pipeline);

@@ -53,8 +53,13 @@ static const char *const migrations[] = {
     "  attempts INTEGER NOT NULL DEFAULT 0,"
     "  next_attempt INTEGER NOT NULL DEFAULT 0, error TEXT, held_by TEXT,"
     "  origin INTEGER, created INTEGER NOT NULL, updated INTEGER NOT NULL);"
-    "CREATE INDEX outbox_by_sink ON outbox(pipeline, sink, status, id);"
-    "CREATE INDEX outbox_by_key ON outbox(pipeline, sink, key, id);"
+    /* only rows not yet delivered: the history does not slow delivery */
+    "CREATE INDEX outbox_open ON outbox(pipeline, sink, id) WHERE "
+    "  status IN ('pending', 'in_flight', 'retry', 'held', 'failed');"
+    "CREATE INDEX outbox_open_by_key ON outbox(pipeline, sink, key, id) WHERE "
+    "  status IN ('pending', 'in_flight', 'retry', 'held', 'failed');"
+    "CREATE INDEX outbox_delivered ON outbox(updated) WHERE "
+    "  status = 'delivered';"
     "CREATE TABLE attempts ("
     "  outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,"
     "  at INTEGER NOT NULL, result TEXT NOT NULL, message TEXT);"
@@ -262,8 +267,8 @@ void weir_state_close(weir_state *st)
 {
     if (!st)
         return;
-    sqlite3_stmt *cached[] = {st->snap_put, st->ob_add,
-                              st->ob_update, st->ob_attempt};
+    sqlite3_stmt *cached[] = {st->snap_put, st->ob_add, st->ob_update,
+                              st->ob_attempt, st->ob_due, st->ob_seen};
     for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++)
         sqlite3_finalize(cached[i]);
     sqlite3_close(st->db);

@@ -159,6 +159,12 @@ int weir_tracker_process(weir_tracker *t, weir_batch *b)
         const char *missing = NULL;
         long len = build_key(t, r, &missing);
         if (len < 0) {
+            /* Its key cannot be read, so any key may be missing only
+             * because of it: no deletes this run. */
+            if (!t->no_deletes) {
+                t->no_deletes = 1;
+                t->no_deletes_line = r->origin;
+            }
             char msg[256];
             snprintf(msg, sizeof(msg), "key field %s is missing or empty",
                      missing);
@@ -221,23 +227,23 @@ void weir_tracker_note_unsent(weir_tracker *t, weir_record *r)
     }
 }
 
-int weir_tracker_check_deletes(weir_tracker *t, int force, char *why,
-                               size_t whysize)
+weir_delete_verdict weir_tracker_check_deletes(weir_tracker *t, int force,
+                                               char *why, size_t whysize)
 {
     const weir_track_spec *s = t->spec;
     size_t unseen = weir_track_index_unseen(t->index);
     if (!s->emit_deletes || unseen == 0)
-        return 0;
+        return WEIR_DELETES_GO;
     if (t->no_deletes) {
         snprintf(why, whysize,
                  "%zu deletes not sent: a row whose key could not be read "
                  "(line %ld) was rejected, so a missing key may only be "
                  "unreadable",
                  unseen, t->no_deletes_line);
-        return -1;
+        return WEIR_DELETES_OFF;
     }
     if (force)
-        return 0;
+        return WEIR_DELETES_GO;
     size_t loaded = weir_track_index_loaded(t->index);
     int over = s->max_delete_count >= 0
                    ? unseen > (size_t)s->max_delete_count
@@ -255,9 +261,9 @@ int weir_tracker_check_deletes(weir_tracker *t, int force, char *why,
                      "changed (use --force if the deletions are real)",
                      unseen, loaded, 100.0 * (double)unseen / (double)loaded,
                      s->max_delete_ratio * 100.0);
-        return -1;
+        return WEIR_DELETES_REFUSED;
     }
-    return 0;
+    return WEIR_DELETES_GO;
 }
 
 size_t weir_tracker_emit_deletes(weir_tracker *t, weir_batch *b)
@@ -272,15 +278,17 @@ size_t weir_tracker_emit_deletes(weir_tracker *t, weir_batch *b)
         weir_record *r = weir_batch_add(b);
         r->op = WEIR_OP_DELETE;
         r->version = (uint64_t)version + 1;
-        weir_record_set_key(r, key);
+        int failed = weir_record_set_key(r, key);
         /* The key fields, split back out of the joined key. */
         const char *p = key, *end = key + len;
         for (char **k = t->spec->key; k && *k && p <= end; k++) {
             const char *sep = memchr(p, KEY_SEP, (size_t)(end - p));
             size_t n = sep ? (size_t)(sep - p) : (size_t)(end - p);
-            weir_record_set(r, *k, p, n);
+            failed |= weir_record_set(r, *k, p, n);
             p += n + 1;
         }
+        if (failed) /* out of memory: a delete without its key is worse */
+            weir_record_answer(r, WEIR_RESULT_REJECT, "out of memory", NULL);
         t->counts.deletes++;
         added++;
     }

@@ -48,11 +48,16 @@ int weir_tracker_process(weir_tracker *t, weir_batch *b);
  * for this run. */
 void weir_tracker_note_unsent(weir_tracker *t, weir_record *r);
 
-/* After the source ended: 0 when the deletes may go ahead, else -1 with
- * the reason in `why` (the guard, or deletes turned off). `force`
- * overrides the guard. */
-int weir_tracker_check_deletes(weir_tracker *t, int force, char *why,
-                               size_t whysize);
+typedef enum weir_delete_verdict {
+    WEIR_DELETES_GO = 0, /* send them (there may be none) */
+    WEIR_DELETES_OFF,    /* a row's key was unreadable: none this run */
+    WEIR_DELETES_REFUSED /* the guard (max-delete) refuses the run */
+} weir_delete_verdict;
+
+/* After the source ended: may the deletes go ahead?  The reason for OFF
+ * and REFUSED is in `why`.  `force` overrides the guard. */
+weir_delete_verdict weir_tracker_check_deletes(weir_tracker *t, int force,
+                                               char *why, size_t whysize);
 /* Append the next delete records to `b` (until it is full); returns how
  * many were added, 0 when all were emitted. */
 size_t weir_tracker_emit_deletes(weir_tracker *t, weir_batch *b);

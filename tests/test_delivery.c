@@ -207,6 +207,14 @@ static void test_malformed_rows_never_delete(void)
     free(out);
     CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM applied WHERE op = 'delete'"), 0);
     CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM snapshots WHERE hash != 0"), 3);
+    /* A row that reads fine but has an empty key: <track> rejects it, and
+     * no delete goes out either (regression: A1 was deleted) */
+    csv(d, "code,name,city\n,Alpha,Cape Town\nA2,Beta,Durban\nA3,Gamma,Paarl\n");
+    out = expect(d, 1, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "key field code is missing or empty"));
+    CU_ASSERT(e2e_contains(out, "deletes not sent"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM applied WHERE op = 'delete'"), 0);
     free(d);
 }
 
@@ -540,6 +548,32 @@ static void test_sink_hold_waits(void)
     free(d);
 }
 
+static void test_failed_blocks_later_changes(void)
+{
+    /* v1 of A1 is refused; v2 must not overtake it, and a resend of v1
+     * must not overwrite v2: v2 queues behind the failed v1, and after
+     * the resend both go, in order. */
+    char *d = e2e_scratch("failed-order");
+    write_pipeline(d, "", "<option name=\"reject-keys\">A1</option>", NULL);
+    csv(d, CUST3);
+    free(expect(d, 1, "run", "p.xml", NULL));
+    write_pipeline(d, "", NULL, NULL);
+    csv(d, "code,name,city\nA1,Alpha v2,Cape Town\nA2,Beta,Durban\nA3,Gamma,Paarl\n");
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 queued"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key = 'A1'"), 0);
+    e2e_result r = e2e_run(d, "resend", "--plugin-path", PLUGINS, "--pipeline",
+                           "cust", "--failed", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT(e2e_contains(r.out, "2 written"));
+    e2e_result_free(&r);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key = 'A1' "
+                                      "AND payload LIKE '%Alpha v2%'"), 1);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM applied WHERE key = 'A1'"), 2);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("delivery end to end", NULL, NULL);
@@ -556,6 +590,8 @@ void register_tests(void)
     CU_add_test(s, "endpoint down: held, then flows", test_endpoint_down_holds_then_flows);
     CU_add_test(s, "order per key", test_order_per_key);
     CU_add_test(s, "a held record waits without spinning", test_sink_hold_waits);
+    CU_add_test(s, "a failed record blocks later changes of its key",
+                test_failed_blocks_later_changes);
     CU_add_test(s, "down during a drain: held, probed, recovered",
                 test_down_during_drain_recovers);
     CU_add_test(s, "locks die with their holder", test_lock_dies_with_holder);

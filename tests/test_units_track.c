@@ -636,7 +636,7 @@ static void test_tracker_delete_guard(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     weir_tracker *t = guard_setup(p, st, 10, 7);
     why[0] = '\0';
-    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), -1);
+    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), WEIR_DELETES_REFUSED);
     CU_ASSERT_STRING_EQUAL(why, "the run would delete 3 of 10 records "
                                 "(30.0%), more than max-delete=\"20%\"; "
                                 "nothing was changed (use --force if the "
@@ -653,7 +653,7 @@ static void test_tracker_delete_guard(void)
     p = track_pipeline("<track key=\"code\" max-delete=\"2\"/>");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     t = guard_setup(p, st, 10, 7);
-    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), -1);
+    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), WEIR_DELETES_REFUSED);
     CU_ASSERT_STRING_EQUAL(why, "the run would delete 3 of 10 records, more "
                                 "than max-delete=\"2\"; nothing was changed "
                                 "(use --force if the deletions are real)");
@@ -668,7 +668,7 @@ static void test_tracker_delete_guard(void)
     p = track_pipeline("<track key=\"code\" max-delete=\"0\"/>");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     t = guard_setup(p, st, 10, 9);
-    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), -1);
+    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), WEIR_DELETES_REFUSED);
     CU_ASSERT_PTR_NOT_NULL(strstr(why, "delete 1 of 10 records, more than "
                                        "max-delete=\"0\""));
     weir_tracker_free(t);
@@ -695,7 +695,7 @@ static void test_tracker_delete_guard(void)
     p = track_pipeline("<track key=\"code\" max-delete=\"12.5%\"/>");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     t = guard_setup(p, st, 10, 8);
-    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), -1);
+    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), WEIR_DELETES_REFUSED);
     CU_ASSERT_PTR_NOT_NULL(strstr(why, "delete 2 of 10 records (20.0%), more "
                                        "than max-delete=\"12.5%\""));
     weir_tracker_free(t);
@@ -733,11 +733,11 @@ static void test_tracker_unsent_rows(void)
     weir_record *nokey2 = add(b, 43, "code", "", NULL);
     weir_tracker_note_unsent(t, nokey2); /* the first line is reported */
     why[0] = '\0';
-    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), -1);
+    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), WEIR_DELETES_OFF);
     CU_ASSERT_STRING_EQUAL(why, "4 deletes not sent: a row whose key could "
                                 "not be read (line 42) was rejected, so a "
                                 "missing key may only be unreadable");
-    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 1, why, sizeof(why)), -1);
+    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 1, why, sizeof(why)), WEIR_DELETES_OFF);
     weir_tracker_free(t);
 
     /* ... but only matters when there is something to delete */
