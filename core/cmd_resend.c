@@ -11,29 +11,61 @@
 #include "plugins.h"
 #include "state.h"
 
-/* The distinct pipelines touched, as files for weir_cli_drain. */
+/* The pipelines a resend touches: their names (locked before anything
+ * changes) and files (for the drain that follows). */
 typedef struct touched {
-    char **files;
+    char **names, **files;
     int n;
 } touched;
 
-static void touch(touched *t, weir_state *st, const char *pipeline)
+static int touch(touched *t, weir_state *st, const char *pipeline)
 {
-    char *file = weir_state_pipeline_file(st, pipeline);
-    if (!file)
-        return;
     for (int i = 0; i < t->n; i++)
-        if (strcmp(t->files[i], file) == 0) {
-            free(file);
-            return;
-        }
-    char **g = realloc(t->files, (size_t)(t->n + 1) * sizeof(*g));
-    if (!g) {
+        if (strcmp(t->names[i], pipeline) == 0)
+            return 0;
+    char *file = weir_state_pipeline_file(st, pipeline);
+    char **names = realloc(t->names, (size_t)(t->n + 1) * sizeof(*names));
+    if (names)
+        t->names = names;
+    char **files = realloc(t->files, (size_t)(t->n + 1) * sizeof(*files));
+    if (files)
+        t->files = files;
+    if (!file || !names || !files) {
         free(file);
-        return;
+        weir_log(WEIR_LOG_ERROR, "pipeline '%s' is not known to %s",
+                 pipeline, weir_state_path(st));
+        return -1;
     }
-    t->files = g;
+    t->names[t->n] = strdup(pipeline);
     t->files[t->n++] = file;
+    return 0;
+}
+
+/* The record ids given, checked, and their pipelines touched. */
+static int parse_ids(const weir_cli *cli, weir_state *st, touched *t,
+                     int64_t *ids)
+{
+    for (int i = 0; i < cli->nargs; i++) {
+        char *end;
+        long long id = strtoll(cli->args[i], &end, 10);
+        if (!*cli->args[i] || *end || id <= 0) {
+            fprintf(stderr, "weir resend: '%s' is not a record id\n",
+                    cli->args[i]);
+            return WEIR_EXIT_USAGE;
+        }
+        char *pipeline = weir_state_outbox_pipeline(st, id);
+        if (!pipeline) {
+            fprintf(stderr, "weir resend: no record #%lld in %s\n", id,
+                    weir_state_path(st));
+            return WEIR_EXIT_FAILED;
+        }
+        int bad = touch(t, st, pipeline);
+        free(pipeline);
+        if (bad)
+            return WEIR_EXIT_ABORTED;
+        ids[i] = id;
+    }
+    return WEIR_EXIT_OK;
 }
 
 static int run_resend(weir_cli *cli)
@@ -46,49 +78,50 @@ static int run_resend(weir_cli *cli)
     if (!st)
         return WEIR_EXIT_ABORTED;
     weir_plugins *reg = weir_cli_plugins(cli);
-    touched t = {NULL, 0};
-    int rc = reg ? WEIR_EXIT_OK : WEIR_EXIT_USAGE;
+    touched t = {NULL, NULL, 0};
+    int64_t *ids = calloc((size_t)cli->nargs + 1, sizeof(*ids));
+    int rc = reg && ids ? parse_ids(cli, st, &t, ids) : WEIR_EXIT_USAGE;
+    if (rc == WEIR_EXIT_OK && cli->pipeline && touch(&t, st, cli->pipeline))
+        rc = WEIR_EXIT_ABORTED;
+    /* Lock first: a live run must not be overtaken by what we put back. */
+    for (int i = 0; rc == WEIR_EXIT_OK && i < t.n; i++) {
+        long holder = 0;
+        if (weir_state_lock_pipeline(st, t.names[i], &holder) != 0) {
+            weir_log(WEIR_LOG_ERROR, "pipeline '%s' is being run by another "
+                     "weir process; nothing was changed", t.names[i]);
+            rc = WEIR_EXIT_ABORTED;
+        }
+    }
     int64_t total = 0;
     for (int i = 0; rc == WEIR_EXIT_OK && i < cli->nargs; i++) {
-        char *end, *pipeline = NULL;
-        long long id = strtoll(cli->args[i], &end, 10);
-        if (!*cli->args[i] || *end || id <= 0) {
-            fprintf(stderr, "weir resend: '%s' is not a record id\n", cli->args[i]);
-            rc = WEIR_EXIT_USAGE;
-            break;
-        }
-        int64_t n = weir_state_outbox_resend(st, id, NULL, &pipeline);
-        if (n < 0) {
+        int64_t n = weir_state_outbox_resend(st, ids[i], NULL);
+        if (n < 0)
             rc = WEIR_EXIT_ABORTED;
-        } else if (!pipeline) {
-            fprintf(stderr, "weir resend: no record #%lld\n", id);
-            rc = WEIR_EXIT_FAILED;
-        } else {
-            if (n == 0)
-                weir_log(WEIR_LOG_WARNING, "record #%lld is not failed; left "
-                         "as it is", id);
-            total += n;
-            touch(&t, st, pipeline);
-        }
-        free(pipeline);
+        else if (n == 0)
+            weir_log(WEIR_LOG_WARNING, "record #%lld is not failed; left as "
+                     "it is", (long long)ids[i]);
+        total += n > 0 ? n : 0;
     }
     if (rc == WEIR_EXIT_OK && cli->pipeline) {
-        int64_t n = weir_state_outbox_resend(st, 0, cli->pipeline, NULL);
+        int64_t n = weir_state_outbox_resend(st, 0, cli->pipeline);
         if (n < 0)
             rc = WEIR_EXIT_ABORTED;
         total += n > 0 ? n : 0;
-        touch(&t, st, cli->pipeline);
     }
     if (rc == WEIR_EXIT_OK) {
         if (!cli->quiet && !cli->json)
             printf("%lld record%s back to pending\n", (long long)total,
                    total == 1 ? "" : "s");
-        if (t.n)
-            rc = weir_cli_drain(cli, st, reg, t.files, t.n);
+        rc = weir_cli_drain(cli, st, reg, t.files, t.n);
     }
-    for (int i = 0; i < t.n; i++)
+    for (int i = 0; i < t.n; i++) {
+        weir_state_unlock_pipeline(st, t.names[i]);
+        free(t.names[i]);
         free(t.files[i]);
+    }
+    free(t.names);
     free(t.files);
+    free(ids);
     weir_plugins_free(reg);
     weir_state_close(st);
     return rc;

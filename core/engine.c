@@ -345,9 +345,12 @@ static int lock(run_ctx *c)
 {
     long holder = 0;
     int rc = weir_state_lock_pipeline(c->st, c->p->name, &holder);
-    if (rc == 1)
+    if (rc == 1 && holder > 0)
         fail(c, "pipeline '%s' is already being run by another weir process "
              "(pid %ld); try again when it is done", c->p->name, holder);
+    else if (rc == 1)
+        fail(c, "pipeline '%s' is already being run by another weir process; "
+             "try again when it is done", c->p->name);
     else if (rc < 0)
         fail(c, "cannot lock pipeline '%s' in %s.lock", c->p->name,
              weir_state_path(c->st));

@@ -183,12 +183,13 @@ int weir_state_outbox_get(weir_state *st, int64_t id,
                           int (*attempt)(const char *at, const char *result,
                                          const char *message, void *ctx),
                           void *ctx);
-/* Failed (or any when !only_failed) rows back to pending with attempts
- * reset: by id, or every failed row of a pipeline (id 0).  Returns how
- * many rows changed, -1 on error.  *pipeline_out (nullable) gets the
- * row's pipeline (owned: free) for an id. */
+/* Failed rows back to pending with attempts reset: row `id`, or (id 0)
+ * every failed row of `pipeline`.  Returns how many rows changed, -1 on
+ * error.  Take the pipeline's lock first. */
 int64_t weir_state_outbox_resend(weir_state *st, int64_t id,
-                                 const char *pipeline, char **pipeline_out);
+                                 const char *pipeline);
+/* The pipeline of outbox row `id` (owned: free), NULL when none. */
+char *weir_state_outbox_pipeline(weir_state *st, int64_t id);
 /* Forget delivered rows older than `before` (ms). */
 int weir_state_outbox_prune(weir_state *st, int64_t before);
 

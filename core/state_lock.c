@@ -1,12 +1,13 @@
 /*
  * state_lock.c - one live run per pipeline, across processes.
  *
- * A POSIX record lock on one byte of "STATE.lock", chosen by the
- * pipeline's name: the kernel drops it when the process dies, however it
- * dies (SIGKILL included), so a crashed run never blocks the next.  A
- * separate file, because SQLite's own locks live on the database file and
- * closing any descriptor of a file drops all of a process's locks on it.
- * Two names that hash to the same byte merely take turns.
+ * An open-file-description lock on one byte of "STATE.lock", chosen by
+ * a 62-bit hash of the pipeline's name: the kernel drops it when the
+ * process dies, however it dies (SIGKILL included), so a crashed run never
+ * blocks the next.  OFD locks, unlike classic POSIX ones, also keep two
+ * state handles of one process (weir serve) apart, and closing another
+ * descriptor of the file does not drop them.  A separate file, because
+ * SQLite's own locks live on the database file.
  */
 #include "config.h"
 
@@ -23,7 +24,7 @@
 
 static off_t lock_byte(const char *pipeline)
 {
-    return (off_t)(XXH3_64bits(pipeline, strlen(pipeline)) % 1000003);
+    return (off_t)(XXH3_64bits(pipeline, strlen(pipeline)) >> 2);
 }
 
 static int lock_file(weir_state *st)
@@ -48,12 +49,14 @@ int weir_state_lock_pipeline(weir_state *st, const char *pipeline,
         return -1;
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
                        .l_start = lock_byte(pipeline), .l_len = 1};
-    if (fcntl(st->lock_fd, F_SETLK, &fl) == 0)
+    if (fcntl(st->lock_fd, F_OFD_SETLK, &fl) == 0)
         return 0;
     if (errno != EACCES && errno != EAGAIN)
         return -1;
+    /* A classic lock's holder is known; an OFD lock's is not (-1). */
     struct flock who = fl;
-    if (fcntl(st->lock_fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
+    if (fcntl(st->lock_fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK &&
+        who.l_pid > 0)
         *holder = (long)who.l_pid;
     return 1;
 }
@@ -64,5 +67,5 @@ void weir_state_unlock_pipeline(weir_state *st, const char *pipeline)
         return;
     struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET,
                        .l_start = lock_byte(pipeline), .l_len = 1};
-    fcntl(st->lock_fd, F_SETLK, &fl);
+    fcntl(st->lock_fd, F_OFD_SETLK, &fl);
 }

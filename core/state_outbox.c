@@ -319,24 +319,9 @@ int weir_state_outbox_get(weir_state *st, int64_t id,
 }
 
 int64_t weir_state_outbox_resend(weir_state *st, int64_t id,
-                                 const char *pipeline, char **pipeline_out)
+                                 const char *pipeline)
 {
     sqlite3_stmt *s;
-    int64_t now = weir_clock_now_ms();
-    if (pipeline_out) {
-        *pipeline_out = NULL;
-        if (id > 0) {
-            if (sqlite3_prepare_v2(st->db, "SELECT pipeline FROM outbox WHERE id = ?1",
-                                   -1, &s, NULL) != SQLITE_OK)
-                return -1;
-            sqlite3_bind_int64(s, 1, id);
-            if (sqlite3_step(s) == SQLITE_ROW)
-                *pipeline_out = strdup(weir_state__text(s, 0));
-            sqlite3_finalize(s);
-            if (!*pipeline_out)
-                return 0;
-        }
-    }
     if (sqlite3_prepare_v2(
             st->db,
             "UPDATE outbox SET status = 'pending', attempts = 0, "
@@ -346,10 +331,24 @@ int64_t weir_state_outbox_resend(weir_state *st, int64_t id,
         return -1;
     sqlite3_bind_int64(s, 1, id);
     bind_text(s, 2, pipeline);
-    sqlite3_bind_int64(s, 3, now);
+    sqlite3_bind_int64(s, 3, weir_clock_now_ms());
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? sqlite3_changes(st->db) : -1;
+}
+
+char *weir_state_outbox_pipeline(weir_state *st, int64_t id)
+{
+    sqlite3_stmt *s;
+    char *out = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT pipeline FROM outbox WHERE id = ?1",
+                           -1, &s, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_int64(s, 1, id);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        out = strdup(weir_state__text(s, 0));
+    sqlite3_finalize(s);
+    return out;
 }
 
 int weir_state_outbox_prune(weir_state *st, int64_t before)

@@ -460,6 +460,12 @@ static void test_lock_dies_with_holder(void)
     char *out = expect(d, 3, "run", "p.xml", NULL);
     CU_ASSERT(e2e_contains(out, "already being run by another weir process"));
     free(out);
+    /* a resend changes nothing behind a live run's back */
+    e2e_result r = e2e_run(d, "resend", "--plugin-path", PLUGINS, "--pipeline",
+                           "cust", "--failed", NULL);
+    CU_ASSERT_EQUAL(r.status, 3);
+    CU_ASSERT(e2e_contains(r.err, "nothing was changed"));
+    e2e_result_free(&r);
     /* SIGKILL the holder: the lock dies with it */
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
