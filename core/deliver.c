@@ -45,6 +45,12 @@ struct weir_delivery {
     weir_run_counts *c;
     weir_notices *n;
     int tracked;
+    /* Some sink publishes only when the run completes (finish()): its OKs
+     * are final only then, so snapshots are staged and drained rows stay
+     * in flight until weir_delivery_finished(). */
+    int provisional;
+    int64_t *awaiting;     /* outbox ids answered OK, not yet final */
+    size_t nawaiting, capawaiting;
     sink_rt *sinks;
     outcome *out;          /* nsinks x capacity */
     unsigned char *keep;   /* capacity */
@@ -96,6 +102,7 @@ weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
             return NULL;
         }
         set_ep_error(s, s->ep.error);
+        d->provisional |= s->inst->plugin->finish != NULL;
     }
     return d;
 }
@@ -114,6 +121,7 @@ void weir_delivery_free(weir_delivery *d)
     free(d->sinks);
     free(d->out);
     free(d->keep);
+    free(d->awaiting);
     free(d);
 }
 
@@ -384,7 +392,7 @@ static int commit_fresh(weir_delivery *d, weir_batch *b)
         /* A deleted key stays, hash 0, for its change number. */
         if (weir_state_snapshot_put(d->st, p->name, r->key,
                                     r->op == WEIR_OP_DELETE ? 0 : r->hash,
-                                    r->version))
+                                    r->version, d->provisional))
             goto out;
     }
     if (weir_host_commit_plugin_state(p) || weir_state_commit(d->st))
@@ -474,6 +482,38 @@ static int mark_in_flight(weir_delivery *d, weir_batch *b)
     return weir_state_commit(d->st);
 }
 
+static int await_finish(weir_delivery *d, int64_t id)
+{
+    if (d->nawaiting == d->capawaiting) {
+        size_t cap = d->capawaiting ? d->capawaiting * 2 : 256;
+        int64_t *g = realloc(d->awaiting, cap * sizeof(*g));
+        if (!g)
+            return -1;
+        d->awaiting = g;
+        d->capawaiting = cap;
+    }
+    d->awaiting[d->nawaiting++] = id;
+    return 0;
+}
+
+int weir_delivery_finished(weir_delivery *d)
+{
+    if (!d->provisional)
+        return 0;
+    if (weir_state_begin(d->st))
+        return -1;
+    int rc = weir_state_snapshot_publish(d->st, d->p->name);
+    for (size_t i = 0; !rc && i < d->nawaiting; i++)
+        rc = weir_state_outbox_update(d->st, d->awaiting[i],
+                                      WEIR_OUTBOX_DELIVERED, 0, 0, NULL, NULL);
+    if (rc || weir_state_commit(d->st)) {
+        weir_state_rollback(d->st);
+        return -1;
+    }
+    d->nawaiting = 0;
+    return 0;
+}
+
 static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
                           const outcome *out)
 {
@@ -483,7 +523,14 @@ static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
         weir_record *r = weir_batch_at(b, i);
         const outcome *o = &out[i];
         int rc;
-        if (o->what == OUT_OK) {
+        if (o->what == OUT_OK && s->inst->plugin->finish) {
+            /* final only once the sink's finish() succeeds */
+            d->c->written++;
+            rc = await_finish(d, r->outbox_id) ||
+                 weir_state_outbox_update(d->st, r->outbox_id,
+                                          WEIR_OUTBOX_IN_FLIGHT, r->attempt, 0,
+                                          NULL, "ok");
+        } else if (o->what == OUT_OK) {
             d->c->written++;
             rc = weir_state_outbox_update(d->st, r->outbox_id,
                                           WEIR_OUTBOX_DELIVERED, r->attempt, 0,

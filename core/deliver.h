@@ -48,6 +48,10 @@ int weir_delivery_send(weir_delivery *d, weir_batch *b);
  * scratch.  0, or -1 on a state error. */
 int weir_delivery_drain(weir_delivery *d, weir_batch *b);
 
+/* The sinks' finish() succeeded: what they answered OK is final now
+ * (staged snapshots published, drained rows delivered).  0, or -1. */
+int weir_delivery_finished(weir_delivery *d);
+
 /* 1 when some sink's endpoint is down (after send/drain). */
 int weir_delivery_any_down(const weir_delivery *d);
 /* When something is next due: the earliest retry or probe (ms), 0 none. */

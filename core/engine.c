@@ -330,7 +330,8 @@ static int open_all(run_ctx *c, int with_source)
     return 0;
 }
 
-/* Sinks publish what a completed run wrote (finish()). */
+/* Sinks publish what a completed run wrote (finish()); only then is what
+ * they acknowledged final. */
 static void finish_sinks(run_ctx *c)
 {
     for (size_t i = 0; i < c->p->nsinks; i++) {
@@ -339,6 +340,8 @@ static void finish_sinks(run_ctx *c)
             s->plugin->finish(s->state) != WEIR_STATUS_OK)
             fail(c, "sink '%s' could not complete its output", s->name);
     }
+    if (c->res->exit_code != 3 && weir_delivery_finished(c->delivery))
+        fail(c, "the state database could not record the completed output");
 }
 
 static int lock(run_ctx *c)
@@ -433,6 +436,12 @@ int weir_engine_run(weir_pipeline *p, weir_state *st,
         goto out;
     char *err = NULL;
     if (p->track.present) {
+        /* snapshots staged by a run that never completed do not count */
+        if (st && !opts->dry_run && weir_state_snapshot_discard(st, p->name)) {
+            fail(&c, "state database %s: %s", weir_state_path(st),
+                 weir_state_errmsg(st));
+            goto out;
+        }
         if (!(c.tracker = weir_tracker_new(p, st, opts->full, &err))) {
             fail(&c, "%s", err ? err : "out of memory");
             free(err);

@@ -97,9 +97,15 @@ int weir_state_snapshot_each(weir_state *st, const char *pipeline,
 /* How many keys the snapshot of `pipeline` holds (deleted ones too). */
 int64_t weir_state_snapshot_count(weir_state *st, const char *pipeline);
 /* Store a key's hash (0: deleted) and change number.  The pipeline must
- * have been remembered (weir_state_remember_pipeline). */
+ * have been remembered (weir_state_remember_pipeline).  With `staged`
+ * the value waits in a side table until weir_state_snapshot_publish(). */
 int weir_state_snapshot_put(weir_state *st, const char *pipeline,
-                            const char *key, uint64_t hash, uint64_t version);
+                            const char *key, uint64_t hash, uint64_t version,
+                            int staged);
+/* Make the staged snapshot values of `pipeline` the real ones (inside the
+ * caller's transaction), or drop them (a run that never completed). */
+int weir_state_snapshot_publish(weir_state *st, const char *pipeline);
+int weir_state_snapshot_discard(weir_state *st, const char *pipeline);
 /* When the last full refresh of `pipeline` ran (ms since the epoch), 0
  * when never. */
 int64_t weir_state_last_full_refresh(weir_state *st, const char *pipeline);

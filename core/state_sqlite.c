@@ -44,6 +44,11 @@ static const char *const migrations[] = {
     "CREATE TABLE snapshots ("
     "  pid INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
     "  version INTEGER NOT NULL, PRIMARY KEY (pid, key)) WITHOUT ROWID;"
+    /* snapshots of a run whose sinks publish only when it completes
+     * (finish()): moved into snapshots then, dropped if it never does */
+    "CREATE TABLE snapshot_stage ("
+    "  pid INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL, PRIMARY KEY (pid, key)) WITHOUT ROWID;"
     "CREATE TABLE track_state ("
     "  pipeline TEXT PRIMARY KEY, last_full_refresh INTEGER NOT NULL);"
     "CREATE TABLE outbox ("
@@ -267,7 +272,8 @@ void weir_state_close(weir_state *st)
 {
     if (!st)
         return;
-    sqlite3_stmt *cached[] = {st->snap_put, st->ob_add, st->ob_update,
+    sqlite3_stmt *cached[] = {st->snap_put, st->snap_stage, st->ob_add,
+                              st->ob_update,
                               st->ob_attempt, st->ob_due, st->ob_seen};
     for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++)
         sqlite3_finalize(cached[i]);

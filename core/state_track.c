@@ -67,14 +67,24 @@ int weir_state_snapshot_each(weir_state *st, const char *pipeline,
 }
 
 int weir_state_snapshot_put(weir_state *st, const char *pipeline,
-                            const char *key, uint64_t hash, uint64_t version)
+                            const char *key, uint64_t hash, uint64_t version,
+                            int staged)
 {
     int64_t pid = pipeline_id(st, pipeline);
-    sqlite3_stmt *s = pid ? weir_state__cached(
-        st, &st->snap_put,
-        "INSERT INTO snapshots(pid, key, hash, version) VALUES (?1, ?2, ?3, "
-        "?4) ON CONFLICT(pid, key) DO UPDATE SET hash = excluded.hash, "
-        "version = excluded.version") : NULL;
+    sqlite3_stmt *s = !pid ? NULL
+                      : staged
+                          ? weir_state__cached(
+                                st, &st->snap_stage,
+                                "INSERT INTO snapshot_stage(pid, key, hash, "
+                                "version) VALUES (?1, ?2, ?3, ?4) ON CONFLICT("
+                                "pid, key) DO UPDATE SET hash = excluded.hash, "
+                                "version = excluded.version")
+                          : weir_state__cached(
+                                st, &st->snap_put,
+                                "INSERT INTO snapshots(pid, key, hash, version) "
+                                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(pid, key) "
+                                "DO UPDATE SET hash = excluded.hash, version = "
+                                "excluded.version");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, pid);
@@ -82,6 +92,36 @@ int weir_state_snapshot_put(weir_state *st, const char *pipeline,
     sqlite3_bind_int64(s, 3, (sqlite3_int64)hash);
     sqlite3_bind_int64(s, 4, (sqlite3_int64)version);
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+}
+
+static int stage_sql(weir_state *st, const char *pipeline, const char *sql)
+{
+    int64_t pid = pipeline_id(st, pipeline);
+    sqlite3_stmt *s;
+    if (!pid)
+        return 0;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(s, 1, pid);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int weir_state_snapshot_publish(weir_state *st, const char *pipeline)
+{
+    return stage_sql(st, pipeline,
+                     "INSERT INTO snapshots(pid, key, hash, version) SELECT "
+                     "pid, key, hash, version FROM snapshot_stage WHERE "
+                     "pid = ?1 ON CONFLICT(pid, key) DO UPDATE SET hash = "
+                     "excluded.hash, version = excluded.version") ||
+           weir_state_snapshot_discard(st, pipeline);
+}
+
+int weir_state_snapshot_discard(weir_state *st, const char *pipeline)
+{
+    return stage_sql(st, pipeline,
+                     "DELETE FROM snapshot_stage WHERE pid = ?1");
 }
 
 int64_t weir_state_last_full_refresh(weir_state *st, const char *pipeline)

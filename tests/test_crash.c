@@ -160,9 +160,63 @@ static void test_crash_anywhere(void)
     free(dir);
 }
 
+/* A sink that publishes only when the run completes (csv, write mode):
+ * a run killed after it answered OK but before finish() must lose
+ * nothing.  Kill runs until one dies with staged snapshots, then run to
+ * completion: the export holds every row. */
+static void test_killed_before_finish(void)
+{
+    char *dir = e2e_scratch("crash-finish");
+    free(wt_write_file(dir, "p.xml",
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"export\" "
+        "batch-size=\"100\">\n"
+        "  <source plugin=\"csv\" name=\"erp\"><option name=\"path\">in.csv"
+        "</option></source>\n"
+        "  <track key=\"code\" max-delete=\"off\"/>\n"
+        "  <sink plugin=\"csv\" name=\"out\"><option name=\"path\">out.csv"
+        "</option></sink>\n"
+        "</pipeline>\n"));
+    write_source(dir, 1);
+    int status = 0, staged_kill = 0;
+    srand(4242);
+    for (int i = 0; i < 60 && !staged_kill; i++) {
+        double delay = 5 + (double)(rand() % 400);
+        if (!run_and_kill(dir, delay, &status)) {
+            /* it completed: start over from an empty state */
+            static const char *const files[] = {"weir.db", "weir.db-wal",
+                                                "weir.db-shm"};
+            for (size_t f = 0; f < 3; f++) {
+                char path[4200];
+                snprintf(path, sizeof(path), "%s/%s", dir, files[f]);
+                unlink(path);
+            }
+            continue;
+        }
+        staged_kill = q(dir, "weir.db", "SELECT count(*) FROM snapshot_stage") > 0;
+    }
+    CU_ASSERT_TRUE(staged_kill);
+    CU_ASSERT_EQUAL(run_and_kill(dir, 1e9, &status), 0);
+    CU_ASSERT_EQUAL(status, 0);
+    /* every row is in the published export */
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/out.csv", dir);
+    char *text = wt_read_file(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    int lines = 0;
+    for (char *p = text; *p; p++)
+        lines += *p == '\n';
+    CU_ASSERT_EQUAL(lines, ROWS + 1);
+    free(text);
+    CU_ASSERT_EQUAL(q(dir, "weir.db", "SELECT count(*) FROM snapshots WHERE hash != 0"), ROWS);
+    CU_ASSERT_EQUAL(q(dir, "weir.db", "SELECT count(*) FROM snapshot_stage"), 0);
+    free(dir);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("crash anywhere", NULL, NULL);
     CU_add_test(s, "SIGKILL at random points loses nothing, applies nothing "
                    "twice", test_crash_anywhere);
+    CU_add_test(s, "killed before finish(): the export loses nothing",
+                test_killed_before_finish);
 }
