@@ -327,8 +327,9 @@ int weir_record_set_key(weir_record *r, const char *key)
  * XXH3-128 over a canonical, length-prefixed encoding: pipeline, stage,
  * key, operation, the key's change number from the snapshot (so A -> B
  * -> A -> B gives every change its own id, while a re-run after a crash,
- * which finds the same snapshot, gives the same one) and the fields
- * sorted by name (so a transform that reorders fields changes nothing). */
+ * which finds the same snapshot, gives the same one), without <track> the
+ * record's place in the source, and the fields sorted by name (so a
+ * transform that reorders fields changes nothing). */
 
 static void put_str(XXH3_state_t *x, const char *s, size_t len)
 {
@@ -365,7 +366,10 @@ const char *weir_record_id(weir_record *r)
     put_str(x, p, strlen(p));
     put_str(x, s, strlen(s));
     put_str(x, r->key, r->key ? strlen(r->key) : 0);
-    uint64_t fixed[2] = {(uint64_t)r->op, r->version};
+    /* Without <track> there is no key and no change number: the position
+     * in the source tells two equal rows (two equal payments) apart. */
+    uint64_t fixed[3] = {(uint64_t)r->op, r->version,
+                         r->key ? 0 : (uint64_t)r->origin};
     XXH3_128bits_update(x, fixed, sizeof(fixed));
     for (uint32_t i = 0; i < r->nfields; i++)
         sorted[i] = &r->fields[i];

@@ -269,7 +269,8 @@ typedef struct weir_host {
      * key was set */
     const char *(*record_key)(const weir_record *r);
     /* stable id (32 hex digits): the same for the same pipeline, sink,
-     * key, operation and content, across retries, resends and re-runs;
+     * key, operation, content and change (with <track>; without it, the
+     * record's place in the source), across retries, resends and re-runs;
      * a change that reverts an earlier one gets a new id.  Sinks send it
      * as the idempotency key. */
     const char *(*record_id)(weir_record *r);
