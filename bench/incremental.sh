@@ -64,46 +64,15 @@ repeat=${REPEAT:-1}
 [[ $repeat =~ ^[1-9][0-9]*$ ]] || die "REPEAT must be a positive integer, not '$repeat'"
 
 # ---- tools ------------------------------------------------------------
-command -v sqlite3 >/dev/null || die "sqlite3 not found (Debian: apt-get install -y sqlite3)"
-if ! /usr/bin/time -f '%e %M' -o /dev/null true 2>/dev/null; then
-    die "GNU time not found at /usr/bin/time (Debian: apt-get install -y time)"
-fi
-cc=${CC:-cc}
-command -v "$cc" >/dev/null || die "C compiler '$cc' not found (set CC)"
-
+# shellcheck source=bench/common.sh
+. "$here/common.sh"
+bench_tools
 weir=
 plugin_args=()
-if (( ! no_weir )); then
-    [[ -d $build ]] || die "build dir '$build' does not exist"
-    build=$(cd "$build" && pwd)
-    for w in "$build/weir" "$build/core/weir"; do
-        if [[ -x $w ]]; then weir=$w; break; fi
-    done
-    [[ -n $weir ]] || die "no weir binary in '$build' (looked for weir and core/weir); build it first, or pass --no-weir"
-    # Warm-up: a libtool wrapper may relink on its first run.
-    if ! out=$("$weir" --help 2>&1); then
-        die "'$weir --help' failed: $out"
-    fi
-    has_plugins() { grep -qw csv <<<"$1" && grep -qw sqlite <<<"$1"; }
-    out=$("$weir" plugins 2>&1 || true)
-    if ! has_plugins "$out"; then
-        pp="$build/connectors/.libs:$build/plugins/.libs"
-        out2=$("$weir" plugins --plugin-path "$pp" 2>&1 || true)
-        if has_plugins "$out2"; then
-            plugin_args=(--plugin-path "$pp")
-        else
-            printf 'incremental.sh: warning: "weir plugins" does not list both csv and sqlite:\n%s\n' "$out" >&2
-        fi
-    fi
-fi
+(( no_weir )) || bench_find_weir "$build" --no-weir
 
 # ---- data ---------------------------------------------------------------
-work=$(mktemp -d "${TMPDIR:-/tmp}/weir-bench-inc.XXXXXX")
-if (( keep )); then
-    trap 'echo "incremental.sh: kept $work" >&2' EXIT
-else
-    trap 'rm -rf "$work"' EXIT
-fi
+bench_workdir weir-bench-inc "$keep"
 
 "$cc" -O2 -o "$work/gen_customers" "$here/gen_customers.c" ||
     die "cannot build $here/gen_customers.c with $cc"

@@ -1,0 +1,52 @@
+# bench/common.sh - what load.sh and incremental.sh share; sourced, not run.
+# Expects `die` to be defined and sets: weir, plugin_args, cc, work.
+
+# The tools every benchmark needs.
+bench_tools() {
+    command -v sqlite3 >/dev/null || die "sqlite3 not found (Debian: apt-get install -y sqlite3)"
+    if ! /usr/bin/time -f '%e %M' -o /dev/null true 2>/dev/null; then
+        die "GNU time not found at /usr/bin/time (Debian: apt-get install -y time)"
+    fi
+    cc=${CC:-cc}
+    command -v "$cc" >/dev/null || die "C compiler '$cc' not found (set CC)"
+}
+
+# bench_find_weir BUILD_DIR SKIP_HINT: the weir binary of a build tree, and
+# the --plugin-path it needs if it does not find its plugins by itself.
+bench_find_weir() {
+    local build=$1 hint=$2 w out out2 pp
+    weir=
+    plugin_args=()
+    [[ -d $build ]] || die "build dir '$build' does not exist"
+    build=$(cd "$build" && pwd)
+    for w in "$build/weir" "$build/core/weir"; do
+        if [[ -x $w ]]; then weir=$w; break; fi
+    done
+    [[ -n $weir ]] || die "no weir binary in '$build' (looked for weir and core/weir); build it first, or pass $hint"
+    # Warm-up: a libtool wrapper may relink on its first run; keep that out
+    # of the timing.  Also proves the binary starts at all.
+    out=$("$weir" --help 2>&1) || die "'$weir --help' failed: $out"
+    has_plugins() { grep -qw csv <<<"$1" && grep -qw sqlite <<<"$1"; }
+    out=$("$weir" plugins 2>&1 || true)
+    if ! has_plugins "$out"; then
+        pp="$build/connectors/.libs:$build/plugins/.libs"
+        out2=$("$weir" plugins --plugin-path "$pp" 2>&1 || true)
+        if has_plugins "$out2"; then
+            plugin_args=(--plugin-path "$pp")
+        else
+            printf 'warning: "weir plugins" does not list both csv and sqlite:\n%s\n' "$out" >&2
+        fi
+    fi
+}
+
+# bench_workdir NAME KEEP: a scratch folder, removed at exit unless KEEP.
+bench_workdir() {
+    work=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    if (( $2 )); then
+        # shellcheck disable=SC2064
+        trap "echo 'kept $work' >&2" EXIT
+    else
+        # shellcheck disable=SC2064
+        trap "rm -rf '$work'" EXIT
+    fi
+}
