@@ -211,19 +211,25 @@ weir_batch *wt_batch_new(size_t capacity) { return weir_batch_new(capacity); }
 void wt_batch_clear(weir_batch *b) { weir_batch_clear(b); }
 void wt_batch_free(weir_batch *b) { weir_batch_free(b); }
 
-weir_record *wt_add(weir_batch *b, weir_op op, ...)
+weir_record *wt_addv(weir_batch *b, weir_op op, va_list ap)
 {
     weir_record *r = weir_batch_add(b);
     if (!r)
         return NULL;
     r->op = op;
-    va_list ap;
-    va_start(ap, op);
     const char *name;
     while ((name = va_arg(ap, const char *))) {
         const char *value = va_arg(ap, const char *);
         weir_record_set(r, name, value == WT_NULL ? NULL : value, (size_t)-1);
     }
+    return r;
+}
+
+weir_record *wt_add(weir_batch *b, weir_op op, ...)
+{
+    va_list ap;
+    va_start(ap, op);
+    weir_record *r = wt_addv(b, op, ap);
     va_end(ap);
     return r;
 }

@@ -11,6 +11,8 @@
 #ifndef WEIR_TEST_HARNESS_H
 #define WEIR_TEST_HARNESS_H
 
+#include <stdarg.h>
+
 #include <weir/plugin.h>
 
 typedef struct wt_plugin wt_plugin;
@@ -65,6 +67,8 @@ void wt_batch_free(weir_batch *b);
 #define WT_NULL ((const char *)wt_null_marker)
 extern const char wt_null_marker[];
 weir_record *wt_add(weir_batch *b, weir_op op, ...);
+/* The same with a va_list (name/value pairs, then NULL). */
+weir_record *wt_addv(weir_batch *b, weir_op op, va_list ap);
 
 /* Call the plugin's callbacks.  Results are the callbacks' own. Before
  * process() and write() every record's answer is reset to OK. */

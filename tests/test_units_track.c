@@ -303,16 +303,12 @@ static weir_state *state_db(const char *name)
 /* Add a record: origin line, then name/value pairs (WT_NULL for NULL). */
 static weir_record *add(weir_batch *b, long origin, ...)
 {
-    weir_record *r = weir_batch_add(b);
-    r->origin = origin;
     va_list ap;
     va_start(ap, origin);
-    const char *name;
-    while ((name = va_arg(ap, const char *))) {
-        const char *value = va_arg(ap, const char *);
-        weir_record_set(r, name, value == WT_NULL ? NULL : value, (size_t)-1);
-    }
+    weir_record *r = wt_addv(b, WEIR_OP_UPSERT, ap);
     va_end(ap);
+    if (r)
+        r->origin = origin;
     return r;
 }
 
