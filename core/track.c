@@ -25,12 +25,66 @@ struct weir_tracker {
     weir_track_counts counts;
     char *keybuf;
     size_t keycap;
+    weir_key_hash *hashes; /* one batch's key hashes */
+    size_t hcap;
 };
+
+/* Loading a million keys: each is hashed (starting the fetch of its
+ * slot) a few rows before it is inserted, so the inserts hit the cache. */
+#define LOAD_AHEAD 16
+
+typedef struct loader {
+    weir_track_index *index;
+    struct {
+        char *key;
+        size_t len, cap;
+        weir_key_hash h;
+        uint64_t hash;
+        uint32_t version;
+    } ring[LOAD_AHEAD];
+    size_t n; /* rows taken so far */
+} loader;
+
+static int load_flush_one(loader *l, size_t i)
+{
+    return weir_track_index_load_hashed(l->index, l->ring[i].key,
+                                        l->ring[i].len, l->ring[i].h,
+                                        l->ring[i].hash, l->ring[i].version);
+}
 
 static int load_one(const char *key, size_t len, uint64_t hash,
                     uint32_t version, void *ctx)
 {
-    return weir_track_index_load(ctx, key, len, hash, version);
+    loader *l = ctx;
+    size_t i = l->n % LOAD_AHEAD;
+    if (l->n >= LOAD_AHEAD && load_flush_one(l, i))
+        return -1;
+    if (len + 1 > l->ring[i].cap) {
+        char *g = realloc(l->ring[i].key, len + 1);
+        if (!g)
+            return -1;
+        l->ring[i].key = g;
+        l->ring[i].cap = len + 1;
+    }
+    memcpy(l->ring[i].key, key, len);
+    l->ring[i].key[len] = '\0';
+    l->ring[i].len = len;
+    l->ring[i].h = weir_track_index_hash(l->index, key, len);
+    l->ring[i].hash = hash;
+    l->ring[i].version = version;
+    l->n++;
+    return 0;
+}
+
+/* Insert what is still in the ring, free it; 0 or -1. */
+static int load_finish(loader *l, int rc)
+{
+    size_t start = l->n > LOAD_AHEAD ? l->n - LOAD_AHEAD : 0;
+    for (size_t k = start; rc == 0 && k < l->n; k++)
+        rc = load_flush_one(l, k % LOAD_AHEAD);
+    for (size_t i = 0; i < LOAD_AHEAD; i++)
+        free(l->ring[i].key);
+    return rc;
 }
 
 weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
@@ -53,7 +107,9 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
         *err = strdup("out of memory for the key index");
         return NULL;
     }
-    if (st && weir_state_snapshot_each(st, p->name, load_one, t->index) != 0) {
+    loader ld = {.index = t->index};
+    int rc = st ? weir_state_snapshot_each(st, p->name, load_one, &ld) : 0;
+    if (load_finish(&ld, rc) != 0) {
         size_t n = 256 + strlen(weir_state_errmsg(st));
         *err = malloc(n);
         if (*err)
@@ -75,6 +131,7 @@ void weir_tracker_free(weir_tracker *t)
         return;
     weir_track_index_free(t->index);
     free(t->keybuf);
+    free(t->hashes);
     free(t);
 }
 
@@ -152,9 +209,61 @@ static uint64_t record_hash(const weir_tracker *t, const weir_record *r)
     return h ? h : 1;
 }
 
+/* What <track> found for record r: set its operation and answer. */
+static void apply_verdict(weir_tracker *t, weir_record *r, weir_track_verdict v,
+                          long first)
+{
+    switch (v) {
+    case WEIR_TRACK_DUPLICATE: {
+        char msg[128];
+        if (first > 0)
+            snprintf(msg, sizeof(msg), "duplicate key in this run "
+                     "(first at line %ld)", first);
+        else
+            snprintf(msg, sizeof(msg), "duplicate key in this run");
+        weir_record_answer(r, WEIR_RESULT_REJECT, msg, NULL);
+        t->counts.duplicates++;
+        break;
+    }
+    case WEIR_TRACK_NEW:
+        r->op = WEIR_OP_INSERT;
+        t->counts.inserts++;
+        break;
+    case WEIR_TRACK_CHANGED:
+    case WEIR_TRACK_SAME:
+        if (v == WEIR_TRACK_SAME && !t->full) {
+            r->unchanged = 1;
+            weir_record_answer(r, WEIR_RESULT_DROP, NULL, NULL);
+            t->counts.unchanged++;
+            break;
+        }
+        r->op = WEIR_OP_UPDATE;
+        t->counts.updates++;
+        break;
+    }
+}
+
+/* Room for one batch's key hashes. */
+static int reserve_hashes(weir_tracker *t, size_t n)
+{
+    if (n <= t->hcap)
+        return 0;
+    weir_key_hash *g = realloc(t->hashes, n * sizeof(*g));
+    if (!g)
+        return -1;
+    t->hashes = g;
+    t->hcap = n;
+    return 0;
+}
+
 int weir_tracker_process(weir_tracker *t, weir_batch *b)
 {
-    for (size_t i = 0; i < weir_batch_count(b); i++) {
+    size_t n = weir_batch_count(b);
+    if (reserve_hashes(t, n))
+        return -1;
+    /* First every key and its hash, which starts fetching the index
+     * slots; then the lookups, which find them in the cache. */
+    for (size_t i = 0; i < n; i++) {
         weir_record *r = weir_batch_at(b, i);
         const char *missing = NULL;
         long len = build_key(t, r, &missing);
@@ -171,46 +280,25 @@ int weir_tracker_process(weir_tracker *t, weir_batch *b)
             weir_record_answer(r, WEIR_RESULT_REJECT, msg, NULL);
             continue;
         }
+        if (weir_record_set_key(r, t->keybuf))
+            return -1;
         strip_owned(t, r);
-        uint64_t hash = record_hash(t, r);
+        r->hash = record_hash(t, r);
+        t->hashes[i] = weir_track_index_hash(t->index, t->keybuf, (size_t)len);
+    }
+    for (size_t i = 0; i < n; i++) {
+        weir_record *r = weir_batch_at(b, i);
+        if (r->result != WEIR_RESULT_OK)
+            continue;
         weir_track_verdict v;
         long first = 0;
         uint32_t version = 0;
-        if (weir_track_index_see(t->index, t->keybuf, (size_t)len, hash,
-                                 r->origin, &v, &first, &version))
+        if (weir_track_index_see_hashed(t->index, r->key, strlen(r->key),
+                                        t->hashes[i], r->hash, r->origin, &v,
+                                        &first, &version))
             return -1;
-        if (weir_record_set_key(r, t->keybuf))
-            return -1;
-        r->hash = hash;
         r->version = (uint64_t)version + 1;
-        switch (v) {
-        case WEIR_TRACK_DUPLICATE: {
-            char msg[128];
-            if (first > 0)
-                snprintf(msg, sizeof(msg), "duplicate key in this run "
-                         "(first at line %ld)", first);
-            else
-                snprintf(msg, sizeof(msg), "duplicate key in this run");
-            weir_record_answer(r, WEIR_RESULT_REJECT, msg, NULL);
-            t->counts.duplicates++;
-            break;
-        }
-        case WEIR_TRACK_NEW:
-            r->op = WEIR_OP_INSERT;
-            t->counts.inserts++;
-            break;
-        case WEIR_TRACK_CHANGED:
-        case WEIR_TRACK_SAME:
-            if (v == WEIR_TRACK_SAME && !t->full) {
-                r->unchanged = 1;
-                weir_record_answer(r, WEIR_RESULT_DROP, NULL, NULL);
-                t->counts.unchanged++;
-                break;
-            }
-            r->op = WEIR_OP_UPDATE;
-            t->counts.updates++;
-            break;
-        }
+        apply_verdict(t, r, v, first);
     }
     return 0;
 }

@@ -100,14 +100,27 @@ int weir_track_index_reserve(weir_track_index *t, size_t n)
     return want > t->nslots ? resize(t, want) : 0;
 }
 
-/* The slot of `key`, added (with its text) when absent; -1 out of memory. */
-static long find(weir_track_index *t, const char *key, size_t len, int add)
+weir_key_hash weir_track_index_hash(const weir_track_index *t,
+                                    const char *key, size_t len)
+{
+    XXH128_hash_t x = XXH3_128bits(key, len);
+    if (t->nslots) {
+        size_t s = x.low64 & (t->nslots - 1);
+        __builtin_prefetch(&t->slots[s], 1);
+    }
+    return (weir_key_hash){x.low64, x.high64};
+}
+
+/* The slot of `key` (hash h), added (with its text) when absent; -1 out
+ * of memory or, without `add`, absent. */
+static long find_hashed(weir_track_index *t, const char *key, size_t len,
+                        weir_key_hash hk, int add)
 {
     if (add && (t->count + 1) * 10 > t->nslots * 7 && grow(t))
         return -1;
     if (!t->nslots)
         return -1;
-    XXH128_hash_t h = XXH3_128bits(key, len);
+    struct { uint64_t low64, high64; } h = {hk.k1, hk.k2};
     size_t s = probe(t->slots, t->nslots - 1, h.low64, h.high64);
     slot *e = &t->slots[s];
     if (!e->used) {
@@ -126,10 +139,25 @@ static long find(weir_track_index *t, const char *key, size_t len, int add)
     return (long)s;
 }
 
+static long find(weir_track_index *t, const char *key, size_t len, int add)
+{
+    XXH128_hash_t x = XXH3_128bits(key, len);
+    return find_hashed(t, key, len, (weir_key_hash){x.low64, x.high64}, add);
+}
+
 int weir_track_index_load(weir_track_index *t, const char *key, size_t len,
                           uint64_t hash, uint32_t version)
 {
-    long s = find(t, key, len, 1);
+    return weir_track_index_load_hashed(t, key, len,
+                                        weir_track_index_hash(t, key, len),
+                                        hash, version);
+}
+
+int weir_track_index_load_hashed(weir_track_index *t, const char *key,
+                                 size_t len, weir_key_hash h, uint64_t hash,
+                                 uint32_t version)
+{
+    long s = find_hashed(t, key, len, h, 1);
     if (s < 0)
         return -1;
     slot *e = &t->slots[s];
@@ -147,8 +175,18 @@ int weir_track_index_see(weir_track_index *t, const char *key, size_t len,
                          uint64_t hash, long line, weir_track_verdict *verdict,
                          long *first_line, uint32_t *version)
 {
+    return weir_track_index_see_hashed(t, key, len,
+                                       weir_track_index_hash(t, key, len), hash,
+                                       line, verdict, first_line, version);
+}
+
+int weir_track_index_see_hashed(weir_track_index *t, const char *key,
+                                size_t len, weir_key_hash h, uint64_t hash,
+                                long line, weir_track_verdict *verdict,
+                                long *first_line, uint32_t *version)
+{
     size_t before = t->count;
-    long s = find(t, key, len, 1);
+    long s = find_hashed(t, key, len, h, 1);
     if (s < 0)
         return -1;
     slot *e = &t->slots[s];

@@ -43,6 +43,23 @@ int weir_track_index_see(weir_track_index *t, const char *key, size_t len,
                          uint64_t hash, long line, weir_track_verdict *verdict,
                          long *first_line, uint32_t *version);
 
+/* Lookups in a table much larger than the cache spend their time waiting
+ * for memory.  Callers with many keys at hand hash them first (and so
+ * start fetching their slots), then look them up with the hash. */
+typedef struct weir_key_hash {
+    uint64_t k1, k2;
+} weir_key_hash;
+weir_key_hash weir_track_index_hash(const weir_track_index *t,
+                                    const char *key, size_t len);
+/* weir_track_index_load / _see with the key's hash already computed. */
+int weir_track_index_load_hashed(weir_track_index *t, const char *key,
+                                 size_t len, weir_key_hash h, uint64_t hash,
+                                 uint32_t version);
+int weir_track_index_see_hashed(weir_track_index *t, const char *key,
+                                size_t len, weir_key_hash h, uint64_t hash,
+                                long line, weir_track_verdict *verdict,
+                                long *first_line, uint32_t *version);
+
 /* Mark a key seen without changing anything (a malformed row whose key
  * could still be read). */
 void weir_track_index_touch(weir_track_index *t, const char *key, size_t len);
