@@ -46,7 +46,10 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
     char *status = NULL;
     weir_state_last_run(c->st, name, &started, &finished, &status);
     uint64_t q[6];
-    weir_state_outbox_counts(c->st, name, q);
+    if (weir_state_outbox_counts(c->st, name, q)) {
+        free(status);
+        return -1;
+    }
     int64_t every = schedule_of(c->reg, file);
     int64_t next = every && started ? started + every : 0;
     if (c->pipelines) {

@@ -414,7 +414,8 @@ static int setup(run_ctx *c, weir_pipeline *p, weir_state *st,
         fail(c, "out of memory");
         return -1;
     }
-    return st && lock(c) != 0 ? -1 : 0;
+    /* A dry run changes nothing, so it must not block a real run. */
+    return st && !opts->dry_run && lock(c) != 0 ? -1 : 0;
 }
 
 static void teardown(run_ctx *c)

@@ -82,12 +82,14 @@ int weir_state_each_endpoint(weir_state *st,
         0, NULL);
     if (!s)
         return -1;
-    int rc = 0;
-    while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
         weir_endpoint e;
         read_endpoint(st, s, 2, &e);
         rc = fn(weir_state__text(s, 0), weir_state__text(s, 1), &e, ctx);
     }
+    if (!rc && step != SQLITE_DONE)
+        rc = -1;
     sqlite3_finalize(s);
     return rc;
 }

@@ -273,13 +273,14 @@ int weir_state_outbox_counts(weir_state *st, const char *pipeline,
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
     bind_text(s, 1, pipeline);
-    while (sqlite3_step(s) == SQLITE_ROW) {
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         int status = weir_outbox_status_parse(weir_state__text(s, 0));
         if (status >= 0)
             counts[status] = (uint64_t)sqlite3_column_int64(s, 1);
     }
     sqlite3_finalize(s);
-    return 0;
+    return step == SQLITE_DONE ? 0 : -1; /* never a silently short answer */
 }
 
 int weir_state_outbox_get(weir_state *st, int64_t id,
@@ -309,13 +310,14 @@ int weir_state_outbox_get(weir_state *st, int64_t id,
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(s, 1, id);
-    while (sqlite3_step(s) == SQLITE_ROW) {
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         char at[32];
         weir_clock_iso(sqlite3_column_int64(s, 0), at, sizeof(at));
         attempt(at, weir_state__text(s, 1), weir_state__text_or_null(s, 2), ctx);
     }
     sqlite3_finalize(s);
-    return 0;
+    return step == SQLITE_DONE ? 0 : -1;
 }
 
 int64_t weir_state_outbox_resend(weir_state *st, int64_t id,
@@ -384,8 +386,8 @@ int weir_state_monitor(weir_state *st, const char *pipeline,
     bind_text(s, 1, pipeline);
     bind_text(s, 2, status);
     bind_text(s, 3, type);
-    int rc = 0;
-    while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
         weir_monitor_group g = {
             weir_state__text(s, 0),          weir_state__text(s, 1),
             weir_state__text_or_null(s, 2),  weir_state__text(s, 3),
@@ -394,6 +396,8 @@ int weir_state_monitor(weir_state *st, const char *pipeline,
         };
         rc = group(&g, ctx);
     }
+    if (!rc && step != SQLITE_DONE)
+        rc = -1;
     sqlite3_finalize(s);
     return rc;
 }

@@ -473,9 +473,11 @@ int weir_state_each_pipeline(weir_state *st,
         st, "SELECT name, file FROM pipelines ORDER BY name", 0, NULL);
     if (!s)
         return -1;
-    int rc = 0;
-    while (!rc && sqlite3_step(s) == SQLITE_ROW)
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
         rc = fn(weir_state__text(s, 0), weir_state__text(s, 1), ctx);
+    if (!rc && step != SQLITE_DONE)
+        rc = -1;
     sqlite3_finalize(s);
     return rc;
 }
