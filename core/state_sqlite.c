@@ -69,6 +69,7 @@ static const char *const migrations[] = {
     "  outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,"
     "  at INTEGER NOT NULL, result TEXT NOT NULL, message TEXT);"
     "CREATE INDEX attempts_by_row ON attempts(outbox_id);"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
     "CREATE TABLE endpoints ("
     "  pipeline TEXT NOT NULL, sink TEXT NOT NULL, down INTEGER NOT NULL,"
     "  failures INTEGER NOT NULL, probes INTEGER NOT NULL,"
@@ -204,6 +205,45 @@ static int use_wal(weir_state *st, char **msg)
     }
 }
 
+static char *query_text(weir_state *st, const char *sql, int n,
+                        const char *const *args);
+
+/* How often the state is checked for corruption at open: a full check
+ * reads the whole file (about 0.2 s per million snapshot rows), so by
+ * default once a day; WEIR_INTEGRITY_CHECK=always|daily|never. */
+#define CHECK_EVERY_MS (24LL * 3600 * 1000)
+
+static int check_integrity(weir_state *st, char **err)
+{
+    const char *mode = getenv("WEIR_INTEGRITY_CHECK");
+    if (mode && strcmp(mode, "never") == 0)
+        return 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    char *last = query_text(st, "SELECT value FROM meta WHERE key = "
+                                "'integrity_checked'", 0, NULL);
+    int64_t when = last ? strtoll(last, NULL, 10) : 0;
+    free(last);
+    if (!(mode && strcmp(mode, "always") == 0) && now - when < CHECK_EVERY_MS)
+        return 0;
+    char *result = query_text(st, "PRAGMA quick_check(1)", 0, NULL);
+    if (!result || strcmp(result, "ok") != 0) {
+        *err = fmt_err(st->path, "is corrupt (integrity check failed)",
+                       result ? result : sqlite3_errmsg(st->db));
+        free(result);
+        return -1;
+    }
+    free(result);
+    char stamp[32];
+    snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+    const char *args[] = {stamp};
+    weir_state__exec(st, "INSERT INTO meta(key, value) VALUES "
+                         "('integrity_checked', ?1) ON CONFLICT(key) DO UPDATE "
+                         "SET value = excluded.value", 1, args);
+    return 0;
+}
+
 weir_state *weir_state_open(const char *path, char **err)
 {
     *err = NULL;
@@ -261,7 +301,7 @@ weir_state *weir_state_open(const char *path, char **err)
         weir_state_close(st);
         return NULL;
     }
-    if (migrate(st, err)) {
+    if (migrate(st, err) || check_integrity(st, err)) {
         weir_state_close(st);
         return NULL;
     }

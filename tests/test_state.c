@@ -159,6 +159,45 @@ static void test_foreign_database_refused(void)
     free(path);
 }
 
+static void test_integrity_check_finds_damage(void)
+{
+    char *path = state_file("damaged.db");
+    char *err = NULL;
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    CU_ASSERT_EQUAL(weir_state_begin(st), 0);
+    for (int i = 0; i < 20000; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "K%06d-some-padding-to-fill-pages", i);
+        CU_ASSERT_EQUAL_FATAL(weir_state_snapshot_put(st, "p", key, (uint64_t)i + 1, 1, 0), 0);
+    }
+    CU_ASSERT_EQUAL(weir_state_commit(st), 0);
+    weir_state_close(st);
+    /* fold the WAL in, then damage pages in the middle of the file */
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    sqlite3_close(db);
+    FILE *f = fopen(path, "r+b");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fseek(f, 4096L * 40, SEEK_SET);
+    for (int i = 0; i < 4096 * 4; i++)
+        fputc(0x5a, f);
+    fclose(f);
+    setenv("WEIR_INTEGRITY_CHECK", "always", 1);
+    CU_ASSERT_PTR_NULL(weir_state_open(path, &err));
+    CU_ASSERT_PTR_NOT_NULL(err);
+    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "is corrupt") : NULL);
+    free(err);
+    /* the file was not reset */
+    struct stat sb;
+    CU_ASSERT_EQUAL(stat(path, &sb), 0);
+    CU_ASSERT(sb.st_size > 4096L * 44);
+    unsetenv("WEIR_INTEGRITY_CHECK");
+    free(path);
+}
+
 void register_state_tests(void)
 {
     CU_pSuite s = CU_add_suite("state database", NULL, NULL);
@@ -169,4 +208,6 @@ void register_state_tests(void)
     CU_add_test(s, "two processes open a new file", test_two_processes_open_a_new_file);
     CU_add_test(s, "another application's database refused",
                 test_foreign_database_refused);
+    CU_add_test(s, "the integrity check finds damage",
+                test_integrity_check_finds_damage);
 }
