@@ -168,7 +168,7 @@ static void test_integrity_check_finds_damage(void)
     CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
     CU_ASSERT_EQUAL(weir_state_begin(st), 0);
     for (int i = 0; i < 20000; i++) {
-        char key[32];
+        char key[64];
         snprintf(key, sizeof(key), "K%06d-some-padding-to-fill-pages", i);
         CU_ASSERT_EQUAL_FATAL(weir_state_snapshot_put(st, "p", key, (uint64_t)i + 1, 1, 0), 0);
     }
