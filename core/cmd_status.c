@@ -45,7 +45,7 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
     int64_t started, finished;
     char *status = NULL;
     weir_state_last_run(c->st, name, &started, &finished, &status);
-    uint64_t q[6];
+    uint64_t q[WEIR_OUTBOX_NSTATUS];
     if (weir_state_outbox_counts(c->st, name, q)) {
         free(status);
         return -1;

@@ -120,7 +120,11 @@ typedef enum weir_outbox_status {
     WEIR_OUTBOX_DELIVERED,
     WEIR_OUTBOX_RETRY,
     WEIR_OUTBOX_FAILED,
-    WEIR_OUTBOX_HELD
+    WEIR_OUTBOX_HELD,
+    /* ends without being sent: */
+    WEIR_OUTBOX_DISCARDED,  /* by the admin (weir discard) */
+    WEIR_OUTBOX_SUPERSEDED, /* by a newer change of its key (<track>) */
+    WEIR_OUTBOX_NSTATUS
 } weir_outbox_status;
 
 const char *weir_outbox_status_name(weir_outbox_status s);
@@ -182,7 +186,7 @@ int weir_state_outbox_busy_keys(weir_state *st, const char *pipeline,
 int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline);
 /* Rows of `pipeline` (NULL: all) by status, into counts[status]. */
 int weir_state_outbox_counts(weir_state *st, const char *pipeline,
-                             uint64_t counts[6]);
+                             uint64_t counts[WEIR_OUTBOX_NSTATUS]);
 /* One row by id, with its attempt history lines; 0 found, 1 not. */
 int weir_state_outbox_get(weir_state *st, int64_t id,
                           int (*fn)(const weir_outbox_row *row, void *ctx),

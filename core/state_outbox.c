@@ -13,7 +13,11 @@
 
 static const char *const status_names[] = {
     "pending", "in_flight", "delivered", "retry", "failed", "held",
+    "discarded", "superseded",
 };
+_Static_assert(sizeof(status_names) / sizeof(status_names[0]) ==
+                   WEIR_OUTBOX_NSTATUS,
+               "a name for every outbox status");
 #define NSTATUS ((int)(sizeof(status_names) / sizeof(status_names[0])))
 
 const char *weir_outbox_status_name(weir_outbox_status s)
@@ -263,9 +267,9 @@ int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline)
 }
 
 int weir_state_outbox_counts(weir_state *st, const char *pipeline,
-                             uint64_t counts[6])
+                             uint64_t counts[WEIR_OUTBOX_NSTATUS])
 {
-    memset(counts, 0, 6 * sizeof(*counts));
+    memset(counts, 0, WEIR_OUTBOX_NSTATUS * sizeof(*counts));
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
                            "SELECT status, count(*) FROM outbox WHERE "
@@ -377,7 +381,7 @@ int weir_state_monitor(weir_state *st, const char *pipeline,
             st->db,
             "SELECT pipeline, sink, type, status, error, count(*), "
             "min(created), max(created) FROM outbox "
-            "WHERE status != 'delivered' AND (?1 IS NULL OR pipeline = ?1) "
+            "WHERE " OPEN " AND (?1 IS NULL OR pipeline = ?1) "
             "AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR type = ?3) "
             "GROUP BY pipeline, sink, type, status, error "
             "ORDER BY pipeline, sink, type, status, min(id)",
