@@ -72,6 +72,19 @@ static void sleep_ms(int64_t ms)
     }
 }
 
+/* drain --wait: what it waits for, once a wait is long enough to wonder. */
+static void say_waiting(int64_t wait_ms, int down)
+{
+    if (wait_ms < 1000)
+        return;
+    char at[32];
+    weir_clock_iso(weir_clock_now_ms() + wait_ms, at, sizeof(at));
+    weir_log(WEIR_LOG_INFO, "waiting %.0f s (until %s) for %s", wait_ms / 1000.0,
+             at, down ? "the next probe of an endpoint that is down, or the "
+                        "next retry"
+                      : "the next retry that is due");
+}
+
 int weir_cli_drain(const weir_cli *cli, weir_state *st, weir_plugins *reg,
                    char **files, int n)
 {
@@ -118,9 +131,13 @@ int weir_cli_drain(const weir_cli *cli, weir_state *st, weir_plugins *reg,
         int64_t wait = next - now;
         if (now + wait > started + cli->max_wait_ms && any_down)
             wait = started + cli->max_wait_ms - now;
+        say_waiting(wait, any_down);
         sleep_ms(wait > 0 ? wait : 0);
     }
+    /* what the admin waited for, not only the time spent sending */
+    double wall = (double)(weir_clock_now_ms() - started) / 1000.0;
     for (size_t i = 0; i < t.n; i++) {
+        t.v[i].total.seconds = wall;
         int code = t.v[i].total.counts.rejected || t.v[i].total.counts.failed
                        ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
         weir_summary_print(cli, t.v[i].p->name, &t.v[i].total,

@@ -36,7 +36,10 @@ typedef struct sink_rt {
     weir_endpoint ep;
     char *ep_error;         /* ep.error's storage (owned) */
     int ep_dirty;           /* ep changed: write it back */
-    weir_track_index *busy; /* keys with undelivered outbox rows */
+    /* Keys a fresh record must queue behind: with <track>, rows in
+     * flight (the rest it supersedes); without, every undelivered row. */
+    weir_track_index *busy;
+    weir_track_index *stale; /* <track>: keys with rows it supersedes */
 } sink_rt;
 
 struct weir_delivery {
@@ -51,15 +54,38 @@ struct weir_delivery {
     int provisional;
     int64_t *awaiting;     /* outbox ids answered OK, not yet final */
     size_t nawaiting, capawaiting;
+    int64_t intent;        /* the batch's snapshot intent (state.h) */
     sink_rt *sinks;
     outcome *out;          /* nsinks x capacity */
     unsigned char *keep;   /* capacity */
     size_t cap;
 };
 
-static int load_busy(const char *key, void *ctx)
+static int load_key(const char *key, void *ctx)
 {
     return weir_track_index_load(ctx, key, strlen(key), 0, 0);
+}
+
+#define STATUS(s) (1u << WEIR_OUTBOX_##s)
+/* What a fresh record of a key meets in the outbox: rows it must queue
+ * behind, and rows it supersedes (DESIGN: the latest state wins; records
+ * of pipelines without <track> are events, never superseded). */
+static int load_outbox_keys(weir_delivery *d, sink_rt *s)
+{
+    unsigned open = STATUS(PENDING) | STATUS(IN_FLIGHT) | STATUS(RETRY) |
+                    STATUS(HELD) | STATUS(FAILED);
+    unsigned busy = d->tracked ? STATUS(IN_FLIGHT) : open;
+    if (!(s->busy = weir_track_index_new()) ||
+        weir_state_outbox_keys(d->st, d->p->name, s->inst->name, busy,
+                               load_key, s->busy))
+        return -1;
+    if (!d->tracked)
+        return 0;
+    return !(s->stale = weir_track_index_new()) ||
+                   weir_state_outbox_keys(d->st, d->p->name, s->inst->name,
+                                          open & ~busy, load_key, s->stale)
+               ? -1
+               : 0;
 }
 
 static void set_ep_error(sink_rt *s, const char *error)
@@ -94,9 +120,7 @@ weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
         sink_rt *s = &d->sinks[i];
         s->inst = p->sinks[i];
         if (weir_state_endpoint_get(st, p->name, s->inst->name, &s->ep) < 0 ||
-            !(s->busy = weir_track_index_new()) ||
-            weir_state_outbox_busy_keys(st, p->name, s->inst->name, load_busy,
-                                        s->busy) != 0) {
+            load_outbox_keys(d, s)) {
             *err = strdup("cannot read the outbox or endpoint state");
             weir_delivery_free(d);
             return NULL;
@@ -116,6 +140,7 @@ void weir_delivery_free(weir_delivery *d)
         if (s->ep_dirty)
             weir_state_endpoint_set(d->st, d->p->name, s->inst->name, &s->ep);
         weir_track_index_free(s->busy);
+        weir_track_index_free(s->stale);
         free(s->ep_error);
     }
     free(d->sinks);
@@ -153,6 +178,24 @@ static int endpoint_open(const sink_rt *s, int64_t now)
     return !s->ep.down || now >= s->ep.next_probe;
 }
 
+static void endpoint_failed(weir_delivery *d, sink_rt *s, int64_t now,
+                            int down, const char *error);
+
+/* May records be handed to `s` now?  Not when it could not be opened. */
+static int sink_usable(const sink_rt *s, int64_t now)
+{
+    return s->inst->opened && endpoint_open(s, now);
+}
+
+void weir_delivery_sink_unavailable(weir_delivery *d,
+                                    const weir_instance *inst,
+                                    const char *why)
+{
+    for (size_t i = 0; i < d->p->nsinks; i++)
+        if (d->sinks[i].inst == inst)
+            endpoint_failed(d, &d->sinks[i], weir_clock_now_ms(), 1, why);
+}
+
 /* Learn from the answers of one write (the records in the view). */
 static void endpoint_learn(weir_delivery *d, sink_rt *s, weir_batch *b,
                            int64_t now)
@@ -169,7 +212,6 @@ static void endpoint_learn(weir_delivery *d, sink_rt *s, weir_batch *b,
     }
     if (!sent)
         return;
-    const weir_retry_policy *pol = &s->inst->retry;
     if (ok || transient < sent) {
         s->ep.failures = 0;
         if (s->ep.down) {
@@ -182,6 +224,15 @@ static void endpoint_learn(weir_delivery *d, sink_rt *s, weir_batch *b,
         }
         return;
     }
+    endpoint_failed(d, s, now, down > 0, error);
+}
+
+/* A write to `s` failed as a whole, transiently; `down`: the target said
+ * it is down (or could not be reached at all). */
+static void endpoint_failed(weir_delivery *d, sink_rt *s, int64_t now,
+                            int down, const char *error)
+{
+    const weir_retry_policy *pol = &s->inst->retry;
     s->ep.failures++;
     s->ep_dirty = 1;
     if (s->ep.down) { /* a probe failed: wait longer */
@@ -370,8 +421,47 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
     return 0;
 }
 
-/* Everything the batch changed, in one transaction: outbox rows for what
- * was not acknowledged, then the snapshots. */
+/* Before any sink sees the batch: its keys' new snapshot values as one
+ * intent (state.h: the lost answer), and the older waiting changes of
+ * its keys superseded.  One transaction. */
+static int record_intent(weir_delivery *d, weir_batch *b)
+{
+    weir_pipeline *p = d->p;
+    if (weir_state_begin(d->st))
+        return -1;
+    d->intent = weir_state_intent_begin(d->st, p->name);
+    int rc = d->intent < 0;
+    for (size_t i = 0; !rc && i < weir_batch_count(b); i++) {
+        weir_record *r = weir_batch_at(b, i);
+        if (!r->key)
+            continue;
+        size_t len = strlen(r->key);
+        /* A deleted key stays, hash 0, for its change number. */
+        rc = weir_state_snapshot_put(d->st, p->name, r->key,
+                                     r->op == WEIR_OP_DELETE ? 0 : r->hash,
+                                     r->version, d->intent) != 0;
+        for (size_t k = 0; !rc && k < p->nsinks; k++) {
+            sink_rt *s = &d->sinks[k];
+            if (!weir_track_index_has(s->stale, r->key, len))
+                continue;
+            int64_t n = weir_state_outbox_supersede(d->st, p->name,
+                                                    s->inst->name, r->key);
+            rc = n < 0;
+            d->c->superseded += n > 0 ? (uint64_t)n : 0;
+        }
+    }
+    if (rc || weir_state_commit(d->st)) {
+        weir_log(WEIR_LOG_ERROR, "%s: state database %s: %s", p->name,
+                 weir_state_path(d->st), weir_state_errmsg(d->st));
+        weir_state_rollback(d->st);
+        return -1;
+    }
+    return 0;
+}
+
+/* After the sinks answered, in one transaction: outbox rows for what was
+ * not acknowledged, and the intent settled (unless a sink publishes only
+ * at finish()). */
 static int commit_fresh(weir_delivery *d, weir_batch *b)
 {
     weir_pipeline *p = d->p;
@@ -387,15 +477,14 @@ static int commit_fresh(weir_delivery *d, weir_batch *b)
             goto out;
     for (size_t i = 0; d->tracked && i < n; i++) {
         weir_record *r = weir_batch_at(b, i);
-        if (unstorable[i] || !r->key)
-            continue;
-        /* A deleted key stays, hash 0, for its change number. */
-        if (weir_state_snapshot_put(d->st, p->name, r->key,
-                                    r->op == WEIR_OP_DELETE ? 0 : r->hash,
-                                    r->version, d->provisional))
+        /* Not acknowledged and not storable: the next run sends it again. */
+        if (unstorable[i] && r->key &&
+            weir_state_snapshot_doubt(d->st, p->name, r->key))
             goto out;
     }
-    if (weir_host_commit_plugin_state(p) || weir_state_commit(d->st))
+    if ((d->tracked && !d->provisional &&
+         weir_state_intent_settle(d->st, p->name, d->intent)) ||
+        weir_host_commit_plugin_state(p) || weir_state_commit(d->st))
         goto out;
     rc = 0;
 out:
@@ -416,11 +505,13 @@ int weir_delivery_send(weir_delivery *d, weir_batch *b)
     size_t n = weir_batch_count(b);
     if (!n)
         return 0;
+    if (d->tracked && record_intent(d, b))
+        return -1;
     int64_t now = weir_clock_now_ms();
     for (size_t k = 0; k < d->p->nsinks; k++) {
         sink_rt *s = &d->sinks[k];
         outcome *out = &d->out[k * d->cap];
-        int open = endpoint_open(s, now);
+        int open = sink_usable(s, now);
         weir_batch_set_context(b, d->p->name, s->inst->name);
         for (size_t i = 0; i < n; i++) {
             const weir_record *r = weir_batch_at(b, i);
@@ -502,7 +593,8 @@ int weir_delivery_finished(weir_delivery *d)
         return 0;
     if (weir_state_begin(d->st))
         return -1;
-    int rc = weir_state_snapshot_publish(d->st, d->p->name);
+    int rc = d->tracked && d->intent > 0 &&
+             weir_state_intent_settle(d->st, d->p->name, d->intent);
     for (size_t i = 0; !rc && i < d->nawaiting; i++)
         rc = weir_state_outbox_update(d->st, d->awaiting[i],
                                       WEIR_OUTBOX_DELIVERED, 0, 0, NULL, NULL);
@@ -560,7 +652,7 @@ static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
         return -1;
     for (;;) {
         int64_t now = weir_clock_now_ms();
-        if (!endpoint_open(s, now))
+        if (!sink_usable(s, now))
             return 0;
         /* A down endpoint is probed with one record. */
         size_t limit = s->ep.down ? 1 : d->cap;

@@ -40,6 +40,12 @@ weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
 /* Persist endpoint health and free. */
 void weir_delivery_free(weir_delivery *d);
 
+/* Sink `inst` could not be opened: its endpoint counts as down (its
+ * records are held, people told once, probed at the retry pace). */
+void weir_delivery_sink_unavailable(weir_delivery *d,
+                                    const weir_instance *inst,
+                                    const char *why);
+
 /* Deliver the live records of `b`.  0, or -1 when the state could not be
  * written (the run must stop: nothing of this batch was recorded). */
 int weir_delivery_send(weir_delivery *d, weir_batch *b);

@@ -37,6 +37,7 @@ typedef struct run_ctx {
     int before_track;       /* the stage runs before <track> */
     int finished;           /* finish_result done */
     double started, last_progress;
+    uint64_t deliver_done, deliver_total; /* <track>: changes and deletes */
 } run_ctx;
 
 static double now_s(void)
@@ -91,6 +92,9 @@ static void take(run_ctx *c, weir_batch *b, const char *kind, const char *stage)
     weir_batch_take_answered(b, on_answered, c);
 }
 
+/* On a terminal: the phase and how far it is (reading: rows and
+ * rows/s; delivering the tracked changes: done of total), with the wall
+ * time so far. */
 static void show_progress(run_ctx *c, int final)
 {
     if (!c->opts->progress)
@@ -100,12 +104,18 @@ static void show_progress(run_ctx *c, int final)
         return;
     c->last_progress = t;
     double el = t - c->started;
-    unsigned long long rows = (unsigned long long)c->res->counts.read;
-    if (final)
+    if (final) {
         fprintf(stderr, "\r\033[K");
-    else
-        fprintf(stderr, "\r\033[K%s: %llu rows, %.0f rows/s", c->p->name, rows,
-                el > 0 ? (double)rows / el : 0.0);
+    } else if (c->deliver_total) {
+        fprintf(stderr, "\r\033[K%s: delivering %llu of %llu changes, %.0f s",
+                c->p->name, (unsigned long long)c->deliver_done,
+                (unsigned long long)c->deliver_total, el);
+    } else {
+        unsigned long long rows = (unsigned long long)c->res->counts.read;
+        fprintf(stderr, "\r\033[K%s: reading%s: %llu rows, %.0f rows/s, %.0f s",
+                c->p->name, c->tracker ? " and comparing" : "", rows,
+                el > 0 ? (double)rows / el : 0.0, el);
+    }
     fflush(stderr);
 }
 
@@ -225,14 +235,31 @@ static int print_delete(const char *key, void *ctx)
     return print_key(key, "delete");
 }
 
+static int warn_unfound_field(const char *field, void *ctx)
+{
+    run_ctx *c = ctx;
+    weir_log(WEIR_LOG_WARNING,
+             "%s: <track fields> names '%s', which no record of this run "
+             "has: a change to it can never be detected (a misspelt field?)",
+             c->p->name, field);
+    return 0;
+}
+
 /* With <track>: after the whole source was read, the changes and then
  * the deletes. */
 static int deliver_changes(run_ctx *c, weir_batch *b)
 {
     char why[512];
+    weir_tracker_each_unfound_field(c->tracker, warn_unfound_field, c);
     int deletes = 1;
+    why[0] = '\0';
     switch (weir_tracker_check_deletes(c->tracker, c->opts->force, why,
                                        sizeof(why))) {
+    case WEIR_DELETES_NONE:
+        if (why[0])
+            weir_log(WEIR_LOG_INFO, "%s: %s", c->p->name, why);
+        deletes = 0;
+        break;
     case WEIR_DELETES_REFUSED:
         fail(c, "%s", why);
         return -1;
@@ -261,6 +288,8 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
         fail(c, "cannot read back the parked changes");
         return -1;
     }
+    c->deliver_total = weir_spool_count(c->spool) +
+                       weir_tracker_deletes_due(c->tracker);
     for (;;) {
         if (weir_stop_requested) {
             fail(c, "interrupted; what was delivered is recorded");
@@ -276,6 +305,7 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
             break;
         if (send(c, b))
             return -1;
+        c->deliver_done += (uint64_t)n;
         show_progress(c, 0);
     }
     while (deletes) {
@@ -286,6 +316,8 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
         c->res->counts.deletes += n;
         if (send(c, b))
             return -1;
+        c->deliver_done += n;
+        show_progress(c, 0);
     }
     return 0;
 }
@@ -293,10 +325,25 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
 static int open_instance(run_ctx *c, weir_instance *inst)
 {
     inst->state = NULL;
+    free(inst->last_error);
+    inst->last_error = NULL;
     if (inst->plugin->open(inst, &weir_host_table, inst->kind, &inst->state) !=
         WEIR_STATUS_OK) {
-        fail(c, "%s '%s' (plugin %s) could not open", weir_kind_name(inst->kind),
-             inst->name, inst->plugin_name);
+        char why[768];
+        snprintf(why, sizeof(why), "%s '%s' (plugin %s) could not open%s%s",
+                 weir_kind_name(inst->kind), inst->name, inst->plugin_name,
+                 inst->last_error ? ": " : "",
+                 inst->last_error ? inst->last_error : "");
+        /* A target that cannot be opened (its database locked, its
+         * folder gone) is an endpoint that is down: the run's work waits
+         * in the outbox for it instead of being dropped. */
+        if (inst->kind == WEIR_KIND_SINK && c->delivery) {
+            weir_log(WEIR_LOG_WARNING, "%s: %s; its records are held",
+                     c->p->name, why);
+            weir_delivery_sink_unavailable(c->delivery, inst, why);
+            return 0;
+        }
+        fail(c, "%s", why);
         return -1;
     }
     inst->opened = 1;
@@ -315,18 +362,24 @@ static void close_all(weir_pipeline *p)
     }
 }
 
-/* Open what this run needs: a dry run opens no sink and no notifier. */
+/* Open what this run needs: a dry run opens no sink and no notifier.
+ * Notifiers first, so that a source that cannot open is still told. */
 static int open_all(run_ctx *c, int with_source)
 {
-    for (size_t i = 0; i < c->p->nall; i++) {
-        weir_instance *inst = c->p->all[i];
-        int needed = inst->kind == WEIR_KIND_SOURCE ||
-                             inst->kind == WEIR_KIND_TRANSFORM
-                         ? with_source
-                         : !c->opts->dry_run;
-        if (needed && open_instance(c, inst))
-            return -1;
-    }
+    static const weir_kind order[] = {WEIR_KIND_NOTIFIER, WEIR_KIND_SOURCE,
+                                      WEIR_KIND_TRANSFORM, WEIR_KIND_SINK};
+    for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+        for (size_t i = 0; i < c->p->nall; i++) {
+            weir_instance *inst = c->p->all[i];
+            if (inst->kind != order[k])
+                continue;
+            int needed = inst->kind == WEIR_KIND_SOURCE ||
+                                 inst->kind == WEIR_KIND_TRANSFORM
+                             ? with_source
+                             : !c->opts->dry_run;
+            if (needed && open_instance(c, inst))
+                return -1;
+        }
     return 0;
 }
 
@@ -428,6 +481,25 @@ static void teardown(run_ctx *c)
     c->p->state_store = NULL;
 }
 
+/* Changes a run that died had sent without recording the answers stay
+ * in doubt until this run compares them with the source again. */
+static int recover_intents(run_ctx *c)
+{
+    int64_t n = weir_state_snapshot_recover(c->st, c->p->name);
+    if (n < 0) {
+        fail(c, "state database %s: %s", weir_state_path(c->st),
+             weir_state_errmsg(c->st));
+        return -1;
+    }
+    if (n > 0)
+        weir_log(WEIR_LOG_WARNING,
+                 "%s: the last run stopped before it recorded what the "
+                 "targets answered for %lld changes; they are compared with "
+                 "the source again and re-sent with the same idempotency ids",
+                 c->p->name, (long long)n);
+    return 0;
+}
+
 int weir_engine_run(weir_pipeline *p, weir_state *st,
                     const weir_run_options *opts, weir_run_result *res)
 {
@@ -437,12 +509,8 @@ int weir_engine_run(weir_pipeline *p, weir_state *st,
         goto out;
     char *err = NULL;
     if (p->track.present) {
-        /* snapshots staged by a run that never completed do not count */
-        if (st && !opts->dry_run && weir_state_snapshot_discard(st, p->name)) {
-            fail(&c, "state database %s: %s", weir_state_path(st),
-                 weir_state_errmsg(st));
+        if (st && !opts->dry_run && recover_intents(&c))
             goto out;
-        }
         if (!(c.tracker = weir_tracker_new(p, st, opts->full, &err))) {
             fail(&c, "%s", err ? err : "out of memory");
             free(err);

@@ -18,6 +18,7 @@
 #include "options.h"
 #include "pipeline.h"
 #include "record.h"
+#include "secrets.h"
 #include "state.h"
 
 static void host_logv(weir_instance *inst, weir_log_level level,
@@ -249,6 +250,17 @@ int weir_host_commit_plugin_state(weir_pipeline *p)
 static void host_logv(weir_instance *inst, weir_log_level level,
                       const char *fmt, va_list ap)
 {
+    if (inst && level == WEIR_LOG_ERROR) {
+        /* kept for the engine's own message (a sink that cannot open) */
+        char raw[512], masked[512];
+        va_list copy;
+        va_copy(copy, ap);
+        vsnprintf(raw, sizeof(raw), fmt, copy);
+        va_end(copy);
+        weir_secrets_mask(raw, masked, sizeof(masked));
+        free(inst->last_error);
+        inst->last_error = strdup(masked);
+    }
     char prefix[256];
     snprintf(prefix, sizeof(prefix), "%s/%s",
              inst && inst->pipeline && inst->pipeline->name

@@ -88,6 +88,7 @@ struct weir_instance {
     const weir_plugin *plugin; /* borrowed from the registry; NULL if unknown */
     void *state;               /* plugin's, between open and close */
     int opened;
+    char *last_error; /* the plugin's last error message, masked (owned) */
 };
 
 struct weir_pipeline {

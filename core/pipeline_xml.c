@@ -341,6 +341,7 @@ static void instance_free(weir_instance *inst)
     node_free(inst->config);
     free(inst->plugin_name);
     free(inst->name);
+    free(inst->last_error);
     free(inst->system);
     free(inst);
 }
@@ -531,8 +532,14 @@ static void parse_track(load_ctx *lc, const xmlNode *x)
         weir_diag_add(lc->diag, lc->file, t->line, "<track key>: no key field");
     free(v);
     v = raw_attr(x, "fields");
-    if (v)
+    if (v) {
         t->fields = split_words(v);
+        /* An empty list would compare nothing: no change ever found. */
+        if (!t->fields || !t->fields[0])
+            weir_diag_add(lc->diag, lc->file, t->line,
+                          "<track fields>: no field to compare; leave the "
+                          "attribute out to compare every field");
+    }
     free(v);
     v = raw_attr(x, "deletes");
     if (v) {

@@ -18,7 +18,7 @@
 typedef struct weir_state weir_state;
 
 /* The schema version this weir writes. */
-#define WEIR_STATE_SCHEMA 2
+#define WEIR_STATE_SCHEMA 3
 
 /* Open (creating with mode 0600) and migrate forward.  On failure returns
  * NULL and sets *err (owned: free) to a message naming the file. */
@@ -44,6 +44,7 @@ typedef struct weir_run_counts {
     uint64_t queued;    /* behind an earlier record of the same key */
     uint64_t unchanged; /* <track>: nothing new, not sent */
     uint64_t deletes;   /* <track>: delete records */
+    uint64_t superseded; /* <track>: older waiting changes a newer replaced */
 } weir_run_counts;
 
 /* Record a run's start; returns its id (> 0) or -1. */
@@ -85,27 +86,46 @@ int weir_state_lock_pipeline(weir_state *st, const char *pipeline,
                              long *holder);
 void weir_state_unlock_pipeline(weir_state *st, const char *pipeline);
 
-/* ---- change-tracking snapshots ---------------------------------------- */
-/* Every key of `pipeline` with the hash of its tracked values and its
- * change number; hash 0 is a deleted key, kept so that its change number
- * (part of every idempotency id) never repeats. */
+/* ---- change-tracking snapshots ----------------------------------------
+ * The lost answer: a sink may apply a change and weir die before it
+ * records the answer.  So a batch's new snapshot values are written
+ * first, as an *intent* (weir_state_intent_begin), committed before any
+ * sink sees the batch, and *settled* once the answers are recorded.  A
+ * value whose intent never settled is "in doubt": the target may hold it
+ * or the one before; the next run compares the source with it and sends
+ * the key again (tracker: RESEND) or deletes it again. */
+/* Every key of `pipeline` with the hash of its tracked values, its
+ * change number and whether it is in doubt; hash 0 is a deleted key, kept
+ * so that its change number (part of every idempotency id) never
+ * repeats. */
 int weir_state_snapshot_each(weir_state *st, const char *pipeline,
                              int (*fn)(const char *key, size_t len,
                                        uint64_t hash, uint32_t version,
-                                       void *ctx),
+                                       int in_doubt, void *ctx),
                              void *ctx);
 /* How many keys the snapshot of `pipeline` holds (deleted ones too). */
 int64_t weir_state_snapshot_count(weir_state *st, const char *pipeline);
-/* Store a key's hash (0: deleted) and change number.  The pipeline must
- * have been remembered (weir_state_remember_pipeline).  With `staged`
- * the value waits in a side table until weir_state_snapshot_publish(). */
+/* A new intent of `pipeline` (inside the caller's transaction): returns
+ * its number (> 0) for weir_state_snapshot_put(), or -1. */
+int64_t weir_state_intent_begin(weir_state *st, const char *pipeline);
+/* Store a key's hash (0: deleted) and change number as part of intent
+ * `intent`.  The pipeline must have been remembered
+ * (weir_state_remember_pipeline). */
 int weir_state_snapshot_put(weir_state *st, const char *pipeline,
                             const char *key, uint64_t hash, uint64_t version,
-                            int staged);
-/* Make the staged snapshot values of `pipeline` the real ones (inside the
- * caller's transaction), or drop them (a run that never completed). */
-int weir_state_snapshot_publish(weir_state *st, const char *pipeline);
-int weir_state_snapshot_discard(weir_state *st, const char *pipeline);
+                            int64_t intent);
+/* The answers of every intent up to `intent` are recorded: their values
+ * are no longer in doubt (inside the caller's transaction). */
+int weir_state_intent_settle(weir_state *st, const char *pipeline,
+                             int64_t intent);
+/* Keep `key` in doubt although its intent settles (its answer could not
+ * be recorded), until a later run sends it again. */
+int weir_state_snapshot_doubt(weir_state *st, const char *pipeline,
+                              const char *key);
+/* At the start of a run: the values of intents that never settled (a
+ * run that died) stay in doubt until sent again, whatever settles next.
+ * Returns how many keys are in doubt, or -1. */
+int64_t weir_state_snapshot_recover(weir_state *st, const char *pipeline);
 /* When the last full refresh of `pipeline` ran (ms since the epoch), 0
  * when never. */
 int64_t weir_state_last_full_refresh(weir_state *st, const char *pipeline);
@@ -175,12 +195,16 @@ int weir_state_outbox_update(weir_state *st, int64_t id,
                              weir_outbox_status status, int attempts,
                              int64_t next_attempt, const char *error,
                              const char *attempt);
-/* Keys of (pipeline, sink) with undelivered rows (pending, in flight,
- * retry, held): later records of these keys must queue behind them. */
-int weir_state_outbox_busy_keys(weir_state *st, const char *pipeline,
-                                const char *sink,
-                                int (*fn)(const char *key, void *ctx),
-                                void *ctx);
+/* Keys of (pipeline, sink) with rows in one of `statuses` (a mask of
+ * 1u << weir_outbox_status). */
+int weir_state_outbox_keys(weir_state *st, const char *pipeline,
+                           const char *sink, unsigned statuses,
+                           int (*fn)(const char *key, void *ctx), void *ctx);
+/* The latest state wins (<track> pipelines): the pending, retry, held and
+ * failed rows of `key` at (pipeline, sink) end as superseded, with a line
+ * of history.  Returns how many, or -1. */
+int64_t weir_state_outbox_supersede(weir_state *st, const char *pipeline,
+                                    const char *sink, const char *key);
 /* The earliest next_attempt of a retry row of `pipeline` (all pipelines
  * when NULL); 0 when there is none. */
 int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline);

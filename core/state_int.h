@@ -15,7 +15,7 @@ struct weir_state {
     int lock_fd;        /* the pipeline lock file, -1 until used */
     char *endpoint_err; /* weir_state_endpoint_get's error text */
     /* statements run once per record, prepared once per connection */
-    sqlite3_stmt *snap_put, *snap_stage;        /* state_track.c */
+    sqlite3_stmt *snap_put;                     /* state_track.c */
     char *pid_name;     /* the pipeline whose rowid is pid (state_track.c) */
     int64_t pid;
     sqlite3_stmt *ob_add, *ob_update, *ob_attempt, *ob_due,

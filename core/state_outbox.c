@@ -224,19 +224,28 @@ int weir_state_outbox_update(weir_state *st, int64_t id,
     return attempt ? add_attempt(st, id, attempt, error) : 0;
 }
 
-int weir_state_outbox_busy_keys(weir_state *st, const char *pipeline,
-                                const char *sink,
-                                int (*fn)(const char *key, void *ctx),
-                                void *ctx)
+int weir_state_outbox_keys(weir_state *st, const char *pipeline,
+                           const char *sink, unsigned statuses,
+                           int (*fn)(const char *key, void *ctx), void *ctx)
 {
-    const char *args[] = {pipeline, sink};
-    sqlite3_stmt *s = weir_state__prepare(
-        st,
-        "SELECT DISTINCT key FROM outbox WHERE pipeline = ?1 AND sink = ?2 "
-        "AND key IS NOT NULL AND " OPEN,
-        2, args);
-    if (!s)
+    sqlite3_stmt *s;
+    /* ?3: the status names, one per line, matched with instr() so the
+     * statement stays one bound text whatever the mask */
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT DISTINCT key FROM outbox WHERE pipeline = "
+                           "?1 AND sink = ?2 AND key IS NOT NULL AND " OPEN
+                           " AND instr(?3, char(10) || status || char(10)) > 0",
+                           -1, &s, NULL) != SQLITE_OK)
         return -1;
+    char names[256] = "\n";
+    for (int i = 0; i < NSTATUS; i++)
+        if (statuses & (1u << i)) {
+            strcat(names, status_names[i]);
+            strcat(names, "\n");
+        }
+    bind_text(s, 1, pipeline);
+    bind_text(s, 2, sink);
+    bind_text(s, 3, names);
     int rc = 0, step;
     while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
         rc = fn(weir_state__text(s, 0), ctx);
@@ -244,6 +253,40 @@ int weir_state_outbox_busy_keys(weir_state *st, const char *pipeline,
         rc = -1;
     sqlite3_finalize(s);
     return rc;
+}
+
+/* The rows a newer change of their key replaces. */
+#define SUPERSEDABLE                                                        \
+    "WHERE pipeline = ?1 AND sink = ?2 AND key = ?3 AND " OPEN " AND "     \
+    "status IN ('pending', 'retry', 'held', 'failed')"
+
+int64_t weir_state_outbox_supersede(weir_state *st, const char *pipeline,
+                                    const char *sink, const char *key)
+{
+    static const char *const sql[] = {
+        /* their history says why they ended, then they end */
+        "INSERT INTO attempts(outbox_id, at, result, message) SELECT id, ?4, "
+        "'superseded', 'a newer change of this key replaced it' FROM outbox "
+        SUPERSEDABLE,
+        "UPDATE outbox SET status = 'superseded', updated = ?4, held_by = "
+        "NULL, next_attempt = 0 " SUPERSEDABLE,
+    };
+    int64_t n = -1;
+    for (size_t i = 0; i < 2; i++) {
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK)
+            return -1;
+        bind_text(s, 1, pipeline);
+        bind_text(s, 2, sink);
+        bind_text(s, 3, key);
+        sqlite3_bind_int64(s, 4, weir_clock_now_ms());
+        int rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE)
+            return -1;
+        n = sqlite3_changes(st->db);
+    }
+    return n;
 }
 
 int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline)

@@ -75,8 +75,23 @@ static const char *const migrations[] = {
     "  failures INTEGER NOT NULL, probes INTEGER NOT NULL,"
     "  since INTEGER NOT NULL, next_probe INTEGER NOT NULL, error TEXT,"
     "  PRIMARY KEY (pipeline, sink));",
+
+    /* 3: the lost answer (state.h): snapshot values are intents before
+     * the sinks see them.  snapshots.intent: 0 settled, -1 in doubt,
+     * else the intent's number, in doubt while above track_state.settled */
+    "ALTER TABLE snapshots ADD COLUMN intent INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE track_state ADD COLUMN intent INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE track_state ADD COLUMN settled INTEGER NOT NULL DEFAULT 0;"
+    /* what a run staged and never published may have reached the target */
+    "INSERT INTO snapshots(pid, key, hash, version, intent) SELECT pid, key,"
+    "  hash, version, -1 FROM snapshot_stage WHERE true ON CONFLICT(pid, key)"
+    "  DO UPDATE SET hash = excluded.hash, version = excluded.version,"
+    "  intent = -1;"
+    "DROP TABLE snapshot_stage;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,
+               "one migration per schema version");
 
 static char *fmt_err(const char *path, const char *what, const char *detail)
 {
@@ -312,7 +327,7 @@ void weir_state_close(weir_state *st)
 {
     if (!st)
         return;
-    sqlite3_stmt *cached[] = {st->snap_put, st->snap_stage, st->ob_add,
+    sqlite3_stmt *cached[] = {st->snap_put, st->ob_add,
                               st->ob_update,
                               st->ob_attempt, st->ob_due, st->ob_seen};
     for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++)

@@ -43,85 +43,148 @@ int64_t weir_state_snapshot_count(weir_state *st, const char *pipeline)
 int weir_state_snapshot_each(weir_state *st, const char *pipeline,
                              int (*fn)(const char *key, size_t len,
                                        uint64_t hash, uint32_t version,
-                                       void *ctx),
+                                       int in_doubt, void *ctx),
                              void *ctx)
 {
     int64_t pid = pipeline_id(st, pipeline);
     sqlite3_stmt *s;
     if (!pid)
         return 0; /* never ran: an empty snapshot */
-    if (sqlite3_prepare_v2(st->db, "SELECT key, hash, version FROM snapshots "
-                                   "WHERE pid = ?1", -1, &s, NULL))
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT key, hash, version, intent < 0 OR intent > "
+                           "coalesce((SELECT settled FROM track_state WHERE "
+                           "pipeline = ?2), 0) FROM snapshots WHERE pid = ?1",
+                           -1, &s, NULL))
         return -1;
     sqlite3_bind_int64(s, 1, pid);
+    sqlite3_bind_text(s, 2, pipeline, -1, SQLITE_STATIC);
     int rc = 0, step;
     while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
         rc = fn((const char *)sqlite3_column_text(s, 0),
                 (size_t)sqlite3_column_bytes(s, 0),
                 (uint64_t)sqlite3_column_int64(s, 1),
-                (uint32_t)sqlite3_column_int64(s, 2), ctx);
+                (uint32_t)sqlite3_column_int64(s, 2),
+                sqlite3_column_int(s, 3), ctx);
     if (!rc && step != SQLITE_DONE)
         rc = -1;
     sqlite3_finalize(s);
     return rc;
 }
 
+int64_t weir_state_intent_begin(weir_state *st, const char *pipeline)
+{
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = weir_state__prepare(
+        st,
+        "INSERT INTO track_state(pipeline, last_full_refresh, intent) "
+        "VALUES (?1, 0, 1) ON CONFLICT(pipeline) DO UPDATE SET intent = "
+        "intent + 1 RETURNING intent",
+        1, args);
+    int64_t intent = -1;
+    if (s && sqlite3_step(s) == SQLITE_ROW) {
+        intent = sqlite3_column_int64(s, 0);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            intent = -1;
+    }
+    sqlite3_finalize(s);
+    return intent;
+}
+
 int weir_state_snapshot_put(weir_state *st, const char *pipeline,
                             const char *key, uint64_t hash, uint64_t version,
-                            int staged)
+                            int64_t intent)
 {
     int64_t pid = pipeline_id(st, pipeline);
     sqlite3_stmt *s = !pid ? NULL
-                      : staged
-                          ? weir_state__cached(
-                                st, &st->snap_stage,
-                                "INSERT INTO snapshot_stage(pid, key, hash, "
-                                "version) VALUES (?1, ?2, ?3, ?4) ON CONFLICT("
-                                "pid, key) DO UPDATE SET hash = excluded.hash, "
-                                "version = excluded.version")
-                          : weir_state__cached(
-                                st, &st->snap_put,
-                                "INSERT INTO snapshots(pid, key, hash, version) "
-                                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(pid, key) "
-                                "DO UPDATE SET hash = excluded.hash, version = "
-                                "excluded.version");
+                           : weir_state__cached(
+                                 st, &st->snap_put,
+                                 "INSERT INTO snapshots(pid, key, hash, "
+                                 "version, intent) VALUES (?1, ?2, ?3, ?4, ?5) "
+                                 "ON CONFLICT(pid, key) DO UPDATE SET hash = "
+                                 "excluded.hash, version = excluded.version, "
+                                 "intent = excluded.intent");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, pid);
     sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)hash);
     sqlite3_bind_int64(s, 4, (sqlite3_int64)version);
+    sqlite3_bind_int64(s, 5, intent);
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 
-static int stage_sql(weir_state *st, const char *pipeline, const char *sql)
+int weir_state_intent_settle(weir_state *st, const char *pipeline,
+                             int64_t intent)
 {
-    int64_t pid = pipeline_id(st, pipeline);
-    sqlite3_stmt *s;
-    if (!pid)
-        return 0;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "UPDATE track_state SET settled = max(settled, ?2) WHERE "
+            "pipeline = ?1", 0, NULL);
+    if (!s)
         return -1;
-    sqlite3_bind_int64(s, 1, pid);
+    sqlite3_bind_text(s, 1, pipeline, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, intent);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int weir_state_snapshot_publish(weir_state *st, const char *pipeline)
+int weir_state_snapshot_doubt(weir_state *st, const char *pipeline,
+                              const char *key)
 {
-    return stage_sql(st, pipeline,
-                     "INSERT INTO snapshots(pid, key, hash, version) SELECT "
-                     "pid, key, hash, version FROM snapshot_stage WHERE "
-                     "pid = ?1 ON CONFLICT(pid, key) DO UPDATE SET hash = "
-                     "excluded.hash, version = excluded.version") ||
-           weir_state_snapshot_discard(st, pipeline);
+    int64_t pid = pipeline_id(st, pipeline);
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "UPDATE snapshots SET intent = -1 WHERE pid = ?1 AND key = ?2", 0,
+        NULL);
+    if (!pid || !s) {
+        sqlite3_finalize(s);
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, pid);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int weir_state_snapshot_discard(weir_state *st, const char *pipeline)
+int64_t weir_state_snapshot_recover(weir_state *st, const char *pipeline)
 {
-    return stage_sql(st, pipeline,
-                     "DELETE FROM snapshot_stage WHERE pid = ?1");
+    int64_t pid = pipeline_id(st, pipeline);
+    if (!pid)
+        return 0;
+    /* Only after a run that died is there anything to do: then one scan
+     * of the pipeline's snapshot. */
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "SELECT settled FROM track_state WHERE pipeline = ?1 AND "
+            "intent > settled", 0, NULL);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, pipeline, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    int64_t settled = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    if (step == SQLITE_DONE)
+        return 0;
+    if (step != SQLITE_ROW || weir_state_begin(st))
+        return -1;
+    int64_t n = -1;
+    s = weir_state__prepare(st, "UPDATE snapshots SET intent = -1 WHERE "
+                                "pid = ?1 AND intent > ?2", 0, NULL);
+    if (s) {
+        sqlite3_bind_int64(s, 1, pid);
+        sqlite3_bind_int64(s, 2, settled);
+        if (sqlite3_step(s) == SQLITE_DONE)
+            n = sqlite3_changes(st->db);
+        sqlite3_finalize(s);
+    }
+    const char *args[] = {pipeline};
+    if (n < 0 ||
+        weir_state__exec(st, "UPDATE track_state SET settled = intent WHERE "
+                             "pipeline = ?1", 1, args) ||
+        weir_state_commit(st)) {
+        weir_state_rollback(st);
+        return -1;
+    }
+    return n;
 }
 
 int64_t weir_state_last_full_refresh(weir_state *st, const char *pipeline)

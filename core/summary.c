@@ -30,6 +30,7 @@ void weir_summary_print(const weir_cli *cli, const char *name,
         {"queued", c->queued, 0},
         {"waiting for retry", c->retry, 0},
         {"failed", c->failed, 0},
+        {"superseded", c->superseded, 0},
     };
     const size_t n = sizeof(parts) / sizeof(parts[0]);
     if (cli->json) {
@@ -37,7 +38,8 @@ void weir_summary_print(const weir_cli *cli, const char *name,
         json_object_set_new(o, "pipeline", json_string(name));
         static const char *const keys[] = {"read", "written", "rejected",
                                            "dropped", "unchanged", "deletes",
-                                           "held", "queued", "retry", "failed"};
+                                           "held", "queued", "retry", "failed",
+                                           "superseded"};
         for (size_t i = 0; i < n; i++)
             json_object_set_new(o, keys[i], json_integer((json_int_t)parts[i].value));
         json_object_set_new(o, "seconds", json_real(res->seconds));

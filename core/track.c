@@ -21,7 +21,10 @@ struct weir_tracker {
     int full;
     int no_deletes;      /* a row with an unreadable key was not sent */
     long no_deletes_line;
+    int deletes_go;      /* weir_tracker_check_deletes() let them go */
     size_t delete_pos;   /* weir_tracker_emit_deletes' place */
+    unsigned char *field_found; /* per <track fields> name: in some record */
+    size_t nfields;
     weir_track_counts counts;
     char *keybuf;
     size_t keycap;
@@ -41,6 +44,7 @@ typedef struct loader {
         weir_key_hash h;
         uint64_t hash;
         uint32_t version;
+        int in_doubt;
     } ring[LOAD_AHEAD];
     size_t n; /* rows taken so far */
 } loader;
@@ -49,11 +53,12 @@ static int load_flush_one(loader *l, size_t i)
 {
     return weir_track_index_load_hashed(l->index, l->ring[i].key,
                                         l->ring[i].len, l->ring[i].h,
-                                        l->ring[i].hash, l->ring[i].version);
+                                        l->ring[i].hash, l->ring[i].version,
+                                        l->ring[i].in_doubt);
 }
 
 static int load_one(const char *key, size_t len, uint64_t hash,
-                    uint32_t version, void *ctx)
+                    uint32_t version, int in_doubt, void *ctx)
 {
     loader *l = ctx;
     size_t i = l->n % LOAD_AHEAD;
@@ -72,6 +77,7 @@ static int load_one(const char *key, size_t len, uint64_t hash,
     l->ring[i].h = weir_track_index_hash(l->index, key, len);
     l->ring[i].hash = hash;
     l->ring[i].version = version;
+    l->ring[i].in_doubt = in_doubt;
     l->n++;
     return 0;
 }
@@ -99,6 +105,13 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
     t->p = p;
     t->spec = &p->track;
     t->source_system = p->source->system;
+    for (char **f = t->spec->fields; f && *f; f++)
+        t->nfields++;
+    if (t->nfields && !(t->field_found = calloc(t->nfields, 1))) {
+        weir_tracker_free(t);
+        *err = strdup("out of memory");
+        return NULL;
+    }
     /* No state yet (a dry run before the first run): an empty snapshot. */
     int64_t known = st ? weir_state_snapshot_count(st, p->name) : 0;
     /* room for this run's new keys too, without rehashing */
@@ -130,6 +143,7 @@ void weir_tracker_free(weir_tracker *t)
     if (!t)
         return;
     weir_track_index_free(t->index);
+    free(t->field_found);
     free(t->keybuf);
     free(t->hashes);
     free(t);
@@ -142,25 +156,38 @@ const weir_track_counts *weir_tracker_counts(const weir_tracker *t)
     return &t->counts;
 }
 
+/* Why a record has no usable key. */
+typedef enum key_fault {
+    KEY_OK,
+    KEY_MISSING,  /* absent, NULL or empty */
+    KEY_BAD_BYTE, /* holds a NUL byte or the key separator */
+    KEY_NO_MEMORY
+} key_fault;
+
 /* The record's key in t->keybuf: its key fields joined.  Returns the
- * length, or -1 with *missing naming the first absent or NULL field. */
-static long build_key(weir_tracker *t, const weir_record *r,
-                      const char **missing)
+ * length, or -1 with *fault and *field (the field at fault). */
+static long build_key(weir_tracker *t, const weir_record *r, key_fault *fault,
+                      const char **field)
 {
     size_t len = 0;
     for (char **k = t->spec->key; k && *k; k++) {
         size_t n;
         const char *v = weir_record_get(r, *k, &n);
+        *field = *k;
+        if (!v || !n) {
+            *fault = KEY_MISSING;
+            return -1;
+        }
         /* Keys are C strings in the snapshot: no NUL, no separator. */
-        if (!v || !n || memchr(v, KEY_SEP, n) || memchr(v, '\0', n)) {
-            *missing = *k;
+        if (memchr(v, KEY_SEP, n) || memchr(v, '\0', n)) {
+            *fault = KEY_BAD_BYTE;
             return -1;
         }
         if (len + n + 2 > t->keycap) {
             size_t cap = (len + n + 2) * 2;
             char *g = realloc(t->keybuf, cap);
             if (!g) {
-                *missing = *k;
+                *fault = KEY_NO_MEMORY;
                 return -1;
             }
             t->keybuf = g;
@@ -173,6 +200,23 @@ static long build_key(weir_tracker *t, const weir_record *r,
     }
     t->keybuf[len] = '\0';
     return (long)len;
+}
+
+static void key_fault_text(key_fault fault, const char *field, char *buf,
+                           size_t size)
+{
+    switch (fault) {
+    case KEY_BAD_BYTE:
+        snprintf(buf, size, "key field %s holds a NUL byte or the control "
+                 "character 0x1F, which a key cannot hold", field);
+        break;
+    case KEY_NO_MEMORY:
+        snprintf(buf, size, "out of memory for the key");
+        break;
+    default:
+        snprintf(buf, size, "key field %s is missing or empty", field);
+        break;
+    }
 }
 
 /* Remove fields another system owns: this pipeline never sends them. */
@@ -192,14 +236,17 @@ static uint64_t field_hash(const char *name, const char *value, size_t len)
     return XXH3_64bits_withSeed(value ? value : "", len, value ? seed : ~seed);
 }
 
-static uint64_t record_hash(const weir_tracker *t, const weir_record *r)
+static uint64_t record_hash(weir_tracker *t, const weir_record *r)
 {
     uint64_t h = 1; /* 0 marks a deleted key in the snapshot */
     if (t->spec->fields) {
-        for (char **f = t->spec->fields; *f; f++) {
+        for (size_t i = 0; i < t->nfields; i++) {
+            const char *f = t->spec->fields[i];
             size_t n;
-            const char *v = weir_record_get(r, *f, &n);
-            h += field_hash(*f, v, n) * 2 + !weir_record_has(r, *f);
+            const char *v = weir_record_get(r, f, &n);
+            int has = weir_record_has(r, f);
+            t->field_found[i] |= (unsigned char)has;
+            h += field_hash(f, v, n) * 2 + !has;
         }
     } else {
         for (uint32_t i = 0; i < r->nfields; i++)
@@ -228,6 +275,13 @@ static void apply_verdict(weir_tracker *t, weir_record *r, weir_track_verdict v,
     case WEIR_TRACK_NEW:
         r->op = WEIR_OP_INSERT;
         t->counts.inserts++;
+        break;
+    case WEIR_TRACK_RESEND:
+        /* Sent before, answer lost: the same change again, with the same
+         * change number (so the same idempotency id).  Which operation it
+         * was is not kept; a key's first change was its insert. */
+        r->op = r->version == 1 ? WEIR_OP_INSERT : WEIR_OP_UPDATE;
+        t->counts.resent++;
         break;
     case WEIR_TRACK_CHANGED:
     case WEIR_TRACK_SAME:
@@ -265,8 +319,9 @@ int weir_tracker_process(weir_tracker *t, weir_batch *b)
      * slots; then the lookups, which find them in the cache. */
     for (size_t i = 0; i < n; i++) {
         weir_record *r = weir_batch_at(b, i);
-        const char *missing = NULL;
-        long len = build_key(t, r, &missing);
+        key_fault fault = KEY_OK;
+        const char *field = NULL;
+        long len = build_key(t, r, &fault, &field);
         if (len < 0) {
             /* Its key cannot be read, so any key may be missing only
              * because of it: no deletes this run. */
@@ -275,8 +330,7 @@ int weir_tracker_process(weir_tracker *t, weir_batch *b)
                 t->no_deletes_line = r->origin;
             }
             char msg[256];
-            snprintf(msg, sizeof(msg), "key field %s is missing or empty",
-                     missing);
+            key_fault_text(fault, field, msg, sizeof(msg));
             weir_record_answer(r, WEIR_RESULT_REJECT, msg, NULL);
             continue;
         }
@@ -297,7 +351,7 @@ int weir_tracker_process(weir_tracker *t, weir_batch *b)
                                         t->hashes[i], r->hash, r->origin, &v,
                                         &first, &version))
             return -1;
-        r->version = (uint64_t)version + 1;
+        r->version = (uint64_t)version + (v != WEIR_TRACK_RESEND);
         apply_verdict(t, r, v, first);
     }
     return 0;
@@ -305,8 +359,9 @@ int weir_tracker_process(weir_tracker *t, weir_batch *b)
 
 void weir_tracker_note_unsent(weir_tracker *t, weir_record *r)
 {
-    const char *missing;
-    long len = build_key(t, r, &missing);
+    key_fault fault;
+    const char *field;
+    long len = build_key(t, r, &fault, &field);
     if (len >= 0) {
         weir_track_index_touch(t->index, t->keybuf, (size_t)len);
     } else if (!t->no_deletes) {
@@ -319,25 +374,31 @@ weir_delete_verdict weir_tracker_check_deletes(weir_tracker *t, int force,
                                                char *why, size_t whysize)
 {
     const weir_track_spec *s = t->spec;
+    /* deletes in doubt were weighed by the run that first sent them */
     size_t unseen = weir_track_index_unseen(t->index);
-    if (!s->emit_deletes || unseen == 0)
-        return WEIR_DELETES_GO;
+    size_t redo = weir_track_index_unseen_redo(t->index);
+    t->deletes_go = 0;
+    if (unseen + redo == 0)
+        return WEIR_DELETES_NONE;
+    if (!s->emit_deletes) {
+        snprintf(why, whysize, "%zu keys are no longer in the source; not "
+                 "deleted (deletes=\"ignore\")", unseen + redo);
+        return WEIR_DELETES_NONE;
+    }
     if (t->no_deletes) {
         snprintf(why, whysize,
                  "%zu deletes not sent: a row whose key could not be read "
                  "(line %ld) was rejected, so a missing key may only be "
                  "unreadable",
-                 unseen, t->no_deletes_line);
+                 unseen + redo, t->no_deletes_line);
         return WEIR_DELETES_OFF;
     }
-    if (force)
-        return WEIR_DELETES_GO;
     size_t loaded = weir_track_index_loaded(t->index);
     int over = s->max_delete_count >= 0
                    ? unseen > (size_t)s->max_delete_count
                    : s->max_delete_ratio >= 0 &&
                          (double)unseen > s->max_delete_ratio * (double)loaded;
-    if (over) {
+    if (over && !force) {
         if (s->max_delete_count >= 0)
             snprintf(why, whysize, "the run would delete %zu of %zu records, "
                      "more than max-delete=\"%lld\"; nothing was changed (use "
@@ -351,6 +412,7 @@ weir_delete_verdict weir_tracker_check_deletes(weir_tracker *t, int force,
                      s->max_delete_ratio * 100.0);
         return WEIR_DELETES_REFUSED;
     }
+    t->deletes_go = 1;
     return WEIR_DELETES_GO;
 }
 
@@ -360,12 +422,15 @@ size_t weir_tracker_emit_deletes(weir_tracker *t, weir_batch *b)
     const char *key;
     size_t len;
     uint32_t version;
-    while (weir_batch_room(b) &&
+    int redo;
+    /* Only what weir_tracker_check_deletes() allowed: deletes="ignore",
+     * the guard and an unreadable key all end here. */
+    while (t->deletes_go && weir_batch_room(b) &&
            weir_track_index_next_unseen(t->index, &t->delete_pos, &key, &len,
-                                        &version)) {
+                                        &version, &redo)) {
         weir_record *r = weir_batch_add(b);
         r->op = WEIR_OP_DELETE;
-        r->version = (uint64_t)version + 1;
+        r->version = (uint64_t)version + !redo;
         int failed = weir_record_set_key(r, key);
         /* The key fields, split back out of the joined key. */
         const char *p = key, *end = key + len;
@@ -383,15 +448,38 @@ size_t weir_tracker_emit_deletes(weir_tracker *t, weir_batch *b)
     return added;
 }
 
+size_t weir_tracker_deletes_due(const weir_tracker *t)
+{
+    return t->deletes_go ? weir_track_index_unseen(t->index) +
+                               weir_track_index_unseen_redo(t->index)
+                         : 0;
+}
+
 int weir_tracker_each_delete(weir_tracker *t,
                              int (*fn)(const char *key, void *ctx), void *ctx)
 {
     size_t pos = 0, len;
     const char *key;
     uint32_t version;
-    int rc = 0;
-    while (!rc && weir_track_index_next_unseen(t->index, &pos, &key, &len, &version))
+    int rc = 0, redo;
+    while (!rc && t->deletes_go &&
+           weir_track_index_next_unseen(t->index, &pos, &key, &len, &version,
+                                        &redo))
         rc = fn(key, ctx);
+    return rc;
+}
+
+int weir_tracker_each_unfound_field(const weir_tracker *t,
+                                    int (*fn)(const char *field, void *ctx),
+                                    void *ctx)
+{
+    int rc = 0;
+    const weir_track_counts *c = &t->counts;
+    if (!(c->inserts + c->updates + c->unchanged + c->resent))
+        return 0; /* no record: nothing to say about their fields */
+    for (size_t i = 0; !rc && i < t->nfields; i++)
+        if (!t->field_found[i])
+            rc = fn(t->spec->fields[i], ctx);
     return rc;
 }
 

@@ -27,6 +27,7 @@ typedef struct weir_tracker weir_tracker;
 
 typedef struct weir_track_counts {
     uint64_t inserts, updates, unchanged, deletes, duplicates;
+    uint64_t resent; /* in doubt after a run that died: sent again */
 } weir_track_counts;
 
 /* Load the snapshot of `p`.  `full` forces a full refresh; otherwise one
@@ -49,15 +50,20 @@ int weir_tracker_process(weir_tracker *t, weir_batch *b);
 void weir_tracker_note_unsent(weir_tracker *t, weir_record *r);
 
 typedef enum weir_delete_verdict {
-    WEIR_DELETES_GO = 0, /* send them (there may be none) */
+    WEIR_DELETES_GO = 0, /* send them */
+    WEIR_DELETES_NONE,   /* none to send (or deletes="ignore": `why` says) */
     WEIR_DELETES_OFF,    /* a row's key was unreadable: none this run */
     WEIR_DELETES_REFUSED /* the guard (max-delete) refuses the run */
 } weir_delete_verdict;
 
 /* After the source ended: may the deletes go ahead?  The reason for OFF
- * and REFUSED is in `why`.  `force` overrides the guard. */
+ * and REFUSED (and NONE with deletes="ignore") is in `why`.  `force`
+ * overrides the guard.  Only after GO do weir_tracker_emit_deletes()
+ * and weir_tracker_each_delete() give any delete. */
 weir_delete_verdict weir_tracker_check_deletes(weir_tracker *t, int force,
                                                char *why, size_t whysize);
+/* How many deletes weir_tracker_emit_deletes() will give (0 unless GO). */
+size_t weir_tracker_deletes_due(const weir_tracker *t);
 /* Append the next delete records to `b` (until it is full); returns how
  * many were added, 0 when all were emitted. */
 size_t weir_tracker_emit_deletes(weir_tracker *t, weir_batch *b);
@@ -67,6 +73,12 @@ const weir_track_counts *weir_tracker_counts(const weir_tracker *t);
 /* Keys of delete records, -v in a dry run. */
 int weir_tracker_each_delete(weir_tracker *t,
                              int (*fn)(const char *key, void *ctx), void *ctx);
+
+/* Each <track fields> name that no record of this run had (a misspelt
+ * field never detects a change). */
+int weir_tracker_each_unfound_field(const weir_tracker *t,
+                                    int (*fn)(const char *field, void *ctx),
+                                    void *ctx);
 
 /* The key fields joined as a record key ("\x1f" between fields), for
  * display: the same with " / ". (owned: free) */

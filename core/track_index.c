@@ -19,7 +19,7 @@ typedef struct slot {
     uint64_t k1, k2;  /* XXH3-128 of the key; k1 picks the slot */
     uint64_t hash;    /* hash of the tracked values */
     uint32_t version; /* the key's change number in the snapshot */
-    uint8_t used, in_snapshot, seen, pad;
+    uint8_t used, in_snapshot, seen, in_doubt;
 } slot;
 
 typedef struct cold {
@@ -35,6 +35,7 @@ struct weir_track_index {
     size_t nslots;   /* power of two */
     size_t count;    /* used slots */
     size_t unseen;   /* snapshot keys not seen yet */
+    size_t redo;     /* deletes in doubt not seen yet */
 };
 
 weir_track_index *weir_track_index_new(void)
@@ -150,20 +151,28 @@ int weir_track_index_load(weir_track_index *t, const char *key, size_t len,
 {
     return weir_track_index_load_hashed(t, key, len,
                                         weir_track_index_hash(t, key, len),
-                                        hash, version);
+                                        hash, version, 0);
 }
 
 int weir_track_index_load_hashed(weir_track_index *t, const char *key,
                                  size_t len, weir_key_hash h, uint64_t hash,
-                                 uint32_t version)
+                                 uint32_t version, int in_doubt)
 {
     long s = find_hashed(t, key, len, h, 1);
     if (s < 0)
         return -1;
     slot *e = &t->slots[s];
     e->version = version;
-    if (hash == 0) /* a deleted key: only its change number matters */
+    if (e->in_doubt && !e->in_snapshot)
+        t->redo--;
+    e->in_doubt = in_doubt != 0;
+    if (hash == 0) { /* a deleted key: only its change number matters */
+        if (e->in_snapshot)
+            t->unseen--;
+        e->in_snapshot = 0;
+        t->redo += e->in_doubt;
         return 0;
+    }
     if (!e->in_snapshot)
         t->unseen++;
     e->in_snapshot = 1;
@@ -198,8 +207,11 @@ int weir_track_index_see_hashed(weir_track_index *t, const char *key,
     }
     if (t->count != before || !e->in_snapshot) {
         *verdict = WEIR_TRACK_NEW;
+        t->redo -= e->in_doubt; /* a delete in doubt, back in the source */
     } else {
-        *verdict = e->hash == hash ? WEIR_TRACK_SAME : WEIR_TRACK_CHANGED;
+        *verdict = e->hash != hash ? WEIR_TRACK_CHANGED
+                   : e->in_doubt   ? WEIR_TRACK_RESEND
+                                   : WEIR_TRACK_SAME;
         t->unseen--;
     }
     *version = e->version;
@@ -214,8 +226,10 @@ void weir_track_index_touch(weir_track_index *t, const char *key, size_t len)
     if (s < 0)
         return;
     slot *e = &t->slots[s];
-    if (e->in_snapshot && !e->seen)
-        t->unseen--;
+    if (!e->seen) {
+        t->unseen -= e->in_snapshot;
+        t->redo -= e->in_doubt && !e->in_snapshot;
+    }
     e->seen = 1;
 }
 
@@ -229,16 +243,22 @@ size_t weir_track_index_loaded(const weir_track_index *t)
 
 size_t weir_track_index_unseen(const weir_track_index *t) { return t->unseen; }
 
+size_t weir_track_index_unseen_redo(const weir_track_index *t)
+{
+    return t->redo;
+}
+
 int weir_track_index_next_unseen(const weir_track_index *t, size_t *pos,
                                  const char **key, size_t *len,
-                                 uint32_t *version)
+                                 uint32_t *version, int *redo)
 {
     for (size_t i = *pos; i < t->nslots; i++) {
         const slot *e = &t->slots[i];
-        if (e->in_snapshot && !e->seen) {
+        if ((e->in_snapshot || e->in_doubt) && !e->seen) {
             *key = t->colds[i].key;
             *len = t->colds[i].klen;
             *version = e->version;
+            *redo = !e->in_snapshot;
             *pos = i + 1;
             return 1;
         }

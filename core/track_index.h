@@ -21,6 +21,7 @@ typedef enum weir_track_verdict {
     WEIR_TRACK_NEW,       /* key not in the snapshot */
     WEIR_TRACK_CHANGED,   /* in the snapshot with another hash */
     WEIR_TRACK_SAME,      /* in the snapshot with this hash */
+    WEIR_TRACK_RESEND,    /* the same, but its last send is in doubt */
     WEIR_TRACK_DUPLICATE  /* already seen in this run */
 } weir_track_verdict;
 
@@ -30,8 +31,9 @@ int weir_track_index_reserve(weir_track_index *t, size_t n);
 void weir_track_index_free(weir_track_index *t);
 
 /* Add a snapshot entry (while loading): the key's hash and change
- * number; hash 0 is a deleted key (kept for its change number).
- * Returns 0, -1 out of memory. */
+ * number; hash 0 is a deleted key (kept for its change number).  A key
+ * loaded this way is settled; see weir_track_index_load_hashed() for
+ * one in doubt.  Returns 0, -1 out of memory. */
 int weir_track_index_load(weir_track_index *t, const char *key, size_t len,
                           uint64_t hash, uint32_t version);
 
@@ -51,10 +53,15 @@ typedef struct weir_key_hash {
 } weir_key_hash;
 weir_key_hash weir_track_index_hash(const weir_track_index *t,
                                     const char *key, size_t len);
-/* weir_track_index_load / _see with the key's hash already computed. */
+/* weir_track_index_load / _see with the key's hash already computed.
+ * `in_doubt`: this value was recorded as sent, but weir stopped before
+ * the target's answer was (the lost answer): the target may hold it or
+ * the value before it.  Such a key is sent again when the source still
+ * has it unchanged (verdict RESEND), and deleted again when it was a
+ * delete and the source still lacks it. */
 int weir_track_index_load_hashed(weir_track_index *t, const char *key,
                                  size_t len, weir_key_hash h, uint64_t hash,
-                                 uint32_t version);
+                                 uint32_t version, int in_doubt);
 int weir_track_index_see_hashed(weir_track_index *t, const char *key,
                                 size_t len, weir_key_hash h, uint64_t hash,
                                 long line, weir_track_verdict *verdict,
@@ -65,13 +72,19 @@ int weir_track_index_see_hashed(weir_track_index *t, const char *key,
 void weir_track_index_touch(weir_track_index *t, const char *key, size_t len);
 
 size_t weir_track_index_loaded(const weir_track_index *t);
-/* Keys loaded from the snapshot and not seen: the deletes. */
+/* Keys loaded from the snapshot and not seen: the deletes (what the
+ * delete guard weighs). */
 size_t weir_track_index_unseen(const weir_track_index *t);
-/* The next unseen snapshot key at or after *pos (start at 0), in table
- * order (the same for the same keys); key borrowed.  Returns 1 and advances *pos, or 0 at the end. */
+/* Deletes in doubt whose key the source still lacks: sent again. */
+size_t weir_track_index_unseen_redo(const weir_track_index *t);
+/* The next delete at or after *pos (start at 0): an unseen snapshot key
+ * or a delete in doubt, in table order (the same for the same keys); key
+ * borrowed.  *redo is 1 for a delete in doubt (sent again with its
+ * change number unchanged).  Returns 1 and advances *pos, or 0 at the
+ * end. */
 int weir_track_index_next_unseen(const weir_track_index *t, size_t *pos,
                                  const char **key, size_t *len,
-                                 uint32_t *version);
+                                 uint32_t *version, int *redo);
 /* 1 when `key` is in the index (a set test, nothing marked). */
 int weir_track_index_has(const weir_track_index *t, const char *key,
                          size_t len);

@@ -58,3 +58,9 @@ TESTS += tests/test_scenarios
 tests_test_scenarios_SOURCES = tests/test_scenarios.c tests/e2e.c tests/e2e.h
 tests_test_scenarios_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_scenarios_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+
+check_PROGRAMS += tests/test_track_options
+TESTS += tests/test_track_options
+tests_test_track_options_SOURCES = tests/test_track_options.c tests/e2e.c tests/e2e.h
+tests_test_track_options_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_track_options_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)

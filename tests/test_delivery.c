@@ -399,10 +399,21 @@ static void test_endpoint_down_holds_then_flows(void)
     free(d);
 }
 
-static void test_order_per_key(void)
+static void set_sql(const char *dir, const char *sql)
 {
-    char *d = e2e_scratch("order");
-    /* A2 keeps failing transiently: a later change must queue behind it */
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/weir.db", dir);
+    sqlite3 *db;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_newer_change_supersedes_retrying(void)
+{
+    char *d = e2e_scratch("supersede-retry");
+    /* A2 keeps failing transiently; then the export changes A2 again:
+     * the latest state wins, the old change is never sent again. */
     write_pipeline(d, "", "<option name=\"retry-keys\">A2</option>",
                    "<retry attempts=\"5\" delay=\"1h\" jitter=\"0s\"/>");
     csv(d, CUST3);
@@ -411,23 +422,49 @@ static void test_order_per_key(void)
     free(out);
     csv(d, "code,name,city\nA1,Alpha,Cape Town\nA2,Beta v2,Durban\nA3,Gamma,Paarl\n");
     out = expect(d, 0, "run", "p.xml", NULL);
-    CU_ASSERT(e2e_contains(out, "1 queued"));
+    CU_ASSERT(e2e_contains(out, "1 superseded"));
     free(out);
-    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE key = 'A2'"), 1);
-    /* the target recovers; retry now (delay 0s): first v1, then v2 */
+    /* v2 was tried at once (and is retrying now); v1 is history */
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE key = 'A2'"), 2);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE key = 'A2' AND "
+                                    "status = 'superseded' AND payload LIKE '%\"Beta\"%'"), 1);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM attempts WHERE result = 'superseded'"), 1);
+    /* the target recovers: only v2 goes */
     write_pipeline(d, "", NULL, "<retry attempts=\"5\" delay=\"0s\" jitter=\"0s\"/>");
-    char sql[] = "UPDATE outbox SET next_attempt = 0";
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/weir.db", d);
-    sqlite3 *db;
-    sqlite3_open(path, &db);
-    sqlite3_exec(db, sql, NULL, NULL, NULL);
-    sqlite3_close(db);
+    set_sql(d, "UPDATE outbox SET next_attempt = 0");
     out = expect(d, 0, "drain", "p.xml", NULL);
-    CU_ASSERT(e2e_contains(out, "2 written"));
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key = 'A2' AND payload LIKE '%Beta v2%'"), 1);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM applied WHERE key = 'A2'"), 1);
+    /* monitor no longer lists it */
+    out = expect(d, 0, "monitor", "--state", "weir.db");
+    CU_ASSERT(!strstr(out, "superseded"));
+    free(out);
+    free(d);
+}
+
+static void test_in_flight_keeps_order_per_key(void)
+{
+    char *d = e2e_scratch("order");
+    /* A change found in flight (weir died while sending it) may have
+     * reached the target: a newer change of its key queues behind it
+     * instead of superseding it, and the two go in order. */
+    write_pipeline(d, "", "<option name=\"retry-keys\">A2</option>",
+                   "<retry attempts=\"5\" delay=\"1h\" jitter=\"0s\"/>");
+    csv(d, CUST3);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    set_sql(d, "UPDATE outbox SET status = 'in_flight'");
+    csv(d, "code,name,city\nA1,Alpha,Cape Town\nA2,Beta v2,Durban\nA3,Gamma,Paarl\n");
+    write_pipeline(d, "", NULL, "<retry attempts=\"5\" delay=\"0s\" jitter=\"0s\"/>");
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 queued"));
+    CU_ASSERT(!strstr(out, "superseded"));
     free(out);
     CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key = 'A2' AND payload LIKE '%Beta v2%'"), 1);
     CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM applied WHERE key = 'A2'"), 2);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT payload LIKE '%v2%' FROM applied WHERE key = 'A2' "
+                                      "ORDER BY rowid DESC LIMIT 1"), 1);
     free(d);
 }
 
@@ -554,29 +591,104 @@ static void test_sink_hold_waits(void)
     free(d);
 }
 
-static void test_failed_blocks_later_changes(void)
+static void test_newer_change_supersedes_failed(void)
 {
-    /* v1 of A1 is refused; v2 must not overtake it, and a resend of v1
-     * must not overwrite v2: v2 queues behind the failed v1, and after
-     * the resend both go, in order. */
-    char *d = e2e_scratch("failed-order");
+    /* v1 of A1 is refused; fixing the record at the source is enough:
+     * v2 supersedes the failed v1 and goes at once, and a resend never
+     * sends the old, wrong payload again. */
+    char *d = e2e_scratch("failed-supersede");
     write_pipeline(d, "", "<option name=\"reject-keys\">A1</option>", NULL);
     csv(d, CUST3);
     free(expect(d, 1, "run", "p.xml", NULL));
     write_pipeline(d, "", NULL, NULL);
     csv(d, "code,name,city\nA1,Alpha v2,Cape Town\nA2,Beta,Durban\nA3,Gamma,Paarl\n");
     char *out = expect(d, 0, "run", "p.xml", NULL);
-    CU_ASSERT(e2e_contains(out, "1 queued"));
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    CU_ASSERT(e2e_contains(out, "1 superseded"));
     free(out);
-    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key = 'A1'"), 0);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key = 'A1' "
+                                      "AND payload LIKE '%Alpha v2%'"), 1);
     e2e_result r = e2e_run(d, "resend", "--plugin-path", PLUGINS, "--pipeline",
                            "cust", "--failed", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT(e2e_contains(r.out, "2 written"));
     e2e_result_free(&r);
     CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key = 'A1' "
                                       "AND payload LIKE '%Alpha v2%'"), 1);
-    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM applied WHERE key = 'A1'"), 2);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM applied WHERE key = 'A1'"), 1);
+    free(d);
+}
+
+static void test_events_are_never_superseded(void)
+{
+    /* Without <track> records are events (orders, invoices): a failed
+     * one stays failed for the admin, whatever comes after it. */
+    char *d = e2e_scratch("events");
+    write_pipeline(d, NULL, "<option name=\"reject-keys\">A1</option>", NULL);
+    csv(d, CUST3);
+    free(expect(d, 1, "run", "p.xml", NULL));
+    free(expect(d, 1, "run", "p.xml", NULL));
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE status = 'failed'"), 2);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE status = 'superseded'"), 0);
+    free(d);
+}
+
+static void test_source_that_cannot_open_is_notified(void)
+{
+    /* The export is missing: the run fails (exit 3) and the people who
+     * watch it are told, because notifiers open before everything else. */
+    char *d = e2e_scratch("notify-open");
+    write_pipeline(d, "", NULL, NULL);
+    char *out = expect(d, 3, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "could not open"));
+    free(out);
+    char *events = read_events(d);
+    CU_ASSERT(e2e_contains(events, "\"event\":\"run-failed\""));
+    CU_ASSERT(e2e_contains(events, "could not open"));
+    free(events);
+    free(d);
+}
+
+static void test_sink_that_cannot_open_holds(void)
+{
+    /* The target cannot be opened (its folder is gone): that is an
+     * endpoint that is down, not a reason to drop the run's work.  The
+     * records wait, held, and flow when it is back. */
+    char *d = e2e_scratch("sink-open");
+    char xml[2048];
+    snprintf(xml, sizeof(xml),
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\">\n"
+             "  <source plugin=\"csv\" name=\"erp\"><option name=\"path\">"
+             "in.csv</option></source>\n"
+             "  <track key=\"code\"/>\n"
+             "  <sink plugin=\"testsink\" name=\"app\">\n"
+             "    <option name=\"database\">gone/target.db</option>\n"
+             "    <retry delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "  <notify plugin=\"exec\" name=\"ops\">\n"
+             "    <option name=\"command\">cat >> events.jsonl</option>\n"
+             "  </notify>\n"
+             "</pipeline>\n");
+    free(wt_write_file(d, "p.xml", xml));
+    csv(d, CUST3);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "3 held"));
+    CU_ASSERT(e2e_contains(out, "could not open"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE status = 'held'"), 3);
+    char *events = read_events(d);
+    CU_ASSERT(e2e_contains(events, "\"event\":\"endpoint-down\""));
+    free(events);
+    /* the folder is back: a drain delivers them */
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/gone", d);
+    CU_ASSERT_EQUAL(mkdir(path, 0700), 0);
+    out = expect(d, 0, "drain", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "3 written"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "gone/target.db", "SELECT count(*) FROM target"), 3);
+    events = read_events(d);
+    CU_ASSERT(e2e_contains(events, "\"event\":\"endpoint-up\""));
+    free(events);
     free(d);
 }
 
@@ -594,12 +706,18 @@ void register_tests(void)
                 test_out_of_attempts_monitor_show_resend);
     CU_add_test(s, "rejects go to the monitor", test_reject_goes_to_monitor);
     CU_add_test(s, "endpoint down: held, then flows", test_endpoint_down_holds_then_flows);
-    CU_add_test(s, "order per key", test_order_per_key);
+    CU_add_test(s, "a newer change supersedes a retrying one", test_newer_change_supersedes_retrying);
+    CU_add_test(s, "a change in flight keeps order per key", test_in_flight_keeps_order_per_key);
     CU_add_test(s, "a held record waits without spinning", test_sink_hold_waits);
-    CU_add_test(s, "a failed record blocks later changes of its key",
-                test_failed_blocks_later_changes);
+    CU_add_test(s, "a newer change supersedes a failed one",
+                test_newer_change_supersedes_failed);
+    CU_add_test(s, "events are never superseded", test_events_are_never_superseded);
     CU_add_test(s, "down during a drain: held, probed, recovered",
                 test_down_during_drain_recovers);
     CU_add_test(s, "locks die with their holder", test_lock_dies_with_holder);
+    CU_add_test(s, "a source that cannot open is notified",
+                test_source_that_cannot_open_is_notified);
+    CU_add_test(s, "a sink that cannot open holds its records",
+                test_sink_that_cannot_open_holds);
     CU_add_test(s, "newer state schema refused", test_state_newer_schema);
 }

@@ -107,7 +107,8 @@ static void test_index_tombstones(void)
     size_t pos = 0, len;
     const char *key;
     uint32_t version;
-    CU_ASSERT_EQUAL(weir_track_index_next_unseen(t, &pos, &key, &len, &version), 0);
+    int redo;
+    CU_ASSERT_EQUAL(weir_track_index_next_unseen(t, &pos, &key, &len, &version, &redo), 0);
     /* it comes back as NEW, with its old change number */
     CU_ASSERT_EQUAL(see(t, "dead", 5, 1, NULL, &version), WEIR_TRACK_NEW);
     CU_ASSERT_EQUAL(version, 7);
@@ -139,19 +140,20 @@ static void test_index_touch_and_next_unseen(void)
     size_t pos = 0, len;
     const char *key;
     uint32_t version;
+    int redo;
     const char *want[] = {"k0", "k2", "k4"};
     for (int i = 0; i < 3; i++) {
         CU_ASSERT_EQUAL_FATAL(weir_track_index_next_unseen(t, &pos, &key, &len,
-                                                           &version), 1);
+                                                           &version, &redo), 1);
         CU_ASSERT_EQUAL(len, 2);
         CU_ASSERT_EQUAL(memcmp(key, want[i], 2), 0);
         CU_ASSERT_EQUAL(version, (uint32_t)(10 + (want[i][1] - '0')));
     }
-    CU_ASSERT_EQUAL(weir_track_index_next_unseen(t, &pos, &key, &len, &version), 0);
-    CU_ASSERT_EQUAL(weir_track_index_next_unseen(t, &pos, &key, &len, &version), 0);
+    CU_ASSERT_EQUAL(weir_track_index_next_unseen(t, &pos, &key, &len, &version, &redo), 0);
+    CU_ASSERT_EQUAL(weir_track_index_next_unseen(t, &pos, &key, &len, &version, &redo), 0);
     /* restart from 0: the same again (iteration marks nothing) */
     pos = 0;
-    CU_ASSERT_EQUAL(weir_track_index_next_unseen(t, &pos, &key, &len, &version), 1);
+    CU_ASSERT_EQUAL(weir_track_index_next_unseen(t, &pos, &key, &len, &version, &redo), 1);
     CU_ASSERT_EQUAL(memcmp(key, "k0", 2), 0);
     weir_track_index_free(t);
 }
@@ -216,8 +218,8 @@ static void test_index_many_keys(void)
     size_t pos = 0, len, count = 0;
     const char *k;
     uint32_t ver;
-    int odd = 1;
-    while (weir_track_index_next_unseen(t, &pos, &k, &len, &ver)) {
+    int odd = 1, redo;
+    while (weir_track_index_next_unseen(t, &pos, &k, &len, &ver, &redo)) {
         count++;
         int num = atoi(k + 4);
         odd &= num % 2 == 1 && ver == (uint32_t)num;
@@ -343,7 +345,9 @@ static void test_tracker_keys(void)
     CU_ASSERT_STRING_EQUAL(null_b->message, "key field b is missing or empty");
     /* a key value holding the separator would make keys ambiguous */
     CU_ASSERT_EQUAL(sep->result, WEIR_RESULT_REJECT);
-    CU_ASSERT_STRING_EQUAL(sep->message, "key field a is missing or empty");
+    CU_ASSERT_STRING_EQUAL(sep->message, "key field a holds a NUL byte or the "
+                                         "control character 0x1F, which a key "
+                                         "cannot hold");
     /* key parts are taken as they are, in key order, not field order */
     CU_ASSERT_EQUAL(other->result, WEIR_RESULT_OK);
     CU_ASSERT_STRING_EQUAL(other->key, "1 \x1f" "2");
@@ -602,6 +606,13 @@ static void test_tracker_full_refresh_due(void)
 
 /* A tracker over a snapshot of keys K00..K(n-1), having seen the first
  * `seen` of them. */
+static int count_calls(const char *key, void *ctx)
+{
+    (void)key;
+    ++*(int *)ctx;
+    return 0;
+}
+
 static weir_tracker *guard_setup(weir_pipeline *p, weir_state *st, int n,
                                  int seen)
 {
@@ -669,7 +680,8 @@ static void test_tracker_delete_guard(void)
                                        "max-delete=\"0\""));
     weir_tracker_free(t);
     t = guard_setup(p, st, 10, 10);
-    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), 0);
+    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)),
+                    WEIR_DELETES_NONE);
     weir_tracker_free(t);
     weir_pipeline_free(p);
 
@@ -680,11 +692,25 @@ static void test_tracker_delete_guard(void)
     CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), 0);
     weir_tracker_free(t);
     weir_pipeline_free(p);
-    p = track_pipeline("<track key=\"code\" deletes=\"ignore\"/>");
+    /* deletes="ignore": none, whatever the guard or --force says */
+    p = track_pipeline("<track key=\"code\" deletes=\"ignore\" "
+                       "max-delete=\"off\"/>");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    t = guard_setup(p, st, 10, 0);
-    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), 0);
-    weir_tracker_free(t);
+    for (int force = 0; force <= 1; force++) {
+        t = guard_setup(p, st, 10, 0);
+        why[0] = '\0';
+        CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, force, why, sizeof(why)),
+                        WEIR_DELETES_NONE);
+        CU_ASSERT_PTR_NOT_NULL(strstr(why, "10 keys are no longer in the "
+                                           "source; not deleted"));
+        weir_batch *none = weir_batch_new(16);
+        CU_ASSERT_EQUAL(weir_tracker_emit_deletes(t, none), 0);
+        int calls = 0;
+        CU_ASSERT_EQUAL(weir_tracker_each_delete(t, count_calls, &calls), 0);
+        CU_ASSERT_EQUAL(calls, 0);
+        weir_batch_free(none);
+        weir_tracker_free(t);
+    }
     weir_pipeline_free(p);
 
     /* a fractional percentage */
@@ -739,7 +765,8 @@ static void test_tracker_unsent_rows(void)
     /* ... but only matters when there is something to delete */
     t = guard_setup(p, st, 10, 10);
     weir_tracker_note_unsent(t, nokey);
-    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), 0);
+    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)),
+                    WEIR_DELETES_NONE);
     weir_tracker_free(t);
     weir_batch_free(b);
     weir_pipeline_free(p);
@@ -779,7 +806,11 @@ static void test_tracker_emit_composite_deletes(void)
     add(b, 1, "code", "4", "country", "BE", NULL);
     CU_ASSERT_EQUAL(weir_tracker_process(t, b), 0);
 
-    char all[256] = "";
+    char all[256] = "", why[256];
+    CU_ASSERT_EQUAL(weir_tracker_each_delete(t, collect, all), 0);
+    CU_ASSERT_STRING_EQUAL(all, ""); /* none before the check lets them go */
+    CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)),
+                    WEIR_DELETES_GO);
     CU_ASSERT_EQUAL(weir_tracker_each_delete(t, collect, all), 0);
     /* three deletes; each_delete does not consume them */
     CU_ASSERT_EQUAL(strlen(all), 3 * 5);

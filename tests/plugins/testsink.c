@@ -11,6 +11,9 @@
  *   down-file    while this file exists, every record is answered DOWN
  *                "endpoint down"
  *   hold-keys    keys answered HOLD "held KEY"
+ *   crash-after-key  once a batch holding this key is committed, the
+ *                whole weir process dies (SIGKILL): a crash after the
+ *                target applied a change and before weir recorded it
  *
  * A record's key is host->record_key(), else field `code`, else field `id`;
  * a record with none of them is rejected ("no key").
@@ -36,6 +39,7 @@
  * with SQLite's message.  flush() has nothing to do: each batch is
  * committed by write().
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +98,7 @@ typedef struct state {
     sqlite3 *db;
     sqlite3_stmt *st[ST_N];
     const char *retry_keys, *reject_keys, *hold_keys, *down_file;
+    const char *crash_after_key;
     long long retry_times;
     char *buf; /* payload being built */
     size_t cap;
@@ -114,6 +119,8 @@ static const weir_option_spec options[] = {
                 "while this file exists, every record is answered DOWN"),
     WEIR_OPTION("hold-keys", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
                 "keys answered HOLD"),
+    WEIR_OPTION("crash-after-key", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
+                "die (SIGKILL) once a batch holding this key is committed"),
     WEIR_OPTION_END,
 };
 
@@ -161,6 +168,7 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     s->reject_keys = host->option(inst, "reject-keys");
     s->hold_keys = host->option(inst, "hold-keys");
     s->down_file = host->option(inst, "down-file");
+    s->crash_after_key = host->option(inst, "crash-after-key");
     if (host->option_int(inst, "retry-times", &s->retry_times) != 0)
         s->retry_times = -1;
     const char *path = host->option(inst, "database");
@@ -347,6 +355,7 @@ static int ts_write(void *vs, weir_batch *b)
     int down = s->down_file && access(s->down_file, F_OK) == 0;
     int rc = step(s->st[ST_BEGIN]);
     size_t i = 0;
+    int crash = 0;
     for (; rc == SQLITE_OK && i < n; i++) {
         weir_record *r = h->batch_at(b, i);
         const char *id = h->record_id(r);
@@ -381,11 +390,14 @@ static int ts_write(void *vs, weir_batch *b)
                 break;
             h->record_answer(r, WEIR_RESULT_OK, NULL, NULL);
             answer = dup ? "duplicate" : "ok";
+            crash |= s->crash_after_key && strcmp(key, s->crash_after_key) == 0;
         }
         rc = log_send(s, id, key, attempt, answer);
     }
     if (rc == SQLITE_OK)
         rc = step(s->st[ST_COMMIT]);
+    if (rc == SQLITE_OK && crash)
+        raise(SIGKILL);
     if (rc != SQLITE_OK) {
         char msg[512];
         snprintf(msg, sizeof(msg), "%s", sqlite3_errmsg(s->db));

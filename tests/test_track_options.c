@@ -1,0 +1,265 @@
+/*
+ * End-to-end: every documented value of every <track> option, shown by
+ * its effect in the target (the testsink's own SQLite file), with the
+ * real weir binary.  docs/pipeline-reference.md is the list.
+ */
+#include "config.h"
+
+#include <CUnit/CUnit.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cunit_main.h"
+#include "e2e.h"
+#include "harness.h"
+
+#define PLUGINS WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR "/tests/.libs"
+
+/* csv in.csv -> <track ATTRS>BODY</track> -> testsink target.db */
+static void pipeline(const char *dir, const char *attrs, const char *body)
+{
+    char xml[2048];
+    snprintf(xml, sizeof(xml),
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"opts\">\n"
+             "  <source plugin=\"csv\" name=\"erp\" system=\"erp\">\n"
+             "    <option name=\"path\">in.csv</option>\n"
+             "  </source>\n"
+             "  <track key=\"code\" %s>%s</track>\n"
+             "  <sink plugin=\"testsink\" name=\"app\">\n"
+             "    <option name=\"database\">target.db</option>\n"
+             "  </sink>\n"
+             "</pipeline>\n",
+             attrs, body ? body : "");
+    free(wt_write_file(dir, "p.xml", xml));
+}
+
+static void export(const char *dir, const char *csv)
+{
+    free(wt_write_file(dir, "in.csv", csv));
+}
+
+/* Run weir with up to two more arguments; expect exit `code`; returns
+ * stdout and stderr together. (owned) */
+static char *weir(const char *dir, int code, const char *a1, const char *a2)
+{
+    e2e_result r = e2e_run(dir, "run", "p.xml", "--plugin-path", PLUGINS, a1,
+                           a2, NULL);
+    if (r.status != code)
+        fprintf(stderr, "\n  weir run: exit %d, expected %d\n%s%s\n",
+                r.status, code, r.out ? r.out : "", r.err ? r.err : "");
+    CU_ASSERT_EQUAL(r.status, code);
+    size_t n = strlen(r.out ? r.out : "") + strlen(r.err ? r.err : "") + 1;
+    char *all = malloc(n);
+    snprintf(all, n, "%s%s", r.out ? r.out : "", r.err ? r.err : "");
+    e2e_result_free(&r);
+    return all;
+}
+
+static long long target(const char *dir, const char *sql)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/target.db", dir);
+    return e2e_query_int(path, sql);
+}
+
+#define TEN "code,name,city\nA1,a,x\nA2,b,x\nA3,c,x\nA4,d,x\nA5,e,x\n" \
+            "A6,f,x\nA7,g,x\nA8,h,x\nA9,i,x\nA10,j,x\n"
+
+/* deletes="ignore": rows missing from the export are never deleted in
+ * the target: not by the guard's judgment, not with --force, not when
+ * the export is empty. */
+static void test_deletes_ignore(void)
+{
+    char *d = e2e_scratch("deletes-ignore");
+    pipeline(d, "deletes=\"ignore\"", NULL);
+    export(d, TEN);
+    free(weir(d, 0, NULL, NULL));
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target"), 10);
+    /* 3 of 10 left, one of them changed: the change goes, nothing is
+     * deleted, and the guard (20%) has nothing to refuse */
+    export(d, "code,name,city\nA1,a,x\nA2,B,x\nA3,c,x\n");
+    char *out = weir(d, 0, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    CU_ASSERT(e2e_contains(out, "7 keys are no longer in the source; not "
+                                "deleted (deletes=\"ignore\")"));
+    CU_ASSERT(!strstr(out, " deletes in "));
+    free(out);
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target"), 10);
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM applied WHERE op = 'delete'"), 0);
+    /* --force and --full change nothing about it */
+    out = weir(d, 0, "--force", "--full");
+    free(out);
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM applied WHERE op = 'delete'"), 0);
+    /* an empty export either */
+    export(d, "code,name,city\n");
+    free(weir(d, 0, "--force", NULL));
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target"), 10);
+    /* a dry run says none would go */
+    out = weir(d, 0, "--dry-run", "-v");
+    CU_ASSERT(!strstr(out, "delete A"));
+    free(out);
+    free(d);
+}
+
+/* deletes="emit" (the default): a key gone from the export is deleted. */
+static void test_deletes_emit(void)
+{
+    char *d = e2e_scratch("deletes-emit");
+    pipeline(d, "deletes=\"emit\"", NULL);
+    export(d, TEN);
+    free(weir(d, 0, NULL, NULL));
+    export(d, "code,name,city\nA1,a,x\nA2,b,x\nA3,c,x\nA4,d,x\nA5,e,x\n"
+              "A6,f,x\nA7,g,x\nA8,h,x\nA9,i,x\n");
+    char *out = weir(d, 0, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "1 deletes"));
+    free(out);
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target"), 9);
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target WHERE key = 'A10'"), 0);
+    free(d);
+}
+
+/* max-delete as a count, a percentage, 0 and off. */
+static void test_max_delete_values(void)
+{
+    static const struct {
+        const char *value;
+        int refused; /* 8 of 10 rows gone */
+    } cases[] = {{"7", 1}, {"8", 0}, {"79%", 1}, {"80%", 0}, {"0", 1},
+                 {"off", 0}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char name[64], attrs[64];
+        snprintf(name, sizeof(name), "max-delete-%zu", i);
+        snprintf(attrs, sizeof(attrs), "max-delete=\"%s\"", cases[i].value);
+        char *d = e2e_scratch(name);
+        pipeline(d, attrs, NULL);
+        export(d, TEN);
+        free(weir(d, 0, NULL, NULL));
+        export(d, "code,name,city\nA1,a,x\nA2,b,x\n");
+        char *out = weir(d, cases[i].refused ? 3 : 0, NULL, NULL);
+        if (cases[i].refused)
+            CU_ASSERT(e2e_contains(out, "nothing was changed"));
+        free(out);
+        CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target"),
+                        cases[i].refused ? 10 : 2);
+        free(d);
+    }
+}
+
+/* fields: only the listed fields make a change. */
+static void test_fields_subset(void)
+{
+    char *d = e2e_scratch("fields");
+    pipeline(d, "fields=\"name\"", NULL);
+    export(d, "code,name,city\nA1,Alpha,Durban\n");
+    free(weir(d, 0, NULL, NULL));
+    /* the city is not tracked: no change */
+    export(d, "code,name,city\nA1,Alpha,Paarl\n");
+    char *out = weir(d, 0, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "1 unchanged"));
+    free(out);
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target WHERE payload LIKE '%Durban%'"), 1);
+    /* the name is: the whole record goes, city included */
+    export(d, "code,name,city\nA1,Alpha Ltd,Paarl\n");
+    out = weir(d, 0, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    free(out);
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target WHERE payload LIKE '%Paarl%'"), 1);
+    free(d);
+}
+
+/* fields="" would never detect a change: refused.  A misspelt field is
+ * in no record: the run says so. */
+static void test_fields_empty_or_misspelt(void)
+{
+    char *d = e2e_scratch("fields-bad");
+    pipeline(d, "fields=\"\"", NULL);
+    export(d, "code,name\nA1,Alpha\n");
+    char *out = weir(d, 2, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "<track fields>: no field to compare"));
+    free(out);
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target"), -1);
+    pipeline(d, "fields=\"nmae\"", NULL);
+    out = weir(d, 0, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "<track fields> names 'nmae', which no record "
+                                "of this run has"));
+    free(out);
+    free(d);
+}
+
+/* <field owner>: a field another system owns never reaches the target
+ * from this pipeline, and changing it is no change. */
+static void test_field_owner(void)
+{
+    char *d = e2e_scratch("owner");
+    pipeline(d, "", "<field name=\"credit_limit\" owner=\"crm\"/>"
+                    "<field name=\"name\" owner=\"erp\"/>");
+    export(d, "code,name,credit_limit\nA1,Alpha,5000\n");
+    free(weir(d, 0, NULL, NULL));
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target WHERE payload LIKE '%credit%'"), 0);
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target WHERE payload LIKE '%Alpha%'"), 1);
+    export(d, "code,name,credit_limit\nA1,Alpha,9000\n");
+    char *out = weir(d, 0, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "1 unchanged"));
+    free(out);
+    free(d);
+}
+
+/* full-refresh: when the last one is older, every record goes again. */
+static void test_full_refresh_due(void)
+{
+    char *d = e2e_scratch("full-refresh");
+    pipeline(d, "full-refresh=\"7d\"", NULL);
+    export(d, "code,name\nA1,a\nA2,b\n");
+    free(weir(d, 0, NULL, NULL));
+    char *out = weir(d, 0, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "2 unchanged"));
+    free(out);
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/weir.db", d);
+    sqlite3 *db;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+    /* the last full refresh, 8 days ago */
+    CU_ASSERT_EQUAL(sqlite3_exec(db, "UPDATE track_state SET last_full_refresh "
+                                     "= last_full_refresh - 8 * 86400000",
+                                 NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    out = weir(d, 0, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "2 written"));
+    free(out);
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM applied WHERE op = 'update'"), 2);
+    /* and the clock started again */
+    out = weir(d, 0, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "2 unchanged"));
+    free(out);
+    free(d);
+}
+
+/* A NUL or control byte in a key says so, not "missing". */
+static void test_key_with_control_byte(void)
+{
+    char *d = e2e_scratch("key-bytes");
+    pipeline(d, "", NULL);
+    export(d, "code,name\nA\x1f" "1,a\nA2,b\n");
+    char *out = weir(d, 1, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "key field code holds a NUL byte or the "
+                                "control character 0x1F"));
+    free(out);
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target"), 1);
+    free(d);
+}
+
+void register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("<track> options in the target", NULL, NULL);
+    CU_add_test(s, "deletes=\"ignore\" never deletes", test_deletes_ignore);
+    CU_add_test(s, "deletes=\"emit\" deletes", test_deletes_emit);
+    CU_add_test(s, "max-delete: count, percentage, 0, off", test_max_delete_values);
+    CU_add_test(s, "fields: only those make a change", test_fields_subset);
+    CU_add_test(s, "fields empty refused, misspelt warned",
+                test_fields_empty_or_misspelt);
+    CU_add_test(s, "<field owner> never sent", test_field_owner);
+    CU_add_test(s, "full-refresh when due", test_full_refresh_due);
+    CU_add_test(s, "a control byte in a key", test_key_with_control_byte);
+}
