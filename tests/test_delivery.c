@@ -692,6 +692,24 @@ static void test_sink_that_cannot_open_holds(void)
     free(d);
 }
 
+static void test_drain_wait_says_why(void)
+{
+    /* A2 fails once; drain --wait sleeps until its retry is due, says
+     * so, and its summary counts the time it waited. */
+    char *d = e2e_scratch("drain-wait");
+    write_pipeline(d, "", "<option name=\"retry-keys\">A2</option>"
+                          "<option name=\"retry-times\">1</option>",
+                   "<retry attempts=\"3\" delay=\"2s\" jitter=\"0s\"/>");
+    csv(d, CUST3);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    char *out = expect(d, 0, "drain", "p.xml", "--wait");
+    CU_ASSERT(e2e_contains(out, "for the next retry that is due"));
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    CU_ASSERT(!strstr(out, "in 0.0"));
+    free(out);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("delivery end to end", NULL, NULL);
@@ -719,5 +737,6 @@ void register_tests(void)
                 test_source_that_cannot_open_is_notified);
     CU_add_test(s, "a sink that cannot open holds its records",
                 test_sink_that_cannot_open_holds);
+    CU_add_test(s, "drain --wait says what it waits for", test_drain_wait_says_why);
     CU_add_test(s, "newer state schema refused", test_state_newer_schema);
 }
