@@ -436,19 +436,25 @@ static int record_intent(weir_delivery *d, weir_batch *b)
         if (!r->key)
             continue;
         size_t len = strlen(r->key);
-        /* A deleted key stays, hash 0, for its change number. */
-        rc = weir_state_snapshot_put(d->st, p->name, r->key,
-                                     r->op == WEIR_OP_DELETE ? 0 : r->hash,
-                                     r->version, d->intent) != 0;
         for (size_t k = 0; !rc && k < p->nsinks; k++) {
             sink_rt *s = &d->sinks[k];
             if (!weir_track_index_has(s->stale, r->key, len))
                 continue;
+            int64_t inserts = 0;
             int64_t n = weir_state_outbox_supersede(d->st, p->name,
-                                                    s->inst->name, r->key);
+                                                    s->inst->name, r->key, 0,
+                                                    &inserts);
             rc = n < 0;
             d->c->superseded += n > 0 ? (uint64_t)n : 0;
+            /* the key's insert may never have reached the target */
+            if (inserts > 0 && r->op == WEIR_OP_UPDATE)
+                r->op = WEIR_OP_INSERT;
         }
+        /* A deleted key stays, hash 0, for its change number. */
+        rc = rc || weir_state_snapshot_put(d->st, p->name, r->key,
+                                           r->op == WEIR_OP_DELETE ? 0 : r->hash,
+                                           r->version, (int)r->op,
+                                           d->intent) != 0;
     }
     if (rc || weir_state_commit(d->st)) {
         weir_log(WEIR_LOG_ERROR, "%s: state database %s: %s", p->name,
@@ -606,6 +612,20 @@ int weir_delivery_finished(weir_delivery *d)
     return 0;
 }
 
+/* A row that did not go through (retry, failed, held) while a newer
+ * change of its key waits behind it (it was in flight when that change
+ * came): the latest state wins here too. */
+static int supersede_by_newer(weir_delivery *d, sink_rt *s,
+                              const weir_record *r)
+{
+    if (!d->p->track.present || !r->key)
+        return 0;
+    int64_t n = weir_state_outbox_supersede(d->st, d->p->name, s->inst->name,
+                                            r->key, -1, NULL);
+    d->c->superseded += n > 0 ? (uint64_t)n : 0;
+    return n < 0;
+}
+
 static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
                           const outcome *out)
 {
@@ -636,7 +656,8 @@ static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
                                            &next, &result, &error, buf,
                                            sizeof(buf));
             rc = weir_state_outbox_update(d->st, r->outbox_id, st, attempts,
-                                          next, error, result);
+                                          next, error, result) ||
+                 supersede_by_newer(d, s, r);
         }
         if (rc) {
             weir_state_rollback(d->st);

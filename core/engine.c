@@ -451,6 +451,26 @@ static void wrap_up(run_ctx *c, weir_batch *b, int64_t *next_due, int *down)
     close_all(c->p);
 }
 
+/* deletes="ignore" holds for deletes already waiting in the outbox too
+ * (queued before the pipeline said so, or by an older weir). */
+static int drop_ignored_deletes(run_ctx *c)
+{
+    if (!c->p->track.present || c->p->track.emit_deletes)
+        return 0;
+    int64_t n = weir_state_outbox_drop_deletes(
+        c->st, c->p->name, "not sent: the pipeline has deletes=\"ignore\"");
+    if (n < 0) {
+        fail(c, "state database %s: %s", weir_state_path(c->st),
+             weir_state_errmsg(c->st));
+        return -1;
+    }
+    if (n > 0)
+        weir_log(WEIR_LOG_WARNING, "%s: %lld deletes waiting in the outbox "
+                 "were discarded: the pipeline has deletes=\"ignore\"",
+                 c->p->name, (long long)n);
+    return 0;
+}
+
 static int setup(run_ctx *c, weir_pipeline *p, weir_state *st,
                  const weir_run_options *opts, weir_run_result *res)
 {
@@ -468,7 +488,9 @@ static int setup(run_ctx *c, weir_pipeline *p, weir_state *st,
         return -1;
     }
     /* A dry run changes nothing, so it must not block a real run. */
-    return st && !opts->dry_run && lock(c) != 0 ? -1 : 0;
+    if (!st || opts->dry_run)
+        return 0;
+    return lock(c) != 0 || drop_ignored_deletes(c) ? -1 : 0;
 }
 
 static void teardown(run_ctx *c)

@@ -95,25 +95,25 @@ void weir_state_unlock_pipeline(weir_state *st, const char *pipeline);
  * or the one before; the next run compares the source with it and sends
  * the key again (tracker: RESEND) or deletes it again. */
 /* Every key of `pipeline` with the hash of its tracked values, its
- * change number and whether it is in doubt; hash 0 is a deleted key, kept
- * so that its change number (part of every idempotency id) never
- * repeats. */
+ * change number and its doubt: 0 settled, else 1 + the operation
+ * (weir_op) it was sent with.  Hash 0 is a deleted key, kept so that its
+ * change number (part of every idempotency id) never repeats. */
 int weir_state_snapshot_each(weir_state *st, const char *pipeline,
                              int (*fn)(const char *key, size_t len,
-                                       uint64_t hash, uint32_t version,
-                                       int in_doubt, void *ctx),
+                                       uint64_t hash, uint64_t version,
+                                       int doubt, void *ctx),
                              void *ctx);
 /* How many keys the snapshot of `pipeline` holds (deleted ones too). */
 int64_t weir_state_snapshot_count(weir_state *st, const char *pipeline);
 /* A new intent of `pipeline` (inside the caller's transaction): returns
  * its number (> 0) for weir_state_snapshot_put(), or -1. */
 int64_t weir_state_intent_begin(weir_state *st, const char *pipeline);
-/* Store a key's hash (0: deleted) and change number as part of intent
- * `intent`.  The pipeline must have been remembered
- * (weir_state_remember_pipeline). */
+/* Store a key's hash (0: deleted), change number and the operation
+ * (weir_op) it is sent with, as part of intent `intent`.  The pipeline
+ * must have been remembered (weir_state_remember_pipeline). */
 int weir_state_snapshot_put(weir_state *st, const char *pipeline,
                             const char *key, uint64_t hash, uint64_t version,
-                            int64_t intent);
+                            int op, int64_t intent);
 /* The answers of every intent up to `intent` are recorded: their values
  * are no longer in doubt (inside the caller's transaction). */
 int weir_state_intent_settle(weir_state *st, const char *pipeline,
@@ -201,10 +201,18 @@ int weir_state_outbox_keys(weir_state *st, const char *pipeline,
                            const char *sink, unsigned statuses,
                            int (*fn)(const char *key, void *ctx), void *ctx);
 /* The latest state wins (<track> pipelines): the pending, retry, held and
- * failed rows of `key` at (pipeline, sink) end as superseded, with a line
- * of history.  Returns how many, or -1. */
+ * failed rows of `key` at (pipeline, sink) with an id below `below` end
+ * as superseded, with a line of history.  `below` 0: every such row (a
+ * fresh change is newer than all); -1: those older than the key's newest
+ * row.  *inserts (nullable) gets how many of them were inserts (the key
+ * may never have reached the target).  Returns how many, or -1. */
 int64_t weir_state_outbox_supersede(weir_state *st, const char *pipeline,
-                                    const char *sink, const char *key);
+                                    const char *sink, const char *key,
+                                    int64_t below, int64_t *inserts);
+/* deletes="ignore": the undelivered delete rows of `pipeline` end as
+ * discarded, with `why` in their history.  Returns how many, or -1. */
+int64_t weir_state_outbox_drop_deletes(weir_state *st, const char *pipeline,
+                                       const char *why);
 /* The earliest next_attempt of a retry row of `pipeline` (all pipelines
  * when NULL); 0 when there is none. */
 int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline);
@@ -224,7 +232,8 @@ int64_t weir_state_outbox_resend(weir_state *st, int64_t id,
                                  const char *pipeline);
 /* The pipeline of outbox row `id` (owned: free), NULL when none. */
 char *weir_state_outbox_pipeline(weir_state *st, int64_t id);
-/* Forget delivered rows older than `before` (ms). */
+/* Forget rows that ended (delivered, superseded, discarded) before
+ * `before` (ms). */
 int weir_state_outbox_prune(weir_state *st, int64_t before);
 
 /* The monitor: undelivered rows grouped by pipeline, sink, type, status

@@ -255,14 +255,50 @@ int weir_state_outbox_keys(weir_state *st, const char *pipeline,
     return rc;
 }
 
-/* The rows a newer change of their key replaces. */
+/* The rows a newer change of their key replaces: ?5 0 all of them, -1
+ * those older than the key's newest row, else those below id ?5. */
 #define SUPERSEDABLE                                                        \
     "WHERE pipeline = ?1 AND sink = ?2 AND key = ?3 AND " OPEN " AND "     \
-    "status IN ('pending', 'retry', 'held', 'failed')"
+    "status IN ('pending', 'retry', 'held', 'failed') AND id < CASE "      \
+    "WHEN ?5 > 0 THEN ?5 WHEN ?5 = 0 THEN 9223372036854775807 ELSE "       \
+    "(SELECT max(id) FROM outbox WHERE pipeline = ?1 AND sink = ?2 AND "   \
+    "key = ?3) END"
+
+/* Run the statements of `sql` (n of them) with ?1..?3 the texts t1..t3,
+ * ?4 now and ?5 `i5`; the last one's change count (or the first column
+ * of a SELECT's row), or -1. */
+static int64_t run_bound(weir_state *st, const char *const *sql, size_t n,
+                         const char *t1, const char *t2, const char *t3,
+                         int64_t i5)
+{
+    int64_t changes = -1;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK)
+            return -1;
+        bind_text(s, 1, t1);
+        bind_text(s, 2, t2);
+        bind_text(s, 3, t3);
+        sqlite3_bind_int64(s, 4, weir_clock_now_ms());
+        sqlite3_bind_int64(s, 5, i5);
+        int rc = sqlite3_step(s);
+        /* a SELECT answers one row: its first column is the result */
+        changes = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0)
+                                   : sqlite3_changes(st->db);
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+            return -1;
+    }
+    return changes;
+}
 
 int64_t weir_state_outbox_supersede(weir_state *st, const char *pipeline,
-                                    const char *sink, const char *key)
+                                    const char *sink, const char *key,
+                                    int64_t below, int64_t *inserts)
 {
+    static const char *const count_inserts[] = {
+        "SELECT count(*) FROM outbox " SUPERSEDABLE " AND op = 'insert'",
+    };
     static const char *const sql[] = {
         /* their history says why they ended, then they end */
         "INSERT INTO attempts(outbox_id, at, result, message) SELECT id, ?4, "
@@ -271,22 +307,34 @@ int64_t weir_state_outbox_supersede(weir_state *st, const char *pipeline,
         "UPDATE outbox SET status = 'superseded', updated = ?4, held_by = "
         "NULL, next_attempt = 0 " SUPERSEDABLE,
     };
-    int64_t n = -1;
-    for (size_t i = 0; i < 2; i++) {
-        sqlite3_stmt *s;
-        if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK)
-            return -1;
-        bind_text(s, 1, pipeline);
-        bind_text(s, 2, sink);
-        bind_text(s, 3, key);
-        sqlite3_bind_int64(s, 4, weir_clock_now_ms());
-        int rc = sqlite3_step(s);
-        sqlite3_finalize(s);
-        if (rc != SQLITE_DONE)
-            return -1;
-        n = sqlite3_changes(st->db);
-    }
-    return n;
+    /* the newest row goes as the key's insert when it never arrived */
+    static const char *const newest_inserts[] = {
+        "UPDATE outbox SET op = 'insert' WHERE id = (SELECT max(id) FROM "
+        "outbox WHERE pipeline = ?1 AND sink = ?2 AND key = ?3) AND op = "
+        "'update' AND " OPEN,
+    };
+    int64_t ins = run_bound(st, count_inserts, 1, pipeline, sink, key, below);
+    if (ins < 0 || (ins > 0 && below < 0 &&
+                    run_bound(st, newest_inserts, 1, pipeline, sink, key,
+                              below) < 0))
+        return -1;
+    if (inserts)
+        *inserts = ins;
+    return run_bound(st, sql, 2, pipeline, sink, key, below);
+}
+
+int64_t weir_state_outbox_drop_deletes(weir_state *st, const char *pipeline,
+                                       const char *why)
+{
+    static const char *const sql[] = {
+        "INSERT INTO attempts(outbox_id, at, result, message) SELECT id, ?4, "
+        "'discarded', ?2 FROM outbox WHERE pipeline = ?1 AND op = 'delete' "
+        "AND " OPEN,
+        "UPDATE outbox SET status = 'discarded', updated = ?4, held_by = NULL, "
+        "next_attempt = 0, error = ?2 WHERE pipeline = ?1 AND op = 'delete' "
+        "AND " OPEN,
+    };
+    return run_bound(st, sql, 2, pipeline, why, NULL, 0);
 }
 
 int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline)
@@ -404,8 +452,8 @@ int weir_state_outbox_prune(weir_state *st, int64_t before)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
-                           "DELETE FROM outbox WHERE status = 'delivered' AND "
-                           "updated < ?1",
+                           "DELETE FROM outbox WHERE status IN ('delivered', "
+                           "'superseded', 'discarded') AND updated < ?1",
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(s, 1, before);

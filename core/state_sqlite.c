@@ -78,16 +78,27 @@ static const char *const migrations[] = {
 
     /* 3: the lost answer (state.h): snapshot values are intents before
      * the sinks see them.  snapshots.intent: 0 settled, -1 in doubt,
-     * else the intent's number, in doubt while above track_state.settled */
+     * else the intent's number, in doubt while above track_state.settled;
+     * snapshots.op: the operation it was sent with (0 upsert, 1 insert,
+     * 2 update, 3 delete), so a change in doubt goes again as it went */
     "ALTER TABLE snapshots ADD COLUMN intent INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE snapshots ADD COLUMN op INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE track_state ADD COLUMN intent INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE track_state ADD COLUMN settled INTEGER NOT NULL DEFAULT 0;"
-    /* what a run staged and never published may have reached the target */
+    /* what a run staged and never published may have reached the target:
+     * intent 1, unsettled, so the next run says so and sends it again */
     "INSERT INTO snapshots(pid, key, hash, version, intent) SELECT pid, key,"
-    "  hash, version, -1 FROM snapshot_stage WHERE true ON CONFLICT(pid, key)"
+    "  hash, version, 1 FROM snapshot_stage WHERE true ON CONFLICT(pid, key)"
     "  DO UPDATE SET hash = excluded.hash, version = excluded.version,"
-    "  intent = -1;"
-    "DROP TABLE snapshot_stage;",
+    "  intent = 1;"
+    "INSERT INTO track_state(pipeline, last_full_refresh, intent) SELECT name,"
+    "  0, 1 FROM pipelines WHERE rowid IN (SELECT pid FROM snapshot_stage)"
+    "  ON CONFLICT(pipeline) DO UPDATE SET intent = max(intent, 1);"
+    "DROP TABLE snapshot_stage;"
+    /* rows that ended without a send are pruned like delivered ones */
+    "DROP INDEX outbox_delivered;"
+    "CREATE INDEX outbox_ended ON outbox(updated) WHERE "
+    "  status IN ('delivered', 'superseded', 'discarded');",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,

@@ -42,8 +42,8 @@ int64_t weir_state_snapshot_count(weir_state *st, const char *pipeline)
 
 int weir_state_snapshot_each(weir_state *st, const char *pipeline,
                              int (*fn)(const char *key, size_t len,
-                                       uint64_t hash, uint32_t version,
-                                       int in_doubt, void *ctx),
+                                       uint64_t hash, uint64_t version,
+                                       int doubt, void *ctx),
                              void *ctx)
 {
     int64_t pid = pipeline_id(st, pipeline);
@@ -51,9 +51,10 @@ int weir_state_snapshot_each(weir_state *st, const char *pipeline,
     if (!pid)
         return 0; /* never ran: an empty snapshot */
     if (sqlite3_prepare_v2(st->db,
-                           "SELECT key, hash, version, intent < 0 OR intent > "
-                           "coalesce((SELECT settled FROM track_state WHERE "
-                           "pipeline = ?2), 0) FROM snapshots WHERE pid = ?1",
+                           "SELECT key, hash, version, CASE WHEN intent < 0 "
+                           "OR intent > coalesce((SELECT settled FROM "
+                           "track_state WHERE pipeline = ?2), 0) THEN op + 1 "
+                           "ELSE 0 END FROM snapshots WHERE pid = ?1",
                            -1, &s, NULL))
         return -1;
     sqlite3_bind_int64(s, 1, pid);
@@ -63,7 +64,7 @@ int weir_state_snapshot_each(weir_state *st, const char *pipeline,
         rc = fn((const char *)sqlite3_column_text(s, 0),
                 (size_t)sqlite3_column_bytes(s, 0),
                 (uint64_t)sqlite3_column_int64(s, 1),
-                (uint32_t)sqlite3_column_int64(s, 2),
+                (uint64_t)sqlite3_column_int64(s, 2),
                 sqlite3_column_int(s, 3), ctx);
     if (!rc && step != SQLITE_DONE)
         rc = -1;
@@ -92,17 +93,18 @@ int64_t weir_state_intent_begin(weir_state *st, const char *pipeline)
 
 int weir_state_snapshot_put(weir_state *st, const char *pipeline,
                             const char *key, uint64_t hash, uint64_t version,
-                            int64_t intent)
+                            int op, int64_t intent)
 {
     int64_t pid = pipeline_id(st, pipeline);
     sqlite3_stmt *s = !pid ? NULL
                            : weir_state__cached(
                                  st, &st->snap_put,
                                  "INSERT INTO snapshots(pid, key, hash, "
-                                 "version, intent) VALUES (?1, ?2, ?3, ?4, ?5) "
-                                 "ON CONFLICT(pid, key) DO UPDATE SET hash = "
-                                 "excluded.hash, version = excluded.version, "
-                                 "intent = excluded.intent");
+                                 "version, intent, op) VALUES (?1, ?2, ?3, ?4, "
+                                 "?5, ?6) ON CONFLICT(pid, key) DO UPDATE SET "
+                                 "hash = excluded.hash, version = "
+                                 "excluded.version, intent = excluded.intent, "
+                                 "op = excluded.op");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, pid);
@@ -110,6 +112,7 @@ int weir_state_snapshot_put(weir_state *st, const char *pipeline,
     sqlite3_bind_int64(s, 3, (sqlite3_int64)hash);
     sqlite3_bind_int64(s, 4, (sqlite3_int64)version);
     sqlite3_bind_int64(s, 5, intent);
+    sqlite3_bind_int(s, 6, op);
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 

@@ -44,7 +44,7 @@ typedef struct loader {
         weir_key_hash h;
         uint64_t hash;
         uint32_t version;
-        int in_doubt;
+        int doubt;
     } ring[LOAD_AHEAD];
     size_t n; /* rows taken so far */
 } loader;
@@ -54,13 +54,15 @@ static int load_flush_one(loader *l, size_t i)
     return weir_track_index_load_hashed(l->index, l->ring[i].key,
                                         l->ring[i].len, l->ring[i].h,
                                         l->ring[i].hash, l->ring[i].version,
-                                        l->ring[i].in_doubt);
+                                        l->ring[i].doubt);
 }
 
 static int load_one(const char *key, size_t len, uint64_t hash,
-                    uint32_t version, int in_doubt, void *ctx)
+                    uint64_t version, int doubt, void *ctx)
 {
     loader *l = ctx;
+    if (version > UINT32_MAX)
+        return -1; /* never written by weir: see weir_tracker_process */
     size_t i = l->n % LOAD_AHEAD;
     if (l->n >= LOAD_AHEAD && load_flush_one(l, i))
         return -1;
@@ -76,8 +78,8 @@ static int load_one(const char *key, size_t len, uint64_t hash,
     l->ring[i].len = len;
     l->ring[i].h = weir_track_index_hash(l->index, key, len);
     l->ring[i].hash = hash;
-    l->ring[i].version = version;
-    l->ring[i].in_doubt = in_doubt;
+    l->ring[i].version = (uint32_t)version;
+    l->ring[i].doubt = doubt;
     l->n++;
     return 0;
 }
@@ -256,10 +258,14 @@ static uint64_t record_hash(weir_tracker *t, const weir_record *r)
     return h ? h : 1;
 }
 
-/* What <track> found for record r: set its operation and answer. */
+/* What <track> found for record r: set its operation and answer.
+ * `doubt`: 0, or 1 + the operation of a send whose answer was lost. */
 static void apply_verdict(weir_tracker *t, weir_record *r, weir_track_verdict v,
-                          long first)
+                          long first, int doubt)
 {
+    /* an insert in doubt may never have reached the target: whatever
+     * goes next for the key goes as an insert */
+    int insert_in_doubt = doubt == 1 + WEIR_OP_INSERT;
     switch (v) {
     case WEIR_TRACK_DUPLICATE: {
         char msg[128];
@@ -278,9 +284,8 @@ static void apply_verdict(weir_tracker *t, weir_record *r, weir_track_verdict v,
         break;
     case WEIR_TRACK_RESEND:
         /* Sent before, answer lost: the same change again, with the same
-         * change number (so the same idempotency id).  Which operation it
-         * was is not kept; a key's first change was its insert. */
-        r->op = r->version == 1 ? WEIR_OP_INSERT : WEIR_OP_UPDATE;
+         * operation and change number (so the same idempotency id). */
+        r->op = insert_in_doubt ? WEIR_OP_INSERT : WEIR_OP_UPDATE;
         t->counts.resent++;
         break;
     case WEIR_TRACK_CHANGED:
@@ -291,7 +296,7 @@ static void apply_verdict(weir_tracker *t, weir_record *r, weir_track_verdict v,
             t->counts.unchanged++;
             break;
         }
-        r->op = WEIR_OP_UPDATE;
+        r->op = insert_in_doubt ? WEIR_OP_INSERT : WEIR_OP_UPDATE;
         t->counts.updates++;
         break;
     }
@@ -347,12 +352,21 @@ int weir_tracker_process(weir_tracker *t, weir_batch *b)
         weir_track_verdict v;
         long first = 0;
         uint32_t version = 0;
+        int doubt = 0;
         if (weir_track_index_see_hashed(t->index, r->key, strlen(r->key),
                                         t->hashes[i], r->hash, r->origin, &v,
-                                        &first, &version))
+                                        &first, &version, &doubt))
             return -1;
+        if (version == UINT32_MAX && v != WEIR_TRACK_RESEND &&
+            v != WEIR_TRACK_DUPLICATE) {
+            /* a new change number would repeat an old idempotency id */
+            weir_record_answer(r, WEIR_RESULT_REJECT, "this key has used up "
+                               "its change numbers (4294967295 changes)",
+                               NULL);
+            continue;
+        }
         r->version = (uint64_t)version + (v != WEIR_TRACK_RESEND);
-        apply_verdict(t, r, v, first);
+        apply_verdict(t, r, v, first, doubt);
     }
     return 0;
 }
@@ -431,6 +445,10 @@ size_t weir_tracker_emit_deletes(weir_tracker *t, weir_batch *b)
         weir_record *r = weir_batch_add(b);
         r->op = WEIR_OP_DELETE;
         r->version = (uint64_t)version + !redo;
+        if (r->version > UINT32_MAX) /* see weir_tracker_process */
+            weir_record_answer(r, WEIR_RESULT_REJECT, "this key has used up "
+                               "its change numbers (4294967295 changes)",
+                               NULL);
         int failed = weir_record_set_key(r, key);
         /* The key fields, split back out of the joined key. */
         const char *p = key, *end = key + len;

@@ -19,7 +19,8 @@ typedef struct slot {
     uint64_t k1, k2;  /* XXH3-128 of the key; k1 picks the slot */
     uint64_t hash;    /* hash of the tracked values */
     uint32_t version; /* the key's change number in the snapshot */
-    uint8_t used, in_snapshot, seen, in_doubt;
+    uint8_t used, in_snapshot, seen;
+    uint8_t in_doubt; /* 0, or 1 + the operation the value was sent with */
 } slot;
 
 typedef struct cold {
@@ -156,7 +157,7 @@ int weir_track_index_load(weir_track_index *t, const char *key, size_t len,
 
 int weir_track_index_load_hashed(weir_track_index *t, const char *key,
                                  size_t len, weir_key_hash h, uint64_t hash,
-                                 uint32_t version, int in_doubt)
+                                 uint32_t version, int doubt)
 {
     long s = find_hashed(t, key, len, h, 1);
     if (s < 0)
@@ -165,7 +166,7 @@ int weir_track_index_load_hashed(weir_track_index *t, const char *key,
     e->version = version;
     if (e->in_doubt && !e->in_snapshot)
         t->redo--;
-    e->in_doubt = in_doubt != 0;
+    e->in_doubt = (uint8_t)(doubt > 0 && doubt < 256 ? doubt : 0);
     if (hash == 0) { /* a deleted key: only its change number matters */
         if (e->in_snapshot)
             t->unseen--;
@@ -186,13 +187,15 @@ int weir_track_index_see(weir_track_index *t, const char *key, size_t len,
 {
     return weir_track_index_see_hashed(t, key, len,
                                        weir_track_index_hash(t, key, len), hash,
-                                       line, verdict, first_line, version);
+                                       line, verdict, first_line, version,
+                                       NULL);
 }
 
 int weir_track_index_see_hashed(weir_track_index *t, const char *key,
                                 size_t len, weir_key_hash h, uint64_t hash,
                                 long line, weir_track_verdict *verdict,
-                                long *first_line, uint32_t *version)
+                                long *first_line, uint32_t *version,
+                                int *doubt)
 {
     size_t before = t->count;
     long s = find_hashed(t, key, len, h, 1);
@@ -215,6 +218,8 @@ int weir_track_index_see_hashed(weir_track_index *t, const char *key,
         t->unseen--;
     }
     *version = e->version;
+    if (doubt)
+        *doubt = e->in_doubt;
     e->seen = 1;
     t->colds[s].line = line > 0 && line < (long)UINT32_MAX ? (uint32_t)line : 0;
     return 0;

@@ -54,18 +54,20 @@ typedef struct weir_key_hash {
 weir_key_hash weir_track_index_hash(const weir_track_index *t,
                                     const char *key, size_t len);
 /* weir_track_index_load / _see with the key's hash already computed.
- * `in_doubt`: this value was recorded as sent, but weir stopped before
- * the target's answer was (the lost answer): the target may hold it or
- * the value before it.  Such a key is sent again when the source still
- * has it unchanged (verdict RESEND), and deleted again when it was a
- * delete and the source still lacks it. */
+ * `doubt`: 0, or 1 + the operation (weir_op) of a value recorded as
+ * sent whose answer weir never recorded (the lost answer): the target
+ * may hold it or the value before it.  Such a key is sent again when the
+ * source still has it unchanged (verdict RESEND), and deleted again when
+ * it was a delete and the source still lacks it. */
 int weir_track_index_load_hashed(weir_track_index *t, const char *key,
                                  size_t len, weir_key_hash h, uint64_t hash,
-                                 uint32_t version, int in_doubt);
+                                 uint32_t version, int doubt);
+/* *doubt (nullable) gets the key's doubt as loaded (0: settled). */
 int weir_track_index_see_hashed(weir_track_index *t, const char *key,
                                 size_t len, weir_key_hash h, uint64_t hash,
                                 long line, weir_track_verdict *verdict,
-                                long *first_line, uint32_t *version);
+                                long *first_line, uint32_t *version,
+                                int *doubt);
 
 /* Mark a key seen without changing anything (a malformed row whose key
  * could still be read). */

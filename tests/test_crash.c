@@ -334,6 +334,60 @@ static void test_lost_answer_same_source(void)
     free(dir);
 }
 
+/* A key deleted and then inserted again, the insert's answer lost: it
+ * goes again as the same insert, with the same id. */
+static void test_lost_answer_reinsert(void)
+{
+    char *dir = e2e_scratch("lost-reinsert");
+    lost_answer_pipeline(dir, NULL, NULL);
+    free(wt_write_file(dir, "in.csv", "code,name\nA,a\nB,b\n"));
+    CU_ASSERT_EQUAL(run_status(dir), 0);
+    free(wt_write_file(dir, "in.csv", "code,name\nA,a\n"));
+    CU_ASSERT_EQUAL(run_status(dir), 0);
+    lost_answer_pipeline(dir, "B", NULL);
+    free(wt_write_file(dir, "in.csv", "code,name\nA,a\nB,b\n"));
+    CU_ASSERT_EQUAL(run_status(dir), 128 + SIGKILL);
+    lost_answer_pipeline(dir, NULL, NULL);
+    CU_ASSERT_EQUAL(run_status(dir), 0);
+    CU_ASSERT_EQUAL(q(dir, "target.db", "SELECT count(*) FROM sends WHERE "
+                                        "key = 'B' AND answer = 'duplicate'"), 1);
+    CU_ASSERT_EQUAL(q(dir, "target.db", "SELECT count(*) FROM applied WHERE "
+                                        "key = 'B' AND op = 'update'"), 0);
+    free(dir);
+}
+
+/* Two targets; the first applied a new key's insert, weir died before the
+ * second saw it.  The key changes before the next run: the second target
+ * never had it, so it must get an insert, not an update. */
+static void test_lost_answer_insert_two_targets(void)
+{
+    char *dir = e2e_scratch("lost-two");
+    static const char first[] =
+        "  <sink plugin=\"testsink\" name=\"first\">\n"
+        "    <option name=\"database\">first.db</option>\n"
+        "    <option name=\"crash-after-key\">${env:WEIR_TEST_CRASH}</option>\n"
+        "  </sink>\n";
+    lost_answer_pipeline(dir, NULL, first);
+    setenv("WEIR_TEST_CRASH", "none", 1);
+    free(wt_write_file(dir, "in.csv", "code,name\nA,a\n"));
+    CU_ASSERT_EQUAL(run_status(dir), 0);
+    setenv("WEIR_TEST_CRASH", "N", 1);
+    free(wt_write_file(dir, "in.csv", "code,name\nA,a\nN,n\n"));
+    CU_ASSERT_EQUAL(run_status(dir), 128 + SIGKILL);
+    CU_ASSERT_EQUAL(q(dir, "target.db", "SELECT count(*) FROM target WHERE key = 'N'"), 0);
+    setenv("WEIR_TEST_CRASH", "none", 1);
+    free(wt_write_file(dir, "in.csv", "code,name\nA,a\nN,n2\n"));
+    CU_ASSERT_EQUAL(run_status(dir), 0);
+    unsetenv("WEIR_TEST_CRASH");
+    CU_ASSERT_EQUAL(q(dir, "target.db", "SELECT count(*) FROM applied WHERE "
+                                        "key = 'N' AND op = 'insert'"), 1);
+    CU_ASSERT_EQUAL(q(dir, "target.db", "SELECT count(*) FROM applied WHERE "
+                                        "key = 'N' AND op = 'update'"), 0);
+    CU_ASSERT_EQUAL(q(dir, "first.db", "SELECT count(*) FROM target WHERE "
+                                       "key = 'N' AND payload LIKE '%n2%'"), 1);
+    free(dir);
+}
+
 /* A sink whose rows are visible before the run completes (csv, append):
  * what it wrote before weir died counts as sent, so the export moving
  * back is followed there too. */
@@ -384,4 +438,8 @@ void register_tests(void)
     CU_add_test(s, "the lost answer: re-sent with the same ids",
                 test_lost_answer_same_source);
     CU_add_test(s, "the lost answer: csv append", test_lost_answer_csv_append);
+    CU_add_test(s, "the lost answer: a re-insert goes again as it went",
+                test_lost_answer_reinsert);
+    CU_add_test(s, "the lost answer: an insert one target never saw",
+                test_lost_answer_insert_two_targets);
 }

@@ -710,6 +710,70 @@ static void test_drain_wait_says_why(void)
     free(d);
 }
 
+static void test_newer_change_not_stuck_behind_failed(void)
+{
+    /* B of K was in flight (weir died sending it) when C came: C queued
+     * behind it.  B then fails: the latest state wins, B is superseded
+     * and C goes (here it is refused too, then resent once fixed). */
+    char *d = e2e_scratch("stuck");
+    write_pipeline(d, "", "<option name=\"retry-keys\">A2</option>",
+                   "<retry attempts=\"5\" delay=\"1h\" jitter=\"0s\"/>");
+    csv(d, CUST3);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    set_sql(d, "UPDATE outbox SET status = 'in_flight'");
+    write_pipeline(d, "", "<option name=\"reject-keys\">A2</option>", NULL);
+    csv(d, "code,name,city\nA1,Alpha,Cape Town\nA2,Beta v2,Durban\nA3,Gamma,Paarl\n");
+    char *out = expect(d, 1, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 superseded"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE status = 'pending'"), 0);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE status = 'failed' "
+                                    "AND payload LIKE '%Beta v2%'"), 1);
+    write_pipeline(d, "", NULL, NULL);
+    e2e_result r = e2e_run(d, "resend", "--plugin-path", PLUGINS, "--pipeline",
+                           "cust", "--failed", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    e2e_result_free(&r);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key = 'A2' "
+                                      "AND payload LIKE '%Beta v2%'"), 1);
+    free(d);
+}
+
+static void test_superseded_insert_goes_as_insert(void)
+{
+    /* The inserts of A1..A3 wait, held (the target cannot be opened);
+     * A1 changes: its update supersedes the insert, and must go as the
+     * insert the target never got. */
+    char *d = e2e_scratch("supersede-insert");
+    char xml[2048];
+    snprintf(xml, sizeof(xml),
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\">\n"
+             "  <source plugin=\"csv\" name=\"erp\"><option name=\"path\">"
+             "in.csv</option></source>\n"
+             "  <track key=\"code\"/>\n"
+             "  <sink plugin=\"testsink\" name=\"app\">\n"
+             "    <option name=\"database\">gone/target.db</option>\n"
+             "    <retry delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n");
+    free(wt_write_file(d, "p.xml", xml));
+    csv(d, CUST3);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    csv(d, "code,name,city\nA1,Alpha v2,Cape Town\nA2,Beta,Durban\nA3,Gamma,Paarl\n");
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 superseded"));
+    free(out);
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/gone", d);
+    CU_ASSERT_EQUAL(mkdir(path, 0700), 0);
+    free(expect(d, 0, "drain", "p.xml", NULL));
+    CU_ASSERT_EQUAL(q(d, "gone/target.db", "SELECT count(*) FROM applied WHERE "
+                                           "key = 'A1' AND op = 'insert' AND "
+                                           "payload LIKE '%Alpha v2%'"), 1);
+    CU_ASSERT_EQUAL(q(d, "gone/target.db", "SELECT count(*) FROM applied WHERE op = 'update'"), 0);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("delivery end to end", NULL, NULL);
@@ -738,5 +802,9 @@ void register_tests(void)
     CU_add_test(s, "a sink that cannot open holds its records",
                 test_sink_that_cannot_open_holds);
     CU_add_test(s, "drain --wait says what it waits for", test_drain_wait_says_why);
+    CU_add_test(s, "a newer change is not stuck behind a failed one",
+                test_newer_change_not_stuck_behind_failed);
+    CU_add_test(s, "a superseded insert: the newer change goes as insert",
+                test_superseded_insert_goes_as_insert);
     CU_add_test(s, "newer state schema refused", test_state_newer_schema);
 }

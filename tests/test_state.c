@@ -170,7 +170,7 @@ static void test_integrity_check_finds_damage(void)
     for (int i = 0; i < 20000; i++) {
         char key[64];
         snprintf(key, sizeof(key), "K%06d-some-padding-to-fill-pages", i);
-        CU_ASSERT_EQUAL_FATAL(weir_state_snapshot_put(st, "p", key, (uint64_t)i + 1, 1, 0), 0);
+        CU_ASSERT_EQUAL_FATAL(weir_state_snapshot_put(st, "p", key, (uint64_t)i + 1, 1, WEIR_OP_INSERT, 0), 0);
     }
     CU_ASSERT_EQUAL(weir_state_commit(st), 0);
     weir_state_close(st);

@@ -103,6 +103,46 @@ static void test_deletes_ignore(void)
     free(d);
 }
 
+/* deletes="ignore" holds for a delete already waiting in the outbox too
+ * (queued while the pipeline still emitted deletes). */
+static void test_deletes_ignore_waiting_in_outbox(void)
+{
+    char *d = e2e_scratch("deletes-ignore-outbox");
+    static const char emit_down[] =
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"opts\">\n"
+        "  <source plugin=\"csv\" name=\"erp\"><option name=\"path\">"
+        "in.csv</option></source>\n"
+        "  <track key=\"code\" max-delete=\"off\" deletes=\"%s\"/>\n"
+        "  <sink plugin=\"testsink\" name=\"app\">\n"
+        "    <option name=\"database\">target.db</option>\n"
+        "    <option name=\"down-file\">down</option>\n"
+        "  </sink>\n"
+        "</pipeline>\n";
+    char xml[1024];
+    snprintf(xml, sizeof(xml), emit_down, "emit");
+    free(wt_write_file(d, "p.xml", xml));
+    export(d, "code,name\nK1,a\nK2,b\n");
+    free(weir(d, 0, NULL, NULL));
+    free(wt_write_file(d, "down", ""));
+    export(d, "code,name\nK1,a\n");
+    char *out = weir(d, 0, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "1 held"));
+    free(out);
+    /* the admin says: never delete; the endpoint is back */
+    snprintf(xml, sizeof(xml), emit_down, "ignore");
+    free(wt_write_file(d, "p.xml", xml));
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/down", d);
+    CU_ASSERT_EQUAL(remove(path), 0);
+    out = weir(d, 0, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "1 deletes waiting in the outbox were "
+                                "discarded: the pipeline has deletes=\"ignore\""));
+    free(out);
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target WHERE key = 'K2'"), 1);
+    CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM applied WHERE op = 'delete'"), 0);
+    free(d);
+}
+
 /* deletes="emit" (the default): a key gone from the export is deleted. */
 static void test_deletes_emit(void)
 {
@@ -254,6 +294,8 @@ void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("<track> options in the target", NULL, NULL);
     CU_add_test(s, "deletes=\"ignore\" never deletes", test_deletes_ignore);
+    CU_add_test(s, "deletes=\"ignore\" also for deletes in the outbox",
+                test_deletes_ignore_waiting_in_outbox);
     CU_add_test(s, "deletes=\"emit\" deletes", test_deletes_emit);
     CU_add_test(s, "max-delete: count, percentage, 0, off", test_max_delete_values);
     CU_add_test(s, "fields: only those make a change", test_fields_subset);
