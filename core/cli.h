@@ -67,13 +67,18 @@ struct weir_plugins *weir_cli_plugins(const weir_cli *cli);
 
 struct weir_state;
 struct weir_pipeline;
+/* How weir_cli_open_state() opens. */
+enum {
+    WEIR_CLI_STATE_MUST_EXIST = 1, /* a missing file is an error, not new */
+    WEIR_CLI_STATE_READ = 3        /* read-only, never waits for a run
+                                      (monitor, status, show); must exist */
+};
 /* Open the state database: --state, else weir.db beside `pipeline_file`
- * (or in the current folder when NULL).  With must_exist, a missing file
- * is an error instead of a new database.  NULL after printing why.
+ * (or in the current folder when NULL), as `how` (WEIR_CLI_STATE_* bits;
+ * 0: for a run, created when missing).  NULL after printing why.
  * (owned: weir_state_close) */
 struct weir_state *weir_cli_open_state(const weir_cli *cli,
-                                       const char *pipeline_file,
-                                       int must_exist);
+                                       const char *pipeline_file, int how);
 /* Load and check a pipeline file; NULL after printing every problem.
  * (owned: weir_pipeline_free) */
 struct weir_pipeline *weir_cli_load(struct weir_plugins *reg, const char *file);

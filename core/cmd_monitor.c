@@ -98,7 +98,7 @@ static int run_monitor(weir_cli *cli)
                         "in_flight, retry, failed, held\n", cli->status);
         return WEIR_EXIT_USAGE;
     }
-    weir_state *st = weir_cli_open_state(cli, NULL, 1);
+    weir_state *st = weir_cli_open_state(cli, NULL, WEIR_CLI_STATE_READ);
     if (!st)
         return WEIR_EXIT_ABORTED;
     mon_ctx c = {cli, st, cli->json ? json_array() : NULL, 0};

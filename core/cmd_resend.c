@@ -74,7 +74,7 @@ static int run_resend(weir_cli *cli)
         fprintf(stderr, "usage: weir resend ID... | --pipeline P --failed\n");
         return WEIR_EXIT_USAGE;
     }
-    weir_state *st = weir_cli_open_state(cli, NULL, 1);
+    weir_state *st = weir_cli_open_state(cli, NULL, WEIR_CLI_STATE_MUST_EXIST);
     if (!st)
         return WEIR_EXIT_ABORTED;
     weir_plugins *reg = weir_cli_plugins(cli);

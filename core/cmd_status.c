@@ -112,7 +112,7 @@ static int on_endpoint(const char *pipeline, const char *sink,
 
 static int run_status(weir_cli *cli)
 {
-    weir_state *st = weir_cli_open_state(cli, NULL, 1);
+    weir_state *st = weir_cli_open_state(cli, NULL, WEIR_CLI_STATE_READ);
     if (!st)
         return WEIR_EXIT_ABORTED;
     status_ctx c = {cli, st, weir_cli_plugins(cli),

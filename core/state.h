@@ -20,9 +20,17 @@ typedef struct weir_state weir_state;
 /* The schema version this weir writes. */
 #define WEIR_STATE_SCHEMA 2
 
-/* Open (creating with mode 0600) and migrate forward.  On failure returns
- * NULL and sets *err (owned: free) to a message naming the file. */
+/* Open for a run, drain or resend, and migrate forward.  A new state
+ * (mode 0600) is made only where no file exists: an existing file that is
+ * empty, another application's database, corrupt or from a newer weir is
+ * refused, unchanged.  On failure returns NULL and sets *err (owned:
+ * free) to a message naming the file. */
 weir_state *weir_state_open(const char *path, char **err);
+/* Open an existing state to read it (monitor, status, show): read-only,
+ * no migration, no lock file, no waiting for a run that writes.  A schema
+ * older than this weir's is refused (a run or drain brings it up to
+ * date), as are the files weir_state_open refuses.  Errors as there. */
+weir_state *weir_state_open_reader(const char *path, char **err);
 void weir_state_close(weir_state *st);
 const char *weir_state_path(const weir_state *st);
 

@@ -3,7 +3,9 @@
  *
  * WAL so readers (monitor, status) never block a run; a busy timeout so
  * two weir processes on one file queue instead of failing at once.
- * Migrations only go forward; each runs in one transaction.
+ * Migrations only go forward; each runs in one transaction.  Nothing is
+ * written to a file before it is known to be a weir state (or made new
+ * where no file was); readers open read-only and never migrate.
  */
 #include "config.h"
 
@@ -126,6 +128,62 @@ static const char *what_failed(sqlite3 *db)
     }
 }
 
+/* Refuse a database that is not this weir's to use: one written by a
+ * newer weir, another application's (version 0 with tables of its own),
+ * and, for a reader (which never migrates), one older than this weir. */
+static int check_schema(weir_state *st, int version, int reader, char **err)
+{
+    if (version > NMIGRATIONS) {
+        char detail[128];
+        snprintf(detail, sizeof(detail),
+                 "schema version %d, this weir knows up to %d; upgrade weir",
+                 version, NMIGRATIONS);
+        *err = fmt_err(st->path, "written by a newer weir", detail);
+        return -1;
+    }
+    if (version == 0) {
+        /* Never adopt another application's database as our state. */
+        sqlite3_stmt *s = weir_state__prepare(
+            st, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE "
+                "'sqlite_%'", 0, NULL);
+        int step = s ? sqlite3_step(s) : SQLITE_ERROR;
+        int foreign = step == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+        sqlite3_finalize(s);
+        if (step != SQLITE_ROW) {
+            *err = fmt_err(st->path, what_failed(st->db),
+                           sqlite3_errmsg(st->db));
+            return -1;
+        }
+        if (foreign) {
+            *err = fmt_err(st->path, "is not a weir state database",
+                           "it holds other tables; choose another --state "
+                           "file");
+            return -1;
+        }
+    }
+    if (reader && version < NMIGRATIONS) {
+        char detail[160];
+        snprintf(detail, sizeof(detail),
+                 "schema version %d, this weir reads %d; run weir run or "
+                 "weir drain once to bring it up to date",
+                 version, NMIGRATIONS);
+        *err = fmt_err(st->path, "is from an older weir", detail);
+        return -1;
+    }
+    return 0;
+}
+
+/* Read the schema version and check it (check_schema), changing nothing. */
+static int read_schema(weir_state *st, int reader, int *version, char **err)
+{
+    *version = 0;
+    if (get_version(st->db, version)) {
+        *err = fmt_err(st->path, what_failed(st->db), sqlite3_errmsg(st->db));
+        return -1;
+    }
+    return check_schema(st, *version, reader, err);
+}
+
 /* Bring the schema up to date in one IMMEDIATE transaction: the version
  * is read inside it, so two processes opening a new file never both
  * migrate (the second waits, then finds the work done). */
@@ -139,33 +197,8 @@ static int migrate(weir_state *st, char **err)
         sqlite3_free(msg);
         return -1;
     }
-    if (get_version(st->db, &version)) {
-        *err = fmt_err(st->path, what_failed(st->db), sqlite3_errmsg(st->db));
+    if (read_schema(st, 0, &version, err))
         goto fail;
-    }
-    if (version > NMIGRATIONS) {
-        char detail[128];
-        snprintf(detail, sizeof(detail),
-                 "schema version %d, this weir knows up to %d; upgrade weir",
-                 version, NMIGRATIONS);
-        *err = fmt_err(st->path, "written by a newer weir", detail);
-        goto fail;
-    }
-    if (version == 0) {
-        /* Never adopt another application's database as our state. */
-        sqlite3_stmt *s = weir_state__prepare(
-            st, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE "
-                "'sqlite_%'", 0, NULL);
-        int foreign = s && sqlite3_step(s) == SQLITE_ROW &&
-                      sqlite3_column_int(s, 0) > 0;
-        sqlite3_finalize(s);
-        if (foreign) {
-            *err = fmt_err(st->path, "is not a weir state database",
-                           "it holds other tables; choose another --state "
-                           "file");
-            goto fail;
-        }
-    }
     for (int v = version; v < NMIGRATIONS; v++) {
         char pragma[64];
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
@@ -244,27 +277,11 @@ static int check_integrity(weir_state *st, char **err)
     return 0;
 }
 
-weir_state *weir_state_open(const char *path, char **err)
+/* A handle on `db_file` (SQLite flags `flags`), named `path` in
+ * messages.  NULL with *err set on failure. */
+static weir_state *open_handle(const char *path, const char *db_file,
+                               int flags, char **err)
 {
-    *err = NULL;
-    /* Create the file ourselves so it is 0600 whatever the umask: it
-     * holds business data and cross-references. */
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        int e = errno;
-        if (e == EACCES || e == EROFS) {
-            fd = open(path, O_RDONLY | O_CLOEXEC);
-            *err = fmt_err(path, fd >= 0 ? "is read-only" : "cannot open",
-                           strerror(e));
-            if (fd >= 0)
-                close(fd);
-        } else {
-            *err = fmt_err(path, "cannot open", strerror(e));
-        }
-        return NULL;
-    }
-    close(fd);
-
     weir_state *st = calloc(1, sizeof(*st));
     if (!st || !(st->path = strdup(path))) {
         free(st);
@@ -272,23 +289,107 @@ weir_state *weir_state_open(const char *path, char **err)
         return NULL;
     }
     st->lock_fd = -1;
-    int rc = sqlite3_open_v2(path, &st->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(db_file, &st->db, flags | SQLITE_OPEN_NOMUTEX,
+                             NULL);
     if (rc != SQLITE_OK) {
         *err = fmt_err(path, "cannot open", sqlite3_errstr(rc));
         weir_state_close(st);
         return NULL;
     }
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(st->db, 1);
+    return st;
+}
+
+/* A new state is made complete beside `path` (schema and all) and only
+ * then linked into place, so a state file weir finds is never one that
+ * another weir is still making, and an empty file is never mistaken for
+ * a new state.  0 when `path` exists afterwards (made here, or by another
+ * weir at the same moment). */
+static int create_state(const char *path, char **err)
+{
+    size_t n = strlen(path) + sizeof(".new-XXXXXX");
+    char *tmp = malloc(n);
+    if (!tmp) {
+        *err = fmt_err(path, "out of memory", NULL);
+        return -1;
+    }
+    snprintf(tmp, n, "%s.new-XXXXXX", path);
+    /* mkstemp: mode 0600 whatever the umask (business data and ids) */
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        *err = fmt_err(path, "cannot open", strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    close(fd);
+    int rc = -1;
+    weir_state *st = open_handle(path, tmp, SQLITE_OPEN_READWRITE, err);
+    if (st && migrate(st, err) == 0) {
+        weir_state_close(st); /* nothing left in a journal */
+        st = NULL;
+        if (link(tmp, path) == 0 || errno == EEXIST)
+            rc = 0;
+        else
+            *err = fmt_err(path, "cannot create", strerror(errno));
+    }
+    weir_state_close(st);
+    unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* Is there a usable file at `path`?  1 yes, 0 none (ENOENT), -1 no (an
+ * empty file, one weir may not write, ...; *err set).  Nothing is
+ * changed. */
+static int existing_file(const char *path, int reader, char **err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        *err = fmt_err(path, "cannot open", strerror(errno));
+        return -1;
+    }
+    if (sb.st_size == 0) {
+        /* A truncated copy or a touched file: taking it for a new state
+         * would send everything again (or skip changes), silently. */
+        *err = fmt_err(path, "is an empty file, not a weir state",
+                       "weir makes a new state only where no file exists; "
+                       "to start afresh (every record is sent again), "
+                       "delete it");
+        return -1;
+    }
+    if (!reader && access(path, W_OK) != 0 &&
+        (errno == EACCES || errno == EROFS || errno == EPERM)) {
+        *err = fmt_err(path, "is read-only", strerror(errno));
+        return -1;
+    }
+    return 1;
+}
+
+weir_state *weir_state_open(const char *path, char **err)
+{
+    *err = NULL;
+    int have = existing_file(path, 0, err);
+    if (have < 0 || (have == 0 && create_state(path, err)))
+        return NULL;
+    weir_state *st = open_handle(path, path, SQLITE_OPEN_READWRITE, err);
+    if (!st)
+        return NULL;
     if (sqlite3_db_readonly(st->db, "main") == 1) {
         *err = fmt_err(path, "is read-only", NULL);
         weir_state_close(st);
         return NULL;
     }
-    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-    sqlite3_extended_result_codes(st->db, 1);
+    /* Look before changing anything: WAL rewrites the file's header, and
+     * a foreign or newer database must be left exactly as it was. */
+    int version;
     char *msg = NULL;
-    /* journal_mode reads the header: a corrupt file or a foreign one
-     * fails here, before anything is written. */
+    if (read_schema(st, 0, &version, err)) {
+        weir_state_close(st);
+        return NULL;
+    }
     /* mmap: loading a million snapshot rows reads the file in place */
     if (use_wal(st, &msg) ||
         sqlite3_exec(st->db,
@@ -302,6 +403,27 @@ weir_state *weir_state_open(const char *path, char **err)
         return NULL;
     }
     if (migrate(st, err) || check_integrity(st, err)) {
+        weir_state_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+weir_state *weir_state_open_reader(const char *path, char **err)
+{
+    *err = NULL;
+    int have = existing_file(path, 1, err);
+    if (have == 0)
+        *err = fmt_err(path, "not found", NULL);
+    if (have <= 0)
+        return NULL;
+    weir_state *st = open_handle(path, path, SQLITE_OPEN_READONLY, err);
+    int version;
+    if (st && (read_schema(st, 1, &version, err) ||
+               sqlite3_exec(st->db, "PRAGMA query_only=1", NULL, NULL,
+                            NULL) != SQLITE_OK)) {
+        if (!*err)
+            *err = fmt_err(path, what_failed(st->db), sqlite3_errmsg(st->db));
         weir_state_close(st);
         return NULL;
     }

@@ -58,3 +58,9 @@ TESTS += tests/test_scenarios
 tests_test_scenarios_SOURCES = tests/test_scenarios.c tests/e2e.c tests/e2e.h
 tests_test_scenarios_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_scenarios_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+
+check_PROGRAMS += tests/test_admin
+TESTS += tests/test_admin
+tests_test_admin_SOURCES = tests/test_admin.c tests/e2e.c tests/e2e.h
+tests_test_admin_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_admin_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -198,6 +200,180 @@ static void test_integrity_check_finds_damage(void)
     free(path);
 }
 
+/* A file's bytes, for "nothing was changed". (owned: free) */
+static char *file_bytes(const char *path, long *size)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    *size = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (*size = ftell(f)) >= 0 &&
+        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)*size + 1)) &&
+        fread(buf, 1, (size_t)*size, f) != (size_t)*size) {
+        free(buf);
+        buf = NULL;
+    }
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+static int exists(const char *path, const char *suffix)
+{
+    char p[4200];
+    snprintf(p, sizeof(p), "%s%s", path, suffix);
+    return access(p, F_OK) == 0;
+}
+
+static void test_foreign_database_left_unchanged(void)
+{
+    /* Regression: the file was switched to WAL before being refused. */
+    char *path = state_file("app2.db");
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "CREATE TABLE customers(code TEXT); INSERT INTO "
+                     "customers VALUES ('C1')", NULL, NULL, NULL);
+    sqlite3_close(db);
+    long n0, n1;
+    char *before = file_bytes(path, &n0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(before);
+    char *err = NULL;
+    CU_ASSERT_PTR_NULL(weir_state_open(path, &err));
+    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "is not a weir state database") : NULL);
+    free(err);
+    err = NULL;
+    CU_ASSERT_PTR_NULL(weir_state_open_reader(path, &err));
+    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "is not a weir state database") : NULL);
+    free(err);
+    char *after = file_bytes(path, &n1);
+    CU_ASSERT_EQUAL(n0, n1);
+    CU_ASSERT(after && n0 == n1 && memcmp(before, after, (size_t)n0) == 0);
+    CU_ASSERT_FALSE(exists(path, "-wal"));
+    free(before);
+    free(after);
+    free(path);
+}
+
+static void test_empty_file_refused(void)
+{
+    /* An existing 0-byte file is not a new state: refused, unchanged. */
+    char *path = state_file("empty.db");
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    char *err = NULL;
+    CU_ASSERT_PTR_NULL(weir_state_open(path, &err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "is an empty file"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "delete it"));
+    free(err);
+    err = NULL;
+    CU_ASSERT_PTR_NULL(weir_state_open_reader(path, &err));
+    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "is an empty file") : NULL);
+    free(err);
+    struct stat sb;
+    CU_ASSERT_EQUAL(stat(path, &sb), 0);
+    CU_ASSERT_EQUAL(sb.st_size, 0);
+    CU_ASSERT_FALSE(exists(path, "-wal"));
+    /* where no file exists, a new state is made, and no leftovers */
+    unlink(path);
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL(st);
+    weir_state_close(st);
+    CU_ASSERT_EQUAL(stat(path, &sb), 0);
+    CU_ASSERT(sb.st_size > 0);
+    free(path);
+}
+
+/* A child holding a write transaction on `path` until killed. */
+static pid_t hold_write_lock(const char *path)
+{
+    int fds[2];
+    if (pipe(fds))
+        return -1;
+    pid_t child = fork();
+    if (child == 0) {
+        close(fds[0]);
+        sqlite3 *db;
+        sqlite3_open(path, &db);
+        int rc = sqlite3_exec(db, "BEGIN EXCLUSIVE; INSERT INTO meta(key, "
+                                  "value) VALUES ('held', 'x')",
+                              NULL, NULL, NULL);
+        if (write(fds[1], rc == SQLITE_OK ? "y" : "n", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    close(fds[1]);
+    char c = 'n';
+    if (read(fds[0], &c, 1) != 1 || c != 'y') {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        child = -1;
+    }
+    close(fds[0]);
+    return child;
+}
+
+static void test_reader_reads_only(void)
+{
+    char *path = state_file("reader.db");
+    char *err = NULL;
+    CU_ASSERT_PTR_NULL(weir_state_open_reader(path, &err));
+    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "not found") : NULL);
+    free(err);
+    CU_ASSERT_FALSE(exists(path, ""));
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    weir_state_close(st);
+    char lock[4200];
+    snprintf(lock, sizeof(lock), "%s.lock", path);
+    unlink(lock);
+
+    /* a run's write transaction does not make a reader wait */
+    pid_t holder = hold_write_lock(path);
+    CU_ASSERT_FATAL(holder > 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    st = weir_state_open_reader(path, &err);
+    CU_ASSERT_PTR_NOT_NULL(st);
+    if (!st)
+        fprintf(stderr, "reader: %s\n", err);
+    free(err);
+    err = NULL;
+    char *file = st ? weir_state_pipeline_file(st, "p") : NULL;
+    CU_ASSERT_STRING_EQUAL(file ? file : "", "/p.xml");
+    free(file);
+    uint64_t counts[WEIR_OUTBOX_NSTATUS];
+    CU_ASSERT(st && weir_state_outbox_counts(st, "p", counts) == 0);
+    /* and it cannot write */
+    CU_ASSERT(st && weir_state_remember_pipeline(st, "q", "/q.xml", NULL) != 0);
+    weir_state_close(st);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CU_ASSERT(t1.tv_sec - t0.tv_sec < 3);
+    kill(holder, SIGKILL);
+    waitpid(holder, NULL, 0);
+    CU_ASSERT_FALSE(exists(path, ".lock"));
+
+    /* an older schema is not migrated by a reader: refused, unchanged */
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+    sqlite3_close(db);
+    long n0, n1;
+    char *before = file_bytes(path, &n0);
+    CU_ASSERT_PTR_NULL(weir_state_open_reader(path, &err));
+    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "run weir run or weir drain") : NULL);
+    free(err);
+    char *after = file_bytes(path, &n1);
+    CU_ASSERT(before && after && n0 == n1 &&
+              memcmp(before, after, (size_t)n0) == 0);
+    free(before);
+    free(after);
+    free(path);
+}
+
 void register_state_tests(void)
 {
     CU_pSuite s = CU_add_suite("state database", NULL, NULL);
@@ -210,4 +386,10 @@ void register_state_tests(void)
                 test_foreign_database_refused);
     CU_add_test(s, "the integrity check finds damage",
                 test_integrity_check_finds_damage);
+    CU_add_test(s, "another application's database is left unchanged",
+                test_foreign_database_left_unchanged);
+    CU_add_test(s, "an existing empty file is not a new state",
+                test_empty_file_refused);
+    CU_add_test(s, "a reader reads only, and never waits for a run",
+                test_reader_reads_only);
 }

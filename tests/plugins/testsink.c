@@ -11,6 +11,9 @@
  *   down-file    while this file exists, every record is answered DOWN
  *                "endpoint down"
  *   hold-keys    keys answered HOLD "held KEY"
+ *   reject-field a record whose field of this name is not empty is
+ *                answered REJECT with that field's value as the text
+ *                (error classes: "1020 - Terms Code ...")
  *
  * A record's key is host->record_key(), else field `code`, else field `id`;
  * a record with none of them is rejected ("no key").
@@ -94,6 +97,7 @@ typedef struct state {
     sqlite3 *db;
     sqlite3_stmt *st[ST_N];
     const char *retry_keys, *reject_keys, *hold_keys, *down_file;
+    const char *reject_field;
     long long retry_times;
     char *buf; /* payload being built */
     size_t cap;
@@ -114,6 +118,8 @@ static const weir_option_spec options[] = {
                 "while this file exists, every record is answered DOWN"),
     WEIR_OPTION("hold-keys", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
                 "keys answered HOLD"),
+    WEIR_OPTION("reject-field", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
+                "a non-empty field of this name: REJECT with its value"),
     WEIR_OPTION_END,
 };
 
@@ -160,6 +166,7 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     s->retry_keys = host->option(inst, "retry-keys");
     s->reject_keys = host->option(inst, "reject-keys");
     s->hold_keys = host->option(inst, "hold-keys");
+    s->reject_field = host->option(inst, "reject-field");
     s->down_file = host->option(inst, "down-file");
     if (host->option_int(inst, "retry-times", &s->retry_times) != 0)
         s->retry_times = -1;
@@ -354,6 +361,9 @@ static int ts_write(void *vs, weir_batch *b)
         int attempt = WEIR_HOST_HAS(h, record_attempt) ? h->record_attempt(r)
                                                         : 1;
         const char *answer;
+        const char *refusal = s->reject_field
+                                  ? h->record_get(r, s->reject_field, NULL)
+                                  : NULL;
         if (down) {
             h->record_answer(r, WEIR_RESULT_DOWN, "endpoint down", NULL);
             answer = "down";
@@ -363,6 +373,9 @@ static int ts_write(void *vs, weir_batch *b)
         } else if (listed(s->hold_keys, key)) {
             h->record_answerf(r, WEIR_RESULT_HOLD, "held %s", key);
             answer = "hold";
+        } else if (refusal && *refusal) {
+            h->record_answer(r, WEIR_RESULT_REJECT, refusal, NULL);
+            answer = "reject";
         } else if (listed(s->reject_keys, key)) {
             h->record_answerf(r, WEIR_RESULT_REJECT, "rejected %s", key);
             answer = "reject";
