@@ -13,7 +13,8 @@ enum {
     CLI_VERBOSE_LIST = 1 << 3, /* -v means "more columns", not "more log" */
     CLI_WAIT = 1 << 4,         /* --wait, --max-wait */
     CLI_FILTERS = 1 << 5,      /* --pipeline, --status, --type, --records */
-    CLI_FAILED = 1 << 6        /* --pipeline P --failed */
+    CLI_FAILED = 1 << 6        /* --pipeline P --failed [--sink S] [--type T]
+                                  [--error TEXT] */
 };
 
 typedef struct weir_cli {
@@ -25,6 +26,7 @@ typedef struct weir_cli {
     int wait;                /* --wait */
     long long max_wait_ms;   /* --max-wait (default 10m) */
     const char *pipeline, *status, *type; /* monitor/resend filters */
+    const char *sink, *error; /* resend/discard: one monitor group */
     int records, failed;     /* --records, --failed */
     char **args; /* positional arguments (borrowed from argv) */
     int nargs;
@@ -55,6 +57,7 @@ extern const weir_command weir_cmd_plugins;
 extern const weir_command weir_cmd_monitor;
 extern const weir_command weir_cmd_show;
 extern const weir_command weir_cmd_resend;
+extern const weir_command weir_cmd_discard;
 extern const weir_command weir_cmd_status;
 
 /* The state database path for a pipeline file: --state or weir.db beside

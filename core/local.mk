@@ -48,6 +48,7 @@ bin_PROGRAMS += weir
 weir_SOURCES = core/main.c core/cli.h core/cli_util.c \
 	core/summary.c core/summary.h \
 	core/cmd_run.c core/cmd_drain.c core/cmd_validate.c core/cmd_plugins.c \
-	core/cmd_monitor.c core/cmd_show.c core/cmd_resend.c core/cmd_status.c
+	core/cmd_monitor.c core/cmd_show.c core/cmd_resend.c core/cmd_status.c \
+	core/cmd_discard.c core/cli_select.c core/cli_select.h
 weir_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(JANSSON_CFLAGS)
 weir_LDADD = core/libweircore.la $(JANSSON_LIBS)

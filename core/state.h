@@ -195,17 +195,35 @@ int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline);
 /* Rows of `pipeline` (NULL: all) by status, into counts[status]. */
 int weir_state_outbox_counts(weir_state *st, const char *pipeline,
                              uint64_t counts[WEIR_OUTBOX_NSTATUS]);
-/* One row by id, with its attempt history lines; 0 found, 1 not. */
+/* One row by id, with its attempt history lines (`attempt` nullable:
+ * not read); 0 found, 1 not, -1 error. */
 int weir_state_outbox_get(weir_state *st, int64_t id,
                           int (*fn)(const weir_outbox_row *row, void *ctx),
                           int (*attempt)(const char *at, const char *result,
                                          const char *message, void *ctx),
                           void *ctx);
-/* Failed rows back to pending with attempts reset: row `id`, or (id 0)
- * every failed row of `pipeline`.  Returns how many rows changed, -1 on
- * error.  Take the pipeline's lock first. */
-int64_t weir_state_outbox_resend(weir_state *st, int64_t id,
-                                 const char *pipeline);
+/* The rows an admin's resend or discard picks: one row by id, or one
+ * monitor group (a pipeline, and optionally its sink, type and exact
+ * error text).  Strings borrowed. */
+typedef struct weir_outbox_filter {
+    int64_t id;           /* > 0: this row only; the rest is ignored */
+    const char *pipeline; /* with id 0: required */
+    const char *sink;     /* nullable: any */
+    const char *type;     /* nullable: any */
+    const char *error;    /* nullable: any; else exactly this error text */
+    int held;             /* held rows too, not only failed ones */
+} weir_outbox_filter;
+/* Failed (and with f->held, held) rows that `f` picks back to pending
+ * with attempts reset.  Returns how many rows changed, -1 on error.  Take
+ * the pipelines' locks first. */
+int64_t weir_state_outbox_resend(weir_state *st, const weir_outbox_filter *f);
+/* Failed (and with f->held, held) rows that `f` picks become discarded:
+ * never sent, kept with their history (a line "discarded" with `why`),
+ * no longer blocking later rows of their key.  One transaction of its
+ * own.  Returns how many rows changed, -1 on error.  Take the pipelines'
+ * locks first. */
+int64_t weir_state_outbox_discard(weir_state *st, const weir_outbox_filter *f,
+                                  const char *why);
 /* The pipeline of outbox row `id` (owned: free), NULL when none. */
 char *weir_state_outbox_pipeline(weir_state *st, int64_t id);
 /* Forget delivered rows older than `before` (ms). */

@@ -308,6 +308,8 @@ int weir_state_outbox_get(weir_state *st, int64_t id,
     sqlite3_finalize(s);
     if (!found)
         return 1;
+    if (!attempt)
+        return 0;
     if (sqlite3_prepare_v2(st->db,
                            "SELECT at, result, message FROM attempts WHERE "
                            "outbox_id = ?1 ORDER BY rowid",
@@ -324,23 +326,74 @@ int weir_state_outbox_get(weir_state *st, int64_t id,
     return step == SQLITE_DONE ? 0 : -1;
 }
 
-int64_t weir_state_outbox_resend(weir_state *st, int64_t id,
-                                 const char *pipeline)
+/* The rows a weir_outbox_filter picks, over parameters ?1..?7 (bound by
+ * bind_filter): failed ones, and held ones when asked.  Repeats OPEN so
+ * the partial indexes serve it. */
+#define PICKED                                                              \
+    OPEN " AND status IN ('failed', ?7) AND (CASE WHEN ?1 > 0 THEN id = ?1 " \
+    "ELSE pipeline = ?2 AND (?3 IS NULL OR sink = ?3) AND "                  \
+    "(?4 IS NULL OR type = ?4) AND (?5 IS NULL OR error = ?5) END)"
+
+static void bind_filter(sqlite3_stmt *s, const weir_outbox_filter *f)
+{
+    sqlite3_bind_int64(s, 1, f->id);
+    bind_text(s, 2, f->pipeline);
+    bind_text(s, 3, f->sink);
+    bind_text(s, 4, f->type);
+    bind_text(s, 5, f->error);
+    bind_text(s, 7, f->held ? "held" : NULL);
+}
+
+/* Run `sql` (PICKED rows; ?6 the time now, ?8 a text) once; how many rows
+ * it changed, -1 on error. */
+static int64_t change_picked(weir_state *st, const char *sql,
+                             const weir_outbox_filter *f, int64_t now,
+                             const char *text)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(
-            st->db,
-            "UPDATE outbox SET status = 'pending', attempts = 0, "
-            "next_attempt = 0, updated = ?3 WHERE status = 'failed' AND "
-            "(?1 > 0 AND id = ?1 OR ?1 <= 0 AND pipeline = ?2)",
-            -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
         return -1;
-    sqlite3_bind_int64(s, 1, id);
-    bind_text(s, 2, pipeline);
-    sqlite3_bind_int64(s, 3, weir_clock_now_ms());
+    bind_filter(s, f);
+    sqlite3_bind_int64(s, 6, now);
+    bind_text(s, 8, text);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? sqlite3_changes(st->db) : -1;
+}
+
+int64_t weir_state_outbox_resend(weir_state *st, const weir_outbox_filter *f)
+{
+    if (f->id <= 0 && !f->pipeline)
+        return -1;
+    return change_picked(st,
+                         "UPDATE outbox SET status = 'pending', attempts = 0, "
+                         "next_attempt = 0, held_by = NULL, updated = ?6 "
+                         "WHERE " PICKED,
+                         f, weir_clock_now_ms(), NULL);
+}
+
+int64_t weir_state_outbox_discard(weir_state *st, const weir_outbox_filter *f,
+                                  const char *why)
+{
+    if ((f->id <= 0 && !f->pipeline) || weir_state_begin(st))
+        return -1;
+    int64_t now = weir_clock_now_ms();
+    int64_t n = change_picked(st,
+                              "INSERT INTO attempts(outbox_id, at, result, "
+                              "message) SELECT id, ?6, 'discarded', ?8 FROM "
+                              "outbox WHERE " PICKED,
+                              f, now, why);
+    if (n >= 0)
+        n = change_picked(st,
+                          "UPDATE outbox SET status = 'discarded', "
+                          "next_attempt = 0, held_by = NULL, updated = ?6 "
+                          "WHERE " PICKED,
+                          f, now, NULL);
+    if (n < 0 || weir_state_commit(st)) {
+        weir_state_rollback(st);
+        return -1;
+    }
+    return n;
 }
 
 char *weir_state_outbox_pipeline(weir_state *st, int64_t id)

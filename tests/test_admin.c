@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <CUnit/CUnit.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -163,6 +164,66 @@ static int exists(const char *dir, const char *name)
     return yes;
 }
 
+/* ---- a live run, as another process ---------------------------------- */
+
+/* A child that does what `take` does in `dir` (0: done) and then holds
+ * on until killed; -1 when `take` failed. */
+static pid_t spawn_holder(const char *dir, int (*take)(const char *dir))
+{
+    int fds[2];
+    if (pipe(fds))
+        return -1;
+    pid_t child = fork();
+    if (child == 0) {
+        close(fds[0]);
+        if (write(fds[1], take(dir) == 0 ? "y" : "n", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    close(fds[1]);
+    char c = 'n';
+    if (read(fds[0], &c, 1) != 1 || c != 'y') {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        child = -1;
+    }
+    close(fds[0]);
+    return child;
+}
+
+static void end_holder(pid_t child)
+{
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+}
+
+/* The write lock of dir/weir.db, as a run committing a batch holds it
+ * (the connection stays open: the child never returns). */
+static int take_write_lock(const char *dir)
+{
+    char *path = path_in(dir, "weir.db");
+    sqlite3 *h;
+    int rc = sqlite3_open(path, &h) == SQLITE_OK &&
+                     sqlite3_exec(h, "BEGIN EXCLUSIVE; UPDATE outbox SET "
+                                     "updated = updated + 1",
+                                  NULL, NULL, NULL) == SQLITE_OK
+                 ? 0 : -1;
+    free(path);
+    return rc;
+}
+
+/* Every pipeline lock of dir/weir.db, as a live run holds its own. */
+static int take_pipeline_locks(const char *dir)
+{
+    char *lock = path_in(dir, "weir.db.lock");
+    int fd = open(lock, O_RDWR | O_CREAT, 0600);
+    free(lock);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
+                       .l_start = 0, .l_len = 0};
+    return fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0 ? 0 : -1;
+}
+
 /* ---- state files weir must refuse, unchanged ------------------------- */
 
 static void test_foreign_and_empty_state_refused(void)
@@ -208,38 +269,6 @@ static void test_foreign_and_empty_state_refused(void)
 
 /* ---- monitor, status and show only read ------------------------------ */
 
-/* A child holding a write transaction on dir/db until killed, as a run
- * committing a batch does. */
-static pid_t hold_write_lock(const char *dir, const char *db)
-{
-    int fds[2];
-    if (pipe(fds))
-        return -1;
-    pid_t child = fork();
-    if (child == 0) {
-        close(fds[0]);
-        char *path = path_in(dir, db);
-        sqlite3 *h;
-        sqlite3_open(path, &h);
-        int rc = sqlite3_exec(h, "BEGIN EXCLUSIVE; UPDATE outbox SET "
-                                 "updated = updated + 1",
-                              NULL, NULL, NULL);
-        if (write(fds[1], rc == SQLITE_OK ? "y" : "n", 1) != 1)
-            _exit(1);
-        pause();
-        _exit(0);
-    }
-    close(fds[1]);
-    char c = 'n';
-    if (read(fds[0], &c, 1) != 1 || c != 'y') {
-        kill(child, SIGKILL);
-        waitpid(child, NULL, 0);
-        child = -1;
-    }
-    close(fds[0]);
-    return child;
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -282,13 +311,12 @@ static void test_readers_only_read(void)
 
     /* A run holding the database's write lock does not make them wait
      * (they used to wait 10 s for it, then fail). */
-    pid_t holder = hold_write_lock(d, "weir.db");
+    pid_t holder = spawn_holder(d, take_write_lock);
     CU_ASSERT_FATAL(holder > 0);
     double t0 = now_s();
     read_commands(d, id);
     CU_ASSERT(now_s() - t0 < 5.0);
-    kill(holder, SIGKILL);
-    waitpid(holder, NULL, 0);
+    end_holder(holder);
 
     /* A user who may only read the state can use them.  (root reads and
      * writes whatever the mode, so this part means something only for
@@ -308,6 +336,178 @@ static void test_readers_only_read(void)
     free(d);
 }
 
+/* ---- resend and discard by group ------------------------------------- */
+
+#define TERMS "1020 - Terms Code \"F48\" is not defined in A/R Terms"
+#define HOLD "Customer C9 is on credit hold"
+
+/* Seed 002: invoices and payments, two error classes from the target. */
+static const char invoices_csv[] =
+    "code,kind,amount,terms_err,cust_err\n"
+    "I1,invoice,10,,\n"
+    "I2,invoice,20,\"" "1020 - Terms Code \"\"F48\"\" is not defined in A/R Terms" "\",\n"
+    "I3,invoice,30,\"" "1020 - Terms Code \"\"F48\"\" is not defined in A/R Terms" "\",\n"
+    "P4,payment,40,," HOLD "\n"
+    "I5,invoice,50,," HOLD "\n";
+
+static long long sends(const char *d, const char *key)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM sends WHERE key = '%s'",
+             key);
+    return q(d, "target.db", sql);
+}
+
+static long long sends_ok(const char *d, const char *key)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM sends WHERE key = '%s' "
+             "AND answer = 'ok'", key);
+    return q(d, "target.db", sql);
+}
+
+static long long outbox_id(const char *d, const char *key)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT id FROM outbox WHERE key = '%s' OR "
+             "payload LIKE '%%\"code\":\"%s\"%%'", key, key);
+    return q(d, "weir.db", sql);
+}
+
+static void test_resend_one_error_class(void)
+{
+    char *d = e2e_scratch("resend-class");
+    write_pipeline(d, "<option name=\"reject-field\">terms_err cust_err</option>", 0);
+    csv(d, invoices_csv);
+    char *out = expect(d, 1, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 written, 4 rejected"));
+    free(out);
+    out = expect(d, 0, "monitor", "--json", NULL);
+    CU_ASSERT(e2e_contains(out, "\"error\": \"1020 - Terms Code \\\"F48\\\" is not"));
+    free(out);
+    /* the admin defines terms code F48 in the ERP; customer C9 stays on
+     * hold: resend that error class only */
+    write_pipeline(d, "<option name=\"reject-field\">cust_err</option>", 0);
+    out = expect(d, 0, "resend", "--pipeline", "inv", "--failed", "--error",
+                 TERMS, NULL);
+    CU_ASSERT(e2e_contains(out, "2 records back to pending"));
+    CU_ASSERT(e2e_contains(out, "inv: 2 written, 0 rejected"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE "
+                                      "key IN ('I2', 'I3')"), 2);
+    /* the other class was not touched: not sent again, still failed */
+    CU_ASSERT_EQUAL(sends(d, "P4"), 1);
+    CU_ASSERT_EQUAL(sends(d, "I5"), 1);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE "
+                                    "status = 'failed'"), 2);
+    /* by type and sink: nothing of a sink or type that has none */
+    out = expect(d, 0, "resend", "--pipeline", "inv", "--failed", "--sink",
+                 "other", NULL);
+    CU_ASSERT(e2e_contains(out, "0 records back to pending"));
+    free(out);
+    CU_ASSERT_EQUAL(sends(d, "P4"), 1);
+    out = expect(d, 1, "resend", "--pipeline", "inv", "--failed", "--type",
+                 "payment", "--sink", "sage", NULL);
+    CU_ASSERT(e2e_contains(out, "1 record back to pending"));
+    CU_ASSERT(e2e_contains(out, "1 rejected"));
+    free(out);
+    CU_ASSERT_EQUAL(sends(d, "P4"), 2);
+    CU_ASSERT_EQUAL(sends(d, "I5"), 1);
+    /* usage */
+    free(expect(d, 2, "resend", "--sink", "sage", NULL));
+    free(expect(d, 2, "resend", "1", "--pipeline", "inv", "--failed", NULL));
+    free(expect(d, 2, "monitor", "--error", "x", NULL));
+    free(d);
+}
+
+static void test_discard(void)
+{
+    char *d = e2e_scratch("discard");
+    write_pipeline(d, "<option name=\"reject-field\">terms_err cust_err</option>", 0);
+    csv(d, invoices_csv);
+    free(expect(d, 1, "run", "p.xml", NULL));
+    long long i1 = q(d, "weir.db", "SELECT count(*) FROM outbox");
+    CU_ASSERT_EQUAL(i1, 4); /* I1 went through at once: no row */
+    /* the admin captured P4 in the ERP by hand: discard that group */
+    char *out = expect(d, 0, "discard", "--pipeline", "inv", "--failed",
+                       "--type", "payment", "--error", HOLD, NULL);
+    CU_ASSERT(e2e_contains(out, "1 record discarded"));
+    free(out);
+    char id[32];
+    snprintf(id, sizeof(id), "%lld", outbox_id(d, "P4"));
+    out = expect(d, 0, "show", id, NULL);
+    CU_ASSERT(e2e_contains(out, "status:     discarded"));
+    CU_ASSERT(e2e_contains(out, "discarded by the admin"));
+    CU_ASSERT(e2e_contains(out, HOLD)); /* the target's words stay */
+    free(out);
+    out = expect(d, 0, "monitor", NULL);
+    CU_ASSERT(strstr(out, "payment") == NULL);
+    CU_ASSERT(e2e_contains(out, "invoice"));
+    free(out);
+    /* a resend of everything failed leaves it alone: never sent again */
+    write_pipeline(d, NULL, 0);
+    out = expect(d, 0, "resend", "--pipeline", "inv", "--failed", NULL);
+    CU_ASSERT(e2e_contains(out, "3 records back to pending"));
+    free(out);
+    CU_ASSERT_EQUAL(sends(d, "P4"), 1);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE "
+                                      "key = 'P4'"), 0);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE "
+                                    "status = 'discarded'"), 1);
+    /* delivered (and unknown) records are refused, per id */
+    char i2[32];
+    snprintf(i2, sizeof(i2), "%lld", outbox_id(d, "I2"));
+    out = expect(d, 1, "discard", i2, id, NULL);
+    CU_ASSERT(e2e_contains(out, "is delivered, not failed or held"));
+    CU_ASSERT(e2e_contains(out, "is discarded, not failed or held"));
+    CU_ASSERT(e2e_contains(out, "0 records discarded"));
+    free(out);
+    out = expect(d, 1, "discard", "9999", NULL);
+    CU_ASSERT(e2e_contains(out, "no record #9999"));
+    free(out);
+    out = expect(d, 2, "discard", "x1", NULL);
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE "
+                                    "status = 'delivered'"), 3);
+    free(d);
+}
+
+static void test_discard_held(void)
+{
+    char *d = e2e_scratch("discard-held");
+    write_pipeline(d, "<option name=\"down-file\">down</option>", 0);
+    free(wt_write_file(d, "down", "x"));
+    csv(d, "code,kind\nI1,invoice\nI2,invoice\n");
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "2 held"));
+    free(out);
+    char id[32];
+    snprintf(id, sizeof(id), "%lld", outbox_id(d, "I1"));
+    out = expect(d, 0, "discard", id, NULL);
+    CU_ASSERT(e2e_contains(out, "1 record discarded"));
+    free(out);
+    /* while a run holds the pipeline, a discard changes nothing */
+    snprintf(id, sizeof(id), "%lld", outbox_id(d, "I2"));
+    pid_t holder = spawn_holder(d, take_pipeline_locks);
+    CU_ASSERT_FATAL(holder > 0);
+    out = expect(d, 3, "discard", id, NULL);
+    CU_ASSERT(e2e_contains(out, "nothing was changed"));
+    free(out);
+    end_holder(holder);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE "
+                                    "status = 'held'"), 1);
+    /* the endpoint is back: only I2 goes */
+    char *down = path_in(d, "down");
+    unlink(down);
+    free(down);
+    out = expect(d, 0, "drain", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    free(out);
+    CU_ASSERT_EQUAL(sends_ok(d, "I1"), 0);
+    CU_ASSERT_EQUAL(sends_ok(d, "I2"), 1);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("admin commands end to end", NULL, NULL);
@@ -315,4 +515,7 @@ void register_tests(void)
                 test_foreign_and_empty_state_refused);
     CU_add_test(s, "monitor, status and show only read",
                 test_readers_only_read);
+    CU_add_test(s, "resend one error class", test_resend_one_error_class);
+    CU_add_test(s, "discard by group and by id", test_discard);
+    CU_add_test(s, "discard a held record", test_discard_held);
 }

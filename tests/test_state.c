@@ -374,6 +374,154 @@ static void test_reader_reads_only(void)
     free(path);
 }
 
+static int64_t add_row(weir_state *st, const char *key, const char *type,
+                       weir_outbox_status status, const char *error,
+                       int64_t next)
+{
+    weir_outbox_row r = {.pipeline = "p", .sink = "erp", .key = key,
+                         .idem = key, .op = "upsert", .type = type,
+                         .payload = "{}", .error = error, .status = status,
+                         .attempts = 1, .next_attempt = next};
+    return weir_state_outbox_add(st, &r);
+}
+
+static int collect_id(const weir_outbox_row *row, void *ctx)
+{
+    int64_t *ids = ctx;
+    for (; *ids; ids++)
+        ;
+    *ids = row->id;
+    return 0;
+}
+
+static int row_status(const weir_outbox_row *row, void *ctx)
+{
+    *(weir_outbox_status *)ctx = row->status;
+    return 0;
+}
+
+typedef struct history {
+    int discarded;
+    char message[128];
+} history;
+
+static int on_history(const char *at, const char *result, const char *message,
+                      void *ctx)
+{
+    (void)at;
+    history *h = ctx;
+    if (strcmp(result, "discarded") == 0) {
+        h->discarded++;
+        snprintf(h->message, sizeof(h->message), "%s", message ? message : "");
+    }
+    return 0;
+}
+
+static int history_row(const weir_outbox_row *row, void *ctx)
+{
+    (void)row;
+    (void)ctx;
+    return 0;
+}
+
+static int count_group(const weir_monitor_group *g, void *ctx)
+{
+    (void)g;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static weir_outbox_status status_of(weir_state *st, int64_t id)
+{
+    weir_outbox_status s = WEIR_OUTBOX_NSTATUS;
+    weir_state_outbox_get(st, id, row_status, NULL, &s);
+    return s;
+}
+
+static void test_discard_and_resend_filters(void)
+{
+    char *path = state_file("picks.db");
+    char *err = NULL;
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    int64_t later = 4102444800000LL; /* 2100: not due */
+    int64_t k1 = add_row(st, "K", "invoice", WEIR_OUTBOX_FAILED, "E1", 0);
+    int64_t k2 = add_row(st, "K", "invoice", WEIR_OUTBOX_PENDING, NULL, 0);
+    int64_t l1 = add_row(st, "L", "payment", WEIR_OUTBOX_FAILED, "E2", 0);
+    int64_t m1 = add_row(st, "M", "invoice", WEIR_OUTBOX_HELD, "held", later);
+    int64_t n1 = add_row(st, "N", "invoice", WEIR_OUTBOX_DELIVERED, NULL, 0);
+    int64_t f2 = add_row(st, "F", "invoice", WEIR_OUTBOX_FAILED, "E2", 0);
+    CU_ASSERT_FATAL(k1 > 0 && f2 > 0);
+
+    /* K's pending row waits behind its failed one */
+    int64_t due[8] = {0};
+    CU_ASSERT_EQUAL(weir_state_outbox_pass_begin(st), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_due(st, "p", "erp", later - 1, 1, 10,
+                                          collect_id, due), 0);
+    CU_ASSERT_EQUAL(due[0], 0);
+
+    /* only failed (or, asked, held) rows: never delivered or pending ones */
+    weir_outbox_filter by_id = {.id = n1, .held = 1};
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &by_id, "x"), 0);
+    by_id.id = k2;
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &by_id, "x"), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_resend(st, &by_id), 0);
+    CU_ASSERT_EQUAL(status_of(st, n1), WEIR_OUTBOX_DELIVERED);
+    CU_ASSERT_EQUAL(status_of(st, k2), WEIR_OUTBOX_PENDING);
+    by_id.id = m1;
+    by_id.held = 0;
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &by_id, "x"), 0);
+
+    /* one error class of one pipeline */
+    weir_outbox_filter group = {.pipeline = "p", .error = "E1"};
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &group,
+                                              "discarded by the admin"), 1);
+    CU_ASSERT_EQUAL(status_of(st, k1), WEIR_OUTBOX_DISCARDED);
+    history h = {0, ""};
+    CU_ASSERT_EQUAL(weir_state_outbox_get(st, k1, history_row, on_history, &h), 0);
+    CU_ASSERT_EQUAL(h.discarded, 1);
+    CU_ASSERT_STRING_EQUAL(h.message, "discarded by the admin");
+
+    /* ... and K's later row is no longer held up */
+    memset(due, 0, sizeof(due));
+    CU_ASSERT_EQUAL(weir_state_outbox_pass_begin(st), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_due(st, "p", "erp", later - 1, 1, 10,
+                                          collect_id, due), 0);
+    CU_ASSERT_EQUAL(due[0], k2);
+    CU_ASSERT_EQUAL(due[1], 0);
+
+    /* the monitor no longer shows it: K pending, L and F failed, M held */
+    int groups = 0;
+    CU_ASSERT_EQUAL(weir_state_monitor(st, "p", "failed", NULL, count_group,
+                                       &groups), 0);
+    CU_ASSERT_EQUAL(groups, 2); /* (payment, E2) and (invoice, E2) */
+
+    /* narrowed by type, by sink */
+    group = (weir_outbox_filter){.pipeline = "p", .sink = "other"};
+    CU_ASSERT_EQUAL(weir_state_outbox_resend(st, &group), 0);
+    group = (weir_outbox_filter){.pipeline = "q"};
+    CU_ASSERT_EQUAL(weir_state_outbox_resend(st, &group), 0);
+    group = (weir_outbox_filter){.pipeline = "p", .sink = "erp",
+                                 .type = "payment", .error = "E2"};
+    CU_ASSERT_EQUAL(weir_state_outbox_resend(st, &group), 1);
+    CU_ASSERT_EQUAL(status_of(st, l1), WEIR_OUTBOX_PENDING);
+    CU_ASSERT_EQUAL(status_of(st, f2), WEIR_OUTBOX_FAILED);
+
+    /* a held row by id, when asked */
+    by_id = (weir_outbox_filter){.id = m1, .held = 1};
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &by_id, "x"), 1);
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &by_id, "x"), 0);
+    CU_ASSERT_EQUAL(status_of(st, m1), WEIR_OUTBOX_DISCARDED);
+
+    /* no pipeline and no id picks nothing: refused */
+    group = (weir_outbox_filter){.error = "E2"};
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &group, "x"), -1);
+    CU_ASSERT_EQUAL(weir_state_outbox_resend(st, &group), -1);
+    CU_ASSERT_EQUAL(status_of(st, f2), WEIR_OUTBOX_FAILED);
+    weir_state_close(st);
+    free(path);
+}
+
 void register_state_tests(void)
 {
     CU_pSuite s = CU_add_suite("state database", NULL, NULL);
@@ -392,4 +540,6 @@ void register_state_tests(void)
                 test_empty_file_refused);
     CU_add_test(s, "a reader reads only, and never waits for a run",
                 test_reader_reads_only);
+    CU_add_test(s, "discard and resend pick by id or by group",
+                test_discard_and_resend_filters);
 }

@@ -11,9 +11,9 @@
  *   down-file    while this file exists, every record is answered DOWN
  *                "endpoint down"
  *   hold-keys    keys answered HOLD "held KEY"
- *   reject-field a record whose field of this name is not empty is
- *                answered REJECT with that field's value as the text
- *                (error classes: "1020 - Terms Code ...")
+ *   reject-field fields: a record with one of them not empty is answered
+ *                REJECT with the first such value as the text (error
+ *                classes: "1020 - Terms Code ...")
  *
  * A record's key is host->record_key(), else field `code`, else field `id`;
  * a record with none of them is rejected ("no key").
@@ -118,8 +118,8 @@ static const weir_option_spec options[] = {
                 "while this file exists, every record is answered DOWN"),
     WEIR_OPTION("hold-keys", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
                 "keys answered HOLD"),
-    WEIR_OPTION("reject-field", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
-                "a non-empty field of this name: REJECT with its value"),
+    WEIR_OPTION("reject-field", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
+                "fields: the first not empty is a REJECT with its value"),
     WEIR_OPTION_END,
 };
 
@@ -346,6 +346,26 @@ static int log_send(state *s, const char *id, const char *key, int attempt,
     return step(st);
 }
 
+/* The first non-empty value of the reject-field fields, or NULL. */
+static const char *refusal_of(const state *s, weir_record *r)
+{
+    const char *p = s->reject_field;
+    while (p && *p) {
+        size_t n = strcspn(p, " ");
+        char name[128];
+        if (n && n < sizeof(name)) {
+            memcpy(name, p, n);
+            name[n] = '\0';
+            const char *v = s->host->record_get(r, name, NULL);
+            if (v && *v)
+                return v;
+        }
+        p += n;
+        p += strspn(p, " ");
+    }
+    return NULL;
+}
+
 static int ts_write(void *vs, weir_batch *b)
 {
     state *s = vs;
@@ -361,9 +381,7 @@ static int ts_write(void *vs, weir_batch *b)
         int attempt = WEIR_HOST_HAS(h, record_attempt) ? h->record_attempt(r)
                                                         : 1;
         const char *answer;
-        const char *refusal = s->reject_field
-                                  ? h->record_get(r, s->reject_field, NULL)
-                                  : NULL;
+        const char *refusal = refusal_of(s, r);
         if (down) {
             h->record_answer(r, WEIR_RESULT_DOWN, "endpoint down", NULL);
             answer = "down";
