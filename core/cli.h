@@ -88,9 +88,15 @@ struct weir_pipeline *weir_cli_load(struct weir_plugins *reg, const char *file);
 
 /* Deliver what is due for the pipeline files given (every pipeline the
  * state knows when n == 0), as `weir drain` does, honouring --wait and
- * --max-wait; print the summaries.  Returns the exit code. */
+ * --max-wait; print the summaries.  A pipeline whose file no longer has
+ * the sinks its undelivered records were queued for (sink_identity.h) is
+ * refused (exit 3) and the others go on; with `before` (nullable), any
+ * refusal stops everything, else before(ctx) runs once every file is
+ * loaded and checked, before anything is delivered, and a nonzero return
+ * is the exit code.  Returns the exit code. */
 int weir_cli_drain(const weir_cli *cli, struct weir_state *st,
-                   struct weir_plugins *reg, char **files, int n);
+                   struct weir_plugins *reg, char **files, int n,
+                   int (*before)(void *ctx), void *ctx);
 
 /* Install SIGINT/SIGTERM handlers that ask runs to stop between batches. */
 void weir_cli_catch_signals(void);

@@ -25,6 +25,30 @@ static void not_failed(weir_state *st, int64_t id, void *ctx)
              (long long)id);
 }
 
+typedef struct resend_ctx {
+    const weir_cli *cli;
+    weir_state *st;
+    weir_selection *sel;
+} resend_ctx;
+
+/* Once the pipeline files are loaded and their sinks checked: the
+ * records back to pending. */
+static int put_back(void *vctx)
+{
+    resend_ctx *c = vctx;
+    int64_t total = weir_selection_apply(c->sel, c->st, 0, resend, not_failed,
+                                         NULL);
+    if (total < 0) {
+        weir_log(WEIR_LOG_ERROR, "state database %s: %s",
+                 weir_state_path(c->st), weir_state_errmsg(c->st));
+        return WEIR_EXIT_ABORTED;
+    }
+    if (!c->cli->quiet && !c->cli->json)
+        printf("%lld record%s back to pending\n", (long long)total,
+               total == 1 ? "" : "s");
+    return WEIR_EXIT_OK;
+}
+
 static int run_resend(weir_cli *cli)
 {
     weir_selection sel;
@@ -41,18 +65,8 @@ static int run_resend(weir_cli *cli)
     if (rc == WEIR_EXIT_OK && !reg)
         rc = WEIR_EXIT_USAGE;
     if (rc == WEIR_EXIT_OK) {
-        int64_t total = weir_selection_apply(&sel, st, 0, resend, not_failed,
-                                             NULL);
-        if (total < 0) {
-            weir_log(WEIR_LOG_ERROR, "state database %s: %s",
-                     weir_state_path(st), weir_state_errmsg(st));
-            rc = WEIR_EXIT_ABORTED;
-        } else {
-            if (!cli->quiet && !cli->json)
-                printf("%lld record%s back to pending\n", (long long)total,
-                       total == 1 ? "" : "s");
-            rc = weir_cli_drain(cli, st, reg, sel.files, sel.n);
-        }
+        resend_ctx c = {cli, st, &sel};
+        rc = weir_cli_drain(cli, st, reg, sel.files, sel.n, put_back, &c);
     }
     weir_selection_release(st, &sel);
     weir_plugins_free(reg);

@@ -24,6 +24,7 @@ core_libweircore_la_SOURCES = \
 	core/clock.c core/clock.h \
 	core/retry.c core/retry.h \
 	core/track_index.c core/track_index.h \
+	core/sink_identity.c core/sink_identity.h \
 	core/secrets.c core/secrets.h \
 	core/env_subst.c core/env_subst.h \
 	core/utf8.c core/utf8.h

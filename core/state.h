@@ -41,6 +41,15 @@ int weir_state_remember_pipeline(weir_state *st, const char *name,
 /* The file last recorded for `name` (owned: free), NULL when unknown. */
 char *weir_state_pipeline_file(weir_state *st, const char *name);
 
+/* What sink `sink` of `pipeline` was when a run of it last started: an
+ * identity string (sink_identity.h), so that resend and drain can tell
+ * when the file now describes another target.  get: 0 and *identity
+ * owned (free); 1 when never recorded; -1 on error. */
+int weir_state_sink_identity(weir_state *st, const char *pipeline,
+                             const char *sink, char **identity);
+int weir_state_set_sink_identity(weir_state *st, const char *pipeline,
+                                 const char *sink, const char *identity);
+
 typedef struct weir_run_counts {
     uint64_t read;      /* records from the source */
     uint64_t written;   /* acknowledgements by sinks */
@@ -224,6 +233,12 @@ int64_t weir_state_outbox_resend(weir_state *st, const weir_outbox_filter *f);
  * locks first. */
 int64_t weir_state_outbox_discard(weir_state *st, const weir_outbox_filter *f,
                                   const char *why);
+/* The sinks of `pipeline` that have undelivered rows (pending, in
+ * flight, retry, held, failed), with how many, in name order. */
+int weir_state_outbox_open_sinks(weir_state *st, const char *pipeline,
+                                 int (*fn)(const char *sink, int64_t rows,
+                                           void *ctx),
+                                 void *ctx);
 /* The pipeline of outbox row `id` (owned: free), NULL when none. */
 char *weir_state_outbox_pipeline(weir_state *st, int64_t id);
 /* Forget delivered rows older than `before` (ms). */

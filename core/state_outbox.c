@@ -396,6 +396,28 @@ int64_t weir_state_outbox_discard(weir_state *st, const weir_outbox_filter *f,
     return n;
 }
 
+int weir_state_outbox_open_sinks(weir_state *st, const char *pipeline,
+                                 int (*fn)(const char *sink, int64_t rows,
+                                           void *ctx),
+                                 void *ctx)
+{
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = weir_state__prepare(
+        st,
+        "SELECT sink, count(*) FROM outbox WHERE pipeline = ?1 AND " OPEN
+        " GROUP BY sink ORDER BY sink",
+        1, args);
+    if (!s)
+        return -1;
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = fn(weir_state__text(s, 0), sqlite3_column_int64(s, 1), ctx);
+    if (!rc && step != SQLITE_DONE)
+        rc = -1;
+    sqlite3_finalize(s);
+    return rc;
+}
+
 char *weir_state_outbox_pipeline(weir_state *st, int64_t id)
 {
     sqlite3_stmt *s;

@@ -547,6 +547,37 @@ char *weir_state_pipeline_file(weir_state *st, const char *name)
     return query_text(st, "SELECT file FROM pipelines WHERE name = ?1", 1, args);
 }
 
+/* Stored in `meta` under the key ["sink", pipeline, sink]: JSON, so no
+ * two (pipeline, sink) pairs share a key whatever their names. */
+int weir_state_sink_identity(weir_state *st, const char *pipeline,
+                             const char *sink, char **identity)
+{
+    const char *args[] = {pipeline, sink};
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "SELECT value FROM meta WHERE key = json_array('sink', ?1, ?2)",
+        2, args);
+    *identity = NULL;
+    if (!s)
+        return -1;
+    int rc = sqlite3_step(s);
+    int out = rc == SQLITE_DONE ? 1 : -1;
+    if (rc == SQLITE_ROW)
+        out = (*identity = strdup(weir_state__text(s, 0))) ? 0 : -1;
+    sqlite3_finalize(s);
+    return out;
+}
+
+int weir_state_set_sink_identity(weir_state *st, const char *pipeline,
+                                 const char *sink, const char *identity)
+{
+    const char *args[] = {pipeline, sink, identity};
+    return weir_state__exec(st,
+                            "INSERT INTO meta(key, value) VALUES (json_array("
+                            "'sink', ?1, ?2), ?3) ON CONFLICT(key) DO UPDATE "
+                            "SET value = excluded.value",
+                            3, args);
+}
+
 int64_t weir_state_run_begin(weir_state *st, const char *pipeline,
                              const char *mode)
 {

@@ -508,6 +508,127 @@ static void test_discard_held(void)
     free(d);
 }
 
+/* ---- a refused run changes nothing; deliver only where meant --------- */
+
+static void test_refused_copy_changes_nothing(void)
+{
+    /* The admin's pipeline in orig/, and a copy of it in copy/ writing to
+     * another target (a test setup, say), both on orig's state. */
+    char *d = e2e_scratch("copy");
+    char *orig = path_in(d, "orig"), *copy = path_in(d, "copy");
+    mkdir(orig, 0755);
+    mkdir(copy, 0755);
+    write_pipeline(orig, "<option name=\"reject-field\">terms_err</option>", 0);
+    csv(orig, "code,kind,terms_err\nI1,invoice,\nI2,invoice,no terms F48\n");
+    free(expect(orig, 1, "run", "p.xml", NULL));
+    write_pipeline(copy, NULL, 0);
+    long long runs = q(orig, "weir.db", "SELECT count(*) FROM runs");
+
+    /* the copy's source is missing: refused, exit 3 */
+    char *out = expect(copy, 3, "run", "p.xml", "--state", "../orig/weir.db",
+                       NULL);
+    CU_ASSERT(e2e_contains(out, "in.csv"));
+    free(out);
+    /* the copy is refused while the pipeline is being run */
+    csv(copy, "code,kind\nC1,invoice\n");
+    pid_t holder = spawn_holder(orig, take_pipeline_locks);
+    CU_ASSERT_FATAL(holder > 0);
+    out = expect(copy, 3, "run", "p.xml", "--state", "../orig/weir.db", NULL);
+    CU_ASSERT(e2e_contains(out, "already being run"));
+    free(out);
+    end_holder(holder);
+    /* neither changed anything: the pipeline's file is still orig's */
+    CU_ASSERT_EQUAL(q(orig, "weir.db", "SELECT count(*) FROM pipelines "
+                                       "WHERE file LIKE '%/orig/p.xml'"), 1);
+    CU_ASSERT_EQUAL(q(orig, "weir.db", "SELECT count(*) FROM runs"), runs);
+    CU_ASSERT_FALSE(exists(copy, "target.db"));
+
+    /* the admin fixes terms code F48 and resends: into orig's target */
+    write_pipeline(orig, NULL, 0);
+    out = expect(orig, 0, "resend", "--pipeline", "inv", "--failed", NULL);
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    free(out);
+    CU_ASSERT_EQUAL(q(orig, "target.db", "SELECT count(*) FROM target WHERE "
+                                         "key = 'I2'"), 1);
+    CU_ASSERT_FALSE(exists(copy, "target.db"));
+    free(orig);
+    free(copy);
+    free(d);
+}
+
+static void test_resend_refuses_another_target(void)
+{
+    char *d = e2e_scratch("retarget");
+    write_pipeline(d, "<option name=\"reject-field\">terms_err</option>", 0);
+    csv(d, "code,kind,terms_err\nI1,invoice,\nI2,invoice,no terms F48\n");
+    free(expect(d, 1, "run", "p.xml", NULL));
+    /* the remembered file now writes elsewhere: the failed record was
+     * never meant for that target */
+    write_pipeline_as(d, "p.xml", "other.db", NULL, 0);
+    char *out = expect(d, 3, "resend", "--pipeline", "inv", "--failed", NULL);
+    CU_ASSERT(e2e_contains(out, "sink 'sage' of pipeline 'inv'"));
+    CU_ASSERT(e2e_contains(out, "other.db"));
+    CU_ASSERT(e2e_contains(out, "1 undelivered record was queued for"));
+    CU_ASSERT(e2e_contains(out, "weir run"));
+    free(out);
+    out = expect(d, 3, "drain", NULL);
+    CU_ASSERT(e2e_contains(out, "nothing was sent for it"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE "
+                                    "status = 'failed'"), 1);
+    CU_ASSERT_FALSE(exists(d, "other.db"));
+    /* a sink that is gone */
+    free(wt_write_file(d, "p.xml",
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"inv\">\n"
+        "  <source plugin=\"csv\" name=\"byondpro\"><option name=\"path\">"
+        "in.csv</option></source>\n"
+        "  <sink plugin=\"testsink\" name=\"sage2\"><option name=\"database\">"
+        "target.db</option></sink>\n</pipeline>\n"));
+    out = expect(d, 3, "resend", "--pipeline", "inv", "--failed", NULL);
+    CU_ASSERT(e2e_contains(out, "for sink 'sage', which"));
+    CU_ASSERT(e2e_contains(out, "does not have"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE "
+                                    "status = 'failed'"), 1);
+    /* the same target, other options (the fix): resent */
+    write_pipeline(d, NULL, 0);
+    out = expect(d, 0, "resend", "--pipeline", "inv", "--failed", NULL);
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 2);
+    free(d);
+}
+
+static void test_run_moves_records_to_new_target(void)
+{
+    /* Running the changed file is the admin's word: its run delivers
+     * what is due to the sink as it is now, and says so. */
+    char *d = e2e_scratch("rerun");
+    write_pipeline(d, "<option name=\"down-file\">down</option>", 0);
+    free(wt_write_file(d, "down", "x"));
+    csv(d, "code,kind\nI1,invoice\nI2,invoice\n");
+    free(expect(d, 0, "run", "p.xml", NULL));
+    write_pipeline_as(d, "p.xml", "other.db", NULL, 0);
+    free(expect(d, 3, "drain", NULL));
+    csv(d, "code,kind\n");
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "this run delivers them to the sink as it "
+                                "is now"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "other.db", "SELECT count(*) FROM target"), 2);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 0);
+    /* a target from the environment is recorded as a hash only */
+    setenv("WEIR_TEST_SECRET_DB", "secret-target.db", 1);
+    write_pipeline_as(d, "p.xml", "${env:WEIR_TEST_SECRET_DB}", NULL, 0);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    unsetenv("WEIR_TEST_SECRET_DB");
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM meta WHERE value "
+                                    "LIKE '%from the environment%'"), 1);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM meta WHERE value "
+                                    "LIKE '%secret-target%'"), 0);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("admin commands end to end", NULL, NULL);
@@ -518,4 +639,10 @@ void register_tests(void)
     CU_add_test(s, "resend one error class", test_resend_one_error_class);
     CU_add_test(s, "discard by group and by id", test_discard);
     CU_add_test(s, "discard a held record", test_discard_held);
+    CU_add_test(s, "a refused run of a copy changes nothing",
+                test_refused_copy_changes_nothing);
+    CU_add_test(s, "resend and drain refuse another target",
+                test_resend_refuses_another_target);
+    CU_add_test(s, "a run of the changed file moves records on",
+                test_run_moves_records_to_new_target);
 }
