@@ -241,6 +241,12 @@ int weir_state_outbox_open_sinks(weir_state *st, const char *pipeline,
                                  void *ctx);
 /* The pipeline of outbox row `id` (owned: free), NULL when none. */
 char *weir_state_outbox_pipeline(weir_state *st, int64_t id);
+/* Rows of `pipeline` that were in the outbox, not delivered, at `when`
+ * (ms) and have ended since (delivered, discarded, superseded), by status
+ * into counts[status].  Delivered rows pruned since are not counted. */
+int weir_state_outbox_settled_since(weir_state *st, const char *pipeline,
+                                    int64_t when,
+                                    uint64_t counts[WEIR_OUTBOX_NSTATUS]);
 /* Forget delivered rows older than `before` (ms). */
 int weir_state_outbox_prune(weir_state *st, int64_t before);
 
@@ -281,9 +287,12 @@ int weir_state_each_endpoint(weir_state *st,
                                        const weir_endpoint *e, void *ctx),
                              void *ctx);
 
-/* The last run of `pipeline`: fills started/finished (ms, 0 none),
- * status (owned: free).  Returns 1 when it never ran. */
+/* The last run of `pipeline`: fills started/finished (ms, 0 none; whole
+ * seconds), status (owned: free) and, when `counts` is given, the counts
+ * it recorded (read, written, rejected, dropped, held, retry).  Returns 1
+ * when it never ran. */
 int weir_state_last_run(weir_state *st, const char *pipeline,
-                        int64_t *started, int64_t *finished, char **status);
+                        int64_t *started, int64_t *finished, char **status,
+                        weir_run_counts *counts);
 
 #endif

@@ -266,6 +266,20 @@ int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline)
     return when;
 }
 
+/* Step `s` (rows of status, count) into counts[status]; finalizes it.
+ * -1 unless every row was read: never a silently short answer. */
+static int tally(sqlite3_stmt *s, uint64_t counts[WEIR_OUTBOX_NSTATUS])
+{
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        int status = weir_outbox_status_parse(weir_state__text(s, 0));
+        if (status >= 0)
+            counts[status] = (uint64_t)sqlite3_column_int64(s, 1);
+    }
+    sqlite3_finalize(s);
+    return step == SQLITE_DONE ? 0 : -1;
+}
+
 int weir_state_outbox_counts(weir_state *st, const char *pipeline,
                              uint64_t counts[WEIR_OUTBOX_NSTATUS])
 {
@@ -277,14 +291,7 @@ int weir_state_outbox_counts(weir_state *st, const char *pipeline,
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
     bind_text(s, 1, pipeline);
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        int status = weir_outbox_status_parse(weir_state__text(s, 0));
-        if (status >= 0)
-            counts[status] = (uint64_t)sqlite3_column_int64(s, 1);
-    }
-    sqlite3_finalize(s);
-    return step == SQLITE_DONE ? 0 : -1; /* never a silently short answer */
+    return tally(s, counts);
 }
 
 int weir_state_outbox_get(weir_state *st, int64_t id,
@@ -430,6 +437,25 @@ char *weir_state_outbox_pipeline(weir_state *st, int64_t id)
         out = strdup(weir_state__text(s, 0));
     sqlite3_finalize(s);
     return out;
+}
+
+int weir_state_outbox_settled_since(weir_state *st, const char *pipeline,
+                                    int64_t when,
+                                    uint64_t counts[WEIR_OUTBOX_NSTATUS])
+{
+    memset(counts, 0, WEIR_OUTBOX_NSTATUS * sizeof(*counts));
+    sqlite3_stmt *s;
+    /* there at `when` (created by then), changed for the last time after */
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT status, count(*) FROM outbox WHERE "
+                           "pipeline = ?1 AND created <= ?2 AND updated > ?2 "
+                           "AND status IN ('delivered', 'discarded', "
+                           "'superseded') GROUP BY status",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, pipeline);
+    sqlite3_bind_int64(s, 2, when);
+    return tally(s, counts);
 }
 
 int weir_state_outbox_prune(weir_state *st, int64_t before)

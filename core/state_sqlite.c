@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "state_int.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -90,13 +91,17 @@ static char *fmt_err(const char *path, const char *what, const char *detail)
     return s;
 }
 
+/* Now as UTC ISO 8601 with milliseconds, on the clock the outbox uses:
+ * a run's end then orders exactly against the rows it left. */
 static void now_iso(char *buf, size_t size)
 {
-    struct timespec ts;
+    int64_t ms = weir_clock_now_ms();
+    time_t secs = (time_t)(ms / 1000);
     struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (n + sizeof(".000Z") <= size)
+        snprintf(buf + n, size - n, ".%03uZ", (unsigned)(ms % 1000) % 1000u);
 }
 
 static int get_version(sqlite3 *db, int *version)
@@ -675,31 +680,51 @@ int weir_state_each_pipeline(weir_state *st,
     return rc;
 }
 
+/* "2026-11-22T15:42:39Z" or, since runs record milliseconds,
+ * "2026-11-22T15:42:39.123Z"; 0 when neither. */
 static int64_t iso_to_ms(const char *iso)
 {
     struct tm tm;
     memset(&tm, 0, sizeof(tm));
-    if (!iso || !strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    const char *rest = iso ? strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    int ms = 0, n = 0;
+    if (!rest)
         return 0;
-    return (int64_t)timegm(&tm) * 1000;
+    if (*rest == '.') {
+        if (sscanf(rest, ".%3d%n", &ms, &n) != 1 || n != 4 || ms < 0)
+            return 0;
+        rest += n;
+    }
+    return strcmp(rest, "Z") == 0 ? (int64_t)timegm(&tm) * 1000 + ms : 0;
 }
 
 int weir_state_last_run(weir_state *st, const char *pipeline,
-                        int64_t *started, int64_t *finished, char **status)
+                        int64_t *started, int64_t *finished, char **status,
+                        weir_run_counts *counts)
 {
     const char *args[] = {pipeline};
     sqlite3_stmt *s = weir_state__prepare(
         st,
-        "SELECT started, finished, status FROM runs WHERE pipeline = ?1 "
+        "SELECT started, finished, status, records_read, written, rejected, "
+        "dropped, held, retry FROM runs WHERE pipeline = ?1 "
         "ORDER BY id DESC LIMIT 1",
         1, args);
     int rc = 1;
     *started = *finished = 0;
     *status = NULL;
+    if (counts)
+        memset(counts, 0, sizeof(*counts));
     if (s && sqlite3_step(s) == SQLITE_ROW) {
         *started = iso_to_ms(weir_state__text_or_null(s, 0));
         *finished = iso_to_ms(weir_state__text_or_null(s, 1));
         *status = strdup(weir_state__text(s, 2));
+        if (counts) {
+            uint64_t *to[] = {&counts->read, &counts->written,
+                              &counts->rejected, &counts->dropped,
+                              &counts->held, &counts->retry};
+            for (int i = 0; i < 6; i++)
+                *to[i] = (uint64_t)sqlite3_column_int64(s, 3 + i);
+        }
         rc = 0;
     }
     sqlite3_finalize(s);
