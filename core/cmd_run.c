@@ -129,9 +129,13 @@ const weir_command weir_cmd_run = {
             "  --force    run even when the delete guard (max-delete) refuses\n"
             "Exit status: 0 everything delivered, held or waiting for a retry;\n"
             "1 some records failed (rejected, or out of attempts); 2 bad usage\n"
-            "or an invalid pipeline; 3 the run could not complete (source\n"
-            "unreadable, delete guard, state database corrupt, locked or\n"
-            "read-only, pipeline already running).\n",
+            "or an invalid pipeline (nothing run); 3 the run could not\n"
+            "complete: refused before it started (state database unusable,\n"
+            "pipeline already running, a plugin could not open) or, with\n"
+            "<track>, while reading the source or by the delete guard: nothing\n"
+            "was changed; stopped later (interrupted, disk full): what was\n"
+            "delivered is recorded, the rest waits in the outbox, nothing is\n"
+            "lost or sent twice.\n",
     .flags = CLI_FULL | CLI_DRY_RUN | CLI_FORCE,
     .min_args = 1,
     .max_args = 1,

@@ -201,8 +201,10 @@ const weir_command weir_cmd_status = {
     .synopsis = "[--json]",
     .summary = "last runs, next runs, queue counts, endpoint health",
     .help = "For every pipeline the state database knows: its file, last run\n"
-            "and result, next scheduled run (<schedule every>), outbox counts\n"
-            "by status; then the health of every endpoint.\n",
+            "and result (when it failed, also what became of its failures:\n"
+            "delivered or discarded since, how many are failed now), next\n"
+            "scheduled run (<schedule every>), outbox counts by status now;\n"
+            "then the health of every endpoint.  Only reads the state.\n",
     .min_args = 0,
     .max_args = 0,
     .run = run_status,
