@@ -414,6 +414,52 @@ weir_state *weir_state_open(const char *path, char **err)
     return st;
 }
 
+/* "file:PATH?immutable=1", PATH escaped for a URI. (owned) NULL: ENOMEM */
+static char *immutable_uri(const char *path)
+{
+    size_t n = strlen(path);
+    char *uri = malloc(sizeof("file:?immutable=1") + 3 * n);
+    if (!uri)
+        return NULL;
+    char *o = uri + sprintf(uri, "file:");
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+        if (*c == '%' || *c == '?' || *c == '#' || *c <= ' ' || *c >= 0x7f)
+            o += sprintf(o, "%%%02X", *c);
+        else
+            *o++ = (char)*c;
+    }
+    strcpy(o, "?immutable=1");
+    return uri;
+}
+
+/* A reader that may not write the state's folder cannot make the -shm
+ * file SQLite needs for a WAL database.  When no -wal file exists no
+ * weir has the state open (the last to close removes it), so the file
+ * is complete as it is and may be read as immutable. */
+static weir_state *open_unwritable(const char *path, char **err)
+{
+    size_t n = strlen(path) + sizeof("-wal");
+    char *wal = malloc(n);
+    if (!wal)
+        return NULL;
+    snprintf(wal, n, "%s-wal", path);
+    int running = access(wal, F_OK) == 0;
+    free(wal);
+    if (running) {
+        *err = fmt_err(path, "cannot be read", "a weir process has it open "
+                       "and this user may not write its folder, where "
+                       "SQLite keeps its -shm file; try again when it is "
+                       "done, or as a user who may");
+        return NULL;
+    }
+    char *uri = immutable_uri(path);
+    weir_state *st = uri ? open_handle(path, uri, SQLITE_OPEN_READONLY |
+                                                      SQLITE_OPEN_URI, err)
+                         : NULL;
+    free(uri);
+    return st;
+}
+
 weir_state *weir_state_open_reader(const char *path, char **err)
 {
     *err = NULL;
@@ -424,6 +470,11 @@ weir_state *weir_state_open_reader(const char *path, char **err)
         return NULL;
     weir_state *st = open_handle(path, path, SQLITE_OPEN_READONLY, err);
     int version;
+    if (st && get_version(st->db, &version) &&
+        (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY) {
+        weir_state_close(st);
+        st = open_unwritable(path, err);
+    }
     if (st && (read_schema(st, 1, &version, err) ||
                sqlite3_exec(st->db, "PRAGMA query_only=1", NULL, NULL,
                             NULL) != SQLITE_OK)) {
