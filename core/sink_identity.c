@@ -31,7 +31,8 @@ char *weir_sink_identity(const weir_instance *sink)
         const weir_option_spec *spec = weir_instance_option_spec(sink, o->name);
         if (!spec || !(spec->flags & WEIR_OPTION_REQUIRED))
             continue;
-        json_t *v = identity_value(o), *have = json_object_get(options, o->name);
+        json_t *v = identity_value(o);
+        json_t *have = json_object_get(options, o->name);
         if (have && !json_is_array(have)) { /* repeatable: a list */
             json_t *list = json_pack("[O]", have);
             json_object_set_new(options, o->name, list);

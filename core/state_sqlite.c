@@ -440,8 +440,10 @@ static weir_state *open_unwritable(const char *path, char **err)
 {
     size_t n = strlen(path) + sizeof("-wal");
     char *wal = malloc(n);
-    if (!wal)
+    if (!wal) {
+        *err = fmt_err(path, "out of memory", NULL);
         return NULL;
+    }
     snprintf(wal, n, "%s-wal", path);
     int running = access(wal, F_OK) == 0;
     free(wal);
@@ -456,6 +458,8 @@ static weir_state *open_unwritable(const char *path, char **err)
     weir_state *st = uri ? open_handle(path, uri, SQLITE_OPEN_READONLY |
                                                       SQLITE_OPEN_URI, err)
                          : NULL;
+    if (!uri)
+        *err = fmt_err(path, "out of memory", NULL);
     free(uri);
     return st;
 }

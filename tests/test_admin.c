@@ -29,12 +29,11 @@
 #define PLUGINS WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR \
     "/plugins/.libs:" WEIR_BUILDDIR "/tests/.libs"
 
-/* FILE in `dir`: pipeline "inv" reading in.csv (the record type is its
- * field `kind`), into testsink database `target` with `sink_opts`
- * spliced in; `track` adds <track key="code"/>. */
+/* FILE in `dir`: pipeline "inv" (orders and invoices: events, no
+ * <track>) reading in.csv, the record type its field `kind`, into
+ * testsink database `target` with `sink_opts` spliced in. */
 static void write_pipeline_as(const char *dir, const char *file,
-                              const char *target, const char *sink_opts,
-                              int track)
+                              const char *target, const char *sink_opts)
 {
     char xml[4096];
     snprintf(xml, sizeof(xml),
@@ -43,21 +42,19 @@ static void write_pipeline_as(const char *dir, const char *file,
              "  <source plugin=\"csv\" name=\"byondpro\">\n"
              "    <option name=\"path\">in.csv</option>\n"
              "  </source>\n"
-             "  %s\n"
              "  <sink plugin=\"testsink\" name=\"sage\">\n"
              "    <option name=\"database\">%s</option>\n"
              "    %s\n"
              "    <retry attempts=\"2\" delay=\"0s\" jitter=\"0s\"/>\n"
              "  </sink>\n"
              "</pipeline>\n",
-             track ? "<track key=\"code\" max-delete=\"off\"/>" : "", target,
-             sink_opts ? sink_opts : "");
+             target, sink_opts ? sink_opts : "");
     free(wt_write_file(dir, file, xml));
 }
 
-static void write_pipeline(const char *dir, const char *sink_opts, int track)
+static void write_pipeline(const char *dir, const char *sink_opts)
 {
-    write_pipeline_as(dir, "p.xml", "target.db", sink_opts, track);
+    write_pipeline_as(dir, "p.xml", "target.db", sink_opts);
 }
 
 /* weir COMMAND --plugin-path ... ARGS (NULL-terminated) in `dir`,
@@ -230,7 +227,7 @@ static int take_pipeline_locks(const char *dir)
 static void test_foreign_and_empty_state_refused(void)
 {
     char *d = e2e_scratch("faults");
-    write_pipeline(d, NULL, 1);
+    write_pipeline(d, NULL);
     csv(d, "code,kind,name\nI1,invoice,one\n");
     exec_sql(d, "app.db", "CREATE TABLE customers(code TEXT); INSERT INTO "
                           "customers VALUES ('C1')");
@@ -361,7 +358,7 @@ static void read_only_user(const char *d, const char *id)
 static void test_readers_only_read(void)
 {
     char *d = e2e_scratch("readers");
-    write_pipeline(d, "<option name=\"reject-field\">err</option>", 0);
+    write_pipeline(d, "<option name=\"reject-field\">err</option>");
     csv(d, "code,kind,name,err\nI1,invoice,one,\nI2,invoice,two,Terms Code F48\n");
     free(expect(d, 1, "run", "p.xml", NULL));
     char id[32];
@@ -410,20 +407,19 @@ static const char invoices_csv[] =
     "P4,payment,40,," HOLD "\n"
     "I5,invoice,50,," HOLD "\n";
 
-static long long sends(const char *d, const char *key)
+/* How often `key` was handed to the target (with `answer`: so answered). */
+static long long sends_of(const char *d, const char *key, const char *answer)
 {
-    char sql[128];
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM sends WHERE key = '%s'",
-             key);
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM sends WHERE key = '%s'%s%s%s",
+             key, answer ? " AND answer = '" : "", answer ? answer : "",
+             answer ? "'" : "");
     return q(d, "target.db", sql);
 }
 
-static long long sends_ok(const char *d, const char *key)
+static long long sends(const char *d, const char *key)
 {
-    char sql[128];
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM sends WHERE key = '%s' "
-             "AND answer = 'ok'", key);
-    return q(d, "target.db", sql);
+    return sends_of(d, key, NULL);
 }
 
 static long long outbox_id(const char *d, const char *key)
@@ -437,7 +433,7 @@ static long long outbox_id(const char *d, const char *key)
 static void test_resend_one_error_class(void)
 {
     char *d = e2e_scratch("resend-class");
-    write_pipeline(d, "<option name=\"reject-field\">terms_err cust_err</option>", 0);
+    write_pipeline(d, "<option name=\"reject-field\">terms_err cust_err</option>");
     csv(d, invoices_csv);
     char *out = expect(d, 1, "run", "p.xml", NULL);
     CU_ASSERT(e2e_contains(out, "1 written, 4 rejected"));
@@ -447,7 +443,7 @@ static void test_resend_one_error_class(void)
     free(out);
     /* the admin defines terms code F48 in the ERP; customer C9 stays on
      * hold: resend that error class only */
-    write_pipeline(d, "<option name=\"reject-field\">cust_err</option>", 0);
+    write_pipeline(d, "<option name=\"reject-field\">cust_err</option>");
     out = expect(d, 0, "resend", "--pipeline", "inv", "--failed", "--error",
                  TERMS, NULL);
     CU_ASSERT(e2e_contains(out, "2 records back to pending"));
@@ -483,7 +479,7 @@ static void test_resend_one_error_class(void)
 static void test_discard(void)
 {
     char *d = e2e_scratch("discard");
-    write_pipeline(d, "<option name=\"reject-field\">terms_err cust_err</option>", 0);
+    write_pipeline(d, "<option name=\"reject-field\">terms_err cust_err</option>");
     csv(d, invoices_csv);
     free(expect(d, 1, "run", "p.xml", NULL));
     long long i1 = q(d, "weir.db", "SELECT count(*) FROM outbox");
@@ -505,7 +501,7 @@ static void test_discard(void)
     CU_ASSERT(e2e_contains(out, "invoice"));
     free(out);
     /* a resend of everything failed leaves it alone: never sent again */
-    write_pipeline(d, NULL, 0);
+    write_pipeline(d, NULL);
     out = expect(d, 0, "resend", "--pipeline", "inv", "--failed", NULL);
     CU_ASSERT(e2e_contains(out, "3 records back to pending"));
     free(out);
@@ -535,7 +531,7 @@ static void test_discard(void)
 static void test_discard_held(void)
 {
     char *d = e2e_scratch("discard-held");
-    write_pipeline(d, "<option name=\"down-file\">down</option>", 0);
+    write_pipeline(d, "<option name=\"down-file\">down</option>");
     free(wt_write_file(d, "down", "x"));
     csv(d, "code,kind\nI1,invoice\nI2,invoice\n");
     char *out = expect(d, 0, "run", "p.xml", NULL);
@@ -563,8 +559,8 @@ static void test_discard_held(void)
     out = expect(d, 0, "drain", "p.xml", NULL);
     CU_ASSERT(e2e_contains(out, "1 written"));
     free(out);
-    CU_ASSERT_EQUAL(sends_ok(d, "I1"), 0);
-    CU_ASSERT_EQUAL(sends_ok(d, "I2"), 1);
+    CU_ASSERT_EQUAL(sends_of(d, "I1", "ok"), 0);
+    CU_ASSERT_EQUAL(sends_of(d, "I2", "ok"), 1);
     free(d);
 }
 
@@ -578,10 +574,10 @@ static void test_refused_copy_changes_nothing(void)
     char *orig = path_in(d, "orig"), *copy = path_in(d, "copy");
     mkdir(orig, 0755);
     mkdir(copy, 0755);
-    write_pipeline(orig, "<option name=\"reject-field\">terms_err</option>", 0);
+    write_pipeline(orig, "<option name=\"reject-field\">terms_err</option>");
     csv(orig, "code,kind,terms_err\nI1,invoice,\nI2,invoice,no terms F48\n");
     free(expect(orig, 1, "run", "p.xml", NULL));
-    write_pipeline(copy, NULL, 0);
+    write_pipeline(copy, NULL);
     long long runs = q(orig, "weir.db", "SELECT count(*) FROM runs");
 
     /* the copy's source is missing: refused, exit 3 */
@@ -604,7 +600,7 @@ static void test_refused_copy_changes_nothing(void)
     CU_ASSERT_FALSE(exists(copy, "target.db"));
 
     /* the admin fixes terms code F48 and resends: into orig's target */
-    write_pipeline(orig, NULL, 0);
+    write_pipeline(orig, NULL);
     out = expect(orig, 0, "resend", "--pipeline", "inv", "--failed", NULL);
     CU_ASSERT(e2e_contains(out, "1 written"));
     free(out);
@@ -619,12 +615,12 @@ static void test_refused_copy_changes_nothing(void)
 static void test_resend_refuses_another_target(void)
 {
     char *d = e2e_scratch("retarget");
-    write_pipeline(d, "<option name=\"reject-field\">terms_err</option>", 0);
+    write_pipeline(d, "<option name=\"reject-field\">terms_err</option>");
     csv(d, "code,kind,terms_err\nI1,invoice,\nI2,invoice,no terms F48\n");
     free(expect(d, 1, "run", "p.xml", NULL));
     /* the remembered file now writes elsewhere: the failed record was
      * never meant for that target */
-    write_pipeline_as(d, "p.xml", "other.db", NULL, 0);
+    write_pipeline_as(d, "p.xml", "other.db", NULL);
     char *out = expect(d, 3, "resend", "--pipeline", "inv", "--failed", NULL);
     CU_ASSERT(e2e_contains(out, "sink 'sage' of pipeline 'inv'"));
     CU_ASSERT(e2e_contains(out, "other.db"));
@@ -651,7 +647,7 @@ static void test_resend_refuses_another_target(void)
     CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE "
                                     "status = 'failed'"), 1);
     /* the same target, other options (the fix): resent */
-    write_pipeline(d, NULL, 0);
+    write_pipeline(d, NULL);
     out = expect(d, 0, "resend", "--pipeline", "inv", "--failed", NULL);
     CU_ASSERT(e2e_contains(out, "1 written"));
     free(out);
@@ -664,11 +660,11 @@ static void test_run_moves_records_to_new_target(void)
     /* Running the changed file is the admin's word: its run delivers
      * what is due to the sink as it is now, and says so. */
     char *d = e2e_scratch("rerun");
-    write_pipeline(d, "<option name=\"down-file\">down</option>", 0);
+    write_pipeline(d, "<option name=\"down-file\">down</option>");
     free(wt_write_file(d, "down", "x"));
     csv(d, "code,kind\nI1,invoice\nI2,invoice\n");
     free(expect(d, 0, "run", "p.xml", NULL));
-    write_pipeline_as(d, "p.xml", "other.db", NULL, 0);
+    write_pipeline_as(d, "p.xml", "other.db", NULL);
     free(expect(d, 3, "drain", NULL));
     csv(d, "code,kind\n");
     char *out = expect(d, 0, "run", "p.xml", NULL);
@@ -679,7 +675,7 @@ static void test_run_moves_records_to_new_target(void)
     CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 0);
     /* a target from the environment is recorded as a hash only */
     setenv("WEIR_TEST_SECRET_DB", "secret-target.db", 1);
-    write_pipeline_as(d, "p.xml", "${env:WEIR_TEST_SECRET_DB}", NULL, 0);
+    write_pipeline_as(d, "p.xml", "${env:WEIR_TEST_SECRET_DB}", NULL);
     free(expect(d, 0, "run", "p.xml", NULL));
     unsetenv("WEIR_TEST_SECRET_DB");
     CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM meta WHERE value "
@@ -694,7 +690,7 @@ static void test_run_moves_records_to_new_target(void)
 static void test_status_tells_what_is_true_now(void)
 {
     char *d = e2e_scratch("status-now");
-    write_pipeline(d, "<option name=\"reject-field\">terms_err</option>", 0);
+    write_pipeline(d, "<option name=\"reject-field\">terms_err</option>");
     csv(d, "code,kind,terms_err\nI1,invoice,\nI2,invoice,no F48\n"
            "I3,invoice,no F48\nI4,invoice,no F49\n");
     free(expect(d, 1, "run", "p.xml", NULL));
@@ -703,7 +699,7 @@ static void test_status_tells_what_is_true_now(void)
     free(out);
     /* F48 defined in the ERP: that class resent and delivered; the
      * other record was captured by hand and is discarded */
-    write_pipeline(d, NULL, 0);
+    write_pipeline(d, NULL);
     free(expect(d, 0, "resend", "--pipeline", "inv", "--failed", "--error",
                 "no F48", NULL));
     out = expect(d, 0, "status", NULL);
@@ -726,10 +722,10 @@ static void test_status_tells_what_is_true_now(void)
     free(out);
     /* all of it resent and delivered: said in so many words */
     char *d2 = e2e_scratch("status-all");
-    write_pipeline(d2, "<option name=\"reject-field\">terms_err</option>", 0);
+    write_pipeline(d2, "<option name=\"reject-field\">terms_err</option>");
     csv(d2, "code,kind,terms_err\nI1,invoice,no F48\nI2,invoice,no F48\n");
     free(expect(d2, 1, "run", "p.xml", NULL));
-    write_pipeline(d2, NULL, 0);
+    write_pipeline(d2, NULL);
     free(expect(d2, 0, "resend", "--pipeline", "inv", "--failed", NULL));
     out = expect(d2, 0, "status", NULL);
     CU_ASSERT(e2e_contains(out, "(failed: 2 rejected; all since delivered)"));
