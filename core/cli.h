@@ -13,7 +13,8 @@ enum {
     CLI_VERBOSE_LIST = 1 << 3, /* -v means "more columns", not "more log" */
     CLI_WAIT = 1 << 4,         /* --wait, --max-wait */
     CLI_FILTERS = 1 << 5,      /* --pipeline, --status, --type, --records */
-    CLI_FAILED = 1 << 6        /* --pipeline P --failed */
+    CLI_FAILED = 1 << 6        /* --pipeline P --failed [--sink S] [--type T]
+                                  [--error TEXT] */
 };
 
 typedef struct weir_cli {
@@ -25,6 +26,7 @@ typedef struct weir_cli {
     int wait;                /* --wait */
     long long max_wait_ms;   /* --max-wait (default 10m) */
     const char *pipeline, *status, *type; /* monitor/resend filters */
+    const char *sink, *error; /* resend/discard: one monitor group */
     int records, failed;     /* --records, --failed */
     char **args; /* positional arguments (borrowed from argv) */
     int nargs;
@@ -55,6 +57,7 @@ extern const weir_command weir_cmd_plugins;
 extern const weir_command weir_cmd_monitor;
 extern const weir_command weir_cmd_show;
 extern const weir_command weir_cmd_resend;
+extern const weir_command weir_cmd_discard;
 extern const weir_command weir_cmd_status;
 
 /* The state database path for a pipeline file: --state or weir.db beside
@@ -67,22 +70,33 @@ struct weir_plugins *weir_cli_plugins(const weir_cli *cli);
 
 struct weir_state;
 struct weir_pipeline;
+/* How weir_cli_open_state() opens. */
+enum {
+    WEIR_CLI_STATE_MUST_EXIST = 1, /* a missing file is an error, not new */
+    WEIR_CLI_STATE_READ = 3        /* read-only, never waits for a run
+                                      (monitor, status, show); must exist */
+};
 /* Open the state database: --state, else weir.db beside `pipeline_file`
- * (or in the current folder when NULL).  With must_exist, a missing file
- * is an error instead of a new database.  NULL after printing why.
+ * (or in the current folder when NULL), as `how` (WEIR_CLI_STATE_* bits;
+ * 0: for a run, created when missing).  NULL after printing why.
  * (owned: weir_state_close) */
 struct weir_state *weir_cli_open_state(const weir_cli *cli,
-                                       const char *pipeline_file,
-                                       int must_exist);
+                                       const char *pipeline_file, int how);
 /* Load and check a pipeline file; NULL after printing every problem.
  * (owned: weir_pipeline_free) */
 struct weir_pipeline *weir_cli_load(struct weir_plugins *reg, const char *file);
 
 /* Deliver what is due for the pipeline files given (every pipeline the
  * state knows when n == 0), as `weir drain` does, honouring --wait and
- * --max-wait; print the summaries.  Returns the exit code. */
+ * --max-wait; print the summaries.  A pipeline whose file no longer has
+ * the sinks its undelivered records were queued for (sink_identity.h) is
+ * refused (exit 3) and the others go on; with `before` (nullable), any
+ * refusal stops everything, else before(ctx) runs once every file is
+ * loaded and checked, before anything is delivered, and a nonzero return
+ * is the exit code.  Returns the exit code. */
 int weir_cli_drain(const weir_cli *cli, struct weir_state *st,
-                   struct weir_plugins *reg, char **files, int n);
+                   struct weir_plugins *reg, char **files, int n,
+                   int (*before)(void *ctx), void *ctx);
 
 /* Install SIGINT/SIGTERM handlers that ask runs to stop between batches. */
 void weir_cli_catch_signals(void);

@@ -45,21 +45,23 @@ weir_plugins *weir_cli_plugins(const weir_cli *cli)
 }
 
 weir_state *weir_cli_open_state(const weir_cli *cli, const char *pipeline_file,
-                                int must_exist)
+                                int how)
 {
     char *path = pipeline_file ? weir_cli_state_path(cli, pipeline_file)
                                : strdup(cli->state_path ? cli->state_path
                                                         : "weir.db");
     if (!path)
         return NULL;
-    if (must_exist && access(path, F_OK) != 0) {
+    if ((how & WEIR_CLI_STATE_MUST_EXIST) && access(path, F_OK) != 0) {
         weir_log(WEIR_LOG_ERROR, "state database %s: not found (give --state)",
                  path);
         free(path);
         return NULL;
     }
     char *err = NULL;
-    weir_state *st = weir_state_open(path, &err);
+    weir_state *st = how == WEIR_CLI_STATE_READ
+                         ? weir_state_open_reader(path, &err)
+                         : weir_state_open(path, &err);
     if (!st)
         weir_log(WEIR_LOG_ERROR, "%s", err ? err : "out of memory");
     free(err);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "plugins.h"
+#include "sink_identity.h"
 #include "state.h"
 #include "summary.h"
 
@@ -24,7 +25,9 @@ typedef struct targets {
     target *v;
     size_t n;
     weir_plugins *reg;
-    int bad;
+    weir_state *st;
+    int bad;     /* a file could not be loaded */
+    int refused; /* a pipeline's sinks are not its records' any more */
 } targets;
 
 static int add_target(targets *t, const char *file)
@@ -32,6 +35,22 @@ static int add_target(targets *t, const char *file)
     weir_pipeline *p = weir_cli_load(t->reg, file);
     if (!p) {
         t->bad = 1;
+        return 0;
+    }
+    /* Deliver only where the records were meant to go. */
+    char *why = NULL;
+    int rc = weir_sink_identity_check(t->st, p, &why);
+    if (rc != 0) {
+        if (rc > 0)
+            weir_log(WEIR_LOG_ERROR, "%s: %s; nothing was sent for it.  "
+                     "Restore the file, or run it (weir run %s) to send "
+                     "them to the sink as it is now", p->name, why, p->file);
+        else
+            weir_log(WEIR_LOG_ERROR, "%s: state database %s: %s", p->name,
+                     weir_state_path(t->st), weir_state_errmsg(t->st));
+        free(why);
+        weir_pipeline_free(p);
+        t->refused = 1;
         return 0;
     }
     target *g = realloc(t->v, (t->n + 1) * sizeof(*g));
@@ -86,9 +105,9 @@ static void say_waiting(int64_t wait_ms, int down)
 }
 
 int weir_cli_drain(const weir_cli *cli, weir_state *st, weir_plugins *reg,
-                   char **files, int n)
+                   char **files, int n, int (*before)(void *ctx), void *ctx)
 {
-    targets t = {NULL, 0, reg, 0};
+    targets t = {NULL, 0, reg, st, 0, 0};
     int rc = WEIR_EXIT_OK;
     if (n == 0 && weir_state_each_pipeline(st, add_known, &t) != 0)
         rc = WEIR_EXIT_ABORTED;
@@ -97,6 +116,13 @@ int weir_cli_drain(const weir_cli *cli, weir_state *st, weir_plugins *reg,
             rc = WEIR_EXIT_ABORTED;
     if (t.bad && rc == WEIR_EXIT_OK)
         rc = WEIR_EXIT_USAGE;
+    /* A pipeline refused is left out; the others are drained, unless
+     * something must change first (resend): then nothing is. */
+    if (t.refused && rc == WEIR_EXIT_OK)
+        rc = before ? WEIR_EXIT_ABORTED : WEIR_EXIT_OK;
+    if (before && rc == WEIR_EXIT_OK)
+        rc = before(ctx);
+    int worst = t.refused ? WEIR_EXIT_ABORTED : WEIR_EXIT_OK;
     weir_cli_catch_signals();
     int64_t started = weir_clock_now_ms();
     while (rc == WEIR_EXIT_OK || rc == WEIR_EXIT_FAILED) {
@@ -146,7 +172,7 @@ int weir_cli_drain(const weir_cli *cli, weir_state *st, weir_plugins *reg,
         weir_pipeline_free(t.v[i].p);
     }
     free(t.v);
-    return rc;
+    return rc > worst ? rc : worst;
 }
 
 static int run_drain(weir_cli *cli)
@@ -160,7 +186,7 @@ static int run_drain(weir_cli *cli)
     weir_state *st = weir_cli_open_state(cli, cli->nargs ? cli->args[0] : NULL,
                                          cli->nargs == 0);
     if (st)
-        rc = weir_cli_drain(cli, st, reg, cli->args, cli->nargs);
+        rc = weir_cli_drain(cli, st, reg, cli->args, cli->nargs, NULL, NULL);
     weir_state_close(st);
     weir_plugins_free(reg);
     return rc;

@@ -98,7 +98,7 @@ static int run_monitor(weir_cli *cli)
                         "in_flight, retry, failed, held\n", cli->status);
         return WEIR_EXIT_USAGE;
     }
-    weir_state *st = weir_cli_open_state(cli, NULL, 1);
+    weir_state *st = weir_cli_open_state(cli, NULL, WEIR_CLI_STATE_READ);
     if (!st)
         return WEIR_EXIT_ABORTED;
     mon_ctx c = {cli, st, cli->json ? json_array() : NULL, 0};
@@ -132,7 +132,9 @@ const weir_command weir_cmd_monitor = {
             "and the oldest and newest record.  --records lists each group's\n"
             "records (id, key, attempts, next attempt).  --json prints\n"
             "{\"groups\": [...]} as docs/cli.md describes.  The state database is\n"
-            "--state, else weir.db in the current folder.\n",
+            "--state, else weir.db in the current folder; monitor only reads it.\n"
+            "A group's error text picks it for weir resend or weir discard\n"
+            "(--pipeline P --failed --error TEXT).\n",
     .flags = CLI_FILTERS,
     .min_args = 0,
     .max_args = 0,

@@ -4,124 +4,71 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
+#include "cli_select.h"
 #include "log.h"
 #include "plugins.h"
 #include "state.h"
 
-/* The pipelines a resend touches: their names (locked before anything
- * changes) and files (for the drain that follows). */
-typedef struct touched {
-    char **names, **files;
-    int n;
-} touched;
-
-static int touch(touched *t, weir_state *st, const char *pipeline)
+static int64_t resend(weir_state *st, const weir_outbox_filter *f, void *ctx)
 {
-    for (int i = 0; i < t->n; i++)
-        if (strcmp(t->names[i], pipeline) == 0)
-            return 0;
-    char *file = weir_state_pipeline_file(st, pipeline);
-    char **names = realloc(t->names, (size_t)(t->n + 1) * sizeof(*names));
-    if (names)
-        t->names = names;
-    char **files = realloc(t->files, (size_t)(t->n + 1) * sizeof(*files));
-    if (files)
-        t->files = files;
-    if (!file || !names || !files) {
-        free(file);
-        weir_log(WEIR_LOG_ERROR, "pipeline '%s' is not known to %s",
-                 pipeline, weir_state_path(st));
-        return -1;
-    }
-    t->names[t->n] = strdup(pipeline);
-    t->files[t->n++] = file;
-    return 0;
+    (void)ctx;
+    return weir_state_outbox_resend(st, f);
 }
 
-/* The record ids given, checked, and their pipelines touched. */
-static int parse_ids(const weir_cli *cli, weir_state *st, touched *t,
-                     int64_t *ids)
+static void not_failed(weir_state *st, int64_t id, void *ctx)
 {
-    for (int i = 0; i < cli->nargs; i++) {
-        char *end;
-        long long id = strtoll(cli->args[i], &end, 10);
-        if (!*cli->args[i] || *end || id <= 0) {
-            fprintf(stderr, "weir resend: '%s' is not a record id\n",
-                    cli->args[i]);
-            return WEIR_EXIT_USAGE;
-        }
-        char *pipeline = weir_state_outbox_pipeline(st, id);
-        if (!pipeline) {
-            fprintf(stderr, "weir resend: no record #%lld in %s\n", id,
-                    weir_state_path(st));
-            return WEIR_EXIT_FAILED;
-        }
-        int bad = touch(t, st, pipeline);
-        free(pipeline);
-        if (bad)
-            return WEIR_EXIT_ABORTED;
-        ids[i] = id;
+    (void)st;
+    (void)ctx;
+    weir_log(WEIR_LOG_WARNING, "record #%lld is not failed; left as it is",
+             (long long)id);
+}
+
+typedef struct resend_ctx {
+    const weir_cli *cli;
+    weir_state *st;
+    weir_selection *sel;
+} resend_ctx;
+
+/* Once the pipeline files are loaded and their sinks checked: the
+ * records back to pending. */
+static int put_back(void *vctx)
+{
+    resend_ctx *c = vctx;
+    int64_t total = weir_selection_apply(c->sel, c->st, 0, resend, not_failed,
+                                         NULL);
+    if (total < 0) {
+        weir_log(WEIR_LOG_ERROR, "state database %s: %s",
+                 weir_state_path(c->st), weir_state_errmsg(c->st));
+        return WEIR_EXIT_ABORTED;
     }
+    if (!c->cli->quiet && !c->cli->json)
+        printf("%lld record%s back to pending\n", (long long)total,
+               total == 1 ? "" : "s");
     return WEIR_EXIT_OK;
 }
 
 static int run_resend(weir_cli *cli)
 {
-    if ((cli->nargs == 0) == !(cli->pipeline && cli->failed)) {
-        fprintf(stderr, "usage: weir resend ID... | --pipeline P --failed\n");
-        return WEIR_EXIT_USAGE;
+    weir_selection sel;
+    int rc = weir_selection_parse(cli, &sel);
+    weir_state *st = rc ? NULL
+                        : weir_cli_open_state(cli, NULL,
+                                              WEIR_CLI_STATE_MUST_EXIST);
+    if (!st) {
+        weir_selection_release(NULL, &sel);
+        return rc ? rc : WEIR_EXIT_ABORTED;
     }
-    weir_state *st = weir_cli_open_state(cli, NULL, 1);
-    if (!st)
-        return WEIR_EXIT_ABORTED;
     weir_plugins *reg = weir_cli_plugins(cli);
-    touched t = {NULL, NULL, 0};
-    int64_t *ids = calloc((size_t)cli->nargs + 1, sizeof(*ids));
-    int rc = reg && ids ? parse_ids(cli, st, &t, ids) : WEIR_EXIT_USAGE;
-    if (rc == WEIR_EXIT_OK && cli->pipeline && touch(&t, st, cli->pipeline))
-        rc = WEIR_EXIT_ABORTED;
-    /* Lock first: a live run must not be overtaken by what we put back. */
-    for (int i = 0; rc == WEIR_EXIT_OK && i < t.n; i++) {
-        long holder = 0;
-        if (weir_state_lock_pipeline(st, t.names[i], &holder) != 0) {
-            weir_log(WEIR_LOG_ERROR, "pipeline '%s' is being run by another "
-                     "weir process; nothing was changed", t.names[i]);
-            rc = WEIR_EXIT_ABORTED;
-        }
-    }
-    int64_t total = 0;
-    for (int i = 0; rc == WEIR_EXIT_OK && i < cli->nargs; i++) {
-        int64_t n = weir_state_outbox_resend(st, ids[i], NULL);
-        if (n < 0)
-            rc = WEIR_EXIT_ABORTED;
-        else if (n == 0)
-            weir_log(WEIR_LOG_WARNING, "record #%lld is not failed; left as "
-                     "it is", (long long)ids[i]);
-        total += n > 0 ? n : 0;
-    }
-    if (rc == WEIR_EXIT_OK && cli->pipeline) {
-        int64_t n = weir_state_outbox_resend(st, 0, cli->pipeline);
-        if (n < 0)
-            rc = WEIR_EXIT_ABORTED;
-        total += n > 0 ? n : 0;
-    }
+    rc = weir_selection_lock(cli, st, &sel);
+    if (rc == WEIR_EXIT_OK && !reg)
+        rc = WEIR_EXIT_USAGE;
     if (rc == WEIR_EXIT_OK) {
-        if (!cli->quiet && !cli->json)
-            printf("%lld record%s back to pending\n", (long long)total,
-                   total == 1 ? "" : "s");
-        rc = weir_cli_drain(cli, st, reg, t.files, t.n);
+        resend_ctx c = {cli, st, &sel};
+        rc = weir_cli_drain(cli, st, reg, sel.files, sel.n, put_back, &c);
     }
-    for (int i = 0; i < t.n; i++) {
-        weir_state_unlock_pipeline(st, t.names[i]);
-        free(t.names[i]);
-        free(t.files[i]);
-    }
-    free(t.names);
-    free(t.files);
-    free(ids);
+    weir_selection_release(st, &sel);
     weir_plugins_free(reg);
     weir_state_close(st);
     return rc;
@@ -129,12 +76,20 @@ static int run_resend(weir_cli *cli)
 
 const weir_command weir_cmd_resend = {
     .name = "resend",
-    .synopsis = "ID... | --pipeline P --failed",
+    .synopsis = WEIR_SELECTION_SYNOPSIS,
     .summary = "failed records back to pending, then deliver them",
-    .help = "Puts the failed records given by id (or every failed record of\n"
-            "pipeline P) back to pending with their attempts reset, then\n"
-            "delivers them as drain would, in order.  Use it after fixing the\n"
-            "setup in the target (seed 002: a missing terms code).\n"
+    .help = "Puts failed records back to pending with their attempts reset,\n"
+            "then delivers them as drain would, in order.  Use it after\n"
+            "fixing the setup in the target (seed 002: a missing terms code).\n"
+            "  ID...            these records\n"
+            "  --pipeline P --failed\n"
+            "                   every failed record of pipeline P, or one\n"
+            "                   group of weir monitor, narrowed by:\n"
+            "  --sink S         records of sink S\n"
+            "  --type T         records of type T\n"
+            "  --error TEXT     records whose error is exactly TEXT, as weir\n"
+            "                   monitor prints it (one error class)\n"
+            "The idempotency id of each record stays the same.\n"
             "Exit status as for run.\n",
     .flags = CLI_FAILED,
     .min_args = 0,

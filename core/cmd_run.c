@@ -14,7 +14,15 @@
 #include "log.h"
 #include "pipeline.h"
 #include "plugins.h"
+#include "sink_identity.h"
 #include "summary.h"
+
+/* What a run records once it has started (run_started). */
+typedef struct run_record {
+    const weir_cli *cli;
+    const char *file; /* as given */
+    int64_t run;      /* its row in the run history, 0 until started */
+} run_record;
 
 /* Remember the pipeline's file by its absolute path, so drain, monitor
  * and status find it from any folder; say so when the name moves. */
@@ -29,6 +37,31 @@ static int remember(weir_state *st, const weir_pipeline *p, const char *file)
                  p->name, before, path);
     free(before);
     return weir_state_remember_pipeline(st, p->name, path, p->type);
+}
+
+/* The run holds its lock and its plugins are open: only now does it
+ * re-point the pipeline to this file and record its sinks and the run.
+ * A run refused before (locked, source missing, a copy of the file
+ * elsewhere) leaves the state as it was. */
+static int run_started(weir_pipeline *p, weir_state *st, void *vctx)
+{
+    run_record *r = vctx;
+    char *why = NULL;
+    int changed = weir_sink_identity_check(st, p, &why);
+    if (changed > 0)
+        weir_log(WEIR_LOG_WARNING, "%s: %s; this run delivers them to the "
+                 "sink as it is now", p->name, why);
+    free(why);
+    if (changed < 0 || remember(st, p, r->file) ||
+        weir_sink_identity_record(st, p) ||
+        (r->run = weir_state_run_begin(st, p->name,
+                                       r->cli->full ? "full" : "run")) < 0) {
+        weir_log(WEIR_LOG_ERROR, "state database %s: cannot record the run: "
+                 "%s", weir_state_path(st), weir_state_errmsg(st));
+        r->run = 0;
+        return -1;
+    }
+    return 0;
 }
 
 static int run_run(weir_cli *cli)
@@ -53,28 +86,22 @@ static int run_run(weir_cli *cli)
         if (!(st = weir_cli_open_state(cli, file, 0)))
             goto out;
     }
-    int64_t run = 0;
-    if (!cli->dry_run) {
-        if (remember(st, p, file) ||
-            (run = weir_state_run_begin(st, p->name, cli->full ? "full" : "run")) < 0) {
-            weir_log(WEIR_LOG_ERROR, "state database %s: cannot record the "
-                     "run: %s", weir_state_path(st), weir_state_errmsg(st));
-            goto out;
-        }
-    }
+    run_record record = {cli, file, 0};
     weir_run_options opts = {
         .full = cli->full,
         .dry_run = cli->dry_run,
         .force = cli->force,
         .progress = !cli->quiet && !cli->json && isatty(STDERR_FILENO),
         .list_keys = cli->dry_run && cli->verbose,
+        .started = cli->dry_run ? NULL : run_started,
+        .started_ctx = &record,
     };
     weir_cli_catch_signals();
     rc = weir_engine_run(p, st, &opts, &res);
     if (res.error)
         weir_log(WEIR_LOG_ERROR, "%s: %s", p->name, res.error);
-    if (run > 0)
-        weir_state_run_end(st, run,
+    if (record.run > 0)
+        weir_state_run_end(st, record.run,
                            rc == 0 ? "ok" : rc == 1 ? "failed" : "error",
                            &res.counts, res.error);
 out:
@@ -102,9 +129,13 @@ const weir_command weir_cmd_run = {
             "  --force    run even when the delete guard (max-delete) refuses\n"
             "Exit status: 0 everything delivered, held or waiting for a retry;\n"
             "1 some records failed (rejected, or out of attempts); 2 bad usage\n"
-            "or an invalid pipeline; 3 the run could not complete (source\n"
-            "unreadable, delete guard, state database corrupt, locked or\n"
-            "read-only, pipeline already running).\n",
+            "or an invalid pipeline (nothing run); 3 the run could not\n"
+            "complete: refused before it started (state database unusable,\n"
+            "pipeline already running, a plugin could not open) or, with\n"
+            "<track>, while reading the source or by the delete guard: nothing\n"
+            "was changed; stopped later (interrupted, disk full): what was\n"
+            "delivered is recorded, the rest waits in the outbox, nothing is\n"
+            "lost or sent twice.\n",
     .flags = CLI_FULL | CLI_DRY_RUN | CLI_FORCE,
     .min_args = 1,
     .max_args = 1,

@@ -94,7 +94,7 @@ static int run_show(weir_cli *cli)
                         "--records)\n", cli->args[0]);
         return WEIR_EXIT_USAGE;
     }
-    weir_state *st = weir_cli_open_state(cli, NULL, 1);
+    weir_state *st = weir_cli_open_state(cli, NULL, WEIR_CLI_STATE_READ);
     if (!st)
         return WEIR_EXIT_ABORTED;
     show_ctx c = {cli, cli->json ? json_object() : NULL,

@@ -1,6 +1,7 @@
 /* cmd_status.c - `weir status`: last and next runs, queues, endpoints. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,34 +40,93 @@ static int64_t schedule_of(weir_plugins *reg, const char *file)
     return every;
 }
 
+/* Append "N what" to `buf` at *used, ", "-separated, when n > 0. */
+static void add_count(char *buf, size_t size, size_t *used, uint64_t n,
+                      const char *what)
+{
+    if (!n || *used >= size)
+        return;
+    int w = snprintf(buf + *used, size - *used, "%s%llu %s",
+                     *used ? ", " : "", (unsigned long long)n, what);
+    if (w > 0)
+        *used += (size_t)w;
+}
+
+/* The last run's result as it recorded it and, when it failed, what is
+ * true now: "failed: 3 rejected; all since delivered". */
+static void describe_result(char *buf, size_t size, const char *status,
+                            const weir_run_counts *run, const uint64_t *now,
+                            const uint64_t *since)
+{
+    snprintf(buf, size, "%s", status ? status : "-");
+    if (!status || strcmp(status, "failed") != 0)
+        return;
+    char settled[128] = "";
+    size_t used = 0;
+    add_count(settled, sizeof(settled), &used, since[WEIR_OUTBOX_DELIVERED],
+              "delivered");
+    add_count(settled, sizeof(settled), &used, since[WEIR_OUTBOX_DISCARDED],
+              "discarded");
+    add_count(settled, sizeof(settled), &used, since[WEIR_OUTBOX_SUPERSEDED],
+              "superseded");
+    char rejected[48] = "";
+    if (run->rejected)
+        snprintf(rejected, sizeof(rejected), ": %llu rejected",
+                 (unsigned long long)run->rejected);
+    uint64_t failed = now[WEIR_OUTBOX_FAILED];
+    int only_delivered = since[WEIR_OUTBOX_DELIVERED] &&
+                         !since[WEIR_OUTBOX_DISCARDED] &&
+                         !since[WEIR_OUTBOX_SUPERSEDED];
+    if (!failed && only_delivered)
+        snprintf(buf, size, "failed%s; all since delivered", rejected);
+    else if (!failed)
+        snprintf(buf, size, "failed%s; %s%s%snone failed now", rejected,
+                 used ? "since: " : "", settled, used ? "; " : "");
+    else
+        snprintf(buf, size, "failed%s; %s%s%s%llu still failed", rejected,
+                 used ? "since: " : "", settled, used ? "; " : "",
+                 (unsigned long long)failed);
+}
+
 static int on_pipeline(const char *name, const char *file, void *vctx)
 {
     status_ctx *c = vctx;
     int64_t started, finished;
     char *status = NULL;
-    weir_state_last_run(c->st, name, &started, &finished, &status);
-    uint64_t q[WEIR_OUTBOX_NSTATUS];
-    if (weir_state_outbox_counts(c->st, name, q)) {
+    weir_run_counts run;
+    weir_state_last_run(c->st, name, &started, &finished, &status, &run);
+    uint64_t q[WEIR_OUTBOX_NSTATUS], since[WEIR_OUTBOX_NSTATUS];
+    if (weir_state_outbox_counts(c->st, name, q) ||
+        weir_state_outbox_settled_since(c->st, name, finished ? finished
+                                                              : INT64_MAX,
+                                        since)) {
         free(status);
         return -1;
     }
+    char result[256];
+    describe_result(result, sizeof(result), status, &run, q, since);
     int64_t every = schedule_of(c->reg, file);
     int64_t next = every && started ? started + every : 0;
     if (c->pipelines) {
         json_array_append_new(
             c->pipelines,
-            json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, "
-                      "s:I, s:I}}",
+            json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:{s:I, s:I, "
+                      "s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
                       "pipeline", name, "file", file, "last_run",
                       iso_or_null(started), "finished", iso_or_null(finished),
                       "status", status ? json_string(status) : json_null(),
+                      "result", result,
                       "next_run", iso_or_null(next), "retry_due",
                       iso_or_null(weir_state_outbox_next_due(c->st, name)),
                       "queue", "pending", (json_int_t)q[WEIR_OUTBOX_PENDING],
                       "in_flight", (json_int_t)q[WEIR_OUTBOX_IN_FLIGHT],
                       "retry", (json_int_t)q[WEIR_OUTBOX_RETRY], "held",
                       (json_int_t)q[WEIR_OUTBOX_HELD], "failed",
-                      (json_int_t)q[WEIR_OUTBOX_FAILED]));
+                      (json_int_t)q[WEIR_OUTBOX_FAILED],
+                      "since_last_run", "delivered",
+                      (json_int_t)since[WEIR_OUTBOX_DELIVERED], "discarded",
+                      (json_int_t)since[WEIR_OUTBOX_DISCARDED], "superseded",
+                      (json_int_t)since[WEIR_OUTBOX_SUPERSEDED]));
     } else {
         char last[32] = "never", nx[32] = "-";
         if (started)
@@ -76,7 +136,7 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
         printf("%-24s last %s (%s), next %s\n  %s\n"
                "  queue: %llu pending, %llu in flight, %llu retry, %llu held, "
                "%llu failed\n",
-               name, last, status ? status : "-", nx, file,
+               name, last, result, nx, file,
                (unsigned long long)q[WEIR_OUTBOX_PENDING],
                (unsigned long long)q[WEIR_OUTBOX_IN_FLIGHT],
                (unsigned long long)q[WEIR_OUTBOX_RETRY],
@@ -112,7 +172,7 @@ static int on_endpoint(const char *pipeline, const char *sink,
 
 static int run_status(weir_cli *cli)
 {
-    weir_state *st = weir_cli_open_state(cli, NULL, 1);
+    weir_state *st = weir_cli_open_state(cli, NULL, WEIR_CLI_STATE_READ);
     if (!st)
         return WEIR_EXIT_ABORTED;
     status_ctx c = {cli, st, weir_cli_plugins(cli),
@@ -141,8 +201,10 @@ const weir_command weir_cmd_status = {
     .synopsis = "[--json]",
     .summary = "last runs, next runs, queue counts, endpoint health",
     .help = "For every pipeline the state database knows: its file, last run\n"
-            "and result, next scheduled run (<schedule every>), outbox counts\n"
-            "by status; then the health of every endpoint.\n",
+            "and result (when it failed, also what became of its failures:\n"
+            "delivered or discarded since, how many are failed now), next\n"
+            "scheduled run (<schedule every>), outbox counts by status now;\n"
+            "then the health of every endpoint.  Only reads the state.\n",
     .min_args = 0,
     .max_args = 0,
     .run = run_status,

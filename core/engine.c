@@ -397,6 +397,17 @@ static void finish_sinks(run_ctx *c)
         fail(c, "the state database could not record the completed output");
 }
 
+/* The run is about to change the state: tell the caller. */
+static int started(run_ctx *c)
+{
+    if (!c->opts->started || c->opts->started(c->p, c->st,
+                                              c->opts->started_ctx) == 0)
+        return 0;
+    fail(c, "the run could not be recorded in the state database; nothing "
+         "was changed");
+    return -1;
+}
+
 static int lock(run_ctx *c)
 {
     long holder = 0;
@@ -554,7 +565,8 @@ int weir_engine_run(weir_pipeline *p, weir_state *st,
         fail(&c, "out of memory");
         goto out;
     }
-    if (open_all(&c, 1) == 0 && stream_source(&c, b) == 0 && c.tracker &&
+    if (open_all(&c, 1) == 0 && started(&c) == 0 &&
+        stream_source(&c, b) == 0 && c.tracker &&
         deliver_changes(&c, b) == 0 && !opts->dry_run) {
         const weir_track_counts *tc = weir_tracker_counts(c.tracker);
         /* A full refresh, or the first run, starts the full-refresh clock. */
@@ -573,7 +585,7 @@ out:
 int weir_engine_drain(weir_pipeline *p, weir_state *st, weir_run_result *res,
                       int64_t *next_due, int *down)
 {
-    static const weir_run_options drain_opts = {0, 0, 0, 0, 0};
+    static const weir_run_options drain_opts = {0};
     run_ctx c;
     weir_batch *b = NULL;
     char *err = NULL;

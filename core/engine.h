@@ -24,6 +24,12 @@ typedef struct weir_run_options {
     int force;    /* --force: override the delete guard */
     int progress; /* show rows and rows/s on stderr */
     int list_keys; /* dry run with -v: print the keys that would be sent */
+    /* Nullable: called once the run holds its lock and every plugin is
+     * open, before the source is read or anything is delivered: from
+     * here on the run changes the state (a run refused before, exit 3,
+     * changed nothing).  Nonzero stops the run (exit 3). */
+    int (*started)(weir_pipeline *p, weir_state *st, void *ctx);
+    void *started_ctx;
 } weir_run_options;
 
 typedef struct weir_run_result {

@@ -24,6 +24,7 @@ core_libweircore_la_SOURCES = \
 	core/clock.c core/clock.h \
 	core/retry.c core/retry.h \
 	core/track_index.c core/track_index.h \
+	core/sink_identity.c core/sink_identity.h \
 	core/secrets.c core/secrets.h \
 	core/env_subst.c core/env_subst.h \
 	core/utf8.c core/utf8.h
@@ -48,6 +49,7 @@ bin_PROGRAMS += weir
 weir_SOURCES = core/main.c core/cli.h core/cli_util.c \
 	core/summary.c core/summary.h \
 	core/cmd_run.c core/cmd_drain.c core/cmd_validate.c core/cmd_plugins.c \
-	core/cmd_monitor.c core/cmd_show.c core/cmd_resend.c core/cmd_status.c
+	core/cmd_monitor.c core/cmd_show.c core/cmd_resend.c core/cmd_status.c \
+	core/cmd_discard.c core/cli_select.c core/cli_select.h
 weir_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(JANSSON_CFLAGS)
 weir_LDADD = core/libweircore.la $(JANSSON_LIBS)

@@ -16,7 +16,8 @@
 
 static const weir_command *const commands[] = {
     &weir_cmd_run,     &weir_cmd_drain, &weir_cmd_validate, &weir_cmd_plugins,
-    &weir_cmd_monitor, &weir_cmd_show,  &weir_cmd_resend,   &weir_cmd_status,
+    &weir_cmd_monitor, &weir_cmd_show,  &weir_cmd_resend,   &weir_cmd_discard,
+    &weir_cmd_status,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -56,7 +57,8 @@ static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
 {
     enum {
         O_STATE = 256, O_PLUGIN_PATH, O_JSON, O_FULL, O_DRY_RUN, O_FORCE,
-        O_WAIT, O_MAX_WAIT, O_PIPELINE, O_STATUS, O_TYPE, O_RECORDS, O_FAILED
+        O_WAIT, O_MAX_WAIT, O_PIPELINE, O_STATUS, O_TYPE, O_RECORDS, O_FAILED,
+        O_SINK, O_ERROR
     };
     static const struct option longopts[] = {
         {"state", required_argument, NULL, O_STATE},
@@ -75,6 +77,8 @@ static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
         {"type", required_argument, NULL, O_TYPE},
         {"records", no_argument, NULL, O_RECORDS},
         {"failed", no_argument, NULL, O_FAILED},
+        {"sink", required_argument, NULL, O_SINK},
+        {"error", required_argument, NULL, O_ERROR},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -112,9 +116,14 @@ static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
             need = c->flags & CLI_FAILED ? CLI_FAILED : CLI_FILTERS;
             break;
         case O_STATUS: cli->status = optarg; need = CLI_FILTERS; break;
-        case O_TYPE: cli->type = optarg; need = CLI_FILTERS; break;
+        case O_TYPE:
+            cli->type = optarg;
+            need = c->flags & CLI_FAILED ? CLI_FAILED : CLI_FILTERS;
+            break;
         case O_RECORDS: cli->records = 1; need = CLI_FILTERS; break;
         case O_FAILED: cli->failed = 1; need = CLI_FAILED; break;
+        case O_SINK: cli->sink = optarg; need = CLI_FAILED; break;
+        case O_ERROR: cli->error = optarg; need = CLI_FAILED; break;
         case ':':
             fprintf(stderr, "weir %s: option %s needs a value\n", c->name,
                     argv[optind - 1]);

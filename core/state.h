@@ -20,9 +20,17 @@ typedef struct weir_state weir_state;
 /* The schema version this weir writes. */
 #define WEIR_STATE_SCHEMA 3
 
-/* Open (creating with mode 0600) and migrate forward.  On failure returns
- * NULL and sets *err (owned: free) to a message naming the file. */
+/* Open for a run, drain or resend, and migrate forward.  A new state
+ * (mode 0600) is made only where no file exists: an existing file that is
+ * empty, another application's database, corrupt or from a newer weir is
+ * refused, unchanged.  On failure returns NULL and sets *err (owned:
+ * free) to a message naming the file. */
 weir_state *weir_state_open(const char *path, char **err);
+/* Open an existing state to read it (monitor, status, show): read-only,
+ * no migration, no lock file, no waiting for a run that writes.  A schema
+ * older than this weir's is refused (a run or drain brings it up to
+ * date), as are the files weir_state_open refuses.  Errors as there. */
+weir_state *weir_state_open_reader(const char *path, char **err);
 void weir_state_close(weir_state *st);
 const char *weir_state_path(const weir_state *st);
 
@@ -32,6 +40,15 @@ int weir_state_remember_pipeline(weir_state *st, const char *name,
                                  const char *file, const char *type);
 /* The file last recorded for `name` (owned: free), NULL when unknown. */
 char *weir_state_pipeline_file(weir_state *st, const char *name);
+
+/* What sink `sink` of `pipeline` was when a run of it last started: an
+ * identity string (sink_identity.h), so that resend and drain can tell
+ * when the file now describes another target.  get: 0 and *identity
+ * owned (free); 1 when never recorded; -1 on error. */
+int weir_state_sink_identity(weir_state *st, const char *pipeline,
+                             const char *sink, char **identity);
+int weir_state_set_sink_identity(weir_state *st, const char *pipeline,
+                                 const char *sink, const char *identity);
 
 typedef struct weir_run_counts {
     uint64_t read;      /* records from the source */
@@ -219,19 +236,49 @@ int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline);
 /* Rows of `pipeline` (NULL: all) by status, into counts[status]. */
 int weir_state_outbox_counts(weir_state *st, const char *pipeline,
                              uint64_t counts[WEIR_OUTBOX_NSTATUS]);
-/* One row by id, with its attempt history lines; 0 found, 1 not. */
+/* One row by id, with its attempt history lines (`attempt` nullable:
+ * not read); 0 found, 1 not, -1 error. */
 int weir_state_outbox_get(weir_state *st, int64_t id,
                           int (*fn)(const weir_outbox_row *row, void *ctx),
                           int (*attempt)(const char *at, const char *result,
                                          const char *message, void *ctx),
                           void *ctx);
-/* Failed rows back to pending with attempts reset: row `id`, or (id 0)
- * every failed row of `pipeline`.  Returns how many rows changed, -1 on
- * error.  Take the pipeline's lock first. */
-int64_t weir_state_outbox_resend(weir_state *st, int64_t id,
-                                 const char *pipeline);
+/* The rows an admin's resend or discard picks: one row by id, or one
+ * monitor group (a pipeline, and optionally its sink, type and exact
+ * error text).  Strings borrowed. */
+typedef struct weir_outbox_filter {
+    int64_t id;           /* > 0: this row only; the rest is ignored */
+    const char *pipeline; /* with id 0: required */
+    const char *sink;     /* nullable: any */
+    const char *type;     /* nullable: any */
+    const char *error;    /* nullable: any; else exactly this error text */
+    int held;             /* held rows too, not only failed ones */
+} weir_outbox_filter;
+/* Failed (and with f->held, held) rows that `f` picks back to pending
+ * with attempts reset.  Returns how many rows changed, -1 on error.  Take
+ * the pipelines' locks first. */
+int64_t weir_state_outbox_resend(weir_state *st, const weir_outbox_filter *f);
+/* Failed (and with f->held, held) rows that `f` picks become discarded:
+ * never sent, kept with their history (a line "discarded" with `why`),
+ * no longer blocking later rows of their key.  One transaction of its
+ * own.  Returns how many rows changed, -1 on error.  Take the pipelines'
+ * locks first. */
+int64_t weir_state_outbox_discard(weir_state *st, const weir_outbox_filter *f,
+                                  const char *why);
+/* The sinks of `pipeline` that have undelivered rows (pending, in
+ * flight, retry, held, failed), with how many, in name order. */
+int weir_state_outbox_open_sinks(weir_state *st, const char *pipeline,
+                                 int (*fn)(const char *sink, int64_t rows,
+                                           void *ctx),
+                                 void *ctx);
 /* The pipeline of outbox row `id` (owned: free), NULL when none. */
 char *weir_state_outbox_pipeline(weir_state *st, int64_t id);
+/* Rows of `pipeline` that were in the outbox, not delivered, at `when`
+ * (ms) and have ended since (delivered, discarded, superseded), by status
+ * into counts[status].  Delivered rows pruned since are not counted. */
+int weir_state_outbox_settled_since(weir_state *st, const char *pipeline,
+                                    int64_t when,
+                                    uint64_t counts[WEIR_OUTBOX_NSTATUS]);
 /* Forget rows that ended (delivered, superseded, discarded) before
  * `before` (ms). */
 int weir_state_outbox_prune(weir_state *st, int64_t before);
@@ -273,9 +320,12 @@ int weir_state_each_endpoint(weir_state *st,
                                        const weir_endpoint *e, void *ctx),
                              void *ctx);
 
-/* The last run of `pipeline`: fills started/finished (ms, 0 none),
- * status (owned: free).  Returns 1 when it never ran. */
+/* The last run of `pipeline`: fills started/finished (ms, 0 none; whole
+ * seconds), status (owned: free) and, when `counts` is given, the counts
+ * it recorded (read, written, rejected, dropped, held, retry).  Returns 1
+ * when it never ran. */
 int weir_state_last_run(weir_state *st, const char *pipeline,
-                        int64_t *started, int64_t *finished, char **status);
+                        int64_t *started, int64_t *finished, char **status,
+                        weir_run_counts *counts);
 
 #endif

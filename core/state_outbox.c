@@ -357,6 +357,20 @@ int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline)
     return when;
 }
 
+/* Step `s` (rows of status, count) into counts[status]; finalizes it.
+ * -1 unless every row was read: never a silently short answer. */
+static int tally(sqlite3_stmt *s, uint64_t counts[WEIR_OUTBOX_NSTATUS])
+{
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        int status = weir_outbox_status_parse(weir_state__text(s, 0));
+        if (status >= 0)
+            counts[status] = (uint64_t)sqlite3_column_int64(s, 1);
+    }
+    sqlite3_finalize(s);
+    return step == SQLITE_DONE ? 0 : -1;
+}
+
 int weir_state_outbox_counts(weir_state *st, const char *pipeline,
                              uint64_t counts[WEIR_OUTBOX_NSTATUS])
 {
@@ -368,14 +382,7 @@ int weir_state_outbox_counts(weir_state *st, const char *pipeline,
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
     bind_text(s, 1, pipeline);
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        int status = weir_outbox_status_parse(weir_state__text(s, 0));
-        if (status >= 0)
-            counts[status] = (uint64_t)sqlite3_column_int64(s, 1);
-    }
-    sqlite3_finalize(s);
-    return step == SQLITE_DONE ? 0 : -1; /* never a silently short answer */
+    return tally(s, counts);
 }
 
 int weir_state_outbox_get(weir_state *st, int64_t id,
@@ -399,6 +406,8 @@ int weir_state_outbox_get(weir_state *st, int64_t id,
     sqlite3_finalize(s);
     if (!found)
         return 1;
+    if (!attempt)
+        return 0;
     if (sqlite3_prepare_v2(st->db,
                            "SELECT at, result, message FROM attempts WHERE "
                            "outbox_id = ?1 ORDER BY rowid",
@@ -415,23 +424,96 @@ int weir_state_outbox_get(weir_state *st, int64_t id,
     return step == SQLITE_DONE ? 0 : -1;
 }
 
-int64_t weir_state_outbox_resend(weir_state *st, int64_t id,
-                                 const char *pipeline)
+/* The rows a weir_outbox_filter picks, over parameters ?1..?7 (bound by
+ * bind_filter): failed ones, and held ones when asked.  Repeats OPEN so
+ * the partial indexes serve it. */
+#define PICKED                                                              \
+    OPEN " AND status IN ('failed', ?7) AND (CASE WHEN ?1 > 0 THEN id = ?1 " \
+    "ELSE pipeline = ?2 AND (?3 IS NULL OR sink = ?3) AND "                  \
+    "(?4 IS NULL OR type = ?4) AND (?5 IS NULL OR error = ?5) END)"
+
+static void bind_filter(sqlite3_stmt *s, const weir_outbox_filter *f)
+{
+    sqlite3_bind_int64(s, 1, f->id);
+    bind_text(s, 2, f->pipeline);
+    bind_text(s, 3, f->sink);
+    bind_text(s, 4, f->type);
+    bind_text(s, 5, f->error);
+    bind_text(s, 7, f->held ? "held" : NULL);
+}
+
+/* Run `sql` (PICKED rows; ?6 the time now, ?8 a text) once; how many rows
+ * it changed, -1 on error. */
+static int64_t change_picked(weir_state *st, const char *sql,
+                             const weir_outbox_filter *f, int64_t now,
+                             const char *text)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(
-            st->db,
-            "UPDATE outbox SET status = 'pending', attempts = 0, "
-            "next_attempt = 0, updated = ?3 WHERE status = 'failed' AND "
-            "(?1 > 0 AND id = ?1 OR ?1 <= 0 AND pipeline = ?2)",
-            -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
         return -1;
-    sqlite3_bind_int64(s, 1, id);
-    bind_text(s, 2, pipeline);
-    sqlite3_bind_int64(s, 3, weir_clock_now_ms());
+    bind_filter(s, f);
+    sqlite3_bind_int64(s, 6, now);
+    bind_text(s, 8, text);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? sqlite3_changes(st->db) : -1;
+}
+
+int64_t weir_state_outbox_resend(weir_state *st, const weir_outbox_filter *f)
+{
+    if (f->id <= 0 && !f->pipeline)
+        return -1;
+    return change_picked(st,
+                         "UPDATE outbox SET status = 'pending', attempts = 0, "
+                         "next_attempt = 0, held_by = NULL, updated = ?6 "
+                         "WHERE " PICKED,
+                         f, weir_clock_now_ms(), NULL);
+}
+
+int64_t weir_state_outbox_discard(weir_state *st, const weir_outbox_filter *f,
+                                  const char *why)
+{
+    if ((f->id <= 0 && !f->pipeline) || weir_state_begin(st))
+        return -1;
+    int64_t now = weir_clock_now_ms();
+    int64_t n = change_picked(st,
+                              "INSERT INTO attempts(outbox_id, at, result, "
+                              "message) SELECT id, ?6, 'discarded', ?8 FROM "
+                              "outbox WHERE " PICKED,
+                              f, now, why);
+    if (n >= 0)
+        n = change_picked(st,
+                          "UPDATE outbox SET status = 'discarded', "
+                          "next_attempt = 0, held_by = NULL, updated = ?6 "
+                          "WHERE " PICKED,
+                          f, now, NULL);
+    if (n < 0 || weir_state_commit(st)) {
+        weir_state_rollback(st);
+        return -1;
+    }
+    return n;
+}
+
+int weir_state_outbox_open_sinks(weir_state *st, const char *pipeline,
+                                 int (*fn)(const char *sink, int64_t rows,
+                                           void *ctx),
+                                 void *ctx)
+{
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = weir_state__prepare(
+        st,
+        "SELECT sink, count(*) FROM outbox WHERE pipeline = ?1 AND " OPEN
+        " GROUP BY sink ORDER BY sink",
+        1, args);
+    if (!s)
+        return -1;
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = fn(weir_state__text(s, 0), sqlite3_column_int64(s, 1), ctx);
+    if (!rc && step != SQLITE_DONE)
+        rc = -1;
+    sqlite3_finalize(s);
+    return rc;
 }
 
 char *weir_state_outbox_pipeline(weir_state *st, int64_t id)
@@ -446,6 +528,25 @@ char *weir_state_outbox_pipeline(weir_state *st, int64_t id)
         out = strdup(weir_state__text(s, 0));
     sqlite3_finalize(s);
     return out;
+}
+
+int weir_state_outbox_settled_since(weir_state *st, const char *pipeline,
+                                    int64_t when,
+                                    uint64_t counts[WEIR_OUTBOX_NSTATUS])
+{
+    memset(counts, 0, WEIR_OUTBOX_NSTATUS * sizeof(*counts));
+    sqlite3_stmt *s;
+    /* there at `when` (created by then), changed for the last time after */
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT status, count(*) FROM outbox WHERE "
+                           "pipeline = ?1 AND created <= ?2 AND updated > ?2 "
+                           "AND status IN ('delivered', 'discarded', "
+                           "'superseded') GROUP BY status",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, pipeline);
+    sqlite3_bind_int64(s, 2, when);
+    return tally(s, counts);
 }
 
 int weir_state_outbox_prune(weir_state *st, int64_t before)

@@ -3,7 +3,9 @@
  *
  * WAL so readers (monitor, status) never block a run; a busy timeout so
  * two weir processes on one file queue instead of failing at once.
- * Migrations only go forward; each runs in one transaction.
+ * Migrations only go forward; each runs in one transaction.  Nothing is
+ * written to a file before it is known to be a weir state (or made new
+ * where no file was); readers open read-only and never migrate.
  */
 #include "config.h"
 
@@ -16,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "state_int.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -114,13 +117,17 @@ static char *fmt_err(const char *path, const char *what, const char *detail)
     return s;
 }
 
+/* Now as UTC ISO 8601 with milliseconds, on the clock the outbox uses:
+ * a run's end then orders exactly against the rows it left. */
 static void now_iso(char *buf, size_t size)
 {
-    struct timespec ts;
+    int64_t ms = weir_clock_now_ms();
+    time_t secs = (time_t)(ms / 1000);
     struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (n + sizeof(".000Z") <= size)
+        snprintf(buf + n, size - n, ".%03uZ", (unsigned)(ms % 1000) % 1000u);
 }
 
 static int get_version(sqlite3 *db, int *version)
@@ -152,6 +159,62 @@ static const char *what_failed(sqlite3 *db)
     }
 }
 
+/* Refuse a database that is not this weir's to use: one written by a
+ * newer weir, another application's (version 0 with tables of its own),
+ * and, for a reader (which never migrates), one older than this weir. */
+static int check_schema(weir_state *st, int version, int reader, char **err)
+{
+    if (version > NMIGRATIONS) {
+        char detail[128];
+        snprintf(detail, sizeof(detail),
+                 "schema version %d, this weir knows up to %d; upgrade weir",
+                 version, NMIGRATIONS);
+        *err = fmt_err(st->path, "written by a newer weir", detail);
+        return -1;
+    }
+    if (version == 0) {
+        /* Never adopt another application's database as our state. */
+        sqlite3_stmt *s = weir_state__prepare(
+            st, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE "
+                "'sqlite_%'", 0, NULL);
+        int step = s ? sqlite3_step(s) : SQLITE_ERROR;
+        int foreign = step == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+        sqlite3_finalize(s);
+        if (step != SQLITE_ROW) {
+            *err = fmt_err(st->path, what_failed(st->db),
+                           sqlite3_errmsg(st->db));
+            return -1;
+        }
+        if (foreign) {
+            *err = fmt_err(st->path, "is not a weir state database",
+                           "it holds other tables; choose another --state "
+                           "file");
+            return -1;
+        }
+    }
+    if (reader && version < NMIGRATIONS) {
+        char detail[160];
+        snprintf(detail, sizeof(detail),
+                 "schema version %d, this weir reads %d; run weir run or "
+                 "weir drain once to bring it up to date",
+                 version, NMIGRATIONS);
+        *err = fmt_err(st->path, "is from an older weir", detail);
+        return -1;
+    }
+    return 0;
+}
+
+/* Read the schema version and check it (check_schema), changing nothing. */
+static int read_schema(weir_state *st, int reader, int *version, char **err)
+{
+    *version = 0;
+    if (get_version(st->db, version)) {
+        *err = fmt_err(st->path, what_failed(st->db), sqlite3_errmsg(st->db));
+        return -1;
+    }
+    return check_schema(st, *version, reader, err);
+}
+
 /* Bring the schema up to date in one IMMEDIATE transaction: the version
  * is read inside it, so two processes opening a new file never both
  * migrate (the second waits, then finds the work done). */
@@ -165,33 +228,8 @@ static int migrate(weir_state *st, char **err)
         sqlite3_free(msg);
         return -1;
     }
-    if (get_version(st->db, &version)) {
-        *err = fmt_err(st->path, what_failed(st->db), sqlite3_errmsg(st->db));
+    if (read_schema(st, 0, &version, err))
         goto fail;
-    }
-    if (version > NMIGRATIONS) {
-        char detail[128];
-        snprintf(detail, sizeof(detail),
-                 "schema version %d, this weir knows up to %d; upgrade weir",
-                 version, NMIGRATIONS);
-        *err = fmt_err(st->path, "written by a newer weir", detail);
-        goto fail;
-    }
-    if (version == 0) {
-        /* Never adopt another application's database as our state. */
-        sqlite3_stmt *s = weir_state__prepare(
-            st, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE "
-                "'sqlite_%'", 0, NULL);
-        int foreign = s && sqlite3_step(s) == SQLITE_ROW &&
-                      sqlite3_column_int(s, 0) > 0;
-        sqlite3_finalize(s);
-        if (foreign) {
-            *err = fmt_err(st->path, "is not a weir state database",
-                           "it holds other tables; choose another --state "
-                           "file");
-            goto fail;
-        }
-    }
     for (int v = version; v < NMIGRATIONS; v++) {
         char pragma[64];
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
@@ -270,27 +308,11 @@ static int check_integrity(weir_state *st, char **err)
     return 0;
 }
 
-weir_state *weir_state_open(const char *path, char **err)
+/* A handle on `db_file` (SQLite flags `flags`), named `path` in
+ * messages.  NULL with *err set on failure. */
+static weir_state *open_handle(const char *path, const char *db_file,
+                               int flags, char **err)
 {
-    *err = NULL;
-    /* Create the file ourselves so it is 0600 whatever the umask: it
-     * holds business data and cross-references. */
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        int e = errno;
-        if (e == EACCES || e == EROFS) {
-            fd = open(path, O_RDONLY | O_CLOEXEC);
-            *err = fmt_err(path, fd >= 0 ? "is read-only" : "cannot open",
-                           strerror(e));
-            if (fd >= 0)
-                close(fd);
-        } else {
-            *err = fmt_err(path, "cannot open", strerror(e));
-        }
-        return NULL;
-    }
-    close(fd);
-
     weir_state *st = calloc(1, sizeof(*st));
     if (!st || !(st->path = strdup(path))) {
         free(st);
@@ -298,23 +320,107 @@ weir_state *weir_state_open(const char *path, char **err)
         return NULL;
     }
     st->lock_fd = -1;
-    int rc = sqlite3_open_v2(path, &st->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(db_file, &st->db, flags | SQLITE_OPEN_NOMUTEX,
+                             NULL);
     if (rc != SQLITE_OK) {
         *err = fmt_err(path, "cannot open", sqlite3_errstr(rc));
         weir_state_close(st);
         return NULL;
     }
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(st->db, 1);
+    return st;
+}
+
+/* A new state is made complete beside `path` (schema and all) and only
+ * then linked into place, so a state file weir finds is never one that
+ * another weir is still making, and an empty file is never mistaken for
+ * a new state.  0 when `path` exists afterwards (made here, or by another
+ * weir at the same moment). */
+static int create_state(const char *path, char **err)
+{
+    size_t n = strlen(path) + sizeof(".new-XXXXXX");
+    char *tmp = malloc(n);
+    if (!tmp) {
+        *err = fmt_err(path, "out of memory", NULL);
+        return -1;
+    }
+    snprintf(tmp, n, "%s.new-XXXXXX", path);
+    /* mkstemp: mode 0600 whatever the umask (business data and ids) */
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        *err = fmt_err(path, "cannot open", strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    close(fd);
+    int rc = -1;
+    weir_state *st = open_handle(path, tmp, SQLITE_OPEN_READWRITE, err);
+    if (st && migrate(st, err) == 0) {
+        weir_state_close(st); /* nothing left in a journal */
+        st = NULL;
+        if (link(tmp, path) == 0 || errno == EEXIST)
+            rc = 0;
+        else
+            *err = fmt_err(path, "cannot create", strerror(errno));
+    }
+    weir_state_close(st);
+    unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* Is there a usable file at `path`?  1 yes, 0 none (ENOENT), -1 no (an
+ * empty file, one weir may not write, ...; *err set).  Nothing is
+ * changed. */
+static int existing_file(const char *path, int reader, char **err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        *err = fmt_err(path, "cannot open", strerror(errno));
+        return -1;
+    }
+    if (sb.st_size == 0) {
+        /* A truncated copy or a touched file: taking it for a new state
+         * would send everything again (or skip changes), silently. */
+        *err = fmt_err(path, "is an empty file, not a weir state",
+                       "weir makes a new state only where no file exists; "
+                       "to start afresh (every record is sent again), "
+                       "delete it");
+        return -1;
+    }
+    if (!reader && access(path, W_OK) != 0 &&
+        (errno == EACCES || errno == EROFS || errno == EPERM)) {
+        *err = fmt_err(path, "is read-only", strerror(errno));
+        return -1;
+    }
+    return 1;
+}
+
+weir_state *weir_state_open(const char *path, char **err)
+{
+    *err = NULL;
+    int have = existing_file(path, 0, err);
+    if (have < 0 || (have == 0 && create_state(path, err)))
+        return NULL;
+    weir_state *st = open_handle(path, path, SQLITE_OPEN_READWRITE, err);
+    if (!st)
+        return NULL;
     if (sqlite3_db_readonly(st->db, "main") == 1) {
         *err = fmt_err(path, "is read-only", NULL);
         weir_state_close(st);
         return NULL;
     }
-    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-    sqlite3_extended_result_codes(st->db, 1);
+    /* Look before changing anything: WAL rewrites the file's header, and
+     * a foreign or newer database must be left exactly as it was. */
+    int version;
     char *msg = NULL;
-    /* journal_mode reads the header: a corrupt file or a foreign one
-     * fails here, before anything is written. */
+    if (read_schema(st, 0, &version, err)) {
+        weir_state_close(st);
+        return NULL;
+    }
     /* mmap: loading a million snapshot rows reads the file in place */
     if (use_wal(st, &msg) ||
         sqlite3_exec(st->db,
@@ -328,6 +434,82 @@ weir_state *weir_state_open(const char *path, char **err)
         return NULL;
     }
     if (migrate(st, err) || check_integrity(st, err)) {
+        weir_state_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* "file:PATH?immutable=1", PATH escaped for a URI. (owned) NULL: ENOMEM */
+static char *immutable_uri(const char *path)
+{
+    size_t n = strlen(path);
+    char *uri = malloc(sizeof("file:?immutable=1") + 3 * n);
+    if (!uri)
+        return NULL;
+    char *o = uri + sprintf(uri, "file:");
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+        if (*c == '%' || *c == '?' || *c == '#' || *c <= ' ' || *c >= 0x7f)
+            o += sprintf(o, "%%%02X", *c);
+        else
+            *o++ = (char)*c;
+    }
+    strcpy(o, "?immutable=1");
+    return uri;
+}
+
+/* A reader that may not write the state's folder cannot make the -shm
+ * file SQLite needs for a WAL database.  When no -wal file exists no
+ * weir has the state open (the last to close removes it), so the file
+ * is complete as it is and may be read as immutable. */
+static weir_state *open_unwritable(const char *path, char **err)
+{
+    size_t n = strlen(path) + sizeof("-wal");
+    char *wal = malloc(n);
+    if (!wal) {
+        *err = fmt_err(path, "out of memory", NULL);
+        return NULL;
+    }
+    snprintf(wal, n, "%s-wal", path);
+    int running = access(wal, F_OK) == 0;
+    free(wal);
+    if (running) {
+        *err = fmt_err(path, "cannot be read", "a weir process has it open "
+                       "and this user may not write its folder, where "
+                       "SQLite keeps its -shm file; try again when it is "
+                       "done, or as a user who may");
+        return NULL;
+    }
+    char *uri = immutable_uri(path);
+    weir_state *st = uri ? open_handle(path, uri, SQLITE_OPEN_READONLY |
+                                                      SQLITE_OPEN_URI, err)
+                         : NULL;
+    if (!uri)
+        *err = fmt_err(path, "out of memory", NULL);
+    free(uri);
+    return st;
+}
+
+weir_state *weir_state_open_reader(const char *path, char **err)
+{
+    *err = NULL;
+    int have = existing_file(path, 1, err);
+    if (have == 0)
+        *err = fmt_err(path, "not found", NULL);
+    if (have <= 0)
+        return NULL;
+    weir_state *st = open_handle(path, path, SQLITE_OPEN_READONLY, err);
+    int version;
+    if (st && get_version(st->db, &version) &&
+        (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY) {
+        weir_state_close(st);
+        st = open_unwritable(path, err);
+    }
+    if (st && (read_schema(st, 1, &version, err) ||
+               sqlite3_exec(st->db, "PRAGMA query_only=1", NULL, NULL,
+                            NULL) != SQLITE_OK)) {
+        if (!*err)
+            *err = fmt_err(path, what_failed(st->db), sqlite3_errmsg(st->db));
         weir_state_close(st);
         return NULL;
     }
@@ -451,6 +633,37 @@ char *weir_state_pipeline_file(weir_state *st, const char *name)
     return query_text(st, "SELECT file FROM pipelines WHERE name = ?1", 1, args);
 }
 
+/* Stored in `meta` under the key ["sink", pipeline, sink]: JSON, so no
+ * two (pipeline, sink) pairs share a key whatever their names. */
+int weir_state_sink_identity(weir_state *st, const char *pipeline,
+                             const char *sink, char **identity)
+{
+    const char *args[] = {pipeline, sink};
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "SELECT value FROM meta WHERE key = json_array('sink', ?1, ?2)",
+        2, args);
+    *identity = NULL;
+    if (!s)
+        return -1;
+    int rc = sqlite3_step(s);
+    int out = rc == SQLITE_DONE ? 1 : -1;
+    if (rc == SQLITE_ROW)
+        out = (*identity = strdup(weir_state__text(s, 0))) ? 0 : -1;
+    sqlite3_finalize(s);
+    return out;
+}
+
+int weir_state_set_sink_identity(weir_state *st, const char *pipeline,
+                                 const char *sink, const char *identity)
+{
+    const char *args[] = {pipeline, sink, identity};
+    return weir_state__exec(st,
+                            "INSERT INTO meta(key, value) VALUES (json_array("
+                            "'sink', ?1, ?2), ?3) ON CONFLICT(key) DO UPDATE "
+                            "SET value = excluded.value",
+                            3, args);
+}
+
 int64_t weir_state_run_begin(weir_state *st, const char *pipeline,
                              const char *mode)
 {
@@ -548,31 +761,51 @@ int weir_state_each_pipeline(weir_state *st,
     return rc;
 }
 
+/* "2026-11-22T15:42:39Z" or, since runs record milliseconds,
+ * "2026-11-22T15:42:39.123Z"; 0 when neither. */
 static int64_t iso_to_ms(const char *iso)
 {
     struct tm tm;
     memset(&tm, 0, sizeof(tm));
-    if (!iso || !strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    const char *rest = iso ? strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    int ms = 0, n = 0;
+    if (!rest)
         return 0;
-    return (int64_t)timegm(&tm) * 1000;
+    if (*rest == '.') {
+        if (sscanf(rest, ".%3d%n", &ms, &n) != 1 || n != 4 || ms < 0)
+            return 0;
+        rest += n;
+    }
+    return strcmp(rest, "Z") == 0 ? (int64_t)timegm(&tm) * 1000 + ms : 0;
 }
 
 int weir_state_last_run(weir_state *st, const char *pipeline,
-                        int64_t *started, int64_t *finished, char **status)
+                        int64_t *started, int64_t *finished, char **status,
+                        weir_run_counts *counts)
 {
     const char *args[] = {pipeline};
     sqlite3_stmt *s = weir_state__prepare(
         st,
-        "SELECT started, finished, status FROM runs WHERE pipeline = ?1 "
+        "SELECT started, finished, status, records_read, written, rejected, "
+        "dropped, held, retry FROM runs WHERE pipeline = ?1 "
         "ORDER BY id DESC LIMIT 1",
         1, args);
     int rc = 1;
     *started = *finished = 0;
     *status = NULL;
+    if (counts)
+        memset(counts, 0, sizeof(*counts));
     if (s && sqlite3_step(s) == SQLITE_ROW) {
         *started = iso_to_ms(weir_state__text_or_null(s, 0));
         *finished = iso_to_ms(weir_state__text_or_null(s, 1));
         *status = strdup(weir_state__text(s, 2));
+        if (counts) {
+            uint64_t *to[] = {&counts->read, &counts->written,
+                              &counts->rejected, &counts->dropped,
+                              &counts->held, &counts->retry};
+            for (int i = 0; i < 6; i++)
+                *to[i] = (uint64_t)sqlite3_column_int64(s, 3 + i);
+        }
         rc = 0;
     }
     sqlite3_finalize(s);

@@ -23,7 +23,21 @@ void e2e_result_free(e2e_result *r)
 /* Run weir with the arguments (NULL-terminated) in `dir`. */
 e2e_result e2e_run(const char *dir, ...)
 {
-    const char *argv[64];
+    const char *args[64];
+    int n = 0;
+    va_list ap;
+    va_start(ap, dir);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) && n < 63)
+        args[n++] = a;
+    va_end(ap);
+    args[n] = NULL;
+    return e2e_runv(dir, args);
+}
+
+e2e_result e2e_runv(const char *dir, const char *const *args)
+{
+    const char *argv[72];
     int n = 0;
     const int vg = getenv("WEIR_E2E_VALGRIND") != NULL;
     if (vg) {
@@ -35,12 +49,8 @@ e2e_result e2e_run(const char *dir, ...)
         argv[n++] = "--error-exitcode=99";
     }
     argv[n++] = WEIR_BUILDDIR "/weir";
-    va_list ap;
-    va_start(ap, dir);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) && n < 63)
-        argv[n++] = a;
-    va_end(ap);
+    for (; *args && n < 71; args++)
+        argv[n++] = *args;
     argv[n] = NULL;
 
     char outp[4200], errp[4200];

@@ -13,6 +13,8 @@ typedef struct e2e_result {
 
 /* Run weir with the arguments (NULL-terminated) in folder `dir`. */
 e2e_result e2e_run(const char *dir, ...);
+/* The same with the arguments in a NULL-terminated array. */
+e2e_result e2e_runv(const char *dir, const char *const *args);
 void e2e_result_free(e2e_result *r);
 /* A scratch folder `name` under the test's tmpdir. (owned: free) */
 char *e2e_scratch(const char *name);

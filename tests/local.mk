@@ -64,3 +64,9 @@ TESTS += tests/test_track_options
 tests_test_track_options_SOURCES = tests/test_track_options.c tests/e2e.c tests/e2e.h
 tests_test_track_options_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_track_options_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+
+check_PROGRAMS += tests/test_admin
+TESTS += tests/test_admin
+tests_test_admin_SOURCES = tests/test_admin.c tests/e2e.c tests/e2e.h
+tests_test_admin_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_admin_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)

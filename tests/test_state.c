@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -198,6 +200,328 @@ static void test_integrity_check_finds_damage(void)
     free(path);
 }
 
+/* A file's bytes, for "nothing was changed". (owned: free) */
+static char *file_bytes(const char *path, long *size)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    *size = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (*size = ftell(f)) >= 0 &&
+        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)*size + 1)) &&
+        fread(buf, 1, (size_t)*size, f) != (size_t)*size) {
+        free(buf);
+        buf = NULL;
+    }
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+static int exists(const char *path, const char *suffix)
+{
+    char p[4200];
+    snprintf(p, sizeof(p), "%s%s", path, suffix);
+    return access(p, F_OK) == 0;
+}
+
+static void test_foreign_database_left_unchanged(void)
+{
+    /* Regression: the file was switched to WAL before being refused. */
+    char *path = state_file("app2.db");
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "CREATE TABLE customers(code TEXT); INSERT INTO "
+                     "customers VALUES ('C1')", NULL, NULL, NULL);
+    sqlite3_close(db);
+    long n0, n1;
+    char *before = file_bytes(path, &n0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(before);
+    char *err = NULL;
+    CU_ASSERT_PTR_NULL(weir_state_open(path, &err));
+    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "is not a weir state database") : NULL);
+    free(err);
+    err = NULL;
+    CU_ASSERT_PTR_NULL(weir_state_open_reader(path, &err));
+    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "is not a weir state database") : NULL);
+    free(err);
+    char *after = file_bytes(path, &n1);
+    CU_ASSERT_EQUAL(n0, n1);
+    CU_ASSERT(after && n0 == n1 && memcmp(before, after, (size_t)n0) == 0);
+    CU_ASSERT_FALSE(exists(path, "-wal"));
+    free(before);
+    free(after);
+    free(path);
+}
+
+static void test_empty_file_refused(void)
+{
+    /* An existing 0-byte file is not a new state: refused, unchanged. */
+    char *path = state_file("empty.db");
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    char *err = NULL;
+    CU_ASSERT_PTR_NULL(weir_state_open(path, &err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "is an empty file"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "delete it"));
+    free(err);
+    err = NULL;
+    CU_ASSERT_PTR_NULL(weir_state_open_reader(path, &err));
+    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "is an empty file") : NULL);
+    free(err);
+    struct stat sb;
+    CU_ASSERT_EQUAL(stat(path, &sb), 0);
+    CU_ASSERT_EQUAL(sb.st_size, 0);
+    CU_ASSERT_FALSE(exists(path, "-wal"));
+    /* where no file exists, a new state is made, and no leftovers */
+    unlink(path);
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL(st);
+    weir_state_close(st);
+    CU_ASSERT_EQUAL(stat(path, &sb), 0);
+    CU_ASSERT(sb.st_size > 0);
+    free(path);
+}
+
+/* A child holding a write transaction on `path` until killed. */
+static pid_t hold_write_lock(const char *path)
+{
+    int fds[2];
+    if (pipe(fds))
+        return -1;
+    pid_t child = fork();
+    if (child == 0) {
+        close(fds[0]);
+        sqlite3 *db;
+        sqlite3_open(path, &db);
+        int rc = sqlite3_exec(db, "BEGIN EXCLUSIVE; INSERT INTO meta(key, "
+                                  "value) VALUES ('held', 'x')",
+                              NULL, NULL, NULL);
+        if (write(fds[1], rc == SQLITE_OK ? "y" : "n", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    close(fds[1]);
+    char c = 'n';
+    if (read(fds[0], &c, 1) != 1 || c != 'y') {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        child = -1;
+    }
+    close(fds[0]);
+    return child;
+}
+
+static void test_reader_reads_only(void)
+{
+    char *path = state_file("reader.db");
+    char *err = NULL;
+    CU_ASSERT_PTR_NULL(weir_state_open_reader(path, &err));
+    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "not found") : NULL);
+    free(err);
+    CU_ASSERT_FALSE(exists(path, ""));
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    weir_state_close(st);
+    char lock[4200];
+    snprintf(lock, sizeof(lock), "%s.lock", path);
+    unlink(lock);
+
+    /* a run's write transaction does not make a reader wait */
+    pid_t holder = hold_write_lock(path);
+    CU_ASSERT_FATAL(holder > 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    st = weir_state_open_reader(path, &err);
+    CU_ASSERT_PTR_NOT_NULL(st);
+    if (!st)
+        fprintf(stderr, "reader: %s\n", err);
+    free(err);
+    err = NULL;
+    char *file = st ? weir_state_pipeline_file(st, "p") : NULL;
+    CU_ASSERT_STRING_EQUAL(file ? file : "", "/p.xml");
+    free(file);
+    uint64_t counts[WEIR_OUTBOX_NSTATUS];
+    CU_ASSERT(st && weir_state_outbox_counts(st, "p", counts) == 0);
+    /* and it cannot write */
+    CU_ASSERT(st && weir_state_remember_pipeline(st, "q", "/q.xml", NULL) != 0);
+    weir_state_close(st);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CU_ASSERT(t1.tv_sec - t0.tv_sec < 3);
+    kill(holder, SIGKILL);
+    waitpid(holder, NULL, 0);
+    CU_ASSERT_FALSE(exists(path, ".lock"));
+
+    /* an older schema is not migrated by a reader: refused, unchanged */
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+    sqlite3_close(db);
+    long n0, n1;
+    char *before = file_bytes(path, &n0);
+    CU_ASSERT_PTR_NULL(weir_state_open_reader(path, &err));
+    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "run weir run or weir drain") : NULL);
+    free(err);
+    char *after = file_bytes(path, &n1);
+    CU_ASSERT(before && after && n0 == n1 &&
+              memcmp(before, after, (size_t)n0) == 0);
+    free(before);
+    free(after);
+    free(path);
+}
+
+static int64_t add_row(weir_state *st, const char *key, const char *type,
+                       weir_outbox_status status, const char *error,
+                       int64_t next)
+{
+    weir_outbox_row r = {.pipeline = "p", .sink = "erp", .key = key,
+                         .idem = key, .op = "upsert", .type = type,
+                         .payload = "{}", .error = error, .status = status,
+                         .attempts = 1, .next_attempt = next};
+    return weir_state_outbox_add(st, &r);
+}
+
+static int collect_id(const weir_outbox_row *row, void *ctx)
+{
+    int64_t *ids = ctx;
+    for (; *ids; ids++)
+        ;
+    *ids = row->id;
+    return 0;
+}
+
+static int row_status(const weir_outbox_row *row, void *ctx)
+{
+    *(weir_outbox_status *)ctx = row->status;
+    return 0;
+}
+
+typedef struct history {
+    int discarded;
+    char message[128];
+} history;
+
+static int on_history(const char *at, const char *result, const char *message,
+                      void *ctx)
+{
+    (void)at;
+    history *h = ctx;
+    if (strcmp(result, "discarded") == 0) {
+        h->discarded++;
+        snprintf(h->message, sizeof(h->message), "%s", message ? message : "");
+    }
+    return 0;
+}
+
+static int history_row(const weir_outbox_row *row, void *ctx)
+{
+    (void)row;
+    (void)ctx;
+    return 0;
+}
+
+static int count_group(const weir_monitor_group *g, void *ctx)
+{
+    (void)g;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static weir_outbox_status status_of(weir_state *st, int64_t id)
+{
+    weir_outbox_status s = WEIR_OUTBOX_NSTATUS;
+    weir_state_outbox_get(st, id, row_status, NULL, &s);
+    return s;
+}
+
+static void test_discard_and_resend_filters(void)
+{
+    char *path = state_file("picks.db");
+    char *err = NULL;
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    int64_t later = 4102444800000LL; /* 2100: not due */
+    int64_t k1 = add_row(st, "K", "invoice", WEIR_OUTBOX_FAILED, "E1", 0);
+    int64_t k2 = add_row(st, "K", "invoice", WEIR_OUTBOX_PENDING, NULL, 0);
+    int64_t l1 = add_row(st, "L", "payment", WEIR_OUTBOX_FAILED, "E2", 0);
+    int64_t m1 = add_row(st, "M", "invoice", WEIR_OUTBOX_HELD, "held", later);
+    int64_t n1 = add_row(st, "N", "invoice", WEIR_OUTBOX_DELIVERED, NULL, 0);
+    int64_t f2 = add_row(st, "F", "invoice", WEIR_OUTBOX_FAILED, "E2", 0);
+    CU_ASSERT_FATAL(k1 > 0 && f2 > 0);
+
+    /* K's pending row waits behind its failed one */
+    int64_t due[8] = {0};
+    CU_ASSERT_EQUAL(weir_state_outbox_pass_begin(st), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_due(st, "p", "erp", later - 1, 1, 10,
+                                          collect_id, due), 0);
+    CU_ASSERT_EQUAL(due[0], 0);
+
+    /* only failed (or, asked, held) rows: never delivered or pending ones */
+    weir_outbox_filter by_id = {.id = n1, .held = 1};
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &by_id, "x"), 0);
+    by_id.id = k2;
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &by_id, "x"), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_resend(st, &by_id), 0);
+    CU_ASSERT_EQUAL(status_of(st, n1), WEIR_OUTBOX_DELIVERED);
+    CU_ASSERT_EQUAL(status_of(st, k2), WEIR_OUTBOX_PENDING);
+    by_id.id = m1;
+    by_id.held = 0;
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &by_id, "x"), 0);
+
+    /* one error class of one pipeline */
+    weir_outbox_filter group = {.pipeline = "p", .error = "E1"};
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &group,
+                                              "discarded by the admin"), 1);
+    CU_ASSERT_EQUAL(status_of(st, k1), WEIR_OUTBOX_DISCARDED);
+    history h = {0, ""};
+    CU_ASSERT_EQUAL(weir_state_outbox_get(st, k1, history_row, on_history, &h), 0);
+    CU_ASSERT_EQUAL(h.discarded, 1);
+    CU_ASSERT_STRING_EQUAL(h.message, "discarded by the admin");
+
+    /* ... and K's later row is no longer held up */
+    memset(due, 0, sizeof(due));
+    CU_ASSERT_EQUAL(weir_state_outbox_pass_begin(st), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_due(st, "p", "erp", later - 1, 1, 10,
+                                          collect_id, due), 0);
+    CU_ASSERT_EQUAL(due[0], k2);
+    CU_ASSERT_EQUAL(due[1], 0);
+
+    /* the monitor no longer shows it: K pending, L and F failed, M held */
+    int groups = 0;
+    CU_ASSERT_EQUAL(weir_state_monitor(st, "p", "failed", NULL, count_group,
+                                       &groups), 0);
+    CU_ASSERT_EQUAL(groups, 2); /* (payment, E2) and (invoice, E2) */
+
+    /* narrowed by type, by sink */
+    group = (weir_outbox_filter){.pipeline = "p", .sink = "other"};
+    CU_ASSERT_EQUAL(weir_state_outbox_resend(st, &group), 0);
+    group = (weir_outbox_filter){.pipeline = "q"};
+    CU_ASSERT_EQUAL(weir_state_outbox_resend(st, &group), 0);
+    group = (weir_outbox_filter){.pipeline = "p", .sink = "erp",
+                                 .type = "payment", .error = "E2"};
+    CU_ASSERT_EQUAL(weir_state_outbox_resend(st, &group), 1);
+    CU_ASSERT_EQUAL(status_of(st, l1), WEIR_OUTBOX_PENDING);
+    CU_ASSERT_EQUAL(status_of(st, f2), WEIR_OUTBOX_FAILED);
+
+    /* a held row by id, when asked */
+    by_id = (weir_outbox_filter){.id = m1, .held = 1};
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &by_id, "x"), 1);
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &by_id, "x"), 0);
+    CU_ASSERT_EQUAL(status_of(st, m1), WEIR_OUTBOX_DISCARDED);
+
+    /* no pipeline and no id picks nothing: refused */
+    group = (weir_outbox_filter){.error = "E2"};
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &group, "x"), -1);
+    CU_ASSERT_EQUAL(weir_state_outbox_resend(st, &group), -1);
+    CU_ASSERT_EQUAL(status_of(st, f2), WEIR_OUTBOX_FAILED);
+    weir_state_close(st);
+    free(path);
+}
+
 void register_state_tests(void)
 {
     CU_pSuite s = CU_add_suite("state database", NULL, NULL);
@@ -210,4 +534,12 @@ void register_state_tests(void)
                 test_foreign_database_refused);
     CU_add_test(s, "the integrity check finds damage",
                 test_integrity_check_finds_damage);
+    CU_add_test(s, "another application's database is left unchanged",
+                test_foreign_database_left_unchanged);
+    CU_add_test(s, "an existing empty file is not a new state",
+                test_empty_file_refused);
+    CU_add_test(s, "a reader reads only, and never waits for a run",
+                test_reader_reads_only);
+    CU_add_test(s, "discard and resend pick by id or by group",
+                test_discard_and_resend_filters);
 }

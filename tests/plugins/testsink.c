@@ -14,6 +14,9 @@
  *   crash-after-key  once a batch holding this key is committed, the
  *                whole weir process dies (SIGKILL): a crash after the
  *                target applied a change and before weir recorded it
+ *   reject-field fields: a record with one of them not empty is answered
+ *                REJECT with the first such value as the text (error
+ *                classes: "1020 - Terms Code ...")
  *
  * A record's key is host->record_key(), else field `code`, else field `id`;
  * a record with none of them is rejected ("no key").
@@ -99,6 +102,7 @@ typedef struct state {
     sqlite3_stmt *st[ST_N];
     const char *retry_keys, *reject_keys, *hold_keys, *down_file;
     const char *crash_after_key;
+    const char *reject_field;
     long long retry_times;
     char *buf; /* payload being built */
     size_t cap;
@@ -121,6 +125,8 @@ static const weir_option_spec options[] = {
                 "keys answered HOLD"),
     WEIR_OPTION("crash-after-key", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
                 "die (SIGKILL) once a batch holding this key is committed"),
+    WEIR_OPTION("reject-field", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
+                "fields: the first not empty is a REJECT with its value"),
     WEIR_OPTION_END,
 };
 
@@ -167,6 +173,7 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     s->retry_keys = host->option(inst, "retry-keys");
     s->reject_keys = host->option(inst, "reject-keys");
     s->hold_keys = host->option(inst, "hold-keys");
+    s->reject_field = host->option(inst, "reject-field");
     s->down_file = host->option(inst, "down-file");
     s->crash_after_key = host->option(inst, "crash-after-key");
     if (host->option_int(inst, "retry-times", &s->retry_times) != 0)
@@ -347,6 +354,26 @@ static int log_send(state *s, const char *id, const char *key, int attempt,
     return step(st);
 }
 
+/* The first non-empty value of the reject-field fields, or NULL. */
+static const char *refusal_of(const state *s, weir_record *r)
+{
+    const char *p = s->reject_field;
+    while (p && *p) {
+        size_t n = strcspn(p, " ");
+        char name[128];
+        if (n && n < sizeof(name)) {
+            memcpy(name, p, n);
+            name[n] = '\0';
+            const char *v = s->host->record_get(r, name, NULL);
+            if (v && *v)
+                return v;
+        }
+        p += n;
+        p += strspn(p, " ");
+    }
+    return NULL;
+}
+
 static int ts_write(void *vs, weir_batch *b)
 {
     state *s = vs;
@@ -363,6 +390,7 @@ static int ts_write(void *vs, weir_batch *b)
         int attempt = WEIR_HOST_HAS(h, record_attempt) ? h->record_attempt(r)
                                                         : 1;
         const char *answer;
+        const char *refusal = refusal_of(s, r);
         if (down) {
             h->record_answer(r, WEIR_RESULT_DOWN, "endpoint down", NULL);
             answer = "down";
@@ -372,6 +400,9 @@ static int ts_write(void *vs, weir_batch *b)
         } else if (listed(s->hold_keys, key)) {
             h->record_answerf(r, WEIR_RESULT_HOLD, "held %s", key);
             answer = "hold";
+        } else if (refusal && *refusal) {
+            h->record_answer(r, WEIR_RESULT_REJECT, refusal, NULL);
+            answer = "reject";
         } else if (listed(s->reject_keys, key)) {
             h->record_answerf(r, WEIR_RESULT_REJECT, "rejected %s", key);
             answer = "reject";
