@@ -46,10 +46,9 @@ static int parse_ids(const weir_cli *cli, weir_state *st, touched *t,
                      int64_t *ids)
 {
     for (int i = 0; i < cli->nargs; i++) {
-        char *end;
-        long long id = strtoll(cli->args[i], &end, 10);
-        if (!*cli->args[i] || *end || id <= 0) {
-            fprintf(stderr, "weir resend: '%s' is not a record id\n",
+        long long id;
+        if (weir_cli_record_id(cli->args[i], &id)) {
+            fprintf(stderr, "weir resend: '%s' is not a valid record id\n",
                     cli->args[i]);
             return WEIR_EXIT_USAGE;
         }

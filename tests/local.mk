@@ -58,3 +58,9 @@ TESTS += tests/test_scenarios
 tests_test_scenarios_SOURCES = tests/test_scenarios.c tests/e2e.c tests/e2e.h
 tests_test_scenarios_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_scenarios_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+
+check_PROGRAMS += tests/test_cli
+TESTS += tests/test_cli
+tests_test_cli_SOURCES = tests/test_cli.c tests/e2e.c tests/e2e.h
+tests_test_cli_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_cli_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
