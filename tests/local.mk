@@ -64,3 +64,9 @@ TESTS += tests/test_cli
 tests_test_cli_SOURCES = tests/test_cli.c tests/e2e.c tests/e2e.h
 tests_test_cli_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_cli_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
+
+# The compiled-in plugin folder follows ./configure --prefix.
+TESTS += tests/plugindir.sh
+EXTRA_DIST += tests/plugindir.sh
+AM_TESTS_ENVIRONMENT = WEIR_TEST_PKGLIBDIR='$(pkglibdir)'; \
+	export WEIR_TEST_PKGLIBDIR;
