@@ -133,7 +133,7 @@ const weir_command weir_cmd_resend = {
     .help = "Puts the failed records given by id (or every failed record of\n"
             "pipeline P) back to pending with their attempts reset, then\n"
             "delivers them as drain would, in order.  Use it after fixing the\n"
-            "setup in the target (seed 002: a missing terms code).\n"
+            "setup in the target (the terms code the ERP did not know).\n"
             "Exit status as for run.\n",
     .flags = CLI_FAILED,
     .min_args = 0,
