@@ -522,7 +522,8 @@ static int scan_dir(const char *dir, void *vctx)
             n++;
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), cmp_str);
+    if (n) /* an empty folder: names is NULL, which qsort must not get */
+        qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n; i++) {
         int dup = 0;
         for (size_t j = 0; j < s->nseen; j++)
