@@ -19,9 +19,11 @@ enum {
 
 typedef struct weir_cli {
     const char *command;
-    const char *state_path;  /* --state; NULL = weir.db beside the pipeline */
-    const char *plugin_path; /* --plugin-path */
+    /* --state, else $WEIR_STATE; NULL = weir.db beside the pipeline */
+    const char *state_path;
+    const char *plugin_path; /* --plugin-path: folders before the default */
     int verbose, quiet, json;
+    int log_format;          /* --log-format: a weir_log_format */
     int full, dry_run, force;
     int wait;                /* --wait */
     long long max_wait_ms;   /* --max-wait (default 10m) */
@@ -60,11 +62,16 @@ extern const weir_command weir_cmd_resend;
 extern const weir_command weir_cmd_discard;
 extern const weir_command weir_cmd_status;
 
+/* Parse a record id: a decimal number from 1 to INT64_MAX, digits only.
+ * Returns 0 and sets *id, or -1 (overflow included). */
+int weir_cli_record_id(const char *text, long long *id);
+
 /* The state database path for a pipeline file: --state or weir.db beside
  * it. (owned: free) */
 char *weir_cli_state_path(const weir_cli *cli, const char *pipeline_file);
 
-/* The plugin registry for --plugin-path / $WEIR_PLUGIN_PATH / default;
+/* The plugin registry: --plugin-path's folders, then $WEIR_PLUGIN_PATH
+ * or the default (see plugins.h);
  * NULL (after printing why) when libltdl cannot start. (owned) */
 struct weir_plugins *weir_cli_plugins(const weir_cli *cli);
 

@@ -67,10 +67,9 @@ int weir_selection_parse(const weir_cli *cli, weir_selection *sel)
     if (!(sel->ids = calloc((size_t)cli->nargs + 1, sizeof(*sel->ids))))
         return WEIR_EXIT_ABORTED;
     for (int i = 0; i < cli->nargs; i++) {
-        char *end;
-        long long id = strtoll(cli->args[i], &end, 10);
-        if (!*cli->args[i] || *end || id <= 0) {
-            fprintf(stderr, "weir %s: '%s' is not a record id (see weir "
+        long long id;
+        if (weir_cli_record_id(cli->args[i], &id)) {
+            fprintf(stderr, "weir %s: '%s' is not a valid record id (see weir "
                     "monitor --records)\n", cli->command, cli->args[i]);
             return WEIR_EXIT_USAGE;
         }

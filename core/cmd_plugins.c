@@ -14,7 +14,7 @@
 typedef struct list_ctx {
     const weir_cli *cli;
     json_t *json;
-    int refused;
+    int listed, refused;
 } list_ctx;
 
 static void kinds_text(unsigned kinds, char *buf, size_t size)
@@ -62,6 +62,7 @@ static void on_plugin(const char *file, const weir_plugin *p, const char *err,
             weir_log(WEIR_LOG_WARNING, "refused %s", err);
         return;
     }
+    c->listed++;
     char kinds[64];
     kinds_text(p->kinds, kinds, sizeof(kinds));
     if (c->json) {
@@ -101,7 +102,7 @@ static int run_plugins(weir_cli *cli)
     weir_plugins *reg = weir_cli_plugins(cli);
     if (!reg)
         return WEIR_EXIT_USAGE;
-    list_ctx c = {cli, cli->json ? json_array() : NULL, 0};
+    list_ctx c = {cli, cli->json ? json_array() : NULL, 0, 0};
     weir_plugins_scan(reg, on_plugin, &c);
     if (c.json) {
         json_t *doc = json_pack("{s:s, s:o}", "path", weir_plugins_path(reg),
@@ -110,8 +111,13 @@ static int run_plugins(weir_cli *cli)
         fputc('\n', stdout);
         json_decref(doc);
     }
+    /* An empty listing with exit 0 would pass for "all is well". */
+    if (!c.listed)
+        weir_log(WEIR_LOG_ERROR, "no plugin found in the plugin path %s%s",
+                 weir_plugins_path(reg),
+                 c.refused ? " (every file there was refused)" : "");
     weir_plugins_free(reg);
-    return WEIR_EXIT_OK;
+    return c.listed ? WEIR_EXIT_OK : WEIR_EXIT_FAILED;
 }
 
 const weir_command weir_cmd_plugins = {
@@ -121,7 +127,10 @@ const weir_command weir_cmd_plugins = {
     .help = "One line per plugin: name, kinds, version, description.  With -v,\n"
             "also its file and every option (type, required, default, help).\n"
             "Files that are not loadable weir plugins are reported with the\n"
-            "reason (wrong ABI version, no descriptor, not a shared object).\n",
+            "reason (wrong ABI version, no descriptor, not a shared object,\n"
+            "writable by others).  --plugin-path DIRS lists folders searched\n"
+            "before the default; WEIR_PLUGIN_PATH replaces the default.\n"
+            "Exit status: 0 listed; 1 no loadable plugin found; 2 bad usage.\n",
     .flags = CLI_VERBOSE_LIST,
     .min_args = 0,
     .max_args = 0,

@@ -1,5 +1,6 @@
 /* cmd_resend.c - `weir resend`: failed records back to pending, then sent
- * as drain would (seed 002: fix the setup in the ERP, press resend). */
+ * as drain would (the admin fixed the setup in the ERP and presses
+ * resend). */
 #include "config.h"
 
 #include <stdio.h>
@@ -80,7 +81,8 @@ const weir_command weir_cmd_resend = {
     .summary = "failed records back to pending, then deliver them",
     .help = "Puts failed records back to pending with their attempts reset,\n"
             "then delivers them as drain would, in order.  Use it after\n"
-            "fixing the setup in the target (seed 002: a missing terms code).\n"
+            "fixing the setup in the target (the terms code the ERP did not\n"
+            "know).\n"
             "  ID...            these records\n"
             "  --pipeline P --failed\n"
             "                   every failed record of pipeline P, or one\n"

@@ -87,11 +87,10 @@ static int on_attempt(const char *at, const char *result, const char *message,
 
 static int run_show(weir_cli *cli)
 {
-    char *end;
-    long long id = strtoll(cli->args[0], &end, 10);
-    if (!*cli->args[0] || *end || id <= 0) {
-        fprintf(stderr, "weir show: '%s' is not a record id (see weir monitor "
-                        "--records)\n", cli->args[0]);
+    long long id;
+    if (weir_cli_record_id(cli->args[0], &id)) {
+        fprintf(stderr, "weir show: '%s' is not a valid record id (see weir "
+                        "monitor --records)\n", cli->args[0]);
         return WEIR_EXIT_USAGE;
     }
     weir_state *st = weir_cli_open_state(cli, NULL, WEIR_CLI_STATE_READ);

@@ -1,10 +1,17 @@
 /*
  * log.h - the core's messages on stderr.
  *
- * "weir: error: ..." lines; -q keeps errors only, -v adds debug.  Never
- * pass secrets (values from ${env:...}) to these functions.
- * Thread-safety: the level is set once at startup; logging itself is one
- * fprintf per line.
+ * Three formats (--log-format):
+ *   plain   "weir: LEVEL: [PIPELINE/INSTANCE: ]MESSAGE"; when stderr is
+ *           not a terminal (cron, a pipe, a file), preceded by the time:
+ *           "2026-11-22T15:42:26.123Z weir: error: ..."
+ *   logfmt  time=... level=... [instance=PIPELINE/INSTANCE] msg="..."
+ *   json    {"time": ..., "level": ..., ["instance": ...,] "msg": ...}
+ * Times are ISO-8601 in UTC with milliseconds.  -q keeps errors only, -v
+ * adds debug.  Never pass secrets (values from ${env:...}) to these
+ * functions; whatever is passed goes through weir_secrets_mask() anyway.
+ * Thread-safety: level and format are set once at startup; logging itself
+ * is one fprintf per line, so lines never interleave.
  */
 #ifndef WEIR_LOG_H
 #define WEIR_LOG_H
@@ -13,14 +20,30 @@
 
 #include <weir/plugin.h>
 
+typedef enum weir_log_format {
+    WEIR_LOG_FORMAT_PLAIN = 0,
+    WEIR_LOG_FORMAT_LOGFMT,
+    WEIR_LOG_FORMAT_JSON
+} weir_log_format;
+
 void weir_log_set_level(weir_log_level max_level);
 weir_log_level weir_log_level_get(void);
+/* "plain", "logfmt" or "json" into *out; -1 (and *out untouched) for any
+ * other name. */
+int weir_log_format_parse(const char *name, weir_log_format *out);
+/* Use `format` from now on; also decides, once, whether plain lines get a
+ * time stamp (stderr is not a terminal).  Before the first call: plain,
+ * without time stamps. */
+void weir_log_set_format(weir_log_format format);
 void weir_log(weir_log_level level, const char *fmt, ...) WEIR_PRINTF(2, 3);
 /* Send log lines to `fn` instead of stderr (tests, a future web monitor);
- * fn NULL restores stderr.  `line` is borrowed for the call. */
+ * fn NULL restores stderr.  `line` is the plain form, without a time
+ * stamp, borrowed for the call. */
 void weir_log_set_sink(void (*fn)(weir_log_level level, const char *line,
                                   void *ctx),
                        void *ctx);
+/* `prefix` (nullable) names where the message comes from, as
+ * "PIPELINE/INSTANCE". */
 void weir_logv(weir_log_level level, const char *prefix, const char *fmt,
                va_list ap) WEIR_PRINTF(3, 0);
 

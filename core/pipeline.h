@@ -83,6 +83,7 @@ struct weir_instance {
     weir_option_value *options;
     size_t noptions;
     weir_node *config;
+    int env_failed;          /* an ${env:} in its options or config failed */
     weir_retry_policy retry; /* sinks */
     unsigned events;           /* notifiers: WEIR_EVENT_* bits of on="..." */
     const weir_plugin *plugin; /* borrowed from the registry; NULL if unknown */

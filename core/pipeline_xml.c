@@ -44,6 +44,7 @@ typedef struct load_ctx {
     const char *file;
     weir_plugins *plugins;
     int refused; /* the parser was stopped on purpose (DOCTYPE) */
+    unsigned env_failures; /* ${env:} substitutions that failed, so far */
 } load_ctx;
 
 /* libxml2 2.12 made the error argument const. */
@@ -136,8 +137,10 @@ static char *substitute(load_ctx *lc, long line, const char *what,
 {
     char why[256];
     char *out = weir_env_expand(in, secret, why, sizeof(why));
-    if (!out)
+    if (!out) {
         weir_diag_add(lc->diag, lc->file, line, "%s: %s", what, why);
+        lc->env_failures++;
+    }
     return out;
 }
 
@@ -421,6 +424,7 @@ static weir_instance *build_instance(load_ctx *lc, const xmlNode *x,
     weir_instance *inst = calloc(1, sizeof(*inst));
     if (!inst)
         return NULL;
+    unsigned env_failures = lc->env_failures;
     inst->pipeline = lc->p;
     inst->kind = kind;
     inst->line = line_of(x);
@@ -472,6 +476,7 @@ static weir_instance *build_instance(load_ctx *lc, const xmlNode *x,
         inst->noptions++;
     }
     inst->config = build_nodes(lc, x->children, 1);
+    inst->env_failed = lc->env_failures != env_failures;
     return inst;
 }
 
@@ -867,6 +872,11 @@ static void check_instance(load_ctx *lc, weir_instance *inst)
         return;
     }
     check_options(lc, inst);
+    /* A ${env:} that failed is reported, and its value is "": the
+     * plugin's own check would only add a second, confusing error
+     * ("must not be empty") about a value the user never wrote. */
+    if (inst->env_failed)
+        return;
     size_t before = weir_diag_count(lc->diag);
     if (inst->plugin->check) {
         if (inst->plugin->check(inst, &weir_host_table, inst->kind) != 0 &&
@@ -919,7 +929,7 @@ weir_pipeline *weir_pipeline_load_memory(const char *xml, size_t len,
     p->batch_size = DEFAULT_BATCH;
     p->keep_delivered_ms = 7LL * 86400000;
     p->diag = diag;
-    load_ctx lc = {p, diag, p->file, plugins, 0};
+    load_ctx lc = {p, diag, p->file, plugins, 0, 0};
     xmlDocPtr doc = parse(&lc, xml, len);
     if (!doc) {
         weir_pipeline_free(p);

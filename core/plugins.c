@@ -2,8 +2,10 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <ltdl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +25,128 @@ typedef struct loaded {
 } loaded;
 
 struct weir_plugins {
-    char *path;
+    char *path;   /* as given, for messages */
+    char **dirs;  /* the folders searched, in order: absolute, safe */
+    size_t ndirs;
     loaded *items;
     size_t count, cap;
 };
+
+/* Is `gid` the private group of user `uid`: named like the user, the
+ * user's primary group, no other member?  Such a group adds no writer, so
+ * a folder or file writable by it is as safe as one writable by its owner
+ * alone (umask 002 systems; Debian's OpenSSH accepts them the same way). */
+static int private_group(gid_t gid, uid_t uid)
+{
+    const struct passwd *pw = getpwuid(uid);
+    if (!pw || pw->pw_gid != gid)
+        return 0;
+    char user[256];
+    snprintf(user, sizeof(user), "%s", pw->pw_name);
+    const struct group *gr = getgrgid(gid);
+    if (!gr || strcmp(gr->gr_name, user) != 0)
+        return 0;
+    for (char **m = gr->gr_mem; m && *m; m++)
+        if (strcmp(*m, user) != 0)
+            return 0;
+    return 1;
+}
+
+/* Could someone but the owner (and root) change this folder or file?
+ * Then code loaded from it is not the code its owner installed. */
+static int writable_by_others(const struct stat *st)
+{
+    return (st->st_mode & S_IWOTH) ||
+           ((st->st_mode & S_IWGRP) && !private_group(st->st_gid, st->st_uid));
+}
+
+/* 1 when `name` is "STEM.so" with a stem. */
+static int so_name(const char *name)
+{
+    size_t len = strlen(name);
+    return len > 3 && strcmp(name + len - 3, ".so") == 0;
+}
+
+/* 1 when `dir` has a file named *.so. */
+static int holds_plugins(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)))
+        found = so_name(e->d_name);
+    closedir(d);
+    return found;
+}
+
+/* Check one folder of the path; 1 when plugins may be loaded from it,
+ * else 0 after a warning that names it and says why. */
+static int usable_dir(const char *dir)
+{
+    struct stat st;
+    /* Code is loaded only from folders that do not depend on where weir
+     * happens to be started. */
+    if (*dir != '/') {
+        weir_log(WEIR_LOG_WARNING, "plugin path: ignoring '%s': not an "
+                 "absolute folder", dir);
+        return 0;
+    }
+    if (stat(dir, &st) != 0) {
+        weir_log(WEIR_LOG_WARNING, "plugin path: %s: %s", dir,
+                 errno == ENOENT ? "no such folder" : strerror(errno));
+        return 0;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        weir_log(WEIR_LOG_WARNING, "plugin path: %s: not a folder", dir);
+        return 0;
+    }
+    if (writable_by_others(&st)) {
+        weir_log(WEIR_LOG_WARNING, "plugin path: %s: writable by group or "
+                 "others; not loading plugins from it (chmod go-w %s)", dir,
+                 dir);
+        return 0;
+    }
+    if (!holds_plugins(dir))
+        weir_log(WEIR_LOG_WARNING, "plugin path: %s: holds no plugin (no "
+                 "*.so)", dir);
+    return 1;
+}
+
+/* Split reg->path into reg->dirs: the usable folders, each once. */
+static int split_path(weir_plugins *reg)
+{
+    char *copy = strdup(reg->path);
+    if (!copy)
+        return -1;
+    int rc = 0;
+    char *save = NULL;
+    for (char *d = strtok_r(copy, ":", &save); d && !rc;
+         d = strtok_r(NULL, ":", &save)) {
+        int seen = 0;
+        for (size_t i = 0; i < reg->ndirs; i++)
+            seen |= strcmp(reg->dirs[i], d) == 0;
+        if (seen || !usable_dir(d))
+            continue;
+        char **g = realloc(reg->dirs, (reg->ndirs + 1) * sizeof(*g));
+        if (!g || !(g[reg->ndirs] = strdup(d)))
+            rc = -1;
+        if (g)
+            reg->dirs = g;
+        if (!rc)
+            reg->ndirs++;
+    }
+    free(copy);
+    return rc;
+}
+
+static void free_dirs(weir_plugins *reg)
+{
+    for (size_t i = 0; i < reg->ndirs; i++)
+        free(reg->dirs[i]);
+    free(reg->dirs);
+}
 
 /* libltdl keeps a global reference count; pair every init with an exit. */
 weir_plugins *weir_plugins_new(const char *path)
@@ -35,7 +155,8 @@ weir_plugins *weir_plugins_new(const char *path)
     if (!reg)
         return NULL;
     reg->path = strdup(path ? path : "");
-    if (!reg->path || lt_dlinit() != 0) {
+    if (!reg->path || split_path(reg) != 0 || lt_dlinit() != 0) {
+        free_dirs(reg);
         free(reg->path);
         free(reg);
         return NULL;
@@ -58,6 +179,7 @@ void weir_plugins_free(weir_plugins *reg)
         free(l->err);
     }
     free(reg->items);
+    free_dirs(reg);
     free(reg->path);
     free(reg);
     lt_dlexit();
@@ -83,17 +205,58 @@ static int running_from_build_tree(void)
     return strcmp(self, build) == 0;
 }
 
-char *weir_plugins_default_path(const char *cli_path)
+/* The default folders: $WEIR_PLUGIN_PATH, else the build tree's when
+ * weir runs from it, else the install folder. */
+static const char *base_path(void)
 {
-    if (cli_path && *cli_path)
-        return strdup(cli_path);
     const char *env = getenv("WEIR_PLUGIN_PATH");
     if (env && *env)
-        return strdup(env);
+        return env;
     if (running_from_build_tree())
-        return strdup(WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR
-                                    "/plugins/.libs");
-    return strdup(WEIR_PLUGINDIR);
+        return WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR "/plugins/.libs";
+    return WEIR_PLUGINDIR;
+}
+
+/* Append `s` (n bytes) to the growing string *out of length *len. */
+static int append(char **out, size_t *len, const char *s, size_t n)
+{
+    char *g = realloc(*out, *len + n + 1);
+    if (!g)
+        return -1;
+    memcpy(g + *len, s, n);
+    *len += n;
+    g[*len] = '\0';
+    *out = g;
+    return 0;
+}
+
+char *weir_plugins_default_path(const char *cli_path)
+{
+    char *out = NULL;
+    size_t len = 0;
+    char cwd[PATH_MAX] = "";
+    int rc = append(&out, &len, "", 0);
+    /* --plugin-path: typed by the user now, so a relative folder means one
+     * in the current folder. */
+    for (const char *p = cli_path; !rc && p && *p;) {
+        size_t n = strcspn(p, ":");
+        if (n && *p != '/' && !cwd[0] && !getcwd(cwd, sizeof(cwd)))
+            cwd[0] = '\0';
+        if (n && *p != '/' && cwd[0])
+            rc = append(&out, &len, cwd, strlen(cwd)) ||
+                 append(&out, &len, "/", 1);
+        if (!rc && n)
+            rc = append(&out, &len, p, n) || append(&out, &len, ":", 1);
+        p += n + (p[n] == ':');
+    }
+    const char *base = base_path();
+    if (!rc)
+        rc = append(&out, &len, base, strlen(base));
+    if (rc) {
+        free(out);
+        return NULL;
+    }
+    return out;
 }
 
 static int valid_name(const char *name)
@@ -200,6 +363,12 @@ static loaded *load_file(weir_plugins *reg, const char *name, const char *file)
     }
     reg->count++;
 
+    struct stat st;
+    if (stat(file, &st) == 0 && writable_by_others(&st)) {
+        l->err = strfmt("%s: writable by group or others; not loading it "
+                        "(chmod go-w %s)", file, file);
+        return l;
+    }
     /* A file that is not ELF gets a clear word instead of libltdl's
      * "file not found". */
     unsigned char magic[4] = {0};
@@ -248,28 +417,14 @@ static loaded *load_file(weir_plugins *reg, const char *name, const char *file)
     return l;
 }
 
-/* Walk the path; call fn(dir) for each folder until it returns nonzero. */
-static int each_dir(const char *path, int (*fn)(const char *dir, void *ctx),
-                    void *ctx)
+/* Call fn(dir) for each usable folder, in order, until it returns
+ * nonzero. */
+static int each_dir(const weir_plugins *reg,
+                    int (*fn)(const char *dir, void *ctx), void *ctx)
 {
-    char *copy = strdup(path);
     int rc = 0;
-    if (!copy)
-        return 0;
-    char *save = NULL;
-    for (char *d = strtok_r(copy, ":", &save); d && !rc;
-         d = strtok_r(NULL, ":", &save)) {
-        /* Code is loaded only from folders that do not depend on where
-         * weir happens to be started. */
-        if (*d && *d != '/') {
-            weir_log(WEIR_LOG_WARNING, "plugin path: ignoring '%s': not an "
-                     "absolute folder", d);
-            continue;
-        }
-        if (*d)
-            rc = fn(d, ctx);
-    }
-    free(copy);
+    for (size_t i = 0; i < reg->ndirs && !rc; i++)
+        rc = fn(reg->dirs[i], ctx);
     return rc;
 }
 
@@ -304,7 +459,7 @@ const weir_plugin *weir_plugins_get(weir_plugins *reg, const char *name,
         return NULL;
     }
     struct find_ctx c = {name, NULL};
-    each_dir(reg->path, find_in_dir, &c);
+    each_dir(reg, find_in_dir, &c);
     if (!c.file) {
         *err = strfmt("unknown plugin '%s' (no %s.so in plugin path %s)", name,
                       name, reg->path);
@@ -352,9 +507,9 @@ static int scan_dir(const char *dir, void *vctx)
     size_t n = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len <= 3 || strcmp(e->d_name + len - 3, ".so") != 0)
+        if (!so_name(e->d_name))
             continue;
+        size_t len = strlen(e->d_name);
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             char **g = realloc(names, cap * sizeof(*g));
@@ -367,7 +522,8 @@ static int scan_dir(const char *dir, void *vctx)
             n++;
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), cmp_str);
+    if (n) /* an empty folder: names is NULL, which qsort must not get */
+        qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n; i++) {
         int dup = 0;
         for (size_t j = 0; j < s->nseen; j++)
@@ -400,7 +556,7 @@ void weir_plugins_scan(weir_plugins *reg,
                        void *ctx)
 {
     struct scan_ctx s = {reg, fn, ctx, NULL, 0};
-    each_dir(reg->path, scan_dir, &s);
+    each_dir(reg, scan_dir, &s);
     for (size_t i = 0; i < s.nseen; i++)
         free(s.seen[i]);
     free(s.seen);

@@ -1,13 +1,21 @@
 /*
  * plugins.h - finding and loading plugins (libltdl).
  *
- * The plugin path is a colon-separated list of folders: --plugin-path,
- * else $WEIR_PLUGIN_PATH, else the build tree's plugin folders when weir
- * runs from its build tree, else the install folder.  A plugin named
+ * The plugin path is a colon-separated list of folders: --plugin-path's
+ * folders (a relative one taken from the current folder), then the
+ * default: $WEIR_PLUGIN_PATH, else the build tree's plugin folders when
+ * weir runs from its build tree, else the install folder.  A plugin named
  * "csv" is the file "csv.so" in the first folder that has one; it is
  * opened by absolute path, never by libltdl's own search (which would
  * also look in LD_LIBRARY_PATH).  Its descriptor's version fields are
  * checked before any of its callbacks run.
+ *
+ * Folders are checked once, when the registry is made, each with a
+ * warning naming it: one that is not absolute (from $WEIR_PLUGIN_PATH),
+ * does not exist, or is writable by group or others (as sshd refuses
+ * such a home; a user's private group excepted) is skipped; one that
+ * holds no *.so is kept but said so.  A plugin file writable by group or
+ * others is refused like a wrong ABI.
  * Not thread-safe: load plugins before starting threads.
  */
 #ifndef WEIR_PLUGINS_H
@@ -17,10 +25,13 @@
 
 typedef struct weir_plugins weir_plugins;
 
-/* The path to use, given --plugin-path (nullable). (owned: free) */
+/* The path to use: `cli_path` (--plugin-path, nullable; relative folders
+ * made absolute) followed by the default.  NULL out of memory.
+ * (owned: free) */
 char *weir_plugins_default_path(const char *cli_path);
-/* A registry over `path` (copied).  NULL out of memory or when libltdl
- * cannot start. (owned: weir_plugins_free) */
+/* A registry over `path` (copied), its folders checked (warnings logged).
+ * NULL out of memory or when libltdl cannot start.
+ * (owned: weir_plugins_free) */
 weir_plugins *weir_plugins_new(const char *path);
 void weir_plugins_free(weir_plugins *reg);
 const char *weir_plugins_path(const weir_plugins *reg);

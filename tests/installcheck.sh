@@ -7,6 +7,8 @@
 set -eu
 bindir=$1 libdir=$2 srcdir=$3 work=$4
 export PKG_CONFIG_PATH="$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+# what a user's environment might hold must not decide the outcome
+unset WEIR_PLUGIN_PATH WEIR_STATE
 CC=${CC:-cc}
 fail() { echo "installcheck: FAIL: $*" >&2; exit 1; }
 
@@ -20,13 +22,17 @@ plugindir=$(pkg-config --variable=plugindir weir)
 # shellcheck disable=SC2046
 $CC -std=c11 -Wall -Wextra -Werror -shared -fPIC $(pkg-config --cflags weir) \
     -o plugins/codeprefix.so codeprefix.c
-path="$work/plugins:$plugindir"
+# --plugin-path adds to the default: csv still comes from plugindir
+path="$work/plugins"
 
 "$bindir/weir" plugins --plugin-path "$path" > list.txt
 grep -q '^codeprefix ' list.txt || fail "weir plugins does not list codeprefix"
 grep -q '^csv ' list.txt || fail "weir plugins does not list csv"
-# the installed weir finds its own plugins without any path
+# the installed weir finds its own plugins without any path, in the folder
+# that weir.pc names (configure put it in config.h)
 "$bindir/weir" plugins | grep -q '^sqlite ' || fail "default plugin path"
+"$bindir/weir" plugins --json | grep -q "\"path\": \"$plugindir\"" \
+    || fail "weir looks for plugins elsewhere than $plugindir"
 
 "$bindir/weir" validate --plugin-path "$path" example.xml
 set +e

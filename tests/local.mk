@@ -70,3 +70,16 @@ TESTS += tests/test_admin
 tests_test_admin_SOURCES = tests/test_admin.c tests/e2e.c tests/e2e.h
 tests_test_admin_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_admin_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+
+check_PROGRAMS += tests/test_cli
+TESTS += tests/test_cli
+tests_test_cli_SOURCES = tests/test_cli.c tests/e2e.c tests/e2e.h
+tests_test_cli_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_cli_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
+
+# The compiled-in plugin folder follows ./configure --prefix; the bash
+# completion, the manual page, docs/cli.md and the README agree with weir.
+TESTS += tests/plugindir.sh tests/completion.sh tests/docs_sync.sh
+EXTRA_DIST += tests/plugindir.sh tests/completion.sh tests/docs_sync.sh
+AM_TESTS_ENVIRONMENT = WEIR_TEST_PKGLIBDIR='$(pkglibdir)'; \
+	export WEIR_TEST_PKGLIBDIR;

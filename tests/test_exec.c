@@ -492,6 +492,76 @@ static void test_check_on_and_timeout(void)
                     0);
 }
 
+/* ---- secrets from the environment ------------------------------------ */
+
+/* A value that runs commands if a shell ever reads it as script text. */
+#define EVIL "$(touch pwned1)`touch pwned2`;touch pwned3"
+
+static int pwned(void)
+{
+    char *names[] = {"pwned1", "pwned2", "pwned3"};
+    int any = 0;
+    for (size_t i = 0; i < 3; i++) {
+        char *path = scratch(names[i]);
+        any |= access(path, F_OK) == 0;
+        unlink(path);
+        free(path);
+    }
+    return any;
+}
+
+static void test_secret_pasted_into_command_refused(void)
+{
+    pwned();
+    setenv("WEIR_TEST_TOKEN", EVIL, 1);
+    CU_ASSERT_EQUAL(validate("<option name=\"command\">echo "
+                             "${env:WEIR_TEST_TOKEN} &gt; out.txt</option>\n"),
+                    1);
+    CU_ASSERT(wt_has_error(4, "would become shell code"));
+    CU_ASSERT(wt_has_error(4, "write \"$NAME\""));
+    CU_ASSERT(strstr(wt_last_errors(), "pwned") == NULL);
+    wt_plugin *p = open_command("echo ${env:WEIR_TEST_TOKEN} &gt; out.txt",
+                                NULL);
+    CU_ASSERT_PTR_NULL(p);
+    if (p) {
+        wt_notify(p, "rejected", "{}");
+        wt_close(p);
+    }
+    CU_ASSERT(!pwned());
+    unsetenv("WEIR_TEST_TOKEN");
+}
+
+static void test_secret_through_the_environment(void)
+{
+    pwned();
+    remove_scratch("token.txt");
+    setenv("WEIR_TEST_TOKEN", EVIL, 1);
+    wt_plugin *p = open_command("printf '%s' \"$WEIR_TEST_TOKEN\" &gt; "
+                                "token.txt", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(wt_notify(p, "rejected", "{}"), WEIR_STATUS_OK);
+    char *got = read_scratch("token.txt");
+    CU_ASSERT_PTR_NOT_NULL(got);
+    if (got)
+        CU_ASSERT_STRING_EQUAL(got, EVIL);
+    free(got);
+    CU_ASSERT(!pwned());
+    wt_close(p);
+    unsetenv("WEIR_TEST_TOKEN");
+    assert_no_child();
+}
+
+static void test_unset_variable_one_error(void)
+{
+    unsetenv("WEIR_TEST_UNSET");
+    CU_ASSERT_EQUAL(validate("<option name=\"command\">${env:WEIR_TEST_UNSET}"
+                             "</option>\n"),
+                    1);
+    CU_ASSERT(strstr(wt_last_errors(), "environment variable WEIR_TEST_UNSET "
+                                       "is not set") != NULL);
+    CU_ASSERT(strstr(wt_last_errors(), "must not be empty") == NULL);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("exec notifier", NULL, NULL);
@@ -517,4 +587,10 @@ void register_tests(void)
     CU_add_test(s, "check: empty command", test_check_empty_command);
     CU_add_test(s, "check: missing command", test_check_missing_command);
     CU_add_test(s, "check: on, timeout", test_check_on_and_timeout);
+    CU_add_test(s, "${env:} pasted into the command is refused",
+                test_secret_pasted_into_command_refused);
+    CU_add_test(s, "a secret through the environment never runs",
+                test_secret_through_the_environment);
+    CU_add_test(s, "an unset ${env:} in the command: one error",
+                test_unset_variable_one_error);
 }

@@ -1,9 +1,11 @@
 /*
  * The example pipelines in pipelines/, run as their READMEs say: each is
  * copied to a scratch folder and driven with the real weir binary.
- *   seed 001: a mapping change re-sends exactly the affected customers
- *   seed 002: the ERP refuses an invoice, the monitor shows its message,
- *             the admin fixes the setup and resends
+ *   erp-customers-to-field-app: a mapping change re-sends exactly the
+ *             affected customers
+ *   invoices-to-erp-monitored: the ERP refuses an invoice, weir retries it
+ *             five times, the monitor shows the ERP's message, the admin
+ *             fixes the setup and resends
  */
 #include "config.h"
 
@@ -84,6 +86,20 @@ static void test_seed_001_mapping_change(void)
     free(d);
 }
 
+/* The retry of record `id` is due now: the 15-25 s have passed. */
+static void retry_due_now(const char *dir, int id)
+{
+    char path[4200], sql[128];
+    snprintf(path, sizeof(path), "%s/weir.db", dir);
+    snprintf(sql, sizeof(sql), "UPDATE outbox SET next_attempt = 0 WHERE "
+                               "id = %d AND status = 'retry'", id);
+    sqlite3 *db;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+}
+
 static void test_seed_002_monitor_and_resend(void)
 {
     const char *name = "invoices-to-erp-monitored";
@@ -98,34 +114,57 @@ static void test_seed_002_monitor_and_resend(void)
     CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
     CU_ASSERT_EQUAL(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     free(sql);
-    char *out = run_ok(d, 1, "run", "pipeline.xml", NULL, NULL, NULL, NULL);
-    CU_ASSERT(e2e_contains(out, "4 read, 3 written, 1 rejected"));
+    /* the README's WEIR_STATE */
+    snprintf(path, sizeof(path), "%s/weir.db", d);
+    setenv("WEIR_STATE", path, 1);
+    /* refused by the ERP: retried, as the scenario does */
+    char *out = run_ok(d, 0, "run", "pipeline.xml", NULL, NULL, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "4 read, 3 written, 0 rejected, 0 dropped, "
+                                "1 waiting for retry"));
     free(out);
-    out = run_ok(d, 0, "monitor", "--state", "weir.db", "--json", NULL, NULL);
+    out = run_ok(d, 0, "monitor", "--json", NULL, NULL, NULL, NULL);
     CU_ASSERT(e2e_contains(out, "\"type\": \"invoice\""));
+    CU_ASSERT(e2e_contains(out, "\"status\": \"retry\""));
     CU_ASSERT(e2e_contains(out, "\"error\": \"1020 - Terms Code is not defined in A/R Terms\""));
+    free(out);
+    /* `weir drain --wait`: four more sends, then it has failed */
+    for (int send = 2; send <= 5; send++) {
+        retry_due_now(d, 1);
+        out = run_ok(d, send < 5 ? 0 : 1, "drain", NULL, NULL, NULL, NULL,
+                     NULL);
+        CU_ASSERT(e2e_contains(out, send < 5 ? "1 waiting for retry"
+                                             : "1 failed"));
+        free(out);
+    }
+    out = run_ok(d, 0, "monitor", "--json", NULL, NULL, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "\"status\": \"failed\""));
+    CU_ASSERT(e2e_contains(out, "\"error\": \"gave up after 5 attempts: 1020 - "
+                                "Terms Code is not defined in A/R Terms\""));
     free(out);
     /* the admin adds the terms code in the ERP, then resends */
     CU_ASSERT_EQUAL(sqlite3_exec(db, "INSERT INTO terms VALUES ('F48', "
                                      "'48 month repayment plan')",
                                  NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    out = run_ok(d, 0, "resend", "--state", "weir.db", "--pipeline",
-                 "invoices-to-erp", "--failed");
+    out = run_ok(d, 0, "resend", "--pipeline", "invoices-to-erp", "--failed",
+                 NULL, NULL);
     CU_ASSERT(e2e_contains(out, "1 written"));
     free(out);
     CU_ASSERT_EQUAL(q(d, "erp.db", "SELECT count(*) FROM invoices"), 4);
-    out = run_ok(d, 0, "monitor", "--state", "weir.db", NULL, NULL, NULL);
+    out = run_ok(d, 0, "monitor", NULL, NULL, NULL, NULL, NULL);
     CU_ASSERT(e2e_contains(out, "(nothing undelivered)"));
     free(out);
+    unsetenv("WEIR_STATE");
     free(d);
 }
 
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("example pipelines", NULL, NULL);
-    CU_add_test(s, "seed 001: a mapping change re-sends exactly the affected "
-                   "customers", test_seed_001_mapping_change);
-    CU_add_test(s, "seed 002: refused, monitored, fixed, resent",
+    CU_add_test(s, "erp-customers-to-field-app: a mapping change re-sends "
+                   "exactly the affected customers",
+                test_seed_001_mapping_change);
+    CU_add_test(s, "invoices-to-erp-monitored: refused, retried, monitored, "
+                   "fixed, resent",
                 test_seed_002_monitor_and_resend);
 }

@@ -2,14 +2,14 @@
  * codeprefix - an example weir transform plugin, built out of tree.
  *
  * Gives records created in a field app a prefixed code so they never
- * clash with the ERP's own codes (seed 000: HB_000123): a record whose
+ * clash with the ERP's own codes (HB_000123): a record whose
  * `field` is empty gets `prefix` + its `counter-field` zero-padded; a
  * record whose code already has the prefix, or any other code, passes
  * unchanged.  A record with neither code nor counter is rejected.
  *
  * Build:  cc -std=c11 -Wall -Wextra -shared -fPIC \
  *            $(pkg-config --cflags weir) -o codeprefix.so codeprefix.c
- * Use:    weir run --plugin-path .:$(pkg-config --variable=plugindir weir) p.xml
+ * Use:    weir run --plugin-path . p.xml   (this folder, then the installed plugins)
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -79,6 +79,15 @@ static int check_options(weir_instance *inst, const weir_host *host,
     const char *command = host->option(inst, "command");
     if (command && blank(command))
         PROBLEM("option 'command' of exec: must not be empty");
+    /* The shell reads the command as a script: a value pasted into it
+     * from ${env:NAME} would be code ("$(...)" in a token would run) and
+     * would show in `ps`.  The command gets weir's environment, so the
+     * shell can expand the variable itself, as data. */
+    if (command && WEIR_HOST_HAS(host, option_is_secret) &&
+        host->option_is_secret(inst, "command"))
+        PROBLEM("option 'command' of exec: a ${env:NAME} value would become "
+                "shell code (a $(...) in it would run); write \"$NAME\" "
+                "instead: the command runs with weir's environment");
     /* (a missing `command` is reported by the core: it is required) */
 
     long long ms = 0;
