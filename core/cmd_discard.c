@@ -1,5 +1,5 @@
 /* cmd_discard.c - `weir discard`: failed or held records that must not be
- * sent (seed 000: the admin captured the order in the ERP by hand) end as
+ * sent (the admin captured the order in the ERP by hand) end as
  * discarded, kept in history, and no longer hold up their key. */
 #include "config.h"
 
@@ -81,8 +81,8 @@ const weir_command weir_cmd_discard = {
     .name = "discard",
     .synopsis = WEIR_SELECTION_SYNOPSIS,
     .summary = "failed or held records that must not be sent: discarded",
-    .help = "Marks records that must never be sent as discarded (seed 000:\n"
-            "the order was captured in the ERP by hand).  They stay in the\n"
+    .help = "Marks records that must never be sent as discarded (the order\n"
+            "was captured in the ERP by hand).  They stay in the\n"
             "history (weir show), leave weir monitor, and no longer hold up\n"
             "later records of their key, which go with the next run or\n"
             "drain.  Nothing is sent.\n"

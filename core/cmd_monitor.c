@@ -1,4 +1,5 @@
-/* cmd_monitor.c - `weir monitor`: undelivered records, grouped (seed 002). */
+/* cmd_monitor.c - `weir monitor`: undelivered records, grouped (the Integration
+ * Monitor: failed invoices by type and the ERP's error text). */
 #include "config.h"
 
 #include <stdio.h>

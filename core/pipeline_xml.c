@@ -433,7 +433,7 @@ static weir_instance *build_instance(load_ctx *lc, const xmlNode *x,
     inst->system = raw_attr(x, "system");
     if (!inst->system && inst->name)
         inst->system = strdup(inst->name);
-    /* seed 002: five sends, 15-25 s apart */
+    /* five sends, 15-25 s apart (an ERP's integration monitor) */
     inst->retry = (weir_retry_policy){5, 15000, 10000, 1.0, 3600000, 0, 3};
 
     size_t nopt = 0;
