@@ -197,8 +197,6 @@ static int load_columns_option(csv_state *s)
 static const char *problem_text(csv_problem p)
 {
     switch (p) {
-    case CSV_UNTERMINATED_QUOTE:
-        return "unterminated quote";
     case CSV_STRAY_QUOTE:
         return "quote character inside an unquoted field";
     case CSV_TEXT_AFTER_QUOTE:
@@ -211,23 +209,41 @@ static const char *problem_text(csv_problem p)
     return "malformed row";
 }
 
-/* Log why csv_reader_next() returned -1. */
-static void log_read_failure(csv_state *s)
+/* The name of column i (0-based) for messages, "" when it has none. */
+static const char *column_label(const csv_state *s, size_t i)
+{
+    return i < s->nnames ? s->names[i] : "";
+}
+
+/* Log why csv_reader_next() on `r` (reading s->path) returned -1. */
+static void log_read_failure(csv_state *s, const csv_reader *r)
 {
     const weir_host *h = s->host;
-    switch (csv_reader_failure(s->reader)) {
+    switch (csv_reader_failure(r)) {
     case CSV_FAIL_TOO_LONG:
         h->log(s->inst, WEIR_LOG_ERROR,
                "%s: line %ld: row longer than max-row-size bytes "
                "(an unterminated quote?)",
-               s->path, csv_reader_line(s->reader));
+               s->path, csv_reader_line(r));
         break;
+    case CSV_FAIL_UNTERMINATED_QUOTE: {
+        size_t col = csv_reader_field(r);
+        const char *name = column_label(s, col);
+        h->log(s->inst, WEIR_LOG_ERROR,
+               "%s: line %ld: unterminated quote: the quoted field in column "
+               "%zu%s%s%s that opens here is still open at the end of the "
+               "file, so the rest of the file is not rows (was the export cut "
+               "short?)",
+               s->path, csv_reader_line(r), col + 1, *name ? " ('" : "", name,
+               *name ? "')" : "");
+        break;
+    }
     case CSV_FAIL_NOMEM:
         log_oom(s);
         break;
     default:
         h->log(s->inst, WEIR_LOG_ERROR, "cannot read %s: %s", s->path,
-               strerror(csv_reader_errno(s->reader)));
+               strerror(csv_reader_errno(r)));
         break;
     }
 }
@@ -316,7 +332,7 @@ static int source_open(csv_state *s)
         int rc = read_header(s, s->reader, s->path);
         if (rc < 0) {
             if (csv_reader_failure(s->reader) != CSV_FAIL_NONE)
-                log_read_failure(s); /* read_header logs the rest */
+                log_read_failure(s, s->reader); /* read_header logs the rest */
             for (size_t i = 0; i < from_option; i++)
                 free(option_names[i]);
             free(option_names);
@@ -353,23 +369,12 @@ static int ensure_generated_names(csv_state *s, size_t n)
     return 0;
 }
 
-/* The name of column i (0-based) for messages, "" when it has none. */
-static const char *column_label(const csv_state *s, size_t i)
-{
-    return i < s->nnames ? s->names[i] : "";
-}
-
 /* Answer a malformed row REJECT with where and why. */
 static void reject_row(csv_state *s, weir_record *rec, const csv_row *row)
 {
     char msg[512];
     size_t col = row->problem_field;
-    if (row->problem == CSV_UNTERMINATED_QUOTE) {
-        snprintf(msg, sizeof msg,
-                 "line %ld: unterminated quote: the quoted field in column %zu "
-                 "('%s') opened at line %ld is never closed",
-                 row->line, col + 1, column_label(s, col), row->problem_line);
-    } else if (row->problem != CSV_ROW_OK) {
+    if (row->problem != CSV_ROW_OK) {
         int n = snprintf(msg, sizeof msg, "line %ld: %s in column %zu ('%s')",
                          row->line, problem_text(row->problem), col + 1,
                          column_label(s, col));
@@ -454,7 +459,7 @@ static int source_read(csv_state *s, weir_batch *b)
         if (rc == 0)
             return WEIR_STATUS_END; /* blank lines at the end are dropped */
         if (rc < 0) {
-            log_read_failure(s);
+            log_read_failure(s, s->reader);
             return WEIR_STATUS_ERROR;
         }
         if (s->row.blank) {
@@ -570,9 +575,8 @@ static int open_for_append(csv_state *s, long long *offset)
         int rc = r ? read_header(s, r, s->path) : -1;
         if (!r)
             log_oom(s);
-        else if (rc < 0 && csv_reader_failure(r) == CSV_FAIL_IO)
-            h->log(s->inst, WEIR_LOG_ERROR, "cannot read %s: %s", s->path,
-                   strerror(csv_reader_errno(r)));
+        else if (rc < 0 && csv_reader_failure(r) != CSV_FAIL_NONE)
+            log_read_failure(s, r); /* read_header logs the rest */
         csv_reader_free(r);
         close(rfd);
         int same = rc > 0 && (from_option == 0 || from_option == s->nnames);
