@@ -4,7 +4,9 @@
  * versus empty), malformed rows, batch and buffer boundaries, and the sink
  * (quoting, header, rejects, append, atomic replace, I/O errors).
  */
+#define _XOPEN_SOURCE 700 /* utimensat, struct stat's st_mtim */
 #include <CUnit/CUnit.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -639,6 +641,86 @@ static void test_max_row_size(void)
     wt_close(p);
 }
 
+/* Open in.csv (three rows) as a source, read the first row, let
+ * `change` do something to the file, then read on.  Returns the plugin
+ * after the last read, whose status is in *status. */
+static wt_plugin *read_around(void (*change)(void), int *status)
+{
+    wt_plugin *p = open_source("code,name\nA1,Alpha\nB2,Beta\nC3,Gamma\n",
+                               NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(1);
+    CU_ASSERT_EQUAL(wt_read(p, b), WEIR_STATUS_OK);
+    change();
+    do {
+        wt_batch_clear(b);
+        *status = wt_read(p, b);
+    } while (*status == WEIR_STATUS_OK);
+    wt_batch_free(b);
+    return p;
+}
+
+static void nothing(void) {}
+
+/* The ERP rewrites the export in place: shorter, so the size differs. */
+static void rewrite_shorter(void)
+{
+    free(wt_write_file(wt_tmpdir(), "in.csv", "code,name\nA1,Alpha\n"));
+}
+
+/* The same size, other bytes, another modification time: only the time
+ * tells.  (Set explicitly: a rewrite within one clock tick keeps it.) */
+static void rewrite_same_size(void)
+{
+    char *path = tmp_path("in.csv");
+    free(wt_write_file(wt_tmpdir(), "in.csv",
+                       "code,name\nA1,Alpha\nB2,Betb\nC3,Gamma\n"));
+    struct stat st;
+    CU_ASSERT_EQUAL(stat(path, &st), 0);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    times[1].tv_nsec = (times[1].tv_nsec + 1) % 1000000000L;
+    CU_ASSERT_EQUAL(utimensat(AT_FDCWD, path, times, 0), 0);
+    free(path);
+}
+
+/* A new file renamed over the path: another inode. */
+static void replace_by_rename(void)
+{
+    char *path = tmp_path("in.csv");
+    char *next = wt_write_file(wt_tmpdir(), "in.csv.new",
+                               "code,name\nA1,Alpha\nB2,Beta\nC3,Gamma\n");
+    CU_ASSERT_EQUAL(rename(next, path), 0);
+    free(next);
+    free(path);
+}
+
+static void test_changed_while_read(void)
+{
+    int status;
+    wt_plugin *p = read_around(nothing, &status);
+    CU_ASSERT_EQUAL(status, WEIR_STATUS_END);
+    wt_close(p);
+
+    p = read_around(rewrite_shorter, &status);
+    CU_ASSERT_EQUAL(status, WEIR_STATUS_ERROR);
+    CU_ASSERT_TRUE(contains(wt_log(p), "in.csv changed while it was read"));
+    CU_ASSERT_TRUE(contains(wt_log(p), "size"));
+    CU_ASSERT_TRUE(contains(wt_log(p), "rename"));
+    wt_close(p);
+
+    p = read_around(rewrite_same_size, &status);
+    CU_ASSERT_EQUAL(status, WEIR_STATUS_ERROR);
+    CU_ASSERT_TRUE(contains(wt_log(p), "in.csv changed while it was read"));
+    CU_ASSERT_TRUE(contains(wt_log(p), "modification time"));
+    wt_close(p);
+
+    p = read_around(replace_by_rename, &status);
+    CU_ASSERT_EQUAL(status, WEIR_STATUS_ERROR);
+    CU_ASSERT_TRUE(contains(wt_log(p), "in.csv changed while it was read"));
+    CU_ASSERT_TRUE(contains(wt_log(p), "replaced"));
+    wt_close(p);
+}
+
 /* ---- sink --------------------------------------------------------------- */
 
 static void test_sink_round_trip(void)
@@ -999,6 +1081,7 @@ void register_tests(void)
     CU_add_test(s, "batch boundaries", test_batch_boundaries);
     CU_add_test(s, "field larger than the buffer", test_huge_field);
     CU_add_test(s, "max-row-size", test_max_row_size);
+    CU_add_test(s, "file changed while read", test_changed_while_read);
 
     s = CU_add_suite("csv sink", NULL, NULL);
     CU_add_test(s, "round trip", test_sink_round_trip);

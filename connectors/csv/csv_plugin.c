@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/file_stamp.h"
 #include "csv_reader.h"
 #include "csv_writer.h"
 
@@ -77,6 +78,7 @@ typedef struct csv_state {
     int have_row;
     long blank_count; /* blank lines held back: dropped if only blank */
     long blank_line;  /* lines follow until the end of the file */
+    weirp_file_stamp opened; /* the file as opened, to see it change */
 
     /* -- sink */
     csv_writer *writer;
@@ -295,6 +297,22 @@ static int read_header(csv_state *s, csv_reader *r, const char *path)
 
 /* ---- source ----------------------------------------------------------- */
 
+/* Is the file still the one opened, as it was?  A file rewritten in place
+ * while we read it gives rows of two versions, or a cut-short file that
+ * reads as clean: the data set is not whole.  0, or -1 after logging. */
+static int check_unchanged(csv_state *s)
+{
+    char why[160];
+    if (!weirp_file_stamp_changed(&s->opened, s->fd, s->path, why, sizeof why))
+        return 0;
+    s->host->log(s->inst, WEIR_LOG_ERROR,
+                 "%s changed while it was read (%s): the rows read may "
+                 "belong to two versions of the file; exporters should write "
+                 "a temporary file and rename it into place",
+                 s->path, why);
+    return -1;
+}
+
 static int source_open(csv_state *s)
 {
     const weir_host *h = s->host;
@@ -318,6 +336,13 @@ static int source_open(csv_state *s)
                strerror(EISDIR));
         return -1;
     }
+    if (weirp_file_stamp_take(s->fd, &s->opened) != 0) {
+        h->log(s->inst, WEIR_LOG_ERROR, "cannot stat %s: %s", s->path,
+               strerror(errno));
+        return -1;
+    }
+    if (check_unchanged(s) < 0) /* replaced between open and fstat */
+        return -1;
     s->reader = csv_reader_new(s->fd, s->delim, s->quote, 0, (size_t)max_row);
     if (!s->reader) {
         log_oom(s);
@@ -456,8 +481,8 @@ static int source_read(csv_state *s, weir_batch *b)
             continue;
         }
         int rc = csv_reader_next(s->reader, &s->row);
-        if (rc == 0)
-            return WEIR_STATUS_END; /* blank lines at the end are dropped */
+        if (rc == 0) /* blank lines at the end are dropped */
+            return check_unchanged(s) < 0 ? WEIR_STATUS_ERROR : WEIR_STATUS_END;
         if (rc < 0) {
             log_read_failure(s, s->reader);
             return WEIR_STATUS_ERROR;
