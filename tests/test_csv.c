@@ -447,6 +447,38 @@ static void test_unterminated_quote(void)
         wt_close(p);
 }
 
+static void test_cut_mid_row(void)
+{
+    /* The writer died inside the last row, outside any quote: the row
+     * has too few fields and no line break.  That is a cut-short file,
+     * not one malformed row: the rows after it are missing too. */
+    wt_plugin *p = open_source("code,name,city\n"
+                               "A1,Alpha,Cape Town\n"
+                               "B2,Be",
+                               NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_ERROR);
+    CU_ASSERT_TRUE(contains(wt_log(p), "in.csv: line 3: the last row has 2 "
+                                       "of 3 fields and no line break"));
+    wt_batch_free(b);
+    wt_close(p);
+
+    /* A whole last row needs no line break... */
+    p = open_source("code,name,city\nA1,Alpha,Cape Town\nB2,Beta,", NULL);
+    b = read_source(p, 10, 2);
+    CU_ASSERT_EQUAL(result(wt_host()->batch_at(b, 1), NULL), WEIR_RESULT_OK);
+    wt_batch_free(b);
+    wt_close(p);
+
+    /* ...and a short row that ends its line is one malformed row. */
+    p = open_source("code,name,city\nA1,Alpha\n", NULL);
+    b = read_source(p, 10, 1);
+    CU_ASSERT_EQUAL(result(wt_host()->batch_at(b, 0), NULL), WEIR_RESULT_REJECT);
+    wt_batch_free(b);
+    wt_close(p);
+}
+
 static void test_stray_quote(void)
 {
     wt_plugin *p = open_source("code,size\n"
@@ -1074,6 +1106,7 @@ void register_tests(void)
     s = CU_add_suite("csv source malformed", NULL, NULL);
     CU_add_test(s, "wrong field count", test_wrong_field_count);
     CU_add_test(s, "unterminated quote", test_unterminated_quote);
+    CU_add_test(s, "cut inside the last row", test_cut_mid_row);
     CU_add_test(s, "stray quote", test_stray_quote);
     CU_add_test(s, "invalid UTF-8", test_invalid_utf8);
 

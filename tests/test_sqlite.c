@@ -145,19 +145,26 @@ static void assert_scalar(const char *db, const char *sql, const char *want)
     "<option name=\"table\">t</option>"                                    \
     "<option name=\"key\">k</option></sink>"
 
-static wt_plugin *open_source(const char *db, const char *query)
+/* `extra`: more <option> elements, as XML. */
+static wt_plugin *open_source_with(const char *db, const char *query,
+                                   const char *extra)
 {
     char *q = xml_text(query);
     char *xml = xfmt(PIPE_HEAD
                      "<source plugin=\"sqlite\" name=\"in\">"
                      "<option name=\"database\">%s</option>"
-                     "<option name=\"query\">%s</option></source>"
+                     "<option name=\"query\">%s</option>%s</source>"
                      DUMMY_SINK PIPE_TAIL,
-                     db, q);
+                     db, q, extra);
     wt_plugin *p = wt_open(xml, wt_tmpdir(), "in");
     free(xml);
     free(q);
     return p;
+}
+
+static wt_plugin *open_source(const char *db, const char *query)
+{
+    return open_source_with(db, query, "");
 }
 
 /* `extra`: more <option> elements, as XML. */
@@ -353,6 +360,75 @@ static void test_src_refused(void)
 
     /* The database is untouched. */
     CU_ASSERT_EQUAL(count("src_refused.db", "SELECT count(*) FROM c"), 1);
+}
+
+/* Read batches of 100 until the source stops; the rows seen go to *rows.
+ * Returns the last status. */
+static int read_rows(wt_plugin *p, long *rows)
+{
+    weir_batch *b = wt_batch_new(100);
+    int status;
+    *rows = 0;
+    do {
+        wt_batch_clear(b);
+        status = wt_read(p, b);
+        *rows += (long)wt_host()->batch_count(b);
+    } while (status == WEIR_STATUS_OK);
+    wt_batch_free(b);
+    return status;
+}
+
+/* A query that fails part-way is a failed read, never a short one: with
+ * <track> the rows not read would turn into deletes. */
+static void test_src_fails_mid_query(void)
+{
+    make_db("src_mid.db",
+            "CREATE TABLE c (id INTEGER PRIMARY KEY, v TEXT);"
+            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+            "WHERE x < 3000) INSERT INTO c SELECT x, printf('%0100d', x) "
+            "FROM n;");
+
+    /* An SQL error at row 250 (a function refusing its argument). */
+    wt_plugin *p = open_source("src_mid.db",
+                               "SELECT id, CASE id WHEN 250 THEN json('{') "
+                               "ELSE v END AS v FROM c ORDER BY id");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    long rows = 0;
+    CU_ASSERT_EQUAL(read_rows(p, &rows), WEIR_STATUS_ERROR);
+    CU_ASSERT(rows < 250); /* the failed batch is dropped whole */
+    CU_ASSERT(contains(wt_log(p), "src_mid.db: reading row 250 failed"));
+    CU_ASSERT(contains(wt_log(p), "malformed JSON"));
+    wt_close(p);
+
+    /* Another connection holds the database locked once the query has
+     * been prepared: SQLITE_BUSY at the first step. */
+    p = open_source_with("src_mid.db", "SELECT id, v FROM c",
+                         "<option name=\"busy-timeout\">50ms</option>");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    sqlite3 *other = db_open("src_mid.db");
+    exec(other, "BEGIN EXCLUSIVE");
+    CU_ASSERT_EQUAL(read_rows(p, &rows), WEIR_STATUS_ERROR);
+    CU_ASSERT_EQUAL(rows, 0);
+    CU_ASSERT(contains(wt_log(p), "database is locked"));
+    exec(other, "COMMIT");
+    sqlite3_close(other);
+    wt_close(p);
+
+    /* The last page of the table is garbage: SQLITE_CORRUPT part-way. */
+    char *path = path_in("src_mid.db");
+    FILE *f = fopen(path, "r+b");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(fseek(f, -4096, SEEK_END), 0);
+    for (int i = 0; i < 4096; i++)
+        fputc(0xff, f);
+    fclose(f);
+    free(path);
+    p = open_source("src_mid.db", "SELECT id, v FROM c ORDER BY id");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(read_rows(p, &rows), WEIR_STATUS_ERROR);
+    CU_ASSERT(rows > 0 && rows < 3000);
+    CU_ASSERT(contains(wt_log(p), "malformed"));
+    wt_close(p);
 }
 
 static void test_src_missing_db(void)
@@ -978,6 +1054,8 @@ void register_tests(void)
     CU_add_test(s, "multi-statement and write queries refused",
                 test_src_refused);
     CU_add_test(s, "missing database", test_src_missing_db);
+    CU_add_test(s, "source: failure part-way is a failed read",
+                test_src_fails_mid_query);
 
     s = CU_add_suite("sqlite sink", NULL, NULL);
     CU_add_test(s, "creates the table, adds columns", test_sink_create);

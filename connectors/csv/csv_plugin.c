@@ -500,6 +500,16 @@ static int source_read(csv_state *s, weir_batch *b)
                 return WEIR_STATUS_ERROR;
             }
         }
+        if (s->row.no_eol && s->row.count < s->expected) {
+            /* The writer died inside the last row: the rows it had yet
+             * to write are missing too, so this is no malformed row but
+             * a data set that is not whole. */
+            h->log(s->inst, WEIR_LOG_ERROR,
+                   "%s: line %ld: the last row has %zu of %zu fields and no "
+                   "line break: the file looks cut short",
+                   s->path, s->row.line, s->row.count, s->expected);
+            return WEIR_STATUS_ERROR;
+        }
         s->have_row = 1;
     }
     return WEIR_STATUS_OK;

@@ -261,6 +261,7 @@ static int parse_row(csv_reader *r, csv_row *row)
 
     row->problem = CSV_ROW_OK;
     row->problem_field = 0;
+    row->no_eol = 0;
     row->line = r->line;
 
     for (;;) {
@@ -317,7 +318,8 @@ static int parse_row(csv_reader *r, csv_row *row)
         if (p == e) {
             if (!r->eof)
                 return ROW_NEED_MORE;
-            break; /* the last row has no line break */
+            row->no_eol = 1; /* the last row has no line break */
+            break;
         }
         if (*p == d) {
             p++;

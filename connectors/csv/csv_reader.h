@@ -51,6 +51,7 @@ typedef struct csv_row {
     size_t count;
     long line;            /* physical line (1-based) where the row starts */
     int blank;            /* an empty line: one unquoted empty field */
+    int no_eol;           /* ended by the end of input, not a line break */
     csv_problem problem;  /* CSV_ROW_OK when the row is well-formed */
     size_t problem_field; /* 0-based index of the field concerned */
 } csv_row;
