@@ -952,6 +952,47 @@ static void test_sink_append(void)
     free(text);
 }
 
+static void test_sink_append_operation_column(void)
+{
+    /* columns + operation-column in append mode: the header written on
+     * the first run holds the operation column, and every later run
+     * must accept that header as its own. */
+    static const char opts[] =
+        "<option name=\"mode\">append</option>"
+        "<option name=\"columns\">id name</option>"
+        "<option name=\"operation-column\">op</option>";
+    remove_file("out.csv");
+    for (int run = 0; run < 3; run++) {
+        wt_plugin *p = open_sink(opts);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        weir_batch *b = wt_batch_new(10);
+        char id[8];
+        snprintf(id, sizeof id, "%d", run + 1);
+        wt_add(b, run == 2 ? WEIR_OP_DELETE : WEIR_OP_UPSERT, "id", id,
+               "name", "n", NULL);
+        CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+        CU_ASSERT_EQUAL(result(wt_host()->batch_at(b, 0), NULL),
+                        WEIR_RESULT_OK);
+        CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
+        wt_close(p);
+        wt_batch_free(b);
+    }
+    char *text = slurp("out.csv");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_STRING_EQUAL(text, "id,name,op\n1,n,upsert\n2,n,upsert\n"
+                                 "3,n,delete\n");
+    free(text);
+
+    /* A header that really differs is still refused. */
+    free(wt_write_file(wt_tmpdir(), "out.csv", "id,name,operation\n"));
+    wt_plugin *p = open_sink(opts);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT_TRUE(contains(wt_last_errors(), "columns (id name op) but the "
+                                              "header has (id name operation)"));
+    if (p)
+        wt_close(p);
+}
+
 static void test_sink_atomic_write(void)
 {
     free(wt_write_file(wt_tmpdir(), "out.csv", "old contents\n"));
@@ -1122,6 +1163,8 @@ void register_tests(void)
     CU_add_test(s, "columns, crlf, no header", test_sink_columns_crlf_no_header);
     CU_add_test(s, "deletes and operation-column", test_sink_deletes);
     CU_add_test(s, "append mode", test_sink_append);
+    CU_add_test(s, "append mode with columns and operation-column",
+                test_sink_append_operation_column);
     CU_add_test(s, "atomic write mode", test_sink_atomic_write);
     CU_add_test(s, "no rows: target untouched", test_sink_nothing_written);
     CU_add_test(s, "field larger than the buffer", test_sink_large_field);

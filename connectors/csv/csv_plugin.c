@@ -125,6 +125,21 @@ static long find_name(char *const *names, size_t n, const char *name)
     return -1;
 }
 
+/* "a b c" for messages, cut with "..." to fit `size` (at least 4). */
+static void join_names(char *const *names, size_t n, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(buf + len, size - len, "%s%s", i ? " " : "", names[i]);
+        if (w < 0 || (size_t)w >= size - len) {
+            memcpy(buf + size - 4, "...", 4);
+            return;
+        }
+        len += (size_t)w;
+    }
+}
+
 /* Add a copy of name[0..len) to s->names. 0, or -1 out of memory. */
 static int push_name(csv_state *s, const char *name, size_t len)
 {
@@ -532,18 +547,29 @@ static const char *op_name(weir_op op)
     return "upsert";
 }
 
+/* The operation column goes where the columns name it, else after them.
+ * Done as soon as the columns are known, so that what append mode
+ * compares with an existing header is what the first run wrote.  0, or
+ * -1 out of memory. */
+static int place_operation_column(csv_state *s)
+{
+    if (!s->opcol)
+        return 0;
+    long i = find_name(s->names, s->nnames, s->opcol);
+    if (i < 0) {
+        if (push_name(s, s->opcol, strlen(s->opcol)) < 0)
+            return -1;
+        i = (long)s->nnames - 1;
+    }
+    s->opcol_index = (size_t)i;
+    return 0;
+}
+
 /* Columns are known: place the operation column and size the row. */
 static int columns_ready(csv_state *s)
 {
-    if (s->opcol) {
-        long i = find_name(s->names, s->nnames, s->opcol);
-        if (i < 0) {
-            if (push_name(s, s->opcol, strlen(s->opcol)) < 0)
-                return -1;
-            i = (long)s->nnames - 1;
-        }
-        s->opcol_index = (size_t)i;
-    }
+    if (place_operation_column(s) < 0)
+        return -1;
     s->values = calloc(s->nnames, sizeof *s->values);
     if (!s->values)
         return -1;
@@ -617,6 +643,11 @@ static int open_for_append(csv_state *s, long long *offset)
         int same = rc > 0 && (from_option == 0 || from_option == s->nnames);
         for (size_t i = 0; same && i < from_option; i++)
             same = strcmp(option_names[i], s->names[i]) == 0;
+        char want[256], have[256];
+        if (rc > 0 && !same) {
+            join_names(option_names, from_option, want, sizeof want);
+            join_names(s->names, s->nnames, have, sizeof have);
+        }
         for (size_t i = 0; i < from_option; i++)
             free(option_names[i]);
         free(option_names);
@@ -624,7 +655,9 @@ static int open_for_append(csv_state *s, long long *offset)
             return -1;
         if (!same) {
             h->log(s->inst, WEIR_LOG_ERROR,
-                   "%s: option columns differs from the file's header", s->path);
+                   "%s: option columns differs from the file's header: "
+                   "columns (%s) but the header has (%s)",
+                   s->path, want, have);
             return -1;
         }
         if (s->opcol && find_name(s->names, s->nnames, s->opcol) < 0) {
@@ -676,6 +709,10 @@ static int sink_open(csv_state *s)
         s->opcol = NULL;
     if (load_columns_option(s) < 0)
         return -1;
+    if (s->nnames && place_operation_column(s) < 0) {
+        log_oom(s);
+        return -1;
+    }
 
     long long offset = 0;
     if (s->append ? open_for_append(s, &offset) < 0 : open_for_replace(s) < 0)
