@@ -753,6 +753,55 @@ static void test_changed_while_read(void)
     wt_close(p);
 }
 
+static void test_wide_round_trip(void)
+{
+    /* 1,000 columns: every field read where it belongs, and written back
+     * by the sink to the same text. */
+    enum { COLS = 1000, ROWS = 30 };
+    size_t size = (size_t)(ROWS + 1) * COLS * 12 + 1;
+    char *text = malloc(size);
+    size_t len = 0;
+    for (int r = 0; r <= ROWS; r++)
+        for (int c = 0; c < COLS; c++) {
+            const char *end = c + 1 < COLS ? "," : "\n";
+            if (r == 0)
+                len += (size_t)snprintf(text + len, size - len, "c%d%s", c,
+                                        end);
+            else
+                len += (size_t)snprintf(text + len, size - len, "%d.%d%s", r,
+                                        c, end);
+        }
+    wt_plugin *p = open_source(text, NULL);
+    weir_batch *b = read_source(p, ROWS + 1, ROWS);
+    const weir_host *h = wt_host();
+    int bad = 0;
+    for (int r = 0; r < ROWS; r++) {
+        weir_record *rec = h->batch_at(b, (size_t)r);
+        bad += h->record_field_count(rec) != COLS;
+        for (int c = COLS - 1; c >= 0; c--) {
+            char name[16], want[32];
+            snprintf(name, sizeof name, "c%d", c);
+            snprintf(want, sizeof want, "%d.%d", r + 1, c);
+            const char *got = wt_get(rec, name);
+            bad += !got || strcmp(got, want) != 0;
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    wt_close(p);
+
+    p = open_sink(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
+    wt_close(p);
+    char *out = slurp("out.csv");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    CU_ASSERT_STRING_EQUAL(out, text);
+    free(out);
+    free(text);
+    wt_batch_free(b);
+}
+
 /* ---- sink --------------------------------------------------------------- */
 
 static void test_sink_round_trip(void)
@@ -1156,6 +1205,7 @@ void register_tests(void)
     CU_add_test(s, "field larger than the buffer", test_huge_field);
     CU_add_test(s, "max-row-size", test_max_row_size);
     CU_add_test(s, "file changed while read", test_changed_while_read);
+    CU_add_test(s, "1,000 columns", test_wide_round_trip);
 
     s = CU_add_suite("csv sink", NULL, NULL);
     CU_add_test(s, "round trip", test_sink_round_trip);
