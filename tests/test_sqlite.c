@@ -886,6 +886,56 @@ static void test_sink_busy(void)
     wt_close(p);
 }
 
+/* A record with `n` fields code, c1 .. c<n-1>. (borrowed; the batch's) */
+static weir_record *add_wide(weir_batch *b, const char *code, int n)
+{
+    const weir_host *h = wt_host();
+    weir_record *r = h->batch_add(b);
+    h->record_set(r, "code", code, (size_t)-1);
+    for (int i = 1; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "c%d", i);
+        h->record_set(r, name, "v", 1);
+    }
+    return r;
+}
+
+/* More columns than SQLite allows (2,000 by default) is the record's
+ * fault and never goes away: rejected with SQLite's words, not retried,
+ * and the records that fit still land. */
+static void test_sink_too_many_columns(void)
+{
+    char *path = path_in("sink_wide.db");
+    remove(path);
+    free(path);
+    wt_plugin *p = open_sink("sink_wide.db", "t", "code", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    /* The table does not exist yet: the first batch creates it. */
+    add_wide(b, "W1", 2100);
+    add_wide(b, "N1", 3);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_REJECT, "too many columns");
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_OK, NULL);
+    CU_ASSERT_EQUAL(count("sink_wide.db", "SELECT count(*) FROM t"), 1);
+
+    /* The table exists: adding columns hits the limit.  Nothing of the
+     * refused record stays, not even the columns it added. */
+    wt_batch_clear(b);
+    add_wide(b, "N2", 3);
+    add_wide(b, "W2", 2100);
+    add_wide(b, "N3", 4);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_REJECT, "too many columns");
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_OK, NULL);
+    CU_ASSERT_EQUAL(count("sink_wide.db", "SELECT count(*) FROM t"), 3);
+    CU_ASSERT_EQUAL(count("sink_wide.db",
+                          "SELECT count(*) FROM pragma_table_info('t')"), 4);
+    wt_batch_free(b);
+    wt_close(p);
+}
+
 static void test_sink_missing_key(void)
 {
     make_db("sink_nokey.db",
@@ -1059,6 +1109,8 @@ void register_tests(void)
 
     s = CU_add_suite("sqlite sink", NULL, NULL);
     CU_add_test(s, "creates the table, adds columns", test_sink_create);
+    CU_add_test(s, "too many columns: rejected, not retried",
+                test_sink_too_many_columns);
     CU_add_test(s, "upsert updates existing rows", test_sink_upsert);
     CU_add_test(s, "delete by key", test_sink_delete);
     CU_add_test(s, "composite key", test_sink_composite);
