@@ -387,9 +387,9 @@ int weir_record_set(weir_record *r, const char *name, const char *value,
     if (!f) {
         if (r->nfields == r->cap) {
             /* The first array has room for as many fields as the widest
-             * record so far, plus some for transforms that add fields. */
-            uint32_t cap = r->cap ? r->cap * 2
-                                  : b->fields_hint + b->fields_hint / 4 + 8;
+             * record so far (transforms' fields included, after the
+             * first batch), plus a few. */
+            uint32_t cap = r->cap ? r->cap * 2 : b->fields_hint + 8;
             weir_field *grown = weir_arena_alloc(&b->arena, cap * sizeof(*grown));
             if (!grown)
                 return -1;

@@ -490,6 +490,14 @@ static void test_sink_create(void)
     ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
     ASSERT_SCALAR("sink_create.db",
                   "SELECT phone FROM customers WHERE code = 'C3'", "555");
+
+    /* Two fields naming one column (SQLite ignores case) are refused. */
+    wt_batch_clear(b);
+    wt_add(b, WEIR_OP_UPSERT, "code", "C4", "Name", "x", "city", "y",
+           "name", "z", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_REJECT,
+                  "fields Name and name name the same column");
     wt_batch_free(b);
     wt_close(p);
 }
