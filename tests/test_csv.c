@@ -1015,7 +1015,7 @@ static void test_sink_append_operation_column(void)
         wt_plugin *p = open_sink(opts);
         CU_ASSERT_PTR_NOT_NULL_FATAL(p);
         weir_batch *b = wt_batch_new(10);
-        char id[8];
+        char id[16];
         snprintf(id, sizeof id, "%d", run + 1);
         wt_add(b, run == 2 ? WEIR_OP_DELETE : WEIR_OP_UPSERT, "id", id,
                "name", "n", NULL);
