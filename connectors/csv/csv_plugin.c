@@ -499,7 +499,10 @@ static int source_read(csv_state *s, weir_batch *b)
         if (rc == 0) /* blank lines at the end are dropped */
             return check_unchanged(s) < 0 ? WEIR_STATUS_ERROR : WEIR_STATUS_END;
         if (rc < 0) {
-            log_read_failure(s, s->reader);
+            /* A file rewritten under us is the likelier cause of a cut
+             * short one: say so when it is. */
+            if (check_unchanged(s) == 0)
+                log_read_failure(s, s->reader);
             return WEIR_STATUS_ERROR;
         }
         if (s->row.blank) {
@@ -519,10 +522,11 @@ static int source_read(csv_state *s, weir_batch *b)
             /* The writer died inside the last row: the rows it had yet
              * to write are missing too, so this is no malformed row but
              * a data set that is not whole. */
-            h->log(s->inst, WEIR_LOG_ERROR,
-                   "%s: line %ld: the last row has %zu of %zu fields and no "
-                   "line break: the file looks cut short",
-                   s->path, s->row.line, s->row.count, s->expected);
+            if (check_unchanged(s) == 0)
+                h->log(s->inst, WEIR_LOG_ERROR,
+                       "%s: line %ld: the last row has %zu of %zu fields and "
+                       "no line break: the file looks cut short",
+                       s->path, s->row.line, s->row.count, s->expected);
             return WEIR_STATUS_ERROR;
         }
         s->have_row = 1;
