@@ -291,11 +291,18 @@ static uint32_t name_hash_nocase(const char *name)
 /* Distinct column names in first-seen order, with a hash index so that
  * a batch of wide records costs one probe per field, not a scan. */
 typedef struct name_set {
-    const char **names; /* (borrowed from the records) */
-    size_t count, cap;
+    const char **names; /* (mask + 1) / 2 entries; names borrowed */
+    size_t count;
     uint32_t *slots;    /* index + 1; 0 empty; at most half full */
     size_t mask;
 } name_set;
+
+static void name_set_free(name_set *set)
+{
+    free(set->names);
+    free(set->slots);
+    memset(set, 0, sizeof *set);
+}
 
 /* Add `name` unless an equal one is there.  Returns 0 when added, 1
  * when names[*at] equals it (at may be NULL), -1 out of memory. */
@@ -314,7 +321,6 @@ static int name_set_add(name_set *set, const char *name, size_t *at)
         free(set->slots);
         set->slots = slots;
         set->mask = n - 1;
-        set->cap = n / 2;
         for (size_t i = 0; i < set->count; i++) {
             size_t k = name_hash_nocase(set->names[i]) & set->mask;
             while (set->slots[k])
@@ -370,8 +376,7 @@ out:
     if (rc == SQLITE_NOMEM)
         set_msg(s, "out of memory");
     free(sql);
-    free(set.names);
-    free(set.slots);
+    name_set_free(&set);
     return rc;
 }
 
@@ -587,8 +592,7 @@ static int entry_build(wsq_sink *s, weir_record *r, size_t nf,
         }
     }
     int complete = seen.count == nf;
-    free(seen.names);
-    free(seen.slots);
+    name_set_free(&seen);
     if (!complete)
         goto out;
     ret = add_columns(s, r, (const char *const *)e.names, nf);
