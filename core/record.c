@@ -47,9 +47,11 @@ struct weir_batch {
     size_t slots_mask;  /* half full; slots_mask + 1 is a power of two */
     size_t hint;        /* entry to try first */
     int overflow; /* some names are arena copies, not in names[] */
-    /* The most fields a record has had: a new record's field array starts
-     * at that size, so records of a wide source do not grow theirs by
-     * doubling (each step a dead copy in the arena). */
+    /* How many fields the record added before the newest one has: the
+     * newest record's field array starts at that size (plus a few), so
+     * records of a wide source do not grow theirs by doubling, each step
+     * a dead copy in the arena.  The previous record, not the widest so
+     * far: one odd record must not make every later one as big. */
     uint32_t fields_hint;
 };
 
@@ -118,6 +120,8 @@ weir_record *weir_batch_add(weir_batch *b)
 {
     if (b->used == b->capacity)
         return NULL;
+    if (b->used > 0)
+        b->fields_hint = b->store[b->used - 1].nfields;
     weir_record *r = &b->store[b->used++];
     memset(r, 0, sizeof(*r));
     r->batch = b;
@@ -386,9 +390,8 @@ int weir_record_set(weir_record *r, const char *name, const char *value,
         f = find(r, name);
     if (!f) {
         if (r->nfields == r->cap) {
-            /* The first array has room for as many fields as the widest
-             * record so far (transforms' fields included, after the
-             * first batch), plus a few. */
+            /* The first array: as wide as the previous record, and a
+             * few more for fields a transform adds. */
             uint32_t cap = r->cap ? r->cap * 2 : b->fields_hint + 8;
             weir_field *grown = weir_arena_alloc(&b->arena, cap * sizeof(*grown));
             if (!grown)
@@ -400,8 +403,6 @@ int weir_record_set(weir_record *r, const char *name, const char *value,
         }
         f = &r->fields[r->nfields++];
         f->name = interned;
-        if (r->nfields > b->fields_hint)
-            b->fields_hint = r->nfields;
         if (r->index && r->index_mask + 1 < index_size(r->cap))
             index_build(r); /* the array grew: so does the index */
         else if (r->index)
