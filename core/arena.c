@@ -34,19 +34,19 @@ static weir_arena_chunk *chunk_new(size_t need)
     return c;
 }
 
-void *weir_arena_alloc(weir_arena *a, size_t size)
+/* `size` bytes at a multiple of `align` (a power of two) from the start
+ * of a chunk's data, which is aligned for any type. */
+static void *take(weir_arena *a, size_t size, size_t align)
 {
-    const size_t align = alignof(max_align_t);
     if (size > SIZE_MAX / 2)
         return NULL; /* a corrupt length, not a real request */
-    size = (size + align - 1) & ~(align - 1);
     weir_arena_chunk *c = a->head;
-    if (!c || c->size - c->used < size) {
+    size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+    if (!c || at > c->size || c->size - at < size) {
         /* Reuse a spare chunk when it is big enough, else a new one. */
         if (a->spare && a->spare->size >= size) {
             c = a->spare;
             a->spare = c->next;
-            c->used = 0;
         } else {
             c = chunk_new(size);
             if (!c)
@@ -54,17 +54,24 @@ void *weir_arena_alloc(weir_arena *a, size_t size)
         }
         c->next = a->head;
         a->head = c;
+        at = 0;
     }
-    void *p = c->data + c->used;
-    c->used += size;
-    return p;
+    c->used = at + size;
+    return c->data + at;
 }
 
+void *weir_arena_alloc(weir_arena *a, size_t size)
+{
+    return take(a, size, alignof(max_align_t));
+}
+
+/* Strings need no alignment: a field value of a few bytes takes a few
+ * bytes, not a max_align_t slot (wide records hold millions of them). */
 char *weir_arena_strndup(weir_arena *a, const char *s, size_t len)
 {
     if (len == SIZE_MAX)
         return NULL;
-    char *p = weir_arena_alloc(a, len + 1);
+    char *p = take(a, len + 1, 1);
     if (p) {
         if (len)
             memcpy(p, s, len);

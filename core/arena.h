@@ -21,7 +21,7 @@ void weir_arena_init(weir_arena *a);
 /* Memory for `size` bytes, aligned for any type; NULL out of memory.
  * (owned by the arena) */
 void *weir_arena_alloc(weir_arena *a, size_t size);
-/* Copy of `len` bytes plus a NUL. (owned by the arena) */
+/* Copy of `len` bytes plus a NUL, not aligned. (owned by the arena) */
 char *weir_arena_strndup(weir_arena *a, const char *s, size_t len);
 /* Forget every allocation but keep the memory for reuse. */
 void weir_arena_reset(weir_arena *a);

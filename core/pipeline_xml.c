@@ -45,6 +45,8 @@ typedef struct load_ctx {
     weir_plugins *plugins;
     int refused; /* the parser was stopped on purpose (DOCTYPE) */
     unsigned env_failures; /* ${env:} substitutions that failed, so far */
+    /* room in p->transforms, p->sinks, p->notifiers */
+    size_t transforms_cap, sinks_cap, notifiers_cap;
 } load_ctx;
 
 /* libxml2 2.12 made the error argument const. */
@@ -480,13 +482,20 @@ static weir_instance *build_instance(load_ctx *lc, const xmlNode *x,
     return inst;
 }
 
-static int push(weir_instance ***arr, size_t *n, weir_instance *inst)
+/* Append to a growing array (doubling: a long pipeline loads in linear
+ * time).  0, or -1 out of memory. */
+static int push(weir_instance ***arr, size_t *n, size_t *cap,
+                weir_instance *inst)
 {
-    weir_instance **g = realloc(*arr, (*n + 1) * sizeof(*g));
-    if (!g)
-        return -1;
-    *arr = g;
-    g[(*n)++] = inst;
+    if (*n == *cap) {
+        size_t grown_cap = *cap ? 2 * *cap : 4;
+        weir_instance **g = realloc(*arr, grown_cap * sizeof(*g));
+        if (!g)
+            return -1;
+        *arr = g;
+        *cap = grown_cap;
+    }
+    (*arr)[(*n)++] = inst;
     return 0;
 }
 
@@ -683,17 +692,19 @@ static void build_model(load_ctx *lc, xmlNode *root)
             }
         } else if (strcmp(n, "transform") == 0) {
             weir_instance *inst = build_instance(lc, c, WEIR_KIND_TRANSFORM);
-            if (inst && push(&p->transforms, &p->ntransforms, inst))
+            if (inst && push(&p->transforms, &p->ntransforms,
+                             &lc->transforms_cap, inst))
                 instance_free(inst);
         } else if (strcmp(n, "sink") == 0) {
             weir_instance *inst = build_instance(lc, c, WEIR_KIND_SINK);
-            if (inst && push(&p->sinks, &p->nsinks, inst))
+            if (inst && push(&p->sinks, &p->nsinks, &lc->sinks_cap, inst))
                 instance_free(inst);
         } else if (strcmp(n, "track") == 0) {
             parse_track(lc, c);
         } else if (strcmp(n, "notify") == 0) {
             weir_instance *inst = build_instance(lc, c, WEIR_KIND_NOTIFIER);
-            if (inst && push(&p->notifiers, &p->nnotifiers, inst))
+            if (inst && push(&p->notifiers, &p->nnotifiers,
+                             &lc->notifiers_cap, inst))
                 instance_free(inst);
             else if (inst)
                 parse_events(lc, inst, c);
@@ -892,6 +903,47 @@ static void check_instance(load_ctx *lc, weir_instance *inst)
                       inst->plugin_name, inst->config->name);
 }
 
+typedef struct named {
+    const char *name;
+    size_t at; /* index in p->all */
+} named;
+
+static int by_name_then_place(const void *a, const void *b)
+{
+    const named *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (c)
+        return c;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* first[i]: the index of the first instance named as instance i (i
+ * itself when it is the first, or has no name).  By sorting, not by
+ * comparing every pair: a pipeline may have tens of thousands of
+ * instances.  Returns NULL out of memory. (owned: free) */
+static size_t *first_of_names(const weir_pipeline *p)
+{
+    size_t *first = malloc((p->nall ? p->nall : 1) * sizeof(*first));
+    named *v = malloc((p->nall ? p->nall : 1) * sizeof(*v));
+    if (!first || !v) {
+        free(first);
+        free(v);
+        return NULL;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < p->nall; i++) {
+        first[i] = i;
+        if (p->all[i]->name)
+            v[n++] = (named){p->all[i]->name, i};
+    }
+    qsort(v, n, sizeof(*v), by_name_then_place);
+    for (size_t k = 1; k < n; k++)
+        if (strcmp(v[k].name, v[k - 1].name) == 0)
+            first[v[k].at] = first[v[k - 1].at];
+    free(v);
+    return first;
+}
+
 static void check_model(load_ctx *lc)
 {
     weir_pipeline *p = lc->p;
@@ -900,18 +952,20 @@ static void check_model(load_ctx *lc)
                       "pipeline name \"%s\": use letters, digits, '-', '_' "
                       "and '.'",
                       p->name);
+    size_t *first = first_of_names(p);
+    if (!first) {
+        weir_diag_add(lc->diag, lc->file, 0, "out of memory");
+        return;
+    }
     weir_instance **all = p->all;
     for (size_t i = 0; i < p->nall; i++) {
-        for (size_t j = 0; j < i; j++)
-            if (all[i]->name && all[j]->name &&
-                strcmp(all[i]->name, all[j]->name) == 0) {
-                weir_diag_add(lc->diag, lc->file, all[i]->line,
-                              "duplicate instance name '%s' (also at line %ld)",
-                              all[i]->name, all[j]->line);
-                break;
-            }
+        if (first[i] != i)
+            weir_diag_add(lc->diag, lc->file, all[i]->line,
+                          "duplicate instance name '%s' (also at line %ld)",
+                          all[i]->name, all[first[i]]->line);
         check_instance(lc, all[i]);
     }
+    free(first);
     /* (the schema has already said so when there is no source or sink) */
 }
 
@@ -929,7 +983,7 @@ weir_pipeline *weir_pipeline_load_memory(const char *xml, size_t len,
     p->batch_size = DEFAULT_BATCH;
     p->keep_delivered_ms = 7LL * 86400000;
     p->diag = diag;
-    load_ctx lc = {p, diag, p->file, plugins, 0, 0};
+    load_ctx lc = {p, diag, p->file, plugins, 0, 0, 0, 0, 0};
     xmlDocPtr doc = parse(&lc, xml, len);
     if (!doc) {
         weir_pipeline_free(p);

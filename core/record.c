@@ -11,10 +11,25 @@
 #include "secrets.h"
 #include "utf8.h"
 
-/* Names are interned per batch: sources set the same dozen names on every
- * record, so a record stores pointers into this small table instead of
- * copies, and lookups usually succeed on pointer equality. */
-#define NAME_SLOTS 256
+/* Names are interned per batch: sources set the same names on every
+ * record, so a record stores pointers into this table instead of copies,
+ * and a field is found by comparing pointers.  The table is an array in
+ * the order names were first seen (callers touch names in the same order
+ * record after record, so the entry after the last hit is tried first)
+ * with a hash index for the rest.  It survives weir_batch_clear(); past
+ * NAMES_MAX distinct names (a source making names up) further names are
+ * copied into the arena instead, which bounds its memory. */
+#define NAMES_MAX 65536u
+
+/* Records with more fields than this get a hash index of their fields;
+ * below it a scan of pointers is cheaper than building one. */
+#define INDEX_MIN_FIELDS 32u
+
+typedef struct name_entry {
+    const char *given; /* pointer the caller passed last time */
+    char *name;        /* our copy (malloc'd) */
+    uint32_t hash;
+} name_entry;
 
 struct weir_batch {
     weir_arena arena;
@@ -26,14 +41,18 @@ struct weir_batch {
     weir_record **saved; /* the view before weir_batch_narrow */
     size_t saved_count;
     const char *ctx_pipeline, *ctx_stage;
-    /* interned names survive clear(): they are few and reused */
-    struct {
-        const char *given; /* pointer the caller passed last time */
-        char *name;        /* our copy (malloc'd) */
-    } names[NAME_SLOTS];
-    size_t nnames;
-    size_t hint;  /* slot to try first */
+    name_entry *names;  /* interned names, in first-seen order */
+    size_t nnames, names_cap;
+    uint32_t *slots;    /* entry index + 1 by hash; 0 empty; at most */
+    size_t slots_mask;  /* half full; slots_mask + 1 is a power of two */
+    size_t hint;        /* entry to try first */
     int overflow; /* some names are arena copies, not in names[] */
+    /* How many fields the record added before the newest one has: the
+     * newest record's field array starts at that size (plus a few), so
+     * records of a wide source do not grow theirs by doubling, each step
+     * a dead copy in the arena.  The previous record, not the widest so
+     * far: one odd record must not make every later one as big. */
+    uint32_t fields_hint;
 };
 
 weir_batch *weir_batch_new(size_t capacity)
@@ -62,6 +81,8 @@ void weir_batch_free(weir_batch *b)
     weir_arena_free(&b->arena);
     for (size_t i = 0; i < b->nnames; i++)
         free(b->names[i].name);
+    free(b->names);
+    free(b->slots);
     free(b->store);
     free(b->view);
     free(b->saved);
@@ -99,6 +120,8 @@ weir_record *weir_batch_add(weir_batch *b)
 {
     if (b->used == b->capacity)
         return NULL;
+    if (b->used > 0)
+        b->fields_hint = b->store[b->used - 1].nfields;
     weir_record *r = &b->store[b->used++];
     memset(r, 0, sizeof(*r));
     r->batch = b;
@@ -157,64 +180,172 @@ size_t weir_batch_take_answered(weir_batch *b,
 
 /* ---- fields ---------------------------------------------------------- */
 
-static int name_is(const weir_batch *b, size_t i, const char *name)
+/* FNV-1a of a NUL-terminated name. */
+static uint32_t name_hash(const char *name)
 {
-    /* A caller's pointer may be a reused buffer, so a match on it is
-     * confirmed by content; only our own copies are trusted as is. */
-    return b->names[i].name == name ||
-           (b->names[i].given == name && strcmp(b->names[i].name, name) == 0);
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* Put entry i into the hash index (which has room). */
+static void slot_put(weir_batch *b, size_t i)
+{
+    size_t s = b->names[i].hash & b->slots_mask;
+    while (b->slots[s])
+        s = (s + 1) & b->slots_mask;
+    b->slots[s] = (uint32_t)i + 1;
+}
+
+/* Room for one more name in names[] and the index.  0, or -1 out of
+ * memory. */
+static int names_reserve(weir_batch *b)
+{
+    if (b->nnames == b->names_cap) {
+        size_t cap = b->names_cap ? 2 * b->names_cap : 64;
+        name_entry *grown = realloc(b->names, cap * sizeof(*grown));
+        if (!grown)
+            return -1;
+        b->names = grown;
+        b->names_cap = cap;
+    }
+    if (2 * (b->nnames + 1) > (b->slots ? b->slots_mask + 1 : 0)) {
+        size_t nslots = b->slots ? 2 * (b->slots_mask + 1) : 128;
+        uint32_t *slots = calloc(nslots, sizeof(*slots));
+        if (!slots)
+            return -1;
+        free(b->slots);
+        b->slots = slots;
+        b->slots_mask = nslots - 1;
+        for (size_t i = 0; i < b->nnames; i++)
+            slot_put(b, i);
+    }
+    return 0;
 }
 
 /* The interned copy of `name`, adding it when `add`; NULL when unknown
- * (or out of memory).  Callers touch names in the same order record
- * after record, so the slot after the last hit is tried first. */
+ * (or out of memory). */
 static const char *intern(weir_batch *b, const char *name, int add)
 {
-    size_t n = b->nnames;
-    if (n) {
-        size_t h = b->hint < n ? b->hint : 0;
-        if (name_is(b, h, name)) {
-            b->hint = h + 1;
-            return b->names[h].name;
+    size_t h = b->hint;
+    /* A caller's pointer may be a reused buffer, so a match on it is
+     * confirmed by content; only our own copies are trusted as is. */
+    if (h < b->nnames &&
+        (b->names[h].name == name ||
+         (b->names[h].given == name && strcmp(name, b->names[h].name) == 0))) {
+        b->hint = h + 1;
+        return b->names[h].name;
+    }
+    uint32_t hash = name_hash(name);
+    if (b->slots) {
+        for (size_t s = hash & b->slots_mask; b->slots[s];
+             s = (s + 1) & b->slots_mask) {
+            name_entry *e = &b->names[b->slots[s] - 1];
+            if (e->hash == hash && strcmp(e->name, name) == 0) {
+                e->given = name;
+                b->hint = b->slots[s];
+                return e->name;
+            }
         }
     }
-    for (size_t i = 0; i < n; i++)
-        if (name_is(b, i, name)) {
-            b->hint = i + 1;
-            return b->names[i].name;
-        }
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(b->names[i].name, name) == 0) {
-            b->names[i].given = name;
-            b->hint = i + 1;
-            return b->names[i].name;
-        }
     if (!add)
         return NULL;
-    if (n == NAME_SLOTS) { /* a very wide source: fall back to copies */
+    if (b->nnames == NAMES_MAX) {
         b->overflow = 1;
         return weir_arena_strndup(&b->arena, name, strlen(name));
     }
     char *copy = strdup(name);
-    if (!copy)
+    if (!copy || names_reserve(b)) {
+        free(copy);
         return NULL;
-    b->names[n].given = name;
-    b->names[n].name = copy;
-    b->nnames++;
-    b->hint = n + 1;
+    }
+    name_entry *e = &b->names[b->nnames];
+    e->given = name;
+    e->name = copy;
+    e->hash = hash;
+    slot_put(b, b->nnames++);
+    b->hint = b->nnames;
     return copy;
 }
 
-/* Every field name of a record is interned, so one pointer compare per
- * field finds it; only names past NAME_SLOTS need string compares. */
-static weir_field *find(const weir_record *r, const char *name)
+/* Interned names are unique pointers: hash the pointer. */
+static uint32_t ptr_slot(const char *name, uint32_t mask)
 {
+    uint64_t x = (uint64_t)(uintptr_t)name;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (uint32_t)x & mask;
+}
+
+static void index_put(weir_record *r, uint32_t pos)
+{
+    uint32_t s = ptr_slot(r->fields[pos].name, r->index_mask);
+    while (r->index[s])
+        s = (s + 1) & r->index_mask;
+    r->index[s] = pos + 1;
+}
+
+/* Slots a record's index has while its fields fit in its array: at
+ * most two thirds full, so probes stay short. */
+static uint32_t index_size(uint32_t cap)
+{
+    uint32_t nslots = 64;
+    while (2 * nslots < 3 * cap)
+        nslots *= 2;
+    return nslots;
+}
+
+/* (Re)build the field index of a wide record, sized for its field
+ * array.  Without memory the record just stays unindexed. */
+static void index_build(weir_record *r)
+{
+    uint32_t nslots = index_size(r->cap);
+    uint32_t *index = weir_arena_alloc(&r->batch->arena,
+                                       nslots * sizeof(*index));
+    r->index = index;
+    if (!index)
+        return;
+    memset(index, 0, nslots * sizeof(*index));
+    r->index_mask = nslots - 1;
+    for (uint32_t i = 0; i < r->nfields; i++)
+        index_put(r, i);
+}
+
+/* The field named by the interned pointer `interned`, or NULL. */
+static weir_field *find_interned(weir_record *r, const char *interned)
+{
+    if (!r->index && r->nfields > INDEX_MIN_FIELDS)
+        index_build(r);
+    if (r->index) {
+        for (uint32_t s = ptr_slot(interned, r->index_mask); r->index[s];
+             s = (s + 1) & r->index_mask) {
+            weir_field *f = &r->fields[r->index[s] - 1];
+            if (f->name == interned)
+                return f;
+        }
+        return NULL;
+    }
+    for (uint32_t i = 0; i < r->nfields; i++)
+        if (r->fields[i].name == interned)
+            return &r->fields[i];
+    return NULL;
+}
+
+/* Every field name of a record is interned, so a pointer finds it; only
+ * names past NAMES_MAX need string compares. */
+static weir_field *find(const weir_record *cr, const char *name)
+{
+    /* The index is a cache: building it does not change the record. */
+    weir_record *r = (weir_record *)cr;
     weir_batch *b = r->batch;
     const char *interned = intern(b, name, 0);
-    if (interned)
-        for (uint32_t i = 0; i < r->nfields; i++)
-            if (r->fields[i].name == interned)
-                return &r->fields[i];
+    if (interned) {
+        weir_field *f = find_interned(r, interned);
+        if (f)
+            return f;
+    }
     if (b->overflow)
         for (uint32_t i = 0; i < r->nfields; i++)
             if (strcmp(r->fields[i].name, name) == 0)
@@ -254,15 +385,14 @@ int weir_record_set(weir_record *r, const char *name, const char *value,
     const char *interned = intern(b, name, 1);
     if (!interned)
         return -1;
-    weir_field *f = NULL;
-    for (uint32_t i = 0; i < r->nfields && !f; i++)
-        if (r->fields[i].name == interned)
-            f = &r->fields[i];
+    weir_field *f = find_interned(r, interned);
     if (!f && b->overflow)
         f = find(r, name);
     if (!f) {
         if (r->nfields == r->cap) {
-            uint32_t cap = r->cap ? r->cap * 2 : 16;
+            /* The first array: as wide as the previous record, and a
+             * few more for fields a transform adds. */
+            uint32_t cap = r->cap ? r->cap * 2 : b->fields_hint + 8;
             weir_field *grown = weir_arena_alloc(&b->arena, cap * sizeof(*grown));
             if (!grown)
                 return -1;
@@ -273,6 +403,10 @@ int weir_record_set(weir_record *r, const char *name, const char *value,
         }
         f = &r->fields[r->nfields++];
         f->name = interned;
+        if (r->index && r->index_mask + 1 < index_size(r->cap))
+            index_build(r); /* the array grew: so does the index */
+        else if (r->index)
+            index_put(r, r->nfields - 1);
     }
     f->value = copy;
     f->len = len;
@@ -289,6 +423,7 @@ int weir_record_unset(weir_record *r, const char *name)
     size_t i = (size_t)(f - r->fields);
     memmove(f, f + 1, (r->nfields - i - 1) * sizeof(*f));
     r->nfields--;
+    r->index = NULL; /* positions moved: rebuilt when next needed */
     if (!r->fixed_id)
         r->id[0] = '\0';
     return 0;

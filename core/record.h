@@ -27,6 +27,11 @@ struct weir_record {
     weir_batch *batch;
     weir_field *fields;
     uint32_t nfields, cap;
+    /* Wide records only: field position + 1 by interned name, open
+     * addressing, index_mask + 1 slots (in the arena); NULL while the
+     * record is narrow enough for a scan, or after an unset. */
+    uint32_t *index;
+    uint32_t index_mask;
     weir_op op;
     weir_result result;
     const char *message;     /* nullable, in the arena */

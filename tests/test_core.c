@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <CUnit/CUnit.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core_tests.h"
@@ -82,6 +83,62 @@ static void test_record_many_fields_and_reused_name_buffer(void)
     weir_batch_free(b);
 }
 
+/* Records far wider than the interning fast paths: 1,000 fields set
+ * from a reused buffer, read back in another order, replaced, unset, in
+ * records that share names and records that do not, across a clear. */
+static void test_record_wide(void)
+{
+    enum { WIDE = 1000 };
+    weir_batch *b = weir_batch_new(3);
+    char name[16], value[16];
+    for (int round = 0; round < 2; round++) {
+        weir_record *r = weir_batch_add(b);
+        weir_record *other = weir_batch_add(b);
+        for (int i = 0; i < WIDE; i++) {
+            snprintf(name, sizeof(name), "f%d", i);
+            snprintf(value, sizeof(value), "v%d", i);
+            CU_ASSERT_EQUAL(weir_record_set(r, name, value, (size_t)-1), 0);
+            /* the other record: every other name, backwards */
+            snprintf(name, sizeof(name), "f%d", WIDE - 1 - i);
+            if (i % 2 == 0)
+                CU_ASSERT_EQUAL(weir_record_set(other, name, "o", 1), 0);
+        }
+        CU_ASSERT_EQUAL(r->nfields, WIDE);
+        CU_ASSERT_EQUAL(other->nfields, WIDE / 2);
+        int bad = 0;
+        for (int i = WIDE - 1; i >= 0; i--) {
+            snprintf(name, sizeof(name), "f%d", i);
+            snprintf(value, sizeof(value), "v%d", i);
+            const char *got = weir_record_get(r, name, NULL);
+            bad += !got || strcmp(got, value) != 0;
+            bad += weir_record_has(other, name) != (i % 2 == 1);
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+        CU_ASSERT_FALSE(weir_record_has(r, "f1000"));
+        CU_ASSERT_FALSE(weir_record_has(r, "nope"));
+        /* replacing keeps one field of the name */
+        CU_ASSERT_EQUAL(weir_record_set(r, "f500", "new", (size_t)-1), 0);
+        CU_ASSERT_EQUAL(r->nfields, WIDE);
+        CU_ASSERT_STRING_EQUAL(weir_record_get(r, "f500", NULL), "new");
+        /* unset moves fields: the rest are still found, and added to */
+        CU_ASSERT_EQUAL(weir_record_unset(r, "f0"), 0);
+        CU_ASSERT_EQUAL(weir_record_unset(r, "f998"), 0);
+        CU_ASSERT_FALSE(weir_record_has(r, "f0"));
+        CU_ASSERT_FALSE(weir_record_has(r, "f998"));
+        CU_ASSERT_STRING_EQUAL(weir_record_get(r, "f999", NULL), "v999");
+        CU_ASSERT_STRING_EQUAL(weir_record_get(r, "f1", NULL), "v1");
+        CU_ASSERT_EQUAL(weir_record_set(r, "extra", "x", 1), 0);
+        CU_ASSERT_EQUAL(weir_record_set(r, "f0", "back", 4), 0);
+        CU_ASSERT_EQUAL(r->nfields, WIDE);
+        CU_ASSERT_STRING_EQUAL(weir_record_get(r, "f0", NULL), "back");
+        CU_ASSERT_STRING_EQUAL(weir_record_get(r, "extra", NULL), "x");
+        CU_ASSERT_STRING_EQUAL(weir_record_get(r, "f500", NULL), "new");
+        weir_batch_clear(b); /* the names stay interned, the fields go */
+        CU_ASSERT_EQUAL(weir_batch_count(b), 0);
+    }
+    weir_batch_free(b);
+}
+
 static void test_batch_view(void)
 {
     weir_batch *b = weir_batch_new(3);
@@ -157,6 +214,7 @@ void register_core_unit_tests(void)
     CU_add_test(s, "record fields, NULL vs empty", test_record_fields);
     CU_add_test(s, "many fields, reused name buffer",
                 test_record_many_fields_and_reused_name_buffer);
+    CU_add_test(s, "1,000 fields", test_record_wide);
     CU_add_test(s, "batch view and answers", test_batch_view);
     CU_add_test(s, "stable record ids", test_record_ids);
     CU_add_test(s, "diagnostics", test_diag);

@@ -4,7 +4,9 @@
  * versus empty), malformed rows, batch and buffer boundaries, and the sink
  * (quoting, header, rejects, append, atomic replace, I/O errors).
  */
+#define _XOPEN_SOURCE 700 /* utimensat, struct stat's st_mtim */
 #include <CUnit/CUnit.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,24 +401,80 @@ static void test_wrong_field_count(void)
 
 static void test_unterminated_quote(void)
 {
+    /* The file ends inside a quoted field: the writer died mid-row and the
+     * quote swallowed what were meant to be rows.  The input is not whole,
+     * so the read fails (no row of it may pass as the full data set). */
     wt_plugin *p = open_source("code,note\n"
                                "A1,ok\n"
                                "B2,\"starts here\n"
-                               "and never\n"
-                               "ends,\n",
+                               "C3,swallowed\n"
+                               "D4,swallowed too\n",
                                NULL);
-    weir_batch *b = read_source(p, 10, 2);
-    const weir_host *h = wt_host();
-    CU_ASSERT_EQUAL(result(h->batch_at(b, 0), NULL), WEIR_RESULT_OK);
-    weir_record *r = h->batch_at(b, 1);
-    const char *msg;
-    CU_ASSERT_EQUAL(result(r, &msg), WEIR_RESULT_REJECT);
-    CU_ASSERT_TRUE(contains(msg, "unterminated quote"));
-    CU_ASSERT_TRUE(contains(msg, "opened at line 3"));
-    CU_ASSERT_TRUE(contains(msg, "'note'"));
-    CU_ASSERT_EQUAL(wt_origin(r), 3);
-    CHECK_FIELD(r, "code", "B2");
-    CU_ASSERT_FALSE(wt_has(r, "note"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_ERROR);
+    const char *log = wt_log(p);
+    CU_ASSERT_TRUE(contains(log, "in.csv: line 3: unterminated quote"));
+    CU_ASSERT_TRUE(contains(log, "column 2 ('note')"));
+    CU_ASSERT_TRUE(contains(log, "end of the file"));
+    wt_batch_free(b);
+    wt_close(p);
+
+    /* The same when the good rows went out in earlier batches, and when
+     * the quote opens on a later line of a multi-line row. */
+    p = open_source("code,note\n"
+                    "A1,ok\n"
+                    "B2,\"two\nlines\",\"opens on line 4\n"
+                    "C3,x\n",
+                    NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    b = wt_batch_new(1);
+    CU_ASSERT_EQUAL(wt_read(p, b), WEIR_STATUS_OK);
+    CU_ASSERT_EQUAL(wt_host()->batch_count(b), 1);
+    wt_batch_clear(b);
+    CU_ASSERT_EQUAL(wt_read(p, b), WEIR_STATUS_ERROR);
+    CU_ASSERT_TRUE(contains(wt_log(p), "in.csv: line 4: unterminated quote"));
+    CU_ASSERT_TRUE(contains(wt_log(p), "column 3 that opens here"));
+    CU_ASSERT_EQUAL(wt_read(p, b), WEIR_STATUS_ERROR); /* and stays failed */
+    wt_batch_free(b);
+    wt_close(p);
+
+    /* In the header: the source does not open. */
+    p = open_source("code,\"note\nA1,x\n", NULL);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT_TRUE(contains(wt_last_errors(), "in.csv: line 1: unterminated quote"));
+    if (p)
+        wt_close(p);
+}
+
+static void test_cut_mid_row(void)
+{
+    /* The writer died inside the last row, outside any quote: the row
+     * has too few fields and no line break.  That is a cut-short file,
+     * not one malformed row: the rows after it are missing too. */
+    wt_plugin *p = open_source("code,name,city\n"
+                               "A1,Alpha,Cape Town\n"
+                               "B2,Be",
+                               NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    CU_ASSERT_EQUAL(read_all(p, b), WEIR_STATUS_ERROR);
+    CU_ASSERT_TRUE(contains(wt_log(p), "in.csv: line 3: the last row has 2 "
+                                       "of 3 fields and no line break"));
+    wt_batch_free(b);
+    wt_close(p);
+
+    /* A whole last row needs no line break... */
+    p = open_source("code,name,city\nA1,Alpha,Cape Town\nB2,Beta,", NULL);
+    b = read_source(p, 10, 2);
+    CU_ASSERT_EQUAL(result(wt_host()->batch_at(b, 1), NULL), WEIR_RESULT_OK);
+    wt_batch_free(b);
+    wt_close(p);
+
+    /* ...and a short row that ends its line is one malformed row. */
+    p = open_source("code,name,city\nA1,Alpha\n", NULL);
+    b = read_source(p, 10, 1);
+    CU_ASSERT_EQUAL(result(wt_host()->batch_at(b, 0), NULL), WEIR_RESULT_REJECT);
     wt_batch_free(b);
     wt_close(p);
 }
@@ -604,7 +662,7 @@ static void test_huge_field(void)
 
 static void test_max_row_size(void)
 {
-    wt_plugin *p = open_source("a\n\"never closed, and long enough\n",
+    wt_plugin *p = open_source("a\n\"closed, but longer than the limit\"\nb\n",
                                "<option name=\"max-row-size\">16</option>");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     weir_batch *b = wt_batch_new(10);
@@ -613,6 +671,135 @@ static void test_max_row_size(void)
     CU_ASSERT_TRUE(contains(wt_log(p), "line 2"));
     wt_batch_free(b);
     wt_close(p);
+}
+
+/* Open in.csv (three rows) as a source, read the first row, let
+ * `change` do something to the file, then read on.  Returns the plugin
+ * after the last read, whose status is in *status. */
+static wt_plugin *read_around(void (*change)(void), int *status)
+{
+    wt_plugin *p = open_source("code,name\nA1,Alpha\nB2,Beta\nC3,Gamma\n",
+                               NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(1);
+    CU_ASSERT_EQUAL(wt_read(p, b), WEIR_STATUS_OK);
+    change();
+    do {
+        wt_batch_clear(b);
+        *status = wt_read(p, b);
+    } while (*status == WEIR_STATUS_OK);
+    wt_batch_free(b);
+    return p;
+}
+
+static void nothing(void) {}
+
+/* The ERP rewrites the export in place: shorter, so the size differs. */
+static void rewrite_shorter(void)
+{
+    free(wt_write_file(wt_tmpdir(), "in.csv", "code,name\nA1,Alpha\n"));
+}
+
+/* The same size, other bytes, another modification time: only the time
+ * tells.  (Set explicitly: a rewrite within one clock tick keeps it.) */
+static void rewrite_same_size(void)
+{
+    char *path = tmp_path("in.csv");
+    free(wt_write_file(wt_tmpdir(), "in.csv",
+                       "code,name\nA1,Alpha\nB2,Betb\nC3,Gamma\n"));
+    struct stat st;
+    CU_ASSERT_EQUAL(stat(path, &st), 0);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    times[1].tv_nsec = (times[1].tv_nsec + 1) % 1000000000L;
+    CU_ASSERT_EQUAL(utimensat(AT_FDCWD, path, times, 0), 0);
+    free(path);
+}
+
+/* A new file renamed over the path: another inode. */
+static void replace_by_rename(void)
+{
+    char *path = tmp_path("in.csv");
+    char *next = wt_write_file(wt_tmpdir(), "in.csv.new",
+                               "code,name\nA1,Alpha\nB2,Beta\nC3,Gamma\n");
+    CU_ASSERT_EQUAL(rename(next, path), 0);
+    free(next);
+    free(path);
+}
+
+static void test_changed_while_read(void)
+{
+    int status;
+    wt_plugin *p = read_around(nothing, &status);
+    CU_ASSERT_EQUAL(status, WEIR_STATUS_END);
+    wt_close(p);
+
+    p = read_around(rewrite_shorter, &status);
+    CU_ASSERT_EQUAL(status, WEIR_STATUS_ERROR);
+    CU_ASSERT_TRUE(contains(wt_log(p), "in.csv changed while it was read"));
+    CU_ASSERT_TRUE(contains(wt_log(p), "size"));
+    CU_ASSERT_TRUE(contains(wt_log(p), "rename"));
+    wt_close(p);
+
+    p = read_around(rewrite_same_size, &status);
+    CU_ASSERT_EQUAL(status, WEIR_STATUS_ERROR);
+    CU_ASSERT_TRUE(contains(wt_log(p), "in.csv changed while it was read"));
+    CU_ASSERT_TRUE(contains(wt_log(p), "modification time"));
+    wt_close(p);
+
+    p = read_around(replace_by_rename, &status);
+    CU_ASSERT_EQUAL(status, WEIR_STATUS_ERROR);
+    CU_ASSERT_TRUE(contains(wt_log(p), "in.csv changed while it was read"));
+    CU_ASSERT_TRUE(contains(wt_log(p), "replaced"));
+    wt_close(p);
+}
+
+static void test_wide_round_trip(void)
+{
+    /* 1,000 columns: every field read where it belongs, and written back
+     * by the sink to the same text. */
+    enum { COLS = 1000, ROWS = 30 };
+    size_t size = (size_t)(ROWS + 1) * COLS * 12 + 1;
+    char *text = malloc(size);
+    size_t len = 0;
+    for (int r = 0; r <= ROWS; r++)
+        for (int c = 0; c < COLS; c++) {
+            const char *end = c + 1 < COLS ? "," : "\n";
+            if (r == 0)
+                len += (size_t)snprintf(text + len, size - len, "c%d%s", c,
+                                        end);
+            else
+                len += (size_t)snprintf(text + len, size - len, "%d.%d%s", r,
+                                        c, end);
+        }
+    wt_plugin *p = open_source(text, NULL);
+    weir_batch *b = read_source(p, ROWS + 1, ROWS);
+    const weir_host *h = wt_host();
+    int bad = 0;
+    for (int r = 0; r < ROWS; r++) {
+        weir_record *rec = h->batch_at(b, (size_t)r);
+        bad += h->record_field_count(rec) != COLS;
+        for (int c = COLS - 1; c >= 0; c--) {
+            char name[16], want[32];
+            snprintf(name, sizeof name, "c%d", c);
+            snprintf(want, sizeof want, "%d.%d", r + 1, c);
+            const char *got = wt_get(rec, name);
+            bad += !got || strcmp(got, want) != 0;
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    wt_close(p);
+
+    p = open_sink(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
+    wt_close(p);
+    char *out = slurp("out.csv");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    CU_ASSERT_STRING_EQUAL(out, text);
+    free(out);
+    free(text);
+    wt_batch_free(b);
 }
 
 /* ---- sink --------------------------------------------------------------- */
@@ -814,6 +1001,47 @@ static void test_sink_append(void)
     free(text);
 }
 
+static void test_sink_append_operation_column(void)
+{
+    /* columns + operation-column in append mode: the header written on
+     * the first run holds the operation column, and every later run
+     * must accept that header as its own. */
+    static const char opts[] =
+        "<option name=\"mode\">append</option>"
+        "<option name=\"columns\">id name</option>"
+        "<option name=\"operation-column\">op</option>";
+    remove_file("out.csv");
+    for (int run = 0; run < 3; run++) {
+        wt_plugin *p = open_sink(opts);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        weir_batch *b = wt_batch_new(10);
+        char id[16];
+        snprintf(id, sizeof id, "%d", run + 1);
+        wt_add(b, run == 2 ? WEIR_OP_DELETE : WEIR_OP_UPSERT, "id", id,
+               "name", "n", NULL);
+        CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+        CU_ASSERT_EQUAL(result(wt_host()->batch_at(b, 0), NULL),
+                        WEIR_RESULT_OK);
+        CU_ASSERT_EQUAL(wt_finish(p), WEIR_STATUS_OK);
+        wt_close(p);
+        wt_batch_free(b);
+    }
+    char *text = slurp("out.csv");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_STRING_EQUAL(text, "id,name,op\n1,n,upsert\n2,n,upsert\n"
+                                 "3,n,delete\n");
+    free(text);
+
+    /* A header that really differs is still refused. */
+    free(wt_write_file(wt_tmpdir(), "out.csv", "id,name,operation\n"));
+    wt_plugin *p = open_sink(opts);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT_TRUE(contains(wt_last_errors(), "columns (id name op) but the "
+                                              "header has (id name operation)"));
+    if (p)
+        wt_close(p);
+}
+
 static void test_sink_atomic_write(void)
 {
     free(wt_write_file(wt_tmpdir(), "out.csv", "old contents\n"));
@@ -968,6 +1196,7 @@ void register_tests(void)
     s = CU_add_suite("csv source malformed", NULL, NULL);
     CU_add_test(s, "wrong field count", test_wrong_field_count);
     CU_add_test(s, "unterminated quote", test_unterminated_quote);
+    CU_add_test(s, "cut inside the last row", test_cut_mid_row);
     CU_add_test(s, "stray quote", test_stray_quote);
     CU_add_test(s, "invalid UTF-8", test_invalid_utf8);
 
@@ -975,6 +1204,8 @@ void register_tests(void)
     CU_add_test(s, "batch boundaries", test_batch_boundaries);
     CU_add_test(s, "field larger than the buffer", test_huge_field);
     CU_add_test(s, "max-row-size", test_max_row_size);
+    CU_add_test(s, "file changed while read", test_changed_while_read);
+    CU_add_test(s, "1,000 columns", test_wide_round_trip);
 
     s = CU_add_suite("csv sink", NULL, NULL);
     CU_add_test(s, "round trip", test_sink_round_trip);
@@ -982,6 +1213,8 @@ void register_tests(void)
     CU_add_test(s, "columns, crlf, no header", test_sink_columns_crlf_no_header);
     CU_add_test(s, "deletes and operation-column", test_sink_deletes);
     CU_add_test(s, "append mode", test_sink_append);
+    CU_add_test(s, "append mode with columns and operation-column",
+                test_sink_append_operation_column);
     CU_add_test(s, "atomic write mode", test_sink_atomic_write);
     CU_add_test(s, "no rows: target untouched", test_sink_nothing_written);
     CU_add_test(s, "field larger than the buffer", test_sink_large_field);

@@ -202,6 +202,70 @@ static void test_source_failure_exit_3(void)
     free(dir);
 }
 
+/* csv -> <track key="code"> -> sqlite, for the "changed nothing" tests. */
+static const char tracked_csv_to_sqlite[] =
+    "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"tracked\">\n"
+    "  <source plugin=\"csv\" name=\"erp\">\n"
+    "    <option name=\"path\">customers.csv</option>\n"
+    "  </source>\n"
+    "  <track key=\"code\"/>\n"
+    "  <sink plugin=\"sqlite\" name=\"db\">\n"
+    "    <option name=\"database\">target.db</option>\n"
+    "    <option name=\"table\">customers</option>\n"
+    "    <option name=\"key\">code</option>\n"
+    "  </sink>\n"
+    "</pipeline>\n";
+
+/* Ten customers; with `cut` the export ends inside row 9's quoted name
+ * (the ERP died mid-write), swallowing row 10, and row 1 has changed. */
+static void write_ten_customers(const char *dir, int cut)
+{
+    char text[1024];
+    size_t len = (size_t)snprintf(text, sizeof text, "code,name\n");
+    for (int i = 1; i <= 10; i++) {
+        const char *fmt = "C%02d,Name %d\n";
+        if (cut && i == 1)
+            fmt = "C%02d,Renamed %d\n";
+        else if (cut && i == 9)
+            fmt = "C%02d,\"Name %d, cut\n";
+        len += (size_t)snprintf(text + len, sizeof text - len, fmt, i, i);
+    }
+    free(wt_write_file(dir, "customers.csv", text));
+}
+
+static void test_truncated_export_changes_nothing(void)
+{
+    char *dir = e2e_scratch("truncated");
+    char db[4200];
+    snprintf(db, sizeof db, "%s/target.db", dir);
+    free(wt_write_file(dir, "p.xml", tracked_csv_to_sqlite));
+    write_ten_customers(dir, 0);
+    e2e_result r = e2e_run(dir, "run", "p.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    e2e_result_free(&r);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers"), 10);
+
+    /* Row 10 is inside the open quote: one delete in ten passes the
+     * delete guard, so only the source can stop it. */
+    write_ten_customers(dir, 1);
+    r = e2e_run(dir, "run", "p.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 3);
+    CU_ASSERT(e2e_contains(r.err, "customers.csv: line 10: unterminated quote"));
+    CU_ASSERT(e2e_contains(r.err, "changed nothing"));
+    e2e_result_free(&r);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers"), 10);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers WHERE "
+                                  "code = 'C01' AND name = 'Name 1'"), 1);
+
+    /* Nothing advanced: the whole export again is all unchanged. */
+    write_ten_customers(dir, 0);
+    r = e2e_run(dir, "run", "p.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT(e2e_contains(r.out, "10 unchanged"));
+    e2e_result_free(&r);
+    free(dir);
+}
+
 static void test_invalid_pipeline_exit_2(void)
 {
     char *dir = e2e_scratch("invalid");
@@ -351,6 +415,8 @@ void register_tests(void)
                 test_bad_rows_rejected_others_go_on);
     CU_add_test(s, "sink rejects: exit 1", test_sink_reject_counts_and_exit_1);
     CU_add_test(s, "source failure: exit 3", test_source_failure_exit_3);
+    CU_add_test(s, "export cut inside a quote: exit 3, target unchanged",
+                test_truncated_export_changes_nothing);
     CU_add_test(s, "invalid pipeline: exit 2, every problem",
                 test_invalid_pipeline_exit_2);
     CU_add_test(s, "validate clean files", test_validate_clean_files);

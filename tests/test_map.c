@@ -329,6 +329,64 @@ static void test_default(void)
     wt_close(p);
 }
 
+/* ---- join ------------------------------------------------------------ */
+
+static void test_join(void)
+{
+    wt_plugin *p = open_map("<join to=\"address\" from=\"address1 address2 "
+                            "city\" separator=\", \"/>\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(8);
+    weir_record *all = wt_add(b, WEIR_OP_UPSERT, "address1", "12 Main St",
+                              "address2", "Unit 4", "city", "Cape Town", NULL);
+    /* empty, NULL and missing parts are left out with their separator */
+    weir_record *empty = wt_add(b, WEIR_OP_UPSERT, "address1", "12 Main St",
+                                "address2", "", "city", "Cape Town", NULL);
+    weir_record *null = wt_add(b, WEIR_OP_UPSERT, "address1", WT_NULL,
+                               "address2", "PO Box 7", "city", "Durban", NULL);
+    weir_record *missing = wt_add(b, WEIR_OP_UPSERT, "city", "Paarl", NULL);
+    weir_record *none = wt_add(b, WEIR_OP_UPSERT, "address1", "",
+                               "address2", WT_NULL, NULL);
+    CU_ASSERT_EQUAL(wt_process(p, b), WEIR_STATUS_OK);
+    CU_ASSERT_STRING_EQUAL(wt_get(all, "address"),
+                           "12 Main St, Unit 4, Cape Town");
+    CU_ASSERT_STRING_EQUAL(wt_get(empty, "address"), "12 Main St, Cape Town");
+    CU_ASSERT_STRING_EQUAL(wt_get(null, "address"), "PO Box 7, Durban");
+    CU_ASSERT_STRING_EQUAL(wt_get(missing, "address"), "Paarl");
+    /* nothing to join: NULL, not "" */
+    CU_ASSERT_TRUE(wt_has(none, "address"));
+    CU_ASSERT_PTR_NULL(wt_get(none, "address"));
+    /* the parts stay */
+    CU_ASSERT_STRING_EQUAL(wt_get(all, "address2"), "Unit 4");
+    wt_batch_free(b);
+    wt_close(p);
+}
+
+static void test_join_into_a_part(void)
+{
+    /* The target may be one of the parts, an empty separator glues, and
+     * the parts come in the order given, not the record's. */
+    RUN1("<join to=\"name\" from=\"title name suffix\" separator=\" \"/>\n"
+         "<join to=\"code\" from=\"prefix number\" separator=\"\"/>\n",
+         "name", "Smith", "suffix", "Jr", "title", "Dr", "number", "0042",
+         "prefix", "HB_");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "name"), "Dr Smith Jr");
+    CU_ASSERT_STRING_EQUAL(wt_get(t.r, "code"), "HB_0042");
+    done(&t);
+}
+
+static void test_check_join(void)
+{
+    CU_ASSERT_EQUAL(validate("<join to=\"a\" from=\"b c\"/>\n"         /* 4 */
+                             "<join from=\"b c\" separator=\",\"/>\n"  /* 5 */
+                             "<join to=\"a\" from=\"\" separator=\",\"/>\n" /* 6 */
+                             "<join to=\"a\" from=\"b\" separator=\", \"/>\n"),
+                    3);
+    CU_ASSERT(wt_has_error(4, "<join>: missing attribute \"separator\""));
+    CU_ASSERT(wt_has_error(5, "<join>: missing attribute \"to\""));
+    CU_ASSERT(wt_has_error(6, "<join>: attribute \"from\" is empty"));
+}
+
 /* ---- order, batches ------------------------------------------------ */
 
 static void test_order_of_application(void)
@@ -501,6 +559,8 @@ void register_tests(void)
     CU_add_test(s, "trim", test_trim);
     CU_add_test(s, "upper and lower", test_upper_lower);
     CU_add_test(s, "default", test_default);
+    CU_add_test(s, "join skips empty parts", test_join);
+    CU_add_test(s, "join into a part, empty separator", test_join_into_a_part);
     CU_add_test(s, "order of application", test_order_of_application);
     CU_add_test(s, "big batch", test_big_batch);
     CU_add_test(s, "no rules", test_no_rules);
@@ -510,5 +570,6 @@ void register_tests(void)
     CU_add_test(s, "template errors", test_check_templates);
     CU_add_test(s, "attribute errors", test_check_attributes);
     CU_add_test(s, "child elements", test_check_children);
+    CU_add_test(s, "join errors", test_check_join);
     CU_add_test(s, "open refuses bad config", test_open_refuses_bad_config);
 }

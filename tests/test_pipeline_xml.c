@@ -300,6 +300,37 @@ static void test_many_instances(void)
     free(xml);
 }
 
+static void test_many_duplicate_names(void)
+{
+    /* Thousands of instances, one per line (names checked by sorting,
+     * not pair by pair): every repeat points at the first of its name. */
+    size_t n = 5000, size = n * 64 + 1024;
+    char *xml = malloc(size);
+    size_t len = (size_t)snprintf(xml, size, HEAD SRC);
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(xml + len, size - len,
+                                "<sink plugin=\"testgen\" name=\"s%zu\"/>\n", i);
+    snprintf(xml + len, size - len,
+             "<sink plugin=\"testgen\" name=\"s10\"/>\n"
+             "<sink plugin=\"testgen\" name=\"s10\"/>\n"
+             "<sink plugin=\"testgen\" name=\"in\"/>\n" TAIL);
+    CU_ASSERT_EQUAL(wt_validate(xml, NULL), 3);
+    char want[128];
+    snprintf(want, sizeof want,
+             "test.xml:%zu: duplicate instance name 's10' (also at line 13)",
+             n + 3);
+    CU_ASSERT(has(wt_last_errors(), want));
+    snprintf(want, sizeof want,
+             "test.xml:%zu: duplicate instance name 's10' (also at line 13)",
+             n + 4);
+    CU_ASSERT(has(wt_last_errors(), want));
+    snprintf(want, sizeof want,
+             "test.xml:%zu: duplicate instance name 'in' (also at line 2)",
+             n + 5);
+    CU_ASSERT(has(wt_last_errors(), want));
+    free(xml);
+}
+
 static void test_problem_flood_is_capped(void)
 {
     size_t n = 600, size = n * 64 + 512;
@@ -384,6 +415,8 @@ void register_pipeline_xml_tests(void)
     CU_add_test(s, "relative paths resolve", test_relative_paths);
     CU_add_test(s, "DOCTYPE: one problem, no noise", test_doctype_only_one_problem);
     CU_add_test(s, "300 instances all checked", test_many_instances);
+    CU_add_test(s, "thousands of instances, duplicate names",
+                test_many_duplicate_names);
     CU_add_test(s, "a flood of problems is capped", test_problem_flood_is_capped);
     CU_add_test(s, "max-delete takes plain numbers only",
                 test_max_delete_must_be_a_plain_number);

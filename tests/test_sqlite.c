@@ -145,19 +145,26 @@ static void assert_scalar(const char *db, const char *sql, const char *want)
     "<option name=\"table\">t</option>"                                    \
     "<option name=\"key\">k</option></sink>"
 
-static wt_plugin *open_source(const char *db, const char *query)
+/* `extra`: more <option> elements, as XML. */
+static wt_plugin *open_source_with(const char *db, const char *query,
+                                   const char *extra)
 {
     char *q = xml_text(query);
     char *xml = xfmt(PIPE_HEAD
                      "<source plugin=\"sqlite\" name=\"in\">"
                      "<option name=\"database\">%s</option>"
-                     "<option name=\"query\">%s</option></source>"
+                     "<option name=\"query\">%s</option>%s</source>"
                      DUMMY_SINK PIPE_TAIL,
-                     db, q);
+                     db, q, extra);
     wt_plugin *p = wt_open(xml, wt_tmpdir(), "in");
     free(xml);
     free(q);
     return p;
+}
+
+static wt_plugin *open_source(const char *db, const char *query)
+{
+    return open_source_with(db, query, "");
 }
 
 /* `extra`: more <option> elements, as XML. */
@@ -355,6 +362,75 @@ static void test_src_refused(void)
     CU_ASSERT_EQUAL(count("src_refused.db", "SELECT count(*) FROM c"), 1);
 }
 
+/* Read batches of 100 until the source stops; the rows seen go to *rows.
+ * Returns the last status. */
+static int read_rows(wt_plugin *p, long *rows)
+{
+    weir_batch *b = wt_batch_new(100);
+    int status;
+    *rows = 0;
+    do {
+        wt_batch_clear(b);
+        status = wt_read(p, b);
+        *rows += (long)wt_host()->batch_count(b);
+    } while (status == WEIR_STATUS_OK);
+    wt_batch_free(b);
+    return status;
+}
+
+/* A query that fails part-way is a failed read, never a short one: with
+ * <track> the rows not read would turn into deletes. */
+static void test_src_fails_mid_query(void)
+{
+    make_db("src_mid.db",
+            "CREATE TABLE c (id INTEGER PRIMARY KEY, v TEXT);"
+            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+            "WHERE x < 3000) INSERT INTO c SELECT x, printf('%0100d', x) "
+            "FROM n;");
+
+    /* An SQL error at row 250 (a function refusing its argument). */
+    wt_plugin *p = open_source("src_mid.db",
+                               "SELECT id, CASE id WHEN 250 THEN json('{') "
+                               "ELSE v END AS v FROM c ORDER BY id");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    long rows = 0;
+    CU_ASSERT_EQUAL(read_rows(p, &rows), WEIR_STATUS_ERROR);
+    CU_ASSERT(rows < 250); /* the failed batch is dropped whole */
+    CU_ASSERT(contains(wt_log(p), "src_mid.db: reading row 250 failed"));
+    CU_ASSERT(contains(wt_log(p), "malformed JSON"));
+    wt_close(p);
+
+    /* Another connection holds the database locked once the query has
+     * been prepared: SQLITE_BUSY at the first step. */
+    p = open_source_with("src_mid.db", "SELECT id, v FROM c",
+                         "<option name=\"busy-timeout\">50ms</option>");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    sqlite3 *other = db_open("src_mid.db");
+    exec(other, "BEGIN EXCLUSIVE");
+    CU_ASSERT_EQUAL(read_rows(p, &rows), WEIR_STATUS_ERROR);
+    CU_ASSERT_EQUAL(rows, 0);
+    CU_ASSERT(contains(wt_log(p), "database is locked"));
+    exec(other, "COMMIT");
+    sqlite3_close(other);
+    wt_close(p);
+
+    /* The last page of the table is garbage: SQLITE_CORRUPT part-way. */
+    char *path = path_in("src_mid.db");
+    FILE *f = fopen(path, "r+b");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(fseek(f, -4096, SEEK_END), 0);
+    for (int i = 0; i < 4096; i++)
+        fputc(0xff, f);
+    fclose(f);
+    free(path);
+    p = open_source("src_mid.db", "SELECT id, v FROM c ORDER BY id");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(read_rows(p, &rows), WEIR_STATUS_ERROR);
+    CU_ASSERT(rows > 0 && rows < 3000);
+    CU_ASSERT(contains(wt_log(p), "malformed"));
+    wt_close(p);
+}
+
 static void test_src_missing_db(void)
 {
     char *path = path_in("src_missing.db");
@@ -414,6 +490,14 @@ static void test_sink_create(void)
     ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
     ASSERT_SCALAR("sink_create.db",
                   "SELECT phone FROM customers WHERE code = 'C3'", "555");
+
+    /* Two fields naming one column (SQLite ignores case) are refused. */
+    wt_batch_clear(b);
+    wt_add(b, WEIR_OP_UPSERT, "code", "C4", "Name", "x", "city", "y",
+           "name", "z", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_REJECT,
+                  "fields Name and name name the same column");
     wt_batch_free(b);
     wt_close(p);
 }
@@ -810,6 +894,56 @@ static void test_sink_busy(void)
     wt_close(p);
 }
 
+/* A record with `n` fields code, c1 .. c<n-1>. (borrowed; the batch's) */
+static weir_record *add_wide(weir_batch *b, const char *code, int n)
+{
+    const weir_host *h = wt_host();
+    weir_record *r = h->batch_add(b);
+    h->record_set(r, "code", code, (size_t)-1);
+    for (int i = 1; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "c%d", i);
+        h->record_set(r, name, "v", 1);
+    }
+    return r;
+}
+
+/* More columns than SQLite allows (2,000 by default) is the record's
+ * fault and never goes away: rejected with SQLite's words, not retried,
+ * and the records that fit still land. */
+static void test_sink_too_many_columns(void)
+{
+    char *path = path_in("sink_wide.db");
+    remove(path);
+    free(path);
+    wt_plugin *p = open_sink("sink_wide.db", "t", "code", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = wt_batch_new(10);
+    /* The table does not exist yet: the first batch creates it. */
+    add_wide(b, "W1", 2100);
+    add_wide(b, "N1", 3);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_REJECT, "too many columns");
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_OK, NULL);
+    CU_ASSERT_EQUAL(count("sink_wide.db", "SELECT count(*) FROM t"), 1);
+
+    /* The table exists: adding columns hits the limit.  Nothing of the
+     * refused record stays, not even the columns it added. */
+    wt_batch_clear(b);
+    add_wide(b, "N2", 3);
+    add_wide(b, "W2", 2100);
+    add_wide(b, "N3", 4);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    ASSERT_ANSWER(b, 1, WEIR_RESULT_REJECT, "too many columns");
+    ASSERT_ANSWER(b, 2, WEIR_RESULT_OK, NULL);
+    CU_ASSERT_EQUAL(count("sink_wide.db", "SELECT count(*) FROM t"), 3);
+    CU_ASSERT_EQUAL(count("sink_wide.db",
+                          "SELECT count(*) FROM pragma_table_info('t')"), 4);
+    wt_batch_free(b);
+    wt_close(p);
+}
+
 static void test_sink_missing_key(void)
 {
     make_db("sink_nokey.db",
@@ -978,9 +1112,13 @@ void register_tests(void)
     CU_add_test(s, "multi-statement and write queries refused",
                 test_src_refused);
     CU_add_test(s, "missing database", test_src_missing_db);
+    CU_add_test(s, "source: failure part-way is a failed read",
+                test_src_fails_mid_query);
 
     s = CU_add_suite("sqlite sink", NULL, NULL);
     CU_add_test(s, "creates the table, adds columns", test_sink_create);
+    CU_add_test(s, "too many columns: rejected, not retried",
+                test_sink_too_many_columns);
     CU_add_test(s, "upsert updates existing rows", test_sink_upsert);
     CU_add_test(s, "delete by key", test_sink_delete);
     CU_add_test(s, "composite key", test_sink_composite);

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/file_stamp.h"
 #include "csv_reader.h"
 #include "csv_writer.h"
 
@@ -77,6 +78,7 @@ typedef struct csv_state {
     int have_row;
     long blank_count; /* blank lines held back: dropped if only blank */
     long blank_line;  /* lines follow until the end of the file */
+    weirp_file_stamp opened; /* the file as opened, to see it change */
 
     /* -- sink */
     csv_writer *writer;
@@ -121,6 +123,21 @@ static long find_name(char *const *names, size_t n, const char *name)
         if (strcmp(names[i], name) == 0)
             return (long)i;
     return -1;
+}
+
+/* "a b c" for messages, cut with "..." to fit `size` (at least 4). */
+static void join_names(char *const *names, size_t n, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(buf + len, size - len, "%s%s", i ? " " : "", names[i]);
+        if (w < 0 || (size_t)w >= size - len) {
+            memcpy(buf + size - 4, "...", 4);
+            return;
+        }
+        len += (size_t)w;
+    }
 }
 
 /* Add a copy of name[0..len) to s->names. 0, or -1 out of memory. */
@@ -197,8 +214,6 @@ static int load_columns_option(csv_state *s)
 static const char *problem_text(csv_problem p)
 {
     switch (p) {
-    case CSV_UNTERMINATED_QUOTE:
-        return "unterminated quote";
     case CSV_STRAY_QUOTE:
         return "quote character inside an unquoted field";
     case CSV_TEXT_AFTER_QUOTE:
@@ -211,23 +226,41 @@ static const char *problem_text(csv_problem p)
     return "malformed row";
 }
 
-/* Log why csv_reader_next() returned -1. */
-static void log_read_failure(csv_state *s)
+/* The name of column i (0-based) for messages, "" when it has none. */
+static const char *column_label(const csv_state *s, size_t i)
+{
+    return i < s->nnames ? s->names[i] : "";
+}
+
+/* Log why csv_reader_next() on `r` (reading s->path) returned -1. */
+static void log_read_failure(csv_state *s, const csv_reader *r)
 {
     const weir_host *h = s->host;
-    switch (csv_reader_failure(s->reader)) {
+    switch (csv_reader_failure(r)) {
     case CSV_FAIL_TOO_LONG:
         h->log(s->inst, WEIR_LOG_ERROR,
                "%s: line %ld: row longer than max-row-size bytes "
                "(an unterminated quote?)",
-               s->path, csv_reader_line(s->reader));
+               s->path, csv_reader_line(r));
         break;
+    case CSV_FAIL_UNTERMINATED_QUOTE: {
+        size_t col = csv_reader_field(r);
+        const char *name = column_label(s, col);
+        h->log(s->inst, WEIR_LOG_ERROR,
+               "%s: line %ld: unterminated quote: the quoted field in column "
+               "%zu%s%s%s that opens here is still open at the end of the "
+               "file, so the rest of the file is not rows (was the export cut "
+               "short?)",
+               s->path, csv_reader_line(r), col + 1, *name ? " ('" : "", name,
+               *name ? "')" : "");
+        break;
+    }
     case CSV_FAIL_NOMEM:
         log_oom(s);
         break;
     default:
         h->log(s->inst, WEIR_LOG_ERROR, "cannot read %s: %s", s->path,
-               strerror(csv_reader_errno(s->reader)));
+               strerror(csv_reader_errno(r)));
         break;
     }
 }
@@ -279,6 +312,22 @@ static int read_header(csv_state *s, csv_reader *r, const char *path)
 
 /* ---- source ----------------------------------------------------------- */
 
+/* Is the file still the one opened, as it was?  A file rewritten in place
+ * while we read it gives rows of two versions, or a cut-short file that
+ * reads as clean: the data set is not whole.  0, or -1 after logging. */
+static int check_unchanged(csv_state *s)
+{
+    char why[160];
+    if (!weirp_file_stamp_changed(&s->opened, s->fd, s->path, why, sizeof why))
+        return 0;
+    s->host->log(s->inst, WEIR_LOG_ERROR,
+                 "%s changed while it was read (%s): the rows read may "
+                 "belong to two versions of the file; exporters should write "
+                 "a temporary file and rename it into place",
+                 s->path, why);
+    return -1;
+}
+
 static int source_open(csv_state *s)
 {
     const weir_host *h = s->host;
@@ -302,6 +351,13 @@ static int source_open(csv_state *s)
                strerror(EISDIR));
         return -1;
     }
+    if (weirp_file_stamp_take(s->fd, &s->opened) != 0) {
+        h->log(s->inst, WEIR_LOG_ERROR, "cannot stat %s: %s", s->path,
+               strerror(errno));
+        return -1;
+    }
+    if (check_unchanged(s) < 0) /* replaced between open and fstat */
+        return -1;
     s->reader = csv_reader_new(s->fd, s->delim, s->quote, 0, (size_t)max_row);
     if (!s->reader) {
         log_oom(s);
@@ -316,7 +372,7 @@ static int source_open(csv_state *s)
         int rc = read_header(s, s->reader, s->path);
         if (rc < 0) {
             if (csv_reader_failure(s->reader) != CSV_FAIL_NONE)
-                log_read_failure(s); /* read_header logs the rest */
+                log_read_failure(s, s->reader); /* read_header logs the rest */
             for (size_t i = 0; i < from_option; i++)
                 free(option_names[i]);
             free(option_names);
@@ -353,23 +409,12 @@ static int ensure_generated_names(csv_state *s, size_t n)
     return 0;
 }
 
-/* The name of column i (0-based) for messages, "" when it has none. */
-static const char *column_label(const csv_state *s, size_t i)
-{
-    return i < s->nnames ? s->names[i] : "";
-}
-
 /* Answer a malformed row REJECT with where and why. */
 static void reject_row(csv_state *s, weir_record *rec, const csv_row *row)
 {
     char msg[512];
     size_t col = row->problem_field;
-    if (row->problem == CSV_UNTERMINATED_QUOTE) {
-        snprintf(msg, sizeof msg,
-                 "line %ld: unterminated quote: the quoted field in column %zu "
-                 "('%s') opened at line %ld is never closed",
-                 row->line, col + 1, column_label(s, col), row->problem_line);
-    } else if (row->problem != CSV_ROW_OK) {
+    if (row->problem != CSV_ROW_OK) {
         int n = snprintf(msg, sizeof msg, "line %ld: %s in column %zu ('%s')",
                          row->line, problem_text(row->problem), col + 1,
                          column_label(s, col));
@@ -451,10 +496,13 @@ static int source_read(csv_state *s, weir_batch *b)
             continue;
         }
         int rc = csv_reader_next(s->reader, &s->row);
-        if (rc == 0)
-            return WEIR_STATUS_END; /* blank lines at the end are dropped */
+        if (rc == 0) /* blank lines at the end are dropped */
+            return check_unchanged(s) < 0 ? WEIR_STATUS_ERROR : WEIR_STATUS_END;
         if (rc < 0) {
-            log_read_failure(s);
+            /* A file rewritten under us is the likelier cause of a cut
+             * short one: say so when it is. */
+            if (check_unchanged(s) == 0)
+                log_read_failure(s, s->reader);
             return WEIR_STATUS_ERROR;
         }
         if (s->row.blank) {
@@ -469,6 +517,17 @@ static int source_read(csv_state *s, weir_batch *b)
                 log_oom(s);
                 return WEIR_STATUS_ERROR;
             }
+        }
+        if (s->row.no_eol && s->row.count < s->expected) {
+            /* The writer died inside the last row: the rows it had yet
+             * to write are missing too, so this is no malformed row but
+             * a data set that is not whole. */
+            if (check_unchanged(s) == 0)
+                h->log(s->inst, WEIR_LOG_ERROR,
+                       "%s: line %ld: the last row has %zu of %zu fields and "
+                       "no line break: the file looks cut short",
+                       s->path, s->row.line, s->row.count, s->expected);
+            return WEIR_STATUS_ERROR;
         }
         s->have_row = 1;
     }
@@ -492,18 +551,29 @@ static const char *op_name(weir_op op)
     return "upsert";
 }
 
+/* The operation column goes where the columns name it, else after them.
+ * Done as soon as the columns are known, so that what append mode
+ * compares with an existing header is what the first run wrote.  0, or
+ * -1 out of memory. */
+static int place_operation_column(csv_state *s)
+{
+    if (!s->opcol)
+        return 0;
+    long i = find_name(s->names, s->nnames, s->opcol);
+    if (i < 0) {
+        if (push_name(s, s->opcol, strlen(s->opcol)) < 0)
+            return -1;
+        i = (long)s->nnames - 1;
+    }
+    s->opcol_index = (size_t)i;
+    return 0;
+}
+
 /* Columns are known: place the operation column and size the row. */
 static int columns_ready(csv_state *s)
 {
-    if (s->opcol) {
-        long i = find_name(s->names, s->nnames, s->opcol);
-        if (i < 0) {
-            if (push_name(s, s->opcol, strlen(s->opcol)) < 0)
-                return -1;
-            i = (long)s->nnames - 1;
-        }
-        s->opcol_index = (size_t)i;
-    }
+    if (place_operation_column(s) < 0)
+        return -1;
     s->values = calloc(s->nnames, sizeof *s->values);
     if (!s->values)
         return -1;
@@ -570,14 +640,18 @@ static int open_for_append(csv_state *s, long long *offset)
         int rc = r ? read_header(s, r, s->path) : -1;
         if (!r)
             log_oom(s);
-        else if (rc < 0 && csv_reader_failure(r) == CSV_FAIL_IO)
-            h->log(s->inst, WEIR_LOG_ERROR, "cannot read %s: %s", s->path,
-                   strerror(csv_reader_errno(r)));
+        else if (rc < 0 && csv_reader_failure(r) != CSV_FAIL_NONE)
+            log_read_failure(s, r); /* read_header logs the rest */
         csv_reader_free(r);
         close(rfd);
         int same = rc > 0 && (from_option == 0 || from_option == s->nnames);
         for (size_t i = 0; same && i < from_option; i++)
             same = strcmp(option_names[i], s->names[i]) == 0;
+        char want[256], have[256];
+        if (rc > 0 && !same) {
+            join_names(option_names, from_option, want, sizeof want);
+            join_names(s->names, s->nnames, have, sizeof have);
+        }
         for (size_t i = 0; i < from_option; i++)
             free(option_names[i]);
         free(option_names);
@@ -585,7 +659,9 @@ static int open_for_append(csv_state *s, long long *offset)
             return -1;
         if (!same) {
             h->log(s->inst, WEIR_LOG_ERROR,
-                   "%s: option columns differs from the file's header", s->path);
+                   "%s: option columns differs from the file's header: "
+                   "columns (%s) but the header has (%s)",
+                   s->path, want, have);
             return -1;
         }
         if (s->opcol && find_name(s->names, s->nnames, s->opcol) < 0) {
@@ -637,6 +713,10 @@ static int sink_open(csv_state *s)
         s->opcol = NULL;
     if (load_columns_option(s) < 0)
         return -1;
+    if (s->nnames && place_operation_column(s) < 0) {
+        log_oom(s);
+        return -1;
+    }
 
     long long offset = 0;
     if (s->append ? open_for_append(s, &offset) < 0 : open_for_replace(s) < 0)

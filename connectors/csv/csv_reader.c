@@ -35,10 +35,11 @@ struct csv_reader {
     csv_failure failure;
     int err;
     long fail_line;
+    size_t fail_field;
 };
 
 /* parse_row() results besides -1 (out of memory). */
-enum { ROW_PARSED = 1, ROW_NEED_MORE = 0 };
+enum { ROW_PARSED = 1, ROW_NEED_MORE = 0, ROW_CUT_SHORT = 2 };
 
 /* Marks a quoted field with doubled quotes until it is unescaped. */
 #define QUOTED_DOUBLED 2
@@ -85,6 +86,7 @@ void csv_reader_free(csv_reader *r)
 csv_failure csv_reader_failure(const csv_reader *r) { return r->failure; }
 int csv_reader_errno(const csv_reader *r) { return r->err; }
 long csv_reader_line(const csv_reader *r) { return r->fail_line; }
+size_t csv_reader_field(const csv_reader *r) { return r->fail_field; }
 size_t csv_reader_buffer_size(const csv_reader *r) { return r->cap; }
 
 static int fail(csv_reader *r, csv_failure why, int err)
@@ -259,7 +261,7 @@ static int parse_row(csv_reader *r, csv_row *row)
 
     row->problem = CSV_ROW_OK;
     row->problem_field = 0;
-    row->problem_line = 0;
+    row->no_eol = 0;
     row->line = r->line;
 
     for (;;) {
@@ -277,14 +279,12 @@ static int parse_row(csv_reader *r, csv_row *row)
                 if (!c) {
                     if (!r->eof)
                         return ROW_NEED_MORE;
-                    /* Still open at end of input: the row keeps the
-                     * fields before this one; nothing follows. */
-                    set_problem(row, CSV_UNTERMINATED_QUOTE, n);
-                    row->problem_line = open_line;
-                    r->row_bytes = (size_t)(e - row_start);
-                    r->start = r->end;
-                    finish_row(r, row, row_start, s - 1, n);
-                    return ROW_PARSED;
+                    /* Still open at end of input: whatever the quote
+                     * swallowed was meant to be rows, so the input is
+                     * not whole and no row of it may pass as read. */
+                    r->fail_line = open_line;
+                    r->fail_field = n;
+                    return ROW_CUT_SHORT;
                 }
                 extra_lines += count_lines(p, c);
                 if (c + 1 == e && !r->eof)
@@ -318,7 +318,8 @@ static int parse_row(csv_reader *r, csv_row *row)
         if (p == e) {
             if (!r->eof)
                 return ROW_NEED_MORE;
-            break; /* the last row has no line break */
+            row->no_eol = 1; /* the last row has no line break */
+            break;
         }
         if (*p == d) {
             p++;
@@ -380,6 +381,12 @@ int csv_reader_next(csv_reader *r, csv_row *row)
         }
         if (rc < 0)
             return fail(r, CSV_FAIL_NOMEM, ENOMEM);
+        if (rc == ROW_CUT_SHORT) {
+            long line = r->fail_line; /* fail() sets the row's line */
+            fail(r, CSV_FAIL_UNTERMINATED_QUOTE, 0);
+            r->fail_line = line;
+            return -1;
+        }
         if (fill(r) < 0)
             return -1;
     }

@@ -14,8 +14,10 @@
  *
  * A malformed row is still returned, with the fields that could be read and
  * a csv_problem saying what is wrong and where: the caller decides what to
- * do with it.  Only an I/O error or a row longer than the configured limit
- * stops the reader.
+ * do with it.  What stops the reader is what means the input is not all
+ * there: an I/O error, a row longer than the configured limit, or input
+ * that ends inside a quoted field (the writer died mid-row: the rows after
+ * the quote are missing, not merely malformed).
  *
  * Not thread-safe; one reader per thread.
  */
@@ -27,9 +29,6 @@
 /* What is wrong with a row (the first problem found in it). */
 typedef enum csv_problem {
     CSV_ROW_OK = 0,
-    /* A quoted field was still open at end of input.  problem_line is the
-     * line where its quote opened; the row holds the fields before it. */
-    CSV_UNTERMINATED_QUOTE,
     /* A quote character inside an unquoted field (a"b).  The field is kept
      * with the quote as a literal character. */
     CSV_STRAY_QUOTE,
@@ -52,9 +51,9 @@ typedef struct csv_row {
     size_t count;
     long line;            /* physical line (1-based) where the row starts */
     int blank;            /* an empty line: one unquoted empty field */
+    int no_eol;           /* ended by the end of input, not a line break */
     csv_problem problem;  /* CSV_ROW_OK when the row is well-formed */
     size_t problem_field; /* 0-based index of the field concerned */
-    long problem_line;    /* CSV_UNTERMINATED_QUOTE: line the quote opened */
 } csv_row;
 
 typedef struct csv_reader csv_reader;
@@ -64,7 +63,10 @@ typedef enum csv_failure {
     CSV_FAIL_NONE = 0,
     CSV_FAIL_IO,        /* read() failed; csv_reader_errno() says why */
     CSV_FAIL_TOO_LONG,  /* one row is longer than max_row bytes */
-    CSV_FAIL_NOMEM
+    CSV_FAIL_NOMEM,
+    /* Input ended inside a quoted field: csv_reader_line() is the line
+     * where its quote opened, csv_reader_field() its 0-based column. */
+    CSV_FAIL_UNTERMINATED_QUOTE
 } csv_failure;
 
 /* Start reading `fd` (borrowed: the caller closes it after
@@ -84,8 +86,11 @@ int csv_reader_next(csv_reader *r, csv_row *row);
 csv_failure csv_reader_failure(const csv_reader *r);
 /* errno of the failed read() for CSV_FAIL_IO. */
 int csv_reader_errno(const csv_reader *r);
-/* Line where the row that failed started (CSV_FAIL_TOO_LONG). */
+/* Line where the row that failed started (CSV_FAIL_TOO_LONG), or where
+ * the unterminated quote opened (CSV_FAIL_UNTERMINATED_QUOTE). */
 long csv_reader_line(const csv_reader *r);
+/* 0-based column of the unterminated quoted field. */
+size_t csv_reader_field(const csv_reader *r);
 
 /* Current buffer size in bytes (for tests of the memory bound). */
 size_t csv_reader_buffer_size(const csv_reader *r);

@@ -23,6 +23,7 @@
  * live until the batch moves on) and the table's columns are read once,
  * again only after a rollback undid a CREATE or ALTER of ours.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,39 +278,91 @@ static int exec_sql(wsq_sink *s, const char *sql)
     return rc;
 }
 
-/* CREATE TABLE with every field of the batch's pending records, in the
- * order first seen, plus any key column none of them has. */
-static int create_table(wsq_sink *s, weir_batch *b, size_t n)
+/* Hash of a column name as SQLite compares names: ASCII case folded. */
+static uint32_t name_hash_nocase(const char *name)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ (uint32_t)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p)) *
+            16777619u;
+    return h;
+}
+
+/* Distinct column names in first-seen order, with a hash index so that
+ * a batch of wide records costs one probe per field, not a scan. */
+typedef struct name_set {
+    const char **names; /* (mask + 1) / 2 entries; names borrowed */
+    size_t count;
+    uint32_t *slots;    /* index + 1; 0 empty; at most half full */
+    size_t mask;
+} name_set;
+
+static void name_set_free(name_set *set)
+{
+    free(set->names);
+    free(set->slots);
+    memset(set, 0, sizeof *set);
+}
+
+/* Add `name` unless an equal one is there.  Returns 0 when added, 1
+ * when names[*at] equals it (at may be NULL), -1 out of memory. */
+static int name_set_add(name_set *set, const char *name, size_t *at)
+{
+    if (2 * (set->count + 1) > (set->slots ? set->mask + 1 : 0)) {
+        size_t n = set->slots ? 2 * (set->mask + 1) : 64;
+        uint32_t *slots = calloc(n, sizeof *slots);
+        const char **names = realloc(set->names, n / 2 * sizeof *names);
+        if (names != NULL)
+            set->names = names;
+        if (slots == NULL || names == NULL) {
+            free(slots);
+            return -1;
+        }
+        free(set->slots);
+        set->slots = slots;
+        set->mask = n - 1;
+        for (size_t i = 0; i < set->count; i++) {
+            size_t k = name_hash_nocase(set->names[i]) & set->mask;
+            while (set->slots[k])
+                k = (k + 1) & set->mask;
+            set->slots[k] = (uint32_t)i + 1;
+        }
+    }
+    size_t k = name_hash_nocase(name) & set->mask;
+    for (; set->slots[k]; k = (k + 1) & set->mask) {
+        if (sqlite3_stricmp(set->names[set->slots[k] - 1], name) == 0) {
+            if (at != NULL)
+                *at = set->slots[k] - 1;
+            return 1;
+        }
+    }
+    set->names[set->count] = name;
+    set->slots[k] = (uint32_t)++set->count;
+    return 0;
+}
+
+/* CREATE TABLE with every field of the pending records from..to-1 of the
+ * batch, in the order first seen, plus any key column none of them has. */
+static int create_table(wsq_sink *s, weir_batch *b, size_t from, size_t to)
 {
     const weir_host *h = s->c.host;
-    const char **names = NULL;
-    size_t count = 0, cap = 0;
+    name_set set = {0};
     char *sql = NULL;
     int rc = SQLITE_NOMEM;
 
-    for (size_t i = 0; i <= n; i++) {
-        weir_record *r = i < n ? h->batch_at(b, i) : NULL;
-        if (i < n && s->st[i] != ST_PENDING)
+    for (size_t i = from; i < to; i++) {
+        if (s->st[i] != ST_PENDING)
             continue;
-        size_t nf = r ? h->record_field_count(r) : s->nkeys;
-        for (size_t f = 0; f < nf; f++) {
-            const char *name = r ? h->record_field_name(r, f) : s->keys[f];
-            size_t k = 0;
-            while (k < count && sqlite3_stricmp(names[k], name) != 0)
-                k++;
-            if (k < count)
-                continue;
-            if (count == cap) {
-                cap = cap ? 2 * cap : 32;
-                const char **grown = realloc(names, cap * sizeof *grown);
-                if (grown == NULL)
-                    goto out;
-                names = grown;
-            }
-            names[count++] = name;
-        }
+        weir_record *r = h->batch_at(b, i);
+        size_t nf = h->record_field_count(r);
+        for (size_t f = 0; f < nf; f++)
+            if (name_set_add(&set, h->record_field_name(r, f), NULL) < 0)
+                goto out;
     }
-    sql = wsq_sql_create(s->table, names, count,
+    for (size_t j = 0; j < s->nkeys; j++)
+        if (name_set_add(&set, s->keys[j], NULL) < 0)
+            goto out;
+    sql = wsq_sql_create(s->table, set.names, set.count,
                          (const char *const *)s->keys, s->nkeys);
     if (sql == NULL)
         goto out;
@@ -323,7 +376,7 @@ out:
     if (rc == SQLITE_NOMEM)
         set_msg(s, "out of memory");
     free(sql);
-    free(names);
+    name_set_free(&set);
     return rc;
 }
 
@@ -429,6 +482,62 @@ static stmt_entry *entry_find(wsq_sink *s, const weir_record *r, size_t nf)
     return NULL;
 }
 
+/* Give the table a column for each of r's fields that has none, when
+ * `create` allows.  All or none: the columns of a record that SQLite
+ * refuses part-way (too many columns) do not stay behind in the batch's
+ * transaction.  Returns AR_OK, AR_REJECTED or AR_TRANSIENT. */
+static int add_columns(wsq_sink *s, weir_record *r, const char *const *names,
+                       size_t nf)
+{
+    const weir_host *h = s->c.host;
+    size_t ncols = s->ncols;
+    int ddl = s->ddl;
+    int saved = 0;
+    int ret = AR_OK;
+
+    for (size_t i = 0; i < nf && ret == AR_OK; i++) {
+        if (col_find(s, names[i]) >= 0)
+            continue;
+        if (!s->create) {
+            h->record_answerf(r, WEIR_RESULT_REJECT,
+                              "field %s: table %s has no such column",
+                              names[i], s->table);
+            ret = AR_REJECTED;
+            break;
+        }
+        int rc = saved ? SQLITE_OK : exec_sql(s, "SAVEPOINT wsq_columns");
+        char *sql = NULL;
+        if (rc == SQLITE_OK) {
+            saved = 1;
+            sql = wsq_sql_add_column(s->table, names[i]);
+            rc = sql ? exec_sql(s, sql) : SQLITE_NOMEM;
+            free(sql);
+        }
+        if (rc == SQLITE_OK) {
+            s->ddl = 1;
+            rc = col_add(s, names[i]) == 0 ? SQLITE_OK : SQLITE_NOMEM;
+        }
+        if (rc != SQLITE_OK)
+            ret = failed(s, r, rc, rc == SQLITE_NOMEM ? "out of memory"
+                                                      : s->msg);
+    }
+    if (!saved)
+        return ret;
+    if (ret == AR_OK) {
+        sqlite3_exec(s->db, "RELEASE wsq_columns", NULL, NULL, NULL);
+        return ret;
+    }
+    /* Undo this record's columns, in the database and in our list.  (If
+     * SQLite rolled the whole transaction back, this fails harmlessly and
+     * the caller's rollback forgets the schema.) */
+    sqlite3_exec(s->db, "ROLLBACK TO wsq_columns; RELEASE wsq_columns", NULL,
+                 NULL, NULL);
+    while (s->ncols > ncols)
+        free(s->cols[--s->ncols]);
+    s->ddl = ddl;
+    return ret;
+}
+
 /* Prepare the upsert for r's field list, adding missing columns when
  * `create` allows.  Returns AR_OK with *out set, or AR_REJECTED /
  * AR_TRANSIENT. */
@@ -466,41 +575,31 @@ static int entry_build(wsq_sink *s, weir_record *r, size_t nf,
         e.key_at[j] = i;
         is_key[i] = 1;
     }
+    /* SQLite would silently keep one of two fields naming the same
+     * column ("Name" and "name"); say so instead. */
+    name_set seen = {0};
     for (size_t i = 0; i < nf; i++) {
-        /* SQLite would silently keep one of two fields naming the same
-         * column ("Name" and "name"); say so instead. */
-        for (size_t k = 0; k < i; k++) {
-            if (sqlite3_stricmp(e.names[k], e.names[i]) == 0) {
-                h->record_answerf(r, WEIR_RESULT_REJECT,
-                                  "fields %s and %s name the same column",
-                                  e.names[k], e.names[i]);
-                ret = AR_REJECTED;
-                goto out;
-            }
-        }
-        if (col_find(s, e.names[i]) >= 0)
-            continue;
-        if (!s->create) {
+        size_t k = 0;
+        int added = name_set_add(&seen, e.names[i], &k);
+        if (added < 0)
+            break; /* out of memory: ret is AR_TRANSIENT */
+        if (added == 1) {
             h->record_answerf(r, WEIR_RESULT_REJECT,
-                              "field %s: table %s has no such column",
-                              e.names[i], s->table);
+                              "fields %s and %s name the same column",
+                              e.names[k], e.names[i]);
             ret = AR_REJECTED;
-            goto out;
+            break;
         }
-        sql = wsq_sql_add_column(s->table, e.names[i]);
-        if (sql == NULL)
-            goto out;
-        int rc = exec_sql(s, sql);
-        free(sql);
-        sql = NULL;
-        if (rc != SQLITE_OK) {
-            ret = failed(s, r, rc, s->msg);
-            goto out;
-        }
-        s->ddl = 1;
-        if (col_add(s, e.names[i]) != 0)
-            goto out;
     }
+    int complete = seen.count == nf;
+    name_set_free(&seen);
+    if (!complete)
+        goto out;
+    ret = add_columns(s, r, (const char *const *)e.names, nf);
+    if (ret != AR_OK)
+        goto out;
+    ret = AR_TRANSIENT;
+    set_msg(s, "out of memory");
     sql = wsq_sql_upsert(s->table, (const char *const *)e.names, is_key, nf,
                          (const char *const *)s->keys, s->nkeys);
     if (sql == NULL)
@@ -594,23 +693,32 @@ static void retry_pending(wsq_sink *s, weir_batch *b, size_t n)
                              NULL);
 }
 
+/* begin() outcomes. */
+enum {
+    BEGIN_OK = 0,
+    BEGIN_TRANSIENT, /* s->msg says why; the records may go again later */
+    BEGIN_REFUSED    /* SQLite refused to create the table from these
+                      * records' fields (too many columns, say): their
+                      * fault, and it never goes away */
+};
+
 /* Start a transaction, knowing the table (reloading its schema after a
- * rollback undid our DDL) and creating it if it is still missing. */
-static int begin(wsq_sink *s, weir_batch *b, size_t n)
+ * rollback undid our DDL) and creating it if it is still missing, with
+ * the fields of the pending records from..to-1. */
+static int begin(wsq_sink *s, weir_batch *b, size_t from, size_t to)
 {
     if (!s->schema_known && schema_load(s) != 0)
-        return SQLITE_ERROR;
-    int rc = exec_sql(s, "BEGIN IMMEDIATE");
-    if (rc != SQLITE_OK)
-        return rc;
+        return BEGIN_TRANSIENT;
+    if (exec_sql(s, "BEGIN IMMEDIATE") != SQLITE_OK)
+        return BEGIN_TRANSIENT;
     if (!s->table_exists) {
-        rc = create_table(s, b, n);
+        int rc = create_table(s, b, from, to);
         if (rc != SQLITE_OK) {
             rollback(s);
-            return rc;
+            return is_permanent(rc) ? BEGIN_REFUSED : BEGIN_TRANSIENT;
         }
     }
-    return SQLITE_OK;
+    return BEGIN_OK;
 }
 
 static int commit(wsq_sink *s)
@@ -626,7 +734,10 @@ static int pass_batch(wsq_sink *s, weir_batch *b, size_t n)
 {
     const weir_host *h = s->c.host;
 
-    if (begin(s, b, n) != SQLITE_OK) {
+    int bg = begin(s, b, 0, n);
+    if (bg == BEGIN_REFUSED)
+        return PASS_SINGLE; /* find the records at fault */
+    if (bg != BEGIN_OK) {
         retry_pending(s, b, n);
         return PASS_DONE;
     }
@@ -659,7 +770,8 @@ static int pass_batch(wsq_sink *s, weir_batch *b, size_t n)
     return PASS_DONE;
 }
 
-/* One transaction per record, so a failing COMMIT names its record. */
+/* One transaction per record, so a failing COMMIT (or CREATE TABLE)
+ * names its record. */
 static int pass_single(wsq_sink *s, weir_batch *b, size_t n)
 {
     const weir_host *h = s->c.host;
@@ -668,7 +780,13 @@ static int pass_single(wsq_sink *s, weir_batch *b, size_t n)
         if (s->st[i] != ST_PENDING)
             continue;
         weir_record *r = h->batch_at(b, i);
-        if (begin(s, b, n) != SQLITE_OK) {
+        int bg = begin(s, b, i, i + 1);
+        if (bg == BEGIN_REFUSED) {
+            s->st[i] = ST_REJECTED;
+            reject(s, r, s->msg);
+            continue;
+        }
+        if (bg != BEGIN_OK) {
             retry_pending(s, b, n);
             return PASS_DONE;
         }

@@ -10,5 +10,6 @@ plugins_libplugcommon_la_SOURCES = \
 	plugins/common/config_diag.h plugins/common/config_diag.c \
 	plugins/common/config_table.h plugins/common/config_table.c \
 	plugins/common/bool_word.h plugins/common/bool_word.c \
+	plugins/common/file_stamp.h plugins/common/file_stamp.c \
 	plugins/common/words.h plugins/common/words.c
 PLUGCOMMON_CPPFLAGS = -I$(top_srcdir)/plugins

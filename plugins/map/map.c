@@ -1,6 +1,7 @@
 /*
  * map.c - the map transform: reshape each record's fields with rules
- * (rename, copy, set, template, drop, keep, trim, upper, lower, default)
+ * (rename, copy, set, template, join, drop, keep, trim, upper, lower,
+ * default)
  * applied in document order.  See docs/plugins/map.md.
  *
  * This file is the plugin's face: descriptor, check/open/process/close.
@@ -120,7 +121,7 @@ WEIR_PLUGIN_DEFINE = {
     .kinds = WEIR_KIND_TRANSFORM,
     .name = "map",
     .version = PACKAGE_VERSION,
-    .description = "rename, copy, set, template, drop and keep fields",
+    .description = "rename, copy, set, template, join, drop and keep fields",
     .options = map_options,
     .check = map_check,
     .open = map_open,

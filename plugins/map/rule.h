@@ -26,18 +26,22 @@ typedef enum map_op {
     MAP_TRIM,     /* strip leading and trailing ASCII whitespace */
     MAP_UPPER,    /* ASCII upper case */
     MAP_LOWER,    /* ASCII lower case */
-    MAP_DEFAULT   /* field = constant when missing, NULL or "" */
+    MAP_DEFAULT,  /* field = constant when missing, NULL or "" */
+    MAP_JOIN      /* field = the parts with a value, separated */
 } map_op;
 
 typedef struct map_rule {
     map_op op;
     char *from;         /* rename, copy (owned) */
-    char *field;        /* rename/copy target; set, template, default (owned) */
-    char *value;        /* set, default; NULL with set: SQL NULL (owned) */
+    char *field;        /* rename/copy/join target; set, template, default
+                         * (owned) */
+    char *value;        /* set, default; NULL with set: SQL NULL; join: the
+                         * separator (owned) */
     size_t value_len;
     int strict;         /* rename, copy: reject when `from` is missing */
     map_template *tmpl; /* template (owned) */
-    weirp_words fields;   /* drop, keep (sorted), trim, upper, lower */
+    weirp_words fields;   /* drop, keep (sorted), trim, upper, lower; join:
+                           * the parts, in order */
 } map_rule;
 
 typedef struct map_rules {

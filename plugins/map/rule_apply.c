@@ -109,6 +109,28 @@ static map_outcome change_case(const char *field, int upper,
     return set_value(h, r, field, s->data, s->len);
 }
 
+/* The parts that have a value (not missing, NULL or ""), in the rule's
+ * order, with the separator between them; NULL when none has.  Built in
+ * scratch before the record changes, so the target may be a part. */
+static map_outcome join(const map_rule *rule, const weir_host *h,
+                        weir_record *r, map_scratch *s)
+{
+    int any = 0;
+    map_scratch_reset(s);
+    for (size_t i = 0; i < rule->fields.n; i++) {
+        size_t len = 0;
+        const char *v = h->record_get(r, rule->fields.v[i].text, &len);
+        if (!v || len == 0)
+            continue;
+        if (any && map_scratch_put(s, rule->value, rule->value_len) != 0)
+            return MAP_NOMEM;
+        if (map_scratch_put(s, v, len) != 0)
+            return MAP_NOMEM;
+        any = 1;
+    }
+    return set_value(h, r, rule->field, any ? s->data : NULL, s->len);
+}
+
 map_outcome map_rule_apply(const map_rule *rule, const weir_host *h,
                            weir_record *r, map_scratch *s)
 {
@@ -147,6 +169,8 @@ map_outcome map_rule_apply(const map_rule *rule, const weir_host *h,
         if (h->record_get(r, rule->field, &len) && len > 0)
             return MAP_APPLIED;
         return set_value(h, r, rule->field, rule->value, rule->value_len);
+    case MAP_JOIN:
+        return join(rule, h, r, s);
     }
     return MAP_APPLIED;
 }

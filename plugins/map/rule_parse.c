@@ -174,6 +174,30 @@ static int parse_template(parse_ctx *c, map_rule *r)
     return rc;
 }
 
+/* <join to="address" from="address1 address2 city" separator=", "/> */
+static int parse_join(parse_ctx *c, map_rule *r)
+{
+    int rc = attr_name(c, "to", &r->field);
+    const char *from = attr_required(c, "from");
+    if (!from) {
+        rc = -1;
+    } else if (weirp_words_split(&r->fields, from) != 0) {
+        weirp_diag_report(c->d, c->node, "<%s>: out of memory", c->elem);
+        rc = -1;
+    } else if (r->fields.n == 0) {
+        weirp_diag_report(c->d, c->node, "<%s>: attribute \"from\" is empty",
+                          c->elem);
+        rc = -1;
+    }
+    /* Required, so that ", " or " " is a visible choice; "" glues. */
+    const char *separator = attr_required(c, "separator");
+    if (!separator)
+        return -1;
+    r->value = dup_or_report(c, separator);
+    r->value_len = strlen(separator);
+    return r->value ? rc : -1;
+}
+
 static int parse_fields(parse_ctx *c, map_rule *r)
 {
     return attr_fields(c, &r->fields);
@@ -204,6 +228,7 @@ static const struct element {
     {"upper", MAP_UPPER, parse_fields},
     {"lower", MAP_LOWER, parse_fields},
     {"default", MAP_DEFAULT, parse_default},
+    {"join", MAP_JOIN, parse_join},
 };
 
 static void rule_free(map_rule *r)
@@ -233,8 +258,8 @@ int map_rules_compile(weirp_diag *d, int strict, map_rules *out)
         if (!e) {
             weirp_diag_report(d, n,
                               "unknown map rule <%s> (expected rename, copy, "
-                              "set, template, drop, keep, trim, upper, lower "
-                              "or default)",
+                              "set, template, join, drop, keep, trim, upper, "
+                              "lower or default)",
                               name ? name : "?");
             continue;
         }
