@@ -499,9 +499,7 @@ static int setup(run_ctx *c, weir_pipeline *p, weir_state *st,
         return -1;
     }
     /* A dry run changes nothing, so it must not block a real run. */
-    if (!st || opts->dry_run)
-        return 0;
-    return lock(c) != 0 || drop_ignored_deletes(c) ? -1 : 0;
+    return st && !opts->dry_run && lock(c) != 0 ? -1 : 0;
 }
 
 static void teardown(run_ctx *c)
@@ -533,6 +531,17 @@ static int recover_intents(run_ctx *c)
     return 0;
 }
 
+/* Once the run or drain has started (locked, every plugin open, the
+ * pipeline remembered; a refused one never gets here): the state put
+ * right for what follows. */
+static int prepare_state(run_ctx *c)
+{
+    if (!c->st || c->opts->dry_run)
+        return 0;
+    return drop_ignored_deletes(c) || (c->tracker && recover_intents(c)) ? -1
+                                                                          : 0;
+}
+
 int weir_engine_run(weir_pipeline *p, weir_state *st,
                     const weir_run_options *opts, weir_run_result *res)
 {
@@ -542,8 +551,6 @@ int weir_engine_run(weir_pipeline *p, weir_state *st,
         goto out;
     char *err = NULL;
     if (p->track.present) {
-        if (st && !opts->dry_run && recover_intents(&c))
-            goto out;
         if (!(c.tracker = weir_tracker_new(p, st, opts->full, &err))) {
             fail(&c, "%s", err ? err : "out of memory");
             free(err);
@@ -565,7 +572,7 @@ int weir_engine_run(weir_pipeline *p, weir_state *st,
         fail(&c, "out of memory");
         goto out;
     }
-    if (open_all(&c, 1) == 0 && started(&c) == 0 &&
+    if (open_all(&c, 1) == 0 && started(&c) == 0 && prepare_state(&c) == 0 &&
         stream_source(&c, b) == 0 && c.tracker &&
         deliver_changes(&c, b) == 0 && !opts->dry_run) {
         const weir_track_counts *tc = weir_tracker_counts(c.tracker);
@@ -598,7 +605,7 @@ int weir_engine_drain(weir_pipeline *p, weir_state *st, weir_run_result *res,
         free(err);
         goto out;
     }
-    if (open_all(&c, 0) == 0)
+    if (open_all(&c, 0) == 0 && prepare_state(&c) == 0)
         wrap_up(&c, b, next_due, down);
 out:
     finish_result(&c);
