@@ -46,7 +46,7 @@ static int usage(const weir_cli *cli, const char *why)
     return WEIR_EXIT_USAGE;
 }
 
-int weir_selection_parse(const weir_cli *cli, weir_selection *sel)
+static int parse(const weir_cli *cli, weir_selection *sel)
 {
     memset(sel, 0, sizeof(*sel));
     int group = cli->pipeline || cli->failed || cli->sink || cli->type ||
@@ -78,8 +78,7 @@ int weir_selection_parse(const weir_cli *cli, weir_selection *sel)
     return WEIR_EXIT_OK;
 }
 
-int weir_selection_lock(const weir_cli *cli, weir_state *st,
-                        weir_selection *sel)
+static int lock(const weir_cli *cli, weir_state *st, weir_selection *sel)
 {
     int rc = WEIR_EXIT_OK;
     for (int i = 0; rc == WEIR_EXIT_OK && i < sel->nids; i++) {
@@ -148,4 +147,15 @@ void weir_selection_release(weir_state *st, weir_selection *sel)
     free(sel->files);
     free(sel->ids);
     memset(sel, 0, sizeof(*sel));
+}
+
+int weir_selection_begin(const weir_cli *cli, weir_selection *sel,
+                         weir_state **st)
+{
+    *st = NULL;
+    int rc = parse(cli, sel);
+    if (rc == WEIR_EXIT_OK &&
+        !(*st = weir_cli_open_state(cli, NULL, WEIR_CLI_STATE_MUST_EXIST)))
+        rc = WEIR_EXIT_ABORTED;
+    return rc == WEIR_EXIT_OK ? lock(cli, *st, sel) : rc;
 }

@@ -24,16 +24,15 @@ typedef struct weir_selection {
     int n, locked;            /* how many; how many of them are locked */
 } weir_selection;
 
-/* Read the selection from the command line: WEIR_EXIT_OK, or
- * WEIR_EXIT_USAGE after saying why.  Touches no state. */
-int weir_selection_parse(const weir_cli *cli, weir_selection *sel);
-
-/* Find the pipeline of each record (an unknown id: exit 1; a pipeline the
- * state does not know: exit 3) and take the locks of the pipelines
- * concerned (held by a live run: exit 3).  Returns WEIR_EXIT_OK, or the
- * exit code after saying why; nothing is changed either way. */
-int weir_selection_lock(const weir_cli *cli, weir_state *st,
-                        weir_selection *sel);
+/* Read the selection from the command line, open the state (it must
+ * exist), find the pipeline of each record (an unknown id: exit 1; a
+ * pipeline the state does not know: exit 3) and take the locks of the
+ * pipelines concerned (held by a live run: exit 3).  Returns
+ * WEIR_EXIT_OK, or the exit code after saying why (bad usage: 2);
+ * nothing is changed either way.  *st gets the state (owned: close it
+ * after weir_selection_release), NULL when it could not be opened. */
+int weir_selection_begin(const weir_cli *cli, weir_selection *sel,
+                         weir_state **st);
 
 /* Apply `change` (weir_state_outbox_resend, ...: returns how many rows
  * changed, -1 on error) to each id, with `held` set in its filter, then
@@ -47,8 +46,8 @@ int64_t weir_selection_apply(weir_selection *sel, weir_state *st, int held,
                                                void *ctx),
                              void *ctx);
 
-/* Unlock and free what weir_selection_parse() and _lock() filled (also
- * after they failed). */
+/* Unlock and free what weir_selection_begin() filled (also after it
+ * failed). */
 void weir_selection_release(weir_state *st, weir_selection *sel);
 
 #endif

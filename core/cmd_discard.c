@@ -48,16 +48,9 @@ static void refuse(weir_state *st, int64_t id, void *vctx)
 static int run_discard(weir_cli *cli)
 {
     weir_selection sel;
-    int rc = weir_selection_parse(cli, &sel);
-    weir_state *st = rc ? NULL
-                        : weir_cli_open_state(cli, NULL,
-                                              WEIR_CLI_STATE_MUST_EXIST);
-    if (!st) {
-        weir_selection_release(NULL, &sel);
-        return rc ? rc : WEIR_EXIT_ABORTED;
-    }
+    weir_state *st;
+    int rc = weir_selection_begin(cli, &sel, &st);
     discard_ctx c = {0};
-    rc = weir_selection_lock(cli, st, &sel);
     if (rc == WEIR_EXIT_OK) {
         int64_t total = weir_selection_apply(&sel, st, 1, discard, refuse, &c);
         if (total < 0) {

@@ -53,16 +53,9 @@ static int put_back(void *vctx)
 static int run_resend(weir_cli *cli)
 {
     weir_selection sel;
-    int rc = weir_selection_parse(cli, &sel);
-    weir_state *st = rc ? NULL
-                        : weir_cli_open_state(cli, NULL,
-                                              WEIR_CLI_STATE_MUST_EXIST);
-    if (!st) {
-        weir_selection_release(NULL, &sel);
-        return rc ? rc : WEIR_EXIT_ABORTED;
-    }
-    weir_plugins *reg = weir_cli_plugins(cli);
-    rc = weir_selection_lock(cli, st, &sel);
+    weir_state *st;
+    int rc = weir_selection_begin(cli, &sel, &st);
+    weir_plugins *reg = rc == WEIR_EXIT_OK ? weir_cli_plugins(cli) : NULL;
     if (rc == WEIR_EXIT_OK && !reg)
         rc = WEIR_EXIT_USAGE;
     if (rc == WEIR_EXIT_OK) {

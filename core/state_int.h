@@ -29,6 +29,10 @@ sqlite3_stmt *weir_state__prepare(weir_state *st, const char *sql, int n,
 /* Run one statement with text arguments; 0 when it completed. */
 int weir_state__exec(weir_state *st, const char *sql, int n,
                      const char *const *args);
+/* Run one statement with ?1 the text `text` (NULL binds SQL NULL) and ?2
+ * the integer `value`; 0 when it completed. */
+int weir_state__exec_int(weir_state *st, const char *sql, const char *text,
+                         int64_t value);
 /* The statement in *slot, prepared on first use and reset; it stays
  * prepared until weir_state_close().  (borrowed) NULL on error. */
 sqlite3_stmt *weir_state__cached(weir_state *st, sqlite3_stmt **slot,

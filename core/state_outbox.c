@@ -551,16 +551,10 @@ int weir_state_outbox_settled_since(weir_state *st, const char *pipeline,
 
 int weir_state_outbox_prune(weir_state *st, int64_t before)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
-                           "DELETE FROM outbox WHERE status IN ('delivered', "
-                           "'superseded', 'discarded') AND updated < ?1",
-                           -1, &s, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(s, 1, before);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return weir_state__exec_int(st, "DELETE FROM outbox WHERE status IN "
+                                    "('delivered', 'superseded', "
+                                    "'discarded') AND updated < ?2",
+                                NULL, before);
 }
 
 int weir_state_monitor(weir_state *st, const char *pipeline,

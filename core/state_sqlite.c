@@ -558,6 +558,18 @@ int weir_state__exec(weir_state *st, const char *sql, int n,
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
+int weir_state__exec_int(weir_state *st, const char *sql, const char *text,
+                         int64_t value)
+{
+    sqlite3_stmt *s = weir_state__prepare(st, sql, 1, &text);
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 2, value);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
 sqlite3_stmt *weir_state__cached(weir_state *st, sqlite3_stmt **slot,
                                  const char *sql)
 {

@@ -119,16 +119,9 @@ int weir_state_snapshot_put(weir_state *st, const char *pipeline,
 int weir_state_intent_settle(weir_state *st, const char *pipeline,
                              int64_t intent)
 {
-    sqlite3_stmt *s = weir_state__prepare(
-        st, "UPDATE track_state SET settled = max(settled, ?2) WHERE "
-            "pipeline = ?1", 0, NULL);
-    if (!s)
-        return -1;
-    sqlite3_bind_text(s, 1, pipeline, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, intent);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return weir_state__exec_int(st, "UPDATE track_state SET settled = "
+                                    "max(settled, ?2) WHERE pipeline = ?1",
+                                pipeline, intent);
 }
 
 int weir_state_snapshot_doubt(weir_state *st, const char *pipeline,
@@ -206,17 +199,9 @@ int64_t weir_state_last_full_refresh(weir_state *st, const char *pipeline)
 int weir_state_set_last_full_refresh(weir_state *st, const char *pipeline,
                                      int64_t when_ms)
 {
-    sqlite3_stmt *s = weir_state__prepare(
-        st,
-        "INSERT INTO track_state(pipeline, last_full_refresh) VALUES (?1, ?2) "
-        "ON CONFLICT(pipeline) DO UPDATE SET last_full_refresh = "
-        "excluded.last_full_refresh",
-        0, NULL);
-    if (!s)
-        return -1;
-    sqlite3_bind_text(s, 1, pipeline, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, when_ms);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return weir_state__exec_int(
+        st, "INSERT INTO track_state(pipeline, last_full_refresh) VALUES "
+            "(?1, ?2) ON CONFLICT(pipeline) DO UPDATE SET last_full_refresh = "
+            "excluded.last_full_refresh",
+        pipeline, when_ms);
 }

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CUnit/CUnit.h>
+
 #include "e2e.h"
 #include "harness.h"
 
@@ -33,6 +35,22 @@ e2e_result e2e_run(const char *dir, ...)
     va_end(ap);
     args[n] = NULL;
     return e2e_runv(dir, args);
+}
+
+char *e2e_expectv(const char *dir, int code, const char *const *args)
+{
+    e2e_result r = e2e_runv(dir, args);
+    if (r.status != code)
+        fprintf(stderr, "\n  weir %s: exit %d, expected %d\n%s%s\n",
+                args[0] ? args[0] : "", r.status, code, r.out ? r.out : "",
+                r.err ? r.err : "");
+    CU_ASSERT_EQUAL(r.status, code);
+    size_t n = strlen(r.out ? r.out : "") + strlen(r.err ? r.err : "") + 1;
+    char *all = malloc(n);
+    if (all)
+        snprintf(all, n, "%s%s", r.out ? r.out : "", r.err ? r.err : "");
+    e2e_result_free(&r);
+    return all;
 }
 
 e2e_result e2e_runv(const char *dir, const char *const *args)

@@ -16,6 +16,10 @@ e2e_result e2e_run(const char *dir, ...);
 /* The same with the arguments in a NULL-terminated array. */
 e2e_result e2e_runv(const char *dir, const char *const *args);
 void e2e_result_free(e2e_result *r);
+/* e2e_runv() and a CUnit assertion that it exited with `code` (printing
+ * both outputs when not); returns stdout and stderr together.
+ * (owned: free) */
+char *e2e_expectv(const char *dir, int code, const char *const *args);
 /* A scratch folder `name` under the test's tmpdir. (owned: free) */
 char *e2e_scratch(const char *name);
 /* The first column of the first row of `sql` on database `db_path`, -1

@@ -71,16 +71,7 @@ static char *expect(const char *dir, int code, const char *cmd, ...)
         argv[n++] = a;
     va_end(ap);
     argv[n] = NULL;
-    e2e_result r = e2e_runv(dir, argv);
-    if (r.status != code)
-        fprintf(stderr, "\n  weir %s: exit %d, expected %d\n%s%s\n", cmd,
-                r.status, code, r.out ? r.out : "", r.err ? r.err : "");
-    CU_ASSERT_EQUAL(r.status, code);
-    size_t len = strlen(r.out ? r.out : "") + strlen(r.err ? r.err : "") + 1;
-    char *all = malloc(len);
-    snprintf(all, len, "%s%s", r.out ? r.out : "", r.err ? r.err : "");
-    e2e_result_free(&r);
-    return all;
+    return e2e_expectv(dir, code, argv);
 }
 
 static char *path_in(const char *dir, const char *name)

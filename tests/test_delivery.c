@@ -54,26 +54,12 @@ static void write_pipeline(const char *dir, const char *track_attrs,
     free(wt_write_file(dir, "p.xml", xml));
 }
 
-static e2e_result weir(const char *dir, const char *cmd, const char *a1,
-                       const char *a2)
-{
-    return e2e_run(dir, cmd, "--plugin-path", PLUGINS, a1, a2, NULL);
-}
-
 /* Run and expect an exit code; returns stdout+stderr for inspection. */
 static char *expect(const char *dir, int code, const char *cmd,
                     const char *a1, const char *a2)
 {
-    e2e_result r = weir(dir, cmd, a1, a2);
-    if (r.status != code)
-        fprintf(stderr, "\n  weir %s: exit %d, expected %d\n%s%s\n", cmd,
-                r.status, code, r.out ? r.out : "", r.err ? r.err : "");
-    CU_ASSERT_EQUAL(r.status, code);
-    size_t n = strlen(r.out ? r.out : "") + strlen(r.err ? r.err : "") + 1;
-    char *all = malloc(n);
-    snprintf(all, n, "%s%s", r.out ? r.out : "", r.err ? r.err : "");
-    e2e_result_free(&r);
-    return all;
+    const char *args[] = {cmd, "--plugin-path", PLUGINS, a1, a2, NULL};
+    return e2e_expectv(dir, code, args);
 }
 
 static long long q(const char *dir, const char *db, const char *sql)
@@ -648,12 +634,10 @@ static void test_source_that_cannot_open_is_notified(void)
     free(d);
 }
 
-static void test_sink_that_cannot_open_holds(void)
+/* csv -> <track> -> a testsink whose folder gone/ does not exist (yet),
+ * with or without the exec notifier writing events.jsonl. */
+static void gone_sink_pipeline(const char *dir, int notify)
 {
-    /* The target cannot be opened (its folder is gone): that is an
-     * endpoint that is down, not a reason to drop the run's work.  The
-     * records wait, held, and flow when it is back. */
-    char *d = e2e_scratch("sink-open");
     char xml[2048];
     snprintf(xml, sizeof(xml),
              "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\">\n"
@@ -663,12 +647,22 @@ static void test_sink_that_cannot_open_holds(void)
              "  <sink plugin=\"testsink\" name=\"app\">\n"
              "    <option name=\"database\">gone/target.db</option>\n"
              "    <retry delay=\"0s\" jitter=\"0s\"/>\n"
-             "  </sink>\n"
-             "  <notify plugin=\"exec\" name=\"ops\">\n"
-             "    <option name=\"command\">cat >> events.jsonl</option>\n"
-             "  </notify>\n"
-             "</pipeline>\n");
-    free(wt_write_file(d, "p.xml", xml));
+             "  </sink>\n%s"
+             "</pipeline>\n",
+             notify ? "  <notify plugin=\"exec\" name=\"ops\">\n"
+                      "    <option name=\"command\">cat >> events.jsonl</option>\n"
+                      "  </notify>\n"
+                    : "");
+    free(wt_write_file(dir, "p.xml", xml));
+}
+
+static void test_sink_that_cannot_open_holds(void)
+{
+    /* The target cannot be opened (its folder is gone): that is an
+     * endpoint that is down, not a reason to drop the run's work.  The
+     * records wait, held, and flow when it is back. */
+    char *d = e2e_scratch("sink-open");
+    gone_sink_pipeline(d, 1);
     csv(d, CUST3);
     char *out = expect(d, 0, "run", "p.xml", NULL);
     CU_ASSERT(e2e_contains(out, "3 held"));
@@ -745,18 +739,7 @@ static void test_superseded_insert_goes_as_insert(void)
      * A1 changes: its update supersedes the insert, and must go as the
      * insert the target never got. */
     char *d = e2e_scratch("supersede-insert");
-    char xml[2048];
-    snprintf(xml, sizeof(xml),
-             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\">\n"
-             "  <source plugin=\"csv\" name=\"erp\"><option name=\"path\">"
-             "in.csv</option></source>\n"
-             "  <track key=\"code\"/>\n"
-             "  <sink plugin=\"testsink\" name=\"app\">\n"
-             "    <option name=\"database\">gone/target.db</option>\n"
-             "    <retry delay=\"0s\" jitter=\"0s\"/>\n"
-             "  </sink>\n"
-             "</pipeline>\n");
-    free(wt_write_file(d, "p.xml", xml));
+    gone_sink_pipeline(d, 0);
     csv(d, CUST3);
     free(expect(d, 0, "run", "p.xml", NULL));
     csv(d, "code,name,city\nA1,Alpha v2,Cape Town\nA2,Beta,Durban\nA3,Gamma,Paarl\n");

@@ -44,17 +44,9 @@ static void export(const char *dir, const char *csv)
  * stdout and stderr together. (owned) */
 static char *weir(const char *dir, int code, const char *a1, const char *a2)
 {
-    e2e_result r = e2e_run(dir, "run", "p.xml", "--plugin-path", PLUGINS, a1,
-                           a2, NULL);
-    if (r.status != code)
-        fprintf(stderr, "\n  weir run: exit %d, expected %d\n%s%s\n",
-                r.status, code, r.out ? r.out : "", r.err ? r.err : "");
-    CU_ASSERT_EQUAL(r.status, code);
-    size_t n = strlen(r.out ? r.out : "") + strlen(r.err ? r.err : "") + 1;
-    char *all = malloc(n);
-    snprintf(all, n, "%s%s", r.out ? r.out : "", r.err ? r.err : "");
-    e2e_result_free(&r);
-    return all;
+    const char *args[] = {"run", "p.xml", "--plugin-path", PLUGINS, a1, a2,
+                          NULL};
+    return e2e_expectv(dir, code, args);
 }
 
 static long long target(const char *dir, const char *sql)
