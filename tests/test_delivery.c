@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cunit_main.h"
@@ -693,9 +694,16 @@ static void test_drain_wait_says_why(void)
     char *d = e2e_scratch("drain-wait");
     write_pipeline(d, "", "<option name=\"retry-keys\">A2</option>"
                           "<option name=\"retry-times\">1</option>",
-                   "<retry attempts=\"3\" delay=\"2s\" jitter=\"0s\"/>");
+                   "<retry attempts=\"3\" delay=\"1h\" jitter=\"0s\"/>");
     csv(d, CUST3);
     free(expect(d, 0, "run", "p.xml", NULL));
+    /* due 5 s from now: long after drain started, even under valgrind */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "UPDATE outbox SET next_attempt = %lld",
+             (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 5000);
+    set_sql(d, sql);
     char *out = expect(d, 0, "drain", "p.xml", "--wait");
     CU_ASSERT(e2e_contains(out, "for the next retry that is due"));
     CU_ASSERT(e2e_contains(out, "1 written"));
