@@ -327,17 +327,20 @@ static int open_instance(run_ctx *c, weir_instance *inst)
     inst->state = NULL;
     free(inst->last_error);
     inst->last_error = NULL;
-    if (inst->plugin->open(inst, &weir_host_table, inst->kind, &inst->state) !=
-        WEIR_STATUS_OK) {
+    int rc = inst->plugin->open(inst, &weir_host_table, inst->kind,
+                                &inst->state);
+    if (rc != WEIR_STATUS_OK) {
         char why[768];
         snprintf(why, sizeof(why), "%s '%s' (plugin %s) could not open%s%s",
                  weir_kind_name(inst->kind), inst->name, inst->plugin_name,
                  inst->last_error ? ": " : "",
                  inst->last_error ? inst->last_error : "");
-        /* A target that cannot be opened (its database locked, its
+        /* A target that cannot be reached now (its database locked, its
          * folder gone) is an endpoint that is down: the run's work waits
-         * in the outbox for it instead of being dropped. */
-        if (inst->kind == WEIR_KIND_SINK && c->delivery) {
+         * in the outbox for it instead of being dropped.  A setup that can
+         * never work stops the run. */
+        if (inst->kind == WEIR_KIND_SINK && rc == WEIR_STATUS_DOWN &&
+            c->delivery) {
             weir_log(WEIR_LOG_WARNING, "%s: %s; its records are held",
                      c->p->name, why);
             weir_delivery_sink_unavailable(c->delivery, inst, why);

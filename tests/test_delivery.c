@@ -687,6 +687,44 @@ static void test_sink_that_cannot_open_holds(void)
     free(d);
 }
 
+static void test_sink_that_can_never_work_stops_the_run(void)
+{
+    /* A table without an index on the key can never take upserts: that
+     * is a setup to fix, not an endpoint to wait for.  The run stops
+     * (exit 3), nothing is held, and the people watching are told. */
+    char *d = e2e_scratch("sink-setup");
+    sqlite3 *db;
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/app.db", d);
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, "CREATE TABLE c(code TEXT, name TEXT)",
+                                 NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    free(wt_write_file(d, "p.xml",
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\">\n"
+        "  <source plugin=\"csv\" name=\"erp\"><option name=\"path\">"
+        "in.csv</option></source>\n"
+        "  <track key=\"code\"/>\n"
+        "  <sink plugin=\"sqlite\" name=\"app\">\n"
+        "    <option name=\"database\">app.db</option>\n"
+        "    <option name=\"table\">c</option>\n"
+        "    <option name=\"key\">code</option>\n"
+        "  </sink>\n"
+        "  <notify plugin=\"exec\" name=\"ops\">\n"
+        "    <option name=\"command\">cat >> events.jsonl</option>\n"
+        "  </notify>\n"
+        "</pipeline>\n"));
+    csv(d, "code,name\nA1,Alpha\n");
+    char *out = expect(d, 3, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "could not open"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox"), 0);
+    char *events = read_events(d);
+    CU_ASSERT(e2e_contains(events, "\"event\":\"run-failed\""));
+    free(events);
+    free(d);
+}
+
 static void test_drain_wait_says_why(void)
 {
     /* A2 fails once; drain --wait sleeps until its retry is due, says
@@ -792,6 +830,8 @@ void register_tests(void)
                 test_source_that_cannot_open_is_notified);
     CU_add_test(s, "a sink that cannot open holds its records",
                 test_sink_that_cannot_open_holds);
+    CU_add_test(s, "a sink that can never work stops the run",
+                test_sink_that_can_never_work_stops_the_run);
     CU_add_test(s, "drain --wait says what it waits for", test_drain_wait_says_why);
     CU_add_test(s, "a newer change is not stuck behind a failed one",
                 test_newer_change_not_stuck_behind_failed);

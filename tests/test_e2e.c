@@ -365,7 +365,7 @@ static void test_plugins_listing(void)
     r = e2e_run(dir, "plugins", "--plugin-path", WEIR_BUILDDIR "/tests/.libs", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
     CU_ASSERT(e2e_contains(r.out, "testgen"));
-    CU_ASSERT(e2e_contains(r.err, "bad_abi.so: plugin built for weir ABI 99.0"));
+    CU_ASSERT(e2e_contains(r.err, "bad_abi.so: plugin built for weir ABI 99.1"));
     e2e_result_free(&r);
     r = e2e_run(dir, "plugins", "--json", "--plugin-path",
             WEIR_BUILDDIR "/tests/.libs", NULL);

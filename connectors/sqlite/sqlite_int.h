@@ -18,9 +18,10 @@ typedef struct wsq_common {
 } wsq_common;
 
 /* Open `path` with `flags` and the `busy-timeout` option; on failure log
- * "database PATH: reason" and return NULL. (owned: sqlite3_close_v2) */
+ * "database PATH: reason", set *code to SQLite's result code and return
+ * NULL. (owned: sqlite3_close_v2) */
 sqlite3 *wsq_db_open(weir_instance *inst, const weir_host *host,
-                     const char *path, int flags);
+                     const char *path, int flags, int *code);
 
 /* strdup, which strict C11 does not declare. (owned: free), NULL on OOM */
 char *wsq_strdup(const char *s);

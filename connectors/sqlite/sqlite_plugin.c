@@ -42,8 +42,9 @@ char *wsq_strdup(const char *s)
 }
 
 sqlite3 *wsq_db_open(weir_instance *inst, const weir_host *host,
-                     const char *path, int flags)
+                     const char *path, int flags, int *code)
 {
+    *code = SQLITE_OK;
     sqlite3 *db = NULL;
     char *name = NULL;
     long long timeout_ms = 5000;
@@ -63,6 +64,7 @@ sqlite3 *wsq_db_open(weir_instance *inst, const weir_host *host,
     int rc = sqlite3_open_v2(name ? name : path, &db, flags, NULL);
     free(name);
     if (rc != SQLITE_OK) {
+        *code = rc;
         host->log(inst, WEIR_LOG_ERROR, "database %s: cannot open: %s", path,
                   db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close_v2(db);

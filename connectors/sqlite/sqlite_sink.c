@@ -886,6 +886,23 @@ static int set_synchronous(wsq_sink *s)
     return -1;
 }
 
+/* A target that may answer later (locked, its folder or share not there
+ * now, an I/O error) rather than a setup that can never work (a table
+ * without the key's index, a bad option). */
+static int unreachable(int code)
+{
+    switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state)
 {
     wsq_sink *s = calloc(1, sizeof *s);
@@ -924,15 +941,18 @@ int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state)
     s->create = 1;
     if (host->option_bool(inst, "create", &s->create) != 0)
         s->create = 1;
+    int code = SQLITE_OK;
     s->db = wsq_db_open(inst, host, s->path,
                         SQLITE_OPEN_READWRITE |
-                            (s->create ? SQLITE_OPEN_CREATE : 0));
+                            (s->create ? SQLITE_OPEN_CREATE : 0),
+                        &code);
     if (s->db == NULL)
         goto fail;
     /* Foreign keys declared in the schema are enforced, as the user who
      * declared them expects; this is a setting of our connection only. */
     if (exec_sql(s, "PRAGMA foreign_keys = ON") != SQLITE_OK ||
         set_synchronous(s) != 0 || schema_load(s) != 0) {
+        code = sqlite3_extended_errcode(s->db);
         host->log(inst, WEIR_LOG_ERROR, "database %s: %s", s->path, s->msg);
         goto fail;
     }
@@ -940,5 +960,5 @@ int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state)
     return WEIR_STATUS_OK;
 fail:
     wsq_sink_close(s);
-    return WEIR_STATUS_ERROR;
+    return unreachable(code) ? WEIR_STATUS_DOWN : WEIR_STATUS_ERROR;
 }

@@ -136,7 +136,8 @@ int wsq_source_open(weir_instance *inst, const weir_host *host, void **state)
                   "options database and query are required");
         goto fail;
     }
-    s->db = wsq_db_open(inst, host, s->path, SQLITE_OPEN_READONLY);
+    int code;
+    s->db = wsq_db_open(inst, host, s->path, SQLITE_OPEN_READONLY, &code);
     if (s->db == NULL)
         goto fail;
     if (source_prepare(s, query) != 0)

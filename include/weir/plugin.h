@@ -40,7 +40,7 @@ extern "C" {
 /* ABI version.  Major: incompatible change.  Minor: fields or host entries
  * appended at the end of a table; older plugins keep working. */
 #define WEIR_ABI_MAJOR 1
-#define WEIR_ABI_MINOR 0
+#define WEIR_ABI_MINOR 1
 
 /* The exported descriptor's name. */
 #define WEIR_PLUGIN_SYMBOL "weir_plugin_descriptor"
@@ -119,7 +119,13 @@ typedef enum weir_result {
 typedef enum weir_status {
     WEIR_STATUS_OK = 0,    /* done; per-record answers are on the records */
     WEIR_STATUS_END = 1,   /* source read(): no more records (batch may hold some) */
-    WEIR_STATUS_ERROR = -1 /* the call failed as a whole; reason already logged */
+    WEIR_STATUS_ERROR = -1, /* the call failed as a whole; reason already logged */
+    /* Since ABI minor 1, from a sink's open(): the target cannot be
+     * reached now (its database locked, its share not mounted, the host
+     * unreachable), as opposed to a setup that can never work (ERROR).
+     * The core counts the endpoint as down: the run goes on, the sink's
+     * records wait in the outbox, and it is opened again later. */
+    WEIR_STATUS_DOWN = 2
 } weir_status;
 
 typedef enum weir_log_level {

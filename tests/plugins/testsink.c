@@ -198,7 +198,8 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
         host->log(inst, WEIR_LOG_ERROR, "%s: %s", path,
                   s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         ts_close(s);
-        return WEIR_STATUS_ERROR;
+        /* a folder that is not there (yet): the target is unreachable */
+        return rc == SQLITE_CANTOPEN ? WEIR_STATUS_DOWN : WEIR_STATUS_ERROR;
     }
     *out = s;
     return WEIR_STATUS_OK;
