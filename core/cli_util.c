@@ -67,8 +67,8 @@ weir_state *weir_cli_open_state(const weir_cli *cli, const char *pipeline_file,
     if (!path)
         return NULL;
     if ((how & WEIR_CLI_STATE_MUST_EXIST) && access(path, F_OK) != 0) {
-        weir_log(WEIR_LOG_ERROR, "state database %s: not found (give --state)",
-                 path);
+        weir_log(WEIR_LOG_ERROR, "state database %s: not found%s", path,
+                 cli->state_path ? "" : " (give --state)");
         free(path);
         return NULL;
     }

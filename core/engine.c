@@ -38,6 +38,7 @@ typedef struct run_ctx {
     int finished;           /* finish_result done */
     double started, last_progress;
     uint64_t deliver_done, deliver_total; /* <track>: changes and deletes */
+    int warned_deletes_kept; /* keep_deletes() said so once this run */
 } run_ctx;
 
 static double now_s(void)
@@ -119,6 +120,31 @@ static void show_progress(run_ctx *c, int final)
     fflush(stderr);
 }
 
+/* After <track> a delete carries only its key: a filter there has
+ * nothing to judge it by, and dropping it would leave the row in the
+ * target for good (the next run finds the same delete, and drops it
+ * again).  So deletes pass filters after <track>; filters that choose
+ * which records the target holds belong before it. */
+static void keep_deletes(run_ctx *c, weir_batch *b, const weir_instance *tr)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < weir_batch_count(b); i++) {
+        weir_record *r = weir_batch_at(b, i);
+        if (r->op == WEIR_OP_DELETE && r->result == WEIR_RESULT_DROP) {
+            weir_record_answer(r, WEIR_RESULT_OK, NULL, NULL);
+            kept++;
+        }
+    }
+    if (kept && !c->warned_deletes_kept) {
+        c->warned_deletes_kept = 1;
+        weir_log(WEIR_LOG_WARNING,
+                 "%s: transform '%s' after <track> dropped deletes; they go "
+                 "on (a delete carries only its key): put filters that "
+                 "choose the target's records before <track>",
+                 c->p->name, tr->name);
+    }
+}
+
 /* Transforms [from, to) over the live records. */
 static int transform(run_ctx *c, weir_batch *b, size_t from, size_t to)
 {
@@ -130,6 +156,8 @@ static int transform(run_ctx *c, weir_batch *b, size_t from, size_t to)
             fail(c, "transform '%s' failed", tr->name);
             return -1;
         }
+        if (c->tracker && t >= c->p->track.position)
+            keep_deletes(c, b, tr);
         take(c, b, "transform", tr->name);
     }
     return 0;

@@ -15,7 +15,8 @@
 #include "e2e.h"
 #include "harness.h"
 
-#define PLUGINS WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR "/tests/.libs"
+#define PLUGINS WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR \
+    "/plugins/.libs:" WEIR_BUILDDIR "/tests/.libs"
 
 /* csv in.csv -> <track ATTRS>BODY</track> -> testsink target.db */
 static void pipeline(const char *dir, const char *attrs, const char *body)
@@ -133,6 +134,48 @@ static void test_deletes_ignore_waiting_in_outbox(void)
     CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target WHERE key = 'K2'"), 1);
     CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM applied WHERE op = 'delete'"), 0);
     free(d);
+}
+
+/* A filter choosing the target's records: before <track>, a record that
+ * leaves it is deleted in the target; after <track>, deletes pass it (a
+ * delete carries only its key: dropping it would keep the row for good). */
+static void test_filters_and_deletes(void)
+{
+    static const char xml[] =
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"opts\">\n"
+        "  <source plugin=\"csv\" name=\"erp\"><option name=\"path\">"
+        "in.csv</option></source>\n"
+        "  %s\n"
+        "  <sink plugin=\"testsink\" name=\"app\">\n"
+        "    <option name=\"database\">target.db</option>\n"
+        "  </sink>\n"
+        "</pipeline>\n";
+    static const char filter[] =
+        "<transform plugin=\"filter\" name=\"active\">"
+        "<keep field=\"status\" equals=\"active\"/></transform>";
+    for (int after = 0; after <= 1; after++) {
+        char *d = e2e_scratch(after ? "filter-after" : "filter-before");
+        char body[512], text[1024];
+        static const char track[] = "<track key=\"code\" max-delete=\"off\"/>";
+        snprintf(body, sizeof(body), "%s%s", after ? track : filter,
+                 after ? filter : track);
+        snprintf(text, sizeof(text), xml, body);
+        free(wt_write_file(d, "p.xml", text));
+        export(d, "code,status\nA1,active\nA2,active\nA3,active\n");
+        free(weir(d, 0, NULL, NULL));
+        /* A3 leaves the export, A2 leaves the filter */
+        export(d, "code,status\nA1,active\nA2,inactive\n");
+        char *out = weir(d, 0, NULL, NULL);
+        if (after)
+            CU_ASSERT(e2e_contains(out, "after <track> dropped deletes; "
+                                        "they go on"));
+        free(out);
+        CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target WHERE key = 'A3'"), 0);
+        /* before <track> the filter decides what the target holds */
+        CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM target WHERE key = 'A2'"),
+                        after ? 1 : 0);
+        free(d);
+    }
 }
 
 /* deletes="emit" (the default): a key gone from the export is deleted. */
@@ -289,6 +332,8 @@ void register_tests(void)
     CU_add_test(s, "deletes=\"ignore\" also for deletes in the outbox",
                 test_deletes_ignore_waiting_in_outbox);
     CU_add_test(s, "deletes=\"emit\" deletes", test_deletes_emit);
+    CU_add_test(s, "filters before and after <track>, and deletes",
+                test_filters_and_deletes);
     CU_add_test(s, "max-delete: count, percentage, 0, off", test_max_delete_values);
     CU_add_test(s, "fields: only those make a change", test_fields_subset);
     CU_add_test(s, "fields empty refused, misspelt warned",
