@@ -426,11 +426,15 @@ int weir_state_outbox_get(weir_state *st, int64_t id,
 
 /* The rows a weir_outbox_filter picks, over parameters ?1..?7 (bound by
  * bind_filter): failed ones, and held ones when asked.  Repeats OPEN so
- * the partial indexes serve it. */
+ * the partial indexes serve it.  An error class is the target's text,
+ * also when retries ran out ("gave up after 5 attempts: TEXT"), so one
+ * --error picks the class whatever the attempts were. */
 #define PICKED                                                              \
     OPEN " AND status IN ('failed', ?7) AND (CASE WHEN ?1 > 0 THEN id = ?1 " \
     "ELSE pipeline = ?2 AND (?3 IS NULL OR sink = ?3) AND "                  \
-    "(?4 IS NULL OR type = ?4) AND (?5 IS NULL OR error = ?5) END)"
+    "(?4 IS NULL OR type = ?4) AND (?5 IS NULL OR error = ?5 OR "            \
+    "(error GLOB 'gave up after * attempts: *' AND "                         \
+    "substr(error, instr(error, ' attempts: ') + 11) = ?5)) END)"
 
 static void bind_filter(sqlite3_stmt *s, const weir_outbox_filter *f)
 {

@@ -725,6 +725,29 @@ static void test_sink_that_can_never_work_stops_the_run(void)
     free(d);
 }
 
+static void test_resend_class_after_retries(void)
+{
+    /* Retries ran out: the monitor says "gave up after 2 attempts: TEXT";
+     * the error class to resend is still the target's TEXT. */
+    char *d = e2e_scratch("class-gave-up");
+    write_pipeline(d, "", "<option name=\"retry-keys\">A2</option>",
+                   "<retry attempts=\"1\" delay=\"0s\" jitter=\"0s\"/>");
+    csv(d, CUST3);
+    free(expect(d, 1, "run", "p.xml", NULL));
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE error = "
+                                    "'gave up after 1 attempts: temporary "
+                                    "failure for A2'"), 1);
+    write_pipeline(d, "", NULL, NULL);
+    const char *args[] = {"resend", "--plugin-path", PLUGINS, "--pipeline",
+                          "cust", "--failed", "--error",
+                          "temporary failure for A2", NULL};
+    char *out = e2e_expectv(d, 0, args);
+    CU_ASSERT(e2e_contains(out, "1 record back to pending"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key = 'A2'"), 1);
+    free(d);
+}
+
 static void test_drain_wait_says_why(void)
 {
     /* A2 fails once; drain --wait sleeps until its retry is due, says
@@ -833,6 +856,8 @@ void register_tests(void)
     CU_add_test(s, "a sink that can never work stops the run",
                 test_sink_that_can_never_work_stops_the_run);
     CU_add_test(s, "drain --wait says what it waits for", test_drain_wait_says_why);
+    CU_add_test(s, "an error class after retries ran out",
+                test_resend_class_after_retries);
     CU_add_test(s, "a newer change is not stuck behind a failed one",
                 test_newer_change_not_stuck_behind_failed);
     CU_add_test(s, "a superseded insert: the newer change goes as insert",
