@@ -667,14 +667,30 @@ static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
     return weir_state_commit(d->st);
 }
 
+/* A drain that cannot try a down endpoint yet says so, instead of a
+ * bare "0 written". */
+static void say_waiting_for_probe(const weir_delivery *d, const sink_rt *s)
+{
+    if (!s->ep.down)
+        return;
+    char at[32];
+    weir_clock_iso(s->ep.next_probe, at, sizeof(at));
+    weir_log(WEIR_LOG_INFO, "%s: endpoint of sink '%s' is down (%s); its "
+             "records stay held until it is tried again at %s",
+             d->p->name, s->inst->name, s->ep.error ? s->ep.error : "no answer",
+             at);
+}
+
 static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
 {
     if (weir_state_outbox_pass_begin(d->st))
         return -1;
     for (;;) {
         int64_t now = weir_clock_now_ms();
-        if (!sink_usable(s, now))
+        if (!sink_usable(s, now)) {
+            say_waiting_for_probe(d, s);
             return 0;
+        }
         /* A down endpoint is probed with one record. */
         size_t limit = s->ep.down ? 1 : d->cap;
         weir_batch_clear(b);

@@ -352,6 +352,16 @@ static void test_reject_goes_to_monitor(void)
     free(d);
 }
 
+static void set_sql(const char *dir, const char *sql)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/weir.db", dir);
+    sqlite3 *db;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
 static void test_endpoint_down_holds_then_flows(void)
 {
     char *d = e2e_scratch("down");
@@ -367,6 +377,13 @@ static void test_endpoint_down_holds_then_flows(void)
     e2e_result r = e2e_run(d, "status", "--json", NULL);
     CU_ASSERT(e2e_contains(r.out, "\"health\": \"down\""));
     e2e_result_free(&r);
+    /* before its next probe a drain does not try it, and says until when */
+    set_sql(d, "UPDATE endpoints SET next_probe = 4102444800000");
+    out = expect(d, 0, "drain", "--state", "weir.db");
+    CU_ASSERT(e2e_contains(out, "its records stay held until it is tried "
+                                "again at 2100-01-01T00:00:00"));
+    free(out);
+    set_sql(d, "UPDATE endpoints SET next_probe = 0");
     /* back up: the held records flow, in order */
     char path[4200];
     snprintf(path, sizeof(path), "%s/down", d);
@@ -384,16 +401,6 @@ static void test_endpoint_down_holds_then_flows(void)
     CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 3);
     CU_ASSERT_EQUAL(q(d, "target.db", "SELECT group_concat(key, ',') = 'A1,A2,A3' FROM (SELECT key FROM applied ORDER BY rowid)"), 1);
     free(d);
-}
-
-static void set_sql(const char *dir, const char *sql)
-{
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/weir.db", dir);
-    sqlite3 *db;
-    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
 }
 
 static void test_newer_change_supersedes_retrying(void)
