@@ -905,6 +905,7 @@ static int unreachable(int code)
 
 int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state)
 {
+    int code = SQLITE_OK; /* SQLite's answer, when that is what failed */
     wsq_sink *s = calloc(1, sizeof *s);
     if (s == NULL) {
         host->log(inst, WEIR_LOG_ERROR, "out of memory");
@@ -941,7 +942,6 @@ int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state)
     s->create = 1;
     if (host->option_bool(inst, "create", &s->create) != 0)
         s->create = 1;
-    int code = SQLITE_OK;
     s->db = wsq_db_open(inst, host, s->path,
                         SQLITE_OPEN_READWRITE |
                             (s->create ? SQLITE_OPEN_CREATE : 0),
