@@ -1,34 +1,57 @@
 # The weir core (a convenience library shared by the program and the tests)
-# and the weir program.
+# and the weir program.  One folder per subsystem, listed from the bottom up
+# (docs/architecture.md); a file includes another by its folder,
+# "base/log.h", "store/state.h", with -I$(top_srcdir)/core (Makefile.am).
 noinst_LTLIBRARIES += core/libweircore.la
-core_libweircore_la_SOURCES = \
-	core/arena.c core/arena.h \
-	core/record.c core/record.h \
-	core/duration.c core/duration.h \
-	core/log.c core/log.h \
-	core/diag.c core/diag.h \
-	core/options.c core/options.h \
-	core/plugins.c core/plugins.h \
-	core/pipeline.c core/pipeline.h \
-	core/pipeline_xml.c \
-	core/host.c core/host.h \
-	core/state.h core/state_int.h core/state_sqlite.c \
-	core/state_track.c core/state_outbox.c core/state_endpoint.c \
-	core/state_lock.c \
-	core/engine.c core/engine.h \
-	core/deliver.c core/deliver.h \
-	core/track.c core/track.h \
-	core/spool.c core/spool.h \
-	core/payload.c core/payload.h \
-	core/notify.c core/notify.h core/event.h \
-	core/clock.c core/clock.h \
-	core/retry.c core/retry.h \
-	core/track_index.c core/track_index.h \
-	core/sink_identity.c core/sink_identity.h \
-	core/secrets.c core/secrets.h \
-	core/env_subst.c core/env_subst.h \
-	core/utf8.c core/utf8.h
-nodist_core_libweircore_la_SOURCES = core/schema_rng.c
+core_libweircore_la_SOURCES =
+
+# base/: helpers that know nothing above them (only include/weir/plugin.h)
+core_libweircore_la_SOURCES += \
+	core/base/arena.c core/base/arena.h \
+	core/base/clock.c core/base/clock.h \
+	core/base/diag.c core/base/diag.h \
+	core/base/duration.c core/base/duration.h \
+	core/base/env_subst.c core/base/env_subst.h \
+	core/base/log.c core/base/log.h \
+	core/base/secrets.c core/base/secrets.h \
+	core/base/utf8.c core/base/utf8.h
+
+# record/: records and batches, the outbox's JSON payload, the spool
+core_libweircore_la_SOURCES += \
+	core/record/record.c core/record/record.h \
+	core/record/payload.c core/record/payload.h \
+	core/record/spool.c core/record/spool.h
+
+# store/: the state store's interface (state.h); store/sqlite/ is its only
+# backend and the only code that sees SQLite
+core_libweircore_la_SOURCES += \
+	core/store/state.h \
+	core/store/sqlite/state_int.h core/store/sqlite/state_sqlite.c \
+	core/store/sqlite/state_track.c core/store/sqlite/state_outbox.c \
+	core/store/sqlite/state_endpoint.c core/store/sqlite/state_lock.c
+
+# plugin/: the plugin loader, option tables, the host table plugins call
+core_libweircore_la_SOURCES += \
+	core/plugin/plugins.c core/plugin/plugins.h \
+	core/plugin/options.c core/plugin/options.h \
+	core/plugin/host.c core/plugin/host.h core/plugin/event.h
+
+# pipeline/: the pipeline model and its XML loader
+core_libweircore_la_SOURCES += \
+	core/pipeline/pipeline.c core/pipeline/pipeline.h \
+	core/pipeline/pipeline_xml.c
+nodist_core_libweircore_la_SOURCES = core/pipeline/schema_rng.c
+
+# engine/: a run and a drain: <track>, delivery, retries, notifications
+core_libweircore_la_SOURCES += \
+	core/engine/engine.c core/engine/engine.h \
+	core/engine/track.c core/engine/track.h \
+	core/engine/track_index.c core/engine/track_index.h \
+	core/engine/deliver.c core/engine/deliver.h \
+	core/engine/retry.c core/engine/retry.h \
+	core/engine/sink_identity.c core/engine/sink_identity.h \
+	core/engine/notify.c core/engine/notify.h
+
 core_libweircore_la_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(SQLITE_CFLAGS) \
 	$(XXHASH_CFLAGS) $(JANSSON_CFLAGS)
 core_libweircore_la_LIBADD = $(XML_LIBS) $(SQLITE_LIBS) $(LTDL_LIBS) \
@@ -36,20 +59,22 @@ core_libweircore_la_LIBADD = $(XML_LIBS) $(SQLITE_LIBS) $(LTDL_LIBS) \
 
 # The schema is compiled in, so weir never depends on finding it at run
 # time; the same file is installed for editors and other tools.
-core/schema_rng.c: $(top_srcdir)/data/pipeline.rng
-	$(AM_V_GEN)mkdir -p core && { \
+core/pipeline/schema_rng.c: $(top_srcdir)/data/pipeline.rng
+	$(AM_V_GEN)mkdir -p core/pipeline && { \
 	  echo '/* generated from data/pipeline.rng; do not edit */'; \
 	  echo 'const char weir_pipeline_schema[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
 	  echo ';'; } > $@-t && mv $@-t $@
-BUILT_SOURCES += core/schema_rng.c
-CLEANFILES += core/schema_rng.c
+BUILT_SOURCES += core/pipeline/schema_rng.c
+CLEANFILES += core/pipeline/schema_rng.c
 
+# cli/: the weir program: the common options, one file per command
 bin_PROGRAMS += weir
-weir_SOURCES = core/main.c core/cli.h core/cli_util.c \
-	core/summary.c core/summary.h \
-	core/cmd_run.c core/cmd_drain.c core/cmd_validate.c core/cmd_plugins.c \
-	core/cmd_monitor.c core/cmd_show.c core/cmd_resend.c core/cmd_status.c \
-	core/cmd_discard.c core/cli_select.c core/cli_select.h
+weir_SOURCES = core/cli/main.c core/cli/cli.h core/cli/cli_util.c \
+	core/cli/summary.c core/cli/summary.h \
+	core/cli/cmd_run.c core/cli/cmd_drain.c core/cli/cmd_validate.c \
+	core/cli/cmd_plugins.c core/cli/cmd_monitor.c core/cli/cmd_show.c \
+	core/cli/cmd_resend.c core/cli/cmd_status.c core/cli/cmd_discard.c \
+	core/cli/cli_select.c core/cli/cli_select.h
 weir_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(JANSSON_CFLAGS)
 weir_LDADD = core/libweircore.la $(JANSSON_LIBS)

@@ -9,13 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "event.h"
+#include "base/log.h"
 #include "harness.h"
-#include "host.h"
-#include "log.h"
-#include "pipeline.h"
-#include "plugins.h"
-#include "record.h"
+#include "pipeline/pipeline.h"
+#include "plugin/event.h"
+#include "plugin/host.h"
+#include "plugin/plugins.h"
+#include "record/record.h"
 
 const char wt_null_marker[] = "<WT_NULL>";
 

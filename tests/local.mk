@@ -78,8 +78,11 @@ tests_test_cli_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_cli_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 
 # The compiled-in plugin folder follows ./configure --prefix; the bash
-# completion, the manual page, docs/cli.md and the README agree with weir.
-TESTS += tests/plugindir.sh tests/completion.sh tests/docs_sync.sh
-EXTRA_DIST += tests/plugindir.sh tests/completion.sh tests/docs_sync.sh
+# completion, the manual page, docs/cli.md and the README agree with weir;
+# the core's folders include only from below (docs/architecture.md).
+TESTS += tests/plugindir.sh tests/completion.sh tests/docs_sync.sh \
+	tests/layout.sh
+EXTRA_DIST += tests/plugindir.sh tests/completion.sh tests/docs_sync.sh \
+	tests/layout.sh
 AM_TESTS_ENVIRONMENT = WEIR_TEST_PKGLIBDIR='$(pkglibdir)'; \
 	export WEIR_TEST_PKGLIBDIR;

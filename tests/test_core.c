@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/diag.h"
+#include "base/duration.h"
 #include "core_tests.h"
 #include "cunit_main.h"
-#include "diag.h"
-#include "duration.h"
-#include "record.h"
+#include "record/record.h"
 
 static void test_durations(void)
 {

@@ -10,7 +10,7 @@
 
 #include "core_tests.h"
 #include "harness.h"
-#include "plugins.h"
+#include "plugin/plugins.h"
 
 #define TESTLIBS WEIR_BUILDDIR "/tests/.libs"
 

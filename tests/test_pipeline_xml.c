@@ -12,8 +12,8 @@
 
 #include "core_tests.h"
 #include "harness.h"
-#include "pipeline.h"
-#include "plugins.h"
+#include "pipeline/pipeline.h"
+#include "plugin/plugins.h"
 
 #define HEAD "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"t\">\n"
 #define SRC "<source plugin=\"testgen\" name=\"in\"/>\n"

@@ -14,7 +14,7 @@
 
 #include "core_tests.h"
 #include "harness.h"
-#include "state.h"
+#include "store/state.h"
 
 static char *state_file(const char *name)
 {

@@ -11,16 +11,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "base/clock.h"
 #include "core_tests.h"
-#include "deliver.h"
+#include "engine/deliver.h"
+#include "engine/notify.h"
+#include "engine/retry.h"
 #include "harness.h"
-#include "notify.h"
-#include "pipeline.h"
-#include "plugins.h"
-#include "record.h"
-#include "retry.h"
-#include "state.h"
+#include "pipeline/pipeline.h"
+#include "plugin/plugins.h"
+#include "record/record.h"
+#include "store/state.h"
 
 /* ---- retry.c ---------------------------------------------------------- */
 

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/secrets.h"
 #include "core_tests.h"
-#include "payload.h"
-#include "record.h"
-#include "secrets.h"
-#include "spool.h"
+#include "record/payload.h"
+#include "record/record.h"
+#include "record/spool.h"
 
 /* ---- spool ------------------------------------------------------------ */
 

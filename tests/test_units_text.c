@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
+#include "base/clock.h"
+#include "base/env_subst.h"
+#include "base/secrets.h"
+#include "base/utf8.h"
 #include "core_tests.h"
-#include "env_subst.h"
-#include "options.h"
-#include "secrets.h"
-#include "utf8.h"
+#include "plugin/options.h"
 
 /* ---- secrets ---------------------------------------------------------- */
 

@@ -11,15 +11,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "base/clock.h"
 #include "core_tests.h"
+#include "engine/track.h"
+#include "engine/track_index.h"
 #include "harness.h"
-#include "pipeline.h"
-#include "plugins.h"
-#include "record.h"
-#include "state.h"
-#include "track.h"
-#include "track_index.h"
+#include "pipeline/pipeline.h"
+#include "plugin/plugins.h"
+#include "record/record.h"
+#include "store/state.h"
 
 /* ---- track_index ----------------------------------------------------- */
 

@@ -1,0 +1,117 @@
+/* cli_util.c - what several commands share: paths and the plugin registry. */
+#include "config.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "cli/cli.h"
+#include "engine/engine.h"
+#include "pipeline/pipeline.h"
+#include "plugin/plugins.h"
+#include "store/state.h"
+
+int weir_cli_record_id(const char *text, long long *id)
+{
+    if (!(text[0] >= '0' && text[0] <= '9'))
+        return -1; /* no sign, no blanks: strtoll would take them */
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (*end || errno == ERANGE || v <= 0)
+        return -1;
+    *id = v;
+    return 0;
+}
+
+char *weir_cli_state_path(const weir_cli *cli, const char *pipeline_file)
+{
+    if (cli->state_path)
+        return strdup(cli->state_path);
+    char *copy = strdup(pipeline_file);
+    if (!copy)
+        return NULL;
+    const char *dir = dirname(copy);
+    size_t n = strlen(dir) + sizeof("/weir.db");
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%s/weir.db", dir);
+    free(copy);
+    return out;
+}
+
+weir_plugins *weir_cli_plugins(const weir_cli *cli)
+{
+    char *path = weir_plugins_default_path(cli->plugin_path);
+    weir_plugins *reg = path ? weir_plugins_new(path) : NULL;
+    if (!reg)
+        weir_log(WEIR_LOG_ERROR, "cannot start the plugin loader (libltdl)");
+    else
+        weir_log(WEIR_LOG_DEBUG, "plugin path: %s", path);
+    free(path);
+    return reg;
+}
+
+weir_state *weir_cli_open_state(const weir_cli *cli, const char *pipeline_file,
+                                int how)
+{
+    char *path = pipeline_file ? weir_cli_state_path(cli, pipeline_file)
+                               : strdup(cli->state_path ? cli->state_path
+                                                        : "weir.db");
+    if (!path)
+        return NULL;
+    if ((how & WEIR_CLI_STATE_MUST_EXIST) && access(path, F_OK) != 0) {
+        weir_log(WEIR_LOG_ERROR, "state database %s: not found%s", path,
+                 cli->state_path ? "" : " (give --state)");
+        free(path);
+        return NULL;
+    }
+    char *err = NULL;
+    weir_state *st = how == WEIR_CLI_STATE_READ
+                         ? weir_state_open_reader(path, &err)
+                         : weir_state_open(path, &err);
+    if (!st)
+        weir_log(WEIR_LOG_ERROR, "%s", err ? err : "out of memory");
+    free(err);
+    free(path);
+    return st;
+}
+
+weir_pipeline *weir_cli_load(weir_plugins *reg, const char *file)
+{
+    weir_diag *diag = weir_diag_new();
+    if (!diag)
+        return NULL;
+    weir_pipeline *p = weir_pipeline_load(file, reg, diag);
+    if (!p || weir_diag_count(diag)) {
+        weir_diag_print(diag, stderr);
+        fprintf(stderr, "weir: %s is not a valid pipeline; nothing was run\n",
+                file);
+        weir_pipeline_free(p);
+        p = NULL;
+    }
+    weir_diag_free(diag);
+    return p;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    weir_stop_requested = 1;
+}
+
+void weir_cli_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}

@@ -1,0 +1,212 @@
+/* cmd_drain.c - `weir drain`: deliver what the outbox holds that is due. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "cli/cli.h"
+#include "cli/summary.h"
+#include "engine/engine.h"
+#include "engine/sink_identity.h"
+#include "pipeline/pipeline.h"
+#include "plugin/plugins.h"
+#include "store/state.h"
+
+typedef struct target {
+    weir_pipeline *p;
+    weir_run_result total;
+} target;
+
+typedef struct targets {
+    target *v;
+    size_t n;
+    weir_plugins *reg;
+    weir_state *st;
+    int bad;     /* a file could not be loaded */
+    int refused; /* a pipeline's sinks are not its records' any more */
+} targets;
+
+static int add_target(targets *t, const char *file)
+{
+    weir_pipeline *p = weir_cli_load(t->reg, file);
+    if (!p) {
+        t->bad = 1;
+        return 0;
+    }
+    /* Deliver only where the records were meant to go. */
+    char *why = NULL;
+    int rc = weir_sink_identity_check(t->st, p, &why);
+    if (rc != 0) {
+        if (rc > 0)
+            weir_log(WEIR_LOG_ERROR, "%s: %s; nothing was sent for it.  "
+                     "Restore the file, or run it (weir run %s) to send "
+                     "them to the sink as it is now", p->name, why, p->file);
+        else
+            weir_log(WEIR_LOG_ERROR, "%s: state database %s: %s", p->name,
+                     weir_state_path(t->st), weir_state_errmsg(t->st));
+        free(why);
+        weir_pipeline_free(p);
+        t->refused = 1;
+        return 0;
+    }
+    target *g = realloc(t->v, (t->n + 1) * sizeof(*g));
+    if (!g) {
+        weir_pipeline_free(p);
+        return -1;
+    }
+    t->v = g;
+    memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
+    t->v[t->n++].p = p;
+    return 0;
+}
+
+static int add_known(const char *name, const char *file, void *ctx)
+{
+    (void)name;
+    return add_target(ctx, file);
+}
+
+static void add_counts(weir_run_counts *to, const weir_run_counts *c)
+{
+    to->written += c->written;
+    to->rejected += c->rejected;
+    to->held += c->held;
+    to->retry += c->retry;
+    to->failed += c->failed;
+    to->queued += c->queued;
+}
+
+static void sleep_ms(int64_t ms)
+{
+    /* In slices, so SIGINT/SIGTERM end the wait promptly. */
+    while (ms > 0 && !weir_stop_requested) {
+        int64_t slice = ms > 200 ? 200 : ms;
+        struct timespec ts = {(time_t)(slice / 1000), (long)(slice % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= slice;
+    }
+}
+
+/* drain --wait: what it waits for, once a wait is long enough to wonder. */
+static void say_waiting(int64_t wait_ms, int down)
+{
+    if (wait_ms < 1000)
+        return;
+    char at[32];
+    weir_clock_iso(weir_clock_now_ms() + wait_ms, at, sizeof(at));
+    weir_log(WEIR_LOG_INFO, "waiting %.0f s (until %s) for %s", wait_ms / 1000.0,
+             at, down ? "the next probe of an endpoint that is down, or the "
+                        "next retry"
+                      : "the next retry that is due");
+}
+
+int weir_cli_drain(const weir_cli *cli, weir_state *st, weir_plugins *reg,
+                   char **files, int n, int (*before)(void *ctx), void *ctx)
+{
+    targets t = {NULL, 0, reg, st, 0, 0};
+    int rc = WEIR_EXIT_OK;
+    if (n == 0 && weir_state_each_pipeline(st, add_known, &t) != 0)
+        rc = WEIR_EXIT_ABORTED;
+    for (int i = 0; i < n && rc == WEIR_EXIT_OK; i++)
+        if (add_target(&t, files[i]))
+            rc = WEIR_EXIT_ABORTED;
+    if (t.bad && rc == WEIR_EXIT_OK)
+        rc = WEIR_EXIT_USAGE;
+    /* A pipeline refused is left out; the others are drained, unless
+     * something must change first (resend): then nothing is. */
+    if (t.refused && rc == WEIR_EXIT_OK)
+        rc = before ? WEIR_EXIT_ABORTED : WEIR_EXIT_OK;
+    if (before && rc == WEIR_EXIT_OK)
+        rc = before(ctx);
+    int worst = t.refused ? WEIR_EXIT_ABORTED : WEIR_EXIT_OK;
+    weir_cli_catch_signals();
+    int64_t started = weir_clock_now_ms();
+    while (rc == WEIR_EXIT_OK || rc == WEIR_EXIT_FAILED) {
+        int64_t next = 0;
+        int any_down = 0;
+        for (size_t i = 0; i < t.n; i++) {
+            weir_run_result res;
+            int64_t due = 0;
+            int down = 0;
+            int r = weir_engine_drain(t.v[i].p, st, &res, &due, &down);
+            add_counts(&t.v[i].total.counts, &res.counts);
+            t.v[i].total.seconds += res.seconds;
+            if (res.error) {
+                weir_log(WEIR_LOG_ERROR, "%s: %s", t.v[i].p->name, res.error);
+                free(t.v[i].total.error);
+                t.v[i].total.error = res.error;
+            }
+            if (r > rc)
+                rc = r;
+            if (due && (!next || due < next))
+                next = due;
+            any_down |= down;
+        }
+        if (!cli->wait || rc == WEIR_EXIT_ABORTED || weir_stop_requested || !next)
+            break;
+        int64_t now = weir_clock_now_ms();
+        if (any_down && now - started >= cli->max_wait_ms) {
+            weir_log(WEIR_LOG_WARNING, "an endpoint is still down after "
+                     "--max-wait; its records stay held");
+            break;
+        }
+        int64_t wait = next - now;
+        if (now + wait > started + cli->max_wait_ms && any_down)
+            wait = started + cli->max_wait_ms - now;
+        say_waiting(wait, any_down);
+        sleep_ms(wait > 0 ? wait : 0);
+    }
+    /* what the admin waited for, not only the time spent sending */
+    double wall = (double)(weir_clock_now_ms() - started) / 1000.0;
+    for (size_t i = 0; i < t.n; i++) {
+        t.v[i].total.seconds = wall;
+        int code = t.v[i].total.counts.rejected || t.v[i].total.counts.failed
+                       ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
+        weir_summary_print(cli, t.v[i].p->name, &t.v[i].total,
+                           t.v[i].total.error ? WEIR_EXIT_ABORTED : code);
+        free(t.v[i].total.error);
+        weir_pipeline_free(t.v[i].p);
+    }
+    free(t.v);
+    return rc > worst ? rc : worst;
+}
+
+static int run_drain(weir_cli *cli)
+{
+    weir_plugins *reg = weir_cli_plugins(cli);
+    if (!reg)
+        return WEIR_EXIT_USAGE;
+    int rc = WEIR_EXIT_ABORTED;
+    /* Files name their pipelines; the state comes from --state or the
+     * first file's folder. */
+    weir_state *st = weir_cli_open_state(cli, cli->nargs ? cli->args[0] : NULL,
+                                         cli->nargs == 0);
+    if (st)
+        rc = weir_cli_drain(cli, st, reg, cli->args, cli->nargs, NULL, NULL);
+    weir_state_close(st);
+    weir_plugins_free(reg);
+    return rc;
+}
+
+const weir_command weir_cmd_drain = {
+    .name = "drain",
+    .synopsis = "[FILE.xml...] [--wait [--max-wait D]]",
+    .summary = "deliver everything due from the outbox",
+    .help = "Delivers what the outbox holds for the named pipelines (or for\n"
+            "every pipeline the state database knows): pending records,\n"
+            "records found in flight after a crash, retries whose time has\n"
+            "come, held records whose endpoint answers again.\n"
+            "  --wait          keep going, sleeping until the next retry is due,\n"
+            "                  until nothing but failed records is left\n"
+            "  --max-wait D    with --wait: give up when an endpoint stays down\n"
+            "                  longer than D (default 10m)\n"
+            "Exit status as for run.\n",
+    .flags = CLI_WAIT,
+    .min_args = 0,
+    .max_args = -1,
+    .run = run_drain,
+};

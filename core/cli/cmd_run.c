@@ -1,0 +1,143 @@
+/* cmd_run.c - `weir run FILE.xml`: one run and its summary. */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "base/log.h"
+#include "cli/cli.h"
+#include "cli/summary.h"
+#include "engine/engine.h"
+#include "engine/sink_identity.h"
+#include "pipeline/pipeline.h"
+#include "plugin/plugins.h"
+
+/* What a run records once it has started (run_started). */
+typedef struct run_record {
+    const weir_cli *cli;
+    const char *file; /* as given */
+    int64_t run;      /* its row in the run history, 0 until started */
+} run_record;
+
+/* Remember the pipeline's file by its absolute path, so drain, monitor
+ * and status find it from any folder; say so when the name moves. */
+static int remember(weir_state *st, const weir_pipeline *p, const char *file)
+{
+    char abs[PATH_MAX];
+    const char *path = realpath(file, abs) ? abs : file;
+    char *before = weir_state_pipeline_file(st, p->name);
+    if (before && strcmp(before, path) != 0)
+        weir_log(WEIR_LOG_WARNING, "pipeline '%s' was last run from %s; its "
+                 "state (snapshot, outbox) continues from %s",
+                 p->name, before, path);
+    free(before);
+    return weir_state_remember_pipeline(st, p->name, path, p->type);
+}
+
+/* The run holds its lock and its plugins are open: only now does it
+ * re-point the pipeline to this file and record its sinks and the run.
+ * A run refused before (locked, source missing, a copy of the file
+ * elsewhere) leaves the state as it was. */
+static int run_started(weir_pipeline *p, weir_state *st, void *vctx)
+{
+    run_record *r = vctx;
+    char *why = NULL;
+    int changed = weir_sink_identity_check(st, p, &why);
+    if (changed > 0)
+        weir_log(WEIR_LOG_WARNING, "%s: %s; this run delivers them to the "
+                 "sink as it is now", p->name, why);
+    free(why);
+    if (changed < 0 || remember(st, p, r->file) ||
+        weir_sink_identity_record(st, p) ||
+        (r->run = weir_state_run_begin(st, p->name,
+                                       r->cli->full ? "full" : "run")) < 0) {
+        weir_log(WEIR_LOG_ERROR, "state database %s: cannot record the run: "
+                 "%s", weir_state_path(st), weir_state_errmsg(st));
+        r->run = 0;
+        return -1;
+    }
+    return 0;
+}
+
+static int run_run(weir_cli *cli)
+{
+    const char *file = cli->args[0];
+    weir_plugins *reg = weir_cli_plugins(cli);
+    if (!reg)
+        return WEIR_EXIT_USAGE;
+    int rc = WEIR_EXIT_USAGE;
+    weir_state *st = NULL;
+    weir_run_result res;
+    memset(&res, 0, sizeof(res));
+    weir_pipeline *p = weir_cli_load(reg, file);
+    if (!p)
+        goto out;
+    rc = WEIR_EXIT_ABORTED;
+    /* A dry run changes nothing: it reads the state only when there is one. */
+    char *path = weir_cli_state_path(cli, file);
+    int have_state = path && access(path, F_OK) == 0;
+    free(path);
+    if (!cli->dry_run || have_state) {
+        if (!(st = weir_cli_open_state(cli, file, 0)))
+            goto out;
+    }
+    run_record record = {cli, file, 0};
+    weir_run_options opts = {
+        .full = cli->full,
+        .dry_run = cli->dry_run,
+        .force = cli->force,
+        .progress = !cli->quiet && !cli->json && isatty(STDERR_FILENO),
+        .list_keys = cli->dry_run && cli->verbose,
+        .started = cli->dry_run ? NULL : run_started,
+        .started_ctx = &record,
+    };
+    weir_cli_catch_signals();
+    rc = weir_engine_run(p, st, &opts, &res);
+    if (res.error)
+        weir_log(WEIR_LOG_ERROR, "%s: %s", p->name, res.error);
+    if (record.run > 0)
+        weir_state_run_end(st, record.run,
+                           rc == 0 ? "ok" : rc == 1 ? "failed" : "error",
+                           &res.counts, res.error);
+out:
+    weir_summary_print(cli, p ? p->name : file, &res, rc);
+    free(res.error);
+    weir_state_close(st);
+    weir_pipeline_free(p);
+    weir_plugins_free(reg);
+    return rc;
+}
+
+const weir_command weir_cmd_run = {
+    .name = "run",
+    .synopsis = "FILE.xml [--full] [--dry-run] [--force]",
+    .summary = "run a pipeline once: extract, transform, track, deliver",
+    .help = "Reads the source, passes every record through the transforms and\n"
+            "<track>, delivers it to each sink (what a sink does not\n"
+            "acknowledge waits in the outbox), then delivers what else is due,\n"
+            "and prints a one-line summary.  Never waits for a down endpoint:\n"
+            "its records are held and counted.  On a terminal a long run\n"
+            "shows its progress (rows, rows/s).\n"
+            "  --full     re-send every record (a full refresh)\n"
+            "  --dry-run  read, transform and compare; send and change nothing\n"
+            "             (-v lists the keys that would be sent)\n"
+            "  --force    run even when the delete guard (max-delete) refuses\n"
+            "Exit status: 0 everything delivered, held or waiting for a retry;\n"
+            "1 some records failed (rejected, or out of attempts); 2 bad usage\n"
+            "or an invalid pipeline (nothing run); 3 the run could not\n"
+            "complete: refused before it started (state database unusable,\n"
+            "pipeline already running, a plugin could not open) or, with\n"
+            "<track>, while reading the source or by the delete guard: nothing\n"
+            "was changed; stopped later (interrupted, disk full): what was\n"
+            "delivered is recorded, the rest waits in the outbox, nothing is\n"
+            "lost or sent twice.\n",
+    .flags = CLI_FULL | CLI_DRY_RUN | CLI_FORCE,
+    .min_args = 1,
+    .max_args = 1,
+    .run = run_run,
+};

@@ -1,0 +1,211 @@
+/* cmd_status.c - `weir status`: last and next runs, queues, endpoints. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "cli/cli.h"
+#include "pipeline/pipeline.h"
+#include "plugin/plugins.h"
+#include "store/state.h"
+
+typedef struct status_ctx {
+    const weir_cli *cli;
+    weir_state *st;
+    weir_plugins *reg;
+    json_t *pipelines, *endpoints;
+} status_ctx;
+
+static json_t *iso_or_null(int64_t ms)
+{
+    char buf[32];
+    return ms > 0 ? json_string(weir_clock_iso(ms, buf, sizeof(buf)))
+                  : json_null();
+}
+
+/* The schedule lives in the pipeline file: read it if it is still there. */
+static int64_t schedule_of(weir_plugins *reg, const char *file)
+{
+    weir_diag *d = weir_diag_new();
+    weir_pipeline *p = d ? weir_pipeline_load(file, reg, d) : NULL;
+    int64_t every = p ? p->schedule_ms : 0;
+    weir_pipeline_free(p);
+    weir_diag_free(d);
+    return every;
+}
+
+/* Append "N what" to `buf` at *used, ", "-separated, when n > 0. */
+static void add_count(char *buf, size_t size, size_t *used, uint64_t n,
+                      const char *what)
+{
+    if (!n || *used >= size)
+        return;
+    int w = snprintf(buf + *used, size - *used, "%s%llu %s",
+                     *used ? ", " : "", (unsigned long long)n, what);
+    if (w > 0)
+        *used += (size_t)w;
+}
+
+/* The last run's result as it recorded it and, when it failed, what is
+ * true now: "failed: 3 rejected; all since delivered". */
+static void describe_result(char *buf, size_t size, const char *status,
+                            const weir_run_counts *run, const uint64_t *now,
+                            const uint64_t *since)
+{
+    snprintf(buf, size, "%s", status ? status : "-");
+    if (!status || strcmp(status, "failed") != 0)
+        return;
+    char settled[128] = "";
+    size_t used = 0;
+    add_count(settled, sizeof(settled), &used, since[WEIR_OUTBOX_DELIVERED],
+              "delivered");
+    add_count(settled, sizeof(settled), &used, since[WEIR_OUTBOX_DISCARDED],
+              "discarded");
+    add_count(settled, sizeof(settled), &used, since[WEIR_OUTBOX_SUPERSEDED],
+              "superseded");
+    char rejected[48] = "";
+    if (run->rejected)
+        snprintf(rejected, sizeof(rejected), ": %llu rejected",
+                 (unsigned long long)run->rejected);
+    uint64_t failed = now[WEIR_OUTBOX_FAILED];
+    int only_delivered = since[WEIR_OUTBOX_DELIVERED] &&
+                         !since[WEIR_OUTBOX_DISCARDED] &&
+                         !since[WEIR_OUTBOX_SUPERSEDED];
+    if (!failed && only_delivered)
+        snprintf(buf, size, "failed%s; all since delivered", rejected);
+    else if (!failed)
+        snprintf(buf, size, "failed%s; %s%s%snone failed now", rejected,
+                 used ? "since: " : "", settled, used ? "; " : "");
+    else
+        snprintf(buf, size, "failed%s; %s%s%s%llu still failed", rejected,
+                 used ? "since: " : "", settled, used ? "; " : "",
+                 (unsigned long long)failed);
+}
+
+static int on_pipeline(const char *name, const char *file, void *vctx)
+{
+    status_ctx *c = vctx;
+    int64_t started, finished;
+    char *status = NULL;
+    weir_run_counts run;
+    weir_state_last_run(c->st, name, &started, &finished, &status, &run);
+    uint64_t q[WEIR_OUTBOX_NSTATUS], since[WEIR_OUTBOX_NSTATUS];
+    if (weir_state_outbox_counts(c->st, name, q) ||
+        weir_state_outbox_settled_since(c->st, name, finished ? finished
+                                                              : INT64_MAX,
+                                        since)) {
+        free(status);
+        return -1;
+    }
+    char result[256];
+    describe_result(result, sizeof(result), status, &run, q, since);
+    int64_t every = schedule_of(c->reg, file);
+    int64_t next = every && started ? started + every : 0;
+    if (c->pipelines) {
+        json_array_append_new(
+            c->pipelines,
+            json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:{s:I, s:I, "
+                      "s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
+                      "pipeline", name, "file", file, "last_run",
+                      iso_or_null(started), "finished", iso_or_null(finished),
+                      "status", status ? json_string(status) : json_null(),
+                      "result", result,
+                      "next_run", iso_or_null(next), "retry_due",
+                      iso_or_null(weir_state_outbox_next_due(c->st, name)),
+                      "queue", "pending", (json_int_t)q[WEIR_OUTBOX_PENDING],
+                      "in_flight", (json_int_t)q[WEIR_OUTBOX_IN_FLIGHT],
+                      "retry", (json_int_t)q[WEIR_OUTBOX_RETRY], "held",
+                      (json_int_t)q[WEIR_OUTBOX_HELD], "failed",
+                      (json_int_t)q[WEIR_OUTBOX_FAILED],
+                      "since_last_run", "delivered",
+                      (json_int_t)since[WEIR_OUTBOX_DELIVERED], "discarded",
+                      (json_int_t)since[WEIR_OUTBOX_DISCARDED], "superseded",
+                      (json_int_t)since[WEIR_OUTBOX_SUPERSEDED]));
+    } else {
+        char last[32] = "never", nx[32] = "-";
+        if (started)
+            weir_clock_iso(started, last, sizeof(last));
+        if (next)
+            weir_clock_iso(next, nx, sizeof(nx));
+        printf("%-24s last %s (%s), next %s\n  %s\n"
+               "  queue: %llu pending, %llu in flight, %llu retry, %llu held, "
+               "%llu failed\n",
+               name, last, result, nx, file,
+               (unsigned long long)q[WEIR_OUTBOX_PENDING],
+               (unsigned long long)q[WEIR_OUTBOX_IN_FLIGHT],
+               (unsigned long long)q[WEIR_OUTBOX_RETRY],
+               (unsigned long long)q[WEIR_OUTBOX_HELD],
+               (unsigned long long)q[WEIR_OUTBOX_FAILED]);
+    }
+    free(status);
+    return 0;
+}
+
+static int on_endpoint(const char *pipeline, const char *sink,
+                       const weir_endpoint *e, void *vctx)
+{
+    status_ctx *c = vctx;
+    if (c->endpoints) {
+        json_array_append_new(
+            c->endpoints,
+            json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "pipeline", pipeline,
+                      "sink", sink, "health", e->down ? "down" : "up", "since",
+                      iso_or_null(e->since), "next_probe",
+                      e->down ? iso_or_null(e->next_probe) : json_null(),
+                      "error", e->error ? json_string(e->error) : json_null()));
+        return 0;
+    }
+    char since[32] = "-";
+    if (e->since)
+        weir_clock_iso(e->since, since, sizeof(since));
+    printf("endpoint %s/%s: %s since %s%s%s\n", pipeline, sink,
+           e->down ? "DOWN" : "up", since, e->down && e->error ? ": " : "",
+           e->down && e->error ? e->error : "");
+    return 0;
+}
+
+static int run_status(weir_cli *cli)
+{
+    weir_state *st = weir_cli_open_state(cli, NULL, WEIR_CLI_STATE_READ);
+    if (!st)
+        return WEIR_EXIT_ABORTED;
+    status_ctx c = {cli, st, weir_cli_plugins(cli),
+                    cli->json ? json_array() : NULL,
+                    cli->json ? json_array() : NULL};
+    int rc = weir_state_each_pipeline(st, on_pipeline, &c) ||
+             weir_state_each_endpoint(st, on_endpoint, &c);
+    if (c.pipelines) {
+        json_t *doc = json_pack("{s:s, s:o, s:o}", "state", weir_state_path(st),
+                                "pipelines", c.pipelines, "endpoints",
+                                c.endpoints);
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        json_decref(doc);
+    }
+    if (rc)
+        weir_log(WEIR_LOG_ERROR, "state database %s: %s", weir_state_path(st),
+                 weir_state_errmsg(st));
+    weir_plugins_free(c.reg);
+    weir_state_close(st);
+    return rc ? WEIR_EXIT_ABORTED : WEIR_EXIT_OK;
+}
+
+const weir_command weir_cmd_status = {
+    .name = "status",
+    .synopsis = "[--json]",
+    .summary = "last runs, next runs, queue counts, endpoint health",
+    .help = "For every pipeline the state database knows: its file, last run\n"
+            "and result (when it failed, also what became of its failures:\n"
+            "delivered or discarded since, how many are failed now), next\n"
+            "scheduled run (<schedule every>), outbox counts by status now;\n"
+            "then the health of every endpoint.  Only reads the state.\n",
+    .min_args = 0,
+    .max_args = 0,
+    .run = run_status,
+};

@@ -1,0 +1,727 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "engine/deliver.h"
+#include "engine/engine.h"
+#include "engine/retry.h"
+#include "engine/track_index.h"
+#include "plugin/host.h"
+#include "record/payload.h"
+
+/* What became of a record at one sink.  The first five are the sink's
+ * own answers; the rest are decided before sending. */
+enum {
+    OUT_OK = WEIR_RESULT_OK,
+    OUT_REJECT = WEIR_RESULT_REJECT,
+    OUT_RETRY = WEIR_RESULT_RETRY,
+    OUT_HOLD = WEIR_RESULT_HOLD,
+    OUT_DOWN = WEIR_RESULT_DOWN,
+    OUT_QUEUED = 100, /* an earlier record of its key is still waiting */
+    OUT_HELD = 101    /* the endpoint is down: not sent */
+};
+
+typedef struct outcome {
+    int what;
+    const char *message; /* in the batch's arena */
+    long long retry_after_ms;
+} outcome;
+
+typedef struct sink_rt {
+    weir_instance *inst;
+    weir_endpoint ep;
+    char *ep_error;         /* ep.error's storage (owned) */
+    int ep_dirty;           /* ep changed: write it back */
+    /* Keys a fresh record must queue behind: with <track>, rows in
+     * flight (the rest it supersedes); without, every undelivered row. */
+    weir_track_index *busy;
+    weir_track_index *stale; /* <track>: keys with rows it supersedes */
+} sink_rt;
+
+struct weir_delivery {
+    weir_pipeline *p;
+    weir_state *st;
+    weir_run_counts *c;
+    weir_notices *n;
+    int tracked;
+    /* Some sink publishes only when the run completes (finish()): its OKs
+     * are final only then, so snapshots are staged and drained rows stay
+     * in flight until weir_delivery_finished(). */
+    int provisional;
+    int64_t *awaiting;     /* outbox ids answered OK, not yet final */
+    size_t nawaiting, capawaiting;
+    int64_t intent;        /* the batch's snapshot intent (state.h) */
+    sink_rt *sinks;
+    outcome *out;          /* nsinks x capacity */
+    unsigned char *keep;   /* capacity */
+    size_t cap;
+};
+
+static int load_key(const char *key, void *ctx)
+{
+    return weir_track_index_load(ctx, key, strlen(key), 0, 0);
+}
+
+#define STATUS(s) (1u << WEIR_OUTBOX_##s)
+/* What a fresh record of a key meets in the outbox: rows it must queue
+ * behind, and rows it supersedes (DESIGN: the latest state wins; records
+ * of pipelines without <track> are events, never superseded). */
+static int load_outbox_keys(weir_delivery *d, sink_rt *s)
+{
+    unsigned open = STATUS(PENDING) | STATUS(IN_FLIGHT) | STATUS(RETRY) |
+                    STATUS(HELD) | STATUS(FAILED);
+    unsigned busy = d->tracked ? STATUS(IN_FLIGHT) : open;
+    if (!(s->busy = weir_track_index_new()) ||
+        weir_state_outbox_keys(d->st, d->p->name, s->inst->name, busy,
+                               load_key, s->busy))
+        return -1;
+    if (!d->tracked)
+        return 0;
+    return !(s->stale = weir_track_index_new()) ||
+                   weir_state_outbox_keys(d->st, d->p->name, s->inst->name,
+                                          open & ~busy, load_key, s->stale)
+               ? -1
+               : 0;
+}
+
+static void set_ep_error(sink_rt *s, const char *error)
+{
+    char *copy = error ? strdup(error) : NULL;
+    free(s->ep_error);
+    s->ep_error = copy;
+    s->ep.error = copy;
+}
+
+weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
+                                 weir_run_counts *counts,
+                                 weir_notices *notices, int tracked,
+                                 char **err)
+{
+    weir_delivery *d = calloc(1, sizeof(*d));
+    size_t cap = p->batch_size;
+    if (!d || !(d->sinks = calloc(p->nsinks ? p->nsinks : 1, sizeof(*d->sinks))) ||
+        !(d->out = calloc((p->nsinks ? p->nsinks : 1) * cap, sizeof(*d->out))) ||
+        !(d->keep = calloc(cap, 1))) {
+        weir_delivery_free(d);
+        *err = strdup("out of memory");
+        return NULL;
+    }
+    d->p = p;
+    d->st = st;
+    d->c = counts;
+    d->n = notices;
+    d->tracked = tracked;
+    d->cap = cap;
+    for (size_t i = 0; i < p->nsinks; i++) {
+        sink_rt *s = &d->sinks[i];
+        s->inst = p->sinks[i];
+        if (weir_state_endpoint_get(st, p->name, s->inst->name, &s->ep) < 0 ||
+            load_outbox_keys(d, s)) {
+            *err = strdup("cannot read the outbox or endpoint state");
+            weir_delivery_free(d);
+            return NULL;
+        }
+        set_ep_error(s, s->ep.error);
+        d->provisional |= s->inst->plugin->finish != NULL;
+    }
+    return d;
+}
+
+void weir_delivery_free(weir_delivery *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; d->sinks && i < d->p->nsinks; i++) {
+        sink_rt *s = &d->sinks[i];
+        if (s->ep_dirty)
+            weir_state_endpoint_set(d->st, d->p->name, s->inst->name, &s->ep);
+        weir_track_index_free(s->busy);
+        weir_track_index_free(s->stale);
+        free(s->ep_error);
+    }
+    free(d->sinks);
+    free(d->out);
+    free(d->keep);
+    free(d->awaiting);
+    free(d);
+}
+
+int weir_delivery_any_down(const weir_delivery *d)
+{
+    for (size_t i = 0; i < d->p->nsinks; i++)
+        if (d->sinks[i].ep.down)
+            return 1;
+    return 0;
+}
+
+int64_t weir_delivery_next_due(const weir_delivery *d)
+{
+    int64_t next = weir_state_outbox_next_due(d->st, d->p->name);
+    for (size_t i = 0; i < d->p->nsinks; i++) {
+        const sink_rt *s = &d->sinks[i];
+        if (s->ep.down && (!next || s->ep.next_probe < next))
+            next = s->ep.next_probe;
+    }
+    return next;
+}
+
+/* ---- endpoint health ----------------------------------------------- */
+
+/* May records be sent to `s` now?  A down endpoint is tried again (a
+ * probe) once its next_probe time has come. */
+static int endpoint_open(const sink_rt *s, int64_t now)
+{
+    return !s->ep.down || now >= s->ep.next_probe;
+}
+
+static void endpoint_failed(weir_delivery *d, sink_rt *s, int64_t now,
+                            int down, const char *error);
+
+/* May records be handed to `s` now?  Not when it could not be opened. */
+static int sink_usable(const sink_rt *s, int64_t now)
+{
+    return s->inst->opened && endpoint_open(s, now);
+}
+
+void weir_delivery_sink_unavailable(weir_delivery *d,
+                                    const weir_instance *inst,
+                                    const char *why)
+{
+    for (size_t i = 0; i < d->p->nsinks; i++)
+        if (d->sinks[i].inst == inst)
+            endpoint_failed(d, &d->sinks[i], weir_clock_now_ms(), 1, why);
+}
+
+/* Learn from the answers of one write (the records in the view). */
+static void endpoint_learn(weir_delivery *d, sink_rt *s, weir_batch *b,
+                           int64_t now)
+{
+    size_t sent = weir_batch_count(b), ok = 0, transient = 0, down = 0;
+    const char *error = NULL;
+    for (size_t i = 0; i < sent; i++) {
+        const weir_record *r = weir_batch_at(b, i);
+        ok += r->result == WEIR_RESULT_OK;
+        down += r->result == WEIR_RESULT_DOWN;
+        transient += r->result == WEIR_RESULT_RETRY || r->result == WEIR_RESULT_DOWN;
+        if (!error && (r->result == WEIR_RESULT_DOWN || r->result == WEIR_RESULT_RETRY))
+            error = r->message;
+    }
+    if (!sent)
+        return;
+    if (ok || transient < sent) {
+        s->ep.failures = 0;
+        if (s->ep.down) {
+            s->ep.down = 0;
+            s->ep.probes = 0;
+            s->ep.since = now;
+            set_ep_error(s, NULL);
+            s->ep_dirty = 1;
+            weir_notices_endpoint(d->n, s->inst->name, 0, NULL);
+        }
+        return;
+    }
+    endpoint_failed(d, s, now, down > 0, error);
+}
+
+/* A write to `s` failed as a whole, transiently; `down`: the target said
+ * it is down (or could not be reached at all). */
+static void endpoint_failed(weir_delivery *d, sink_rt *s, int64_t now,
+                            int down, const char *error)
+{
+    const weir_retry_policy *pol = &s->inst->retry;
+    s->ep.failures++;
+    s->ep_dirty = 1;
+    if (s->ep.down) { /* a probe failed: wait longer */
+        s->ep.probes++;
+        s->ep.next_probe =
+            now + weir_retry_wait_ms(pol, s->ep.probes + 1, weir_retry_random());
+        set_ep_error(s, error);
+    } else if (down || s->ep.failures >= pol->down_after) {
+        s->ep.down = 1;
+        s->ep.probes = 0;
+        s->ep.since = now;
+        s->ep.next_probe = now + weir_retry_wait_ms(pol, 1, weir_retry_random());
+        set_ep_error(s, error);
+        weir_notices_endpoint(d->n, s->inst->name, 1, error);
+    }
+}
+
+/* ---- writing one batch to one sink --------------------------------- */
+
+/* Send the records with keep[i] to sink `s`; their answers, with the
+ * decided outcomes of the others, land in out[]. */
+static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
+                       outcome *out, int64_t now)
+{
+    size_t n = weir_batch_count(b), nsend = 0;
+    for (size_t i = 0; i < n; i++)
+        nsend += d->keep[i];
+    if (!nsend)
+        return;
+    weir_instance *inst = s->inst;
+    weir_batch_narrow(b, d->keep);
+    weir_batch_reset_answers(b);
+    for (size_t i = 0; i < weir_batch_count(b); i++)
+        weir_batch_at(b, i)->retry_after_ms = 0;
+    int rc = inst->plugin->write(inst->state, b);
+    if (rc == WEIR_STATUS_OK && inst->plugin->flush &&
+        inst->plugin->flush(inst->state) != WEIR_STATUS_OK)
+        rc = WEIR_STATUS_ERROR; /* the OKs are not durable: retry them */
+    for (size_t i = 0; rc != WEIR_STATUS_OK && i < weir_batch_count(b); i++) {
+        weir_record *r = weir_batch_at(b, i);
+        if (r->result == WEIR_RESULT_OK || rc == WEIR_STATUS_ERROR)
+            weir_record_answer(r, WEIR_RESULT_RETRY,
+                               "the sink failed the whole batch", NULL);
+    }
+    endpoint_learn(d, s, b, now);
+    weir_batch_widen(b);
+    for (size_t i = 0; i < n; i++) {
+        if (!d->keep[i])
+            continue;
+        weir_record *r = weir_batch_at(b, i);
+        int what = r->result == WEIR_RESULT_DROP ? OUT_REJECT : (int)r->result;
+        /* While the endpoint is down (this write found it so, or a probe
+         * failed) a transient answer spends no attempt. */
+        if (what == OUT_RETRY && s->ep.down)
+            what = OUT_HELD;
+        out[i] = (outcome){what, r->message, r->retry_after_ms};
+    }
+}
+
+/* ---- recording the outcomes ----------------------------------------- */
+
+static const char *type_of(const weir_pipeline *p, const weir_record *r)
+{
+    if (p->type_field) {
+        const char *t = weir_record_get(r, p->type_field, NULL);
+        if (t)
+            return t;
+    }
+    return p->type;
+}
+
+static const char *op_name(weir_op op)
+{
+    static const char *const names[] = {"upsert", "insert", "update", "delete"};
+    return (unsigned)op < 4 ? names[op] : "upsert";
+}
+
+/* The status, attempts and next attempt for a record answered `o` on
+ * its `attempt`-th send.  Counts it, and reports it. */
+static weir_outbox_status settle(weir_delivery *d, sink_rt *s,
+                                 const weir_record *r, const outcome *o,
+                                 int attempt, int *attempts, int64_t *next,
+                                 const char **result, const char **error,
+                                 char *buf, size_t bufsize)
+{
+    /* A row that was held and stays held is no news: count it once. */
+    int was_held = r->outbox_id > 0 && r->held;
+    const weir_retry_policy *pol = &s->inst->retry;
+    int64_t now = weir_clock_now_ms();
+    int what = o->what;
+    *error = o->message;
+    *next = 0;
+    *attempts = attempt;
+    if (what == OUT_REJECT && pol->retry_rejects)
+        what = OUT_RETRY;
+    switch (what) {
+    case OUT_REJECT:
+        *result = "rejected";
+        d->c->rejected++;
+        weir_notices_record(d->n, r, "rejected", "sink", s->inst->name,
+                            o->message);
+        return WEIR_OUTBOX_FAILED;
+    case OUT_RETRY:
+        *result = "retry";
+        if (!weir_retry_allowed(pol, attempt)) {
+            snprintf(buf, bufsize, "gave up after %d attempts: %s", attempt,
+                     o->message ? o->message : "temporary failure");
+            *error = buf;
+            d->c->failed++;
+            weir_notices_record(d->n, r, "failed", "sink", s->inst->name, buf);
+            return WEIR_OUTBOX_FAILED;
+        }
+        *next = now + weir_retry_wait_ms(pol, attempt, weir_retry_random());
+        if (o->retry_after_ms > 0 && now + o->retry_after_ms > *next)
+            *next = now + o->retry_after_ms;
+        d->c->retry++;
+        return WEIR_OUTBOX_RETRY;
+    case OUT_QUEUED:
+        *result = NULL;
+        *attempts = attempt - 1;
+        *error = "waiting behind an earlier record of the same key";
+        d->c->queued++;
+        return WEIR_OUTBOX_PENDING;
+    default: /* DOWN, HOLD, HELD: kept, no attempt spent */
+        *result = what == OUT_HELD ? NULL : what == OUT_HOLD ? "held" : "down";
+        *attempts = attempt - 1;
+        /* The target asked to wait (a missing link), or said it is down
+         * while the endpoint as a whole is not: ask again at the retry
+         * pace.  Records of a down endpoint wait for its probe (next 0). */
+        if (what == OUT_HOLD || (what == OUT_DOWN && !s->ep.down))
+            *next = now + weir_retry_wait_ms(pol, attempt, weir_retry_random());
+        if (what == OUT_HELD && !*error)
+            *error = s->ep.error ? s->ep.error : "endpoint down";
+        if (!was_held)
+            d->c->held++;
+        return WEIR_OUTBOX_HELD;
+    }
+}
+
+/* The outbox rows of sink `s` for the records of `b` it did not
+ * acknowledge.  payloads[i] is encoded on first need; a record that
+ * cannot be stored gets unstorable[i] set (and is counted rejected). */
+static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
+                         const outcome *out, char **payloads,
+                         unsigned char *unstorable)
+{
+    weir_pipeline *p = d->p;
+    weir_batch_set_context(b, p->name, s->inst->name);
+    for (size_t i = 0; i < weir_batch_count(b); i++) {
+        weir_record *r = weir_batch_at(b, i);
+        const outcome *o = &out[i];
+        if (o->what == OUT_OK) {
+            d->c->written++;
+            continue;
+        }
+        if (unstorable[i])
+            continue;
+        char why[256];
+        if (!payloads[i] &&
+            !(payloads[i] = weir_payload_encode(r, why, sizeof(why)))) {
+            /* Not storable: count it rejected and leave its snapshot, so
+             * the next run finds the change again. */
+            unstorable[i] = 1;
+            d->c->rejected++;
+            weir_notices_record(d->n, r, "rejected", "sink", s->inst->name, why);
+            continue;
+        }
+        char buf[2048];
+        weir_outbox_row row = {0};
+        row.status = settle(d, s, r, o, 1, &row.attempts, &row.next_attempt,
+                            &row.attempt_result, &row.error, buf, sizeof(buf));
+        row.pipeline = p->name;
+        row.sink = s->inst->name;
+        row.key = r->key;
+        row.idem = weir_record_id(r);
+        row.op = op_name(r->op);
+        row.type = type_of(p, r);
+        row.payload = payloads[i];
+        row.held_by = row.status == WEIR_OUTBOX_HELD ? s->inst->name : NULL;
+        row.origin = r->origin;
+        if (weir_state_outbox_add(d->st, &row) < 0)
+            return -1;
+        if (r->key && row.status != WEIR_OUTBOX_FAILED)
+            weir_track_index_load(s->busy, r->key, strlen(r->key), 0, 0);
+    }
+    return 0;
+}
+
+/* Before any sink sees the batch: its keys' new snapshot values as one
+ * intent (state.h: the lost answer), and the older waiting changes of
+ * its keys superseded.  One transaction. */
+static int record_intent(weir_delivery *d, weir_batch *b)
+{
+    weir_pipeline *p = d->p;
+    if (weir_state_begin(d->st))
+        return -1;
+    d->intent = weir_state_intent_begin(d->st, p->name);
+    int rc = d->intent < 0;
+    for (size_t i = 0; !rc && i < weir_batch_count(b); i++) {
+        weir_record *r = weir_batch_at(b, i);
+        if (!r->key)
+            continue;
+        size_t len = strlen(r->key);
+        for (size_t k = 0; !rc && k < p->nsinks; k++) {
+            sink_rt *s = &d->sinks[k];
+            if (!weir_track_index_has(s->stale, r->key, len))
+                continue;
+            int64_t inserts = 0;
+            int64_t n = weir_state_outbox_supersede(d->st, p->name,
+                                                    s->inst->name, r->key, 0,
+                                                    &inserts);
+            rc = n < 0;
+            d->c->superseded += n > 0 ? (uint64_t)n : 0;
+            /* the key's insert may never have reached the target */
+            if (inserts > 0 && r->op == WEIR_OP_UPDATE)
+                r->op = WEIR_OP_INSERT;
+        }
+        /* A deleted key stays, hash 0, for its change number. */
+        rc = rc || weir_state_snapshot_put(d->st, p->name, r->key,
+                                           r->op == WEIR_OP_DELETE ? 0 : r->hash,
+                                           r->version, (int)r->op,
+                                           d->intent) != 0;
+    }
+    if (rc || weir_state_commit(d->st)) {
+        weir_log(WEIR_LOG_ERROR, "%s: state database %s: %s", p->name,
+                 weir_state_path(d->st), weir_state_errmsg(d->st));
+        weir_state_rollback(d->st);
+        return -1;
+    }
+    return 0;
+}
+
+/* After the sinks answered, in one transaction: outbox rows for what was
+ * not acknowledged, and the intent settled (unless a sink publishes only
+ * at finish()). */
+static int commit_fresh(weir_delivery *d, weir_batch *b)
+{
+    weir_pipeline *p = d->p;
+    size_t n = weir_batch_count(b);
+    char **payloads = calloc(n, sizeof(*payloads));
+    unsigned char *unstorable = calloc(n, 1);
+    int rc = -1;
+    if (!payloads || !unstorable || weir_state_begin(d->st))
+        goto out;
+    for (size_t k = 0; k < p->nsinks; k++)
+        if (queue_unacked(d, &d->sinks[k], b, &d->out[k * d->cap], payloads,
+                          unstorable))
+            goto out;
+    for (size_t i = 0; d->tracked && i < n; i++) {
+        weir_record *r = weir_batch_at(b, i);
+        /* Not acknowledged and not storable: the next run sends it again. */
+        if (unstorable[i] && r->key &&
+            weir_state_snapshot_doubt(d->st, p->name, r->key))
+            goto out;
+    }
+    if ((d->tracked && !d->provisional &&
+         weir_state_intent_settle(d->st, p->name, d->intent)) ||
+        weir_host_commit_plugin_state(p) || weir_state_commit(d->st))
+        goto out;
+    rc = 0;
+out:
+    if (rc) {
+        weir_log(WEIR_LOG_ERROR, "%s: state database %s: %s", p->name,
+                 weir_state_path(d->st), weir_state_errmsg(d->st));
+        weir_state_rollback(d->st);
+    }
+    for (size_t i = 0; payloads && i < n; i++)
+        free(payloads[i]);
+    free(payloads);
+    free(unstorable);
+    return rc;
+}
+
+int weir_delivery_send(weir_delivery *d, weir_batch *b)
+{
+    size_t n = weir_batch_count(b);
+    if (!n)
+        return 0;
+    if (d->tracked && record_intent(d, b))
+        return -1;
+    int64_t now = weir_clock_now_ms();
+    for (size_t k = 0; k < d->p->nsinks; k++) {
+        sink_rt *s = &d->sinks[k];
+        outcome *out = &d->out[k * d->cap];
+        int open = sink_usable(s, now);
+        weir_batch_set_context(b, d->p->name, s->inst->name);
+        for (size_t i = 0; i < n; i++) {
+            const weir_record *r = weir_batch_at(b, i);
+            int queued = r->key && weir_track_index_has(s->busy, r->key,
+                                                        strlen(r->key));
+            out[i] = (outcome){queued ? OUT_QUEUED : open ? OUT_OK : OUT_HELD,
+                               NULL, 0};
+            d->keep[i] = out[i].what == OUT_OK;
+        }
+        write_sink(d, s, b, out, now);
+    }
+    return commit_fresh(d, b);
+}
+
+/* ---- the outbox ----------------------------------------------------- */
+
+typedef struct due_ctx {
+    weir_batch *b;
+    int failed;
+} due_ctx;
+
+static int add_due(const weir_outbox_row *row, void *vctx)
+{
+    due_ctx *c = vctx;
+    weir_record *r = weir_batch_add(c->b);
+    if (!r)
+        return 1;
+    r->outbox_id = row->id;
+    r->held = row->status == WEIR_OUTBOX_HELD;
+    r->attempt = row->attempts + 1;
+    r->origin = row->origin;
+    r->op = strcmp(row->op, "delete") == 0   ? WEIR_OP_DELETE
+            : strcmp(row->op, "insert") == 0 ? WEIR_OP_INSERT
+            : strcmp(row->op, "update") == 0 ? WEIR_OP_UPDATE
+                                             : WEIR_OP_UPSERT;
+    if ((row->key && weir_record_set_key(r, row->key)) ||
+        weir_payload_decode(r, row->payload)) {
+        c->failed = 1;
+        return 1;
+    }
+    weir_record_fix_id(r, row->idem);
+    return 0;
+}
+
+/* Mark the rows of `b` in flight before sending them: a crash mid-send
+ * then finds them and sends them again, with the same id. */
+static int mark_in_flight(weir_delivery *d, weir_batch *b)
+{
+    if (weir_state_begin(d->st))
+        return -1;
+    for (size_t i = 0; i < weir_batch_count(b); i++) {
+        weir_record *r = weir_batch_at(b, i);
+        if (weir_state_outbox_update(d->st, r->outbox_id, WEIR_OUTBOX_IN_FLIGHT,
+                                     r->attempt - 1, 0, NULL, NULL)) {
+            weir_state_rollback(d->st);
+            return -1;
+        }
+    }
+    return weir_state_commit(d->st);
+}
+
+static int await_finish(weir_delivery *d, int64_t id)
+{
+    if (d->nawaiting == d->capawaiting) {
+        size_t cap = d->capawaiting ? d->capawaiting * 2 : 256;
+        int64_t *g = realloc(d->awaiting, cap * sizeof(*g));
+        if (!g)
+            return -1;
+        d->awaiting = g;
+        d->capawaiting = cap;
+    }
+    d->awaiting[d->nawaiting++] = id;
+    return 0;
+}
+
+int weir_delivery_finished(weir_delivery *d)
+{
+    if (!d->provisional)
+        return 0;
+    if (weir_state_begin(d->st))
+        return -1;
+    int rc = d->tracked && d->intent > 0 &&
+             weir_state_intent_settle(d->st, d->p->name, d->intent);
+    for (size_t i = 0; !rc && i < d->nawaiting; i++)
+        rc = weir_state_outbox_update(d->st, d->awaiting[i],
+                                      WEIR_OUTBOX_DELIVERED, 0, 0, NULL, NULL);
+    if (rc || weir_state_commit(d->st)) {
+        weir_state_rollback(d->st);
+        return -1;
+    }
+    d->nawaiting = 0;
+    return 0;
+}
+
+/* A row that did not go through (retry, failed, held) while a newer
+ * change of its key waits behind it (it was in flight when that change
+ * came): the latest state wins here too. */
+static int supersede_by_newer(weir_delivery *d, sink_rt *s,
+                              const weir_record *r)
+{
+    if (!d->p->track.present || !r->key)
+        return 0;
+    int64_t n = weir_state_outbox_supersede(d->st, d->p->name, s->inst->name,
+                                            r->key, -1, NULL);
+    d->c->superseded += n > 0 ? (uint64_t)n : 0;
+    return n < 0;
+}
+
+static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
+                          const outcome *out)
+{
+    if (weir_state_begin(d->st))
+        return -1;
+    for (size_t i = 0; i < weir_batch_count(b); i++) {
+        weir_record *r = weir_batch_at(b, i);
+        const outcome *o = &out[i];
+        int rc;
+        if (o->what == OUT_OK && s->inst->plugin->finish) {
+            /* final only once the sink's finish() succeeds */
+            d->c->written++;
+            rc = await_finish(d, r->outbox_id) ||
+                 weir_state_outbox_update(d->st, r->outbox_id,
+                                          WEIR_OUTBOX_IN_FLIGHT, r->attempt, 0,
+                                          NULL, "ok");
+        } else if (o->what == OUT_OK) {
+            d->c->written++;
+            rc = weir_state_outbox_update(d->st, r->outbox_id,
+                                          WEIR_OUTBOX_DELIVERED, r->attempt, 0,
+                                          NULL, "ok");
+        } else {
+            char buf[2048];
+            int attempts;
+            int64_t next;
+            const char *result, *error;
+            weir_outbox_status st = settle(d, s, r, o, r->attempt, &attempts,
+                                           &next, &result, &error, buf,
+                                           sizeof(buf));
+            rc = weir_state_outbox_update(d->st, r->outbox_id, st, attempts,
+                                          next, error, result) ||
+                 supersede_by_newer(d, s, r);
+        }
+        if (rc) {
+            weir_state_rollback(d->st);
+            return -1;
+        }
+    }
+    return weir_state_commit(d->st);
+}
+
+/* A drain that cannot try a down endpoint yet says so, instead of a
+ * bare "0 written". */
+static void say_waiting_for_probe(const weir_delivery *d, const sink_rt *s)
+{
+    if (!s->ep.down)
+        return;
+    char at[32];
+    weir_clock_iso(s->ep.next_probe, at, sizeof(at));
+    weir_log(WEIR_LOG_INFO, "%s: endpoint of sink '%s' is down (%s); its "
+             "records stay held until it is tried again at %s",
+             d->p->name, s->inst->name, s->ep.error ? s->ep.error : "no answer",
+             at);
+}
+
+static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
+{
+    if (weir_state_outbox_pass_begin(d->st))
+        return -1;
+    for (;;) {
+        int64_t now = weir_clock_now_ms();
+        if (!sink_usable(s, now)) {
+            say_waiting_for_probe(d, s);
+            return 0;
+        }
+        /* A down endpoint is probed with one record. */
+        size_t limit = s->ep.down ? 1 : d->cap;
+        weir_batch_clear(b);
+        due_ctx c = {b, 0};
+        if (weir_state_outbox_due(d->st, d->p->name, s->inst->name, now, 1,
+                                  limit, add_due, &c) < 0 || c.failed) {
+            weir_log(WEIR_LOG_ERROR, "%s: cannot read the outbox of sink '%s'",
+                     d->p->name, s->inst->name);
+            return -1;
+        }
+        size_t n = weir_batch_count(b);
+        if (!n || weir_stop_requested)
+            return 0;
+        if (mark_in_flight(d, b))
+            return -1;
+        outcome *out = &d->out[(size_t)(s - d->sinks) * d->cap];
+        memset(d->keep, 1, n);
+        weir_batch_set_context(b, d->p->name, s->inst->name);
+        write_sink(d, s, b, out, now);
+        if (commit_drained(d, s, b, out))
+            return -1;
+        if (s->ep.down)
+            return 0;
+    }
+}
+
+
+int weir_delivery_drain(weir_delivery *d, weir_batch *b)
+{
+    for (size_t k = 0; k < d->p->nsinks; k++)
+        if (drain_sink(d, &d->sinks[k], b))
+            return -1;
+    return 0;
+}

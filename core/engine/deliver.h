@@ -1,0 +1,66 @@
+/*
+ * deliver.h - getting records to the sinks without losing any.
+ *
+ * weir_delivery_send() hands fresh records to every sink straight from
+ * memory (fast for full loads) and then, in ONE state transaction, writes
+ * an outbox row for every record a sink did not acknowledge and moves the
+ * change-tracking snapshot of every record: the snapshot never moves
+ * without the acknowledgement or the outbox row (DESIGN: nothing lost).
+ *
+ * weir_delivery_drain() sends what the outbox holds that is due: pending,
+ * in flight (a crash interrupted them), retries whose time has come, held
+ * records once their endpoint answers again; rows are marked in flight
+ * before they are sent, so a crash mid-send re-sends them with the same
+ * idempotency id.  A later record of a key never overtakes an earlier one
+ * that is still waiting.
+ *
+ * Endpoint health: a DOWN answer, or `down-after` consecutive writes that
+ * only failed transiently, marks the sink's endpoint down; its records
+ * are then held without spending attempts, the endpoint is probed at the
+ * retry policy's pace, and people are told once when it goes down and
+ * once when it is back.
+ * Not thread-safe: one per run.
+ */
+#ifndef WEIR_DELIVER_H
+#define WEIR_DELIVER_H
+
+#include "engine/notify.h"
+#include "pipeline/pipeline.h"
+#include "record/record.h"
+#include "store/state.h"
+
+typedef struct weir_delivery weir_delivery;
+
+/* (owned) NULL on error with the reason in *err (owned). `tracked`: the
+ * records carry <track> keys and hashes whose snapshot moves with them. */
+weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
+                                 weir_run_counts *counts,
+                                 weir_notices *notices, int tracked,
+                                 char **err);
+/* Persist endpoint health and free. */
+void weir_delivery_free(weir_delivery *d);
+
+/* Sink `inst` could not be opened: its endpoint counts as down (its
+ * records are held, people told once, probed at the retry pace). */
+void weir_delivery_sink_unavailable(weir_delivery *d,
+                                    const weir_instance *inst,
+                                    const char *why);
+
+/* Deliver the live records of `b`.  0, or -1 when the state could not be
+ * written (the run must stop: nothing of this batch was recorded). */
+int weir_delivery_send(weir_delivery *d, weir_batch *b);
+
+/* Deliver what the outbox holds that is due now, using `b` (cleared) as
+ * scratch.  0, or -1 on a state error. */
+int weir_delivery_drain(weir_delivery *d, weir_batch *b);
+
+/* The sinks' finish() succeeded: what they answered OK is final now
+ * (staged snapshots published, drained rows delivered).  0, or -1. */
+int weir_delivery_finished(weir_delivery *d);
+
+/* 1 when some sink's endpoint is down (after send/drain). */
+int weir_delivery_any_down(const weir_delivery *d);
+/* When something is next due: the earliest retry or probe (ms), 0 none. */
+int64_t weir_delivery_next_due(const weir_delivery *d);
+
+#endif

@@ -1,0 +1,647 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "engine/deliver.h"
+#include "engine/engine.h"
+#include "engine/notify.h"
+#include "engine/track.h"
+#include "plugin/host.h"
+#include "record/record.h"
+#include "record/spool.h"
+
+volatile sig_atomic_t weir_stop_requested;
+
+/* A source that keeps answering "more" without adding records is broken;
+ * stop it instead of spinning. */
+#define MAX_EMPTY_READS 1000
+
+typedef struct run_ctx {
+    weir_pipeline *p;
+    weir_state *st;
+    const weir_run_options *opts;
+    weir_run_result *res;
+    weir_notices *notices;
+    weir_tracker *tracker;  /* with <track> */
+    weir_spool *spool;      /* with <track>, not in a dry run */
+    weir_delivery *delivery; /* not in a dry run */
+    const char *stage;      /* who answered, for messages */
+    const char *stage_kind;
+    int before_track;       /* the stage runs before <track> */
+    int finished;           /* finish_result done */
+    double started, last_progress;
+    uint64_t deliver_done, deliver_total; /* <track>: changes and deletes */
+    int warned_deletes_kept; /* keep_deletes() said so once this run */
+} run_ctx;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void fail(run_ctx *c, const char *fmt, ...) WEIR_PRINTF(2, 3);
+static void fail(run_ctx *c, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (!c->res->error)
+        c->res->error = strdup(msg);
+    c->res->exit_code = 3;
+}
+
+/* A record a source, transform or <track> answered other than OK. */
+static void on_answered(weir_record *r, void *vctx)
+{
+    run_ctx *c = vctx;
+    weir_run_counts *n = &c->res->counts;
+    if (r->unchanged) {
+        n->unchanged++;
+        return;
+    }
+    if (r->result == WEIR_RESULT_DROP) {
+        n->dropped++;
+        return;
+    }
+    /* Not sent, but not gone either: its key must not become a delete. */
+    if (c->tracker && c->before_track)
+        weir_tracker_note_unsent(c->tracker, r);
+    const char *what = r->result == WEIR_RESULT_REJECT ? "rejected" : "held";
+    if (r->result == WEIR_RESULT_REJECT)
+        n->rejected++;
+    else
+        n->held++;
+    weir_notices_record(c->notices, r, what, c->stage_kind, c->stage,
+                        r->message);
+}
+
+static void take(run_ctx *c, weir_batch *b, const char *kind, const char *stage)
+{
+    c->stage_kind = kind;
+    c->stage = stage;
+    weir_batch_take_answered(b, on_answered, c);
+}
+
+/* On a terminal: the phase and how far it is (reading: rows and
+ * rows/s; delivering the tracked changes: done of total), with the wall
+ * time so far. */
+static void show_progress(run_ctx *c, int final)
+{
+    if (!c->opts->progress)
+        return;
+    double t = now_s();
+    if (!final && t - c->last_progress < 0.5)
+        return;
+    c->last_progress = t;
+    double el = t - c->started;
+    if (final) {
+        fprintf(stderr, "\r\033[K");
+    } else if (c->deliver_total) {
+        fprintf(stderr, "\r\033[K%s: delivering %llu of %llu changes, %.0f s",
+                c->p->name, (unsigned long long)c->deliver_done,
+                (unsigned long long)c->deliver_total, el);
+    } else {
+        unsigned long long rows = (unsigned long long)c->res->counts.read;
+        fprintf(stderr, "\r\033[K%s: reading%s: %llu rows, %.0f rows/s, %.0f s",
+                c->p->name, c->tracker ? " and comparing" : "", rows,
+                el > 0 ? (double)rows / el : 0.0, el);
+    }
+    fflush(stderr);
+}
+
+/* After <track> a delete carries only its key: a filter there has
+ * nothing to judge it by, and dropping it would leave the row in the
+ * target for good (the next run finds the same delete, and drops it
+ * again).  So deletes pass filters after <track>; filters that choose
+ * which records the target holds belong before it. */
+static void keep_deletes(run_ctx *c, weir_batch *b, const weir_instance *tr)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < weir_batch_count(b); i++) {
+        weir_record *r = weir_batch_at(b, i);
+        if (r->op == WEIR_OP_DELETE && r->result == WEIR_RESULT_DROP) {
+            weir_record_answer(r, WEIR_RESULT_OK, NULL, NULL);
+            kept++;
+        }
+    }
+    if (kept && !c->warned_deletes_kept) {
+        c->warned_deletes_kept = 1;
+        weir_log(WEIR_LOG_WARNING,
+                 "%s: transform '%s' after <track> dropped deletes; they go "
+                 "on (a delete carries only its key): put filters that "
+                 "choose the target's records before <track>",
+                 c->p->name, tr->name);
+    }
+}
+
+/* Transforms [from, to) over the live records. */
+static int transform(run_ctx *c, weir_batch *b, size_t from, size_t to)
+{
+    for (size_t t = from; t < to && weir_batch_count(b); t++) {
+        weir_instance *tr = c->p->transforms[t];
+        weir_batch_set_context(b, c->p->name, tr->name);
+        weir_batch_reset_answers(b);
+        if (tr->plugin->process(tr->state, b) != WEIR_STATUS_OK) {
+            fail(c, "transform '%s' failed", tr->name);
+            return -1;
+        }
+        if (c->tracker && t >= c->p->track.position)
+            keep_deletes(c, b, tr);
+        take(c, b, "transform", tr->name);
+    }
+    return 0;
+}
+
+static size_t track_position(const run_ctx *c)
+{
+    return c->tracker ? c->p->track.position : c->p->ntransforms;
+}
+
+/* Send the live records of `b` (after the transforms that follow
+ * <track>), or count them in a dry run. */
+static int send(run_ctx *c, weir_batch *b)
+{
+    c->before_track = 0;
+    if (transform(c, b, track_position(c), c->p->ntransforms))
+        return -1;
+    if (c->opts->dry_run) {
+        c->res->counts.written += weir_batch_count(b);
+        return 0;
+    }
+    if (weir_delivery_send(c->delivery, b)) {
+        fail(c, "the state database could not record the delivery");
+        return -1;
+    }
+    return 0;
+}
+
+static int print_key(const char *key, const char *op)
+{
+    char *shown = weir_key_display(key);
+    printf("%s %s\n", op, shown ? shown : key);
+    free(shown);
+    return 0;
+}
+
+/* One batch from the source up to <track> (or through everything). */
+static int read_stage(run_ctx *c, weir_batch *b)
+{
+    c->before_track = 1;
+    take(c, b, "source", c->p->source->name);
+    if (transform(c, b, 0, track_position(c)))
+        return -1;
+    if (!c->tracker)
+        return send(c, b);
+    c->stage_kind = "track";
+    if (weir_tracker_process(c->tracker, b)) {
+        fail(c, "out of memory while tracking changes");
+        return -1;
+    }
+    c->before_track = 0; /* <track> has seen them: no more note_unsent */
+    take(c, b, "<track>", "track");
+    for (size_t i = 0; i < weir_batch_count(b); i++) {
+        weir_record *r = weir_batch_at(b, i);
+        if (c->opts->dry_run) {
+            c->res->counts.written++;
+            if (c->opts->list_keys)
+                print_key(r->key, r->op == WEIR_OP_INSERT ? "insert" : "update");
+        } else if (weir_spool_put(c->spool, r)) {
+            fail(c, "cannot park the changes in a temporary file");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int stream_source(run_ctx *c, weir_batch *b)
+{
+    weir_instance *src = c->p->source;
+    int empty = 0;
+    for (;;) {
+        if (weir_stop_requested) {
+            fail(c, "interrupted; nothing more was read");
+            return -1;
+        }
+        weir_batch_clear(b);
+        weir_batch_set_context(b, c->p->name, src->name);
+        int rc = src->plugin->read(src->state, b);
+        if (rc != WEIR_STATUS_OK && rc != WEIR_STATUS_END) {
+            fail(c, "source '%s' failed while reading; the run stopped%s",
+                 src->name, c->tracker ? " and changed nothing" : "");
+            return -1;
+        }
+        size_t n = weir_batch_count(b);
+        c->res->counts.read += n;
+        empty = rc == WEIR_STATUS_OK && n == 0 ? empty + 1 : 0;
+        if (empty > MAX_EMPTY_READS) {
+            fail(c, "source '%s' keeps returning no records without ending",
+                 src->name);
+            return -1;
+        }
+        if (read_stage(c, b))
+            return -1;
+        show_progress(c, 0);
+        if (rc == WEIR_STATUS_END)
+            return 0;
+    }
+}
+
+static int print_delete(const char *key, void *ctx)
+{
+    (void)ctx;
+    return print_key(key, "delete");
+}
+
+static int warn_unfound_field(const char *field, void *ctx)
+{
+    run_ctx *c = ctx;
+    weir_log(WEIR_LOG_WARNING,
+             "%s: <track fields> names '%s', which no record of this run "
+             "has: a change to it can never be detected (a misspelt field?)",
+             c->p->name, field);
+    return 0;
+}
+
+/* With <track>: after the whole source was read, the changes and then
+ * the deletes. */
+static int deliver_changes(run_ctx *c, weir_batch *b)
+{
+    char why[512];
+    weir_tracker_each_unfound_field(c->tracker, warn_unfound_field, c);
+    int deletes = 1;
+    why[0] = '\0';
+    switch (weir_tracker_check_deletes(c->tracker, c->opts->force, why,
+                                       sizeof(why))) {
+    case WEIR_DELETES_NONE:
+        if (why[0])
+            weir_log(WEIR_LOG_INFO, "%s: %s", c->p->name, why);
+        deletes = 0;
+        break;
+    case WEIR_DELETES_REFUSED:
+        fail(c, "%s", why);
+        return -1;
+    case WEIR_DELETES_OFF:
+        weir_log(WEIR_LOG_WARNING, "%s: %s", c->p->name, why);
+        deletes = 0;
+        break;
+    case WEIR_DELETES_GO:
+        break;
+    }
+    if (c->opts->dry_run) {
+        if (deletes) {
+            weir_batch_clear(b);
+            size_t n;
+            while ((n = weir_tracker_emit_deletes(c->tracker, b)) > 0) {
+                c->res->counts.deletes += n;
+                c->res->counts.written += n;
+                weir_batch_clear(b);
+            }
+            if (c->opts->list_keys)
+                weir_tracker_each_delete(c->tracker, print_delete, NULL);
+        }
+        return 0;
+    }
+    if (weir_spool_rewind(c->spool)) {
+        fail(c, "cannot read back the parked changes");
+        return -1;
+    }
+    c->deliver_total = weir_spool_count(c->spool) +
+                       weir_tracker_deletes_due(c->tracker);
+    for (;;) {
+        if (weir_stop_requested) {
+            fail(c, "interrupted; what was delivered is recorded");
+            return -1;
+        }
+        weir_batch_clear(b);
+        long n = weir_spool_read(c->spool, b);
+        if (n < 0) {
+            fail(c, "cannot read back the parked changes");
+            return -1;
+        }
+        if (n == 0)
+            break;
+        if (send(c, b))
+            return -1;
+        c->deliver_done += (uint64_t)n;
+        show_progress(c, 0);
+    }
+    while (deletes) {
+        weir_batch_clear(b);
+        size_t n = weir_tracker_emit_deletes(c->tracker, b);
+        if (!n)
+            break;
+        c->res->counts.deletes += n;
+        if (send(c, b))
+            return -1;
+        c->deliver_done += n;
+        show_progress(c, 0);
+    }
+    return 0;
+}
+
+static int open_instance(run_ctx *c, weir_instance *inst)
+{
+    inst->state = NULL;
+    free(inst->last_error);
+    inst->last_error = NULL;
+    int rc = inst->plugin->open(inst, &weir_host_table, inst->kind,
+                                &inst->state);
+    if (rc != WEIR_STATUS_OK) {
+        char why[768];
+        snprintf(why, sizeof(why), "%s '%s' (plugin %s) could not open%s%s",
+                 weir_kind_name(inst->kind), inst->name, inst->plugin_name,
+                 inst->last_error ? ": " : "",
+                 inst->last_error ? inst->last_error : "");
+        /* A target that cannot be reached now (its database locked, its
+         * folder gone) is an endpoint that is down: the run's work waits
+         * in the outbox for it instead of being dropped.  A setup that can
+         * never work stops the run. */
+        if (inst->kind == WEIR_KIND_SINK && rc == WEIR_STATUS_DOWN &&
+            c->delivery) {
+            weir_log(WEIR_LOG_WARNING, "%s: %s; its records are held",
+                     c->p->name, why);
+            weir_delivery_sink_unavailable(c->delivery, inst, why);
+            return 0;
+        }
+        fail(c, "%s", why);
+        return -1;
+    }
+    inst->opened = 1;
+    return 0;
+}
+
+static void close_all(weir_pipeline *p)
+{
+    for (size_t i = p->nall; i-- > 0;) {
+        weir_instance *inst = p->all[i];
+        if (inst->opened) {
+            inst->plugin->close(inst->state);
+            inst->opened = 0;
+            inst->state = NULL;
+        }
+    }
+}
+
+/* Open what this run needs: a dry run opens no sink and no notifier.
+ * Notifiers first, so that a source that cannot open is still told. */
+static int open_all(run_ctx *c, int with_source)
+{
+    static const weir_kind order[] = {WEIR_KIND_NOTIFIER, WEIR_KIND_SOURCE,
+                                      WEIR_KIND_TRANSFORM, WEIR_KIND_SINK};
+    for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+        for (size_t i = 0; i < c->p->nall; i++) {
+            weir_instance *inst = c->p->all[i];
+            if (inst->kind != order[k])
+                continue;
+            int needed = inst->kind == WEIR_KIND_SOURCE ||
+                                 inst->kind == WEIR_KIND_TRANSFORM
+                             ? with_source
+                             : !c->opts->dry_run;
+            if (needed && open_instance(c, inst))
+                return -1;
+        }
+    return 0;
+}
+
+/* Sinks publish what a completed run wrote (finish()); only then is what
+ * they acknowledged final. */
+static void finish_sinks(run_ctx *c)
+{
+    for (size_t i = 0; i < c->p->nsinks; i++) {
+        weir_instance *s = c->p->sinks[i];
+        if (s->opened && s->plugin->finish &&
+            s->plugin->finish(s->state) != WEIR_STATUS_OK)
+            fail(c, "sink '%s' could not complete its output", s->name);
+    }
+    if (c->res->exit_code != 3 && weir_delivery_finished(c->delivery))
+        fail(c, "the state database could not record the completed output");
+}
+
+/* The run is about to change the state: tell the caller. */
+static int started(run_ctx *c)
+{
+    if (!c->opts->started || c->opts->started(c->p, c->st,
+                                              c->opts->started_ctx) == 0)
+        return 0;
+    fail(c, "the run could not be recorded in the state database; nothing "
+         "was changed");
+    return -1;
+}
+
+static int lock(run_ctx *c)
+{
+    long holder = 0;
+    int rc = weir_state_lock_pipeline(c->st, c->p->name, &holder);
+    if (rc == 1 && holder > 0)
+        fail(c, "pipeline '%s' is already being run by another weir process "
+             "(pid %ld); try again when it is done", c->p->name, holder);
+    else if (rc == 1)
+        fail(c, "pipeline '%s' is already being run by another weir process; "
+             "try again when it is done", c->p->name);
+    else if (rc < 0)
+        fail(c, "cannot lock pipeline '%s' in %s.lock", c->p->name,
+             weir_state_path(c->st));
+    return rc;
+}
+
+static void finish_result(run_ctx *c)
+{
+    weir_run_result *res = c->res;
+    if (c->finished)
+        return;
+    c->finished = 1;
+    res->seconds = now_s() - c->started;
+    if (res->exit_code == 0 && (res->counts.rejected || res->counts.failed))
+        res->exit_code = 1;
+    if (res->exit_code == 3 && c->notices)
+        weir_notices_run_failed(c->notices, res->error);
+}
+
+/* What every run and drain does at its end: deliver what is due, prune
+ * old history, notify, close. */
+static void wrap_up(run_ctx *c, weir_batch *b, int64_t *next_due, int *down)
+{
+    if (c->delivery && c->res->exit_code != 3) {
+        if (weir_delivery_drain(c->delivery, b))
+            fail(c, "the state database could not record the delivery");
+        else
+            finish_sinks(c);
+        int64_t before = weir_clock_now_ms() - c->p->keep_delivered_ms;
+        weir_state_outbox_prune(c->st, before);
+        if (next_due)
+            *next_due = weir_delivery_next_due(c->delivery);
+        if (down)
+            *down = weir_delivery_any_down(c->delivery);
+    }
+    weir_delivery_free(c->delivery);
+    c->delivery = NULL;
+    show_progress(c, 1);
+    finish_result(c);
+    if (c->notices)
+        weir_notices_send(c->notices);
+    close_all(c->p);
+}
+
+/* deletes="ignore" holds for deletes already waiting in the outbox too
+ * (queued before the pipeline said so, or by an older weir). */
+static int drop_ignored_deletes(run_ctx *c)
+{
+    if (!c->p->track.present || c->p->track.emit_deletes)
+        return 0;
+    int64_t n = weir_state_outbox_drop_deletes(
+        c->st, c->p->name, "not sent: the pipeline has deletes=\"ignore\"");
+    if (n < 0) {
+        fail(c, "state database %s: %s", weir_state_path(c->st),
+             weir_state_errmsg(c->st));
+        return -1;
+    }
+    if (n > 0)
+        weir_log(WEIR_LOG_WARNING, "%s: %lld deletes waiting in the outbox "
+                 "were discarded: the pipeline has deletes=\"ignore\"",
+                 c->p->name, (long long)n);
+    return 0;
+}
+
+static int setup(run_ctx *c, weir_pipeline *p, weir_state *st,
+                 const weir_run_options *opts, weir_run_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    memset(c, 0, sizeof(*c));
+    c->p = p;
+    c->st = st;
+    c->opts = opts;
+    c->res = res;
+    c->started = c->last_progress = now_s();
+    p->state_store = st;
+    c->notices = weir_notices_new(p);
+    if (!c->notices) {
+        fail(c, "out of memory");
+        return -1;
+    }
+    /* A dry run changes nothing, so it must not block a real run. */
+    return st && !opts->dry_run && lock(c) != 0 ? -1 : 0;
+}
+
+static void teardown(run_ctx *c)
+{
+    if (c->st)
+        weir_state_unlock_pipeline(c->st, c->p->name);
+    weir_tracker_free(c->tracker);
+    weir_spool_free(c->spool);
+    weir_notices_free(c->notices);
+    c->p->state_store = NULL;
+}
+
+/* Changes a run that died had sent without recording the answers stay
+ * in doubt until this run compares them with the source again. */
+static int recover_intents(run_ctx *c)
+{
+    int64_t n = weir_state_snapshot_recover(c->st, c->p->name);
+    if (n < 0) {
+        fail(c, "state database %s: %s", weir_state_path(c->st),
+             weir_state_errmsg(c->st));
+        return -1;
+    }
+    if (n > 0)
+        weir_log(WEIR_LOG_WARNING,
+                 "%s: the last run stopped before it recorded what the "
+                 "targets answered for %lld changes; they are compared with "
+                 "the source again and re-sent with the same idempotency ids",
+                 c->p->name, (long long)n);
+    return 0;
+}
+
+/* Once the run or drain has started (locked, every plugin open, the
+ * pipeline remembered; a refused one never gets here): the state put
+ * right for what follows. */
+static int prepare_state(run_ctx *c)
+{
+    if (!c->st || c->opts->dry_run)
+        return 0;
+    return drop_ignored_deletes(c) || (c->tracker && recover_intents(c)) ? -1
+                                                                          : 0;
+}
+
+int weir_engine_run(weir_pipeline *p, weir_state *st,
+                    const weir_run_options *opts, weir_run_result *res)
+{
+    run_ctx c;
+    weir_batch *b = NULL;
+    if (setup(&c, p, st, opts, res))
+        goto out;
+    char *err = NULL;
+    if (p->track.present) {
+        if (!(c.tracker = weir_tracker_new(p, st, opts->full, &err))) {
+            fail(&c, "%s", err ? err : "out of memory");
+            free(err);
+            goto out;
+        }
+        if (!opts->dry_run && !(c.spool = weir_spool_new())) {
+            fail(&c, "cannot create a temporary file for the changes");
+            goto out;
+        }
+    }
+    if (!opts->dry_run &&
+        !(c.delivery = weir_delivery_new(p, st, &res->counts, c.notices,
+                                         c.tracker != NULL, &err))) {
+        fail(&c, "%s", err ? err : "out of memory");
+        free(err);
+        goto out;
+    }
+    if (!(b = weir_batch_new(p->batch_size))) {
+        fail(&c, "out of memory");
+        goto out;
+    }
+    if (open_all(&c, 1) == 0 && started(&c) == 0 && prepare_state(&c) == 0 &&
+        stream_source(&c, b) == 0 && c.tracker &&
+        deliver_changes(&c, b) == 0 && !opts->dry_run) {
+        const weir_track_counts *tc = weir_tracker_counts(c.tracker);
+        /* A full refresh, or the first run, starts the full-refresh clock. */
+        if (weir_tracker_is_full(c.tracker) || tc->unchanged + tc->updates == 0)
+            weir_state_set_last_full_refresh(st, p->name, weir_clock_now_ms());
+    }
+    wrap_up(&c, b, NULL, NULL);
+out:
+    finish_result(&c);
+    close_all(p);
+    weir_batch_free(b);
+    teardown(&c);
+    return res->exit_code;
+}
+
+int weir_engine_drain(weir_pipeline *p, weir_state *st, weir_run_result *res,
+                      int64_t *next_due, int *down)
+{
+    static const weir_run_options drain_opts = {0};
+    run_ctx c;
+    weir_batch *b = NULL;
+    char *err = NULL;
+    if (setup(&c, p, st, &drain_opts, res))
+        goto out;
+    if (!(c.delivery = weir_delivery_new(p, st, &res->counts, c.notices, 0,
+                                         &err)) ||
+        !(b = weir_batch_new(p->batch_size))) {
+        fail(&c, "%s", err ? err : "out of memory");
+        free(err);
+        goto out;
+    }
+    if (open_all(&c, 0) == 0 && prepare_state(&c) == 0)
+        wrap_up(&c, b, next_due, down);
+out:
+    finish_result(&c);
+    close_all(p);
+    weir_batch_free(b);
+    teardown(&c);
+    return res->exit_code;
+}

@@ -1,0 +1,33 @@
+/*
+ * notify.h - what a run tells people: per-record problems on stderr
+ * (capped, the summary counts them all) and notification events for the
+ * <notify> plugins: one digest of rejected and failed records per run
+ * (not a mail per record), endpoint down, endpoint back, run failed.
+ * Not thread-safe: one per run.
+ */
+#ifndef WEIR_NOTIFY_H
+#define WEIR_NOTIFY_H
+
+#include "pipeline/pipeline.h"
+#include "record/record.h"
+
+typedef struct weir_notices weir_notices;
+
+weir_notices *weir_notices_new(weir_pipeline *p); /* (owned) */
+void weir_notices_free(weir_notices *n);
+
+/* A record's problem: `what` is "rejected", "failed", "held", "queued",
+ * "will be retried"; `stage_kind` and `stage` say who answered.
+ * Rejected and failed records also go into the digest. */
+void weir_notices_record(weir_notices *n, const weir_record *r,
+                         const char *what, const char *stage_kind,
+                         const char *stage, const char *message);
+/* An endpoint went down (down=1) or came back (down=0). */
+void weir_notices_endpoint(weir_notices *n, const char *sink, int down,
+                           const char *error);
+void weir_notices_run_failed(weir_notices *n, const char *error);
+
+/* Hand the events to the opened notifiers whose on="..." wants them. */
+void weir_notices_send(weir_notices *n);
+
+#endif

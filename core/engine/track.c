@@ -1,0 +1,522 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "engine/track.h"
+#include "engine/track_index.h"
+
+#define KEY_SEP '\x1f'
+
+struct weir_tracker {
+    weir_pipeline *p;
+    const weir_track_spec *spec;
+    weir_track_index *index;
+    const char *source_system;
+    int full;
+    int no_deletes;      /* a row with an unreadable key was not sent */
+    long no_deletes_line;
+    int deletes_go;      /* weir_tracker_check_deletes() let them go */
+    size_t delete_pos;   /* weir_tracker_emit_deletes' place */
+    unsigned char *field_found; /* per <track fields> name: in some record */
+    size_t nfields;
+    weir_track_counts counts;
+    char *keybuf;
+    size_t keycap;
+    weir_key_hash *hashes; /* one batch's key hashes */
+    size_t hcap;
+};
+
+/* Loading a million keys: each is hashed (starting the fetch of its
+ * slot) a few rows before it is inserted, so the inserts hit the cache. */
+#define LOAD_AHEAD 16
+
+typedef struct loader {
+    weir_track_index *index;
+    struct {
+        char *key;
+        size_t len, cap;
+        weir_key_hash h;
+        uint64_t hash;
+        uint32_t version;
+        int doubt;
+    } ring[LOAD_AHEAD];
+    size_t n; /* rows taken so far */
+} loader;
+
+static int load_flush_one(loader *l, size_t i)
+{
+    return weir_track_index_load_hashed(l->index, l->ring[i].key,
+                                        l->ring[i].len, l->ring[i].h,
+                                        l->ring[i].hash, l->ring[i].version,
+                                        l->ring[i].doubt);
+}
+
+static int load_one(const char *key, size_t len, uint64_t hash,
+                    uint64_t version, int doubt, void *ctx)
+{
+    loader *l = ctx;
+    if (version > UINT32_MAX)
+        return -1; /* never written by weir: see weir_tracker_process */
+    size_t i = l->n % LOAD_AHEAD;
+    if (l->n >= LOAD_AHEAD && load_flush_one(l, i))
+        return -1;
+    if (len + 1 > l->ring[i].cap) {
+        char *g = realloc(l->ring[i].key, len + 1);
+        if (!g)
+            return -1;
+        l->ring[i].key = g;
+        l->ring[i].cap = len + 1;
+    }
+    memcpy(l->ring[i].key, key, len);
+    l->ring[i].key[len] = '\0';
+    l->ring[i].len = len;
+    l->ring[i].h = weir_track_index_hash(l->index, key, len);
+    l->ring[i].hash = hash;
+    l->ring[i].version = (uint32_t)version;
+    l->ring[i].doubt = doubt;
+    l->n++;
+    return 0;
+}
+
+/* Insert what is still in the ring, free it; 0 or -1. */
+static int load_finish(loader *l, int rc)
+{
+    size_t start = l->n > LOAD_AHEAD ? l->n - LOAD_AHEAD : 0;
+    for (size_t k = start; rc == 0 && k < l->n; k++)
+        rc = load_flush_one(l, k % LOAD_AHEAD);
+    for (size_t i = 0; i < LOAD_AHEAD; i++)
+        free(l->ring[i].key);
+    return rc;
+}
+
+weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
+                               char **err)
+{
+    weir_tracker *t = calloc(1, sizeof(*t));
+    if (!t || !(t->index = weir_track_index_new())) {
+        free(t);
+        *err = strdup("out of memory");
+        return NULL;
+    }
+    t->p = p;
+    t->spec = &p->track;
+    t->source_system = p->source->system;
+    for (char **f = t->spec->fields; f && *f; f++)
+        t->nfields++;
+    if (t->nfields && !(t->field_found = calloc(t->nfields, 1))) {
+        weir_tracker_free(t);
+        *err = strdup("out of memory");
+        return NULL;
+    }
+    /* No state yet (a dry run before the first run): an empty snapshot. */
+    int64_t known = st ? weir_state_snapshot_count(st, p->name) : 0;
+    /* room for this run's new keys too, without rehashing */
+    if (weir_track_index_reserve(t->index, (size_t)known + (size_t)known / 8)) {
+        weir_tracker_free(t);
+        *err = strdup("out of memory for the key index");
+        return NULL;
+    }
+    loader ld = {.index = t->index};
+    int rc = st ? weir_state_snapshot_each(st, p->name, load_one, &ld) : 0;
+    if (load_finish(&ld, rc) != 0) {
+        size_t n = 256 + strlen(weir_state_errmsg(st));
+        *err = malloc(n);
+        if (*err)
+            snprintf(*err, n, "cannot read the change-tracking snapshot: %s",
+                     weir_state_errmsg(st));
+        weir_tracker_free(t);
+        return NULL;
+    }
+    int64_t last = st ? weir_state_last_full_refresh(st, p->name) : 0;
+    t->full = full ||
+              (t->spec->full_refresh_ms > 0 && last > 0 &&
+               weir_clock_now_ms() - last >= t->spec->full_refresh_ms);
+    return t;
+}
+
+void weir_tracker_free(weir_tracker *t)
+{
+    if (!t)
+        return;
+    weir_track_index_free(t->index);
+    free(t->field_found);
+    free(t->keybuf);
+    free(t->hashes);
+    free(t);
+}
+
+int weir_tracker_is_full(const weir_tracker *t) { return t->full; }
+
+const weir_track_counts *weir_tracker_counts(const weir_tracker *t)
+{
+    return &t->counts;
+}
+
+/* Why a record has no usable key. */
+typedef enum key_fault {
+    KEY_OK,
+    KEY_MISSING,  /* absent, NULL or empty */
+    KEY_BAD_BYTE, /* holds a NUL byte or the key separator */
+    KEY_NO_MEMORY
+} key_fault;
+
+/* The record's key in t->keybuf: its key fields joined.  Returns the
+ * length, or -1 with *fault and *field (the field at fault). */
+static long build_key(weir_tracker *t, const weir_record *r, key_fault *fault,
+                      const char **field)
+{
+    size_t len = 0;
+    for (char **k = t->spec->key; k && *k; k++) {
+        size_t n;
+        const char *v = weir_record_get(r, *k, &n);
+        *field = *k;
+        if (!v || !n) {
+            *fault = KEY_MISSING;
+            return -1;
+        }
+        /* Keys are C strings in the snapshot: no NUL, no separator. */
+        if (memchr(v, KEY_SEP, n) || memchr(v, '\0', n)) {
+            *fault = KEY_BAD_BYTE;
+            return -1;
+        }
+        if (len + n + 2 > t->keycap) {
+            size_t cap = (len + n + 2) * 2;
+            char *g = realloc(t->keybuf, cap);
+            if (!g) {
+                *fault = KEY_NO_MEMORY;
+                return -1;
+            }
+            t->keybuf = g;
+            t->keycap = cap;
+        }
+        if (len)
+            t->keybuf[len++] = KEY_SEP;
+        memcpy(t->keybuf + len, v, n);
+        len += n;
+    }
+    t->keybuf[len] = '\0';
+    return (long)len;
+}
+
+static void key_fault_text(key_fault fault, const char *field, char *buf,
+                           size_t size)
+{
+    switch (fault) {
+    case KEY_BAD_BYTE:
+        snprintf(buf, size, "key field %s holds a NUL byte or the control "
+                 "character 0x1F, which a key cannot hold", field);
+        break;
+    case KEY_NO_MEMORY:
+        snprintf(buf, size, "out of memory for the key");
+        break;
+    default:
+        snprintf(buf, size, "key field %s is missing or empty", field);
+        break;
+    }
+}
+
+/* Remove fields another system owns: this pipeline never sends them. */
+static void strip_owned(weir_tracker *t, weir_record *r)
+{
+    for (char **o = t->spec->owners; o && o[0]; o += 2)
+        if (strcmp(o[1], t->source_system) != 0)
+            weir_record_unset(r, o[0]);
+}
+
+/* One field's contribution to the record hash.  Field hashes are added,
+ * so the order of the fields does not matter (a reordered export is not
+ * a change); NULL and "" differ by the seed. */
+static uint64_t field_hash(const char *name, const char *value, size_t len)
+{
+    uint64_t seed = XXH3_64bits(name, strlen(name));
+    return XXH3_64bits_withSeed(value ? value : "", len, value ? seed : ~seed);
+}
+
+static uint64_t record_hash(weir_tracker *t, const weir_record *r)
+{
+    uint64_t h = 1; /* 0 marks a deleted key in the snapshot */
+    if (t->spec->fields) {
+        for (size_t i = 0; i < t->nfields; i++) {
+            const char *f = t->spec->fields[i];
+            size_t n;
+            const char *v = weir_record_get(r, f, &n);
+            int has = weir_record_has(r, f);
+            t->field_found[i] |= (unsigned char)has;
+            h += field_hash(f, v, n) * 2 + !has;
+        }
+    } else {
+        for (uint32_t i = 0; i < r->nfields; i++)
+            h += field_hash(r->fields[i].name, r->fields[i].value,
+                            r->fields[i].len);
+    }
+    return h ? h : 1;
+}
+
+/* What <track> found for record r: set its operation and answer.
+ * `doubt`: 0, or 1 + the operation of a send whose answer was lost. */
+static void apply_verdict(weir_tracker *t, weir_record *r, weir_track_verdict v,
+                          long first, int doubt)
+{
+    /* an insert in doubt may never have reached the target: whatever
+     * goes next for the key goes as an insert */
+    int insert_in_doubt = doubt == 1 + WEIR_OP_INSERT;
+    switch (v) {
+    case WEIR_TRACK_DUPLICATE: {
+        char msg[128];
+        if (first > 0)
+            snprintf(msg, sizeof(msg), "duplicate key in this run "
+                     "(first at line %ld)", first);
+        else
+            snprintf(msg, sizeof(msg), "duplicate key in this run");
+        weir_record_answer(r, WEIR_RESULT_REJECT, msg, NULL);
+        t->counts.duplicates++;
+        break;
+    }
+    case WEIR_TRACK_NEW:
+        r->op = WEIR_OP_INSERT;
+        t->counts.inserts++;
+        break;
+    case WEIR_TRACK_RESEND:
+        /* Sent before, answer lost: the same change again, with the same
+         * operation and change number (so the same idempotency id). */
+        r->op = insert_in_doubt ? WEIR_OP_INSERT : WEIR_OP_UPDATE;
+        t->counts.resent++;
+        break;
+    case WEIR_TRACK_CHANGED:
+    case WEIR_TRACK_SAME:
+        if (v == WEIR_TRACK_SAME && !t->full) {
+            r->unchanged = 1;
+            weir_record_answer(r, WEIR_RESULT_DROP, NULL, NULL);
+            t->counts.unchanged++;
+            break;
+        }
+        r->op = insert_in_doubt ? WEIR_OP_INSERT : WEIR_OP_UPDATE;
+        t->counts.updates++;
+        break;
+    }
+}
+
+/* Room for one batch's key hashes. */
+static int reserve_hashes(weir_tracker *t, size_t n)
+{
+    if (n <= t->hcap)
+        return 0;
+    weir_key_hash *g = realloc(t->hashes, n * sizeof(*g));
+    if (!g)
+        return -1;
+    t->hashes = g;
+    t->hcap = n;
+    return 0;
+}
+
+int weir_tracker_process(weir_tracker *t, weir_batch *b)
+{
+    size_t n = weir_batch_count(b);
+    if (reserve_hashes(t, n))
+        return -1;
+    /* First every key and its hash, which starts fetching the index
+     * slots; then the lookups, which find them in the cache. */
+    for (size_t i = 0; i < n; i++) {
+        weir_record *r = weir_batch_at(b, i);
+        key_fault fault = KEY_OK;
+        const char *field = NULL;
+        long len = build_key(t, r, &fault, &field);
+        if (len < 0) {
+            /* Its key cannot be read, so any key may be missing only
+             * because of it: no deletes this run. */
+            if (!t->no_deletes) {
+                t->no_deletes = 1;
+                t->no_deletes_line = r->origin;
+            }
+            char msg[256];
+            key_fault_text(fault, field, msg, sizeof(msg));
+            weir_record_answer(r, WEIR_RESULT_REJECT, msg, NULL);
+            continue;
+        }
+        if (weir_record_set_key(r, t->keybuf))
+            return -1;
+        strip_owned(t, r);
+        r->hash = record_hash(t, r);
+        t->hashes[i] = weir_track_index_hash(t->index, t->keybuf, (size_t)len);
+    }
+    for (size_t i = 0; i < n; i++) {
+        weir_record *r = weir_batch_at(b, i);
+        if (r->result != WEIR_RESULT_OK)
+            continue;
+        weir_track_verdict v;
+        long first = 0;
+        uint32_t version = 0;
+        int doubt = 0;
+        if (weir_track_index_see_hashed(t->index, r->key, strlen(r->key),
+                                        t->hashes[i], r->hash, r->origin, &v,
+                                        &first, &version, &doubt))
+            return -1;
+        if (version == UINT32_MAX && v != WEIR_TRACK_RESEND &&
+            v != WEIR_TRACK_DUPLICATE) {
+            /* a new change number would repeat an old idempotency id */
+            weir_record_answer(r, WEIR_RESULT_REJECT, "this key has used up "
+                               "its change numbers (4294967295 changes)",
+                               NULL);
+            continue;
+        }
+        r->version = (uint64_t)version + (v != WEIR_TRACK_RESEND);
+        apply_verdict(t, r, v, first, doubt);
+    }
+    return 0;
+}
+
+void weir_tracker_note_unsent(weir_tracker *t, weir_record *r)
+{
+    key_fault fault;
+    const char *field;
+    long len = build_key(t, r, &fault, &field);
+    if (len >= 0) {
+        weir_track_index_touch(t->index, t->keybuf, (size_t)len);
+    } else if (!t->no_deletes) {
+        t->no_deletes = 1;
+        t->no_deletes_line = r->origin;
+    }
+}
+
+weir_delete_verdict weir_tracker_check_deletes(weir_tracker *t, int force,
+                                               char *why, size_t whysize)
+{
+    const weir_track_spec *s = t->spec;
+    /* deletes in doubt were weighed by the run that first sent them */
+    size_t unseen = weir_track_index_unseen(t->index);
+    size_t redo = weir_track_index_unseen_redo(t->index);
+    t->deletes_go = 0;
+    if (unseen + redo == 0)
+        return WEIR_DELETES_NONE;
+    if (!s->emit_deletes) {
+        snprintf(why, whysize, "%zu keys are no longer in the source; not "
+                 "deleted (deletes=\"ignore\")", unseen + redo);
+        return WEIR_DELETES_NONE;
+    }
+    if (t->no_deletes) {
+        snprintf(why, whysize,
+                 "%zu deletes not sent: a row whose key could not be read "
+                 "(line %ld) was rejected, so a missing key may only be "
+                 "unreadable",
+                 unseen + redo, t->no_deletes_line);
+        return WEIR_DELETES_OFF;
+    }
+    size_t loaded = weir_track_index_loaded(t->index);
+    int over = s->max_delete_count >= 0
+                   ? unseen > (size_t)s->max_delete_count
+                   : s->max_delete_ratio >= 0 &&
+                         (double)unseen > s->max_delete_ratio * (double)loaded;
+    if (over && !force) {
+        if (s->max_delete_count >= 0)
+            snprintf(why, whysize, "the run would delete %zu of %zu records, "
+                     "more than max-delete=\"%lld\"; nothing was changed (use "
+                     "--force if the deletions are real)",
+                     unseen, loaded, s->max_delete_count);
+        else
+            snprintf(why, whysize, "the run would delete %zu of %zu records "
+                     "(%.1f%%), more than max-delete=\"%g%%\"; nothing was "
+                     "changed (use --force if the deletions are real)",
+                     unseen, loaded, 100.0 * (double)unseen / (double)loaded,
+                     s->max_delete_ratio * 100.0);
+        return WEIR_DELETES_REFUSED;
+    }
+    t->deletes_go = 1;
+    return WEIR_DELETES_GO;
+}
+
+size_t weir_tracker_emit_deletes(weir_tracker *t, weir_batch *b)
+{
+    size_t added = 0;
+    const char *key;
+    size_t len;
+    uint32_t version;
+    int redo;
+    /* Only what weir_tracker_check_deletes() allowed: deletes="ignore",
+     * the guard and an unreadable key all end here. */
+    while (t->deletes_go && weir_batch_room(b) &&
+           weir_track_index_next_unseen(t->index, &t->delete_pos, &key, &len,
+                                        &version, &redo)) {
+        weir_record *r = weir_batch_add(b);
+        r->op = WEIR_OP_DELETE;
+        r->version = (uint64_t)version + !redo;
+        if (r->version > UINT32_MAX) /* see weir_tracker_process */
+            weir_record_answer(r, WEIR_RESULT_REJECT, "this key has used up "
+                               "its change numbers (4294967295 changes)",
+                               NULL);
+        int failed = weir_record_set_key(r, key);
+        /* The key fields, split back out of the joined key. */
+        const char *p = key, *end = key + len;
+        for (char **k = t->spec->key; k && *k && p <= end; k++) {
+            const char *sep = memchr(p, KEY_SEP, (size_t)(end - p));
+            size_t n = sep ? (size_t)(sep - p) : (size_t)(end - p);
+            failed |= weir_record_set(r, *k, p, n);
+            p += n + 1;
+        }
+        if (failed) /* out of memory: a delete without its key is worse */
+            weir_record_answer(r, WEIR_RESULT_REJECT, "out of memory", NULL);
+        t->counts.deletes++;
+        added++;
+    }
+    return added;
+}
+
+size_t weir_tracker_deletes_due(const weir_tracker *t)
+{
+    return t->deletes_go ? weir_track_index_unseen(t->index) +
+                               weir_track_index_unseen_redo(t->index)
+                         : 0;
+}
+
+int weir_tracker_each_delete(weir_tracker *t,
+                             int (*fn)(const char *key, void *ctx), void *ctx)
+{
+    size_t pos = 0, len;
+    const char *key;
+    uint32_t version;
+    int rc = 0, redo;
+    while (!rc && t->deletes_go &&
+           weir_track_index_next_unseen(t->index, &pos, &key, &len, &version,
+                                        &redo))
+        rc = fn(key, ctx);
+    return rc;
+}
+
+int weir_tracker_each_unfound_field(const weir_tracker *t,
+                                    int (*fn)(const char *field, void *ctx),
+                                    void *ctx)
+{
+    int rc = 0;
+    const weir_track_counts *c = &t->counts;
+    if (!(c->inserts + c->updates + c->unchanged + c->resent))
+        return 0; /* no record: nothing to say about their fields */
+    for (size_t i = 0; !rc && i < t->nfields; i++)
+        if (!t->field_found[i])
+            rc = fn(t->spec->fields[i], ctx);
+    return rc;
+}
+
+char *weir_key_display(const char *key)
+{
+    size_t n = 0;
+    for (const char *p = key; *p; p++)
+        n += *p == KEY_SEP ? 3 : 1;
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p = key; *p; p++) {
+        if (*p == KEY_SEP) {
+            memcpy(o, " / ", 3);
+            o += 3;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return out;
+}

@@ -1,0 +1,335 @@
+/*
+ * host.c - the weir_host table: the core as plugins see it.
+ *
+ * Every entry is a thin adapter over the core's own modules, so the
+ * plugin ABI stays independent of how the core is built inside.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/duration.h"
+#include "base/log.h"
+#include "base/secrets.h"
+#include "pipeline/pipeline.h"
+#include "plugin/event.h"
+#include "plugin/host.h"
+#include "plugin/options.h"
+#include "record/record.h"
+#include "store/state.h"
+
+static void host_logv(weir_instance *inst, weir_log_level level,
+                      const char *fmt, va_list ap);
+
+static void host_log(weir_instance *inst, weir_log_level level,
+                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    host_logv(inst, level, fmt, ap);
+    va_end(ap);
+}
+
+static const char *host_instance_name(weir_instance *inst) { return inst->name; }
+static const char *host_pipeline_name(weir_instance *inst)
+{
+    return inst->pipeline->name;
+}
+static const char *host_system_name(weir_instance *inst) { return inst->system; }
+
+static const char *host_option(weir_instance *inst, const char *name)
+{
+    const weir_option_value *v = weir_instance_option(inst, name, 0);
+    if (v)
+        return v->value;
+    const weir_option_spec *s = weir_instance_option_spec(inst, name);
+    return s ? s->default_value : NULL;
+}
+
+/* Only what the pipeline file gave counts and is walked here; processed
+ * defaults (kept as options) are for host_option() alone. */
+static size_t host_option_count(weir_instance *inst, const char *name)
+{
+    size_t n = 0;
+    const weir_option_value *v;
+    while ((v = weir_instance_option(inst, name, n)) && !v->is_default)
+        n++;
+    return n;
+}
+
+static const char *host_option_at(weir_instance *inst, const char *name,
+                                  size_t i)
+{
+    const weir_option_value *v = weir_instance_option(inst, name, i);
+    return v && !v->is_default ? v->value : NULL;
+}
+
+static int host_option_bool(weir_instance *inst, const char *name, int *out)
+{
+    const char *v = host_option(inst, name);
+    return v ? weir_parse_bool(v, out) : -1;
+}
+
+static int host_option_int(weir_instance *inst, const char *name,
+                           long long *out)
+{
+    const char *v = host_option(inst, name);
+    return v ? weir_parse_int(v, out) : -1;
+}
+
+static int host_option_duration(weir_instance *inst, const char *name,
+                                long long *out)
+{
+    const char *v = host_option(inst, name);
+    return v ? weir_duration_parse(v, out) : -1;
+}
+
+static const weir_node *host_config_first(weir_instance *inst)
+{
+    return inst->config;
+}
+static const weir_node *host_node_next(const weir_node *n) { return n->next; }
+static const weir_node *host_node_first_child(const weir_node *n)
+{
+    return n->child;
+}
+static const char *host_node_name(const weir_node *n) { return n->name; }
+static const char *host_node_text(const weir_node *n) { return n->text; }
+
+static const char *host_node_attr(const weir_node *n, const char *name)
+{
+    for (size_t i = 0; n->attrs && n->attrs[i]; i += 2)
+        if (strcmp(n->attrs[i], name) == 0)
+            return n->attrs[i + 1];
+    return NULL;
+}
+
+static const char *host_node_attr_at(const weir_node *n, size_t i,
+                                     const char **name)
+{
+    int have = i < n->nattrs;
+    if (name)
+        *name = have ? n->attrs[2 * i] : NULL;
+    return have ? n->attrs[2 * i + 1] : NULL;
+}
+
+static void host_node_error(weir_instance *inst, const weir_node *node,
+                            const char *fmt, ...)
+{
+    weir_pipeline *p = inst->pipeline;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    long line = node ? node->line : inst->line;
+    if (p->diag)
+        weir_diag_add(p->diag, p->file, line, "%s '%s': %s",
+                      weir_kind_name(inst->kind), inst->name, msg);
+    else
+        weir_log(WEIR_LOG_ERROR, "%s:%ld: %s '%s': %s", p->file, line,
+                 weir_kind_name(inst->kind), inst->name, msg);
+}
+
+static size_t host_batch_count(const weir_batch *b) { return weir_batch_count(b); }
+static weir_record *host_batch_at(weir_batch *b, size_t i)
+{
+    return weir_batch_at(b, i);
+}
+static size_t host_batch_room(const weir_batch *b) { return weir_batch_room(b); }
+static weir_record *host_batch_add(weir_batch *b) { return weir_batch_add(b); }
+
+static size_t host_field_count(const weir_record *r) { return r->nfields; }
+static const char *host_field_name(const weir_record *r, size_t i)
+{
+    return i < r->nfields ? r->fields[i].name : NULL;
+}
+static const char *host_field_value(const weir_record *r, size_t i, size_t *len)
+{
+    if (i >= r->nfields) {
+        if (len)
+            *len = 0;
+        return NULL;
+    }
+    if (len)
+        *len = r->fields[i].len;
+    return r->fields[i].value;
+}
+static weir_op host_record_op(const weir_record *r) { return r->op; }
+static const char *host_record_key(const weir_record *r) { return r->key; }
+static void host_set_origin(weir_record *r, long line) { r->origin = line; }
+
+static void host_answerf(weir_record *r, weir_result result, const char *fmt,
+                         ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    weir_record_answer(r, result, msg, NULL);
+}
+
+/* Plugin state writes wait in memory until the engine commits the run's
+ * next transaction, so a source's watermark never runs ahead of the
+ * records delivered or queued (weir_host_commit_plugin_state). */
+typedef struct pending_kv {
+    struct pending_kv *next;
+    weir_instance *inst;
+    char *key, *value;
+} pending_kv;
+
+static pending_kv *find_pending(weir_pipeline *p, weir_instance *inst,
+                                const char *key)
+{
+    for (pending_kv *k = p->pending_kv; k; k = k->next)
+        if (k->inst == inst && strcmp(k->key, key) == 0)
+            return k;
+    return NULL;
+}
+
+static int host_state_get(weir_instance *inst, const char *key, char **value)
+{
+    *value = NULL;
+    pending_kv *k = find_pending(inst->pipeline, inst, key);
+    if (k) {
+        *value = k->value ? strdup(k->value) : NULL;
+        return k->value ? (*value ? 0 : -1) : 1;
+    }
+    weir_state *st = inst->pipeline->state_store;
+    if (!st)
+        return -1;
+    return weir_state_kv_get(st, inst->pipeline->name, inst->name, key, value);
+}
+
+static int host_state_set(weir_instance *inst, const char *key,
+                          const char *value)
+{
+    weir_pipeline *p = inst->pipeline;
+    if (!p->state_store)
+        return -1;
+    pending_kv *k = find_pending(p, inst, key);
+    if (!k) {
+        k = calloc(1, sizeof(*k));
+        if (!k || !(k->key = strdup(key))) {
+            free(k);
+            return -1;
+        }
+        k->inst = inst;
+        k->next = p->pending_kv;
+        p->pending_kv = k;
+    }
+    char *copy = value ? strdup(value) : NULL;
+    if (value && !copy)
+        return -1;
+    free(k->value);
+    k->value = copy;
+    return 0;
+}
+
+int weir_host_commit_plugin_state(weir_pipeline *p)
+{
+    weir_state *st = p->state_store;
+    int rc = 0;
+    while (p->pending_kv) {
+        pending_kv *k = p->pending_kv;
+        if (!rc && st && weir_state_kv_set(st, p->name, k->inst->name, k->key,
+                                           k->value) != 0)
+            rc = -1;
+        p->pending_kv = k->next;
+        free(k->key);
+        free(k->value);
+        free(k);
+    }
+    return rc;
+}
+
+static void host_logv(weir_instance *inst, weir_log_level level,
+                      const char *fmt, va_list ap)
+{
+    if (inst && level == WEIR_LOG_ERROR) {
+        /* kept for the engine's own message (a sink that cannot open) */
+        char raw[512], masked[512];
+        va_list copy;
+        va_copy(copy, ap);
+        vsnprintf(raw, sizeof(raw), fmt, copy);
+        va_end(copy);
+        weir_secrets_mask(raw, masked, sizeof(masked));
+        free(inst->last_error);
+        inst->last_error = strdup(masked);
+    }
+    char prefix[256];
+    snprintf(prefix, sizeof(prefix), "%s/%s",
+             inst && inst->pipeline && inst->pipeline->name
+                 ? inst->pipeline->name : "?",
+             inst && inst->name ? inst->name : "?");
+    weir_logv(level, prefix, fmt, ap);
+}
+
+static int host_record_attempt(const weir_record *r) { return r->attempt; }
+
+static void host_record_retry_after(weir_record *r, long long ms)
+{
+    r->retry_after_ms = ms > 0 ? ms : 0;
+}
+
+static const char *host_event_type(const weir_event *e) { return e->type; }
+static const char *host_event_json(const weir_event *e) { return e->json; }
+
+static int host_option_is_secret(weir_instance *inst, const char *name)
+{
+    const weir_option_value *v = weir_instance_option(inst, name, 0);
+    return v && v->secret;
+}
+
+const weir_host weir_host_table = {
+    .size = sizeof(weir_host),
+    .abi_minor = WEIR_ABI_MINOR,
+    .log = host_log,
+    .instance_name = host_instance_name,
+    .pipeline_name = host_pipeline_name,
+    .system_name = host_system_name,
+    .option = host_option,
+    .option_count = host_option_count,
+    .option_at = host_option_at,
+    .option_bool = host_option_bool,
+    .option_int = host_option_int,
+    .option_duration_ms = host_option_duration,
+    .config_first = host_config_first,
+    .node_next = host_node_next,
+    .node_first_child = host_node_first_child,
+    .node_name = host_node_name,
+    .node_attr = host_node_attr,
+    .node_text = host_node_text,
+    .node_error = host_node_error,
+    .batch_count = host_batch_count,
+    .batch_at = host_batch_at,
+    .batch_room = host_batch_room,
+    .batch_add = host_batch_add,
+    .record_get = weir_record_get,
+    .record_has = weir_record_has,
+    .record_set = weir_record_set,
+    .record_unset = weir_record_unset,
+    .record_field_count = host_field_count,
+    .record_field_name = host_field_name,
+    .record_field_value = host_field_value,
+    .record_op = host_record_op,
+    .record_key = host_record_key,
+    .record_id = weir_record_id,
+    .record_set_origin = host_set_origin,
+    .record_answer = weir_record_answer,
+    .record_answerf = host_answerf,
+    .state_get = host_state_get,
+    .state_set = host_state_set,
+    .free = free,
+    .node_attr_at = host_node_attr_at,
+    .logv = host_logv,
+    .record_attempt = host_record_attempt,
+    .record_retry_after = host_record_retry_after,
+    .event_type = host_event_type,
+    .event_json = host_event_json,
+    .option_is_secret = host_option_is_secret,
+};

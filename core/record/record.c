@@ -1,0 +1,533 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "base/arena.h"
+#include "base/secrets.h"
+#include "base/utf8.h"
+#include "record/record.h"
+
+/* Names are interned per batch: sources set the same names on every
+ * record, so a record stores pointers into this table instead of copies,
+ * and a field is found by comparing pointers.  The table is an array in
+ * the order names were first seen (callers touch names in the same order
+ * record after record, so the entry after the last hit is tried first)
+ * with a hash index for the rest.  It survives weir_batch_clear(); past
+ * NAMES_MAX distinct names (a source making names up) further names are
+ * copied into the arena instead, which bounds its memory. */
+#define NAMES_MAX 65536u
+
+/* Records with more fields than this get a hash index of their fields;
+ * below it a scan of pointers is cheaper than building one. */
+#define INDEX_MIN_FIELDS 32u
+
+typedef struct name_entry {
+    const char *given; /* pointer the caller passed last time */
+    char *name;        /* our copy (malloc'd) */
+    uint32_t hash;
+} name_entry;
+
+struct weir_batch {
+    weir_arena arena;
+    weir_record *store; /* capacity records */
+    size_t used;        /* records handed out since clear */
+    size_t capacity;
+    weir_record **view; /* live records, in order */
+    size_t count;
+    weir_record **saved; /* the view before weir_batch_narrow */
+    size_t saved_count;
+    const char *ctx_pipeline, *ctx_stage;
+    name_entry *names;  /* interned names, in first-seen order */
+    size_t nnames, names_cap;
+    uint32_t *slots;    /* entry index + 1 by hash; 0 empty; at most */
+    size_t slots_mask;  /* half full; slots_mask + 1 is a power of two */
+    size_t hint;        /* entry to try first */
+    int overflow; /* some names are arena copies, not in names[] */
+    /* How many fields the record added before the newest one has: the
+     * newest record's field array starts at that size (plus a few), so
+     * records of a wide source do not grow theirs by doubling, each step
+     * a dead copy in the arena.  The previous record, not the widest so
+     * far: one odd record must not make every later one as big. */
+    uint32_t fields_hint;
+};
+
+weir_batch *weir_batch_new(size_t capacity)
+{
+    weir_batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    if (capacity == 0)
+        capacity = 1;
+    b->store = calloc(capacity, sizeof(*b->store));
+    b->view = calloc(capacity, sizeof(*b->view));
+    b->saved = calloc(capacity, sizeof(*b->saved));
+    if (!b->store || !b->view || !b->saved) {
+        weir_batch_free(b);
+        return NULL;
+    }
+    b->capacity = capacity;
+    weir_arena_init(&b->arena);
+    return b;
+}
+
+void weir_batch_free(weir_batch *b)
+{
+    if (!b)
+        return;
+    weir_arena_free(&b->arena);
+    for (size_t i = 0; i < b->nnames; i++)
+        free(b->names[i].name);
+    free(b->names);
+    free(b->slots);
+    free(b->store);
+    free(b->view);
+    free(b->saved);
+    free(b);
+}
+
+void weir_batch_clear(weir_batch *b)
+{
+    weir_arena_reset(&b->arena);
+    b->overflow = 0;
+    b->used = 0;
+    b->count = 0;
+}
+
+void weir_batch_set_context(weir_batch *b, const char *pipeline,
+                            const char *stage)
+{
+    b->ctx_pipeline = pipeline;
+    b->ctx_stage = stage;
+    for (size_t i = 0; i < b->count; i++)
+        if (!b->view[i]->fixed_id)
+            b->view[i]->id[0] = '\0';
+}
+
+size_t weir_batch_count(const weir_batch *b) { return b->count; }
+
+weir_record *weir_batch_at(weir_batch *b, size_t i)
+{
+    return i < b->count ? b->view[i] : NULL;
+}
+
+size_t weir_batch_room(const weir_batch *b) { return b->capacity - b->used; }
+
+weir_record *weir_batch_add(weir_batch *b)
+{
+    if (b->used == b->capacity)
+        return NULL;
+    if (b->used > 0)
+        b->fields_hint = b->store[b->used - 1].nfields;
+    weir_record *r = &b->store[b->used++];
+    memset(r, 0, sizeof(*r));
+    r->batch = b;
+    r->op = WEIR_OP_UPSERT;
+    r->result = WEIR_RESULT_OK;
+    r->attempt = 1;
+    b->view[b->count++] = r;
+    return r;
+}
+
+void weir_batch_narrow(weir_batch *b, const unsigned char *keep)
+{
+    memcpy(b->saved, b->view, b->count * sizeof(*b->view));
+    b->saved_count = b->count;
+    size_t n = 0;
+    for (size_t i = 0; i < b->saved_count; i++)
+        if (keep[i])
+            b->view[n++] = b->saved[i];
+    b->count = n;
+}
+
+void weir_batch_widen(weir_batch *b)
+{
+    memcpy(b->view, b->saved, b->saved_count * sizeof(*b->view));
+    b->count = b->saved_count;
+}
+
+void weir_batch_reset_answers(weir_batch *b)
+{
+    for (size_t i = 0; i < b->count; i++) {
+        weir_record *r = b->view[i];
+        r->result = WEIR_RESULT_OK;
+        r->message = NULL;
+        r->assigned_id = NULL;
+    }
+}
+
+size_t weir_batch_take_answered(weir_batch *b,
+                                void (*fn)(weir_record *r, void *ctx),
+                                void *ctx)
+{
+    size_t kept = 0, removed = 0;
+    for (size_t i = 0; i < b->count; i++) {
+        weir_record *r = b->view[i];
+        if (r->result == WEIR_RESULT_OK) {
+            b->view[kept++] = r;
+        } else {
+            if (fn)
+                fn(r, ctx);
+            removed++;
+        }
+    }
+    b->count = kept;
+    return removed;
+}
+
+/* ---- fields ---------------------------------------------------------- */
+
+/* FNV-1a of a NUL-terminated name. */
+static uint32_t name_hash(const char *name)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* Put entry i into the hash index (which has room). */
+static void slot_put(weir_batch *b, size_t i)
+{
+    size_t s = b->names[i].hash & b->slots_mask;
+    while (b->slots[s])
+        s = (s + 1) & b->slots_mask;
+    b->slots[s] = (uint32_t)i + 1;
+}
+
+/* Room for one more name in names[] and the index.  0, or -1 out of
+ * memory. */
+static int names_reserve(weir_batch *b)
+{
+    if (b->nnames == b->names_cap) {
+        size_t cap = b->names_cap ? 2 * b->names_cap : 64;
+        name_entry *grown = realloc(b->names, cap * sizeof(*grown));
+        if (!grown)
+            return -1;
+        b->names = grown;
+        b->names_cap = cap;
+    }
+    if (2 * (b->nnames + 1) > (b->slots ? b->slots_mask + 1 : 0)) {
+        size_t nslots = b->slots ? 2 * (b->slots_mask + 1) : 128;
+        uint32_t *slots = calloc(nslots, sizeof(*slots));
+        if (!slots)
+            return -1;
+        free(b->slots);
+        b->slots = slots;
+        b->slots_mask = nslots - 1;
+        for (size_t i = 0; i < b->nnames; i++)
+            slot_put(b, i);
+    }
+    return 0;
+}
+
+/* The interned copy of `name`, adding it when `add`; NULL when unknown
+ * (or out of memory). */
+static const char *intern(weir_batch *b, const char *name, int add)
+{
+    size_t h = b->hint;
+    /* A caller's pointer may be a reused buffer, so a match on it is
+     * confirmed by content; only our own copies are trusted as is. */
+    if (h < b->nnames &&
+        (b->names[h].name == name ||
+         (b->names[h].given == name && strcmp(name, b->names[h].name) == 0))) {
+        b->hint = h + 1;
+        return b->names[h].name;
+    }
+    uint32_t hash = name_hash(name);
+    if (b->slots) {
+        for (size_t s = hash & b->slots_mask; b->slots[s];
+             s = (s + 1) & b->slots_mask) {
+            name_entry *e = &b->names[b->slots[s] - 1];
+            if (e->hash == hash && strcmp(e->name, name) == 0) {
+                e->given = name;
+                b->hint = b->slots[s];
+                return e->name;
+            }
+        }
+    }
+    if (!add)
+        return NULL;
+    if (b->nnames == NAMES_MAX) {
+        b->overflow = 1;
+        return weir_arena_strndup(&b->arena, name, strlen(name));
+    }
+    char *copy = strdup(name);
+    if (!copy || names_reserve(b)) {
+        free(copy);
+        return NULL;
+    }
+    name_entry *e = &b->names[b->nnames];
+    e->given = name;
+    e->name = copy;
+    e->hash = hash;
+    slot_put(b, b->nnames++);
+    b->hint = b->nnames;
+    return copy;
+}
+
+/* Interned names are unique pointers: hash the pointer. */
+static uint32_t ptr_slot(const char *name, uint32_t mask)
+{
+    uint64_t x = (uint64_t)(uintptr_t)name;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (uint32_t)x & mask;
+}
+
+static void index_put(weir_record *r, uint32_t pos)
+{
+    uint32_t s = ptr_slot(r->fields[pos].name, r->index_mask);
+    while (r->index[s])
+        s = (s + 1) & r->index_mask;
+    r->index[s] = pos + 1;
+}
+
+/* Slots a record's index has while its fields fit in its array: at
+ * most two thirds full, so probes stay short. */
+static uint32_t index_size(uint32_t cap)
+{
+    uint32_t nslots = 64;
+    while (2 * nslots < 3 * cap)
+        nslots *= 2;
+    return nslots;
+}
+
+/* (Re)build the field index of a wide record, sized for its field
+ * array.  Without memory the record just stays unindexed. */
+static void index_build(weir_record *r)
+{
+    uint32_t nslots = index_size(r->cap);
+    uint32_t *index = weir_arena_alloc(&r->batch->arena,
+                                       nslots * sizeof(*index));
+    r->index = index;
+    if (!index)
+        return;
+    memset(index, 0, nslots * sizeof(*index));
+    r->index_mask = nslots - 1;
+    for (uint32_t i = 0; i < r->nfields; i++)
+        index_put(r, i);
+}
+
+/* The field named by the interned pointer `interned`, or NULL. */
+static weir_field *find_interned(weir_record *r, const char *interned)
+{
+    if (!r->index && r->nfields > INDEX_MIN_FIELDS)
+        index_build(r);
+    if (r->index) {
+        for (uint32_t s = ptr_slot(interned, r->index_mask); r->index[s];
+             s = (s + 1) & r->index_mask) {
+            weir_field *f = &r->fields[r->index[s] - 1];
+            if (f->name == interned)
+                return f;
+        }
+        return NULL;
+    }
+    for (uint32_t i = 0; i < r->nfields; i++)
+        if (r->fields[i].name == interned)
+            return &r->fields[i];
+    return NULL;
+}
+
+/* Every field name of a record is interned, so a pointer finds it; only
+ * names past NAMES_MAX need string compares. */
+static weir_field *find(const weir_record *cr, const char *name)
+{
+    /* The index is a cache: building it does not change the record. */
+    weir_record *r = (weir_record *)cr;
+    weir_batch *b = r->batch;
+    const char *interned = intern(b, name, 0);
+    if (interned) {
+        weir_field *f = find_interned(r, interned);
+        if (f)
+            return f;
+    }
+    if (b->overflow)
+        for (uint32_t i = 0; i < r->nfields; i++)
+            if (strcmp(r->fields[i].name, name) == 0)
+                return &r->fields[i];
+    return NULL;
+}
+
+const char *weir_record_get(const weir_record *r, const char *name,
+                            size_t *len)
+{
+    const weir_field *f = find(r, name);
+    if (len)
+        *len = f ? f->len : 0;
+    return f ? f->value : NULL;
+}
+
+int weir_record_has(const weir_record *r, const char *name)
+{
+    return find(r, name) != NULL;
+}
+
+int weir_record_set(weir_record *r, const char *name, const char *value,
+                    size_t len)
+{
+    weir_batch *b = r->batch;
+    const char *copy = NULL;
+    if (value) {
+        if (len == (size_t)-1)
+            len = strlen(value);
+        copy = weir_arena_strndup(&b->arena, value, len);
+        if (!copy)
+            return -1;
+    } else {
+        len = 0;
+    }
+    /* Intern first: the field is then found by pointer alone. */
+    const char *interned = intern(b, name, 1);
+    if (!interned)
+        return -1;
+    weir_field *f = find_interned(r, interned);
+    if (!f && b->overflow)
+        f = find(r, name);
+    if (!f) {
+        if (r->nfields == r->cap) {
+            /* The first array: as wide as the previous record, and a
+             * few more for fields a transform adds. */
+            uint32_t cap = r->cap ? r->cap * 2 : b->fields_hint + 8;
+            weir_field *grown = weir_arena_alloc(&b->arena, cap * sizeof(*grown));
+            if (!grown)
+                return -1;
+            if (r->nfields)
+                memcpy(grown, r->fields, r->nfields * sizeof(*grown));
+            r->fields = grown;
+            r->cap = cap;
+        }
+        f = &r->fields[r->nfields++];
+        f->name = interned;
+        if (r->index && r->index_mask + 1 < index_size(r->cap))
+            index_build(r); /* the array grew: so does the index */
+        else if (r->index)
+            index_put(r, r->nfields - 1);
+    }
+    f->value = copy;
+    f->len = len;
+    if (!r->fixed_id)
+        r->id[0] = '\0';
+    return 0;
+}
+
+int weir_record_unset(weir_record *r, const char *name)
+{
+    weir_field *f = find(r, name);
+    if (!f)
+        return -1;
+    size_t i = (size_t)(f - r->fields);
+    memmove(f, f + 1, (r->nfields - i - 1) * sizeof(*f));
+    r->nfields--;
+    r->index = NULL; /* positions moved: rebuilt when next needed */
+    if (!r->fixed_id)
+        r->id[0] = '\0';
+    return 0;
+}
+
+void weir_record_answer(weir_record *r, weir_result result,
+                        const char *message, const char *assigned_id)
+{
+    weir_arena *a = &r->batch->arena;
+    r->result = result;
+    if (message && weir_secrets_in(message)) {
+        /* A target echoing a credential back must not put it on screen
+         * or in the monitor. */
+        char masked[2048];
+        weir_secrets_mask(message, masked, sizeof(masked));
+        weir_utf8_trim(masked);
+        message = masked;
+        r->message = weir_arena_strndup(a, masked, strlen(masked));
+    } else {
+        r->message = message ? weir_arena_strndup(a, message, strlen(message))
+                             : NULL;
+    }
+    r->assigned_id =
+        assigned_id ? weir_arena_strndup(a, assigned_id, strlen(assigned_id)) : NULL;
+}
+
+int weir_record_set_key(weir_record *r, const char *key)
+{
+    r->key = key ? weir_arena_strndup(&r->batch->arena, key, strlen(key)) : NULL;
+    if (!r->fixed_id)
+        r->id[0] = '\0';
+    return key && !r->key ? -1 : 0;
+}
+
+/* ---- ids ---------------------------------------------------------------
+ * XXH3-128 over a canonical, length-prefixed encoding: pipeline, stage,
+ * key, operation, the key's change number from the snapshot (so A -> B
+ * -> A -> B gives every change its own id, while a re-run after a crash,
+ * which finds the same snapshot, gives the same one), without <track> the
+ * record's place in the source, and the fields sorted by name (so a
+ * transform that reorders fields changes nothing). */
+
+static void put_str(XXH3_state_t *x, const char *s, size_t len)
+{
+    uint64_t n = s ? (uint64_t)len : UINT64_MAX; /* NULL differs from "" */
+    XXH3_128bits_update(x, &n, sizeof(n));
+    if (s && len)
+        XXH3_128bits_update(x, s, len);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(const weir_field *const *)a)->name,
+                  (*(const weir_field *const *)b)->name);
+}
+
+const char *weir_record_id(weir_record *r)
+{
+    if (r->id[0])
+        return r->id;
+    const weir_batch *b = r->batch;
+    XXH3_state_t *x = XXH3_createState();
+    const weir_field *stack[64];
+    const weir_field **sorted = r->nfields <= 64
+                                    ? stack
+                                    : malloc(r->nfields * sizeof(*sorted));
+    if (!x || !sorted) {
+        /* Out of memory: an empty id tells sinks there is none. */
+        XXH3_freeState(x);
+        return "";
+    }
+    XXH3_128bits_reset(x);
+    const char *p = b->ctx_pipeline ? b->ctx_pipeline : "";
+    const char *s = b->ctx_stage ? b->ctx_stage : "";
+    put_str(x, p, strlen(p));
+    put_str(x, s, strlen(s));
+    put_str(x, r->key, r->key ? strlen(r->key) : 0);
+    /* Without <track> there is no key and no change number: the position
+     * in the source tells two equal rows (two equal payments) apart. */
+    uint64_t fixed[3] = {(uint64_t)r->op, r->version,
+                         r->key ? 0 : (uint64_t)r->origin};
+    XXH3_128bits_update(x, fixed, sizeof(fixed));
+    for (uint32_t i = 0; i < r->nfields; i++)
+        sorted[i] = &r->fields[i];
+    qsort(sorted, r->nfields, sizeof(*sorted), by_name);
+    for (uint32_t i = 0; i < r->nfields; i++) {
+        put_str(x, sorted[i]->name, strlen(sorted[i]->name));
+        put_str(x, sorted[i]->value, sorted[i]->len);
+    }
+    XXH128_hash_t h = XXH3_128bits_digest(x);
+    XXH3_freeState(x);
+    if (sorted != stack)
+        free(sorted);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        r->id[i] = hex[(h.high64 >> (60 - 4 * i)) & 15];
+        r->id[16 + i] = hex[(h.low64 >> (60 - 4 * i)) & 15];
+    }
+    r->id[32] = '\0';
+    return r->id;
+}
+
+void weir_record_fix_id(weir_record *r, const char *id)
+{
+    snprintf(r->id, sizeof(r->id), "%s", id);
+    r->fixed_id = 1;
+}

@@ -1,0 +1,29 @@
+/*
+ * spool.h - the changes of a change-tracked run, parked on disk until the
+ * source has been read to its end.
+ *
+ * Nothing is delivered before the whole source was read: a source that
+ * fails halfway, or a delete guard that trips, then leaves the targets and
+ * the state exactly as they were.  The spool is an unlinked temporary
+ * file, so memory stays flat whatever the number of changes.
+ * Not thread-safe.
+ */
+#ifndef WEIR_SPOOL_H
+#define WEIR_SPOOL_H
+
+#include "record/record.h"
+
+typedef struct weir_spool weir_spool;
+
+weir_spool *weir_spool_new(void); /* (owned) NULL when no temp file */
+void weir_spool_free(weir_spool *s);
+/* Append `r` (fields, op, key, hashes, origin).  0, or -1 on I/O error. */
+int weir_spool_put(weir_spool *s, const weir_record *r);
+size_t weir_spool_count(const weir_spool *s);
+/* Switch to reading from the start. */
+int weir_spool_rewind(weir_spool *s);
+/* Refill `b` (cleared by the caller) with the next records; returns how
+ * many, 0 at the end, -1 on I/O error. */
+long weir_spool_read(weir_spool *s, weir_batch *b);
+
+#endif

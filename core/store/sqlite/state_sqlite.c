@@ -1,0 +1,825 @@
+/*
+ * state_sqlite.c - the SQLite backend of the state database (state.h).
+ *
+ * WAL so readers (monitor, status) never block a run; a busy timeout so
+ * two weir processes on one file queue instead of failing at once.
+ * Migrations only go forward; each runs in one transaction.  Nothing is
+ * written to a file before it is known to be a weir state (or made new
+ * where no file was); readers open read-only and never migrate.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "store/sqlite/state_int.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+/* Migration N takes schema N-1 to N. */
+static const char *const migrations[] = {
+    /* 1: run history, pipeline files, plugin state */
+    "CREATE TABLE pipelines ("
+    "  name TEXT PRIMARY KEY, file TEXT NOT NULL, type TEXT,"
+    "  first_seen TEXT NOT NULL, last_seen TEXT NOT NULL);"
+    "CREATE TABLE runs ("
+    "  id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, mode TEXT,"
+    "  started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL,"
+    "  records_read INTEGER NOT NULL DEFAULT 0,"
+    "  written INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0,"
+    "  dropped INTEGER NOT NULL DEFAULT 0, held INTEGER NOT NULL DEFAULT 0,"
+    "  retry INTEGER NOT NULL DEFAULT 0, message TEXT, pid INTEGER);"
+    "CREATE INDEX runs_by_pipeline ON runs(pipeline, id);"
+    "CREATE TABLE plugin_state ("
+    "  pipeline TEXT NOT NULL, instance TEXT NOT NULL, key TEXT NOT NULL,"
+    "  value TEXT, PRIMARY KEY (pipeline, instance, key));",
+
+    /* 2: change-tracking snapshots, the outbox, endpoint health */
+    /* pid: the pipeline's rowid in `pipelines`, so a million rows do not
+     * repeat its name */
+    "CREATE TABLE snapshots ("
+    "  pid INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL, PRIMARY KEY (pid, key)) WITHOUT ROWID;"
+    /* snapshots of a run whose sinks publish only when it completes
+     * (finish()): moved into snapshots then, dropped if it never does */
+    "CREATE TABLE snapshot_stage ("
+    "  pid INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL, PRIMARY KEY (pid, key)) WITHOUT ROWID;"
+    "CREATE TABLE track_state ("
+    "  pipeline TEXT PRIMARY KEY, last_full_refresh INTEGER NOT NULL);"
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, sink TEXT NOT NULL,"
+    "  key TEXT, idem TEXT NOT NULL, op TEXT NOT NULL, type TEXT,"
+    "  payload TEXT NOT NULL, status TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt INTEGER NOT NULL DEFAULT 0, error TEXT, held_by TEXT,"
+    "  origin INTEGER, created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    /* only rows not yet delivered: the history does not slow delivery */
+    "CREATE INDEX outbox_open ON outbox(pipeline, sink, id) WHERE "
+    "  status IN ('pending', 'in_flight', 'retry', 'held', 'failed');"
+    "CREATE INDEX outbox_open_by_key ON outbox(pipeline, sink, key, id) WHERE "
+    "  status IN ('pending', 'in_flight', 'retry', 'held', 'failed');"
+    "CREATE INDEX outbox_delivered ON outbox(updated) WHERE "
+    "  status = 'delivered';"
+    "CREATE TABLE attempts ("
+    "  outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,"
+    "  at INTEGER NOT NULL, result TEXT NOT NULL, message TEXT);"
+    "CREATE INDEX attempts_by_row ON attempts(outbox_id);"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE endpoints ("
+    "  pipeline TEXT NOT NULL, sink TEXT NOT NULL, down INTEGER NOT NULL,"
+    "  failures INTEGER NOT NULL, probes INTEGER NOT NULL,"
+    "  since INTEGER NOT NULL, next_probe INTEGER NOT NULL, error TEXT,"
+    "  PRIMARY KEY (pipeline, sink));",
+
+    /* 3: the lost answer (state.h): snapshot values are intents before
+     * the sinks see them.  snapshots.intent: 0 settled, -1 in doubt,
+     * else the intent's number, in doubt while above track_state.settled;
+     * snapshots.op: the operation it was sent with (0 upsert, 1 insert,
+     * 2 update, 3 delete), so a change in doubt goes again as it went */
+    "ALTER TABLE snapshots ADD COLUMN intent INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE snapshots ADD COLUMN op INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE track_state ADD COLUMN intent INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE track_state ADD COLUMN settled INTEGER NOT NULL DEFAULT 0;"
+    /* what a run staged and never published may have reached the target:
+     * intent 1, unsettled, so the next run says so and sends it again */
+    "INSERT INTO snapshots(pid, key, hash, version, intent) SELECT pid, key,"
+    "  hash, version, 1 FROM snapshot_stage WHERE true ON CONFLICT(pid, key)"
+    "  DO UPDATE SET hash = excluded.hash, version = excluded.version,"
+    "  intent = 1;"
+    "INSERT INTO track_state(pipeline, last_full_refresh, intent) SELECT name,"
+    "  0, 1 FROM pipelines WHERE rowid IN (SELECT pid FROM snapshot_stage)"
+    "  ON CONFLICT(pipeline) DO UPDATE SET intent = max(intent, 1);"
+    "DROP TABLE snapshot_stage;"
+    /* rows that ended without a send are pruned like delivered ones */
+    "DROP INDEX outbox_delivered;"
+    "CREATE INDEX outbox_ended ON outbox(updated) WHERE "
+    "  status IN ('delivered', 'superseded', 'discarded');",
+};
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,
+               "one migration per schema version");
+
+static char *fmt_err(const char *path, const char *what, const char *detail)
+{
+    size_t n = strlen(path) + strlen(what) + (detail ? strlen(detail) : 0) + 64;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "state database %s: %s%s%s", path, what,
+                 detail ? ": " : "", detail ? detail : "");
+    return s;
+}
+
+/* Now as UTC ISO 8601 with milliseconds, on the clock the outbox uses:
+ * a run's end then orders exactly against the rows it left. */
+static void now_iso(char *buf, size_t size)
+{
+    int64_t ms = weir_clock_now_ms();
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (n + sizeof(".000Z") <= size)
+        snprintf(buf + n, size - n, ".%03uZ", (unsigned)(ms % 1000) % 1000u);
+}
+
+static int get_version(sqlite3 *db, int *version)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Why a failed statement failed, in the admin's terms. */
+static const char *what_failed(sqlite3 *db)
+{
+    switch (sqlite3_extended_errcode(db) & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return "is locked by another process";
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+        return "is corrupt or not a weir state database";
+    case SQLITE_READONLY:
+        return "is read-only";
+    default:
+        return "cannot be used";
+    }
+}
+
+/* Refuse a database that is not this weir's to use: one written by a
+ * newer weir, another application's (version 0 with tables of its own),
+ * and, for a reader (which never migrates), one older than this weir. */
+static int check_schema(weir_state *st, int version, int reader, char **err)
+{
+    if (version > NMIGRATIONS) {
+        char detail[128];
+        snprintf(detail, sizeof(detail),
+                 "schema version %d, this weir knows up to %d; upgrade weir",
+                 version, NMIGRATIONS);
+        *err = fmt_err(st->path, "written by a newer weir", detail);
+        return -1;
+    }
+    if (version == 0) {
+        /* Never adopt another application's database as our state. */
+        sqlite3_stmt *s = weir_state__prepare(
+            st, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE "
+                "'sqlite_%'", 0, NULL);
+        int step = s ? sqlite3_step(s) : SQLITE_ERROR;
+        int foreign = step == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+        sqlite3_finalize(s);
+        if (step != SQLITE_ROW) {
+            *err = fmt_err(st->path, what_failed(st->db),
+                           sqlite3_errmsg(st->db));
+            return -1;
+        }
+        if (foreign) {
+            *err = fmt_err(st->path, "is not a weir state database",
+                           "it holds other tables; choose another --state "
+                           "file");
+            return -1;
+        }
+    }
+    if (reader && version < NMIGRATIONS) {
+        char detail[160];
+        snprintf(detail, sizeof(detail),
+                 "schema version %d, this weir reads %d; run weir run or "
+                 "weir drain once to bring it up to date",
+                 version, NMIGRATIONS);
+        *err = fmt_err(st->path, "is from an older weir", detail);
+        return -1;
+    }
+    return 0;
+}
+
+/* Read the schema version and check it (check_schema), changing nothing. */
+static int read_schema(weir_state *st, int reader, int *version, char **err)
+{
+    *version = 0;
+    if (get_version(st->db, version)) {
+        *err = fmt_err(st->path, what_failed(st->db), sqlite3_errmsg(st->db));
+        return -1;
+    }
+    return check_schema(st, *version, reader, err);
+}
+
+/* Bring the schema up to date in one IMMEDIATE transaction: the version
+ * is read inside it, so two processes opening a new file never both
+ * migrate (the second waits, then finds the work done). */
+static int migrate(weir_state *st, char **err)
+{
+    char *msg = NULL;
+    int version = 0;
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
+        *err = fmt_err(st->path, what_failed(st->db),
+                       msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    if (read_schema(st, 0, &version, err))
+        goto fail;
+    for (int v = version; v < NMIGRATIONS; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+        if (sqlite3_exec(st->db, migrations[v], NULL, NULL, &msg) ||
+            sqlite3_exec(st->db, pragma, NULL, NULL, &msg)) {
+            *err = fmt_err(st->path, "cannot migrate the schema",
+                           msg ? msg : sqlite3_errmsg(st->db));
+            sqlite3_free(msg);
+            goto fail;
+        }
+    }
+    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        *err = fmt_err(st->path, what_failed(st->db),
+                       msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        goto fail;
+    }
+    return 0;
+fail:
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+/* Switch to WAL.  Needs a moment of exclusive access on a new file, which
+ * the busy handler does not cover: retry for up to the busy timeout. */
+static int use_wal(weir_state *st, char **msg)
+{
+    for (int tries = 0;; tries++) {
+        int rc = sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, msg);
+        int busy = (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_BUSY;
+        if (rc == SQLITE_OK || !busy || tries * 50 >= BUSY_TIMEOUT_MS)
+            return rc == SQLITE_OK ? 0 : -1;
+        sqlite3_free(*msg);
+        *msg = NULL;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static char *query_text(weir_state *st, const char *sql, int n,
+                        const char *const *args);
+
+/* How often the state is checked for corruption at open: a full check
+ * reads the whole file (about 0.2 s per million snapshot rows), so by
+ * default once a day; WEIR_INTEGRITY_CHECK=always|daily|never. */
+#define CHECK_EVERY_MS (24LL * 3600 * 1000)
+
+static int check_integrity(weir_state *st, char **err)
+{
+    const char *mode = getenv("WEIR_INTEGRITY_CHECK");
+    if (mode && strcmp(mode, "never") == 0)
+        return 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    char *last = query_text(st, "SELECT value FROM meta WHERE key = "
+                                "'integrity_checked'", 0, NULL);
+    int64_t when = last ? strtoll(last, NULL, 10) : 0;
+    free(last);
+    if (!(mode && strcmp(mode, "always") == 0) && now - when < CHECK_EVERY_MS)
+        return 0;
+    char *result = query_text(st, "PRAGMA quick_check(1)", 0, NULL);
+    if (!result || strcmp(result, "ok") != 0) {
+        *err = fmt_err(st->path, "is corrupt (integrity check failed)",
+                       result ? result : sqlite3_errmsg(st->db));
+        free(result);
+        return -1;
+    }
+    free(result);
+    char stamp[32];
+    snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+    const char *args[] = {stamp};
+    weir_state__exec(st, "INSERT INTO meta(key, value) VALUES "
+                         "('integrity_checked', ?1) ON CONFLICT(key) DO UPDATE "
+                         "SET value = excluded.value", 1, args);
+    return 0;
+}
+
+/* A handle on `db_file` (SQLite flags `flags`), named `path` in
+ * messages.  NULL with *err set on failure. */
+static weir_state *open_handle(const char *path, const char *db_file,
+                               int flags, char **err)
+{
+    weir_state *st = calloc(1, sizeof(*st));
+    if (!st || !(st->path = strdup(path))) {
+        free(st);
+        *err = fmt_err(path, "out of memory", NULL);
+        return NULL;
+    }
+    st->lock_fd = -1;
+    int rc = sqlite3_open_v2(db_file, &st->db, flags | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        *err = fmt_err(path, "cannot open", sqlite3_errstr(rc));
+        weir_state_close(st);
+        return NULL;
+    }
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(st->db, 1);
+    return st;
+}
+
+/* A new state is made complete beside `path` (schema and all) and only
+ * then linked into place, so a state file weir finds is never one that
+ * another weir is still making, and an empty file is never mistaken for
+ * a new state.  0 when `path` exists afterwards (made here, or by another
+ * weir at the same moment). */
+static int create_state(const char *path, char **err)
+{
+    size_t n = strlen(path) + sizeof(".new-XXXXXX");
+    char *tmp = malloc(n);
+    if (!tmp) {
+        *err = fmt_err(path, "out of memory", NULL);
+        return -1;
+    }
+    snprintf(tmp, n, "%s.new-XXXXXX", path);
+    /* mkstemp: mode 0600 whatever the umask (business data and ids) */
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        *err = fmt_err(path, "cannot open", strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    close(fd);
+    int rc = -1;
+    weir_state *st = open_handle(path, tmp, SQLITE_OPEN_READWRITE, err);
+    if (st && migrate(st, err) == 0) {
+        weir_state_close(st); /* nothing left in a journal */
+        st = NULL;
+        if (link(tmp, path) == 0 || errno == EEXIST)
+            rc = 0;
+        else
+            *err = fmt_err(path, "cannot create", strerror(errno));
+    }
+    weir_state_close(st);
+    unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* Is there a usable file at `path`?  1 yes, 0 none (ENOENT), -1 no (an
+ * empty file, one weir may not write, ...; *err set).  Nothing is
+ * changed. */
+static int existing_file(const char *path, int reader, char **err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        *err = fmt_err(path, "cannot open", strerror(errno));
+        return -1;
+    }
+    if (sb.st_size == 0) {
+        /* A truncated copy or a touched file: taking it for a new state
+         * would send everything again (or skip changes), silently. */
+        *err = fmt_err(path, "is an empty file, not a weir state",
+                       "weir makes a new state only where no file exists; "
+                       "to start afresh (every record is sent again), "
+                       "delete it");
+        return -1;
+    }
+    if (!reader && access(path, W_OK) != 0 &&
+        (errno == EACCES || errno == EROFS || errno == EPERM)) {
+        *err = fmt_err(path, "is read-only", strerror(errno));
+        return -1;
+    }
+    return 1;
+}
+
+weir_state *weir_state_open(const char *path, char **err)
+{
+    *err = NULL;
+    int have = existing_file(path, 0, err);
+    if (have < 0 || (have == 0 && create_state(path, err)))
+        return NULL;
+    weir_state *st = open_handle(path, path, SQLITE_OPEN_READWRITE, err);
+    if (!st)
+        return NULL;
+    if (sqlite3_db_readonly(st->db, "main") == 1) {
+        *err = fmt_err(path, "is read-only", NULL);
+        weir_state_close(st);
+        return NULL;
+    }
+    /* Look before changing anything: WAL rewrites the file's header, and
+     * a foreign or newer database must be left exactly as it was. */
+    int version;
+    char *msg = NULL;
+    if (read_schema(st, 0, &version, err)) {
+        weir_state_close(st);
+        return NULL;
+    }
+    /* mmap: loading a million snapshot rows reads the file in place */
+    if (use_wal(st, &msg) ||
+        sqlite3_exec(st->db,
+                     "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                     "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384",
+                     NULL, NULL, &msg)) {
+        *err = fmt_err(path, what_failed(st->db),
+                       msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        weir_state_close(st);
+        return NULL;
+    }
+    if (migrate(st, err) || check_integrity(st, err)) {
+        weir_state_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* "file:PATH?immutable=1", PATH escaped for a URI. (owned) NULL: ENOMEM */
+static char *immutable_uri(const char *path)
+{
+    size_t n = strlen(path);
+    char *uri = malloc(sizeof("file:?immutable=1") + 3 * n);
+    if (!uri)
+        return NULL;
+    char *o = uri + sprintf(uri, "file:");
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+        if (*c == '%' || *c == '?' || *c == '#' || *c <= ' ' || *c >= 0x7f)
+            o += sprintf(o, "%%%02X", *c);
+        else
+            *o++ = (char)*c;
+    }
+    strcpy(o, "?immutable=1");
+    return uri;
+}
+
+/* A reader that may not write the state's folder cannot make the -shm
+ * file SQLite needs for a WAL database.  When no -wal file exists no
+ * weir has the state open (the last to close removes it), so the file
+ * is complete as it is and may be read as immutable. */
+static weir_state *open_unwritable(const char *path, char **err)
+{
+    size_t n = strlen(path) + sizeof("-wal");
+    char *wal = malloc(n);
+    if (!wal) {
+        *err = fmt_err(path, "out of memory", NULL);
+        return NULL;
+    }
+    snprintf(wal, n, "%s-wal", path);
+    int running = access(wal, F_OK) == 0;
+    free(wal);
+    if (running) {
+        *err = fmt_err(path, "cannot be read", "a weir process has it open "
+                       "and this user may not write its folder, where "
+                       "SQLite keeps its -shm file; try again when it is "
+                       "done, or as a user who may");
+        return NULL;
+    }
+    char *uri = immutable_uri(path);
+    weir_state *st = uri ? open_handle(path, uri, SQLITE_OPEN_READONLY |
+                                                      SQLITE_OPEN_URI, err)
+                         : NULL;
+    if (!uri)
+        *err = fmt_err(path, "out of memory", NULL);
+    free(uri);
+    return st;
+}
+
+weir_state *weir_state_open_reader(const char *path, char **err)
+{
+    *err = NULL;
+    int have = existing_file(path, 1, err);
+    if (have == 0)
+        *err = fmt_err(path, "not found", NULL);
+    if (have <= 0)
+        return NULL;
+    weir_state *st = open_handle(path, path, SQLITE_OPEN_READONLY, err);
+    int version;
+    if (st && get_version(st->db, &version) &&
+        (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY) {
+        weir_state_close(st);
+        st = open_unwritable(path, err);
+    }
+    if (st && (read_schema(st, 1, &version, err) ||
+               sqlite3_exec(st->db, "PRAGMA query_only=1", NULL, NULL,
+                            NULL) != SQLITE_OK)) {
+        if (!*err)
+            *err = fmt_err(path, what_failed(st->db), sqlite3_errmsg(st->db));
+        weir_state_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+void weir_state_close(weir_state *st)
+{
+    if (!st)
+        return;
+    sqlite3_stmt *cached[] = {st->snap_put, st->ob_add,
+                              st->ob_update,
+                              st->ob_attempt, st->ob_due, st->ob_seen};
+    for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++)
+        sqlite3_finalize(cached[i]);
+    sqlite3_close(st->db);
+    if (st->lock_fd >= 0)
+        close(st->lock_fd);
+    free(st->endpoint_err);
+    free(st->pid_name);
+    free(st->path);
+    free(st);
+}
+
+const char *weir_state_path(const weir_state *st) { return st->path; }
+
+sqlite3_stmt *weir_state__prepare(weir_state *st, const char *sql, int n,
+                                  const char *const *args)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_text(s, i + 1, args[i], -1, SQLITE_TRANSIENT);
+    return s;
+}
+
+int weir_state__exec(weir_state *st, const char *sql, int n,
+                     const char *const *args)
+{
+    sqlite3_stmt *s = weir_state__prepare(st, sql, n, args);
+    if (!s)
+        return -1;
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+int weir_state__exec_int(weir_state *st, const char *sql, const char *text,
+                         int64_t value)
+{
+    sqlite3_stmt *s = weir_state__prepare(st, sql, 1, &text);
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 2, value);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+sqlite3_stmt *weir_state__cached(weir_state *st, sqlite3_stmt **slot,
+                                 const char *sql)
+{
+    if (!*slot && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                     slot, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_reset(*slot);
+    sqlite3_clear_bindings(*slot);
+    return *slot;
+}
+
+const char *weir_state__text_or_null(sqlite3_stmt *s, int col)
+{
+    return (const char *)sqlite3_column_text(s, col);
+}
+
+const char *weir_state__text(sqlite3_stmt *s, int col)
+{
+    const char *t = weir_state__text_or_null(s, col);
+    return t ? t : "";
+}
+
+const char *weir_state_errmsg(weir_state *st) { return sqlite3_errmsg(st->db); }
+
+int weir_state_begin(weir_state *st)
+{
+    return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
+               ? 0 : -1;
+}
+
+int weir_state_commit(weir_state *st)
+{
+    return sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+void weir_state_rollback(weir_state *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int weir_state_remember_pipeline(weir_state *st, const char *name,
+                                 const char *file, const char *type)
+{
+    char now[32];
+    now_iso(now, sizeof(now));
+    const char *args[] = {name, file, type, now};
+    return weir_state__exec(st,
+                            "INSERT INTO pipelines(name, file, type, "
+                            "first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?4) "
+                            "ON CONFLICT(name) DO UPDATE SET file = "
+                            "excluded.file, type = excluded.type, last_seen = "
+                            "excluded.last_seen",
+                            4, args);
+}
+
+/* The first column of the first row as an owned string, or NULL. */
+static char *query_text(weir_state *st, const char *sql, int n,
+                        const char *const *args)
+{
+    sqlite3_stmt *s = weir_state__prepare(st, sql, n, args);
+    char *out = NULL;
+    if (s && sqlite3_step(s) == SQLITE_ROW &&
+        sqlite3_column_type(s, 0) != SQLITE_NULL)
+        out = strdup(weir_state__text(s, 0));
+    sqlite3_finalize(s);
+    return out;
+}
+
+char *weir_state_pipeline_file(weir_state *st, const char *name)
+{
+    const char *args[] = {name};
+    return query_text(st, "SELECT file FROM pipelines WHERE name = ?1", 1, args);
+}
+
+/* Stored in `meta` under the key ["sink", pipeline, sink]: JSON, so no
+ * two (pipeline, sink) pairs share a key whatever their names. */
+int weir_state_sink_identity(weir_state *st, const char *pipeline,
+                             const char *sink, char **identity)
+{
+    const char *args[] = {pipeline, sink};
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "SELECT value FROM meta WHERE key = json_array('sink', ?1, ?2)",
+        2, args);
+    *identity = NULL;
+    if (!s)
+        return -1;
+    int rc = sqlite3_step(s);
+    int out = rc == SQLITE_DONE ? 1 : -1;
+    if (rc == SQLITE_ROW)
+        out = (*identity = strdup(weir_state__text(s, 0))) ? 0 : -1;
+    sqlite3_finalize(s);
+    return out;
+}
+
+int weir_state_set_sink_identity(weir_state *st, const char *pipeline,
+                                 const char *sink, const char *identity)
+{
+    const char *args[] = {pipeline, sink, identity};
+    return weir_state__exec(st,
+                            "INSERT INTO meta(key, value) VALUES (json_array("
+                            "'sink', ?1, ?2), ?3) ON CONFLICT(key) DO UPDATE "
+                            "SET value = excluded.value",
+                            3, args);
+}
+
+int64_t weir_state_run_begin(weir_state *st, const char *pipeline,
+                             const char *mode)
+{
+    char now[32], pid[32];
+    now_iso(now, sizeof(now));
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    const char *args[] = {pipeline, mode, now, pid};
+    if (weir_state__exec(st,
+                         "INSERT INTO runs(pipeline, mode, started, status, "
+                         "pid) VALUES (?1, ?2, ?3, 'running', ?4)",
+                         4, args))
+        return -1;
+    return sqlite3_last_insert_rowid(st->db);
+}
+
+int weir_state_run_end(weir_state *st, int64_t run, const char *status,
+                       const weir_run_counts *c, const char *message)
+{
+    char now[32];
+    now_iso(now, sizeof(now));
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "UPDATE runs SET finished = ?1, status = ?2, "
+                           "records_read = ?3, written = ?4, rejected = ?5, "
+                           "dropped = ?6, held = ?7, retry = ?8, message = ?9 "
+                           "WHERE id = ?10",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(s, 1, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)c->read);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)c->written);
+    sqlite3_bind_int64(s, 5, (sqlite3_int64)c->rejected);
+    sqlite3_bind_int64(s, 6, (sqlite3_int64)c->dropped);
+    sqlite3_bind_int64(s, 7, (sqlite3_int64)c->held);
+    sqlite3_bind_int64(s, 8, (sqlite3_int64)c->retry);
+    sqlite3_bind_text(s, 9, message, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 10, run);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int weir_state_kv_get(weir_state *st, const char *pipeline,
+                      const char *instance, const char *key, char **value)
+{
+    const char *args[] = {pipeline, instance, key};
+    *value = NULL;
+    sqlite3_stmt *s = weir_state__prepare(
+        st,
+        "SELECT value FROM plugin_state WHERE pipeline = ?1 AND instance = ?2 "
+        "AND key = ?3",
+        3, args);
+    if (!s)
+        return -1;
+    int rc = sqlite3_step(s);
+    int out = rc == SQLITE_DONE ? 1 : -1;
+    if (rc == SQLITE_ROW) {
+        *value = sqlite3_column_type(s, 0) == SQLITE_NULL
+                     ? NULL
+                     : strdup(weir_state__text(s, 0));
+        out = sqlite3_column_type(s, 0) == SQLITE_NULL ? 1 : *value ? 0 : -1;
+    }
+    sqlite3_finalize(s);
+    return out;
+}
+
+int weir_state_kv_set(weir_state *st, const char *pipeline,
+                      const char *instance, const char *key, const char *value)
+{
+    const char *args[] = {pipeline, instance, key, value};
+    return weir_state__exec(st,
+                            "INSERT INTO plugin_state(pipeline, instance, key, "
+                            "value) VALUES (?1, ?2, ?3, ?4) ON CONFLICT("
+                            "pipeline, instance, key) DO UPDATE SET value = "
+                            "excluded.value",
+                            4, args);
+}
+
+int weir_state_each_pipeline(weir_state *st,
+                             int (*fn)(const char *name, const char *file,
+                                       void *ctx),
+                             void *ctx)
+{
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "SELECT name, file FROM pipelines ORDER BY name", 0, NULL);
+    if (!s)
+        return -1;
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = fn(weir_state__text(s, 0), weir_state__text(s, 1), ctx);
+    if (!rc && step != SQLITE_DONE)
+        rc = -1;
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* "2026-11-22T15:42:39Z" or, since runs record milliseconds,
+ * "2026-11-22T15:42:39.123Z"; 0 when neither. */
+static int64_t iso_to_ms(const char *iso)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    const char *rest = iso ? strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    int ms = 0, n = 0;
+    if (!rest)
+        return 0;
+    if (*rest == '.') {
+        if (sscanf(rest, ".%3d%n", &ms, &n) != 1 || n != 4 || ms < 0)
+            return 0;
+        rest += n;
+    }
+    return strcmp(rest, "Z") == 0 ? (int64_t)timegm(&tm) * 1000 + ms : 0;
+}
+
+int weir_state_last_run(weir_state *st, const char *pipeline,
+                        int64_t *started, int64_t *finished, char **status,
+                        weir_run_counts *counts)
+{
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = weir_state__prepare(
+        st,
+        "SELECT started, finished, status, records_read, written, rejected, "
+        "dropped, held, retry FROM runs WHERE pipeline = ?1 "
+        "ORDER BY id DESC LIMIT 1",
+        1, args);
+    int rc = 1;
+    *started = *finished = 0;
+    *status = NULL;
+    if (counts)
+        memset(counts, 0, sizeof(*counts));
+    if (s && sqlite3_step(s) == SQLITE_ROW) {
+        *started = iso_to_ms(weir_state__text_or_null(s, 0));
+        *finished = iso_to_ms(weir_state__text_or_null(s, 1));
+        *status = strdup(weir_state__text(s, 2));
+        if (counts) {
+            uint64_t *to[] = {&counts->read, &counts->written,
+                              &counts->rejected, &counts->dropped,
+                              &counts->held, &counts->retry};
+            for (int i = 0; i < 6; i++)
+                *to[i] = (uint64_t)sqlite3_column_int64(s, 3 + i);
+        }
+        rc = 0;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}

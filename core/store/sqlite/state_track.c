@@ -1,0 +1,207 @@
+/* state_track.c - change-tracking snapshots in the SQLite state backend. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite/state_int.h"
+
+/* The rowid of `pipeline` in `pipelines` (snapshots are keyed by it),
+ * remembered for the next call; 0 when the pipeline never ran. */
+static int64_t pipeline_id(weir_state *st, const char *pipeline)
+{
+    if (st->pid_name && strcmp(st->pid_name, pipeline) == 0)
+        return st->pid;
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "SELECT rowid FROM pipelines WHERE name = ?1", 1, args);
+    int64_t id = s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0)
+                                                    : 0;
+    sqlite3_finalize(s);
+    if (id) {
+        free(st->pid_name);
+        st->pid_name = strdup(pipeline);
+        st->pid = st->pid_name ? id : 0;
+    }
+    return id;
+}
+
+int64_t weir_state_snapshot_count(weir_state *st, const char *pipeline)
+{
+    int64_t pid = pipeline_id(st, pipeline), n = 0;
+    sqlite3_stmt *s;
+    if (!pid || sqlite3_prepare_v2(st->db, "SELECT count(*) FROM snapshots "
+                                           "WHERE pid = ?1", -1, &s, NULL))
+        return 0;
+    sqlite3_bind_int64(s, 1, pid);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
+int weir_state_snapshot_each(weir_state *st, const char *pipeline,
+                             int (*fn)(const char *key, size_t len,
+                                       uint64_t hash, uint64_t version,
+                                       int doubt, void *ctx),
+                             void *ctx)
+{
+    int64_t pid = pipeline_id(st, pipeline);
+    sqlite3_stmt *s;
+    if (!pid)
+        return 0; /* never ran: an empty snapshot */
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT key, hash, version, CASE WHEN intent < 0 "
+                           "OR intent > coalesce((SELECT settled FROM "
+                           "track_state WHERE pipeline = ?2), 0) THEN op + 1 "
+                           "ELSE 0 END FROM snapshots WHERE pid = ?1",
+                           -1, &s, NULL))
+        return -1;
+    sqlite3_bind_int64(s, 1, pid);
+    sqlite3_bind_text(s, 2, pipeline, -1, SQLITE_STATIC);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = fn((const char *)sqlite3_column_text(s, 0),
+                (size_t)sqlite3_column_bytes(s, 0),
+                (uint64_t)sqlite3_column_int64(s, 1),
+                (uint64_t)sqlite3_column_int64(s, 2),
+                sqlite3_column_int(s, 3), ctx);
+    if (!rc && step != SQLITE_DONE)
+        rc = -1;
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int64_t weir_state_intent_begin(weir_state *st, const char *pipeline)
+{
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = weir_state__prepare(
+        st,
+        "INSERT INTO track_state(pipeline, last_full_refresh, intent) "
+        "VALUES (?1, 0, 1) ON CONFLICT(pipeline) DO UPDATE SET intent = "
+        "intent + 1 RETURNING intent",
+        1, args);
+    int64_t intent = -1;
+    if (s && sqlite3_step(s) == SQLITE_ROW) {
+        intent = sqlite3_column_int64(s, 0);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            intent = -1;
+    }
+    sqlite3_finalize(s);
+    return intent;
+}
+
+int weir_state_snapshot_put(weir_state *st, const char *pipeline,
+                            const char *key, uint64_t hash, uint64_t version,
+                            int op, int64_t intent)
+{
+    int64_t pid = pipeline_id(st, pipeline);
+    sqlite3_stmt *s = !pid ? NULL
+                           : weir_state__cached(
+                                 st, &st->snap_put,
+                                 "INSERT INTO snapshots(pid, key, hash, "
+                                 "version, intent, op) VALUES (?1, ?2, ?3, ?4, "
+                                 "?5, ?6) ON CONFLICT(pid, key) DO UPDATE SET "
+                                 "hash = excluded.hash, version = "
+                                 "excluded.version, intent = excluded.intent, "
+                                 "op = excluded.op");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, pid);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)hash);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)version);
+    sqlite3_bind_int64(s, 5, intent);
+    sqlite3_bind_int(s, 6, op);
+    return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+}
+
+int weir_state_intent_settle(weir_state *st, const char *pipeline,
+                             int64_t intent)
+{
+    return weir_state__exec_int(st, "UPDATE track_state SET settled = "
+                                    "max(settled, ?2) WHERE pipeline = ?1",
+                                pipeline, intent);
+}
+
+int weir_state_snapshot_doubt(weir_state *st, const char *pipeline,
+                              const char *key)
+{
+    int64_t pid = pipeline_id(st, pipeline);
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "UPDATE snapshots SET intent = -1 WHERE pid = ?1 AND key = ?2", 0,
+        NULL);
+    if (!pid || !s) {
+        sqlite3_finalize(s);
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, pid);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t weir_state_snapshot_recover(weir_state *st, const char *pipeline)
+{
+    int64_t pid = pipeline_id(st, pipeline);
+    if (!pid)
+        return 0;
+    /* Only after a run that died is there anything to do: then one scan
+     * of the pipeline's snapshot. */
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "SELECT settled FROM track_state WHERE pipeline = ?1 AND "
+            "intent > settled", 0, NULL);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, pipeline, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    int64_t settled = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    if (step == SQLITE_DONE)
+        return 0;
+    if (step != SQLITE_ROW || weir_state_begin(st))
+        return -1;
+    int64_t n = -1;
+    s = weir_state__prepare(st, "UPDATE snapshots SET intent = -1 WHERE "
+                                "pid = ?1 AND intent > ?2", 0, NULL);
+    if (s) {
+        sqlite3_bind_int64(s, 1, pid);
+        sqlite3_bind_int64(s, 2, settled);
+        if (sqlite3_step(s) == SQLITE_DONE)
+            n = sqlite3_changes(st->db);
+        sqlite3_finalize(s);
+    }
+    const char *args[] = {pipeline};
+    if (n < 0 ||
+        weir_state__exec(st, "UPDATE track_state SET settled = intent WHERE "
+                             "pipeline = ?1", 1, args) ||
+        weir_state_commit(st)) {
+        weir_state_rollback(st);
+        return -1;
+    }
+    return n;
+}
+
+int64_t weir_state_last_full_refresh(weir_state *st, const char *pipeline)
+{
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "SELECT last_full_refresh FROM track_state WHERE pipeline = ?1", 1,
+        args);
+    int64_t when = 0;
+    if (s && sqlite3_step(s) == SQLITE_ROW)
+        when = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return when;
+}
+
+int weir_state_set_last_full_refresh(weir_state *st, const char *pipeline,
+                                     int64_t when_ms)
+{
+    return weir_state__exec_int(
+        st, "INSERT INTO track_state(pipeline, last_full_refresh) VALUES "
+            "(?1, ?2) ON CONFLICT(pipeline) DO UPDATE SET last_full_refresh = "
+            "excluded.last_full_refresh",
+        pipeline, when_ms);
+}
