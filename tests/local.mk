@@ -1,7 +1,7 @@
 # Test support: the harness (real core, one plugin at a time), test
 # plugins, core unit tests and end-to-end tests of the weir binary.
 HARNESS_LIBS = tests/libharness.la core/libweircore.la $(CUNIT_LIBS)
-check_LTLIBRARIES += tests/libharness.la
+CUNIT_LTLIBS += tests/libharness.la
 tests_libharness_la_SOURCES = tests/harness.c tests/harness.h \
 	tests/cunit_main.c tests/cunit_main.h
 tests_libharness_la_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
@@ -26,8 +26,7 @@ tests_newer_abi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_no_descriptor_la_SOURCES = tests/plugins/no_descriptor.c
 tests_no_descriptor_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 
-check_PROGRAMS += tests/test_core
-TESTS += tests/test_core
+CUNIT_TESTS += tests/test_core
 tests_test_core_SOURCES = tests/test_core.c tests/test_pipeline_xml.c \
 	tests/test_loader.c tests/test_state.c tests/core_tests.h \
 	tests/test_units_track.c tests/test_units_text.c \
@@ -35,44 +34,37 @@ tests_test_core_SOURCES = tests/test_core.c tests/test_pipeline_xml.c \
 tests_test_core_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_core_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 
-check_PROGRAMS += tests/test_e2e
-TESTS += tests/test_e2e
+CUNIT_TESTS += tests/test_e2e
 tests_test_e2e_SOURCES = tests/test_e2e.c tests/e2e.c tests/e2e.h
 tests_test_e2e_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_e2e_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 
-check_PROGRAMS += tests/test_delivery
-TESTS += tests/test_delivery
+CUNIT_TESTS += tests/test_delivery
 tests_test_delivery_SOURCES = tests/test_delivery.c tests/e2e.c tests/e2e.h
 tests_test_delivery_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_delivery_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 
-check_PROGRAMS += tests/test_crash
-TESTS += tests/test_crash
+CUNIT_TESTS += tests/test_crash
 tests_test_crash_SOURCES = tests/test_crash.c tests/e2e.c tests/e2e.h
 tests_test_crash_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_crash_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 
-check_PROGRAMS += tests/test_scenarios
-TESTS += tests/test_scenarios
+CUNIT_TESTS += tests/test_scenarios
 tests_test_scenarios_SOURCES = tests/test_scenarios.c tests/e2e.c tests/e2e.h
 tests_test_scenarios_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_scenarios_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 
-check_PROGRAMS += tests/test_track_options
-TESTS += tests/test_track_options
+CUNIT_TESTS += tests/test_track_options
 tests_test_track_options_SOURCES = tests/test_track_options.c tests/e2e.c tests/e2e.h
 tests_test_track_options_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_track_options_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 
-check_PROGRAMS += tests/test_admin
-TESTS += tests/test_admin
+CUNIT_TESTS += tests/test_admin
 tests_test_admin_SOURCES = tests/test_admin.c tests/e2e.c tests/e2e.h
 tests_test_admin_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_admin_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 
-check_PROGRAMS += tests/test_cli
-TESTS += tests/test_cli
+CUNIT_TESTS += tests/test_cli
 tests_test_cli_SOURCES = tests/test_cli.c tests/e2e.c tests/e2e.h
 tests_test_cli_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_cli_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)

@@ -8,7 +8,6 @@ connectors_csv_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
 connectors_csv_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 connectors_csv_la_LIBADD = plugins/libplugcommon.la
 
-check_PROGRAMS += tests/test_csv
-TESTS += tests/test_csv
+CUNIT_TESTS += tests/test_csv
 tests_test_csv_SOURCES = tests/test_csv.c
 tests_test_csv_LDADD = $(HARNESS_LIBS)

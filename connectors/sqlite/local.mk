@@ -9,8 +9,7 @@ connectors_sqlite_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 connectors_sqlite_la_LIBADD = $(SQLITE_LIBS)
 connectors_sqlite_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 
-check_PROGRAMS += tests/test_sqlite
-TESTS += tests/test_sqlite
+CUNIT_TESTS += tests/test_sqlite
 tests_test_sqlite_SOURCES = tests/test_sqlite.c
 tests_test_sqlite_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_sqlite_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)

@@ -7,7 +7,6 @@ plugins_exec_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
 plugins_exec_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_exec_la_LIBADD = plugins/libplugcommon.la
 
-check_PROGRAMS += tests/test_exec
-TESTS += tests/test_exec
+CUNIT_TESTS += tests/test_exec
 tests_test_exec_SOURCES = tests/test_exec.c
 tests_test_exec_LDADD = $(HARNESS_LIBS)

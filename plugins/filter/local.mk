@@ -8,7 +8,6 @@ plugins_filter_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
 plugins_filter_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_filter_la_LIBADD = plugins/libplugcommon.la
 
-check_PROGRAMS += tests/test_filter
-TESTS += tests/test_filter
+CUNIT_TESTS += tests/test_filter
 tests_test_filter_SOURCES = tests/test_filter.c
 tests_test_filter_LDADD = $(HARNESS_LIBS)

@@ -11,8 +11,7 @@ plugins_lookup_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 plugins_lookup_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_lookup_la_LIBADD = plugins/libplugcommon.la $(SQLITE_LIBS)
 
-check_PROGRAMS += tests/test_lookup
-TESTS += tests/test_lookup
+CUNIT_TESTS += tests/test_lookup
 tests_test_lookup_SOURCES = tests/test_lookup.c
 tests_test_lookup_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_lookup_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)

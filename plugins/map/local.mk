@@ -9,7 +9,6 @@ plugins_map_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
 plugins_map_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_map_la_LIBADD = plugins/libplugcommon.la
 
-check_PROGRAMS += tests/test_map
-TESTS += tests/test_map
+CUNIT_TESTS += tests/test_map
 tests_test_map_SOURCES = tests/test_map.c
 tests_test_map_LDADD = $(HARNESS_LIBS)
