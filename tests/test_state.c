@@ -45,10 +45,12 @@ static void test_create_and_reopen(void)
 
     st = weir_state_open(path, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    char *file = weir_state_pipeline_file(st, "p");
+    char *file = NULL;
+    CU_ASSERT_EQUAL(weir_state_pipeline_file(st, "p", &file), 0);
     CU_ASSERT_STRING_EQUAL(file, "/y/p.xml");
     free(file);
-    CU_ASSERT_PTR_NULL(weir_state_pipeline_file(st, "unknown"));
+    CU_ASSERT_EQUAL(weir_state_pipeline_file(st, "unknown", &file), 1);
+    CU_ASSERT_PTR_NULL(file);
     char *v = NULL;
     CU_ASSERT_EQUAL(weir_state_kv_get(st, "p", "src", "cursor", &v), 0);
     CU_ASSERT_STRING_EQUAL(v, "43");
@@ -342,7 +344,8 @@ static void test_reader_reads_only(void)
         fprintf(stderr, "reader: %s\n", err);
     free(err);
     err = NULL;
-    char *file = st ? weir_state_pipeline_file(st, "p") : NULL;
+    char *file = NULL;
+    CU_ASSERT(st && weir_state_pipeline_file(st, "p", &file) == 0);
     CU_ASSERT_STRING_EQUAL(file ? file : "", "/p.xml");
     free(file);
     uint64_t counts[WEIR_OUTBOX_NSTATUS];
@@ -522,10 +525,44 @@ static void test_discard_and_resend_filters(void)
     free(path);
 }
 
+/* Queries that fail say so: an unreadable table is never "nothing". */
+static void test_failed_queries_say_so(void)
+{
+    char path[4200], *err = NULL;
+    snprintf(path, sizeof(path), "%s/failing.db", wt_tmpdir());
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_count(st, "p"), 0);
+    weir_state_close(st);
+    /* another program breaks the tables behind weir's back */
+    sqlite3 *db;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, "DROP TABLE track_state; DROP TABLE "
+                                     "outbox; DROP TABLE runs; ALTER TABLE "
+                                     "snapshots RENAME TO gone",
+                                 NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    setenv("WEIR_INTEGRITY_CHECK", "never", 1);
+    st = weir_state_open(path, &err);
+    unsetenv("WEIR_INTEGRITY_CHECK");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    int64_t when = 7, started, finished;
+    char *status = NULL;
+    CU_ASSERT_EQUAL(weir_state_last_full_refresh(st, "p", &when), -1);
+    CU_ASSERT_EQUAL(weir_state_snapshot_count(st, "p"), -1);
+    CU_ASSERT_EQUAL(weir_state_outbox_next_due(st, "p"), -1);
+    CU_ASSERT_EQUAL(weir_state_last_run(st, "p", &started, &finished, &status,
+                                        NULL), -1);
+    CU_ASSERT_PTR_NULL(status);
+    weir_state_close(st);
+}
+
 void register_state_tests(void)
 {
     CU_pSuite s = CU_add_suite("state database", NULL, NULL);
     CU_add_test(s, "create 0600, reopen, remember", test_create_and_reopen);
+    CU_add_test(s, "a query that fails says so", test_failed_queries_say_so);
     CU_add_test(s, "newer schema refused", test_newer_schema_refused);
     CU_add_test(s, "corrupt file refused, not reset", test_corrupt_refused);
     CU_add_test(s, "unopenable path", test_unopenable_path);

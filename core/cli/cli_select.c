@@ -15,10 +15,16 @@ static int touch(weir_selection *sel, weir_state *st, const char *pipeline)
     for (int i = 0; i < sel->n; i++)
         if (strcmp(sel->names[i], pipeline) == 0)
             return WEIR_EXIT_OK;
-    char *file = weir_state_pipeline_file(st, pipeline);
-    if (!file) {
-        weir_log(WEIR_LOG_ERROR, "pipeline '%s' is not known to %s",
-                 pipeline, weir_state_path(st));
+    char *file = NULL;
+    int known = weir_state_pipeline_file(st, pipeline, &file);
+    if (known != 0 || !file) {
+        if (known < 0)
+            weir_log(WEIR_LOG_ERROR, "state database %s: %s",
+                     weir_state_path(st), weir_state_errmsg(st));
+        else
+            weir_log(WEIR_LOG_ERROR, "pipeline '%s' is not known to %s",
+                     pipeline, weir_state_path(st));
+        free(file);
         return WEIR_EXIT_ABORTED;
     }
     char *name = strdup(pipeline);

@@ -30,7 +30,9 @@ static int remember(weir_state *st, const weir_pipeline *p, const char *file)
 {
     char abs[PATH_MAX];
     const char *path = realpath(file, abs) ? abs : file;
-    char *before = weir_state_pipeline_file(st, p->name);
+    char *before = NULL;
+    if (weir_state_pipeline_file(st, p->name, &before) < 0)
+        return -1;
     if (before && strcmp(before, path) != 0)
         weir_log(WEIR_LOG_WARNING, "pipeline '%s' was last run from %s; its "
                  "state (snapshot, outbox) continues from %s",

@@ -94,9 +94,11 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
     int64_t started, finished;
     char *status = NULL;
     weir_run_counts run;
-    weir_state_last_run(c->st, name, &started, &finished, &status, &run);
+    int64_t retry_due = weir_state_outbox_next_due(c->st, name);
     uint64_t q[WEIR_OUTBOX_NSTATUS], since[WEIR_OUTBOX_NSTATUS];
-    if (weir_state_outbox_counts(c->st, name, q) ||
+    if (weir_state_last_run(c->st, name, &started, &finished, &status,
+                            &run) < 0 ||
+        retry_due < 0 || weir_state_outbox_counts(c->st, name, q) ||
         weir_state_outbox_settled_since(c->st, name, finished ? finished
                                                               : INT64_MAX,
                                         since)) {
@@ -117,7 +119,7 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
                       "status", status ? json_string(status) : json_null(),
                       "result", result,
                       "next_run", iso_or_null(next), "retry_due",
-                      iso_or_null(weir_state_outbox_next_due(c->st, name)),
+                      iso_or_null(retry_due),
                       "queue", "pending", (json_int_t)q[WEIR_OUTBOX_PENDING],
                       "in_flight", (json_int_t)q[WEIR_OUTBOX_IN_FLIGHT],
                       "retry", (json_int_t)q[WEIR_OUTBOX_RETRY], "held",

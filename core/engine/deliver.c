@@ -161,6 +161,8 @@ int weir_delivery_any_down(const weir_delivery *d)
 int64_t weir_delivery_next_due(const weir_delivery *d)
 {
     int64_t next = weir_state_outbox_next_due(d->st, d->p->name);
+    if (next < 0)
+        return -1;
     for (size_t i = 0; i < d->p->nsinks; i++) {
         const sink_rt *s = &d->sinks[i];
         if (s->ep.down && (!next || s->ep.next_probe < next))

@@ -60,7 +60,8 @@ int weir_delivery_finished(weir_delivery *d);
 
 /* 1 when some sink's endpoint is down (after send/drain). */
 int weir_delivery_any_down(const weir_delivery *d);
-/* When something is next due: the earliest retry or probe (ms), 0 none. */
+/* When something is next due: the earliest retry or probe (ms), 0 none,
+ * -1 when the state could not be read. */
 int64_t weir_delivery_next_due(const weir_delivery *d);
 
 #endif

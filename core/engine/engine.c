@@ -479,8 +479,9 @@ static void wrap_up(run_ctx *c, weir_batch *b, int64_t *next_due, int *down)
             finish_sinks(c);
         int64_t before = weir_clock_now_ms() - c->p->keep_delivered_ms;
         weir_state_outbox_prune(c->st, before);
-        if (next_due)
-            *next_due = weir_delivery_next_due(c->delivery);
+        if (next_due && (*next_due = weir_delivery_next_due(c->delivery)) < 0)
+            fail(c, "state database %s: %s", weir_state_path(c->st),
+                 weir_state_errmsg(c->st));
         if (down)
             *down = weir_delivery_any_down(c->delivery);
     }

@@ -95,6 +95,15 @@ static int load_finish(loader *l, int rc)
     return rc;
 }
 
+/* *err: why the snapshot could not be read. */
+static void snapshot_error(weir_state *st, char **err)
+{
+    size_t n = 256 + strlen(weir_state_errmsg(st));
+    if ((*err = malloc(n)))
+        snprintf(*err, n, "cannot read the change-tracking snapshot: %s",
+                 weir_state_errmsg(st));
+}
+
 weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
                                char **err)
 {
@@ -116,6 +125,13 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
     }
     /* No state yet (a dry run before the first run): an empty snapshot. */
     int64_t known = st ? weir_state_snapshot_count(st, p->name) : 0;
+    int64_t last = 0;
+    if (known < 0 ||
+        (st && weir_state_last_full_refresh(st, p->name, &last) != 0)) {
+        snapshot_error(st, err);
+        weir_tracker_free(t);
+        return NULL;
+    }
     /* room for this run's new keys too, without rehashing */
     if (weir_track_index_reserve(t->index, (size_t)known + (size_t)known / 8)) {
         weir_tracker_free(t);
@@ -125,15 +141,10 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
     loader ld = {.index = t->index};
     int rc = st ? weir_state_snapshot_each(st, p->name, load_one, &ld) : 0;
     if (load_finish(&ld, rc) != 0) {
-        size_t n = 256 + strlen(weir_state_errmsg(st));
-        *err = malloc(n);
-        if (*err)
-            snprintf(*err, n, "cannot read the change-tracking snapshot: %s",
-                     weir_state_errmsg(st));
+        snapshot_error(st, err);
         weir_tracker_free(t);
         return NULL;
     }
-    int64_t last = st ? weir_state_last_full_refresh(st, p->name) : 0;
     t->full = full ||
               (t->spec->full_refresh_ms > 0 && last > 0 &&
                weir_clock_now_ms() - last >= t->spec->full_refresh_ms);

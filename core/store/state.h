@@ -38,8 +38,9 @@ const char *weir_state_path(const weir_state *st);
  * find it from the name alone). */
 int weir_state_remember_pipeline(weir_state *st, const char *name,
                                  const char *file, const char *type);
-/* The file last recorded for `name` (owned: free), NULL when unknown. */
-char *weir_state_pipeline_file(weir_state *st, const char *name);
+/* The file last recorded for `name` in *file (owned: free): 0, 1 when
+ * the pipeline is unknown, -1 when it could not be read. */
+int weir_state_pipeline_file(weir_state *st, const char *name, char **file);
 
 /* What sink `sink` of `pipeline` was when a run of it last started: an
  * identity string (sink_identity.h), so that resend and drain can tell
@@ -120,7 +121,8 @@ int weir_state_snapshot_each(weir_state *st, const char *pipeline,
                                        uint64_t hash, uint64_t version,
                                        int doubt, void *ctx),
                              void *ctx);
-/* How many keys the snapshot of `pipeline` holds (deleted ones too). */
+/* How many keys the snapshot of `pipeline` holds (deleted ones too), -1
+ * when it could not be read. */
 int64_t weir_state_snapshot_count(weir_state *st, const char *pipeline);
 /* A new intent of `pipeline` (inside the caller's transaction): returns
  * its number (> 0) for weir_state_snapshot_put(), or -1. */
@@ -143,9 +145,10 @@ int weir_state_snapshot_doubt(weir_state *st, const char *pipeline,
  * run that died) stay in doubt until sent again, whatever settles next.
  * Returns how many keys are in doubt, or -1. */
 int64_t weir_state_snapshot_recover(weir_state *st, const char *pipeline);
-/* When the last full refresh of `pipeline` ran (ms since the epoch), 0
- * when never. */
-int64_t weir_state_last_full_refresh(weir_state *st, const char *pipeline);
+/* When the last full refresh of `pipeline` ran, in *when_ms (ms since the
+ * epoch, 0 when never): 0, or -1 when it could not be read. */
+int weir_state_last_full_refresh(weir_state *st, const char *pipeline,
+                                 int64_t *when_ms);
 int weir_state_set_last_full_refresh(weir_state *st, const char *pipeline,
                                      int64_t when_ms);
 
@@ -231,7 +234,7 @@ int64_t weir_state_outbox_supersede(weir_state *st, const char *pipeline,
 int64_t weir_state_outbox_drop_deletes(weir_state *st, const char *pipeline,
                                        const char *why);
 /* The earliest next_attempt of a retry row of `pipeline` (all pipelines
- * when NULL); 0 when there is none. */
+ * when NULL); 0 when there is none, -1 when it could not be read. */
 int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline);
 /* Rows of `pipeline` (NULL: all) by status, into counts[status]. */
 int weir_state_outbox_counts(weir_state *st, const char *pipeline,
@@ -322,8 +325,8 @@ int weir_state_each_endpoint(weir_state *st,
 
 /* The last run of `pipeline`: fills started/finished (ms, 0 none; whole
  * seconds), status (owned: free) and, when `counts` is given, the counts
- * it recorded (read, written, rejected, dropped, held, retry).  Returns 1
- * when it never ran. */
+ * it recorded (read, written, rejected, dropped, held, retry).  Returns 0, 1
+ * when it never ran, -1 when it could not be read. */
 int weir_state_last_run(weir_state *st, const char *pipeline,
                         int64_t *started, int64_t *finished, char **status,
                         weir_run_counts *counts);

@@ -348,11 +348,11 @@ int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline)
                            "next_attempt > 0)) AND (?1 IS NULL OR "
                            "pipeline = ?1)",
                            -1, &s, NULL) != SQLITE_OK)
-        return 0;
+        return -1;
     bind_text(s, 1, pipeline);
-    int64_t when = 0;
+    int64_t when = -1;
     if (sqlite3_step(s) == SQLITE_ROW)
-        when = sqlite3_column_int64(s, 0);
+        when = sqlite3_column_int64(s, 0); /* NULL (none): 0 */
     sqlite3_finalize(s);
     return when;
 }

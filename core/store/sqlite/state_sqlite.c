@@ -269,8 +269,8 @@ static int use_wal(weir_state *st, char **msg)
     }
 }
 
-static char *query_text(weir_state *st, const char *sql, int n,
-                        const char *const *args);
+static int query_text(weir_state *st, const char *sql, int n,
+                      const char *const *args, char **out);
 
 /* How often the state is checked for corruption at open: a full check
  * reads the whole file (about 0.2 s per million snapshot rows), so by
@@ -285,14 +285,16 @@ static int check_integrity(weir_state *st, char **err)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    char *last = query_text(st, "SELECT value FROM meta WHERE key = "
-                                "'integrity_checked'", 0, NULL);
-    int64_t when = last ? strtoll(last, NULL, 10) : 0;
+    char *last = NULL, *result = NULL;
+    /* a meta table that cannot be read: check now */
+    int rc = query_text(st, "SELECT value FROM meta WHERE key = "
+                            "'integrity_checked'", 0, NULL, &last);
+    int64_t when = rc == 0 && last ? strtoll(last, NULL, 10) : 0;
     free(last);
     if (!(mode && strcmp(mode, "always") == 0) && now - when < CHECK_EVERY_MS)
         return 0;
-    char *result = query_text(st, "PRAGMA quick_check(1)", 0, NULL);
-    if (!result || strcmp(result, "ok") != 0) {
+    if (query_text(st, "PRAGMA quick_check(1)", 0, NULL, &result) != 0 ||
+        !result || strcmp(result, "ok") != 0) {
         *err = fmt_err(st->path, "is corrupt (integrity check failed)",
                        result ? result : sqlite3_errmsg(st->db));
         free(result);
@@ -627,22 +629,31 @@ int weir_state_remember_pipeline(weir_state *st, const char *name,
 }
 
 /* The first column of the first row as an owned string, or NULL. */
-static char *query_text(weir_state *st, const char *sql, int n,
-                        const char *const *args)
+/* The first column of the first row in *out (owned; NULL for SQL NULL):
+ * 0, 1 when there is no row, -1 when the query failed. */
+static int query_text(weir_state *st, const char *sql, int n,
+                      const char *const *args, char **out)
 {
     sqlite3_stmt *s = weir_state__prepare(st, sql, n, args);
-    char *out = NULL;
-    if (s && sqlite3_step(s) == SQLITE_ROW &&
-        sqlite3_column_type(s, 0) != SQLITE_NULL)
-        out = strdup(weir_state__text(s, 0));
+    *out = NULL;
+    if (!s)
+        return -1;
+    int step = sqlite3_step(s), rc = step == SQLITE_DONE ? 1 : -1;
+    if (step == SQLITE_ROW) {
+        rc = 0;
+        if (sqlite3_column_type(s, 0) != SQLITE_NULL &&
+            !(*out = strdup(weir_state__text(s, 0))))
+            rc = -1;
+    }
     sqlite3_finalize(s);
-    return out;
+    return rc;
 }
 
-char *weir_state_pipeline_file(weir_state *st, const char *name)
+int weir_state_pipeline_file(weir_state *st, const char *name, char **file)
 {
     const char *args[] = {name};
-    return query_text(st, "SELECT file FROM pipelines WHERE name = ?1", 1, args);
+    return query_text(st, "SELECT file FROM pipelines WHERE name = ?1", 1, args,
+                      file);
 }
 
 /* Stored in `meta` under the key ["sink", pipeline, sink]: JSON, so no
@@ -802,12 +813,13 @@ int weir_state_last_run(weir_state *st, const char *pipeline,
         "dropped, held, retry FROM runs WHERE pipeline = ?1 "
         "ORDER BY id DESC LIMIT 1",
         1, args);
-    int rc = 1;
     *started = *finished = 0;
     *status = NULL;
     if (counts)
         memset(counts, 0, sizeof(*counts));
-    if (s && sqlite3_step(s) == SQLITE_ROW) {
+    int step = s ? sqlite3_step(s) : SQLITE_ERROR;
+    int rc = step == SQLITE_DONE ? 1 : -1;
+    if (step == SQLITE_ROW) {
         *started = iso_to_ms(weir_state__text_or_null(s, 0));
         *finished = iso_to_ms(weir_state__text_or_null(s, 1));
         *status = strdup(weir_state__text(s, 2));

@@ -7,7 +7,8 @@
 #include "store/sqlite/state_int.h"
 
 /* The rowid of `pipeline` in `pipelines` (snapshots are keyed by it),
- * remembered for the next call; 0 when the pipeline never ran. */
+ * remembered for the next call; 0 when the pipeline never ran, -1 when
+ * it could not be read. */
 static int64_t pipeline_id(weir_state *st, const char *pipeline)
 {
     if (st->pid_name && strcmp(st->pid_name, pipeline) == 0)
@@ -15,10 +16,11 @@ static int64_t pipeline_id(weir_state *st, const char *pipeline)
     const char *args[] = {pipeline};
     sqlite3_stmt *s = weir_state__prepare(
         st, "SELECT rowid FROM pipelines WHERE name = ?1", 1, args);
-    int64_t id = s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0)
-                                                    : 0;
+    int step = s ? sqlite3_step(s) : SQLITE_ERROR;
+    int64_t id = step == SQLITE_ROW ? sqlite3_column_int64(s, 0)
+                 : step == SQLITE_DONE ? 0 : -1;
     sqlite3_finalize(s);
-    if (id) {
+    if (id > 0) {
         free(st->pid_name);
         st->pid_name = strdup(pipeline);
         st->pid = st->pid_name ? id : 0;
@@ -28,11 +30,13 @@ static int64_t pipeline_id(weir_state *st, const char *pipeline)
 
 int64_t weir_state_snapshot_count(weir_state *st, const char *pipeline)
 {
-    int64_t pid = pipeline_id(st, pipeline), n = 0;
+    int64_t pid = pipeline_id(st, pipeline), n = -1;
     sqlite3_stmt *s;
-    if (!pid || sqlite3_prepare_v2(st->db, "SELECT count(*) FROM snapshots "
-                                           "WHERE pid = ?1", -1, &s, NULL))
-        return 0;
+    if (pid <= 0)
+        return pid; /* 0: never ran, an empty snapshot */
+    if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM snapshots WHERE "
+                                   "pid = ?1", -1, &s, NULL))
+        return -1;
     sqlite3_bind_int64(s, 1, pid);
     if (sqlite3_step(s) == SQLITE_ROW)
         n = sqlite3_column_int64(s, 0);
@@ -48,8 +52,8 @@ int weir_state_snapshot_each(weir_state *st, const char *pipeline,
 {
     int64_t pid = pipeline_id(st, pipeline);
     sqlite3_stmt *s;
-    if (!pid)
-        return 0; /* never ran: an empty snapshot */
+    if (pid <= 0)
+        return (int)pid; /* 0: never ran, an empty snapshot */
     if (sqlite3_prepare_v2(st->db,
                            "SELECT key, hash, version, CASE WHEN intent < 0 "
                            "OR intent > coalesce((SELECT settled FROM "
@@ -96,8 +100,8 @@ int weir_state_snapshot_put(weir_state *st, const char *pipeline,
                             int op, int64_t intent)
 {
     int64_t pid = pipeline_id(st, pipeline);
-    sqlite3_stmt *s = !pid ? NULL
-                           : weir_state__cached(
+    sqlite3_stmt *s = pid <= 0 ? NULL
+                               : weir_state__cached(
                                  st, &st->snap_put,
                                  "INSERT INTO snapshots(pid, key, hash, "
                                  "version, intent, op) VALUES (?1, ?2, ?3, ?4, "
@@ -131,7 +135,7 @@ int weir_state_snapshot_doubt(weir_state *st, const char *pipeline,
     sqlite3_stmt *s = weir_state__prepare(
         st, "UPDATE snapshots SET intent = -1 WHERE pid = ?1 AND key = ?2", 0,
         NULL);
-    if (!pid || !s) {
+    if (pid <= 0 || !s) {
         sqlite3_finalize(s);
         return -1;
     }
@@ -145,8 +149,8 @@ int weir_state_snapshot_doubt(weir_state *st, const char *pipeline,
 int64_t weir_state_snapshot_recover(weir_state *st, const char *pipeline)
 {
     int64_t pid = pipeline_id(st, pipeline);
-    if (!pid)
-        return 0;
+    if (pid <= 0)
+        return pid; /* 0: never ran, nothing in doubt */
     /* Only after a run that died is there anything to do: then one scan
      * of the pipeline's snapshot. */
     sqlite3_stmt *s = weir_state__prepare(
@@ -183,17 +187,17 @@ int64_t weir_state_snapshot_recover(weir_state *st, const char *pipeline)
     return n;
 }
 
-int64_t weir_state_last_full_refresh(weir_state *st, const char *pipeline)
+int weir_state_last_full_refresh(weir_state *st, const char *pipeline,
+                                 int64_t *when_ms)
 {
     const char *args[] = {pipeline};
     sqlite3_stmt *s = weir_state__prepare(
         st, "SELECT last_full_refresh FROM track_state WHERE pipeline = ?1", 1,
         args);
-    int64_t when = 0;
-    if (s && sqlite3_step(s) == SQLITE_ROW)
-        when = sqlite3_column_int64(s, 0);
+    int step = s ? sqlite3_step(s) : SQLITE_ERROR;
+    *when_ms = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     sqlite3_finalize(s);
-    return when;
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
 }
 
 int weir_state_set_last_full_refresh(weir_state *st, const char *pipeline,
