@@ -151,7 +151,7 @@ static int transform(run_ctx *c, weir_batch *b, size_t from, size_t to)
     for (size_t t = from; t < to && weir_batch_count(b); t++) {
         weir_instance *tr = c->p->transforms[t];
         weir_batch_set_context(b, c->p->name, tr->name);
-        weir_batch_reset_answers(b);
+        weir_batch_reset_answers(b, WEIR_RESULT_OK);
         if (tr->plugin->process(tr->state, b) != WEIR_STATUS_OK) {
             fail(c, "transform '%s' failed", tr->name);
             return -1;

@@ -249,14 +249,14 @@ int wt_read(wt_plugin *p, weir_batch *b)
 int wt_process(wt_plugin *p, weir_batch *b)
 {
     bind(p, b);
-    weir_batch_reset_answers(b);
+    weir_batch_reset_answers(b, WEIR_RESULT_OK);
     return p->inst->plugin->process(p->inst->state, b);
 }
 
 int wt_write(wt_plugin *p, weir_batch *b)
 {
     bind(p, b);
-    weir_batch_reset_answers(b);
+    weir_batch_reset_answers(b, WEIR_RESULT_NONE);
     return p->inst->plugin->write(p->inst->state, b);
 }
 

@@ -71,7 +71,9 @@ weir_record *wt_add(weir_batch *b, weir_op op, ...);
 weir_record *wt_addv(weir_batch *b, weir_op op, va_list ap);
 
 /* Call the plugin's callbacks.  Results are the callbacks' own. Before
- * process() and write() every record's answer is reset to OK. */
+ * process() every record's answer is reset to OK; before write() to none
+ * (WEIR_RESULT_NONE, as the core hands records to a sink): a record the
+ * sink leaves unanswered shows as that in wt_result(). */
 int wt_read(wt_plugin *p, weir_batch *b);
 int wt_process(wt_plugin *p, weir_batch *b);
 int wt_write(wt_plugin *p, weir_batch *b);

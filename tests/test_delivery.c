@@ -809,6 +809,74 @@ static void test_newer_change_not_stuck_behind_failed(void)
     free(d);
 }
 
+/* The sink of the pipeline in `dir` becomes `plugin` (testsink_v11: the
+ * same sink, built for ABI 1.1). */
+static void use_sink_plugin(const char *dir, const char *plugin)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/p.xml", dir);
+    char *xml = wt_read_file(path);
+    const char *from = "plugin=\"testsink\"";
+    char *at = xml ? strstr(xml, from) : NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    size_t n = strlen(xml) + strlen(plugin) + 1;
+    char *out = malloc(n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    *at = '\0';
+    snprintf(out, n, "%splugin=\"%s\"%s", xml, plugin, at + strlen(from));
+    free(wt_write_file(dir, "p.xml", out));
+    free(out);
+    free(xml);
+}
+
+static void test_unanswered_is_retried(void)
+{
+    /* A sink that leaves a record unanswered has not applied it, as far
+     * as anyone knows: silence never acknowledges.  The record is retried
+     * and fails once its attempts run out; the target never had it. */
+    char *d = e2e_scratch("silent");
+    write_pipeline(d, "", "<option name=\"silent-keys\">A2</option>", NULL);
+    csv(d, CUST3);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "2 written"));
+    CU_ASSERT(e2e_contains(out, "waiting for retry"));
+    CU_ASSERT(e2e_contains(out, "cust: sink 'app' (plugin testsink) gave no "
+                                "answer for 1 of 3 records; they are retried"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE key = 'A2' "
+                                    "AND status = 'retry'"), 1);
+    out = expect(d, 1, "drain", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 failed"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE key = 'A2' "
+                                    "AND status = 'failed' AND error = 'gave up "
+                                    "after 3 attempts: sink ''app'' (plugin "
+                                    "testsink) gave no answer for this record'"), 1);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE key = 'A2' "
+                                    "AND status = 'delivered'"), 0);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE key = 'A2' "
+                                      "AND answer = 'none'"), 3);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key = 'A2'"), 0);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 2);
+    free(d);
+}
+
+static void test_unanswered_by_a_1_1_sink(void)
+{
+    /* A sink built for ABI 1.1 was told its records start OK: the core
+     * keeps that contract for it, so its silence still acknowledges. */
+    char *d = e2e_scratch("silent-v11");
+    write_pipeline(d, "", "<option name=\"silent-keys\">A2</option>", NULL);
+    use_sink_plugin(d, "testsink_v11");
+    csv(d, CUST3);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "3 written"));
+    CU_ASSERT(!strstr(out, "gave no answer"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE key = 'A2'"), 1);
+    free(d);
+}
+
 static void test_superseded_insert_goes_as_insert(void)
 {
     /* The inserts of A1..A3 wait, held (the target cannot be opened);
@@ -869,5 +937,9 @@ void register_tests(void)
                 test_newer_change_not_stuck_behind_failed);
     CU_add_test(s, "a superseded insert: the newer change goes as insert",
                 test_superseded_insert_goes_as_insert);
+    CU_add_test(s, "an unanswered record is retried, never delivered",
+                test_unanswered_is_retried);
+    CU_add_test(s, "a sink built for ABI 1.1 keeps its contract",
+                test_unanswered_by_a_1_1_sink);
     CU_add_test(s, "newer state schema refused", test_state_newer_schema);
 }

@@ -42,7 +42,8 @@ typedef struct stmt_entry {
     unsigned long used; /* LRU tick */
 } stmt_entry;
 
-/* Where a record stands within one write(). */
+/* Where a record stands within one write(); ST_COMMITTED ones are
+ * answered OK at its end. */
 enum { ST_PENDING = 0, ST_REJECTED, ST_COMMITTED };
 
 /* apply_record() outcomes. */
@@ -761,8 +762,12 @@ static int pass_batch(wsq_sink *s, weir_batch *b, size_t n)
         }
     }
     int rc = commit(s);
-    if (rc == SQLITE_OK)
+    if (rc == SQLITE_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (s->st[i] == ST_PENDING)
+                s->st[i] = ST_COMMITTED;
         return PASS_DONE;
+    }
     rollback(s);
     if (is_permanent(rc))
         return PASS_SINGLE; /* a deferred constraint: find its record */
@@ -848,6 +853,10 @@ int wsq_sink_write(void *state, weir_batch *b)
             single = 1;
         pass = single ? pass_single(s, b, n) : pass_batch(s, b, n);
     }
+    /* The rest was answered REJECT or RETRY on the way. */
+    for (size_t i = 0; i < n; i++)
+        if (s->st[i] == ST_COMMITTED)
+            h->record_answer(h->batch_at(b, i), WEIR_RESULT_OK, NULL, NULL);
     return WEIR_STATUS_OK;
 }
 

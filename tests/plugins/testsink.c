@@ -11,6 +11,8 @@
  *   down-file    while this file exists, every record is answered DOWN
  *                "endpoint down"
  *   hold-keys    keys answered HOLD "held KEY"
+ *   silent-keys  keys given no answer at all (a buggy sink): the core
+ *                must not take them as applied
  *   crash-after-key  once a batch holding this key is committed, the
  *                whole weir process dies (SIGKILL): a crash after the
  *                target applied a change and before weir recorded it
@@ -34,13 +36,17 @@
  *   sends(id TEXT, key TEXT, attempt INTEGER, answer TEXT)
  *       every record handed to write(), with its answer: "ok" (applied),
  *       "duplicate" (OK, id already applied), "retry", "reject", "down",
- *       "hold".  Rolled back with the batch on an SQLite error.
+ *       "hold", "none" (silent-keys).  Rolled back with the batch on an SQLite error.
  * op is "upsert", "insert", "update" or "delete"; a delete removes the key
  * from target, anything else replaces the key's row.
  *
  * An SQLite error rolls the batch back and answers every record of it RETRY
  * with SQLite's message.  flush() has nothing to do: each batch is
  * committed by write().
+ *
+ * Built twice: testsink (the current ABI) and testsink_v11 (compiled with
+ * TESTSINK_ABI_MINOR=1: a sink built for ABI 1.1, for the compatibility
+ * tests: the core keeps the 1.1 contract for it).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -90,6 +96,11 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS sends(id TEXT, key TEXT, attempt INTEGER,"
     " answer TEXT);";
 
+#ifndef TESTSINK_ABI_MINOR
+#define TESTSINK_ABI_MINOR WEIR_ABI_MINOR
+#define TESTSINK_NAME "testsink"
+#endif
+
 typedef struct field {
     const char *name;
     size_t pos;
@@ -100,7 +111,8 @@ typedef struct state {
     weir_instance *inst;
     sqlite3 *db;
     sqlite3_stmt *st[ST_N];
-    const char *retry_keys, *reject_keys, *hold_keys, *down_file;
+    const char *retry_keys, *reject_keys, *hold_keys, *silent_keys;
+    const char *down_file;
     const char *crash_after_key;
     const char *reject_field;
     long long retry_times;
@@ -123,6 +135,8 @@ static const weir_option_spec options[] = {
                 "while this file exists, every record is answered DOWN"),
     WEIR_OPTION("hold-keys", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
                 "keys answered HOLD"),
+    WEIR_OPTION("silent-keys", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
+                "keys given no answer at all"),
     WEIR_OPTION("crash-after-key", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
                 "die (SIGKILL) once a batch holding this key is committed"),
     WEIR_OPTION("reject-field", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
@@ -173,6 +187,7 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     s->retry_keys = host->option(inst, "retry-keys");
     s->reject_keys = host->option(inst, "reject-keys");
     s->hold_keys = host->option(inst, "hold-keys");
+    s->silent_keys = host->option(inst, "silent-keys");
     s->reject_field = host->option(inst, "reject-field");
     s->down_file = host->option(inst, "down-file");
     s->crash_after_key = host->option(inst, "crash-after-key");
@@ -398,6 +413,8 @@ static int ts_write(void *vs, weir_batch *b)
         } else if (!key) {
             h->record_answer(r, WEIR_RESULT_REJECT, "no key", NULL);
             answer = "reject";
+        } else if (listed(s->silent_keys, key)) {
+            answer = "none"; /* the bug under test: no record_answer() */
         } else if (listed(s->hold_keys, key)) {
             h->record_answerf(r, WEIR_RESULT_HOLD, "held %s", key);
             answer = "hold";
@@ -449,9 +466,12 @@ static int ts_flush(void *vs)
 }
 
 WEIR_PLUGIN_DEFINE = {
-    WEIR_PLUGIN_HEADER,
+    .abi_major = WEIR_ABI_MAJOR,
+    .abi_minor = TESTSINK_ABI_MINOR,
+    .struct_size = sizeof(struct weir_plugin),
+    .option_spec_size = sizeof(weir_option_spec),
     .kinds = WEIR_KIND_SINK,
-    .name = "testsink",
+    .name = TESTSINK_NAME,
     .version = "1",
     .description = "test sink: applies records to its own SQLite database, "
                    "idempotently by record id; fails on request",
