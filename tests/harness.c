@@ -191,10 +191,16 @@ wt_plugin *wt_open(const char *xml, const char *dir, const char *instance)
     w->inst = inst;
     logging_to = w;
     weir_log_set_sink(capture, NULL);
+    weir_host_error_clear(inst);
     if (inst->plugin->open(inst, &weir_host_table, inst->kind, &inst->state) !=
         WEIR_STATUS_OK) {
+        /* what it logged, then the reason it gave host->set_error() */
+        const char *log = w->log ? w->log : "", *why = inst->error;
+        size_t n = strlen(log) + (why ? strlen(why) : 0) + 32;
         free(last_errors);
-        last_errors = w->log ? strdup(w->log) : strdup("open failed\n");
+        if ((last_errors = malloc(n)))
+            snprintf(last_errors, n, "%sopen failed%s%s\n", log,
+                     why ? ": " : "", why ? why : "");
         logging_to = NULL;
         free(w->log);
         free(w);

@@ -24,7 +24,9 @@ const weir_host *wt_host(void);
  * `dir`, or the current directory when NULL), check it like `weir validate`,
  * and open the instance named `instance` as the kind of its element.
  * Returns NULL when the pipeline is invalid or open() failed; the
- * diagnostics are then in wt_last_errors(). (owned: wt_close) */
+ * diagnostics are then in wt_last_errors() (for open(): what the plugin
+ * logged, then "open failed: REASON" with what it gave host->set_error()).
+ * (owned: wt_close) */
 wt_plugin *wt_open(const char *xml, const char *dir, const char *instance);
 
 /* Validate `xml` as `weir validate` would.  Returns the number of

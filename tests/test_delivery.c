@@ -91,6 +91,26 @@ static int count_lines(const char *text)
     return n;
 }
 
+/* The sink of the pipeline in `dir` becomes `plugin` (testsink_v11: the
+ * same sink, built for ABI 1.1). */
+static void use_sink_plugin(const char *dir, const char *plugin)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/p.xml", dir);
+    char *xml = wt_read_file(path);
+    const char *from = "plugin=\"testsink\"";
+    char *at = xml ? strstr(xml, from) : NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    size_t n = strlen(xml) + strlen(plugin) + 1;
+    char *out = malloc(n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    *at = '\0';
+    snprintf(out, n, "%splugin=\"%s\"%s", xml, plugin, at + strlen(from));
+    free(wt_write_file(dir, "p.xml", out));
+    free(out);
+    free(xml);
+}
+
 #define CUST3 "code,name,city\nA1,Alpha,Cape Town\nA2,Beta,Durban\nA3,Gamma,Paarl\n"
 
 static void test_track_ops(void)
@@ -694,6 +714,42 @@ static void test_sink_that_cannot_open_holds(void)
     free(d);
 }
 
+/* A testsink `plugin` whose folder is gone cannot open: weir's message
+ * names the reason; `logged`: the plugin logged it as an error itself
+ * (built for ABI 1.1, before host->set_error()). */
+static void check_open_reason(const char *plugin, int logged)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "open-reason-%s", plugin);
+    char *d = e2e_scratch(name);
+    gone_sink_pipeline(d, 0);
+    use_sink_plugin(d, plugin);
+    csv(d, CUST3);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    char said[256];
+    snprintf(said, sizeof(said), "weir: warning: cust: sink 'app' (plugin %s) "
+             "could not open: ", plugin);
+    CU_ASSERT(e2e_contains(out, said));
+    CU_ASSERT(e2e_contains(out, "gone/target.db: unable to open database "
+                                "file; its records are held"));
+    /* no error line of the plugin's own for a run that goes on */
+    CU_ASSERT_EQUAL(strstr(out, "weir: error: cust/app: ") != NULL, logged);
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM endpoints WHERE "
+                                    "error LIKE '%could not open: %gone/"
+                                    "target.db: unable to open database file'"), 1);
+    free(d);
+}
+
+static void test_open_reason(void)
+{
+    /* open() says why with host->set_error(): the reason is in weir's
+     * own messages, and a target that is down is no error line. */
+    check_open_reason("testsink", 0);
+    /* A sink built for ABI 1.1 logs the reason: weir still names it. */
+    check_open_reason("testsink_v11", 1);
+}
+
 static void test_sink_that_can_never_work_stops_the_run(void)
 {
     /* A table without an index on the key can never take upserts: that
@@ -723,7 +779,11 @@ static void test_sink_that_can_never_work_stops_the_run(void)
         "</pipeline>\n"));
     csv(d, "code,name\nA1,Alpha\n");
     char *out = expect(d, 3, "run", "p.xml", NULL);
-    CU_ASSERT(e2e_contains(out, "could not open"));
+    CU_ASSERT(e2e_contains(out, "sink 'app' (plugin sqlite) could not open: "
+                                "database /"));
+    CU_ASSERT(e2e_contains(out, "/app.db: table \"c\" has no PRIMARY KEY or "
+                                "UNIQUE index"));
+    CU_ASSERT(!strstr(out, "error: cust/app: "));
     free(out);
     CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox"), 0);
     char *events = read_events(d);
@@ -807,26 +867,6 @@ static void test_newer_change_not_stuck_behind_failed(void)
     CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key = 'A2' "
                                       "AND payload LIKE '%Beta v2%'"), 1);
     free(d);
-}
-
-/* The sink of the pipeline in `dir` becomes `plugin` (testsink_v11: the
- * same sink, built for ABI 1.1). */
-static void use_sink_plugin(const char *dir, const char *plugin)
-{
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/p.xml", dir);
-    char *xml = wt_read_file(path);
-    const char *from = "plugin=\"testsink\"";
-    char *at = xml ? strstr(xml, from) : NULL;
-    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
-    size_t n = strlen(xml) + strlen(plugin) + 1;
-    char *out = malloc(n);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-    *at = '\0';
-    snprintf(out, n, "%splugin=\"%s\"%s", xml, plugin, at + strlen(from));
-    free(wt_write_file(dir, "p.xml", out));
-    free(out);
-    free(xml);
 }
 
 static void test_unanswered_is_retried(void)
@@ -930,6 +970,8 @@ void register_tests(void)
                 test_sink_that_cannot_open_holds);
     CU_add_test(s, "a sink that can never work stops the run",
                 test_sink_that_can_never_work_stops_the_run);
+    CU_add_test(s, "open() says why: the reason in weir's message",
+                test_open_reason);
     CU_add_test(s, "drain --wait says what it waits for", test_drain_wait_says_why);
     CU_add_test(s, "an error class after retries ran out",
                 test_resend_class_after_retries);

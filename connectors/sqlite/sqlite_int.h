@@ -17,9 +17,10 @@ typedef struct wsq_common {
     const weir_host *host;  /* (borrowed) */
 } wsq_common;
 
-/* Open `path` with `flags` and the `busy-timeout` option; on failure log
- * "database PATH: reason", set *code to SQLite's result code and return
- * NULL. (owned: sqlite3_close_v2) */
+/* Open `path` with `flags` and the `busy-timeout` option; on failure say
+ * "database PATH: reason" with host->set_error() (the open() it serves
+ * fails), set *code to SQLite's result code and return NULL.
+ * (owned: sqlite3_close_v2) */
 sqlite3 *wsq_db_open(weir_instance *inst, const weir_host *host,
                      const char *path, int flags, int *code);
 

@@ -916,7 +916,7 @@ int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state)
 {
     wsq_sink *s = calloc(1, sizeof *s);
     if (s == NULL) {
-        host->log(inst, WEIR_LOG_ERROR, "out of memory");
+        host->set_error(inst, "out of memory");
         return WEIR_STATUS_ERROR;
     }
     s->c.kind = WEIR_KIND_SINK;
@@ -926,23 +926,23 @@ int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state)
     s->table = host->option(inst, "table");
     const char *key = host->option(inst, "key");
     if (s->path == NULL || s->table == NULL || key == NULL) {
-        host->log(inst, WEIR_LOG_ERROR,
-                  "options database, table and key are required");
+        host->set_error(inst,
+                        "options database, table and key are required");
         goto fail;
     }
     if (wsq_words_split(key, &s->keys, &s->nkeys) != 0) {
-        host->log(inst, WEIR_LOG_ERROR, "out of memory");
+        host->set_error(inst, "out of memory");
         goto fail;
     }
     if (s->nkeys == 0) {
-        host->log(inst, WEIR_LOG_ERROR, "key names no column");
+        host->set_error(inst, "key names no column");
         goto fail;
     }
     for (size_t j = 0; j < s->nkeys; j++) {
         for (size_t k = 0; k < j; k++) {
             if (sqlite3_stricmp(s->keys[j], s->keys[k]) == 0) {
-                host->log(inst, WEIR_LOG_ERROR, "key names column %s twice",
-                          s->keys[j]);
+                host->set_error(inst, "key names column %s twice",
+                                s->keys[j]);
                 goto fail;
             }
         }
@@ -962,7 +962,7 @@ int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state)
     if (exec_sql(s, "PRAGMA foreign_keys = ON") != SQLITE_OK ||
         set_synchronous(s) != 0 || schema_load(s) != 0) {
         code = sqlite3_extended_errcode(s->db);
-        host->log(inst, WEIR_LOG_ERROR, "database %s: %s", s->path, s->msg);
+        host->set_error(inst, "database %s: %s", s->path, s->msg);
         goto fail;
     }
     *state = s;

@@ -50,7 +50,8 @@ extern "C" {
 /* ABI version.  Major: incompatible change.  Minor: fields or host entries
  * appended at the end of a table; older plugins keep working.
  *   1.1  WEIR_STATUS_DOWN from a sink's open()
- *   1.2  a sink answers every record (an unanswered one is retried) */
+ *   1.2  a sink answers every record (an unanswered one is retried);
+ *        host: set_error() */
 #define WEIR_ABI_MAJOR 1
 #define WEIR_ABI_MINOR 2
 
@@ -353,6 +354,18 @@ typedef struct weir_host {
     /* -- 1 when option `name` (its first value) came from ${env:...}:
      * a credential to send, never to print */
     int (*option_is_secret)(weir_instance *inst, const char *name);
+
+    /* -- since ABI minor 2 --------------------------------------------- */
+
+    /* Why the callback now running fails as a whole, for the core's own
+     * message instead of a log line of the plugin's (SQLite's pzErrMsg):
+     * open() returning ERROR or DOWN ("sink 'app' (plugin P) could not
+     * open: REASON", the endpoint's error).  Copied, ${env:} secrets
+     * masked; a later call replaces it; not printed by itself.  (A plugin
+     * built before minor 2 logs the reason at WEIR_LOG_ERROR instead: the
+     * core takes its last error line.) */
+    void (*set_error)(weir_instance *inst, const char *fmt, ...)
+        WEIR_PRINTF(2, 3);
 } weir_host;
 
 /* ---- the descriptor ------------------------------------------------- */
@@ -391,7 +404,7 @@ typedef struct weir_plugin {
 
     /* Open one instance as `kind`.  Store private state in *state.
      * Returns WEIR_STATUS_OK, or WEIR_STATUS_ERROR (a sink: also
-     * WEIR_STATUS_DOWN) after logging why. */
+     * WEIR_STATUS_DOWN) after saying why with host->set_error(). */
     int (*open)(weir_instance *inst, const weir_host *host, weir_kind kind,
                 void **state);
 

@@ -36,7 +36,8 @@
  *   sends(id TEXT, key TEXT, attempt INTEGER, answer TEXT)
  *       every record handed to write(), with its answer: "ok" (applied),
  *       "duplicate" (OK, id already applied), "retry", "reject", "down",
- *       "hold", "none" (silent-keys).  Rolled back with the batch on an SQLite error.
+ *       "hold", "none" (silent-keys).  Rolled back with the batch on an
+ *       SQLite error.
  * op is "upsert", "insert", "update" or "delete"; a delete removes the key
  * from target, anything else replaces the key's row.
  *
@@ -49,6 +50,7 @@
  * tests: the core keeps the 1.1 contract for it).
  */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +159,25 @@ static int listed(const char *list, const char *word)
     return 0;
 }
 
+/* Why open() fails: host->set_error() since ABI 1.2; the testsink_v11
+ * build logs it as an error, as a plugin built for 1.1 does. */
+static void ts_error(const weir_host *host, weir_instance *inst,
+                     const char *fmt, ...) WEIR_PRINTF(3, 4);
+static void ts_error(const weir_host *host, weir_instance *inst,
+                     const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+#if TESTSINK_ABI_MINOR >= 2
+    host->set_error(inst, "%s", msg);
+#else
+    host->log(inst, WEIR_LOG_ERROR, "%s", msg);
+#endif
+}
+
 static void ts_close(void *vs)
 {
     state *s = vs;
@@ -174,12 +195,12 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
                    void **out)
 {
     if (kind != WEIR_KIND_SINK) {
-        host->log(inst, WEIR_LOG_ERROR, "testsink is a sink only");
+        ts_error(host, inst, "testsink is a sink only");
         return WEIR_STATUS_ERROR;
     }
     state *s = calloc(1, sizeof(*s));
     if (!s) {
-        host->log(inst, WEIR_LOG_ERROR, "out of memory");
+        ts_error(host, inst, "out of memory");
         return WEIR_STATUS_ERROR;
     }
     s->host = host;
@@ -195,7 +216,7 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
         s->retry_times = -1;
     const char *path = host->option(inst, "database");
     if (!path) {
-        host->log(inst, WEIR_LOG_ERROR, "option database is required");
+        ts_error(host, inst, "option database is required");
         ts_close(s);
         return WEIR_STATUS_ERROR;
     }
@@ -210,8 +231,8 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     for (int i = 0; rc == SQLITE_OK && i < ST_N; i++)
         rc = sqlite3_prepare_v2(s->db, sql_text[i], -1, &s->st[i], NULL);
     if (rc != SQLITE_OK) {
-        host->log(inst, WEIR_LOG_ERROR, "%s: %s", path,
-                  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        ts_error(host, inst, "%s: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         ts_close(s);
         /* a folder that is not there (yet): the target is unreachable */
         return rc == SQLITE_CANTOPEN ? WEIR_STATUS_DOWN : WEIR_STATUS_ERROR;
