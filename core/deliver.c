@@ -10,6 +10,7 @@
 #include "host.h"
 #include "log.h"
 #include "payload.h"
+#include "plugins.h"
 #include "retry.h"
 #include "track_index.h"
 
@@ -171,20 +172,38 @@ int64_t weir_delivery_next_due(const weir_delivery *d)
 
 /* ---- endpoint health ----------------------------------------------- */
 
-/* May records be sent to `s` now?  A down endpoint is tried again (a
- * probe) once its next_probe time has come. */
-static int endpoint_open(const sink_rt *s, int64_t now)
-{
-    return !s->ep.down || now >= s->ep.next_probe;
-}
-
+static void endpoint_up(weir_delivery *d, sink_rt *s, int64_t now);
 static void endpoint_failed(weir_delivery *d, sink_rt *s, int64_t now,
                             int down, const char *error);
 
-/* May records be handed to `s` now?  Not when it could not be opened. */
-static int sink_usable(const sink_rt *s, int64_t now)
+/* May records be sent to `s` now?  A down endpoint is tried again once
+ * its next_probe time has come: by the sink's probe() when it has one
+ * (ABI 1.2), which spends no record (OK marks it up); else the records
+ * themselves are the probe (a drain sends one). */
+static int endpoint_try(weir_delivery *d, sink_rt *s, int64_t now)
 {
-    return s->inst->opened && endpoint_open(s, now);
+    if (!s->ep.down)
+        return 1;
+    if (now < s->ep.next_probe)
+        return 0;
+    weir_instance *inst = s->inst;
+    const weir_plugin *p = inst->plugin;
+    if (!WEIR_PLUGIN_HAS(p, probe, 2) || !p->probe)
+        return 1;
+    weir_host_error_clear(inst);
+    if (p->probe(inst->state) == WEIR_STATUS_OK) {
+        endpoint_up(d, s, now);
+        return 1;
+    }
+    const char *why = weir_host_error(inst);
+    endpoint_failed(d, s, now, 1, why ? why : "its probe found it down");
+    return 0;
+}
+
+/* May records be handed to `s` now?  Not when it could not be opened. */
+static int sink_usable(weir_delivery *d, sink_rt *s, int64_t now)
+{
+    return s->inst->opened && endpoint_try(d, s, now);
 }
 
 void weir_delivery_sink_unavailable(weir_delivery *d,
@@ -212,19 +231,24 @@ static void endpoint_learn(weir_delivery *d, sink_rt *s, weir_batch *b,
     }
     if (!sent)
         return;
-    if (ok || transient < sent) {
-        s->ep.failures = 0;
-        if (s->ep.down) {
-            s->ep.down = 0;
-            s->ep.probes = 0;
-            s->ep.since = now;
-            set_ep_error(s, NULL);
-            s->ep_dirty = 1;
-            weir_notices_endpoint(d->n, s->inst->name, 0, NULL);
-        }
+    if (ok || transient < sent)
+        endpoint_up(d, s, now);
+    else
+        endpoint_failed(d, s, now, down > 0, error);
+}
+
+/* `s` answered: its failures start over, and a down endpoint is up. */
+static void endpoint_up(weir_delivery *d, sink_rt *s, int64_t now)
+{
+    s->ep.failures = 0;
+    if (!s->ep.down)
         return;
-    }
-    endpoint_failed(d, s, now, down > 0, error);
+    s->ep.down = 0;
+    s->ep.probes = 0;
+    s->ep.since = now;
+    set_ep_error(s, NULL);
+    s->ep_dirty = 1;
+    weir_notices_endpoint(d->n, s->inst->name, 0, NULL);
 }
 
 /* A write to `s` failed as a whole, transiently; `down`: the target said
@@ -551,7 +575,7 @@ int weir_delivery_send(weir_delivery *d, weir_batch *b)
     for (size_t k = 0; k < d->p->nsinks; k++) {
         sink_rt *s = &d->sinks[k];
         outcome *out = &d->out[k * d->cap];
-        int open = sink_usable(s, now);
+        int open = sink_usable(d, s, now);
         weir_batch_set_context(b, d->p->name, s->inst->name);
         for (size_t i = 0; i < n; i++) {
             const weir_record *r = weir_batch_at(b, i);
@@ -721,11 +745,12 @@ static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
         return -1;
     for (;;) {
         int64_t now = weir_clock_now_ms();
-        if (!sink_usable(s, now)) {
+        if (!sink_usable(d, s, now)) {
             say_waiting_for_probe(d, s);
             return 0;
         }
-        /* A down endpoint is probed with one record. */
+        /* A down endpoint that is still down here has no probe(): it is
+         * probed with one record. */
         size_t limit = s->ep.down ? 1 : d->cap;
         weir_batch_clear(b);
         due_ctx c = {b, 0};
@@ -746,8 +771,10 @@ static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
         write_sink(d, s, b, out, now);
         if (commit_drained(d, s, b, out))
             return -1;
-        if (s->ep.down)
+        if (s->ep.down) {
+            say_waiting_for_probe(d, s);
             return 0;
+        }
     }
 }
 

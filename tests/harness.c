@@ -281,6 +281,17 @@ int wt_flush(wt_plugin *p)
                                   : WEIR_STATUS_OK;
 }
 
+int wt_probe(wt_plugin *p)
+{
+    logging_to = p;
+    weir_host_error_clear(p->inst);
+    const weir_plugin *d = p->inst->plugin;
+    return WEIR_PLUGIN_HAS(d, probe, 2) && d->probe ? d->probe(p->inst->state)
+                                                    : -99;
+}
+
+const char *wt_error(const wt_plugin *p) { return p->inst->error; }
+
 int wt_notify(wt_plugin *p, const char *type, const char *json)
 {
     logging_to = p;

@@ -80,6 +80,12 @@ int wt_read(wt_plugin *p, weir_batch *b);
 int wt_process(wt_plugin *p, weir_batch *b);
 int wt_write(wt_plugin *p, weir_batch *b);
 int wt_flush(wt_plugin *p);
+/* Sink: the plugin's probe() (a WEIR_STATUS_*); -99 when it has none.
+ * What it gave host->set_error() is then in wt_error(). */
+int wt_probe(wt_plugin *p);
+/* The reason the last probe() gave host->set_error(), NULL none.
+ * (borrowed, until the next wt_probe()) */
+const char *wt_error(const wt_plugin *p);
 /* flush() then finish(): what the engine does when a run completes. */
 int wt_finish(wt_plugin *p);
 /* Notifier: hand the plugin one event of `type` whose JSON is `json`

@@ -423,6 +423,70 @@ static void test_endpoint_down_holds_then_flows(void)
     free(d);
 }
 
+/* The endpoint of a testsink `plugin` goes down (the down-file) in a
+ * run and comes back: how many records were sent as probes. */
+static void check_probes(const char *plugin, int probe_records)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "probe-%s", plugin);
+    char *d = e2e_scratch(name);
+    write_pipeline(d, "", "<option name=\"down-file\">down</option>", NULL);
+    use_sink_plugin(d, plugin);
+    free(wt_write_file(d, "down", "x"));
+    csv(d, CUST3);
+    /* the first write finds it down; the run's own drain probes it at
+     * once (delay 0s) */
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "3 held"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE "
+                                      "answer = 'down'"), 3 + probe_records);
+    /* still down: a drain probes again */
+    out = expect(d, 0, "drain", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "its records stay held until it is tried "
+                                "again at"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE "
+                                      "answer = 'down'"), 3 + 2 * probe_records);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE "
+                                    "status = 'held' AND attempts = 0"), 3);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT down FROM endpoints"), 1);
+    /* back: the held records flow, in order, in the same drain */
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/down", d);
+    unlink(path);
+    out = expect(d, 0, "drain", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "3 written"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT down FROM endpoints"), 0);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT group_concat(key, ',') = "
+                                      "'A1,A2,A3' FROM (SELECT key FROM "
+                                      "applied ORDER BY rowid)"), 1);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE "
+                                      "answer = 'down'"), 3 + 2 * probe_records);
+    char *events = read_events(d);
+    CU_ASSERT(e2e_contains(events, "\"event\":\"endpoint-up\""));
+    CU_ASSERT_EQUAL(count_lines(events), 2);
+    free(events);
+    free(d);
+}
+
+static void test_probe_spends_no_record(void)
+{
+    /* A sink with probe() (ABI 1.2) is asked instead: after the write
+     * that found the endpoint down, no record goes to it until it is up. */
+    check_probes("testsink", 0);
+    CU_ASSERT_EQUAL(q(wt_tmpdir(), "probe-testsink/target.db",
+                      "SELECT count(*) FROM probes WHERE answer = 'down'"), 2);
+    CU_ASSERT_EQUAL(q(wt_tmpdir(), "probe-testsink/target.db",
+                      "SELECT count(*) FROM probes WHERE answer = 'ok'"), 1);
+    CU_ASSERT_EQUAL(q(wt_tmpdir(), "probe-testsink/weir.db",
+                      "SELECT count(*) FROM endpoints WHERE error IS NULL"), 1);
+    /* Without probe() (a sink built for ABI 1.1) one held record is the
+     * probe, as before. */
+    check_probes("testsink_v11", 1);
+}
+
 static void test_newer_change_supersedes_retrying(void)
 {
     char *d = e2e_scratch("supersede-retry");
@@ -955,6 +1019,8 @@ void register_tests(void)
                 test_out_of_attempts_monitor_show_resend);
     CU_add_test(s, "rejects go to the monitor", test_reject_goes_to_monitor);
     CU_add_test(s, "endpoint down: held, then flows", test_endpoint_down_holds_then_flows);
+    CU_add_test(s, "probe(): no record spent on a down endpoint",
+                test_probe_spends_no_record);
     CU_add_test(s, "a newer change supersedes a retrying one", test_newer_change_supersedes_retrying);
     CU_add_test(s, "a change in flight keeps order per key", test_in_flight_keeps_order_per_key);
     CU_add_test(s, "a held record waits without spinning", test_sink_hold_waits);

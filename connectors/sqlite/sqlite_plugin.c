@@ -107,6 +107,14 @@ static int sqlite_write(void *state, weir_batch *batch)
     return wsq_sink_write(state, batch);
 }
 
+static int sqlite_probe(void *state)
+{
+    wsq_common *c = state;
+    if (c == NULL || c->kind != WEIR_KIND_SINK)
+        return WEIR_STATUS_ERROR;
+    return wsq_sink_probe(state);
+}
+
 /* Every batch is committed inside write(): nothing is pending here. */
 static int sqlite_flush(void *state)
 {
@@ -140,4 +148,5 @@ WEIR_PLUGIN_DEFINE = {
     .flush = sqlite_flush,
     .notify = NULL,
     .close = sqlite_close,
+    .probe = sqlite_probe,
 };

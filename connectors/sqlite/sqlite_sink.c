@@ -860,6 +860,27 @@ int wsq_sink_write(void *state, weir_batch *b)
     return WEIR_STATUS_OK;
 }
 
+/* ---- probe ------------------------------------------------------------ */
+
+static int unreachable(int code);
+
+/* Is the database writable again?  BEGIN IMMEDIATE takes the write lock
+ * (waiting up to busy-timeout) and ROLLBACK lets it go: nothing of the
+ * target's data is touched, no record is spent. */
+int wsq_sink_probe(void *state)
+{
+    wsq_sink *s = state;
+    int rc = exec_sql(s, "BEGIN IMMEDIATE");
+    if (rc == SQLITE_OK)
+        rc = exec_sql(s, "ROLLBACK");
+    if (rc == SQLITE_OK)
+        return WEIR_STATUS_OK;
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->c.host->set_error(s->c.inst, "database %s: %s", s->path, s->msg);
+    return unreachable(rc) ? WEIR_STATUS_DOWN : WEIR_STATUS_ERROR;
+}
+
 /* ---- open / close ---------------------------------------------------- */
 
 void wsq_sink_close(void *state)

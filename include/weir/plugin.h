@@ -51,7 +51,7 @@ extern "C" {
  * appended at the end of a table; older plugins keep working.
  *   1.1  WEIR_STATUS_DOWN from a sink's open()
  *   1.2  a sink answers every record (an unanswered one is retried);
- *        host: set_error() */
+ *        descriptor: probe(); host: set_error() */
 #define WEIR_ABI_MAJOR 1
 #define WEIR_ABI_MINOR 2
 
@@ -143,7 +143,8 @@ typedef enum weir_status {
      * reached now (its database locked, its share not mounted, the host
      * unreachable), as opposed to a setup that can never work (ERROR).
      * The core counts the endpoint as down: the run goes on, the sink's
-     * records wait in the outbox, and it is opened again later. */
+     * records wait in the outbox, and it is opened again later.
+     * Since minor 2 also from probe(): the endpoint is still down. */
     WEIR_STATUS_DOWN = 2
 } weir_status;
 
@@ -360,7 +361,8 @@ typedef struct weir_host {
     /* Why the callback now running fails as a whole, for the core's own
      * message instead of a log line of the plugin's (SQLite's pzErrMsg):
      * open() returning ERROR or DOWN ("sink 'app' (plugin P) could not
-     * open: REASON", the endpoint's error).  Copied, ${env:} secrets
+     * open: REASON", the endpoint's error), probe() returning DOWN or
+     * ERROR (the endpoint's error).  Copied, ${env:} secrets
      * masked; a later call replaces it; not printed by itself.  (A plugin
      * built before minor 2 logs the reason at WEIR_LOG_ERROR instead: the
      * core takes its last error line.) */
@@ -445,7 +447,19 @@ typedef struct weir_plugin {
     /* Release the instance (nullable state allowed). */
     void (*close)(void *state);
 
-    void *reserved[8]; /* zero; appended fields take these slots */
+    /* -- since ABI minor 2 --------------------------------------------- */
+
+    /* Sink, optional: is the endpoint reachable again?  Called instead of
+     * sending a held record while the endpoint is down, when its probe
+     * time has come, so that no record is spent as a probe.  Cheap and
+     * without side effects on the target's data (connect, BEGIN and
+     * ROLLBACK, a health URL).  Returns OK (the endpoint is marked up and
+     * the held records flow), DOWN or ERROR (it stays down; the next probe
+     * waits longer) after saying why with host->set_error().  Without
+     * probe() the core sends one held record as the probe. */
+    int (*probe)(void *state);
+
+    void *reserved[7]; /* zero; appended fields take these slots */
 } weir_plugin;
 
 #ifdef __cplusplus

@@ -9,7 +9,7 @@
  *                (default -1: always)
  *   reject-keys  keys answered REJECT "rejected KEY"
  *   down-file    while this file exists, every record is answered DOWN
- *                "endpoint down"
+ *                "endpoint down", and probe() answers DOWN
  *   hold-keys    keys answered HOLD "held KEY"
  *   silent-keys  keys given no answer at all (a buggy sink): the core
  *                must not take them as applied
@@ -38,6 +38,9 @@
  *       "duplicate" (OK, id already applied), "retry", "reject", "down",
  *       "hold", "none" (silent-keys).  Rolled back with the batch on an
  *       SQLite error.
+ *   probes(at INTEGER, answer TEXT)
+ *       every probe() call (in its own transaction), answered "ok" or
+ *       "down".
  * op is "upsert", "insert", "update" or "delete"; a delete removes the key
  * from target, anything else replaces the key's row.
  *
@@ -47,7 +50,8 @@
  *
  * Built twice: testsink (the current ABI) and testsink_v11 (compiled with
  * TESTSINK_ABI_MINOR=1: a sink built for ABI 1.1, for the compatibility
- * tests: the core keeps the 1.1 contract for it).
+ * tests: the core keeps the 1.1 contract for it).  Only testsink has
+ * probe(); testsink_v11 logs why open() fails instead of set_error().
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -71,6 +75,7 @@ enum {
     ST_APPLIED,
     ST_COUNT,
     ST_SEND,
+    ST_PROBE,
     ST_N
 };
 
@@ -88,6 +93,7 @@ static const char *const sql_text[ST_N] = {
                  "ON CONFLICT(key) DO UPDATE SET n = n + 1",
     [ST_SEND] = "INSERT INTO sends(id, key, attempt, answer) "
                 "VALUES (?1, ?2, ?3, ?4)",
+    [ST_PROBE] = "INSERT INTO probes(at, answer) VALUES (?1, ?2)",
 };
 
 static const char schema[] =
@@ -96,7 +102,8 @@ static const char schema[] =
     " op TEXT, at INTEGER, payload TEXT);"
     "CREATE TABLE IF NOT EXISTS counts(key TEXT PRIMARY KEY, n INTEGER);"
     "CREATE TABLE IF NOT EXISTS sends(id TEXT, key TEXT, attempt INTEGER,"
-    " answer TEXT);";
+    " answer TEXT);"
+    "CREATE TABLE IF NOT EXISTS probes(at INTEGER, answer TEXT);";
 
 #ifndef TESTSINK_ABI_MINOR
 #define TESTSINK_ABI_MINOR WEIR_ABI_MINOR
@@ -159,8 +166,8 @@ static int listed(const char *list, const char *word)
     return 0;
 }
 
-/* Why open() fails: host->set_error() since ABI 1.2; the testsink_v11
- * build logs it as an error, as a plugin built for 1.1 does. */
+/* Why open() or probe() fails: host->set_error() since ABI 1.2; the
+ * testsink_v11 build logs it as an error, as a plugin built for 1.1 does. */
 static void ts_error(const weir_host *host, weir_instance *inst,
                      const char *fmt, ...) WEIR_PRINTF(3, 4);
 static void ts_error(const weir_host *host, weir_instance *inst,
@@ -480,6 +487,26 @@ static int ts_write(void *vs, weir_batch *b)
     return WEIR_STATUS_OK;
 }
 
+#if TESTSINK_ABI_MINOR >= 2
+static int ts_probe(void *vs)
+{
+    state *s = vs;
+    int down = s->down_file && access(s->down_file, F_OK) == 0;
+    sqlite3_stmt *st = s->st[ST_PROBE];
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+    sqlite3_bind_text(st, 2, down ? "down" : "ok", -1, SQLITE_STATIC);
+    if (step(st) != SQLITE_OK) {
+        ts_error(s->host, s->inst, "probe: %s", sqlite3_errmsg(s->db));
+        return WEIR_STATUS_ERROR;
+    }
+    if (down) {
+        ts_error(s->host, s->inst, "endpoint down (probe)");
+        return WEIR_STATUS_DOWN;
+    }
+    return WEIR_STATUS_OK;
+}
+#endif
+
 static int ts_flush(void *vs)
 {
     (void)vs;
@@ -501,4 +528,7 @@ WEIR_PLUGIN_DEFINE = {
     .write = ts_write,
     .flush = ts_flush,
     .close = ts_close,
+#if TESTSINK_ABI_MINOR >= 2
+    .probe = ts_probe,
+#endif
 };
