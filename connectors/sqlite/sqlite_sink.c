@@ -935,6 +935,7 @@ static int unreachable(int code)
 
 int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state)
 {
+    int code = SQLITE_OK; /* SQLite's, when the database is at fault */
     wsq_sink *s = calloc(1, sizeof *s);
     if (s == NULL) {
         host->set_error(inst, "out of memory");
@@ -971,7 +972,6 @@ int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state)
     s->create = 1;
     if (host->option_bool(inst, "create", &s->create) != 0)
         s->create = 1;
-    int code = SQLITE_OK;
     s->db = wsq_db_open(inst, host, s->path,
                         SQLITE_OPEN_READWRITE |
                             (s->create ? SQLITE_OPEN_CREATE : 0),
