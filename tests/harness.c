@@ -191,10 +191,16 @@ wt_plugin *wt_open(const char *xml, const char *dir, const char *instance)
     w->inst = inst;
     logging_to = w;
     weir_log_set_sink(capture, NULL);
+    weir_host_error_clear(inst);
     if (inst->plugin->open(inst, &weir_host_table, inst->kind, &inst->state) !=
         WEIR_STATUS_OK) {
+        /* what it logged, then the reason it gave host->set_error() */
+        const char *log = w->log ? w->log : "", *why = inst->error;
+        size_t n = strlen(log) + (why ? strlen(why) : 0) + 32;
         free(last_errors);
-        last_errors = w->log ? strdup(w->log) : strdup("open failed\n");
+        if ((last_errors = malloc(n)))
+            snprintf(last_errors, n, "%sopen failed%s%s\n", log,
+                     why ? ": " : "", why ? why : "");
         logging_to = NULL;
         free(w->log);
         free(w);
@@ -249,14 +255,14 @@ int wt_read(wt_plugin *p, weir_batch *b)
 int wt_process(wt_plugin *p, weir_batch *b)
 {
     bind(p, b);
-    weir_batch_reset_answers(b);
+    weir_batch_reset_answers(b, WEIR_RESULT_OK);
     return p->inst->plugin->process(p->inst->state, b);
 }
 
 int wt_write(wt_plugin *p, weir_batch *b)
 {
     bind(p, b);
-    weir_batch_reset_answers(b);
+    weir_batch_reset_answers(b, WEIR_RESULT_NONE);
     return p->inst->plugin->write(p->inst->state, b);
 }
 
@@ -274,6 +280,17 @@ int wt_flush(wt_plugin *p)
     return p->inst->plugin->flush ? p->inst->plugin->flush(p->inst->state)
                                   : WEIR_STATUS_OK;
 }
+
+int wt_probe(wt_plugin *p)
+{
+    logging_to = p;
+    weir_host_error_clear(p->inst);
+    const weir_plugin *d = p->inst->plugin;
+    return WEIR_PLUGIN_HAS(d, probe, 2) && d->probe ? d->probe(p->inst->state)
+                                                    : -99;
+}
+
+const char *wt_error(const wt_plugin *p) { return p->inst->error; }
 
 int wt_notify(wt_plugin *p, const char *type, const char *json)
 {

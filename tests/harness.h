@@ -24,7 +24,9 @@ const weir_host *wt_host(void);
  * `dir`, or the current directory when NULL), check it like `weir validate`,
  * and open the instance named `instance` as the kind of its element.
  * Returns NULL when the pipeline is invalid or open() failed; the
- * diagnostics are then in wt_last_errors(). (owned: wt_close) */
+ * diagnostics are then in wt_last_errors() (for open(): what the plugin
+ * logged, then "open failed: REASON" with what it gave host->set_error()).
+ * (owned: wt_close) */
 wt_plugin *wt_open(const char *xml, const char *dir, const char *instance);
 
 /* Validate `xml` as `weir validate` would.  Returns the number of
@@ -71,11 +73,19 @@ weir_record *wt_add(weir_batch *b, weir_op op, ...);
 weir_record *wt_addv(weir_batch *b, weir_op op, va_list ap);
 
 /* Call the plugin's callbacks.  Results are the callbacks' own. Before
- * process() and write() every record's answer is reset to OK. */
+ * process() every record's answer is reset to OK; before write() to none
+ * (WEIR_RESULT_NONE, as the core hands records to a sink): a record the
+ * sink leaves unanswered shows as that in wt_result(). */
 int wt_read(wt_plugin *p, weir_batch *b);
 int wt_process(wt_plugin *p, weir_batch *b);
 int wt_write(wt_plugin *p, weir_batch *b);
 int wt_flush(wt_plugin *p);
+/* Sink: the plugin's probe() (a WEIR_STATUS_*); -99 when it has none.
+ * What it gave host->set_error() is then in wt_error(). */
+int wt_probe(wt_plugin *p);
+/* The reason the last probe() gave host->set_error(), NULL none.
+ * (borrowed, until the next wt_probe()) */
+const char *wt_error(const wt_plugin *p);
 /* flush() then finish(): what the engine does when a run completes. */
 int wt_finish(wt_plugin *p);
 /* Notifier: hand the plugin one event of `type` whose JSON is `json`

@@ -17,8 +17,17 @@ tests_testsink_la_SOURCES = tests/plugins/testsink.c
 tests_testsink_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_testsink_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_testsink_la_LIBADD = $(SQLITE_LIBS)
+# The same sink as built for ABI 1.1 (compatibility tests).
+check_LTLIBRARIES += tests/testsink_v11.la
+tests_testsink_v11_la_SOURCES = tests/plugins/testsink.c
+tests_testsink_v11_la_CPPFLAGS = $(AM_CPPFLAGS) -DTESTSINK_ABI_MINOR=1 \
+	-DTESTSINK_NAME='"testsink_v11"'
+tests_testsink_v11_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_testsink_v11_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_testsink_v11_la_LIBADD = $(SQLITE_LIBS)
 tests_bad_abi_la_SOURCES = tests/plugins/bad_abi.c
-tests_bad_abi_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_ABI_MAJOR=99 -DTEST_NAME='"bad_abi"'
+tests_bad_abi_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_ABI_MAJOR=99 -DTEST_ABI_MINOR=1 \
+	-DTEST_NAME='"bad_abi"'
 tests_bad_abi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_newer_abi_la_SOURCES = tests/plugins/bad_abi.c
 tests_newer_abi_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_ABI_MINOR=999 -DTEST_NAME='"newer_abi"'

@@ -91,6 +91,26 @@ static int count_lines(const char *text)
     return n;
 }
 
+/* The sink of the pipeline in `dir` becomes `plugin` (testsink_v11: the
+ * same sink, built for ABI 1.1). */
+static void use_sink_plugin(const char *dir, const char *plugin)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/p.xml", dir);
+    char *xml = wt_read_file(path);
+    const char *from = "plugin=\"testsink\"";
+    char *at = xml ? strstr(xml, from) : NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    size_t n = strlen(xml) + strlen(plugin) + 1;
+    char *out = malloc(n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    *at = '\0';
+    snprintf(out, n, "%splugin=\"%s\"%s", xml, plugin, at + strlen(from));
+    free(wt_write_file(dir, "p.xml", out));
+    free(out);
+    free(xml);
+}
+
 #define CUST3 "code,name,city\nA1,Alpha,Cape Town\nA2,Beta,Durban\nA3,Gamma,Paarl\n"
 
 static void test_track_ops(void)
@@ -403,6 +423,70 @@ static void test_endpoint_down_holds_then_flows(void)
     free(d);
 }
 
+/* The endpoint of a testsink `plugin` goes down (the down-file) in a
+ * run and comes back: how many records were sent as probes. */
+static void check_probes(const char *plugin, int probe_records)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "probe-%s", plugin);
+    char *d = e2e_scratch(name);
+    write_pipeline(d, "", "<option name=\"down-file\">down</option>", NULL);
+    use_sink_plugin(d, plugin);
+    free(wt_write_file(d, "down", "x"));
+    csv(d, CUST3);
+    /* the first write finds it down; the run's own drain probes it at
+     * once (delay 0s) */
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "3 held"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE "
+                                      "answer = 'down'"), 3 + probe_records);
+    /* still down: a drain probes again */
+    out = expect(d, 0, "drain", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "its records stay held until it is tried "
+                                "again at"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE "
+                                      "answer = 'down'"), 3 + 2 * probe_records);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE "
+                                    "status = 'held' AND attempts = 0"), 3);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT down FROM endpoints"), 1);
+    /* back: the held records flow, in order, in the same drain */
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/down", d);
+    unlink(path);
+    out = expect(d, 0, "drain", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "3 written"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT down FROM endpoints"), 0);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT group_concat(key, ',') = "
+                                      "'A1,A2,A3' FROM (SELECT key FROM "
+                                      "applied ORDER BY rowid)"), 1);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE "
+                                      "answer = 'down'"), 3 + 2 * probe_records);
+    char *events = read_events(d);
+    CU_ASSERT(e2e_contains(events, "\"event\":\"endpoint-up\""));
+    CU_ASSERT_EQUAL(count_lines(events), 2);
+    free(events);
+    free(d);
+}
+
+static void test_probe_spends_no_record(void)
+{
+    /* A sink with probe() (ABI 1.2) is asked instead: after the write
+     * that found the endpoint down, no record goes to it until it is up. */
+    check_probes("testsink", 0);
+    CU_ASSERT_EQUAL(q(wt_tmpdir(), "probe-testsink/target.db",
+                      "SELECT count(*) FROM probes WHERE answer = 'down'"), 2);
+    CU_ASSERT_EQUAL(q(wt_tmpdir(), "probe-testsink/target.db",
+                      "SELECT count(*) FROM probes WHERE answer = 'ok'"), 1);
+    CU_ASSERT_EQUAL(q(wt_tmpdir(), "probe-testsink/weir.db",
+                      "SELECT count(*) FROM endpoints WHERE error IS NULL"), 1);
+    /* Without probe() (a sink built for ABI 1.1) one held record is the
+     * probe, as before. */
+    check_probes("testsink_v11", 1);
+}
+
 static void test_newer_change_supersedes_retrying(void)
 {
     char *d = e2e_scratch("supersede-retry");
@@ -694,6 +778,42 @@ static void test_sink_that_cannot_open_holds(void)
     free(d);
 }
 
+/* A testsink `plugin` whose folder is gone cannot open: weir's message
+ * names the reason; `logged`: the plugin logged it as an error itself
+ * (built for ABI 1.1, before host->set_error()). */
+static void check_open_reason(const char *plugin, int logged)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "open-reason-%s", plugin);
+    char *d = e2e_scratch(name);
+    gone_sink_pipeline(d, 0);
+    use_sink_plugin(d, plugin);
+    csv(d, CUST3);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    char said[256];
+    snprintf(said, sizeof(said), "weir: warning: cust: sink 'app' (plugin %s) "
+             "could not open: ", plugin);
+    CU_ASSERT(e2e_contains(out, said));
+    CU_ASSERT(e2e_contains(out, "gone/target.db: unable to open database "
+                                "file; its records are held"));
+    /* no error line of the plugin's own for a run that goes on */
+    CU_ASSERT_EQUAL(strstr(out, "weir: error: cust/app: ") != NULL, logged);
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM endpoints WHERE "
+                                    "error LIKE '%could not open: %gone/"
+                                    "target.db: unable to open database file'"), 1);
+    free(d);
+}
+
+static void test_open_reason(void)
+{
+    /* open() says why with host->set_error(): the reason is in weir's
+     * own messages, and a target that is down is no error line. */
+    check_open_reason("testsink", 0);
+    /* A sink built for ABI 1.1 logs the reason: weir still names it. */
+    check_open_reason("testsink_v11", 1);
+}
+
 static void test_sink_that_can_never_work_stops_the_run(void)
 {
     /* A table without an index on the key can never take upserts: that
@@ -723,7 +843,11 @@ static void test_sink_that_can_never_work_stops_the_run(void)
         "</pipeline>\n"));
     csv(d, "code,name\nA1,Alpha\n");
     char *out = expect(d, 3, "run", "p.xml", NULL);
-    CU_ASSERT(e2e_contains(out, "could not open"));
+    CU_ASSERT(e2e_contains(out, "sink 'app' (plugin sqlite) could not open: "
+                                "database /"));
+    CU_ASSERT(e2e_contains(out, "/app.db: table \"c\" has no PRIMARY KEY or "
+                                "UNIQUE index"));
+    CU_ASSERT(!strstr(out, "error: cust/app: "));
     free(out);
     CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox"), 0);
     char *events = read_events(d);
@@ -809,6 +933,54 @@ static void test_newer_change_not_stuck_behind_failed(void)
     free(d);
 }
 
+static void test_unanswered_is_retried(void)
+{
+    /* A sink that leaves a record unanswered has not applied it, as far
+     * as anyone knows: silence never acknowledges.  The record is retried
+     * and fails once its attempts run out; the target never had it. */
+    char *d = e2e_scratch("silent");
+    write_pipeline(d, "", "<option name=\"silent-keys\">A2</option>", NULL);
+    csv(d, CUST3);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "2 written"));
+    CU_ASSERT(e2e_contains(out, "waiting for retry"));
+    CU_ASSERT(e2e_contains(out, "cust: sink 'app' (plugin testsink) gave no "
+                                "answer for 1 of 3 records; they are retried"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE key = 'A2' "
+                                    "AND status = 'retry'"), 1);
+    out = expect(d, 1, "drain", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 failed"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE key = 'A2' "
+                                    "AND status = 'failed' AND error = 'gave up "
+                                    "after 3 attempts: sink ''app'' (plugin "
+                                    "testsink) gave no answer for this record'"), 1);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE key = 'A2' "
+                                    "AND status = 'delivered'"), 0);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE key = 'A2' "
+                                      "AND answer = 'none'"), 3);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key = 'A2'"), 0);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 2);
+    free(d);
+}
+
+static void test_unanswered_by_a_1_1_sink(void)
+{
+    /* A sink built for ABI 1.1 was told its records start OK: the core
+     * keeps that contract for it, so its silence still acknowledges. */
+    char *d = e2e_scratch("silent-v11");
+    write_pipeline(d, "", "<option name=\"silent-keys\">A2</option>", NULL);
+    use_sink_plugin(d, "testsink_v11");
+    csv(d, CUST3);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "3 written"));
+    CU_ASSERT(!strstr(out, "gave no answer"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM sends WHERE key = 'A2'"), 1);
+    free(d);
+}
+
 static void test_superseded_insert_goes_as_insert(void)
 {
     /* The inserts of A1..A3 wait, held (the target cannot be opened);
@@ -847,6 +1019,8 @@ void register_tests(void)
                 test_out_of_attempts_monitor_show_resend);
     CU_add_test(s, "rejects go to the monitor", test_reject_goes_to_monitor);
     CU_add_test(s, "endpoint down: held, then flows", test_endpoint_down_holds_then_flows);
+    CU_add_test(s, "probe(): no record spent on a down endpoint",
+                test_probe_spends_no_record);
     CU_add_test(s, "a newer change supersedes a retrying one", test_newer_change_supersedes_retrying);
     CU_add_test(s, "a change in flight keeps order per key", test_in_flight_keeps_order_per_key);
     CU_add_test(s, "a held record waits without spinning", test_sink_hold_waits);
@@ -862,6 +1036,8 @@ void register_tests(void)
                 test_sink_that_cannot_open_holds);
     CU_add_test(s, "a sink that can never work stops the run",
                 test_sink_that_can_never_work_stops_the_run);
+    CU_add_test(s, "open() says why: the reason in weir's message",
+                test_open_reason);
     CU_add_test(s, "drain --wait says what it waits for", test_drain_wait_says_why);
     CU_add_test(s, "an error class after retries ran out",
                 test_resend_class_after_retries);
@@ -869,5 +1045,9 @@ void register_tests(void)
                 test_newer_change_not_stuck_behind_failed);
     CU_add_test(s, "a superseded insert: the newer change goes as insert",
                 test_superseded_insert_goes_as_insert);
+    CU_add_test(s, "an unanswered record is retried, never delivered",
+                test_unanswered_is_retried);
+    CU_add_test(s, "a sink built for ABI 1.1 keeps its contract",
+                test_unanswered_by_a_1_1_sink);
     CU_add_test(s, "newer state schema refused", test_state_newer_schema);
 }

@@ -157,6 +157,26 @@ static void test_scan(void)
     free(dir);
 }
 
+static int some_probe(void *state)
+{
+    (void)state;
+    return WEIR_STATUS_OK;
+}
+
+/* A descriptor field of ABI 1.2 is read only from a plugin that declares
+ * 1.2 or later and whose struct_size covers it: a 1.1 plugin's reserved
+ * slot is never taken for a callback. */
+static void test_field_gated_by_minor(void)
+{
+    weir_plugin p = {.abi_major = 1, .abi_minor = 1,
+                     .struct_size = sizeof(weir_plugin), .probe = some_probe};
+    CU_ASSERT_FALSE(WEIR_PLUGIN_HAS(&p, probe, 2));
+    p.abi_minor = 2;
+    CU_ASSERT_TRUE(WEIR_PLUGIN_HAS(&p, probe, 2));
+    p.struct_size = (uint32_t)offsetof(weir_plugin, probe);
+    CU_ASSERT_FALSE(WEIR_PLUGIN_HAS(&p, probe, 2));
+}
+
 void register_loader_tests(void)
 {
     CU_pSuite s = CU_add_suite("plugin loader", NULL, NULL);
@@ -166,4 +186,6 @@ void register_loader_tests(void)
     CU_add_test(s, "name must match file", test_name_must_match_file);
     CU_add_test(s, "only the plugin path is searched", test_only_the_plugin_path);
     CU_add_test(s, "scan the path", test_scan);
+    CU_add_test(s, "a field of a later minor is gated",
+                test_field_gated_by_minor);
 }

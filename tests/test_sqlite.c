@@ -894,6 +894,34 @@ static void test_sink_busy(void)
     wt_close(p);
 }
 
+/* probe(): can a write transaction start?  Touches no data. */
+static void test_sink_probe(void)
+{
+    make_db("sink_probe.db",
+            "CREATE TABLE t (code TEXT PRIMARY KEY, name TEXT);");
+    wt_plugin *p = open_sink("sink_probe.db", "t", "code",
+                             "<option name=\"busy-timeout\">50ms</option>");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(wt_probe(p), WEIR_STATUS_OK);
+    CU_ASSERT_PTR_NULL(wt_error(p));
+    /* another writer holds the lock: down, with SQLite's words */
+    sqlite3 *other = db_open("sink_probe.db");
+    exec(other, "BEGIN IMMEDIATE; INSERT INTO t VALUES ('X', 'x');");
+    CU_ASSERT_EQUAL(wt_probe(p), WEIR_STATUS_DOWN);
+    CU_ASSERT(contains(wt_error(p), "sink_probe.db: database is locked"));
+    exec(other, "COMMIT");
+    sqlite3_close(other);
+    /* free again; the probe left nothing behind */
+    CU_ASSERT_EQUAL(wt_probe(p), WEIR_STATUS_OK);
+    CU_ASSERT_EQUAL(count("sink_probe.db", "SELECT count(*) FROM t"), 1);
+    weir_batch *b = wt_batch_new(4);
+    wt_add(b, WEIR_OP_UPSERT, "code", "A", "name", "a", NULL);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    ASSERT_ANSWER(b, 0, WEIR_RESULT_OK, NULL);
+    wt_batch_free(b);
+    wt_close(p);
+}
+
 /* A record with `n` fields code, c1 .. c<n-1>. (borrowed; the batch's) */
 static weir_record *add_wide(weir_batch *b, const char *code, int n)
 {
@@ -1134,6 +1162,8 @@ void register_tests(void)
     CU_add_test(s, "trigger RAISE(ROLLBACK) isolated",
                 test_sink_trigger_rollback);
     CU_add_test(s, "busy and locked commit are RETRY", test_sink_busy);
+    CU_add_test(s, "probe(): down while locked, no data touched",
+                test_sink_probe);
     CU_add_test(s, "missing or NULL key rejected", test_sink_missing_key);
     CU_add_test(s, "hostile identifiers and values stored literally",
                 test_sink_hostile);

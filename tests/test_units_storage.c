@@ -266,7 +266,7 @@ static void test_batch_narrow_widen(void)
     /* reset_answers works on the view only */
     weir_record_answer(r[1], WEIR_RESULT_REJECT, "no", "id-1");
     weir_batch_narrow(b, keep);
-    weir_batch_reset_answers(b);
+    weir_batch_reset_answers(b, WEIR_RESULT_OK);
     CU_ASSERT_EQUAL(r[2]->result, WEIR_RESULT_OK);
     CU_ASSERT_PTR_NULL(r[2]->message);
     CU_ASSERT_EQUAL(r[1]->result, WEIR_RESULT_REJECT);

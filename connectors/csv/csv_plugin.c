@@ -837,26 +837,32 @@ static int sink_write(csv_state *s, weir_batch *b)
         s->wrote[i] = (unsigned char)rc;
         rows += (unsigned)rc;
     }
-    /* Every answer OK must mean "in the file": push before returning. */
-    if (csv_writer_push(s->writer) == 0) {
+    /* Every answer OK must mean "in the file": push before answering. */
+    int err = csv_writer_push(s->writer) == 0 ? 0 : csv_writer_errno(s->writer);
+    if (!err) {
         s->rows_unflushed += rows;
         s->rows_total += rows;
-        return WEIR_STATUS_OK;
+    } else {
+        /* Nothing of this batch stays: cut the file back so a retry does
+         * not write its rows twice, and let the core retry them. */
+        if (csv_writer_rollback(s->writer, mark) < 0)
+            h->log(s->inst, WEIR_LOG_ERROR,
+                   "%s: cannot remove a partly written batch: %s",
+                   s->append ? s->path : s->tmp_path, strerror(errno));
+        s->header_done = header_was_done;
+        h->log(s->inst, WEIR_LOG_WARNING, "cannot write %s: %s",
+               s->append ? s->path : s->tmp_path, strerror(err));
     }
-    /* Nothing of this batch stays: cut the file back so a retry does not
-     * write its rows twice, and let the core retry them. */
-    int err = csv_writer_errno(s->writer);
-    if (csv_writer_rollback(s->writer, mark) < 0)
-        h->log(s->inst, WEIR_LOG_ERROR,
-               "%s: cannot remove a partly written batch: %s",
-               s->append ? s->path : s->tmp_path, strerror(errno));
-    s->header_done = header_was_done;
-    h->log(s->inst, WEIR_LOG_WARNING, "cannot write %s: %s",
-           s->append ? s->path : s->tmp_path, strerror(err));
-    for (size_t i = 0; i < n; i++)
-        if (s->wrote[i])
-            h->record_answerf(h->batch_at(b, i), WEIR_RESULT_RETRY,
-                              "cannot write %s: %s", s->path, strerror(err));
+    for (size_t i = 0; i < n; i++) {
+        weir_record *r = h->batch_at(b, i);
+        if (!s->wrote[i])
+            continue; /* answered REJECT by write_record() */
+        if (err)
+            h->record_answerf(r, WEIR_RESULT_RETRY, "cannot write %s: %s",
+                              s->path, strerror(err));
+        else
+            h->record_answer(r, WEIR_RESULT_OK, NULL, NULL);
+    }
     return WEIR_STATUS_OK;
 }
 

@@ -17,9 +17,10 @@ typedef struct wsq_common {
     const weir_host *host;  /* (borrowed) */
 } wsq_common;
 
-/* Open `path` with `flags` and the `busy-timeout` option; on failure log
- * "database PATH: reason", set *code to SQLite's result code and return
- * NULL. (owned: sqlite3_close_v2) */
+/* Open `path` with `flags` and the `busy-timeout` option; on failure say
+ * "database PATH: reason" with host->set_error() (the open() it serves
+ * fails), set *code to SQLite's result code and return NULL.
+ * (owned: sqlite3_close_v2) */
 sqlite3 *wsq_db_open(weir_instance *inst, const weir_host *host,
                      const char *path, int flags, int *code);
 
@@ -32,6 +33,10 @@ void wsq_source_close(void *state);
 
 int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state);
 int wsq_sink_write(void *state, weir_batch *batch);
+/* The descriptor's probe() (ABI 1.2): OK when a write transaction can
+ * start, else DOWN (busy, locked, I/O) or ERROR, with the reason given to
+ * host->set_error(). */
+int wsq_sink_probe(void *state);
 void wsq_sink_close(void *state);
 
 #endif

@@ -55,7 +55,7 @@ sqlite3 *wsq_db_open(weir_instance *inst, const weir_host *host,
     if (strncmp(path, "file:", 5) == 0) {
         name = malloc(strlen(path) + 3);
         if (name == NULL) {
-            host->log(inst, WEIR_LOG_ERROR, "database %s: out of memory", path);
+            host->set_error(inst, "database %s: out of memory", path);
             return NULL;
         }
         strcpy(name, "./");
@@ -65,8 +65,8 @@ sqlite3 *wsq_db_open(weir_instance *inst, const weir_host *host,
     free(name);
     if (rc != SQLITE_OK) {
         *code = rc;
-        host->log(inst, WEIR_LOG_ERROR, "database %s: cannot open: %s", path,
-                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        host->set_error(inst, "database %s: cannot open: %s", path,
+                        db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close_v2(db);
         return NULL;
     }
@@ -87,7 +87,7 @@ static int sqlite_open(weir_instance *inst, const weir_host *host,
         return wsq_source_open(inst, host, state);
     if (kind == WEIR_KIND_SINK)
         return wsq_sink_open(inst, host, state);
-    host->log(inst, WEIR_LOG_ERROR, "sqlite is a source or a sink only");
+    host->set_error(inst, "sqlite is a source or a sink only");
     return WEIR_STATUS_ERROR;
 }
 
@@ -105,6 +105,14 @@ static int sqlite_write(void *state, weir_batch *batch)
     if (c == NULL || c->kind != WEIR_KIND_SINK)
         return WEIR_STATUS_ERROR;
     return wsq_sink_write(state, batch);
+}
+
+static int sqlite_probe(void *state)
+{
+    wsq_common *c = state;
+    if (c == NULL || c->kind != WEIR_KIND_SINK)
+        return WEIR_STATUS_ERROR;
+    return wsq_sink_probe(state);
 }
 
 /* Every batch is committed inside write(): nothing is pending here. */
@@ -140,4 +148,5 @@ WEIR_PLUGIN_DEFINE = {
     .flush = sqlite_flush,
     .notify = NULL,
     .close = sqlite_close,
+    .probe = sqlite_probe,
 };

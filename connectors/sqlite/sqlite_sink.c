@@ -42,7 +42,8 @@ typedef struct stmt_entry {
     unsigned long used; /* LRU tick */
 } stmt_entry;
 
-/* Where a record stands within one write(). */
+/* Where a record stands within one write(); ST_COMMITTED ones are
+ * answered OK at its end. */
 enum { ST_PENDING = 0, ST_REJECTED, ST_COMMITTED };
 
 /* apply_record() outcomes. */
@@ -761,8 +762,12 @@ static int pass_batch(wsq_sink *s, weir_batch *b, size_t n)
         }
     }
     int rc = commit(s);
-    if (rc == SQLITE_OK)
+    if (rc == SQLITE_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (s->st[i] == ST_PENDING)
+                s->st[i] = ST_COMMITTED;
         return PASS_DONE;
+    }
     rollback(s);
     if (is_permanent(rc))
         return PASS_SINGLE; /* a deferred constraint: find its record */
@@ -848,7 +853,32 @@ int wsq_sink_write(void *state, weir_batch *b)
             single = 1;
         pass = single ? pass_single(s, b, n) : pass_batch(s, b, n);
     }
+    /* The rest was answered REJECT or RETRY on the way. */
+    for (size_t i = 0; i < n; i++)
+        if (s->st[i] == ST_COMMITTED)
+            h->record_answer(h->batch_at(b, i), WEIR_RESULT_OK, NULL, NULL);
     return WEIR_STATUS_OK;
+}
+
+/* ---- probe ------------------------------------------------------------ */
+
+static int unreachable(int code);
+
+/* Is the database writable again?  BEGIN IMMEDIATE takes the write lock
+ * (waiting up to busy-timeout) and ROLLBACK lets it go: nothing of the
+ * target's data is touched, no record is spent. */
+int wsq_sink_probe(void *state)
+{
+    wsq_sink *s = state;
+    int rc = exec_sql(s, "BEGIN IMMEDIATE");
+    if (rc == SQLITE_OK)
+        rc = exec_sql(s, "ROLLBACK");
+    if (rc == SQLITE_OK)
+        return WEIR_STATUS_OK;
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->c.host->set_error(s->c.inst, "database %s: %s", s->path, s->msg);
+    return unreachable(rc) ? WEIR_STATUS_DOWN : WEIR_STATUS_ERROR;
 }
 
 /* ---- open / close ---------------------------------------------------- */
@@ -908,7 +938,7 @@ int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state)
     int code = SQLITE_OK; /* SQLite's answer, when that is what failed */
     wsq_sink *s = calloc(1, sizeof *s);
     if (s == NULL) {
-        host->log(inst, WEIR_LOG_ERROR, "out of memory");
+        host->set_error(inst, "out of memory");
         return WEIR_STATUS_ERROR;
     }
     s->c.kind = WEIR_KIND_SINK;
@@ -918,23 +948,23 @@ int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state)
     s->table = host->option(inst, "table");
     const char *key = host->option(inst, "key");
     if (s->path == NULL || s->table == NULL || key == NULL) {
-        host->log(inst, WEIR_LOG_ERROR,
-                  "options database, table and key are required");
+        host->set_error(inst,
+                        "options database, table and key are required");
         goto fail;
     }
     if (wsq_words_split(key, &s->keys, &s->nkeys) != 0) {
-        host->log(inst, WEIR_LOG_ERROR, "out of memory");
+        host->set_error(inst, "out of memory");
         goto fail;
     }
     if (s->nkeys == 0) {
-        host->log(inst, WEIR_LOG_ERROR, "key names no column");
+        host->set_error(inst, "key names no column");
         goto fail;
     }
     for (size_t j = 0; j < s->nkeys; j++) {
         for (size_t k = 0; k < j; k++) {
             if (sqlite3_stricmp(s->keys[j], s->keys[k]) == 0) {
-                host->log(inst, WEIR_LOG_ERROR, "key names column %s twice",
-                          s->keys[j]);
+                host->set_error(inst, "key names column %s twice",
+                                s->keys[j]);
                 goto fail;
             }
         }
@@ -953,7 +983,7 @@ int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state)
     if (exec_sql(s, "PRAGMA foreign_keys = ON") != SQLITE_OK ||
         set_synchronous(s) != 0 || schema_load(s) != 0) {
         code = sqlite3_extended_errcode(s->db);
-        host->log(inst, WEIR_LOG_ERROR, "database %s: %s", s->path, s->msg);
+        host->set_error(inst, "database %s: %s", s->path, s->msg);
         goto fail;
     }
     *state = s;

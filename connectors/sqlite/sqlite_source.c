@@ -63,34 +63,33 @@ static int source_prepare(wsq_source *s, const char *query)
     int rc = sqlite3_prepare_v3(s->db, query, -1, SQLITE_PREPARE_PERSISTENT,
                                 &s->stmt, &tail);
     if (rc != SQLITE_OK) {
-        h->log(s->c.inst, WEIR_LOG_ERROR, "database %s: query: %s", s->path,
-               sqlite3_errmsg(s->db));
+        h->set_error(s->c.inst, "database %s: query: %s", s->path,
+                     sqlite3_errmsg(s->db));
         return -1;
     }
     if (s->stmt == NULL) {
-        h->log(s->c.inst, WEIR_LOG_ERROR, "database %s: query is empty",
-               s->path);
+        h->set_error(s->c.inst, "database %s: query is empty", s->path);
         return -1;
     }
     if (!only_one_statement(s, tail)) {
-        h->log(s->c.inst, WEIR_LOG_ERROR,
-               "database %s: query must be exactly one SQL statement",
-               s->path);
+        h->set_error(s->c.inst,
+                     "database %s: query must be exactly one SQL statement",
+                     s->path);
         return -1;
     }
     /* The connection is read-only anyway; this says why up front instead
      * of failing on the first step. */
     if (!sqlite3_stmt_readonly(s->stmt)) {
-        h->log(s->c.inst, WEIR_LOG_ERROR,
-               "database %s: query must be read-only (a SELECT), "
-               "it would change the database", s->path);
+        h->set_error(s->c.inst,
+                     "database %s: query must be read-only (a SELECT), "
+                     "it would change the database", s->path);
         return -1;
     }
     s->ncols = sqlite3_column_count(s->stmt);
     if (s->ncols == 0) {
-        h->log(s->c.inst, WEIR_LOG_ERROR,
-               "database %s: query returns no columns (not a SELECT)",
-               s->path);
+        h->set_error(s->c.inst,
+                     "database %s: query returns no columns (not a SELECT)",
+                     s->path);
         return -1;
     }
     s->names = calloc((size_t)s->ncols, sizeof *s->names);
@@ -103,9 +102,9 @@ static int source_prepare(wsq_source *s, const char *query)
         /* Two columns of one name would silently become one field. */
         for (int j = 0; j < i; j++) {
             if (strcmp(s->names[j], name) == 0) {
-                h->log(s->c.inst, WEIR_LOG_ERROR,
-                       "database %s: query returns column \"%s\" twice; "
-                       "give one an alias (AS)", s->path, name);
+                h->set_error(s->c.inst,
+                             "database %s: query returns column \"%s\" "
+                             "twice; give one an alias (AS)", s->path, name);
                 return -1;
             }
         }
@@ -115,7 +114,7 @@ static int source_prepare(wsq_source *s, const char *query)
     }
     return 0;
 oom:
-    h->log(s->c.inst, WEIR_LOG_ERROR, "database %s: out of memory", s->path);
+    h->set_error(s->c.inst, "database %s: out of memory", s->path);
     return -1;
 }
 
@@ -123,7 +122,7 @@ int wsq_source_open(weir_instance *inst, const weir_host *host, void **state)
 {
     wsq_source *s = calloc(1, sizeof *s);
     if (s == NULL) {
-        host->log(inst, WEIR_LOG_ERROR, "out of memory");
+        host->set_error(inst, "out of memory");
         return WEIR_STATUS_ERROR;
     }
     s->c.kind = WEIR_KIND_SOURCE;
@@ -132,8 +131,7 @@ int wsq_source_open(weir_instance *inst, const weir_host *host, void **state)
     s->path = host->option(inst, "database");
     const char *query = host->option(inst, "query");
     if (s->path == NULL || query == NULL) {
-        host->log(inst, WEIR_LOG_ERROR,
-                  "options database and query are required");
+        host->set_error(inst, "options database and query are required");
         goto fail;
     }
     int code;

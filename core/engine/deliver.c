@@ -11,6 +11,7 @@
 #include "engine/retry.h"
 #include "engine/track_index.h"
 #include "plugin/host.h"
+#include "plugin/plugins.h"
 #include "record/payload.h"
 
 /* What became of a record at one sink.  The first five are the sink's
@@ -173,20 +174,38 @@ int64_t weir_delivery_next_due(const weir_delivery *d)
 
 /* ---- endpoint health ----------------------------------------------- */
 
-/* May records be sent to `s` now?  A down endpoint is tried again (a
- * probe) once its next_probe time has come. */
-static int endpoint_open(const sink_rt *s, int64_t now)
-{
-    return !s->ep.down || now >= s->ep.next_probe;
-}
-
+static void endpoint_up(weir_delivery *d, sink_rt *s, int64_t now);
 static void endpoint_failed(weir_delivery *d, sink_rt *s, int64_t now,
                             int down, const char *error);
 
-/* May records be handed to `s` now?  Not when it could not be opened. */
-static int sink_usable(const sink_rt *s, int64_t now)
+/* May records be sent to `s` now?  A down endpoint is tried again once
+ * its next_probe time has come: by the sink's probe() when it has one
+ * (ABI 1.2), which spends no record (OK marks it up); else the records
+ * themselves are the probe (a drain sends one). */
+static int endpoint_try(weir_delivery *d, sink_rt *s, int64_t now)
 {
-    return s->inst->opened && endpoint_open(s, now);
+    if (!s->ep.down)
+        return 1;
+    if (now < s->ep.next_probe)
+        return 0;
+    weir_instance *inst = s->inst;
+    const weir_plugin *p = inst->plugin;
+    if (!WEIR_PLUGIN_HAS(p, probe, 2) || !p->probe)
+        return 1;
+    weir_host_error_clear(inst);
+    if (p->probe(inst->state) == WEIR_STATUS_OK) {
+        endpoint_up(d, s, now);
+        return 1;
+    }
+    const char *why = weir_host_error(inst);
+    endpoint_failed(d, s, now, 1, why ? why : "its probe found it down");
+    return 0;
+}
+
+/* May records be handed to `s` now?  Not when it could not be opened. */
+static int sink_usable(weir_delivery *d, sink_rt *s, int64_t now)
+{
+    return s->inst->opened && endpoint_try(d, s, now);
 }
 
 void weir_delivery_sink_unavailable(weir_delivery *d,
@@ -214,19 +233,24 @@ static void endpoint_learn(weir_delivery *d, sink_rt *s, weir_batch *b,
     }
     if (!sent)
         return;
-    if (ok || transient < sent) {
-        s->ep.failures = 0;
-        if (s->ep.down) {
-            s->ep.down = 0;
-            s->ep.probes = 0;
-            s->ep.since = now;
-            set_ep_error(s, NULL);
-            s->ep_dirty = 1;
-            weir_notices_endpoint(d->n, s->inst->name, 0, NULL);
-        }
+    if (ok || transient < sent)
+        endpoint_up(d, s, now);
+    else
+        endpoint_failed(d, s, now, down > 0, error);
+}
+
+/* `s` answered: its failures start over, and a down endpoint is up. */
+static void endpoint_up(weir_delivery *d, sink_rt *s, int64_t now)
+{
+    s->ep.failures = 0;
+    if (!s->ep.down)
         return;
-    }
-    endpoint_failed(d, s, now, down > 0, error);
+    s->ep.down = 0;
+    s->ep.probes = 0;
+    s->ep.since = now;
+    set_ep_error(s, NULL);
+    s->ep_dirty = 1;
+    weir_notices_endpoint(d->n, s->inst->name, 0, NULL);
 }
 
 /* A write to `s` failed as a whole, transiently; `down`: the target said
@@ -254,6 +278,40 @@ static void endpoint_failed(weir_delivery *d, sink_rt *s, int64_t now,
 
 /* ---- writing one batch to one sink --------------------------------- */
 
+/* What a record holds when it reaches write(): no answer, for a sink
+ * built for ABI 1.2 or later, which answers every record; OK for an older
+ * one, which was told that records start OK (plugin.h, weir_result). */
+static weir_result start_answer(const weir_plugin *p)
+{
+    return p->abi_minor >= 2 ? WEIR_RESULT_NONE : WEIR_RESULT_OK;
+}
+
+/* A record the sink left unanswered was not applied, as far as anyone
+ * knows: it is retried, never taken as delivered.  One warning per
+ * write. */
+static void retry_unanswered(const weir_delivery *d, const sink_rt *s,
+                             weir_batch *b)
+{
+    const weir_instance *inst = s->inst;
+    size_t n = weir_batch_count(b), silent = 0;
+    char why[512];
+    snprintf(why, sizeof(why),
+             "sink '%s' (plugin %s) gave no answer for this record",
+             inst->name, inst->plugin_name);
+    for (size_t i = 0; i < n; i++) {
+        weir_record *r = weir_batch_at(b, i);
+        if (r->result != WEIR_RESULT_NONE)
+            continue;
+        weir_record_answer(r, WEIR_RESULT_RETRY, why, NULL);
+        silent++;
+    }
+    if (silent)
+        weir_log(WEIR_LOG_WARNING,
+                 "%s: sink '%s' (plugin %s) gave no answer for %zu of %zu "
+                 "records; they are retried", d->p->name, inst->name,
+                 inst->plugin_name, silent, n);
+}
+
 /* Send the records with keep[i] to sink `s`; their answers, with the
  * decided outcomes of the others, land in out[]. */
 static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
@@ -266,10 +324,10 @@ static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
         return;
     weir_instance *inst = s->inst;
     weir_batch_narrow(b, d->keep);
-    weir_batch_reset_answers(b);
-    for (size_t i = 0; i < weir_batch_count(b); i++)
-        weir_batch_at(b, i)->retry_after_ms = 0;
+    weir_batch_reset_answers(b, start_answer(inst->plugin));
     int rc = inst->plugin->write(inst->state, b);
+    if (rc != WEIR_STATUS_ERROR) /* else every record is retried below */
+        retry_unanswered(d, s, b);
     if (rc == WEIR_STATUS_OK && inst->plugin->flush &&
         inst->plugin->flush(inst->state) != WEIR_STATUS_OK)
         rc = WEIR_STATUS_ERROR; /* the OKs are not durable: retry them */
@@ -519,7 +577,7 @@ int weir_delivery_send(weir_delivery *d, weir_batch *b)
     for (size_t k = 0; k < d->p->nsinks; k++) {
         sink_rt *s = &d->sinks[k];
         outcome *out = &d->out[k * d->cap];
-        int open = sink_usable(s, now);
+        int open = sink_usable(d, s, now);
         weir_batch_set_context(b, d->p->name, s->inst->name);
         for (size_t i = 0; i < n; i++) {
             const weir_record *r = weir_batch_at(b, i);
@@ -689,11 +747,12 @@ static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
         return -1;
     for (;;) {
         int64_t now = weir_clock_now_ms();
-        if (!sink_usable(s, now)) {
+        if (!sink_usable(d, s, now)) {
             say_waiting_for_probe(d, s);
             return 0;
         }
-        /* A down endpoint is probed with one record. */
+        /* A down endpoint that is still down here has no probe(): it is
+         * probed with one record. */
         size_t limit = s->ep.down ? 1 : d->cap;
         weir_batch_clear(b);
         due_ctx c = {b, 0};
@@ -714,8 +773,10 @@ static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
         write_sink(d, s, b, out, now);
         if (commit_drained(d, s, b, out))
             return -1;
-        if (s->ep.down)
+        if (s->ep.down) {
+            say_waiting_for_probe(d, s);
             return 0;
+        }
     }
 }
 

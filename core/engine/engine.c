@@ -151,7 +151,7 @@ static int transform(run_ctx *c, weir_batch *b, size_t from, size_t to)
     for (size_t t = from; t < to && weir_batch_count(b); t++) {
         weir_instance *tr = c->p->transforms[t];
         weir_batch_set_context(b, c->p->name, tr->name);
-        weir_batch_reset_answers(b);
+        weir_batch_reset_answers(b, WEIR_RESULT_OK);
         if (tr->plugin->process(tr->state, b) != WEIR_STATUS_OK) {
             fail(c, "transform '%s' failed", tr->name);
             return -1;
@@ -353,16 +353,15 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
 static int open_instance(run_ctx *c, weir_instance *inst)
 {
     inst->state = NULL;
-    free(inst->last_error);
-    inst->last_error = NULL;
+    weir_host_error_clear(inst);
     int rc = inst->plugin->open(inst, &weir_host_table, inst->kind,
                                 &inst->state);
     if (rc != WEIR_STATUS_OK) {
-        char why[768];
+        const char *reason = weir_host_error(inst);
+        char why[1280];
         snprintf(why, sizeof(why), "%s '%s' (plugin %s) could not open%s%s",
                  weir_kind_name(inst->kind), inst->name, inst->plugin_name,
-                 inst->last_error ? ": " : "",
-                 inst->last_error ? inst->last_error : "");
+                 reason ? ": " : "", reason ? reason : "");
         /* A target that cannot be reached now (its database locked, its
          * folder gone) is an endpoint that is down: the run's work waits
          * in the outbox for it instead of being dropped.  A setup that can

@@ -90,6 +90,7 @@ struct weir_instance {
     void *state;               /* plugin's, between open and close */
     int opened;
     char *last_error; /* the plugin's last error message, masked (owned) */
+    char *error;      /* what it gave host->set_error(), masked (owned) */
 };
 
 struct weir_pipeline {

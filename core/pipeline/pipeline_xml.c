@@ -347,6 +347,7 @@ static void instance_free(weir_instance *inst)
     free(inst->plugin_name);
     free(inst->name);
     free(inst->last_error);
+    free(inst->error);
     free(inst->system);
     free(inst);
 }

@@ -247,20 +247,46 @@ int weir_host_commit_plugin_state(weir_pipeline *p)
     return rc;
 }
 
+/* *slot becomes the formatted text, secrets masked (owned; NULL out of
+ * memory).  `ap` is left for the caller to use again. */
+static void keep_masked(char **slot, const char *fmt, va_list ap)
+{
+    char raw[1024], masked[1024];
+    va_list copy;
+    va_copy(copy, ap);
+    vsnprintf(raw, sizeof(raw), fmt, copy);
+    va_end(copy);
+    weir_secrets_mask(raw, masked, sizeof(masked));
+    free(*slot);
+    *slot = strdup(masked);
+}
+
+void weir_host_error_clear(weir_instance *inst)
+{
+    free(inst->error);
+    free(inst->last_error);
+    inst->error = inst->last_error = NULL;
+}
+
+const char *weir_host_error(const weir_instance *inst)
+{
+    return inst->error ? inst->error : inst->last_error;
+}
+
+static void host_set_error(weir_instance *inst, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    keep_masked(&inst->error, fmt, ap);
+    va_end(ap);
+}
+
 static void host_logv(weir_instance *inst, weir_log_level level,
                       const char *fmt, va_list ap)
 {
-    if (inst && level == WEIR_LOG_ERROR) {
-        /* kept for the engine's own message (a sink that cannot open) */
-        char raw[512], masked[512];
-        va_list copy;
-        va_copy(copy, ap);
-        vsnprintf(raw, sizeof(raw), fmt, copy);
-        va_end(copy);
-        weir_secrets_mask(raw, masked, sizeof(masked));
-        free(inst->last_error);
-        inst->last_error = strdup(masked);
-    }
+    /* the reason of a plugin built before host->set_error() (ABI 1.2) */
+    if (inst && level == WEIR_LOG_ERROR)
+        keep_masked(&inst->last_error, fmt, ap);
     char prefix[256];
     snprintf(prefix, sizeof(prefix), "%s/%s",
              inst && inst->pipeline && inst->pipeline->name
@@ -332,4 +358,5 @@ const weir_host weir_host_table = {
     .event_type = host_event_type,
     .event_json = host_event_json,
     .option_is_secret = host_option_is_secret,
+    .set_error = host_set_error,
 };

@@ -7,6 +7,15 @@
 extern const weir_host weir_host_table;
 
 struct weir_pipeline;
+
+/* Before a callback whose failure the core explains (open(), probe()):
+ * forget what the instance said of an earlier one. */
+void weir_host_error_clear(weir_instance *inst);
+/* Why that callback failed: what it gave host->set_error(), else (a
+ * plugin built before ABI 1.2) its last WEIR_LOG_ERROR line; NULL when
+ * neither.  Masked.  (borrowed, until the next clear) */
+const char *weir_host_error(const weir_instance *inst);
+
 /* Write the plugin state set since the last call (host->state_set) into
  * the state database, inside the transaction the caller has open; the
  * pending values are dropped either way.  Returns 0, or -1. */

@@ -295,6 +295,14 @@ static char *strfmt(const char *fmt, ...)
     return s;
 }
 
+/* What every 1.x descriptor has: the fields of ABI 1.0, up to where the
+ * first field appended later (probe, 1.2) took a reserved slot.  Slots
+ * are taken, never added: the descriptor keeps one size within a major. */
+#define DESCRIPTOR_1_0_SIZE offsetof(weir_plugin, probe)
+_Static_assert(sizeof(weir_plugin) ==
+                   DESCRIPTOR_1_0_SIZE + 8 * sizeof(void *),
+               "a descriptor field must take a reserved slot");
+
 /* Check the descriptor fields that must be there before anything else of
  * it is trusted.  Returns NULL when acceptable, else why (owned). */
 static char *check_descriptor(const weir_plugin *p, const char *file)
@@ -309,7 +317,7 @@ static char *check_descriptor(const weir_plugin *p, const char *file)
                       "weir's %d.%d: upgrade weir",
                       file, p->abi_major, p->abi_minor, WEIR_ABI_MAJOR,
                       WEIR_ABI_MINOR);
-    if (p->struct_size < offsetof(weir_plugin, reserved) ||
+    if (p->struct_size < DESCRIPTOR_1_0_SIZE ||
         p->struct_size > sizeof(weir_plugin))
         return strfmt("%s: plugin descriptor is truncated (%u bytes)", file,
                       p->struct_size);

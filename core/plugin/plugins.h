@@ -21,6 +21,8 @@
 #ifndef WEIR_PLUGINS_H
 #define WEIR_PLUGINS_H
 
+#include <stddef.h>
+
 #include <weir/plugin.h>
 
 typedef struct weir_plugins weir_plugins;
@@ -54,6 +56,14 @@ void weir_plugins_scan(weir_plugins *reg,
 const weir_option_spec *weir_plugin_option(const weir_plugin *p, size_t i);
 #define WEIR_EACH_OPTION(o, p, i) \
     for (size_t i = 0; ((o) = weir_plugin_option((p), i)) != NULL; i++)
+
+/* Does descriptor `p` have `member`, a field appended in ABI minor
+ * `minor`?  Only when the plugin declares that minor or later and its
+ * struct_size covers the field: an older plugin's reserved slot is never
+ * read as a callback (plugin.h, the growth rule). */
+#define WEIR_PLUGIN_HAS(p, member, minor)                                  \
+    ((p)->abi_minor >= (minor) &&                                          \
+     (p)->struct_size >= offsetof(weir_plugin, member) + sizeof((p)->member))
 
 /* The file a loaded plugin came from (borrowed), NULL if not loaded. */
 const char *weir_plugins_file(weir_plugins *reg, const char *name);

@@ -149,13 +149,14 @@ void weir_batch_widen(weir_batch *b)
     b->count = b->saved_count;
 }
 
-void weir_batch_reset_answers(weir_batch *b)
+void weir_batch_reset_answers(weir_batch *b, weir_result start)
 {
     for (size_t i = 0; i < b->count; i++) {
         weir_record *r = b->view[i];
-        r->result = WEIR_RESULT_OK;
+        r->result = start;
         r->message = NULL;
         r->assigned_id = NULL;
+        r->retry_after_ms = 0;
     }
 }
 

@@ -71,8 +71,15 @@ weir_record *weir_batch_add(weir_batch *b);
 void weir_batch_narrow(weir_batch *b, const unsigned char *keep);
 void weir_batch_widen(weir_batch *b);
 
-/* Reset every live record's answer to OK before a stage runs. */
-void weir_batch_reset_answers(weir_batch *b);
+/* No answer yet: what a record holds when it reaches a sink's write()
+ * (ABI 1.2).  Outside weir_result's values, so the core tells it from
+ * every answer a plugin can give; plugins never see it as an answer. */
+#define WEIR_RESULT_NONE ((weir_result)255)
+
+/* Before a stage runs: every live record's answer becomes `start`
+ * (WEIR_RESULT_OK for a transform, WEIR_RESULT_NONE for a sink), its
+ * message, assigned id and retry-after hint cleared. */
+void weir_batch_reset_answers(weir_batch *b, weir_result start);
 /* Remove from the view the records answered other than OK; call `fn`
  * for each of them (in order) first.  Returns how many were removed. */
 size_t weir_batch_take_answered(weir_batch *b,

@@ -48,7 +48,7 @@ static int cp_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     cp->counter = host->option(inst, "counter-field");
     host->option_int(inst, "width", &cp->width);
     if (cp->width < 1 || cp->width > 18) {
-        host->log(inst, WEIR_LOG_ERROR, "width must be 1 to 18");
+        host->set_error(inst, "width must be 1 to 18");
         free(cp);
         return WEIR_STATUS_ERROR;
     }

@@ -8,10 +8,20 @@
  *
  * Plugins never link against the weir binary.  Everything they need from the
  * core (logging, options, records, per-plugin state) comes through the
- * weir_host function table handed to open().  Both tables only ever grow at
- * their end: a new core keeps running old plugins, and a plugin checks
- * `host->size` before it uses an entry added after the ABI minor it was
- * built for (WEIR_HOST_HAS()).
+ * weir_host function table handed to open().
+ *
+ * Growth rule (the same for the descriptor and the host table): both only
+ * grow at their end, one ABI minor at a time; nothing moves or goes away
+ * within a major.  Between a 1.x core and a 1.y plugin:
+ *   - the core refuses a plugin whose minor is newer than its own (y > x),
+ *     so a plugin always finds every host entry of the minor it declares;
+ *   - the core reads a descriptor field added in minor m only from a plugin
+ *     that declares m or later (and whose struct_size covers it), and a
+ *     rule changed in minor m applies only to such plugins: an older plugin
+ *     keeps the contract it was built for;
+ *   - a plugin that declares an older minor than the header it is built
+ *     with (to load on older cores) checks WEIR_HOST_HAS() before it calls
+ *     a host entry of a later minor.
  *
  * Ownership, in the GStreamer way:
  *   (borrowed)  the callee must not free it; valid for the documented span.
@@ -38,9 +48,12 @@ extern "C" {
 #endif
 
 /* ABI version.  Major: incompatible change.  Minor: fields or host entries
- * appended at the end of a table; older plugins keep working. */
+ * appended at the end of a table; older plugins keep working.
+ *   1.1  WEIR_STATUS_DOWN from a sink's open()
+ *   1.2  a sink answers every record (an unanswered one is retried);
+ *        descriptor: probe(); host: set_error() */
 #define WEIR_ABI_MAJOR 1
-#define WEIR_ABI_MINOR 1
+#define WEIR_ABI_MINOR 2
 
 /* The exported descriptor's name. */
 #define WEIR_PLUGIN_SYMBOL "weir_plugin_descriptor"
@@ -92,8 +105,14 @@ typedef enum weir_op {
 } weir_op;
 
 /* A stage's answer for one record.  Every record ends a stage with one.
- * Records start each stage as WEIR_RESULT_OK, so a plugin only answers
- * the records that did not simply pass. */
+ * Transforms: records start as WEIR_RESULT_OK, so a transform only answers
+ * the records that did not simply pass.
+ * Sinks (since ABI minor 2): records reach write() with no answer, and a
+ * sink answers every one; a record it leaves unanswered was not applied
+ * as far as anyone knows, and is retried (RETRY "sink 'NAME' (plugin P)
+ * gave no answer for this record", with a warning).  Silence never
+ * acknowledges.  A sink built for minor 0 or 1 was told its records start
+ * OK, and the core keeps that rule for it. */
 typedef enum weir_result {
     /* Transform: pass it on (changed or not).  Sink: applied; may carry the
      * id the target assigned. */
@@ -124,7 +143,8 @@ typedef enum weir_status {
      * reached now (its database locked, its share not mounted, the host
      * unreachable), as opposed to a setup that can never work (ERROR).
      * The core counts the endpoint as down: the run goes on, the sink's
-     * records wait in the outbox, and it is opened again later. */
+     * records wait in the outbox, and it is opened again later.
+     * Since minor 2 also from probe(): the endpoint is still down. */
     WEIR_STATUS_DOWN = 2
 } weir_status;
 
@@ -335,12 +355,27 @@ typedef struct weir_host {
     /* -- 1 when option `name` (its first value) came from ${env:...}:
      * a credential to send, never to print */
     int (*option_is_secret)(weir_instance *inst, const char *name);
+
+    /* -- since ABI minor 2 --------------------------------------------- */
+
+    /* Why the callback now running fails as a whole, for the core's own
+     * message instead of a log line of the plugin's (SQLite's pzErrMsg):
+     * open() returning ERROR or DOWN ("sink 'app' (plugin P) could not
+     * open: REASON", the endpoint's error), probe() returning DOWN or
+     * ERROR (the endpoint's error).  Copied, ${env:} secrets
+     * masked; a later call replaces it; not printed by itself.  (A plugin
+     * built before minor 2 logs the reason at WEIR_LOG_ERROR instead: the
+     * core takes its last error line.) */
+    void (*set_error)(weir_instance *inst, const char *fmt, ...)
+        WEIR_PRINTF(2, 3);
 } weir_host;
 
 /* ---- the descriptor ------------------------------------------------- */
 
-/* The descriptor grows only at its end (into `reserved`), and the core
- * reads a field only when struct_size says the plugin has it. */
+/* The descriptor grows only at its end, into `reserved` (so its size does
+ * not change within a major), and the core reads a field added in minor m
+ * only from a plugin that declares minor m or later and whose struct_size
+ * covers it (see the growth rule at the top). */
 typedef struct weir_plugin {
     /* These three never move: the core reads them before anything else. */
     uint32_t abi_major;
@@ -370,7 +405,8 @@ typedef struct weir_plugin {
     int (*check)(weir_instance *inst, const weir_host *host, weir_kind kind);
 
     /* Open one instance as `kind`.  Store private state in *state.
-     * Returns WEIR_STATUS_OK, or WEIR_STATUS_ERROR after logging why. */
+     * Returns WEIR_STATUS_OK, or WEIR_STATUS_ERROR (a sink: also
+     * WEIR_STATUS_DOWN) after saying why with host->set_error(). */
     int (*open)(weir_instance *inst, const weir_host *host, weir_kind kind,
                 void **state);
 
@@ -386,10 +422,11 @@ typedef struct weir_plugin {
      * earlier stage are not in the batch. */
     int (*process)(void *state, weir_batch *batch);
 
-    /* Sink: apply each record and answer it OK, RETRY, REJECT or DOWN
-     * (HOLD: the target needs something first, a link).  Never sleep or
-     * retry here: the core owns retries.  Returns ERROR only when nothing
-     * of the batch was applied. */
+    /* Sink: apply each record and answer every one: OK, RETRY, REJECT or
+     * DOWN (HOLD: the target needs something first, a link).  A record
+     * left unanswered is retried (see weir_result).  Never sleep or retry
+     * here: the core owns retries.  Returns ERROR only when nothing of the
+     * batch was applied. */
     int (*write)(void *state, weir_batch *batch);
 
     /* Sink, optional: make every record answered OK so far durable.
@@ -410,7 +447,19 @@ typedef struct weir_plugin {
     /* Release the instance (nullable state allowed). */
     void (*close)(void *state);
 
-    void *reserved[8]; /* zero; appended fields take these slots */
+    /* -- since ABI minor 2 --------------------------------------------- */
+
+    /* Sink, optional: is the endpoint reachable again?  Called instead of
+     * sending a held record while the endpoint is down, when its probe
+     * time has come, so that no record is spent as a probe.  Cheap and
+     * without side effects on the target's data (connect, BEGIN and
+     * ROLLBACK, a health URL).  Returns OK (the endpoint is marked up and
+     * the held records flow), DOWN or ERROR (it stays down; the next probe
+     * waits longer) after saying why with host->set_error().  Without
+     * probe() the core sends one held record as the probe. */
+    int (*probe)(void *state);
+
+    void *reserved[7]; /* zero; appended fields take these slots */
 } weir_plugin;
 
 #ifdef __cplusplus

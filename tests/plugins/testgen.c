@@ -80,6 +80,8 @@ static int tg_write(void *vs, weir_batch *b)
         if (id && listed(s->reject, id))
             s->host->record_answerf(r, WEIR_RESULT_REJECT,
                                     "test sink rejects id %s", id);
+        else
+            s->host->record_answer(r, WEIR_RESULT_OK, NULL, NULL);
     }
     return WEIR_STATUS_OK;
 }

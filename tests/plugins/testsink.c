@@ -9,8 +9,10 @@
  *                (default -1: always)
  *   reject-keys  keys answered REJECT "rejected KEY"
  *   down-file    while this file exists, every record is answered DOWN
- *                "endpoint down"
+ *                "endpoint down", and probe() answers DOWN
  *   hold-keys    keys answered HOLD "held KEY"
+ *   silent-keys  keys given no answer at all (a buggy sink): the core
+ *                must not take them as applied
  *   crash-after-key  once a batch holding this key is committed, the
  *                whole weir process dies (SIGKILL): a crash after the
  *                target applied a change and before weir recorded it
@@ -34,15 +36,25 @@
  *   sends(id TEXT, key TEXT, attempt INTEGER, answer TEXT)
  *       every record handed to write(), with its answer: "ok" (applied),
  *       "duplicate" (OK, id already applied), "retry", "reject", "down",
- *       "hold".  Rolled back with the batch on an SQLite error.
+ *       "hold", "none" (silent-keys).  Rolled back with the batch on an
+ *       SQLite error.
+ *   probes(at INTEGER, answer TEXT)
+ *       every probe() call (in its own transaction), answered "ok" or
+ *       "down".
  * op is "upsert", "insert", "update" or "delete"; a delete removes the key
  * from target, anything else replaces the key's row.
  *
  * An SQLite error rolls the batch back and answers every record of it RETRY
  * with SQLite's message.  flush() has nothing to do: each batch is
  * committed by write().
+ *
+ * Built twice: testsink (the current ABI) and testsink_v11 (compiled with
+ * TESTSINK_ABI_MINOR=1: a sink built for ABI 1.1, for the compatibility
+ * tests: the core keeps the 1.1 contract for it).  Only testsink has
+ * probe(); testsink_v11 logs why open() fails instead of set_error().
  */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +75,7 @@ enum {
     ST_APPLIED,
     ST_COUNT,
     ST_SEND,
+    ST_PROBE,
     ST_N
 };
 
@@ -80,6 +93,7 @@ static const char *const sql_text[ST_N] = {
                  "ON CONFLICT(key) DO UPDATE SET n = n + 1",
     [ST_SEND] = "INSERT INTO sends(id, key, attempt, answer) "
                 "VALUES (?1, ?2, ?3, ?4)",
+    [ST_PROBE] = "INSERT INTO probes(at, answer) VALUES (?1, ?2)",
 };
 
 static const char schema[] =
@@ -88,7 +102,13 @@ static const char schema[] =
     " op TEXT, at INTEGER, payload TEXT);"
     "CREATE TABLE IF NOT EXISTS counts(key TEXT PRIMARY KEY, n INTEGER);"
     "CREATE TABLE IF NOT EXISTS sends(id TEXT, key TEXT, attempt INTEGER,"
-    " answer TEXT);";
+    " answer TEXT);"
+    "CREATE TABLE IF NOT EXISTS probes(at INTEGER, answer TEXT);";
+
+#ifndef TESTSINK_ABI_MINOR
+#define TESTSINK_ABI_MINOR WEIR_ABI_MINOR
+#define TESTSINK_NAME "testsink"
+#endif
 
 typedef struct field {
     const char *name;
@@ -100,7 +120,8 @@ typedef struct state {
     weir_instance *inst;
     sqlite3 *db;
     sqlite3_stmt *st[ST_N];
-    const char *retry_keys, *reject_keys, *hold_keys, *down_file;
+    const char *retry_keys, *reject_keys, *hold_keys, *silent_keys;
+    const char *down_file;
     const char *crash_after_key;
     const char *reject_field;
     long long retry_times;
@@ -123,6 +144,8 @@ static const weir_option_spec options[] = {
                 "while this file exists, every record is answered DOWN"),
     WEIR_OPTION("hold-keys", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
                 "keys answered HOLD"),
+    WEIR_OPTION("silent-keys", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
+                "keys given no answer at all"),
     WEIR_OPTION("crash-after-key", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
                 "die (SIGKILL) once a batch holding this key is committed"),
     WEIR_OPTION("reject-field", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
@@ -143,6 +166,25 @@ static int listed(const char *list, const char *word)
     return 0;
 }
 
+/* Why open() or probe() fails: host->set_error() since ABI 1.2; the
+ * testsink_v11 build logs it as an error, as a plugin built for 1.1 does. */
+static void ts_error(const weir_host *host, weir_instance *inst,
+                     const char *fmt, ...) WEIR_PRINTF(3, 4);
+static void ts_error(const weir_host *host, weir_instance *inst,
+                     const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+#if TESTSINK_ABI_MINOR >= 2
+    host->set_error(inst, "%s", msg);
+#else
+    host->log(inst, WEIR_LOG_ERROR, "%s", msg);
+#endif
+}
+
 static void ts_close(void *vs)
 {
     state *s = vs;
@@ -160,12 +202,12 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
                    void **out)
 {
     if (kind != WEIR_KIND_SINK) {
-        host->log(inst, WEIR_LOG_ERROR, "testsink is a sink only");
+        ts_error(host, inst, "testsink is a sink only");
         return WEIR_STATUS_ERROR;
     }
     state *s = calloc(1, sizeof(*s));
     if (!s) {
-        host->log(inst, WEIR_LOG_ERROR, "out of memory");
+        ts_error(host, inst, "out of memory");
         return WEIR_STATUS_ERROR;
     }
     s->host = host;
@@ -173,6 +215,7 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     s->retry_keys = host->option(inst, "retry-keys");
     s->reject_keys = host->option(inst, "reject-keys");
     s->hold_keys = host->option(inst, "hold-keys");
+    s->silent_keys = host->option(inst, "silent-keys");
     s->reject_field = host->option(inst, "reject-field");
     s->down_file = host->option(inst, "down-file");
     s->crash_after_key = host->option(inst, "crash-after-key");
@@ -180,7 +223,7 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
         s->retry_times = -1;
     const char *path = host->option(inst, "database");
     if (!path) {
-        host->log(inst, WEIR_LOG_ERROR, "option database is required");
+        ts_error(host, inst, "option database is required");
         ts_close(s);
         return WEIR_STATUS_ERROR;
     }
@@ -195,8 +238,8 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     for (int i = 0; rc == SQLITE_OK && i < ST_N; i++)
         rc = sqlite3_prepare_v2(s->db, sql_text[i], -1, &s->st[i], NULL);
     if (rc != SQLITE_OK) {
-        host->log(inst, WEIR_LOG_ERROR, "%s: %s", path,
-                  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        ts_error(host, inst, "%s: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         ts_close(s);
         /* a folder that is not there (yet): the target is unreachable */
         return rc == SQLITE_CANTOPEN ? WEIR_STATUS_DOWN : WEIR_STATUS_ERROR;
@@ -398,6 +441,8 @@ static int ts_write(void *vs, weir_batch *b)
         } else if (!key) {
             h->record_answer(r, WEIR_RESULT_REJECT, "no key", NULL);
             answer = "reject";
+        } else if (listed(s->silent_keys, key)) {
+            answer = "none"; /* the bug under test: no record_answer() */
         } else if (listed(s->hold_keys, key)) {
             h->record_answerf(r, WEIR_RESULT_HOLD, "held %s", key);
             answer = "hold";
@@ -442,6 +487,26 @@ static int ts_write(void *vs, weir_batch *b)
     return WEIR_STATUS_OK;
 }
 
+#if TESTSINK_ABI_MINOR >= 2
+static int ts_probe(void *vs)
+{
+    state *s = vs;
+    int down = s->down_file && access(s->down_file, F_OK) == 0;
+    sqlite3_stmt *st = s->st[ST_PROBE];
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+    sqlite3_bind_text(st, 2, down ? "down" : "ok", -1, SQLITE_STATIC);
+    if (step(st) != SQLITE_OK) {
+        ts_error(s->host, s->inst, "probe: %s", sqlite3_errmsg(s->db));
+        return WEIR_STATUS_ERROR;
+    }
+    if (down) {
+        ts_error(s->host, s->inst, "endpoint down (probe)");
+        return WEIR_STATUS_DOWN;
+    }
+    return WEIR_STATUS_OK;
+}
+#endif
+
 static int ts_flush(void *vs)
 {
     (void)vs;
@@ -449,9 +514,12 @@ static int ts_flush(void *vs)
 }
 
 WEIR_PLUGIN_DEFINE = {
-    WEIR_PLUGIN_HEADER,
+    .abi_major = WEIR_ABI_MAJOR,
+    .abi_minor = TESTSINK_ABI_MINOR,
+    .struct_size = sizeof(struct weir_plugin),
+    .option_spec_size = sizeof(weir_option_spec),
     .kinds = WEIR_KIND_SINK,
-    .name = "testsink",
+    .name = TESTSINK_NAME,
     .version = "1",
     .description = "test sink: applies records to its own SQLite database, "
                    "idempotently by record id; fails on request",
@@ -460,4 +528,7 @@ WEIR_PLUGIN_DEFINE = {
     .write = ts_write,
     .flush = ts_flush,
     .close = ts_close,
+#if TESTSINK_ABI_MINOR >= 2
+    .probe = ts_probe,
+#endif
 };
