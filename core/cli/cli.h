@@ -5,6 +5,10 @@
 #ifndef WEIR_CLI_H
 #define WEIR_CLI_H
 
+#include <signal.h>
+
+#include "engine/engine.h"
+
 /* Flags a command accepts besides the common ones. */
 enum {
     CLI_FULL = 1 << 0,
@@ -106,6 +110,11 @@ int weir_cli_drain(const weir_cli *cli, struct weir_state *st,
                    int (*before)(void *ctx), void *ctx);
 
 /* Install SIGINT/SIGTERM handlers that ask runs to stop between batches. */
+/* Set by the SIGINT/SIGTERM handlers of weir_cli_catch_signals(): runs
+ * and drains get it as their cancel flag and stop between batches. */
+extern volatile sig_atomic_t weir_cli_stop_requested;
 void weir_cli_catch_signals(void);
+/* A run's or drain's status as the exit code the CLI reference gives. */
+int weir_cli_exit_code(weir_run_status status);
 
 #endif

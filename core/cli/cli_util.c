@@ -100,10 +100,24 @@ weir_pipeline *weir_cli_load(weir_plugins *reg, const char *file)
     return p;
 }
 
+volatile sig_atomic_t weir_cli_stop_requested;
+
 static void on_signal(int sig)
 {
     (void)sig;
-    weir_stop_requested = 1;
+    weir_cli_stop_requested = 1;
+}
+
+int weir_cli_exit_code(weir_run_status status)
+{
+    switch (status) {
+    case WEIR_RUN_OK:
+        return WEIR_EXIT_OK;
+    case WEIR_RUN_SOME_FAILED:
+        return WEIR_EXIT_FAILED;
+    default:
+        return WEIR_EXIT_ABORTED;
+    }
 }
 
 void weir_cli_catch_signals(void)

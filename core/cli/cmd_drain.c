@@ -83,7 +83,7 @@ static void add_counts(weir_run_counts *to, const weir_run_counts *c)
 static void sleep_ms(int64_t ms)
 {
     /* In slices, so SIGINT/SIGTERM end the wait promptly. */
-    while (ms > 0 && !weir_stop_requested) {
+    while (ms > 0 && !weir_cli_stop_requested) {
         int64_t slice = ms > 200 ? 200 : ms;
         struct timespec ts = {(time_t)(slice / 1000), (long)(slice % 1000) * 1000000L};
         nanosleep(&ts, NULL);
@@ -132,7 +132,9 @@ int weir_cli_drain(const weir_cli *cli, weir_state *st, weir_plugins *reg,
             weir_run_result res;
             int64_t due = 0;
             int down = 0;
-            int r = weir_engine_drain(t.v[i].p, st, &res, &due, &down);
+            const weir_run_options opts = {.cancel = &weir_cli_stop_requested};
+            int r = weir_cli_exit_code(
+                weir_engine_drain(t.v[i].p, st, &opts, &res, &due, &down));
             add_counts(&t.v[i].total.counts, &res.counts);
             t.v[i].total.seconds += res.seconds;
             if (res.error) {
@@ -146,7 +148,8 @@ int weir_cli_drain(const weir_cli *cli, weir_state *st, weir_plugins *reg,
                 next = due;
             any_down |= down;
         }
-        if (!cli->wait || rc == WEIR_EXIT_ABORTED || weir_stop_requested || !next)
+        if (!cli->wait || rc == WEIR_EXIT_ABORTED || weir_cli_stop_requested ||
+            !next)
             break;
         int64_t now = weir_clock_now_ms();
         if (any_down && now - started >= cli->max_wait_ms) {

@@ -24,6 +24,31 @@ typedef struct run_record {
     int64_t run;      /* its row in the run history, 0 until started */
 } run_record;
 
+/* On a terminal: the run's phase, how far it is, and its wall time. */
+static void show_progress(const weir_progress *p, void *ctx)
+{
+    (void)ctx;
+    if (p->final)
+        fprintf(stderr, "\r\033[K");
+    else if (p->total)
+        fprintf(stderr, "\r\033[K%s: %s %llu of %llu changes, %.0f s",
+                p->pipeline, p->phase, (unsigned long long)p->done,
+                (unsigned long long)p->total, p->seconds);
+    else
+        fprintf(stderr, "\r\033[K%s: %s: %llu rows, %.0f rows/s, %.0f s",
+                p->pipeline, p->phase, (unsigned long long)p->done,
+                p->seconds > 0 ? (double)p->done / p->seconds : 0.0,
+                p->seconds);
+    fflush(stderr);
+}
+
+/* --dry-run -v: the keys that would be sent. */
+static void show_key(const char *op, const char *key, void *ctx)
+{
+    (void)ctx;
+    printf("%s %s\n", op, key);
+}
+
 /* Remember the pipeline's file by its absolute path, so drain, monitor
  * and status find it from any folder; say so when the name moves. */
 static int remember(weir_state *st, const weir_pipeline *p, const char *file)
@@ -93,13 +118,16 @@ static int run_run(weir_cli *cli)
         .full = cli->full,
         .dry_run = cli->dry_run,
         .force = cli->force,
-        .progress = !cli->quiet && !cli->json && isatty(STDERR_FILENO),
-        .list_keys = cli->dry_run && cli->verbose,
+        .cancel = &weir_cli_stop_requested,
+        .progress = !cli->quiet && !cli->json && isatty(STDERR_FILENO)
+                        ? show_progress
+                        : NULL,
+        .would_send = cli->dry_run && cli->verbose ? show_key : NULL,
         .started = cli->dry_run ? NULL : run_started,
         .started_ctx = &record,
     };
     weir_cli_catch_signals();
-    rc = weir_engine_run(p, st, &opts, &res);
+    rc = weir_cli_exit_code(weir_engine_run(p, st, &opts, &res));
     if (res.error)
         weir_log(WEIR_LOG_ERROR, "%s: %s", p->name, res.error);
     if (record.run > 0)

@@ -56,6 +56,7 @@ struct weir_delivery {
     int64_t *awaiting;     /* outbox ids answered OK, not yet final */
     size_t nawaiting, capawaiting;
     int64_t intent;        /* the batch's snapshot intent (state.h) */
+    const volatile sig_atomic_t *cancel; /* nullable: stop between batches */
     sink_rt *sinks;
     outcome *out;          /* nsinks x capacity */
     unsigned char *keep;   /* capacity */
@@ -130,6 +131,12 @@ weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
         d->provisional |= s->inst->plugin->finish != NULL;
     }
     return d;
+}
+
+void weir_delivery_set_cancel(weir_delivery *d,
+                              const volatile sig_atomic_t *cancel)
+{
+    d->cancel = cancel;
 }
 
 void weir_delivery_free(weir_delivery *d)
@@ -763,7 +770,7 @@ static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
             return -1;
         }
         size_t n = weir_batch_count(b);
-        if (!n || weir_stop_requested)
+        if (!n || (d->cancel && *d->cancel))
             return 0;
         if (mark_in_flight(d, b))
             return -1;

@@ -24,6 +24,8 @@
 #ifndef WEIR_DELIVER_H
 #define WEIR_DELIVER_H
 
+#include <signal.h>
+
 #include "engine/notify.h"
 #include "pipeline/pipeline.h"
 #include "record/record.h"
@@ -37,6 +39,10 @@ weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
                                  weir_run_counts *counts,
                                  weir_notices *notices, int tracked,
                                  char **err);
+/* `cancel` (nullable, borrowed): nonzero makes a drain stop between
+ * batches. */
+void weir_delivery_set_cancel(weir_delivery *d,
+                              const volatile sig_atomic_t *cancel);
 /* Persist endpoint health and free. */
 void weir_delivery_free(weir_delivery *d);
 

@@ -17,8 +17,6 @@
 #include "record/record.h"
 #include "record/spool.h"
 
-volatile sig_atomic_t weir_stop_requested;
-
 /* A source that keeps answering "more" without adding records is broken;
  * stop it instead of spinning. */
 #define MAX_EMPTY_READS 1000
@@ -58,7 +56,12 @@ static void fail(run_ctx *c, const char *fmt, ...)
     va_end(ap);
     if (!c->res->error)
         c->res->error = strdup(msg);
-    c->res->exit_code = 3;
+    c->res->status = WEIR_RUN_ABORTED;
+}
+
+static int cancelled(const run_ctx *c)
+{
+    return c->opts->cancel && *c->opts->cancel;
 }
 
 /* A record a source, transform or <track> answered other than OK. */
@@ -93,9 +96,8 @@ static void take(run_ctx *c, weir_batch *b, const char *kind, const char *stage)
     weir_batch_take_answered(b, on_answered, c);
 }
 
-/* On a terminal: the phase and how far it is (reading: rows and
- * rows/s; delivering the tracked changes: done of total), with the wall
- * time so far. */
+/* Tell the caller where the run is (the phase and how far it is), at
+ * most twice a second. */
 static void show_progress(run_ctx *c, int final)
 {
     if (!c->opts->progress)
@@ -104,20 +106,16 @@ static void show_progress(run_ctx *c, int final)
     if (!final && t - c->last_progress < 0.5)
         return;
     c->last_progress = t;
-    double el = t - c->started;
-    if (final) {
-        fprintf(stderr, "\r\033[K");
-    } else if (c->deliver_total) {
-        fprintf(stderr, "\r\033[K%s: delivering %llu of %llu changes, %.0f s",
-                c->p->name, (unsigned long long)c->deliver_done,
-                (unsigned long long)c->deliver_total, el);
-    } else {
-        unsigned long long rows = (unsigned long long)c->res->counts.read;
-        fprintf(stderr, "\r\033[K%s: reading%s: %llu rows, %.0f rows/s, %.0f s",
-                c->p->name, c->tracker ? " and comparing" : "", rows,
-                el > 0 ? (double)rows / el : 0.0, el);
+    weir_progress p = {c->p->name, "reading", c->res->counts.read, 0,
+                       t - c->started, final};
+    if (c->deliver_total) {
+        p.phase = "delivering";
+        p.done = c->deliver_done;
+        p.total = c->deliver_total;
+    } else if (c->tracker) {
+        p.phase = "reading and comparing";
     }
-    fflush(stderr);
+    c->opts->progress(&p, c->opts->ctx);
 }
 
 /* After <track> a delete carries only its key: a filter there has
@@ -186,12 +184,14 @@ static int send(run_ctx *c, weir_batch *b)
     return 0;
 }
 
-static int print_key(const char *key, const char *op)
+/* A dry run tells the caller each key it would send. */
+static void tell_key(const run_ctx *c, const char *key, const char *op)
 {
+    if (!c->opts->would_send)
+        return;
     char *shown = weir_key_display(key);
-    printf("%s %s\n", op, shown ? shown : key);
+    c->opts->would_send(op, shown ? shown : key, c->opts->ctx);
     free(shown);
-    return 0;
 }
 
 /* One batch from the source up to <track> (or through everything). */
@@ -214,8 +214,7 @@ static int read_stage(run_ctx *c, weir_batch *b)
         weir_record *r = weir_batch_at(b, i);
         if (c->opts->dry_run) {
             c->res->counts.written++;
-            if (c->opts->list_keys)
-                print_key(r->key, r->op == WEIR_OP_INSERT ? "insert" : "update");
+            tell_key(c, r->key, r->op == WEIR_OP_INSERT ? "insert" : "update");
         } else if (weir_spool_put(c->spool, r)) {
             fail(c, "cannot park the changes in a temporary file");
             return -1;
@@ -229,7 +228,7 @@ static int stream_source(run_ctx *c, weir_batch *b)
     weir_instance *src = c->p->source;
     int empty = 0;
     for (;;) {
-        if (weir_stop_requested) {
+        if (cancelled(c)) {
             fail(c, "interrupted; nothing more was read");
             return -1;
         }
@@ -257,10 +256,10 @@ static int stream_source(run_ctx *c, weir_batch *b)
     }
 }
 
-static int print_delete(const char *key, void *ctx)
+static int tell_delete(const char *key, void *ctx)
 {
-    (void)ctx;
-    return print_key(key, "delete");
+    tell_key(ctx, key, "delete");
+    return 0;
 }
 
 static int warn_unfound_field(const char *field, void *ctx)
@@ -307,8 +306,7 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
                 c->res->counts.written += n;
                 weir_batch_clear(b);
             }
-            if (c->opts->list_keys)
-                weir_tracker_each_delete(c->tracker, print_delete, NULL);
+            weir_tracker_each_delete(c->tracker, tell_delete, c);
         }
         return 0;
     }
@@ -319,7 +317,7 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
     c->deliver_total = weir_spool_count(c->spool) +
                        weir_tracker_deletes_due(c->tracker);
     for (;;) {
-        if (weir_stop_requested) {
+        if (cancelled(c)) {
             fail(c, "interrupted; what was delivered is recorded");
             return -1;
         }
@@ -423,7 +421,8 @@ static void finish_sinks(run_ctx *c)
             s->plugin->finish(s->state) != WEIR_STATUS_OK)
             fail(c, "sink '%s' could not complete its output", s->name);
     }
-    if (c->res->exit_code != 3 && weir_delivery_finished(c->delivery))
+    if (c->res->status != WEIR_RUN_ABORTED &&
+        weir_delivery_finished(c->delivery))
         fail(c, "the state database could not record the completed output");
 }
 
@@ -461,9 +460,10 @@ static void finish_result(run_ctx *c)
         return;
     c->finished = 1;
     res->seconds = now_s() - c->started;
-    if (res->exit_code == 0 && (res->counts.rejected || res->counts.failed))
-        res->exit_code = 1;
-    if (res->exit_code == 3 && c->notices)
+    if (res->status == WEIR_RUN_OK &&
+        (res->counts.rejected || res->counts.failed))
+        res->status = WEIR_RUN_SOME_FAILED;
+    if (res->status == WEIR_RUN_ABORTED && c->notices)
         weir_notices_run_failed(c->notices, res->error);
 }
 
@@ -471,7 +471,7 @@ static void finish_result(run_ctx *c)
  * old history, notify, close. */
 static void wrap_up(run_ctx *c, weir_batch *b, int64_t *next_due, int *down)
 {
-    if (c->delivery && c->res->exit_code != 3) {
+    if (c->delivery && c->res->status != WEIR_RUN_ABORTED) {
         if (weir_delivery_drain(c->delivery, b))
             fail(c, "the state database could not record the delivery");
         else
@@ -573,8 +573,9 @@ static int prepare_state(run_ctx *c)
                                                                           : 0;
 }
 
-int weir_engine_run(weir_pipeline *p, weir_state *st,
-                    const weir_run_options *opts, weir_run_result *res)
+weir_run_status weir_engine_run(weir_pipeline *p, weir_state *st,
+                                const weir_run_options *opts,
+                                weir_run_result *res)
 {
     run_ctx c;
     weir_batch *b = NULL;
@@ -599,6 +600,8 @@ int weir_engine_run(weir_pipeline *p, weir_state *st,
         free(err);
         goto out;
     }
+    if (c.delivery)
+        weir_delivery_set_cancel(c.delivery, opts->cancel);
     if (!(b = weir_batch_new(p->batch_size))) {
         fail(&c, "out of memory");
         goto out;
@@ -617,13 +620,18 @@ out:
     close_all(p);
     weir_batch_free(b);
     teardown(&c);
-    return res->exit_code;
+    return res->status;
 }
 
-int weir_engine_drain(weir_pipeline *p, weir_state *st, weir_run_result *res,
-                      int64_t *next_due, int *down)
+weir_run_status weir_engine_drain(weir_pipeline *p, weir_state *st,
+                                  const weir_run_options *opts,
+                                  weir_run_result *res, int64_t *next_due,
+                                  int *down)
 {
-    static const weir_run_options drain_opts = {0};
+    /* a drain reads no source and sends whatever is due: of the run's
+     * options only the cancel flag applies */
+    const weir_run_options drain_opts = {.cancel = opts ? opts->cancel
+                                                        : NULL};
     run_ctx c;
     weir_batch *b = NULL;
     char *err = NULL;
@@ -636,6 +644,7 @@ int weir_engine_drain(weir_pipeline *p, weir_state *st, weir_run_result *res,
         free(err);
         goto out;
     }
+    weir_delivery_set_cancel(c.delivery, drain_opts.cancel);
     if (open_all(&c, 0) == 0 && prepare_state(&c) == 0)
         wrap_up(&c, b, next_due, down);
 out:
@@ -643,5 +652,5 @@ out:
     close_all(p);
     weir_batch_free(b);
     teardown(&c);
-    return res->exit_code;
+    return res->status;
 }

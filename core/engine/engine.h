@@ -18,12 +18,28 @@
 #include "pipeline/pipeline.h"
 #include "store/state.h"
 
+/* Where a run is, for whoever shows it (the engine never prints). */
+typedef struct weir_progress {
+    const char *pipeline;
+    const char *phase;    /* "reading", "reading and comparing", "delivering" */
+    uint64_t done, total; /* rows read (total 0), or changes delivered of total */
+    double seconds;       /* wall time since the run started */
+    int final;            /* the run is over: clear what was shown */
+} weir_progress;
+
 typedef struct weir_run_options {
     int full;     /* --full: re-send everything (change-tracking) */
     int dry_run;  /* --dry-run: read and transform, send nothing */
     int force;    /* --force: override the delete guard */
-    int progress; /* show rows and rows/s on stderr */
-    int list_keys; /* dry run with -v: print the keys that would be sent */
+    /* Nullable: nonzero asks the run or drain to stop between batches
+     * (the caller's SIGINT/SIGTERM flag). */
+    const volatile sig_atomic_t *cancel;
+    /* Nullable: told where the run is, at most twice a second. */
+    void (*progress)(const weir_progress *p, void *ctx);
+    /* Nullable, dry run only: each key that would be sent ("insert",
+     * "update", "delete"; the key as weir_key_display() shows it). */
+    void (*would_send)(const char *op, const char *key, void *ctx);
+    void *ctx; /* for progress and would_send */
     /* Nullable: called once the run holds its lock and every plugin is
      * open, before the source is read or anything is delivered: from
      * here on the run changes the state (a run refused before, exit 3,
@@ -32,27 +48,34 @@ typedef struct weir_run_options {
     void *started_ctx;
 } weir_run_options;
 
+/* How a run or drain ended (the CLI turns it into an exit code). */
+typedef enum weir_run_status {
+    WEIR_RUN_OK = 0,      /* everything delivered, held or waiting to retry */
+    WEIR_RUN_SOME_FAILED, /* some records failed: rejected, out of attempts */
+    WEIR_RUN_ABORTED      /* it could not complete: `error` says why */
+} weir_run_status;
+
 typedef struct weir_run_result {
     weir_run_counts counts;
     double seconds;
-    int exit_code; /* 0, 1, 2 or 3 as the CLI reference defines */
+    weir_run_status status;
     char *error;   /* why the run could not complete (owned: free) */
 } weir_run_result;
 
-/* Set by SIGINT/SIGTERM handlers: runs stop between batches. */
-extern volatile sig_atomic_t weir_stop_requested;
-
 /* Run `p` (a pipeline loaded without problems).  `st` (borrowed) may be
- * NULL only for a dry run.  Fills *res; returns its exit_code. */
-int weir_engine_run(weir_pipeline *p, weir_state *st,
-                    const weir_run_options *opts, weir_run_result *res);
+ * NULL only for a dry run.  Fills *res; returns its status. */
+weir_run_status weir_engine_run(weir_pipeline *p, weir_state *st,
+                                const weir_run_options *opts,
+                                weir_run_result *res);
 
 /* Deliver what the outbox of `p` holds that is due (weir drain, resend).
- * Fills *res (counts of this drain); returns its exit code.  When
- * `next_due` is given it gets the time (ms) something is next due (0:
- * nothing but failed records left), and *down whether an endpoint is
- * down. */
-int weir_engine_drain(weir_pipeline *p, weir_state *st, weir_run_result *res,
-                      int64_t *next_due, int *down);
+ * `opts` (nullable) gives the cancel flag.  Fills *res (counts of this
+ * drain); returns its status.  When `next_due` is given it gets the time
+ * (ms) something is next due (0: nothing but failed records left), and
+ * *down whether an endpoint is down. */
+weir_run_status weir_engine_drain(weir_pipeline *p, weir_state *st,
+                                  const weir_run_options *opts,
+                                  weir_run_result *res, int64_t *next_due,
+                                  int *down);
 
 #endif
