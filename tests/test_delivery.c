@@ -1005,6 +1005,100 @@ static void test_superseded_insert_goes_as_insert(void)
     free(d);
 }
 
+static void test_drain_wait_does_not_spin_on_a_down_endpoint(void)
+{
+    /* A retry row of a sink whose endpoint is down waits for the probe,
+     * not for its own time: drain --wait must sleep, not spin. */
+    char *d = e2e_scratch("no-spin");
+    write_pipeline(d, "", "<option name=\"retry-keys\">A1</option>"
+                          "<option name=\"down-file\">down</option>",
+                   "<retry attempts=\"50\" delay=\"1s\" jitter=\"0s\"/>");
+    csv(d, "code,name\nA1,a\n");
+    free(expect(d, 0, "run", "p.xml", NULL));
+    free(wt_write_file(d, "down", "x"));
+    csv(d, "code,name\nA1,a\nA2,b\n");
+    free(expect(d, 0, "run", "p.xml", NULL));
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT down FROM endpoints"), 1);
+    set_sql(d, "UPDATE outbox SET next_attempt = 1 WHERE status = 'retry'");
+    const char *args[] = {"drain", "--plugin-path", PLUGINS, "p.xml", "--wait",
+                          "--max-wait", "3s", NULL};
+    char *out = e2e_expectv(d, 0, args);
+    int lines = 0;
+    for (const char *c = out; *c; c++)
+        lines += *c == '\n';
+    CU_ASSERT(lines < 60);
+    if (lines >= 60)
+        fprintf(stderr, "\n  drain --wait wrote %d lines in 3 s\n", lines);
+    free(out);
+    CU_ASSERT(q(d, "weir.db", "SELECT probes FROM endpoints") < 20);
+    free(d);
+}
+
+static void test_superseded_insert_is_per_target(void)
+{
+    /* Target a refused A1's insert, target b applied it.  A1 changes: a
+     * gets it as the insert it never had, b as an update. */
+    char *d = e2e_scratch("per-target-insert");
+    static const char xml[] =
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\">\n"
+        "  <source plugin=\"csv\" name=\"erp\"><option name=\"path\">"
+        "in.csv</option></source>\n"
+        "  <track key=\"code\"/>\n"
+        "  <sink plugin=\"testsink\" name=\"a\"><option name=\"database\">"
+        "a.db</option>%s</sink>\n"
+        "  <sink plugin=\"testsink\" name=\"b\"><option name=\"database\">"
+        "b.db</option></sink>\n"
+        "</pipeline>\n";
+    char text[2048];
+    snprintf(text, sizeof(text), xml,
+             "<option name=\"reject-keys\">A1</option>");
+    free(wt_write_file(d, "p.xml", text));
+    csv(d, "code,name\nA1,a\n");
+    free(expect(d, 1, "run", "p.xml", NULL));
+    snprintf(text, sizeof(text), xml, "");
+    free(wt_write_file(d, "p.xml", text));
+    csv(d, "code,name\nA1,a2\n");
+    free(expect(d, 0, "run", "p.xml", NULL));
+    CU_ASSERT_EQUAL(q(d, "a.db", "SELECT count(*) FROM applied WHERE key = 'A1' "
+                                 "AND op = 'insert' AND payload LIKE '%a2%'"), 1);
+    CU_ASSERT_EQUAL(q(d, "b.db", "SELECT count(*) FROM applied WHERE key = 'A1' "
+                                 "AND op = 'update' AND payload LIKE '%a2%'"), 1);
+    CU_ASSERT_EQUAL(q(d, "b.db", "SELECT count(*) FROM applied WHERE op = 'insert'"), 1);
+    free(d);
+}
+
+static void test_refused_run_leaves_endpoints_alone(void)
+{
+    /* One sink's target cannot be reached now, another can never work:
+     * the run is refused, and refused runs change nothing: no endpoint
+     * marked down, nobody told it is. */
+    char *d = e2e_scratch("refused-endpoints");
+    sqlite3 *db;
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/app.db", d);
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, "CREATE TABLE c(code TEXT, name TEXT)",
+                                 NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    free(wt_write_file(d, "p.xml",
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\">\n"
+        "  <source plugin=\"csv\" name=\"erp\"><option name=\"path\">"
+        "in.csv</option></source>\n"
+        "  <track key=\"code\"/>\n"
+        "  <sink plugin=\"testsink\" name=\"gone\"><option name=\"database\">"
+        "gone/t.db</option></sink>\n"
+        "  <sink plugin=\"sqlite\" name=\"app\">\n"
+        "    <option name=\"database\">app.db</option>\n"
+        "    <option name=\"table\">c</option>\n"
+        "    <option name=\"key\">code</option>\n"
+        "  </sink>\n"
+        "</pipeline>\n"));
+    csv(d, "code,name\nA1,Alpha\n");
+    free(expect(d, 3, "run", "p.xml", NULL));
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM endpoints"), 0);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("delivery end to end", NULL, NULL);
@@ -1041,6 +1135,12 @@ void register_tests(void)
     CU_add_test(s, "drain --wait says what it waits for", test_drain_wait_says_why);
     CU_add_test(s, "an error class after retries ran out",
                 test_resend_class_after_retries);
+    CU_add_test(s, "drain --wait does not spin on a down endpoint",
+                test_drain_wait_does_not_spin_on_a_down_endpoint);
+    CU_add_test(s, "a superseded insert goes as insert to that target only",
+                test_superseded_insert_is_per_target);
+    CU_add_test(s, "a refused run leaves endpoints alone",
+                test_refused_run_leaves_endpoints_alone);
     CU_add_test(s, "a newer change is not stuck behind a failed one",
                 test_newer_change_not_stuck_behind_failed);
     CU_add_test(s, "a superseded insert: the newer change goes as insert",

@@ -551,7 +551,7 @@ static void test_failed_queries_say_so(void)
     char *status = NULL;
     CU_ASSERT_EQUAL(weir_state_last_full_refresh(st, "p", &when), -1);
     CU_ASSERT_EQUAL(weir_state_snapshot_count(st, "p"), -1);
-    CU_ASSERT_EQUAL(weir_state_outbox_next_due(st, "p"), -1);
+    CU_ASSERT_EQUAL(weir_state_outbox_next_due(st, "p", NULL), -1);
     CU_ASSERT_EQUAL(weir_state_last_run(st, "p", &started, &finished, &status,
                                         NULL), -1);
     CU_ASSERT_PTR_NULL(status);

@@ -116,6 +116,32 @@ static void test_index_tombstones(void)
     weir_track_index_free(t);
 }
 
+static void test_index_deletes_in_doubt(void)
+{
+    weir_track_index *t = weir_track_index_new();
+    /* two deletes whose answers were lost (doubt = 1 + WEIR_OP_DELETE) */
+    CU_ASSERT_EQUAL(weir_track_index_load_hashed(
+                        t, "d1", 2, weir_track_index_hash(t, "d1", 2), 0, 4,
+                        1 + WEIR_OP_DELETE), 0);
+    CU_ASSERT_EQUAL(weir_track_index_load_hashed(
+                        t, "d2", 2, weir_track_index_hash(t, "d2", 2), 0, 6,
+                        1 + WEIR_OP_DELETE), 0);
+    CU_ASSERT_EQUAL(weir_track_index_unseen(t), 0);
+    CU_ASSERT_EQUAL(weir_track_index_unseen_redo(t), 2); /* keys, not ops */
+    weir_track_index_touch(t, "d1", 2);
+    CU_ASSERT_EQUAL(weir_track_index_unseen_redo(t), 1);
+    size_t pos = 0, len;
+    const char *key;
+    uint32_t version;
+    int redo = 0;
+    CU_ASSERT_EQUAL(weir_track_index_next_unseen(t, &pos, &key, &len, &version,
+                                                 &redo), 1);
+    CU_ASSERT_EQUAL(memcmp(key, "d2", 2), 0);
+    CU_ASSERT_EQUAL(version, 6);
+    CU_ASSERT_EQUAL(redo, 1);
+    weir_track_index_free(t);
+}
+
 static void test_index_touch_and_next_unseen(void)
 {
     weir_track_index *t = weir_track_index_new();
@@ -916,6 +942,7 @@ void register_track_tests(void)
     CU_add_test(s, "verdicts, versions, duplicates", test_index_verdicts);
     CU_add_test(s, "deleted keys keep their version", test_index_tombstones);
     CU_add_test(s, "touch and next_unseen", test_index_touch_and_next_unseen);
+    CU_add_test(s, "deletes in doubt", test_index_deletes_in_doubt);
     CU_add_test(s, "binary keys and reloads", test_index_binary_keys_and_reload);
     CU_add_test(s, "many keys", test_index_many_keys);
 

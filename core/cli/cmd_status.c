@@ -94,7 +94,7 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
     int64_t started, finished;
     char *status = NULL;
     weir_run_counts run;
-    int64_t retry_due = weir_state_outbox_next_due(c->st, name);
+    int64_t retry_due = weir_state_outbox_next_due(c->st, name, NULL);
     uint64_t q[WEIR_OUTBOX_NSTATUS], since[WEIR_OUTBOX_NSTATUS];
     if (weir_state_last_run(c->st, name, &started, &finished, &status,
                             &run) < 0 ||

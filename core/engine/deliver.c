@@ -60,6 +60,9 @@ struct weir_delivery {
     sink_rt *sinks;
     outcome *out;          /* nsinks x capacity */
     unsigned char *keep;   /* capacity */
+    /* nsinks x capacity: the record's update superseded an insert that
+     * never reached that sink, so it goes there as the insert */
+    unsigned char *as_insert;
     size_t cap;
 };
 
@@ -107,7 +110,8 @@ weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
     size_t cap = p->batch_size;
     if (!d || !(d->sinks = calloc(p->nsinks ? p->nsinks : 1, sizeof(*d->sinks))) ||
         !(d->out = calloc((p->nsinks ? p->nsinks : 1) * cap, sizeof(*d->out))) ||
-        !(d->keep = calloc(cap, 1))) {
+        !(d->keep = calloc(cap, 1)) ||
+        !(d->as_insert = calloc((p->nsinks ? p->nsinks : 1) * cap, 1))) {
         weir_delivery_free(d);
         *err = strdup("out of memory");
         return NULL;
@@ -154,6 +158,7 @@ void weir_delivery_free(weir_delivery *d)
     free(d->sinks);
     free(d->out);
     free(d->keep);
+    free(d->as_insert);
     free(d->awaiting);
     free(d);
 }
@@ -168,13 +173,18 @@ int weir_delivery_any_down(const weir_delivery *d)
 
 int64_t weir_delivery_next_due(const weir_delivery *d)
 {
-    int64_t next = weir_state_outbox_next_due(d->st, d->p->name);
-    if (next < 0)
-        return -1;
+    int64_t next = 0;
     for (size_t i = 0; i < d->p->nsinks; i++) {
         const sink_rt *s = &d->sinks[i];
-        if (s->ep.down && (!next || s->ep.next_probe < next))
-            next = s->ep.next_probe;
+        /* a down endpoint's retries wait for its probe as well */
+        int64_t due = weir_state_outbox_next_due(d->st, d->p->name,
+                                                 s->inst->name);
+        if (due < 0)
+            return -1;
+        if (s->ep.down && (!due || due < s->ep.next_probe))
+            due = s->ep.next_probe;
+        if (due && (!next || due < next))
+            next = due;
     }
     return next;
 }
@@ -488,6 +498,16 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
     return 0;
 }
 
+/* The operations of the batch as sink k gets them: `on` makes the
+ * updates record_intent() marked for it inserts, off puts them back. */
+static void sink_ops(weir_delivery *d, weir_batch *b, size_t k, int on)
+{
+    const unsigned char *ins = &d->as_insert[k * d->cap];
+    for (size_t i = 0; d->tracked && i < weir_batch_count(b); i++)
+        if (ins[i])
+            weir_batch_at(b, i)->op = on ? WEIR_OP_INSERT : WEIR_OP_UPDATE;
+}
+
 /* Before any sink sees the batch: its keys' new snapshot values as one
  * intent (state.h: the lost answer), and the older waiting changes of
  * its keys superseded.  One transaction. */
@@ -498,11 +518,13 @@ static int record_intent(weir_delivery *d, weir_batch *b)
         return -1;
     d->intent = weir_state_intent_begin(d->st, p->name);
     int rc = d->intent < 0;
+    memset(d->as_insert, 0, (p->nsinks ? p->nsinks : 1) * d->cap);
     for (size_t i = 0; !rc && i < weir_batch_count(b); i++) {
         weir_record *r = weir_batch_at(b, i);
         if (!r->key)
             continue;
         size_t len = strlen(r->key);
+        int op = (int)r->op;
         for (size_t k = 0; !rc && k < p->nsinks; k++) {
             sink_rt *s = &d->sinks[k];
             if (!weir_track_index_has(s->stale, r->key, len))
@@ -513,15 +535,16 @@ static int record_intent(weir_delivery *d, weir_batch *b)
                                                     &inserts);
             rc = n < 0;
             d->c->superseded += n > 0 ? (uint64_t)n : 0;
-            /* the key's insert may never have reached the target */
-            if (inserts > 0 && r->op == WEIR_OP_UPDATE)
-                r->op = WEIR_OP_INSERT;
+            /* the key's insert may never have reached this target */
+            if (inserts > 0 && r->op == WEIR_OP_UPDATE) {
+                d->as_insert[k * d->cap + i] = 1;
+                op = WEIR_OP_INSERT; /* what a send in doubt goes again as */
+            }
         }
         /* A deleted key stays, hash 0, for its change number. */
         rc = rc || weir_state_snapshot_put(d->st, p->name, r->key,
                                            r->op == WEIR_OP_DELETE ? 0 : r->hash,
-                                           r->version, (int)r->op,
-                                           d->intent) != 0;
+                                           r->version, op, d->intent) != 0;
     }
     if (rc || weir_state_commit(d->st)) {
         weir_log(WEIR_LOG_ERROR, "%s: state database %s: %s", p->name,
@@ -544,10 +567,14 @@ static int commit_fresh(weir_delivery *d, weir_batch *b)
     int rc = -1;
     if (!payloads || !unstorable || weir_state_begin(d->st))
         goto out;
-    for (size_t k = 0; k < p->nsinks; k++)
-        if (queue_unacked(d, &d->sinks[k], b, &d->out[k * d->cap], payloads,
-                          unstorable))
+    for (size_t k = 0; k < p->nsinks; k++) {
+        sink_ops(d, b, k, 1);
+        int failed = queue_unacked(d, &d->sinks[k], b, &d->out[k * d->cap],
+                                   payloads, unstorable);
+        sink_ops(d, b, k, 0);
+        if (failed)
             goto out;
+    }
     for (size_t i = 0; d->tracked && i < n; i++) {
         weir_record *r = weir_batch_at(b, i);
         /* Not acknowledged and not storable: the next run sends it again. */
@@ -585,6 +612,7 @@ int weir_delivery_send(weir_delivery *d, weir_batch *b)
         sink_rt *s = &d->sinks[k];
         outcome *out = &d->out[k * d->cap];
         int open = sink_usable(d, s, now);
+        sink_ops(d, b, k, 1);
         weir_batch_set_context(b, d->p->name, s->inst->name);
         for (size_t i = 0; i < n; i++) {
             const weir_record *r = weir_batch_at(b, i);
@@ -595,6 +623,7 @@ int weir_delivery_send(weir_delivery *d, weir_batch *b)
             d->keep[i] = out[i].what == OUT_OK;
         }
         write_sink(d, s, b, out, now);
+        sink_ops(d, b, k, 0);
     }
     return commit_fresh(d, b);
 }

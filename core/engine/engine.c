@@ -37,6 +37,9 @@ typedef struct run_ctx {
     double started, last_progress;
     uint64_t deliver_done, deliver_total; /* <track>: changes and deletes */
     int warned_deletes_kept; /* keep_deletes() said so once this run */
+    /* open_all(): per sink, why its target cannot be reached now; marked
+     * down only once every plugin opened (a refused run changes nothing) */
+    char **unreachable;
 } run_ctx;
 
 static double now_s(void)
@@ -340,6 +343,9 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
         if (!n)
             break;
         c->res->counts.deletes += n;
+        /* a delete <track> could not build whole is reported, not sent */
+        c->before_track = 0;
+        take(c, b, "<track>", "track");
         if (send(c, b))
             return -1;
         c->deliver_done += n;
@@ -364,11 +370,14 @@ static int open_instance(run_ctx *c, weir_instance *inst)
          * folder gone) is an endpoint that is down: the run's work waits
          * in the outbox for it instead of being dropped.  A setup that can
          * never work stops the run. */
-        if (inst->kind == WEIR_KIND_SINK && rc == WEIR_STATUS_DOWN &&
-            c->delivery) {
+        for (size_t k = 0; rc == WEIR_STATUS_DOWN && c->delivery &&
+                           c->unreachable && k < c->p->nsinks; k++) {
+            if (c->p->sinks[k] != inst)
+                continue;
             weir_log(WEIR_LOG_WARNING, "%s: %s; its records are held",
                      c->p->name, why);
-            weir_delivery_sink_unavailable(c->delivery, inst, why);
+            free(c->unreachable[k]);
+            c->unreachable[k] = strdup(why);
             return 0;
         }
         fail(c, "%s", why);
@@ -396,8 +405,11 @@ static int open_all(run_ctx *c, int with_source)
 {
     static const weir_kind order[] = {WEIR_KIND_NOTIFIER, WEIR_KIND_SOURCE,
                                       WEIR_KIND_TRANSFORM, WEIR_KIND_SINK};
-    for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
-        for (size_t i = 0; i < c->p->nall; i++) {
+    size_t nsinks = c->p->nsinks;
+    int rc = 0;
+    c->unreachable = nsinks ? calloc(nsinks, sizeof(*c->unreachable)) : NULL;
+    for (size_t k = 0; !rc && k < sizeof(order) / sizeof(order[0]); k++)
+        for (size_t i = 0; !rc && i < c->p->nall; i++) {
             weir_instance *inst = c->p->all[i];
             if (inst->kind != order[k])
                 continue;
@@ -405,10 +417,17 @@ static int open_all(run_ctx *c, int with_source)
                                  inst->kind == WEIR_KIND_TRANSFORM
                              ? with_source
                              : !c->opts->dry_run;
-            if (needed && open_instance(c, inst))
-                return -1;
+            rc = needed ? open_instance(c, inst) : 0;
         }
-    return 0;
+    for (size_t k = 0; c->unreachable && k < nsinks; k++) {
+        if (!rc && c->unreachable[k])
+            weir_delivery_sink_unavailable(c->delivery, c->p->sinks[k],
+                                           c->unreachable[k]);
+        free(c->unreachable[k]);
+    }
+    free(c->unreachable);
+    c->unreachable = NULL;
+    return rc;
 }
 
 /* Sinks publish what a completed run wrote (finish()); only then is what

@@ -171,7 +171,7 @@ int weir_track_index_load_hashed(weir_track_index *t, const char *key,
         if (e->in_snapshot)
             t->unseen--;
         e->in_snapshot = 0;
-        t->redo += e->in_doubt;
+        t->redo += e->in_doubt != 0;
         return 0;
     }
     if (!e->in_snapshot)
@@ -210,7 +210,7 @@ int weir_track_index_see_hashed(weir_track_index *t, const char *key,
     }
     if (t->count != before || !e->in_snapshot) {
         *verdict = WEIR_TRACK_NEW;
-        t->redo -= e->in_doubt; /* a delete in doubt, back in the source */
+        t->redo -= e->in_doubt != 0; /* a delete in doubt, back in the source */
     } else {
         *verdict = e->hash != hash ? WEIR_TRACK_CHANGED
                    : e->in_doubt   ? WEIR_TRACK_RESEND

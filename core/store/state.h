@@ -234,8 +234,10 @@ int64_t weir_state_outbox_supersede(weir_state *st, const char *pipeline,
 int64_t weir_state_outbox_drop_deletes(weir_state *st, const char *pipeline,
                                        const char *why);
 /* The earliest next_attempt of a retry row of `pipeline` (all pipelines
- * when NULL); 0 when there is none, -1 when it could not be read. */
-int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline);
+ * when NULL) and `sink` (all its sinks when NULL); 0 when there is none,
+ * -1 when it could not be read. */
+int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline,
+                                   const char *sink);
 /* Rows of `pipeline` (NULL: all) by status, into counts[status]. */
 int weir_state_outbox_counts(weir_state *st, const char *pipeline,
                              uint64_t counts[WEIR_OUTBOX_NSTATUS]);

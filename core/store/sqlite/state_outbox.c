@@ -337,7 +337,8 @@ int64_t weir_state_outbox_drop_deletes(weir_state *st, const char *pipeline,
     return run_bound(st, sql, 2, pipeline, why, NULL, 0);
 }
 
-int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline)
+int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline,
+                                   const char *sink)
 {
     sqlite3_stmt *s;
     /* Retries, and rows a target asked to hold for a while; rows held
@@ -346,10 +347,11 @@ int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline)
                            "SELECT min(next_attempt) FROM outbox WHERE " OPEN
                            " AND (status = 'retry' OR (status = 'held' AND "
                            "next_attempt > 0)) AND (?1 IS NULL OR "
-                           "pipeline = ?1)",
+                           "pipeline = ?1) AND (?2 IS NULL OR sink = ?2)",
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
     bind_text(s, 1, pipeline);
+    bind_text(s, 2, sink);
     int64_t when = -1;
     if (sqlite3_step(s) == SQLITE_ROW)
         when = sqlite3_column_int64(s, 0); /* NULL (none): 0 */
