@@ -814,33 +814,44 @@ static void test_open_reason(void)
     check_open_reason("testsink_v11", 1);
 }
 
+/* csv -> <track> -> BEFORE, then a sqlite sink whose table has no index
+ * on the key (a setup that can never work), then AFTER. */
+static void never_working_pipeline(const char *d, const char *before,
+                                   const char *after)
+{
+    sqlite3 *db;
+    char path[4200], xml[4096];
+    snprintf(path, sizeof(path), "%s/app.db", d);
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, "CREATE TABLE c(code TEXT, name TEXT)",
+                                 NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    snprintf(xml, sizeof(xml),
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\">\n"
+             "  <source plugin=\"csv\" name=\"erp\"><option name=\"path\">"
+             "in.csv</option></source>\n"
+             "  <track key=\"code\"/>\n%s"
+             "  <sink plugin=\"sqlite\" name=\"app\">\n"
+             "    <option name=\"database\">app.db</option>\n"
+             "    <option name=\"table\">c</option>\n"
+             "    <option name=\"key\">code</option>\n"
+             "  </sink>\n%s"
+             "</pipeline>\n",
+             before, after);
+    free(wt_write_file(d, "p.xml", xml));
+}
+
 static void test_sink_that_can_never_work_stops_the_run(void)
 {
     /* A table without an index on the key can never take upserts: that
      * is a setup to fix, not an endpoint to wait for.  The run stops
      * (exit 3), nothing is held, and the people watching are told. */
     char *d = e2e_scratch("sink-setup");
-    sqlite3 *db;
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/app.db", d);
-    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_exec(db, "CREATE TABLE c(code TEXT, name TEXT)",
-                                 NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-    free(wt_write_file(d, "p.xml",
-        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\">\n"
-        "  <source plugin=\"csv\" name=\"erp\"><option name=\"path\">"
-        "in.csv</option></source>\n"
-        "  <track key=\"code\"/>\n"
-        "  <sink plugin=\"sqlite\" name=\"app\">\n"
-        "    <option name=\"database\">app.db</option>\n"
-        "    <option name=\"table\">c</option>\n"
-        "    <option name=\"key\">code</option>\n"
-        "  </sink>\n"
-        "  <notify plugin=\"exec\" name=\"ops\">\n"
-        "    <option name=\"command\">cat >> events.jsonl</option>\n"
-        "  </notify>\n"
-        "</pipeline>\n"));
+    never_working_pipeline(d, "",
+                           "  <notify plugin=\"exec\" name=\"ops\">\n"
+                           "    <option name=\"command\">cat >> "
+                           "events.jsonl</option>\n"
+                           "  </notify>\n");
     csv(d, "code,name\nA1,Alpha\n");
     char *out = expect(d, 3, "run", "p.xml", NULL);
     CU_ASSERT(e2e_contains(out, "sink 'app' (plugin sqlite) could not open: "
@@ -1073,26 +1084,11 @@ static void test_refused_run_leaves_endpoints_alone(void)
      * the run is refused, and refused runs change nothing: no endpoint
      * marked down, nobody told it is. */
     char *d = e2e_scratch("refused-endpoints");
-    sqlite3 *db;
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/app.db", d);
-    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_exec(db, "CREATE TABLE c(code TEXT, name TEXT)",
-                                 NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-    free(wt_write_file(d, "p.xml",
-        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\">\n"
-        "  <source plugin=\"csv\" name=\"erp\"><option name=\"path\">"
-        "in.csv</option></source>\n"
-        "  <track key=\"code\"/>\n"
-        "  <sink plugin=\"testsink\" name=\"gone\"><option name=\"database\">"
-        "gone/t.db</option></sink>\n"
-        "  <sink plugin=\"sqlite\" name=\"app\">\n"
-        "    <option name=\"database\">app.db</option>\n"
-        "    <option name=\"table\">c</option>\n"
-        "    <option name=\"key\">code</option>\n"
-        "  </sink>\n"
-        "</pipeline>\n"));
+    never_working_pipeline(d,
+                           "  <sink plugin=\"testsink\" name=\"gone\">"
+                           "<option name=\"database\">gone/t.db</option>"
+                           "</sink>\n",
+                           "");
     csv(d, "code,name\nA1,Alpha\n");
     free(expect(d, 3, "run", "p.xml", NULL));
     CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM endpoints"), 0);
