@@ -11,6 +11,7 @@ core_libweircore_la_SOURCES += \
 	core/base/clock.c core/base/clock.h \
 	core/base/diag.c core/base/diag.h \
 	core/base/duration.c core/base/duration.h \
+	core/base/error.c core/base/error.h \
 	core/base/env_subst.c core/base/env_subst.h \
 	core/base/log.c core/base/log.h \
 	core/base/secrets.c core/base/secrets.h \
@@ -25,10 +26,11 @@ core_libweircore_la_SOURCES += \
 # store/: the state store's interface (state.h); store/sqlite/ is its only
 # backend and the only code that sees SQLite
 core_libweircore_la_SOURCES += \
-	core/store/state.h \
+	core/store/state.h core/store/state.c core/store/backend.h \
 	core/store/sqlite/state_int.h core/store/sqlite/state_sqlite.c \
 	core/store/sqlite/state_track.c core/store/sqlite/state_outbox.c \
-	core/store/sqlite/state_endpoint.c core/store/sqlite/state_lock.c
+	core/store/sqlite/state_endpoint.c core/store/sqlite/state_lock.c \
+	core/store/sqlite/state_claim.c
 
 # plugin/: the plugin loader, option tables, the host table plugins call
 core_libweircore_la_SOURCES += \
@@ -48,6 +50,7 @@ core_libweircore_la_SOURCES += \
 	core/engine/track.c core/engine/track.h \
 	core/engine/track_index.c core/engine/track_index.h \
 	core/engine/deliver.c core/engine/deliver.h \
+	core/engine/endpoint.c core/engine/endpoint.h \
 	core/engine/retry.c core/engine/retry.h \
 	core/engine/sink_identity.c core/engine/sink_identity.h \
 	core/engine/notify.c core/engine/notify.h

@@ -27,7 +27,7 @@ static char *state_file(const char *name)
 static void test_create_and_reopen(void)
 {
     char *path = state_file("s1.db");
-    char *err = NULL;
+    weir_error err = {0};
     weir_state *st = weir_state_open(path, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
     struct stat sb;
@@ -76,17 +76,17 @@ static void test_create_and_reopen(void)
 static void test_newer_schema_refused(void)
 {
     char *path = state_file("newer.db");
-    char *err = NULL;
+    weir_error err = {0};
     weir_state_close(weir_state_open(path, &err));
     sqlite3 *db;
     sqlite3_open(path, &db);
     sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
     sqlite3_close(db);
     CU_ASSERT_PTR_NULL(weir_state_open(path, &err));
-    CU_ASSERT_PTR_NOT_NULL(err);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "written by a newer weir"));
-    free(err);
+    CU_ASSERT_NOT_EQUAL(err.cls, WEIR_ERR_NONE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), path));
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), "written by a newer weir"));
+    weir_error_clear(&err);
     free(path);
 }
 
@@ -97,12 +97,12 @@ static void test_corrupt_refused(void)
     for (int i = 0; i < 64; i++)
         fputs("this is not a database, just some text the admin saved\n", f);
     fclose(f);
-    char *err = NULL;
+    weir_error err = {0};
     CU_ASSERT_PTR_NULL(weir_state_open(path, &err));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "corrupt or not a weir state database"));
-    free(err);
+    CU_ASSERT_NOT_EQUAL_FATAL(err.cls, WEIR_ERR_NONE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), path));
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), "corrupt or not a weir state database"));
+    weir_error_clear(&err);
     /* the file was not reset */
     char *text = wt_read_file(path);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "just some text"));
@@ -112,10 +112,10 @@ static void test_corrupt_refused(void)
 
 static void test_unopenable_path(void)
 {
-    char *err = NULL;
+    weir_error err = {0};
     CU_ASSERT_PTR_NULL(weir_state_open("/nonexistent-dir/x/weir.db", &err));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent-dir/x/weir.db: cannot open"));
-    free(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), "/nonexistent-dir/x/weir.db: cannot open"));
+    weir_error_clear(&err);
 }
 
 static void test_two_processes_open_a_new_file(void)
@@ -129,13 +129,13 @@ static void test_two_processes_open_a_new_file(void)
         for (int k = 0; k < 2; k++) {
             kids[k] = fork();
             if (kids[k] == 0) {
-                char *err = NULL;
+                weir_error err = {0};
                 weir_state *st = weir_state_open(path, &err);
                 if (!st)
-                    fprintf(stderr, "race: %s\n", err);
+                    fprintf(stderr, "race: %s\n", weir_error_message(&err));
                 int ok = st != NULL;
                 weir_state_close(st);
-                free(err);
+                weir_error_clear(&err);
                 free(path);
                 _exit(ok ? 0 : 1);
             }
@@ -156,17 +156,17 @@ static void test_foreign_database_refused(void)
     sqlite3_open(path, &db);
     sqlite3_exec(db, "CREATE TABLE customers(code TEXT)", NULL, NULL, NULL);
     sqlite3_close(db);
-    char *err = NULL;
+    weir_error err = {0};
     CU_ASSERT_PTR_NULL(weir_state_open(path, &err));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "is not a weir state database"));
-    free(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), "is not a weir state database"));
+    weir_error_clear(&err);
     free(path);
 }
 
 static void test_integrity_check_finds_damage(void)
 {
     char *path = state_file("damaged.db");
-    char *err = NULL;
+    weir_error err = {0};
     weir_state *st = weir_state_open(path, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
     CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
@@ -191,9 +191,9 @@ static void test_integrity_check_finds_damage(void)
     fclose(f);
     setenv("WEIR_INTEGRITY_CHECK", "always", 1);
     CU_ASSERT_PTR_NULL(weir_state_open(path, &err));
-    CU_ASSERT_PTR_NOT_NULL(err);
-    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "is corrupt") : NULL);
-    free(err);
+    CU_ASSERT_NOT_EQUAL(err.cls, WEIR_ERR_NONE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), "is corrupt"));
+    weir_error_clear(&err);
     /* the file was not reset */
     struct stat sb;
     CU_ASSERT_EQUAL(stat(path, &sb), 0);
@@ -238,14 +238,13 @@ static void test_foreign_database_left_unchanged(void)
     long n0, n1;
     char *before = file_bytes(path, &n0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(before);
-    char *err = NULL;
+    weir_error err = {0};
     CU_ASSERT_PTR_NULL(weir_state_open(path, &err));
-    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "is not a weir state database") : NULL);
-    free(err);
-    err = NULL;
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), "is not a weir state database"));
+    weir_error_clear(&err);
     CU_ASSERT_PTR_NULL(weir_state_open_reader(path, &err));
-    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "is not a weir state database") : NULL);
-    free(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), "is not a weir state database"));
+    weir_error_clear(&err);
     char *after = file_bytes(path, &n1);
     CU_ASSERT_EQUAL(n0, n1);
     CU_ASSERT(after && n0 == n1 && memcmp(before, after, (size_t)n0) == 0);
@@ -262,17 +261,16 @@ static void test_empty_file_refused(void)
     FILE *f = fopen(path, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fclose(f);
-    char *err = NULL;
+    weir_error err = {0};
     CU_ASSERT_PTR_NULL(weir_state_open(path, &err));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "is an empty file"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "delete it"));
-    free(err);
-    err = NULL;
+    CU_ASSERT_NOT_EQUAL_FATAL(err.cls, WEIR_ERR_NONE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), path));
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), "is an empty file"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), "delete it"));
+    weir_error_clear(&err);
     CU_ASSERT_PTR_NULL(weir_state_open_reader(path, &err));
-    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "is an empty file") : NULL);
-    free(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), "is an empty file"));
+    weir_error_clear(&err);
     struct stat sb;
     CU_ASSERT_EQUAL(stat(path, &sb), 0);
     CU_ASSERT_EQUAL(sb.st_size, 0);
@@ -320,10 +318,10 @@ static pid_t hold_write_lock(const char *path)
 static void test_reader_reads_only(void)
 {
     char *path = state_file("reader.db");
-    char *err = NULL;
+    weir_error err = {0};
     CU_ASSERT_PTR_NULL(weir_state_open_reader(path, &err));
-    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "not found") : NULL);
-    free(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), "not found"));
+    weir_error_clear(&err);
     CU_ASSERT_FALSE(exists(path, ""));
     weir_state *st = weir_state_open(path, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
@@ -341,9 +339,8 @@ static void test_reader_reads_only(void)
     st = weir_state_open_reader(path, &err);
     CU_ASSERT_PTR_NOT_NULL(st);
     if (!st)
-        fprintf(stderr, "reader: %s\n", err);
-    free(err);
-    err = NULL;
+        fprintf(stderr, "reader: %s\n", weir_error_message(&err));
+    weir_error_clear(&err);
     char *file = NULL;
     CU_ASSERT(st && weir_state_pipeline_file(st, "p", &file) == 0);
     CU_ASSERT_STRING_EQUAL(file ? file : "", "/p.xml");
@@ -367,8 +364,8 @@ static void test_reader_reads_only(void)
     long n0, n1;
     char *before = file_bytes(path, &n0);
     CU_ASSERT_PTR_NULL(weir_state_open_reader(path, &err));
-    CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "run weir run or weir drain") : NULL);
-    free(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), "run weir run or weir drain"));
+    weir_error_clear(&err);
     char *after = file_bytes(path, &n1);
     CU_ASSERT(before && after && n0 == n1 &&
               memcmp(before, after, (size_t)n0) == 0);
@@ -444,7 +441,7 @@ static weir_outbox_status status_of(weir_state *st, int64_t id)
 static void test_discard_and_resend_filters(void)
 {
     char *path = state_file("picks.db");
-    char *err = NULL;
+    weir_error err = {0};
     weir_state *st = weir_state_open(path, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
     int64_t later = 4102444800000LL; /* 2100: not due */
@@ -458,9 +455,10 @@ static void test_discard_and_resend_filters(void)
 
     /* K's pending row waits behind its failed one */
     int64_t due[8] = {0};
-    CU_ASSERT_EQUAL(weir_state_outbox_pass_begin(st), 0);
-    CU_ASSERT_EQUAL(weir_state_outbox_due(st, "p", "erp", later - 1, 1, 10,
-                                          collect_id, due), 0);
+    weir_outbox_claim claim = {.pipeline = "p", .sink = "erp",
+                               .now = later - 1, .lease_ms = 1000,
+                               .with_held = 1, .limit = 10};
+    CU_ASSERT_EQUAL(weir_state_outbox_claim(st, &claim, collect_id, due), 0);
     CU_ASSERT_EQUAL(due[0], 0);
 
     /* only failed (or, asked, held) rows: never delivered or pending ones */
@@ -487,9 +485,7 @@ static void test_discard_and_resend_filters(void)
 
     /* ... and K's later row is no longer held up */
     memset(due, 0, sizeof(due));
-    CU_ASSERT_EQUAL(weir_state_outbox_pass_begin(st), 0);
-    CU_ASSERT_EQUAL(weir_state_outbox_due(st, "p", "erp", later - 1, 1, 10,
-                                          collect_id, due), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_claim(st, &claim, collect_id, due), 1);
     CU_ASSERT_EQUAL(due[0], k2);
     CU_ASSERT_EQUAL(due[1], 0);
 
@@ -528,7 +524,8 @@ static void test_discard_and_resend_filters(void)
 /* Queries that fail say so: an unreadable table is never "nothing". */
 static void test_failed_queries_say_so(void)
 {
-    char path[4200], *err = NULL;
+    char path[4200];
+    weir_error err = {0};
     snprintf(path, sizeof(path), "%s/failing.db", wt_tmpdir());
     weir_state *st = weir_state_open(path, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
@@ -550,6 +547,11 @@ static void test_failed_queries_say_so(void)
     int64_t when = 7, started, finished;
     char *status = NULL;
     CU_ASSERT_EQUAL(weir_state_last_full_refresh(st, "p", &when), -1);
+    /* the failure has a class and names the store */
+    const weir_error *why = weir_state_error(st);
+    CU_ASSERT_EQUAL(why->cls, WEIR_ERR_INTERNAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(why), path));
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(why), "no such table"));
     CU_ASSERT_EQUAL(weir_state_snapshot_count(st, "p"), -1);
     CU_ASSERT_EQUAL(weir_state_outbox_next_due(st, "p", NULL), -1);
     CU_ASSERT_EQUAL(weir_state_last_run(st, "p", &started, &finished, &status,

@@ -210,7 +210,7 @@ static void test_deliver_retry_schedule(void)
     CU_ASSERT_EQUAL(sink->retry.attempts, 5);
     CU_ASSERT_EQUAL(sink->retry.jitter_ms, 0);
 
-    char *err = NULL;
+    weir_error err = {0};
     weir_state *st = weir_state_open(state_path, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
     CU_ASSERT_EQUAL_FATAL(sink->plugin->open(sink, wt_host(), sink->kind,
@@ -223,7 +223,9 @@ static void test_deliver_retry_schedule(void)
     weir_run_counts counts;
     memset(&counts, 0, sizeof(counts));
     weir_notices *notices = weir_notices_new(p);
-    weir_delivery *d = weir_delivery_new(p, st, &counts, notices, 0, &err);
+    char *derr = NULL;
+    weir_delivery *d = weir_delivery_new(p, st, &counts, notices, 0, &derr);
+    free(derr);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 
     /* first send: K2 goes through, K1 waits delay * backoff^0 */

@@ -314,11 +314,11 @@ static weir_state *state_db(const char *name)
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s", wt_tmpdir(), name);
     unlink(path);
-    char *err = NULL;
+    weir_error err = {0};
     weir_state *st = weir_state_open(path, &err);
     if (!st)
-        fprintf(stderr, "\n  state: %s\n", err ? err : "?");
-    free(err);
+        fprintf(stderr, "\n  state: %s\n", weir_error_message(&err));
+    weir_error_clear(&err);
     /* snapshots belong to pipelines the state knows (a run remembers its
      * pipeline first) */
     if (st) {

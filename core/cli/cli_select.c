@@ -19,8 +19,8 @@ static int touch(weir_selection *sel, weir_state *st, const char *pipeline)
     int known = weir_state_pipeline_file(st, pipeline, &file);
     if (known != 0 || !file) {
         if (known < 0)
-            weir_log(WEIR_LOG_ERROR, "state database %s: %s",
-                     weir_state_path(st), weir_state_errmsg(st));
+            weir_log(WEIR_LOG_ERROR, "%s",
+                     weir_error_message(weir_state_error(st)));
         else
             weir_log(WEIR_LOG_ERROR, "pipeline '%s' is not known to %s",
                      pipeline, weir_state_path(st));

@@ -66,19 +66,17 @@ weir_state *weir_cli_open_state(const weir_cli *cli, const char *pipeline_file,
                                                         : "weir.db");
     if (!path)
         return NULL;
-    if ((how & WEIR_CLI_STATE_MUST_EXIST) && access(path, F_OK) != 0) {
-        weir_log(WEIR_LOG_ERROR, "state database %s: not found%s", path,
-                 cli->state_path ? "" : " (give --state)");
-        free(path);
-        return NULL;
-    }
-    char *err = NULL;
-    weir_state *st = how == WEIR_CLI_STATE_READ
-                         ? weir_state_open_reader(path, &err)
+    weir_error err = {0};
+    weir_state *st = how == WEIR_CLI_STATE_READ ? weir_state_open_reader(path, &err)
+                     : how & WEIR_CLI_STATE_MUST_EXIST
+                         ? weir_state_open_existing(path, &err)
                          : weir_state_open(path, &err);
     if (!st)
-        weir_log(WEIR_LOG_ERROR, "%s", err ? err : "out of memory");
-    free(err);
+        weir_log(WEIR_LOG_ERROR, "%s%s", weir_error_message(&err),
+                 (how & WEIR_CLI_STATE_MUST_EXIST) && !cli->state_path &&
+                         err.cls == WEIR_ERR_IO
+                     ? " (give --state)" : "");
+    weir_error_clear(&err);
     free(path);
     return st;
 }

@@ -54,9 +54,8 @@ static int run_discard(weir_cli *cli)
     if (rc == WEIR_EXIT_OK) {
         int64_t total = weir_selection_apply(&sel, st, 1, discard, refuse, &c);
         if (total < 0) {
-            weir_log(WEIR_LOG_ERROR, "state database %s: %s; nothing more "
-                     "was discarded", weir_state_path(st),
-                     weir_state_errmsg(st));
+            weir_log(WEIR_LOG_ERROR, "%s; nothing more "
+                     "was discarded", weir_error_message(weir_state_error(st)));
             rc = WEIR_EXIT_ABORTED;
         } else {
             if (!cli->quiet)

@@ -46,8 +46,8 @@ static int add_target(targets *t, const char *file)
                      "Restore the file, or run it (weir run %s) to send "
                      "them to the sink as it is now", p->name, why, p->file);
         else
-            weir_log(WEIR_LOG_ERROR, "%s: state database %s: %s", p->name,
-                     weir_state_path(t->st), weir_state_errmsg(t->st));
+            weir_log(WEIR_LOG_ERROR, "%s: %s", p->name,
+                     weir_error_message(weir_state_error(t->st)));
         free(why);
         weir_pipeline_free(p);
         t->refused = 1;

@@ -40,8 +40,8 @@ static int put_back(void *vctx)
     int64_t total = weir_selection_apply(c->sel, c->st, 0, resend, not_failed,
                                          NULL);
     if (total < 0) {
-        weir_log(WEIR_LOG_ERROR, "state database %s: %s",
-                 weir_state_path(c->st), weir_state_errmsg(c->st));
+        weir_log(WEIR_LOG_ERROR, "%s",
+                 weir_error_message(weir_state_error(c->st)));
         return WEIR_EXIT_ABORTED;
     }
     if (!c->cli->quiet && !c->cli->json)

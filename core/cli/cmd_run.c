@@ -83,8 +83,8 @@ static int run_started(weir_pipeline *p, weir_state *st, void *vctx)
         weir_sink_identity_record(st, p) ||
         (r->run = weir_state_run_begin(st, p->name,
                                        r->cli->full ? "full" : "run")) < 0) {
-        weir_log(WEIR_LOG_ERROR, "state database %s: cannot record the run: "
-                 "%s", weir_state_path(st), weir_state_errmsg(st));
+        weir_log(WEIR_LOG_ERROR, "cannot record the run: "
+                 "%s", weir_error_message(weir_state_error(st)));
         r->run = 0;
         return -1;
     }

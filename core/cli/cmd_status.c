@@ -191,8 +191,7 @@ static int run_status(weir_cli *cli)
         json_decref(doc);
     }
     if (rc)
-        weir_log(WEIR_LOG_ERROR, "state database %s: %s", weir_state_path(st),
-                 weir_state_errmsg(st));
+        weir_log(WEIR_LOG_ERROR, "%s", weir_error_message(weir_state_error(st)));
     weir_plugins_free(c.reg);
     weir_state_close(st);
     return rc ? WEIR_EXIT_ABORTED : WEIR_EXIT_OK;

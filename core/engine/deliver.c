@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "engine/deliver.h"
+#include "engine/endpoint.h"
 #include "engine/engine.h"
 #include "engine/retry.h"
 #include "engine/track_index.h"
@@ -32,11 +33,11 @@ typedef struct outcome {
     long long retry_after_ms;
 } outcome;
 
+typedef struct awaiting awaiting;
+
 typedef struct sink_rt {
     weir_instance *inst;
-    weir_endpoint ep;
-    char *ep_error;         /* ep.error's storage (owned) */
-    int ep_dirty;           /* ep changed: write it back */
+    weir_health h;          /* its endpoint's health */
     /* Keys a fresh record must queue behind: with <track>, rows in
      * flight (the rest it supersedes); without, every undelivered row. */
     weir_track_index *busy;
@@ -53,7 +54,10 @@ struct weir_delivery {
      * are final only then, so snapshots are staged and drained rows stay
      * in flight until weir_delivery_finished(). */
     int provisional;
-    int64_t *awaiting;     /* outbox ids answered OK, not yet final */
+    struct awaiting {
+        int64_t id;
+        int attempts;
+    } *awaiting;           /* outbox rows answered OK, not yet final */
     size_t nawaiting, capawaiting;
     int64_t intent;        /* the batch's snapshot intent (state.h) */
     const volatile sig_atomic_t *cancel; /* nullable: stop between batches */
@@ -93,14 +97,6 @@ static int load_outbox_keys(weir_delivery *d, sink_rt *s)
                : 0;
 }
 
-static void set_ep_error(sink_rt *s, const char *error)
-{
-    char *copy = error ? strdup(error) : NULL;
-    free(s->ep_error);
-    s->ep_error = copy;
-    s->ep.error = copy;
-}
-
 weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
                                  weir_run_counts *counts,
                                  weir_notices *notices, int tracked,
@@ -125,13 +121,12 @@ weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
     for (size_t i = 0; i < p->nsinks; i++) {
         sink_rt *s = &d->sinks[i];
         s->inst = p->sinks[i];
-        if (weir_state_endpoint_get(st, p->name, s->inst->name, &s->ep) < 0 ||
+        if (weir_health_load(&s->h, st, p->name, s->inst, notices) < 0 ||
             load_outbox_keys(d, s)) {
             *err = strdup("cannot read the outbox or endpoint state");
             weir_delivery_free(d);
             return NULL;
         }
-        set_ep_error(s, s->ep.error);
         d->provisional |= s->inst->plugin->finish != NULL;
     }
     return d;
@@ -149,11 +144,9 @@ void weir_delivery_free(weir_delivery *d)
         return;
     for (size_t i = 0; d->sinks && i < d->p->nsinks; i++) {
         sink_rt *s = &d->sinks[i];
-        if (s->ep_dirty)
-            weir_state_endpoint_set(d->st, d->p->name, s->inst->name, &s->ep);
         weir_track_index_free(s->busy);
         weir_track_index_free(s->stale);
-        free(s->ep_error);
+        weir_health_clear(&s->h);
     }
     free(d->sinks);
     free(d->out);
@@ -166,7 +159,7 @@ void weir_delivery_free(weir_delivery *d)
 int weir_delivery_any_down(const weir_delivery *d)
 {
     for (size_t i = 0; i < d->p->nsinks; i++)
-        if (d->sinks[i].ep.down)
+        if (d->sinks[i].h.ep.down)
             return 1;
     return 0;
 }
@@ -181,8 +174,8 @@ int64_t weir_delivery_next_due(const weir_delivery *d)
                                                  s->inst->name);
         if (due < 0)
             return -1;
-        if (s->ep.down && (!due || due < s->ep.next_probe))
-            due = s->ep.next_probe;
+        if (s->h.ep.down && (!due || due < s->h.ep.next_probe))
+            due = s->h.ep.next_probe;
         if (due && (!next || due < next))
             next = due;
     }
@@ -191,38 +184,10 @@ int64_t weir_delivery_next_due(const weir_delivery *d)
 
 /* ---- endpoint health ----------------------------------------------- */
 
-static void endpoint_up(weir_delivery *d, sink_rt *s, int64_t now);
-static void endpoint_failed(weir_delivery *d, sink_rt *s, int64_t now,
-                            int down, const char *error);
-
-/* May records be sent to `s` now?  A down endpoint is tried again once
- * its next_probe time has come: by the sink's probe() when it has one
- * (ABI 1.2), which spends no record (OK marks it up); else the records
- * themselves are the probe (a drain sends one). */
-static int endpoint_try(weir_delivery *d, sink_rt *s, int64_t now)
-{
-    if (!s->ep.down)
-        return 1;
-    if (now < s->ep.next_probe)
-        return 0;
-    weir_instance *inst = s->inst;
-    const weir_plugin *p = inst->plugin;
-    if (!WEIR_PLUGIN_HAS(p, probe, 2) || !p->probe)
-        return 1;
-    weir_host_error_clear(inst);
-    if (p->probe(inst->state) == WEIR_STATUS_OK) {
-        endpoint_up(d, s, now);
-        return 1;
-    }
-    const char *why = weir_host_error(inst);
-    endpoint_failed(d, s, now, 1, why ? why : "its probe found it down");
-    return 0;
-}
-
 /* May records be handed to `s` now?  Not when it could not be opened. */
-static int sink_usable(weir_delivery *d, sink_rt *s, int64_t now)
+static int sink_usable(sink_rt *s, int64_t now)
 {
-    return s->inst->opened && endpoint_try(d, s, now);
+    return s->inst->opened && weir_health_try(&s->h, now);
 }
 
 void weir_delivery_sink_unavailable(weir_delivery *d,
@@ -231,66 +196,7 @@ void weir_delivery_sink_unavailable(weir_delivery *d,
 {
     for (size_t i = 0; i < d->p->nsinks; i++)
         if (d->sinks[i].inst == inst)
-            endpoint_failed(d, &d->sinks[i], weir_clock_now_ms(), 1, why);
-}
-
-/* Learn from the answers of one write (the records in the view). */
-static void endpoint_learn(weir_delivery *d, sink_rt *s, weir_batch *b,
-                           int64_t now)
-{
-    size_t sent = weir_batch_count(b), ok = 0, transient = 0, down = 0;
-    const char *error = NULL;
-    for (size_t i = 0; i < sent; i++) {
-        const weir_record *r = weir_batch_at(b, i);
-        ok += r->result == WEIR_RESULT_OK;
-        down += r->result == WEIR_RESULT_DOWN;
-        transient += r->result == WEIR_RESULT_RETRY || r->result == WEIR_RESULT_DOWN;
-        if (!error && (r->result == WEIR_RESULT_DOWN || r->result == WEIR_RESULT_RETRY))
-            error = r->message;
-    }
-    if (!sent)
-        return;
-    if (ok || transient < sent)
-        endpoint_up(d, s, now);
-    else
-        endpoint_failed(d, s, now, down > 0, error);
-}
-
-/* `s` answered: its failures start over, and a down endpoint is up. */
-static void endpoint_up(weir_delivery *d, sink_rt *s, int64_t now)
-{
-    s->ep.failures = 0;
-    if (!s->ep.down)
-        return;
-    s->ep.down = 0;
-    s->ep.probes = 0;
-    s->ep.since = now;
-    set_ep_error(s, NULL);
-    s->ep_dirty = 1;
-    weir_notices_endpoint(d->n, s->inst->name, 0, NULL);
-}
-
-/* A write to `s` failed as a whole, transiently; `down`: the target said
- * it is down (or could not be reached at all). */
-static void endpoint_failed(weir_delivery *d, sink_rt *s, int64_t now,
-                            int down, const char *error)
-{
-    const weir_retry_policy *pol = &s->inst->retry;
-    s->ep.failures++;
-    s->ep_dirty = 1;
-    if (s->ep.down) { /* a probe failed: wait longer */
-        s->ep.probes++;
-        s->ep.next_probe =
-            now + weir_retry_wait_ms(pol, s->ep.probes + 1, weir_retry_random());
-        set_ep_error(s, error);
-    } else if (down || s->ep.failures >= pol->down_after) {
-        s->ep.down = 1;
-        s->ep.probes = 0;
-        s->ep.since = now;
-        s->ep.next_probe = now + weir_retry_wait_ms(pol, 1, weir_retry_random());
-        set_ep_error(s, error);
-        weir_notices_endpoint(d->n, s->inst->name, 1, error);
-    }
+            weir_health_failed(&d->sinks[i].h, weir_clock_now_ms(), 1, why);
 }
 
 /* ---- writing one batch to one sink --------------------------------- */
@@ -354,7 +260,7 @@ static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
             weir_record_answer(r, WEIR_RESULT_RETRY,
                                "the sink failed the whole batch", NULL);
     }
-    endpoint_learn(d, s, b, now);
+    weir_health_learn(&s->h, b, now);
     weir_batch_widen(b);
     for (size_t i = 0; i < n; i++) {
         if (!d->keep[i])
@@ -363,7 +269,7 @@ static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
         int what = r->result == WEIR_RESULT_DROP ? OUT_REJECT : (int)r->result;
         /* While the endpoint is down (this write found it so, or a probe
          * failed) a transient answer spends no attempt. */
-        if (what == OUT_RETRY && s->ep.down)
+        if (what == OUT_RETRY && s->h.ep.down)
             what = OUT_HELD;
         out[i] = (outcome){what, r->message, r->retry_after_ms};
     }
@@ -439,10 +345,10 @@ static weir_outbox_status settle(weir_delivery *d, sink_rt *s,
         /* The target asked to wait (a missing link), or said it is down
          * while the endpoint as a whole is not: ask again at the retry
          * pace.  Records of a down endpoint wait for its probe (next 0). */
-        if (what == OUT_HOLD || (what == OUT_DOWN && !s->ep.down))
+        if (what == OUT_HOLD || (what == OUT_DOWN && !s->h.ep.down))
             *next = now + weir_retry_wait_ms(pol, attempt, weir_retry_random());
         if (what == OUT_HELD && !*error)
-            *error = s->ep.error ? s->ep.error : "endpoint down";
+            *error = s->h.ep.error ? s->h.ep.error : "endpoint down";
         if (!was_held)
             d->c->held++;
         return WEIR_OUTBOX_HELD;
@@ -547,8 +453,8 @@ static int record_intent(weir_delivery *d, weir_batch *b)
                                            r->version, op, d->intent) != 0;
     }
     if (rc || weir_state_commit(d->st)) {
-        weir_log(WEIR_LOG_ERROR, "%s: state database %s: %s", p->name,
-                 weir_state_path(d->st), weir_state_errmsg(d->st));
+        weir_log(WEIR_LOG_ERROR, "%s: %s", p->name,
+                 weir_error_message(weir_state_error(d->st)));
         weir_state_rollback(d->st);
         return -1;
     }
@@ -589,8 +495,8 @@ static int commit_fresh(weir_delivery *d, weir_batch *b)
     rc = 0;
 out:
     if (rc) {
-        weir_log(WEIR_LOG_ERROR, "%s: state database %s: %s", p->name,
-                 weir_state_path(d->st), weir_state_errmsg(d->st));
+        weir_log(WEIR_LOG_ERROR, "%s: %s", p->name,
+                 weir_error_message(weir_state_error(d->st)));
         weir_state_rollback(d->st);
     }
     for (size_t i = 0; payloads && i < n; i++)
@@ -611,7 +517,7 @@ int weir_delivery_send(weir_delivery *d, weir_batch *b)
     for (size_t k = 0; k < d->p->nsinks; k++) {
         sink_rt *s = &d->sinks[k];
         outcome *out = &d->out[k * d->cap];
-        int open = sink_usable(d, s, now);
+        int open = sink_usable(s, now);
         sink_ops(d, b, k, 1);
         weir_batch_set_context(b, d->p->name, s->inst->name);
         for (size_t i = 0; i < n; i++) {
@@ -658,34 +564,17 @@ static int add_due(const weir_outbox_row *row, void *vctx)
     return 0;
 }
 
-/* Mark the rows of `b` in flight before sending them: a crash mid-send
- * then finds them and sends them again, with the same id. */
-static int mark_in_flight(weir_delivery *d, weir_batch *b)
-{
-    if (weir_state_begin(d->st))
-        return -1;
-    for (size_t i = 0; i < weir_batch_count(b); i++) {
-        weir_record *r = weir_batch_at(b, i);
-        if (weir_state_outbox_update(d->st, r->outbox_id, WEIR_OUTBOX_IN_FLIGHT,
-                                     r->attempt - 1, 0, NULL, NULL)) {
-            weir_state_rollback(d->st);
-            return -1;
-        }
-    }
-    return weir_state_commit(d->st);
-}
-
-static int await_finish(weir_delivery *d, int64_t id)
+static int await_finish(weir_delivery *d, int64_t id, int attempts)
 {
     if (d->nawaiting == d->capawaiting) {
         size_t cap = d->capawaiting ? d->capawaiting * 2 : 256;
-        int64_t *g = realloc(d->awaiting, cap * sizeof(*g));
+        awaiting *g = realloc(d->awaiting, cap * sizeof(*g));
         if (!g)
             return -1;
         d->awaiting = g;
         d->capawaiting = cap;
     }
-    d->awaiting[d->nawaiting++] = id;
+    d->awaiting[d->nawaiting++] = (awaiting){id, attempts};
     return 0;
 }
 
@@ -697,9 +586,12 @@ int weir_delivery_finished(weir_delivery *d)
         return -1;
     int rc = d->tracked && d->intent > 0 &&
              weir_state_intent_settle(d->st, d->p->name, d->intent);
-    for (size_t i = 0; !rc && i < d->nawaiting; i++)
-        rc = weir_state_outbox_update(d->st, d->awaiting[i],
-                                      WEIR_OUTBOX_DELIVERED, 0, 0, NULL, NULL);
+    for (size_t i = 0; !rc && i < d->nawaiting; i++) {
+        weir_outbox_answer a = {.id = d->awaiting[i].id,
+                                .status = WEIR_OUTBOX_DELIVERED,
+                                .attempts = d->awaiting[i].attempts};
+        rc = weir_state_outbox_settle(d->st, &a, 1) < 0;
+    }
     if (rc || weir_state_commit(d->st)) {
         weir_state_rollback(d->st);
         return -1;
@@ -722,100 +614,113 @@ static int supersede_by_newer(weir_delivery *d, sink_rt *s,
     return n < 0;
 }
 
+/* The answers of a drained batch, in one transaction. */
 static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
                           const outcome *out)
 {
-    if (weir_state_begin(d->st))
-        return -1;
-    for (size_t i = 0; i < weir_batch_count(b); i++) {
+    size_t n = weir_batch_count(b);
+    weir_outbox_answer *a = calloc(n ? n : 1, sizeof(*a));
+    char (*bufs)[2048] = calloc(n ? n : 1, sizeof(*bufs));
+    int rc = !a || !bufs || weir_state_begin(d->st) ? -1 : 0;
+    for (size_t i = 0; !rc && i < n; i++) {
         weir_record *r = weir_batch_at(b, i);
         const outcome *o = &out[i];
-        int rc;
-        if (o->what == OUT_OK && s->inst->plugin->finish) {
-            /* final only once the sink's finish() succeeds */
+        a[i].id = r->outbox_id;
+        a[i].attempts = r->attempt;
+        if (o->what == OUT_OK) {
             d->c->written++;
-            rc = await_finish(d, r->outbox_id) ||
-                 weir_state_outbox_update(d->st, r->outbox_id,
-                                          WEIR_OUTBOX_IN_FLIGHT, r->attempt, 0,
-                                          NULL, "ok");
-        } else if (o->what == OUT_OK) {
-            d->c->written++;
-            rc = weir_state_outbox_update(d->st, r->outbox_id,
-                                          WEIR_OUTBOX_DELIVERED, r->attempt, 0,
-                                          NULL, "ok");
+            a[i].attempt = "ok";
+            /* final only once the sink's finish() succeeds: in flight,
+             * under this worker's claim, until then */
+            a[i].status = s->inst->plugin->finish ? WEIR_OUTBOX_IN_FLIGHT
+                                                  : WEIR_OUTBOX_DELIVERED;
+            rc = s->inst->plugin->finish && await_finish(d, r->outbox_id,
+                                                         r->attempt);
         } else {
-            char buf[2048];
-            int attempts;
-            int64_t next;
-            const char *result, *error;
-            weir_outbox_status st = settle(d, s, r, o, r->attempt, &attempts,
-                                           &next, &result, &error, buf,
-                                           sizeof(buf));
-            rc = weir_state_outbox_update(d->st, r->outbox_id, st, attempts,
-                                          next, error, result) ||
-                 supersede_by_newer(d, s, r);
-        }
-        if (rc) {
-            weir_state_rollback(d->st);
-            return -1;
+            a[i].status = settle(d, s, r, o, r->attempt, &a[i].attempts,
+                                 &a[i].next_attempt, &a[i].attempt,
+                                 &a[i].error, bufs[i], sizeof(bufs[i]));
+            a[i].held_by = s->inst->name;
         }
     }
-    return weir_state_commit(d->st);
+    rc = rc || weir_state_outbox_settle(d->st, a, n) < 0;
+    /* a row that did not go through while a newer change of its key
+     * waits behind it: the latest state wins */
+    for (size_t i = 0; !rc && i < n; i++)
+        if (out[i].what != OUT_OK)
+            rc = supersede_by_newer(d, s, weir_batch_at(b, i));
+    if (rc)
+        weir_state_rollback(d->st);
+    else
+        rc = weir_state_commit(d->st);
+    free(a);
+    free(bufs);
+    return rc ? -1 : 0;
 }
 
 /* A drain that cannot try a down endpoint yet says so, instead of a
  * bare "0 written". */
 static void say_waiting_for_probe(const weir_delivery *d, const sink_rt *s)
 {
-    if (!s->ep.down)
+    if (!s->h.ep.down)
         return;
     char at[32];
-    weir_clock_iso(s->ep.next_probe, at, sizeof(at));
+    weir_clock_iso(s->h.ep.next_probe, at, sizeof(at));
     weir_log(WEIR_LOG_INFO, "%s: endpoint of sink '%s' is down (%s); its "
              "records stay held until it is tried again at %s",
-             d->p->name, s->inst->name, s->ep.error ? s->ep.error : "no answer",
+             d->p->name, s->inst->name, s->h.ep.error ? s->h.ep.error : "no answer",
              at);
 }
 
+/* How long a claim is this worker's alone; renewed before every batch,
+ * so only a worker that stopped (or hangs in one write longer) loses it.
+ * A worker on this machine that died loses it at once (state.h). */
+#define LEASE_MS (5 * 60 * 1000)
+
 static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
 {
-    if (weir_state_outbox_pass_begin(d->st))
-        return -1;
+    int64_t after = 0; /* one pass: each row at most once */
     for (;;) {
         int64_t now = weir_clock_now_ms();
-        if (!sink_usable(d, s, now)) {
+        if (!sink_usable(s, now)) {
             say_waiting_for_probe(d, s);
             return 0;
         }
+        if (d->cancel && *d->cancel)
+            return 0;
         /* A down endpoint that is still down here has no probe(): it is
          * probed with one record. */
-        size_t limit = s->ep.down ? 1 : d->cap;
+        weir_outbox_claim claim = {
+            .pipeline = d->p->name, .sink = s->inst->name, .now = now,
+            .lease_ms = LEASE_MS, .after_id = after, .with_held = 1,
+            .limit = s->h.ep.down ? 1 : d->cap};
         weir_batch_clear(b);
         due_ctx c = {b, 0};
-        if (weir_state_outbox_due(d->st, d->p->name, s->inst->name, now, 1,
-                                  limit, add_due, &c) < 0 || c.failed) {
-            weir_log(WEIR_LOG_ERROR, "%s: cannot read the outbox of sink '%s'",
-                     d->p->name, s->inst->name);
+        if (weir_state_outbox_renew(d->st, now + LEASE_MS) < 0 ||
+            weir_state_outbox_claim(d->st, &claim, add_due, &c) < 0 ||
+            c.failed) {
+            weir_log(WEIR_LOG_ERROR, "%s: cannot read the outbox of sink "
+                     "'%s': %s", d->p->name, s->inst->name,
+                     c.failed ? "a stored record cannot be read"
+                              : weir_error_message(weir_state_error(d->st)));
             return -1;
         }
         size_t n = weir_batch_count(b);
-        if (!n || (d->cancel && *d->cancel))
+        if (!n)
             return 0;
-        if (mark_in_flight(d, b))
-            return -1;
+        after = weir_batch_at(b, n - 1)->outbox_id;
         outcome *out = &d->out[(size_t)(s - d->sinks) * d->cap];
         memset(d->keep, 1, n);
         weir_batch_set_context(b, d->p->name, s->inst->name);
         write_sink(d, s, b, out, now);
         if (commit_drained(d, s, b, out))
             return -1;
-        if (s->ep.down) {
+        if (s->h.ep.down) {
             say_waiting_for_probe(d, s);
             return 0;
         }
     }
 }
-
 
 int weir_delivery_drain(weir_delivery *d, weir_batch *b)
 {

@@ -34,6 +34,7 @@ typedef struct run_ctx {
     const char *stage_kind;
     int before_track;       /* the stage runs before <track> */
     int finished;           /* finish_result done */
+    int locked;             /* holds the pipeline's lock (a run) */
     double started, last_progress;
     uint64_t deliver_done, deliver_total; /* <track>: changes and deletes */
     int warned_deletes_kept; /* keep_deletes() said so once this run */
@@ -467,8 +468,8 @@ static int lock(run_ctx *c)
         fail(c, "pipeline '%s' is already being run by another weir process; "
              "try again when it is done", c->p->name);
     else if (rc < 0)
-        fail(c, "cannot lock pipeline '%s' in %s.lock", c->p->name,
-             weir_state_path(c->st));
+        fail(c, "cannot lock pipeline '%s': %s", c->p->name,
+             weir_error_message(weir_state_error(c->st)));
     return rc;
 }
 
@@ -498,8 +499,7 @@ static void wrap_up(run_ctx *c, weir_batch *b, int64_t *next_due, int *down)
         int64_t before = weir_clock_now_ms() - c->p->keep_delivered_ms;
         weir_state_outbox_prune(c->st, before);
         if (next_due && (*next_due = weir_delivery_next_due(c->delivery)) < 0)
-            fail(c, "state database %s: %s", weir_state_path(c->st),
-                 weir_state_errmsg(c->st));
+            fail(c, "%s", weir_error_message(weir_state_error(c->st)));
         if (down)
             *down = weir_delivery_any_down(c->delivery);
     }
@@ -521,8 +521,7 @@ static int drop_ignored_deletes(run_ctx *c)
     int64_t n = weir_state_outbox_drop_deletes(
         c->st, c->p->name, "not sent: the pipeline has deletes=\"ignore\"");
     if (n < 0) {
-        fail(c, "state database %s: %s", weir_state_path(c->st),
-             weir_state_errmsg(c->st));
+        fail(c, "%s", weir_error_message(weir_state_error(c->st)));
         return -1;
     }
     if (n > 0)
@@ -532,8 +531,11 @@ static int drop_ignored_deletes(run_ctx *c)
     return 0;
 }
 
+/* `exclusive`: one live run per pipeline.  Drains share the pipeline:
+ * each claims the rows it sends (state.h), so several may run at once. */
 static int setup(run_ctx *c, weir_pipeline *p, weir_state *st,
-                 const weir_run_options *opts, weir_run_result *res)
+                 const weir_run_options *opts, weir_run_result *res,
+                 int exclusive)
 {
     memset(res, 0, sizeof(*res));
     memset(c, 0, sizeof(*c));
@@ -548,13 +550,14 @@ static int setup(run_ctx *c, weir_pipeline *p, weir_state *st,
         fail(c, "out of memory");
         return -1;
     }
+    c->locked = exclusive && st && !opts->dry_run;
     /* A dry run changes nothing, so it must not block a real run. */
-    return st && !opts->dry_run && lock(c) != 0 ? -1 : 0;
+    return c->locked && lock(c) != 0 ? -1 : 0;
 }
 
 static void teardown(run_ctx *c)
 {
-    if (c->st)
+    if (c->locked)
         weir_state_unlock_pipeline(c->st, c->p->name);
     weir_tracker_free(c->tracker);
     weir_spool_free(c->spool);
@@ -568,8 +571,7 @@ static int recover_intents(run_ctx *c)
 {
     int64_t n = weir_state_snapshot_recover(c->st, c->p->name);
     if (n < 0) {
-        fail(c, "state database %s: %s", weir_state_path(c->st),
-             weir_state_errmsg(c->st));
+        fail(c, "%s", weir_error_message(weir_state_error(c->st)));
         return -1;
     }
     if (n > 0)
@@ -598,7 +600,7 @@ weir_run_status weir_engine_run(weir_pipeline *p, weir_state *st,
 {
     run_ctx c;
     weir_batch *b = NULL;
-    if (setup(&c, p, st, opts, res))
+    if (setup(&c, p, st, opts, res, 1))
         goto out;
     char *err = NULL;
     if (p->track.present) {
@@ -654,7 +656,7 @@ weir_run_status weir_engine_drain(weir_pipeline *p, weir_state *st,
     run_ctx c;
     weir_batch *b = NULL;
     char *err = NULL;
-    if (setup(&c, p, st, &drain_opts, res))
+    if (setup(&c, p, st, &drain_opts, res, 0))
         goto out;
     if (!(c.delivery = weir_delivery_new(p, st, &res->counts, c.notices, 0,
                                          &err)) ||

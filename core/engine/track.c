@@ -98,10 +98,10 @@ static int load_finish(loader *l, int rc)
 /* *err: why the snapshot could not be read. */
 static void snapshot_error(weir_state *st, char **err)
 {
-    size_t n = 256 + strlen(weir_state_errmsg(st));
+    size_t n = 256 + strlen(weir_error_message(weir_state_error(st)));
     if ((*err = malloc(n)))
         snprintf(*err, n, "cannot read the change-tracking snapshot: %s",
-                 weir_state_errmsg(st));
+                 weir_error_message(weir_state_error(st)));
 }
 
 weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,

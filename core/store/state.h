@@ -1,38 +1,61 @@
 /*
- * state.h - the state database: one file shared by the pipelines that
- * name it (run history, each pipeline's file, per-plugin state; the next
- * issue adds snapshots, outbox and endpoint health).
+ * state.h - the state store: everything weir keeps between runs (run
+ * history, each pipeline's file, per-plugin state, change-tracking
+ * snapshots, the outbox, endpoint health) for the pipelines that name it.
  *
- * Every SQL statement and locking assumption of weir lives behind this
- * interface, so another backend (PostgreSQL) can replace SQLite.  The
- * store never resets itself: a database that is corrupt, read-only,
- * locked or from a newer weir fails to open with a message naming it.
+ * A store is opened by location ("weir.db", "sqlite:FILE", later
+ * "postgresql://...") and used only through these functions, which call
+ * the backend's table of operations (store/backend.h).  No SQL, file
+ * name or locking assumption of a backend shows here.  The store never
+ * resets itself: a database that is corrupt, read-only, locked or from a
+ * newer weir fails to open with a message naming it.
  *
- * Not thread-safe: one weir_state per thread.
+ * Errors: a function that fails returns -1 (NULL for pointers) and
+ * weir_state_error() says why, with a class (busy, corrupt, full, ...).
+ * No query answers "nothing" when it failed.
+ *
+ * Not thread-safe: one weir_state per thread.  Several handles, in one
+ * process or many, may share one store: the outbox is claimed row by row
+ * with a lease (weir_state_outbox_claim).
  */
 #ifndef WEIR_STATE_H
 #define WEIR_STATE_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "base/error.h"
 
 typedef struct weir_state weir_state;
 
 /* The schema version this weir writes. */
-#define WEIR_STATE_SCHEMA 3
+#define WEIR_STATE_SCHEMA 4
 
-/* Open for a run, drain or resend, and migrate forward.  A new state
- * (mode 0600) is made only where no file exists: an existing file that is
+/* Open the store at `location` for a run, drain or resend, and migrate
+ * it forward: "FILE" or "sqlite:FILE" (SQLite), "postgresql://..."
+ * (refused: PostgreSQL support not built).  A new SQLite state (mode
+ * 0600) is made only where no file exists: an existing file that is
  * empty, another application's database, corrupt or from a newer weir is
- * refused, unchanged.  On failure returns NULL and sets *err (owned:
- * free) to a message naming the file. */
-weir_state *weir_state_open(const char *path, char **err);
-/* Open an existing state to read it (monitor, status, show): read-only,
- * no migration, no lock file, no waiting for a run that writes.  A schema
- * older than this weir's is refused (a run or drain brings it up to
- * date), as are the files weir_state_open refuses.  Errors as there. */
-weir_state *weir_state_open_reader(const char *path, char **err);
+ * refused, unchanged.  On failure returns NULL and fills *err (owned by
+ * the caller: weir_error_clear) with a message naming the location. */
+weir_state *weir_state_open(const char *location, weir_error *err);
+/* The same for a store that must exist already (resend, discard): a
+ * missing one is an error ("not found"), never made new. */
+weir_state *weir_state_open_existing(const char *location, weir_error *err);
+/* Open an existing store to read it (monitor, status, show): read-only,
+ * no migration, no waiting for a run that writes.  A schema older than
+ * this weir's is refused (a run or drain brings it up to date), as are
+ * the stores weir_state_open refuses.  Errors as there. */
+weir_state *weir_state_open_reader(const char *location, weir_error *err);
+/* Closing releases the handle's outbox claims (weir_state_outbox_release). */
 void weir_state_close(weir_state *st);
+/* The location as given to open, for messages. (borrowed) */
 const char *weir_state_path(const weir_state *st);
+/* Why the last failed call of this handle failed. (borrowed) */
+const weir_error *weir_state_error(weir_state *st);
+/* The name under which this handle claims outbox rows: unique among the
+ * handles open on the store at one time ("host pid n"). (borrowed) */
+const char *weir_state_worker(const weir_state *st);
 
 /* Remember which file defines pipeline `name` (drain, monitor and status
  * find it from the name alone). */
@@ -89,14 +112,12 @@ int weir_state_each_pipeline(weir_state *st,
 
 /* ---- transactions ----------------------------------------------------
  * A run commits each batch's snapshots together with its outbox rows in
- * one transaction (synchronous=FULL): that is the "nothing lost" rule. */
+ * one durable transaction: that is the "nothing lost" rule. */
 int weir_state_begin(weir_state *st);
 int weir_state_commit(weir_state *st);
 void weir_state_rollback(weir_state *st);
-/* The last SQLite error, for messages. (borrowed) */
-const char *weir_state_errmsg(weir_state *st);
 
-/* ---- locks: one live run (or drain) per pipeline --------------------
+/* ---- locks: one live run per pipeline --------------------------------
  * Held by the process and released when it exits, however it exits.
  * Returns 0 when taken, 1 when another process holds it (*holder gets its
  * pid when known), -1 on error. */
@@ -195,26 +216,55 @@ typedef struct weir_outbox_row {
 
 /* Add a row (id ignored); returns the new id, or -1. */
 int64_t weir_state_outbox_add(weir_state *st, const weir_outbox_row *row);
-/* Start a delivery pass: weir_state_outbox_due() hands out each row at
- * most once per pass (a row answered with something that keeps it due
- * waits for the next pass instead of being sent again at once). */
-int weir_state_outbox_pass_begin(weir_state *st);
-/* Up to `limit` rows of (pipeline, sink) that may be sent at `now`, in id
- * order: pending, in flight (a crash interrupted them), retry rows whose
- * time has come, and held rows (when `with_held`) whose time has come; a
- * row whose key has an older row not yet delivered (failed included)
- * never goes before it (order per key). */
-int weir_state_outbox_due(weir_state *st, const char *pipeline,
-                          const char *sink, int64_t now, int with_held,
-                          size_t limit,
-                          int (*fn)(const weir_outbox_row *row, void *ctx),
-                          void *ctx);
-/* Set status, attempts, next attempt and error of row `id`; `attempt`
- * (nullable) also records a line of attempt history. */
-int weir_state_outbox_update(weir_state *st, int64_t id,
-                             weir_outbox_status status, int attempts,
-                             int64_t next_attempt, const char *error,
-                             const char *attempt);
+/* ---- claiming: several workers share one outbox ---------------------
+ * A worker claims the rows it is about to send; a claimed row is in
+ * flight under the worker's lease and is never handed to another worker
+ * while the lease lives.  One whose worker died (its handle is gone) or
+ * whose lease expired is due again: it may have reached the target (the
+ * lost answer), so it goes again with the same idempotency id. */
+typedef struct weir_outbox_claim {
+    const char *pipeline, *sink;
+    int64_t now;        /* ms since the epoch */
+    int64_t lease_ms;   /* the claim is the caller's alone until now + this */
+    int64_t after_id;   /* only rows above this id: a drain pass hands out
+                         * each row once by passing the last id it got */
+    int with_held;      /* held rows whose time has come too */
+    size_t limit;
+} weir_outbox_claim;
+/* Claim up to c->limit rows of (pipeline, sink) that may be sent at
+ * c->now, in id order: pending; in flight with no live claim (a worker
+ * died, or an older weir crashed); retry and (with_held) held rows whose
+ * time has come.  A row whose key has an older row not yet ended (failed
+ * and in flight included) never goes before it: order per key.  The
+ * claimed rows are in flight under this handle's lease when `fn` sees
+ * them; `fn` gets each row as it was before (status, attempts).  Its own
+ * transaction: call it outside one.  Returns how many, or -1. */
+int64_t weir_state_outbox_claim(weir_state *st, const weir_outbox_claim *c,
+                                int (*fn)(const weir_outbox_row *row, void *ctx),
+                                void *ctx);
+/* Extend this handle's claims to `until` (ms): a worker still busy with
+ * them keeps them.  Returns how many, or -1. */
+int64_t weir_state_outbox_renew(weir_state *st, int64_t until);
+/* Give up this handle's claims: its rows in flight stay in flight (they
+ * may have been sent) and are due at once for any worker. */
+int64_t weir_state_outbox_release(weir_state *st);
+
+/* The answer for one claimed row. */
+typedef struct weir_outbox_answer {
+    int64_t id;
+    weir_outbox_status status; /* in flight: the claim stays (an answer
+                                * that is final only later, at finish()) */
+    int attempts;
+    int64_t next_attempt;      /* ms; 0 = now */
+    const char *error;         /* nullable: the answer's text */
+    const char *attempt;       /* nullable: a line of attempt history */
+    const char *held_by;       /* with status held: what holds it */
+} weir_outbox_answer;
+/* Record `n` answers (inside the caller's transaction).  A row this
+ * handle no longer holds (its lease expired and another worker claimed
+ * it) is left to that worker.  Returns how many rows were settled, -1. */
+int64_t weir_state_outbox_settle(weir_state *st, const weir_outbox_answer *a,
+                                 size_t n);
 /* Keys of (pipeline, sink) with rows in one of `statuses` (a mask of
  * 1u << weir_outbox_status). */
 int weir_state_outbox_keys(weir_state *st, const char *pipeline,
@@ -312,11 +362,16 @@ typedef struct weir_endpoint {
     int64_t since;         /* when it went down or came back (ms) */
     int64_t next_probe;    /* when to try it again (ms) */
     const char *error;     /* last error; borrowed */
+    int64_t version;       /* bumped by every change (compare and set) */
 } weir_endpoint;
 /* Fill *e (error owned by the state until the next call); 1 when the
- * state has no row (an endpoint never seen is up). */
+ * state has no row (an endpoint never seen is up; version 0). */
 int weir_state_endpoint_get(weir_state *st, const char *pipeline,
                             const char *sink, weir_endpoint *e);
+/* Compare and set: store *e only when the stored version is still
+ * e->version (0: no row yet), then the stored version is e->version + 1.
+ * Returns 0 when stored, 1 when another worker changed it first (read it
+ * again and decide anew), -1 on error.  Outside a transaction. */
 int weir_state_endpoint_set(weir_state *st, const char *pipeline,
                             const char *sink, const weir_endpoint *e);
 /* Every endpoint row, for `weir status`. */

@@ -6,7 +6,7 @@
 
 #include "store/sqlite/state_int.h"
 
-static void read_endpoint(weir_state *st, sqlite3_stmt *s, int col,
+static void read_endpoint(weir_store_conn *st, sqlite3_stmt *s, int col,
                           weir_endpoint *e)
 {
     e->down = sqlite3_column_int(s, col);
@@ -14,20 +14,22 @@ static void read_endpoint(weir_state *st, sqlite3_stmt *s, int col,
     e->probes = sqlite3_column_int(s, col + 2);
     e->since = sqlite3_column_int64(s, col + 3);
     e->next_probe = sqlite3_column_int64(s, col + 4);
+    e->version = sqlite3_column_int64(s, col + 6);
     free(st->endpoint_err);
-    const char *err = weir_state__text_or_null(s, col + 5);
+    const char *err = sq__text_or_null(s, col + 5);
     st->endpoint_err = err ? strdup(err) : NULL;
     e->error = st->endpoint_err;
 }
 
-int weir_state_endpoint_get(weir_state *st, const char *pipeline,
+int sq_endpoint_get(weir_store_conn *st, const char *pipeline,
                             const char *sink, weir_endpoint *e)
 {
     memset(e, 0, sizeof(*e));
     const char *args[] = {pipeline, sink};
-    sqlite3_stmt *s = weir_state__prepare(
+    sqlite3_stmt *s = sq__prepare(
         st,
-        "SELECT down, failures, probes, since, next_probe, error FROM "
+        "SELECT down, failures, probes, since, next_probe, error, version "
+        "FROM "
         "endpoints WHERE pipeline = ?1 AND sink = ?2",
         2, args);
     if (!s)
@@ -41,18 +43,19 @@ int weir_state_endpoint_get(weir_state *st, const char *pipeline,
     return rc;
 }
 
-int weir_state_endpoint_set(weir_state *st, const char *pipeline,
+int sq_endpoint_set(weir_store_conn *st, const char *pipeline,
                             const char *sink, const weir_endpoint *e)
 {
     const char *args[] = {pipeline, sink};
-    sqlite3_stmt *s = weir_state__prepare(
+    sqlite3_stmt *s = sq__prepare(
         st,
         "INSERT INTO endpoints(pipeline, sink, down, failures, probes, since, "
-        "next_probe, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-        "ON CONFLICT(pipeline, sink) DO UPDATE SET down = excluded.down, "
-        "failures = excluded.failures, probes = excluded.probes, since = "
-        "excluded.since, next_probe = excluded.next_probe, error = "
-        "excluded.error",
+        "next_probe, error, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+        "?9 + 1) ON CONFLICT(pipeline, sink) DO UPDATE SET down = "
+        "excluded.down, failures = excluded.failures, probes = "
+        "excluded.probes, since = excluded.since, next_probe = "
+        "excluded.next_probe, error = excluded.error, version = "
+        "excluded.version WHERE endpoints.version = ?9",
         2, args);
     if (!s)
         return -1;
@@ -65,20 +68,24 @@ int weir_state_endpoint_set(weir_state *st, const char *pipeline,
         sqlite3_bind_text(s, 8, e->error, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null(s, 8);
+    sqlite3_bind_int64(s, 9, e->version);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc != SQLITE_DONE)
+        return -1;
+    /* no change: the row is at another version than the caller read */
+    return sqlite3_changes(st->db) ? 0 : 1;
 }
 
-int weir_state_each_endpoint(weir_state *st,
+int sq_each_endpoint(weir_store_conn *st,
                              int (*fn)(const char *pipeline, const char *sink,
                                        const weir_endpoint *e, void *ctx),
                              void *ctx)
 {
-    sqlite3_stmt *s = weir_state__prepare(
+    sqlite3_stmt *s = sq__prepare(
         st,
         "SELECT pipeline, sink, down, failures, probes, since, next_probe, "
-        "error FROM endpoints ORDER BY pipeline, sink",
+        "error, version FROM endpoints ORDER BY pipeline, sink",
         0, NULL);
     if (!s)
         return -1;
@@ -86,7 +93,7 @@ int weir_state_each_endpoint(weir_state *st,
     while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
         weir_endpoint e;
         read_endpoint(st, s, 2, &e);
-        rc = fn(weir_state__text(s, 0), weir_state__text(s, 1), &e, ctx);
+        rc = fn(sq__text(s, 0), sq__text(s, 1), &e, ctx);
     }
     if (!rc && step != SQLITE_DONE)
         rc = -1;

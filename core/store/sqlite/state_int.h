@@ -7,39 +7,163 @@
 
 #include <sqlite3.h>
 
-#include "store/state.h"
+#include "store/backend.h"
 
-struct weir_state {
+struct weir_store_conn {
     sqlite3 *db;
     char *path;
     int lock_fd;        /* the pipeline lock file, -1 until used */
-    char *endpoint_err; /* weir_state_endpoint_get's error text */
+    char *endpoint_err; /* sq_endpoint_get's error text */
+    weir_error err;     /* a failure outside SQLite (sq_error) */
+    char *worker;       /* "host pid byte": claims, NULL until the first */
     /* statements run once per record, prepared once per connection */
     sqlite3_stmt *snap_put;                     /* state_track.c */
     char *pid_name;     /* the pipeline whose rowid is pid (state_track.c) */
     int64_t pid;
-    sqlite3_stmt *ob_add, *ob_update, *ob_attempt, *ob_due,
-                 *ob_seen; /* state_outbox.c */
+    sqlite3_stmt *ob_add, *ob_attempt;          /* state_outbox.c */
+    sqlite3_stmt *ob_settle, *ob_claim, *ob_take; /* state_claim.c */
 };
 
 /* Prepare `sql` and bind `n` text arguments (NULL binds SQL NULL).
  * (owned: sqlite3_finalize) NULL on error. */
-sqlite3_stmt *weir_state__prepare(weir_state *st, const char *sql, int n,
+sqlite3_stmt *sq__prepare(weir_store_conn *st, const char *sql, int n,
                                   const char *const *args);
 /* Run one statement with text arguments; 0 when it completed. */
-int weir_state__exec(weir_state *st, const char *sql, int n,
+int sq__exec(weir_store_conn *st, const char *sql, int n,
                      const char *const *args);
 /* Run one statement with ?1 the text `text` (NULL binds SQL NULL) and ?2
  * the integer `value`; 0 when it completed. */
-int weir_state__exec_int(weir_state *st, const char *sql, const char *text,
+int sq__exec_int(weir_store_conn *st, const char *sql, const char *text,
                          int64_t value);
 /* The statement in *slot, prepared on first use and reset; it stays
- * prepared until weir_state_close().  (borrowed) NULL on error. */
-sqlite3_stmt *weir_state__cached(weir_state *st, sqlite3_stmt **slot,
+ * prepared until sq_close().  (borrowed) NULL on error. */
+sqlite3_stmt *sq__cached(weir_store_conn *st, sqlite3_stmt **slot,
                                  const char *sql);
+/* Add a line of outbox row `id`'s attempt history; 0 or -1. */
+int sq__add_attempt(weir_store_conn *st, int64_t id, const char *result,
+                    const char *message);
+/* Bind `v` as text, NULL as SQL NULL. */
+void sq__bind_text(sqlite3_stmt *s, int i, const char *v);
+/* state_outbox.c: the columns of a row, and a row read from them */
+#define SQ_ROW_COLUMNS                                                       \
+    "id, pipeline, sink, key, idem, op, type, payload, status, attempts, "   \
+    "next_attempt, error, held_by, created, updated, origin"
+void sq__read_row(sqlite3_stmt *s, weir_outbox_row *r);
+/* Rows that are not ended: the partial indexes cover exactly these
+ * (state_sqlite.c), so the ended history never slows the queries; the
+ * planner uses them when a query repeats this very term. */
+#define SQ_OPEN "status IN ('pending', 'in_flight', 'retry', 'held', 'failed')"
+/* state_lock.c: this connection's worker name, registered on first use
+ * (a lock held while the connection lives); NULL on error. (borrowed) */
+const char *sq__worker_register(weir_store_conn *st);
+/* Is the worker named `owner` still alive (its connection open)?  1
+ * yes or not known (another host), 0 gone. */
+int sq__worker_alive(weir_store_conn *st, const char *owner);
 /* Column text as a C string, "" for NULL; borrowed until the next step. */
-const char *weir_state__text(sqlite3_stmt *s, int col);
+const char *sq__text(sqlite3_stmt *s, int col);
 /* Column text or NULL. */
-const char *weir_state__text_or_null(sqlite3_stmt *s, int col);
+const char *sq__text_or_null(sqlite3_stmt *s, int col);
+
+/* The operations (backend.h), one file per part of the store:
+ * state_sqlite.c opening, transactions, runs, pipelines, key/value;
+ * state_track.c snapshots; state_outbox.c and state_claim.c the outbox;
+ * state_endpoint.c endpoint health; state_lock.c pipeline locks. */
+weir_store_conn *sq_open(const char *target, weir_store_mode mode,
+                         weir_error *err);
+void sq_close(weir_store_conn *st);
+const weir_error *sq_error(weir_store_conn *st);
+const char *sq_worker(weir_store_conn *st);
+int sq_remember_pipeline(weir_store_conn *st, const char *name,
+                             const char *file, const char *type);
+int sq_pipeline_file(weir_store_conn *st, const char *name, char **file);
+int sq_sink_identity(weir_store_conn *st, const char *pipeline,
+                         const char *sink, char **identity);
+int sq_set_sink_identity(weir_store_conn *st, const char *pipeline,
+                             const char *sink, const char *identity);
+int64_t sq_run_begin(weir_store_conn *st, const char *pipeline,
+                         const char *mode);
+int sq_run_end(weir_store_conn *st, int64_t run, const char *status,
+                   const weir_run_counts *counts, const char *message);
+int sq_kv_get(weir_store_conn *st, const char *pipeline,
+                  const char *instance, const char *key, char **value);
+int sq_kv_set(weir_store_conn *st, const char *pipeline,
+                  const char *instance, const char *key, const char *value);
+int sq_each_pipeline(weir_store_conn *st, int (*fn)(const char *name,
+                         const char *file, void *ctx), void *ctx);
+int sq_begin(weir_store_conn *st);
+int sq_commit(weir_store_conn *st);
+void sq_rollback(weir_store_conn *st);
+int sq_lock_pipeline(weir_store_conn *st, const char *pipeline,
+                         long *holder);
+void sq_unlock_pipeline(weir_store_conn *st, const char *pipeline);
+int sq_snapshot_each(weir_store_conn *st, const char *pipeline,
+                         int (*fn)(const char *key, size_t len, uint64_t hash,
+                         uint64_t version, int doubt, void *ctx), void *ctx);
+int64_t sq_snapshot_count(weir_store_conn *st, const char *pipeline);
+int64_t sq_intent_begin(weir_store_conn *st, const char *pipeline);
+int sq_snapshot_put(weir_store_conn *st, const char *pipeline,
+                        const char *key, uint64_t hash, uint64_t version,
+                        int op, int64_t intent);
+int sq_intent_settle(weir_store_conn *st, const char *pipeline,
+                         int64_t intent);
+int sq_snapshot_doubt(weir_store_conn *st, const char *pipeline,
+                          const char *key);
+int64_t sq_snapshot_recover(weir_store_conn *st, const char *pipeline);
+int sq_last_full_refresh(weir_store_conn *st, const char *pipeline,
+                             int64_t *when_ms);
+int sq_set_last_full_refresh(weir_store_conn *st, const char *pipeline,
+                                 int64_t when_ms);
+int64_t sq_outbox_add(weir_store_conn *st, const weir_outbox_row *row);
+int64_t sq_outbox_claim(weir_store_conn *st, const weir_outbox_claim *c,
+                            int (*fn)(const weir_outbox_row *row, void *ctx),
+                            void *ctx);
+int64_t sq_outbox_renew(weir_store_conn *st, int64_t until);
+int64_t sq_outbox_release(weir_store_conn *st);
+int64_t sq_outbox_settle(weir_store_conn *st, const weir_outbox_answer *a,
+                             size_t n);
+int sq_outbox_keys(weir_store_conn *st, const char *pipeline,
+                       const char *sink, unsigned statuses,
+                       int (*fn)(const char *key, void *ctx), void *ctx);
+int64_t sq_outbox_supersede(weir_store_conn *st, const char *pipeline,
+                                const char *sink, const char *key,
+                                int64_t below, int64_t *inserts);
+int64_t sq_outbox_drop_deletes(weir_store_conn *st, const char *pipeline,
+                                   const char *why);
+int64_t sq_outbox_next_due(weir_store_conn *st, const char *pipeline,
+                               const char *sink);
+int sq_outbox_counts(weir_store_conn *st, const char *pipeline,
+                         uint64_t counts[WEIR_OUTBOX_NSTATUS]);
+int sq_outbox_get(weir_store_conn *st, int64_t id,
+                      int (*fn)(const weir_outbox_row *row, void *ctx),
+                      int (*attempt)(const char *at, const char *result,
+                      const char *message, void *ctx), void *ctx);
+int64_t sq_outbox_resend(weir_store_conn *st, const weir_outbox_filter *f);
+int64_t sq_outbox_discard(weir_store_conn *st, const weir_outbox_filter *f,
+                              const char *why);
+int sq_outbox_open_sinks(weir_store_conn *st, const char *pipeline,
+                             int (*fn)(const char *sink, int64_t rows,
+                             void *ctx), void *ctx);
+char * sq_outbox_pipeline(weir_store_conn *st, int64_t id);
+int sq_outbox_settled_since(weir_store_conn *st, const char *pipeline,
+                                int64_t when,
+                                uint64_t counts[WEIR_OUTBOX_NSTATUS]);
+int sq_outbox_prune(weir_store_conn *st, int64_t before);
+int sq_monitor(weir_store_conn *st, const char *pipeline,
+                   const char *status, const char *type,
+                   int (*group)(const weir_monitor_group *g, void *ctx),
+                   void *ctx);
+int sq_monitor_records(weir_store_conn *st, const weir_monitor_group *g,
+                           int (*fn)(const weir_outbox_row *row, void *ctx),
+                           void *ctx);
+int sq_endpoint_get(weir_store_conn *st, const char *pipeline,
+                        const char *sink, weir_endpoint *e);
+int sq_endpoint_set(weir_store_conn *st, const char *pipeline,
+                        const char *sink, const weir_endpoint *e);
+int sq_each_endpoint(weir_store_conn *st, int (*fn)(const char *pipeline,
+                         const char *sink, const weir_endpoint *e, void *ctx),
+                         void *ctx);
+int sq_last_run(weir_store_conn *st, const char *pipeline,
+                    int64_t *started, int64_t *finished, char **status,
+                    weir_run_counts *counts);
 
 #endif

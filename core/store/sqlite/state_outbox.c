@@ -33,7 +33,7 @@ int weir_outbox_status_parse(const char *name)
     return -1;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+void sq__bind_text(sqlite3_stmt *s, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
@@ -41,11 +41,10 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
         sqlite3_bind_null(s, i);
 }
 
-/* One line of a row's attempt history. */
-static int add_attempt(weir_state *st, int64_t id,
-                                      const char *result, const char *message)
+int sq__add_attempt(weir_store_conn *st, int64_t id, const char *result,
+                    const char *message)
 {
-    sqlite3_stmt *s = weir_state__cached(
+    sqlite3_stmt *s = sq__cached(
         st, &st->ob_attempt,
         "INSERT INTO attempts(outbox_id, at, result, message) VALUES (?1, ?2, "
         "?3, ?4)");
@@ -53,14 +52,14 @@ static int add_attempt(weir_state *st, int64_t id,
         return -1;
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, weir_clock_now_ms());
-    bind_text(s, 3, result);
-    bind_text(s, 4, message);
+    sq__bind_text(s, 3, result);
+    sq__bind_text(s, 4, message);
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 
-int64_t weir_state_outbox_add(weir_state *st, const weir_outbox_row *r)
+int64_t sq_outbox_add(weir_store_conn *st, const weir_outbox_row *r)
 {
-    sqlite3_stmt *s = weir_state__cached(
+    sqlite3_stmt *s = sq__cached(
         st, &st->ob_add,
         "INSERT INTO outbox(pipeline, sink, key, idem, op, type, payload, "
         "status, attempts, next_attempt, error, held_by, origin, created, "
@@ -69,49 +68,45 @@ int64_t weir_state_outbox_add(weir_state *st, const weir_outbox_row *r)
     if (!s)
         return -1;
     int64_t now = r->created ? r->created : weir_clock_now_ms();
-    bind_text(s, 1, r->pipeline);
-    bind_text(s, 2, r->sink);
-    bind_text(s, 3, r->key);
-    bind_text(s, 4, r->idem);
-    bind_text(s, 5, r->op);
-    bind_text(s, 6, r->type);
-    bind_text(s, 7, r->payload);
-    bind_text(s, 8, weir_outbox_status_name(r->status));
+    sq__bind_text(s, 1, r->pipeline);
+    sq__bind_text(s, 2, r->sink);
+    sq__bind_text(s, 3, r->key);
+    sq__bind_text(s, 4, r->idem);
+    sq__bind_text(s, 5, r->op);
+    sq__bind_text(s, 6, r->type);
+    sq__bind_text(s, 7, r->payload);
+    sq__bind_text(s, 8, weir_outbox_status_name(r->status));
     sqlite3_bind_int(s, 9, r->attempts);
     sqlite3_bind_int64(s, 10, r->next_attempt);
-    bind_text(s, 11, r->error);
-    bind_text(s, 12, r->held_by);
+    sq__bind_text(s, 11, r->error);
+    sq__bind_text(s, 12, r->held_by);
     sqlite3_bind_int64(s, 13, r->origin);
     sqlite3_bind_int64(s, 14, now);
     if (sqlite3_step(s) != SQLITE_DONE)
         return -1;
     int64_t id = sqlite3_last_insert_rowid(st->db);
-    if (r->attempt_result && add_attempt(st, id, r->attempt_result, r->error))
+    if (r->attempt_result && sq__add_attempt(st, id, r->attempt_result, r->error))
         return -1;
     return id;
 }
 
-#define ROW_COLUMNS                                                          \
-    "id, pipeline, sink, key, idem, op, type, payload, status, attempts, "   \
-    "next_attempt, error, held_by, created, updated, origin"
-
-static void read_row(sqlite3_stmt *s, weir_outbox_row *r)
+void sq__read_row(sqlite3_stmt *s, weir_outbox_row *r)
 {
     memset(r, 0, sizeof(*r));
     r->id = sqlite3_column_int64(s, 0);
-    r->pipeline = weir_state__text(s, 1);
-    r->sink = weir_state__text(s, 2);
-    r->key = weir_state__text_or_null(s, 3);
-    r->idem = weir_state__text(s, 4);
-    r->op = weir_state__text(s, 5);
-    r->type = weir_state__text_or_null(s, 6);
-    r->payload = weir_state__text(s, 7);
-    int status = weir_outbox_status_parse(weir_state__text(s, 8));
+    r->pipeline = sq__text(s, 1);
+    r->sink = sq__text(s, 2);
+    r->key = sq__text_or_null(s, 3);
+    r->idem = sq__text(s, 4);
+    r->op = sq__text(s, 5);
+    r->type = sq__text_or_null(s, 6);
+    r->payload = sq__text(s, 7);
+    int status = weir_outbox_status_parse(sq__text(s, 8));
     r->status = status < 0 ? WEIR_OUTBOX_FAILED : (weir_outbox_status)status;
     r->attempts = sqlite3_column_int(s, 9);
     r->next_attempt = sqlite3_column_int64(s, 10);
-    r->error = weir_state__text_or_null(s, 11);
-    r->held_by = weir_state__text_or_null(s, 12);
+    r->error = sq__text_or_null(s, 11);
+    r->held_by = sq__text_or_null(s, 12);
     r->created = sqlite3_column_int64(s, 13);
     r->updated = sqlite3_column_int64(s, 14);
     r->origin = (long)sqlite3_column_int64(s, 15);
@@ -123,7 +118,7 @@ static int each_row(sqlite3_stmt *s,
     int rc = 0, step;
     weir_outbox_row row;
     while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        read_row(s, &row);
+        sq__read_row(s, &row);
         rc = fn(&row, ctx);
     }
     if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
@@ -131,100 +126,9 @@ static int each_row(sqlite3_stmt *s,
     return rc;
 }
 
-/* Rows that are not delivered: the partial indexes cover exactly these
- * (state_sqlite.c), so the delivered history never slows the queries;
- * the planner uses them when a query repeats this very term. */
-#define OPEN "status IN ('pending', 'in_flight', 'retry', 'held', 'failed')"
+#define OPEN SQ_OPEN
 
-int weir_state_outbox_pass_begin(weir_state *st)
-{
-    return sqlite3_exec(st->db,
-                        "CREATE TEMP TABLE IF NOT EXISTS pass_seen("
-                        "id INTEGER PRIMARY KEY); DELETE FROM pass_seen",
-                        NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-}
-
-typedef struct due_ctx {
-    weir_state *st;
-    int (*fn)(const weir_outbox_row *row, void *ctx);
-    void *ctx;
-} due_ctx;
-
-/* Remember each row handed out in this pass, then pass it on. */
-static int note_seen(const weir_outbox_row *row, void *vctx)
-{
-    due_ctx *c = vctx;
-    sqlite3_stmt *s = weir_state__cached(
-        c->st, &c->st->ob_seen, "INSERT OR IGNORE INTO pass_seen VALUES (?1)");
-    if (!s)
-        return -1;
-    sqlite3_bind_int64(s, 1, row->id);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        return -1;
-    return c->fn(row, c->ctx);
-}
-
-int weir_state_outbox_due(weir_state *st, const char *pipeline,
-                          const char *sink, int64_t now, int with_held,
-                          size_t limit,
-                          int (*fn)(const weir_outbox_row *row, void *ctx),
-                          void *ctx)
-{
-    /* Order per key: a row waits while an older row of its key is not
-     * delivered, failed ones included (a resend brings those back, and
-     * what queued behind them follows in order).  Rows already handed
-     * out in this pass (pass_seen) wait for the next one. */
-    sqlite3_stmt *s = weir_state__cached(
-        st, &st->ob_due,
-        "SELECT " ROW_COLUMNS " FROM outbox o "
-        "WHERE pipeline = ?1 AND sink = ?2 AND " OPEN " AND ("
-        "  status IN ('pending', 'in_flight') OR"
-        "  (status = 'retry' AND next_attempt <= ?3) OR"
-        "  (status = 'held' AND ?4 AND next_attempt <= ?3)) "
-        "AND id NOT IN (SELECT id FROM temp.pass_seen) "
-        "AND (key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p "
-        "  WHERE p.pipeline = o.pipeline AND p.sink = o.sink AND "
-        "  p.key = o.key AND p.id < o.id AND p." OPEN ")) "
-        "ORDER BY id LIMIT ?5");
-    if (!s)
-        return -1;
-    bind_text(s, 1, pipeline);
-    bind_text(s, 2, sink);
-    sqlite3_bind_int64(s, 3, now);
-    sqlite3_bind_int(s, 4, with_held != 0);
-    sqlite3_bind_int64(s, 5, (sqlite3_int64)limit);
-    /* Read all rows first: note_seen writes to the temp table. */
-    due_ctx c = {st, fn, ctx};
-    int rc = each_row(s, note_seen, &c);
-    sqlite3_reset(s);
-    return rc;
-}
-
-int weir_state_outbox_update(weir_state *st, int64_t id,
-                             weir_outbox_status status, int attempts,
-                             int64_t next_attempt, const char *error,
-                             const char *attempt)
-{
-    int64_t now = weir_clock_now_ms();
-    sqlite3_stmt *s = weir_state__cached(
-        st, &st->ob_update,
-        "UPDATE outbox SET status = ?2, attempts = ?3, next_attempt = ?4, "
-        "error = ?5, updated = ?6, held_by = CASE WHEN ?2 = 'held' THEN sink "
-        "END WHERE id = ?1");
-    if (!s)
-        return -1;
-    sqlite3_bind_int64(s, 1, id);
-    bind_text(s, 2, weir_outbox_status_name(status));
-    sqlite3_bind_int(s, 3, attempts);
-    sqlite3_bind_int64(s, 4, next_attempt);
-    bind_text(s, 5, error);
-    sqlite3_bind_int64(s, 6, now);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        return -1;
-    return attempt ? add_attempt(st, id, attempt, error) : 0;
-}
-
-int weir_state_outbox_keys(weir_state *st, const char *pipeline,
+int sq_outbox_keys(weir_store_conn *st, const char *pipeline,
                            const char *sink, unsigned statuses,
                            int (*fn)(const char *key, void *ctx), void *ctx)
 {
@@ -243,12 +147,12 @@ int weir_state_outbox_keys(weir_state *st, const char *pipeline,
             strcat(names, status_names[i]);
             strcat(names, "\n");
         }
-    bind_text(s, 1, pipeline);
-    bind_text(s, 2, sink);
-    bind_text(s, 3, names);
+    sq__bind_text(s, 1, pipeline);
+    sq__bind_text(s, 2, sink);
+    sq__bind_text(s, 3, names);
     int rc = 0, step;
     while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
-        rc = fn(weir_state__text(s, 0), ctx);
+        rc = fn(sq__text(s, 0), ctx);
     if (!rc && step != SQLITE_DONE)
         rc = -1;
     sqlite3_finalize(s);
@@ -267,7 +171,7 @@ int weir_state_outbox_keys(weir_state *st, const char *pipeline,
 /* Run the statements of `sql` (n of them) with ?1..?3 the texts t1..t3,
  * ?4 now and ?5 `i5`; the last one's change count (or the first column
  * of a SELECT's row), or -1. */
-static int64_t run_bound(weir_state *st, const char *const *sql, size_t n,
+static int64_t run_bound(weir_store_conn *st, const char *const *sql, size_t n,
                          const char *t1, const char *t2, const char *t3,
                          int64_t i5)
 {
@@ -276,9 +180,9 @@ static int64_t run_bound(weir_state *st, const char *const *sql, size_t n,
         sqlite3_stmt *s;
         if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK)
             return -1;
-        bind_text(s, 1, t1);
-        bind_text(s, 2, t2);
-        bind_text(s, 3, t3);
+        sq__bind_text(s, 1, t1);
+        sq__bind_text(s, 2, t2);
+        sq__bind_text(s, 3, t3);
         sqlite3_bind_int64(s, 4, weir_clock_now_ms());
         sqlite3_bind_int64(s, 5, i5);
         int rc = sqlite3_step(s);
@@ -292,7 +196,7 @@ static int64_t run_bound(weir_state *st, const char *const *sql, size_t n,
     return changes;
 }
 
-int64_t weir_state_outbox_supersede(weir_state *st, const char *pipeline,
+int64_t sq_outbox_supersede(weir_store_conn *st, const char *pipeline,
                                     const char *sink, const char *key,
                                     int64_t below, int64_t *inserts)
 {
@@ -323,7 +227,7 @@ int64_t weir_state_outbox_supersede(weir_state *st, const char *pipeline,
     return run_bound(st, sql, 2, pipeline, sink, key, below);
 }
 
-int64_t weir_state_outbox_drop_deletes(weir_state *st, const char *pipeline,
+int64_t sq_outbox_drop_deletes(weir_store_conn *st, const char *pipeline,
                                        const char *why)
 {
     static const char *const sql[] = {
@@ -337,7 +241,7 @@ int64_t weir_state_outbox_drop_deletes(weir_state *st, const char *pipeline,
     return run_bound(st, sql, 2, pipeline, why, NULL, 0);
 }
 
-int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline,
+int64_t sq_outbox_next_due(weir_store_conn *st, const char *pipeline,
                                    const char *sink)
 {
     sqlite3_stmt *s;
@@ -350,8 +254,8 @@ int64_t weir_state_outbox_next_due(weir_state *st, const char *pipeline,
                            "pipeline = ?1) AND (?2 IS NULL OR sink = ?2)",
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
-    bind_text(s, 1, pipeline);
-    bind_text(s, 2, sink);
+    sq__bind_text(s, 1, pipeline);
+    sq__bind_text(s, 2, sink);
     int64_t when = -1;
     if (sqlite3_step(s) == SQLITE_ROW)
         when = sqlite3_column_int64(s, 0); /* NULL (none): 0 */
@@ -365,7 +269,7 @@ static int tally(sqlite3_stmt *s, uint64_t counts[WEIR_OUTBOX_NSTATUS])
 {
     int step;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        int status = weir_outbox_status_parse(weir_state__text(s, 0));
+        int status = weir_outbox_status_parse(sq__text(s, 0));
         if (status >= 0)
             counts[status] = (uint64_t)sqlite3_column_int64(s, 1);
     }
@@ -373,7 +277,7 @@ static int tally(sqlite3_stmt *s, uint64_t counts[WEIR_OUTBOX_NSTATUS])
     return step == SQLITE_DONE ? 0 : -1;
 }
 
-int weir_state_outbox_counts(weir_state *st, const char *pipeline,
+int sq_outbox_counts(weir_store_conn *st, const char *pipeline,
                              uint64_t counts[WEIR_OUTBOX_NSTATUS])
 {
     memset(counts, 0, WEIR_OUTBOX_NSTATUS * sizeof(*counts));
@@ -383,25 +287,25 @@ int weir_state_outbox_counts(weir_state *st, const char *pipeline,
                            "?1 IS NULL OR pipeline = ?1 GROUP BY status",
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
-    bind_text(s, 1, pipeline);
+    sq__bind_text(s, 1, pipeline);
     return tally(s, counts);
 }
 
-int weir_state_outbox_get(weir_state *st, int64_t id,
+int sq_outbox_get(weir_store_conn *st, int64_t id,
                           int (*fn)(const weir_outbox_row *row, void *ctx),
                           int (*attempt)(const char *at, const char *result,
                                          const char *message, void *ctx),
                           void *ctx)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "SELECT " ROW_COLUMNS " FROM outbox WHERE id = ?1",
+    if (sqlite3_prepare_v2(st->db, "SELECT " SQ_ROW_COLUMNS " FROM outbox WHERE id = ?1",
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(s, 1, id);
     int found = 0;
     if (sqlite3_step(s) == SQLITE_ROW) {
         weir_outbox_row row;
-        read_row(s, &row);
+        sq__read_row(s, &row);
         fn(&row, ctx);
         found = 1;
     }
@@ -420,7 +324,7 @@ int weir_state_outbox_get(weir_state *st, int64_t id,
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         char at[32];
         weir_clock_iso(sqlite3_column_int64(s, 0), at, sizeof(at));
-        attempt(at, weir_state__text(s, 1), weir_state__text_or_null(s, 2), ctx);
+        attempt(at, sq__text(s, 1), sq__text_or_null(s, 2), ctx);
     }
     sqlite3_finalize(s);
     return step == SQLITE_DONE ? 0 : -1;
@@ -441,16 +345,16 @@ int weir_state_outbox_get(weir_state *st, int64_t id,
 static void bind_filter(sqlite3_stmt *s, const weir_outbox_filter *f)
 {
     sqlite3_bind_int64(s, 1, f->id);
-    bind_text(s, 2, f->pipeline);
-    bind_text(s, 3, f->sink);
-    bind_text(s, 4, f->type);
-    bind_text(s, 5, f->error);
-    bind_text(s, 7, f->held ? "held" : NULL);
+    sq__bind_text(s, 2, f->pipeline);
+    sq__bind_text(s, 3, f->sink);
+    sq__bind_text(s, 4, f->type);
+    sq__bind_text(s, 5, f->error);
+    sq__bind_text(s, 7, f->held ? "held" : NULL);
 }
 
 /* Run `sql` (PICKED rows; ?6 the time now, ?8 a text) once; how many rows
  * it changed, -1 on error. */
-static int64_t change_picked(weir_state *st, const char *sql,
+static int64_t change_picked(weir_store_conn *st, const char *sql,
                              const weir_outbox_filter *f, int64_t now,
                              const char *text)
 {
@@ -459,13 +363,13 @@ static int64_t change_picked(weir_state *st, const char *sql,
         return -1;
     bind_filter(s, f);
     sqlite3_bind_int64(s, 6, now);
-    bind_text(s, 8, text);
+    sq__bind_text(s, 8, text);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? sqlite3_changes(st->db) : -1;
 }
 
-int64_t weir_state_outbox_resend(weir_state *st, const weir_outbox_filter *f)
+int64_t sq_outbox_resend(weir_store_conn *st, const weir_outbox_filter *f)
 {
     if (f->id <= 0 && !f->pipeline)
         return -1;
@@ -476,10 +380,10 @@ int64_t weir_state_outbox_resend(weir_state *st, const weir_outbox_filter *f)
                          f, weir_clock_now_ms(), NULL);
 }
 
-int64_t weir_state_outbox_discard(weir_state *st, const weir_outbox_filter *f,
+int64_t sq_outbox_discard(weir_store_conn *st, const weir_outbox_filter *f,
                                   const char *why)
 {
-    if ((f->id <= 0 && !f->pipeline) || weir_state_begin(st))
+    if ((f->id <= 0 && !f->pipeline) || sq_begin(st))
         return -1;
     int64_t now = weir_clock_now_ms();
     int64_t n = change_picked(st,
@@ -493,20 +397,20 @@ int64_t weir_state_outbox_discard(weir_state *st, const weir_outbox_filter *f,
                           "next_attempt = 0, held_by = NULL, updated = ?6 "
                           "WHERE " PICKED,
                           f, now, NULL);
-    if (n < 0 || weir_state_commit(st)) {
-        weir_state_rollback(st);
+    if (n < 0 || sq_commit(st)) {
+        sq_rollback(st);
         return -1;
     }
     return n;
 }
 
-int weir_state_outbox_open_sinks(weir_state *st, const char *pipeline,
+int sq_outbox_open_sinks(weir_store_conn *st, const char *pipeline,
                                  int (*fn)(const char *sink, int64_t rows,
                                            void *ctx),
                                  void *ctx)
 {
     const char *args[] = {pipeline};
-    sqlite3_stmt *s = weir_state__prepare(
+    sqlite3_stmt *s = sq__prepare(
         st,
         "SELECT sink, count(*) FROM outbox WHERE pipeline = ?1 AND " OPEN
         " GROUP BY sink ORDER BY sink",
@@ -515,14 +419,14 @@ int weir_state_outbox_open_sinks(weir_state *st, const char *pipeline,
         return -1;
     int rc = 0, step;
     while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
-        rc = fn(weir_state__text(s, 0), sqlite3_column_int64(s, 1), ctx);
+        rc = fn(sq__text(s, 0), sqlite3_column_int64(s, 1), ctx);
     if (!rc && step != SQLITE_DONE)
         rc = -1;
     sqlite3_finalize(s);
     return rc;
 }
 
-char *weir_state_outbox_pipeline(weir_state *st, int64_t id)
+char *sq_outbox_pipeline(weir_store_conn *st, int64_t id)
 {
     sqlite3_stmt *s;
     char *out = NULL;
@@ -531,12 +435,12 @@ char *weir_state_outbox_pipeline(weir_state *st, int64_t id)
         return NULL;
     sqlite3_bind_int64(s, 1, id);
     if (sqlite3_step(s) == SQLITE_ROW)
-        out = strdup(weir_state__text(s, 0));
+        out = strdup(sq__text(s, 0));
     sqlite3_finalize(s);
     return out;
 }
 
-int weir_state_outbox_settled_since(weir_state *st, const char *pipeline,
+int sq_outbox_settled_since(weir_store_conn *st, const char *pipeline,
                                     int64_t when,
                                     uint64_t counts[WEIR_OUTBOX_NSTATUS])
 {
@@ -550,20 +454,20 @@ int weir_state_outbox_settled_since(weir_state *st, const char *pipeline,
                            "'superseded') GROUP BY status",
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
-    bind_text(s, 1, pipeline);
+    sq__bind_text(s, 1, pipeline);
     sqlite3_bind_int64(s, 2, when);
     return tally(s, counts);
 }
 
-int weir_state_outbox_prune(weir_state *st, int64_t before)
+int sq_outbox_prune(weir_store_conn *st, int64_t before)
 {
-    return weir_state__exec_int(st, "DELETE FROM outbox WHERE status IN "
+    return sq__exec_int(st, "DELETE FROM outbox WHERE status IN "
                                     "('delivered', 'superseded', "
                                     "'discarded') AND updated < ?2",
                                 NULL, before);
 }
 
-int weir_state_monitor(weir_state *st, const char *pipeline,
+int sq_monitor(weir_store_conn *st, const char *pipeline,
                        const char *status, const char *type,
                        int (*group)(const weir_monitor_group *g, void *ctx),
                        void *ctx)
@@ -579,15 +483,15 @@ int weir_state_monitor(weir_state *st, const char *pipeline,
             "ORDER BY pipeline, sink, type, status, min(id)",
             -1, &s, NULL) != SQLITE_OK)
         return -1;
-    bind_text(s, 1, pipeline);
-    bind_text(s, 2, status);
-    bind_text(s, 3, type);
+    sq__bind_text(s, 1, pipeline);
+    sq__bind_text(s, 2, status);
+    sq__bind_text(s, 3, type);
     int rc = 0, step;
     while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
         weir_monitor_group g = {
-            weir_state__text(s, 0),          weir_state__text(s, 1),
-            weir_state__text_or_null(s, 2),  weir_state__text(s, 3),
-            weir_state__text_or_null(s, 4),  sqlite3_column_int64(s, 5),
+            sq__text(s, 0),          sq__text(s, 1),
+            sq__text_or_null(s, 2),  sq__text(s, 3),
+            sq__text_or_null(s, 4),  sqlite3_column_int64(s, 5),
             sqlite3_column_int64(s, 6),      sqlite3_column_int64(s, 7),
         };
         rc = group(&g, ctx);
@@ -598,23 +502,23 @@ int weir_state_monitor(weir_state *st, const char *pipeline,
     return rc;
 }
 
-int weir_state_monitor_records(weir_state *st, const weir_monitor_group *g,
+int sq_monitor_records(weir_store_conn *st, const weir_monitor_group *g,
                                int (*fn)(const weir_outbox_row *row,
                                          void *ctx),
                                void *ctx)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
-                           "SELECT " ROW_COLUMNS " FROM outbox WHERE "
+                           "SELECT " SQ_ROW_COLUMNS " FROM outbox WHERE "
                            "pipeline = ?1 AND sink = ?2 AND type IS ?3 AND "
                            "status = ?4 AND error IS ?5 ORDER BY id",
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
-    bind_text(s, 1, g->pipeline);
-    bind_text(s, 2, g->sink);
-    bind_text(s, 3, g->type);
-    bind_text(s, 4, g->status);
-    bind_text(s, 5, g->error);
+    sq__bind_text(s, 1, g->pipeline);
+    sq__bind_text(s, 2, g->sink);
+    sq__bind_text(s, 3, g->type);
+    sq__bind_text(s, 4, g->status);
+    sq__bind_text(s, 5, g->error);
     int rc = each_row(s, fn, ctx);
     sqlite3_finalize(s);
     return rc;

@@ -102,19 +102,26 @@ static const char *const migrations[] = {
     "DROP INDEX outbox_delivered;"
     "CREATE INDEX outbox_ended ON outbox(updated) WHERE "
     "  status IN ('delivered', 'superseded', 'discarded');",
+
+    /* 4: several workers share the outbox (state.h, claiming): a row in
+     * flight belongs to lease_owner until lease_until (0: to nobody, due
+     * at once, as a row found in flight after a crash always was);
+     * endpoint health changes are compare-and-set on version */
+    "ALTER TABLE outbox ADD COLUMN lease_owner TEXT;"
+    "ALTER TABLE outbox ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX outbox_leases ON outbox(lease_owner) WHERE "
+    "  status = 'in_flight';"
+    "ALTER TABLE endpoints ADD COLUMN version INTEGER NOT NULL DEFAULT 1;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,
                "one migration per schema version");
 
-static char *fmt_err(const char *path, const char *what, const char *detail)
+static void set_err(weir_error *err, weir_error_class cls, const char *path,
+                    const char *what, const char *detail)
 {
-    size_t n = strlen(path) + strlen(what) + (detail ? strlen(detail) : 0) + 64;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "state database %s: %s%s%s", path, what,
-                 detail ? ": " : "", detail ? detail : "");
-    return s;
+    weir_error_set(err, cls, "state database %s: %s%s%s", path, what,
+                   detail ? ": " : "", detail ? detail : "");
 }
 
 /* Now as UTC ISO 8601 with milliseconds, on the clock the outbox uses:
@@ -142,6 +149,35 @@ static int get_version(sqlite3 *db, int *version)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
+/* The class of a failed statement's error (base/error.h). */
+static weir_error_class class_of(sqlite3 *db)
+{
+    switch (sqlite3_extended_errcode(db) & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return WEIR_ERR_BUSY;
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+        return WEIR_ERR_CORRUPT;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+        return WEIR_ERR_READONLY;
+    case SQLITE_FULL:
+        return WEIR_ERR_FULL;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+        return WEIR_ERR_IO;
+    case SQLITE_NOMEM:
+        return WEIR_ERR_NOMEM;
+    case SQLITE_MISUSE:
+    case SQLITE_RANGE:
+        return WEIR_ERR_USAGE;
+    default:
+        return WEIR_ERR_INTERNAL;
+    }
+}
+
 /* Why a failed statement failed, in the admin's terms. */
 static const char *what_failed(sqlite3 *db)
 {
@@ -162,31 +198,31 @@ static const char *what_failed(sqlite3 *db)
 /* Refuse a database that is not this weir's to use: one written by a
  * newer weir, another application's (version 0 with tables of its own),
  * and, for a reader (which never migrates), one older than this weir. */
-static int check_schema(weir_state *st, int version, int reader, char **err)
+static int check_schema(weir_store_conn *st, int version, int reader, weir_error *err)
 {
     if (version > NMIGRATIONS) {
         char detail[128];
         snprintf(detail, sizeof(detail),
                  "schema version %d, this weir knows up to %d; upgrade weir",
                  version, NMIGRATIONS);
-        *err = fmt_err(st->path, "written by a newer weir", detail);
+        set_err(err, WEIR_ERR_VERSION, st->path, "written by a newer weir", detail);
         return -1;
     }
     if (version == 0) {
         /* Never adopt another application's database as our state. */
-        sqlite3_stmt *s = weir_state__prepare(
+        sqlite3_stmt *s = sq__prepare(
             st, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE "
                 "'sqlite_%'", 0, NULL);
         int step = s ? sqlite3_step(s) : SQLITE_ERROR;
         int foreign = step == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
         sqlite3_finalize(s);
         if (step != SQLITE_ROW) {
-            *err = fmt_err(st->path, what_failed(st->db),
+            set_err(err, class_of(st->db), st->path, what_failed(st->db),
                            sqlite3_errmsg(st->db));
             return -1;
         }
         if (foreign) {
-            *err = fmt_err(st->path, "is not a weir state database",
+            set_err(err, WEIR_ERR_CORRUPT, st->path, "is not a weir state database",
                            "it holds other tables; choose another --state "
                            "file");
             return -1;
@@ -198,18 +234,18 @@ static int check_schema(weir_state *st, int version, int reader, char **err)
                  "schema version %d, this weir reads %d; run weir run or "
                  "weir drain once to bring it up to date",
                  version, NMIGRATIONS);
-        *err = fmt_err(st->path, "is from an older weir", detail);
+        set_err(err, WEIR_ERR_VERSION, st->path, "is from an older weir", detail);
         return -1;
     }
     return 0;
 }
 
 /* Read the schema version and check it (check_schema), changing nothing. */
-static int read_schema(weir_state *st, int reader, int *version, char **err)
+static int read_schema(weir_store_conn *st, int reader, int *version, weir_error *err)
 {
     *version = 0;
     if (get_version(st->db, version)) {
-        *err = fmt_err(st->path, what_failed(st->db), sqlite3_errmsg(st->db));
+        set_err(err, class_of(st->db), st->path, what_failed(st->db), sqlite3_errmsg(st->db));
         return -1;
     }
     return check_schema(st, *version, reader, err);
@@ -218,12 +254,12 @@ static int read_schema(weir_state *st, int reader, int *version, char **err)
 /* Bring the schema up to date in one IMMEDIATE transaction: the version
  * is read inside it, so two processes opening a new file never both
  * migrate (the second waits, then finds the work done). */
-static int migrate(weir_state *st, char **err)
+static int migrate(weir_store_conn *st, weir_error *err)
 {
     char *msg = NULL;
     int version = 0;
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
-        *err = fmt_err(st->path, what_failed(st->db),
+        set_err(err, class_of(st->db), st->path, what_failed(st->db),
                        msg ? msg : sqlite3_errmsg(st->db));
         sqlite3_free(msg);
         return -1;
@@ -235,14 +271,14 @@ static int migrate(weir_state *st, char **err)
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
         if (sqlite3_exec(st->db, migrations[v], NULL, NULL, &msg) ||
             sqlite3_exec(st->db, pragma, NULL, NULL, &msg)) {
-            *err = fmt_err(st->path, "cannot migrate the schema",
+            set_err(err, class_of(st->db), st->path, "cannot migrate the schema",
                            msg ? msg : sqlite3_errmsg(st->db));
             sqlite3_free(msg);
             goto fail;
         }
     }
     if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-        *err = fmt_err(st->path, what_failed(st->db),
+        set_err(err, class_of(st->db), st->path, what_failed(st->db),
                        msg ? msg : sqlite3_errmsg(st->db));
         sqlite3_free(msg);
         goto fail;
@@ -255,7 +291,7 @@ fail:
 
 /* Switch to WAL.  Needs a moment of exclusive access on a new file, which
  * the busy handler does not cover: retry for up to the busy timeout. */
-static int use_wal(weir_state *st, char **msg)
+static int use_wal(weir_store_conn *st, char **msg)
 {
     for (int tries = 0;; tries++) {
         int rc = sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, msg);
@@ -269,7 +305,7 @@ static int use_wal(weir_state *st, char **msg)
     }
 }
 
-static int query_text(weir_state *st, const char *sql, int n,
+static int query_text(weir_store_conn *st, const char *sql, int n,
                       const char *const *args, char **out);
 
 /* How often the state is checked for corruption at open: a full check
@@ -277,7 +313,7 @@ static int query_text(weir_state *st, const char *sql, int n,
  * default once a day; WEIR_INTEGRITY_CHECK=always|daily|never. */
 #define CHECK_EVERY_MS (24LL * 3600 * 1000)
 
-static int check_integrity(weir_state *st, char **err)
+static int check_integrity(weir_store_conn *st, weir_error *err)
 {
     const char *mode = getenv("WEIR_INTEGRITY_CHECK");
     if (mode && strcmp(mode, "never") == 0)
@@ -295,7 +331,7 @@ static int check_integrity(weir_state *st, char **err)
         return 0;
     if (query_text(st, "PRAGMA quick_check(1)", 0, NULL, &result) != 0 ||
         !result || strcmp(result, "ok") != 0) {
-        *err = fmt_err(st->path, "is corrupt (integrity check failed)",
+        set_err(err, WEIR_ERR_CORRUPT, st->path, "is corrupt (integrity check failed)",
                        result ? result : sqlite3_errmsg(st->db));
         free(result);
         return -1;
@@ -304,7 +340,7 @@ static int check_integrity(weir_state *st, char **err)
     char stamp[32];
     snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
     const char *args[] = {stamp};
-    weir_state__exec(st, "INSERT INTO meta(key, value) VALUES "
+    sq__exec(st, "INSERT INTO meta(key, value) VALUES "
                          "('integrity_checked', ?1) ON CONFLICT(key) DO UPDATE "
                          "SET value = excluded.value", 1, args);
     return 0;
@@ -312,21 +348,21 @@ static int check_integrity(weir_state *st, char **err)
 
 /* A handle on `db_file` (SQLite flags `flags`), named `path` in
  * messages.  NULL with *err set on failure. */
-static weir_state *open_handle(const char *path, const char *db_file,
-                               int flags, char **err)
+static weir_store_conn *open_handle(const char *path, const char *db_file,
+                               int flags, weir_error *err)
 {
-    weir_state *st = calloc(1, sizeof(*st));
+    weir_store_conn *st = calloc(1, sizeof(*st));
     if (!st || !(st->path = strdup(path))) {
         free(st);
-        *err = fmt_err(path, "out of memory", NULL);
+        set_err(err, WEIR_ERR_NOMEM, path, "out of memory", NULL);
         return NULL;
     }
     st->lock_fd = -1;
     int rc = sqlite3_open_v2(db_file, &st->db, flags | SQLITE_OPEN_NOMUTEX,
                              NULL);
     if (rc != SQLITE_OK) {
-        *err = fmt_err(path, "cannot open", sqlite3_errstr(rc));
-        weir_state_close(st);
+        set_err(err, WEIR_ERR_IO, path, "cannot open", sqlite3_errstr(rc));
+        sq_close(st);
         return NULL;
     }
     sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
@@ -339,34 +375,34 @@ static weir_state *open_handle(const char *path, const char *db_file,
  * another weir is still making, and an empty file is never mistaken for
  * a new state.  0 when `path` exists afterwards (made here, or by another
  * weir at the same moment). */
-static int create_state(const char *path, char **err)
+static int create_state(const char *path, weir_error *err)
 {
     size_t n = strlen(path) + sizeof(".new-XXXXXX");
     char *tmp = malloc(n);
     if (!tmp) {
-        *err = fmt_err(path, "out of memory", NULL);
+        set_err(err, WEIR_ERR_NOMEM, path, "out of memory", NULL);
         return -1;
     }
     snprintf(tmp, n, "%s.new-XXXXXX", path);
     /* mkstemp: mode 0600 whatever the umask (business data and ids) */
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        *err = fmt_err(path, "cannot open", strerror(errno));
+        set_err(err, WEIR_ERR_IO, path, "cannot open", strerror(errno));
         free(tmp);
         return -1;
     }
     close(fd);
     int rc = -1;
-    weir_state *st = open_handle(path, tmp, SQLITE_OPEN_READWRITE, err);
+    weir_store_conn *st = open_handle(path, tmp, SQLITE_OPEN_READWRITE, err);
     if (st && migrate(st, err) == 0) {
-        weir_state_close(st); /* nothing left in a journal */
+        sq_close(st); /* nothing left in a journal */
         st = NULL;
         if (link(tmp, path) == 0 || errno == EEXIST)
             rc = 0;
         else
-            *err = fmt_err(path, "cannot create", strerror(errno));
+            set_err(err, WEIR_ERR_IO, path, "cannot create", strerror(errno));
     }
-    weir_state_close(st);
+    sq_close(st);
     unlink(tmp);
     free(tmp);
     return rc;
@@ -375,19 +411,19 @@ static int create_state(const char *path, char **err)
 /* Is there a usable file at `path`?  1 yes, 0 none (ENOENT), -1 no (an
  * empty file, one weir may not write, ...; *err set).  Nothing is
  * changed. */
-static int existing_file(const char *path, int reader, char **err)
+static int existing_file(const char *path, int reader, weir_error *err)
 {
     struct stat sb;
     if (stat(path, &sb) != 0) {
         if (errno == ENOENT)
             return 0;
-        *err = fmt_err(path, "cannot open", strerror(errno));
+        set_err(err, WEIR_ERR_IO, path, "cannot open", strerror(errno));
         return -1;
     }
     if (sb.st_size == 0) {
         /* A truncated copy or a touched file: taking it for a new state
          * would send everything again (or skip changes), silently. */
-        *err = fmt_err(path, "is an empty file, not a weir state",
+        set_err(err, WEIR_ERR_CORRUPT, path, "is an empty file, not a weir state",
                        "weir makes a new state only where no file exists; "
                        "to start afresh (every record is sent again), "
                        "delete it");
@@ -395,24 +431,26 @@ static int existing_file(const char *path, int reader, char **err)
     }
     if (!reader && access(path, W_OK) != 0 &&
         (errno == EACCES || errno == EROFS || errno == EPERM)) {
-        *err = fmt_err(path, "is read-only", strerror(errno));
+        set_err(err, WEIR_ERR_READONLY, path, "is read-only", strerror(errno));
         return -1;
     }
     return 1;
 }
 
-weir_state *weir_state_open(const char *path, char **err)
+static weir_store_conn *open_writer(const char *path, int must_exist,
+                                    weir_error *err)
 {
-    *err = NULL;
     int have = existing_file(path, 0, err);
-    if (have < 0 || (have == 0 && create_state(path, err)))
+    if (have == 0 && must_exist)
+        set_err(err, WEIR_ERR_IO, path, "not found", NULL);
+    if (have < 0 || (have == 0 && (must_exist || create_state(path, err))))
         return NULL;
-    weir_state *st = open_handle(path, path, SQLITE_OPEN_READWRITE, err);
+    weir_store_conn *st = open_handle(path, path, SQLITE_OPEN_READWRITE, err);
     if (!st)
         return NULL;
     if (sqlite3_db_readonly(st->db, "main") == 1) {
-        *err = fmt_err(path, "is read-only", NULL);
-        weir_state_close(st);
+        set_err(err, WEIR_ERR_READONLY, path, "is read-only", NULL);
+        sq_close(st);
         return NULL;
     }
     /* Look before changing anything: WAL rewrites the file's header, and
@@ -420,7 +458,7 @@ weir_state *weir_state_open(const char *path, char **err)
     int version;
     char *msg = NULL;
     if (read_schema(st, 0, &version, err)) {
-        weir_state_close(st);
+        sq_close(st);
         return NULL;
     }
     /* mmap: loading a million snapshot rows reads the file in place */
@@ -429,14 +467,14 @@ weir_state *weir_state_open(const char *path, char **err)
                      "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
                      "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384",
                      NULL, NULL, &msg)) {
-        *err = fmt_err(path, what_failed(st->db),
+        set_err(err, class_of(st->db), path, what_failed(st->db),
                        msg ? msg : sqlite3_errmsg(st->db));
         sqlite3_free(msg);
-        weir_state_close(st);
+        sq_close(st);
         return NULL;
     }
     if (migrate(st, err) || check_integrity(st, err)) {
-        weir_state_close(st);
+        sq_close(st);
         return NULL;
     }
     return st;
@@ -464,81 +502,95 @@ static char *immutable_uri(const char *path)
  * file SQLite needs for a WAL database.  When no -wal file exists no
  * weir has the state open (the last to close removes it), so the file
  * is complete as it is and may be read as immutable. */
-static weir_state *open_unwritable(const char *path, char **err)
+static weir_store_conn *open_unwritable(const char *path, weir_error *err)
 {
     size_t n = strlen(path) + sizeof("-wal");
     char *wal = malloc(n);
     if (!wal) {
-        *err = fmt_err(path, "out of memory", NULL);
+        set_err(err, WEIR_ERR_NOMEM, path, "out of memory", NULL);
         return NULL;
     }
     snprintf(wal, n, "%s-wal", path);
     int running = access(wal, F_OK) == 0;
     free(wal);
     if (running) {
-        *err = fmt_err(path, "cannot be read", "a weir process has it open "
+        set_err(err, WEIR_ERR_BUSY, path, "cannot be read", "a weir process has it open "
                        "and this user may not write its folder, where "
                        "SQLite keeps its -shm file; try again when it is "
                        "done, or as a user who may");
         return NULL;
     }
     char *uri = immutable_uri(path);
-    weir_state *st = uri ? open_handle(path, uri, SQLITE_OPEN_READONLY |
+    weir_store_conn *st = uri ? open_handle(path, uri, SQLITE_OPEN_READONLY |
                                                       SQLITE_OPEN_URI, err)
                          : NULL;
     if (!uri)
-        *err = fmt_err(path, "out of memory", NULL);
+        set_err(err, WEIR_ERR_NOMEM, path, "out of memory", NULL);
     free(uri);
     return st;
 }
 
-weir_state *weir_state_open_reader(const char *path, char **err)
+static weir_store_conn *open_reader(const char *path, weir_error *err)
 {
-    *err = NULL;
     int have = existing_file(path, 1, err);
     if (have == 0)
-        *err = fmt_err(path, "not found", NULL);
+        set_err(err, WEIR_ERR_IO, path, "not found", NULL);
     if (have <= 0)
         return NULL;
-    weir_state *st = open_handle(path, path, SQLITE_OPEN_READONLY, err);
+    weir_store_conn *st = open_handle(path, path, SQLITE_OPEN_READONLY, err);
     int version;
     if (st && get_version(st->db, &version) &&
         (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY) {
-        weir_state_close(st);
+        sq_close(st);
         st = open_unwritable(path, err);
     }
     if (st && (read_schema(st, 1, &version, err) ||
                sqlite3_exec(st->db, "PRAGMA query_only=1", NULL, NULL,
                             NULL) != SQLITE_OK)) {
-        if (!*err)
-            *err = fmt_err(path, what_failed(st->db), sqlite3_errmsg(st->db));
-        weir_state_close(st);
+        if (err->cls == WEIR_ERR_NONE)
+            set_err(err, class_of(st->db), path, what_failed(st->db), sqlite3_errmsg(st->db));
+        sq_close(st);
         return NULL;
     }
     return st;
 }
 
-void weir_state_close(weir_state *st)
+const char *sq_worker(weir_store_conn *st)
+{
+    return sq__worker_register(st);
+}
+
+weir_store_conn *sq_open(const char *path, weir_store_mode mode,
+                         weir_error *err)
+{
+    if (mode == WEIR_STORE_READ)
+        return open_reader(path, err);
+    return open_writer(path, mode == WEIR_STORE_EXISTING, err);
+}
+
+void sq_close(weir_store_conn *st)
 {
     if (!st)
         return;
-    sqlite3_stmt *cached[] = {st->snap_put, st->ob_add,
-                              st->ob_update,
-                              st->ob_attempt, st->ob_due, st->ob_seen};
+    if (st->worker)
+        sq_outbox_release(st);
+    sqlite3_stmt *cached[] = {st->snap_put, st->ob_add, st->ob_settle,
+                              st->ob_attempt, st->ob_claim, st->ob_take};
     for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++)
         sqlite3_finalize(cached[i]);
     sqlite3_close(st->db);
     if (st->lock_fd >= 0)
         close(st->lock_fd);
     free(st->endpoint_err);
+    free(st->worker);
+    weir_error_clear(&st->err);
     free(st->pid_name);
     free(st->path);
     free(st);
 }
 
-const char *weir_state_path(const weir_state *st) { return st->path; }
 
-sqlite3_stmt *weir_state__prepare(weir_state *st, const char *sql, int n,
+sqlite3_stmt *sq__prepare(weir_store_conn *st, const char *sql, int n,
                                   const char *const *args)
 {
     sqlite3_stmt *s;
@@ -549,10 +601,10 @@ sqlite3_stmt *weir_state__prepare(weir_state *st, const char *sql, int n,
     return s;
 }
 
-int weir_state__exec(weir_state *st, const char *sql, int n,
+int sq__exec(weir_store_conn *st, const char *sql, int n,
                      const char *const *args)
 {
-    sqlite3_stmt *s = weir_state__prepare(st, sql, n, args);
+    sqlite3_stmt *s = sq__prepare(st, sql, n, args);
     if (!s)
         return -1;
     int rc = sqlite3_step(s);
@@ -560,10 +612,10 @@ int weir_state__exec(weir_state *st, const char *sql, int n,
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-int weir_state__exec_int(weir_state *st, const char *sql, const char *text,
+int sq__exec_int(weir_store_conn *st, const char *sql, const char *text,
                          int64_t value)
 {
-    sqlite3_stmt *s = weir_state__prepare(st, sql, 1, &text);
+    sqlite3_stmt *s = sq__prepare(st, sql, 1, &text);
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 2, value);
@@ -572,7 +624,7 @@ int weir_state__exec_int(weir_state *st, const char *sql, const char *text,
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-sqlite3_stmt *weir_state__cached(weir_state *st, sqlite3_stmt **slot,
+sqlite3_stmt *sq__cached(weir_store_conn *st, sqlite3_stmt **slot,
                                  const char *sql)
 {
     if (!*slot && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
@@ -583,43 +635,56 @@ sqlite3_stmt *weir_state__cached(weir_state *st, sqlite3_stmt **slot,
     return *slot;
 }
 
-const char *weir_state__text_or_null(sqlite3_stmt *s, int col)
+const char *sq__text_or_null(sqlite3_stmt *s, int col)
 {
     return (const char *)sqlite3_column_text(s, col);
 }
 
-const char *weir_state__text(sqlite3_stmt *s, int col)
+const char *sq__text(sqlite3_stmt *s, int col)
 {
-    const char *t = weir_state__text_or_null(s, col);
+    const char *t = sq__text_or_null(s, col);
     return t ? t : "";
 }
 
-const char *weir_state_errmsg(weir_state *st) { return sqlite3_errmsg(st->db); }
+/* The error is read from SQLite when asked for: every failing call left
+ * it there, and the calls that fail outside SQLite (the lock file, out of
+ * memory) set st->err and leave SQLite's code at SQLITE_OK. */
+const weir_error *sq_error(weir_store_conn *st)
+{
+    int code = sqlite3_errcode(st->db);
+    if (code != SQLITE_OK && code != SQLITE_ROW && code != SQLITE_DONE)
+        weir_error_set(&st->err, class_of(st->db), "state database %s: %s",
+                       st->path, sqlite3_errmsg(st->db));
+    else if (st->err.cls == WEIR_ERR_NONE)
+        weir_error_set(&st->err, WEIR_ERR_INTERNAL, "state database %s: "
+                       "failed without a reason", st->path);
+    return &st->err;
+}
 
-int weir_state_begin(weir_state *st)
+int sq_begin(weir_store_conn *st)
 {
     return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
                ? 0 : -1;
 }
 
-int weir_state_commit(weir_state *st)
+int sq_commit(weir_store_conn *st)
 {
     return sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-void weir_state_rollback(weir_state *st)
+void sq_rollback(weir_store_conn *st)
 {
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int weir_state_remember_pipeline(weir_state *st, const char *name,
+int sq_remember_pipeline(weir_store_conn *st, const char *name,
                                  const char *file, const char *type)
 {
     char now[32];
     now_iso(now, sizeof(now));
     const char *args[] = {name, file, type, now};
-    return weir_state__exec(st,
+    return sq__exec(st,
                             "INSERT INTO pipelines(name, file, type, "
                             "first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?4) "
                             "ON CONFLICT(name) DO UPDATE SET file = "
@@ -631,10 +696,10 @@ int weir_state_remember_pipeline(weir_state *st, const char *name,
 /* The first column of the first row as an owned string, or NULL. */
 /* The first column of the first row in *out (owned; NULL for SQL NULL):
  * 0, 1 when there is no row, -1 when the query failed. */
-static int query_text(weir_state *st, const char *sql, int n,
+static int query_text(weir_store_conn *st, const char *sql, int n,
                       const char *const *args, char **out)
 {
-    sqlite3_stmt *s = weir_state__prepare(st, sql, n, args);
+    sqlite3_stmt *s = sq__prepare(st, sql, n, args);
     *out = NULL;
     if (!s)
         return -1;
@@ -642,14 +707,14 @@ static int query_text(weir_state *st, const char *sql, int n,
     if (step == SQLITE_ROW) {
         rc = 0;
         if (sqlite3_column_type(s, 0) != SQLITE_NULL &&
-            !(*out = strdup(weir_state__text(s, 0))))
+            !(*out = strdup(sq__text(s, 0))))
             rc = -1;
     }
     sqlite3_finalize(s);
     return rc;
 }
 
-int weir_state_pipeline_file(weir_state *st, const char *name, char **file)
+int sq_pipeline_file(weir_store_conn *st, const char *name, char **file)
 {
     const char *args[] = {name};
     return query_text(st, "SELECT file FROM pipelines WHERE name = ?1", 1, args,
@@ -658,11 +723,11 @@ int weir_state_pipeline_file(weir_state *st, const char *name, char **file)
 
 /* Stored in `meta` under the key ["sink", pipeline, sink]: JSON, so no
  * two (pipeline, sink) pairs share a key whatever their names. */
-int weir_state_sink_identity(weir_state *st, const char *pipeline,
+int sq_sink_identity(weir_store_conn *st, const char *pipeline,
                              const char *sink, char **identity)
 {
     const char *args[] = {pipeline, sink};
-    sqlite3_stmt *s = weir_state__prepare(
+    sqlite3_stmt *s = sq__prepare(
         st, "SELECT value FROM meta WHERE key = json_array('sink', ?1, ?2)",
         2, args);
     *identity = NULL;
@@ -671,30 +736,30 @@ int weir_state_sink_identity(weir_state *st, const char *pipeline,
     int rc = sqlite3_step(s);
     int out = rc == SQLITE_DONE ? 1 : -1;
     if (rc == SQLITE_ROW)
-        out = (*identity = strdup(weir_state__text(s, 0))) ? 0 : -1;
+        out = (*identity = strdup(sq__text(s, 0))) ? 0 : -1;
     sqlite3_finalize(s);
     return out;
 }
 
-int weir_state_set_sink_identity(weir_state *st, const char *pipeline,
+int sq_set_sink_identity(weir_store_conn *st, const char *pipeline,
                                  const char *sink, const char *identity)
 {
     const char *args[] = {pipeline, sink, identity};
-    return weir_state__exec(st,
+    return sq__exec(st,
                             "INSERT INTO meta(key, value) VALUES (json_array("
                             "'sink', ?1, ?2), ?3) ON CONFLICT(key) DO UPDATE "
                             "SET value = excluded.value",
                             3, args);
 }
 
-int64_t weir_state_run_begin(weir_state *st, const char *pipeline,
+int64_t sq_run_begin(weir_store_conn *st, const char *pipeline,
                              const char *mode)
 {
     char now[32], pid[32];
     now_iso(now, sizeof(now));
     snprintf(pid, sizeof(pid), "%ld", (long)getpid());
     const char *args[] = {pipeline, mode, now, pid};
-    if (weir_state__exec(st,
+    if (sq__exec(st,
                          "INSERT INTO runs(pipeline, mode, started, status, "
                          "pid) VALUES (?1, ?2, ?3, 'running', ?4)",
                          4, args))
@@ -702,7 +767,7 @@ int64_t weir_state_run_begin(weir_state *st, const char *pipeline,
     return sqlite3_last_insert_rowid(st->db);
 }
 
-int weir_state_run_end(weir_state *st, int64_t run, const char *status,
+int sq_run_end(weir_store_conn *st, int64_t run, const char *status,
                        const weir_run_counts *c, const char *message)
 {
     char now[32];
@@ -730,12 +795,12 @@ int weir_state_run_end(weir_state *st, int64_t run, const char *status,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int weir_state_kv_get(weir_state *st, const char *pipeline,
+int sq_kv_get(weir_store_conn *st, const char *pipeline,
                       const char *instance, const char *key, char **value)
 {
     const char *args[] = {pipeline, instance, key};
     *value = NULL;
-    sqlite3_stmt *s = weir_state__prepare(
+    sqlite3_stmt *s = sq__prepare(
         st,
         "SELECT value FROM plugin_state WHERE pipeline = ?1 AND instance = ?2 "
         "AND key = ?3",
@@ -747,18 +812,18 @@ int weir_state_kv_get(weir_state *st, const char *pipeline,
     if (rc == SQLITE_ROW) {
         *value = sqlite3_column_type(s, 0) == SQLITE_NULL
                      ? NULL
-                     : strdup(weir_state__text(s, 0));
+                     : strdup(sq__text(s, 0));
         out = sqlite3_column_type(s, 0) == SQLITE_NULL ? 1 : *value ? 0 : -1;
     }
     sqlite3_finalize(s);
     return out;
 }
 
-int weir_state_kv_set(weir_state *st, const char *pipeline,
+int sq_kv_set(weir_store_conn *st, const char *pipeline,
                       const char *instance, const char *key, const char *value)
 {
     const char *args[] = {pipeline, instance, key, value};
-    return weir_state__exec(st,
+    return sq__exec(st,
                             "INSERT INTO plugin_state(pipeline, instance, key, "
                             "value) VALUES (?1, ?2, ?3, ?4) ON CONFLICT("
                             "pipeline, instance, key) DO UPDATE SET value = "
@@ -766,18 +831,18 @@ int weir_state_kv_set(weir_state *st, const char *pipeline,
                             4, args);
 }
 
-int weir_state_each_pipeline(weir_state *st,
+int sq_each_pipeline(weir_store_conn *st,
                              int (*fn)(const char *name, const char *file,
                                        void *ctx),
                              void *ctx)
 {
-    sqlite3_stmt *s = weir_state__prepare(
+    sqlite3_stmt *s = sq__prepare(
         st, "SELECT name, file FROM pipelines ORDER BY name", 0, NULL);
     if (!s)
         return -1;
     int rc = 0, step;
     while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
-        rc = fn(weir_state__text(s, 0), weir_state__text(s, 1), ctx);
+        rc = fn(sq__text(s, 0), sq__text(s, 1), ctx);
     if (!rc && step != SQLITE_DONE)
         rc = -1;
     sqlite3_finalize(s);
@@ -802,12 +867,12 @@ static int64_t iso_to_ms(const char *iso)
     return strcmp(rest, "Z") == 0 ? (int64_t)timegm(&tm) * 1000 + ms : 0;
 }
 
-int weir_state_last_run(weir_state *st, const char *pipeline,
+int sq_last_run(weir_store_conn *st, const char *pipeline,
                         int64_t *started, int64_t *finished, char **status,
                         weir_run_counts *counts)
 {
     const char *args[] = {pipeline};
-    sqlite3_stmt *s = weir_state__prepare(
+    sqlite3_stmt *s = sq__prepare(
         st,
         "SELECT started, finished, status, records_read, written, rejected, "
         "dropped, held, retry FROM runs WHERE pipeline = ?1 "
@@ -820,9 +885,9 @@ int weir_state_last_run(weir_state *st, const char *pipeline,
     int step = s ? sqlite3_step(s) : SQLITE_ERROR;
     int rc = step == SQLITE_DONE ? 1 : -1;
     if (step == SQLITE_ROW) {
-        *started = iso_to_ms(weir_state__text_or_null(s, 0));
-        *finished = iso_to_ms(weir_state__text_or_null(s, 1));
-        *status = strdup(weir_state__text(s, 2));
+        *started = iso_to_ms(sq__text_or_null(s, 0));
+        *finished = iso_to_ms(sq__text_or_null(s, 1));
+        *status = strdup(sq__text(s, 2));
         if (counts) {
             uint64_t *to[] = {&counts->read, &counts->written,
                               &counts->rejected, &counts->dropped,
@@ -835,3 +900,60 @@ int weir_state_last_run(weir_state *st, const char *pipeline,
     sqlite3_finalize(s);
     return rc;
 }
+
+/* ---- the table of operations (store/backend.h) ---------------------- */
+
+const weir_store_ops weir_store_sqlite = {
+    .version = WEIR_STORE_OPS_VERSION,
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .error = sq_error,
+    .worker = sq_worker,
+    .remember_pipeline = sq_remember_pipeline,
+    .pipeline_file = sq_pipeline_file,
+    .sink_identity = sq_sink_identity,
+    .set_sink_identity = sq_set_sink_identity,
+    .run_begin = sq_run_begin,
+    .run_end = sq_run_end,
+    .kv_get = sq_kv_get,
+    .kv_set = sq_kv_set,
+    .each_pipeline = sq_each_pipeline,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .lock_pipeline = sq_lock_pipeline,
+    .unlock_pipeline = sq_unlock_pipeline,
+    .snapshot_each = sq_snapshot_each,
+    .snapshot_count = sq_snapshot_count,
+    .intent_begin = sq_intent_begin,
+    .snapshot_put = sq_snapshot_put,
+    .intent_settle = sq_intent_settle,
+    .snapshot_doubt = sq_snapshot_doubt,
+    .snapshot_recover = sq_snapshot_recover,
+    .last_full_refresh = sq_last_full_refresh,
+    .set_last_full_refresh = sq_set_last_full_refresh,
+    .outbox_add = sq_outbox_add,
+    .outbox_claim = sq_outbox_claim,
+    .outbox_renew = sq_outbox_renew,
+    .outbox_release = sq_outbox_release,
+    .outbox_settle = sq_outbox_settle,
+    .outbox_keys = sq_outbox_keys,
+    .outbox_supersede = sq_outbox_supersede,
+    .outbox_drop_deletes = sq_outbox_drop_deletes,
+    .outbox_next_due = sq_outbox_next_due,
+    .outbox_counts = sq_outbox_counts,
+    .outbox_get = sq_outbox_get,
+    .outbox_resend = sq_outbox_resend,
+    .outbox_discard = sq_outbox_discard,
+    .outbox_open_sinks = sq_outbox_open_sinks,
+    .outbox_pipeline = sq_outbox_pipeline,
+    .outbox_settled_since = sq_outbox_settled_since,
+    .outbox_prune = sq_outbox_prune,
+    .monitor = sq_monitor,
+    .monitor_records = sq_monitor_records,
+    .endpoint_get = sq_endpoint_get,
+    .endpoint_set = sq_endpoint_set,
+    .each_endpoint = sq_each_endpoint,
+    .last_run = sq_last_run,
+};

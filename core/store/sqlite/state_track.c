@@ -9,12 +9,12 @@
 /* The rowid of `pipeline` in `pipelines` (snapshots are keyed by it),
  * remembered for the next call; 0 when the pipeline never ran, -1 when
  * it could not be read. */
-static int64_t pipeline_id(weir_state *st, const char *pipeline)
+static int64_t pipeline_id(weir_store_conn *st, const char *pipeline)
 {
     if (st->pid_name && strcmp(st->pid_name, pipeline) == 0)
         return st->pid;
     const char *args[] = {pipeline};
-    sqlite3_stmt *s = weir_state__prepare(
+    sqlite3_stmt *s = sq__prepare(
         st, "SELECT rowid FROM pipelines WHERE name = ?1", 1, args);
     int step = s ? sqlite3_step(s) : SQLITE_ERROR;
     int64_t id = step == SQLITE_ROW ? sqlite3_column_int64(s, 0)
@@ -28,7 +28,7 @@ static int64_t pipeline_id(weir_state *st, const char *pipeline)
     return id;
 }
 
-int64_t weir_state_snapshot_count(weir_state *st, const char *pipeline)
+int64_t sq_snapshot_count(weir_store_conn *st, const char *pipeline)
 {
     int64_t pid = pipeline_id(st, pipeline), n = -1;
     sqlite3_stmt *s;
@@ -44,7 +44,7 @@ int64_t weir_state_snapshot_count(weir_state *st, const char *pipeline)
     return n;
 }
 
-int weir_state_snapshot_each(weir_state *st, const char *pipeline,
+int sq_snapshot_each(weir_store_conn *st, const char *pipeline,
                              int (*fn)(const char *key, size_t len,
                                        uint64_t hash, uint64_t version,
                                        int doubt, void *ctx),
@@ -76,10 +76,10 @@ int weir_state_snapshot_each(weir_state *st, const char *pipeline,
     return rc;
 }
 
-int64_t weir_state_intent_begin(weir_state *st, const char *pipeline)
+int64_t sq_intent_begin(weir_store_conn *st, const char *pipeline)
 {
     const char *args[] = {pipeline};
-    sqlite3_stmt *s = weir_state__prepare(
+    sqlite3_stmt *s = sq__prepare(
         st,
         "INSERT INTO track_state(pipeline, last_full_refresh, intent) "
         "VALUES (?1, 0, 1) ON CONFLICT(pipeline) DO UPDATE SET intent = "
@@ -95,13 +95,13 @@ int64_t weir_state_intent_begin(weir_state *st, const char *pipeline)
     return intent;
 }
 
-int weir_state_snapshot_put(weir_state *st, const char *pipeline,
+int sq_snapshot_put(weir_store_conn *st, const char *pipeline,
                             const char *key, uint64_t hash, uint64_t version,
                             int op, int64_t intent)
 {
     int64_t pid = pipeline_id(st, pipeline);
     sqlite3_stmt *s = pid <= 0 ? NULL
-                               : weir_state__cached(
+                               : sq__cached(
                                  st, &st->snap_put,
                                  "INSERT INTO snapshots(pid, key, hash, "
                                  "version, intent, op) VALUES (?1, ?2, ?3, ?4, "
@@ -120,19 +120,19 @@ int weir_state_snapshot_put(weir_state *st, const char *pipeline,
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 
-int weir_state_intent_settle(weir_state *st, const char *pipeline,
+int sq_intent_settle(weir_store_conn *st, const char *pipeline,
                              int64_t intent)
 {
-    return weir_state__exec_int(st, "UPDATE track_state SET settled = "
+    return sq__exec_int(st, "UPDATE track_state SET settled = "
                                     "max(settled, ?2) WHERE pipeline = ?1",
                                 pipeline, intent);
 }
 
-int weir_state_snapshot_doubt(weir_state *st, const char *pipeline,
+int sq_snapshot_doubt(weir_store_conn *st, const char *pipeline,
                               const char *key)
 {
     int64_t pid = pipeline_id(st, pipeline);
-    sqlite3_stmt *s = weir_state__prepare(
+    sqlite3_stmt *s = sq__prepare(
         st, "UPDATE snapshots SET intent = -1 WHERE pid = ?1 AND key = ?2", 0,
         NULL);
     if (pid <= 0 || !s) {
@@ -146,14 +146,14 @@ int weir_state_snapshot_doubt(weir_state *st, const char *pipeline,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int64_t weir_state_snapshot_recover(weir_state *st, const char *pipeline)
+int64_t sq_snapshot_recover(weir_store_conn *st, const char *pipeline)
 {
     int64_t pid = pipeline_id(st, pipeline);
     if (pid <= 0)
         return pid; /* 0: never ran, nothing in doubt */
     /* Only after a run that died is there anything to do: then one scan
      * of the pipeline's snapshot. */
-    sqlite3_stmt *s = weir_state__prepare(
+    sqlite3_stmt *s = sq__prepare(
         st, "SELECT settled FROM track_state WHERE pipeline = ?1 AND "
             "intent > settled", 0, NULL);
     if (!s)
@@ -164,10 +164,10 @@ int64_t weir_state_snapshot_recover(weir_state *st, const char *pipeline)
     sqlite3_finalize(s);
     if (step == SQLITE_DONE)
         return 0;
-    if (step != SQLITE_ROW || weir_state_begin(st))
+    if (step != SQLITE_ROW || sq_begin(st))
         return -1;
     int64_t n = -1;
-    s = weir_state__prepare(st, "UPDATE snapshots SET intent = -1 WHERE "
+    s = sq__prepare(st, "UPDATE snapshots SET intent = -1 WHERE "
                                 "pid = ?1 AND intent > ?2", 0, NULL);
     if (s) {
         sqlite3_bind_int64(s, 1, pid);
@@ -178,20 +178,20 @@ int64_t weir_state_snapshot_recover(weir_state *st, const char *pipeline)
     }
     const char *args[] = {pipeline};
     if (n < 0 ||
-        weir_state__exec(st, "UPDATE track_state SET settled = intent WHERE "
+        sq__exec(st, "UPDATE track_state SET settled = intent WHERE "
                              "pipeline = ?1", 1, args) ||
-        weir_state_commit(st)) {
-        weir_state_rollback(st);
+        sq_commit(st)) {
+        sq_rollback(st);
         return -1;
     }
     return n;
 }
 
-int weir_state_last_full_refresh(weir_state *st, const char *pipeline,
+int sq_last_full_refresh(weir_store_conn *st, const char *pipeline,
                                  int64_t *when_ms)
 {
     const char *args[] = {pipeline};
-    sqlite3_stmt *s = weir_state__prepare(
+    sqlite3_stmt *s = sq__prepare(
         st, "SELECT last_full_refresh FROM track_state WHERE pipeline = ?1", 1,
         args);
     int step = s ? sqlite3_step(s) : SQLITE_ERROR;
@@ -200,10 +200,10 @@ int weir_state_last_full_refresh(weir_state *st, const char *pipeline,
     return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
 }
 
-int weir_state_set_last_full_refresh(weir_state *st, const char *pipeline,
+int sq_set_last_full_refresh(weir_store_conn *st, const char *pipeline,
                                      int64_t when_ms)
 {
-    return weir_state__exec_int(
+    return sq__exec_int(
         st, "INSERT INTO track_state(pipeline, last_full_refresh) VALUES "
             "(?1, ?2) ON CONFLICT(pipeline) DO UPDATE SET last_full_refresh = "
             "excluded.last_full_refresh",

@@ -1,0 +1,141 @@
+/*
+ * backend.h - what a state store backend implements (state.h is what
+ * the rest of weir calls).
+ *
+ * A backend is one table of operations, modelled on SQLite's sqlite3_vfs:
+ * `version` says which operations the table has, and new operations are
+ * appended with a new version, so the core calls an operation only when
+ * the backend's version has it.  Each operation is the state.h function
+ * of the same name, taking the backend's connection in place of the
+ * weir_state handle, with the same contract; state.c passes the calls
+ * through.  A failed operation leaves its reason for `error`.
+ *
+ * Backends: store/sqlite/ (SQLite, the embedded default).  PostgreSQL
+ * comes as store/postgresql/ behind the same table.
+ */
+#ifndef WEIR_STORE_BACKEND_H
+#define WEIR_STORE_BACKEND_H
+
+#include "store/state.h"
+
+/* A backend's open store. (opaque to the core) */
+typedef struct weir_store_conn weir_store_conn;
+
+typedef enum weir_store_mode {
+    WEIR_STORE_CREATE,   /* weir_state_open: made when missing, migrated */
+    WEIR_STORE_EXISTING, /* weir_state_open_existing */
+    WEIR_STORE_READ      /* weir_state_open_reader */
+} weir_store_mode;
+
+/* Version 1: the operations below. */
+#define WEIR_STORE_OPS_VERSION 1
+
+typedef struct weir_store_ops {
+    int version;      /* WEIR_STORE_OPS_VERSION the backend implements */
+    const char *name; /* "sqlite" */
+    /* Open `target` (the location without its scheme) as state.h's
+     * openers do.  NULL and *err filled on failure. */
+    weir_store_conn *(*open)(const char *target, weir_store_mode mode,
+                             weir_error *err);
+    void (*close)(weir_store_conn *conn);
+    /* The last failure's class and message. (borrowed) */
+    const weir_error *(*error)(weir_store_conn *conn);
+    /* Who this connection claims outbox rows as. (borrowed) */
+    const char *(*worker)(weir_store_conn *conn);
+    int (*remember_pipeline)(weir_store_conn *conn, const char *name,
+                             const char *file, const char *type);
+    int (*pipeline_file)(weir_store_conn *conn, const char *name, char **file);
+    int (*sink_identity)(weir_store_conn *conn, const char *pipeline,
+                         const char *sink, char **identity);
+    int (*set_sink_identity)(weir_store_conn *conn, const char *pipeline,
+                             const char *sink, const char *identity);
+    int64_t (*run_begin)(weir_store_conn *conn, const char *pipeline,
+                         const char *mode);
+    int (*run_end)(weir_store_conn *conn, int64_t run, const char *status,
+                   const weir_run_counts *counts, const char *message);
+    int (*kv_get)(weir_store_conn *conn, const char *pipeline,
+                  const char *instance, const char *key, char **value);
+    int (*kv_set)(weir_store_conn *conn, const char *pipeline,
+                  const char *instance, const char *key, const char *value);
+    int (*each_pipeline)(weir_store_conn *conn, int (*fn)(const char *name,
+                         const char *file, void *ctx), void *ctx);
+    int (*begin)(weir_store_conn *conn);
+    int (*commit)(weir_store_conn *conn);
+    void (*rollback)(weir_store_conn *conn);
+    int (*lock_pipeline)(weir_store_conn *conn, const char *pipeline,
+                         long *holder);
+    void (*unlock_pipeline)(weir_store_conn *conn, const char *pipeline);
+    int (*snapshot_each)(weir_store_conn *conn, const char *pipeline,
+                         int (*fn)(const char *key, size_t len, uint64_t hash,
+                         uint64_t version, int doubt, void *ctx), void *ctx);
+    int64_t (*snapshot_count)(weir_store_conn *conn, const char *pipeline);
+    int64_t (*intent_begin)(weir_store_conn *conn, const char *pipeline);
+    int (*snapshot_put)(weir_store_conn *conn, const char *pipeline,
+                        const char *key, uint64_t hash, uint64_t version,
+                        int op, int64_t intent);
+    int (*intent_settle)(weir_store_conn *conn, const char *pipeline,
+                         int64_t intent);
+    int (*snapshot_doubt)(weir_store_conn *conn, const char *pipeline,
+                          const char *key);
+    int64_t (*snapshot_recover)(weir_store_conn *conn, const char *pipeline);
+    int (*last_full_refresh)(weir_store_conn *conn, const char *pipeline,
+                             int64_t *when_ms);
+    int (*set_last_full_refresh)(weir_store_conn *conn, const char *pipeline,
+                                 int64_t when_ms);
+    int64_t (*outbox_add)(weir_store_conn *conn, const weir_outbox_row *row);
+    int64_t (*outbox_claim)(weir_store_conn *conn, const weir_outbox_claim *c,
+                            int (*fn)(const weir_outbox_row *row, void *ctx),
+                            void *ctx);
+    int64_t (*outbox_renew)(weir_store_conn *conn, int64_t until);
+    int64_t (*outbox_release)(weir_store_conn *conn);
+    int64_t (*outbox_settle)(weir_store_conn *conn, const weir_outbox_answer *a,
+                             size_t n);
+    int (*outbox_keys)(weir_store_conn *conn, const char *pipeline,
+                       const char *sink, unsigned statuses,
+                       int (*fn)(const char *key, void *ctx), void *ctx);
+    int64_t (*outbox_supersede)(weir_store_conn *conn, const char *pipeline,
+                                const char *sink, const char *key,
+                                int64_t below, int64_t *inserts);
+    int64_t (*outbox_drop_deletes)(weir_store_conn *conn, const char *pipeline,
+                                   const char *why);
+    int64_t (*outbox_next_due)(weir_store_conn *conn, const char *pipeline,
+                               const char *sink);
+    int (*outbox_counts)(weir_store_conn *conn, const char *pipeline,
+                         uint64_t counts[WEIR_OUTBOX_NSTATUS]);
+    int (*outbox_get)(weir_store_conn *conn, int64_t id,
+                      int (*fn)(const weir_outbox_row *row, void *ctx),
+                      int (*attempt)(const char *at, const char *result,
+                      const char *message, void *ctx), void *ctx);
+    int64_t (*outbox_resend)(weir_store_conn *conn, const weir_outbox_filter *f);
+    int64_t (*outbox_discard)(weir_store_conn *conn, const weir_outbox_filter *f,
+                              const char *why);
+    int (*outbox_open_sinks)(weir_store_conn *conn, const char *pipeline,
+                             int (*fn)(const char *sink, int64_t rows,
+                             void *ctx), void *ctx);
+    char * (*outbox_pipeline)(weir_store_conn *conn, int64_t id);
+    int (*outbox_settled_since)(weir_store_conn *conn, const char *pipeline,
+                                int64_t when,
+                                uint64_t counts[WEIR_OUTBOX_NSTATUS]);
+    int (*outbox_prune)(weir_store_conn *conn, int64_t before);
+    int (*monitor)(weir_store_conn *conn, const char *pipeline,
+                   const char *status, const char *type,
+                   int (*group)(const weir_monitor_group *g, void *ctx),
+                   void *ctx);
+    int (*monitor_records)(weir_store_conn *conn, const weir_monitor_group *g,
+                           int (*fn)(const weir_outbox_row *row, void *ctx),
+                           void *ctx);
+    int (*endpoint_get)(weir_store_conn *conn, const char *pipeline,
+                        const char *sink, weir_endpoint *e);
+    int (*endpoint_set)(weir_store_conn *conn, const char *pipeline,
+                        const char *sink, const weir_endpoint *e);
+    int (*each_endpoint)(weir_store_conn *conn, int (*fn)(const char *pipeline,
+                         const char *sink, const weir_endpoint *e, void *ctx),
+                         void *ctx);
+    int (*last_run)(weir_store_conn *conn, const char *pipeline,
+                    int64_t *started, int64_t *finished, char **status,
+                    weir_run_counts *counts);
+} weir_store_ops;
+
+extern const weir_store_ops weir_store_sqlite;
+
+#endif
