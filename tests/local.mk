@@ -87,3 +87,13 @@ EXTRA_DIST += tests/plugindir.sh tests/completion.sh tests/docs_sync.sh \
 	tests/layout.sh
 AM_TESTS_ENVIRONMENT = WEIR_TEST_PKGLIBDIR='$(pkglibdir)'; \
 	export WEIR_TEST_PKGLIBDIR;
+
+CUNIT_TESTS += tests/test_workers
+tests_test_workers_SOURCES = tests/test_workers.c tests/e2e.c tests/e2e.h
+tests_test_workers_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_workers_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+
+# The store conformance suite (tests/test_store.c).
+CUNIT_TESTS += tests/test_store
+tests_test_store_SOURCES = tests/test_store.c
+tests_test_store_LDADD = $(HARNESS_LIBS)

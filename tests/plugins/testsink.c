@@ -19,6 +19,8 @@
  *   reject-field fields: a record with one of them not empty is answered
  *                REJECT with the first such value as the text (error
  *                classes: "1020 - Terms Code ...")
+ *   write-delay  sleep this long in every write() (a slow target), so
+ *                that two weir processes draining at once overlap
  *
  * A record's key is host->record_key(), else field `code`, else field `id`;
  * a record with none of them is rejected ("no key").
@@ -33,8 +35,8 @@
  *       up the idempotency key).
  *   counts(key TEXT PRIMARY KEY, n INTEGER)
  *       how many times each key was applied ("none applied twice").
- *   sends(id TEXT, key TEXT, attempt INTEGER, answer TEXT)
- *       every record handed to write(), with its answer: "ok" (applied),
+ *   sends(id TEXT, key TEXT, attempt INTEGER, answer TEXT, pid INTEGER)
+ *       every record handed to write() (by process pid), with its answer: "ok" (applied),
  *       "duplicate" (OK, id already applied), "retry", "reject", "down",
  *       "hold", "none" (silent-keys).  Rolled back with the batch on an
  *       SQLite error.
@@ -53,6 +55,8 @@
  * tests: the core keeps the 1.1 contract for it).  Only testsink has
  * probe(); testsink_v11 logs why open() fails instead of set_error().
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, kill with -std=c11 */
+
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -91,8 +95,8 @@ static const char *const sql_text[ST_N] = {
                    "?3, ?4, ?5)",
     [ST_COUNT] = "INSERT INTO counts(key, n) VALUES (?1, 1) "
                  "ON CONFLICT(key) DO UPDATE SET n = n + 1",
-    [ST_SEND] = "INSERT INTO sends(id, key, attempt, answer) "
-                "VALUES (?1, ?2, ?3, ?4)",
+    [ST_SEND] = "INSERT INTO sends(id, key, attempt, answer, pid) "
+                "VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_PROBE] = "INSERT INTO probes(at, answer) VALUES (?1, ?2)",
 };
 
@@ -102,7 +106,7 @@ static const char schema[] =
     " op TEXT, at INTEGER, payload TEXT);"
     "CREATE TABLE IF NOT EXISTS counts(key TEXT PRIMARY KEY, n INTEGER);"
     "CREATE TABLE IF NOT EXISTS sends(id TEXT, key TEXT, attempt INTEGER,"
-    " answer TEXT);"
+    " answer TEXT, pid INTEGER);"
     "CREATE TABLE IF NOT EXISTS probes(at INTEGER, answer TEXT);";
 
 #ifndef TESTSINK_ABI_MINOR
@@ -121,6 +125,7 @@ typedef struct state {
     sqlite3 *db;
     sqlite3_stmt *st[ST_N];
     const char *retry_keys, *reject_keys, *hold_keys, *silent_keys;
+    long long write_delay_ms;
     const char *down_file;
     const char *crash_after_key;
     const char *reject_field;
@@ -150,6 +155,8 @@ static const weir_option_spec options[] = {
                 "die (SIGKILL) once a batch holding this key is committed"),
     WEIR_OPTION("reject-field", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
                 "fields: the first not empty is a REJECT with its value"),
+    WEIR_OPTION("write-delay", WEIR_OPTION_DURATION, 0, WEIR_KIND_SINK, NULL,
+                "sleep this long in every write() (a slow target)"),
     WEIR_OPTION_END,
 };
 
@@ -221,6 +228,8 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     s->crash_after_key = host->option(inst, "crash-after-key");
     if (host->option_int(inst, "retry-times", &s->retry_times) != 0)
         s->retry_times = -1;
+    if (host->option_duration_ms(inst, "write-delay", &s->write_delay_ms) != 0)
+        s->write_delay_ms = 0;
     const char *path = host->option(inst, "database");
     if (!path) {
         ts_error(host, inst, "option database is required");
@@ -395,6 +404,7 @@ static int log_send(state *s, const char *id, const char *key, int attempt,
         sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 3, attempt);
     sqlite3_bind_text(st, 4, answer, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)getpid());
     return step(st);
 }
 
@@ -424,6 +434,11 @@ static int ts_write(void *vs, weir_batch *b)
     const weir_host *h = s->host;
     size_t n = h->batch_count(b);
     int down = s->down_file && access(s->down_file, F_OK) == 0;
+    if (s->write_delay_ms > 0) {
+        struct timespec ts = {(time_t)(s->write_delay_ms / 1000),
+                              (long)(s->write_delay_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     int rc = step(s->st[ST_BEGIN]);
     size_t i = 0;
     int crash = 0;

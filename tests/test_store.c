@@ -1,0 +1,377 @@
+/*
+ * The store conformance suite: what every state store backend promises
+ * (state.h), written once against the store's operations.  It runs on
+ * SQLite; WEIR_TEST_STORE=postgresql://... will run it on PostgreSQL
+ * when that backend is built.  Each test opens fresh stores by location.
+ */
+#include "config.h"
+
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cunit_main.h"
+#include "harness.h"
+#include "store/state.h"
+
+#define T0 1800000000000LL
+#define LEASE 60000
+
+/* A new, empty store's location. (owned) */
+static char *fresh_location(void)
+{
+    static int n;
+    char *loc = malloc(4200);
+    if (loc)
+        snprintf(loc, 4200, "sqlite:%s/conform-%d-%d.db", wt_tmpdir(),
+                 (int)getpid(), ++n);
+    return loc;
+}
+
+static weir_state *open_store(const char *loc)
+{
+    weir_error err = {0};
+    weir_state *st = weir_state_open(loc, &err);
+    if (!st)
+        fprintf(stderr, "\n  %s\n", weir_error_message(&err));
+    weir_error_clear(&err);
+    return st;
+}
+
+static int64_t add(weir_state *st, const char *key, weir_outbox_status status,
+                   int64_t next)
+{
+    weir_outbox_row r = {.pipeline = "p", .sink = "erp", .key = key,
+                         .idem = key, .op = "upsert", .type = "invoice",
+                         .payload = "{\"n\":1}", .status = status,
+                         .next_attempt = next};
+    return weir_state_outbox_add(st, &r);
+}
+
+typedef struct got {
+    int64_t ids[16];
+    weir_outbox_status was[16];
+    int n;
+} got;
+
+static int collect(const weir_outbox_row *row, void *ctx)
+{
+    got *g = ctx;
+    if (g->n < 16) {
+        g->ids[g->n] = row->id;
+        g->was[g->n] = row->status;
+        g->n++;
+    }
+    return 0;
+}
+
+/* Claim at `now` with the handle `st`; what it got. */
+static got claim(weir_state *st, int64_t now, int64_t after, int with_held)
+{
+    got g;
+    memset(&g, 0, sizeof(g));
+    weir_outbox_claim c = {.pipeline = "p", .sink = "erp", .now = now,
+                           .lease_ms = LEASE, .after_id = after,
+                           .with_held = with_held, .limit = 16};
+    CU_ASSERT_EQUAL(weir_state_outbox_claim(st, &c, collect, &g), g.n);
+    return g;
+}
+
+static int settle(weir_state *st, int64_t id, weir_outbox_status status,
+                  int64_t next)
+{
+    weir_outbox_answer a = {.id = id, .status = status, .attempts = 1,
+                            .next_attempt = next, .attempt = "test",
+                            .held_by = "erp"};
+    int64_t n = -1;
+    if (weir_state_begin(st) == 0) {
+        n = weir_state_outbox_settle(st, &a, 1);
+        if (weir_state_commit(st))
+            n = -1;
+    }
+    return (int)n;
+}
+
+static void test_order_per_key(void)
+{
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    int64_t k1 = add(st, "K", WEIR_OUTBOX_PENDING, 0);
+    int64_t k2 = add(st, "K", WEIR_OUTBOX_PENDING, 0);
+    int64_t l1 = add(st, "L", WEIR_OUTBOX_PENDING, 0);
+    got g = claim(st, T0, 0, 1);
+    CU_ASSERT_EQUAL(g.n, 2); /* K's second change waits behind its first */
+    CU_ASSERT_EQUAL(g.ids[0], k1);
+    CU_ASSERT_EQUAL(g.ids[1], l1);
+    CU_ASSERT_EQUAL(g.was[0], WEIR_OUTBOX_PENDING);
+    /* still waiting while the first is in flight, or failed */
+    CU_ASSERT_EQUAL(claim(st, T0, 0, 1).n, 0);
+    CU_ASSERT_EQUAL(settle(st, k1, WEIR_OUTBOX_FAILED, 0), 1);
+    CU_ASSERT_EQUAL(claim(st, T0, 0, 1).n, 0);
+    /* a resend brings the first back; it goes first, then the second */
+    weir_outbox_filter f = {.id = k1};
+    CU_ASSERT_EQUAL(weir_state_outbox_resend(st, &f), 1);
+    g = claim(st, T0, 0, 1);
+    CU_ASSERT_EQUAL(g.n, 1);
+    CU_ASSERT_EQUAL(g.ids[0], k1);
+    CU_ASSERT_EQUAL(settle(st, k1, WEIR_OUTBOX_DELIVERED, 0), 1);
+    g = claim(st, T0, 0, 1);
+    CU_ASSERT_EQUAL(g.n, 1);
+    CU_ASSERT_EQUAL(g.ids[0], k2);
+    weir_state_close(st);
+    free(loc);
+}
+
+static void test_settle_transitions(void)
+{
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    int64_t a = add(st, "A", WEIR_OUTBOX_PENDING, 0);
+    int64_t b = add(st, "B", WEIR_OUTBOX_PENDING, 0);
+    CU_ASSERT_EQUAL(claim(st, T0, 0, 1).n, 2);
+    /* retry: due again at its time, not before */
+    CU_ASSERT_EQUAL(settle(st, a, WEIR_OUTBOX_RETRY, T0 + 5000), 1);
+    /* held: only for a claim that takes held rows */
+    CU_ASSERT_EQUAL(settle(st, b, WEIR_OUTBOX_HELD, T0), 1);
+    CU_ASSERT_EQUAL(claim(st, T0 + 1, 0, 0).n, 0);
+    got g = claim(st, T0 + 1, 0, 1);
+    CU_ASSERT_EQUAL(g.n, 1);
+    CU_ASSERT_EQUAL(g.ids[0], b);
+    CU_ASSERT_EQUAL(g.was[0], WEIR_OUTBOX_HELD);
+    g = claim(st, T0 + 5000, 0, 1);
+    CU_ASSERT_EQUAL(g.n, 1);
+    CU_ASSERT_EQUAL(g.ids[0], a);
+    CU_ASSERT_EQUAL(g.was[0], WEIR_OUTBOX_RETRY);
+    /* one pass hands each row out once: after_id skips what it had */
+    CU_ASSERT_EQUAL(settle(st, a, WEIR_OUTBOX_RETRY, T0), 1);
+    CU_ASSERT_EQUAL(claim(st, T0 + 5000, a, 1).n, 0);
+    CU_ASSERT_EQUAL(claim(st, T0 + 5000, 0, 1).n, 1);
+    /* delivered ends it; counts say so */
+    CU_ASSERT_EQUAL(settle(st, a, WEIR_OUTBOX_DELIVERED, 0), 1);
+    uint64_t counts[WEIR_OUTBOX_NSTATUS];
+    CU_ASSERT_EQUAL(weir_state_outbox_counts(st, "p", counts), 0);
+    CU_ASSERT_EQUAL(counts[WEIR_OUTBOX_DELIVERED], 1);
+    CU_ASSERT_EQUAL(counts[WEIR_OUTBOX_IN_FLIGHT], 1);
+    weir_state_close(st);
+    free(loc);
+}
+
+/* Two handles are two workers: a live claim is never handed to the
+ * other; an expired one is, and the first worker's late answer is not
+ * recorded over the second's. */
+static void test_claims_and_leases(void)
+{
+    char *loc = fresh_location();
+    weir_state *w1 = open_store(loc), *w2 = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w2);
+    CU_ASSERT_STRING_NOT_EQUAL(weir_state_worker(w1), weir_state_worker(w2));
+    int64_t a = add(w1, "A", WEIR_OUTBOX_PENDING, 0);
+    CU_ASSERT_EQUAL(claim(w1, T0, 0, 1).n, 1);
+    CU_ASSERT_EQUAL(claim(w2, T0 + LEASE - 1, 0, 1).n, 0);
+    /* renewed: still the first worker's */
+    CU_ASSERT_EQUAL(weir_state_outbox_renew(w1, T0 + 2 * LEASE), 1);
+    CU_ASSERT_EQUAL(claim(w2, T0 + LEASE + 1, 0, 1).n, 0);
+    /* expired (a worker that hangs): the second takes it over */
+    got g = claim(w2, T0 + 2 * LEASE, 0, 1);
+    CU_ASSERT_EQUAL(g.n, 1);
+    CU_ASSERT_EQUAL(g.was[0], WEIR_OUTBOX_IN_FLIGHT);
+    CU_ASSERT_EQUAL(settle(w1, a, WEIR_OUTBOX_FAILED, 0), 0);
+    CU_ASSERT_EQUAL(settle(w2, a, WEIR_OUTBOX_DELIVERED, 0), 1);
+    /* a worker that closes gives its claims back at once */
+    int64_t b = add(w1, "B", WEIR_OUTBOX_PENDING, 0);
+    CU_ASSERT_EQUAL(claim(w2, T0, 0, 1).n, 1);
+    CU_ASSERT_EQUAL(claim(w1, T0, 0, 1).n, 0);
+    weir_state_close(w2);
+    g = claim(w1, T0, 0, 1);
+    CU_ASSERT_EQUAL(g.n, 1);
+    CU_ASSERT_EQUAL(g.ids[0], b);
+    weir_state_close(w1);
+    free(loc);
+}
+
+/* A worker killed mid-send: its claim is taken over at once, without
+ * waiting for the lease (its rows may have reached the target: they go
+ * again, with their idempotency ids). */
+static void test_dead_worker(void)
+{
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    int64_t a = add(st, "A", WEIR_OUTBOX_PENDING, 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        weir_state *w = open_store(loc);
+        weir_outbox_claim c = {.pipeline = "p", .sink = "erp", .now = T0,
+                               .lease_ms = LEASE, .limit = 16};
+        got g;
+        memset(&g, 0, sizeof(g));
+        _exit(w && weir_state_outbox_claim(w, &c, collect, &g) == 1 ? 0 : 1);
+    }
+    int status = -1;
+    CU_ASSERT_EQUAL_FATAL(waitpid(pid, &status, 0), pid);
+    CU_ASSERT_FATAL(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    got g = claim(st, T0 + 1, 0, 1);
+    CU_ASSERT_EQUAL(g.n, 1);
+    CU_ASSERT_EQUAL(g.ids[0], a);
+    CU_ASSERT_EQUAL(g.was[0], WEIR_OUTBOX_IN_FLIGHT);
+    weir_state_close(st);
+    free(loc);
+}
+
+static int count_group(const weir_monitor_group *g, void *ctx)
+{
+    (void)g;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_monitor_and_discard(void)
+{
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    int64_t ids[3];
+    for (int i = 0; i < 3; i++)
+        ids[i] = add(st, i == 2 ? "C" : i ? "B" : "A", WEIR_OUTBOX_PENDING, 0);
+    CU_ASSERT_EQUAL(claim(st, T0, 0, 1).n, 3);
+    weir_outbox_answer a[3] = {
+        {.id = ids[0], .status = WEIR_OUTBOX_FAILED, .error = "E1"},
+        {.id = ids[1], .status = WEIR_OUTBOX_FAILED, .error = "E1"},
+        {.id = ids[2], .status = WEIR_OUTBOX_FAILED, .error = "E2"}};
+    CU_ASSERT_EQUAL_FATAL(weir_state_begin(st), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_settle(st, a, 3), 3);
+    CU_ASSERT_EQUAL_FATAL(weir_state_commit(st), 0);
+    int groups = 0;
+    CU_ASSERT_EQUAL(weir_state_monitor(st, "p", "failed", NULL, count_group,
+                                       &groups), 0);
+    CU_ASSERT_EQUAL(groups, 2);
+    weir_outbox_filter f = {.pipeline = "p", .error = "E1"};
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &f, "captured by hand"), 2);
+    groups = 0;
+    CU_ASSERT_EQUAL(weir_state_monitor(st, "p", NULL, NULL, count_group,
+                                       &groups), 0);
+    CU_ASSERT_EQUAL(groups, 1);
+    weir_state_close(st);
+    free(loc);
+}
+
+static int count_key(const char *key, size_t len, uint64_t hash,
+                     uint64_t version, int doubt, void *ctx)
+{
+    (void)key;
+    (void)len;
+    (void)hash;
+    (void)version;
+    ((int *)ctx)[doubt ? 1 : 0]++;
+    return 0;
+}
+
+static void test_snapshots_and_plugin_state(void)
+{
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(weir_state_begin(st), 0);
+    int64_t intent = weir_state_intent_begin(st, "p");
+    CU_ASSERT(intent > 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", "A", 11, 1, 1, intent), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", "B", 12, 1, 1, intent), 0);
+    CU_ASSERT_EQUAL_FATAL(weir_state_commit(st), 0);
+    /* never settled: both in doubt for the next run */
+    CU_ASSERT_EQUAL(weir_state_snapshot_recover(st, "p"), 2);
+    int seen[2] = {0, 0};
+    CU_ASSERT_EQUAL(weir_state_snapshot_each(st, "p", count_key, seen), 0);
+    CU_ASSERT_EQUAL(seen[1], 2);
+    CU_ASSERT_EQUAL(weir_state_snapshot_count(st, "p"), 2);
+    /* plugin state */
+    char *v = NULL;
+    CU_ASSERT_EQUAL(weir_state_kv_get(st, "p", "src", "watermark", &v), 1);
+    CU_ASSERT_EQUAL(weir_state_kv_set(st, "p", "src", "watermark", "42"), 0);
+    CU_ASSERT_EQUAL(weir_state_kv_get(st, "p", "src", "watermark", &v), 0);
+    CU_ASSERT_STRING_EQUAL(v ? v : "", "42");
+    free(v);
+    weir_state_close(st);
+    free(loc);
+}
+
+/* Endpoint health is compare-and-set: of two workers that saw the same
+ * failure, one records it; the other learns it changed. */
+static void test_endpoint_compare_and_set(void)
+{
+    char *loc = fresh_location();
+    weir_state *w1 = open_store(loc), *w2 = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w2);
+    weir_endpoint e1, e2;
+    CU_ASSERT_EQUAL(weir_state_endpoint_get(w1, "p", "erp", &e1), 1);
+    CU_ASSERT_EQUAL(weir_state_endpoint_get(w2, "p", "erp", &e2), 1);
+    CU_ASSERT_EQUAL(e1.version, 0);
+    e1.down = 1;
+    e1.error = "connection refused";
+    e2.down = 1;
+    e2.error = "timeout";
+    CU_ASSERT_EQUAL(weir_state_endpoint_set(w1, "p", "erp", &e1), 0);
+    CU_ASSERT_EQUAL(weir_state_endpoint_set(w2, "p", "erp", &e2), 1);
+    CU_ASSERT_EQUAL(weir_state_endpoint_get(w2, "p", "erp", &e2), 0);
+    CU_ASSERT_EQUAL(e2.version, 1);
+    CU_ASSERT_STRING_EQUAL(e2.error, "connection refused");
+    e2.down = 0;
+    e2.error = NULL;
+    CU_ASSERT_EQUAL(weir_state_endpoint_set(w2, "p", "erp", &e2), 0);
+    CU_ASSERT_EQUAL(weir_state_endpoint_set(w1, "p", "erp", &e1), 1);
+    weir_state_close(w1);
+    weir_state_close(w2);
+    free(loc);
+}
+
+static void test_locations(void)
+{
+    weir_error err = {0};
+    /* never a password in a message */
+    CU_ASSERT_PTR_NULL(weir_state_open("postgresql://weir:s3cret@db/weir",
+                                       &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err),
+                                  "PostgreSQL support not built"));
+    CU_ASSERT_PTR_NULL(strstr(weir_error_message(&err), "s3cret"));
+    CU_ASSERT_PTR_NULL(weir_state_open("mysql://db/weir", &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), "unknown kind"));
+    CU_ASSERT_EQUAL(err.cls, WEIR_ERR_USAGE);
+    CU_ASSERT_PTR_NULL(weir_state_open_existing("sqlite:/nonexistent/x.db",
+                                                &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err), "not found"));
+    weir_error_clear(&err);
+    /* "sqlite:FILE" and "FILE" are the same store */
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_kv_set(st, "p", "i", "k", "v"), 0);
+    weir_state_close(st);
+    st = open_store(loc + strlen("sqlite:"));
+    char *v = NULL;
+    CU_ASSERT(st && weir_state_kv_get(st, "p", "i", "k", &v) == 0);
+    free(v);
+    weir_state_close(st);
+    free(loc);
+}
+
+void register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("store conformance (sqlite)", NULL, NULL);
+    CU_add_test(s, "order per key", test_order_per_key);
+    CU_add_test(s, "settle transitions", test_settle_transitions);
+    CU_add_test(s, "claims and leases", test_claims_and_leases);
+    CU_add_test(s, "a dead worker's claim", test_dead_worker);
+    CU_add_test(s, "monitor groups and discard", test_monitor_and_discard);
+    CU_add_test(s, "snapshots and plugin state",
+                test_snapshots_and_plugin_state);
+    CU_add_test(s, "endpoint health compare-and-set",
+                test_endpoint_compare_and_set);
+    CU_add_test(s, "locations", test_locations);
+}

@@ -1,0 +1,113 @@
+/*
+ * Several workers on one state store: two `weir drain` processes send
+ * the same sink's outbox at once, against a slow target, and every
+ * record is applied exactly once (state.h: claims under a lease).
+ */
+#include "config.h"
+
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cunit_main.h"
+#include "e2e.h"
+#include "harness.h"
+
+#define PLUGINS WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR \
+    "/plugins/.libs:" WEIR_BUILDDIR "/tests/.libs"
+
+#define NRECORDS 300
+
+static long long q(const char *dir, const char *sql)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/target.db", dir);
+    return e2e_query_int(path, sql);
+}
+
+/* `weir drain p.xml` in a child process; its pid. */
+static pid_t drain_in_background(const char *dir)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        e2e_result r = e2e_run(dir, "drain", "--plugin-path", PLUGINS,
+                               "p.xml", NULL);
+        if (r.status != 0)
+            fprintf(stderr, "drain: exit %d\n%s%s", r.status, r.out, r.err);
+        _exit(r.status);
+    }
+    return pid;
+}
+
+static void test_two_drains_apply_each_record_once(void)
+{
+    char *d = e2e_scratch("two-drains");
+    char xml[2048];
+    snprintf(xml, sizeof(xml),
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"orders\" "
+             "type=\"order\" batch-size=\"10\">\n"
+             "  <source plugin=\"csv\" name=\"shop\">\n"
+             "    <option name=\"path\">in.csv</option>\n"
+             "  </source>\n"
+             "  <sink plugin=\"testsink\" name=\"erp\">\n"
+             "    <option name=\"database\">target.db</option>\n"
+             "    <option name=\"down-file\">down</option>\n"
+             "    <option name=\"write-delay\">40ms</option>\n"
+             "    <retry attempts=\"3\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n");
+    free(wt_write_file(d, "p.xml", xml));
+    size_t cap = 32 + NRECORDS * 24;
+    char *csv = malloc(cap);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    size_t n = (size_t)snprintf(csv, cap, "code,amount\n");
+    for (int i = 0; i < NRECORDS; i++)
+        n += (size_t)snprintf(csv + n, cap - n, "O%04d,%d\n", i, i * 7);
+    free(wt_write_file(d, "in.csv", csv));
+    free(csv);
+
+    /* the ERP is down during the run: every order waits in the outbox */
+    free(wt_write_file(d, "down", ""));
+    const char *run[] = {"run", "--plugin-path", PLUGINS, "p.xml", NULL};
+    free(e2e_expectv(d, 0, run));
+    CU_ASSERT_EQUAL(q(d, "SELECT count(*) FROM applied"), 0);
+
+    /* it is back: two workers drain at once */
+    char down[4200];
+    snprintf(down, sizeof(down), "%s/down", d);
+    CU_ASSERT_EQUAL_FATAL(unlink(down), 0);
+    pid_t a = drain_in_background(d), b = drain_in_background(d);
+    int sa = -1, sb = -1;
+    CU_ASSERT_EQUAL(waitpid(a, &sa, 0), a);
+    CU_ASSERT_EQUAL(waitpid(b, &sb, 0), b);
+    CU_ASSERT(WIFEXITED(sa) && WEXITSTATUS(sa) == 0);
+    CU_ASSERT(WIFEXITED(sb) && WEXITSTATUS(sb) == 0);
+
+    /* each order reached the ERP once: never handed to two workers */
+    CU_ASSERT_EQUAL(q(d, "SELECT count(*) FROM applied"), NRECORDS);
+    CU_ASSERT_EQUAL(q(d, "SELECT count(*) FROM sends WHERE answer = 'ok'"),
+                    NRECORDS);
+    CU_ASSERT_EQUAL(q(d, "SELECT count(*) FROM sends WHERE answer = "
+                         "'duplicate'"), 0);
+    CU_ASSERT_EQUAL(q(d, "SELECT count(*) FROM counts WHERE n <> 1"), 0);
+    /* and both did their share */
+    CU_ASSERT_EQUAL(q(d, "SELECT count(DISTINCT pid) FROM sends WHERE "
+                         "answer = 'ok'"), 2);
+
+    /* the outbox agrees: nothing is waiting */
+    const char *mon[] = {"monitor", "--json", NULL};
+    char *out = e2e_expectv(d, 0, mon);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"groups\": []"));
+    free(out);
+    free(d);
+}
+
+void register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("several workers", NULL, NULL);
+    CU_add_test(s, "two drains at once apply every record once",
+                test_two_drains_apply_each_record_once);
+}
