@@ -18,7 +18,7 @@
 typedef struct weir_state weir_state;
 
 /* The schema version this weir writes. */
-#define WEIR_STATE_SCHEMA 3
+#define WEIR_STATE_SCHEMA 4
 
 /* Open for a run, drain or resend, and migrate forward.  A new state
  * (mode 0600) is made only where no file exists: an existing file that is
@@ -191,6 +191,14 @@ typedef struct weir_outbox_row {
     /* adding only: the first send's result for the attempt history
      * ("retry", "rejected", "down"), NULL when it was never sent */
     const char *attempt_result;
+    /* A record a transform held: the transform it re-enters the pipeline
+     * at (its payload is the record as it reached it), kept after release
+     * so that every send runs that transform and the ones after it again.
+     * NULL: the payload goes to the sink as stored.  While that transform
+     * holds it, status is held and held_by equals stage. */
+    const char *stage;
+    const char *wait_key;    /* nullable: what the transform waits for */
+    const char *assigned_id; /* reading: the id the target gave on its ok */
 } weir_outbox_row;
 
 /* Add a row (id ignored); returns the new id, or -1. */
@@ -215,6 +223,29 @@ int weir_state_outbox_update(weir_state *st, int64_t id,
                              weir_outbox_status status, int attempts,
                              int64_t next_attempt, const char *error,
                              const char *attempt);
+/* Row `id` re-entered at its transform and was held again, by transform
+ * `stage`, waiting for `wait_key` (nullable), `payload` the record as it
+ * reached that transform: held (no attempt spent), with a line of
+ * history "held" and `message`. */
+int weir_state_outbox_hold(weir_state *st, int64_t id, const char *stage,
+                           const char *wait_key, const char *message,
+                           const char *payload);
+/* The rows held by a transform for `wait_key`, of every pipeline, back
+ * to pending (with a line of history "released"): the next drain lets
+ * them re-enter at that transform.  Returns how many, or -1. */
+int64_t weir_state_outbox_release(weir_state *st, const char *wait_key);
+/* Sink `sink` of `pipeline` acknowledged a record and the target gave it
+ * the id `assigned_id`: stored on outbox row `outbox_id` (when > 0) and,
+ * for a record with `key` (nullable), as the key's latest assigned id at
+ * that sink.  Inside the caller's transaction, with the acknowledgement. */
+int weir_state_assigned_put(weir_state *st, const char *pipeline,
+                            const char *sink, const char *key,
+                            int64_t outbox_id, const char *assigned_id);
+/* The id sink `sink` of `pipeline` last got from its target for `key`:
+ * 0 and *assigned_id owned (free); 1 when none; -1 on error. */
+int weir_state_assigned_get(weir_state *st, const char *pipeline,
+                            const char *sink, const char *key,
+                            char **assigned_id);
 /* Keys of (pipeline, sink) with rows in one of `statuses` (a mask of
  * 1u << weir_outbox_status). */
 int weir_state_outbox_keys(weir_state *st, const char *pipeline,
@@ -288,11 +319,14 @@ int weir_state_outbox_settled_since(weir_state *st, const char *pipeline,
  * `before` (ms). */
 int weir_state_outbox_prune(weir_state *st, int64_t before);
 
-/* The monitor: undelivered rows grouped by pipeline, sink, type, status
- * and error.  Filters are nullable. */
+/* The monitor: undelivered rows grouped by pipeline, sink, type, status,
+ * error and what holds them.  Filters are nullable. */
 typedef struct weir_monitor_group {
     const char *pipeline, *sink, *type, *status, *error;
     int64_t count, oldest, newest;
+    /* held rows: the transform holding them, NULL when it is the sink or
+     * its endpoint */
+    const char *held_by;
 } weir_monitor_group;
 int weir_state_monitor(weir_state *st, const char *pipeline,
                        const char *status, const char *type,

@@ -19,7 +19,7 @@ struct weir_state {
     char *pid_name;     /* the pipeline whose rowid is pid (state_track.c) */
     int64_t pid;
     sqlite3_stmt *ob_add, *ob_update, *ob_attempt, *ob_due,
-                 *ob_seen; /* state_outbox.c */
+                 *ob_seen, *ob_assigned; /* state_outbox.c */
 };
 
 /* Prepare `sql` and bind `n` text arguments (NULL binds SQL NULL).

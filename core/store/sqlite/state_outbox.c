@@ -64,8 +64,8 @@ int64_t weir_state_outbox_add(weir_state *st, const weir_outbox_row *r)
         st, &st->ob_add,
         "INSERT INTO outbox(pipeline, sink, key, idem, op, type, payload, "
         "status, attempts, next_attempt, error, held_by, origin, created, "
-        "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-        "?13, ?14, ?14)");
+        "updated, stage, wait_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16)");
     if (!s)
         return -1;
     int64_t now = r->created ? r->created : weir_clock_now_ms();
@@ -83,6 +83,8 @@ int64_t weir_state_outbox_add(weir_state *st, const weir_outbox_row *r)
     bind_text(s, 12, r->held_by);
     sqlite3_bind_int64(s, 13, r->origin);
     sqlite3_bind_int64(s, 14, now);
+    bind_text(s, 15, r->stage);
+    bind_text(s, 16, r->wait_key);
     if (sqlite3_step(s) != SQLITE_DONE)
         return -1;
     int64_t id = sqlite3_last_insert_rowid(st->db);
@@ -93,7 +95,8 @@ int64_t weir_state_outbox_add(weir_state *st, const weir_outbox_row *r)
 
 #define ROW_COLUMNS                                                          \
     "id, pipeline, sink, key, idem, op, type, payload, status, attempts, "   \
-    "next_attempt, error, held_by, created, updated, origin"
+    "next_attempt, error, held_by, created, updated, origin, stage, "        \
+    "wait_key, assigned_id"
 
 static void read_row(sqlite3_stmt *s, weir_outbox_row *r)
 {
@@ -115,6 +118,9 @@ static void read_row(sqlite3_stmt *s, weir_outbox_row *r)
     r->created = sqlite3_column_int64(s, 13);
     r->updated = sqlite3_column_int64(s, 14);
     r->origin = (long)sqlite3_column_int64(s, 15);
+    r->stage = weir_state__text_or_null(s, 16);
+    r->wait_key = weir_state__text_or_null(s, 17);
+    r->assigned_id = weir_state__text_or_null(s, 18);
 }
 
 static int each_row(sqlite3_stmt *s,
@@ -173,14 +179,16 @@ int weir_state_outbox_due(weir_state *st, const char *pipeline,
     /* Order per key: a row waits while an older row of its key is not
      * delivered, failed ones included (a resend brings those back, and
      * what queued behind them follows in order).  Rows already handed
-     * out in this pass (pass_seen) wait for the next one. */
+     * out in this pass (pass_seen) wait for the next one.  A row a
+     * transform holds (held_by = stage) waits for its release. */
     sqlite3_stmt *s = weir_state__cached(
         st, &st->ob_due,
         "SELECT " ROW_COLUMNS " FROM outbox o "
         "WHERE pipeline = ?1 AND sink = ?2 AND " OPEN " AND ("
         "  status IN ('pending', 'in_flight') OR"
         "  (status = 'retry' AND next_attempt <= ?3) OR"
-        "  (status = 'held' AND ?4 AND next_attempt <= ?3)) "
+        "  (status = 'held' AND ?4 AND next_attempt <= ?3 AND"
+        "   held_by IS NOT stage)) "
         "AND id NOT IN (SELECT id FROM temp.pass_seen) "
         "AND (key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p "
         "  WHERE p.pipeline = o.pipeline AND p.sink = o.sink AND "
@@ -222,6 +230,92 @@ int weir_state_outbox_update(weir_state *st, int64_t id,
     if (sqlite3_step(s) != SQLITE_DONE)
         return -1;
     return attempt ? add_attempt(st, id, attempt, error) : 0;
+}
+
+static int64_t run_bound(weir_state *st, const char *const *sql, size_t n,
+                         const char *t1, const char *t2, const char *t3,
+                         int64_t i5);
+
+int weir_state_outbox_hold(weir_state *st, int64_t id, const char *stage,
+                           const char *wait_key, const char *message,
+                           const char *payload)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "UPDATE outbox SET status = 'held', held_by = ?2, "
+                           "stage = ?2, wait_key = ?3, error = ?4, payload = "
+                           "?5, next_attempt = 0, updated = ?6 WHERE id = ?1",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    bind_text(s, 2, stage);
+    bind_text(s, 3, wait_key);
+    bind_text(s, 4, message);
+    bind_text(s, 5, payload);
+    sqlite3_bind_int64(s, 6, weir_clock_now_ms());
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? add_attempt(st, id, "held", message) : -1;
+}
+
+int64_t weir_state_outbox_release(weir_state *st, const char *wait_key)
+{
+    /* the same term as the partial index outbox_waiting */
+    static const char *const sql[] = {
+        "INSERT INTO attempts(outbox_id, at, result, message) SELECT id, ?4, "
+        "'released', ?1 FROM outbox WHERE wait_key = ?1 AND status = 'held' "
+        "AND held_by = stage",
+        "UPDATE outbox SET status = 'pending', held_by = NULL, next_attempt = "
+        "0, updated = ?4 WHERE wait_key = ?1 AND status = 'held' AND held_by "
+        "= stage",
+    };
+    return wait_key ? run_bound(st, sql, 2, wait_key, NULL, NULL, 0) : -1;
+}
+
+int weir_state_assigned_put(weir_state *st, const char *pipeline,
+                            const char *sink, const char *key,
+                            int64_t outbox_id, const char *assigned_id)
+{
+    int64_t now = weir_clock_now_ms();
+    if (outbox_id > 0 &&
+        weir_state__exec_int(st, "UPDATE outbox SET assigned_id = ?1 WHERE "
+                                 "id = ?2", assigned_id, outbox_id))
+        return -1;
+    if (!key)
+        return 0;
+    sqlite3_stmt *s = weir_state__cached(
+        st, &st->ob_assigned,
+        "INSERT INTO assigned_ids(pipeline, sink, key, assigned_id, at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(pipeline, sink, key) DO "
+        "UPDATE SET assigned_id = excluded.assigned_id, at = excluded.at");
+    if (!s)
+        return -1;
+    bind_text(s, 1, pipeline);
+    bind_text(s, 2, sink);
+    bind_text(s, 3, key);
+    bind_text(s, 4, assigned_id);
+    sqlite3_bind_int64(s, 5, now);
+    return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+}
+
+int weir_state_assigned_get(weir_state *st, const char *pipeline,
+                            const char *sink, const char *key,
+                            char **assigned_id)
+{
+    const char *args[] = {pipeline, sink, key};
+    *assigned_id = NULL;
+    sqlite3_stmt *s = weir_state__prepare(
+        st, "SELECT assigned_id FROM assigned_ids WHERE pipeline = ?1 AND "
+            "sink = ?2 AND key = ?3", 3, args);
+    if (!s)
+        return -1;
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW)
+        *assigned_id = strdup(weir_state__text(s, 0));
+    sqlite3_finalize(s);
+    if (step == SQLITE_ROW)
+        return *assigned_id ? 0 : -1;
+    return step == SQLITE_DONE ? 1 : -1;
 }
 
 int weir_state_outbox_keys(weir_state *st, const char *pipeline,
@@ -563,6 +657,9 @@ int weir_state_outbox_prune(weir_state *st, int64_t before)
                                 NULL, before);
 }
 
+/* The transform holding a row, NULL for any other row. */
+#define HOLDER "CASE WHEN status = 'held' AND held_by = stage THEN stage END"
+
 int weir_state_monitor(weir_state *st, const char *pipeline,
                        const char *status, const char *type,
                        int (*group)(const weir_monitor_group *g, void *ctx),
@@ -572,10 +669,10 @@ int weir_state_monitor(weir_state *st, const char *pipeline,
     if (sqlite3_prepare_v2(
             st->db,
             "SELECT pipeline, sink, type, status, error, count(*), "
-            "min(created), max(created) FROM outbox "
+            "min(created), max(created), " HOLDER " FROM outbox "
             "WHERE " OPEN " AND (?1 IS NULL OR pipeline = ?1) "
             "AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR type = ?3) "
-            "GROUP BY pipeline, sink, type, status, error "
+            "GROUP BY pipeline, sink, type, status, error, " HOLDER " "
             "ORDER BY pipeline, sink, type, status, min(id)",
             -1, &s, NULL) != SQLITE_OK)
         return -1;
@@ -589,6 +686,7 @@ int weir_state_monitor(weir_state *st, const char *pipeline,
             weir_state__text_or_null(s, 2),  weir_state__text(s, 3),
             weir_state__text_or_null(s, 4),  sqlite3_column_int64(s, 5),
             sqlite3_column_int64(s, 6),      sqlite3_column_int64(s, 7),
+            weir_state__text_or_null(s, 8),
         };
         rc = group(&g, ctx);
     }
@@ -607,7 +705,8 @@ int weir_state_monitor_records(weir_state *st, const weir_monitor_group *g,
     if (sqlite3_prepare_v2(st->db,
                            "SELECT " ROW_COLUMNS " FROM outbox WHERE "
                            "pipeline = ?1 AND sink = ?2 AND type IS ?3 AND "
-                           "status = ?4 AND error IS ?5 ORDER BY id",
+                           "status = ?4 AND error IS ?5 AND " HOLDER " IS ?6 "
+                           "ORDER BY id",
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
     bind_text(s, 1, g->pipeline);
@@ -615,6 +714,7 @@ int weir_state_monitor_records(weir_state *st, const weir_monitor_group *g,
     bind_text(s, 3, g->type);
     bind_text(s, 4, g->status);
     bind_text(s, 5, g->error);
+    bind_text(s, 6, g->held_by);
     int rc = each_row(s, fn, ctx);
     sqlite3_finalize(s);
     return rc;

@@ -102,6 +102,20 @@ static const char *const migrations[] = {
     "DROP INDEX outbox_delivered;"
     "CREATE INDEX outbox_ended ON outbox(updated) WHERE "
     "  status IN ('delivered', 'superseded', 'discarded');",
+
+    /* 4: holds by transforms and ids the targets assigned.  outbox.stage:
+     * the transform a row re-enters at (state.h); while it holds the row,
+     * held_by = stage.  assigned_ids: per pipeline, sink and key, the id
+     * the target gave the latest acknowledged record (xref's create) */
+    "ALTER TABLE outbox ADD COLUMN stage TEXT;"
+    "ALTER TABLE outbox ADD COLUMN wait_key TEXT;"
+    "ALTER TABLE outbox ADD COLUMN assigned_id TEXT;"
+    "CREATE INDEX outbox_waiting ON outbox(wait_key) WHERE "
+    "  status = 'held' AND held_by = stage;"
+    "CREATE TABLE assigned_ids ("
+    "  pipeline TEXT NOT NULL, sink TEXT NOT NULL, key TEXT NOT NULL,"
+    "  assigned_id TEXT NOT NULL, at INTEGER NOT NULL,"
+    "  PRIMARY KEY (pipeline, sink, key)) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,
@@ -524,7 +538,8 @@ void weir_state_close(weir_state *st)
         return;
     sqlite3_stmt *cached[] = {st->snap_put, st->ob_add,
                               st->ob_update,
-                              st->ob_attempt, st->ob_due, st->ob_seen};
+                              st->ob_attempt, st->ob_due, st->ob_seen,
+                              st->ob_assigned};
     for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++)
         sqlite3_finalize(cached[i]);
     sqlite3_close(st->db);
