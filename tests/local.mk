@@ -17,6 +17,9 @@ tests_testsink_la_SOURCES = tests/plugins/testsink.c
 tests_testsink_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_testsink_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_testsink_la_LIBADD = $(SQLITE_LIBS)
+check_LTLIBRARIES += tests/testhold.la
+tests_testhold_la_SOURCES = tests/plugins/testhold.c
+tests_testhold_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 # The same sink as built for ABI 1.1 (compatibility tests).
 check_LTLIBRARIES += tests/testsink_v11.la
 tests_testsink_v11_la_SOURCES = tests/plugins/testsink.c
@@ -72,6 +75,11 @@ CUNIT_TESTS += tests/test_admin
 tests_test_admin_SOURCES = tests/test_admin.c tests/e2e.c tests/e2e.h
 tests_test_admin_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_admin_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+
+CUNIT_TESTS += tests/test_hold
+tests_test_hold_SOURCES = tests/test_hold.c tests/e2e.c tests/e2e.h
+tests_test_hold_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_hold_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 
 CUNIT_TESTS += tests/test_cli
 tests_test_cli_SOURCES = tests/test_cli.c tests/e2e.c tests/e2e.h

@@ -521,6 +521,73 @@ static void test_discard_and_resend_filters(void)
     free(path);
 }
 
+static int held_by_group(const weir_monitor_group *g, void *ctx)
+{
+    if (g->held_by)
+        snprintf(ctx, 64, "%s", g->held_by);
+    return 0;
+}
+
+/* A row a transform holds is not due until released, and its key's later
+ * rows wait behind it; the release names its wait key.  Assigned ids:
+ * the latest per pipeline, sink and key. */
+static void test_transform_holds_and_assigned_ids(void)
+{
+    char *path = state_file("holds.db");
+    weir_error err = {0};
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    weir_outbox_row r = {.pipeline = "p", .sink = "erp", .key = "K",
+                         .idem = "i1", .op = "insert", .payload = "{}",
+                         .status = WEIR_OUTBOX_HELD, .held_by = "xref",
+                         .stage = "xref", .wait_key = "customer app:1"};
+    int64_t held = weir_state_outbox_add(st, &r);
+    r = (weir_outbox_row){.pipeline = "p", .sink = "erp", .key = "K",
+                          .idem = "i2", .op = "update", .payload = "{}",
+                          .status = WEIR_OUTBOX_PENDING};
+    int64_t behind = weir_state_outbox_add(st, &r);
+    CU_ASSERT_FATAL(held > 0 && behind > held);
+
+    int64_t due[4] = {0};
+    weir_outbox_claim claim = {.pipeline = "p", .sink = "erp", .now = 1,
+                               .lease_ms = 1000, .with_held = 1, .limit = 10};
+    CU_ASSERT_EQUAL(weir_state_outbox_claim(st, &claim, collect_id, due), 0);
+    CU_ASSERT_EQUAL(due[0], 0); /* neither: held, and behind it */
+    CU_ASSERT_EQUAL(weir_state_outbox_next_due(st, "p", "erp"), 0);
+    char by[64] = "";
+    CU_ASSERT_EQUAL(weir_state_monitor(st, "p", "held", NULL, held_by_group,
+                                       by), 0);
+    CU_ASSERT_STRING_EQUAL(by, "xref");
+
+    CU_ASSERT_EQUAL(weir_state_outbox_release(st, "customer app:2"), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_release(st, "customer app:1"), 1);
+    CU_ASSERT_EQUAL(status_of(st, held), WEIR_OUTBOX_PENDING);
+    memset(due, 0, sizeof(due));
+    CU_ASSERT_EQUAL(weir_state_outbox_claim(st, &claim, collect_id, due), 1);
+    CU_ASSERT_EQUAL(due[0], held); /* first, the later one still behind */
+    CU_ASSERT_EQUAL(due[1], 0);
+
+    /* held again where it re-entered: not due, payload replaced */
+    CU_ASSERT_EQUAL(weir_state_outbox_hold(st, held, "xref", "customer app:1",
+                                           "no link", "{\"a\":\"1\"}"), 0);
+    CU_ASSERT_EQUAL(status_of(st, held), WEIR_OUTBOX_HELD);
+    memset(due, 0, sizeof(due));
+    CU_ASSERT_EQUAL(weir_state_outbox_claim(st, &claim, collect_id, due), 0);
+    CU_ASSERT_EQUAL(due[0], 0);
+
+    char *id = NULL;
+    CU_ASSERT_EQUAL(weir_state_assigned_get(st, "p", "erp", "K", &id), 1);
+    CU_ASSERT_EQUAL(weir_state_assigned_put(st, "p", "erp", "K", 0, "C1"), 0);
+    CU_ASSERT_EQUAL(weir_state_assigned_put(st, "p", "erp", "K", behind, "C2"), 0);
+    CU_ASSERT_EQUAL(weir_state_assigned_put(st, "p", "crm", "K", 0, "X9"), 0);
+    CU_ASSERT_EQUAL(weir_state_assigned_get(st, "p", "erp", "K", &id), 0);
+    CU_ASSERT_STRING_EQUAL(id ? id : "", "C2"); /* the latest wins */
+    free(id);
+    CU_ASSERT_EQUAL(weir_state_assigned_get(st, "q", "erp", "K", &id), 1);
+    weir_state_close(st);
+    free(path);
+}
+
 /* Queries that fail say so: an unreadable table is never "nothing". */
 static void test_failed_queries_say_so(void)
 {
@@ -579,6 +646,8 @@ void register_state_tests(void)
                 test_empty_file_refused);
     CU_add_test(s, "a reader reads only, and never waits for a run",
                 test_reader_reads_only);
+    CU_add_test(s, "transform holds; assigned ids",
+                test_transform_holds_and_assigned_ids);
     CU_add_test(s, "discard and resend pick by id or by group",
                 test_discard_and_resend_filters);
 }

@@ -38,12 +38,18 @@ static int record_json(const weir_outbox_row *row, void *ctx)
     json_t *arr = ctx;
     char *key = row->key ? weir_key_display(row->key) : NULL;
     json_array_append_new(
-        arr, json_pack("{s:I, s:o, s:i, s:o, s:o}", "id", (json_int_t)row->id,
-                       "key", opt_string(key), "attempts", row->attempts,
-                       "error", opt_string(row->error), "next_attempt",
+        arr, json_pack("{s:I, s:o, s:i, s:o, s:o, s:o, s:o, s:o}", "id",
+                       (json_int_t)row->id, "key", opt_string(key), "attempts",
+                       row->attempts, "error", opt_string(row->error),
+                       "next_attempt",
                        row->status == WEIR_OUTBOX_RETRY
                            ? iso_or_null(row->next_attempt)
-                           : json_null()));
+                           : json_null(),
+                       "held_by", opt_string(row->status == WEIR_OUTBOX_HELD
+                                                 ? row->held_by
+                                                 : NULL),
+                       "reenters_at", opt_string(row->stage), "waits_for",
+                       opt_string(row->wait_key)));
     free(key);
     return 0;
 }
@@ -55,8 +61,10 @@ static int record_text(const weir_outbox_row *row, void *ctx)
     char next[32] = "";
     if (row->status == WEIR_OUTBOX_RETRY && row->next_attempt > 0)
         weir_clock_iso(row->next_attempt, next, sizeof(next));
-    printf("    #%lld  key %s  attempts %d%s%s\n", (long long)row->id,
-           key ? key : "-", row->attempts, next[0] ? "  next " : "", next);
+    printf("    #%lld  key %s  attempts %d%s%s%s%s\n", (long long)row->id,
+           key ? key : "-", row->attempts, next[0] ? "  next " : "", next,
+           row->wait_key ? "  waits for " : "",
+           row->wait_key ? row->wait_key : "");
     free(key);
     return 0;
 }
@@ -66,13 +74,14 @@ static int on_group(const weir_monitor_group *g, void *vctx)
     mon_ctx *c = vctx;
     c->shown++;
     if (c->groups) {
-        json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:o, s:I, s:o, s:o}",
+        json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:o, s:I, s:o, s:o, s:o}",
                               "pipeline", g->pipeline, "sink", g->sink, "type",
                               opt_string(g->type), "status", g->status, "error",
                               opt_string(g->error), "count",
                               (json_int_t)g->count, "oldest",
                               iso_or_null(g->oldest), "newest",
-                              iso_or_null(g->newest));
+                              iso_or_null(g->newest), "held_by_transform",
+                              opt_string(g->held_by));
         if (c->cli->records) {
             json_t *records = json_array();
             weir_state_monitor_records(c->st, g, record_json, records);
@@ -87,6 +96,9 @@ static int on_group(const weir_monitor_group *g, void *vctx)
     printf("%-20s %-12s %-10s %-9s %6lld  %s .. %s\n  %s\n", g->pipeline,
            g->sink, g->type ? g->type : "-", g->status, (long long)g->count,
            oldest, newest, g->error ? g->error : "(no error text)");
+    if (g->held_by)
+        printf("  held by transform '%s' (not sent to the sink yet)\n",
+               g->held_by);
     if (c->cli->records)
         weir_state_monitor_records(c->st, g, record_text, NULL);
     return 0;
@@ -129,8 +141,10 @@ const weir_command weir_cmd_monitor = {
                "error",
     .help = "Lists what the outbox holds that is not delivered, one group per\n"
             "pipeline, sink, record type, status and error text, with counts\n"
-            "and the oldest and newest record.  --records lists each group's\n"
-            "records (id, key, attempts, next attempt).  --json prints\n"
+            "and the oldest and newest record; records a transform holds are\n"
+            "grouped apart and name it.  --records lists each group's records\n"
+            "(id, key, attempts, next attempt, what a held one waits for).\n"
+            "--json prints\n"
             "{\"groups\": [...]} as docs/cli.md describes.  The state database is\n"
             "--state, else weir.db in the current folder; monitor only reads it.\n"
             "A group's error text picks it for weir resend or weir discard\n"

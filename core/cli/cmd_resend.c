@@ -22,7 +22,8 @@ static void not_failed(weir_state *st, int64_t id, void *ctx)
 {
     (void)st;
     (void)ctx;
-    weir_log(WEIR_LOG_WARNING, "record #%lld is not failed; left as it is",
+    weir_log(WEIR_LOG_WARNING, "record #%lld is not failed or held; left as "
+             "it is",
              (long long)id);
 }
 
@@ -37,7 +38,9 @@ typedef struct resend_ctx {
 static int put_back(void *vctx)
 {
     resend_ctx *c = vctx;
-    int64_t total = weir_selection_apply(c->sel, c->st, 0, resend, not_failed,
+    /* a record given by id may be held too: resending it releases it
+     * (one a transform holds re-enters there) */
+    int64_t total = weir_selection_apply(c->sel, c->st, 1, resend, not_failed,
                                          NULL);
     if (total < 0) {
         weir_log(WEIR_LOG_ERROR, "%s",
@@ -76,7 +79,9 @@ const weir_command weir_cmd_resend = {
             "then delivers them as drain would, in order.  Use it after\n"
             "fixing the setup in the target (the terms code the ERP did not\n"
             "know).\n"
-            "  ID...            these records\n"
+            "  ID...            these records (failed or held: a record a\n"
+            "                   transform holds is released and re-enters\n"
+            "                   the pipeline at that transform)\n"
             "  --pipeline P --failed\n"
             "                   every failed record of pipeline P, or one\n"
             "                   group of weir monitor, narrowed by:\n"

@@ -41,6 +41,13 @@ static int on_row(const weir_outbox_row *row, void *vctx)
         json_object_set_new(c->doc, "next_attempt", next[0] ? json_string(next) : json_null());
         json_object_set_new(c->doc, "error", row->error ? json_string(row->error) : json_null());
         json_object_set_new(c->doc, "idempotency_key", json_string(row->idem));
+        json_object_set_new(c->doc, "held_by",
+                            row->status == WEIR_OUTBOX_HELD && row->held_by
+                                ? json_string(row->held_by)
+                                : json_null());
+        json_object_set_new(c->doc, "reenters_at", row->stage ? json_string(row->stage) : json_null());
+        json_object_set_new(c->doc, "waits_for", row->wait_key ? json_string(row->wait_key) : json_null());
+        json_object_set_new(c->doc, "assigned_id", row->assigned_id ? json_string(row->assigned_id) : json_null());
         json_object_set_new(c->doc, "created", json_string(created));
         json_object_set_new(c->doc, "updated", json_string(updated));
         json_object_set_new(c->doc, "payload", payload ? payload : json_null());
@@ -56,6 +63,18 @@ static int on_row(const weir_outbox_row *row, void *vctx)
            row->attempts == 1 ? "" : "s", next[0] ? ", next " : "", next);
     if (row->error)
         printf("  error:      %s\n", row->error);
+    if (row->status == WEIR_OUTBOX_HELD && row->stage &&
+        row->held_by && strcmp(row->held_by, row->stage) == 0)
+        printf("  held by:    transform '%s'\n", row->held_by);
+    else if (row->status == WEIR_OUTBOX_HELD && row->held_by)
+        printf("  held by:    sink '%s'\n", row->held_by);
+    if (row->wait_key)
+        printf("  waits for:  %s\n", row->wait_key);
+    if (row->stage)
+        printf("  re-enters:  at transform '%s' (its payload is the record "
+               "as it reached it)\n", row->stage);
+    if (row->assigned_id)
+        printf("  target id:  %s\n", row->assigned_id);
     printf("  id:         %s\n  created:    %s\n  updated:    %s\n", row->idem,
            created, updated);
     if (row->origin > 0)
@@ -118,7 +137,9 @@ const weir_command weir_cmd_show = {
     .synopsis = "ID [--json]",
     .summary = "one outbox record: payload, status, attempt history",
     .help = "Shows record ID (from weir monitor --records): its fields, status,\n"
-            "idempotency key and every attempt with the target's answer.\n",
+            "idempotency key and every attempt with the target's answer; a\n"
+            "held one, what holds it and what it waits for; a delivered one,\n"
+            "the id its target assigned (when the sink reported one).\n",
     .min_args = 1,
     .max_args = 1,
     .run = run_show,

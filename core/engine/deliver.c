@@ -24,13 +24,15 @@ enum {
     OUT_HOLD = WEIR_RESULT_HOLD,
     OUT_DOWN = WEIR_RESULT_DOWN,
     OUT_QUEUED = 100, /* an earlier record of its key is still waiting */
-    OUT_HELD = 101    /* the endpoint is down: not sent */
+    OUT_HELD = 101,   /* the endpoint is down: not sent */
+    OUT_WAITING = 102 /* a transform holds it (stopped): not sent */
 };
 
 typedef struct outcome {
     int what;
     const char *message; /* in the batch's arena */
     long long retry_after_ms;
+    const char *assigned_id; /* OK: the target's id, in the batch's arena */
 } outcome;
 
 typedef struct awaiting awaiting;
@@ -61,6 +63,9 @@ struct weir_delivery {
     size_t nawaiting, capawaiting;
     int64_t intent;        /* the batch's snapshot intent (state.h) */
     const volatile sig_atomic_t *cancel; /* nullable: stop between batches */
+    /* runs the transforms over drained records that re-enter */
+    int (*reenter)(weir_batch *b, void *ctx);
+    void *reenter_ctx;
     sink_rt *sinks;
     outcome *out;          /* nsinks x capacity */
     unsigned char *keep;   /* capacity */
@@ -136,6 +141,13 @@ void weir_delivery_set_cancel(weir_delivery *d,
                               const volatile sig_atomic_t *cancel)
 {
     d->cancel = cancel;
+}
+
+void weir_delivery_set_reentry(weir_delivery *d,
+                               int (*fn)(weir_batch *b, void *ctx), void *ctx)
+{
+    d->reenter = fn;
+    d->reenter_ctx = ctx;
 }
 
 void weir_delivery_free(weir_delivery *d)
@@ -271,7 +283,8 @@ static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
          * failed) a transient answer spends no attempt. */
         if (what == OUT_RETRY && s->h.ep.down)
             what = OUT_HELD;
-        out[i] = (outcome){what, r->message, r->retry_after_ms};
+        out[i] = (outcome){what, r->message, r->retry_after_ms,
+                           what == OUT_OK ? r->assigned_id : NULL};
     }
 }
 
@@ -285,6 +298,15 @@ static const char *type_of(const weir_pipeline *p, const weir_record *r)
             return t;
     }
     return p->type;
+}
+
+/* The transform that stopped `r` (weir_record_stop), for messages and
+ * the outbox row. */
+static const char *stopped_by(const weir_delivery *d, const weir_record *r)
+{
+    return r->stopped && r->stopped <= d->p->ntransforms
+               ? d->p->transforms[r->stopped - 1]->name
+               : "?";
 }
 
 static const char *op_name(weir_op op)
@@ -333,6 +355,16 @@ static weir_outbox_status settle(weir_delivery *d, sink_rt *s,
             *next = now + o->retry_after_ms;
         d->c->retry++;
         return WEIR_OUTBOX_RETRY;
+    case OUT_WAITING: /* until released: no next attempt, none spent */
+        *result = "held";
+        *attempts = attempt - 1;
+        if (!*error) {
+            snprintf(buf, bufsize, "held by transform '%s'", stopped_by(d, r));
+            *error = buf;
+        }
+        if (!was_held)
+            d->c->held++;
+        return WEIR_OUTBOX_HELD;
     case OUT_QUEUED:
         *result = NULL;
         *attempts = attempt - 1;
@@ -369,6 +401,10 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
         const outcome *o = &out[i];
         if (o->what == OUT_OK) {
             d->c->written++;
+            if (o->assigned_id &&
+                weir_state_assigned_put(d->st, p->name, s->inst->name, r->key,
+                                        0, o->assigned_id))
+                return -1;
             continue;
         }
         if (unstorable[i])
@@ -395,6 +431,10 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
         row.type = type_of(p, r);
         row.payload = payloads[i];
         row.held_by = row.status == WEIR_OUTBOX_HELD ? s->inst->name : NULL;
+        if (o->what == OUT_WAITING) {
+            row.stage = row.held_by = stopped_by(d, r);
+            row.wait_key = r->wait_key;
+        }
         row.origin = r->origin;
         if (weir_state_outbox_add(d->st, &row) < 0)
             return -1;
@@ -524,8 +564,12 @@ int weir_delivery_send(weir_delivery *d, weir_batch *b)
             const weir_record *r = weir_batch_at(b, i);
             int queued = r->key && weir_track_index_has(s->busy, r->key,
                                                         strlen(r->key));
-            out[i] = (outcome){queued ? OUT_QUEUED : open ? OUT_OK : OUT_HELD,
-                               NULL, 0};
+            int what = r->stopped  ? OUT_WAITING
+                       : queued    ? OUT_QUEUED
+                       : open      ? OUT_OK
+                                   : OUT_HELD;
+            out[i] = (outcome){what, what == OUT_WAITING ? r->message : NULL,
+                               0, NULL};
             d->keep[i] = out[i].what == OUT_OK;
         }
         write_sink(d, s, b, out, now);
@@ -537,9 +581,27 @@ int weir_delivery_send(weir_delivery *d, weir_batch *b)
 /* ---- the outbox ----------------------------------------------------- */
 
 typedef struct due_ctx {
+    weir_delivery *d;
     weir_batch *b;
     int failed;
 } due_ctx;
+
+/* A row a transform held re-enters at that transform: r->reenter.  One
+ * whose transform is gone from the pipeline cannot: it fails, stopped. */
+static void find_stage(const weir_delivery *d, weir_record *r,
+                       const char *stage)
+{
+    for (size_t t = 0; t < d->p->ntransforms; t++)
+        if (strcmp(d->p->transforms[t]->name, stage) == 0) {
+            r->reenter = (uint32_t)t + 1;
+            return;
+        }
+    char why[512];
+    snprintf(why, sizeof(why), "transform '%s', where this record re-enters "
+             "the pipeline, is no longer in it", stage);
+    weir_record_answer(r, WEIR_RESULT_REJECT, why, NULL);
+    r->stopped = UINT32_MAX;
+}
 
 static int add_due(const weir_outbox_row *row, void *vctx)
 {
@@ -561,6 +623,8 @@ static int add_due(const weir_outbox_row *row, void *vctx)
         return 1;
     }
     weir_record_fix_id(r, row->idem);
+    if (row->stage)
+        find_stage(c->d, r, row->stage);
     return 0;
 }
 
@@ -614,6 +678,45 @@ static int supersede_by_newer(weir_delivery *d, sink_rt *s,
     return n < 0;
 }
 
+/* A drained record re-entered and a transform stopped it: held again
+ * (stored as it reached that transform, its claim given up), or its
+ * answer in *a: refused, or dropped.  buf (2048) holds a's text. */
+static int commit_stopped(weir_delivery *d, weir_record *r,
+                          weir_outbox_answer *a, char *buf)
+{
+    const char *by = stopped_by(d, r);
+    a->attempts = r->attempt - 1;
+    if (r->result == WEIR_RESULT_HOLD) {
+        char *payload = weir_payload_encode(r, buf, 2048);
+        if (payload) {
+            if (!r->held)
+                d->c->held++;
+            weir_notices_record(d->n, r, "held", "transform", by, r->message);
+            int rc = weir_state_outbox_hold(d->st, r->outbox_id, by,
+                                            r->wait_key, r->message, payload);
+            free(payload);
+            a->id = 0; /* settled here */
+            return rc;
+        }
+        weir_record_answer(r, WEIR_RESULT_REJECT, buf, NULL);
+    }
+    if (r->result == WEIR_RESULT_DROP) {
+        d->c->dropped++;
+        snprintf(buf, 2048, "dropped by transform '%s'", by);
+        a->status = WEIR_OUTBOX_DISCARDED;
+        a->error = buf;
+        a->attempt = "discarded";
+        return 0;
+    }
+    d->c->rejected++;
+    weir_notices_record(d->n, r, "rejected", "transform", by, r->message);
+    snprintf(buf, 2048, "%s", r->message ? r->message : "rejected");
+    a->status = WEIR_OUTBOX_FAILED;
+    a->error = buf;
+    a->attempt = "rejected";
+    return 0;
+}
+
 /* The answers of a drained batch, in one transaction. */
 static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
                           const outcome *out)
@@ -627,15 +730,21 @@ static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
         const outcome *o = &out[i];
         a[i].id = r->outbox_id;
         a[i].attempts = r->attempt;
-        if (o->what == OUT_OK) {
+        if (r->stopped) {
+            rc = commit_stopped(d, r, &a[i], bufs[i]);
+        } else if (o->what == OUT_OK) {
             d->c->written++;
             a[i].attempt = "ok";
             /* final only once the sink's finish() succeeds: in flight,
              * under this worker's claim, until then */
             a[i].status = s->inst->plugin->finish ? WEIR_OUTBOX_IN_FLIGHT
                                                   : WEIR_OUTBOX_DELIVERED;
-            rc = s->inst->plugin->finish && await_finish(d, r->outbox_id,
-                                                         r->attempt);
+            rc = (s->inst->plugin->finish &&
+                  await_finish(d, r->outbox_id, r->attempt)) ||
+                 (o->assigned_id &&
+                  weir_state_assigned_put(d->st, d->p->name, s->inst->name,
+                                          r->key, r->outbox_id,
+                                          o->assigned_id));
         } else {
             a[i].status = settle(d, s, r, o, r->attempt, &a[i].attempts,
                                  &a[i].next_attempt, &a[i].attempt,
@@ -647,7 +756,7 @@ static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
     /* a row that did not go through while a newer change of its key
      * waits behind it: the latest state wins */
     for (size_t i = 0; !rc && i < n; i++)
-        if (out[i].what != OUT_OK)
+        if (out[i].what != OUT_OK && !weir_batch_at(b, i)->stopped)
             rc = supersede_by_newer(d, s, weir_batch_at(b, i));
     if (rc)
         weir_state_rollback(d->st);
@@ -676,6 +785,15 @@ static void say_waiting_for_probe(const weir_delivery *d, const sink_rt *s)
  * so only a worker that stopped (or hangs in one write longer) loses it.
  * A worker on this machine that died loses it at once (state.h). */
 #define LEASE_MS (5 * 60 * 1000)
+/* Records of `b` that a transform held run the transforms from there
+ * (after a release); every record stays in the view, stopped or not. */
+static int reenter(weir_delivery *d, weir_batch *b)
+{
+    for (size_t i = 0; i < weir_batch_count(b); i++)
+        if (weir_batch_at(b, i)->reenter)
+            return d->reenter ? d->reenter(b, d->reenter_ctx) : -1;
+    return 0;
+}
 
 static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
 {
@@ -695,7 +813,7 @@ static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
             .lease_ms = LEASE_MS, .after_id = after, .with_held = 1,
             .limit = s->h.ep.down ? 1 : d->cap};
         weir_batch_clear(b);
-        due_ctx c = {b, 0};
+        due_ctx c = {d, b, 0};
         if (weir_state_outbox_renew(d->st, now + LEASE_MS) < 0 ||
             weir_state_outbox_claim(d->st, &claim, add_due, &c) < 0 ||
             c.failed) {
@@ -709,8 +827,13 @@ static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
         if (!n)
             return 0;
         after = weir_batch_at(b, n - 1)->outbox_id;
+        if (reenter(d, b))
+            return -1;
         outcome *out = &d->out[(size_t)(s - d->sinks) * d->cap];
-        memset(d->keep, 1, n);
+        for (size_t i = 0; i < n; i++) {
+            d->keep[i] = !weir_batch_at(b, i)->stopped;
+            out[i] = (outcome){OUT_WAITING, NULL, 0, NULL};
+        }
         weir_batch_set_context(b, d->p->name, s->inst->name);
         write_sink(d, s, b, out, now);
         if (commit_drained(d, s, b, out))

@@ -43,6 +43,14 @@ weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
  * batches. */
 void weir_delivery_set_cancel(weir_delivery *d,
                               const volatile sig_atomic_t *cancel);
+/* How a drain lets a record a transform held re-enter the pipeline there
+ * (record.h: reenter): `fn` runs the transforms over the records of `b`
+ * whose reenter is set, leaving every record in the view, answered OK or
+ * stopped (weir_record_stop) with the transform's answer.  0, or -1
+ * (the drain stops).  Without it such rows stop the drain. */
+void weir_delivery_set_reentry(weir_delivery *d,
+                               int (*fn)(weir_batch *b, void *ctx),
+                               void *ctx);
 /* Persist endpoint health and free. */
 void weir_delivery_free(weir_delivery *d);
 
@@ -52,8 +60,11 @@ void weir_delivery_sink_unavailable(weir_delivery *d,
                                     const weir_instance *inst,
                                     const char *why);
 
-/* Deliver the live records of `b`.  0, or -1 when the state could not be
- * written (the run must stop: nothing of this batch was recorded). */
+/* Deliver the live records of `b`.  A record a transform stopped with
+ * HOLD (weir_record_stop) goes to no sink: each sink gets an outbox row
+ * held by that transform, with the record as it reached it.  0, or -1
+ * when the state could not be written (the run must stop: nothing of
+ * this batch was recorded). */
 int weir_delivery_send(weir_delivery *d, weir_batch *b);
 
 /* Deliver what the outbox holds that is due now, using `b` (cleared) as

@@ -33,6 +33,8 @@ typedef struct run_ctx {
     const char *stage;      /* who answered, for messages */
     const char *stage_kind;
     int before_track;       /* the stage runs before <track> */
+    int reentering;         /* a drain's records re-enter (deliver.h) */
+    unsigned char *keep;    /* batch-size: which records a transform sees */
     int finished;           /* finish_result done */
     int locked;             /* holds the pipeline's lock (a run) */
     double started, last_progress;
@@ -147,19 +149,75 @@ static void keep_deletes(run_ctx *c, weir_batch *b, const weir_instance *tr)
     }
 }
 
+/* Is what transform `t` answers stored (the record stopped there, kept
+ * in the view for the delivery)?  A hold, in a real run at or after
+ * <track> (before it a record is no change yet: the next run compares
+ * it again); in a drain whatever it answers. */
+static int stores_answers(const run_ctx *c, size_t t)
+{
+    return c->reentering ||
+           (c->delivery && (!c->tracker || t >= c->p->track.position));
+}
+
+/* Narrow the view to the records transform `t` runs over: not those a
+ * transform stopped, nor, re-entering, those held at a later one (or
+ * never held).  Returns whether it narrowed. */
+static int narrow_to(run_ctx *c, weir_batch *b, size_t t)
+{
+    size_t n = weir_batch_count(b), moving = 0;
+    for (size_t i = 0; i < n; i++) {
+        const weir_record *r = weir_batch_at(b, i);
+        c->keep[i] = !r->stopped &&
+                     (!c->reentering || (r->reenter && r->reenter <= t + 1));
+        moving += c->keep[i];
+    }
+    if (moving == n)
+        return 0;
+    weir_batch_narrow(b, c->keep);
+    return 1;
+}
+
+/* After transform `t`: the answers the delivery stores stop there. */
+static void stop_answered(run_ctx *c, weir_batch *b, size_t t)
+{
+    const char *name = c->p->transforms[t]->name;
+    for (size_t i = 0; i < weir_batch_count(b); i++) {
+        weir_record *r = weir_batch_at(b, i);
+        if (r->result == WEIR_RESULT_OK ||
+            (r->result != WEIR_RESULT_HOLD && !c->reentering))
+            continue;
+        if (!c->reentering) /* a drain's delivery reports its own */
+            weir_notices_record(c->notices, r, "held", "transform", name,
+                                r->message);
+        weir_record_stop(r, t);
+    }
+}
+
 /* Transforms [from, to) over the live records. */
 static int transform(run_ctx *c, weir_batch *b, size_t from, size_t to)
 {
     for (size_t t = from; t < to && weir_batch_count(b); t++) {
         weir_instance *tr = c->p->transforms[t];
-        weir_batch_set_context(b, c->p->name, tr->name);
-        weir_batch_reset_answers(b, WEIR_RESULT_OK);
-        if (tr->plugin->process(tr->state, b) != WEIR_STATUS_OK) {
+        int stores = stores_answers(c, t);
+        int narrowed = narrow_to(c, b, t);
+        int rc = WEIR_STATUS_OK;
+        if (weir_batch_count(b)) {
+            weir_batch_set_context(b, c->p->name, tr->name);
+            weir_batch_reset_answers(b, WEIR_RESULT_OK);
+            if (stores)
+                weir_batch_mark(b);
+            rc = tr->plugin->process(tr->state, b);
+        }
+        if (rc == WEIR_STATUS_OK && c->tracker && t >= c->p->track.position)
+            keep_deletes(c, b, tr);
+        if (rc == WEIR_STATUS_OK && stores)
+            stop_answered(c, b, t);
+        if (narrowed)
+            weir_batch_widen(b);
+        if (rc != WEIR_STATUS_OK) {
             fail(c, "transform '%s' failed", tr->name);
             return -1;
         }
-        if (c->tracker && t >= c->p->track.position)
-            keep_deletes(c, b, tr);
         take(c, b, "transform", tr->name);
     }
     return 0;
@@ -431,6 +489,23 @@ static int open_all(run_ctx *c, int with_source)
     return rc;
 }
 
+/* The delivery's reentry (deliver.h): drained records that a transform
+ * held run the transforms from there.  A drain opens the transforms
+ * only when some record needs them. */
+static int reenter(weir_batch *b, void *vctx)
+{
+    run_ctx *c = vctx;
+    for (size_t t = 0; t < c->p->ntransforms; t++) {
+        weir_instance *tr = c->p->transforms[t];
+        if (!tr->opened && open_instance(c, tr))
+            return -1;
+    }
+    c->reentering = 1;
+    int rc = transform(c, b, 0, c->p->ntransforms);
+    c->reentering = 0;
+    return rc;
+}
+
 /* Sinks publish what a completed run wrote (finish()); only then is what
  * they acknowledged final. */
 static void finish_sinks(run_ctx *c)
@@ -546,7 +621,8 @@ static int setup(run_ctx *c, weir_pipeline *p, weir_state *st,
     c->started = c->last_progress = now_s();
     p->state_store = st;
     c->notices = weir_notices_new(p);
-    if (!c->notices) {
+    c->keep = malloc(p->batch_size ? p->batch_size : 1);
+    if (!c->notices || !c->keep) {
         fail(c, "out of memory");
         return -1;
     }
@@ -562,6 +638,7 @@ static void teardown(run_ctx *c)
     weir_tracker_free(c->tracker);
     weir_spool_free(c->spool);
     weir_notices_free(c->notices);
+    free(c->keep);
     c->p->state_store = NULL;
 }
 
@@ -621,8 +698,10 @@ weir_run_status weir_engine_run(weir_pipeline *p, weir_state *st,
         free(err);
         goto out;
     }
-    if (c.delivery)
+    if (c.delivery) {
         weir_delivery_set_cancel(c.delivery, opts->cancel);
+        weir_delivery_set_reentry(c.delivery, reenter, &c);
+    }
     if (!(b = weir_batch_new(p->batch_size))) {
         fail(&c, "out of memory");
         goto out;
@@ -666,6 +745,7 @@ weir_run_status weir_engine_drain(weir_pipeline *p, weir_state *st,
         goto out;
     }
     weir_delivery_set_cancel(c.delivery, drain_opts.cancel);
+    weir_delivery_set_reentry(c.delivery, reenter, &c);
     if (open_all(&c, 0) == 0 && prepare_state(&c) == 0)
         wrap_up(&c, b, next_due, down);
 out:
@@ -674,4 +754,9 @@ out:
     weir_batch_free(b);
     teardown(&c);
     return res->status;
+}
+
+int64_t weir_engine_release(weir_state *st, const char *wait_key)
+{
+    return weir_state_outbox_release(st, wait_key);
 }

@@ -78,4 +78,13 @@ weir_run_status weir_engine_drain(weir_pipeline *p, weir_state *st,
                                   weir_run_result *res, int64_t *next_due,
                                   int *down);
 
+/* What `wait_key` names exists now (a link appeared: the xref store
+ * calls this): the records transforms hold for it, in every pipeline of
+ * `st`, are released.  Back to pending, each re-enters its pipeline at
+ * the transform that held it on the next drain (or a run's drain), in
+ * order per key; held again, it waits again.  Inside the caller's
+ * transaction or in one of its own.  Returns how many, or -1
+ * (weir_state_errmsg). */
+int64_t weir_engine_release(weir_state *st, const char *wait_key);
+
 #endif

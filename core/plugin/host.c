@@ -359,4 +359,7 @@ const weir_host weir_host_table = {
     .event_json = host_event_json,
     .option_is_secret = host_option_is_secret,
     .set_error = host_set_error,
+    /* since ABI minor 3 */
+    .record_set_op = weir_record_set_op,
+    .record_hold = weir_record_hold,
 };

@@ -156,6 +156,7 @@ void weir_batch_reset_answers(weir_batch *b, weir_result start)
         r->result = start;
         r->message = NULL;
         r->assigned_id = NULL;
+        r->wait_key = NULL;
         r->retry_after_ms = 0;
     }
 }
@@ -167,7 +168,7 @@ size_t weir_batch_take_answered(weir_batch *b,
     size_t kept = 0, removed = 0;
     for (size_t i = 0; i < b->count; i++) {
         weir_record *r = b->view[i];
-        if (r->result == WEIR_RESULT_OK) {
+        if (r->result == WEIR_RESULT_OK || r->stopped) {
             b->view[kept++] = r;
         } else {
             if (fn)
@@ -179,7 +180,50 @@ size_t weir_batch_take_answered(weir_batch *b,
     return removed;
 }
 
+void weir_batch_mark(weir_batch *b)
+{
+    for (size_t i = 0; i < b->count; i++) {
+        weir_record *r = b->view[i];
+        r->saved_fields = r->fields;
+        r->saved_n = r->nfields;
+        r->saved_op = r->op;
+        r->cow = 1;
+    }
+}
+
+void weir_record_stop(weir_record *r, size_t t)
+{
+    r->stopped = (uint32_t)t + 1;
+    if (r->result != WEIR_RESULT_HOLD)
+        return;
+    r->fields = r->saved_fields;
+    r->nfields = r->cap = r->saved_n;
+    r->op = r->saved_op;
+    r->index = NULL;
+    if (!r->fixed_id)
+        r->id[0] = '\0';
+}
+
 /* ---- fields ---------------------------------------------------------- */
+
+/* The field array is still the one weir_batch_mark() saved: copy it
+ * before the first change.  0, or -1 out of memory. */
+static int unshare(weir_record *r)
+{
+    if (!r->cow)
+        return 0;
+    if (r->cap) {
+        weir_field *copy = weir_arena_alloc(&r->batch->arena,
+                                            r->cap * sizeof(*copy));
+        if (!copy)
+            return -1;
+        if (r->nfields)
+            memcpy(copy, r->fields, r->nfields * sizeof(*copy));
+        r->fields = copy;
+    }
+    r->cow = 0;
+    return 0;
+}
 
 /* FNV-1a of a NUL-terminated name. */
 static uint32_t name_hash(const char *name)
@@ -382,6 +426,8 @@ int weir_record_set(weir_record *r, const char *name, const char *value,
     } else {
         len = 0;
     }
+    if (unshare(r))
+        return -1;
     /* Intern first: the field is then found by pointer alone. */
     const char *interned = intern(b, name, 1);
     if (!interned)
@@ -419,8 +465,9 @@ int weir_record_set(weir_record *r, const char *name, const char *value,
 int weir_record_unset(weir_record *r, const char *name)
 {
     weir_field *f = find(r, name);
-    if (!f)
+    if (!f || unshare(r))
         return -1;
+    f = find(r, name); /* in the copy */
     size_t i = (size_t)(f - r->fields);
     memmove(f, f + 1, (r->nfields - i - 1) * sizeof(*f));
     r->nfields--;
@@ -435,6 +482,7 @@ void weir_record_answer(weir_record *r, weir_result result,
 {
     weir_arena *a = &r->batch->arena;
     r->result = result;
+    r->wait_key = NULL;
     if (message && weir_secrets_in(message)) {
         /* A target echoing a credential back must not put it on screen
          * or in the monitor. */
@@ -449,6 +497,25 @@ void weir_record_answer(weir_record *r, weir_result result,
     }
     r->assigned_id =
         assigned_id ? weir_arena_strndup(a, assigned_id, strlen(assigned_id)) : NULL;
+}
+
+int weir_record_set_op(weir_record *r, weir_op op)
+{
+    if ((unsigned)op > WEIR_OP_DELETE)
+        return -1;
+    r->op = op;
+    if (!r->fixed_id)
+        r->id[0] = '\0';
+    return 0;
+}
+
+void weir_record_hold(weir_record *r, const char *wait_key,
+                      const char *message)
+{
+    weir_record_answer(r, WEIR_RESULT_HOLD, message, NULL);
+    r->wait_key = wait_key ? weir_arena_strndup(&r->batch->arena, wait_key,
+                                                strlen(wait_key))
+                           : NULL;
 }
 
 int weir_record_set_key(weir_record *r, const char *key)

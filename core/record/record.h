@@ -37,16 +37,29 @@ struct weir_record {
     const char *message;     /* nullable, in the arena */
     const char *assigned_id; /* nullable, in the arena */
     const char *key;         /* nullable, in the arena */
+    const char *wait_key;    /* nullable, in the arena: what a hold waits for */
     long origin;             /* source line or row; 0 unknown */
     int attempt;             /* which send this is (1 = first) */
     long long retry_after_ms; /* sink's hint with RETRY/DOWN; 0 none */
     uint64_t hash;           /* <track>: hash of the tracked values */
     uint64_t version;        /* <track>: the key's change number this makes */
     int64_t outbox_id;       /* > 0 when the record came from the outbox */
+    /* Before the transform now running (weir_batch_mark): the fields and
+     * operation, for a hold that stores the record as it reached it.
+     * While `cow`, the field array is shared with saved_fields: the first
+     * change copies it. */
+    weir_field *saved_fields;
+    uint32_t saved_n;
+    weir_op saved_op;
+    /* Transform index + 1: where a record from the outbox re-enters
+     * (reenter), and the transform that stopped it (stopped: it answered
+     * other than OK and stays in the view for the delivery to store). */
+    uint32_t reenter, stopped;
     unsigned malformed : 1;  /* rejected by the source, kept for its key */
     unsigned unchanged : 1;  /* <track> found nothing new: not sent */
     unsigned fixed_id : 1;   /* id came from the outbox: never recompute */
     unsigned held : 1;       /* from the outbox, where it was held */
+    unsigned cow : 1;        /* fields shared with saved_fields */
     char id[33];             /* record_id() cache, "" until computed */
 };
 
@@ -81,7 +94,8 @@ void weir_batch_widen(weir_batch *b);
  * message, assigned id and retry-after hint cleared. */
 void weir_batch_reset_answers(weir_batch *b, weir_result start);
 /* Remove from the view the records answered other than OK; call `fn`
- * for each of them (in order) first.  Returns how many were removed. */
+ * for each of them (in order) first.  Returns how many were removed.
+ * A stopped record (weir_record_stop) stays: the delivery stores it. */
 size_t weir_batch_take_answered(weir_batch *b,
                                 void (*fn)(weir_record *r, void *ctx),
                                 void *ctx);
@@ -96,6 +110,19 @@ int weir_record_unset(weir_record *r, const char *name);
 void weir_record_answer(weir_record *r, weir_result result,
                         const char *message, const char *assigned_id);
 int weir_record_set_key(weir_record *r, const char *key);
+/* host->record_set_op: 0, or -1 when `op` is no weir_op. */
+int weir_record_set_op(weir_record *r, weir_op op);
+/* host->record_hold: answer HOLD, remembering what it waits for. */
+void weir_record_hold(weir_record *r, const char *wait_key,
+                      const char *message);
+
+/* Before a transform runs: every live record remembers its fields and
+ * operation (cheaply: the array is copied only when changed). */
+void weir_batch_mark(weir_batch *b);
+/* Transform `t` answered `r` other than OK and the delivery stores that:
+ * it stays in the view, stopped; a held one goes back to what it was
+ * when weir_batch_mark() ran. */
+void weir_record_stop(weir_record *r, size_t t);
 /* Stable id (see weir_host.record_id). (borrowed) */
 const char *weir_record_id(weir_record *r);
 

@@ -87,7 +87,17 @@ typedef struct weir_store_ops {
                             int (*fn)(const weir_outbox_row *row, void *ctx),
                             void *ctx);
     int64_t (*outbox_renew)(weir_store_conn *conn, int64_t until);
-    int64_t (*outbox_release)(weir_store_conn *conn);
+    int64_t (*outbox_unclaim)(weir_store_conn *conn);
+    int (*outbox_hold)(weir_store_conn *conn, int64_t id, const char *stage,
+                       const char *wait_key, const char *message,
+                       const char *payload);
+    int64_t (*outbox_release)(weir_store_conn *conn, const char *wait_key);
+    int (*assigned_put)(weir_store_conn *conn, const char *pipeline,
+                        const char *sink, const char *key, int64_t outbox_id,
+                        const char *assigned_id);
+    int (*assigned_get)(weir_store_conn *conn, const char *pipeline,
+                        const char *sink, const char *key,
+                        char **assigned_id);
     int64_t (*outbox_settle)(weir_store_conn *conn, const weir_outbox_answer *a,
                              size_t n);
     int (*outbox_keys)(weir_store_conn *conn, const char *pipeline,

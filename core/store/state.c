@@ -263,9 +263,37 @@ int64_t weir_state_outbox_renew(weir_state *st, int64_t until)
     return st->ops->outbox_renew(st->conn, until);
 }
 
-int64_t weir_state_outbox_release(weir_state *st)
+int64_t weir_state_outbox_unclaim(weir_state *st)
 {
-    return st->ops->outbox_release(st->conn);
+    return st->ops->outbox_unclaim(st->conn);
+}
+
+int weir_state_outbox_hold(weir_state *st, int64_t id, const char *stage,
+                           const char *wait_key, const char *message,
+                           const char *payload)
+{
+    return st->ops->outbox_hold(st->conn, id, stage, wait_key, message,
+                                payload);
+}
+
+int64_t weir_state_outbox_release(weir_state *st, const char *wait_key)
+{
+    return st->ops->outbox_release(st->conn, wait_key);
+}
+
+int weir_state_assigned_put(weir_state *st, const char *pipeline,
+                            const char *sink, const char *key,
+                            int64_t outbox_id, const char *assigned_id)
+{
+    return st->ops->assigned_put(st->conn, pipeline, sink, key, outbox_id,
+                                 assigned_id);
+}
+
+int weir_state_assigned_get(weir_state *st, const char *pipeline,
+                            const char *sink, const char *key,
+                            char **assigned_id)
+{
+    return st->ops->assigned_get(st->conn, pipeline, sink, key, assigned_id);
 }
 
 int64_t weir_state_outbox_settle(weir_state *st, const weir_outbox_answer *a,

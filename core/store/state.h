@@ -29,7 +29,7 @@
 typedef struct weir_state weir_state;
 
 /* The schema version this weir writes. */
-#define WEIR_STATE_SCHEMA 4
+#define WEIR_STATE_SCHEMA 5
 
 /* Open the store at `location` for a run, drain or resend, and migrate
  * it forward: "FILE" or "sqlite:FILE" (SQLite), "postgresql://..."
@@ -47,7 +47,7 @@ weir_state *weir_state_open_existing(const char *location, weir_error *err);
  * this weir's is refused (a run or drain brings it up to date), as are
  * the stores weir_state_open refuses.  Errors as there. */
 weir_state *weir_state_open_reader(const char *location, weir_error *err);
-/* Closing releases the handle's outbox claims (weir_state_outbox_release). */
+/* Closing gives up the handle's outbox claims (weir_state_outbox_unclaim). */
 void weir_state_close(weir_state *st);
 /* The location as given to open, for messages. (borrowed) */
 const char *weir_state_path(const weir_state *st);
@@ -212,6 +212,14 @@ typedef struct weir_outbox_row {
     /* adding only: the first send's result for the attempt history
      * ("retry", "rejected", "down"), NULL when it was never sent */
     const char *attempt_result;
+    /* A record a transform held: the transform it re-enters the pipeline
+     * at (its payload is the record as it reached it), kept after release
+     * so that every send runs that transform and the ones after it again.
+     * NULL: the payload goes to the sink as stored.  While that transform
+     * holds it, status is held and held_by equals stage. */
+    const char *stage;
+    const char *wait_key;    /* nullable: what the transform waits for */
+    const char *assigned_id; /* reading: the id the target gave on its ok */
 } weir_outbox_row;
 
 /* Add a row (id ignored); returns the new id, or -1. */
@@ -247,7 +255,7 @@ int64_t weir_state_outbox_claim(weir_state *st, const weir_outbox_claim *c,
 int64_t weir_state_outbox_renew(weir_state *st, int64_t until);
 /* Give up this handle's claims: its rows in flight stay in flight (they
  * may have been sent) and are due at once for any worker. */
-int64_t weir_state_outbox_release(weir_state *st);
+int64_t weir_state_outbox_unclaim(weir_state *st);
 
 /* The answer for one claimed row. */
 typedef struct weir_outbox_answer {
@@ -265,6 +273,29 @@ typedef struct weir_outbox_answer {
  * it) is left to that worker.  Returns how many rows were settled, -1. */
 int64_t weir_state_outbox_settle(weir_state *st, const weir_outbox_answer *a,
                                  size_t n);
+/* Claimed row `id` re-entered at its transform and was held again, by
+ * transform `stage`, waiting for `wait_key` (nullable), `payload` the
+ * record as it reached that transform: held (no attempt spent, the claim
+ * given up), with a line of history "held" and `message`. */
+int weir_state_outbox_hold(weir_state *st, int64_t id, const char *stage,
+                           const char *wait_key, const char *message,
+                           const char *payload);
+/* The rows held by a transform for `wait_key`, of every pipeline, back
+ * to pending (with a line of history "released"): the next drain lets
+ * them re-enter at that transform.  Returns how many, or -1. */
+int64_t weir_state_outbox_release(weir_state *st, const char *wait_key);
+/* Sink `sink` of `pipeline` acknowledged a record and the target gave it
+ * the id `assigned_id`: stored on outbox row `outbox_id` (when > 0) and,
+ * for a record with `key` (nullable), as the key's latest assigned id at
+ * that sink.  Inside the caller's transaction, with the acknowledgement. */
+int weir_state_assigned_put(weir_state *st, const char *pipeline,
+                            const char *sink, const char *key,
+                            int64_t outbox_id, const char *assigned_id);
+/* The id sink `sink` of `pipeline` last got from its target for `key`:
+ * 0 and *assigned_id owned (free); 1 when none; -1 on error. */
+int weir_state_assigned_get(weir_state *st, const char *pipeline,
+                            const char *sink, const char *key,
+                            char **assigned_id);
 /* Keys of (pipeline, sink) with rows in one of `statuses` (a mask of
  * 1u << weir_outbox_status). */
 int weir_state_outbox_keys(weir_state *st, const char *pipeline,
@@ -338,11 +369,14 @@ int weir_state_outbox_settled_since(weir_state *st, const char *pipeline,
  * `before` (ms). */
 int weir_state_outbox_prune(weir_state *st, int64_t before);
 
-/* The monitor: undelivered rows grouped by pipeline, sink, type, status
- * and error.  Filters are nullable. */
+/* The monitor: undelivered rows grouped by pipeline, sink, type, status,
+ * error and what holds them.  Filters are nullable. */
 typedef struct weir_monitor_group {
     const char *pipeline, *sink, *type, *status, *error;
     int64_t count, oldest, newest;
+    /* held rows: the transform holding them, NULL when it is the sink or
+     * its endpoint */
+    const char *held_by;
 } weir_monitor_group;
 int weir_state_monitor(weir_state *st, const char *pipeline,
                        const char *status, const char *type,

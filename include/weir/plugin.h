@@ -51,9 +51,11 @@ extern "C" {
  * appended at the end of a table; older plugins keep working.
  *   1.1  WEIR_STATUS_DOWN from a sink's open()
  *   1.2  a sink answers every record (an unanswered one is retried);
- *        descriptor: probe(); host: set_error() */
+ *        descriptor: probe(); host: set_error()
+ *   1.3  host: record_set_op(), record_hold() (a transform holds a record,
+ *        naming what it waits for; it is stored, released, re-entered) */
 #define WEIR_ABI_MAJOR 1
-#define WEIR_ABI_MINOR 2
+#define WEIR_ABI_MINOR 3
 
 /* The exported descriptor's name. */
 #define WEIR_PLUGIN_SYMBOL "weir_plugin_descriptor"
@@ -127,7 +129,11 @@ typedef enum weir_result {
      * 5xx); the core retries it by the sink's <retry> policy. */
     WEIR_RESULT_RETRY = 3,
     /* Waiting for something outside the record (a cross-reference, a
-     * link): kept without spending attempts until it is there. */
+     * link): kept without spending attempts until it is there.  From a
+     * transform (better with host->record_hold(), which names what it
+     * waits for) the record is stored in the outbox as it reached that
+     * transform, goes to no sink, and re-enters the pipeline at that
+     * transform when released. */
     WEIR_RESULT_HOLD = 4,
     /* The endpoint, not the record, is failing (connection refused, the
      * target is down).  The core pauses the sink and holds its records. */
@@ -368,6 +374,28 @@ typedef struct weir_host {
      * core takes its last error line.) */
     void (*set_error)(weir_instance *inst, const char *fmt, ...)
         WEIR_PRINTF(2, 3);
+
+    /* -- since ABI minor 3 --------------------------------------------- */
+
+    /* Transform: the operation the record carries to the sinks (a record
+     * that must be created, or deleted, in the target).  After <track>,
+     * or without it: <track> sets the operation of the records it sees.
+     * Returns 0, or -1 for a value that is no weir_op (nothing changed). */
+    int (*record_set_op)(weir_record *r, weir_op op);
+    /* Transform: hold the record (answer WEIR_RESULT_HOLD) until what it
+     * waits for exists.  `wait_key` (copied, nullable) names it, the same
+     * text the releaser uses ("customer app:4711"); `message` (copied,
+     * nullable) says why, for the monitor.  The record is stored in the
+     * outbox with the fields and operation it had when it reached this
+     * transform (changes the transform made to it are forgotten), reaches
+     * no sink, and later records of its key wait behind it.  Released
+     * (the core's release call for its wait key, or `weir resend ID`), it
+     * re-enters the pipeline at this transform: this transform and the
+     * ones after it run again, then the sinks.  Held again, it waits
+     * again; no attempt is spent.  A transform before <track> cannot hold
+     * for good: its record is compared again by the next run. */
+    void (*record_hold)(weir_record *r, const char *wait_key,
+                        const char *message);
 } weir_host;
 
 /* ---- the descriptor ------------------------------------------------- */

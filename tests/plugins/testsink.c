@@ -21,6 +21,8 @@
  *                classes: "1020 - Terms Code ...")
  *   write-delay  sleep this long in every write() (a slow target), so
  *                that two weir processes draining at once overlap
+ *   assign-ids   answer OK with the id the target assigned: this prefix
+ *                followed by the key ("ERP-" gives "ERP-A1")
  *
  * A record's key is host->record_key(), else field `code`, else field `id`;
  * a record with none of them is rejected ("no key").
@@ -129,6 +131,7 @@ typedef struct state {
     const char *down_file;
     const char *crash_after_key;
     const char *reject_field;
+    const char *assign_ids;
     long long retry_times;
     char *buf; /* payload being built */
     size_t cap;
@@ -157,6 +160,8 @@ static const weir_option_spec options[] = {
                 "fields: the first not empty is a REJECT with its value"),
     WEIR_OPTION("write-delay", WEIR_OPTION_DURATION, 0, WEIR_KIND_SINK, NULL,
                 "sleep this long in every write() (a slow target)"),
+    WEIR_OPTION("assign-ids", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
+                "answer OK with this prefix and the key as the assigned id"),
     WEIR_OPTION_END,
 };
 
@@ -222,6 +227,7 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     s->retry_keys = host->option(inst, "retry-keys");
     s->reject_keys = host->option(inst, "reject-keys");
     s->hold_keys = host->option(inst, "hold-keys");
+    s->assign_ids = host->option(inst, "assign-ids");
     s->silent_keys = host->option(inst, "silent-keys");
     s->reject_field = host->option(inst, "reject-field");
     s->down_file = host->option(inst, "down-file");
@@ -480,7 +486,11 @@ static int ts_write(void *vs, weir_batch *b)
             rc = apply(s, r, id, key, &dup);
             if (rc != SQLITE_OK)
                 break;
-            h->record_answer(r, WEIR_RESULT_OK, NULL, NULL);
+            char assigned[512];
+            snprintf(assigned, sizeof(assigned), "%s%s",
+                     s->assign_ids ? s->assign_ids : "", key);
+            h->record_answer(r, WEIR_RESULT_OK, NULL,
+                             s->assign_ids ? assigned : NULL);
             answer = dup ? "duplicate" : "ok";
             crash |= s->crash_after_key && strcmp(key, s->crash_after_key) == 0;
         }

@@ -70,7 +70,8 @@ typedef struct claimed {
 static int keep_row(claimed *c, const weir_outbox_row *r)
 {
     const char *src[] = {r->pipeline, r->sink, r->key, r->idem, r->op,
-                         r->type, r->payload, r->error, r->held_by};
+                         r->type, r->payload, r->error, r->held_by,
+                         r->stage, r->wait_key, r->assigned_id};
     size_t n = 0;
     for (size_t i = 0; i < sizeof(src) / sizeof(src[0]); i++)
         n += src[i] ? strlen(src[i]) + 1 : 0;
@@ -79,7 +80,11 @@ static int keep_row(claimed *c, const weir_outbox_row *r)
     c->row = *r;
     const char **dst[] = {&c->row.pipeline, &c->row.sink, &c->row.key,
                           &c->row.idem, &c->row.op, &c->row.type,
-                          &c->row.payload, &c->row.error, &c->row.held_by};
+                          &c->row.payload, &c->row.error, &c->row.held_by,
+                          &c->row.stage, &c->row.wait_key,
+                          &c->row.assigned_id};
+    _Static_assert(sizeof(src) / sizeof(src[0]) ==
+                       sizeof(dst) / sizeof(dst[0]), "every text copied");
     char *o = c->strings;
     for (size_t i = 0; i < sizeof(src) / sizeof(src[0]); i++) {
         if (!src[i]) {
@@ -100,7 +105,8 @@ static int64_t select_due(weir_store_conn *st, const weir_outbox_claim *c,
 {
     /* Order per key: a row waits while an older row of its key has not
      * ended, failed and in flight ones included (a resend brings those
-     * back, and what queued behind them follows in order). */
+     * back, and what queued behind them follows in order).  A row a
+     * transform holds (held_by = stage) waits for its release. */
     sqlite3_stmt *s = sq__cached(
         st, &st->ob_claim,
         "SELECT " SQ_ROW_COLUMNS " FROM outbox o "
@@ -108,7 +114,8 @@ static int64_t select_due(weir_store_conn *st, const weir_outbox_claim *c,
         "  status = 'pending' OR"
         "  (status = 'in_flight' AND lease_until <= ?3) OR"
         "  (status = 'retry' AND next_attempt <= ?3) OR"
-        "  (status = 'held' AND ?4 AND next_attempt <= ?3)) "
+        "  (status = 'held' AND ?4 AND next_attempt <= ?3 AND"
+        "   held_by IS NOT stage)) "
         "AND (key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p "
         "  WHERE p.pipeline = o.pipeline AND p.sink = o.sink AND "
         "  p.key = o.key AND p.id < o.id AND p." SQ_OPEN ")) "
@@ -199,7 +206,7 @@ int64_t sq_outbox_renew(weir_store_conn *st, int64_t until)
     return sqlite3_changes(st->db);
 }
 
-int64_t sq_outbox_release(weir_store_conn *st)
+int64_t sq_outbox_unclaim(weir_store_conn *st)
 {
     if (!st->worker)
         return 0;

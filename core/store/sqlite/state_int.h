@@ -22,6 +22,7 @@ struct weir_store_conn {
     int64_t pid;
     sqlite3_stmt *ob_add, *ob_attempt;          /* state_outbox.c */
     sqlite3_stmt *ob_settle, *ob_claim, *ob_take; /* state_claim.c */
+    sqlite3_stmt *ob_assigned;                  /* state_outbox.c */
 };
 
 /* Prepare `sql` and bind `n` text arguments (NULL binds SQL NULL).
@@ -47,7 +48,8 @@ void sq__bind_text(sqlite3_stmt *s, int i, const char *v);
 /* state_outbox.c: the columns of a row, and a row read from them */
 #define SQ_ROW_COLUMNS                                                       \
     "id, pipeline, sink, key, idem, op, type, payload, status, attempts, "   \
-    "next_attempt, error, held_by, created, updated, origin"
+    "next_attempt, error, held_by, created, updated, origin, stage, "        \
+    "wait_key, assigned_id"
 void sq__read_row(sqlite3_stmt *s, weir_outbox_row *r);
 /* Rows that are not ended: the partial indexes cover exactly these
  * (state_sqlite.c), so the ended history never slows the queries; the
@@ -118,7 +120,16 @@ int64_t sq_outbox_claim(weir_store_conn *st, const weir_outbox_claim *c,
                             int (*fn)(const weir_outbox_row *row, void *ctx),
                             void *ctx);
 int64_t sq_outbox_renew(weir_store_conn *st, int64_t until);
-int64_t sq_outbox_release(weir_store_conn *st);
+int64_t sq_outbox_unclaim(weir_store_conn *st);
+int sq_outbox_hold(weir_store_conn *st, int64_t id, const char *stage,
+                   const char *wait_key, const char *message,
+                   const char *payload);
+int64_t sq_outbox_release(weir_store_conn *st, const char *wait_key);
+int sq_assigned_put(weir_store_conn *st, const char *pipeline,
+                    const char *sink, const char *key, int64_t outbox_id,
+                    const char *assigned_id);
+int sq_assigned_get(weir_store_conn *st, const char *pipeline,
+                    const char *sink, const char *key, char **assigned_id);
 int64_t sq_outbox_settle(weir_store_conn *st, const weir_outbox_answer *a,
                              size_t n);
 int sq_outbox_keys(weir_store_conn *st, const char *pipeline,

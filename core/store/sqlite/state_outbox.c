@@ -63,8 +63,8 @@ int64_t sq_outbox_add(weir_store_conn *st, const weir_outbox_row *r)
         st, &st->ob_add,
         "INSERT INTO outbox(pipeline, sink, key, idem, op, type, payload, "
         "status, attempts, next_attempt, error, held_by, origin, created, "
-        "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-        "?13, ?14, ?14)");
+        "updated, stage, wait_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16)");
     if (!s)
         return -1;
     int64_t now = r->created ? r->created : weir_clock_now_ms();
@@ -82,6 +82,8 @@ int64_t sq_outbox_add(weir_store_conn *st, const weir_outbox_row *r)
     sq__bind_text(s, 12, r->held_by);
     sqlite3_bind_int64(s, 13, r->origin);
     sqlite3_bind_int64(s, 14, now);
+    sq__bind_text(s, 15, r->stage);
+    sq__bind_text(s, 16, r->wait_key);
     if (sqlite3_step(s) != SQLITE_DONE)
         return -1;
     int64_t id = sqlite3_last_insert_rowid(st->db);
@@ -110,6 +112,9 @@ void sq__read_row(sqlite3_stmt *s, weir_outbox_row *r)
     r->created = sqlite3_column_int64(s, 13);
     r->updated = sqlite3_column_int64(s, 14);
     r->origin = (long)sqlite3_column_int64(s, 15);
+    r->stage = sq__text_or_null(s, 16);
+    r->wait_key = sq__text_or_null(s, 17);
+    r->assigned_id = sq__text_or_null(s, 18);
 }
 
 static int each_row(sqlite3_stmt *s,
@@ -127,6 +132,93 @@ static int each_row(sqlite3_stmt *s,
 }
 
 #define OPEN SQ_OPEN
+
+static int64_t run_bound(weir_store_conn *st, const char *const *sql, size_t n,
+                         const char *t1, const char *t2, const char *t3,
+                         int64_t i5);
+
+int sq_outbox_hold(weir_store_conn *st, int64_t id, const char *stage,
+                           const char *wait_key, const char *message,
+                           const char *payload)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "UPDATE outbox SET status = 'held', held_by = ?2, "
+                           "stage = ?2, wait_key = ?3, error = ?4, payload = "
+                           "?5, next_attempt = 0, updated = ?6, lease_owner = NULL, "
+                           "lease_until = 0 WHERE id = ?1",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    sq__bind_text(s, 2, stage);
+    sq__bind_text(s, 3, wait_key);
+    sq__bind_text(s, 4, message);
+    sq__bind_text(s, 5, payload);
+    sqlite3_bind_int64(s, 6, weir_clock_now_ms());
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? sq__add_attempt(st, id, "held", message) : -1;
+}
+
+int64_t sq_outbox_release(weir_store_conn *st, const char *wait_key)
+{
+    /* the same term as the partial index outbox_waiting */
+    static const char *const sql[] = {
+        "INSERT INTO attempts(outbox_id, at, result, message) SELECT id, ?4, "
+        "'released', ?1 FROM outbox WHERE wait_key = ?1 AND status = 'held' "
+        "AND held_by = stage",
+        "UPDATE outbox SET status = 'pending', held_by = NULL, next_attempt = "
+        "0, updated = ?4 WHERE wait_key = ?1 AND status = 'held' AND held_by "
+        "= stage",
+    };
+    return wait_key ? run_bound(st, sql, 2, wait_key, NULL, NULL, 0) : -1;
+}
+
+int sq_assigned_put(weir_store_conn *st, const char *pipeline,
+                            const char *sink, const char *key,
+                            int64_t outbox_id, const char *assigned_id)
+{
+    int64_t now = weir_clock_now_ms();
+    if (outbox_id > 0 &&
+        sq__exec_int(st, "UPDATE outbox SET assigned_id = ?1 WHERE "
+                                 "id = ?2", assigned_id, outbox_id))
+        return -1;
+    if (!key)
+        return 0;
+    sqlite3_stmt *s = sq__cached(
+        st, &st->ob_assigned,
+        "INSERT INTO assigned_ids(pipeline, sink, key, assigned_id, at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(pipeline, sink, key) DO "
+        "UPDATE SET assigned_id = excluded.assigned_id, at = excluded.at");
+    if (!s)
+        return -1;
+    sq__bind_text(s, 1, pipeline);
+    sq__bind_text(s, 2, sink);
+    sq__bind_text(s, 3, key);
+    sq__bind_text(s, 4, assigned_id);
+    sqlite3_bind_int64(s, 5, now);
+    return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+}
+
+int sq_assigned_get(weir_store_conn *st, const char *pipeline,
+                            const char *sink, const char *key,
+                            char **assigned_id)
+{
+    const char *args[] = {pipeline, sink, key};
+    *assigned_id = NULL;
+    sqlite3_stmt *s = sq__prepare(
+        st, "SELECT assigned_id FROM assigned_ids WHERE pipeline = ?1 AND "
+            "sink = ?2 AND key = ?3", 3, args);
+    if (!s)
+        return -1;
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW)
+        *assigned_id = strdup(sq__text(s, 0));
+    sqlite3_finalize(s);
+    if (step == SQLITE_ROW)
+        return *assigned_id ? 0 : -1;
+    return step == SQLITE_DONE ? 1 : -1;
+}
 
 int sq_outbox_keys(weir_store_conn *st, const char *pipeline,
                            const char *sink, unsigned statuses,
@@ -467,6 +559,9 @@ int sq_outbox_prune(weir_store_conn *st, int64_t before)
                                 NULL, before);
 }
 
+/* The transform holding a row, NULL for any other row. */
+#define HOLDER "CASE WHEN status = 'held' AND held_by = stage THEN stage END"
+
 int sq_monitor(weir_store_conn *st, const char *pipeline,
                        const char *status, const char *type,
                        int (*group)(const weir_monitor_group *g, void *ctx),
@@ -476,10 +571,10 @@ int sq_monitor(weir_store_conn *st, const char *pipeline,
     if (sqlite3_prepare_v2(
             st->db,
             "SELECT pipeline, sink, type, status, error, count(*), "
-            "min(created), max(created) FROM outbox "
+            "min(created), max(created), " HOLDER " FROM outbox "
             "WHERE " OPEN " AND (?1 IS NULL OR pipeline = ?1) "
             "AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR type = ?3) "
-            "GROUP BY pipeline, sink, type, status, error "
+            "GROUP BY pipeline, sink, type, status, error, " HOLDER " "
             "ORDER BY pipeline, sink, type, status, min(id)",
             -1, &s, NULL) != SQLITE_OK)
         return -1;
@@ -493,6 +588,7 @@ int sq_monitor(weir_store_conn *st, const char *pipeline,
             sq__text_or_null(s, 2),  sq__text(s, 3),
             sq__text_or_null(s, 4),  sqlite3_column_int64(s, 5),
             sqlite3_column_int64(s, 6),      sqlite3_column_int64(s, 7),
+            sq__text_or_null(s, 8),
         };
         rc = group(&g, ctx);
     }
@@ -511,7 +607,8 @@ int sq_monitor_records(weir_store_conn *st, const weir_monitor_group *g,
     if (sqlite3_prepare_v2(st->db,
                            "SELECT " SQ_ROW_COLUMNS " FROM outbox WHERE "
                            "pipeline = ?1 AND sink = ?2 AND type IS ?3 AND "
-                           "status = ?4 AND error IS ?5 ORDER BY id",
+                           "status = ?4 AND error IS ?5 AND " HOLDER " IS ?6 "
+                           "ORDER BY id",
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
     sq__bind_text(s, 1, g->pipeline);
@@ -519,6 +616,7 @@ int sq_monitor_records(weir_store_conn *st, const weir_monitor_group *g,
     sq__bind_text(s, 3, g->type);
     sq__bind_text(s, 4, g->status);
     sq__bind_text(s, 5, g->error);
+    sq__bind_text(s, 6, g->held_by);
     int rc = each_row(s, fn, ctx);
     sqlite3_finalize(s);
     return rc;

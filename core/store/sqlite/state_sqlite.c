@@ -112,6 +112,20 @@ static const char *const migrations[] = {
     "CREATE INDEX outbox_leases ON outbox(lease_owner) WHERE "
     "  status = 'in_flight';"
     "ALTER TABLE endpoints ADD COLUMN version INTEGER NOT NULL DEFAULT 1;",
+
+    /* 5: holds by transforms and ids the targets assigned.  outbox.stage:
+     * the transform a row re-enters at (state.h); while it holds the row,
+     * held_by = stage.  assigned_ids: per pipeline, sink and key, the id
+     * the target gave the latest acknowledged record (xref's create) */
+    "ALTER TABLE outbox ADD COLUMN stage TEXT;"
+    "ALTER TABLE outbox ADD COLUMN wait_key TEXT;"
+    "ALTER TABLE outbox ADD COLUMN assigned_id TEXT;"
+    "CREATE INDEX outbox_waiting ON outbox(wait_key) WHERE "
+    "  status = 'held' AND held_by = stage;"
+    "CREATE TABLE assigned_ids ("
+    "  pipeline TEXT NOT NULL, sink TEXT NOT NULL, key TEXT NOT NULL,"
+    "  assigned_id TEXT NOT NULL, at INTEGER NOT NULL,"
+    "  PRIMARY KEY (pipeline, sink, key)) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,
@@ -573,9 +587,10 @@ void sq_close(weir_store_conn *st)
     if (!st)
         return;
     if (st->worker)
-        sq_outbox_release(st);
+        sq_outbox_unclaim(st);
     sqlite3_stmt *cached[] = {st->snap_put, st->ob_add, st->ob_settle,
-                              st->ob_attempt, st->ob_claim, st->ob_take};
+                              st->ob_attempt, st->ob_claim, st->ob_take,
+                              st->ob_assigned};
     for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++)
         sqlite3_finalize(cached[i]);
     sqlite3_close(st->db);
@@ -936,7 +951,11 @@ const weir_store_ops weir_store_sqlite = {
     .outbox_add = sq_outbox_add,
     .outbox_claim = sq_outbox_claim,
     .outbox_renew = sq_outbox_renew,
+    .outbox_unclaim = sq_outbox_unclaim,
+    .outbox_hold = sq_outbox_hold,
     .outbox_release = sq_outbox_release,
+    .assigned_put = sq_assigned_put,
+    .assigned_get = sq_assigned_get,
     .outbox_settle = sq_outbox_settle,
     .outbox_keys = sq_outbox_keys,
     .outbox_supersede = sq_outbox_supersede,
