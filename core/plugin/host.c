@@ -358,5 +358,9 @@ const weir_host weir_host_table = {
     .event_type = host_event_type,
     .event_json = host_event_json,
     .option_is_secret = host_option_is_secret,
+    /* ABI 1.2 */
     .set_error = host_set_error,
+    /* ABI 1.3 added no entry: WEIR_STATUS_SPLIT from a sink's write() or
+     * flush(), whose set_error() text rejects the record found alone
+     * (plugin/sink_write.c). */
 };

@@ -149,6 +149,12 @@ void weir_batch_widen(weir_batch *b)
     b->count = b->saved_count;
 }
 
+void weir_batch_set_view(weir_batch *b, weir_record *const *recs, size_t n)
+{
+    memmove(b->view, recs, n * sizeof(*b->view));
+    b->count = n;
+}
+
 void weir_batch_reset_answers(weir_batch *b, weir_result start)
 {
     for (size_t i = 0; i < b->count; i++) {

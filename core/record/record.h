@@ -70,6 +70,11 @@ weir_record *weir_batch_add(weir_batch *b);
  * what it should be sent), and back.  One level deep. */
 void weir_batch_narrow(weir_batch *b, const unsigned char *keep);
 void weir_batch_widen(weir_batch *b);
+/* Make the view exactly the `n` records `recs` (records of this batch,
+ * n <= its capacity): a part of a narrowed view, sent again on its own
+ * (plugin/sink_write.c).  weir_batch_widen() still restores the view
+ * from before weir_batch_narrow(). */
+void weir_batch_set_view(weir_batch *b, weir_record *const *recs, size_t n);
 
 /* No answer yet: what a record holds when it reaches a sink's write()
  * (ABI 1.2).  Outside weir_result's values, so the core tells it from
