@@ -245,6 +245,7 @@ static void bind(wt_plugin *p, weir_batch *b)
 {
     logging_to = p;
     weir_batch_set_context(b, p->p->name, p->inst->name);
+    weir_batch_set_secrets(b, p->p->secrets);
 }
 
 int wt_read(wt_plugin *p, weir_batch *b)

@@ -17,6 +17,8 @@
 
 #include <weir/plugin.h>
 
+#include "base/secrets.h"
+
 typedef struct weir_field {
     const char *name;  /* interned in the batch */
     const char *value; /* NULL = SQL NULL */
@@ -59,6 +61,11 @@ void weir_batch_clear(weir_batch *b);
  * stage (sink) names.  Borrowed; must outlive the use of the batch. */
 void weir_batch_set_context(weir_batch *b, const char *pipeline,
                             const char *stage);
+
+/* Mask answers' messages with `secrets` (borrowed, nullable: none; must
+ * outlive the use of the batch): the pipeline's the batch moves through,
+ * so a target echoing a credential back never puts it in the outbox. */
+void weir_batch_set_secrets(weir_batch *b, const weir_secrets *secrets);
 
 /* The view: records still live.  Index i < weir_batch_count(). */
 size_t weir_batch_count(const weir_batch *b);
