@@ -36,7 +36,8 @@ core_libweircore_la_SOURCES += \
 core_libweircore_la_SOURCES += \
 	core/plugin/plugins.c core/plugin/plugins.h \
 	core/plugin/options.c core/plugin/options.h \
-	core/plugin/host.c core/plugin/host.h core/plugin/event.h
+	core/plugin/host.c core/plugin/host.h core/plugin/event.h \
+	core/plugin/sink_write.c core/plugin/sink_write.h
 
 # pipeline/: the pipeline model and its XML loader
 core_libweircore_la_SOURCES += \

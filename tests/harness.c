@@ -15,6 +15,7 @@
 #include "plugin/event.h"
 #include "plugin/host.h"
 #include "plugin/plugins.h"
+#include "plugin/sink_write.h"
 #include "record/record.h"
 
 const char wt_null_marker[] = "<WT_NULL>";
@@ -244,6 +245,7 @@ static void bind(wt_plugin *p, weir_batch *b)
 {
     logging_to = p;
     weir_batch_set_context(b, p->p->name, p->inst->name);
+    weir_batch_set_secrets(b, p->p->secrets);
 }
 
 int wt_read(wt_plugin *p, weir_batch *b)
@@ -264,6 +266,12 @@ int wt_write(wt_plugin *p, weir_batch *b)
     bind(p, b);
     weir_batch_reset_answers(b, WEIR_RESULT_NONE);
     return p->inst->plugin->write(p->inst->state, b);
+}
+
+void wt_deliver(wt_plugin *p, weir_batch *b)
+{
+    bind(p, b);
+    weir_sink_write(p->inst, b);
 }
 
 int wt_finish(wt_plugin *p)

@@ -80,6 +80,10 @@ int wt_read(wt_plugin *p, weir_batch *b);
 int wt_process(wt_plugin *p, weir_batch *b);
 int wt_write(wt_plugin *p, weir_batch *b);
 int wt_flush(wt_plugin *p);
+/* Sink: hand the batch over as the engine does (weir_sink_write():
+ * write(), flush(), a batch refused as a whole with WEIR_STATUS_SPLIT
+ * sent again in parts); every record then holds its final answer. */
+void wt_deliver(wt_plugin *p, weir_batch *b);
 /* Sink: the plugin's probe() (a WEIR_STATUS_*); -99 when it has none.
  * What it gave host->set_error() is then in wt_error(). */
 int wt_probe(wt_plugin *p);

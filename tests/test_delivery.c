@@ -992,6 +992,79 @@ static void test_unanswered_by_a_1_1_sink(void)
     free(d);
 }
 
+#define CUST7 "code,name,city\nA1,a,x\nA2,b,x\nA3,c,x\nA4,d,x\nA5,e,x\nA6,f,x\nA7,g,x\n"
+
+/* After a batch of CUST7 in which the target refused A2 and A6 as a
+ * whole each time (refuse-batch-keys): the five others applied exactly
+ * once, the two rejected with the target's own text, nothing retried. */
+static void check_isolated(const char *d, const char *out)
+{
+    CU_ASSERT(e2e_contains(out, "5 written, 2 rejected"));
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 5);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target WHERE key "
+                                      "IN ('A2', 'A6')"), 0);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM counts WHERE n = 1"), 5);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM counts WHERE n > 1"), 0);
+    e2e_result r = e2e_run(d, "monitor", "--json", "--records", NULL);
+    CU_ASSERT(e2e_contains(r.out, "deferred constraint failed for A2"));
+    CU_ASSERT(e2e_contains(r.out, "deferred constraint failed for A6"));
+    CU_ASSERT(!strstr(r.out, "for A1") && !strstr(r.out, "\"retry\""));
+    e2e_result_free(&r);
+}
+
+static void test_refused_batch_isolated_on_run(void)
+{
+    /* The sink refuses every batch holding A2 or A6 as a whole (SPLIT):
+     * the core sends the records again in parts until only those two
+     * are refused, alone. */
+    char *d = e2e_scratch("split-run");
+    write_pipeline(d, "", "<option name=\"refuse-batch-keys\">A2 A6</option>",
+                   NULL);
+    csv(d, CUST7);
+    char *out = expect(d, 1, "run", "p.xml", NULL);
+    check_isolated(d, out);
+    free(out);
+    free(d);
+}
+
+static void test_refused_batch_isolated_on_drain(void)
+{
+    /* The same records, held while the endpoint is down, go out of the
+     * outbox in one batch when it is back: the drain isolates too. */
+    char *d = e2e_scratch("split-drain");
+    write_pipeline(d, "", "<option name=\"refuse-batch-keys\">A2 A6</option>"
+                   "<option name=\"down-file\">down</option>", NULL);
+    free(wt_write_file(d, "down", "x"));
+    csv(d, CUST7);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "7 held"));
+    free(out);
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/down", d);
+    unlink(path);
+    out = expect(d, 1, "drain", "p.xml", NULL);
+    check_isolated(d, out);
+    free(out);
+    free(d);
+}
+
+static void test_split_from_a_1_1_sink_is_not_replayed(void)
+{
+    /* SPLIT means nothing from a sink built for ABI 1.1: its batch
+     * failed, and every record is retried as before, none replayed. */
+    char *d = e2e_scratch("split-v11");
+    write_pipeline(d, "", "<option name=\"refuse-batch-keys\">A2</option>",
+                   NULL);
+    use_sink_plugin(d, "testsink_v11");
+    csv(d, CUST3);
+    char *out = expect(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "0 written"));
+    CU_ASSERT(e2e_contains(out, "0 written, 0 rejected"));
+    free(out);
+    CU_ASSERT_EQUAL(q(d, "target.db", "SELECT count(*) FROM target"), 0);
+    free(d);
+}
+
 static void test_superseded_insert_goes_as_insert(void)
 {
     /* The inserts of A1..A3 wait, held (the target cannot be opened);
@@ -1145,5 +1218,11 @@ void register_tests(void)
                 test_unanswered_is_retried);
     CU_add_test(s, "a sink built for ABI 1.1 keeps its contract",
                 test_unanswered_by_a_1_1_sink);
+    CU_add_test(s, "a batch refused as a whole: the bad records isolated (run)",
+                test_refused_batch_isolated_on_run);
+    CU_add_test(s, "a batch refused as a whole: the bad records isolated (drain)",
+                test_refused_batch_isolated_on_drain);
+    CU_add_test(s, "SPLIT from a sink built for ABI 1.1 is not replayed",
+                test_split_from_a_1_1_sink_is_not_replayed);
     CU_add_test(s, "newer state schema refused", test_state_newer_schema);
 }

@@ -10,9 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "core_tests.h"
 #include "harness.h"
 #include "pipeline/pipeline.h"
+#include "plugin/host.h"
 #include "plugin/plugins.h"
 
 #define HEAD "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"t\">\n"
@@ -252,6 +254,77 @@ static void test_env_substitution(void)
     CU_ASSERT(has(wt_last_errors(), "unknown substitution '${file:x}'"));
 }
 
+/* The log lines captured by test_secrets_per_pipeline. */
+static char captured[4096];
+
+static void capture_line(weir_log_level level, const char *line, void *ctx)
+{
+    (void)level;
+    (void)ctx;
+    size_t n = strlen(captured);
+    snprintf(captured + n, sizeof(captured) - n, "%s\n", line);
+}
+
+/* Load a pipeline named `name` whose sink option takes ${env:VAR}. */
+static weir_pipeline *load_with_secret(weir_plugins *reg, const char *name,
+                                       const char *var)
+{
+    char xml[1024];
+    snprintf(xml, sizeof(xml),
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"%s\">\n" SRC
+             "<sink plugin=\"testgen\" name=\"out\"><option name=\"reject-id\">"
+             "${env:%s}</option></sink>\n" TAIL, name, var);
+    weir_diag *d = weir_diag_new();
+    weir_pipeline *p = weir_pipeline_load_memory(xml, strlen(xml), "t.xml",
+                                                 ".", reg, d);
+    CU_ASSERT_EQUAL(weir_diag_count(d), 0);
+    weir_diag_free(d);
+    return p;
+}
+
+static void log_both(weir_instance *inst)
+{
+    weir_host_table.log(inst, WEIR_LOG_WARNING, "a=%s b=%s", "alpha-s3cret",
+                        "bravo-s3cret");
+}
+
+static void test_secrets_per_pipeline(void)
+{
+    /* Two pipelines in one process (weir serve): each masks its own
+     * ${env:} values in what is printed for it, and only those; a
+     * pipeline's secrets go with it. */
+    setenv("WEIR_TEST_SECRET_A", "alpha-s3cret", 1);
+    setenv("WEIR_TEST_SECRET_B", "bravo-s3cret", 1);
+    weir_plugins *reg = weir_plugins_new(WEIR_BUILDDIR "/tests/.libs");
+    weir_pipeline *a = load_with_secret(reg, "pa", "WEIR_TEST_SECRET_A");
+    weir_pipeline *b = load_with_secret(reg, "pb", "WEIR_TEST_SECRET_B");
+    CU_ASSERT_FATAL(a && b && a->nsinks == 1 && b->nsinks == 1);
+    weir_instance *ia = a->sinks[0], *ib = b->sinks[0];
+    CU_ASSERT_STRING_EQUAL(weir_instance_option(ia, "reject-id", 0)->value,
+                           "alpha-s3cret");
+
+    captured[0] = '\0';
+    weir_log_set_sink(capture_line, NULL);
+    log_both(ia);
+    log_both(ib);
+    CU_ASSERT(has(captured, "weir: warning: pa/out: a=*** b=bravo-s3cret\n"));
+    CU_ASSERT(has(captured, "weir: warning: pb/out: a=alpha-s3cret b=***\n"));
+    /* set_error() texts too */
+    weir_host_table.set_error(ia, "refused %s", "alpha-s3cret bravo-s3cret");
+    weir_host_table.set_error(ib, "refused %s", "alpha-s3cret bravo-s3cret");
+    CU_ASSERT_STRING_EQUAL(weir_host_error(ia), "refused *** bravo-s3cret");
+    CU_ASSERT_STRING_EQUAL(weir_host_error(ib), "refused alpha-s3cret ***");
+
+    /* A gone, B still masks its own (and A's secret is nobody's now) */
+    weir_pipeline_free(a);
+    captured[0] = '\0';
+    log_both(ib);
+    CU_ASSERT(has(captured, "pb/out: a=alpha-s3cret b=***\n"));
+    weir_log_set_sink(NULL, NULL);
+    weir_pipeline_free(b);
+    weir_plugins_free(reg);
+}
+
 static void test_relative_paths(void)
 {
     const char *xml = HEAD "<source plugin=\"csv\" name=\"in\">"
@@ -412,6 +485,8 @@ void register_pipeline_xml_tests(void)
     CU_add_test(s, "structure", test_structure);
     CU_add_test(s, "track attributes", test_track_attributes);
     CU_add_test(s, "${env:} substitution, secrets kept", test_env_substitution);
+    CU_add_test(s, "two pipelines in one process: each masks its own secrets",
+                test_secrets_per_pipeline);
     CU_add_test(s, "relative paths resolve", test_relative_paths);
     CU_add_test(s, "DOCTYPE: one problem, no noise", test_doctype_only_one_problem);
     CU_add_test(s, "300 instances all checked", test_many_instances);

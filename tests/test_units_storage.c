@@ -283,14 +283,24 @@ static void test_batch_narrow_widen(void)
 
 static void test_record_answer_masks_secrets(void)
 {
-    weir_secrets_clear();
-    weir_secrets_add("t0ps3cr3t");
-    weir_batch *b = weir_batch_new(1);
+    /* with the secrets of the batch's pipeline, and only those */
+    weir_secrets *mine = weir_secrets_new(), *other = weir_secrets_new();
+    CU_ASSERT_FATAL(mine && other);
+    CU_ASSERT_EQUAL(weir_secrets_add(mine, "t0ps3cr3t"), 0);
+    CU_ASSERT_EQUAL(weir_secrets_add(other, "0th3r-s3cr3t"), 0);
+    weir_batch *b = weir_batch_new(2);
+    weir_batch_set_secrets(b, mine);
     weir_record *r = weir_batch_add(b);
-    weir_record_answer(r, WEIR_RESULT_REJECT, "bad token t0ps3cr3t here", NULL);
-    CU_ASSERT_STRING_EQUAL(r->message, "bad token *** here");
-    weir_secrets_clear();
+    weir_record_answer(r, WEIR_RESULT_REJECT,
+                       "bad token t0ps3cr3t here, not 0th3r-s3cr3t", NULL);
+    CU_ASSERT_STRING_EQUAL(r->message, "bad token *** here, not 0th3r-s3cr3t");
+    weir_batch_set_secrets(b, NULL);
+    r = weir_batch_add(b);
+    weir_record_answer(r, WEIR_RESULT_REJECT, "t0ps3cr3t", NULL);
+    CU_ASSERT_STRING_EQUAL(r->message, "t0ps3cr3t");
     weir_batch_free(b);
+    weir_secrets_free(mine);
+    weir_secrets_free(other);
 }
 
 static void test_record_id_inputs(void)

@@ -17,54 +17,70 @@
 
 /* ---- secrets ---------------------------------------------------------- */
 
+static weir_secrets *set; /* the set under test */
+
+/* A new empty set in place of the old one. */
+static void fresh(void)
+{
+    weir_secrets_free(set);
+    set = weir_secrets_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(set);
+}
+
+static void release(void)
+{
+    weir_secrets_free(set);
+    set = NULL;
+}
+
 static char *mask(const char *in, size_t size)
 {
     static char out[512];
     memset(out, 'Z', sizeof(out));
-    return weir_secrets_mask(in, out, size);
+    return weir_secrets_mask(set, in, out, size);
 }
 
 static void test_secrets_masking(void)
 {
-    weir_secrets_clear();
+    fresh();
     CU_ASSERT_STRING_EQUAL(mask("nothing known", 512), "nothing known");
-    CU_ASSERT_FALSE(weir_secrets_in("nothing known"));
-    CU_ASSERT_FALSE(weir_secrets_in(NULL));
+    CU_ASSERT_FALSE(weir_secrets_in(set, "nothing known"));
+    CU_ASSERT_FALSE(weir_secrets_in(set, NULL));
 
-    weir_secrets_add("hunter2");
-    weir_secrets_add("hunter2"); /* once */
-    CU_ASSERT_TRUE(weir_secrets_in("pw=hunter2"));
-    CU_ASSERT_FALSE(weir_secrets_in("pw=hunter"));
+    weir_secrets_add(set, "hunter2");
+    weir_secrets_add(set, "hunter2"); /* once */
+    CU_ASSERT_TRUE(weir_secrets_in(set, "pw=hunter2"));
+    CU_ASSERT_FALSE(weir_secrets_in(set, "pw=hunter"));
     CU_ASSERT_STRING_EQUAL(mask("pw=hunter2", 512), "pw=***");
     CU_ASSERT_STRING_EQUAL(mask("hunter2", 512), "***");
     CU_ASSERT_STRING_EQUAL(mask("hunter2hunter2 and hunter2.", 512),
                            "****** and ***.");
     CU_ASSERT_STRING_EQUAL(mask("", 512), "");
-    weir_secrets_clear();
-    CU_ASSERT_FALSE(weir_secrets_in("pw=hunter2"));
+    fresh();
+    CU_ASSERT_FALSE(weir_secrets_in(set, "pw=hunter2"));
     CU_ASSERT_STRING_EQUAL(mask("pw=hunter2", 512), "pw=hunter2");
 }
 
 static void test_secrets_short_ignored(void)
 {
-    weir_secrets_clear();
-    weir_secrets_add(NULL);
-    weir_secrets_add("");
-    weir_secrets_add("1");
-    weir_secrets_add("abc");
-    CU_ASSERT_FALSE(weir_secrets_in("abc 1 x"));
+    fresh();
+    weir_secrets_add(set, NULL);
+    weir_secrets_add(set, "");
+    weir_secrets_add(set, "1");
+    weir_secrets_add(set, "abc");
+    CU_ASSERT_FALSE(weir_secrets_in(set, "abc 1 x"));
     CU_ASSERT_STRING_EQUAL(mask("abc 1 x", 512), "abc 1 x");
-    weir_secrets_add("abcd"); /* 4 bytes: the shortest kept */
+    weir_secrets_add(set, "abcd"); /* 4 bytes: the shortest kept */
     CU_ASSERT_STRING_EQUAL(mask("abc abcd", 512), "abc ***");
-    weir_secrets_clear();
+    release();
 }
 
 static void test_secrets_overlapping(void)
 {
-    weir_secrets_clear();
-    weir_secrets_add("token");
-    weir_secrets_add("token-long");
-    weir_secrets_add("ken-xyz");
+    fresh();
+    weir_secrets_add(set, "token");
+    weir_secrets_add(set, "token-long");
+    weir_secrets_add(set, "ken-xyz");
     /* at one position the longest secret wins */
     CU_ASSERT_STRING_EQUAL(mask("a token-long b", 512), "a *** b");
     CU_ASSERT_STRING_EQUAL(mask("a token b", 512), "a *** b");
@@ -72,22 +88,22 @@ static void test_secrets_overlapping(void)
     CU_ASSERT_STRING_EQUAL(mask("xken-xyz token", 512), "x*** ***");
     /* overlapping secrets are masked as one: no part of either shows */
     CU_ASSERT_STRING_EQUAL(mask("a token-xyz b", 512), "a *** b");
-    weir_secrets_clear();
+    fresh();
     /* registered in the other order: same result */
-    weir_secrets_add("token-long");
-    weir_secrets_add("token");
+    weir_secrets_add(set, "token-long");
+    weir_secrets_add(set, "token");
     CU_ASSERT_STRING_EQUAL(mask("a token-long b", 512), "a *** b");
-    weir_secrets_clear();
+    release();
 }
 
 static void test_secrets_truncation(void)
 {
-    weir_secrets_clear();
-    weir_secrets_add("s3cret");
+    fresh();
+    weir_secrets_add(set, "s3cret");
     /* the output is always terminated and never overruns */
     char out[16];
     memset(out, 'Z', sizeof(out));
-    weir_secrets_mask("abcdefghijklmnopqrstuvwxyz", out, 8);
+    weir_secrets_mask(set, "abcdefghijklmnopqrstuvwxyz", out, 8);
     CU_ASSERT_STRING_EQUAL(out, "abcdefg");
     CU_ASSERT_EQUAL(out[8], 'Z');
     /* a cut never shows part of a secret */
@@ -97,9 +113,9 @@ static void test_secrets_truncation(void)
     CU_ASSERT_STRING_EQUAL(mask("ab s3cret tail", 7), "ab ***");
     CU_ASSERT_STRING_EQUAL(mask("s3cret", 1), "");
     memset(out, 'Z', sizeof(out));
-    CU_ASSERT_PTR_EQUAL(weir_secrets_mask("x", out, 0), out);
+    CU_ASSERT_PTR_EQUAL(weir_secrets_mask(set, "x", out, 0), out);
     CU_ASSERT_EQUAL(out[0], 'Z'); /* size 0: nothing written */
-    weir_secrets_clear();
+    release();
 }
 
 /* ---- env_subst -------------------------------------------------------- */
@@ -108,14 +124,14 @@ static char *expand(const char *in, int *secret, char *why)
 {
     *secret = 0;
     why[0] = '\0';
-    return weir_env_expand(in, secret, why, 256);
+    return weir_env_expand(in, set, secret, why, 256);
 }
 
 static void test_env_expand(void)
 {
     char why[256];
     int secret;
-    weir_secrets_clear();
+    fresh();
     setenv("WEIR_UT_TOKEN", "tok-value-123", 1);
     setenv("WEIR_UT_EMPTY", "", 1);
     setenv("_u1", "low", 1);
@@ -132,7 +148,7 @@ static void test_env_expand(void)
     CU_ASSERT_STRING_EQUAL(s, "Bearer tok-value-123!");
     CU_ASSERT_EQUAL(secret, 1);
     /* and the value is now a secret */
-    CU_ASSERT_TRUE(weir_secrets_in("x tok-value-123 y"));
+    CU_ASSERT_TRUE(weir_secrets_in(set, "x tok-value-123 y"));
     free(s);
 
     s = expand("${env:WEIR_UT_TOKEN}${env:_u1}[${env:WEIR_UT_EMPTY}]", &secret,
@@ -152,14 +168,14 @@ static void test_env_expand(void)
     s = expand("$$${env:_u1}", &secret, why);
     CU_ASSERT_STRING_EQUAL(s, "$${env:_u1}");
     free(s);
-    weir_secrets_clear();
+    release();
 }
 
 static void test_env_expand_errors(void)
 {
     char why[256];
     int secret;
-    weir_secrets_clear();
+    fresh();
     setenv("WEIR_UT_PASS", "pa55word-value", 1);
     unsetenv("WEIR_UT_UNSET");
 
@@ -207,7 +223,7 @@ static void test_env_expand_errors(void)
     CU_ASSERT_PTR_NULL(expand("${env:WEIR_UT_PASS} ${env:", &secret, why));
     CU_ASSERT_PTR_NULL(strstr(why, "pa55word-value"));
     unsetenv("WEIR_UT_PASS");
-    weir_secrets_clear();
+    release();
 }
 
 /* ---- utf8 ------------------------------------------------------------- */

@@ -13,10 +13,12 @@
  *     RETRY: either all of the batch's good records are applied or none;
  *   - a failure that SQLite answers by rolling back the whole transaction
  *     itself (RAISE(ROLLBACK, ...), ON CONFLICT ROLLBACK) rejects that
- *     record and re-applies the batch without it in a new transaction,
- *     as rsyslog isolates a bad message, so good records still land;
- *   - a COMMIT refused by a deferred constraint cannot name its record:
- *     the batch is then re-applied one record per transaction.
+ *     record, and a COMMIT refused by a deferred constraint (or a CREATE
+ *     TABLE refused for the batch's fields) names no record: either way
+ *     nothing of the batch is applied, and write() answers
+ *     WEIR_STATUS_SPLIT with SQLite's text, so that the core sends the
+ *     other records again in smaller batches (plugin.h, write()) and good
+ *     records still land.
  *
  * Statements are cached per field list (records of a batch nearly always
  * share one), values are bound in place (SQLITE_STATIC: a record's values
@@ -42,9 +44,9 @@ typedef struct stmt_entry {
     unsigned long used; /* LRU tick */
 } stmt_entry;
 
-/* Where a record stands within one write(); ST_COMMITTED ones are
- * answered OK at its end. */
-enum { ST_PENDING = 0, ST_REJECTED, ST_COMMITTED };
+/* Where a record stands within one write(); the pending ones are
+ * answered OK when the transaction commits. */
+enum { ST_PENDING = 0, ST_REJECTED };
 
 /* apply_record() outcomes. */
 enum {
@@ -52,9 +54,6 @@ enum {
     AR_REJECTED, /* answered REJECT; the transaction may have been rolled back */
     AR_TRANSIENT /* s->msg says why; the caller rolls back */
 };
-
-/* pass outcomes */
-enum { PASS_DONE = 0, PASS_AGAIN, PASS_SINGLE };
 
 typedef struct wsq_sink {
     wsq_common c;
@@ -342,18 +341,16 @@ static int name_set_add(name_set *set, const char *name, size_t *at)
     return 0;
 }
 
-/* CREATE TABLE with every field of the pending records from..to-1 of the
- * batch, in the order first seen, plus any key column none of them has. */
-static int create_table(wsq_sink *s, weir_batch *b, size_t from, size_t to)
+/* CREATE TABLE with every field of the batch's records, in the order
+ * first seen, plus any key column none of them has. */
+static int create_table(wsq_sink *s, weir_batch *b)
 {
     const weir_host *h = s->c.host;
     name_set set = {0};
     char *sql = NULL;
     int rc = SQLITE_NOMEM;
 
-    for (size_t i = from; i < to; i++) {
-        if (s->st[i] != ST_PENDING)
-            continue;
+    for (size_t i = 0, n = h->batch_count(b); i < n; i++) {
         weir_record *r = h->batch_at(b, i);
         size_t nf = h->record_field_count(r);
         for (size_t f = 0; f < nf; f++)
@@ -684,7 +681,7 @@ static void rollback(wsq_sink *s)
     s->ddl = 0;
 }
 
-/* Every record of the batch not yet rejected or committed: RETRY. */
+/* Every record of the batch not rejected: RETRY. */
 static void retry_pending(wsq_sink *s, weir_batch *b, size_t n)
 {
     const weir_host *h = s->c.host;
@@ -705,15 +702,15 @@ enum {
 
 /* Start a transaction, knowing the table (reloading its schema after a
  * rollback undid our DDL) and creating it if it is still missing, with
- * the fields of the pending records from..to-1. */
-static int begin(wsq_sink *s, weir_batch *b, size_t from, size_t to)
+ * the fields of the batch's records. */
+static int begin(wsq_sink *s, weir_batch *b)
 {
     if (!s->schema_known && schema_load(s) != 0)
         return BEGIN_TRANSIENT;
     if (exec_sql(s, "BEGIN IMMEDIATE") != SQLITE_OK)
         return BEGIN_TRANSIENT;
     if (!s->table_exists) {
-        int rc = create_table(s, b, from, to);
+        int rc = create_table(s, b);
         if (rc != SQLITE_OK) {
             rollback(s);
             return is_permanent(rc) ? BEGIN_REFUSED : BEGIN_TRANSIENT;
@@ -730,96 +727,13 @@ static int commit(wsq_sink *s)
     return rc;
 }
 
-/* The whole batch in one transaction. */
-static int pass_batch(wsq_sink *s, weir_batch *b, size_t n)
+/* The transaction was refused as a whole and rolled back, for a fault of
+ * some record (rejected already when SQLite named it): the core sends the
+ * rest again in smaller batches to find it. */
+static int refused(wsq_sink *s)
 {
-    const weir_host *h = s->c.host;
-
-    int bg = begin(s, b, 0, n);
-    if (bg == BEGIN_REFUSED)
-        return PASS_SINGLE; /* find the records at fault */
-    if (bg != BEGIN_OK) {
-        retry_pending(s, b, n);
-        return PASS_DONE;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (s->st[i] != ST_PENDING)
-            continue;
-        int ar = apply_record(s, h->batch_at(b, i));
-        if (ar == AR_OK)
-            continue;
-        if (ar == AR_TRANSIENT) {
-            rollback(s);
-            retry_pending(s, b, n);
-            return PASS_DONE;
-        }
-        s->st[i] = ST_REJECTED;
-        if (sqlite3_get_autocommit(s->db)) {
-            /* The failure took the whole transaction with it (a trigger's
-             * RAISE(ROLLBACK), ON CONFLICT ROLLBACK): again without it. */
-            rollback(s);
-            return PASS_AGAIN;
-        }
-    }
-    int rc = commit(s);
-    if (rc == SQLITE_OK) {
-        for (size_t i = 0; i < n; i++)
-            if (s->st[i] == ST_PENDING)
-                s->st[i] = ST_COMMITTED;
-        return PASS_DONE;
-    }
-    rollback(s);
-    if (is_permanent(rc))
-        return PASS_SINGLE; /* a deferred constraint: find its record */
-    retry_pending(s, b, n);
-    return PASS_DONE;
-}
-
-/* One transaction per record, so a failing COMMIT (or CREATE TABLE)
- * names its record. */
-static int pass_single(wsq_sink *s, weir_batch *b, size_t n)
-{
-    const weir_host *h = s->c.host;
-
-    for (size_t i = 0; i < n; i++) {
-        if (s->st[i] != ST_PENDING)
-            continue;
-        weir_record *r = h->batch_at(b, i);
-        int bg = begin(s, b, i, i + 1);
-        if (bg == BEGIN_REFUSED) {
-            s->st[i] = ST_REJECTED;
-            reject(s, r, s->msg);
-            continue;
-        }
-        if (bg != BEGIN_OK) {
-            retry_pending(s, b, n);
-            return PASS_DONE;
-        }
-        int ar = apply_record(s, r);
-        if (ar == AR_TRANSIENT) {
-            rollback(s);
-            retry_pending(s, b, n);
-            return PASS_DONE;
-        }
-        if (ar == AR_REJECTED) {
-            s->st[i] = ST_REJECTED;
-            rollback(s);
-            continue;
-        }
-        int rc = commit(s);
-        if (rc == SQLITE_OK) {
-            s->st[i] = ST_COMMITTED;
-            continue;
-        }
-        rollback(s);
-        if (!is_permanent(rc)) {
-            retry_pending(s, b, n);
-            return PASS_DONE;
-        }
-        s->st[i] = ST_REJECTED;
-        reject(s, r, s->msg);
-    }
-    return PASS_DONE;
+    s->c.host->set_error(s->c.inst, "%s", s->msg);
+    return WEIR_STATUS_SPLIT;
 }
 
 int wsq_sink_write(void *state, weir_batch *b)
@@ -846,16 +760,41 @@ int wsq_sink_write(void *state, weir_batch *b)
         h->log(s->c.inst, WEIR_LOG_ERROR, "database %s: %s", s->path, s->msg);
         return WEIR_STATUS_ERROR;
     }
-    int pass = PASS_AGAIN;
-    int single = 0;
-    while (pass != PASS_DONE) {
-        if (pass == PASS_SINGLE)
-            single = 1;
-        pass = single ? pass_single(s, b, n) : pass_batch(s, b, n);
+    int bg = begin(s, b);
+    if (bg == BEGIN_REFUSED)
+        return refused(s);
+    if (bg != BEGIN_OK) {
+        retry_pending(s, b, n);
+        return WEIR_STATUS_OK;
     }
-    /* The rest was answered REJECT or RETRY on the way. */
+    for (size_t i = 0; i < n; i++) {
+        int ar = apply_record(s, h->batch_at(b, i));
+        if (ar == AR_OK)
+            continue;
+        if (ar == AR_TRANSIENT) {
+            rollback(s);
+            retry_pending(s, b, n);
+            return WEIR_STATUS_OK;
+        }
+        s->st[i] = ST_REJECTED;
+        if (sqlite3_get_autocommit(s->db)) {
+            /* The failure took the whole transaction with it (a trigger's
+             * RAISE(ROLLBACK), ON CONFLICT ROLLBACK). */
+            rollback(s);
+            return refused(s);
+        }
+    }
+    int rc = commit(s);
+    if (rc != SQLITE_OK) {
+        rollback(s);
+        if (is_permanent(rc))
+            return refused(s); /* a deferred constraint names no record */
+        retry_pending(s, b, n);
+        return WEIR_STATUS_OK;
+    }
+    /* The rest was answered REJECT on the way. */
     for (size_t i = 0; i < n; i++)
-        if (s->st[i] == ST_COMMITTED)
+        if (s->st[i] == ST_PENDING)
             h->record_answer(h->batch_at(b, i), WEIR_RESULT_OK, NULL, NULL);
     return WEIR_STATUS_OK;
 }

@@ -16,6 +16,7 @@ struct weir_diag {
     char **lines;
     size_t count, cap;
     size_t dropped; /* problems past MAX_LINES */
+    const weir_secrets *secrets; /* borrowed, nullable */
 };
 
 weir_diag *weir_diag_new(void) { return calloc(1, sizeof(weir_diag)); }
@@ -30,6 +31,11 @@ void weir_diag_free(weir_diag *d)
     free(d);
 }
 
+void weir_diag_set_secrets(weir_diag *d, const weir_secrets *secrets)
+{
+    d->secrets = secrets;
+}
+
 void weir_diag_addv(weir_diag *d, const char *file, long line,
                     const char *fmt, va_list ap)
 {
@@ -40,7 +46,7 @@ void weir_diag_addv(weir_diag *d, const char *file, long line,
     char raw[2048], msg[2048];
     char head[1024];
     vsnprintf(raw, sizeof(raw), fmt, ap);
-    weir_secrets_mask(raw, msg, sizeof(msg));
+    weir_secrets_mask(d->secrets, raw, msg, sizeof(msg));
     weir_utf8_trim(msg);
     /* libxml2 messages end in a newline; ours do not. */
     size_t n = strlen(msg);

@@ -2,7 +2,7 @@
  * diag.h - problems found in a pipeline file, as "file:line: message".
  *
  * Validation collects every problem instead of stopping at the first, so
- * an admin fixes a file in one pass.  Not thread-safe.
+ * an admin fixes a file in one pass.  Not thread-safe: one per load.
  */
 #ifndef WEIR_DIAG_H
 #define WEIR_DIAG_H
@@ -12,10 +12,16 @@
 
 #include <weir/plugin.h>
 
+#include "base/secrets.h"
+
 typedef struct weir_diag weir_diag;
 
 weir_diag *weir_diag_new(void); /* (owned: weir_diag_free) */
 void weir_diag_free(weir_diag *d);
+/* Mask the problems added from now on with `secrets` (borrowed, nullable:
+ * none): the loader sets its pipeline's while it loads, as the options'
+ * ${env:} values become known. */
+void weir_diag_set_secrets(weir_diag *d, const weir_secrets *secrets);
 /* Add "file:line: message" (line 0: "file: message").  An exact repeat of
  * an earlier problem is dropped. */
 void weir_diag_add(weir_diag *d, const char *file, long line,

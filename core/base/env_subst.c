@@ -41,7 +41,8 @@ static int valid_env_name(const char *s, size_t n)
     return 1;
 }
 
-char *weir_env_expand(const char *in, int *secret, char *why, size_t whysize)
+char *weir_env_expand(const char *in, weir_secrets *secrets, int *secret,
+                      char *why, size_t whysize)
 {
     buf b = {NULL, 0, 0};
     if (put(&b, "", 0))
@@ -88,9 +89,8 @@ char *weir_env_expand(const char *in, int *secret, char *why, size_t whysize)
             snprintf(why, whysize, "environment variable %s is not set", var);
             goto fail;
         }
-        weir_secrets_add(val);
         *secret = 1;
-        if (put(&b, val, strlen(val)))
+        if (weir_secrets_add(secrets, val) || put(&b, val, strlen(val)))
             goto oom;
         s = end + 1;
     }

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,10 @@
 
 #define LINE_MAX_BYTES 4096
 
-static weir_log_level max_level = WEIR_LOG_INFO;
-static weir_log_format format = WEIR_LOG_FORMAT_PLAIN;
-static int plain_stamp; /* plain lines start with the time */
+/* Process-wide (log.h: thread-safety). */
+static atomic_int max_level = WEIR_LOG_INFO;
+static atomic_int format = WEIR_LOG_FORMAT_PLAIN;
+static atomic_int plain_stamp; /* plain lines start with the time */
 static void (*sink_fn)(weir_log_level, const char *, void *);
 static void *sink_ctx;
 
@@ -31,7 +33,10 @@ void weir_log_set_sink(void (*fn)(weir_log_level level, const char *line,
 }
 
 void weir_log_set_level(weir_log_level level) { max_level = level; }
-weir_log_level weir_log_level_get(void) { return max_level; }
+weir_log_level weir_log_level_get(void)
+{
+    return (weir_log_level)atomic_load(&max_level);
+}
 
 int weir_log_format_parse(const char *name, weir_log_format *out)
 {
@@ -96,13 +101,13 @@ static char *quoted(const char *s)
 
 /* One logfmt or JSON line (with its newline) for the masked parts.
  * (owned: free; NULL out of memory) */
-static char *structured_line(weir_log_level level, const char *prefix,
-                             char *msg)
+static char *structured_line(weir_log_format f, weir_log_level level,
+                             const char *prefix, char *msg)
 {
     char time[40];
     now_iso(time, sizeof(time));
     char *line = NULL;
-    if (format == WEIR_LOG_FORMAT_JSON) {
+    if (f == WEIR_LOG_FORMAT_JSON) {
         weir_utf8_sanitize(msg); /* jansson takes only valid UTF-8 */
         json_t *o = json_pack("{s:s, s:s}", "time", time, "level",
                               level_names[level]);
@@ -136,15 +141,17 @@ static char *structured_line(weir_log_level level, const char *prefix,
 }
 
 /* A logfmt or JSON line on stderr; -1 (nothing written) out of memory. */
-static int log_structured(weir_log_level level, const char *prefix,
+static int log_structured(weir_log_format f, weir_log_level level,
+                          const char *prefix, const weir_secrets *secrets,
                           const char *fmt, va_list ap)
 {
     char msg[LINE_MAX_BYTES], masked_msg[LINE_MAX_BYTES], masked_prefix[256];
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    weir_secrets_mask(msg, masked_msg, sizeof(masked_msg));
+    weir_secrets_mask(secrets, msg, masked_msg, sizeof(masked_msg));
     if (prefix)
-        weir_secrets_mask(prefix, masked_prefix, sizeof(masked_prefix));
-    char *line = structured_line(level, prefix ? masked_prefix : NULL,
+        weir_secrets_mask(secrets, prefix, masked_prefix,
+                          sizeof(masked_prefix));
+    char *line = structured_line(f, level, prefix ? masked_prefix : NULL,
                                  masked_msg);
     if (!line)
         return -1;
@@ -153,17 +160,18 @@ static int log_structured(weir_log_level level, const char *prefix,
     return 0;
 }
 
-void weir_logv(weir_log_level level, const char *prefix, const char *fmt,
-               va_list ap)
+void weir_logv(weir_log_level level, const char *prefix,
+               const weir_secrets *secrets, const char *fmt, va_list ap)
 {
-    if (level > max_level)
+    if ((int)level > atomic_load(&max_level))
         return;
     if (prefix && !*prefix)
         prefix = NULL;
-    if (format != WEIR_LOG_FORMAT_PLAIN && !sink_fn) {
+    weir_log_format f = (weir_log_format)atomic_load(&format);
+    if (f != WEIR_LOG_FORMAT_PLAIN && !sink_fn) {
         va_list copy;
         va_copy(copy, ap);
-        int rc = log_structured(level, prefix, fmt, copy);
+        int rc = log_structured(f, level, prefix, secrets, fmt, copy);
         va_end(copy);
         if (rc == 0)
             return;
@@ -176,10 +184,10 @@ void weir_logv(weir_log_level level, const char *prefix, const char *fmt,
     if (n < 0 || (size_t)n >= sizeof(line))
         n = 0;
     vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-    weir_secrets_mask(line, masked, sizeof(masked));
+    weir_secrets_mask(secrets, line, masked, sizeof(masked));
     if (sink_fn) {
         sink_fn(level, masked, sink_ctx);
-    } else if (plain_stamp) {
+    } else if (atomic_load(&plain_stamp)) {
         char time[40];
         now_iso(time, sizeof(time));
         fprintf(stderr, "%s %s\n", time, masked);
@@ -192,6 +200,6 @@ void weir_log(weir_log_level level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    weir_logv(level, NULL, fmt, ap);
+    weir_logv(level, NULL, NULL, fmt, ap);
     va_end(ap);
 }

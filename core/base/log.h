@@ -9,9 +9,17 @@
  *   json    {"time": ..., "level": ..., ["instance": ...,] "msg": ...}
  * Times are ISO-8601 in UTC with milliseconds.  -q keeps errors only, -v
  * adds debug.  Never pass secrets (values from ${env:...}) to these
- * functions; whatever is passed goes through weir_secrets_mask() anyway.
- * Thread-safety: level and format are set once at startup; logging itself
- * is one fprintf per line, so lines never interleave.
+ * functions.  A line logged for a pipeline (a plugin's, plugin/host.c)
+ * is masked with that pipeline's secrets (weir_logv); the core's own
+ * lines carry only text already masked where it entered (record answers,
+ * set_error(), diagnostics).
+ *
+ * Thread-safety: the level, the format and the sink are one setting for
+ * the whole process (one stderr), not per pipeline.  Level and format
+ * may be changed at any time from any thread (atomics); the sink is set
+ * before other threads start (tests), and its function must be safe to
+ * call from any thread.  Logging is thread-safe: each line is built
+ * first and written with one call, so lines never interleave.
  */
 #ifndef WEIR_LOG_H
 #define WEIR_LOG_H
@@ -19,6 +27,8 @@
 #include <stdarg.h>
 
 #include <weir/plugin.h>
+
+#include "base/secrets.h"
 
 typedef enum weir_log_format {
     WEIR_LOG_FORMAT_PLAIN = 0,
@@ -43,8 +53,10 @@ void weir_log_set_sink(void (*fn)(weir_log_level level, const char *line,
                                   void *ctx),
                        void *ctx);
 /* `prefix` (nullable) names where the message comes from, as
- * "PIPELINE/INSTANCE". */
-void weir_logv(weir_log_level level, const char *prefix, const char *fmt,
-               va_list ap) WEIR_PRINTF(3, 0);
+ * "PIPELINE/INSTANCE"; the line is masked with `secrets` (borrowed,
+ * nullable: none), that pipeline's. */
+void weir_logv(weir_log_level level, const char *prefix,
+               const weir_secrets *secrets, const char *fmt, va_list ap)
+    WEIR_PRINTF(4, 0);
 
 #endif

@@ -10,7 +10,6 @@
 
 #include "base/duration.h"
 #include "base/log.h"
-#include "base/secrets.h"
 #include "cli/cli.h"
 #include "pipeline/pipeline.h"
 
@@ -342,7 +341,6 @@ int main(int argc, char **argv)
     LIBXML_TEST_VERSION
     rc = c->run(&cli);
     weir_pipeline_cleanup();
-    weir_secrets_clear();
     xmlCleanupParser();
     return rc;
 }

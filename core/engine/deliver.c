@@ -13,6 +13,7 @@
 #include "engine/track_index.h"
 #include "plugin/host.h"
 #include "plugin/plugins.h"
+#include "plugin/sink_write.h"
 #include "record/payload.h"
 
 /* What became of a record at one sink.  The first five are the sink's
@@ -213,40 +214,6 @@ void weir_delivery_sink_unavailable(weir_delivery *d,
 
 /* ---- writing one batch to one sink --------------------------------- */
 
-/* What a record holds when it reaches write(): no answer, for a sink
- * built for ABI 1.2 or later, which answers every record; OK for an older
- * one, which was told that records start OK (plugin.h, weir_result). */
-static weir_result start_answer(const weir_plugin *p)
-{
-    return p->abi_minor >= 2 ? WEIR_RESULT_NONE : WEIR_RESULT_OK;
-}
-
-/* A record the sink left unanswered was not applied, as far as anyone
- * knows: it is retried, never taken as delivered.  One warning per
- * write. */
-static void retry_unanswered(const weir_delivery *d, const sink_rt *s,
-                             weir_batch *b)
-{
-    const weir_instance *inst = s->inst;
-    size_t n = weir_batch_count(b), silent = 0;
-    char why[512];
-    snprintf(why, sizeof(why),
-             "sink '%s' (plugin %s) gave no answer for this record",
-             inst->name, inst->plugin_name);
-    for (size_t i = 0; i < n; i++) {
-        weir_record *r = weir_batch_at(b, i);
-        if (r->result != WEIR_RESULT_NONE)
-            continue;
-        weir_record_answer(r, WEIR_RESULT_RETRY, why, NULL);
-        silent++;
-    }
-    if (silent)
-        weir_log(WEIR_LOG_WARNING,
-                 "%s: sink '%s' (plugin %s) gave no answer for %zu of %zu "
-                 "records; they are retried", d->p->name, inst->name,
-                 inst->plugin_name, silent, n);
-}
-
 /* Send the records with keep[i] to sink `s`; their answers, with the
  * decided outcomes of the others, land in out[]. */
 static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
@@ -257,21 +224,8 @@ static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
         nsend += d->keep[i];
     if (!nsend)
         return;
-    weir_instance *inst = s->inst;
     weir_batch_narrow(b, d->keep);
-    weir_batch_reset_answers(b, start_answer(inst->plugin));
-    int rc = inst->plugin->write(inst->state, b);
-    if (rc != WEIR_STATUS_ERROR) /* else every record is retried below */
-        retry_unanswered(d, s, b);
-    if (rc == WEIR_STATUS_OK && inst->plugin->flush &&
-        inst->plugin->flush(inst->state) != WEIR_STATUS_OK)
-        rc = WEIR_STATUS_ERROR; /* the OKs are not durable: retry them */
-    for (size_t i = 0; rc != WEIR_STATUS_OK && i < weir_batch_count(b); i++) {
-        weir_record *r = weir_batch_at(b, i);
-        if (r->result == WEIR_RESULT_OK || rc == WEIR_STATUS_ERROR)
-            weir_record_answer(r, WEIR_RESULT_RETRY,
-                               "the sink failed the whole batch", NULL);
-    }
+    weir_sink_write(s->inst, b);
     weir_health_learn(&s->h, b, now);
     weir_batch_widen(b);
     for (size_t i = 0; i < n; i++) {

@@ -706,6 +706,7 @@ weir_run_status weir_engine_run(weir_pipeline *p, weir_state *st,
         fail(&c, "out of memory");
         goto out;
     }
+    weir_batch_set_secrets(b, p->secrets);
     if (open_all(&c, 1) == 0 && started(&c) == 0 && prepare_state(&c) == 0 &&
         stream_source(&c, b) == 0 && c.tracker &&
         deliver_changes(&c, b) == 0 && !opts->dry_run) {
@@ -744,6 +745,7 @@ weir_run_status weir_engine_drain(weir_pipeline *p, weir_state *st,
         free(err);
         goto out;
     }
+    weir_batch_set_secrets(b, p->secrets);
     weir_delivery_set_cancel(c.delivery, drain_opts.cancel);
     weir_delivery_set_reentry(c.delivery, reenter, &c);
     if (open_all(&c, 0) == 0 && prepare_state(&c) == 0)

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,10 +27,14 @@ int weir_retry_allowed(const weir_retry_policy *p, int attempts)
 
 double weir_retry_random(void)
 {
-    static unsigned short seed[3];
-    static int seeded;
+    /* per thread: pipelines on several threads (weir serve) share no
+     * generator state */
+    static _Thread_local unsigned short seed[3];
+    static _Thread_local int seeded;
     if (!seeded) {
-        unsigned long s = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16);
+        unsigned long s = (unsigned long)time(NULL) ^
+                          ((unsigned long)getpid() << 16) ^
+                          (unsigned long)(uintptr_t)seed;
         seed[0] = (unsigned short)s;
         seed[1] = (unsigned short)(s >> 16);
         seed[2] = (unsigned short)(s >> 32);

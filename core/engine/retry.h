@@ -19,7 +19,8 @@ int64_t weir_retry_wait_ms(const weir_retry_policy *p, int n, double random01);
 /* 1 when a record that has been sent `attempts` times may be sent again. */
 int weir_retry_allowed(const weir_retry_policy *p, int attempts);
 
-/* A uniform random number in [0, 1) for jitter (not for secrets). */
+/* A uniform random number in [0, 1) for jitter (not for secrets); each
+ * thread draws from its own generator. */
 double weir_retry_random(void);
 
 #endif

@@ -115,6 +115,9 @@ struct weir_pipeline {
     size_t nall;         /* notifiers (borrowed pointers) */
     weir_track_spec track;
     weir_diag *diag;   /* borrowed while loading/checking */
+    /* the values its ${env:} substitutions took: masked in what is
+     * printed on its behalf (base/secrets.h); read-only once loaded */
+    weir_secrets *secrets;
     void *state_store; /* the engine's state handle while running (borrowed) */
     struct pending_kv *pending_kv; /* plugin state waiting for a commit */
 };
@@ -140,7 +143,8 @@ const weir_option_spec *weir_instance_option_spec(const weir_instance *inst,
                                                   const char *name);
 const char *weir_kind_name(weir_kind kind);
 
-/* Release what loading keeps for the process (the parsed schema). */
+/* Release what loading keeps for the process (the parsed schema), once
+ * no load is running: at exit.  The next load parses it again. */
 void weir_pipeline_cleanup(void);
 
 /* The embedded RelaxNG schema (data/pipeline.rng). */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +139,7 @@ static char *substitute(load_ctx *lc, long line, const char *what,
                         const char *in, int *secret)
 {
     char why[256];
-    char *out = weir_env_expand(in, secret, why, sizeof(why));
+    char *out = weir_env_expand(in, lc->p->secrets, secret, why, sizeof(why));
     if (!out) {
         weir_diag_add(lc->diag, lc->file, line, "%s: %s", what, why);
         lc->env_failures++;
@@ -214,24 +215,32 @@ static xmlDocPtr parse(load_ctx *lc, const char *xml, size_t len)
     return doc;
 }
 
-/* The schema is parsed once per process. */
-static xmlRelaxNGPtr rng;
+/* The schema is parsed once per process and shared by every load, on any
+ * thread (libxml2 validates against a parsed grammar without changing
+ * it).  Two first loads at once may both parse it: one keeps its copy,
+ * the other frees its own. */
+static _Atomic(xmlRelaxNGPtr) rng;
 
 void weir_pipeline_cleanup(void)
 {
-    xmlRelaxNGFree(rng);
-    rng = NULL;
+    xmlRelaxNGFree(atomic_exchange(&rng, NULL));
 }
 
 static xmlRelaxNGPtr schema(void)
 {
-    if (!rng) {
-        xmlRelaxNGParserCtxtPtr pc = xmlRelaxNGNewMemParserCtxt(
-            weir_pipeline_schema, (int)strlen(weir_pipeline_schema));
-        rng = pc ? xmlRelaxNGParse(pc) : NULL;
-        xmlRelaxNGFreeParserCtxt(pc);
+    xmlRelaxNGPtr g = atomic_load(&rng);
+    if (g)
+        return g;
+    xmlRelaxNGParserCtxtPtr pc = xmlRelaxNGNewMemParserCtxt(
+        weir_pipeline_schema, (int)strlen(weir_pipeline_schema));
+    g = pc ? xmlRelaxNGParse(pc) : NULL;
+    xmlRelaxNGFreeParserCtxt(pc);
+    xmlRelaxNGPtr first = NULL;
+    if (g && !atomic_compare_exchange_strong(&rng, &first, g)) {
+        xmlRelaxNGFree(g); /* another load got there first */
+        g = first;
     }
-    return rng;
+    return g;
 }
 
 static void validate_schema(load_ctx *lc, xmlDocPtr doc)
@@ -983,10 +992,17 @@ weir_pipeline *weir_pipeline_load_memory(const char *xml, size_t len,
     p->dir = xstrdup(dir);
     p->batch_size = DEFAULT_BATCH;
     p->keep_delivered_ms = 7LL * 86400000;
+    if (!p->file || !(p->secrets = weir_secrets_new())) {
+        weir_diag_add(diag, file, 0, "out of memory");
+        weir_pipeline_free(p);
+        return NULL;
+    }
     p->diag = diag;
+    weir_diag_set_secrets(diag, p->secrets);
     load_ctx lc = {p, diag, p->file, plugins, 0, 0, 0, 0, 0};
     xmlDocPtr doc = parse(&lc, xml, len);
     if (!doc) {
+        weir_diag_set_secrets(diag, NULL);
         weir_pipeline_free(p);
         return NULL;
     }
@@ -1006,6 +1022,7 @@ weir_pipeline *weir_pipeline_load_memory(const char *xml, size_t len,
     xmlFreeDoc(doc);
     /* Plugins report through p->diag only while loading. */
     p->diag = NULL;
+    weir_diag_set_secrets(diag, NULL);
     return p;
 }
 
@@ -1083,5 +1100,6 @@ void weir_pipeline_free(weir_pipeline *p)
     free(p->name);
     free(p->type);
     free(p->type_field);
+    weir_secrets_free(p->secrets);
     free(p);
 }

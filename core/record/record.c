@@ -41,6 +41,7 @@ struct weir_batch {
     weir_record **saved; /* the view before weir_batch_narrow */
     size_t saved_count;
     const char *ctx_pipeline, *ctx_stage;
+    const weir_secrets *secrets; /* borrowed, nullable */
     name_entry *names;  /* interned names, in first-seen order */
     size_t nnames, names_cap;
     uint32_t *slots;    /* entry index + 1 by hash; 0 empty; at most */
@@ -147,6 +148,17 @@ void weir_batch_widen(weir_batch *b)
 {
     memcpy(b->view, b->saved, b->saved_count * sizeof(*b->view));
     b->count = b->saved_count;
+}
+
+void weir_batch_set_secrets(weir_batch *b, const weir_secrets *secrets)
+{
+    b->secrets = secrets;
+}
+
+void weir_batch_set_view(weir_batch *b, weir_record *const *recs, size_t n)
+{
+    memmove(b->view, recs, n * sizeof(*b->view));
+    b->count = n;
 }
 
 void weir_batch_reset_answers(weir_batch *b, weir_result start)
@@ -483,11 +495,12 @@ void weir_record_answer(weir_record *r, weir_result result,
     weir_arena *a = &r->batch->arena;
     r->result = result;
     r->wait_key = NULL;
-    if (message && weir_secrets_in(message)) {
+    const weir_secrets *secrets = r->batch->secrets;
+    if (message && weir_secrets_in(secrets, message)) {
         /* A target echoing a credential back must not put it on screen
          * or in the monitor. */
         char masked[2048];
-        weir_secrets_mask(message, masked, sizeof(masked));
+        weir_secrets_mask(secrets, message, masked, sizeof(masked));
         weir_utf8_trim(masked);
         message = masked;
         r->message = weir_arena_strndup(a, masked, strlen(masked));

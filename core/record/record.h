@@ -17,6 +17,8 @@
 
 #include <weir/plugin.h>
 
+#include "base/secrets.h"
+
 typedef struct weir_field {
     const char *name;  /* interned in the batch */
     const char *value; /* NULL = SQL NULL */
@@ -73,6 +75,11 @@ void weir_batch_clear(weir_batch *b);
 void weir_batch_set_context(weir_batch *b, const char *pipeline,
                             const char *stage);
 
+/* Mask answers' messages with `secrets` (borrowed, nullable: none; must
+ * outlive the use of the batch): the pipeline's the batch moves through,
+ * so a target echoing a credential back never puts it in the outbox. */
+void weir_batch_set_secrets(weir_batch *b, const weir_secrets *secrets);
+
 /* The view: records still live.  Index i < weir_batch_count(). */
 size_t weir_batch_count(const weir_batch *b);
 weir_record *weir_batch_at(weir_batch *b, size_t i);
@@ -83,6 +90,11 @@ weir_record *weir_batch_add(weir_batch *b);
  * what it should be sent), and back.  One level deep. */
 void weir_batch_narrow(weir_batch *b, const unsigned char *keep);
 void weir_batch_widen(weir_batch *b);
+/* Make the view exactly the `n` records `recs` (records of this batch,
+ * n <= its capacity): a part of a narrowed view, sent again on its own
+ * (plugin/sink_write.c).  weir_batch_widen() still restores the view
+ * from before weir_batch_narrow(). */
+void weir_batch_set_view(weir_batch *b, weir_record *const *recs, size_t n);
 
 /* No answer yet: what a record holds when it reaches a sink's write()
  * (ABI 1.2).  Outside weir_result's values, so the core tells it from

@@ -52,7 +52,8 @@ extern "C" {
  *   1.1  WEIR_STATUS_DOWN from a sink's open()
  *   1.2  a sink answers every record (an unanswered one is retried);
  *        descriptor: probe(); host: set_error()
- *   1.3  host: record_set_op(), record_hold() (a transform holds a record,
+ *   1.3  WEIR_STATUS_SPLIT from a sink's write() or flush(); host:
+ *        record_set_op(), record_hold() (a transform holds a record,
  *        naming what it waits for; it is stored, released, re-entered) */
 #define WEIR_ABI_MAJOR 1
 #define WEIR_ABI_MINOR 3
@@ -151,7 +152,15 @@ typedef enum weir_status {
      * The core counts the endpoint as down: the run goes on, the sink's
      * records wait in the outbox, and it is opened again later.
      * Since minor 2 also from probe(): the endpoint is still down. */
-    WEIR_STATUS_DOWN = 2
+    WEIR_STATUS_DOWN = 2,
+    /* Since ABI minor 3, from a transactional sink's write() or flush():
+     * the target refused the batch as a whole, for a fault of some record
+     * in it that the sink cannot pin down (a deferred constraint failing
+     * COMMIT, a trigger that rolled the transaction back), and nothing of
+     * the batch was applied.  The core sends the records again in smaller
+     * batches (halves, down to one record) so that only the bad one is
+     * refused; see write(). */
+    WEIR_STATUS_SPLIT = 3
 } weir_status;
 
 typedef enum weir_log_level {
@@ -368,7 +377,8 @@ typedef struct weir_host {
      * message instead of a log line of the plugin's (SQLite's pzErrMsg):
      * open() returning ERROR or DOWN ("sink 'app' (plugin P) could not
      * open: REASON", the endpoint's error), probe() returning DOWN or
-     * ERROR (the endpoint's error).  Copied, ${env:} secrets
+     * ERROR (the endpoint's error), write() or flush() returning SPLIT
+     * (ABI 1.3: the target's text for the refusal).  Copied, ${env:} secrets
      * masked; a later call replaces it; not printed by itself.  (A plugin
      * built before minor 2 logs the reason at WEIR_LOG_ERROR instead: the
      * core takes its last error line.) */
@@ -454,13 +464,26 @@ typedef struct weir_plugin {
      * DOWN (HOLD: the target needs something first, a link).  A record
      * left unanswered is retried (see weir_result).  Never sleep or retry
      * here: the core owns retries.  Returns ERROR only when nothing of the
-     * batch was applied. */
+     * batch was applied.
+     * A transactional sink (one transaction per batch) whose target
+     * refuses the transaction as a whole returns SPLIT (ABI 1.3) and does
+     * not replay the batch itself.  It must then guarantee that nothing of
+     * the batch was applied (rolled back), answer REJECT the records it
+     * knows are at fault (a trigger's RAISE(ROLLBACK) names its record),
+     * and give the target's text with host->set_error().  The core keeps
+     * those REJECTs, drops every other answer and sends the other records
+     * again: as one batch when the sink named a culprit, else in halves;
+     * a batch of one record refused as a whole rejects that record with
+     * the set_error() text.  The records keep their ids and attempt
+     * numbers (they were never applied).  A transient failure is still
+     * answered RETRY per record, never SPLIT. */
     int (*write)(void *state, weir_batch *batch);
 
     /* Sink, optional: make every record answered OK so far durable.
      * Called after each write() and before the core commits that batch's
      * state: an OK is final only once flush() succeeded.  ERROR turns the
-     * batch's OKs into RETRY. */
+     * batch's OKs into RETRY; SPLIT (ABI 1.3: the batch's transaction was
+     * refused at its commit and rolled back) works as from write(). */
     int (*flush)(void *state);
 
     /* Sink, optional: the run or drain completed; publish what was written

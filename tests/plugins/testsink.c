@@ -23,6 +23,13 @@
  *                that two weir processes draining at once overlap
  *   assign-ids   answer OK with the id the target assigned: this prefix
  *                followed by the key ("ERP-" gives "ERP-A1")
+ *   refuse-batch-keys  a batch holding one of these keys is refused as a
+ *                whole at its commit, as a deferred constraint does: it is
+ *                rolled back (nothing of it applied) and write() returns
+ *                WEIR_STATUS_SPLIT, having given host->set_error()
+ *                "deferred constraint failed for KEY"; the core isolates
+ *                the record (testsink_v11 returns the same, which a 1.1
+ *                sink never meant: the core must not replay for it)
  *
  * A record's key is host->record_key(), else field `code`, else field `id`;
  * a record with none of them is rejected ("no key").
@@ -132,6 +139,7 @@ typedef struct state {
     const char *crash_after_key;
     const char *reject_field;
     const char *assign_ids;
+    const char *refuse_batch_keys;
     long long retry_times;
     char *buf; /* payload being built */
     size_t cap;
@@ -162,6 +170,8 @@ static const weir_option_spec options[] = {
                 "sleep this long in every write() (a slow target)"),
     WEIR_OPTION("assign-ids", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
                 "answer OK with this prefix and the key as the assigned id"),
+    WEIR_OPTION("refuse-batch-keys", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK,
+                NULL, "keys whose batch is refused as a whole (SPLIT)"),
     WEIR_OPTION_END,
 };
 
@@ -230,6 +240,7 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     s->assign_ids = host->option(inst, "assign-ids");
     s->silent_keys = host->option(inst, "silent-keys");
     s->reject_field = host->option(inst, "reject-field");
+    s->refuse_batch_keys = host->option(inst, "refuse-batch-keys");
     s->down_file = host->option(inst, "down-file");
     s->crash_after_key = host->option(inst, "crash-after-key");
     if (host->option_int(inst, "retry-times", &s->retry_times) != 0)
@@ -448,6 +459,7 @@ static int ts_write(void *vs, weir_batch *b)
     int rc = step(s->st[ST_BEGIN]);
     size_t i = 0;
     int crash = 0;
+    const char *refuse = NULL; /* a key that makes the commit fail */
     for (; rc == SQLITE_OK && i < n; i++) {
         weir_record *r = h->batch_at(b, i);
         const char *id = h->record_id(r);
@@ -493,8 +505,15 @@ static int ts_write(void *vs, weir_batch *b)
                              s->assign_ids ? assigned : NULL);
             answer = dup ? "duplicate" : "ok";
             crash |= s->crash_after_key && strcmp(key, s->crash_after_key) == 0;
+            if (!refuse && listed(s->refuse_batch_keys, key))
+                refuse = key;
         }
         rc = log_send(s, id, key, attempt, answer);
+    }
+    if (rc == SQLITE_OK && refuse) {
+        step(s->st[ST_ROLLBACK]);
+        ts_error(h, s->inst, "deferred constraint failed for %s", refuse);
+        return WEIR_STATUS_SPLIT;
     }
     if (rc == SQLITE_OK)
         rc = step(s->st[ST_COMMIT]);
