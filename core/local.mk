@@ -27,6 +27,7 @@ core_libweircore_la_SOURCES += \
 # backend and the only code that sees SQLite
 core_libweircore_la_SOURCES += \
 	core/store/state.h core/store/state.c core/store/backend.h \
+	core/store/outbox.c core/store/outbox.h \
 	core/store/sqlite/state_int.h core/store/sqlite/state_sqlite.c \
 	core/store/sqlite/state_track.c core/store/sqlite/state_outbox.c \
 	core/store/sqlite/state_endpoint.c core/store/sqlite/state_lock.c \

@@ -15,6 +15,7 @@
 
 #include "cunit_main.h"
 #include "harness.h"
+#include "store/outbox.h"
 #include "store/state.h"
 
 #define T0 1800000000000LL
@@ -224,6 +225,45 @@ static void test_dead_worker(void)
     free(loc);
 }
 
+/* Only the transitions of the table (outbox.h) happen. */
+static void test_state_machine(void)
+{
+    /* the table itself */
+    CU_ASSERT_TRUE(weir_outbox_may(WEIR_OUTBOX_ANSWER, WEIR_OUTBOX_IN_FLIGHT,
+                                   WEIR_OUTBOX_DELIVERED));
+    CU_ASSERT_FALSE(weir_outbox_may(WEIR_OUTBOX_RESEND, WEIR_OUTBOX_DELIVERED,
+                                    WEIR_OUTBOX_PENDING));
+    CU_ASSERT_FALSE(weir_outbox_may(WEIR_OUTBOX_SUPERSEDE,
+                                    WEIR_OUTBOX_IN_FLIGHT,
+                                    WEIR_OUTBOX_SUPERSEDED));
+    CU_ASSERT_FALSE(weir_outbox_may(WEIR_OUTBOX_ANSWER, WEIR_OUTBOX_IN_FLIGHT,
+                                    WEIR_OUTBOX_SUPERSEDED));
+    CU_ASSERT_EQUAL(weir_outbox_open() & WEIR_OUTBOX_BIT(WEIR_OUTBOX_DELIVERED),
+                    0);
+    CU_ASSERT_NOT_EQUAL(weir_outbox_open() &
+                            WEIR_OUTBOX_BIT(WEIR_OUTBOX_FAILED), 0);
+    /* a store refuses what the table does not allow */
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    int64_t a = add(st, "A", WEIR_OUTBOX_PENDING, 0);
+    /* an answer for a row nobody claimed changes nothing */
+    CU_ASSERT_EQUAL(settle(st, a, WEIR_OUTBOX_DELIVERED, 0), 0);
+    CU_ASSERT_EQUAL(claim(st, T0, 0, 1).n, 1);
+    /* no answer makes a record superseded or pending */
+    CU_ASSERT_EQUAL(settle(st, a, WEIR_OUTBOX_SUPERSEDED, 0), -1);
+    CU_ASSERT_EQUAL(weir_state_error(st)->cls, WEIR_ERR_USAGE);
+    CU_ASSERT_EQUAL(settle(st, a, WEIR_OUTBOX_PENDING, 0), -1);
+    /* a delivered record is never sent again: no resend, no discard */
+    CU_ASSERT_EQUAL(settle(st, a, WEIR_OUTBOX_DELIVERED, 0), 1);
+    weir_outbox_filter f = {.id = a, .held = 1};
+    CU_ASSERT_EQUAL(weir_state_outbox_resend(st, &f), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_discard(st, &f, "x"), 0);
+    CU_ASSERT_EQUAL(claim(st, T0, 0, 1).n, 0);
+    weir_state_close(st);
+    free(loc);
+}
+
 static int count_group(const weir_monitor_group *g, void *ctx)
 {
     (void)g;
@@ -366,6 +406,7 @@ void register_tests(void)
     CU_pSuite s = CU_add_suite("store conformance (sqlite)", NULL, NULL);
     CU_add_test(s, "order per key", test_order_per_key);
     CU_add_test(s, "settle transitions", test_settle_transitions);
+    CU_add_test(s, "the state machine", test_state_machine);
     CU_add_test(s, "claims and leases", test_claims_and_leases);
     CU_add_test(s, "a dead worker's claim", test_dead_worker);
     CU_add_test(s, "monitor groups and discard", test_monitor_and_discard);

@@ -706,7 +706,11 @@ static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
             a[i].held_by = s->inst->name;
         }
     }
-    rc = rc || weir_state_outbox_settle(d->st, a, n) < 0;
+    size_t m = 0; /* rows a transform held again are settled already */
+    for (size_t i = 0; i < n; i++)
+        if (a[i].id > 0)
+            a[m++] = a[i];
+    rc = rc || weir_state_outbox_settle(d->st, a, m) < 0;
     /* a row that did not go through while a newer change of its key
      * waits behind it: the latest state wins */
     for (size_t i = 0; !rc && i < n; i++)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "store/outbox.h"
 #include "store/sqlite/state_int.h"
 
 /* The leases on rows of (pipeline, sink) held by workers that are gone
@@ -164,6 +165,9 @@ int64_t sq_outbox_claim(weir_store_conn *st, const weir_outbox_claim *c,
         "UPDATE outbox SET status = 'in_flight', lease_owner = ?2, "
         "lease_until = ?3, updated = ?4 WHERE id = ?1");
     for (int64_t i = 0; s && i < n; i++) {
+        if (!weir_outbox_may(WEIR_OUTBOX_CLAIM, rows[i].row.status,
+                             WEIR_OUTBOX_IN_FLIGHT))
+            goto fail;
         sqlite3_reset(s);
         sqlite3_bind_int64(s, 1, rows[i].row.id);
         sq__bind_text(s, 2, me);
@@ -222,14 +226,21 @@ int64_t sq_outbox_settle(weir_store_conn *st, const weir_outbox_answer *a,
 {
     int64_t settled = 0;
     for (size_t i = 0; i < n; i++) {
+        if (!weir_outbox_may(WEIR_OUTBOX_ANSWER, WEIR_OUTBOX_IN_FLIGHT,
+                             a[i].status)) {
+            weir_error_set(&st->err, WEIR_ERR_USAGE, "state database %s: "
+                           "an answer cannot make a record %s", st->path,
+                           weir_outbox_status_name(a[i].status));
+            return -1;
+        }
         sqlite3_stmt *s = sq__cached(
             st, &st->ob_settle,
             "UPDATE outbox SET status = ?2, attempts = ?3, next_attempt = ?4, "
             "error = ?5, updated = ?6, held_by = ?7, "
             "lease_owner = CASE WHEN ?2 = 'in_flight' THEN lease_owner END, "
             "lease_until = CASE WHEN ?2 = 'in_flight' THEN lease_until "
-            "ELSE 0 END WHERE id = ?1 AND (lease_owner IS NULL OR "
-            "lease_owner = ?8)");
+            "ELSE 0 END WHERE id = ?1 AND status = 'in_flight' AND "
+            "(lease_owner IS NULL OR lease_owner = ?8)");
         if (!s)
             return -1;
         sqlite3_bind_int64(s, 1, a[i].id);

@@ -51,10 +51,19 @@ void sq__bind_text(sqlite3_stmt *s, int i, const char *v);
     "next_attempt, error, held_by, created, updated, origin, stage, "        \
     "wait_key, assigned_id"
 void sq__read_row(sqlite3_stmt *s, weir_outbox_row *r);
+/* The SQL term for the statuses of `mask` (outbox.h), in the order the
+ * schema's partial indexes list them, so a term the table makes repeats
+ * an index's term exactly: "status IN ('pending', ...)", "status =
+ * 'held'", or "0" for none.  Returns buf. */
+#define SQ_STATUSES 160
+const char *sq__statuses(unsigned mask, char *buf, size_t size);
 /* Rows that are not ended: the partial indexes cover exactly these
  * (state_sqlite.c), so the ended history never slows the queries; the
  * planner uses them when a query repeats this very term. */
 #define SQ_OPEN "status IN ('pending', 'in_flight', 'retry', 'held', 'failed')"
+/* 0 when SQ_OPEN is the term of the table's open statuses (the writer
+ * refuses to open otherwise: the two must never drift apart). */
+int sq__check_open_term(void);
 /* state_lock.c: this connection's worker name, registered on first use
  * (a lock held while the connection lives); NULL on error. (borrowed) */
 const char *sq__worker_register(weir_store_conn *st);

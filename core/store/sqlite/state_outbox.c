@@ -9,28 +9,46 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "store/outbox.h"
 #include "store/sqlite/state_int.h"
 
-static const char *const status_names[] = {
-    "pending", "in_flight", "delivered", "retry", "failed", "held",
-    "discarded", "superseded",
+/* The order statuses are listed in: the one the partial indexes of the
+ * schema use, so a generated term repeats theirs exactly. */
+static const weir_outbox_status list_order[] = {
+    WEIR_OUTBOX_PENDING, WEIR_OUTBOX_IN_FLIGHT, WEIR_OUTBOX_RETRY,
+    WEIR_OUTBOX_HELD, WEIR_OUTBOX_FAILED, WEIR_OUTBOX_DELIVERED,
+    WEIR_OUTBOX_SUPERSEDED, WEIR_OUTBOX_DISCARDED,
 };
-_Static_assert(sizeof(status_names) / sizeof(status_names[0]) ==
-                   WEIR_OUTBOX_NSTATUS,
-               "a name for every outbox status");
-#define NSTATUS ((int)(sizeof(status_names) / sizeof(status_names[0])))
+_Static_assert(sizeof(list_order) / sizeof(list_order[0]) ==
+                   WEIR_OUTBOX_NSTATUS, "every status listed");
 
-const char *weir_outbox_status_name(weir_outbox_status s)
+const char *sq__statuses(unsigned mask, char *buf, size_t size)
 {
-    return (int)s >= 0 && (int)s < NSTATUS ? status_names[s] : "?";
+    size_t n = 0, count = 0;
+    for (size_t i = 0; i < WEIR_OUTBOX_NSTATUS; i++)
+        count += (mask & WEIR_OUTBOX_BIT(list_order[i])) != 0;
+    if (count == 0) {
+        snprintf(buf, size, "0");
+        return buf;
+    }
+    n += (size_t)snprintf(buf + n, size - n, count == 1 ? "status = " : "status IN (");
+    const char *sep = "";
+    for (size_t i = 0; i < WEIR_OUTBOX_NSTATUS && n < size; i++)
+        if (mask & WEIR_OUTBOX_BIT(list_order[i])) {
+            n += (size_t)snprintf(buf + n, size - n, "%s'%s'", sep,
+                                  weir_outbox_status_name(list_order[i]));
+            sep = ", ";
+        }
+    if (count > 1 && n < size)
+        snprintf(buf + n, size - n, ")");
+    return buf;
 }
 
-int weir_outbox_status_parse(const char *name)
+int sq__check_open_term(void)
 {
-    for (int i = 0; i < NSTATUS; i++)
-        if (strcmp(status_names[i], name) == 0)
-            return i;
-    return -1;
+    char open[SQ_STATUSES];
+    return strcmp(sq__statuses(weir_outbox_open(), open, sizeof(open)),
+                  SQ_OPEN) != 0;
 }
 
 void sq__bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -133,20 +151,26 @@ static int each_row(sqlite3_stmt *s,
 
 #define OPEN SQ_OPEN
 
-static int64_t run_bound(weir_store_conn *st, const char *const *sql, size_t n,
-                         const char *t1, const char *t2, const char *t3,
-                         int64_t i5);
+static int64_t move_rows(weir_store_conn *st, weir_outbox_event ev,
+                         weir_outbox_status to, const char *history,
+                         const char *set, const char *where, const char *t1,
+                         const char *t2, const char *t3, int64_t i5);
 
 int sq_outbox_hold(weir_store_conn *st, int64_t id, const char *stage,
                            const char *wait_key, const char *message,
                            const char *payload)
 {
+    /* an answer to a claimed row: held again, the claim given up */
+    if (!weir_outbox_may(WEIR_OUTBOX_ANSWER, WEIR_OUTBOX_IN_FLIGHT,
+                         WEIR_OUTBOX_HELD))
+        return -1;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
                            "UPDATE outbox SET status = 'held', held_by = ?2, "
                            "stage = ?2, wait_key = ?3, error = ?4, payload = "
                            "?5, next_attempt = 0, updated = ?6, lease_owner = NULL, "
-                           "lease_until = 0 WHERE id = ?1",
+                           "lease_until = 0 WHERE id = ?1 AND status = "
+                           "'in_flight'",
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(s, 1, id);
@@ -162,16 +186,13 @@ int sq_outbox_hold(weir_store_conn *st, int64_t id, const char *stage,
 
 int64_t sq_outbox_release(weir_store_conn *st, const char *wait_key)
 {
-    /* the same term as the partial index outbox_waiting */
-    static const char *const sql[] = {
-        "INSERT INTO attempts(outbox_id, at, result, message) SELECT id, ?4, "
-        "'released', ?1 FROM outbox WHERE wait_key = ?1 AND status = 'held' "
-        "AND held_by = stage",
-        "UPDATE outbox SET status = 'pending', held_by = NULL, next_attempt = "
-        "0, updated = ?4 WHERE wait_key = ?1 AND status = 'held' AND held_by "
-        "= stage",
-    };
-    return wait_key ? run_bound(st, sql, 2, wait_key, NULL, NULL, 0) : -1;
+    /* with the status term, that of the partial index outbox_waiting */
+    return wait_key ? move_rows(st, WEIR_OUTBOX_RELEASE, WEIR_OUTBOX_PENDING,
+                                "'released', ?1",
+                                "held_by = NULL, next_attempt = 0",
+                                "wait_key = ?1 AND held_by = stage", wait_key,
+                                NULL, NULL, 0)
+                    : -1;
 }
 
 int sq_assigned_put(weir_store_conn *st, const char *pipeline,
@@ -225,23 +246,15 @@ int sq_outbox_keys(weir_store_conn *st, const char *pipeline,
                            int (*fn)(const char *key, void *ctx), void *ctx)
 {
     sqlite3_stmt *s;
-    /* ?3: the status names, one per line, matched with instr() so the
-     * statement stays one bound text whatever the mask */
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT DISTINCT key FROM outbox WHERE pipeline = "
-                           "?1 AND sink = ?2 AND key IS NOT NULL AND " OPEN
-                           " AND instr(?3, char(10) || status || char(10)) > 0",
-                           -1, &s, NULL) != SQLITE_OK)
+    char sql[512], in[SQ_STATUSES];
+    snprintf(sql, sizeof(sql),
+             "SELECT DISTINCT key FROM outbox WHERE pipeline = ?1 AND sink = "
+             "?2 AND key IS NOT NULL AND " OPEN " AND %s",
+             sq__statuses(statuses, in, sizeof(in)));
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
         return -1;
-    char names[256] = "\n";
-    for (int i = 0; i < NSTATUS; i++)
-        if (statuses & (1u << i)) {
-            strcat(names, status_names[i]);
-            strcat(names, "\n");
-        }
     sq__bind_text(s, 1, pipeline);
     sq__bind_text(s, 2, sink);
-    sq__bind_text(s, 3, names);
     int rc = 0, step;
     while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
         rc = fn(sq__text(s, 0), ctx);
@@ -254,8 +267,7 @@ int sq_outbox_keys(weir_store_conn *st, const char *pipeline,
 /* The rows a newer change of their key replaces: ?5 0 all of them, -1
  * those older than the key's newest row, else those below id ?5. */
 #define SUPERSEDABLE                                                        \
-    "WHERE pipeline = ?1 AND sink = ?2 AND key = ?3 AND " OPEN " AND "     \
-    "status IN ('pending', 'retry', 'held', 'failed') AND id < CASE "      \
+    "pipeline = ?1 AND sink = ?2 AND key = ?3 AND " OPEN " AND id < CASE " \
     "WHEN ?5 > 0 THEN ?5 WHEN ?5 = 0 THEN 9223372036854775807 ELSE "       \
     "(SELECT max(id) FROM outbox WHERE pipeline = ?1 AND sink = ?2 AND "   \
     "key = ?3) END"
@@ -288,21 +300,41 @@ static int64_t run_bound(weir_store_conn *st, const char *const *sql, size_t n,
     return changes;
 }
 
+/* Event `ev` moves the rows `where` picks (a condition over the
+ * parameters run_bound binds: ?1..?3 texts, ?4 now, ?5 a number) to
+ * status `to`: first a line of history ("result, message" as SQL over
+ * the same parameters), then the status and `set`.  Only rows in a
+ * status `ev` applies to move, and only to a status it may lead to
+ * (outbox.h).  Returns how many, or -1. */
+static int64_t move_rows(weir_store_conn *st, weir_outbox_event ev,
+                         weir_outbox_status to, const char *history,
+                         const char *set, const char *where, const char *t1,
+                         const char *t2, const char *t3, int64_t i5)
+{
+    if (!(weir_outbox_to(ev) & WEIR_OUTBOX_BIT(to)))
+        return -1;
+    char from[SQ_STATUSES], log[1024], move[1024];
+    sq__statuses(weir_outbox_from(ev), from, sizeof(from));
+    snprintf(log, sizeof(log),
+             "INSERT INTO attempts(outbox_id, at, result, message) SELECT id, "
+             "?4, %s FROM outbox WHERE %s AND %s", history, from, where);
+    snprintf(move, sizeof(move),
+             "UPDATE outbox SET status = '%s', updated = ?4, %s WHERE %s AND %s",
+             weir_outbox_status_name(to), set, from, where);
+    const char *const sql[] = {log, move};
+    return run_bound(st, sql, 2, t1, t2, t3, i5);
+}
+
 int64_t sq_outbox_supersede(weir_store_conn *st, const char *pipeline,
                                     const char *sink, const char *key,
                                     int64_t below, int64_t *inserts)
 {
-    static const char *const count_inserts[] = {
-        "SELECT count(*) FROM outbox " SUPERSEDABLE " AND op = 'insert'",
-    };
-    static const char *const sql[] = {
-        /* their history says why they ended, then they end */
-        "INSERT INTO attempts(outbox_id, at, result, message) SELECT id, ?4, "
-        "'superseded', 'a newer change of this key replaced it' FROM outbox "
-        SUPERSEDABLE,
-        "UPDATE outbox SET status = 'superseded', updated = ?4, held_by = "
-        "NULL, next_attempt = 0 " SUPERSEDABLE,
-    };
+    char from[SQ_STATUSES], count[1024];
+    snprintf(count, sizeof(count), "SELECT count(*) FROM outbox WHERE %s AND "
+             SUPERSEDABLE " AND op = 'insert'",
+             sq__statuses(weir_outbox_from(WEIR_OUTBOX_SUPERSEDE), from,
+                          sizeof(from)));
+    const char *const count_inserts[] = {count};
     /* the newest row goes as the key's insert when it never arrived */
     static const char *const newest_inserts[] = {
         "UPDATE outbox SET op = 'insert' WHERE id = (SELECT max(id) FROM "
@@ -316,21 +348,20 @@ int64_t sq_outbox_supersede(weir_store_conn *st, const char *pipeline,
         return -1;
     if (inserts)
         *inserts = ins;
-    return run_bound(st, sql, 2, pipeline, sink, key, below);
+    return move_rows(st, WEIR_OUTBOX_SUPERSEDE, WEIR_OUTBOX_SUPERSEDED,
+                     "'superseded', 'a newer change of this key replaced it'",
+                     "held_by = NULL, next_attempt = 0", SUPERSEDABLE,
+                     pipeline, sink, key, below);
 }
 
 int64_t sq_outbox_drop_deletes(weir_store_conn *st, const char *pipeline,
                                        const char *why)
 {
-    static const char *const sql[] = {
-        "INSERT INTO attempts(outbox_id, at, result, message) SELECT id, ?4, "
-        "'discarded', ?2 FROM outbox WHERE pipeline = ?1 AND op = 'delete' "
-        "AND " OPEN,
-        "UPDATE outbox SET status = 'discarded', updated = ?4, held_by = NULL, "
-        "next_attempt = 0, error = ?2 WHERE pipeline = ?1 AND op = 'delete' "
-        "AND " OPEN,
-    };
-    return run_bound(st, sql, 2, pipeline, why, NULL, 0);
+    return move_rows(st, WEIR_OUTBOX_IGNORE, WEIR_OUTBOX_DISCARDED,
+                     "'discarded', ?2",
+                     "held_by = NULL, next_attempt = 0, error = ?2",
+                     "pipeline = ?1 AND op = 'delete' AND " OPEN, pipeline,
+                     why, NULL, 0);
 }
 
 int64_t sq_outbox_next_due(weir_store_conn *st, const char *pipeline,
@@ -428,7 +459,7 @@ int sq_outbox_get(weir_store_conn *st, int64_t id,
  * also when retries ran out ("gave up after 5 attempts: TEXT"), so one
  * --error picks the class whatever the attempts were. */
 #define PICKED                                                              \
-    OPEN " AND status IN ('failed', ?7) AND (CASE WHEN ?1 > 0 THEN id = ?1 " \
+    OPEN " AND %s AND (CASE WHEN ?1 > 0 THEN id = ?1 "                       \
     "ELSE pipeline = ?2 AND (?3 IS NULL OR sink = ?3) AND "                  \
     "(?4 IS NULL OR type = ?4) AND (?5 IS NULL OR error = ?5 OR "            \
     "(error GLOB 'gave up after * attempts: *' AND "                         \
@@ -441,15 +472,20 @@ static void bind_filter(sqlite3_stmt *s, const weir_outbox_filter *f)
     sq__bind_text(s, 3, f->sink);
     sq__bind_text(s, 4, f->type);
     sq__bind_text(s, 5, f->error);
-    sq__bind_text(s, 7, f->held ? "held" : NULL);
 }
 
-/* Run `sql` (PICKED rows; ?6 the time now, ?8 a text) once; how many rows
- * it changed, -1 on error. */
-static int64_t change_picked(weir_store_conn *st, const char *sql,
-                             const weir_outbox_filter *f, int64_t now,
-                             const char *text)
+/* Run `fmt` (with %s: the statuses event `ev` applies to, and of those
+ * failed ones, held ones too when f->held asks; PICKED rows, ?6 the time
+ * now, ?8 a text) once; how many rows it changed, -1 on error. */
+static int64_t change_picked(weir_store_conn *st, weir_outbox_event ev,
+                             const char *fmt, const weir_outbox_filter *f,
+                             int64_t now, const char *text)
 {
+    unsigned mask = weir_outbox_from(ev) &
+                    (WEIR_OUTBOX_BIT(WEIR_OUTBOX_FAILED) |
+                     (f->held ? WEIR_OUTBOX_BIT(WEIR_OUTBOX_HELD) : 0));
+    char in[SQ_STATUSES], sql[1536];
+    snprintf(sql, sizeof(sql), fmt, sq__statuses(mask, in, sizeof(in)));
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
         return -1;
@@ -465,7 +501,7 @@ int64_t sq_outbox_resend(weir_store_conn *st, const weir_outbox_filter *f)
 {
     if (f->id <= 0 && !f->pipeline)
         return -1;
-    return change_picked(st,
+    return change_picked(st, WEIR_OUTBOX_RESEND,
                          "UPDATE outbox SET status = 'pending', attempts = 0, "
                          "next_attempt = 0, held_by = NULL, updated = ?6 "
                          "WHERE " PICKED,
@@ -478,13 +514,13 @@ int64_t sq_outbox_discard(weir_store_conn *st, const weir_outbox_filter *f,
     if ((f->id <= 0 && !f->pipeline) || sq_begin(st))
         return -1;
     int64_t now = weir_clock_now_ms();
-    int64_t n = change_picked(st,
+    int64_t n = change_picked(st, WEIR_OUTBOX_DISCARD,
                               "INSERT INTO attempts(outbox_id, at, result, "
                               "message) SELECT id, ?6, 'discarded', ?8 FROM "
                               "outbox WHERE " PICKED,
                               f, now, why);
     if (n >= 0)
-        n = change_picked(st,
+        n = change_picked(st, WEIR_OUTBOX_DISCARD,
                           "UPDATE outbox SET status = 'discarded', "
                           "next_attempt = 0, held_by = NULL, updated = ?6 "
                           "WHERE " PICKED,
@@ -538,13 +574,14 @@ int sq_outbox_settled_since(weir_store_conn *st, const char *pipeline,
 {
     memset(counts, 0, WEIR_OUTBOX_NSTATUS * sizeof(*counts));
     sqlite3_stmt *s;
+    char ended[SQ_STATUSES], sql[512];
     /* there at `when` (created by then), changed for the last time after */
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT status, count(*) FROM outbox WHERE "
-                           "pipeline = ?1 AND created <= ?2 AND updated > ?2 "
-                           "AND status IN ('delivered', 'discarded', "
-                           "'superseded') GROUP BY status",
-                           -1, &s, NULL) != SQLITE_OK)
+    snprintf(sql, sizeof(sql),
+             "SELECT status, count(*) FROM outbox WHERE pipeline = ?1 AND "
+             "created <= ?2 AND updated > ?2 AND %s GROUP BY status",
+             sq__statuses(weir_outbox_from(WEIR_OUTBOX_PRUNE), ended,
+                          sizeof(ended)));
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
         return -1;
     sq__bind_text(s, 1, pipeline);
     sqlite3_bind_int64(s, 2, when);
@@ -553,10 +590,12 @@ int sq_outbox_settled_since(weir_store_conn *st, const char *pipeline,
 
 int sq_outbox_prune(weir_store_conn *st, int64_t before)
 {
-    return sq__exec_int(st, "DELETE FROM outbox WHERE status IN "
-                                    "('delivered', 'superseded', "
-                                    "'discarded') AND updated < ?2",
-                                NULL, before);
+    /* with the status term, that of the partial index outbox_ended */
+    char ended[SQ_STATUSES], sql[256];
+    snprintf(sql, sizeof(sql), "DELETE FROM outbox WHERE %s AND updated < ?2",
+             sq__statuses(weir_outbox_from(WEIR_OUTBOX_PRUNE), ended,
+                          sizeof(ended)));
+    return sq__exec_int(st, sql, NULL, before);
 }
 
 /* The transform holding a row, NULL for any other row. */

@@ -454,6 +454,11 @@ static int existing_file(const char *path, int reader, weir_error *err)
 static weir_store_conn *open_writer(const char *path, int must_exist,
                                     weir_error *err)
 {
+    if (sq__check_open_term()) {
+        set_err(err, WEIR_ERR_INTERNAL, path, "cannot be used",
+                "this weir's outbox statuses and its SQLite terms disagree");
+        return NULL;
+    }
     int have = existing_file(path, 0, err);
     if (have == 0 && must_exist)
         set_err(err, WEIR_ERR_IO, path, "not found", NULL);
