@@ -174,7 +174,9 @@ static void test_integrity_check_finds_damage(void)
     for (int i = 0; i < 20000; i++) {
         char key[64];
         snprintf(key, sizeof(key), "K%06d-some-padding-to-fill-pages", i);
-        CU_ASSERT_EQUAL_FATAL(weir_state_snapshot_put(st, "p", key, (uint64_t)i + 1, 1, WEIR_OP_INSERT, 0), 0);
+        CU_ASSERT_EQUAL_FATAL(weir_state_snapshot_put(
+            st, "p", &(weir_snapshot_entry){key, (uint64_t)i + 1, 1, WEIR_OP_INSERT}, 1,
+            0), 0);
     }
     CU_ASSERT_EQUAL(weir_state_commit(st), 0);
     weir_state_close(st);
@@ -382,7 +384,8 @@ static int64_t add_row(weir_state *st, const char *key, const char *type,
                          .idem = key, .op = "upsert", .type = type,
                          .payload = "{}", .error = error, .status = status,
                          .attempts = 1, .next_attempt = next};
-    return weir_state_outbox_add(st, &r);
+    int64_t id = -1;
+    return weir_state_outbox_add(st, &r, 1, &id) ? -1 : id;
 }
 
 static int collect_id(const weir_outbox_row *row, void *ctx)
@@ -449,7 +452,17 @@ static void test_discard_and_resend_filters(void)
     int64_t k2 = add_row(st, "K", "invoice", WEIR_OUTBOX_PENDING, NULL, 0);
     int64_t l1 = add_row(st, "L", "payment", WEIR_OUTBOX_FAILED, "E2", 0);
     int64_t m1 = add_row(st, "M", "invoice", WEIR_OUTBOX_HELD, "held", later);
-    int64_t n1 = add_row(st, "N", "invoice", WEIR_OUTBOX_DELIVERED, NULL, 0);
+    /* N: delivered (claimed, answered OK) */
+    int64_t n1 = add_row(st, "N", "invoice", WEIR_OUTBOX_PENDING, NULL, 0);
+    int64_t got[8] = {0};
+    weir_outbox_claim take = {.pipeline = "p", .sink = "erp", .now = 1,
+                              .lease_ms = 1000, .limit = 10};
+    CU_ASSERT_EQUAL_FATAL(weir_state_outbox_claim(st, &take, collect_id, got), 1);
+    CU_ASSERT_EQUAL(got[0], n1);
+    weir_outbox_answer ok = {.id = n1, .status = WEIR_OUTBOX_DELIVERED};
+    CU_ASSERT_EQUAL_FATAL(weir_state_begin(st), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_settle(st, &ok, 1), 1);
+    CU_ASSERT_EQUAL_FATAL(weir_state_commit(st), 0);
     int64_t f2 = add_row(st, "F", "invoice", WEIR_OUTBOX_FAILED, "E2", 0);
     CU_ASSERT_FATAL(k1 > 0 && f2 > 0);
 
@@ -541,11 +554,13 @@ static void test_transform_holds_and_assigned_ids(void)
                          .idem = "i1", .op = "insert", .payload = "{}",
                          .status = WEIR_OUTBOX_HELD, .held_by = "xref",
                          .stage = "xref", .wait_key = "customer app:1"};
-    int64_t held = weir_state_outbox_add(st, &r);
+    int64_t held = -1;
+    weir_state_outbox_add(st, &r, 1, &held);
     r = (weir_outbox_row){.pipeline = "p", .sink = "erp", .key = "K",
                           .idem = "i2", .op = "update", .payload = "{}",
                           .status = WEIR_OUTBOX_PENDING};
-    int64_t behind = weir_state_outbox_add(st, &r);
+    int64_t behind = -1;
+    weir_state_outbox_add(st, &r, 1, &behind);
     CU_ASSERT_FATAL(held > 0 && behind > held);
 
     int64_t due[4] = {0};

@@ -49,7 +49,8 @@ static int64_t add(weir_state *st, const char *key, weir_outbox_status status,
                          .idem = key, .op = "upsert", .type = "invoice",
                          .payload = "{\"n\":1}", .status = status,
                          .next_attempt = next};
-    return weir_state_outbox_add(st, &r);
+    int64_t id = -1;
+    return weir_state_outbox_add(st, &r, 1, &id) ? -1 : id;
 }
 
 typedef struct got {
@@ -123,6 +124,29 @@ static void test_order_per_key(void)
     g = claim(st, T0, 0, 1);
     CU_ASSERT_EQUAL(g.n, 1);
     CU_ASSERT_EQUAL(g.ids[0], k2);
+    weir_state_close(st);
+    free(loc);
+}
+
+/* Writes are batch-shaped: one call adds a batch's rows. */
+static void test_batch_add(void)
+{
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    weir_outbox_row rows[3];
+    const char *keys[] = {"A", "B", "C"};
+    for (int i = 0; i < 3; i++)
+        rows[i] = (weir_outbox_row){.pipeline = "p", .sink = "erp",
+                                    .key = keys[i], .idem = keys[i],
+                                    .op = "insert", .payload = "{}",
+                                    .status = WEIR_OUTBOX_PENDING};
+    int64_t ids[3] = {0, 0, 0};
+    CU_ASSERT_EQUAL(weir_state_outbox_add(st, rows, 3, ids), 0);
+    CU_ASSERT(ids[0] > 0 && ids[1] > ids[0] && ids[2] > ids[1]);
+    got g = claim(st, T0, 0, 1);
+    CU_ASSERT_EQUAL(g.n, 3);
+    CU_ASSERT_EQUAL(g.ids[2], ids[2]);
     weir_state_close(st);
     free(loc);
 }
@@ -246,6 +270,13 @@ static void test_state_machine(void)
     char *loc = fresh_location();
     weir_state *st = open_store(loc);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    /* a new record is never delivered or in flight already */
+    weir_outbox_row bad = {.pipeline = "p", .sink = "erp", .key = "Z",
+                           .idem = "z", .op = "upsert", .payload = "{}",
+                           .status = WEIR_OUTBOX_DELIVERED};
+    CU_ASSERT_EQUAL(weir_state_outbox_add(st, &bad, 1, NULL), -1);
+    bad.status = WEIR_OUTBOX_IN_FLIGHT;
+    CU_ASSERT_EQUAL(weir_state_outbox_add(st, &bad, 1, NULL), -1);
     int64_t a = add(st, "A", WEIR_OUTBOX_PENDING, 0);
     /* an answer for a row nobody claimed changes nothing */
     CU_ASSERT_EQUAL(settle(st, a, WEIR_OUTBOX_DELIVERED, 0), 0);
@@ -321,8 +352,12 @@ static void test_snapshots_and_plugin_state(void)
     CU_ASSERT_EQUAL_FATAL(weir_state_begin(st), 0);
     int64_t intent = weir_state_intent_begin(st, "p");
     CU_ASSERT(intent > 0);
-    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", "A", 11, 1, 1, intent), 0);
-    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", "B", 12, 1, 1, intent), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(
+        st, "p", &(weir_snapshot_entry){"A", 11, 1, 1}, 1,
+        intent), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(
+        st, "p", &(weir_snapshot_entry){"B", 12, 1, 1}, 1,
+        intent), 0);
     CU_ASSERT_EQUAL_FATAL(weir_state_commit(st), 0);
     /* never settled: both in doubt for the next run */
     CU_ASSERT_EQUAL(weir_state_snapshot_recover(st, "p"), 2);
@@ -407,6 +442,7 @@ void register_tests(void)
     CU_add_test(s, "order per key", test_order_per_key);
     CU_add_test(s, "settle transitions", test_settle_transitions);
     CU_add_test(s, "the state machine", test_state_machine);
+    CU_add_test(s, "batch-shaped adds", test_batch_add);
     CU_add_test(s, "claims and leases", test_claims_and_leases);
     CU_add_test(s, "a dead worker's claim", test_dead_worker);
     CU_add_test(s, "monitor groups and discard", test_monitor_and_discard);

@@ -521,7 +521,9 @@ static void test_tracker_duplicates(void)
 static void put_snapshot(weir_state *st, const char *key, uint64_t hash,
                          uint64_t version)
 {
-    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "t", key, hash, version, WEIR_OP_INSERT, 0), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(
+        st, "t", &(weir_snapshot_entry){key, hash, version, WEIR_OP_INSERT}, 1,
+        0), 0);
 }
 
 static void test_tracker_against_snapshot(void)
@@ -539,7 +541,9 @@ static void test_tracker_against_snapshot(void)
     put_snapshot(st, "C", 12345, 2);
     put_snapshot(st, "D", 0, 9); /* deleted in an earlier run */
     /* another pipeline's snapshot is not ours */
-    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "other", "E", 1, 1, WEIR_OP_INSERT, 0), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(
+        st, "other", &(weir_snapshot_entry){"E", 1, 1, WEIR_OP_INSERT}, 1,
+        0), 0);
 
     for (int full = 0; full <= 1; full++) {
         weir_tracker *t = tracker(p, st, full);

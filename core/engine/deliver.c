@@ -342,23 +342,27 @@ static weir_outbox_status settle(weir_delivery *d, sink_rt *s,
 }
 
 /* The outbox rows of sink `s` for the records of `b` it did not
- * acknowledge.  payloads[i] is encoded on first need; a record that
- * cannot be stored gets unstorable[i] set (and is counted rejected). */
+ * acknowledge, added in one call.  payloads[i] is encoded on first need;
+ * a record that cannot be stored gets unstorable[i] set (and is counted
+ * rejected). */
 static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
                          const outcome *out, char **payloads,
                          unsigned char *unstorable)
 {
     weir_pipeline *p = d->p;
+    size_t n = weir_batch_count(b), m = 0;
+    weir_outbox_row *rows = calloc(n ? n : 1, sizeof(*rows));
+    char **texts = calloc(n ? n : 1, sizeof(*texts)); /* "gave up ..." */
+    int rc = rows && texts ? 0 : -1;
     weir_batch_set_context(b, p->name, s->inst->name);
-    for (size_t i = 0; i < weir_batch_count(b); i++) {
+    for (size_t i = 0; !rc && i < n; i++) {
         weir_record *r = weir_batch_at(b, i);
         const outcome *o = &out[i];
         if (o->what == OUT_OK) {
             d->c->written++;
-            if (o->assigned_id &&
-                weir_state_assigned_put(d->st, p->name, s->inst->name, r->key,
-                                        0, o->assigned_id))
-                return -1;
+            rc = o->assigned_id &&
+                 weir_state_assigned_put(d->st, p->name, s->inst->name,
+                                         r->key, 0, o->assigned_id);
             continue;
         }
         if (unstorable[i])
@@ -374,28 +378,36 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
             continue;
         }
         char buf[2048];
-        weir_outbox_row row = {0};
-        row.status = settle(d, s, r, o, 1, &row.attempts, &row.next_attempt,
-                            &row.attempt_result, &row.error, buf, sizeof(buf));
-        row.pipeline = p->name;
-        row.sink = s->inst->name;
-        row.key = r->key;
-        row.idem = weir_record_id(r);
-        row.op = op_name(r->op);
-        row.type = type_of(p, r);
-        row.payload = payloads[i];
-        row.held_by = row.status == WEIR_OUTBOX_HELD ? s->inst->name : NULL;
+        weir_outbox_row *row = &rows[m++];
+        row->status = settle(d, s, r, o, 1, &row->attempts,
+                             &row->next_attempt, &row->attempt_result,
+                             &row->error, buf, sizeof(buf));
+        if (row->error == buf && !(row->error = texts[i] = strdup(buf)))
+            rc = -1;
+        row->pipeline = p->name;
+        row->sink = s->inst->name;
+        row->key = r->key;
+        row->idem = weir_record_id(r);
+        row->op = op_name(r->op);
+        row->type = type_of(p, r);
+        row->payload = payloads[i];
+        row->held_by = row->status == WEIR_OUTBOX_HELD ? s->inst->name : NULL;
         if (o->what == OUT_WAITING) {
-            row.stage = row.held_by = stopped_by(d, r);
-            row.wait_key = r->wait_key;
+            row->stage = row->held_by = stopped_by(d, r);
+            row->wait_key = r->wait_key;
         }
-        row.origin = r->origin;
-        if (weir_state_outbox_add(d->st, &row) < 0)
-            return -1;
-        if (r->key && row.status != WEIR_OUTBOX_FAILED)
-            weir_track_index_load(s->busy, r->key, strlen(r->key), 0, 0);
+        row->origin = r->origin;
     }
-    return 0;
+    rc = rc || weir_state_outbox_add(d->st, rows, m, NULL);
+    for (size_t i = 0; !rc && i < m; i++)
+        if (rows[i].key && rows[i].status != WEIR_OUTBOX_FAILED)
+            weir_track_index_load(s->busy, rows[i].key, strlen(rows[i].key),
+                                  0, 0);
+    for (size_t i = 0; texts && i < n; i++)
+        free(texts[i]);
+    free(texts);
+    free(rows);
+    return rc ? -1 : 0;
 }
 
 /* The operations of the batch as sink k gets them: `on` makes the
@@ -414,12 +426,16 @@ static void sink_ops(weir_delivery *d, weir_batch *b, size_t k, int on)
 static int record_intent(weir_delivery *d, weir_batch *b)
 {
     weir_pipeline *p = d->p;
-    if (weir_state_begin(d->st))
+    size_t n = weir_batch_count(b), m = 0;
+    weir_snapshot_entry *e = calloc(n ? n : 1, sizeof(*e));
+    if (!e || weir_state_begin(d->st)) {
+        free(e);
         return -1;
+    }
     d->intent = weir_state_intent_begin(d->st, p->name);
     int rc = d->intent < 0;
     memset(d->as_insert, 0, (p->nsinks ? p->nsinks : 1) * d->cap);
-    for (size_t i = 0; !rc && i < weir_batch_count(b); i++) {
+    for (size_t i = 0; !rc && i < n; i++) {
         weir_record *r = weir_batch_at(b, i);
         if (!r->key)
             continue;
@@ -430,11 +446,11 @@ static int record_intent(weir_delivery *d, weir_batch *b)
             if (!weir_track_index_has(s->stale, r->key, len))
                 continue;
             int64_t inserts = 0;
-            int64_t n = weir_state_outbox_supersede(d->st, p->name,
-                                                    s->inst->name, r->key, 0,
-                                                    &inserts);
-            rc = n < 0;
-            d->c->superseded += n > 0 ? (uint64_t)n : 0;
+            int64_t gone = weir_state_outbox_supersede(d->st, p->name,
+                                                       s->inst->name, r->key,
+                                                       0, &inserts);
+            rc = gone < 0;
+            d->c->superseded += gone > 0 ? (uint64_t)gone : 0;
             /* the key's insert may never have reached this target */
             if (inserts > 0 && r->op == WEIR_OP_UPDATE) {
                 d->as_insert[k * d->cap + i] = 1;
@@ -442,10 +458,11 @@ static int record_intent(weir_delivery *d, weir_batch *b)
             }
         }
         /* A deleted key stays, hash 0, for its change number. */
-        rc = rc || weir_state_snapshot_put(d->st, p->name, r->key,
-                                           r->op == WEIR_OP_DELETE ? 0 : r->hash,
-                                           r->version, op, d->intent) != 0;
+        e[m++] = (weir_snapshot_entry){
+            r->key, r->op == WEIR_OP_DELETE ? 0 : r->hash, r->version, op};
     }
+    rc = rc || weir_state_snapshot_put(d->st, p->name, e, m, d->intent);
+    free(e);
     if (rc || weir_state_commit(d->st)) {
         weir_log(WEIR_LOG_ERROR, "%s: %s", p->name,
                  weir_error_message(weir_state_error(d->st)));

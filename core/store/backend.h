@@ -71,8 +71,8 @@ typedef struct weir_store_ops {
     int64_t (*snapshot_count)(weir_store_conn *conn, const char *pipeline);
     int64_t (*intent_begin)(weir_store_conn *conn, const char *pipeline);
     int (*snapshot_put)(weir_store_conn *conn, const char *pipeline,
-                        const char *key, uint64_t hash, uint64_t version,
-                        int op, int64_t intent);
+                        const weir_snapshot_entry *e, size_t n,
+                        int64_t intent);
     int (*intent_settle)(weir_store_conn *conn, const char *pipeline,
                          int64_t intent);
     int (*snapshot_doubt)(weir_store_conn *conn, const char *pipeline,
@@ -82,7 +82,8 @@ typedef struct weir_store_ops {
                              int64_t *when_ms);
     int (*set_last_full_refresh)(weir_store_conn *conn, const char *pipeline,
                                  int64_t when_ms);
-    int64_t (*outbox_add)(weir_store_conn *conn, const weir_outbox_row *row);
+    int (*outbox_add)(weir_store_conn *conn, const weir_outbox_row *rows,
+                      size_t n, int64_t *ids);
     int64_t (*outbox_claim)(weir_store_conn *conn, const weir_outbox_claim *c,
                             int (*fn)(const weir_outbox_row *row, void *ctx),
                             void *ctx);

@@ -210,11 +210,10 @@ int64_t weir_state_intent_begin(weir_state *st, const char *pipeline)
 }
 
 int weir_state_snapshot_put(weir_state *st, const char *pipeline,
-                            const char *key, uint64_t hash, uint64_t version,
-                            int op, int64_t intent)
+                            const weir_snapshot_entry *e, size_t n,
+                            int64_t intent)
 {
-    return st->ops->snapshot_put(st->conn, pipeline, key, hash, version, op,
-                                 intent);
+    return st->ops->snapshot_put(st->conn, pipeline, e, n, intent);
 }
 
 int weir_state_intent_settle(weir_state *st, const char *pipeline,
@@ -246,9 +245,10 @@ int weir_state_set_last_full_refresh(weir_state *st, const char *pipeline,
     return st->ops->set_last_full_refresh(st->conn, pipeline, when_ms);
 }
 
-int64_t weir_state_outbox_add(weir_state *st, const weir_outbox_row *row)
+int weir_state_outbox_add(weir_state *st, const weir_outbox_row *rows,
+                          size_t n, int64_t *ids)
 {
-    return st->ops->outbox_add(st->conn, row);
+    return st->ops->outbox_add(st->conn, rows, n, ids);
 }
 
 int64_t weir_state_outbox_claim(weir_state *st, const weir_outbox_claim *c,

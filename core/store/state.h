@@ -148,12 +148,19 @@ int64_t weir_state_snapshot_count(weir_state *st, const char *pipeline);
 /* A new intent of `pipeline` (inside the caller's transaction): returns
  * its number (> 0) for weir_state_snapshot_put(), or -1. */
 int64_t weir_state_intent_begin(weir_state *st, const char *pipeline);
-/* Store a key's hash (0: deleted), change number and the operation
- * (weir_op) it is sent with, as part of intent `intent`.  The pipeline
- * must have been remembered (weir_state_remember_pipeline). */
+/* One key's new snapshot value: hash (0: deleted), change number and
+ * the operation (weir_op) it is sent with.  Strings borrowed. */
+typedef struct weir_snapshot_entry {
+    const char *key;
+    uint64_t hash, version;
+    int op;
+} weir_snapshot_entry;
+/* Store `n` keys' values as part of intent `intent`, in one call (a
+ * batch costs one round trip on a networked store).  The pipeline must
+ * have been remembered (weir_state_remember_pipeline). */
 int weir_state_snapshot_put(weir_state *st, const char *pipeline,
-                            const char *key, uint64_t hash, uint64_t version,
-                            int op, int64_t intent);
+                            const weir_snapshot_entry *e, size_t n,
+                            int64_t intent);
 /* The answers of every intent up to `intent` are recorded: their values
  * are no longer in doubt (inside the caller's transaction). */
 int weir_state_intent_settle(weir_state *st, const char *pipeline,
@@ -222,8 +229,10 @@ typedef struct weir_outbox_row {
     const char *assigned_id; /* reading: the id the target gave on its ok */
 } weir_outbox_row;
 
-/* Add a row (id ignored); returns the new id, or -1. */
-int64_t weir_state_outbox_add(weir_state *st, const weir_outbox_row *row);
+/* Add `n` rows (their ids ignored) in one call; ids (nullable) gets the
+ * new ids.  0, or -1. */
+int weir_state_outbox_add(weir_state *st, const weir_outbox_row *rows,
+                          size_t n, int64_t *ids);
 /* ---- claiming: several workers share one outbox ---------------------
  * A worker claims the rows it is about to send; a claimed row is in
  * flight under the worker's lease and is never handed to another worker

@@ -113,8 +113,7 @@ int sq_snapshot_each(weir_store_conn *st, const char *pipeline,
 int64_t sq_snapshot_count(weir_store_conn *st, const char *pipeline);
 int64_t sq_intent_begin(weir_store_conn *st, const char *pipeline);
 int sq_snapshot_put(weir_store_conn *st, const char *pipeline,
-                        const char *key, uint64_t hash, uint64_t version,
-                        int op, int64_t intent);
+                    const weir_snapshot_entry *e, size_t n, int64_t intent);
 int sq_intent_settle(weir_store_conn *st, const char *pipeline,
                          int64_t intent);
 int sq_snapshot_doubt(weir_store_conn *st, const char *pipeline,
@@ -124,7 +123,8 @@ int sq_last_full_refresh(weir_store_conn *st, const char *pipeline,
                              int64_t *when_ms);
 int sq_set_last_full_refresh(weir_store_conn *st, const char *pipeline,
                                  int64_t when_ms);
-int64_t sq_outbox_add(weir_store_conn *st, const weir_outbox_row *row);
+int sq_outbox_add(weir_store_conn *st, const weir_outbox_row *rows,
+                  size_t n, int64_t *ids);
 int64_t sq_outbox_claim(weir_store_conn *st, const weir_outbox_claim *c,
                             int (*fn)(const weir_outbox_row *row, void *ctx),
                             void *ctx);

@@ -75,8 +75,14 @@ int sq__add_attempt(weir_store_conn *st, int64_t id, const char *result,
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 
-int64_t sq_outbox_add(weir_store_conn *st, const weir_outbox_row *r)
+static int add_one(weir_store_conn *st, const weir_outbox_row *r, int64_t *id)
 {
+    if (!(weir_outbox_to(WEIR_OUTBOX_ENQUEUE) & WEIR_OUTBOX_BIT(r->status))) {
+        weir_error_set(&st->err, WEIR_ERR_USAGE, "state database %s: a new "
+                       "record cannot be %s", st->path,
+                       weir_outbox_status_name(r->status));
+        return -1;
+    }
     sqlite3_stmt *s = sq__cached(
         st, &st->ob_add,
         "INSERT INTO outbox(pipeline, sink, key, idem, op, type, payload, "
@@ -104,10 +110,24 @@ int64_t sq_outbox_add(weir_store_conn *st, const weir_outbox_row *r)
     sq__bind_text(s, 16, r->wait_key);
     if (sqlite3_step(s) != SQLITE_DONE)
         return -1;
-    int64_t id = sqlite3_last_insert_rowid(st->db);
-    if (r->attempt_result && sq__add_attempt(st, id, r->attempt_result, r->error))
-        return -1;
-    return id;
+    *id = sqlite3_last_insert_rowid(st->db);
+    return r->attempt_result &&
+                   sq__add_attempt(st, *id, r->attempt_result, r->error)
+               ? -1
+               : 0;
+}
+
+int sq_outbox_add(weir_store_conn *st, const weir_outbox_row *rows, size_t n,
+                  int64_t *ids)
+{
+    for (size_t i = 0; i < n; i++) {
+        int64_t id;
+        if (add_one(st, &rows[i], &id))
+            return -1;
+        if (ids)
+            ids[i] = id;
+    }
+    return 0;
 }
 
 void sq__read_row(sqlite3_stmt *s, weir_outbox_row *r)

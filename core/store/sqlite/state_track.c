@@ -96,8 +96,7 @@ int64_t sq_intent_begin(weir_store_conn *st, const char *pipeline)
 }
 
 int sq_snapshot_put(weir_store_conn *st, const char *pipeline,
-                            const char *key, uint64_t hash, uint64_t version,
-                            int op, int64_t intent)
+                    const weir_snapshot_entry *e, size_t n, int64_t intent)
 {
     int64_t pid = pipeline_id(st, pipeline);
     sqlite3_stmt *s = pid <= 0 ? NULL
@@ -111,13 +110,18 @@ int sq_snapshot_put(weir_store_conn *st, const char *pipeline,
                                  "op = excluded.op");
     if (!s)
         return -1;
-    sqlite3_bind_int64(s, 1, pid);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)hash);
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)version);
-    sqlite3_bind_int64(s, 5, intent);
-    sqlite3_bind_int(s, 6, op);
-    return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, pid);
+        sqlite3_bind_text(s, 2, e[i].key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)e[i].hash);
+        sqlite3_bind_int64(s, 4, (sqlite3_int64)e[i].version);
+        sqlite3_bind_int64(s, 5, intent);
+        sqlite3_bind_int(s, 6, e[i].op);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            return -1;
+    }
+    return 0;
 }
 
 int sq_intent_settle(weir_store_conn *st, const char *pipeline,
