@@ -835,3 +835,25 @@ int weir_state_last_run(weir_state *st, const char *pipeline,
     sqlite3_finalize(s);
     return rc;
 }
+
+int weir_state_run_tally(weir_state *st, const char *pipeline,
+                         int (*fn)(const char *status, int64_t runs,
+                                   void *ctx),
+                         void *ctx)
+{
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = weir_state__prepare(
+        st,
+        "SELECT status, count(*) FROM runs WHERE pipeline = ?1 "
+        "GROUP BY status ORDER BY status",
+        1, args);
+    if (!s)
+        return -1;
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = fn(weir_state__text(s, 0), sqlite3_column_int64(s, 1), ctx);
+    if (!rc && step != SQLITE_DONE)
+        rc = -1;
+    sqlite3_finalize(s);
+    return rc;
+}
