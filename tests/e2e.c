@@ -128,6 +128,16 @@ int e2e_contains(const char *hay, const char *needle)
     return 0;
 }
 
+int e2e_ends_with(const char *s, const char *tail)
+{
+    size_t n = s ? strlen(s) : 0, t = strlen(tail);
+    if (n >= t && strcmp(s + n - t, tail) == 0)
+        return 1;
+    fprintf(stderr, "\n  expected \"%s\" to end with \"%s\"\n",
+            s ? s : "(null)", tail);
+    return 0;
+}
+
 /* ---- weir's own state, through the CLI's JSON ----------------------- */
 
 /* weir `args` (no valgrind: see e2e.h) with stdout parsed; *status gets
@@ -181,7 +191,9 @@ static json_t *find_in(const json_t *array, const char *name,
 
 json_t *e2e_status(const char *dir, const char *pipeline, const char *sink)
 {
-    json_t *doc = e2e_json(dir, "status", "--json", NULL);
+    static const char *const args[] = {"status", "--json", NULL};
+    int status;
+    json_t *doc = read_json(dir, args, &status);
     json_t *found = NULL;
     if (!sink) {
         found = find_in(json_object_get(doc, "pipelines"), "pipeline",

@@ -29,6 +29,8 @@ char *e2e_scratch(const char *name);
 long long e2e_query_int(const char *db_path, const char *sql);
 /* Is `needle` in `hay`?  Prints both when not. */
 int e2e_contains(const char *hay, const char *needle);
+/* Does `s` end with `tail`?  Prints both when not. */
+int e2e_ends_with(const char *s, const char *tail);
 
 /* ---- weir's own state, through the CLI's JSON ------------------------
  * Tests never read weir.db with SQL: they ask weir, as an admin would.
@@ -41,7 +43,8 @@ int e2e_contains(const char *hay, const char *needle);
  * (owned: json_decref) */
 json_t *e2e_json(const char *dir, ...);
 /* The `weir status --json` entry of pipeline `pipeline`, or with `sink`
- * of endpoint pipeline/sink; NULL when status has none.
+ * of endpoint pipeline/sink; NULL when status has none or failed (no
+ * state yet: a test compares what it finds, so a NULL fails there).
  * (owned: json_decref) */
 json_t *e2e_status(const char *dir, const char *pipeline, const char *sink);
 /* Field `path` ("snapshot.keys") of that entry as an integer, -1 when
