@@ -6,6 +6,8 @@
 #ifndef WEIR_E2E_H
 #define WEIR_E2E_H
 
+#include <jansson.h>
+
 typedef struct e2e_result {
     int status; /* exit code, or 128+signal */
     char *out, *err;
@@ -27,5 +29,49 @@ char *e2e_scratch(const char *name);
 long long e2e_query_int(const char *db_path, const char *sql);
 /* Is `needle` in `hay`?  Prints both when not. */
 int e2e_contains(const char *hay, const char *needle);
+/* Does `s` end with `tail`?  Prints both when not. */
+int e2e_ends_with(const char *s, const char *tail);
+
+/* ---- weir's own state, through the CLI's JSON ------------------------
+ * Tests never read weir.db with SQL: they ask weir, as an admin would.
+ * These helpers read the state weir.db in `dir` (the default --state);
+ * their weir processes run without valgrind (they check the test's
+ * facts, not weir's memory: the commands under test run under it). */
+
+/* `weir ARGS...` (NULL-terminated) in `dir`: its stdout parsed as JSON;
+ * NULL, with a CUnit failure, when it did not exit 0 with JSON.
+ * (owned: json_decref) */
+json_t *e2e_json(const char *dir, ...);
+/* The `weir status --json` entry of pipeline `pipeline`, or with `sink`
+ * of endpoint pipeline/sink; NULL when status has none or failed (no
+ * state yet: a test compares what it finds, so a NULL fails there).
+ * (owned: json_decref) */
+json_t *e2e_status(const char *dir, const char *pipeline, const char *sink);
+/* Field `path` ("snapshot.keys") of that entry as an integer, -1 when
+ * there is no entry or no such integer. */
+long long e2e_status_int(const char *dir, const char *pipeline,
+                         const char *sink, const char *path);
+/* Is field `path` of that entry the string `want`?  Prints it when not. */
+int e2e_status_is(const char *dir, const char *pipeline, const char *sink,
+                  const char *path, const char *want);
+/* Every outbox record of the state, delivered ones too, as `weir show
+ * --json` prints them (ids 1, 2, ... up to the first missing one: tests
+ * never prune).  (owned: json_decref) */
+json_t *e2e_records(const char *dir);
+/* How many outbox records match every name/value pair (NULL-terminated):
+ * the field's text is the value (numbers in decimal, null as "null");
+ * "*" matches any non-null value; a name ending in '~' ("payload~")
+ * matches when the field's text (objects as compact JSON) contains it. */
+long long e2e_outbox_count(const char *dir, ...);
+/* The id of the first such record, -1 when none. */
+long long e2e_outbox_id(const char *dir, ...);
+/* How many lines of attempt history (`weir show`'s) the outbox records
+ * hold; only those whose result is `result` when not NULL. */
+long long e2e_history_count(const char *dir, const char *result);
+/* Field `path` ("queue.failed") of `o` as an integer, -1 when absent. */
+long long e2e_json_int(const json_t *o, const char *path);
+/* weir processes started from now on see their clock `offset` ahead
+ * (WEIR_CLOCK_OFFSET: "2h", "-1d"); NULL: the real clock again. */
+void e2e_clock_offset(const char *offset);
 
 #endif

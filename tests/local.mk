@@ -48,33 +48,33 @@ tests_test_core_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 
 CUNIT_TESTS += tests/test_e2e
 tests_test_e2e_SOURCES = tests/test_e2e.c tests/e2e.c tests/e2e.h
-tests_test_e2e_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
-tests_test_e2e_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+tests_test_e2e_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_e2e_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 
 CUNIT_TESTS += tests/test_delivery
 tests_test_delivery_SOURCES = tests/test_delivery.c tests/e2e.c tests/e2e.h
-tests_test_delivery_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
-tests_test_delivery_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+tests_test_delivery_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_delivery_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 
 CUNIT_TESTS += tests/test_crash
 tests_test_crash_SOURCES = tests/test_crash.c tests/e2e.c tests/e2e.h
-tests_test_crash_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
-tests_test_crash_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+tests_test_crash_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_crash_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 
 CUNIT_TESTS += tests/test_scenarios
 tests_test_scenarios_SOURCES = tests/test_scenarios.c tests/e2e.c tests/e2e.h
-tests_test_scenarios_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
-tests_test_scenarios_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+tests_test_scenarios_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_scenarios_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 
 CUNIT_TESTS += tests/test_track_options
 tests_test_track_options_SOURCES = tests/test_track_options.c tests/e2e.c tests/e2e.h
-tests_test_track_options_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
-tests_test_track_options_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+tests_test_track_options_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_track_options_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 
 CUNIT_TESTS += tests/test_admin
 tests_test_admin_SOURCES = tests/test_admin.c tests/e2e.c tests/e2e.h
-tests_test_admin_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
-tests_test_admin_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+tests_test_admin_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_admin_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 
 CUNIT_TESTS += tests/test_hold
 tests_test_hold_SOURCES = tests/test_hold.c tests/e2e.c tests/e2e.h

@@ -96,11 +96,14 @@ static void test_run_csv_to_sqlite(void)
     struct stat sb;
     CU_ASSERT_EQUAL(stat(state, &sb), 0);
     CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
-    CU_ASSERT_EQUAL(e2e_query_int(state, "SELECT count(*) FROM runs WHERE "
-                                     "pipeline = 'load' AND status = 'ok' AND "
-                                     "records_read = 3 AND written = 3"), 1);
-    CU_ASSERT_EQUAL(e2e_query_int(state, "SELECT count(*) FROM pipelines WHERE "
-                                     "name = 'load' AND file LIKE '%/load/p.xml'"), 1);
+    json_t *load = e2e_status(dir, "load", NULL);
+    CU_ASSERT_EQUAL(json_object_size(json_object_get(load, "runs")), 1);
+    CU_ASSERT_EQUAL(e2e_json_int(load, "runs.ok"), 1);
+    CU_ASSERT_EQUAL(e2e_json_int(load, "last_counts.read"), 3);
+    CU_ASSERT_EQUAL(e2e_json_int(load, "last_counts.written"), 3);
+    CU_ASSERT(e2e_ends_with(json_string_value(json_object_get(load, "file")),
+                            "/load/p.xml"));
+    json_decref(load);
     /* a second run upserts: still three rows */
     r = e2e_run(dir, "run", "p.xml", "--json", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
@@ -122,11 +125,16 @@ static void test_run_from_another_folder_and_state_option(void)
     CU_ASSERT_EQUAL(r.status, 0);
     CU_ASSERT_STRING_EQUAL(r.out, "");
     e2e_result_free(&r);
-    char db[4200], state[4200];
+    char db[4200];
     snprintf(db, sizeof(db), "%s/target.db", sub);
-    snprintf(state, sizeof(state), "%s/my-state.db", dir);
     CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers"), 3);
-    CU_ASSERT_EQUAL(e2e_query_int(state, "SELECT count(*) FROM runs"), 1);
+    json_t *st = e2e_json(dir, "status", "--state", "my-state.db", "--json",
+                          NULL);
+    json_t *load = json_array_get(json_object_get(st, "pipelines"), 0);
+    CU_ASSERT_EQUAL(json_array_size(json_object_get(st, "pipelines")), 1);
+    CU_ASSERT_EQUAL(json_object_size(json_object_get(load, "runs")), 1);
+    CU_ASSERT_EQUAL(e2e_json_int(load, "runs.ok"), 1);
+    json_decref(st);
     free(sub);
     free(dir);
 }
@@ -189,10 +197,7 @@ static void test_source_failure_exit_3(void)
     CU_ASSERT_EQUAL(r.status, 3);
     CU_ASSERT(e2e_contains(r.err, "source 'gen' failed while reading"));
     e2e_result_free(&r);
-    char state[4200];
-    snprintf(state, sizeof(state), "%s/weir.db", dir);
-    CU_ASSERT_EQUAL(e2e_query_int(state, "SELECT count(*) FROM runs WHERE "
-                                     "status = 'error'"), 1);
+    CU_ASSERT_EQUAL(e2e_status_int(dir, "fails", NULL, "runs.error"), 1);
     /* a missing source file: could not open, exit 3 */
     free(wt_write_file(dir, "p2.xml", csv_to_sqlite));
     r = e2e_run(dir, "run", "p2.xml", NULL);

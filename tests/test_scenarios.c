@@ -86,18 +86,17 @@ static void test_seed_001_mapping_change(void)
     free(d);
 }
 
-/* The retry of record `id` is due now: the 15-25 s have passed. */
-static void retry_due_now(const char *dir, int id)
+/* Record `id` waits for its retry, and its 15-25 s have passed: the
+ * clock of the weir processes started next is `send` minutes on (each
+ * send more than the one before). */
+static void retry_due_now(const char *dir, int id, int send)
 {
-    char path[4200], sql[128];
-    snprintf(path, sizeof(path), "%s/weir.db", dir);
-    snprintf(sql, sizeof(sql), "UPDATE outbox SET next_attempt = 0 WHERE "
-                               "id = %d AND status = 'retry'", id);
-    sqlite3 *db;
-    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_changes(db), 1);
-    sqlite3_close(db);
+    char ids[32], offset[32];
+    snprintf(ids, sizeof(ids), "%d", id);
+    CU_ASSERT_EQUAL(e2e_outbox_count(dir, "id", ids, "status", "retry", NULL),
+                    1);
+    snprintf(offset, sizeof(offset), "%dm", send);
+    e2e_clock_offset(offset);
 }
 
 static void test_seed_002_monitor_and_resend(void)
@@ -129,9 +128,10 @@ static void test_seed_002_monitor_and_resend(void)
     free(out);
     /* `weir drain --wait`: four more sends, then it has failed */
     for (int send = 2; send <= 5; send++) {
-        retry_due_now(d, 1);
+        retry_due_now(d, 1, send);
         out = run_ok(d, send < 5 ? 0 : 1, "drain", NULL, NULL, NULL, NULL,
                      NULL);
+        e2e_clock_offset(NULL);
         CU_ASSERT(e2e_contains(out, send < 5 ? "1 waiting for retry"
                                              : "1 failed"));
         free(out);

@@ -24,6 +24,14 @@ static char *state_file(const char *name)
     return path;
 }
 
+/* weir_state_run_tally(): the runs of every status together. */
+static int count_runs(const char *status, int64_t runs, void *ctx)
+{
+    (void)status;
+    *(int64_t *)ctx += runs;
+    return 0;
+}
+
 static void test_create_and_reopen(void)
 {
     char *path = state_file("s1.db");
@@ -57,19 +65,22 @@ static void test_create_and_reopen(void)
     free(v);
     CU_ASSERT_EQUAL(weir_state_kv_get(st, "p", "other", "cursor", &v), 1);
     CU_ASSERT_PTR_NULL(v);
-    weir_state_close(st);
 
-    sqlite3 *db;
-    sqlite3_open(path, &db);
-    sqlite3_stmt *s;
-    sqlite3_prepare_v2(db, "SELECT status, records_read, written, rejected "
-                           "FROM runs", -1, &s, NULL);
-    CU_ASSERT_EQUAL(sqlite3_step(s), SQLITE_ROW);
-    CU_ASSERT_STRING_EQUAL((const char *)sqlite3_column_text(s, 0), "failed");
-    CU_ASSERT_EQUAL(sqlite3_column_int(s, 1), 10);
-    CU_ASSERT_EQUAL(sqlite3_column_int(s, 3), 1);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    int64_t started, finished;
+    char *status = NULL;
+    weir_run_counts got;
+    CU_ASSERT_EQUAL(weir_state_last_run(st, "p", &started, &finished, &status,
+                                        &got), 0);
+    CU_ASSERT_STRING_EQUAL(status, "failed");
+    CU_ASSERT(started > 0 && finished >= started);
+    CU_ASSERT_EQUAL(got.read, 10);
+    CU_ASSERT_EQUAL(got.written, 9);
+    CU_ASSERT_EQUAL(got.rejected, 1);
+    free(status);
+    int64_t runs = 0;
+    CU_ASSERT_EQUAL(weir_state_run_tally(st, "p", count_runs, &runs), 0);
+    CU_ASSERT_EQUAL(runs, 1);
+    weir_state_close(st);
     free(path);
 }
 
@@ -78,6 +89,7 @@ static void test_newer_schema_refused(void)
     char *path = state_file("newer.db");
     weir_error err = {0};
     weir_state_close(weir_state_open(path, &err));
+    /* a newer weir's file: raw SQL on purpose, no weir writes one */
     sqlite3 *db;
     sqlite3_open(path, &db);
     sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
@@ -152,6 +164,7 @@ static void test_two_processes_open_a_new_file(void)
 static void test_foreign_database_refused(void)
 {
     char *path = state_file("app.db");
+    /* another application's database, made with SQL on purpose */
     sqlite3 *db;
     sqlite3_open(path, &db);
     sqlite3_exec(db, "CREATE TABLE customers(code TEXT)", NULL, NULL, NULL);

@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <CUnit/CUnit.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,21 +290,15 @@ static void test_full_refresh_due(void)
     char *out = weir(d, 0, NULL, NULL);
     CU_ASSERT(e2e_contains(out, "2 unchanged"));
     free(out);
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/weir.db", d);
-    sqlite3 *db;
-    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
-    /* the last full refresh, 8 days ago */
-    CU_ASSERT_EQUAL(sqlite3_exec(db, "UPDATE track_state SET last_full_refresh "
-                                     "= last_full_refresh - 8 * 86400000",
-                                 NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    /* 8 days later: the last full refresh is older than 7d */
+    e2e_clock_offset("8d");
     out = weir(d, 0, NULL, NULL);
     CU_ASSERT(e2e_contains(out, "2 written"));
     free(out);
     CU_ASSERT_EQUAL(target(d, "SELECT count(*) FROM applied WHERE op = 'update'"), 2);
     /* and the clock started again */
     out = weir(d, 0, NULL, NULL);
+    e2e_clock_offset(NULL);
     CU_ASSERT(e2e_contains(out, "2 unchanged"));
     free(out);
     free(d);

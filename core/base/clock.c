@@ -13,8 +13,11 @@ static int64_t real_now(void)
 }
 
 static int64_t (*now_fn)(void) = real_now;
+static int64_t shift_ms;
 
-int64_t weir_clock_now_ms(void) { return now_fn(); }
+int64_t weir_clock_now_ms(void) { return now_fn() + shift_ms; }
+
+void weir_clock_shift(int64_t ms) { shift_ms = ms; }
 
 void weir_clock_set(int64_t (*fn)(void)) { now_fn = fn ? fn : real_now; }
 

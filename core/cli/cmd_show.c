@@ -24,7 +24,9 @@ static int on_row(const weir_outbox_row *row, void *vctx)
     char created[32], updated[32], next[32] = "";
     weir_clock_iso(row->created, created, sizeof(created));
     weir_clock_iso(row->updated, updated, sizeof(updated));
-    if (row->status == WEIR_OUTBOX_RETRY && row->next_attempt > 0)
+    /* a held record is asked again at its retry pace (a sink's hold) */
+    if ((row->status == WEIR_OUTBOX_RETRY || row->status == WEIR_OUTBOX_HELD) &&
+        row->next_attempt > 0)
         weir_clock_iso(row->next_attempt, next, sizeof(next));
     char *key = row->key ? weir_key_display(row->key) : NULL;
     json_error_t err;
@@ -40,6 +42,7 @@ static int on_row(const weir_outbox_row *row, void *vctx)
         json_object_set_new(c->doc, "attempts", json_integer(row->attempts));
         json_object_set_new(c->doc, "next_attempt", next[0] ? json_string(next) : json_null());
         json_object_set_new(c->doc, "error", row->error ? json_string(row->error) : json_null());
+        json_object_set_new(c->doc, "held_by", row->held_by ? json_string(row->held_by) : json_null());
         json_object_set_new(c->doc, "idempotency_key", json_string(row->idem));
         json_object_set_new(c->doc, "held_by",
                             row->status == WEIR_OUTBOX_HELD && row->held_by

@@ -88,6 +88,63 @@ static void describe_result(char *buf, size_t size, const char *status,
                  (unsigned long long)failed);
 }
 
+static int tally_run(const char *status, int64_t runs, void *ctx)
+{
+    json_object_set_new(ctx, status, json_integer((json_int_t)runs));
+    return 0;
+}
+
+/* What <track> holds for a pipeline: live keys, deleted ones (kept for
+ * their change numbers) and values in doubt (sent again next run). */
+typedef struct snap_tally {
+    int64_t keys, deleted, in_doubt;
+} snap_tally;
+
+static int tally_key(const char *key, size_t len, uint64_t hash,
+                     uint64_t version, int doubt, void *ctx)
+{
+    (void)key, (void)len, (void)version;
+    snap_tally *t = ctx;
+    if (hash)
+        t->keys++;
+    else
+        t->deleted++;
+    t->in_doubt += doubt != 0;
+    return 0;
+}
+
+/* The facts only --json shows: the run history by status, the last run's
+ * counts, settled rows the outbox keeps, the snapshot. */
+static int add_details(status_ctx *c, json_t *o, const char *name,
+                       const weir_run_counts *run, const uint64_t *q)
+{
+    json_t *runs = json_object();
+    snap_tally t = {0, 0, 0};
+    json_object_set_new(o, "runs", runs);
+    if (weir_state_run_tally(c->st, name, tally_run, runs) ||
+        weir_state_snapshot_each(c->st, name, tally_key, &t))
+        return -1;
+    json_object_set_new(
+        o, "last_counts",
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "read",
+                  (json_int_t)run->read, "written", (json_int_t)run->written,
+                  "rejected", (json_int_t)run->rejected, "dropped",
+                  (json_int_t)run->dropped, "held", (json_int_t)run->held,
+                  "retry", (json_int_t)run->retry));
+    json_object_set_new(
+        o, "settled",
+        json_pack("{s:I, s:I, s:I}", "delivered",
+                  (json_int_t)q[WEIR_OUTBOX_DELIVERED], "discarded",
+                  (json_int_t)q[WEIR_OUTBOX_DISCARDED], "superseded",
+                  (json_int_t)q[WEIR_OUTBOX_SUPERSEDED]));
+    json_object_set_new(o, "snapshot",
+                        json_pack("{s:I, s:I, s:I}", "keys",
+                                  (json_int_t)t.keys, "deleted",
+                                  (json_int_t)t.deleted, "in_doubt",
+                                  (json_int_t)t.in_doubt));
+    return 0;
+}
+
 static int on_pipeline(const char *name, const char *file, void *vctx)
 {
     status_ctx *c = vctx;
@@ -110,9 +167,7 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
     int64_t every = schedule_of(c->reg, file);
     int64_t next = every && started ? started + every : 0;
     if (c->pipelines) {
-        json_array_append_new(
-            c->pipelines,
-            json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:{s:I, s:I, "
+        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:{s:I, s:I, "
                       "s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
                       "pipeline", name, "file", file, "last_run",
                       iso_or_null(started), "finished", iso_or_null(finished),
@@ -128,7 +183,12 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
                       "since_last_run", "delivered",
                       (json_int_t)since[WEIR_OUTBOX_DELIVERED], "discarded",
                       (json_int_t)since[WEIR_OUTBOX_DISCARDED], "superseded",
-                      (json_int_t)since[WEIR_OUTBOX_SUPERSEDED]));
+                      (json_int_t)since[WEIR_OUTBOX_SUPERSEDED]);
+        json_array_append_new(c->pipelines, o);
+        if (add_details(c, o, name, &run, q)) {
+            free(status);
+            return -1;
+        }
     } else {
         char last[32] = "never", nx[32] = "-";
         if (started)
@@ -156,11 +216,12 @@ static int on_endpoint(const char *pipeline, const char *sink,
     if (c->endpoints) {
         json_array_append_new(
             c->endpoints,
-            json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "pipeline", pipeline,
-                      "sink", sink, "health", e->down ? "down" : "up", "since",
-                      iso_or_null(e->since), "next_probe",
+            json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:i, s:i}", "pipeline",
+                      pipeline, "sink", sink, "health", e->down ? "down" : "up",
+                      "since", iso_or_null(e->since), "next_probe",
                       e->down ? iso_or_null(e->next_probe) : json_null(),
-                      "error", e->error ? json_string(e->error) : json_null()));
+                      "error", e->error ? json_string(e->error) : json_null(),
+                      "failures", e->failures, "probes", e->probes));
         return 0;
     }
     char since[32] = "-";

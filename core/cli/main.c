@@ -8,6 +8,7 @@
 
 #include <libxml/parser.h>
 
+#include "base/clock.h"
 #include "base/duration.h"
 #include "base/log.h"
 #include "cli/cli.h"
@@ -295,6 +296,25 @@ static int parse_leading(int argc, char **argv, weir_cli *cli, int *rc)
     return optind;
 }
 
+/* WEIR_CLOCK_OFFSET="2h" (or "-30m"): weir's own clock runs that much
+ * ahead (behind), so a rehearsal or a test sees retries, probes and full
+ * refreshes come due without waiting (docs/operations.md). */
+static int apply_clock_offset(void)
+{
+    const char *env = getenv("WEIR_CLOCK_OFFSET");
+    if (!env || !*env)
+        return 0;
+    long long ms;
+    int minus = *env == '-';
+    if (weir_duration_parse(env + minus, &ms)) {
+        fprintf(stderr, "weir: WEIR_CLOCK_OFFSET=%s: not a duration (such as "
+                        "2h or -30m)\n", env);
+        return -1;
+    }
+    weir_clock_shift(minus ? -ms : ms);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     weir_cli cli = {.max_wait_ms = 600000,
@@ -326,7 +346,7 @@ int main(int argc, char **argv)
         return WEIR_EXIT_USAGE;
     }
     cli.command = c->name;
-    if (parse(c, argc - at, argv + at, &cli))
+    if (parse(c, argc - at, argv + at, &cli) || apply_clock_offset())
         return WEIR_EXIT_USAGE;
     if (!cli.state_path) {
         const char *env = getenv("WEIR_STATE");

@@ -145,6 +145,9 @@ typedef struct weir_store_ops {
     int (*last_run)(weir_store_conn *conn, const char *pipeline,
                     int64_t *started, int64_t *finished, char **status,
                     weir_run_counts *counts);
+    int (*run_tally)(weir_store_conn *conn, const char *pipeline,
+                     int (*fn)(const char *status, int64_t runs, void *ctx),
+                     void *ctx);
 } weir_store_ops;
 
 extern const weir_store_ops weir_store_sqlite;

@@ -419,3 +419,11 @@ int weir_state_last_run(weir_state *st, const char *pipeline,
     return st->ops->last_run(st->conn, pipeline, started, finished, status,
                              counts);
 }
+
+int weir_state_run_tally(weir_state *st, const char *pipeline,
+                         int (*fn)(const char *status, int64_t runs,
+                                   void *ctx),
+                         void *ctx)
+{
+    return st->ops->run_tally(st->conn, pipeline, fn, ctx);
+}

@@ -430,5 +430,12 @@ int weir_state_each_endpoint(weir_state *st,
 int weir_state_last_run(weir_state *st, const char *pipeline,
                         int64_t *started, int64_t *finished, char **status,
                         weir_run_counts *counts);
+/* How many runs of `pipeline` the history holds, per recorded status
+ * ("ok", "failed", "error", "running"), in status order.  0, or -1 when
+ * it could not be read. */
+int weir_state_run_tally(weir_state *st, const char *pipeline,
+                         int (*fn)(const char *status, int64_t runs,
+                                   void *ctx),
+                         void *ctx);
 
 #endif

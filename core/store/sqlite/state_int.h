@@ -186,4 +186,7 @@ int sq_last_run(weir_store_conn *st, const char *pipeline,
                     int64_t *started, int64_t *finished, char **status,
                     weir_run_counts *counts);
 
+int sq_run_tally(weir_store_conn *st, const char *pipeline,
+                 int (*fn)(const char *status, int64_t runs, void *ctx),
+                 void *ctx);
 #endif

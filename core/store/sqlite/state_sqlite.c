@@ -921,6 +921,28 @@ int sq_last_run(weir_store_conn *st, const char *pipeline,
     return rc;
 }
 
+int sq_run_tally(weir_store_conn *st, const char *pipeline,
+                         int (*fn)(const char *status, int64_t runs,
+                                   void *ctx),
+                         void *ctx)
+{
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = sq__prepare(
+        st,
+        "SELECT status, count(*) FROM runs WHERE pipeline = ?1 "
+        "GROUP BY status ORDER BY status",
+        1, args);
+    if (!s)
+        return -1;
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = fn(sq__text(s, 0), sqlite3_column_int64(s, 1), ctx);
+    if (!rc && step != SQLITE_DONE)
+        rc = -1;
+    sqlite3_finalize(s);
+    return rc;
+}
+
 /* ---- the table of operations (store/backend.h) ---------------------- */
 
 const weir_store_ops weir_store_sqlite = {
@@ -980,4 +1002,5 @@ const weir_store_ops weir_store_sqlite = {
     .endpoint_set = sq_endpoint_set,
     .each_endpoint = sq_each_endpoint,
     .last_run = sq_last_run,
+    .run_tally = sq_run_tally,
 };
