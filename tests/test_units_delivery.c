@@ -123,35 +123,44 @@ typedef struct outbox_row {
     char error[256];
 } outbox_row;
 
-/* The outbox row of `key`'s payload (the newest), read behind the
- * state's back.  Returns 1 when found. */
+typedef struct find_row {
+    const char *needle;
+    outbox_row *out;
+    int found;
+} find_row;
+
+static int match_row(const weir_outbox_row *row, void *ctx)
+{
+    find_row *f = ctx;
+    if (!strstr(row->payload, f->needle))
+        return 0;
+    f->found = 1;
+    snprintf(f->out->status, sizeof(f->out->status), "%s",
+             weir_outbox_status_name(row->status));
+    f->out->attempts = row->attempts;
+    f->out->next_attempt = row->next_attempt;
+    snprintf(f->out->error, sizeof(f->out->error), "%s",
+             row->error ? row->error : "");
+    return 0;
+}
+
+/* The outbox row of `key`'s payload (the newest), read through the store
+ * (rows are numbered from 1 and never pruned here).  1 when found. */
 static int read_row(const char *db_path, const char *code, outbox_row *out)
 {
-    sqlite3 *db;
-    sqlite3_stmt *s;
-    int found = 0;
-    if (sqlite3_open(db_path, &db) != SQLITE_OK)
+    weir_error err = {0};
+    weir_state *st = weir_state_open_reader(db_path, &err);
+    weir_error_clear(&err);
+    if (!st)
         return 0;
-    char like[64];
-    snprintf(like, sizeof(like), "%%\"code\":\"%s\"%%", code);
-    if (sqlite3_prepare_v2(db, "SELECT status, attempts, next_attempt, error "
-                               "FROM outbox WHERE payload LIKE ?1 "
-                               "ORDER BY id DESC LIMIT 1",
-                           -1, &s, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(s, 1, like, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(s) == SQLITE_ROW) {
-            found = 1;
-            snprintf(out->status, sizeof(out->status), "%s",
-                     (const char *)sqlite3_column_text(s, 0));
-            out->attempts = sqlite3_column_int(s, 1);
-            out->next_attempt = sqlite3_column_int64(s, 2);
-            const char *e = (const char *)sqlite3_column_text(s, 3);
-            snprintf(out->error, sizeof(out->error), "%s", e ? e : "");
-        }
-        sqlite3_finalize(s);
-    }
-    sqlite3_close(db);
-    return found;
+    char needle[64];
+    snprintf(needle, sizeof(needle), "\"code\":\"%s\"", code);
+    find_row f = {needle, out, 0};
+    for (int64_t id = 1; weir_state_outbox_get(st, id, match_row, NULL, &f) == 0;
+         id++)
+        ;
+    weir_state_close(st);
+    return f.found;
 }
 
 /* How many times the sink was handed `code` (its own sends table). */
