@@ -1,8 +1,10 @@
 /*
  * The store conformance suite: what every state store backend promises
- * (state.h), written once against the store's operations.  It runs on
- * SQLite; WEIR_TEST_STORE=postgresql://... will run it on PostgreSQL
- * when that backend is built.  Each test opens fresh stores by location.
+ * (state.h), written once against the store's operations: each test opens
+ * fresh stores by location (fresh_location) and asserts only through
+ * state.h.  It runs on SQLite; the PostgreSQL backend runs the same tests
+ * with locations of its own (a dead worker is then told by its session's
+ * advisory lock, as SQLite's is by its lock byte).
  */
 #include "config.h"
 
