@@ -33,11 +33,13 @@ core_libweircore_la_SOURCES += \
 	core/store/sqlite/state_endpoint.c core/store/sqlite/state_lock.c \
 	core/store/sqlite/state_claim.c
 
-# plugin/: the plugin loader, option tables, the host table plugins call
+# plugin/: the plugin loader, option tables, the host table plugins call,
+# a run's instances of a pipeline's plugins
 core_libweircore_la_SOURCES += \
 	core/plugin/plugins.c core/plugin/plugins.h \
 	core/plugin/options.c core/plugin/options.h \
 	core/plugin/host.c core/plugin/host.h core/plugin/event.h \
+	core/plugin/instance.c core/plugin/instance.h \
 	core/plugin/sink_write.c core/plugin/sink_write.h
 
 # pipeline/: the pipeline model and its XML loader
@@ -46,9 +48,12 @@ core_libweircore_la_SOURCES += \
 	core/pipeline/pipeline_xml.c
 nodist_core_libweircore_la_SOURCES = core/pipeline/schema_rng.c
 
-# engine/: a run and a drain: <track>, delivery, retries, notifications
+# engine/: a run and a drain: <track>, delivery, retries, notifications,
+# the scheduler that repeats drains
 core_libweircore_la_SOURCES += \
 	core/engine/engine.c core/engine/engine.h \
+	core/engine/run.c core/engine/run.h \
+	core/engine/scheduler.c core/engine/scheduler.h \
 	core/engine/track.c core/engine/track.h \
 	core/engine/track_index.c core/engine/track_index.h \
 	core/engine/deliver.c core/engine/deliver.h \

@@ -14,6 +14,7 @@
 #include "pipeline/pipeline.h"
 #include "plugin/event.h"
 #include "plugin/host.h"
+#include "plugin/instance.h"
 #include "plugin/plugins.h"
 #include "plugin/sink_write.h"
 #include "record/record.h"
@@ -22,6 +23,7 @@ const char wt_null_marker[] = "<WT_NULL>";
 
 struct wt_plugin {
     weir_pipeline *p;
+    weir_instances *in; /* a run of p, without a state store */
     weir_instance *inst;
     char *log;
     size_t loglen;
@@ -109,7 +111,7 @@ static weir_pipeline *load(const char *xml, const char *dir, int *problems)
 int wt_validate(const char *xml, const char *dir)
 {
     int problems = 0;
-    weir_pipeline_free(load(xml, dir, &problems));
+    weir_pipeline_unref(load(xml, dir, &problems));
     return problems;
 }
 
@@ -178,22 +180,26 @@ wt_plugin *wt_open(const char *xml, const char *dir, const char *instance)
     weir_pipeline *p = load(xml, dir, &problems);
     if (!p || problems) {
         fprintf(stderr, "wt_open: invalid pipeline:\n%s", wt_last_errors());
-        weir_pipeline_free(p);
+        weir_pipeline_unref(p);
         return NULL;
     }
-    weir_instance *inst = weir_pipeline_find(p, instance);
-    if (!inst || !inst->plugin) {
+    weir_instance_spec *spec = weir_pipeline_find(p, instance);
+    weir_instances *in = spec && spec->plugin ? weir_instances_new(p, NULL)
+                                              : NULL;
+    if (!in) {
         fprintf(stderr, "wt_open: no instance '%s'\n", instance);
-        weir_pipeline_free(p);
+        weir_pipeline_unref(p);
         return NULL;
     }
+    weir_instance *inst = &in->all[spec->index];
     wt_plugin *w = calloc(1, sizeof(*w));
     w->p = p;
+    w->in = in;
     w->inst = inst;
     logging_to = w;
     weir_log_set_sink(capture, NULL);
     weir_host_error_clear(inst);
-    if (inst->plugin->open(inst, &weir_host_table, inst->kind, &inst->state) !=
+    if (spec->plugin->open(inst, &weir_host_table, spec->kind, &inst->state) !=
         WEIR_STATUS_OK) {
         /* what it logged, then the reason it gave host->set_error() */
         const char *log = w->log ? w->log : "", *why = inst->error;
@@ -205,7 +211,8 @@ wt_plugin *wt_open(const char *xml, const char *dir, const char *instance)
         logging_to = NULL;
         free(w->log);
         free(w);
-        weir_pipeline_free(p);
+        weir_instances_free(in);
+        weir_pipeline_unref(p);
         return NULL;
     }
     inst->opened = 1;
@@ -244,28 +251,28 @@ weir_record *wt_add(weir_batch *b, weir_op op, ...)
 static void bind(wt_plugin *p, weir_batch *b)
 {
     logging_to = p;
-    weir_batch_set_context(b, p->p->name, p->inst->name);
+    weir_batch_set_context(b, p->p->name, p->inst->spec->name);
     weir_batch_set_secrets(b, p->p->secrets);
 }
 
 int wt_read(wt_plugin *p, weir_batch *b)
 {
     bind(p, b);
-    return p->inst->plugin->read(p->inst->state, b);
+    return p->inst->spec->plugin->read(p->inst->state, b);
 }
 
 int wt_process(wt_plugin *p, weir_batch *b)
 {
     bind(p, b);
     weir_batch_reset_answers(b, WEIR_RESULT_OK);
-    return p->inst->plugin->process(p->inst->state, b);
+    return p->inst->spec->plugin->process(p->inst->state, b);
 }
 
 int wt_write(wt_plugin *p, weir_batch *b)
 {
     bind(p, b);
     weir_batch_reset_answers(b, WEIR_RESULT_NONE);
-    return p->inst->plugin->write(p->inst->state, b);
+    return p->inst->spec->plugin->write(p->inst->state, b);
 }
 
 void wt_deliver(wt_plugin *p, weir_batch *b)
@@ -277,23 +284,24 @@ void wt_deliver(wt_plugin *p, weir_batch *b)
 int wt_finish(wt_plugin *p)
 {
     int rc = wt_flush(p);
-    if (rc == WEIR_STATUS_OK && p->inst->plugin->finish)
-        rc = p->inst->plugin->finish(p->inst->state);
+    const weir_plugin *pl = p->inst->spec->plugin;
+    if (rc == WEIR_STATUS_OK && pl->finish)
+        rc = pl->finish(p->inst->state);
     return rc;
 }
 
 int wt_flush(wt_plugin *p)
 {
     logging_to = p;
-    return p->inst->plugin->flush ? p->inst->plugin->flush(p->inst->state)
-                                  : WEIR_STATUS_OK;
+    const weir_plugin *pl = p->inst->spec->plugin;
+    return pl->flush ? pl->flush(p->inst->state) : WEIR_STATUS_OK;
 }
 
 int wt_probe(wt_plugin *p)
 {
     logging_to = p;
     weir_host_error_clear(p->inst);
-    const weir_plugin *d = p->inst->plugin;
+    const weir_plugin *d = p->inst->spec->plugin;
     return WEIR_PLUGIN_HAS(d, probe, 2) && d->probe ? d->probe(p->inst->state)
                                                     : -99;
 }
@@ -307,7 +315,7 @@ int wt_notify(wt_plugin *p, const char *type, const char *json)
     if (json && !copy)
         return WEIR_STATUS_ERROR;
     struct weir_event e = {type, copy};
-    int rc = p->inst->plugin->notify(p->inst->state, &e);
+    int rc = p->inst->spec->plugin->notify(p->inst->state, &e);
     free(copy);
     return rc;
 }
@@ -317,11 +325,10 @@ void wt_close(wt_plugin *p)
     if (!p)
         return;
     logging_to = p;
-    p->inst->plugin->close(p->inst->state);
-    p->inst->opened = 0;
+    weir_instances_free(p->in);
     logging_to = NULL;
     weir_log_set_sink(NULL, NULL);
-    weir_pipeline_free(p->p);
+    weir_pipeline_unref(p->p);
     free(p->log);
     free(p);
 }

@@ -105,3 +105,9 @@ tests_test_workers_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 CUNIT_TESTS += tests/test_store
 tests_test_store_SOURCES = tests/test_store.c
 tests_test_store_LDADD = $(HARNESS_LIBS)
+
+# The scheduler behind drain --wait: sinks open across passes, signals.
+CUNIT_TESTS += tests/test_scheduler
+tests_test_scheduler_SOURCES = tests/test_scheduler.c tests/e2e.c tests/e2e.h
+tests_test_scheduler_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_scheduler_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)

@@ -15,6 +15,7 @@
 #include "harness.h"
 #include "pipeline/pipeline.h"
 #include "plugin/host.h"
+#include "plugin/instance.h"
 #include "plugin/plugins.h"
 
 #define HEAD "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"t\">\n"
@@ -299,8 +300,10 @@ static void test_secrets_per_pipeline(void)
     weir_pipeline *a = load_with_secret(reg, "pa", "WEIR_TEST_SECRET_A");
     weir_pipeline *b = load_with_secret(reg, "pb", "WEIR_TEST_SECRET_B");
     CU_ASSERT_FATAL(a && b && a->nsinks == 1 && b->nsinks == 1);
-    weir_instance *ia = a->sinks[0], *ib = b->sinks[0];
-    CU_ASSERT_STRING_EQUAL(weir_instance_option(ia, "reject-id", 0)->value,
+    /* instances of no run, as check() gets them */
+    weir_instance run_a = {.spec = a->sinks[0]}, run_b = {.spec = b->sinks[0]};
+    weir_instance *ia = &run_a, *ib = &run_b;
+    CU_ASSERT_STRING_EQUAL(weir_instance_option(a->sinks[0], "reject-id", 0)->value,
                            "alpha-s3cret");
 
     captured[0] = '\0';
@@ -314,14 +317,16 @@ static void test_secrets_per_pipeline(void)
     weir_host_table.set_error(ib, "refused %s", "alpha-s3cret bravo-s3cret");
     CU_ASSERT_STRING_EQUAL(weir_host_error(ia), "refused *** bravo-s3cret");
     CU_ASSERT_STRING_EQUAL(weir_host_error(ib), "refused alpha-s3cret ***");
+    weir_host_error_clear(ia);
 
     /* A gone, B still masks its own (and A's secret is nobody's now) */
-    weir_pipeline_free(a);
+    weir_pipeline_unref(a);
     captured[0] = '\0';
     log_both(ib);
     CU_ASSERT(has(captured, "pb/out: a=alpha-s3cret b=***\n"));
     weir_log_set_sink(NULL, NULL);
-    weir_pipeline_free(b);
+    weir_host_error_clear(ib);
+    weir_pipeline_unref(b);
     weir_plugins_free(reg);
 }
 
@@ -343,7 +348,7 @@ static void test_relative_paths(void)
                            "\t");
     CU_ASSERT_STRING_EQUAL(weir_instance_option(p->sinks[0], "path", 0)->value,
                            "/abs/out.csv");
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
     weir_diag_free(d);
     weir_plugins_free(reg);
 }

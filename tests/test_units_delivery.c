@@ -18,6 +18,7 @@
 #include "engine/retry.h"
 #include "harness.h"
 #include "pipeline/pipeline.h"
+#include "plugin/instance.h"
 #include "plugin/plugins.h"
 #include "record/record.h"
 #include "store/state.h"
@@ -208,22 +209,26 @@ static void test_deliver_retry_schedule(void)
     CU_ASSERT_EQUAL(weir_diag_count(diag), 0);
     CU_ASSERT_PTR_NOT_NULL(p);
     if (!p || weir_diag_count(diag)) {
-        weir_pipeline_free(p);
+        weir_pipeline_unref(p);
         weir_diag_free(diag);
         weir_plugins_free(reg);
         return;
     }
     p->diag = NULL;
     weir_diag_free(diag);
-    weir_instance *sink = p->sinks[0];
-    CU_ASSERT_EQUAL(sink->retry.attempts, 5);
-    CU_ASSERT_EQUAL(sink->retry.jitter_ms, 0);
+    CU_ASSERT_EQUAL(p->sinks[0]->retry.attempts, 5);
+    CU_ASSERT_EQUAL(p->sinks[0]->retry.jitter_ms, 0);
 
     weir_error err = {0};
     weir_state *st = weir_state_open(state_path, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_EQUAL_FATAL(sink->plugin->open(sink, wt_host(), sink->kind,
-                                             &sink->state), WEIR_STATUS_OK);
+    weir_instances *in = weir_instances_new(p, st);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+    weir_instance *sink = &in->sinks[0];
+    CU_ASSERT_EQUAL_FATAL(sink->spec->plugin->open(sink, wt_host(),
+                                                   WEIR_KIND_SINK,
+                                                   &sink->state),
+                          WEIR_STATUS_OK);
     sink->opened = 1;
 
     const int64_t t0 = 1800000000000LL;
@@ -231,9 +236,9 @@ static void test_deliver_retry_schedule(void)
     weir_clock_set(fake_clock);
     weir_run_counts counts;
     memset(&counts, 0, sizeof(counts));
-    weir_notices *notices = weir_notices_new(p);
+    weir_notices *notices = weir_notices_new(in);
     char *derr = NULL;
-    weir_delivery *d = weir_delivery_new(p, st, &counts, notices, 0, &derr);
+    weir_delivery *d = weir_delivery_new(in, &counts, notices, 0, &derr);
     free(derr);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 
@@ -313,11 +318,9 @@ static void test_deliver_retry_schedule(void)
     weir_notices_free(notices);
     weir_batch_free(b);
     weir_clock_set(NULL);
-    sink->plugin->close(sink->state);
-    sink->state = NULL;
-    sink->opened = 0;
+    weir_instances_free(in);
     weir_state_close(st);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
     weir_plugins_free(reg);
 }
 

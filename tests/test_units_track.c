@@ -274,7 +274,7 @@ static int cleanup_suite(void)
 }
 
 /* A pipeline "t": testgen source "in", the given <track> element, and a
- * testgen sink. (owned: weir_pipeline_free) */
+ * testgen sink. (owned: weir_pipeline_unref) */
 static weir_pipeline *track_pipeline(const char *track)
 {
     char xml[2048];
@@ -289,7 +289,7 @@ static weir_pipeline *track_pipeline(const char *track)
     if (weir_diag_count(d)) {
         for (size_t i = 0; i < weir_diag_count(d); i++)
             fprintf(stderr, "\n  %s", weir_diag_at(d, i));
-        weir_pipeline_free(p);
+        weir_pipeline_unref(p);
         p = NULL;
     }
     if (p)
@@ -393,7 +393,7 @@ static void test_tracker_keys(void)
 
     weir_batch_free(b);
     weir_tracker_free(t);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
 }
 
 /* The hash <track> gives one record of `fields` (name/value pairs). */
@@ -434,7 +434,7 @@ static void test_tracker_hash(void)
     CU_ASSERT_NOT_EQUAL(hash_of(p, x_missing), hash_of(p, x_null));
     CU_ASSERT_NOT_EQUAL(hash_of(p, swapped), h);
     CU_ASSERT_NOT_EQUAL(hash_of(p, renamed), h);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
 
     /* fields="x": only x counts; missing and NULL x still differ */
     p = track_pipeline("<track key=\"code\" fields=\"x\"/>");
@@ -450,7 +450,7 @@ static void test_tracker_hash(void)
     CU_ASSERT_NOT_EQUAL(hash_of(p, x_empty), h);
     CU_ASSERT_NOT_EQUAL(hash_of(p, x_missing), hash_of(p, x_null));
     CU_ASSERT_NOT_EQUAL(hash_of(p, x_missing), hash_of(p, x_empty));
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
 }
 
 static void test_tracker_owned_fields(void)
@@ -480,7 +480,7 @@ static void test_tracker_owned_fields(void)
     const char *none[] = {"code", "A", "note", "n", NULL};
     CU_ASSERT_EQUAL(hash_of(p, c1), hash_of(p, c2));
     CU_ASSERT_EQUAL(hash_of(p, c1), hash_of(p, none));
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
 }
 
 static void test_tracker_duplicates(void)
@@ -514,7 +514,7 @@ static void test_tracker_duplicates(void)
     CU_ASSERT_EQUAL(c->duplicates, 3);
     weir_batch_free(b);
     weir_tracker_free(t);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
 }
 
 /* Store snapshot entries: key, hash, version triples. */
@@ -594,7 +594,7 @@ static void test_tracker_against_snapshot(void)
         weir_tracker_free(t);
     }
     weir_state_close(st);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
 }
 
 static int64_t fake_now;
@@ -631,7 +631,7 @@ static void test_tracker_full_refresh_due(void)
     weir_tracker_free(t);
     weir_clock_set(NULL);
     weir_state_close(st);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
 }
 
 /* A tracker over a snapshot of keys K00..K(n-1), having seen the first
@@ -684,7 +684,7 @@ static void test_tracker_delete_guard(void)
     t = guard_setup(p, st, 10, 8);
     CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), 0);
     weir_tracker_free(t);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
 
     /* a count */
     p = track_pipeline("<track key=\"code\" max-delete=\"2\"/>");
@@ -699,7 +699,7 @@ static void test_tracker_delete_guard(void)
     t = guard_setup(p, st, 10, 8);
     CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), 0);
     weir_tracker_free(t);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
 
     /* 0 means no deletes at all without --force; nothing unseen is fine */
     p = track_pipeline("<track key=\"code\" max-delete=\"0\"/>");
@@ -713,7 +713,7 @@ static void test_tracker_delete_guard(void)
     CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)),
                     WEIR_DELETES_NONE);
     weir_tracker_free(t);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
 
     /* off, and deletes="ignore" */
     p = track_pipeline("<track key=\"code\" max-delete=\"off\"/>");
@@ -721,7 +721,7 @@ static void test_tracker_delete_guard(void)
     t = guard_setup(p, st, 10, 0);
     CU_ASSERT_EQUAL(weir_tracker_check_deletes(t, 0, why, sizeof(why)), 0);
     weir_tracker_free(t);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
     /* deletes="ignore": none, whatever the guard or --force says */
     p = track_pipeline("<track key=\"code\" deletes=\"ignore\" "
                        "max-delete=\"off\"/>");
@@ -741,7 +741,7 @@ static void test_tracker_delete_guard(void)
         weir_batch_free(none);
         weir_tracker_free(t);
     }
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
 
     /* a fractional percentage */
     p = track_pipeline("<track key=\"code\" max-delete=\"12.5%\"/>");
@@ -751,7 +751,7 @@ static void test_tracker_delete_guard(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(why, "delete 2 of 10 records (20.0%), more "
                                        "than max-delete=\"12.5%\""));
     weir_tracker_free(t);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
     weir_state_close(st);
 }
 
@@ -799,7 +799,7 @@ static void test_tracker_unsent_rows(void)
                     WEIR_DELETES_NONE);
     weir_tracker_free(t);
     weir_batch_free(b);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
     weir_state_close(st);
 }
 
@@ -887,7 +887,7 @@ static void test_tracker_emit_composite_deletes(void)
     CU_ASSERT_EQUAL(weir_tracker_emit_deletes(t, b), 0);
     weir_batch_free(b);
     weir_tracker_free(t);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
     weir_state_close(st);
 }
 
@@ -910,7 +910,7 @@ static void test_tracker_unreadable_snapshot(void)
                                        "snapshot: "));
     free(err);
     weir_state_close(st);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
 }
 
 /* Regression: a key value with a NUL byte was indexed by length but
@@ -937,7 +937,7 @@ static void test_tracker_nul_in_key(void)
         CU_ASSERT_EQUAL(strlen(r1->key), 3);
     weir_batch_free(b);
     weir_tracker_free(t);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
 }
 
 void register_track_tests(void)

@@ -94,7 +94,7 @@ enum {
 struct weir_state *weir_cli_open_state(const weir_cli *cli,
                                        const char *pipeline_file, int how);
 /* Load and check a pipeline file; NULL after printing every problem.
- * (owned: weir_pipeline_free) */
+ * (owned: weir_pipeline_unref) */
 struct weir_pipeline *weir_cli_load(struct weir_plugins *reg, const char *file);
 
 /* Deliver what is due for the pipeline files given (every pipeline the

@@ -91,7 +91,7 @@ weir_pipeline *weir_cli_load(weir_plugins *reg, const char *file)
         weir_diag_print(diag, stderr);
         fprintf(stderr, "weir: %s is not a valid pipeline; nothing was run\n",
                 file);
-        weir_pipeline_free(p);
+        weir_pipeline_unref(p);
         p = NULL;
     }
     weir_diag_free(diag);

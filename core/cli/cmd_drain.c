@@ -4,13 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/clock.h"
 #include "base/log.h"
 #include "cli/cli.h"
 #include "cli/summary.h"
 #include "engine/engine.h"
+#include "engine/scheduler.h"
 #include "engine/sink_identity.h"
 #include "pipeline/pipeline.h"
 #include "plugin/plugins.h"
@@ -49,13 +49,13 @@ static int add_target(targets *t, const char *file)
             weir_log(WEIR_LOG_ERROR, "%s: %s", p->name,
                      weir_error_message(weir_state_error(t->st)));
         free(why);
-        weir_pipeline_free(p);
+        weir_pipeline_unref(p);
         t->refused = 1;
         return 0;
     }
     target *g = realloc(t->v, (t->n + 1) * sizeof(*g));
     if (!g) {
-        weir_pipeline_free(p);
+        weir_pipeline_unref(p);
         return -1;
     }
     t->v = g;
@@ -80,20 +80,23 @@ static void add_counts(weir_run_counts *to, const weir_run_counts *c)
     to->queued += c->queued;
 }
 
-static void sleep_ms(int64_t ms)
+/* The scheduler's hooks: each pass's counts add up per pipeline. */
+static void passed(size_t i, const weir_pipeline *p, weir_run_result *res,
+                   void *ctx)
 {
-    /* In slices, so SIGINT/SIGTERM end the wait promptly. */
-    while (ms > 0 && !weir_cli_stop_requested) {
-        int64_t slice = ms > 200 ? 200 : ms;
-        struct timespec ts = {(time_t)(slice / 1000), (long)(slice % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-        ms -= slice;
+    target *g = &((targets *)ctx)->v[i];
+    add_counts(&g->total.counts, &res->counts);
+    if (res->error) {
+        weir_log(WEIR_LOG_ERROR, "%s: %s", p->name, res->error);
+        free(g->total.error);
+        g->total.error = res->error;
     }
 }
 
 /* drain --wait: what it waits for, once a wait is long enough to wonder. */
-static void say_waiting(int64_t wait_ms, int down)
+static void say_waiting(int64_t wait_ms, int down, void *ctx)
 {
+    (void)ctx;
     if (wait_ms < 1000)
         return;
     char at[32];
@@ -102,6 +105,31 @@ static void say_waiting(int64_t wait_ms, int down)
              at, down ? "the next probe of an endpoint that is down, or the "
                         "next retry"
                       : "the next retry that is due");
+}
+
+/* Drain the targets: once, or with --wait until nothing is due but
+ * failed records.  Returns the exit code of the passes. */
+static int drain_targets(const weir_cli *cli, targets *t)
+{
+    weir_scheduler *s = weir_scheduler_new(t->st, &weir_cli_stop_requested);
+    for (size_t i = 0; s && i < t->n; i++)
+        if (weir_scheduler_add(s, t->v[i].p)) {
+            weir_scheduler_free(s);
+            s = NULL;
+        }
+    if (!s) {
+        weir_log(WEIR_LOG_ERROR, "out of memory");
+        return WEIR_EXIT_ABORTED;
+    }
+    const weir_schedule_hooks hooks = {passed, say_waiting, t};
+    weir_run_status worst = WEIR_RUN_OK;
+    weir_cli_catch_signals();
+    if (weir_scheduler_drain(s, cli->wait, cli->max_wait_ms, &hooks,
+                             &worst) == WEIR_SCHEDULE_GAVE_UP)
+        weir_log(WEIR_LOG_WARNING, "an endpoint is still down after "
+                 "--max-wait; its records stay held");
+    weir_scheduler_free(s);
+    return weir_cli_exit_code(worst);
 }
 
 int weir_cli_drain(const weir_cli *cli, weir_state *st, weir_plugins *reg,
@@ -123,45 +151,11 @@ int weir_cli_drain(const weir_cli *cli, weir_state *st, weir_plugins *reg,
     if (before && rc == WEIR_EXIT_OK)
         rc = before(ctx);
     int worst = t.refused ? WEIR_EXIT_ABORTED : WEIR_EXIT_OK;
-    weir_cli_catch_signals();
     int64_t started = weir_clock_now_ms();
-    while (rc == WEIR_EXIT_OK || rc == WEIR_EXIT_FAILED) {
-        int64_t next = 0;
-        int any_down = 0;
-        for (size_t i = 0; i < t.n; i++) {
-            weir_run_result res;
-            int64_t due = 0;
-            int down = 0;
-            const weir_run_options opts = {.cancel = &weir_cli_stop_requested};
-            int r = weir_cli_exit_code(
-                weir_engine_drain(t.v[i].p, st, &opts, &res, &due, &down));
-            add_counts(&t.v[i].total.counts, &res.counts);
-            t.v[i].total.seconds += res.seconds;
-            if (res.error) {
-                weir_log(WEIR_LOG_ERROR, "%s: %s", t.v[i].p->name, res.error);
-                free(t.v[i].total.error);
-                t.v[i].total.error = res.error;
-            }
-            if (r > rc)
-                rc = r;
-            if (due && (!next || due < next))
-                next = due;
-            any_down |= down;
-        }
-        if (!cli->wait || rc == WEIR_EXIT_ABORTED || weir_cli_stop_requested ||
-            !next)
-            break;
-        int64_t now = weir_clock_now_ms();
-        if (any_down && now - started >= cli->max_wait_ms) {
-            weir_log(WEIR_LOG_WARNING, "an endpoint is still down after "
-                     "--max-wait; its records stay held");
-            break;
-        }
-        int64_t wait = next - now;
-        if (now + wait > started + cli->max_wait_ms && any_down)
-            wait = started + cli->max_wait_ms - now;
-        say_waiting(wait, any_down);
-        sleep_ms(wait > 0 ? wait : 0);
+    if (rc == WEIR_EXIT_OK || rc == WEIR_EXIT_FAILED) {
+        int drained = drain_targets(cli, &t);
+        if (drained > rc)
+            rc = drained;
     }
     /* what the admin waited for, not only the time spent sending */
     double wall = (double)(weir_clock_now_ms() - started) / 1000.0;
@@ -172,7 +166,7 @@ int weir_cli_drain(const weir_cli *cli, weir_state *st, weir_plugins *reg,
         weir_summary_print(cli, t.v[i].p->name, &t.v[i].total,
                            t.v[i].total.error ? WEIR_EXIT_ABORTED : code);
         free(t.v[i].total.error);
-        weir_pipeline_free(t.v[i].p);
+        weir_pipeline_unref(t.v[i].p);
     }
     free(t.v);
     return rc > worst ? rc : worst;

@@ -118,7 +118,6 @@ static int run_run(weir_cli *cli)
         .full = cli->full,
         .dry_run = cli->dry_run,
         .force = cli->force,
-        .cancel = &weir_cli_stop_requested,
         .progress = !cli->quiet && !cli->json && isatty(STDERR_FILENO)
                         ? show_progress
                         : NULL,
@@ -126,8 +125,14 @@ static int run_run(weir_cli *cli)
         .started = cli->dry_run ? NULL : run_started,
         .started_ctx = &record,
     };
+    weir_run *run = weir_run_new(p, st, &weir_cli_stop_requested);
+    if (!run) {
+        res.error = strdup("out of memory");
+        goto out;
+    }
     weir_cli_catch_signals();
-    rc = weir_cli_exit_code(weir_engine_run(p, st, &opts, &res));
+    rc = weir_cli_exit_code(weir_engine_run(run, &opts, &res));
+    weir_run_free(run);
     if (res.error)
         weir_log(WEIR_LOG_ERROR, "%s: %s", p->name, res.error);
     if (record.run > 0)
@@ -138,7 +143,7 @@ out:
     weir_summary_print(cli, p ? p->name : file, &res, rc);
     free(res.error);
     weir_state_close(st);
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
     weir_plugins_free(reg);
     return rc;
 }

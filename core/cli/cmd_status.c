@@ -35,7 +35,7 @@ static int64_t schedule_of(weir_plugins *reg, const char *file)
     weir_diag *d = weir_diag_new();
     weir_pipeline *p = d ? weir_pipeline_load(file, reg, d) : NULL;
     int64_t every = p ? p->schedule_ms : 0;
-    weir_pipeline_free(p);
+    weir_pipeline_unref(p);
     weir_diag_free(d);
     return every;
 }

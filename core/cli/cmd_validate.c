@@ -55,7 +55,7 @@ static int run_validate(weir_cli *cli)
         } else if (!cli->quiet) {
             printf("%s: valid (pipeline '%s')\n", file, p->name);
         }
-        weir_pipeline_free(p);
+        weir_pipeline_unref(p);
         weir_diag_free(diag);
     }
     if (out) {

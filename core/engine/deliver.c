@@ -39,7 +39,8 @@ typedef struct outcome {
 typedef struct awaiting awaiting;
 
 typedef struct sink_rt {
-    weir_instance *inst;
+    const weir_instance_spec *inst; /* the sink as configured */
+    weir_instance *live;            /* and as this run opened it */
     weir_health h;          /* its endpoint's health */
     /* Keys a fresh record must queue behind: with <track>, rows in
      * flight (the rest it supersedes); without, every undelivered row. */
@@ -48,6 +49,7 @@ typedef struct sink_rt {
 } sink_rt;
 
 struct weir_delivery {
+    weir_instances *in; /* the run's */
     weir_pipeline *p;
     weir_state *st;
     weir_run_counts *c;
@@ -103,11 +105,12 @@ static int load_outbox_keys(weir_delivery *d, sink_rt *s)
                : 0;
 }
 
-weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
-                                 weir_run_counts *counts,
+weir_delivery *weir_delivery_new(weir_instances *in, weir_run_counts *counts,
                                  weir_notices *notices, int tracked,
                                  char **err)
 {
+    weir_pipeline *p = in->p;
+    weir_state *st = in->st;
     weir_delivery *d = calloc(1, sizeof(*d));
     size_t cap = p->batch_size;
     if (!d || !(d->sinks = calloc(p->nsinks ? p->nsinks : 1, sizeof(*d->sinks))) ||
@@ -118,6 +121,7 @@ weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
         *err = strdup("out of memory");
         return NULL;
     }
+    d->in = in;
     d->p = p;
     d->st = st;
     d->c = counts;
@@ -127,7 +131,8 @@ weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
     for (size_t i = 0; i < p->nsinks; i++) {
         sink_rt *s = &d->sinks[i];
         s->inst = p->sinks[i];
-        if (weir_health_load(&s->h, st, p->name, s->inst, notices) < 0 ||
+        s->live = &in->sinks[i];
+        if (weir_health_load(&s->h, st, p->name, s->live, notices) < 0 ||
             load_outbox_keys(d, s)) {
             *err = strdup("cannot read the outbox or endpoint state");
             weir_delivery_free(d);
@@ -200,7 +205,7 @@ int64_t weir_delivery_next_due(const weir_delivery *d)
 /* May records be handed to `s` now?  Not when it could not be opened. */
 static int sink_usable(sink_rt *s, int64_t now)
 {
-    return s->inst->opened && weir_health_try(&s->h, now);
+    return s->live->opened && weir_health_try(&s->h, now);
 }
 
 void weir_delivery_sink_unavailable(weir_delivery *d,
@@ -208,7 +213,7 @@ void weir_delivery_sink_unavailable(weir_delivery *d,
                                     const char *why)
 {
     for (size_t i = 0; i < d->p->nsinks; i++)
-        if (d->sinks[i].inst == inst)
+        if (d->sinks[i].live == inst)
             weir_health_failed(&d->sinks[i].h, weir_clock_now_ms(), 1, why);
 }
 
@@ -225,7 +230,7 @@ static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
     if (!nsend)
         return;
     weir_batch_narrow(b, d->keep);
-    weir_sink_write(s->inst, b);
+    weir_sink_write(s->live, b);
     weir_health_learn(&s->h, b, now);
     weir_batch_widen(b);
     for (size_t i = 0; i < n; i++) {
@@ -501,7 +506,7 @@ static int commit_fresh(weir_delivery *d, weir_batch *b)
     }
     if ((d->tracked && !d->provisional &&
          weir_state_intent_settle(d->st, p->name, d->intent)) ||
-        weir_host_commit_plugin_state(p) || weir_state_commit(d->st))
+        weir_host_commit_plugin_state(d->in) || weir_state_commit(d->st))
         goto out;
     rc = 0;
 out:

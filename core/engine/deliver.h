@@ -28,15 +28,16 @@
 
 #include "engine/notify.h"
 #include "pipeline/pipeline.h"
+#include "plugin/instance.h"
 #include "record/record.h"
 #include "store/state.h"
 
 typedef struct weir_delivery weir_delivery;
 
-/* (owned) NULL on error with the reason in *err (owned). `tracked`: the
+/* For the run whose instances and store `in` has (borrowed).  (owned)
+ * NULL on error with the reason in *err (owned). `tracked`: the
  * records carry <track> keys and hashes whose snapshot moves with them. */
-weir_delivery *weir_delivery_new(weir_pipeline *p, weir_state *st,
-                                 weir_run_counts *counts,
+weir_delivery *weir_delivery_new(weir_instances *in, weir_run_counts *counts,
                                  weir_notices *notices, int tracked,
                                  char **err);
 /* `cancel` (nullable, borrowed): nonzero makes a drain stop between

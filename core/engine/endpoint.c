@@ -8,6 +8,7 @@
 #include "engine/endpoint.h"
 #include "engine/retry.h"
 #include "plugin/host.h"
+#include "plugin/instance.h"
 #include "plugin/plugins.h"
 
 static void set_error(weir_health *h, const char *error)
@@ -26,7 +27,7 @@ int weir_health_load(weir_health *h, weir_state *st, const char *pipeline,
     h->pipeline = pipeline;
     h->inst = inst;
     h->n = n;
-    if (weir_state_endpoint_get(st, pipeline, inst->name, &h->ep) < 0)
+    if (weir_state_endpoint_get(st, pipeline, inst->spec->name, &h->ep) < 0)
         return -1;
     set_error(h, h->ep.error);
     return 0;
@@ -43,7 +44,8 @@ void weir_health_clear(weir_health *h)
  * `next` was stored (the caller may tell people), 0 when not. */
 static int store(weir_health *h, const weir_endpoint *next)
 {
-    int rc = weir_state_endpoint_set(h->st, h->pipeline, h->inst->name, next);
+    int rc = weir_state_endpoint_set(h->st, h->pipeline, h->inst->spec->name,
+                                     next);
     if (rc == 0) {
         const char *error = next->error;
         h->ep = *next;
@@ -53,10 +55,10 @@ static int store(weir_health *h, const weir_endpoint *next)
             set_error(h, error);
         return 1;
     }
-    if (rc < 0 || weir_state_endpoint_get(h->st, h->pipeline, h->inst->name,
-                                          &h->ep) < 0) {
+    if (rc < 0 || weir_state_endpoint_get(h->st, h->pipeline,
+                                          h->inst->spec->name, &h->ep) < 0) {
         weir_log(WEIR_LOG_WARNING, "%s: cannot keep the health of sink '%s' "
-                 "in the state: %s", h->pipeline, h->inst->name,
+                 "in the state: %s", h->pipeline, h->inst->spec->name,
                  weir_error_message(weir_state_error(h->st)));
         h->ep.error = h->error;
         return 0;
@@ -72,7 +74,7 @@ int weir_health_try(weir_health *h, int64_t now)
     if (now < h->ep.next_probe)
         return 0;
     weir_instance *inst = h->inst;
-    const weir_plugin *p = inst->plugin;
+    const weir_plugin *p = inst->spec->plugin;
     if (!WEIR_PLUGIN_HAS(p, probe, 2) || !p->probe)
         return 1;
     weir_host_error_clear(inst);
@@ -119,13 +121,13 @@ void weir_health_up(weir_health *h, int64_t now)
         next.error = NULL;
     }
     if (store(h, &next) && came_back)
-        weir_notices_endpoint(h->n, h->inst->name, 0, NULL);
+        weir_notices_endpoint(h->n, h->inst->spec->name, 0, NULL);
 }
 
 void weir_health_failed(weir_health *h, int64_t now, int down,
                         const char *error)
 {
-    const weir_retry_policy *pol = &h->inst->retry;
+    const weir_retry_policy *pol = &h->inst->spec->retry;
     weir_endpoint next = h->ep;
     next.failures++;
     int went_down = 0;
@@ -143,5 +145,5 @@ void weir_health_failed(weir_health *h, int64_t now, int down,
         next.error = error;
     }
     if (store(h, &next) && went_down)
-        weir_notices_endpoint(h->n, h->inst->name, 1, error);
+        weir_notices_endpoint(h->n, h->inst->spec->name, 1, error);
 }

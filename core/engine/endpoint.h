@@ -25,7 +25,7 @@ typedef struct weir_health {
     char *error;       /* (owned) */
     weir_state *st;
     const char *pipeline;
-    weir_instance *inst;
+    weir_instance *inst; /* the sink, open in this run */
     weir_notices *n;
 } weir_health;
 

@@ -12,6 +12,7 @@
 #include "engine/deliver.h"
 #include "engine/engine.h"
 #include "engine/notify.h"
+#include "engine/run.h"
 #include "engine/track.h"
 #include "plugin/host.h"
 #include "record/record.h"
@@ -22,8 +23,10 @@
 #define MAX_EMPTY_READS 1000
 
 typedef struct run_ctx {
-    weir_pipeline *p;
-    weir_state *st;
+    weir_run *run;
+    weir_pipeline *p;   /* run->p */
+    weir_instances *in; /* run->in */
+    weir_state *st;     /* in->st */
     const weir_run_options *opts;
     weir_run_result *res;
     weir_notices *notices;
@@ -37,6 +40,7 @@ typedef struct run_ctx {
     unsigned char *keep;    /* batch-size: which records a transform sees */
     int finished;           /* finish_result done */
     int locked;             /* holds the pipeline's lock (a run) */
+    int draining;           /* a drain pass: instances stay open after it */
     double started, last_progress;
     uint64_t deliver_done, deliver_total; /* <track>: changes and deletes */
     int warned_deletes_kept; /* keep_deletes() said so once this run */
@@ -67,7 +71,7 @@ static void fail(run_ctx *c, const char *fmt, ...)
 
 static int cancelled(const run_ctx *c)
 {
-    return c->opts->cancel && *c->opts->cancel;
+    return c->run->cancel && *c->run->cancel;
 }
 
 /* A record a source, transform or <track> answered other than OK. */
@@ -129,7 +133,7 @@ static void show_progress(run_ctx *c, int final)
  * target for good (the next run finds the same delete, and drops it
  * again).  So deletes pass filters after <track>; filters that choose
  * which records the target holds belong before it. */
-static void keep_deletes(run_ctx *c, weir_batch *b, const weir_instance *tr)
+static void keep_deletes(run_ctx *c, weir_batch *b, const char *transform)
 {
     size_t kept = 0;
     for (size_t i = 0; i < weir_batch_count(b); i++) {
@@ -145,7 +149,7 @@ static void keep_deletes(run_ctx *c, weir_batch *b, const weir_instance *tr)
                  "%s: transform '%s' after <track> dropped deletes; they go "
                  "on (a delete carries only its key): put filters that "
                  "choose the target's records before <track>",
-                 c->p->name, tr->name);
+                 c->p->name, transform);
     }
 }
 
@@ -197,28 +201,29 @@ static void stop_answered(run_ctx *c, weir_batch *b, size_t t)
 static int transform(run_ctx *c, weir_batch *b, size_t from, size_t to)
 {
     for (size_t t = from; t < to && weir_batch_count(b); t++) {
-        weir_instance *tr = c->p->transforms[t];
+        weir_instance *tr = &c->in->transforms[t];
+        const char *name = tr->spec->name;
         int stores = stores_answers(c, t);
         int narrowed = narrow_to(c, b, t);
         int rc = WEIR_STATUS_OK;
         if (weir_batch_count(b)) {
-            weir_batch_set_context(b, c->p->name, tr->name);
+            weir_batch_set_context(b, c->p->name, name);
             weir_batch_reset_answers(b, WEIR_RESULT_OK);
             if (stores)
                 weir_batch_mark(b);
-            rc = tr->plugin->process(tr->state, b);
+            rc = tr->spec->plugin->process(tr->state, b);
         }
         if (rc == WEIR_STATUS_OK && c->tracker && t >= c->p->track.position)
-            keep_deletes(c, b, tr);
+            keep_deletes(c, b, name);
         if (rc == WEIR_STATUS_OK && stores)
             stop_answered(c, b, t);
         if (narrowed)
             weir_batch_widen(b);
         if (rc != WEIR_STATUS_OK) {
-            fail(c, "transform '%s' failed", tr->name);
+            fail(c, "transform '%s' failed", name);
             return -1;
         }
-        take(c, b, "transform", tr->name);
+        take(c, b, "transform", name);
     }
     return 0;
 }
@@ -287,7 +292,8 @@ static int read_stage(run_ctx *c, weir_batch *b)
 
 static int stream_source(run_ctx *c, weir_batch *b)
 {
-    weir_instance *src = c->p->source;
+    weir_instance *src = c->in->source;
+    const char *name = src->spec->name;
     int empty = 0;
     for (;;) {
         if (cancelled(c)) {
@@ -295,11 +301,11 @@ static int stream_source(run_ctx *c, weir_batch *b)
             return -1;
         }
         weir_batch_clear(b);
-        weir_batch_set_context(b, c->p->name, src->name);
-        int rc = src->plugin->read(src->state, b);
+        weir_batch_set_context(b, c->p->name, name);
+        int rc = src->spec->plugin->read(src->state, b);
         if (rc != WEIR_STATUS_OK && rc != WEIR_STATUS_END) {
             fail(c, "source '%s' failed while reading; the run stopped%s",
-                 src->name, c->tracker ? " and changed nothing" : "");
+                 name, c->tracker ? " and changed nothing" : "");
             return -1;
         }
         size_t n = weir_batch_count(b);
@@ -307,7 +313,7 @@ static int stream_source(run_ctx *c, weir_batch *b)
         empty = rc == WEIR_STATUS_OK && n == 0 ? empty + 1 : 0;
         if (empty > MAX_EMPTY_READS) {
             fail(c, "source '%s' keeps returning no records without ending",
-                 src->name);
+                 name);
             return -1;
         }
         if (read_stage(c, b))
@@ -415,15 +421,16 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
 
 static int open_instance(run_ctx *c, weir_instance *inst)
 {
+    const weir_instance_spec *spec = inst->spec;
     inst->state = NULL;
     weir_host_error_clear(inst);
-    int rc = inst->plugin->open(inst, &weir_host_table, inst->kind,
+    int rc = spec->plugin->open(inst, &weir_host_table, spec->kind,
                                 &inst->state);
     if (rc != WEIR_STATUS_OK) {
         const char *reason = weir_host_error(inst);
         char why[1280];
         snprintf(why, sizeof(why), "%s '%s' (plugin %s) could not open%s%s",
-                 weir_kind_name(inst->kind), inst->name, inst->plugin_name,
+                 weir_kind_name(spec->kind), spec->name, spec->plugin_name,
                  reason ? ": " : "", reason ? reason : "");
         /* A target that cannot be reached now (its database locked, its
          * folder gone) is an endpoint that is down: the run's work waits
@@ -431,7 +438,7 @@ static int open_instance(run_ctx *c, weir_instance *inst)
          * never work stops the run. */
         for (size_t k = 0; rc == WEIR_STATUS_DOWN && c->delivery &&
                            c->unreachable && k < c->p->nsinks; k++) {
-            if (c->p->sinks[k] != inst)
+            if (&c->in->sinks[k] != inst)
                 continue;
             weir_log(WEIR_LOG_WARNING, "%s: %s; its records are held",
                      c->p->name, why);
@@ -446,19 +453,8 @@ static int open_instance(run_ctx *c, weir_instance *inst)
     return 0;
 }
 
-static void close_all(weir_pipeline *p)
-{
-    for (size_t i = p->nall; i-- > 0;) {
-        weir_instance *inst = p->all[i];
-        if (inst->opened) {
-            inst->plugin->close(inst->state);
-            inst->opened = 0;
-            inst->state = NULL;
-        }
-    }
-}
-
-/* Open what this run needs: a dry run opens no sink and no notifier.
+/* Open what this run needs and is not open yet (a drain pass finds what
+ * the one before it left open): a dry run opens no sink and no notifier.
  * Notifiers first, so that a source that cannot open is still told. */
 static int open_all(run_ctx *c, int with_source)
 {
@@ -469,18 +465,19 @@ static int open_all(run_ctx *c, int with_source)
     c->unreachable = nsinks ? calloc(nsinks, sizeof(*c->unreachable)) : NULL;
     for (size_t k = 0; !rc && k < sizeof(order) / sizeof(order[0]); k++)
         for (size_t i = 0; !rc && i < c->p->nall; i++) {
-            weir_instance *inst = c->p->all[i];
-            if (inst->kind != order[k])
+            weir_instance *inst = &c->in->all[i];
+            weir_kind kind = inst->spec->kind;
+            if (kind != order[k] || inst->opened)
                 continue;
-            int needed = inst->kind == WEIR_KIND_SOURCE ||
-                                 inst->kind == WEIR_KIND_TRANSFORM
+            int needed = kind == WEIR_KIND_SOURCE ||
+                                 kind == WEIR_KIND_TRANSFORM
                              ? with_source
                              : !c->opts->dry_run;
             rc = needed ? open_instance(c, inst) : 0;
         }
     for (size_t k = 0; c->unreachable && k < nsinks; k++) {
         if (!rc && c->unreachable[k])
-            weir_delivery_sink_unavailable(c->delivery, c->p->sinks[k],
+            weir_delivery_sink_unavailable(c->delivery, &c->in->sinks[k],
                                            c->unreachable[k]);
         free(c->unreachable[k]);
     }
@@ -496,7 +493,7 @@ static int reenter(weir_batch *b, void *vctx)
 {
     run_ctx *c = vctx;
     for (size_t t = 0; t < c->p->ntransforms; t++) {
-        weir_instance *tr = c->p->transforms[t];
+        weir_instance *tr = &c->in->transforms[t];
         if (!tr->opened && open_instance(c, tr))
             return -1;
     }
@@ -511,10 +508,10 @@ static int reenter(weir_batch *b, void *vctx)
 static void finish_sinks(run_ctx *c)
 {
     for (size_t i = 0; i < c->p->nsinks; i++) {
-        weir_instance *s = c->p->sinks[i];
-        if (s->opened && s->plugin->finish &&
-            s->plugin->finish(s->state) != WEIR_STATUS_OK)
-            fail(c, "sink '%s' could not complete its output", s->name);
+        weir_instance *s = &c->in->sinks[i];
+        const weir_plugin *pl = s->spec->plugin;
+        if (s->opened && pl->finish && pl->finish(s->state) != WEIR_STATUS_OK)
+            fail(c, "sink '%s' could not complete its output", s->spec->name);
     }
     if (c->res->status != WEIR_RUN_ABORTED &&
         weir_delivery_finished(c->delivery))
@@ -562,6 +559,21 @@ static void finish_result(run_ctx *c)
         weir_notices_run_failed(c->notices, res->error);
 }
 
+/* After a run, close everything.  After a drain pass, what the next pass
+ * can use stays open; a sink that publishes at the end (finish()) has
+ * published and is opened afresh, and after a failed pass everything is
+ * (a sink in an unknown state is not reused). */
+static void close_after(run_ctx *c)
+{
+    if (!c->draining || c->res->status == WEIR_RUN_ABORTED) {
+        weir_instances_close(c->in);
+        return;
+    }
+    for (size_t i = 0; i < c->p->nsinks; i++)
+        if (c->in->sinks[i].spec->plugin->finish)
+            weir_instance_close(&c->in->sinks[i]);
+}
+
 /* What every run and drain does at its end: deliver what is due, prune
  * old history, notify, close. */
 static void wrap_up(run_ctx *c, weir_batch *b, int64_t *next_due, int *down)
@@ -584,7 +596,7 @@ static void wrap_up(run_ctx *c, weir_batch *b, int64_t *next_due, int *down)
     finish_result(c);
     if (c->notices)
         weir_notices_send(c->notices);
-    close_all(c->p);
+    close_after(c);
 }
 
 /* deletes="ignore" holds for deletes already waiting in the outbox too
@@ -608,25 +620,26 @@ static int drop_ignored_deletes(run_ctx *c)
 
 /* `exclusive`: one live run per pipeline.  Drains share the pipeline:
  * each claims the rows it sends (state.h), so several may run at once. */
-static int setup(run_ctx *c, weir_pipeline *p, weir_state *st,
-                 const weir_run_options *opts, weir_run_result *res,
-                 int exclusive)
+static int setup(run_ctx *c, weir_run *run, const weir_run_options *opts,
+                 weir_run_result *res, int exclusive)
 {
     memset(res, 0, sizeof(*res));
     memset(c, 0, sizeof(*c));
-    c->p = p;
-    c->st = st;
+    c->run = run;
+    c->p = run->p;
+    c->in = run->in;
+    c->st = run->in->st;
     c->opts = opts;
     c->res = res;
+    c->draining = !exclusive;
     c->started = c->last_progress = now_s();
-    p->state_store = st;
-    c->notices = weir_notices_new(p);
-    c->keep = malloc(p->batch_size ? p->batch_size : 1);
+    c->notices = weir_notices_new(c->in);
+    c->keep = malloc(c->p->batch_size ? c->p->batch_size : 1);
     if (!c->notices || !c->keep) {
         fail(c, "out of memory");
         return -1;
     }
-    c->locked = exclusive && st && !opts->dry_run;
+    c->locked = exclusive && c->st && !opts->dry_run;
     /* A dry run changes nothing, so it must not block a real run. */
     return c->locked && lock(c) != 0 ? -1 : 0;
 }
@@ -639,7 +652,6 @@ static void teardown(run_ctx *c)
     weir_spool_free(c->spool);
     weir_notices_free(c->notices);
     free(c->keep);
-    c->p->state_store = NULL;
 }
 
 /* Changes a run that died had sent without recording the answers stay
@@ -671,13 +683,14 @@ static int prepare_state(run_ctx *c)
                                                                           : 0;
 }
 
-weir_run_status weir_engine_run(weir_pipeline *p, weir_state *st,
-                                const weir_run_options *opts,
+weir_run_status weir_engine_run(weir_run *run, const weir_run_options *opts,
                                 weir_run_result *res)
 {
     run_ctx c;
     weir_batch *b = NULL;
-    if (setup(&c, p, st, opts, res, 1))
+    weir_pipeline *p = run->p;
+    weir_state *st = run->in->st;
+    if (setup(&c, run, opts, res, 1))
         goto out;
     char *err = NULL;
     if (p->track.present) {
@@ -692,14 +705,14 @@ weir_run_status weir_engine_run(weir_pipeline *p, weir_state *st,
         }
     }
     if (!opts->dry_run &&
-        !(c.delivery = weir_delivery_new(p, st, &res->counts, c.notices,
+        !(c.delivery = weir_delivery_new(run->in, &res->counts, c.notices,
                                          c.tracker != NULL, &err))) {
         fail(&c, "%s", err ? err : "out of memory");
         free(err);
         goto out;
     }
     if (c.delivery) {
-        weir_delivery_set_cancel(c.delivery, opts->cancel);
+        weir_delivery_set_cancel(c.delivery, run->cancel);
         weir_delivery_set_reentry(c.delivery, reenter, &c);
     }
     if (!(b = weir_batch_new(p->batch_size))) {
@@ -718,41 +731,38 @@ weir_run_status weir_engine_run(weir_pipeline *p, weir_state *st,
     wrap_up(&c, b, NULL, NULL);
 out:
     finish_result(&c);
-    close_all(p);
+    close_after(&c);
     weir_batch_free(b);
     teardown(&c);
     return res->status;
 }
 
-weir_run_status weir_engine_drain(weir_pipeline *p, weir_state *st,
-                                  const weir_run_options *opts,
-                                  weir_run_result *res, int64_t *next_due,
-                                  int *down)
+weir_run_status weir_engine_drain(weir_run *run, weir_run_result *res,
+                                  int64_t *next_due, int *down)
 {
-    /* a drain reads no source and sends whatever is due: of the run's
-     * options only the cancel flag applies */
-    const weir_run_options drain_opts = {.cancel = opts ? opts->cancel
-                                                        : NULL};
+    /* a drain reads no source and sends whatever is due: none of a run's
+     * options applies */
+    static const weir_run_options drain_opts;
     run_ctx c;
     weir_batch *b = NULL;
     char *err = NULL;
-    if (setup(&c, p, st, &drain_opts, res, 0))
+    if (setup(&c, run, &drain_opts, res, 0))
         goto out;
-    if (!(c.delivery = weir_delivery_new(p, st, &res->counts, c.notices, 0,
+    if (!(c.delivery = weir_delivery_new(run->in, &res->counts, c.notices, 0,
                                          &err)) ||
-        !(b = weir_batch_new(p->batch_size))) {
+        !(b = weir_batch_new(run->p->batch_size))) {
         fail(&c, "%s", err ? err : "out of memory");
         free(err);
         goto out;
     }
-    weir_batch_set_secrets(b, p->secrets);
-    weir_delivery_set_cancel(c.delivery, drain_opts.cancel);
+    weir_batch_set_secrets(b, run->p->secrets);
+    weir_delivery_set_cancel(c.delivery, run->cancel);
     weir_delivery_set_reentry(c.delivery, reenter, &c);
     if (open_all(&c, 0) == 0 && prepare_state(&c) == 0)
         wrap_up(&c, b, next_due, down);
 out:
     finish_result(&c);
-    close_all(p);
+    close_after(&c);
     weir_batch_free(b);
     teardown(&c);
     return res->status;

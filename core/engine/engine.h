@@ -15,6 +15,7 @@
 
 #include <signal.h>
 
+#include "engine/run.h"
 #include "pipeline/pipeline.h"
 #include "store/state.h"
 
@@ -31,9 +32,6 @@ typedef struct weir_run_options {
     int full;     /* --full: re-send everything (change-tracking) */
     int dry_run;  /* --dry-run: read and transform, send nothing */
     int force;    /* --force: override the delete guard */
-    /* Nullable: nonzero asks the run or drain to stop between batches
-     * (the caller's SIGINT/SIGTERM flag). */
-    const volatile sig_atomic_t *cancel;
     /* Nullable: told where the run is, at most twice a second. */
     void (*progress)(const weir_progress *p, void *ctx);
     /* Nullable, dry run only: each key that would be sent ("insert",
@@ -62,21 +60,22 @@ typedef struct weir_run_result {
     char *error;   /* why the run could not complete (owned: free) */
 } weir_run_result;
 
-/* Run `p` (a pipeline loaded without problems).  `st` (borrowed) may be
- * NULL only for a dry run.  Fills *res; returns its status. */
-weir_run_status weir_engine_run(weir_pipeline *p, weir_state *st,
-                                const weir_run_options *opts,
+/* Read the source of run->p and deliver (run.h: its store may be NULL
+ * only for a dry run).  Fills *res; returns its status.  Every instance
+ * is closed again at the end. */
+weir_run_status weir_engine_run(weir_run *run, const weir_run_options *opts,
                                 weir_run_result *res);
 
-/* Deliver what the outbox of `p` holds that is due (weir drain, resend).
- * `opts` (nullable) gives the cancel flag.  Fills *res (counts of this
- * drain); returns its status.  When `next_due` is given it gets the time
+/* One pass over the outbox of run->p: deliver what is due (weir drain,
+ * resend; engine/scheduler.h repeats it).  Fills *res (counts of this
+ * pass); returns its status.  When `next_due` is given it gets the time
  * (ms) something is next due (0: nothing but failed records left), and
- * *down whether an endpoint is down. */
-weir_run_status weir_engine_drain(weir_pipeline *p, weir_state *st,
-                                  const weir_run_options *opts,
-                                  weir_run_result *res, int64_t *next_due,
-                                  int *down);
+ * *down whether an endpoint is down.  The sinks and notifiers it opened
+ * stay open for the next pass on the same run (weir_run_free closes
+ * them), except a sink with finish(), which published this pass's
+ * output, and everything after a pass that could not complete. */
+weir_run_status weir_engine_drain(weir_run *run, weir_run_result *res,
+                                  int64_t *next_due, int *down);
 
 /* What `wait_key` names exists now (a link appeared: the xref store
  * calls this): the records transforms hold for it, in every pipeline of

@@ -11,6 +11,7 @@
 #include "engine/notify.h"
 #include "engine/track.h"
 #include "plugin/event.h"
+#include "plugin/instance.h"
 
 /* Per-record lines on stderr, and records in one digest event. */
 #define MAX_REPORTED 100
@@ -18,18 +19,20 @@
 
 struct weir_notices {
     weir_pipeline *p;
+    weir_instances *in;
     size_t reported;
     json_t *digest;     /* array of records */
     size_t digest_total;
     json_t *events;     /* other events, in order */
 };
 
-weir_notices *weir_notices_new(weir_pipeline *p)
+weir_notices *weir_notices_new(weir_instances *in)
 {
     weir_notices *n = calloc(1, sizeof(*n));
     if (!n)
         return NULL;
-    n->p = p;
+    n->p = in->p;
+    n->in = in;
     n->digest = json_array();
     n->events = json_array();
     return n;
@@ -118,12 +121,12 @@ static void deliver_event(weir_notices *n, json_t *e)
         return;
     struct weir_event ev = {type, json};
     for (size_t i = 0; i < n->p->nnotifiers; i++) {
-        weir_instance *inst = n->p->notifiers[i];
-        if (!inst->opened || !(inst->events & bit))
+        weir_instance *inst = &n->in->notifiers[i];
+        if (!inst->opened || !(inst->spec->events & bit))
             continue;
-        if (inst->plugin->notify(inst->state, &ev) != WEIR_STATUS_OK)
+        if (inst->spec->plugin->notify(inst->state, &ev) != WEIR_STATUS_OK)
             weir_log(WEIR_LOG_WARNING, "%s: notifier '%s' could not deliver "
-                     "the %s event", n->p->name, inst->name, type);
+                     "the %s event", n->p->name, inst->spec->name, type);
     }
     free(json);
 }

@@ -9,11 +9,13 @@
 #define WEIR_NOTIFY_H
 
 #include "pipeline/pipeline.h"
+#include "plugin/instance.h"
 #include "record/record.h"
 
 typedef struct weir_notices weir_notices;
 
-weir_notices *weir_notices_new(weir_pipeline *p); /* (owned) */
+/* For a run of in->p, its notifiers those of `in` (borrowed). (owned) */
+weir_notices *weir_notices_new(weir_instances *in);
 void weir_notices_free(weir_notices *n);
 
 /* A record's problem: `what` is "rejected", "failed", "held", "queued",

@@ -23,7 +23,7 @@ static json_t *identity_value(const weir_option_value *o)
     return json_string(hashed);
 }
 
-char *weir_sink_identity(const weir_instance *sink)
+char *weir_sink_identity(const weir_instance_spec *sink)
 {
     json_t *options = json_object();
     for (size_t i = 0; options && i < sink->noptions; i++) {
@@ -87,7 +87,7 @@ static int check_sink(const char *name, int64_t rows, void *vctx)
 {
     check_ctx *c = vctx;
     const weir_pipeline *p = c->p;
-    const weir_instance *sink = NULL;
+    const weir_instance_spec *sink = NULL;
     for (size_t i = 0; i < p->nsinks && !sink; i++)
         if (strcmp(p->sinks[i]->name, name) == 0)
             sink = p->sinks[i];

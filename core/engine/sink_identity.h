@@ -23,7 +23,7 @@
 /* The identity of `sink` as compact JSON, {"plugin": ..., "options":
  * {...}}; a value from the environment appears only as a hash.
  * (owned: free) NULL when out of memory. */
-char *weir_sink_identity(const weir_instance *sink);
+char *weir_sink_identity(const weir_instance_spec *sink);
 
 /* A run of `p` starts: record the identity of each of its sinks.
  * 0, or -1 when the state could not be written. */

@@ -27,7 +27,8 @@ const char *weir_kind_name(weir_kind kind)
     return "plugin";
 }
 
-weir_instance *weir_pipeline_find(weir_pipeline *p, const char *name)
+weir_instance_spec *weir_pipeline_find(const weir_pipeline *p,
+                                       const char *name)
 {
     for (size_t i = 0; i < p->nall; i++)
         if (p->all[i]->name && strcmp(p->all[i]->name, name) == 0)
@@ -35,7 +36,7 @@ weir_instance *weir_pipeline_find(weir_pipeline *p, const char *name)
     return NULL;
 }
 
-const weir_option_value *weir_instance_option(const weir_instance *inst,
+const weir_option_value *weir_instance_option(const weir_instance_spec *inst,
                                               const char *name, size_t nth)
 {
     for (size_t i = 0; i < inst->noptions; i++)
@@ -44,8 +45,8 @@ const weir_option_value *weir_instance_option(const weir_instance *inst,
     return NULL;
 }
 
-const weir_option_spec *weir_instance_option_spec(const weir_instance *inst,
-                                                  const char *name)
+const weir_option_spec *
+weir_instance_option_spec(const weir_instance_spec *inst, const char *name)
 {
     if (!inst->plugin)
         return NULL;

@@ -4,7 +4,10 @@
  * weir_pipeline_load() parses and checks a file and returns the model with
  * every problem in a weir_diag; a pipeline with problems is returned too
  * (so `weir validate` can report them all) but must not be run.
- * The model owns all its strings.  Not thread-safe; read-only after load.
+ * The model owns all its strings.  It is configuration only: read-only
+ * once loaded, so any number of runs (engine/run.h) and threads may share
+ * it, each holding a reference (weir_pipeline_ref/unref).  What a run
+ * opens and changes lives in the run (plugin/instance.h), never here.
  */
 #ifndef WEIR_PIPELINE_H
 #define WEIR_PIPELINE_H
@@ -17,6 +20,9 @@
 #include "plugin/plugins.h"
 
 typedef struct weir_pipeline weir_pipeline;
+/* One plugin element of the file, as configured: the weir_instance a run
+ * opens from it is plugin/instance.h's. */
+typedef struct weir_instance_spec weir_instance_spec;
 
 typedef struct weir_option_value {
     char *name;
@@ -73,7 +79,7 @@ enum {
 /* "rejected", ... for one bit; NULL for none. */
 const char *weir_event_name(unsigned event);
 
-struct weir_instance {
+struct weir_instance_spec {
     weir_pipeline *pipeline; /* borrowed back-pointer */
     weir_kind kind;
     char *plugin_name;
@@ -87,10 +93,7 @@ struct weir_instance {
     weir_retry_policy retry; /* sinks */
     unsigned events;           /* notifiers: WEIR_EVENT_* bits of on="..." */
     const weir_plugin *plugin; /* borrowed from the registry; NULL if unknown */
-    void *state;               /* plugin's, between open and close */
-    int opened;
-    char *last_error; /* the plugin's last error message, masked (owned) */
-    char *error;      /* what it gave host->set_error(), masked (owned) */
+    size_t index;              /* its place in the pipeline's `all` */
 };
 
 struct weir_pipeline {
@@ -104,27 +107,27 @@ struct weir_pipeline {
     long schedule_line;
     long line; /* of <pipeline> */
     size_t batch_size;
-    weir_instance *source;
-    weir_instance **transforms;
+    weir_instance_spec *source;
+    weir_instance_spec **transforms;
     size_t ntransforms;
-    weir_instance **sinks;
+    weir_instance_spec **sinks;
     size_t nsinks;
-    weir_instance **notifiers;
+    weir_instance_spec **notifiers;
     size_t nnotifiers;
-    weir_instance **all; /* every instance: source, transforms, sinks, */
-    size_t nall;         /* notifiers (borrowed pointers) */
+    weir_instance_spec **all; /* every instance: source, transforms, */
+    size_t nall;              /* sinks, notifiers, in this order (borrowed) */
     weir_track_spec track;
     weir_diag *diag;   /* borrowed while loading/checking */
     /* the values its ${env:} substitutions took: masked in what is
      * printed on its behalf (base/secrets.h); read-only once loaded */
     weir_secrets *secrets;
-    void *state_store; /* the engine's state handle while running (borrowed) */
-    struct pending_kv *pending_kv; /* plugin state waiting for a commit */
+    _Atomic size_t refs; /* weir_pipeline_ref/unref */
 };
 
 /* Load `path`.  Problems go to `diag`; returns NULL only when the file
  * could not be read or parsed at all.  Plugins are looked up in `plugins`
- * (borrowed; must outlive the pipeline). (owned: weir_pipeline_free) */
+ * (borrowed; must outlive the pipeline).  The caller holds the one
+ * reference (weir_pipeline_unref). */
 weir_pipeline *weir_pipeline_load(const char *path, weir_plugins *plugins,
                                   weir_diag *diag);
 /* Same from memory; `file` names it in messages, `dir` resolves paths. */
@@ -132,15 +135,20 @@ weir_pipeline *weir_pipeline_load_memory(const char *xml, size_t len,
                                          const char *file, const char *dir,
                                          weir_plugins *plugins,
                                          weir_diag *diag);
-void weir_pipeline_free(weir_pipeline *p);
+/* Another holder of `p` (a run, a scheduler, another thread); returns p.
+ * Thread-safe, as is unref. */
+weir_pipeline *weir_pipeline_ref(weir_pipeline *p);
+/* Drop a reference; the last one frees the pipeline.  NULL is allowed. */
+void weir_pipeline_unref(weir_pipeline *p);
 
-weir_instance *weir_pipeline_find(weir_pipeline *p, const char *name);
+weir_instance_spec *weir_pipeline_find(const weir_pipeline *p,
+                                       const char *name);
 
 /* Option lookups over an instance (values borrowed). */
-const weir_option_value *weir_instance_option(const weir_instance *inst,
+const weir_option_value *weir_instance_option(const weir_instance_spec *inst,
                                               const char *name, size_t nth);
-const weir_option_spec *weir_instance_option_spec(const weir_instance *inst,
-                                                  const char *name);
+const weir_option_spec *
+weir_instance_option_spec(const weir_instance_spec *inst, const char *name);
 const char *weir_kind_name(weir_kind kind);
 
 /* Release what loading keeps for the process (the parsed schema), once

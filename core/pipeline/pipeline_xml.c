@@ -29,6 +29,7 @@
 #include "base/env_subst.h"
 #include "pipeline/pipeline.h"
 #include "plugin/host.h"
+#include "plugin/instance.h"
 #include "plugin/options.h"
 
 #define WEIR_NS "urn:weir:pipeline:1"
@@ -341,7 +342,7 @@ static weir_node *build_nodes(load_ctx *lc, const xmlNode *x, int skip_known)
     return head;
 }
 
-static void instance_free(weir_instance *inst)
+static void instance_free(weir_instance_spec *inst)
 {
     if (!inst)
         return;
@@ -355,8 +356,6 @@ static void instance_free(weir_instance *inst)
     node_free(inst->config);
     free(inst->plugin_name);
     free(inst->name);
-    free(inst->last_error);
-    free(inst->error);
     free(inst->system);
     free(inst);
 }
@@ -377,7 +376,7 @@ static int parse_duration_attr(load_ctx *lc, const xmlNode *x, const char *name,
     return rc;
 }
 
-static void parse_retry(load_ctx *lc, weir_instance *inst, const xmlNode *x)
+static void parse_retry(load_ctx *lc, weir_instance_spec *inst, const xmlNode *x)
 {
     weir_retry_policy *r = &inst->retry;
     char *v = raw_attr(x, "attempts");
@@ -430,10 +429,10 @@ static void parse_retry(load_ctx *lc, weir_instance *inst, const xmlNode *x)
     }
 }
 
-static weir_instance *build_instance(load_ctx *lc, const xmlNode *x,
+static weir_instance_spec *build_instance(load_ctx *lc, const xmlNode *x,
                                      weir_kind kind)
 {
-    weir_instance *inst = calloc(1, sizeof(*inst));
+    weir_instance_spec *inst = calloc(1, sizeof(*inst));
     if (!inst)
         return NULL;
     unsigned env_failures = lc->env_failures;
@@ -494,12 +493,12 @@ static weir_instance *build_instance(load_ctx *lc, const xmlNode *x,
 
 /* Append to a growing array (doubling: a long pipeline loads in linear
  * time).  0, or -1 out of memory. */
-static int push(weir_instance ***arr, size_t *n, size_t *cap,
-                weir_instance *inst)
+static int push(weir_instance_spec ***arr, size_t *n, size_t *cap,
+                weir_instance_spec *inst)
 {
     if (*n == *cap) {
         size_t grown_cap = *cap ? 2 * *cap : 4;
-        weir_instance **g = realloc(*arr, grown_cap * sizeof(*g));
+        weir_instance_spec **g = realloc(*arr, grown_cap * sizeof(*g));
         if (!g)
             return -1;
         *arr = g;
@@ -627,11 +626,13 @@ static int index_instances(weir_pipeline *p)
         p->all[p->nall++] = p->sinks[i];
     for (size_t i = 0; i < p->nnotifiers; i++)
         p->all[p->nall++] = p->notifiers[i];
+    for (size_t i = 0; i < p->nall; i++)
+        p->all[i]->index = i;
     return 0;
 }
 
 /* <notify on="rejected endpoint-down ...">; default every event. */
-static void parse_events(load_ctx *lc, weir_instance *inst, const xmlNode *x)
+static void parse_events(load_ctx *lc, weir_instance_spec *inst, const xmlNode *x)
 {
     char *v = raw_attr(x, "on");
     inst->events = WEIR_EVENT_ALL;
@@ -692,7 +693,7 @@ static void build_model(load_ctx *lc, xmlNode *root)
                 weir_diag_add(lc->diag, lc->file, line_of(c),
                               "<schedule every>: must be longer than 0");
         } else if (strcmp(n, "source") == 0) {
-            weir_instance *inst = build_instance(lc, c, WEIR_KIND_SOURCE);
+            weir_instance_spec *inst = build_instance(lc, c, WEIR_KIND_SOURCE);
             if (p->source) {
                 weir_diag_add(lc->diag, lc->file, line_of(c),
                               "only one <source> per pipeline");
@@ -701,18 +702,18 @@ static void build_model(load_ctx *lc, xmlNode *root)
                 p->source = inst;
             }
         } else if (strcmp(n, "transform") == 0) {
-            weir_instance *inst = build_instance(lc, c, WEIR_KIND_TRANSFORM);
+            weir_instance_spec *inst = build_instance(lc, c, WEIR_KIND_TRANSFORM);
             if (inst && push(&p->transforms, &p->ntransforms,
                              &lc->transforms_cap, inst))
                 instance_free(inst);
         } else if (strcmp(n, "sink") == 0) {
-            weir_instance *inst = build_instance(lc, c, WEIR_KIND_SINK);
+            weir_instance_spec *inst = build_instance(lc, c, WEIR_KIND_SINK);
             if (inst && push(&p->sinks, &p->nsinks, &lc->sinks_cap, inst))
                 instance_free(inst);
         } else if (strcmp(n, "track") == 0) {
             parse_track(lc, c);
         } else if (strcmp(n, "notify") == 0) {
-            weir_instance *inst = build_instance(lc, c, WEIR_KIND_NOTIFIER);
+            weir_instance_spec *inst = build_instance(lc, c, WEIR_KIND_NOTIFIER);
             if (inst && push(&p->notifiers, &p->nnotifiers,
                              &lc->notifiers_cap, inst))
                 instance_free(inst);
@@ -785,7 +786,7 @@ static void normalize(load_ctx *lc, const weir_option_spec *spec, char **value)
 
 /* A default that needs the same treatment as a given value is stored as
  * if it had been given, so host->option() hands out the processed form. */
-static void add_default(load_ctx *lc, weir_instance *inst,
+static void add_default(load_ctx *lc, weir_instance_spec *inst,
                         const weir_option_spec *s)
 {
     weir_option_value *g =
@@ -808,7 +809,7 @@ static void add_default(load_ctx *lc, weir_instance *inst,
     inst->noptions++;
 }
 
-static void check_options(load_ctx *lc, weir_instance *inst)
+static void check_options(load_ctx *lc, weir_instance_spec *inst)
 {
     const weir_plugin *pl = inst->plugin;
     const char *kind = weir_kind_name(inst->kind);
@@ -869,7 +870,7 @@ static void check_options(load_ctx *lc, weir_instance *inst)
 
 
 
-static void check_instance(load_ctx *lc, weir_instance *inst)
+static void check_instance(load_ctx *lc, weir_instance_spec *inst)
 {
     const char *kind = weir_kind_name(inst->kind);
     if (!inst->plugin_name || !inst->name)
@@ -900,12 +901,15 @@ static void check_instance(load_ctx *lc, weir_instance *inst)
         return;
     size_t before = weir_diag_count(lc->diag);
     if (inst->plugin->check) {
-        if (inst->plugin->check(inst, &weir_host_table, inst->kind) != 0 &&
+        /* check() gets an instance of no run: it reads the configuration */
+        weir_instance checked = {.spec = inst};
+        if (inst->plugin->check(&checked, &weir_host_table, inst->kind) != 0 &&
             weir_diag_count(lc->diag) == before)
             weir_diag_add(lc->diag, lc->file, inst->line,
                           "%s '%s': plugin '%s' found its configuration "
                           "invalid",
                           kind, inst->name, inst->plugin_name);
+        weir_host_error_clear(&checked);
     }
     else if (inst->config)
         weir_diag_add(lc->diag, lc->file, inst->config->line,
@@ -967,7 +971,7 @@ static void check_model(load_ctx *lc)
         weir_diag_add(lc->diag, lc->file, 0, "out of memory");
         return;
     }
-    weir_instance **all = p->all;
+    weir_instance_spec **all = p->all;
     for (size_t i = 0; i < p->nall; i++) {
         if (first[i] != i)
             weir_diag_add(lc->diag, lc->file, all[i]->line,
@@ -988,13 +992,14 @@ weir_pipeline *weir_pipeline_load_memory(const char *xml, size_t len,
     weir_pipeline *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
+    atomic_init(&p->refs, 1);
     p->file = strdup(file);
     p->dir = xstrdup(dir);
     p->batch_size = DEFAULT_BATCH;
     p->keep_delivered_ms = 7LL * 86400000;
     if (!p->file || !(p->secrets = weir_secrets_new())) {
         weir_diag_add(diag, file, 0, "out of memory");
-        weir_pipeline_free(p);
+        weir_pipeline_unref(p);
         return NULL;
     }
     p->diag = diag;
@@ -1003,7 +1008,7 @@ weir_pipeline *weir_pipeline_load_memory(const char *xml, size_t len,
     xmlDocPtr doc = parse(&lc, xml, len);
     if (!doc) {
         weir_diag_set_secrets(diag, NULL);
-        weir_pipeline_free(p);
+        weir_pipeline_unref(p);
         return NULL;
     }
     validate_schema(&lc, doc);
@@ -1077,9 +1082,15 @@ weir_pipeline *weir_pipeline_load(const char *path, weir_plugins *plugins,
     return p;
 }
 
-void weir_pipeline_free(weir_pipeline *p)
+weir_pipeline *weir_pipeline_ref(weir_pipeline *p)
 {
-    if (!p)
+    atomic_fetch_add(&p->refs, 1);
+    return p;
+}
+
+void weir_pipeline_unref(weir_pipeline *p)
+{
+    if (!p || atomic_fetch_sub(&p->refs, 1) > 1)
         return;
     instance_free(p->source);
     for (size_t i = 0; i < p->ntransforms; i++)

@@ -17,6 +17,7 @@
 #include "pipeline/pipeline.h"
 #include "plugin/event.h"
 #include "plugin/host.h"
+#include "plugin/instance.h"
 #include "plugin/options.h"
 #include "record/record.h"
 #include "store/state.h"
@@ -33,19 +34,27 @@ static void host_log(weir_instance *inst, weir_log_level level,
     va_end(ap);
 }
 
-static const char *host_instance_name(weir_instance *inst) { return inst->name; }
+/* Every entry that reads configuration reads the shared spec; only the
+ * plugin's errors and state belong to the instance of the run. */
+static const char *host_instance_name(weir_instance *inst)
+{
+    return inst->spec->name;
+}
 static const char *host_pipeline_name(weir_instance *inst)
 {
-    return inst->pipeline->name;
+    return inst->spec->pipeline->name;
 }
-static const char *host_system_name(weir_instance *inst) { return inst->system; }
+static const char *host_system_name(weir_instance *inst)
+{
+    return inst->spec->system;
+}
 
 static const char *host_option(weir_instance *inst, const char *name)
 {
-    const weir_option_value *v = weir_instance_option(inst, name, 0);
+    const weir_option_value *v = weir_instance_option(inst->spec, name, 0);
     if (v)
         return v->value;
-    const weir_option_spec *s = weir_instance_option_spec(inst, name);
+    const weir_option_spec *s = weir_instance_option_spec(inst->spec, name);
     return s ? s->default_value : NULL;
 }
 
@@ -55,7 +64,7 @@ static size_t host_option_count(weir_instance *inst, const char *name)
 {
     size_t n = 0;
     const weir_option_value *v;
-    while ((v = weir_instance_option(inst, name, n)) && !v->is_default)
+    while ((v = weir_instance_option(inst->spec, name, n)) && !v->is_default)
         n++;
     return n;
 }
@@ -63,7 +72,7 @@ static size_t host_option_count(weir_instance *inst, const char *name)
 static const char *host_option_at(weir_instance *inst, const char *name,
                                   size_t i)
 {
-    const weir_option_value *v = weir_instance_option(inst, name, i);
+    const weir_option_value *v = weir_instance_option(inst->spec, name, i);
     return v && !v->is_default ? v->value : NULL;
 }
 
@@ -89,7 +98,7 @@ static int host_option_duration(weir_instance *inst, const char *name,
 
 static const weir_node *host_config_first(weir_instance *inst)
 {
-    return inst->config;
+    return inst->spec->config;
 }
 static const weir_node *host_node_next(const weir_node *n) { return n->next; }
 static const weir_node *host_node_first_child(const weir_node *n)
@@ -119,19 +128,20 @@ static const char *host_node_attr_at(const weir_node *n, size_t i,
 static void host_node_error(weir_instance *inst, const weir_node *node,
                             const char *fmt, ...)
 {
-    weir_pipeline *p = inst->pipeline;
+    const weir_instance_spec *spec = inst->spec;
+    const weir_pipeline *p = spec->pipeline;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    long line = node ? node->line : inst->line;
+    long line = node ? node->line : spec->line;
     if (p->diag)
         weir_diag_add(p->diag, p->file, line, "%s '%s': %s",
-                      weir_kind_name(inst->kind), inst->name, msg);
+                      weir_kind_name(spec->kind), spec->name, msg);
     else
         weir_log(WEIR_LOG_ERROR, "%s:%ld: %s '%s': %s", p->file, line,
-                 weir_kind_name(inst->kind), inst->name, msg);
+                 weir_kind_name(spec->kind), spec->name, msg);
 }
 
 static size_t host_batch_count(const weir_batch *b) { return weir_batch_count(b); }
@@ -182,36 +192,41 @@ typedef struct pending_kv {
     char *key, *value;
 } pending_kv;
 
-static pending_kv *find_pending(weir_pipeline *p, weir_instance *inst,
-                                const char *key)
+static pending_kv *find_pending(weir_instance *inst, const char *key)
 {
-    for (pending_kv *k = p->pending_kv; k; k = k->next)
+    for (pending_kv *k = inst->run->pending; k; k = k->next)
         if (k->inst == inst && strcmp(k->key, key) == 0)
             return k;
     return NULL;
 }
 
+/* The store of the run `inst` belongs to: none in check() or a dry run. */
+static weir_state *store_of(const weir_instance *inst)
+{
+    return inst->run ? inst->run->st : NULL;
+}
+
 static int host_state_get(weir_instance *inst, const char *key, char **value)
 {
     *value = NULL;
-    pending_kv *k = find_pending(inst->pipeline, inst, key);
+    weir_state *st = store_of(inst);
+    if (!st)
+        return -1;
+    pending_kv *k = find_pending(inst, key);
     if (k) {
         *value = k->value ? strdup(k->value) : NULL;
         return k->value ? (*value ? 0 : -1) : 1;
     }
-    weir_state *st = inst->pipeline->state_store;
-    if (!st)
-        return -1;
-    return weir_state_kv_get(st, inst->pipeline->name, inst->name, key, value);
+    return weir_state_kv_get(st, inst->spec->pipeline->name, inst->spec->name,
+                             key, value);
 }
 
 static int host_state_set(weir_instance *inst, const char *key,
                           const char *value)
 {
-    weir_pipeline *p = inst->pipeline;
-    if (!p->state_store)
+    if (!store_of(inst))
         return -1;
-    pending_kv *k = find_pending(p, inst, key);
+    pending_kv *k = find_pending(inst, key);
     if (!k) {
         k = calloc(1, sizeof(*k));
         if (!k || !(k->key = strdup(key))) {
@@ -219,8 +234,8 @@ static int host_state_set(weir_instance *inst, const char *key,
             return -1;
         }
         k->inst = inst;
-        k->next = p->pending_kv;
-        p->pending_kv = k;
+        k->next = inst->run->pending;
+        inst->run->pending = k;
     }
     char *copy = value ? strdup(value) : NULL;
     if (value && !copy)
@@ -230,16 +245,16 @@ static int host_state_set(weir_instance *inst, const char *key,
     return 0;
 }
 
-int weir_host_commit_plugin_state(weir_pipeline *p)
+/* Write the pending values to `st` (NULL: none), dropping them all. */
+static int take_pending(weir_instances *in, weir_state *st)
 {
-    weir_state *st = p->state_store;
     int rc = 0;
-    while (p->pending_kv) {
-        pending_kv *k = p->pending_kv;
-        if (!rc && st && weir_state_kv_set(st, p->name, k->inst->name, k->key,
-                                           k->value) != 0)
+    while (in->pending) {
+        pending_kv *k = in->pending;
+        if (!rc && st && weir_state_kv_set(st, in->p->name, k->inst->spec->name,
+                                           k->key, k->value) != 0)
             rc = -1;
-        p->pending_kv = k->next;
+        in->pending = k->next;
         free(k->key);
         free(k->value);
         free(k);
@@ -247,10 +262,20 @@ int weir_host_commit_plugin_state(weir_pipeline *p)
     return rc;
 }
 
+int weir_host_commit_plugin_state(weir_instances *in)
+{
+    return take_pending(in, in->st);
+}
+
+void weir_host_drop_plugin_state(weir_instances *in)
+{
+    take_pending(in, NULL);
+}
+
 /* The secrets of the pipeline `inst` belongs to (nullable). */
 static const weir_secrets *secrets_of(const weir_instance *inst)
 {
-    return inst && inst->pipeline ? inst->pipeline->secrets : NULL;
+    return inst ? inst->spec->pipeline->secrets : NULL;
 }
 
 /* *slot becomes the formatted text, the pipeline's secrets masked (owned;
@@ -296,9 +321,9 @@ static void host_logv(weir_instance *inst, weir_log_level level,
         keep_masked(inst, &inst->last_error, fmt, ap);
     char prefix[256];
     snprintf(prefix, sizeof(prefix), "%s/%s",
-             inst && inst->pipeline && inst->pipeline->name
-                 ? inst->pipeline->name : "?",
-             inst && inst->name ? inst->name : "?");
+             inst && inst->spec->pipeline->name ? inst->spec->pipeline->name
+                                                : "?",
+             inst && inst->spec->name ? inst->spec->name : "?");
     weir_logv(level, prefix, secrets_of(inst), fmt, ap);
 }
 
@@ -314,7 +339,7 @@ static const char *host_event_json(const weir_event *e) { return e->json; }
 
 static int host_option_is_secret(weir_instance *inst, const char *name)
 {
-    const weir_option_value *v = weir_instance_option(inst, name, 0);
+    const weir_option_value *v = weir_instance_option(inst->spec, name, 0);
     return v && v->secret;
 }
 

@@ -6,7 +6,7 @@
 
 extern const weir_host weir_host_table;
 
-struct weir_pipeline;
+struct weir_instances;
 
 /* Before a callback whose failure the core explains (open(), probe()):
  * forget what the instance said of an earlier one. */
@@ -16,9 +16,12 @@ void weir_host_error_clear(weir_instance *inst);
  * neither.  Masked.  (borrowed, until the next clear) */
 const char *weir_host_error(const weir_instance *inst);
 
-/* Write the plugin state set since the last call (host->state_set) into
- * the state database, inside the transaction the caller has open; the
- * pending values are dropped either way.  Returns 0, or -1. */
-int weir_host_commit_plugin_state(struct weir_pipeline *p);
+/* Write the plugin state the run's instances set since the last call
+ * (host->state_set) into its state store, inside the transaction the
+ * caller has open; the pending values are dropped either way.  Returns
+ * 0, or -1. */
+int weir_host_commit_plugin_state(struct weir_instances *in);
+/* Forget the plugin state set since the last commit (a run that ends). */
+void weir_host_drop_plugin_state(struct weir_instances *in);
 
 #endif

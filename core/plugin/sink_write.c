@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "pipeline/pipeline.h"
 #include "plugin/host.h"
+#include "plugin/instance.h"
 #include "plugin/sink_write.h"
 #include "record/record.h"
 
@@ -32,7 +33,7 @@ static void retry_unanswered(const weir_instance *inst, weir_batch *b)
     char why[512];
     snprintf(why, sizeof(why),
              "sink '%s' (plugin %s) gave no answer for this record",
-             inst->name, inst->plugin_name);
+             inst->spec->name, inst->spec->plugin_name);
     for (size_t i = 0; i < n; i++) {
         weir_record *r = weir_batch_at(b, i);
         if (r->result != WEIR_RESULT_NONE)
@@ -43,8 +44,8 @@ static void retry_unanswered(const weir_instance *inst, weir_batch *b)
     if (silent)
         weir_log(WEIR_LOG_WARNING,
                  "%s: sink '%s' (plugin %s) gave no answer for %zu of %zu "
-                 "records; they are retried", inst->pipeline->name,
-                 inst->name, inst->plugin_name, silent, n);
+                 "records; they are retried", inst->spec->pipeline->name,
+                 inst->spec->name, inst->spec->plugin_name, silent, n);
 }
 
 /* write() and flush() once over the view.  Returns WEIR_STATUS_SPLIT when
@@ -52,7 +53,7 @@ static void retry_unanswered(const weir_instance *inst, weir_batch *b)
  * then not final; else OK, every record answered. */
 static int write_once(weir_instance *inst, weir_batch *b)
 {
-    const weir_plugin *p = inst->plugin;
+    const weir_plugin *p = inst->spec->plugin;
     int can_split = p->abi_minor >= 3; /* an older sink never meant it */
     weir_batch_reset_answers(b, start_answer(p));
     weir_host_error_clear(inst);
@@ -102,7 +103,7 @@ static void isolate(weir_instance *inst, weir_batch *b, weir_record **recs,
             if (!why) {
                 snprintf(fallback, sizeof(fallback),
                          "sink '%s' (plugin %s) refused this record",
-                         inst->name, inst->plugin_name);
+                         inst->spec->name, inst->spec->plugin_name);
                 why = fallback;
             }
             weir_record_answer(r, WEIR_RESULT_REJECT, why, NULL);
@@ -149,7 +150,7 @@ void weir_sink_write(weir_instance *inst, weir_batch *b)
         all[i] = all[n + i] = weir_batch_at(b, i);
     weir_log(WEIR_LOG_DEBUG, "%s: sink '%s' refused a batch of %zu records "
              "as a whole (%s); sending them again in parts",
-             inst->pipeline->name, inst->name, n,
+             inst->spec->pipeline->name, inst->spec->name, n,
              weir_host_error(inst) ? weir_host_error(inst) : "no reason");
     isolate(inst, b, all + n, n);
     weir_batch_set_view(b, all, n);

@@ -52,6 +52,10 @@
  *   probes(at INTEGER, answer TEXT)
  *       every probe() call (in its own transaction), answered "ok" or
  *       "down".
+ *   lifecycle(event TEXT, pid INTEGER)
+ *       every open() that succeeded ("open") and every close() of an
+ *       opened instance ("close"), by process pid: how long weir keeps
+ *       a sink open.
  * op is "upsert", "insert", "update" or "delete"; a delete removes the key
  * from target, anything else replaces the key's row.
  *
@@ -116,7 +120,8 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS counts(key TEXT PRIMARY KEY, n INTEGER);"
     "CREATE TABLE IF NOT EXISTS sends(id TEXT, key TEXT, attempt INTEGER,"
     " answer TEXT, pid INTEGER);"
-    "CREATE TABLE IF NOT EXISTS probes(at INTEGER, answer TEXT);";
+    "CREATE TABLE IF NOT EXISTS probes(at INTEGER, answer TEXT);"
+    "CREATE TABLE IF NOT EXISTS lifecycle(event TEXT, pid INTEGER);";
 
 #ifndef TESTSINK_ABI_MINOR
 #define TESTSINK_ABI_MINOR WEIR_ABI_MINOR
@@ -207,11 +212,23 @@ static void ts_error(const weir_host *host, weir_instance *inst,
 #endif
 }
 
-static void ts_close(void *vs)
+/* A row of lifecycle(event, pid); SQLITE_OK, or the error. */
+static int note_lifecycle(sqlite3 *db, const char *event)
 {
-    state *s = vs;
+    char sql[128];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO lifecycle(event, pid) VALUES ('%s', %ld)", event,
+             (long)getpid());
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* Close an opened instance (noted in lifecycle) or a half-opened one. */
+static void ts_release(state *s, int opened)
+{
     if (!s)
         return;
+    if (opened)
+        note_lifecycle(s->db, "close");
     for (int i = 0; i < ST_N; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
@@ -219,6 +236,8 @@ static void ts_close(void *vs)
     free(s->order);
     free(s);
 }
+
+static void ts_close(void *vs) { ts_release(vs, 1); }
 
 static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
                    void **out)
@@ -250,7 +269,7 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     const char *path = host->option(inst, "database");
     if (!path) {
         ts_error(host, inst, "option database is required");
-        ts_close(s);
+        ts_release(s, 0);
         return WEIR_STATUS_ERROR;
     }
     int rc = sqlite3_open_v2(path, &s->db,
@@ -263,10 +282,12 @@ static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
         rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
     for (int i = 0; rc == SQLITE_OK && i < ST_N; i++)
         rc = sqlite3_prepare_v2(s->db, sql_text[i], -1, &s->st[i], NULL);
+    if (rc == SQLITE_OK)
+        rc = note_lifecycle(s->db, "open");
     if (rc != SQLITE_OK) {
         ts_error(host, inst, "%s: %s", path,
                  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-        ts_close(s);
+        ts_release(s, 0);
         /* a folder that is not there (yet): the target is unreachable */
         return rc == SQLITE_CANTOPEN ? WEIR_STATUS_DOWN : WEIR_STATUS_ERROR;
     }

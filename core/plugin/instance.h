@@ -1,0 +1,51 @@
+/*
+ * instance.h - a pipeline's plugin instances as one run has them.
+ *
+ * The pipeline (pipeline/pipeline.h) is configuration, shared read-only
+ * by every run of it.  What a run opens and changes is here: for each
+ * instance the plugin's state, whether it is open and the errors it gave;
+ * for the run as a whole the state store plugins reach through the host
+ * table and the plugin state they set that waits for the run's next
+ * commit.  `weir_instance`, the handle plugins get in open() and pass
+ * back to the host table, is this run-side object (opaque to them: the
+ * ABI does not change).
+ * Not thread-safe: one run, one thread.
+ */
+#ifndef WEIR_INSTANCE_H
+#define WEIR_INSTANCE_H
+
+#include <weir/plugin.h>
+
+#include "pipeline/pipeline.h"
+#include "store/state.h"
+
+typedef struct weir_instances weir_instances;
+
+struct weir_instance {
+    const weir_instance_spec *spec; /* what the file says (shared) */
+    weir_instances *run;  /* the run it belongs to; NULL in check() */
+    void *state;          /* the plugin's, between open and close */
+    int opened;
+    char *last_error; /* the plugin's last error message, masked (owned) */
+    char *error;      /* what it gave host->set_error(), masked (owned) */
+};
+
+struct weir_instances {
+    weir_pipeline *p;  /* borrowed: the run holds a reference */
+    weir_state *st;    /* borrowed; NULL in a dry run */
+    weir_instance *all; /* p->nall, in the order of p->all; the rest */
+    weir_instance *source, *transforms, *sinks, *notifiers; /* point in */
+    struct pending_kv *pending; /* host->state_set() values not committed */
+};
+
+/* A closed instance for each of p's (everything borrowed).  NULL out of
+ * memory. (owned: weir_instances_free) */
+weir_instances *weir_instances_new(weir_pipeline *p, weir_state *st);
+/* Close `inst` if it is open. */
+void weir_instance_close(weir_instance *inst);
+/* Close every open instance, last first. */
+void weir_instances_close(weir_instances *in);
+/* Close them, drop the plugin state never committed, free. */
+void weir_instances_free(weir_instances *in);
+
+#endif
