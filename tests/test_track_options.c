@@ -211,7 +211,11 @@ static void test_max_delete_values(void)
         export(d, TEN);
         free(weir(d, 0, NULL, NULL));
         export(d, "code,name,city\nA1,a,x\nA2,b,x\n");
-        char *out = weir(d, cases[i].refused ? 3 : 0, NULL, NULL);
+        char *out = weir(d, cases[i].refused ? 3 : 0, "--json", NULL);
+        /* a script tells a refusal from a failure by its class */
+        CU_ASSERT(e2e_contains(out, cases[i].refused
+                                        ? "\"error_class\":\"refused\""
+                                        : "\"error_class\":null"));
         if (cases[i].refused)
             CU_ASSERT(e2e_contains(out, "nothing was changed"));
         free(out);

@@ -237,9 +237,9 @@ static void test_deliver_retry_schedule(void)
     weir_run_counts counts;
     memset(&counts, 0, sizeof(counts));
     weir_notices *notices = weir_notices_new(in);
-    char *derr = NULL;
+    weir_error derr = {0};
     weir_delivery *d = weir_delivery_new(in, &counts, notices, 0, &derr);
-    free(derr);
+    weir_error_clear(&derr);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 
     /* first send: K2 goes through, K1 waits delay * backoff^0 */

@@ -300,11 +300,11 @@ static weir_pipeline *track_pipeline(const char *track)
 
 static weir_tracker *tracker(weir_pipeline *p, weir_state *st, int full)
 {
-    char *err = NULL;
+    weir_error err = {0};
     weir_tracker *t = weir_tracker_new(p, st, full, &err);
     if (!t)
-        fprintf(stderr, "\n  tracker: %s\n", err ? err : "?");
-    free(err);
+        fprintf(stderr, "\n  tracker: %s\n", weir_error_message(&err));
+    weir_error_clear(&err);
     return t;
 }
 
@@ -903,12 +903,13 @@ static void test_tracker_unreadable_snapshot(void)
     CU_ASSERT_EQUAL(sqlite3_exec(db, "DROP TABLE snapshots", NULL, NULL, NULL),
                     SQLITE_OK);
     sqlite3_close(db);
-    char *err = NULL;
+    weir_error err = {0};
     CU_ASSERT_PTR_NULL(weir_tracker_new(p, st, 0, &err));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot read the change-tracking "
-                                       "snapshot: "));
-    free(err);
+    CU_ASSERT_NOT_EQUAL(err.cls, WEIR_ERR_NONE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(&err),
+                                  "cannot read the change-tracking "
+                                  "snapshot: "));
+    weir_error_clear(&err);
     weir_state_close(st);
     weir_pipeline_unref(p);
 }

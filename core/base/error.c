@@ -46,7 +46,7 @@ const char *weir_error_class_name(weir_error_class cls)
 {
     static const char *const names[] = {
         "none", "busy", "corrupt", "full", "io", "read-only", "version",
-        "usage", "plugin", "out of memory", "internal",
+        "usage", "plugin", "out of memory", "refused", "cancelled", "internal",
     };
     _Static_assert(sizeof(names) / sizeof(names[0]) == WEIR_ERR_INTERNAL + 1,
                    "a name for every error class");

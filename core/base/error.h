@@ -23,6 +23,8 @@ typedef enum weir_error_class {
     WEIR_ERR_USAGE,    /* the caller asked for something impossible */
     WEIR_ERR_PLUGIN,   /* a plugin failed */
     WEIR_ERR_NOMEM,    /* out of memory */
+    WEIR_ERR_REFUSED,  /* a guard refused (the delete guard); nothing changed */
+    WEIR_ERR_CANCELLED, /* asked to stop (a signal) */
     WEIR_ERR_INTERNAL  /* anything else */
 } weir_error_class;
 

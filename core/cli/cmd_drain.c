@@ -86,10 +86,12 @@ static void passed(size_t i, const weir_pipeline *p, weir_run_result *res,
 {
     target *g = &((targets *)ctx)->v[i];
     add_counts(&g->total.counts, &res->counts);
-    if (res->error) {
-        weir_log(WEIR_LOG_ERROR, "%s: %s", p->name, res->error);
-        free(g->total.error);
-        g->total.error = res->error;
+    if (res->error.cls != WEIR_ERR_NONE) {
+        weir_log(WEIR_LOG_ERROR, "%s: %s", p->name,
+                 weir_error_message(&res->error));
+        weir_error_clear(&g->total.error);
+        g->total.error = res->error; /* taken over */
+        res->error = (weir_error){0};
     }
 }
 
@@ -164,8 +166,10 @@ int weir_cli_drain(const weir_cli *cli, weir_state *st, weir_plugins *reg,
         int code = t.v[i].total.counts.rejected || t.v[i].total.counts.failed
                        ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
         weir_summary_print(cli, t.v[i].p->name, &t.v[i].total,
-                           t.v[i].total.error ? WEIR_EXIT_ABORTED : code);
-        free(t.v[i].total.error);
+                           t.v[i].total.error.cls != WEIR_ERR_NONE
+                               ? WEIR_EXIT_ABORTED
+                               : code);
+        weir_error_clear(&t.v[i].total.error);
         weir_pipeline_unref(t.v[i].p);
     }
     free(t.v);

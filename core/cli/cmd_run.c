@@ -127,21 +127,25 @@ static int run_run(weir_cli *cli)
     };
     weir_run *run = weir_run_new(p, st, &weir_cli_stop_requested);
     if (!run) {
-        res.error = strdup("out of memory");
+        weir_error_set(&res.error, WEIR_ERR_NOMEM, "out of memory");
         goto out;
     }
     weir_cli_catch_signals();
     rc = weir_cli_exit_code(weir_engine_run(run, &opts, &res));
     weir_run_free(run);
-    if (res.error)
-        weir_log(WEIR_LOG_ERROR, "%s: %s", p->name, res.error);
+    if (res.error.cls != WEIR_ERR_NONE)
+        weir_log(WEIR_LOG_ERROR, "%s: %s", p->name,
+                 weir_error_message(&res.error));
     if (record.run > 0)
         weir_state_run_end(st, record.run,
                            rc == 0 ? "ok" : rc == 1 ? "failed" : "error",
-                           &res.counts, res.error);
+                           &res.counts,
+                           res.error.cls != WEIR_ERR_NONE
+                               ? weir_error_message(&res.error)
+                               : NULL);
 out:
     weir_summary_print(cli, p ? p->name : file, &res, rc);
-    free(res.error);
+    weir_error_clear(&res.error);
     weir_state_close(st);
     weir_pipeline_unref(p);
     weir_plugins_free(reg);

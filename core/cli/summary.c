@@ -45,8 +45,14 @@ void weir_summary_print(const weir_cli *cli, const char *name,
         json_object_set_new(o, "seconds", json_real(res->seconds));
         json_object_set_new(o, "exit_code", json_integer(exit_code));
         json_object_set_new(o, "dry_run", json_boolean(cli->dry_run));
-        json_object_set_new(o, "error", res->error ? json_string(res->error)
-                                                   : json_null());
+        int failed = res->error.cls != WEIR_ERR_NONE;
+        json_object_set_new(o, "error",
+                            failed ? json_string(weir_error_message(&res->error))
+                                   : json_null());
+        json_object_set_new(o, "error_class",
+                            failed ? json_string(weir_error_class_name(
+                                         res->error.cls))
+                                   : json_null());
         json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
         fputc('\n', stdout);
         json_decref(o);

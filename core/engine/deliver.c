@@ -107,7 +107,7 @@ static int load_outbox_keys(weir_delivery *d, sink_rt *s)
 
 weir_delivery *weir_delivery_new(weir_instances *in, weir_run_counts *counts,
                                  weir_notices *notices, int tracked,
-                                 char **err)
+                                 weir_error *err)
 {
     weir_pipeline *p = in->p;
     weir_state *st = in->st;
@@ -118,7 +118,7 @@ weir_delivery *weir_delivery_new(weir_instances *in, weir_run_counts *counts,
         !(d->keep = calloc(cap, 1)) ||
         !(d->as_insert = calloc((p->nsinks ? p->nsinks : 1) * cap, 1))) {
         weir_delivery_free(d);
-        *err = strdup("out of memory");
+        weir_error_set(err, WEIR_ERR_NOMEM, "out of memory");
         return NULL;
     }
     d->in = in;
@@ -134,7 +134,9 @@ weir_delivery *weir_delivery_new(weir_instances *in, weir_run_counts *counts,
         s->live = &in->sinks[i];
         if (weir_health_load(&s->h, st, p->name, s->live, notices) < 0 ||
             load_outbox_keys(d, s)) {
-            *err = strdup("cannot read the outbox or endpoint state");
+            const weir_error *e = weir_state_error(in->st);
+            weir_error_set(err, e->cls, "cannot read the outbox or endpoint "
+                           "state: %s", weir_error_message(e));
             weir_delivery_free(d);
             return NULL;
         }

@@ -35,11 +35,11 @@
 typedef struct weir_delivery weir_delivery;
 
 /* For the run whose instances and store `in` has (borrowed).  (owned)
- * NULL on error with the reason in *err (owned). `tracked`: the
+ * NULL on error with the reason in *err (owned: weir_error_clear). `tracked`: the
  * records carry <track> keys and hashes whose snapshot moves with them. */
 weir_delivery *weir_delivery_new(weir_instances *in, weir_run_counts *counts,
                                  weir_notices *notices, int tracked,
-                                 char **err);
+                                 weir_error *err);
 /* `cancel` (nullable, borrowed): nonzero makes a drain stop between
  * batches. */
 void weir_delivery_set_cancel(weir_delivery *d,

@@ -56,17 +56,27 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void fail(run_ctx *c, const char *fmt, ...) WEIR_PRINTF(2, 3);
-static void fail(run_ctx *c, const char *fmt, ...)
+/* The run cannot complete: the first reason, with its class, is kept. */
+static void fail(run_ctx *c, weir_error_class cls, const char *fmt, ...)
+    WEIR_PRINTF(3, 4);
+static void fail(run_ctx *c, weir_error_class cls, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (!c->res->error)
-        c->res->error = strdup(msg);
+    if (c->res->error.cls == WEIR_ERR_NONE)
+        weir_error_set(&c->res->error, cls, "%s", msg);
     c->res->status = WEIR_RUN_ABORTED;
+}
+
+/* The store failed: its class, and its message after `what`. */
+static void fail_store(run_ctx *c, const char *what)
+{
+    const weir_error *e = weir_state_error(c->st);
+    fail(c, e->cls, "%s%s%s", what ? what : "", what ? ": " : "",
+         weir_error_message(e));
 }
 
 static int cancelled(const run_ctx *c)
@@ -220,7 +230,7 @@ static int transform(run_ctx *c, weir_batch *b, size_t from, size_t to)
         if (narrowed)
             weir_batch_widen(b);
         if (rc != WEIR_STATUS_OK) {
-            fail(c, "transform '%s' failed", name);
+            fail(c, WEIR_ERR_PLUGIN, "transform '%s' failed", name);
             return -1;
         }
         take(c, b, "transform", name);
@@ -245,7 +255,7 @@ static int send(run_ctx *c, weir_batch *b)
         return 0;
     }
     if (weir_delivery_send(c->delivery, b)) {
-        fail(c, "the state database could not record the delivery");
+        fail_store(c, "the delivery could not be recorded");
         return -1;
     }
     return 0;
@@ -272,7 +282,7 @@ static int read_stage(run_ctx *c, weir_batch *b)
         return send(c, b);
     c->stage_kind = "track";
     if (weir_tracker_process(c->tracker, b)) {
-        fail(c, "out of memory while tracking changes");
+        fail(c, WEIR_ERR_NOMEM, "out of memory while tracking changes");
         return -1;
     }
     c->before_track = 0; /* <track> has seen them: no more note_unsent */
@@ -283,7 +293,7 @@ static int read_stage(run_ctx *c, weir_batch *b)
             c->res->counts.written++;
             tell_key(c, r->key, r->op == WEIR_OP_INSERT ? "insert" : "update");
         } else if (weir_spool_put(c->spool, r)) {
-            fail(c, "cannot park the changes in a temporary file");
+            fail(c, WEIR_ERR_IO, "cannot park the changes in a temporary file");
             return -1;
         }
     }
@@ -297,14 +307,14 @@ static int stream_source(run_ctx *c, weir_batch *b)
     int empty = 0;
     for (;;) {
         if (cancelled(c)) {
-            fail(c, "interrupted; nothing more was read");
+            fail(c, WEIR_ERR_CANCELLED, "interrupted; nothing more was read");
             return -1;
         }
         weir_batch_clear(b);
         weir_batch_set_context(b, c->p->name, name);
         int rc = src->spec->plugin->read(src->state, b);
         if (rc != WEIR_STATUS_OK && rc != WEIR_STATUS_END) {
-            fail(c, "source '%s' failed while reading; the run stopped%s",
+            fail(c, WEIR_ERR_PLUGIN, "source '%s' failed while reading; the run stopped%s",
                  name, c->tracker ? " and changed nothing" : "");
             return -1;
         }
@@ -312,7 +322,7 @@ static int stream_source(run_ctx *c, weir_batch *b)
         c->res->counts.read += n;
         empty = rc == WEIR_STATUS_OK && n == 0 ? empty + 1 : 0;
         if (empty > MAX_EMPTY_READS) {
-            fail(c, "source '%s' keeps returning no records without ending",
+            fail(c, WEIR_ERR_PLUGIN, "source '%s' keeps returning no records without ending",
                  name);
             return -1;
         }
@@ -356,7 +366,7 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
         deletes = 0;
         break;
     case WEIR_DELETES_REFUSED:
-        fail(c, "%s", why);
+        fail(c, WEIR_ERR_REFUSED, "%s", why);
         return -1;
     case WEIR_DELETES_OFF:
         weir_log(WEIR_LOG_WARNING, "%s: %s", c->p->name, why);
@@ -379,20 +389,20 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
         return 0;
     }
     if (weir_spool_rewind(c->spool)) {
-        fail(c, "cannot read back the parked changes");
+        fail(c, WEIR_ERR_IO, "cannot read back the parked changes");
         return -1;
     }
     c->deliver_total = weir_spool_count(c->spool) +
                        weir_tracker_deletes_due(c->tracker);
     for (;;) {
         if (cancelled(c)) {
-            fail(c, "interrupted; what was delivered is recorded");
+            fail(c, WEIR_ERR_CANCELLED, "interrupted; what was delivered is recorded");
             return -1;
         }
         weir_batch_clear(b);
         long n = weir_spool_read(c->spool, b);
         if (n < 0) {
-            fail(c, "cannot read back the parked changes");
+            fail(c, WEIR_ERR_IO, "cannot read back the parked changes");
             return -1;
         }
         if (n == 0)
@@ -446,7 +456,7 @@ static int open_instance(run_ctx *c, weir_instance *inst)
             c->unreachable[k] = strdup(why);
             return 0;
         }
-        fail(c, "%s", why);
+        fail(c, WEIR_ERR_PLUGIN, "%s", why);
         return -1;
     }
     inst->opened = 1;
@@ -511,11 +521,11 @@ static void finish_sinks(run_ctx *c)
         weir_instance *s = &c->in->sinks[i];
         const weir_plugin *pl = s->spec->plugin;
         if (s->opened && pl->finish && pl->finish(s->state) != WEIR_STATUS_OK)
-            fail(c, "sink '%s' could not complete its output", s->spec->name);
+            fail(c, WEIR_ERR_PLUGIN, "sink '%s' could not complete its output", s->spec->name);
     }
     if (c->res->status != WEIR_RUN_ABORTED &&
         weir_delivery_finished(c->delivery))
-        fail(c, "the state database could not record the completed output");
+        fail_store(c, "the completed output could not be recorded");
 }
 
 /* The run is about to change the state: tell the caller. */
@@ -524,7 +534,7 @@ static int started(run_ctx *c)
     if (!c->opts->started || c->opts->started(c->p, c->st,
                                               c->opts->started_ctx) == 0)
         return 0;
-    fail(c, "the run could not be recorded in the state database; nothing "
+    fail(c, WEIR_ERR_IO, "the run could not be recorded in the state database; nothing "
          "was changed");
     return -1;
 }
@@ -534,14 +544,13 @@ static int lock(run_ctx *c)
     long holder = 0;
     int rc = weir_state_lock_pipeline(c->st, c->p->name, &holder);
     if (rc == 1 && holder > 0)
-        fail(c, "pipeline '%s' is already being run by another weir process "
+        fail(c, WEIR_ERR_BUSY, "pipeline '%s' is already being run by another weir process "
              "(pid %ld); try again when it is done", c->p->name, holder);
     else if (rc == 1)
-        fail(c, "pipeline '%s' is already being run by another weir process; "
+        fail(c, WEIR_ERR_BUSY, "pipeline '%s' is already being run by another weir process; "
              "try again when it is done", c->p->name);
     else if (rc < 0)
-        fail(c, "cannot lock pipeline '%s': %s", c->p->name,
-             weir_error_message(weir_state_error(c->st)));
+        fail_store(c, "cannot lock the pipeline");
     return rc;
 }
 
@@ -556,7 +565,7 @@ static void finish_result(run_ctx *c)
         (res->counts.rejected || res->counts.failed))
         res->status = WEIR_RUN_SOME_FAILED;
     if (res->status == WEIR_RUN_ABORTED && c->notices)
-        weir_notices_run_failed(c->notices, res->error);
+        weir_notices_run_failed(c->notices, weir_error_message(&res->error));
 }
 
 /* After a run, close everything.  After a drain pass, what the next pass
@@ -580,13 +589,13 @@ static void wrap_up(run_ctx *c, weir_batch *b, int64_t *next_due, int *down)
 {
     if (c->delivery && c->res->status != WEIR_RUN_ABORTED) {
         if (weir_delivery_drain(c->delivery, b))
-            fail(c, "the state database could not record the delivery");
+            fail_store(c, "the delivery could not be recorded");
         else
             finish_sinks(c);
         int64_t before = weir_clock_now_ms() - c->p->keep_delivered_ms;
         weir_state_outbox_prune(c->st, before);
         if (next_due && (*next_due = weir_delivery_next_due(c->delivery)) < 0)
-            fail(c, "%s", weir_error_message(weir_state_error(c->st)));
+            fail_store(c, NULL);
         if (down)
             *down = weir_delivery_any_down(c->delivery);
     }
@@ -608,7 +617,7 @@ static int drop_ignored_deletes(run_ctx *c)
     int64_t n = weir_state_outbox_drop_deletes(
         c->st, c->p->name, "not sent: the pipeline has deletes=\"ignore\"");
     if (n < 0) {
-        fail(c, "%s", weir_error_message(weir_state_error(c->st)));
+        fail_store(c, NULL);
         return -1;
     }
     if (n > 0)
@@ -636,7 +645,7 @@ static int setup(run_ctx *c, weir_run *run, const weir_run_options *opts,
     c->notices = weir_notices_new(c->in);
     c->keep = malloc(c->p->batch_size ? c->p->batch_size : 1);
     if (!c->notices || !c->keep) {
-        fail(c, "out of memory");
+        fail(c, WEIR_ERR_NOMEM, "out of memory");
         return -1;
     }
     c->locked = exclusive && c->st && !opts->dry_run;
@@ -660,7 +669,7 @@ static int recover_intents(run_ctx *c)
 {
     int64_t n = weir_state_snapshot_recover(c->st, c->p->name);
     if (n < 0) {
-        fail(c, "%s", weir_error_message(weir_state_error(c->st)));
+        fail_store(c, NULL);
         return -1;
     }
     if (n > 0)
@@ -692,23 +701,23 @@ weir_run_status weir_engine_run(weir_run *run, const weir_run_options *opts,
     weir_state *st = run->in->st;
     if (setup(&c, run, opts, res, 1))
         goto out;
-    char *err = NULL;
+    weir_error err = {0};
     if (p->track.present) {
         if (!(c.tracker = weir_tracker_new(p, st, opts->full, &err))) {
-            fail(&c, "%s", err ? err : "out of memory");
-            free(err);
+            fail(&c, err.cls, "%s", weir_error_message(&err));
+            weir_error_clear(&err);
             goto out;
         }
         if (!opts->dry_run && !(c.spool = weir_spool_new())) {
-            fail(&c, "cannot create a temporary file for the changes");
+            fail(&c, WEIR_ERR_IO, "cannot create a temporary file for the changes");
             goto out;
         }
     }
     if (!opts->dry_run &&
         !(c.delivery = weir_delivery_new(run->in, &res->counts, c.notices,
                                          c.tracker != NULL, &err))) {
-        fail(&c, "%s", err ? err : "out of memory");
-        free(err);
+        fail(&c, err.cls, "%s", weir_error_message(&err));
+        weir_error_clear(&err);
         goto out;
     }
     if (c.delivery) {
@@ -716,7 +725,7 @@ weir_run_status weir_engine_run(weir_run *run, const weir_run_options *opts,
         weir_delivery_set_reentry(c.delivery, reenter, &c);
     }
     if (!(b = weir_batch_new(p->batch_size))) {
-        fail(&c, "out of memory");
+        fail(&c, WEIR_ERR_NOMEM, "out of memory");
         goto out;
     }
     weir_batch_set_secrets(b, p->secrets);
@@ -745,14 +754,15 @@ weir_run_status weir_engine_drain(weir_run *run, weir_run_result *res,
     static const weir_run_options drain_opts;
     run_ctx c;
     weir_batch *b = NULL;
-    char *err = NULL;
+    weir_error err = {0};
     if (setup(&c, run, &drain_opts, res, 0))
         goto out;
     if (!(c.delivery = weir_delivery_new(run->in, &res->counts, c.notices, 0,
                                          &err)) ||
         !(b = weir_batch_new(run->p->batch_size))) {
-        fail(&c, "%s", err ? err : "out of memory");
-        free(err);
+        fail(&c, err.cls ? err.cls : WEIR_ERR_NOMEM, "%s",
+             err.cls ? weir_error_message(&err) : "out of memory");
+        weir_error_clear(&err);
         goto out;
     }
     weir_batch_set_secrets(b, run->p->secrets);

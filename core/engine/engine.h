@@ -15,6 +15,7 @@
 
 #include <signal.h>
 
+#include "base/error.h"
 #include "engine/run.h"
 #include "pipeline/pipeline.h"
 #include "store/state.h"
@@ -57,7 +58,8 @@ typedef struct weir_run_result {
     weir_run_counts counts;
     double seconds;
     weir_run_status status;
-    char *error;   /* why the run could not complete (owned: free) */
+    weir_error error; /* why it could not complete: class and message
+                       * (owned: weir_error_clear); none when it did */
 } weir_run_result;
 
 /* Read the source of run->p and deliver (run.h: its store may be NULL

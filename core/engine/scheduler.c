@@ -83,7 +83,7 @@ static void pass(weir_scheduler *s, const weir_schedule_hooks *hooks,
         if (hooks && hooks->passed)
             hooks->passed(i, s->runs[i]->p, &res, hooks->ctx);
         else
-            free(res.error);
+            weir_error_clear(&res.error);
         if (due && (!*next || due < *next))
             *next = due;
         *down |= is_down;

@@ -96,21 +96,20 @@ static int load_finish(loader *l, int rc)
 }
 
 /* *err: why the snapshot could not be read. */
-static void snapshot_error(weir_state *st, char **err)
+static void snapshot_error(weir_state *st, weir_error *err)
 {
-    size_t n = 256 + strlen(weir_error_message(weir_state_error(st)));
-    if ((*err = malloc(n)))
-        snprintf(*err, n, "cannot read the change-tracking snapshot: %s",
-                 weir_error_message(weir_state_error(st)));
+    const weir_error *e = weir_state_error(st);
+    weir_error_set(err, e->cls, "cannot read the change-tracking snapshot: %s",
+                   weir_error_message(e));
 }
 
 weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
-                               char **err)
+                               weir_error *err)
 {
     weir_tracker *t = calloc(1, sizeof(*t));
     if (!t || !(t->index = weir_track_index_new())) {
         free(t);
-        *err = strdup("out of memory");
+        weir_error_set(err, WEIR_ERR_NOMEM, "out of memory");
         return NULL;
     }
     t->p = p;
@@ -120,7 +119,7 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
         t->nfields++;
     if (t->nfields && !(t->field_found = calloc(t->nfields, 1))) {
         weir_tracker_free(t);
-        *err = strdup("out of memory");
+        weir_error_set(err, WEIR_ERR_NOMEM, "out of memory");
         return NULL;
     }
     /* No state yet (a dry run before the first run): an empty snapshot. */
@@ -135,7 +134,7 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
     /* room for this run's new keys too, without rehashing */
     if (weir_track_index_reserve(t->index, (size_t)known + (size_t)known / 8)) {
         weir_tracker_free(t);
-        *err = strdup("out of memory for the key index");
+        weir_error_set(err, WEIR_ERR_NOMEM, "out of memory for the key index");
         return NULL;
     }
     loader ld = {.index = t->index};

@@ -32,9 +32,9 @@ typedef struct weir_track_counts {
 
 /* Load the snapshot of `p`.  `full` forces a full refresh; otherwise one
  * happens when the last is older than full-refresh.  NULL on error, with
- * the reason in *err (owned: free). */
+ * the reason in *err (owned: weir_error_clear). */
 weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
-                               char **err);
+                               weir_error *err);
 void weir_tracker_free(weir_tracker *t);
 int weir_tracker_is_full(const weir_tracker *t);
 
