@@ -85,7 +85,7 @@ weir_run_status weir_engine_drain(weir_run *run, weir_run_result *res,
  * the transform that held it on the next drain (or a run's drain), in
  * order per key; held again, it waits again.  Inside the caller's
  * transaction or in one of its own.  Returns how many, or -1
- * (weir_state_errmsg). */
+ * (weir_state_error says why). */
 int64_t weir_engine_release(weir_state *st, const char *wait_key);
 
 #endif
