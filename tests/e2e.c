@@ -24,17 +24,23 @@ void e2e_result_free(e2e_result *r)
 }
 
 /* Run weir with the arguments (NULL-terminated) in `dir`. */
-e2e_result e2e_run(const char *dir, ...)
+/* The NULL-terminated arguments of `ap` into args[64]. */
+static void collect_args(va_list ap, const char **args)
 {
-    const char *args[64];
     int n = 0;
-    va_list ap;
-    va_start(ap, dir);
     const char *a;
     while ((a = va_arg(ap, const char *)) && n < 63)
         args[n++] = a;
-    va_end(ap);
     args[n] = NULL;
+}
+
+e2e_result e2e_run(const char *dir, ...)
+{
+    const char *args[64];
+    va_list ap;
+    va_start(ap, dir);
+    collect_args(ap, args);
+    va_end(ap);
     return e2e_runv(dir, args);
 }
 
@@ -159,14 +165,10 @@ static json_t *read_json(const char *dir, const char *const *args,
 json_t *e2e_json(const char *dir, ...)
 {
     const char *args[64];
-    int n = 0;
     va_list ap;
     va_start(ap, dir);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) && n < 63)
-        args[n++] = a;
+    collect_args(ap, args);
     va_end(ap);
-    args[n] = NULL;
     int status;
     json_t *doc = read_json(dir, args, &status);
     if (!doc)

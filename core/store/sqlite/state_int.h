@@ -70,6 +70,11 @@ const char *sq__worker_register(weir_store_conn *st);
 /* Is the worker named `owner` still alive (its connection open)?  1
  * yes or not known (another host), 0 gone. */
 int sq__worker_alive(weir_store_conn *st, const char *owner);
+/* Run `sql` with ?1 `arg` and call `fn` with each row's text and count
+ * (the first two columns).  0, fn's non-zero, or -1 on error. */
+int sq__each_count(weir_store_conn *st, const char *sql, const char *arg,
+                   int (*fn)(const char *name, int64_t n, void *ctx),
+                   void *ctx);
 /* Column text as a C string, "" for NULL; borrowed until the next step. */
 const char *sq__text(sqlite3_stmt *s, int col);
 /* Column text or NULL. */

@@ -557,21 +557,10 @@ int sq_outbox_open_sinks(weir_store_conn *st, const char *pipeline,
                                            void *ctx),
                                  void *ctx)
 {
-    const char *args[] = {pipeline};
-    sqlite3_stmt *s = sq__prepare(
-        st,
-        "SELECT sink, count(*) FROM outbox WHERE pipeline = ?1 AND " OPEN
-        " GROUP BY sink ORDER BY sink",
-        1, args);
-    if (!s)
-        return -1;
-    int rc = 0, step;
-    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
-        rc = fn(sq__text(s, 0), sqlite3_column_int64(s, 1), ctx);
-    if (!rc && step != SQLITE_DONE)
-        rc = -1;
-    sqlite3_finalize(s);
-    return rc;
+    return sq__each_count(st,
+                          "SELECT sink, count(*) FROM outbox WHERE pipeline "
+                          "= ?1 AND " OPEN " GROUP BY sink ORDER BY sink",
+                          pipeline, fn, ctx);
 }
 
 char *sq_outbox_pipeline(weir_store_conn *st, int64_t id)

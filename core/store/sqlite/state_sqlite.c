@@ -669,6 +669,22 @@ const char *sq__text(sqlite3_stmt *s, int col)
 /* The error is read from SQLite when asked for: every failing call left
  * it there, and the calls that fail outside SQLite (the lock file, out of
  * memory) set st->err and leave SQLite's code at SQLITE_OK. */
+int sq__each_count(weir_store_conn *st, const char *sql, const char *arg,
+                   int (*fn)(const char *name, int64_t n, void *ctx),
+                   void *ctx)
+{
+    sqlite3_stmt *s = sq__prepare(st, sql, 1, &arg);
+    if (!s)
+        return -1;
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = fn(sq__text(s, 0), sqlite3_column_int64(s, 1), ctx);
+    if (!rc && step != SQLITE_DONE)
+        rc = -1;
+    sqlite3_finalize(s);
+    return rc;
+}
+
 const weir_error *sq_error(weir_store_conn *st)
 {
     int code = sqlite3_errcode(st->db);
@@ -926,21 +942,10 @@ int sq_run_tally(weir_store_conn *st, const char *pipeline,
                                    void *ctx),
                          void *ctx)
 {
-    const char *args[] = {pipeline};
-    sqlite3_stmt *s = sq__prepare(
-        st,
-        "SELECT status, count(*) FROM runs WHERE pipeline = ?1 "
-        "GROUP BY status ORDER BY status",
-        1, args);
-    if (!s)
-        return -1;
-    int rc = 0, step;
-    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
-        rc = fn(sq__text(s, 0), sqlite3_column_int64(s, 1), ctx);
-    if (!rc && step != SQLITE_DONE)
-        rc = -1;
-    sqlite3_finalize(s);
-    return rc;
+    return sq__each_count(st,
+                          "SELECT status, count(*) FROM runs WHERE pipeline "
+                          "= ?1 GROUP BY status ORDER BY status",
+                          pipeline, fn, ctx);
 }
 
 /* ---- the table of operations (store/backend.h) ---------------------- */
