@@ -900,8 +900,9 @@ static void check_instance(load_ctx *lc, weir_instance *inst)
         return;
     size_t before = weir_diag_count(lc->diag);
     if (inst->plugin->check) {
-        if (inst->plugin->check(inst, &weir_host_table, inst->kind) != 0 &&
-            weir_diag_count(lc->diag) == before)
+        weir_status rc =
+            inst->plugin->check(inst, &weir_host_table, inst->kind);
+        if (rc != WEIR_STATUS_OK && weir_diag_count(lc->diag) == before)
             weir_diag_add(lc->diag, lc->file, inst->line,
                           "%s '%s': plugin '%s' found its configuration "
                           "invalid",

@@ -303,6 +303,11 @@ _Static_assert(sizeof(weir_plugin) ==
                    DESCRIPTOR_1_0_SIZE + 8 * sizeof(void *),
                "a descriptor field must take a reserved slot");
 
+/* Callbacks return weir_status where plugins built before it return int:
+ * the same values, so it must be returned the same way. */
+_Static_assert(sizeof(weir_status) == sizeof(int),
+               "weir_status must be returned like an int");
+
 /* Check the descriptor fields that must be there before anything else of
  * it is trusted.  Returns NULL when acceptable, else why (owned). */
 static char *check_descriptor(const weir_plugin *p, const char *file)
@@ -414,7 +419,7 @@ static loaded *load_file(weir_plugins *reg, const char *name, const char *file)
     if (!l->err && strcmp(p->name, name) != 0)
         l->err = strfmt("%s: file is named '%s' but the plugin calls itself "
                         "'%s'", file, name, p->name);
-    if (!l->err && p->load && p->load(&weir_host_table) != 0)
+    if (!l->err && p->load && p->load(&weir_host_table) != WEIR_STATUS_OK)
         l->err = strfmt("%s: plugin '%s' failed to initialise", file, p->name);
     if (l->err) {
         lt_dlclose(h);

@@ -430,35 +430,38 @@ typedef struct weir_plugin {
 
     /* Optional, once per process, after the ABI check and before any
      * instance opens: global setup of a library the plugin uses.  Returns
-     * 0, or -1 (the plugin is then refused, with the reason logged).
+     * WEIR_STATUS_OK, or WEIR_STATUS_ERROR (the plugin is then refused,
+     * with the reason logged).
      * unload() undoes it at exit. */
-    int (*load)(const weir_host *host);
+    weir_status (*load)(const weir_host *host);
     void (*unload)(void);
 
     /* Optional: check the structured config (host->config_first()) and
      * report each problem with host->node_error(), going on after the
      * first so that `weir validate` lists them all.  Called by validate
-     * and before every run.  Returns 0 when valid, -1 when not (a -1
-     * without any node_error() report is reported generically). */
-    int (*check)(weir_instance *inst, const weir_host *host, weir_kind kind);
+     * and before every run.  Returns WEIR_STATUS_OK when valid,
+     * WEIR_STATUS_ERROR when not (an ERROR without any node_error() report
+     * is reported generically). */
+    weir_status (*check)(weir_instance *inst, const weir_host *host,
+                         weir_kind kind);
 
     /* Open one instance as `kind`.  Store private state in *state.
      * Returns WEIR_STATUS_OK, or WEIR_STATUS_ERROR (a sink: also
      * WEIR_STATUS_DOWN) after saying why with host->set_error(). */
-    int (*open)(weir_instance *inst, const weir_host *host, weir_kind kind,
-                void **state);
+    weir_status (*open)(weir_instance *inst, const weir_host *host,
+                        weir_kind kind, void **state);
 
     /* Source: append records with host->batch_add() until batch_room() is
      * 0 or input ends.  Returns OK (more to come), END (input finished) or
      * ERROR (the source failed: the core aborts the run and advances
      * nothing).  A malformed row is not an ERROR: add it and answer it
      * WEIR_RESULT_REJECT with the reason. */
-    int (*read)(void *state, weir_batch *batch);
+    weir_status (*read)(void *state, weir_batch *batch);
 
     /* Transform: answer each record of the batch (change it in place,
      * or answer DROP, REJECT or HOLD).  Records already answered by an
      * earlier stage are not in the batch. */
-    int (*process)(void *state, weir_batch *batch);
+    weir_status (*process)(void *state, weir_batch *batch);
 
     /* Sink: apply each record and answer every one: OK, RETRY, REJECT or
      * DOWN (HOLD: the target needs something first, a link).  A record
@@ -477,23 +480,24 @@ typedef struct weir_plugin {
      * the set_error() text.  The records keep their ids and attempt
      * numbers (they were never applied).  A transient failure is still
      * answered RETRY per record, never SPLIT. */
-    int (*write)(void *state, weir_batch *batch);
+    weir_status (*write)(void *state, weir_batch *batch);
 
     /* Sink, optional: make every record answered OK so far durable.
      * Called after each write() and before the core commits that batch's
      * state: an OK is final only once flush() succeeded.  ERROR turns the
      * batch's OKs into RETRY; SPLIT (ABI 1.3: the batch's transaction was
      * refused at its commit and rolled back) works as from write(). */
-    int (*flush)(void *state);
+    weir_status (*flush)(void *state);
 
     /* Sink, optional: the run or drain completed; publish what was written
      * (an export replaced atomically).  Called once, after the last
      * flush(); never after a failed or interrupted run.  Returns OK or
      * ERROR (logged; the run then fails). */
-    int (*finish)(void *state);
+    weir_status (*finish)(void *state);
 
-    /* Notifier: deliver one event (see host->event_json). */
-    int (*notify)(void *state, const weir_event *event);
+    /* Notifier: deliver one event (see host->event_json).  Returns OK, or
+     * ERROR when it could not be delivered (the core warns and goes on). */
+    weir_status (*notify)(void *state, const weir_event *event);
 
     /* Release the instance (nullable state allowed). */
     void (*close)(void *state);
@@ -508,7 +512,7 @@ typedef struct weir_plugin {
      * the held records flow), DOWN or ERROR (it stays down; the next probe
      * waits longer) after saying why with host->set_error().  Without
      * probe() the core sends one held record as the probe. */
-    int (*probe)(void *state);
+    weir_status (*probe)(void *state);
 
     void *reserved[7]; /* zero; appended fields take these slots */
 } weir_plugin;

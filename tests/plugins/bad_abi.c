@@ -12,14 +12,14 @@
 #endif
 
 /* Must never run: the loader refuses the descriptor first. */
-static int never_open(weir_instance *inst, const weir_host *host,
-                      weir_kind kind, void **state)
+static weir_status never_open(weir_instance *inst, const weir_host *host,
+                              weir_kind kind, void **state)
 {
     (void)inst; (void)host; (void)kind; (void)state;
     abort();
 }
 
-static int never_read(void *state, weir_batch *b)
+static weir_status never_read(void *state, weir_batch *b)
 {
     (void)state; (void)b;
     abort();

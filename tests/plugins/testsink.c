@@ -220,8 +220,8 @@ static void ts_close(void *vs)
     free(s);
 }
 
-static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
-                   void **out)
+static weir_status ts_open(weir_instance *inst, const weir_host *host,
+                           weir_kind kind, void **out)
 {
     if (kind != WEIR_KIND_SINK) {
         ts_error(host, inst, "testsink is a sink only");
@@ -445,7 +445,7 @@ static const char *refusal_of(const state *s, weir_record *r)
     return NULL;
 }
 
-static int ts_write(void *vs, weir_batch *b)
+static weir_status ts_write(void *vs, weir_batch *b)
 {
     state *s = vs;
     const weir_host *h = s->host;
@@ -532,7 +532,7 @@ static int ts_write(void *vs, weir_batch *b)
 }
 
 #if TESTSINK_ABI_MINOR >= 2
-static int ts_probe(void *vs)
+static weir_status ts_probe(void *vs)
 {
     state *s = vs;
     int down = s->down_file && access(s->down_file, F_OK) == 0;
@@ -551,7 +551,7 @@ static int ts_probe(void *vs)
 }
 #endif
 
-static int ts_flush(void *vs)
+static weir_status ts_flush(void *vs)
 {
     (void)vs;
     return WEIR_STATUS_OK;
