@@ -255,20 +255,20 @@ static void bind(wt_plugin *p, weir_batch *b)
     weir_batch_set_secrets(b, p->p->secrets);
 }
 
-int wt_read(wt_plugin *p, weir_batch *b)
+weir_status wt_read(wt_plugin *p, weir_batch *b)
 {
     bind(p, b);
     return p->inst->spec->plugin->read(p->inst->state, b);
 }
 
-int wt_process(wt_plugin *p, weir_batch *b)
+weir_status wt_process(wt_plugin *p, weir_batch *b)
 {
     bind(p, b);
     weir_batch_reset_answers(b, WEIR_RESULT_OK);
     return p->inst->spec->plugin->process(p->inst->state, b);
 }
 
-int wt_write(wt_plugin *p, weir_batch *b)
+weir_status wt_write(wt_plugin *p, weir_batch *b)
 {
     bind(p, b);
     weir_batch_reset_answers(b, WEIR_RESULT_NONE);
@@ -281,16 +281,16 @@ void wt_deliver(wt_plugin *p, weir_batch *b)
     weir_sink_write(p->inst, b);
 }
 
-int wt_finish(wt_plugin *p)
+weir_status wt_finish(wt_plugin *p)
 {
-    int rc = wt_flush(p);
+    weir_status rc = wt_flush(p);
     const weir_plugin *pl = p->inst->spec->plugin;
     if (rc == WEIR_STATUS_OK && pl->finish)
         rc = pl->finish(p->inst->state);
     return rc;
 }
 
-int wt_flush(wt_plugin *p)
+weir_status wt_flush(wt_plugin *p)
 {
     logging_to = p;
     const weir_plugin *pl = p->inst->spec->plugin;
@@ -308,14 +308,14 @@ int wt_probe(wt_plugin *p)
 
 const char *wt_error(const wt_plugin *p) { return p->inst->error; }
 
-int wt_notify(wt_plugin *p, const char *type, const char *json)
+weir_status wt_notify(wt_plugin *p, const char *type, const char *json)
 {
     logging_to = p;
     char *copy = json ? strdup(json) : NULL;
     if (json && !copy)
         return WEIR_STATUS_ERROR;
     struct weir_event e = {type, copy};
-    int rc = p->inst->spec->plugin->notify(p->inst->state, &e);
+    weir_status rc = p->inst->spec->plugin->notify(p->inst->state, &e);
     free(copy);
     return rc;
 }

@@ -76,10 +76,10 @@ weir_record *wt_addv(weir_batch *b, weir_op op, va_list ap);
  * process() every record's answer is reset to OK; before write() to none
  * (WEIR_RESULT_NONE, as the core hands records to a sink): a record the
  * sink leaves unanswered shows as that in wt_result(). */
-int wt_read(wt_plugin *p, weir_batch *b);
-int wt_process(wt_plugin *p, weir_batch *b);
-int wt_write(wt_plugin *p, weir_batch *b);
-int wt_flush(wt_plugin *p);
+weir_status wt_read(wt_plugin *p, weir_batch *b);
+weir_status wt_process(wt_plugin *p, weir_batch *b);
+weir_status wt_write(wt_plugin *p, weir_batch *b);
+weir_status wt_flush(wt_plugin *p);
 /* Sink: hand the batch over as the engine does (weir_sink_write():
  * write(), flush(), a batch refused as a whole with WEIR_STATUS_SPLIT
  * sent again in parts); every record then holds its final answer. */
@@ -91,10 +91,10 @@ int wt_probe(wt_plugin *p);
  * (borrowed, until the next wt_probe()) */
 const char *wt_error(const wt_plugin *p);
 /* flush() then finish(): what the engine does when a run completes. */
-int wt_finish(wt_plugin *p);
+weir_status wt_finish(wt_plugin *p);
 /* Notifier: hand the plugin one event of `type` whose JSON is `json`
  * (both copied into a struct weir_event for the call). */
-int wt_notify(wt_plugin *p, const char *type, const char *json);
+weir_status wt_notify(wt_plugin *p, const char *type, const char *json);
 void wt_close(wt_plugin *p);
 
 /* A record's answer from the last stage; message/assigned_id nullable. */

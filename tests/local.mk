@@ -9,7 +9,7 @@ tests_libharness_la_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 # Test plugins: built as real shared objects in tests/.libs, never installed.
 TEST_PLUGIN_LDFLAGS = -module -avoid-version -shared -rpath $(abs_builddir)/tests
 check_LTLIBRARIES += tests/testgen.la tests/bad_abi.la tests/newer_abi.la \
-	tests/no_descriptor.la
+	tests/bad_size.la tests/bad_option_size.la tests/no_descriptor.la
 tests_testgen_la_SOURCES = tests/plugins/testgen.c
 tests_testgen_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 check_LTLIBRARIES += tests/testsink.la
@@ -35,6 +35,14 @@ tests_bad_abi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_newer_abi_la_SOURCES = tests/plugins/bad_abi.c
 tests_newer_abi_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_ABI_MINOR=999 -DTEST_NAME='"newer_abi"'
 tests_newer_abi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_bad_size_la_SOURCES = tests/plugins/bad_abi.c
+tests_bad_size_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_NAME='"bad_size"' \
+	-DTEST_STRUCT_SIZE='offsetof(struct weir_plugin, probe)'
+tests_bad_size_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_bad_option_size_la_SOURCES = tests/plugins/bad_abi.c
+tests_bad_option_size_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_NAME='"bad_option_size"' \
+	-DTEST_OPTION_SPEC_SIZE='(sizeof(weir_option_spec) - sizeof(void *))'
+tests_bad_option_size_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_no_descriptor_la_SOURCES = tests/plugins/no_descriptor.c
 tests_no_descriptor_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 

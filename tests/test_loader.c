@@ -68,6 +68,32 @@ static void test_wrong_abi_refused_by_name(void)
     free(err);
 }
 
+/* Within a major the descriptor keeps one size: a struct_size that is
+ * not sizeof(weir_plugin) (here the 1.0 fields without the reserved
+ * slots, which the core once accepted) is a truncated or corrupt
+ * descriptor, refused unopened. */
+static void test_wrong_descriptor_size_refused(void)
+{
+    char *err = load_error(TESTLIBS, "bad_size");
+    char want[256];
+    snprintf(want, sizeof(want), "bad_size.so: plugin descriptor is "
+             "truncated or corrupt: struct_size is %zu, a weir ABI 1 "
+             "descriptor has %zu bytes: rebuild the plugin",
+             offsetof(weir_plugin, probe), sizeof(weir_plugin));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+    free(err);
+    /* the same for the option declarations the descriptor points to */
+    err = load_error(TESTLIBS, "bad_option_size");
+    snprintf(want, sizeof(want), "bad_option_size.so: plugin "
+             "'bad_option_size' has truncated or corrupt option "
+             "declarations: option_spec_size is %zu, a weir ABI 1 option "
+             "has %zu bytes: rebuild the plugin",
+             sizeof(weir_option_spec) - sizeof(void *),
+             sizeof(weir_option_spec));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+    free(err);
+}
+
 static void test_not_a_plugin(void)
 {
     char *err = load_error(TESTLIBS, "no_descriptor");
@@ -157,24 +183,23 @@ static void test_scan(void)
     free(dir);
 }
 
-static int some_probe(void *state)
-{
-    (void)state;
-    return WEIR_STATUS_OK;
-}
-
 /* A descriptor field of ABI 1.2 is read only from a plugin that declares
- * 1.2 or later and whose struct_size covers it: a 1.1 plugin's reserved
- * slot is never taken for a callback. */
+ * 1.2 or later: testsink_v11 (1.1) is loaded though it has a callback in
+ * the slot probe() took in 1.2, and that slot is not its probe(). */
 static void test_field_gated_by_minor(void)
 {
-    weir_plugin p = {.abi_major = 1, .abi_minor = 1,
-                     .struct_size = sizeof(weir_plugin), .probe = some_probe};
-    CU_ASSERT_FALSE(WEIR_PLUGIN_HAS(&p, probe, 2));
-    p.abi_minor = 2;
-    CU_ASSERT_TRUE(WEIR_PLUGIN_HAS(&p, probe, 2));
-    p.struct_size = (uint32_t)offsetof(weir_plugin, probe);
-    CU_ASSERT_FALSE(WEIR_PLUGIN_HAS(&p, probe, 2));
+    weir_plugins *reg = weir_plugins_new(TESTLIBS);
+    char *err = NULL;
+    const weir_plugin *old = weir_plugins_get(reg, "testsink_v11", &err);
+    CU_ASSERT_PTR_NULL(err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(old);
+    CU_ASSERT_EQUAL(old->abi_minor, 1);
+    CU_ASSERT_PTR_NOT_NULL(old->probe);
+    CU_ASSERT_FALSE(WEIR_PLUGIN_HAS(old, probe, 2));
+    const weir_plugin *cur = weir_plugins_get(reg, "testsink", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cur);
+    CU_ASSERT_TRUE(WEIR_PLUGIN_HAS(cur, probe, 2));
+    weir_plugins_free(reg);
 }
 
 void register_loader_tests(void)
@@ -182,6 +207,8 @@ void register_loader_tests(void)
     CU_pSuite s = CU_add_suite("plugin loader", NULL, NULL);
     CU_add_test(s, "loads a good plugin", test_loads_good_plugin);
     CU_add_test(s, "wrong ABI refused by name", test_wrong_abi_refused_by_name);
+    CU_add_test(s, "wrong descriptor size refused",
+                test_wrong_descriptor_size_refused);
     CU_add_test(s, "not a plugin refused", test_not_a_plugin);
     CU_add_test(s, "name must match file", test_name_must_match_file);
     CU_add_test(s, "only the plugin path is searched", test_only_the_plugin_path);

@@ -478,7 +478,7 @@ static int add_blank(csv_state *s, weir_batch *b, long line)
     return 0;
 }
 
-static int source_read(csv_state *s, weir_batch *b)
+static weir_status source_read(csv_state *s, weir_batch *b)
 {
     const weir_host *h = s->host;
     while (h->batch_room(b) > 0) {
@@ -810,7 +810,7 @@ static int write_record(csv_state *s, weir_record *r)
     return 1;
 }
 
-static int sink_write(csv_state *s, weir_batch *b)
+static weir_status sink_write(csv_state *s, weir_batch *b)
 {
     const weir_host *h = s->host;
     size_t n = h->batch_count(b);
@@ -882,7 +882,7 @@ static void sync_parent(const char *path)
     free(dir);
 }
 
-static int sink_flush(csv_state *s)
+static weir_status sink_flush(csv_state *s)
 {
     const weir_host *h = s->host;
     const char *file = s->append || s->replaced ? s->path : s->tmp_path;
@@ -900,7 +900,7 @@ static int sink_flush(csv_state *s)
 /* The run completed: write mode now replaces the target, and only when
  * this run wrote rows (a drain with nothing to deliver must not empty
  * the file). */
-static int sink_finish(csv_state *s)
+static weir_status sink_finish(csv_state *s)
 {
     const weir_host *h = s->host;
     if (s->append || s->replaced || s->rows_total == 0)
@@ -944,8 +944,8 @@ static void csv_close(void *state)
     free(s);
 }
 
-static int csv_open(weir_instance *inst, const weir_host *host, weir_kind kind,
-                    void **state)
+static weir_status csv_open(weir_instance *inst, const weir_host *host,
+                            weir_kind kind, void **state)
 {
     csv_state *s = calloc(1, sizeof *s);
     if (!s) {
@@ -982,25 +982,25 @@ static int csv_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     return WEIR_STATUS_OK;
 }
 
-static int csv_read(void *state, weir_batch *batch)
+static weir_status csv_read(void *state, weir_batch *batch)
 {
     csv_state *s = state;
     return source_read(s, batch);
 }
 
-static int csv_write(void *state, weir_batch *batch)
+static weir_status csv_write(void *state, weir_batch *batch)
 {
     csv_state *s = state;
     return sink_write(s, batch);
 }
 
-static int csv_finish(void *state)
+static weir_status csv_finish(void *state)
 {
     csv_state *s = state;
     return s->kind == WEIR_KIND_SINK ? sink_finish(s) : WEIR_STATUS_OK;
 }
 
-static int csv_flush(void *state)
+static weir_status csv_flush(void *state)
 {
     csv_state *s = state;
     return s->kind == WEIR_KIND_SINK ? sink_flush(s) : WEIR_STATUS_OK;

@@ -27,16 +27,18 @@ sqlite3 *wsq_db_open(weir_instance *inst, const weir_host *host,
 /* strdup, which strict C11 does not declare. (owned: free), NULL on OOM */
 char *wsq_strdup(const char *s);
 
-int wsq_source_open(weir_instance *inst, const weir_host *host, void **state);
-int wsq_source_read(void *state, weir_batch *batch);
+weir_status wsq_source_open(weir_instance *inst, const weir_host *host,
+                            void **state);
+weir_status wsq_source_read(void *state, weir_batch *batch);
 void wsq_source_close(void *state);
 
-int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state);
-int wsq_sink_write(void *state, weir_batch *batch);
+weir_status wsq_sink_open(weir_instance *inst, const weir_host *host,
+                          void **state);
+weir_status wsq_sink_write(void *state, weir_batch *batch);
 /* The descriptor's probe() (ABI 1.2): OK when a write transaction can
  * start, else DOWN (busy, locked, I/O) or ERROR, with the reason given to
  * host->set_error(). */
-int wsq_sink_probe(void *state);
+weir_status wsq_sink_probe(void *state);
 void wsq_sink_close(void *state);
 
 #endif

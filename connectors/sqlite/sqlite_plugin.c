@@ -79,8 +79,8 @@ sqlite3 *wsq_db_open(weir_instance *inst, const weir_host *host,
     return db;
 }
 
-static int sqlite_open(weir_instance *inst, const weir_host *host,
-                       weir_kind kind, void **state)
+static weir_status sqlite_open(weir_instance *inst, const weir_host *host,
+                               weir_kind kind, void **state)
 {
     *state = NULL;
     if (kind == WEIR_KIND_SOURCE)
@@ -91,7 +91,7 @@ static int sqlite_open(weir_instance *inst, const weir_host *host,
     return WEIR_STATUS_ERROR;
 }
 
-static int sqlite_read(void *state, weir_batch *batch)
+static weir_status sqlite_read(void *state, weir_batch *batch)
 {
     wsq_common *c = state;
     if (c == NULL || c->kind != WEIR_KIND_SOURCE)
@@ -99,7 +99,7 @@ static int sqlite_read(void *state, weir_batch *batch)
     return wsq_source_read(state, batch);
 }
 
-static int sqlite_write(void *state, weir_batch *batch)
+static weir_status sqlite_write(void *state, weir_batch *batch)
 {
     wsq_common *c = state;
     if (c == NULL || c->kind != WEIR_KIND_SINK)
@@ -107,7 +107,7 @@ static int sqlite_write(void *state, weir_batch *batch)
     return wsq_sink_write(state, batch);
 }
 
-static int sqlite_probe(void *state)
+static weir_status sqlite_probe(void *state)
 {
     wsq_common *c = state;
     if (c == NULL || c->kind != WEIR_KIND_SINK)
@@ -116,7 +116,7 @@ static int sqlite_probe(void *state)
 }
 
 /* Every batch is committed inside write(): nothing is pending here. */
-static int sqlite_flush(void *state)
+static weir_status sqlite_flush(void *state)
 {
     (void)state;
     return WEIR_STATUS_OK;

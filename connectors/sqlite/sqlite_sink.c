@@ -730,13 +730,13 @@ static int commit(wsq_sink *s)
 /* The transaction was refused as a whole and rolled back, for a fault of
  * some record (rejected already when SQLite named it): the core sends the
  * rest again in smaller batches to find it. */
-static int refused(wsq_sink *s)
+static weir_status refused(wsq_sink *s)
 {
     s->c.host->set_error(s->c.inst, "%s", s->msg);
     return WEIR_STATUS_SPLIT;
 }
 
-int wsq_sink_write(void *state, weir_batch *b)
+weir_status wsq_sink_write(void *state, weir_batch *b)
 {
     wsq_sink *s = state;
     const weir_host *h = s->c.host;
@@ -806,7 +806,7 @@ static int unreachable(int code);
 /* Is the database writable again?  BEGIN IMMEDIATE takes the write lock
  * (waiting up to busy-timeout) and ROLLBACK lets it go: nothing of the
  * target's data is touched, no record is spent. */
-int wsq_sink_probe(void *state)
+weir_status wsq_sink_probe(void *state)
 {
     wsq_sink *s = state;
     int rc = exec_sql(s, "BEGIN IMMEDIATE");
@@ -872,7 +872,8 @@ static int unreachable(int code)
     }
 }
 
-int wsq_sink_open(weir_instance *inst, const weir_host *host, void **state)
+weir_status wsq_sink_open(weir_instance *inst, const weir_host *host,
+                          void **state)
 {
     int code = SQLITE_OK; /* SQLite's answer, when that is what failed */
     wsq_sink *s = calloc(1, sizeof *s);

@@ -118,7 +118,8 @@ oom:
     return -1;
 }
 
-int wsq_source_open(weir_instance *inst, const weir_host *host, void **state)
+weir_status wsq_source_open(weir_instance *inst, const weir_host *host,
+                            void **state)
 {
     wsq_source *s = calloc(1, sizeof *s);
     if (s == NULL) {
@@ -182,7 +183,7 @@ static int add_row(wsq_source *s, weir_batch *batch)
     return 0;
 }
 
-int wsq_source_read(void *state, weir_batch *batch)
+weir_status wsq_source_read(void *state, weir_batch *batch)
 {
     wsq_source *s = state;
     const weir_host *h = s->c.host;

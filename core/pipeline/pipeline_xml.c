@@ -903,8 +903,9 @@ static void check_instance(load_ctx *lc, weir_instance_spec *inst)
     if (inst->plugin->check) {
         /* check() gets an instance of no run: it reads the configuration */
         weir_instance checked = {.spec = inst};
-        if (inst->plugin->check(&checked, &weir_host_table, inst->kind) != 0 &&
-            weir_diag_count(lc->diag) == before)
+        weir_status rc =
+            inst->plugin->check(&checked, &weir_host_table, inst->kind);
+        if (rc != WEIR_STATUS_OK && weir_diag_count(lc->diag) == before)
             weir_diag_add(lc->diag, lc->file, inst->line,
                           "%s '%s': plugin '%s' found its configuration "
                           "invalid",

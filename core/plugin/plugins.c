@@ -274,8 +274,7 @@ const weir_option_spec *weir_plugin_option(const weir_plugin *p, size_t i)
 {
     if (!p->options)
         return NULL;
-    const weir_option_spec *o = (const weir_option_spec *)(const void *)(
-        (const char *)p->options + i * p->option_spec_size);
+    const weir_option_spec *o = &p->options[i]; /* its size was checked */
     return o->name ? o : NULL;
 }
 
@@ -295,13 +294,21 @@ static char *strfmt(const char *fmt, ...)
     return s;
 }
 
-/* What every 1.x descriptor has: the fields of ABI 1.0, up to where the
- * first field appended later (probe, 1.2) took a reserved slot.  Slots
- * are taken, never added: the descriptor keeps one size within a major. */
-#define DESCRIPTOR_1_0_SIZE offsetof(weir_plugin, probe)
+/* The one growth rule for what the core reads from a plugin's memory
+ * (plugin.h): within a major the descriptor and an option declaration
+ * keep one size, and a field added later takes a reserved slot.  The 1.x
+ * descriptor is the fields of 1.0 and the eight slots 1.0 reserved. */
 _Static_assert(sizeof(weir_plugin) ==
-                   DESCRIPTOR_1_0_SIZE + 8 * sizeof(void *),
+                   offsetof(weir_plugin, probe) + 8 * sizeof(void *),
                "a descriptor field must take a reserved slot");
+_Static_assert(sizeof(weir_option_spec) ==
+                   offsetof(weir_option_spec, reserved) + 2 * sizeof(void *),
+               "an option field must take a reserved slot");
+
+/* Callbacks return weir_status where plugins built before it return int:
+ * the same values, so it must be returned the same way. */
+_Static_assert(sizeof(weir_status) == sizeof(int),
+               "weir_status must be returned like an int");
 
 /* Check the descriptor fields that must be there before anything else of
  * it is trusted.  Returns NULL when acceptable, else why (owned). */
@@ -317,10 +324,14 @@ static char *check_descriptor(const weir_plugin *p, const char *file)
                       "weir's %d.%d: upgrade weir",
                       file, p->abi_major, p->abi_minor, WEIR_ABI_MAJOR,
                       WEIR_ABI_MINOR);
-    if (p->struct_size < DESCRIPTOR_1_0_SIZE ||
-        p->struct_size > sizeof(weir_plugin))
-        return strfmt("%s: plugin descriptor is truncated (%u bytes)", file,
-                      p->struct_size);
+    /* Any other size is no 1.x descriptor: reading it as one would read
+     * past it, or take what follows for fields. */
+    if (p->struct_size != sizeof(weir_plugin))
+        return strfmt("%s: plugin descriptor is truncated or corrupt: "
+                      "struct_size is %u, a weir ABI %d descriptor has %zu "
+                      "bytes: rebuild the plugin",
+                      file, p->struct_size, WEIR_ABI_MAJOR,
+                      sizeof(weir_plugin));
     if (!p->name || !valid_name(p->name))
         return strfmt("%s: plugin descriptor has no valid name", file);
     const unsigned all = WEIR_KIND_SOURCE | WEIR_KIND_TRANSFORM |
@@ -335,9 +346,12 @@ static char *check_descriptor(const weir_plugin *p, const char *file)
         ((p->kinds & WEIR_KIND_NOTIFIER) && !p->notify))
         return strfmt("%s: plugin '%s' lacks the callback its kind needs",
                       file, p->name);
-    if (p->options && p->option_spec_size < offsetof(weir_option_spec, reserved))
-        return strfmt("%s: plugin '%s' has truncated option declarations",
-                      file, p->name);
+    if (p->options && p->option_spec_size != sizeof(weir_option_spec))
+        return strfmt("%s: plugin '%s' has truncated or corrupt option "
+                      "declarations: option_spec_size is %u, a weir ABI %d "
+                      "option has %zu bytes: rebuild the plugin",
+                      file, p->name, p->option_spec_size, WEIR_ABI_MAJOR,
+                      sizeof(weir_option_spec));
     const weir_option_spec *o;
     WEIR_EACH_OPTION(o, p, i)
         if (o->type > WEIR_OPTION_LIST)
@@ -414,7 +428,7 @@ static loaded *load_file(weir_plugins *reg, const char *name, const char *file)
     if (!l->err && strcmp(p->name, name) != 0)
         l->err = strfmt("%s: file is named '%s' but the plugin calls itself "
                         "'%s'", file, name, p->name);
-    if (!l->err && p->load && p->load(&weir_host_table) != 0)
+    if (!l->err && p->load && p->load(&weir_host_table) != WEIR_STATUS_OK)
         l->err = strfmt("%s: plugin '%s' failed to initialise", file, p->name);
     if (l->err) {
         lt_dlclose(h);

@@ -51,19 +51,18 @@ void weir_plugins_scan(weir_plugins *reg,
                                   const char *err, void *ctx),
                        void *ctx);
 
-/* The i-th declared option of `p`, stepping by the plugin's own
- * option_spec_size; NULL at the end.  (borrowed) */
+/* The i-th declared option of `p`; NULL at the end.  (borrowed) */
 const weir_option_spec *weir_plugin_option(const weir_plugin *p, size_t i);
 #define WEIR_EACH_OPTION(o, p, i) \
     for (size_t i = 0; ((o) = weir_plugin_option((p), i)) != NULL; i++)
 
-/* Does descriptor `p` have `member`, a field appended in ABI minor
- * `minor`?  Only when the plugin declares that minor or later and its
- * struct_size covers the field: an older plugin's reserved slot is never
- * read as a callback (plugin.h, the growth rule). */
-#define WEIR_PLUGIN_HAS(p, member, minor)                                  \
-    ((p)->abi_minor >= (minor) &&                                          \
-     (p)->struct_size >= offsetof(weir_plugin, member) + sizeof((p)->member))
+/* Does descriptor `p` have `member`, a field added in ABI minor `minor`
+ * (it took a reserved slot)?  Only when the plugin declares that minor or
+ * later: an older plugin's slot is never read, whatever it holds.  The
+ * size was checked at load: within a major it never changes (plugin.h,
+ * the growth rule).  `member` only names the field, checked to exist. */
+#define WEIR_PLUGIN_HAS(p, member, minor) \
+    ((void)sizeof((p)->member), (p)->abi_minor >= (minor))
 
 /* The file a loaded plugin came from (borrowed), NULL if not loaded. */
 const char *weir_plugins_file(weir_plugins *reg, const char *name);

@@ -51,19 +51,19 @@ static void retry_unanswered(const weir_instance *inst, weir_batch *b)
 /* write() and flush() once over the view.  Returns WEIR_STATUS_SPLIT when
  * the sink (ABI 1.3 or later) refused the batch as a whole, its answers
  * then not final; else OK, every record answered. */
-static int write_once(weir_instance *inst, weir_batch *b)
+static weir_status write_once(weir_instance *inst, weir_batch *b)
 {
     const weir_plugin *p = inst->spec->plugin;
     int can_split = p->abi_minor >= 3; /* an older sink never meant it */
     weir_batch_reset_answers(b, start_answer(p));
     weir_host_error_clear(inst);
-    int rc = p->write(inst->state, b);
+    weir_status rc = p->write(inst->state, b);
     if (can_split && rc == WEIR_STATUS_SPLIT)
         return rc;
     if (rc != WEIR_STATUS_ERROR) /* else every record is retried below */
         retry_unanswered(inst, b);
     if (rc == WEIR_STATUS_OK && p->flush) {
-        int frc = p->flush(inst->state);
+        weir_status frc = p->flush(inst->state);
         if (can_split && frc == WEIR_STATUS_SPLIT)
             return frc;
         if (frc != WEIR_STATUS_OK)
@@ -78,8 +78,8 @@ static int write_once(weir_instance *inst, weir_batch *b)
     return WEIR_STATUS_OK;
 }
 
-static int write_part(weir_instance *inst, weir_batch *b,
-                      weir_record *const *recs, size_t n)
+static weir_status write_part(weir_instance *inst, weir_batch *b,
+                              weir_record *const *recs, size_t n)
 {
     weir_batch_set_view(b, recs, n);
     return write_once(inst, b);

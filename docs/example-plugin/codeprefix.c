@@ -35,8 +35,8 @@ static const weir_option_spec options[] = {
     WEIR_OPTION_END,
 };
 
-static int cp_open(weir_instance *inst, const weir_host *host, weir_kind kind,
-                   void **state)
+static weir_status cp_open(weir_instance *inst, const weir_host *host,
+                           weir_kind kind, void **state)
 {
     (void)kind;
     codeprefix *cp = calloc(1, sizeof(*cp));
@@ -56,7 +56,7 @@ static int cp_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     return WEIR_STATUS_OK;
 }
 
-static int cp_process(void *state, weir_batch *b)
+static weir_status cp_process(void *state, weir_batch *b)
 {
     codeprefix *cp = state;
     const weir_host *h = cp->host;

@@ -10,18 +10,29 @@
  * core (logging, options, records, per-plugin state) comes through the
  * weir_host function table handed to open().
  *
- * Growth rule (the same for the descriptor and the host table): both only
- * grow at their end, one ABI minor at a time; nothing moves or goes away
- * within a major.  Between a 1.x core and a 1.y plugin:
- *   - the core refuses a plugin whose minor is newer than its own (y > x),
- *     so a plugin always finds every host entry of the minor it declares;
- *   - the core reads a descriptor field added in minor m only from a plugin
- *     that declares m or later (and whose struct_size covers it), and a
- *     rule changed in minor m applies only to such plugins: an older plugin
- *     keeps the contract it was built for;
- *   - a plugin that declares an older minor than the header it is built
- *     with (to load on older cores) checks WEIR_HOST_HAS() before it calls
- *     a host entry of a later minor.
+ * The growth rule.  Within a major nothing moves, nothing goes away and
+ * no meaning changes; everything added comes with a new minor (a plugin
+ * declares the minor it was built for, the core refuses one newer than
+ * its own).  How it is added depends on whose memory it is:
+ *   - the plugin's, read by the core (the descriptor, the option
+ *     declarations): the size never changes within a major (struct_size
+ *     and option_spec_size must be the header's sizeof; anything else is
+ *     refused as truncated or corrupt); a new field takes a `reserved`
+ *     slot, and the core reads a field added in minor m only from a plugin
+ *     that declares m or later, whatever an older plugin's slot holds;
+ *   - the core's, read by the plugin (the host table): it grows at its
+ *     end; host->size is the running core's sizeof(weir_host), and a
+ *     plugin that declares an older minor than its header (to load on
+ *     older cores) checks WEIR_HOST_HAS() before it calls a newer entry;
+ *   - values and rules (enum values, status codes, what a callback must
+ *     do): a value or rule added in minor m is given to, taken from and
+ *     applied to plugins that declare m or later; an older plugin keeps
+ *     the contract it was built for.
+ * Why two kinds: the core knows the plugin's declared minor, so the minor
+ * alone says which of its fields exist, and a fixed size means the core
+ * never reads past a plugin's descriptor; a plugin cannot know at build
+ * time which core will run it, so the table's size tells it what the
+ * running core has.  Regrouping or resizing anything is a new major.
  *
  * Ownership, in the GStreamer way:
  *   (borrowed)  the callee must not free it; valid for the documented span.
@@ -47,14 +58,16 @@
 extern "C" {
 #endif
 
-/* ABI version.  Major: incompatible change.  Minor: fields or host entries
- * appended at the end of a table; older plugins keep working.
+/* ABI version.  Major: incompatible change.  Minor: additions by the
+ * growth rule (at the top); older plugins keep working.
  *   1.1  WEIR_STATUS_DOWN from a sink's open()
  *   1.2  a sink answers every record (an unanswered one is retried);
  *        descriptor: probe(); host: set_error()
  *   1.3  WEIR_STATUS_SPLIT from a sink's write() or flush(); host:
  *        record_set_op(), record_hold() (a transform holds a record,
- *        naming what it waits for; it is stored, released, re-entered) */
+ *        naming what it waits for; it is stored, released, re-entered);
+ *        callbacks declared returning weir_status instead of int (source
+ *        only: same values, same size) */
 #define WEIR_ABI_MAJOR 1
 #define WEIR_ABI_MINOR 3
 
@@ -185,10 +198,11 @@ typedef enum weir_option_type {
 #define WEIR_OPTION_REQUIRED (1u << 0)   /* must be given */
 #define WEIR_OPTION_REPEATABLE (1u << 1) /* may be given more than once */
 
-/* One declared option.  The core steps through a plugin's array with the
- * descriptor's option_spec_size, so fields may be appended in later minors
- * without breaking plugins built before; declare entries with the
- * WEIR_OPTION macros below. */
+/* One declared option.  Its size is fixed within a major (the descriptor's
+ * option_spec_size says which the plugin saw): a field added later takes
+ * a `reserved` slot and is read only from plugins that declare its minor
+ * (the growth rule at the top).  Declare entries with the WEIR_OPTION
+ * macros below, so that your source never names a slot. */
 typedef struct weir_option_spec {
     const char *name;
     uint32_t type;             /* weir_option_type */
@@ -227,6 +241,28 @@ typedef struct weir_option_spec {
 #define WEIR_HOST_HAS(host, member) \
     ((host)->size >= offsetof(weir_host, member) + sizeof((host)->member))
 
+/* The core's memory, read by the plugin: it grows at its end (the growth
+ * rule at the top), so entries stand in the order they were added, not by
+ * topic.  Its groups (regrouping would move entries: a new major):
+ *   header      size, abi_minor
+ *   logging     log; logv (later in 1.0)
+ *   instance    instance_name, pipeline_name, system_name
+ *   options     option, option_count, option_at, option_bool, option_int,
+ *               option_duration_ms; option_is_secret (later in 1.0)
+ *   config      config_first, node_next, node_first_child, node_name,
+ *               node_attr, node_text, node_error; node_attr_at (later)
+ *   batches     batch_count, batch_at, batch_room, batch_add
+ *   records     record_get, record_has, record_set, record_unset,
+ *               record_field_count, record_field_name, record_field_value,
+ *               record_op, record_key, record_id, record_set_origin,
+ *               record_answer, record_answerf; record_attempt,
+ *               record_retry_after (later in 1.0); record_set_op,
+ *               record_hold (1.3)
+ *   state       state_get, state_set
+ *   memory      free
+ *   events      event_type, event_json
+ *   errors      set_error (1.2)
+ * Every entry not marked is ABI 1.0. */
 typedef struct weir_host {
     uint32_t size;      /* sizeof(weir_host) of the running core */
     uint32_t abi_minor; /* WEIR_ABI_MINOR of the running core */
@@ -237,7 +273,7 @@ typedef struct weir_host {
     void (*log)(weir_instance *inst, weir_log_level level, const char *fmt, ...)
         WEIR_PRINTF(3, 4);
 
-    /* -- this instance */
+    /* -- instance: this one */
     const char *(*instance_name)(weir_instance *inst); /* (borrowed) */
     const char *(*pipeline_name)(weir_instance *inst); /* (borrowed) */
     /* the system this instance talks to: `system=` or the instance name */
@@ -258,7 +294,7 @@ typedef struct weir_host {
     int (*option_duration_ms)(weir_instance *inst, const char *name,
                               long long *out);
 
-    /* -- structured children of the plugin element (everything but
+    /* -- config: structured children of the plugin element (everything but
      * <option>), for plugins with a config of their own (a field map).
      * (borrowed, valid until close) */
     const weir_node *(*config_first)(weir_instance *inst);
@@ -328,7 +364,7 @@ typedef struct weir_host {
     void (*record_answerf)(weir_record *r, weir_result result,
                            const char *fmt, ...) WEIR_PRINTF(3, 4);
 
-    /* -- per-plugin persistent state in the state database, keyed by
+    /* -- state: per-plugin persistent state in the state database, keyed by
      * pipeline, instance and `key` (a source's watermark, say).
      * state_get: 0 and *value an owned copy (free with host->free); 1 when
      * never set (*value NULL); -1 when the state could not be read (the
@@ -339,20 +375,21 @@ typedef struct weir_host {
     int (*state_get)(weir_instance *inst, const char *key, char **value);
     int (*state_set)(weir_instance *inst, const char *key, const char *value);
 
-    /* -- memory handed across the boundary */
+    /* -- memory: handed across the boundary */
     void (*free)(void *p);
 
-    /* -- config nodes, continued: the i-th attribute's value, its name in
+    /* -- config, continued: the i-th attribute's value, its name in
      * *name; NULL past the last.  Lets check() report unknown attributes.
      * (borrowed, valid until close) */
     const char *(*node_attr_at)(const weir_node *node, size_t i,
                                 const char **name);
 
-    /* -- logging with a va_list, for plugins with their own wrappers */
+    /* -- logging, continued: with a va_list, for plugins with their own
+     * wrappers */
     void (*logv)(weir_instance *inst, weir_log_level level, const char *fmt,
                  va_list ap) WEIR_PRINTF(3, 0);
 
-    /* -- delivery details for sinks */
+    /* -- records, continued: delivery details for sinks */
     /* Which send of this record this is: 1 the first; more after retries,
      * resends or a crash (a sink that can look the id up in the target
      * does so when > 1). */
@@ -361,33 +398,34 @@ typedef struct weir_host {
      * before the next try (HTTP Retry-After). */
     void (*record_retry_after)(weir_record *r, long long ms);
 
-    /* -- notification events (notifiers) */
+    /* -- events: notifications (notifiers) */
     /* "rejected", "endpoint-down", "endpoint-up", "run-failed" */
     const char *(*event_type)(const weir_event *e);
     /* the whole event as one JSON object (borrowed, during notify()) */
     const char *(*event_json)(const weir_event *e);
 
-    /* -- 1 when option `name` (its first value) came from ${env:...}:
-     * a credential to send, never to print */
+    /* -- options, continued: 1 when option `name` (its first value) came
+     * from ${env:...}: a credential to send, never to print */
     int (*option_is_secret)(weir_instance *inst, const char *name);
 
     /* -- since ABI minor 2 --------------------------------------------- */
 
-    /* Why the callback now running fails as a whole, for the core's own
-     * message instead of a log line of the plugin's (SQLite's pzErrMsg):
-     * open() returning ERROR or DOWN ("sink 'app' (plugin P) could not
-     * open: REASON", the endpoint's error), probe() returning DOWN or
-     * ERROR (the endpoint's error), write() or flush() returning SPLIT
-     * (ABI 1.3: the target's text for the refusal).  Copied, ${env:} secrets
-     * masked; a later call replaces it; not printed by itself.  (A plugin
-     * built before minor 2 logs the reason at WEIR_LOG_ERROR instead: the
-     * core takes its last error line.) */
+    /* -- errors: why the callback now running fails as a whole, for the
+     * core's own message instead of a log line of the plugin's (SQLite's
+     * pzErrMsg): open() returning ERROR or DOWN ("sink 'app' (plugin P)
+     * could not open: REASON", the endpoint's error), probe() returning
+     * DOWN or ERROR (the endpoint's error), write() or flush() returning
+     * SPLIT (ABI 1.3: the target's text for the refusal).  Copied, ${env:}
+     * secrets masked; a later call replaces it; not printed by itself.
+     * (A plugin built before minor 2 logs the reason at WEIR_LOG_ERROR
+     * instead: the core takes its last error line.) */
     void (*set_error)(weir_instance *inst, const char *fmt, ...)
         WEIR_PRINTF(2, 3);
 
     /* -- since ABI minor 3 --------------------------------------------- */
 
-    /* Transform: the operation the record carries to the sinks (a record
+    /* -- records, continued: for transforms.
+     * Transform: the operation the record carries to the sinks (a record
      * that must be created, or deleted, in the target).  After <track>,
      * or without it: <track> sets the operation of the records it sees.
      * Returns 0, or -1 for a value that is no weir_op (nothing changed). */
@@ -410,16 +448,18 @@ typedef struct weir_host {
 
 /* ---- the descriptor ------------------------------------------------- */
 
-/* The descriptor grows only at its end, into `reserved` (so its size does
- * not change within a major), and the core reads a field added in minor m
- * only from a plugin that declares minor m or later and whose struct_size
- * covers it (see the growth rule at the top). */
+/* The plugin's memory, read by the core: its size never changes within a
+ * major.  A field added in a later minor takes the first `reserved` slot
+ * and is read only from a plugin that declares that minor or later (the
+ * growth rule at the top).  Added so far: probe() (1.2, reserved[0]). */
 typedef struct weir_plugin {
     /* These three never move: the core reads them before anything else. */
     uint32_t abi_major;
     uint32_t abi_minor;
-    uint32_t struct_size; /* sizeof(struct weir_plugin) the plugin saw */
-    uint32_t option_spec_size; /* sizeof(weir_option_spec) it saw */
+    /* sizeof(struct weir_plugin) the plugin saw: always the same within
+     * a major; another value means a truncated or corrupt descriptor */
+    uint32_t struct_size;
+    uint32_t option_spec_size; /* sizeof(weir_option_spec) it saw: likewise */
 
     uint32_t kinds;          /* weir_kind bits */
     uint32_t flags;          /* capability bits; none defined in 1.0: 0 */
@@ -430,35 +470,38 @@ typedef struct weir_plugin {
 
     /* Optional, once per process, after the ABI check and before any
      * instance opens: global setup of a library the plugin uses.  Returns
-     * 0, or -1 (the plugin is then refused, with the reason logged).
+     * WEIR_STATUS_OK, or WEIR_STATUS_ERROR (the plugin is then refused,
+     * with the reason logged).
      * unload() undoes it at exit. */
-    int (*load)(const weir_host *host);
+    weir_status (*load)(const weir_host *host);
     void (*unload)(void);
 
     /* Optional: check the structured config (host->config_first()) and
      * report each problem with host->node_error(), going on after the
      * first so that `weir validate` lists them all.  Called by validate
-     * and before every run.  Returns 0 when valid, -1 when not (a -1
-     * without any node_error() report is reported generically). */
-    int (*check)(weir_instance *inst, const weir_host *host, weir_kind kind);
+     * and before every run.  Returns WEIR_STATUS_OK when valid,
+     * WEIR_STATUS_ERROR when not (an ERROR without any node_error() report
+     * is reported generically). */
+    weir_status (*check)(weir_instance *inst, const weir_host *host,
+                         weir_kind kind);
 
     /* Open one instance as `kind`.  Store private state in *state.
      * Returns WEIR_STATUS_OK, or WEIR_STATUS_ERROR (a sink: also
      * WEIR_STATUS_DOWN) after saying why with host->set_error(). */
-    int (*open)(weir_instance *inst, const weir_host *host, weir_kind kind,
-                void **state);
+    weir_status (*open)(weir_instance *inst, const weir_host *host,
+                        weir_kind kind, void **state);
 
     /* Source: append records with host->batch_add() until batch_room() is
      * 0 or input ends.  Returns OK (more to come), END (input finished) or
      * ERROR (the source failed: the core aborts the run and advances
      * nothing).  A malformed row is not an ERROR: add it and answer it
      * WEIR_RESULT_REJECT with the reason. */
-    int (*read)(void *state, weir_batch *batch);
+    weir_status (*read)(void *state, weir_batch *batch);
 
     /* Transform: answer each record of the batch (change it in place,
      * or answer DROP, REJECT or HOLD).  Records already answered by an
      * earlier stage are not in the batch. */
-    int (*process)(void *state, weir_batch *batch);
+    weir_status (*process)(void *state, weir_batch *batch);
 
     /* Sink: apply each record and answer every one: OK, RETRY, REJECT or
      * DOWN (HOLD: the target needs something first, a link).  A record
@@ -477,23 +520,24 @@ typedef struct weir_plugin {
      * the set_error() text.  The records keep their ids and attempt
      * numbers (they were never applied).  A transient failure is still
      * answered RETRY per record, never SPLIT. */
-    int (*write)(void *state, weir_batch *batch);
+    weir_status (*write)(void *state, weir_batch *batch);
 
     /* Sink, optional: make every record answered OK so far durable.
      * Called after each write() and before the core commits that batch's
      * state: an OK is final only once flush() succeeded.  ERROR turns the
      * batch's OKs into RETRY; SPLIT (ABI 1.3: the batch's transaction was
      * refused at its commit and rolled back) works as from write(). */
-    int (*flush)(void *state);
+    weir_status (*flush)(void *state);
 
     /* Sink, optional: the run or drain completed; publish what was written
      * (an export replaced atomically).  Called once, after the last
      * flush(); never after a failed or interrupted run.  Returns OK or
      * ERROR (logged; the run then fails). */
-    int (*finish)(void *state);
+    weir_status (*finish)(void *state);
 
-    /* Notifier: deliver one event (see host->event_json). */
-    int (*notify)(void *state, const weir_event *event);
+    /* Notifier: deliver one event (see host->event_json).  Returns OK, or
+     * ERROR when it could not be delivered (the core warns and goes on). */
+    weir_status (*notify)(void *state, const weir_event *event);
 
     /* Release the instance (nullable state allowed). */
     void (*close)(void *state);
@@ -508,7 +552,7 @@ typedef struct weir_plugin {
      * the held records flow), DOWN or ERROR (it stays down; the next probe
      * waits longer) after saying why with host->set_error().  Without
      * probe() the core sends one held record as the probe. */
-    int (*probe)(void *state);
+    weir_status (*probe)(void *state);
 
     void *reserved[7]; /* zero; appended fields take these slots */
 } weir_plugin;

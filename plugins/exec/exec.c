@@ -115,11 +115,11 @@ static int check_options(weir_instance *inst, const weir_host *host,
     return problems;
 }
 
-static int exec_check(weir_instance *inst, const weir_host *host,
-                      weir_kind kind)
+static weir_status exec_check(weir_instance *inst, const weir_host *host,
+                              weir_kind kind)
 {
     (void)kind;
-    return check_options(inst, host, 1) ? -1 : 0;
+    return check_options(inst, host, 1) ? WEIR_STATUS_ERROR : WEIR_STATUS_OK;
 }
 
 static void exec_close(void *state)
@@ -131,8 +131,8 @@ static void exec_close(void *state)
     free(st);
 }
 
-static int exec_open(weir_instance *inst, const weir_host *host,
-                     weir_kind kind, void **state)
+static weir_status exec_open(weir_instance *inst, const weir_host *host,
+                             weir_kind kind, void **state)
 {
     *state = NULL;
     if (kind != WEIR_KIND_NOTIFIER) {
@@ -324,7 +324,7 @@ static void log_outcome(exec_state *st, const char *event, exec_outcome *o,
 
 /* ---- notify ---------------------------------------------------------- */
 
-static int exec_notify(void *state, const weir_event *event)
+static weir_status exec_notify(void *state, const weir_event *event)
 {
     exec_state *st = state;
     const weir_host *h = st->host;

@@ -48,15 +48,15 @@ static filter_action read_otherwise(weirp_diag *d, const filter_rules *rules)
     return rules->any_keep ? FILTER_DROP : FILTER_KEEP;
 }
 
-static int filter_check(weir_instance *inst, const weir_host *host,
-                        weir_kind kind)
+static weir_status filter_check(weir_instance *inst, const weir_host *host,
+                                weir_kind kind)
 {
     (void)kind;
     weirp_diag d = {inst, host, 1, 0};
     filter_rules rules = {NULL, 0, 0};
     int rc = filter_rules_compile(&d, &rules);
     filter_rules_free(&rules);
-    return rc;
+    return rc == 0 ? WEIR_STATUS_OK : WEIR_STATUS_ERROR;
 }
 
 static void filter_close(void *state)
@@ -68,8 +68,8 @@ static void filter_close(void *state)
     free(st);
 }
 
-static int filter_open(weir_instance *inst, const weir_host *host,
-                       weir_kind kind, void **state)
+static weir_status filter_open(weir_instance *inst, const weir_host *host,
+                               weir_kind kind, void **state)
 {
     *state = NULL;
     if (kind != WEIR_KIND_TRANSFORM) {
@@ -98,7 +98,7 @@ static int filter_open(weir_instance *inst, const weir_host *host,
     return WEIR_STATUS_OK;
 }
 
-static int filter_process(void *state, weir_batch *batch)
+static weir_status filter_process(void *state, weir_batch *batch)
 {
     filter_state *st = state;
     const weir_host *h = st->host;

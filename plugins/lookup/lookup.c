@@ -230,15 +230,15 @@ static int config_read(weirp_diag *d, lookup_config *c)
     return d->errors ? -1 : 0;
 }
 
-static int lookup_check(weir_instance *inst, const weir_host *host,
-                        weir_kind kind)
+static weir_status lookup_check(weir_instance *inst, const weir_host *host,
+                                weir_kind kind)
 {
     (void)kind;
     weirp_diag d = {inst, host, 1, 0};
     lookup_config c;
     int rc = config_read(&d, &c);
     config_free(&c);
-    return rc;
+    return rc == 0 ? WEIR_STATUS_OK : WEIR_STATUS_ERROR;
 }
 
 static void lookup_close(void *state)
@@ -328,8 +328,8 @@ nomem:
     return -1;
 }
 
-static int lookup_open(weir_instance *inst, const weir_host *host,
-                       weir_kind kind, void **state)
+static weir_status lookup_open(weir_instance *inst, const weir_host *host,
+                               weir_kind kind, void **state)
 {
     *state = NULL;
     if (kind != WEIR_KIND_TRANSFORM) {
@@ -424,7 +424,7 @@ static int set_cells(const lookup_state *st, weir_record *r,
     return 0;
 }
 
-static int lookup_process(void *state, weir_batch *batch)
+static weir_status lookup_process(void *state, weir_batch *batch)
 {
     lookup_state *st = state;
     const weir_host *h = st->host;

@@ -37,15 +37,15 @@ static int instance_strict(weir_instance *inst, const weir_host *host)
     return strict;
 }
 
-static int map_check(weir_instance *inst, const weir_host *host,
-                     weir_kind kind)
+static weir_status map_check(weir_instance *inst, const weir_host *host,
+                             weir_kind kind)
 {
     (void)kind;
     weirp_diag d = {inst, host, 1, 0};
     map_rules rules = {NULL, 0};
     int rc = map_rules_compile(&d, instance_strict(inst, host), &rules);
     map_rules_free(&rules);
-    return rc;
+    return rc == 0 ? WEIR_STATUS_OK : WEIR_STATUS_ERROR;
 }
 
 static void map_close(void *state)
@@ -58,8 +58,8 @@ static void map_close(void *state)
     free(st);
 }
 
-static int map_open(weir_instance *inst, const weir_host *host,
-                    weir_kind kind, void **state)
+static weir_status map_open(weir_instance *inst, const weir_host *host,
+                            weir_kind kind, void **state)
 {
     *state = NULL;
     if (kind != WEIR_KIND_TRANSFORM) {
@@ -84,7 +84,7 @@ static int map_open(weir_instance *inst, const weir_host *host,
     return WEIR_STATUS_OK;
 }
 
-static int map_process(void *state, weir_batch *batch)
+static weir_status map_process(void *state, weir_batch *batch)
 {
     map_state *st = state;
     const weir_host *h = st->host;

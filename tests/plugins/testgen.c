@@ -26,8 +26,8 @@ static const weir_option_spec options[] = {
     WEIR_OPTION_END,
 };
 
-static int tg_open(weir_instance *inst, const weir_host *host, weir_kind kind,
-                   void **out)
+static weir_status tg_open(weir_instance *inst, const weir_host *host,
+                           weir_kind kind, void **out)
 {
     (void)kind;
     state *s = calloc(1, sizeof(*s));
@@ -42,7 +42,7 @@ static int tg_open(weir_instance *inst, const weir_host *host, weir_kind kind,
     return WEIR_STATUS_OK;
 }
 
-static int tg_read(void *vs, weir_batch *b)
+static weir_status tg_read(void *vs, weir_batch *b)
 {
     state *s = vs;
     while (s->next < s->count && s->host->batch_room(b)) {
@@ -71,7 +71,7 @@ static int listed(const char *list, const char *word)
     return 0;
 }
 
-static int tg_write(void *vs, weir_batch *b)
+static weir_status tg_write(void *vs, weir_batch *b)
 {
     state *s = vs;
     for (size_t i = 0; i < s->host->batch_count(b); i++) {

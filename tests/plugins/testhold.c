@@ -59,8 +59,8 @@ static int listed(const char *list, const char *word)
     return 0;
 }
 
-static int th_open(weir_instance *inst, const weir_host *host, weir_kind kind,
-                   void **out)
+static weir_status th_open(weir_instance *inst, const weir_host *host,
+                           weir_kind kind, void **out)
 {
     (void)kind;
     state *s = calloc(1, sizeof(*s));
@@ -85,7 +85,7 @@ static weir_op op_of(const char *name)
                                          : WEIR_OP_UPSERT;
 }
 
-static int th_process(void *vs, weir_batch *b)
+static weir_status th_process(void *vs, weir_batch *b)
 {
     state *s = vs;
     const weir_host *h = s->host;

@@ -65,8 +65,11 @@
  *
  * Built twice: testsink (the current ABI) and testsink_v11 (compiled with
  * TESTSINK_ABI_MINOR=1: a sink built for ABI 1.1, for the compatibility
- * tests: the core keeps the 1.1 contract for it).  Only testsink has
- * probe(); testsink_v11 logs why open() fails instead of set_error().
+ * tests: the core keeps the 1.1 contract for it).  testsink_v11 logs why
+ * open() fails instead of set_error(), and fills the slot that probe()
+ * took in 1.2 (its reserved[0]) with ts_probe all the same: a 1.1 plugin's
+ * slot is never read, so the core must never call it (its probes table
+ * stays empty).
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep, kill with -std=c11 */
 
@@ -239,8 +242,8 @@ static void ts_release(state *s, int opened)
 
 static void ts_close(void *vs) { ts_release(vs, 1); }
 
-static int ts_open(weir_instance *inst, const weir_host *host, weir_kind kind,
-                   void **out)
+static weir_status ts_open(weir_instance *inst, const weir_host *host,
+                           weir_kind kind, void **out)
 {
     if (kind != WEIR_KIND_SINK) {
         ts_error(host, inst, "testsink is a sink only");
@@ -466,7 +469,7 @@ static const char *refusal_of(const state *s, weir_record *r)
     return NULL;
 }
 
-static int ts_write(void *vs, weir_batch *b)
+static weir_status ts_write(void *vs, weir_batch *b)
 {
     state *s = vs;
     const weir_host *h = s->host;
@@ -552,8 +555,7 @@ static int ts_write(void *vs, weir_batch *b)
     return WEIR_STATUS_OK;
 }
 
-#if TESTSINK_ABI_MINOR >= 2
-static int ts_probe(void *vs)
+static weir_status ts_probe(void *vs)
 {
     state *s = vs;
     int down = s->down_file && access(s->down_file, F_OK) == 0;
@@ -570,9 +572,8 @@ static int ts_probe(void *vs)
     }
     return WEIR_STATUS_OK;
 }
-#endif
 
-static int ts_flush(void *vs)
+static weir_status ts_flush(void *vs)
 {
     (void)vs;
     return WEIR_STATUS_OK;
@@ -593,7 +594,5 @@ WEIR_PLUGIN_DEFINE = {
     .write = ts_write,
     .flush = ts_flush,
     .close = ts_close,
-#if TESTSINK_ABI_MINOR >= 2
-    .probe = ts_probe,
-#endif
+    .probe = ts_probe, /* never called for testsink_v11: see the top */
 };
