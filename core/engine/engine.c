@@ -215,7 +215,7 @@ static int transform(run_ctx *c, weir_batch *b, size_t from, size_t to)
         const char *name = tr->spec->name;
         int stores = stores_answers(c, t);
         int narrowed = narrow_to(c, b, t);
-        int rc = WEIR_STATUS_OK;
+        weir_status rc = WEIR_STATUS_OK;
         if (weir_batch_count(b)) {
             weir_batch_set_context(b, c->p->name, name);
             weir_batch_reset_answers(b, WEIR_RESULT_OK);
@@ -312,7 +312,7 @@ static int stream_source(run_ctx *c, weir_batch *b)
         }
         weir_batch_clear(b);
         weir_batch_set_context(b, c->p->name, name);
-        int rc = src->spec->plugin->read(src->state, b);
+        weir_status rc = src->spec->plugin->read(src->state, b);
         if (rc != WEIR_STATUS_OK && rc != WEIR_STATUS_END) {
             fail(c, WEIR_ERR_PLUGIN, "source '%s' failed while reading; the run stopped%s",
                  name, c->tracker ? " and changed nothing" : "");
@@ -434,7 +434,7 @@ static int open_instance(run_ctx *c, weir_instance *inst)
     const weir_instance_spec *spec = inst->spec;
     inst->state = NULL;
     weir_host_error_clear(inst);
-    int rc = spec->plugin->open(inst, &weir_host_table, spec->kind,
+    weir_status rc = spec->plugin->open(inst, &weir_host_table, spec->kind,
                                 &inst->state);
     if (rc != WEIR_STATUS_OK) {
         const char *reason = weir_host_error(inst);
