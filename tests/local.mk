@@ -130,7 +130,7 @@ ERP_LIBS = tests/erp/liberp.la
 if HAVE_MICROHTTPD
 noinst_LTLIBRARIES += tests/erp/liberp.la
 tests_erp_liberp_la_SOURCES = tests/erp/erp_server.c tests/erp/erp_server.h \
-	tests/erp/smtp_receiver.c tests/erp/smtp_receiver.h
+	tests/erp/smtp_receiver.c tests/erp/smtp_receiver.h tests/erp/deadline.h
 tests_erp_liberp_la_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(MICROHTTPD_CFLAGS)
 tests_erp_liberp_la_LIBADD = $(MICROHTTPD_LIBS) $(JANSSON_LIBS) -lpthread
 noinst_PROGRAMS += tests/erp/weir-test-erp

@@ -8,12 +8,15 @@
 #include <CUnit/CUnit.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -829,6 +832,84 @@ static void test_smtp_raw(void)
     close(fd);
 }
 
+/* ---- the standalone program --------------------------------------------- */
+
+/* GET url+path: the status, or -1 when the connection was refused. */
+static long status_of(const char *url, const char *path)
+{
+    reply r = call_h(url, "GET", path, NULL, NULL);
+    long st = r.code == CURLE_COULDNT_CONNECT ? -1 : r.status;
+    reply_free(&r);
+    return st;
+}
+
+/* Poll for up to 5 s until GET url/health answers `want`. */
+static int wait_status(const char *url, long want)
+{
+    for (int i = 0; i < 500; i++) {
+        if (status_of(url, "/health") == want)
+            return 1;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+static void test_program(void)
+{
+    int out[2];
+    CU_ASSERT_FATAL(pipe(out) == 0);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        execl(WEIR_BUILDDIR "/tests/erp/weir-test-erp", "weir-test-erp", "--port", "0",
+              "--customers", "3", "--terms", "F48", "--bearer", "tok", (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    FILE *f = fdopen(out[0], "r");
+    char url[128] = "";
+    CU_ASSERT(fgets(url, sizeof url, f) != NULL);
+    fclose(f);
+    url[strcspn(url, "\n")] = '\0';
+    CU_ASSERT(strncmp(url, "http://127.0.0.1:", 17) == 0);
+
+    const char *auth[] = {"Authorization: Bearer tok", NULL};
+    reply r = call_h(url, "GET", "/customers", NULL, auth);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(r.json, "total")), 3);
+    reply_free(&r);
+    r = call_h(url, "POST", "/invoices", "{\"terms\": \"F48\"}", auth);
+    CU_ASSERT_EQUAL(r.status, 201);
+    reply_free(&r);
+    CU_ASSERT_EQUAL(status_of(url, "/customers"), 401);
+
+    /* SIGUSR1: down, connections refused; SIGUSR2: back up */
+    kill(pid, SIGUSR1);
+    CU_ASSERT(wait_status(url, -1));
+    kill(pid, SIGUSR2);
+    CU_ASSERT(wait_status(url, 200));
+    kill(pid, SIGTERM);
+    int st;
+    CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+    /* a bad flag: usage, exit 2 */
+    pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execl(WEIR_BUILDDIR "/tests/erp/weir-test-erp", "weir-test-erp", "--flaky", "sometimes",
+              (char *)NULL);
+        _exit(127);
+    }
+    CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+}
+
 void register_tests(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -842,6 +923,7 @@ void register_tests(void)
     CU_add_test(s, "rate limit: 429 with Retry-After", test_rate_limit);
     CU_add_test(s, "auth: bearer, basic, OAuth2 tokens and expiry", test_auth);
     CU_add_test(s, "capture of webhooks", test_capture);
+    CU_add_test(s, "weir-test-erp: flags, URL, USR1/USR2, TERM", test_program);
     s = CU_add_suite("test SMTP receiver", NULL, NULL);
     CU_add_test(s, "mail from libcurl, auth, refusals", test_smtp_curl);
     CU_add_test(s, "raw conversation: bad input, AUTH, dots", test_smtp_raw);

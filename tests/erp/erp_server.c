@@ -21,6 +21,7 @@
 
 #include <microhttpd.h>
 
+#include "deadline.h"
 #include "erp_server.h"
 
 #define MAX_BODY (1024 * 1024) /* a larger request body gets 413 */
@@ -1267,14 +1268,7 @@ size_t erp_captured_count(erp_server *s)
 
 size_t erp_wait_captured(erp_server *s, size_t n, int timeout_ms)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
+    struct timespec deadline = erp_deadline(timeout_ms);
     pthread_mutex_lock(&s->lock);
     while (json_array_size(s->captures) < n &&
            pthread_cond_timedwait(&s->captured_cond, &s->lock, &deadline) == 0)

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "smtp_receiver.h"
 
 #define MAX_LINE 1000 /* RFC 5321: 998 characters and CRLF */
@@ -548,14 +549,7 @@ size_t smtp_receiver_count(smtp_receiver *r)
 
 size_t smtp_receiver_wait(smtp_receiver *r, size_t n, int timeout_ms)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
+    struct timespec deadline = erp_deadline(timeout_ms);
     pthread_mutex_lock(&r->lock);
     while (r->n < n && pthread_cond_timedwait(&r->arrived, &r->lock, &deadline) == 0)
         ;
