@@ -859,9 +859,12 @@ static void test_program(void)
 {
     int out[2];
     CU_ASSERT_FATAL(pipe(out) == 0);
+    FILE *err = tmpfile();
+    CU_ASSERT_FATAL(err != NULL);
     pid_t pid = fork();
     CU_ASSERT_FATAL(pid >= 0);
     if (pid == 0) {
+        dup2(fileno(err), 2);
         dup2(out[1], 1);
         close(out[0]);
         close(out[1]);
@@ -896,6 +899,14 @@ static void test_program(void)
     int st;
     CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
     CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* its log: a line per request, and the switches */
+    char log[4096] = "";
+    rewind(err);
+    log[fread(log, 1, sizeof log - 1, err)] = '\0';
+    fclose(err);
+    CU_ASSERT(strstr(log, "GET /customers 200\nPOST /invoices 201\nGET /customers 401\n") !=
+              NULL);
+    CU_ASSERT(strstr(log, "weir-test-erp: down\n") != NULL);
 
     /* a bad flag: usage, exit 2 */
     pid = fork();

@@ -71,6 +71,7 @@ struct erp_server {
     unsigned token_lifetime;
     json_t *tokens; /* token -> expiry (CLOCK_MONOTONIC ms; 0: expired) */
     unsigned long tokens_issued;
+    FILE *log;
 };
 
 /* One request's body, collected over the handler's calls. */
@@ -860,6 +861,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     char st[16];
     snprintf(st, sizeof st, "%d", a.drop ? 0 : a.status);
     bump(s->answers, st);
+    if (s->log) {
+        fprintf(s->log, "%s %s %s\n", method, url, a.drop ? "(connection dropped)" : st);
+        fflush(s->log);
+    }
     pthread_mutex_unlock(&s->lock);
 
     enum MHD_Result ret = a.drop ? MHD_NO : send_answer(c, &a);
@@ -981,6 +986,13 @@ unsigned short erp_port(const erp_server *s)
 const char *erp_url(const erp_server *s)
 {
     return s->url;
+}
+
+void erp_set_log(erp_server *s, FILE *log)
+{
+    pthread_mutex_lock(&s->lock);
+    s->log = log;
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* ---- data and counters -------------------------------------------------- */

@@ -68,6 +68,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct erp_server erp_server;
 
@@ -81,6 +82,10 @@ unsigned short erp_port(const erp_server *s);
 /* "http://127.0.0.1:PORT" without a trailing slash. (borrowed: lives as
  * long as the server) */
 const char *erp_url(const erp_server *s);
+
+/* Write a line per answered request, "POST /invoices 422", to `log`
+ * (borrowed: must stay open while the server runs; NULL: no log). */
+void erp_set_log(erp_server *s, FILE *log);
 
 /* ---- data ------------------------------------------------------------ */
 

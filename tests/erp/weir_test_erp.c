@@ -3,10 +3,12 @@
  * runs the server of erp_server.h on 127.0.0.1 until interrupted.
  *
  *   tests/erp/weir-test-erp [--port N] [--slow MS] [--flaky 503|drop|lose:N]
+ *       (the port 8480 unless given; 0: a free one)
  *       [--rate N] [--bearer TOKEN] [--basic USER:PASSWORD]
  *       [--oauth2 ID:SECRET] [--customers N] [--terms CODE]... [--down 503]
  *
- * It prints its URL on the first line of stdout.  While it runs, SIGUSR1
+ * It prints its URL on the first line of stdout, and a line per request
+ * ("POST /invoices 422") on stderr.  While it runs, SIGUSR1
  * switches it down (connections refused) and SIGUSR2 back up, so a README
  * can show weir holding records while the ERP is down:
  *   kill -USR1 $(pgrep -f weir-test-erp)    # down
@@ -22,11 +24,14 @@
 
 static void usage(void)
 {
-    fputs("usage: weir-test-erp [--port N] [--slow MS] [--flaky 503|drop|lose:N] [--rate N]\n"
+    fputs("usage: weir-test-erp [--port N] [--slow MS] [--flaky 503:N|drop:N|lose:N] [--rate N]\n"
           "         [--bearer TOKEN] [--basic USER:PASSWORD] [--oauth2 ID:SECRET]\n"
           "         [--customers N] [--terms CODE]... [--gl-account CODE]... [--down 503]\n"
-          "Runs the test ERP on 127.0.0.1 (port 0: a free one) and prints its URL.\n"
-          "SIGUSR1: down (connections refused); SIGUSR2: up; SIGINT/SIGTERM: stop.\n",
+          "Runs the test ERP on 127.0.0.1:8480 (--port 0: a free port) and prints its URL.\n"
+          "--flaky MODE:N fails every Nth request: 503, drop the connection, or lose\n"
+          "the answer after applying.  See tests/erp/erp_server.h for what it answers.\n"
+          "Logs each request on stderr.  SIGUSR1: down (connections refused);\n"
+          "SIGUSR2: up; SIGINT/SIGTERM: stop.\n",
           stderr);
 }
 
@@ -54,7 +59,7 @@ static long number(const char *s, long max)
 
 int main(int argc, char **argv)
 {
-    long port = 0, customers = 0;
+    long port = 8480, customers = 0;
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
@@ -66,19 +71,24 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage();
+            return 0;
+        }
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
             port = number(argv[++i], 65535);
+    }
     erp_server *s = erp_start((unsigned short)port);
     if (!s)
         return 1;
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         char *val = i + 1 < argc ? argv[i + 1] : NULL, *b;
-        if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0 || !val) {
+        if (!val) {
             usage();
             erp_stop(s);
-            return strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0 ? 0 : 2;
+            return 2;
         }
         i++;
         if (strcmp(opt, "--port") == 0) {
@@ -125,6 +135,7 @@ int main(int argc, char **argv)
     }
     printf("%s\n", erp_url(s));
     fflush(stdout);
+    erp_set_log(s, stderr); /* what the ERP was asked, for a demo's reader */
 
     for (;;) {
         int sig;
