@@ -765,8 +765,9 @@ static int decide(erp_server *s, struct MHD_Connection *c, const char *method, c
         bump(entry, "requests");
         json_t *stored = json_object_get(entry, "answer");
         if (s->honour_keys && stored) {
+            json_t *b = json_object_get(stored, "body"); /* null: no body (204) */
             set_answer(a, (int)json_integer_value(json_object_get(stored, "status")),
-                       json_incref(json_object_get(stored, "body")));
+                       json_is_object(b) ? json_incref(b) : NULL);
             const char *loc = json_string_value(json_object_get(stored, "location"));
             a->location = loc ? strdup(loc) : NULL;
             return lose;
