@@ -705,13 +705,6 @@ static void route(erp_server *s, struct MHD_Connection *c, const char *method, c
 static int decide(erp_server *s, struct MHD_Connection *c, const char *method, const char *url,
                   const struct request *rq, answer *a)
 {
-    char *mp = malloc(strlen(method) + strlen(url) + 2);
-    if (mp) {
-        sprintf(mp, "%s %s", method, url);
-        bump(s->by_path, mp);
-        free(mp);
-    }
-    s->requests++;
     if (rq->too_big) {
         fail(a, 413, 0, "Request body larger than %s", "1 MiB");
         return 0;
@@ -846,13 +839,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
 
+    /* counted on arrival, before the slow switch delays the answer */
+    char *mp = malloc(strlen(method) + strlen(url) + 2);
+    if (mp)
+        sprintf(mp, "%s %s", method, url);
     pthread_mutex_lock(&s->lock);
+    s->requests++;
+    if (mp)
+        bump(s->by_path, mp);
     unsigned slow = s->slow_ms;
     pthread_mutex_unlock(&s->lock);
+    free(mp);
     for (long long end = now_ms() + slow; slow && now_ms() < end && !s->halting;) {
         struct timespec ts = {0, 5 * 1000000};
         nanosleep(&ts, NULL);
     }
+    if (s->halting) /* stopped or switched down while waiting: no answer */
+        return MHD_NO;
 
     answer a = {0};
     pthread_mutex_lock(&s->lock);

@@ -76,7 +76,8 @@ typedef struct erp_server erp_server;
  * erp_port()).  NULL on failure, with the reason on stderr.
  * (owned: erp_stop) */
 erp_server *erp_start(unsigned short port);
-/* Stop the server, waiting for requests in progress, and free it. NULL ok. */
+/* Stop the server and free it; a request in progress (a slow one too)
+ * ends without an answer. NULL ok. */
 void erp_stop(erp_server *s);
 unsigned short erp_port(const erp_server *s);
 /* "http://127.0.0.1:PORT" without a trailing slash. (borrowed: lives as
@@ -134,7 +135,8 @@ typedef enum erp_down_mode {
     ERP_DOWN_REFUSE, /* not listening: connections are refused */
     ERP_DOWN_503,    /* listening, 503 {"error": ...} to every request */
 } erp_down_mode;
-/* Switch down or back up (the port stays the same; the data stays).
+/* Switch down or back up (the port stays the same; the data stays;
+ * ERP_DOWN_REFUSE ends requests in progress without an answer).
  * 0 on success, -1 when the port could not be bound again (stderr). */
 int erp_set_down(erp_server *s, erp_down_mode mode);
 /* Delay every answer by `ms` (0: off). */

@@ -133,9 +133,9 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "Customer %ld", c);
         erp_add_customer(s, id, name);
     }
-    printf("%s\n", erp_url(s));
-    fflush(stdout);
     erp_set_log(s, stderr); /* what the ERP was asked, for a demo's reader */
+    printf("%s\n", erp_url(s)); /* after: a client that read it is logged */
+    fflush(stdout);
 
     for (;;) {
         int sig;
