@@ -37,6 +37,8 @@ static const weir_option_spec http_options[] = {
         "header carrying the record's stable id; empty: none"),
     WEIR_OPTION("lookup", WEIR_OPTION_STRING, 0, SINK, NULL,
         "METHOD path-template asked before a record is sent again (GET /invoices?ref={code})"),
+    WEIR_OPTION("lookup-pointer", WEIR_OPTION_STRING, 0, SINK, NULL,
+        "JSON pointer to the found record, or a list of them, in the lookup's answer (/data)"),
     WEIR_OPTION("health", WEIR_OPTION_STRING, 0, SINK, NULL,
         "METHOD path probed while the endpoint is down (GET /health)"),
     WEIR_OPTION("concurrency", WEIR_OPTION_INT, 0, SINK, "8",

@@ -51,7 +51,7 @@ typedef struct hsink {
     action act[4];   /* by weir_op; path NULL when not given */
     action lookup, health;
     weirp_json_template *tmpl; /* NULL: body "record" */
-    const char *error_pointer, *id_pointer, *idem; /* (borrowed) */
+    const char *error_pointer, *id_pointer, *lookup_pointer, *idem; /* (borrowed) */
     long long concurrency, rate;
     long long next_start_ms;
     int run_5xx;     /* 5xx answers in a row, across batches */
@@ -168,11 +168,16 @@ static void conf_load(hsink *s, weir_instance *inst, const weir_host *host,
     }
     s->error_pointer = host->option(inst, "error-pointer");
     s->id_pointer = host->option(inst, "id-pointer");
-    const char *pointers[] = {s->error_pointer, s->id_pointer};
-    for (size_t i = 0; i < 2; i++)
+    s->lookup_pointer = host->option(inst, "lookup-pointer");
+    static const char *const pointer_names[] = {"error-pointer", "id-pointer",
+                                                "lookup-pointer"};
+    const char *pointers[] = {s->error_pointer, s->id_pointer, s->lookup_pointer};
+    for (size_t i = 0; i < 3; i++)
         if (pointers[i] != NULL && pointers[i][0] != '\0' && pointers[i][0] != '/')
             weirp_diag_report(d, NULL, "%s: a JSON pointer starts with '/' (\"%s\")",
-                              i ? "id-pointer" : "error-pointer", pointers[i]);
+                              pointer_names[i], pointers[i]);
+    if (s->lookup_pointer != NULL && s->lookup.path == NULL)
+        weirp_diag_report(d, NULL, "lookup-pointer without lookup");
     s->idem = host->option(inst, "idempotency-header");
     if (s->idem != NULL && *s->idem != '\0') {
         char probe[128];
@@ -465,7 +470,17 @@ static void lookup_done(hsink *s, slot *sl)
         answer(s, sl, WEIR_RESULT_RETRY, -1, text, NULL);
         return;
     }
-    json_t *item = json_is_array(doc) ? json_array_get(doc, 0) : doc;
+    json_t *found = s->lookup_pointer ? weirp_json_pointer(doc, s->lookup_pointer) : doc;
+    if (found == NULL) {
+        /* A wrong pointer must not read as "not there": that would send
+         * every record again. */
+        snprintf(text, sizeof text, "lookup %s: the answer has nothing at "
+                 "lookup-pointer %s", s->lookup.text, s->lookup_pointer);
+        answer(s, sl, WEIR_RESULT_RETRY, -1, text, NULL);
+        json_decref(doc);
+        return;
+    }
+    json_t *item = json_is_array(found) ? json_array_get(found, 0) : found;
     if (item == NULL || json_is_null(item)) {
         json_decref(doc);
         sl->phase = PHASE_SEND;
