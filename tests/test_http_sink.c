@@ -222,10 +222,8 @@ static void lost_answer(const char *name, int honour_key, const char *opts,
     free(weir(d, 0, "drain", "p.xml"));
     CU_ASSERT(e2e_history_count(d, "retry") >= 1); /* the answer was lost */
     erp_set_idempotency(erp, 1);
-    if (want_created == 1)
-        CU_ASSERT_EQUAL(erp_created(erp, "invoices", "L1"), 1);
-    else
-        CU_ASSERT(erp_created(erp, "invoices", "L1") > 1);
+    unsigned long created = erp_created(erp, "invoices", "L1");
+    CU_ASSERT(want_created == 1 ? created == 1 : created > 1);
     CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 1);
     if (want_created == 1) {
         char *id = erp_id("L1");
