@@ -1,0 +1,77 @@
+/*
+ * connectors/http/http_int.h - what the http plugin's files share.
+ *
+ * http_plugin.c holds the descriptor and routes each callback by kind;
+ * http_sink.c is the sink; http_auth.c the credentials both directions
+ * send.  (The source, a later addition, goes beside them as
+ * http_source.c.)  Every instance state starts with a whttp_common so the
+ * routing knows which side it is.
+ */
+#ifndef WEIR_HTTP_INT_H
+#define WEIR_HTTP_INT_H
+
+#include <weir/plugin.h>
+
+#include "common/config_diag.h"
+#include "common/http_client.h"
+
+typedef struct whttp_common {
+    weir_kind kind;
+    weir_instance *inst;   /* (borrowed) */
+    const weir_host *host; /* (borrowed) */
+} whttp_common;
+
+/* strdup, which strict C11 does not declare. (owned: free), NULL on OOM */
+char *whttp_strdup(const char *s);
+
+/* "METHOD /path" into its parts: the method (upper-case letters) and the
+ * path (starting with '/').  Returns 0, or -1 with the reason in err. */
+int whttp_split_action(const char *action, char *method, size_t method_n,
+                       const char **path, char *err, size_t errn);
+
+/* ---- auth (http_auth.c) ------------------------------------------------- */
+
+typedef enum whttp_auth_kind {
+    WHTTP_AUTH_NONE,
+    WHTTP_AUTH_BEARER,
+    WHTTP_AUTH_BASIC,
+    WHTTP_AUTH_OAUTH2
+} whttp_auth_kind;
+
+typedef struct whttp_auth {
+    whttp_auth_kind kind;
+    const char *token, *user, *password;               /* (borrowed) */
+    const char *token_url, *client_id, *client_secret; /* (borrowed) */
+    char *access_token;      /* OAuth2: the cached token (owned) */
+    long long expires_at_ms; /* OAuth2: when to fetch a new one */
+    weirp_http_conf conf;    /* for the token request */
+} whttp_auth;
+
+/* Check the `auth` options against each other (check() and open()). */
+void whttp_auth_check(weir_instance *inst, const weir_host *host,
+                      weirp_diag *d);
+/* Read them; no request yet. */
+void whttp_auth_init(whttp_auth *a, weir_instance *inst, const weir_host *host,
+                     const weirp_http_conf *conf);
+/* OAuth2: make sure a token is cached that is good for a while yet
+ * (`force`: fetch a new one, after a 401).  Other kinds: nothing to do.
+ * Returns WEIRP_HTTP_OK, or the class of the failure with its text in
+ * err (never the secret). */
+weirp_http_class whttp_auth_ready(whttp_auth *a, int force, char *err,
+                                  size_t errn);
+/* Put the credentials on `h` (after weirp_http_setup()). */
+void whttp_auth_apply(const whttp_auth *a, CURL *h);
+void whttp_auth_free(whttp_auth *a);
+/* Milliseconds on a monotonic clock. */
+long long whttp_now_ms(void);
+
+/* ---- sink (http_sink.c) ------------------------------------------------- */
+
+weir_status whttp_sink_check(weir_instance *inst, const weir_host *host);
+weir_status whttp_sink_open(weir_instance *inst, const weir_host *host,
+                            void **state);
+weir_status whttp_sink_write(void *state, weir_batch *batch);
+weir_status whttp_sink_probe(void *state);
+void whttp_sink_close(void *state);
+
+#endif

@@ -1,0 +1,183 @@
+/*
+ * connectors/http/http_plugin.c - the http plugin's descriptor.
+ *
+ * Talks JSON over HTTP(S) through libcurl.  As a sink it sends each
+ * record as one request (http_sink.c).  The source side is not written
+ * yet: its options and its routing go here when it is (see
+ * docs/plugins/http.md).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_int.h"
+
+#define SINK WEIR_KIND_SINK
+
+static const weir_option_spec http_options[] = {
+    WEIR_OPTION("url", WEIR_OPTION_STRING, WEIR_OPTION_REQUIRED, 0, NULL,
+        "base URL (http:// or https://); paths are appended to it"),
+    WEIR_OPTION("insert", WEIR_OPTION_STRING, 0, SINK, NULL,
+        "METHOD path-template for insert records (POST /invoices)"),
+    WEIR_OPTION("update", WEIR_OPTION_STRING, 0, SINK, NULL,
+        "METHOD path-template for update records (PUT /invoices/{code})"),
+    WEIR_OPTION("delete", WEIR_OPTION_STRING, 0, SINK, NULL,
+        "METHOD path-template for delete records (DELETE /invoices/{code})"),
+    WEIR_OPTION("upsert", WEIR_OPTION_STRING, 0, SINK, NULL,
+        "METHOD path-template for upserts, and for insert and update without their own"),
+    WEIR_OPTION("body", WEIR_OPTION_STRING, 0, SINK, "record",
+        "'record' (the record as a JSON object) or a JSON template with {field} values"),
+    WEIR_OPTION("header", WEIR_OPTION_STRING, WEIR_OPTION_REPEATABLE, 0, NULL,
+        "an extra request header, 'Name: value' (repeatable)"),
+    WEIR_OPTION("error-pointer", WEIR_OPTION_STRING, 0, SINK, NULL,
+        "JSON pointer to the target's error text in a refusal (/error/message)"),
+    WEIR_OPTION("id-pointer", WEIR_OPTION_STRING, 0, SINK, NULL,
+        "JSON pointer to the id the target assigned (/id); else the Location header"),
+    WEIR_OPTION("idempotency-header", WEIR_OPTION_STRING, 0, SINK, "Idempotency-Key",
+        "header carrying the record's stable id; empty: none"),
+    WEIR_OPTION("lookup", WEIR_OPTION_STRING, 0, SINK, NULL,
+        "METHOD path-template asked before a record is sent again (GET /invoices?ref={code})"),
+    WEIR_OPTION("lookup-pointer", WEIR_OPTION_STRING, 0, SINK, NULL,
+        "JSON pointer to the found record, or a list of them, in the lookup's answer (/data)"),
+    WEIR_OPTION("health", WEIR_OPTION_STRING, 0, SINK, NULL,
+        "METHOD path probed while the endpoint is down (GET /health)"),
+    WEIR_OPTION("concurrency", WEIR_OPTION_INT, 0, SINK, "8",
+        "requests in flight at once (1-64)"),
+    WEIR_OPTION("rate", WEIR_OPTION_INT, 0, 0, NULL,
+        "at most this many requests per second"),
+    WEIR_OPTION("timeout", WEIR_OPTION_DURATION, 0, 0, "60s",
+        "longest a request may take, answer included"),
+    WEIR_OPTION("connect-timeout", WEIR_OPTION_DURATION, 0, 0, "10s",
+        "longest the connection may take"),
+    WEIR_OPTION("ca-file", WEIR_OPTION_PATH, 0, 0, NULL,
+        "CA certificates (PEM) to verify the server with, instead of the system's"),
+    WEIR_OPTION("tls-verify", WEIR_OPTION_BOOL, 0, 0, "true",
+        "verify the server's certificate and name; false is logged as a warning"),
+    WEIR_OPTION_CHOICES("auth", 0, 0, NULL,
+        "bearer, basic or oauth2 (client credentials)", "bearer basic oauth2"),
+    WEIR_OPTION("token", WEIR_OPTION_STRING, 0, 0, NULL,
+        "auth bearer: the token (from ${env:...})"),
+    WEIR_OPTION("user", WEIR_OPTION_STRING, 0, 0, NULL, "auth basic: the user"),
+    WEIR_OPTION("password", WEIR_OPTION_STRING, 0, 0, NULL,
+        "auth basic: the password (from ${env:...})"),
+    WEIR_OPTION("token-url", WEIR_OPTION_STRING, 0, 0, NULL,
+        "auth oauth2: where tokens are issued"),
+    WEIR_OPTION("client-id", WEIR_OPTION_STRING, 0, 0, NULL, "auth oauth2: the client id"),
+    WEIR_OPTION("client-secret", WEIR_OPTION_STRING, 0, 0, NULL,
+        "auth oauth2: the client secret (from ${env:...})"),
+    WEIR_OPTION_END,
+};
+
+char *whttp_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = malloc(n);
+    if (copy != NULL)
+        memcpy(copy, s, n);
+    return copy;
+}
+
+int whttp_split_action(const char *action, char *method, size_t method_n,
+                       const char **path, char *err, size_t errn)
+{
+    size_t m = 0;
+    while (action[m] >= 'A' && action[m] <= 'Z')
+        m++;
+    const char *p = action + m;
+    if (m == 0 || m >= method_n || *p != ' ') {
+        snprintf(err, errn, "\"%s\" is not METHOD /path (an upper-case method, "
+                 "a space, a path)", action);
+        return -1;
+    }
+    while (*p == ' ')
+        p++;
+    if (*p != '/') {
+        snprintf(err, errn, "\"%s\": the path must start with '/'", action);
+        return -1;
+    }
+    memcpy(method, action, m);
+    method[m] = '\0';
+    *path = p;
+    return 0;
+}
+
+static weir_status http_load(const weir_host *host)
+{
+    (void)host;
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? WEIR_STATUS_OK
+                                                             : WEIR_STATUS_ERROR;
+}
+
+static void http_unload(void)
+{
+    curl_global_cleanup();
+}
+
+static weir_status http_check(weir_instance *inst, const weir_host *host,
+                              weir_kind kind)
+{
+    if (kind == WEIR_KIND_SINK)
+        return whttp_sink_check(inst, host);
+    host->node_error(inst, NULL, "http is a sink only (the source is not written yet)");
+    return WEIR_STATUS_ERROR;
+}
+
+static weir_status http_open(weir_instance *inst, const weir_host *host,
+                             weir_kind kind, void **state)
+{
+    *state = NULL;
+    if (kind == WEIR_KIND_SINK)
+        return whttp_sink_open(inst, host, state);
+    host->set_error(inst, "http is a sink only (the source is not written yet)");
+    return WEIR_STATUS_ERROR;
+}
+
+static weir_status http_write(void *state, weir_batch *batch)
+{
+    whttp_common *c = state;
+    if (c == NULL || c->kind != WEIR_KIND_SINK)
+        return WEIR_STATUS_ERROR;
+    return whttp_sink_write(state, batch);
+}
+
+static weir_status http_probe(void *state)
+{
+    whttp_common *c = state;
+    if (c == NULL || c->kind != WEIR_KIND_SINK)
+        return WEIR_STATUS_ERROR;
+    return whttp_sink_probe(state);
+}
+
+/* Every request has its answer when write() returns: nothing is pending. */
+static weir_status http_flush(void *state)
+{
+    (void)state;
+    return WEIR_STATUS_OK;
+}
+
+static void http_close(void *state)
+{
+    whttp_common *c = state;
+    if (c != NULL && c->kind == WEIR_KIND_SINK)
+        whttp_sink_close(state);
+}
+
+WEIR_PLUGIN_DEFINE = {
+    WEIR_PLUGIN_HEADER,
+    .kinds = WEIR_KIND_SINK,
+    .name = "http",
+    .version = "1.0.0",
+    .description = "HTTP/JSON APIs: send each record as a request",
+    .options = http_options,
+    .load = http_load,
+    .unload = http_unload,
+    .check = http_check,
+    .open = http_open,
+    .read = NULL,
+    .process = NULL,
+    .write = http_write,
+    .flush = http_flush,
+    .notify = NULL,
+    .close = http_close,
+    .probe = http_probe,
+};

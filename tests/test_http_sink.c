@@ -1,0 +1,325 @@
+/*
+ * test_http_sink.c - the http sink end to end: the real weir binary, a
+ * csv source, and the test ERP (tests/erp/erp_server.h) on 127.0.0.1.
+ * Rejects with the ERP's words, retries on 503 and 429 (Retry-After),
+ * the ERP down and back (held, drained in order, none lost or twice),
+ * assigned ids, secrets kept out of every output, a lost answer not
+ * creating a record twice (idempotency key; lookup), OAuth2 tokens.
+ * Retry delays are 0s so nothing sleeps.
+ */
+#define _POSIX_C_SOURCE 200809L /* setenv, strdup */
+#include "config.h"
+
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cunit_main.h"
+#include "e2e.h"
+#include "erp_server.h"
+#include "harness.h"
+
+#define PLUGINS WEIR_BUILDDIR "/connectors/.libs"
+#define SECRET "tok-S3CRET-4711"
+
+static erp_server *erp;
+
+static int start_erp(void)
+{
+    erp = erp_start(0);
+    return erp ? 0 : -1;
+}
+
+static int stop_erp(void)
+{
+    erp_stop(erp);
+    return 0;
+}
+
+/* Scratch folder `name` with in.csv = `csv` and p.xml: csv -> http sink
+ * (POST /invoices, body {"ref","terms"}, concurrency 1 so the order is
+ * the file's) with `opts` spliced into the sink. */
+static char *setup(const char *name, const char *csv, const char *opts)
+{
+    char *d = e2e_scratch(name);
+    char xml[4096];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"inv\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /invoices</option>\n"
+             "    <option name=\"body\">{\"ref\": \"{ref}\", \"terms\": \"{terms}\"}</option>\n"
+             "    <option name=\"error-pointer\">/error/message</option>\n"
+             "    <option name=\"id-pointer\">/id</option>\n"
+             "    <option name=\"health\">GET /health</option>\n"
+             "    <option name=\"concurrency\">1</option>\n"
+             "    %s\n"
+             "    <retry attempts=\"5\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n",
+             erp_url(erp), opts ? opts : "");
+    free(wt_write_file(d, "p.xml", xml));
+    free(wt_write_file(d, "in.csv", csv));
+    erp_reset_counters(erp);
+    return d;
+}
+
+static char *weir(const char *d, int code, const char *cmd, const char *arg)
+{
+    const char *args[] = {cmd, "--plugin-path", PLUGINS, arg, NULL};
+    return e2e_expectv(d, code, args);
+}
+
+/* The record of the ERP with ref `ref`: its "id", or "" when none. */
+static char *erp_id(const char *ref)
+{
+    json_t *r = erp_record(erp, "invoices", ref);
+    const char *id = json_string_value(json_object_get(r, "id"));
+    char *copy = strdup(id ? id : "");
+    json_decref(r);
+    return copy;
+}
+
+static void test_reject_with_erp_text(void)
+{
+    char *d = setup("reject", "ref,terms\nR1,N30\nR2,F48\nR3,COD\n", NULL);
+    free(weir(d, 1, "run", "p.xml"));
+    CU_ASSERT_EQUAL(erp_record_count(erp, "invoices"), 2);
+    e2e_result r = e2e_run(d, "monitor", "--json", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT(e2e_contains(r.out, "1020 - Terms Code \\\"F48\\\" is not defined in A/R Terms"));
+    e2e_result_free(&r);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "failed", "key", "null", NULL), 1);
+    free(d);
+}
+
+static void test_retry_503_then_delivered(void)
+{
+    char *d = setup("retry503", "ref,terms\nS1,N30\nS2,N30\n", NULL);
+    erp_fail_next(erp, 2, 503, 0);
+    free(weir(d, 0, "run", "p.xml"));
+    free(weir(d, 0, "drain", "p.xml"));
+    CU_ASSERT_EQUAL(erp_answers(erp, 503), 2);
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "S1"), 1);
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "S2"), 1);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 2);
+    CU_ASSERT(e2e_history_count(d, "retry") >= 1);
+    free(d);
+}
+
+static void test_429_retry_after(void)
+{
+    char *d = setup("ra429", "ref,terms\nT1,N30\n", NULL);
+    erp_fail_next(erp, 1, 429, 120);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL(erp_answers(erp, 429), 1);
+    /* delay is 0s, but the ERP asked for 120 s: a drain now sends nothing */
+    free(weir(d, 0, "drain", "p.xml"));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 1);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "retry", NULL), 1);
+    e2e_clock_offset("3m");
+    free(weir(d, 0, "drain", "p.xml"));
+    e2e_clock_offset(NULL);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 2);
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "T1"), 1);
+    free(d);
+}
+
+static void test_down_held_drained_in_order(void)
+{
+    char *d = setup("down", "ref,terms\nD1,N30\nD2,N60\nD3,COD\nD4,N30\n", NULL);
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_DOWN_REFUSE), 0);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "held", NULL), 4);
+    CU_ASSERT_EQUAL(e2e_history_count(d, "retry"), 0); /* no attempt spent */
+    free(weir(d, 0, "drain", "p.xml")); /* still down: stays held */
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "held", NULL), 4);
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_UP), 0);
+    size_t before = erp_record_count(erp, "invoices");
+    e2e_clock_offset("1h"); /* past the next probe */
+    free(weir(d, 0, "drain", "p.xml"));
+    e2e_clock_offset(NULL);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 4);
+    CU_ASSERT_EQUAL(erp_record_count(erp, "invoices"), before + 4);
+    CU_ASSERT_EQUAL(erp_max_created(erp), 1);
+    /* in order: the ERP numbered them as the file lists them */
+    const char *refs[] = {"D1", "D2", "D3", "D4"};
+    char *prev = strdup("");
+    for (size_t i = 0; i < 4; i++) {
+        char *id = erp_id(refs[i]);
+        CU_ASSERT(strcmp(prev, id) < 0);
+        /* the assigned id is in `weir show --json` */
+        CU_ASSERT_EQUAL(e2e_outbox_count(d, "assigned_id", id, NULL), 1);
+        free(prev);
+        prev = id;
+    }
+    free(prev);
+    free(d);
+}
+
+/* Does the file at dir/name hold `needle`?  (binary-safe) */
+static int file_has(const char *dir, const char *name, const char *needle)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return 0;
+    size_t n = strlen(needle), at = 0;
+    int c, found = 0;
+    while (!found && (c = fgetc(f)) != EOF) {
+        at = (char)c == needle[at] ? at + 1 : ((char)c == needle[0]);
+        found = at == n;
+    }
+    fclose(f);
+    return found;
+}
+
+static void test_secrets_stay_out(void)
+{
+    setenv("ERP_TOKEN", SECRET, 1);
+    erp_set_auth(erp, ERP_AUTH_BEARER, SECRET, NULL);
+    char *d = setup("secrets", "ref,terms\nK1,N30\nK2,F48\n",
+                    "<option name=\"auth\">bearer</option>"
+                    "<option name=\"token\">${env:ERP_TOKEN}</option>"
+                    "<option name=\"header\">X-Api-Key: ${env:ERP_TOKEN}</option>");
+    char *out = weir(d, 1, "run", "p.xml");
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "K1"), 1);
+    CU_ASSERT_PTR_NULL(strstr(out, SECRET));
+    free(out);
+    /* a wrong token: refused, and still no secret in the texts */
+    erp_set_auth(erp, ERP_AUTH_BEARER, "another", NULL);
+    free(wt_write_file(d, "in.csv", "ref,terms\nK3,N30\n"));
+    out = weir(d, 1, "run", "p.xml");
+    free(out);
+    const char *views[][3] = {{"monitor", "--json", "--records"}, {"show", "1", "--json"},
+                              {"show", "2", "--json"}, {"status", "--json", NULL}};
+    for (size_t i = 0; i < sizeof views / sizeof *views; i++) {
+        e2e_result r = e2e_run(d, views[i][0], views[i][1], views[i][2], NULL);
+        CU_ASSERT_PTR_NULL(strstr(r.out, SECRET));
+        CU_ASSERT_PTR_NULL(strstr(r.err, SECRET));
+        e2e_result_free(&r);
+    }
+    CU_ASSERT(!file_has(d, "weir.db", SECRET));
+    CU_ASSERT(!file_has(d, "weir.db-wal", SECRET));
+    erp_set_auth(erp, ERP_AUTH_NONE, NULL, NULL);
+    free(d);
+}
+
+/* The ERP applies the create, then drops the connection: the answer is
+ * lost.  The resend must not create it again. */
+static void lost_answer(const char *name, int honour_key, const char *opts,
+                        unsigned long want_created /* 1, or 2: more than one */)
+{
+    char *d = setup(name, "ref,terms\nL1,N30\n", opts);
+    erp_set_idempotency(erp, honour_key);
+    erp_set_flaky(erp, ERP_FLAKY_LOSE, 1);
+    free(weir(d, 0, "run", "p.xml"));
+    erp_set_flaky(erp, ERP_FLAKY_OFF, 0);
+    /* (the run itself sends it again: the retry delay is 0s) */
+    free(weir(d, 0, "drain", "p.xml"));
+    CU_ASSERT(e2e_history_count(d, "retry") >= 1); /* the answer was lost */
+    erp_set_idempotency(erp, 1);
+    unsigned long created = erp_created(erp, "invoices", "L1");
+    CU_ASSERT(want_created == 1 ? created == 1 : created > 1);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 1);
+    if (want_created == 1) {
+        char *id = erp_id("L1");
+        CU_ASSERT_EQUAL(e2e_outbox_count(d, "assigned_id", id, NULL), 1);
+        free(id);
+    }
+    free(d);
+}
+
+static void test_lost_answer_idempotency_key(void)
+{
+    lost_answer("lost-key", 1, NULL, 1);
+}
+
+static void test_lost_answer_lookup(void)
+{
+    lost_answer("lost-lookup", 0,
+                "<option name=\"lookup\">GET /invoices?ref={ref}</option>"
+                "<option name=\"lookup-pointer\">/data</option>", 1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 1);
+    CU_ASSERT(erp_requests_to(erp, "GET /invoices") >= 1);
+}
+
+/* The control: a target that ignores the key, and no lookup, gets it twice
+ * (so the two tests above can fail). */
+static void test_lost_answer_without_either_doubles(void)
+{
+    lost_answer("lost-none", 0, NULL, 2);
+}
+
+static void test_oauth2_refresh(void)
+{
+    setenv("ERP_CLIENT_SECRET", "cs-S3CRET", 1);
+    erp_set_auth(erp, ERP_AUTH_OAUTH2, "weir", "cs-S3CRET");
+    char opts[1024];
+    snprintf(opts, sizeof opts,
+             "<option name=\"auth\">oauth2</option>"
+             "<option name=\"token-url\">%s/oauth/token</option>"
+             "<option name=\"client-id\">weir</option>"
+             "<option name=\"client-secret\">${env:ERP_CLIENT_SECRET}</option>",
+             erp_url(erp));
+    char *d = setup("oauth", "ref,terms\nO1,N30\n", opts);
+    unsigned long issued = erp_tokens_issued(erp);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "O1"), 1);
+    CU_ASSERT_EQUAL(erp_tokens_issued(erp), issued + 1);
+    /* a second open fetches a token; it expires under it: 401, one refresh */
+    erp_expire_tokens(erp);
+    free(wt_write_file(d, "in.csv", "ref,terms\nO1,N30\nO2,N30\n"));
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "O2"), 1);
+    /* a wrong secret: the run cannot open the sink, and says why */
+    erp_set_auth(erp, ERP_AUTH_OAUTH2, "weir", "other");
+    free(wt_write_file(d, "in.csv", "ref,terms\nO3,N30\n"));
+    char *out = weir(d, 3, "run", "p.xml");
+    CU_ASSERT(e2e_contains(out, "invalid_client"));
+    CU_ASSERT_PTR_NULL(strstr(out, "cs-S3CRET"));
+    free(out);
+    erp_set_auth(erp, ERP_AUTH_NONE, NULL, NULL);
+    free(d);
+}
+
+static void test_validate_names_line(void)
+{
+    char *d = setup("validate", "ref,terms\n", NULL);
+    char xml[1024];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"v\">\n"
+             "  <source plugin=\"csv\" name=\"in\"><option name=\"path\">in.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST invoices</option>\n"
+             "    <option name=\"body\">{\"a\": 1,\n \"b\": {x}\n \"c\": 2}</option>\n"
+             "    <option name=\"auth\">bearer</option>\n"
+             "  </sink>\n"
+             "</pipeline>\n", erp_url(erp));
+    free(wt_write_file(d, "v.xml", xml));
+    char *out = weir(d, 1, "validate", "v.xml");
+    CU_ASSERT(e2e_contains(out, "v.xml:3: sink 'erp': upsert: \"POST invoices\": the path must start with '/'"));
+    CU_ASSERT(e2e_contains(out, "v.xml:3: sink 'erp': body: template line 3:"));
+    CU_ASSERT(e2e_contains(out, "v.xml:3: sink 'erp': auth bearer needs the option 'token'"));
+    free(out);
+    free(d);
+}
+
+void register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("http sink against the test ERP", start_erp, stop_erp);
+    CU_add_test(s, "rejects carry the ERP's text", test_reject_with_erp_text);
+    CU_add_test(s, "503 retried, then delivered", test_retry_503_then_delivered);
+    CU_add_test(s, "429 honours Retry-After", test_429_retry_after);
+    CU_add_test(s, "down: held, then drained in order", test_down_held_drained_in_order);
+    CU_add_test(s, "secrets stay out of outputs and state", test_secrets_stay_out);
+    CU_add_test(s, "lost answer: idempotency key", test_lost_answer_idempotency_key);
+    CU_add_test(s, "lost answer: lookup", test_lost_answer_lookup);
+    CU_add_test(s, "lost answer without either: doubled", test_lost_answer_without_either_doubles);
+    CU_add_test(s, "OAuth2: token fetched, refreshed on 401", test_oauth2_refresh);
+    CU_add_test(s, "validate names file and line", test_validate_names_line);
+}
