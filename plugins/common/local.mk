@@ -13,3 +13,11 @@ plugins_libplugcommon_la_SOURCES = \
 	plugins/common/file_stamp.h plugins/common/file_stamp.c \
 	plugins/common/words.h plugins/common/words.c
 PLUGCOMMON_CPPFLAGS = -I$(top_srcdir)/plugins
+
+# The notifiers' view of a `rejected` digest (webhook, smtp): jansson.
+noinst_LTLIBRARIES += plugins/libplugdigest.la
+plugins_libplugdigest_la_SOURCES = \
+	plugins/common/digest.h plugins/common/digest.c
+plugins_libplugdigest_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
+plugins_libplugdigest_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+plugins_libplugdigest_la_LIBADD = $(JANSSON_LIBS)
