@@ -21,3 +21,27 @@ plugins_libplugdigest_la_SOURCES = \
 plugins_libplugdigest_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
 plugins_libplugdigest_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 plugins_libplugdigest_la_LIBADD = $(JANSSON_LIBS)
+
+# The HTTP helpers (http_client.h): curl handle setup, answers, JSON
+# pointers, path and body templates.  A separate convenience library
+# because it needs libcurl and jansson; built only with libcurl.  A plugin
+# using it adds
+#   plugins_NAME_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
+#   plugins_NAME_la_CFLAGS = $(AM_CFLAGS) $(PLUGHTTP_CFLAGS)
+#   plugins_NAME_la_LIBADD = plugins/libplughttp.la $(PLUGHTTP_LIBS)
+# and includes "common/http_client.h".
+if HAVE_CURL
+noinst_LTLIBRARIES += plugins/libplughttp.la
+plugins_libplughttp_la_SOURCES = \
+	plugins/common/http_client.h plugins/common/http_client.c \
+	plugins/common/http_template.h plugins/common/http_template.c
+plugins_libplughttp_la_CFLAGS = $(AM_CFLAGS) $(PLUGHTTP_CFLAGS)
+
+CUNIT_TESTS += tests/test_http_client
+tests_test_http_client_SOURCES = tests/test_http_client.c tests/cunit_main.c
+tests_test_http_client_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
+tests_test_http_client_CFLAGS = $(AM_CFLAGS) $(PLUGHTTP_CFLAGS) $(CUNIT_CFLAGS)
+tests_test_http_client_LDADD = plugins/libplughttp.la $(PLUGHTTP_LIBS) $(CUNIT_LIBS)
+endif
+PLUGHTTP_CFLAGS = $(CURL_CFLAGS) $(JANSSON_CFLAGS)
+PLUGHTTP_LIBS = $(CURL_LIBS) $(JANSSON_LIBS)
