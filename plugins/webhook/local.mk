@@ -1,5 +1,19 @@
-# webhook notifier: POST each event as JSON (docs/plugins/webhook.md)
-# The formatting, tested without a network (smtp's too).
+# webhook notifier: POST each event as JSON (docs/plugins/webhook.md);
+# built with libcurl only.
+if HAVE_CURL
+pkglib_LTLIBRARIES += plugins/webhook.la
+plugins_webhook_la_SOURCES = plugins/webhook/webhook.c \
+	plugins/webhook/payload.h plugins/webhook/payload.c \
+	plugins/common/url_log.h plugins/common/url_log.c
+plugins_webhook_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
+plugins_webhook_la_CFLAGS = $(AM_CFLAGS) $(PLUGHTTP_CFLAGS)
+plugins_webhook_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_webhook_la_LIBADD = plugins/libplughttp.la plugins/libplugdigest.la \
+	$(PLUGHTTP_LIBS)
+endif
+
+# The notifiers' formatting (webhook's and smtp's), tested without a
+# network and without libcurl.
 CUNIT_TESTS += tests/test_notify_format
 tests_test_notify_format_SOURCES = tests/test_notify_format.c tests/cunit_main.c \
 	plugins/webhook/payload.h plugins/webhook/payload.c \
