@@ -119,3 +119,30 @@ CUNIT_TESTS += tests/test_scheduler
 tests_test_scheduler_SOURCES = tests/test_scheduler.c tests/e2e.c tests/e2e.h
 tests_test_scheduler_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_scheduler_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+
+# The test ERP and SMTP receiver (tests/erp/erp_server.h, smtp_receiver.h)
+# in a library that the tests of the http connector and the notifiers link
+# ($(ERP_LIBS), with $(ERP_CFLAGS); those tests sit in `if HAVE_MICROHTTPD`),
+# and the ERP as a program for the example pipelines: built by `make`,
+# never installed.  Without libmicrohttpd, make check stops (Makefile.am).
+ERP_CFLAGS = -I$(top_srcdir)/tests/erp $(JANSSON_CFLAGS) -pthread
+ERP_LIBS = tests/erp/liberp.la
+if HAVE_MICROHTTPD
+noinst_LTLIBRARIES += tests/erp/liberp.la
+tests_erp_liberp_la_SOURCES = tests/erp/erp_server.c tests/erp/erp_server.h \
+	tests/erp/smtp_receiver.c tests/erp/smtp_receiver.h
+tests_erp_liberp_la_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(MICROHTTPD_CFLAGS)
+tests_erp_liberp_la_LIBADD = $(MICROHTTPD_LIBS) $(JANSSON_LIBS) -lpthread
+noinst_PROGRAMS += tests/erp/weir-test-erp
+tests_erp_weir_test_erp_SOURCES = tests/erp/weir_test_erp.c
+tests_erp_weir_test_erp_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS)
+tests_erp_weir_test_erp_LDADD = $(ERP_LIBS)
+
+# The fixtures themselves, driven with libcurl and raw sockets.
+if HAVE_CURL
+CUNIT_TESTS += tests/test_erp
+tests_test_erp_SOURCES = tests/test_erp.c
+tests_test_erp_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(CUNIT_CFLAGS) $(CURL_CFLAGS)
+tests_test_erp_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)
+endif
+endif
