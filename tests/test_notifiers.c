@@ -322,6 +322,7 @@ static void test_smtp_password(void)
     /* refused login: warned without the password, the exit code as before */
     smtp_receiver_require_auth(mail, "weir", "another");
     free(wt_write_file(d, "in.csv", "code,name\nA1,x\nA2,y\n"));
+    write_pipeline(d, "<option name=\"reject-keys\">A1 A2</option>", notify);
     out = run(d, 1, "run", "p.xml");
     CU_ASSERT(e2e_contains(out, "the mail for the rejected event was not "
                                 "sent"));
