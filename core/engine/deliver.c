@@ -251,16 +251,6 @@ static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
 
 /* ---- recording the outcomes ----------------------------------------- */
 
-static const char *type_of(const weir_pipeline *p, const weir_record *r)
-{
-    if (p->type_field) {
-        const char *t = weir_record_get(r, p->type_field, NULL);
-        if (t)
-            return t;
-    }
-    return p->type;
-}
-
 /* The transform that stopped `r` (weir_record_stop), for messages and
  * the outbox row. */
 static const char *stopped_by(const weir_delivery *d, const weir_record *r)
@@ -396,7 +386,7 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
         row->key = r->key;
         row->idem = weir_record_id(r);
         row->op = op_name(r->op);
-        row->type = type_of(p, r);
+        row->type = weir_pipeline_record_type(p, r);
         row->payload = payloads[i];
         row->held_by = row->status == WEIR_OUTBOX_HELD ? s->inst->name : NULL;
         if (o->what == OUT_WAITING) {

@@ -74,12 +74,19 @@ void weir_notices_record(weir_notices *n, const weir_record *r,
     }
     n->reported++;
     int digest = strcmp(what, "rejected") == 0 || strcmp(what, "failed") == 0;
-    if (digest && n->digest_total++ < MAX_DIGEST)
-        json_array_append_new(
-            n->digest,
-            json_pack("{s:s, s:s, s:s?, s:I, s:s?}", "status", what, "stage",
-                      stage, "key", key, "line", (json_int_t)r->origin,
-                      "error", message));
+    if (digest && n->digest_total++ < MAX_DIGEST) {
+        /* `sink` only for a sink's records: those are in the outbox, and
+         * `weir resend --sink S --type T --error TEXT` picks them. */
+        json_t *rec = json_pack(
+            "{s:s, s:s, s:s?, s:I, s:s?}", "status", what, "stage", stage,
+            "key", key, "line", (json_int_t)r->origin, "error", message);
+        if (rec && strcmp(stage_kind, "sink") == 0)
+            json_object_set_new(rec, "sink", json_string(stage));
+        const char *type = weir_pipeline_record_type(n->p, r);
+        if (rec && type)
+            json_object_set_new(rec, "type", json_string(type));
+        json_array_append_new(n->digest, rec);
+    }
     free(key);
 }
 

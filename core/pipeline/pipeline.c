@@ -27,6 +27,17 @@ const char *weir_kind_name(weir_kind kind)
     return "plugin";
 }
 
+const char *weir_pipeline_record_type(const weir_pipeline *p,
+                                      const weir_record *r)
+{
+    if (p->type_field) {
+        const char *t = weir_record_get(r, p->type_field, NULL);
+        if (t)
+            return t;
+    }
+    return p->type;
+}
+
 weir_instance_spec *weir_pipeline_find(const weir_pipeline *p,
                                        const char *name)
 {

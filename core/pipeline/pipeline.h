@@ -17,6 +17,7 @@
 #include <weir/plugin.h>
 
 #include "base/diag.h"
+#include "record/record.h"
 #include "plugin/plugins.h"
 
 typedef struct weir_pipeline weir_pipeline;
@@ -143,6 +144,11 @@ void weir_pipeline_unref(weir_pipeline *p);
 
 weir_instance_spec *weir_pipeline_find(const weir_pipeline *p,
                                        const char *name);
+
+/* A record's type: its `type-field` value, else the pipeline's `type`
+ * (nullable; borrowed from the record or the pipeline). */
+const char *weir_pipeline_record_type(const weir_pipeline *p,
+                                      const weir_record *r);
 
 /* Option lookups over an instance (values borrowed). */
 const weir_option_value *weir_instance_option(const weir_instance_spec *inst,

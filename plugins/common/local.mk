@@ -14,6 +14,14 @@ plugins_libplugcommon_la_SOURCES = \
 	plugins/common/words.h plugins/common/words.c
 PLUGCOMMON_CPPFLAGS = -I$(top_srcdir)/plugins
 
+# The notifiers' view of a `rejected` digest (webhook, smtp): jansson.
+noinst_LTLIBRARIES += plugins/libplugdigest.la
+plugins_libplugdigest_la_SOURCES = \
+	plugins/common/digest.h plugins/common/digest.c
+plugins_libplugdigest_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
+plugins_libplugdigest_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+plugins_libplugdigest_la_LIBADD = $(JANSSON_LIBS)
+
 # The HTTP helpers (http_client.h): curl handle setup, answers, JSON
 # pointers, path and body templates.  A separate convenience library
 # because it needs libcurl and jansson; built only with libcurl.  A plugin

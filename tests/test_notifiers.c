@@ -1,0 +1,374 @@
+/*
+ * test_notifiers.c - the webhook and smtp notifiers end to end: the weir
+ * binary, testsink as the target, the test ERP's capture endpoint as the
+ * webhook and the test SMTP receiver (tests/erp/).  A run with rejected
+ * records sends one POST and one mail with the grouped failures, and the
+ * mail's resend command, run through /bin/sh, picks exactly its group;
+ * endpoint down and back are one mail each across several drains; a dead
+ * webhook changes no exit code and is logged without its secrets; the
+ * SMTP password from ${env:} reaches the server and never a log.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include <CUnit/CUnit.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cunit_main.h"
+#include "e2e.h"
+#include "erp_server.h"
+#include "harness.h"
+#include "smtp_receiver.h"
+
+#define PLUGINS WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR \
+    "/plugins/.libs:" WEIR_BUILDDIR "/tests/.libs"
+
+#define TERMS "1020 - Terms Code \"F48\" is not defined in A/R Terms"
+#define HOOK_TOKEN "hook-token-Zq81"
+#define SMTP_PASSWORD "smtp-pass-Xk27"
+
+static erp_server *erp;
+static smtp_receiver *mail;
+
+static int start(void)
+{
+    setenv("WEIR_TEST_HOOK_TOKEN", HOOK_TOKEN, 1);
+    setenv("WEIR_TEST_SMTP_PW", SMTP_PASSWORD, 1);
+    erp = erp_start(0);
+    mail = smtp_receiver_start();
+    return erp && mail ? 0 : -1;
+}
+
+static int stop(void)
+{
+    erp_stop(erp);
+    smtp_receiver_stop(mail);
+    return 0;
+}
+
+/* A csv source -> <track> -> testsink pipeline with `sink_opts`, and the
+ * notifiers `notify` (XML). */
+static void write_pipeline(const char *dir, const char *sink_opts,
+                           const char *notify)
+{
+    char xml[8192];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"inv\" "
+             "type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"books\">\n"
+             "    <option name=\"path\">in.csv</option>\n"
+             "  </source>\n"
+             "  <track key=\"code\"/>\n"
+             "  <sink plugin=\"testsink\" name=\"erp\">\n"
+             "    <option name=\"database\">target.db</option>\n"
+             "    %s\n"
+             "    <retry attempts=\"3\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n%s"
+             "</pipeline>\n", sink_opts, notify);
+    free(wt_write_file(dir, "p.xml", xml));
+}
+
+/* The webhook (the ERP's capture) and the mail (the receiver). */
+static char *notifiers(void)
+{
+    char *xml = NULL;
+    CU_ASSERT_FATAL(asprintf(
+        &xml,
+        "  <notify plugin=\"webhook\" name=\"hook\">\n"
+        "    <option name=\"url\">%s/hooks/weir</option>\n"
+        "    <option name=\"header\">Authorization: Bearer "
+        "${env:WEIR_TEST_HOOK_TOKEN}</option>\n"
+        "  </notify>\n"
+        "  <notify plugin=\"smtp\" name=\"mail\">\n"
+        "    <option name=\"url\">%s</option>\n"
+        "    <option name=\"starttls\">none</option>\n"
+        "    <option name=\"from\">weir@example.com</option>\n"
+        "    <option name=\"to\">ops@example.com</option>\n"
+        "    <option name=\"to\">it@example.com acct@example.com</option>\n"
+        "  </notify>\n",
+        erp_url(erp), smtp_receiver_url(mail)) > 0);
+    return xml;
+}
+
+static char *run(const char *dir, int code, const char *cmd, const char *file)
+{
+    const char *args[] = {cmd, "--plugin-path", PLUGINS, file, NULL};
+    return e2e_expectv(dir, code, args);
+}
+
+/* The line of `text` after `marker` (its CRLF not included). (owned) */
+static char *line_after(const char *text, const char *marker)
+{
+    const char *at = strstr(text, marker);
+    if (!at)
+        return NULL;
+    at += strlen(marker);
+    const char *end = strstr(at, "\r\n");
+    return end ? strndup(at, (size_t)(end - at)) : NULL;
+}
+
+static void test_rejected_digest(void)
+{
+    char *d = e2e_scratch("digest");
+    size_t mails0 = smtp_receiver_count(mail);
+    size_t hooks0 = erp_captured_count(erp);
+    free(wt_write_file(d, "in.csv",
+                       "code,name,err\n"
+                       "A1,x,\"" "1020 - Terms Code \"\"F48\"\" is not "
+                       "defined in A/R Terms\"\n"
+                       "A2,y,\n"
+                       "A3,z,\"1020 - Terms Code \"\"F48\"\" is not defined "
+                       "in A/R Terms\"\n"
+                       "A4,w,2001 - GL account 4711 unknown\n"
+                       "A5,v,\n"));
+    char *n = notifiers();
+    write_pipeline(d, "<option name=\"reject-field\">err</option>"
+                      "<option name=\"reject-keys\">A5</option>", n);
+    char *out = run(d, 1, "run", "p.xml");
+    CU_ASSERT(e2e_contains(out, "4 rejected"));
+    /* no secret in what weir printed */
+    CU_ASSERT_PTR_NULL(strstr(out, HOOK_TOKEN));
+    free(out);
+
+    /* one POST: the event with its groups, the header from ${env:} */
+    CU_ASSERT_EQUAL(erp_wait_captured(erp, hooks0 + 1, 5000), hooks0 + 1);
+    json_t *c = erp_captured(erp, hooks0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(c, "path")),
+                           "/hooks/weir");
+    CU_ASSERT_STRING_EQUAL(
+        json_string_value(json_object_get(json_object_get(c, "headers"),
+                                          "authorization")),
+        "Bearer " HOOK_TOKEN);
+    json_t *ev = json_object_get(c, "json");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(ev, "event")),
+                           "rejected");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(ev, "count")), 4);
+    json_t *g = json_array_get(json_object_get(ev, "groups"), 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(g, "error")),
+                           TERMS);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(g, "count")), 2);
+    CU_ASSERT_EQUAL(json_array_size(json_object_get(ev, "groups")), 3);
+    json_decref(c);
+
+    /* one mail, to all three, with the groups */
+    CU_ASSERT_EQUAL(smtp_receiver_wait(mail, mails0 + 1, 5000), mails0 + 1);
+    smtp_message *m = smtp_receiver_message(mail, mails0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT_STRING_EQUAL(m->from, "weir@example.com");
+    CU_ASSERT_EQUAL(m->n_rcpt, 3);
+    CU_ASSERT(e2e_contains(m->data, "\r\nSubject: [weir] inv: 4 records "
+                                    "rejected or failed\r\n"));
+    CU_ASSERT(e2e_contains(m->data, "\r\nTo: ops@example.com,\r\n "
+                                    "it@example.com,\r\n acct@example.com\r\n"));
+    CU_ASSERT(e2e_contains(m->data, "2 x sink erp, type invoice:\r\n    "
+                                    TERMS "\r\n    e.g. key A1 (line 2), key "
+                                    "A3 (line 4)\r\n"));
+    CU_ASSERT(e2e_contains(m->data, "1 x sink erp, type invoice:\r\n    "
+                                    "rejected A5\r\n"));
+    char *cmd = line_after(m->data, TERMS "\r\n    e.g. key A1 (line 2), key "
+                                   "A3 (line 4)\r\n    Once the cause is "
+                                   "fixed, resend this group with\r\n      ");
+    smtp_message_free(m);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cmd);
+    CU_ASSERT_STRING_EQUAL(cmd, "weir resend --pipeline inv --failed --sink "
+                                "erp --type invoice --error '" TERMS "'");
+
+    /* the ERP's setup is fixed; the command, as a person would paste it,
+     * resends that group and nothing else */
+    write_pipeline(d, "<option name=\"reject-field\">none</option>"
+                      "<option name=\"reject-keys\">A5</option>", n);
+    free(n);
+    char *sh = NULL;
+    CU_ASSERT_FATAL(asprintf(&sh, "cd '%s' && PATH='%s':\"$PATH\" "
+                             "WEIR_PLUGIN_PATH='%s' %s > resend.out 2>&1",
+                             d, WEIR_BUILDDIR, PLUGINS, cmd) > 0);
+    CU_ASSERT_EQUAL(system(sh), 0);
+    free(sh);
+    free(cmd);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/resend.out", d);
+    char *said = wt_read_file(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(said);
+    CU_ASSERT(e2e_contains(said, "2 records back to pending"));
+    CU_ASSERT(e2e_contains(said, "2 written"));
+    free(said);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "failed", NULL), 2);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "failed", "key", "A4",
+                                     NULL), 1);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "failed", "key", "A5",
+                                     NULL), 1);
+    /* nothing failed in the resend: no second digest */
+    CU_ASSERT_EQUAL(smtp_receiver_count(mail), mails0 + 1);
+    free(d);
+}
+
+static void test_endpoint_down_and_back_once(void)
+{
+    char *d = e2e_scratch("down");
+    size_t mails0 = smtp_receiver_count(mail);
+    free(wt_write_file(d, "in.csv", "code,name\nA1,x\nA2,y\nA3,z\n"));
+    free(wt_write_file(d, "down", "x"));
+    char *n = notifiers();
+    write_pipeline(d, "<option name=\"down-file\">down</option>", n);
+    free(n);
+    char *out = run(d, 0, "run", "p.xml");
+    CU_ASSERT(e2e_contains(out, "3 held"));
+    free(out);
+    /* still down across drains: no more mails */
+    for (int i = 0; i < 2; i++)
+        free(run(d, 0, "drain", "p.xml"));
+    char path[4200];
+    snprintf(path, sizeof path, "%s/down", d);
+    unlink(path);
+    out = run(d, 0, "drain", "p.xml");
+    CU_ASSERT(e2e_contains(out, "3 written"));
+    free(out);
+    free(run(d, 0, "drain", "p.xml"));
+    CU_ASSERT_EQUAL(smtp_receiver_wait(mail, mails0 + 2, 5000), mails0 + 2);
+    CU_ASSERT_EQUAL(smtp_receiver_count(mail), mails0 + 2);
+    smtp_message *m = smtp_receiver_message(mail, mails0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT(e2e_contains(m->data, "\r\nSubject: [weir] inv: endpoint of "
+                                    "sink erp is down\r\n"));
+    CU_ASSERT(e2e_contains(m->data, "endpoint down"));
+    smtp_message_free(m);
+    m = smtp_receiver_message(mail, mails0 + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT(e2e_contains(m->data, "\r\nSubject: [weir] inv: endpoint of "
+                                    "sink erp is back up\r\n"));
+    smtp_message_free(m);
+    free(d);
+}
+
+/* A port nobody listens on: bound, then closed. */
+static unsigned short closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    CU_ASSERT_FATAL(bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+                    getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void test_dead_webhook(void)
+{
+    char *d = e2e_scratch("dead-hook");
+    free(wt_write_file(d, "in.csv", "code,name\nA1,x\nA2,y\n"));
+    char notify[1024];
+    unsigned short port = closed_port();
+    snprintf(notify, sizeof notify,
+             "  <notify plugin=\"webhook\" name=\"hook\">\n"
+             "    <option name=\"url\">http://127.0.0.1:%u/hooks/x?key=QsecretQ"
+             "</option>\n"
+             "    <option name=\"header\">Authorization: Bearer "
+             "${env:WEIR_TEST_HOOK_TOKEN}</option>\n"
+             "    <option name=\"attempts\">2</option>\n"
+             "    <option name=\"retry-wait\">50ms</option>\n"
+             "  </notify>\n", port);
+    write_pipeline(d, "<option name=\"reject-keys\">A1</option>", notify);
+    /* exit 1 for the reject, as without the notifier */
+    char *out = run(d, 1, "run", "p.xml");
+    char want[256];
+    snprintf(want, sizeof want, "webhook POST http://127.0.0.1:%u/hooks/x: "
+             "the rejected event was not delivered (2 attempts): ", port);
+    CU_ASSERT(e2e_contains(out, want));
+    CU_ASSERT(e2e_contains(out, "notifier 'hook' could not deliver the "
+                                "rejected event"));
+    CU_ASSERT(e2e_contains(out, "1 written, 1 rejected"));
+    CU_ASSERT_PTR_NULL(strstr(out, "QsecretQ"));
+    CU_ASSERT_PTR_NULL(strstr(out, HOOK_TOKEN));
+    free(out);
+    free(d);
+}
+
+static void test_smtp_password(void)
+{
+    char *d = e2e_scratch("smtp-auth");
+    size_t mails0 = smtp_receiver_count(mail);
+    free(wt_write_file(d, "in.csv", "code,name\nA1,x\n"));
+    char notify[1024];
+    snprintf(notify, sizeof notify,
+             "  <notify plugin=\"smtp\" name=\"mail\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"starttls\">none</option>\n"
+             "    <option name=\"from\">weir@example.com</option>\n"
+             "    <option name=\"to\">ops@example.com</option>\n"
+             "    <option name=\"user\">weir</option>\n"
+             "    <option name=\"password\">${env:WEIR_TEST_SMTP_PW}</option>\n"
+             "  </notify>\n", smtp_receiver_url(mail));
+    write_pipeline(d, "<option name=\"reject-keys\">A1</option>", notify);
+    smtp_receiver_require_auth(mail, "weir", SMTP_PASSWORD);
+    char *out = run(d, 1, "run", "p.xml");
+    CU_ASSERT_PTR_NULL(strstr(out, SMTP_PASSWORD));
+    /* the clear-text warning, without the password */
+    CU_ASSERT(e2e_contains(out, "starttls is not 'required'"));
+    free(out);
+    CU_ASSERT_EQUAL(smtp_receiver_wait(mail, mails0 + 1, 5000), mails0 + 1);
+    smtp_message *m = smtp_receiver_message(mail, mails0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT_STRING_EQUAL(m->auth_user, "weir");
+    CU_ASSERT_STRING_EQUAL(m->auth_pass, SMTP_PASSWORD);
+    smtp_message_free(m);
+    /* refused login: warned without the password, the exit code as before */
+    smtp_receiver_require_auth(mail, "weir", "another");
+    free(wt_write_file(d, "in.csv", "code,name\nA1,x\nA2,y\n"));
+    write_pipeline(d, "<option name=\"reject-keys\">A1 A2</option>", notify);
+    out = run(d, 1, "run", "p.xml");
+    CU_ASSERT(e2e_contains(out, "the mail for the rejected event was not "
+                                "sent"));
+    CU_ASSERT_PTR_NULL(strstr(out, SMTP_PASSWORD));
+    free(out);
+    CU_ASSERT_EQUAL(smtp_receiver_count(mail), mails0 + 1);
+    smtp_receiver_require_auth(mail, NULL, NULL);
+    free(d);
+}
+
+static void test_check(void)
+{
+    char *d = e2e_scratch("check");
+    write_pipeline(d, "",
+                   "  <notify plugin=\"smtp\" name=\"mail\">\n"
+                   "    <option name=\"url\">http://x</option>\n"
+                   "    <option name=\"from\">weir</option>\n"
+                   "    <option name=\"to\">ops@example.com bad</option>\n"
+                   "    <option name=\"user\">u</option>\n"
+                   "    <option name=\"password\">literal</option>\n"
+                   "  </notify>\n"
+                   "  <notify plugin=\"webhook\" name=\"hook\">\n"
+                   "    <option name=\"url\">ftp://x</option>\n"
+                   "    <option name=\"header\">no colon</option>\n"
+                   "  </notify>\n");
+    char *out = run(d, 1, "validate", "p.xml");
+    CU_ASSERT(e2e_contains(out, "must start with smtp://"));
+    CU_ASSERT(e2e_contains(out, "'weir' is not an address"));
+    CU_ASSERT(e2e_contains(out, "'bad' is not an address"));
+    CU_ASSERT(e2e_contains(out, "give it as ${env:NAME}"));
+    CU_ASSERT(e2e_contains(out, "must start with http:// or https://"));
+    CU_ASSERT(e2e_contains(out, "must be 'Name: value'"));
+    free(out);
+    free(d);
+}
+
+void register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("webhook and smtp notifiers", start, stop);
+    CU_add_test(s, "rejects: one POST, one mail, its resend command",
+                test_rejected_digest);
+    CU_add_test(s, "endpoint down and back: one mail each",
+                test_endpoint_down_and_back_once);
+    CU_add_test(s, "a dead webhook: logged, exit code unchanged",
+                test_dead_webhook);
+    CU_add_test(s, "smtp password from ${env:}: sent, never logged",
+                test_smtp_password);
+    CU_add_test(s, "option checks", test_check);
+}
