@@ -239,6 +239,8 @@ static void test_drain_leaves_a_runs_csv_output_alone(void)
         usleep(20 * 1000);
     }
     free(wt_write_file(d, "run-go", ""));
+    if (ended) /* the run's own drain sends Q */
+        free(wt_write_file(d, "drain-go", ""));
     CU_ASSERT(exited_ok(r));
     free(wt_write_file(d, "drain-go", ""));
     CU_ASSERT(ended || waitpid(w, &st, 0) == w);

@@ -22,7 +22,8 @@
  *   write-delay  sleep this long in every write() (a slow target), so
  *                that two weir processes draining at once overlap
  *   gate-field   a record whose this field is not empty makes write()
- *                wait, before anything else, until the file the value
+ *                (unless down-file exists) wait, before anything else,
+ *                until the file the value
  *                names exists (giving up after 2 minutes); while it
  *                waits, the file VALUE.waiting exists: a test orders two
  *                weir processes' writes exactly
@@ -501,8 +502,9 @@ static int ts_write(void *vs, weir_batch *b)
     state *s = vs;
     const weir_host *h = s->host;
     size_t n = h->batch_count(b);
-    wait_at_gates(s, b);
     int down = s->down_file && access(s->down_file, F_OK) == 0;
+    if (!down)
+        wait_at_gates(s, b);
     if (s->write_delay_ms > 0) {
         struct timespec ts = {(time_t)(s->write_delay_ms / 1000),
                               (long)(s->write_delay_ms % 1000) * 1000000L};
