@@ -17,6 +17,7 @@
 
 #include "cunit_main.h"
 #include "harness.h"
+#include "base/clock.h"
 #include "store/outbox.h"
 #include "store/state.h"
 
@@ -209,6 +210,9 @@ static void test_claims_and_leases(void)
     CU_ASSERT_EQUAL(g.n, 1);
     CU_ASSERT_EQUAL(g.was[0], WEIR_OUTBOX_IN_FLIGHT);
     CU_ASSERT_EQUAL(settle(w1, a, WEIR_OUTBOX_FAILED, 0), 0);
+    /* nor held again by the first (a transform it re-entered) */
+    CU_ASSERT_EQUAL(weir_state_outbox_hold(w1, a, "xref", "k", "no link",
+                                           "{}"), 0);
     CU_ASSERT_EQUAL(settle(w2, a, WEIR_OUTBOX_DELIVERED, 0), 1);
     /* a worker that closes gives its claims back at once */
     int64_t b = add(w1, "B", WEIR_OUTBOX_PENDING, 0);
@@ -219,6 +223,38 @@ static void test_claims_and_leases(void)
     CU_ASSERT_EQUAL(g.n, 1);
     CU_ASSERT_EQUAL(g.ids[0], b);
     weir_state_close(w1);
+    free(loc);
+}
+
+/* deletes="ignore" leaves a delete another worker is sending alone: its
+ * answer is recorded; a waiting one is discarded. */
+static void test_ignore_spares_live_claims(void)
+{
+    char *loc = fresh_location();
+    weir_state *w1 = open_store(loc), *w2 = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w2);
+    weir_outbox_row r = {.pipeline = "p", .sink = "erp", .key = "A",
+                         .idem = "a", .op = "delete", .payload = "{}",
+                         .status = WEIR_OUTBOX_PENDING};
+    int64_t ids[2];
+    CU_ASSERT_EQUAL_FATAL(weir_state_outbox_add(w1, &r, 1, &ids[0]), 0);
+    got g;
+    memset(&g, 0, sizeof(g));
+    weir_outbox_claim c = {.pipeline = "p", .sink = "erp",
+                           .now = weir_clock_now_ms(), .lease_ms = LEASE,
+                           .limit = 16};
+    CU_ASSERT_EQUAL(weir_state_outbox_claim(w1, &c, collect, &g), 1);
+    r.key = r.idem = "B";
+    CU_ASSERT_EQUAL_FATAL(weir_state_outbox_add(w1, &r, 1, &ids[1]), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_drop_deletes(w2, "p", "ignored"), 1);
+    CU_ASSERT_EQUAL(settle(w1, ids[0], WEIR_OUTBOX_DELIVERED, 0), 1);
+    uint64_t counts[WEIR_OUTBOX_NSTATUS];
+    CU_ASSERT_EQUAL(weir_state_outbox_counts(w1, "p", counts), 0);
+    CU_ASSERT_EQUAL(counts[WEIR_OUTBOX_DELIVERED], 1);
+    CU_ASSERT_EQUAL(counts[WEIR_OUTBOX_DISCARDED], 1);
+    weir_state_close(w1);
+    weir_state_close(w2);
     free(loc);
 }
 
@@ -447,6 +483,8 @@ void register_tests(void)
     CU_add_test(s, "batch-shaped adds", test_batch_add);
     CU_add_test(s, "claims and leases", test_claims_and_leases);
     CU_add_test(s, "a dead worker's claim", test_dead_worker);
+    CU_add_test(s, "deletes=\"ignore\" spares a live claim",
+                test_ignore_spares_live_claims);
     CU_add_test(s, "monitor groups and discard", test_monitor_and_discard);
     CU_add_test(s, "snapshots and plugin state",
                 test_snapshots_and_plugin_state);

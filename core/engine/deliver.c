@@ -46,6 +46,7 @@ typedef struct sink_rt {
      * flight (the rest it supersedes); without, every undelivered row. */
     weir_track_index *busy;
     weir_track_index *stale; /* <track>: keys with rows it supersedes */
+    int superseding;         /* record_intent(): the batch has such keys */
 } sink_rt;
 
 struct weir_delivery {
@@ -442,6 +443,7 @@ static int record_intent(weir_delivery *d, weir_batch *b)
             sink_rt *s = &d->sinks[k];
             if (!weir_track_index_has(s->stale, r->key, len))
                 continue;
+            s->superseding = 1;
             int64_t inserts = 0;
             int64_t gone = weir_state_outbox_supersede(d->st, p->name,
                                                        s->inst->name, r->key,
@@ -457,6 +459,18 @@ static int record_intent(weir_delivery *d, weir_batch *b)
         /* A deleted key stays, hash 0, for its change number. */
         e[m++] = (weir_snapshot_entry){
             r->key, r->op == WEIR_OP_DELETE ? 0 : r->hash, r->version, op};
+    }
+    /* A drain (it takes no pipeline lock) may have claimed a row of a
+     * stale key since the outbox was loaded: in flight, it was not
+     * superseded, and the new change must queue behind it.  This
+     * transaction holds the write lock, so no claim slips in between. */
+    for (size_t k = 0; k < p->nsinks; k++) {
+        sink_rt *s = &d->sinks[k];
+        rc = rc || (s->superseding &&
+                    weir_state_outbox_keys(d->st, p->name, s->inst->name,
+                                           STATUS(IN_FLIGHT), load_key,
+                                           s->busy));
+        s->superseding = 0;
     }
     rc = rc || weir_state_snapshot_put(d->st, p->name, e, m, d->intent);
     free(e);

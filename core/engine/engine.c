@@ -628,10 +628,15 @@ static int drop_ignored_deletes(run_ctx *c)
 }
 
 /* `exclusive`: one live run per pipeline.  Drains share the pipeline:
- * each claims the rows it sends (state.h), so several may run at once. */
+ * each claims the rows it sends (state.h), so several may run at once;
+ * but not with a sink that publishes at the end (finish(): a csv file
+ * written whole), whose open instances would share one output. */
 static int setup(run_ctx *c, weir_run *run, const weir_run_options *opts,
-                 weir_run_result *res, int exclusive)
+                 weir_run_result *res, int draining)
 {
+    int exclusive = !draining;
+    for (size_t i = 0; i < run->p->nsinks; i++)
+        exclusive |= run->p->sinks[i]->plugin->finish != NULL;
     memset(res, 0, sizeof(*res));
     memset(c, 0, sizeof(*c));
     c->run = run;
@@ -640,7 +645,7 @@ static int setup(run_ctx *c, weir_run *run, const weir_run_options *opts,
     c->st = run->in->st;
     c->opts = opts;
     c->res = res;
-    c->draining = !exclusive;
+    c->draining = draining;
     c->started = c->last_progress = now_s();
     c->notices = weir_notices_new(c->in);
     c->keep = malloc(c->p->batch_size ? c->p->batch_size : 1);
@@ -699,7 +704,7 @@ weir_run_status weir_engine_run(weir_run *run, const weir_run_options *opts,
     weir_batch *b = NULL;
     weir_pipeline *p = run->p;
     weir_state *st = run->in->st;
-    if (setup(&c, run, opts, res, 1))
+    if (setup(&c, run, opts, res, 0))
         goto out;
     weir_error err = {0};
     if (p->track.present) {
@@ -755,7 +760,7 @@ weir_run_status weir_engine_drain(weir_run *run, weir_run_result *res,
     run_ctx c;
     weir_batch *b = NULL;
     weir_error err = {0};
-    if (setup(&c, run, &drain_opts, res, 0))
+    if (setup(&c, run, &drain_opts, res, 1))
         goto out;
     if (!(c.delivery = weir_delivery_new(run->in, &res->counts, c.notices, 0,
                                          &err)) ||

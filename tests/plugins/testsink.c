@@ -21,6 +21,12 @@
  *                classes: "1020 - Terms Code ...")
  *   write-delay  sleep this long in every write() (a slow target), so
  *                that two weir processes draining at once overlap
+ *   gate-field   a record whose this field is not empty makes write()
+ *                (unless down-file exists) wait, before anything else,
+ *                until the file the value
+ *                names exists (giving up after 2 minutes); while it
+ *                waits, the file VALUE.waiting exists: a test orders two
+ *                weir processes' writes exactly
  *   assign-ids   answer OK with the id the target assigned: this prefix
  *                followed by the key ("ERP-" gives "ERP-A1")
  *   refuse-batch-keys  a batch holding one of these keys is refused as a
@@ -148,6 +154,7 @@ typedef struct state {
     const char *reject_field;
     const char *assign_ids;
     const char *refuse_batch_keys;
+    const char *gate_field;
     long long retry_times;
     char *buf; /* payload being built */
     size_t cap;
@@ -180,6 +187,8 @@ static const weir_option_spec options[] = {
                 "answer OK with this prefix and the key as the assigned id"),
     WEIR_OPTION("refuse-batch-keys", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK,
                 NULL, "keys whose batch is refused as a whole (SPLIT)"),
+    WEIR_OPTION("gate-field", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
+                "a record with this field set waits for the file it names"),
     WEIR_OPTION_END,
 };
 
@@ -263,6 +272,7 @@ static weir_status ts_open(weir_instance *inst, const weir_host *host,
     s->silent_keys = host->option(inst, "silent-keys");
     s->reject_field = host->option(inst, "reject-field");
     s->refuse_batch_keys = host->option(inst, "refuse-batch-keys");
+    s->gate_field = host->option(inst, "gate-field");
     s->down_file = host->option(inst, "down-file");
     s->crash_after_key = host->option(inst, "crash-after-key");
     if (host->option_int(inst, "retry-times", &s->retry_times) != 0)
@@ -469,12 +479,35 @@ static const char *refusal_of(const state *s, weir_record *r)
     return NULL;
 }
 
+/* gate-field: wait until the file a record's field names exists. */
+static void wait_at_gates(state *s, weir_batch *b)
+{
+    const weir_host *h = s->host;
+    for (size_t i = 0; s->gate_field && i < h->batch_count(b); i++) {
+        const char *gate = h->record_get(h->batch_at(b, i), s->gate_field,
+                                         NULL);
+        if (!gate || !*gate)
+            continue;
+        char waiting[4096];
+        snprintf(waiting, sizeof(waiting), "%s.waiting", gate);
+        FILE *f = fopen(waiting, "w");
+        if (f)
+            fclose(f);
+        for (int t = 0; t < 6000 && access(gate, F_OK) != 0; t++) {
+            struct timespec ts = {0, 20 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
 static weir_status ts_write(void *vs, weir_batch *b)
 {
     state *s = vs;
     const weir_host *h = s->host;
     size_t n = h->batch_count(b);
     int down = s->down_file && access(s->down_file, F_OK) == 0;
+    if (!down)
+        wait_at_gates(s, b);
     if (s->write_delay_ms > 0) {
         struct timespec ts = {(time_t)(s->write_delay_ms / 1000),
                               (long)(s->write_delay_ms % 1000) * 1000000L};

@@ -190,7 +190,8 @@ int sq_outbox_hold(weir_store_conn *st, int64_t id, const char *stage,
                            "stage = ?2, wait_key = ?3, error = ?4, payload = "
                            "?5, next_attempt = 0, updated = ?6, lease_owner = NULL, "
                            "lease_until = 0 WHERE id = ?1 AND status = "
-                           "'in_flight'",
+                           "'in_flight' AND (lease_owner IS NULL OR "
+                           "lease_owner = ?7)",
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(s, 1, id);
@@ -199,9 +200,14 @@ int sq_outbox_hold(weir_store_conn *st, int64_t id, const char *stage,
     sq__bind_text(s, 4, message);
     sq__bind_text(s, 5, payload);
     sqlite3_bind_int64(s, 6, weir_clock_now_ms());
+    sq__bind_text(s, 7, st->worker);
     int rc = sqlite3_step(s);
+    int changed = sqlite3_changes(st->db);
     sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? sq__add_attempt(st, id, "held", message) : -1;
+    if (rc != SQLITE_DONE)
+        return -1;
+    /* unchanged: another worker took the row over; its answer counts */
+    return changed ? sq__add_attempt(st, id, "held", message) : 0;
 }
 
 int64_t sq_outbox_release(weir_store_conn *st, const char *wait_key)
@@ -377,11 +383,14 @@ int64_t sq_outbox_supersede(weir_store_conn *st, const char *pipeline,
 int64_t sq_outbox_drop_deletes(weir_store_conn *st, const char *pipeline,
                                        const char *why)
 {
+    /* not a delete another worker is sending right now (a live claim):
+     * it may reach the target, and its answer must be recorded */
     return move_rows(st, WEIR_OUTBOX_IGNORE, WEIR_OUTBOX_DISCARDED,
                      "'discarded', ?2",
                      "held_by = NULL, next_attempt = 0, error = ?2",
-                     "pipeline = ?1 AND op = 'delete' AND " OPEN, pipeline,
-                     why, NULL, 0);
+                     "pipeline = ?1 AND op = 'delete' AND " OPEN " AND NOT "
+                     "(status = 'in_flight' AND lease_until > ?4)",
+                     pipeline, why, NULL, 0);
 }
 
 int64_t sq_outbox_next_due(weir_store_conn *st, const char *pipeline,
