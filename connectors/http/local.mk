@@ -1,11 +1,13 @@
 # http connector: the sink (requests per record through libcurl's multi
-# interface); built only with libcurl (configure's --with-curl).
+# interface) and the source (pages of JSON records); built only with
+# libcurl (configure's --with-curl).
 if HAVE_CURL
 pkglib_LTLIBRARIES += connectors/http.la
 connectors_http_la_SOURCES = connectors/http/http_plugin.c \
 	connectors/http/http_int.h \
 	connectors/http/http_auth.c \
-	connectors/http/http_sink.c
+	connectors/http/http_sink.c \
+	connectors/http/http_source.c
 connectors_http_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
 connectors_http_la_CFLAGS = $(AM_CFLAGS) $(PLUGHTTP_CFLAGS)
 connectors_http_la_LIBADD = plugins/libplughttp.la plugins/libplugcommon.la \
