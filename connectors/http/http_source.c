@@ -372,9 +372,9 @@ static weir_status fail(hsource *s, const char *url, const char *fmt, ...)
     return WEIR_STATUS_ERROR;
 }
 
-/* One GET of s->url into s->ans, tried up to `attempts` times while the
+/* One GET of `url` into s->ans, tried up to `attempts` times while the
  * failure is transient.  Returns OK, or ERROR (logged). */
-static weir_status get_page(hsource *s)
+static weir_status get_page(hsource *s, const char *url)
 {
     const weir_host *host = s->c.host;
     char why[700];
@@ -382,7 +382,7 @@ static weir_status get_page(hsource *s)
     long long delay = s->retry_delay_ms;
     struct curl_slist *hdrs = whttp_headers(s->c.inst, host, 0);
     if (hdrs == NULL)
-        return fail(s, s->url, "out of memory");
+        return fail(s, url, "out of memory");
     weir_status st = WEIR_STATUS_ERROR;
     for (long long attempt = 1;; attempt++) {
         weirp_http_class cls = whttp_auth_ready(&s->auth, 0, why, sizeof why);
@@ -398,7 +398,7 @@ static weir_status get_page(hsource *s)
             weirp_http_collect(h, &s->ans);
             s->curl_err[0] = '\0';
             curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->curl_err);
-            curl_easy_setopt(h, CURLOPT_URL, s->url);
+            curl_easy_setopt(h, CURLOPT_URL, url);
             curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
             curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
             whttp_auth_apply(&s->auth, h);
@@ -420,16 +420,19 @@ static weir_status get_page(hsource *s)
             }
         }
         if (cls == WEIRP_HTTP_REJECT) {
-            fail(s, s->url, "%s", why);
+            fail(s, url, "%s", why);
             break;
         }
         if (attempt >= s->attempts) {
-            fail(s, s->url, "%s (after %lld tries)", why, attempt);
+            if (attempt > 1)
+                fail(s, url, "%s (after %lld tries)", why, attempt);
+            else
+                fail(s, url, "%s", why);
             break;
         }
         long long wait = s->ans.retry_after_ms > delay ? s->ans.retry_after_ms : delay;
         if (wait > s->retry_max_ms) {
-            fail(s, s->url, "%s; the server asks to wait %lld s, longer than "
+            fail(s, url, "%s; the server asks to wait %lld s, longer than "
                  "retry-max-delay", why, wait / 1000);
             break;
         }
@@ -447,11 +450,12 @@ static weir_status get_page(hsource *s)
 static weir_status fetch(hsource *s)
 {
     char err[600];
+    s->page_no++; /* the page the messages name */
     for (size_t i = 0; i < s->nseen; i++)
         if (strcmp(s->seen[i], s->url) == 0)
             return fail(s, s->url, "the API sent this page's URL again: a "
                         "pagination loop (check the option 'next')");
-    if (s->page_no >= s->max_pages)
+    if (s->page_no > s->max_pages)
         return fail(s, s->url, "more than max-pages (%lld) pages", s->max_pages);
     char **seen = realloc(s->seen, (s->nseen + 1) * sizeof *seen);
     if (seen == NULL)
@@ -460,8 +464,7 @@ static weir_status fetch(hsource *s)
     s->seen[s->nseen++] = s->url; /* the list owns it now */
     const char *url = s->url;
     s->url = NULL;
-    s->page_no++;
-    if (get_page(s) != WEIR_STATUS_OK)
+    if (get_page(s, url) != WEIR_STATUS_OK)
         return WEIR_STATUS_ERROR;
     if (s->ans.body_cut)
         return fail(s, url, "the page is larger than %u MiB", PAGE_MAX >> 20);

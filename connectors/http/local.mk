@@ -24,3 +24,12 @@ tests_test_http_sink_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(CUNI
 tests_test_http_sink_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 endif
 endif
+
+if HAVE_CURL
+if HAVE_MICROHTTPD
+CUNIT_TESTS += tests/test_http_source
+tests_test_http_source_SOURCES = tests/test_http_source.c tests/e2e.c tests/e2e.h
+tests_test_http_source_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(CUNIT_CFLAGS) $(CURL_CFLAGS)
+tests_test_http_source_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
+endif
+endif
