@@ -3,8 +3,7 @@
  *
  * http_plugin.c holds the descriptor and routes each callback by kind;
  * http_sink.c is the sink; http_auth.c the credentials both directions
- * send.  (The source, a later addition, goes beside them as
- * http_source.c.)  Every instance state starts with a whttp_common so the
+ * send; http_source.c the source.  Every instance state starts with a whttp_common so the
  * routing knows which side it is.
  */
 #ifndef WEIR_HTTP_INT_H
@@ -28,6 +27,23 @@ char *whttp_strdup(const char *s);
  * path (starting with '/').  Returns 0, or -1 with the reason in err. */
 int whttp_split_action(const char *action, char *method, size_t method_n,
                        const char **path, char *err, size_t errn);
+
+/* The `url` option without its trailing '/'. (owned: free) NULL when
+ * it is no http(s) URL or has a query or fragment (reported to d). */
+char *whttp_base_url(weir_instance *inst, const weir_host *host,
+                     weirp_diag *d);
+/* 1 when `h` is one "Name: value" header line. */
+int whttp_header_ok(const char *h);
+/* Report each `header` option that is no header line (by position only:
+ * its value may be a secret). */
+void whttp_headers_check(weir_instance *inst, const weir_host *host,
+                         weirp_diag *d);
+/* curl_slist_append, freeing the list when it fails. */
+struct curl_slist *whttp_add_header(struct curl_slist *l, const char *h);
+/* Accept: application/json, Content-Type too when `with_body`, then the
+ * `header` options.  (owned: curl_slist_free_all) NULL on OOM. */
+struct curl_slist *whttp_headers(weir_instance *inst, const weir_host *host,
+                                 int with_body);
 
 /* ---- auth (http_auth.c) ------------------------------------------------- */
 
@@ -73,5 +89,13 @@ weir_status whttp_sink_open(weir_instance *inst, const weir_host *host,
 weir_status whttp_sink_write(void *state, weir_batch *batch);
 weir_status whttp_sink_probe(void *state);
 void whttp_sink_close(void *state);
+
+/* ---- source (http_source.c) --------------------------------------------- */
+
+weir_status whttp_source_check(weir_instance *inst, const weir_host *host);
+weir_status whttp_source_open(weir_instance *inst, const weir_host *host,
+                              void **state);
+weir_status whttp_source_read(void *state, weir_batch *batch);
+void whttp_source_close(void *state);
 
 #endif

@@ -2,9 +2,9 @@
  * connectors/http/http_plugin.c - the http plugin's descriptor.
  *
  * Talks JSON over HTTP(S) through libcurl.  As a sink it sends each
- * record as one request (http_sink.c).  The source side is not written
- * yet: its options and its routing go here when it is (see
- * docs/plugins/http.md).
+ * record as one request (http_sink.c); as a source it reads pages of JSON
+ * records (http_source.c).  Both share the options read here: the base
+ * URL, the headers, timeouts, TLS and auth.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include "http_int.h"
 
 #define SINK WEIR_KIND_SINK
+#define SOURCE WEIR_KIND_SOURCE
 
 static const weir_option_spec http_options[] = {
     WEIR_OPTION("url", WEIR_OPTION_STRING, WEIR_OPTION_REQUIRED, 0, NULL,
@@ -27,6 +28,27 @@ static const weir_option_spec http_options[] = {
         "METHOD path-template for upserts, and for insert and update without their own"),
     WEIR_OPTION("body", WEIR_OPTION_STRING, 0, SINK, "record",
         "'record' (the record as a JSON object) or a JSON template with {field} values"),
+    WEIR_OPTION("path", WEIR_OPTION_STRING, 0, SOURCE, NULL,
+        "GET path of the first page, a query allowed (GET /customers?status=active)"),
+    WEIR_OPTION("records", WEIR_OPTION_STRING, 0, SOURCE, "",
+        "JSON pointer to the array of records in a page (/data); default the page itself"),
+    WEIR_OPTION("next", WEIR_OPTION_STRING, 0, SOURCE, NULL,
+        "pagination: link, a JSON pointer to the next URL (/next), page:PARAM, "
+        "offset:PARAM or cursor:/pointer:PARAM; none: one page"),
+    WEIR_OPTION("limit", WEIR_OPTION_INT, 0, SOURCE, NULL,
+        "records per page, sent as limit=N (needed by offset:PARAM)"),
+    WEIR_OPTION("since", WEIR_OPTION_STRING, 0, SOURCE, NULL,
+        "query parameter template for incremental reads (modified_since={cursor})"),
+    WEIR_OPTION("cursor-field", WEIR_OPTION_STRING, 0, SOURCE, NULL,
+        "the record field whose largest value is stored as {cursor} for the next run"),
+    WEIR_OPTION("max-pages", WEIR_OPTION_INT, 0, SOURCE, "100000",
+        "more pages than this in one run is an error, not an endless read"),
+    WEIR_OPTION("attempts", WEIR_OPTION_INT, 0, SOURCE, "4",
+        "tries per page before the run is aborted (1-20)"),
+    WEIR_OPTION("retry-delay", WEIR_OPTION_DURATION, 0, SOURCE, "1s",
+        "wait before a page's second try, doubled each time (Retry-After honoured)"),
+    WEIR_OPTION("retry-max-delay", WEIR_OPTION_DURATION, 0, SOURCE, "60s",
+        "longest wait between tries; a longer Retry-After aborts the run"),
     WEIR_OPTION("header", WEIR_OPTION_STRING, WEIR_OPTION_REPEATABLE, 0, NULL,
         "an extra request header, 'Name: value' (repeatable)"),
     WEIR_OPTION("error-pointer", WEIR_OPTION_STRING, 0, SINK, NULL,
@@ -101,6 +123,68 @@ int whttp_split_action(const char *action, char *method, size_t method_n,
     return 0;
 }
 
+char *whttp_base_url(weir_instance *inst, const weir_host *host,
+                     weirp_diag *d)
+{
+    const char *url = host->option(inst, "url");
+    if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
+        weirp_diag_report(d, NULL, "url must start with http:// or https://");
+        return NULL;
+    }
+    if (strpbrk(url, "?#") != NULL) {
+        weirp_diag_report(d, NULL, "url is the base URL: no query or fragment "
+                          "(put them in the paths)");
+        return NULL;
+    }
+    char *base = whttp_strdup(url);
+    if (base == NULL) {
+        weirp_diag_report(d, NULL, "out of memory");
+        return NULL;
+    }
+    size_t n = strlen(base);
+    while (n > 0 && base[n - 1] == '/')
+        base[--n] = '\0';
+    return base;
+}
+
+int whttp_header_ok(const char *h)
+{
+    size_t n = 0;
+    while (h[n] > ' ' && h[n] < 0x7f && h[n] != ':')
+        n++;
+    return n > 0 && h[n] == ':' && strchr(h, '\n') == NULL && strchr(h, '\r') == NULL;
+}
+
+void whttp_headers_check(weir_instance *inst, const weir_host *host,
+                         weirp_diag *d)
+{
+    size_t nh = host->option_count(inst, "header");
+    for (size_t i = 0; i < nh; i++)
+        if (!whttp_header_ok(host->option_at(inst, "header", i)))
+            /* The value may be a secret: only its position is named. */
+            weirp_diag_report(d, NULL, "header #%zu: not 'Name: value'", i + 1);
+}
+
+struct curl_slist *whttp_add_header(struct curl_slist *l, const char *h)
+{
+    struct curl_slist *n = curl_slist_append(l, h);
+    if (n == NULL)
+        curl_slist_free_all(l);
+    return n;
+}
+
+struct curl_slist *whttp_headers(weir_instance *inst, const weir_host *host,
+                                 int with_body)
+{
+    struct curl_slist *l = whttp_add_header(NULL, "Accept: application/json");
+    if (l != NULL && with_body)
+        l = whttp_add_header(l, "Content-Type: application/json");
+    size_t nh = host->option_count(inst, "header");
+    for (size_t i = 0; l != NULL && i < nh; i++)
+        l = whttp_add_header(l, host->option_at(inst, "header", i));
+    return l;
+}
+
 static weir_status http_load(const weir_host *host)
 {
     (void)host;
@@ -116,20 +200,24 @@ static void http_unload(void)
 static weir_status http_check(weir_instance *inst, const weir_host *host,
                               weir_kind kind)
 {
-    if (kind == WEIR_KIND_SINK)
-        return whttp_sink_check(inst, host);
-    host->node_error(inst, NULL, "http is a sink only (the source is not written yet)");
-    return WEIR_STATUS_ERROR;
+    return kind == WEIR_KIND_SINK ? whttp_sink_check(inst, host)
+                                  : whttp_source_check(inst, host);
 }
 
 static weir_status http_open(weir_instance *inst, const weir_host *host,
                              weir_kind kind, void **state)
 {
     *state = NULL;
-    if (kind == WEIR_KIND_SINK)
-        return whttp_sink_open(inst, host, state);
-    host->set_error(inst, "http is a sink only (the source is not written yet)");
-    return WEIR_STATUS_ERROR;
+    return kind == WEIR_KIND_SINK ? whttp_sink_open(inst, host, state)
+                                  : whttp_source_open(inst, host, state);
+}
+
+static weir_status http_read(void *state, weir_batch *batch)
+{
+    whttp_common *c = state;
+    if (c == NULL || c->kind != WEIR_KIND_SOURCE)
+        return WEIR_STATUS_ERROR;
+    return whttp_source_read(state, batch);
 }
 
 static weir_status http_write(void *state, weir_batch *batch)
@@ -160,20 +248,22 @@ static void http_close(void *state)
     whttp_common *c = state;
     if (c != NULL && c->kind == WEIR_KIND_SINK)
         whttp_sink_close(state);
+    else if (c != NULL)
+        whttp_source_close(state);
 }
 
 WEIR_PLUGIN_DEFINE = {
     WEIR_PLUGIN_HEADER,
-    .kinds = WEIR_KIND_SINK,
+    .kinds = WEIR_KIND_SOURCE | WEIR_KIND_SINK,
     .name = "http",
     .version = "1.0.0",
-    .description = "HTTP/JSON APIs: send each record as a request",
+    .description = "HTTP/JSON APIs: read pages of records; send each record as a request",
     .options = http_options,
     .load = http_load,
     .unload = http_unload,
     .check = http_check,
     .open = http_open,
-    .read = NULL,
+    .read = http_read,
     .process = NULL,
     .write = http_write,
     .flush = http_flush,

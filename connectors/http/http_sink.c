@@ -110,29 +110,11 @@ static void conf_free(hsink *s)
     weirp_json_template_free(s->tmpl);
 }
 
-static int header_ok(const char *h)
-{
-    size_t n = 0;
-    while (h[n] > ' ' && h[n] < 0x7f && h[n] != ':')
-        n++;
-    return n > 0 && h[n] == ':' && strchr(h, '\n') == NULL && strchr(h, '\r') == NULL;
-}
-
 /* Read and check the options into s; every problem goes to d. */
 static void conf_load(hsink *s, weir_instance *inst, const weir_host *host,
                       weirp_diag *d)
 {
-    const char *url = host->option(inst, "url");
-    if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
-        weirp_diag_report(d, NULL, "url must start with http:// or https://");
-    else if (strpbrk(url, "?#") != NULL)
-        weirp_diag_report(d, NULL, "url is the base URL: no query or fragment "
-                          "(put them in the actions' paths)");
-    else if ((s->base = whttp_strdup(url)) != NULL) {
-        size_t n = strlen(s->base);
-        while (n > 0 && s->base[n - 1] == '/')
-            s->base[--n] = '\0';
-    }
+    s->base = whttp_base_url(inst, host, d);
     int actions = 0;
     for (size_t i = 0; i < 4; i++) {
         const char *v = host->option(inst, op_names[i]);
@@ -182,14 +164,10 @@ static void conf_load(hsink *s, weir_instance *inst, const weir_host *host,
     if (s->idem != NULL && *s->idem != '\0') {
         char probe[128];
         snprintf(probe, sizeof probe, "%s: x", s->idem);
-        if (strlen(s->idem) > 100 || !header_ok(probe))
+        if (strlen(s->idem) > 100 || !whttp_header_ok(probe))
             weirp_diag_report(d, NULL, "idempotency-header: not a header name: \"%s\"", s->idem);
     }
-    size_t nh = host->option_count(inst, "header");
-    for (size_t i = 0; i < nh; i++)
-        if (!header_ok(host->option_at(inst, "header", i)))
-            /* The value may be a secret: only its position is named. */
-            weirp_diag_report(d, NULL, "header #%zu: not 'Name: value'", i + 1);
+    whttp_headers_check(inst, host, d);
     s->concurrency = 8;
     host->option_int(inst, "concurrency", &s->concurrency);
     if (s->concurrency < 1 || s->concurrency > MAX_CONCURRENCY)
@@ -302,15 +280,6 @@ static void stop_all(hsink *s, weir_result res, long long retry_ms,
     snprintf(s->stop_text, sizeof s->stop_text, "%s", text);
 }
 
-/* curl_slist_append, freeing the list when it fails. */
-static struct curl_slist *add_header(struct curl_slist *l, const char *h)
-{
-    struct curl_slist *n = curl_slist_append(l, h);
-    if (n == NULL)
-        curl_slist_free_all(l);
-    return n;
-}
-
 /* Start sl's request for its record in its phase.  Returns 0 when it is
  * in flight, -1 when the record was answered instead. */
 static int start(hsink *s, slot *sl)
@@ -355,16 +324,11 @@ static int start(hsink *s, slot *sl)
     curl_slist_free_all(sl->hdrs);
     sl->hdrs = NULL;
     int oom = sl->url == NULL || (with_body && sl->body == NULL);
-    struct curl_slist *l = add_header(NULL, "Accept: application/json");
-    if (l != NULL && with_body)
-        l = add_header(l, "Content-Type: application/json");
-    size_t nh = host->option_count(s->c.inst, "header");
-    for (size_t i = 0; l != NULL && i < nh; i++)
-        l = add_header(l, host->option_at(s->c.inst, "header", i));
+    struct curl_slist *l = whttp_headers(s->c.inst, host, with_body);
     if (l != NULL && sl->phase == PHASE_SEND && s->idem != NULL && *s->idem != '\0') {
         char h[160];
         snprintf(h, sizeof h, "%s: %s", s->idem, host->record_id(sl->rec));
-        l = add_header(l, h);
+        l = whttp_add_header(l, h);
     }
     if (l == NULL)
         oom = 1;

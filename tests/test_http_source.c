@@ -1,0 +1,431 @@
+/*
+ * test_http_source.c - the http source end to end: the real weir binary
+ * reads GET /customers of the test ERP (tests/erp/erp_server.h) on
+ * 127.0.0.1 into a sqlite sink.  Every pagination style reads each record
+ * once; nested fields are dotted; `since` reads only what changed, and a
+ * run that fails leaves the cursor where it was; a page that is no JSON
+ * stops the run with a clear message; a bearer token stays out of every
+ * output and the state.  Retry delays are 0s so nothing sleeps.
+ */
+#define _POSIX_C_SOURCE 200809L /* setenv, strdup */
+#include "config.h"
+
+#include <CUnit/CUnit.h>
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cunit_main.h"
+#include "e2e.h"
+#include "erp_server.h"
+#include "harness.h"
+
+#define PLUGINS WEIR_BUILDDIR "/connectors/.libs"
+#define SECRET "tok-S3CRET-0815"
+
+static erp_server *erp;
+
+/* A fresh ERP for each test: its customers and counters are the test's. */
+static void erp_fresh(unsigned page_size)
+{
+    erp_stop(erp);
+    erp = erp_start(0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(erp);
+    erp_set_page_size(erp, page_size);
+}
+
+static int stop_erp(void)
+{
+    erp_stop(erp);
+    erp = NULL;
+    return 0;
+}
+
+/* POST /customers with this JSON body; 1 when it was created. */
+static int post_customer(const char *body)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s/customers", erp_url(erp));
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    FILE *sink = fopen("/dev/null", "w");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    fclose(sink);
+    return status == 201;
+}
+
+static void add_customers(int from, int to)
+{
+    for (int i = from; i <= to; i++) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "{\"ref\": \"R%03d\", \"name\": \"Customer %d\", "
+                 "\"address\": {\"city\": \"City %d\", \"geo\": {\"zip\": \"%04d\"}}, "
+                 "\"tags\": [\"a\", %d], \"vip\": %s, \"note\": null}",
+                 i, i, i, 1000 + i, i, i % 2 ? "true" : "false");
+        CU_ASSERT_FATAL(post_customer(body));
+    }
+}
+
+/* Scratch folder `name` with p.xml: http source on `url` (NULL: the ERP)
+ * with `opts` -> sqlite sink out.db, table customers keyed by id. */
+static char *setup(const char *name, const char *url, const char *opts)
+{
+    char *d = e2e_scratch(name);
+    char xml[4096];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\" type=\"customer\">\n"
+             "  <source plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"path\">GET /customers</option>\n"
+             "    %s\n"
+             "    <option name=\"retry-delay\">0s</option>\n"
+             "    %s\n"
+             "  </source>\n"
+             "  <sink plugin=\"sqlite\" name=\"db\">\n"
+             "    <option name=\"database\">out.db</option>\n"
+             "    <option name=\"table\">customers</option>\n"
+             "    <option name=\"key\">id</option>\n"
+             "  </sink>\n"
+             "</pipeline>\n",
+             url ? url : erp_url(erp),
+             opts && strstr(opts, "\"records\"") ? "" : "<option name=\"records\">/data</option>",
+             opts ? opts : "");
+    free(wt_write_file(d, "p.xml", xml));
+    return d;
+}
+
+/* `weir run p.xml --json`, expecting exit `code`: the records read, -1
+ * when the summary is unreadable.  The whole output in *out (nullable). */
+static long long run(const char *d, int code, char **out)
+{
+    const char *args[] = {"run", "--plugin-path", PLUGINS, "--json", "p.xml", NULL};
+    char *text = e2e_expectv(d, code, args);
+    long long read = -1;
+    const char *brace = strchr(text, '{');
+    json_t *j = brace ? json_loads(brace, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+    if (j)
+        read = e2e_json_int(j, "read");
+    json_decref(j);
+    if (out)
+        *out = text;
+    else
+        free(text);
+    return read;
+}
+
+static long long db_int(const char *d, const char *sql)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/out.db", d);
+    return e2e_query_int(path, sql);
+}
+
+/* Each style over 7 customers in pages of 3: every record read once
+ * (`weir run` counts what was read; the ERP the pages asked for). */
+static void paginate(const char *name, const char *opts, unsigned long want_pages,
+                     long long want_read)
+{
+    erp_fresh(3);
+    add_customers(1, 7);
+    char *d = setup(name, NULL, opts);
+    erp_reset_counters(erp);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), want_read);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), want_pages);
+    CU_ASSERT_EQUAL(db_int(d, "SELECT count(*) FROM customers"), want_read);
+    CU_ASSERT_EQUAL(db_int(d, "SELECT count(DISTINCT ref) FROM customers"), want_read);
+    free(d);
+}
+
+static void test_next_link(void)
+{
+    paginate("link", "<option name=\"next\">link</option>", 3, 7);
+}
+
+static void test_next_pointer(void)
+{
+    paginate("pointer", "<option name=\"next\">/next</option>", 3, 7);
+}
+
+static void test_next_page(void)
+{
+    /* the fourth, empty page says there are no more */
+    paginate("page", "<option name=\"next\">page:page</option>", 4, 7);
+}
+
+static void test_next_offset(void)
+{
+    paginate("offset", "<option name=\"next\">offset:offset</option>"
+                       "<option name=\"limit\">3</option>", 3, 7);
+}
+
+static void test_next_cursor(void)
+{
+    paginate("cursor", "<option name=\"next\">cursor:/next_cursor:cursor</option>", 3, 7);
+}
+
+static void test_no_next_reads_one_page(void)
+{
+    paginate("none", NULL, 1, 3); /* the first page only */
+}
+
+static void test_nested_fields_dotted(void)
+{
+    erp_fresh(50);
+    add_customers(1, 2);
+    char *d = setup("nested", NULL, NULL);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 2);
+    CU_ASSERT_EQUAL(db_int(d, "SELECT count(*) FROM customers WHERE ref = 'R001' AND "
+                              "\"address.city\" = 'City 1' AND \"address.geo.zip\" = '1001' "
+                              "AND tags = '[\"a\",1]' AND vip = 'true' AND note IS NULL"), 1);
+    CU_ASSERT_EQUAL(db_int(d, "SELECT count(*) FROM customers WHERE vip = 'false'"), 1);
+    free(d);
+}
+
+#define SINCE "<option name=\"next\">link</option>" \
+              "<option name=\"since\">modified_since={cursor}</option>" \
+              "<option name=\"cursor-field\">modified</option>"
+
+static void test_since_reads_only_newer(void)
+{
+    erp_fresh(3);
+    add_customers(1, 5);
+    char *d = setup("since", NULL, SINCE);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 5);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 0); /* nothing changed */
+    add_customers(6, 7);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 2);
+    CU_ASSERT_EQUAL(db_int(d, "SELECT count(*) FROM customers"), 7);
+    free(d);
+}
+
+/* A page that fails after its tries stops the run (exit 3) and the cursor
+ * stays: the next run reads the same records again. */
+static void test_failed_page_keeps_cursor(void)
+{
+    erp_fresh(3);
+    add_customers(1, 2);
+    char *d = setup("sincefail", NULL, SINCE "<option name=\"attempts\">1</option>");
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 2);
+    add_customers(3, 7); /* five new: two pages */
+    /* the first page answers, the second fails (its only try) */
+    erp_set_flaky(erp, ERP_FLAKY_503, 2);
+    char *out = NULL;
+    run(d, 3, &out);
+    erp_set_flaky(erp, ERP_FLAKY_OFF, 0);
+    CU_ASSERT(e2e_contains(out, "page 2 (GET /customers?"));
+    CU_ASSERT(e2e_contains(out, "503"));
+    free(out);
+    /* down: refused at the first page */
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_DOWN_REFUSE), 0);
+    run(d, 3, NULL);
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_UP), 0);
+    /* the old cursor: all five again */
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 5);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 0);
+    free(d);
+}
+
+static void test_transient_failure_retried(void)
+{
+    erp_fresh(3);
+    add_customers(1, 4);
+    char *d = setup("retry", NULL, "<option name=\"next\">link</option>");
+    erp_reset_counters(erp);
+    erp_fail_next(erp, 2, 503, 0);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 4);
+    CU_ASSERT_EQUAL(erp_answers(erp, 503), 2);
+    CU_ASSERT_EQUAL(db_int(d, "SELECT count(*) FROM customers"), 4);
+    free(d);
+}
+
+/* ---- a server that answers every request with one fixed text ---------- */
+
+typedef struct fixed_server {
+    int fd, stop;
+    unsigned short port;
+    const char *reply;
+    pthread_t thread;
+} fixed_server;
+
+static void *fixed_serve(void *arg)
+{
+    fixed_server *f = arg;
+    while (!f->stop) {
+        struct pollfd p = {f->fd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        int c = accept(f->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        char buf[4096];
+        ssize_t n = recv(c, buf, sizeof buf, 0); /* one small GET */
+        (void)n;
+        char head[256];
+        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                 "Content-Length: %zu\r\nConnection: close\r\n\r\n", strlen(f->reply));
+        if (send(c, head, strlen(head), MSG_NOSIGNAL) > 0)
+            (void)!send(c, f->reply, strlen(f->reply), MSG_NOSIGNAL);
+        close(c);
+    }
+    return NULL;
+}
+
+static int fixed_start(fixed_server *f, const char *reply)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof a;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    f->stop = 0;
+    f->reply = reply;
+    f->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (f->fd < 0 || bind(f->fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        listen(f->fd, 8) != 0 || getsockname(f->fd, (struct sockaddr *)&a, &len) != 0)
+        return -1;
+    f->port = ntohs(a.sin_port);
+    return pthread_create(&f->thread, NULL, fixed_serve, f) == 0 ? 0 : -1;
+}
+
+static void fixed_stop(fixed_server *f)
+{
+    f->stop = 1;
+    pthread_join(f->thread, NULL);
+    close(f->fd);
+}
+
+static void test_malformed_page(void)
+{
+    fixed_server f;
+    CU_ASSERT_FATAL(fixed_start(&f, "{\"data\": [{\"id\": \"C1\"}, ") == 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", f.port);
+    char *d = setup("malformed", url, NULL);
+    char *out = NULL;
+    run(d, 3, &out);
+    CU_ASSERT(e2e_contains(out, "page 1 (GET /customers): the answer is no JSON"));
+    free(out);
+    fixed_stop(&f);
+    /* the records pointer names no array */
+    erp_fresh(3);
+    add_customers(1, 1);
+    free(d);
+    d = setup("notarray", NULL, "<option name=\"records\">/total</option>");
+    run(d, 3, &out);
+    CU_ASSERT(e2e_contains(out, "page 1 (GET /customers): records \"/total\" is no array"));
+    free(out);
+    free(d);
+}
+
+/* A next URL that leads back to a page already read is an error. */
+static void test_pagination_loop(void)
+{
+    fixed_server f;
+    CU_ASSERT_FATAL(fixed_start(&f, "{\"data\": [{\"id\": \"C1\"}], \"next\": \"/customers\"}") == 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", f.port);
+    char *d = setup("loop", url, "<option name=\"next\">/next</option>");
+    char *out = NULL;
+    run(d, 3, &out);
+    CU_ASSERT(e2e_contains(out, "page 2 (GET /customers): the API sent this page's URL again"));
+    free(out);
+    fixed_stop(&f);
+    free(d);
+}
+
+static int file_has(const char *dir, const char *name, const char *needle)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t n = strlen(needle), have = 0;
+    int found = 0, ch;
+    char *win = calloc(n, 1);
+    while (!found && (ch = fgetc(f)) != EOF) {
+        memmove(win, win + 1, n - 1);
+        win[n - 1] = (char)ch;
+        found = ++have >= n && memcmp(win, needle, n) == 0;
+    }
+    free(win);
+    fclose(f);
+    return found;
+}
+
+static void test_bearer_secret_stays_out(void)
+{
+    erp_fresh(2);
+    add_customers(1, 3);
+    setenv("ERP_TOKEN", SECRET, 1);
+    erp_set_auth(erp, ERP_AUTH_BEARER, SECRET, NULL);
+    char *d = setup("secret", NULL, SINCE "<option name=\"auth\">bearer</option>"
+                                    "<option name=\"token\">${env:ERP_TOKEN}</option>");
+    char *out = NULL;
+    CU_ASSERT_EQUAL(run(d, 0, &out), 3);
+    CU_ASSERT_PTR_NULL(strstr(out, SECRET));
+    free(out);
+    /* refused: a clear stop, and still no secret */
+    erp_set_auth(erp, ERP_AUTH_BEARER, "another", NULL);
+    run(d, 3, &out);
+    CU_ASSERT(e2e_contains(out, "401"));
+    CU_ASSERT_PTR_NULL(strstr(out, SECRET));
+    free(out);
+    e2e_result r = e2e_run(d, "status", "--json", NULL);
+    CU_ASSERT_PTR_NULL(strstr(r.out, SECRET));
+    CU_ASSERT_PTR_NULL(strstr(r.err, SECRET));
+    e2e_result_free(&r);
+    CU_ASSERT(!file_has(d, "weir.db", SECRET));
+    CU_ASSERT(!file_has(d, "weir.db-wal", SECRET));
+    CU_ASSERT(!file_has(d, "out.db", SECRET));
+    erp_set_auth(erp, ERP_AUTH_NONE, NULL, NULL);
+    free(d);
+}
+
+static void test_validate_names_problems(void)
+{
+    char *d = setup("validate", "http://127.0.0.1:1",
+                    "<option name=\"next\">offset:offset</option>"
+                    "<option name=\"since\">modified_since={since}</option>");
+    const char *args[] = {"validate", "--plugin-path", PLUGINS, "p.xml", NULL};
+    char *out = e2e_expectv(d, 1, args);
+    CU_ASSERT(e2e_contains(out, "source 'erp': next offset:PARAM needs the option 'limit'"));
+    CU_ASSERT(e2e_contains(out, "source 'erp': since and cursor-field go together"));
+    CU_ASSERT(e2e_contains(out, "since: \"modified_since={since}\" must hold {cursor}"));
+    free(out);
+    free(d);
+}
+
+void register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("http source against the test ERP", NULL, stop_erp);
+    CU_add_test(s, "next link (Link header)", test_next_link);
+    CU_add_test(s, "next /pointer (URL in the body)", test_next_pointer);
+    CU_add_test(s, "next page:PARAM", test_next_page);
+    CU_add_test(s, "next offset:PARAM with limit", test_next_offset);
+    CU_add_test(s, "next cursor:/pointer:PARAM", test_next_cursor);
+    CU_add_test(s, "no next: one page", test_no_next_reads_one_page);
+    CU_add_test(s, "nested fields dotted, arrays as JSON", test_nested_fields_dotted);
+    CU_add_test(s, "since: only the newer records", test_since_reads_only_newer);
+    CU_add_test(s, "failed page: exit 3, cursor kept", test_failed_page_keeps_cursor);
+    CU_add_test(s, "transient failure retried", test_transient_failure_retried);
+    CU_add_test(s, "malformed page: a clear stop", test_malformed_page);
+    CU_add_test(s, "pagination loop is an error", test_pagination_loop);
+    CU_add_test(s, "bearer token out of outputs and state", test_bearer_secret_stays_out);
+    CU_add_test(s, "validate names the problems", test_validate_names_problems);
+}
