@@ -141,7 +141,7 @@ cat "$work/customers.csv" >/dev/null   # in the page cache for every run
 # ---- servers --------------------------------------------------------------
 port_busy() { (: <>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-nginx_pid= nginx_port=
+nginx_pid='' nginx_port=''
 stop_nginx() {
     [[ -n $nginx_pid ]] || return 0
     kill -QUIT "$nginx_pid" 2>/dev/null || true
@@ -206,7 +206,7 @@ nginx_requests() {
          END { if (!found) print "n/a" }' <<<"$reply"
 }
 
-erp_pid= erp_url=
+erp_pid='' erp_url=''
 stop_erp() {
     [[ -n $erp_pid ]] || return 0
     kill -TERM "$erp_pid" 2>/dev/null || true
@@ -243,7 +243,7 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else 
 fail=0
 problem() { echo "http.sh: $*" >&2; fail=1; }
 
-# (a) sets ab_rps ab_s ab_cpu
+# (a) sets ab_rps ab_cpu
 run_ab() {
     local before after
     before=$(nginx_requests)
@@ -254,14 +254,14 @@ run_ab() {
            "http://127.0.0.1:$nginx_port/customers" >"$work/ab.out" 2>&1 ||
         { cat "$work/ab.out" >&2; die "ab failed"; }
     after=$(nginx_requests)
-    read -r ab_s _ ab_cpu < <(times_of "$work/time.ab")
+    read -r _ _ ab_cpu < <(times_of "$work/time.ab")
     ab_rps=$(awk '/^Requests per second:/ { printf "%.0f", $4 }' "$work/ab.out")
-    local done failed non2xx
-    done=$(awk '/^Complete requests:/ { print $3 }' "$work/ab.out")
+    local complete failed non2xx
+    complete=$(awk '/^Complete requests:/ { print $3 }' "$work/ab.out")
     failed=$(awk '/^Failed requests:/ { print $3 }' "$work/ab.out")
     non2xx=$(awk '/^Non-2xx responses:/ { print $3 }' "$work/ab.out")
-    [[ $done == "$records" && $failed == 0 && -z $non2xx ]] ||
-        problem "ab: $done complete, $failed failed, ${non2xx:-0} non-2xx of $records"
+    [[ $complete == "$records" && $failed == 0 && -z $non2xx ]] ||
+        problem "ab: $complete complete, $failed failed, ${non2xx:-0} non-2xx of $records"
     (( after - before - 1 == records )) ||
         problem "ab: nginx counted $(( after - before - 1 )) requests, not $records"
 }
