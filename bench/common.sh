@@ -39,14 +39,20 @@ bench_find_weir() {
     fi
 }
 
+# bench_on_exit CMD: run CMD (a servers' stop) at exit, before the scratch
+# folder goes; after bench_workdir, whose EXIT trap runs them.
+bench_exit_cmds=()
+bench_on_exit() { bench_exit_cmds+=("$1"); }
+bench_exit() {
+    local c
+    for c in "${bench_exit_cmds[@]}"; do eval "$c" || true; done
+    if (( bench_keep )); then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+
 # bench_workdir NAME KEEP: a scratch folder, removed at exit unless KEEP.
 bench_workdir() {
     work=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
-    if (( $2 )); then
-        # shellcheck disable=SC2064
-        trap "echo 'kept $work' >&2" EXIT
-    else
-        # shellcheck disable=SC2064
-        trap "rm -rf '$work'" EXIT
-    fi
+    bench_keep=$2
+    trap bench_exit EXIT
+    trap 'exit 130' INT TERM   # so that the EXIT trap runs on ^C too
 }
