@@ -153,6 +153,9 @@ static void test_seed_004_held_while_down_then_delivered_once_in_order(void)
     CU_ASSERT_EQUAL(seen, 5);
     for (size_t k = 0; k < 5; k++)
         CU_ASSERT_EQUAL(erp_created(erp, "orders", want[k]), 1);
+    json_t *first = erp_record(erp, "orders", "WEB-1001");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first, "total")), "59.80");
+    json_decref(first);
     m = mail_text(mails + 1);
     CU_ASSERT(e2e_contains(m, "Subject: [weir] shop-orders-to-erp: endpoint of sink erp is back up"));
     free(m);

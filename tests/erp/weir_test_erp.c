@@ -18,7 +18,10 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +83,19 @@ static void log_mail(smtp_receiver *r, size_t i)
         line += *line == '\r' && line[1] == '\n' ? 2 : *line != '\0';
     }
     smtp_message_free(m);
+}
+
+static atomic_bool stopping;
+
+/* Logs each mail as it arrives (before the client's DATA is answered, so
+ * a demo's `cat erp.log` right after weir's run finds it). */
+static void *mail_logger(void *arg)
+{
+    smtp_receiver *r = arg;
+    for (size_t logged = 0; !atomic_load(&stopping);)
+        for (size_t n = smtp_receiver_wait(r, logged + 1, 200); logged < n; logged++)
+            log_mail(r, logged);
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -167,17 +183,20 @@ int main(int argc, char **argv)
     }
     erp_set_log(s, stderr); /* what the ERP was asked, for a demo's reader */
     printf("%s\n", erp_url(s)); /* after: a client that read it is logged */
+    pthread_t logger;
+    if (mail && pthread_create(&logger, NULL, mail_logger, mail) != 0) {
+        fputs("weir-test-erp: cannot start the mail logger\n", stderr);
+        smtp_receiver_stop(mail);
+        erp_stop(s);
+        return 1;
+    }
     if (mail)
         printf("%s\n", smtp_receiver_url(mail));
     fflush(stdout);
 
-    size_t mails = 0;
     for (;;) {
-        /* a mail is logged within 200 ms of its arrival */
-        int sig = sigtimedwait(&sigs, NULL, &(struct timespec){0, 200000000});
-        for (size_t n = mail ? smtp_receiver_count(mail) : 0; mails < n; mails++)
-            log_mail(mail, mails);
-        if (sig < 0)
+        int sig;
+        if (sigwait(&sigs, &sig) != 0)
             continue;
         if (sig == SIGUSR1 || sig == SIGUSR2) {
             erp_set_down(s, sig == SIGUSR1 ? ERP_DOWN_REFUSE : ERP_UP);
@@ -186,7 +205,11 @@ int main(int argc, char **argv)
         }
         break;
     }
-    smtp_receiver_stop(mail);
+    if (mail) {
+        atomic_store(&stopping, true);
+        pthread_join(logger, NULL);
+        smtp_receiver_stop(mail);
+    }
     erp_stop(s);
     return 0;
 }
