@@ -103,6 +103,16 @@ e2e_result e2e_runv(const char *dir, const char *const *args)
     return run_weir(dir, args, getenv("WEIR_E2E_VALGRIND") != NULL);
 }
 
+void e2e_copy_example(const char *dir, const char *name, const char *file)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/pipelines/%s/%s", WEIR_SRCDIR, name, file);
+    char *text = wt_read_file(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    free(wt_write_file(dir, file, text));
+    free(text);
+}
+
 char *e2e_scratch(const char *name)
 {
     char *dir = malloc(4096);

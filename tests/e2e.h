@@ -24,6 +24,8 @@ void e2e_result_free(e2e_result *r);
 char *e2e_expectv(const char *dir, int code, const char *const *args);
 /* A scratch folder `name` under the test's tmpdir. (owned: free) */
 char *e2e_scratch(const char *name);
+/* Copy the example's pipelines/NAME/FILE into `dir`, as its README does. */
+void e2e_copy_example(const char *dir, const char *name, const char *file);
 /* The first column of the first row of `sql` on database `db_path`, -1
  * when there is none. */
 long long e2e_query_int(const char *db_path, const char *sql);

@@ -144,5 +144,12 @@ CUNIT_TESTS += tests/test_erp
 tests_test_erp_SOURCES = tests/test_erp.c
 tests_test_erp_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(CUNIT_CFLAGS) $(CURL_CFLAGS)
 tests_test_erp_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)
+
+# The example pipelines that talk HTTP (pipelines/*-erp*/), as their
+# READMEs run them, against the fixtures above.
+CUNIT_TESTS += tests/test_examples_http
+tests_test_examples_http_SOURCES = tests/test_examples_http.c tests/e2e.c tests/e2e.h
+tests_test_examples_http_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(CUNIT_CFLAGS)
+tests_test_examples_http_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 endif
 endif

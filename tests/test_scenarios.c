@@ -19,17 +19,6 @@
 #include "e2e.h"
 #include "harness.h"
 
-/* Copy pipelines/NAME/FILE into `dir`. */
-static void copy_example(const char *dir, const char *name, const char *file)
-{
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/pipelines/%s/%s", WEIR_SRCDIR, name, file);
-    char *text = wt_read_file(path);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    free(wt_write_file(dir, file, text));
-    free(text);
-}
-
 static char *run_ok(const char *dir, int code, const char *a1, const char *a2,
                     const char *a3, const char *a4, const char *a5,
                     const char *a6)
@@ -56,9 +45,9 @@ static void test_seed_001_mapping_change(void)
 {
     const char *name = "erp-customers-to-field-app";
     char *d = e2e_scratch("seed001");
-    copy_example(d, name, "pipeline.xml");
-    copy_example(d, name, "customers.csv");
-    copy_example(d, name, "rep-users.csv");
+    e2e_copy_example(d, name, "pipeline.xml");
+    e2e_copy_example(d, name, "customers.csv");
+    e2e_copy_example(d, name, "rep-users.csv");
     char *out = run_ok(d, 0, "run", "pipeline.xml", NULL, NULL, NULL, NULL);
     CU_ASSERT(e2e_contains(out, "6 read, 6 written"));
     free(out);
@@ -103,9 +92,9 @@ static void test_seed_002_monitor_and_resend(void)
 {
     const char *name = "invoices-to-erp-monitored";
     char *d = e2e_scratch("seed002");
-    copy_example(d, name, "pipeline.xml");
-    copy_example(d, name, "invoices.csv");
-    copy_example(d, name, "erp-setup.sql");
+    e2e_copy_example(d, name, "pipeline.xml");
+    e2e_copy_example(d, name, "invoices.csv");
+    e2e_copy_example(d, name, "erp-setup.sql");
     char path[4200];
     snprintf(path, sizeof(path), "%s/erp.db", d);
     char *sql = wt_read_file(WEIR_SRCDIR "/pipelines/invoices-to-erp-monitored/erp-setup.sql");

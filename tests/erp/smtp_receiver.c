@@ -472,6 +472,11 @@ static void *run(void *arg)
 
 smtp_receiver *smtp_receiver_start(void)
 {
+    return smtp_receiver_start_on(0);
+}
+
+smtp_receiver *smtp_receiver_start_on(unsigned short port)
+{
     smtp_receiver *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
@@ -482,11 +487,15 @@ smtp_receiver *smtp_receiver_start(void)
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    if (port && r->listen_fd >= 0) /* a fixed port again soon after a demo's restart */
+        setsockopt(r->listen_fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
     if (r->listen_fd < 0 || bind(r->listen_fd, (struct sockaddr *)&addr, sizeof addr) < 0 ||
         listen(r->listen_fd, 16) < 0 ||
         getsockname(r->listen_fd, (struct sockaddr *)&addr, &alen) < 0 ||
         pipe2(r->wake, O_CLOEXEC) < 0) {
-        fprintf(stderr, "smtp_receiver: cannot listen on 127.0.0.1: %s\n", strerror(errno));
+        fprintf(stderr, "smtp_receiver: cannot listen on 127.0.0.1:%u: %s\n", port,
+                strerror(errno));
         if (r->listen_fd >= 0)
             close(r->listen_fd);
         free(r);

@@ -32,6 +32,8 @@ typedef struct smtp_message {
 /* Start on 127.0.0.1 and a free port.  NULL on failure (stderr).
  * (owned: smtp_receiver_stop) */
 smtp_receiver *smtp_receiver_start(void);
+/* The same on `port` (0: a free one), for weir-test-erp --smtp. */
+smtp_receiver *smtp_receiver_start_on(unsigned short port);
 /* Stop the thread, close the sockets and free everything. NULL ok. */
 void smtp_receiver_stop(smtp_receiver *r);
 unsigned short smtp_receiver_port(const smtp_receiver *r);

@@ -1,0 +1,222 @@
+/*
+ * test_examples_http.c - the example pipelines that talk to an ERP over
+ * HTTP, run as their READMEs say (copied to a scratch folder, ERP_URL and
+ * SMTP_URL set, WEIR_STATE beside them, the real weir binary), against
+ * the test ERP and SMTP receiver in this process instead of the
+ * weir-test-erp program:
+ *   invoices-to-erp-http (seed 002): the F48 invoice refused with the
+ *             ERP's words in monitor --json, resent after the terms code
+ *             is defined, created once
+ *   shop-orders-to-erp (seed 004): the ERP down, the orders held and one
+ *             mail; back up, drain --wait delivers each once in the
+ *             shop's order, one more mail
+ *   field-orders-to-erp (seed 000): the HB_ order refused, the admins'
+ *             mail with the ERP's words and the resend command; the
+ *             corrected order goes, the refused one is superseded
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* setenv */
+#endif
+#include "config.h"
+
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cunit_main.h"
+#include "e2e.h"
+#include "erp_server.h"
+#include "harness.h"
+#include "smtp_receiver.h"
+
+static erp_server *erp;
+static smtp_receiver *mail;
+
+/* The READMEs' ERP: weir-test-erp --customers 3 (--smtp 8425). */
+static int start(void)
+{
+    erp = erp_start(0);
+    mail = smtp_receiver_start();
+    if (!erp || !mail)
+        return -1;
+    erp_add_customer(erp, "C00001", "Customer 1");
+    erp_add_customer(erp, "C00002", "Customer 2");
+    erp_add_customer(erp, "C00003", "Customer 3");
+    setenv("ERP_URL", erp_url(erp), 1);
+    setenv("SMTP_URL", smtp_receiver_url(mail), 1);
+    return 0;
+}
+
+static int stop(void)
+{
+    erp_stop(erp);
+    smtp_receiver_stop(mail);
+    return 0;
+}
+
+/* A scratch folder with the example's files and WEIR_STATE in it. */
+static char *example(const char *name, const char *data)
+{
+    char *d = e2e_scratch(name);
+    e2e_copy_example(d, name, "pipeline.xml");
+    e2e_copy_example(d, name, data);
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/weir.db", d);
+    setenv("WEIR_STATE", path, 1);
+    return d;
+}
+
+/* `weir ARGS...` in `dir`, asserting exit `code`; stdout and stderr. */
+static char *weir(const char *dir, int code, const char *a1, const char *a2,
+                  const char *a3, const char *a4)
+{
+    const char *args[] = {a1, a2, a3, a4, NULL};
+    return e2e_expectv(dir, code, args);
+}
+
+/* Mail `i`'s headers and body, "" when it did not come within 5 s.
+ * (owned: free) */
+static char *mail_text(size_t i)
+{
+    smtp_receiver_wait(mail, i + 1, 5000);
+    smtp_message *m = smtp_receiver_message(mail, i);
+    char *text = strdup(m ? m->data : "");
+    smtp_message_free(m);
+    return text;
+}
+
+static void test_seed_002_invoices_rejected_and_resent(void)
+{
+    char *d = example("invoices-to-erp-http", "invoices.csv");
+    char *out = weir(d, 1, "run", "pipeline.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "4 read, 3 written, 1 rejected"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "10319"), 0);
+    out = weir(d, 0, "monitor", "--json", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "\"error\": \"1020 - Terms Code \\\"F48\\\" is not "
+                                "defined in A/R Terms (HTTP 422)\""));
+    CU_ASSERT(e2e_contains(out, "\"status\": \"failed\""));
+    free(out);
+    /* the README's curl -d '{"code": "F48"}' $ERP_URL/terms */
+    CU_ASSERT_EQUAL(erp_add_terms(erp, "F48"), 0);
+    out = weir(d, 0, "resend", "--pipeline", "invoices-to-erp-http", "--failed");
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "10319"), 1);
+    for (const char *const *b = (const char *const[]){"10317", "10318", "10320", NULL}; *b; b++)
+        CU_ASSERT_EQUAL(erp_created(erp, "invoices", *b), 1);
+    out = weir(d, 0, "monitor", NULL, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "(nothing undelivered)"));
+    free(out);
+    free(d);
+}
+
+static void test_seed_004_held_while_down_then_delivered_once_in_order(void)
+{
+    const char *p = "shop-orders-to-erp";
+    size_t mails = smtp_receiver_count(mail);
+    char *d = example(p, "orders.csv");
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_DOWN_REFUSE), 0); /* kill -USR1 */
+    char *out = weir(d, 0, "run", "pipeline.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "5 read, 0 written"));
+    CU_ASSERT(e2e_contains(out, "5 held"));
+    free(out);
+    CU_ASSERT_EQUAL(e2e_status_int(d, p, NULL, "queue.held"), 5);
+    CU_ASSERT(e2e_status_is(d, p, "erp", "health", "down"));
+    char *m = mail_text(mails);
+    CU_ASSERT(e2e_contains(m, "Subject: [weir] shop-orders-to-erp: endpoint of sink erp is down"));
+    free(m);
+
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_UP), 0); /* kill -USR2 */
+    /* the README's drain --wait, without its wait for the next probe */
+    e2e_clock_offset("1m");
+    out = weir(d, 0, "drain", "--wait", NULL, NULL);
+    e2e_clock_offset(NULL);
+    CU_ASSERT(e2e_contains(out, "5 written"));
+    free(out);
+    CU_ASSERT_EQUAL(e2e_status_int(d, p, NULL, "queue.held"), 0);
+    CU_ASSERT_EQUAL(e2e_status_int(d, p, NULL, "queue.failed"), 0);
+    /* each once, numbered by the ERP in the shop's order */
+    json_t *orders = erp_records(erp, "orders");
+    const char *want[] = {"WEB-1001", "WEB-1002", "WEB-1003", "WEB-1004", "WEB-1005"};
+    size_t seen = 0, i;
+    json_t *o;
+    json_array_foreach(orders, i, o) {
+        const char *ref = json_string_value(json_object_get(o, "ref"));
+        if (ref && strncmp(ref, "WEB-", 4) == 0) {
+            CU_ASSERT(seen < 5 && strcmp(ref, want[seen]) == 0);
+            seen++;
+        }
+    }
+    json_decref(orders);
+    CU_ASSERT_EQUAL(seen, 5);
+    for (size_t k = 0; k < 5; k++)
+        CU_ASSERT_EQUAL(erp_created(erp, "orders", want[k]), 1);
+    json_t *first = erp_record(erp, "orders", "WEB-1001");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first, "total")), "59.80");
+    json_decref(first);
+    m = mail_text(mails + 1);
+    CU_ASSERT(e2e_contains(m, "Subject: [weir] shop-orders-to-erp: endpoint of sink erp is back up"));
+    free(m);
+    CU_ASSERT_EQUAL(smtp_receiver_count(mail), mails + 2);
+    /* run again: nothing sent twice */
+    out = weir(d, 0, "run", "pipeline.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "5 unchanged"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_max_created(erp), 1);
+    free(d);
+}
+
+static void test_seed_000_failure_mailed_with_erp_words(void)
+{
+    size_t mails = smtp_receiver_count(mail);
+    char *d = example("field-orders-to-erp", "field-orders.csv");
+    char *out = weir(d, 1, "run", "pipeline.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "4 read, 3 written, 1 rejected"));
+    free(out);
+    char *m = mail_text(mails);
+    CU_ASSERT(e2e_contains(m, "Subject: [weir] field-orders-to-erp: 1 record rejected or failed"));
+    CU_ASSERT(e2e_contains(m, "To: erp-admins@example.com"));
+    CU_ASSERT(e2e_contains(m, "    Customer 'HB_00042' not found (HTTP 422)\r\n"
+                              "    e.g. key FO-2203 (line 4)\r\n"));
+    CU_ASSERT(e2e_contains(m, "weir resend --pipeline field-orders-to-erp --failed "
+                              "--sink erp --type order --error 'Customer '\\''HB_00042'\\'' "
+                              "not found (HTTP 422)'"));
+    free(m);
+    /* the admin sets the customer up in the ERP, the app gets its code */
+    CU_ASSERT_EQUAL(erp_add_customer(erp, "C00004", "Hilltop Farm"), 0);
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/field-orders.csv", d);
+    char *csv = wt_read_file(path);
+    char *at = strstr(csv, "HB_00042");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    memcpy(at, "C00004", 6);
+    memmove(at + 6, at + 8, strlen(at + 8) + 1);
+    free(wt_write_file(d, "field-orders.csv", csv));
+    free(csv);
+    out = weir(d, 0, "run", "pipeline.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    CU_ASSERT(e2e_contains(out, "1 superseded"));
+    free(out);
+    json_t *o = erp_record(erp, "orders", "FO-2203");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "customer")), "C00004");
+    json_decref(o);
+    CU_ASSERT_EQUAL(erp_created(erp, "orders", "FO-2203"), 1);
+    CU_ASSERT_EQUAL(smtp_receiver_count(mail), mails + 1); /* nothing failed this time */
+    out = weir(d, 0, "monitor", NULL, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "(nothing undelivered)"));
+    free(out);
+    free(d);
+}
+
+void register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("example pipelines over HTTP", start, stop);
+    CU_add_test(s, "invoices-to-erp-http: F48 refused with the ERP's words, resent after the fix",
+                test_seed_002_invoices_rejected_and_resent);
+    CU_add_test(s, "shop-orders-to-erp: held while the ERP is down, mailed, delivered once in order",
+                test_seed_004_held_while_down_then_delivered_once_in_order);
+    CU_add_test(s, "field-orders-to-erp: a refused order mailed with the ERP's words",
+                test_seed_000_failure_mailed_with_erp_words);
+}
