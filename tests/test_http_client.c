@@ -64,7 +64,9 @@ static void test_scalar_text(void)
 /* Fields for the templates: name=value pairs, "\x02" standing for NULL. */
 static const char *const fields[] = {
     "code", "INV/1 & 2?", "name", "Müller \"Ltd\"\n", "amount", "12.50",
-    "none", "\x02", "flag", "true", "word", "abc", NULL,
+    "none", "\x02", "flag", "true", "word", "abc", "price", "59.80",
+    "big", "12345678901234567890123", "tiny", " -1.5e-7 ", "mark",
+    "\x01" "0000000000000000" "0", NULL,
 };
 
 static int get_field(void *ctx, const char *name, const char **value,
@@ -116,12 +118,8 @@ static char *filled(const char *tmpl, char *err, size_t errn)
     if (t == NULL)
         fprintf(stderr, "template refused (line %d): %s\n", line, err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    json_t *v = weirp_json_template_fill(t, get_field, NULL, err, errn);
+    char *s = weirp_json_template_render(t, get_field, NULL, err, errn);
     weirp_json_template_free(t);
-    if (v == NULL)
-        return NULL;
-    char *s = json_dumps(v, JSON_COMPACT);
-    json_decref(v);
     return s;
 }
 
@@ -134,10 +132,21 @@ static void test_body_template(void)
                      " \"{code}\": \"{ not a placeholder }\", \"lit\": 7}",
                      err, sizeof err);
     CU_ASSERT_STRING_EQUAL(s,
-        "{\"ref\":\"INV/1 & 2?\",\"who\":\"Müller \\\"Ltd\\\"\\n\",\"amount\":12.5,"
+        "{\"ref\":\"INV/1 & 2?\",\"who\":\"Müller \\\"Ltd\\\"\\n\",\"amount\":12.50,"
         "\"note\":\"Invoice INV/1 & 2? for Müller \\\"Ltd\\\"\\n\",\"n\":null,"
         "\"ok\":true,\"z\":null,\"lines\":[{\"x\":\"abc\"}],"
         "\"{code}\":\"{ not a placeholder }\",\"lit\":7}");
+    free(s);
+    /* numbers go out with their exact digits, never through a double */
+    s = filled("{\"price\": {price}, \"big\": [{big}], \"tiny\": {tiny}}",
+               err, sizeof err);
+    CU_ASSERT_STRING_EQUAL(s, "{\"price\":59.80,\"big\":[12345678901234567890123],"
+                              "\"tiny\":-1.5e-7}");
+    free(s);
+    /* a value that looks like the internal number mark stays text */
+    s = filled("{\"a\": \"{mark}\", \"b\": {price}}", err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(s && strstr(s, "\"b\":59.80"));
+    CU_ASSERT_PTR_NOT_NULL(s && strstr(s, "\"a\":\"\\u0001"));
     free(s);
     /* a bare placeholder takes numbers and booleans only */
     CU_ASSERT_PTR_NULL(filled("{\"a\": {word}}", err, sizeof err));

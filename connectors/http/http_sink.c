@@ -312,14 +312,19 @@ static int start(hsink *s, slot *sl)
     int with_body = sl->phase == PHASE_SEND && strcmp(a->method, "GET") != 0 &&
                     strcmp(a->method, "HEAD") != 0 && strcmp(a->method, "DELETE") != 0;
     if (with_body) {
-        json_t *doc = s->tmpl ? weirp_json_template_fill(s->tmpl, get_field, &fc, err, sizeof err)
-                              : record_json(host, sl->rec, err, sizeof err);
-        if (doc == NULL) {
+        if (s->tmpl) {
+            sl->body = weirp_json_template_render(s->tmpl, get_field, &fc, err,
+                                                  sizeof err);
+        } else {
+            json_t *doc = record_json(host, sl->rec, err, sizeof err);
+            sl->body = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY)
+                           : NULL;
+            json_decref(doc);
+        }
+        if (sl->body == NULL) {
             answer(s, sl, WEIR_RESULT_REJECT, -1, err, NULL);
             return -1;
         }
-        sl->body = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
-        json_decref(doc);
     }
     curl_slist_free_all(sl->hdrs);
     sl->hdrs = NULL;

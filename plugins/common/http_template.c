@@ -2,9 +2,11 @@
  * http_template.c - placeholders in paths and JSON body templates (see
  * http_template.h).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "http_client.h"
 #include "http_template.h"
@@ -16,7 +18,17 @@
 
 struct weirp_json_template {
     json_t *doc;
+    /* marks where an exact number goes in the rendered text: random, so
+     * no record value can imitate it */
+    char nonce[17];
 };
+
+/* The exact texts of one render's bare numbers, in order. */
+typedef struct numbers {
+    const weirp_json_template *t;
+    char **text;
+    size_t n, cap;
+} numbers;
 
 static int name_char(char c)
 {
@@ -204,6 +216,16 @@ weirp_json_template *weirp_json_template_parse(const char *text, char *err,
         return NULL;
     }
     t->doc = doc;
+    unsigned char rnd[8] = {0};
+    FILE *f = fopen("/dev/urandom", "rb");
+    size_t got = f ? fread(rnd, 1, sizeof rnd, f) : 0;
+    if (f)
+        fclose(f);
+    unsigned long long mix = (unsigned long long)(uintptr_t)t ^
+                             (unsigned long long)time(NULL) << 20;
+    for (size_t i = 0; i < sizeof rnd; i++)
+        snprintf(t->nonce + 2 * i, 3, "%02x",
+                 got == sizeof rnd ? rnd[i] : (unsigned)(mix >> (8 * i)) & 0xff);
     return t;
 }
 
@@ -215,15 +237,54 @@ void weirp_json_template_free(weirp_json_template *t)
     free(t);
 }
 
-/* The JSON value for bare text: a number, true or false. */
-static json_t *bare_value(const char *name, const char *value, size_t len,
-                          char *err, size_t errn)
+/* The JSON value for bare text: true or false; a number, as a marker
+ * that the render replaces with its exact text (jansson keeps numbers as
+ * doubles: 59.80 would go out as 59.799999999999997, and integers past
+ * 2^63 rounded). */
+static json_t *bare_value(numbers *nums, const char *name, const char *value,
+                          size_t len, char *err, size_t errn)
 {
     if (value == NULL)
         return json_null();
-    json_t *v = json_loadb(value, len, JSON_DECODE_ANY, NULL);
-    if (v != NULL && (json_is_number(v) || json_is_boolean(v)))
+    /* INT_AS_REAL: an integer past 64 bits is a number too (its text
+     * goes out as it is) */
+    json_t *v = json_loadb(value, len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
+                           NULL);
+    if (v != NULL && json_is_boolean(v))
         return v;
+    if (v != NULL && json_is_number(v)) {
+        json_decref(v);
+        char mark[48];
+        if (nums->n == nums->cap) {
+            size_t cap = nums->cap ? 2 * nums->cap : 8;
+            char **grown = realloc(nums->text, cap * sizeof *grown);
+            if (grown == NULL)
+                goto oom;
+            nums->text = grown;
+            nums->cap = cap;
+        }
+        /* the value as jansson read it: no white space around it */
+        while (len && (*value == ' ' || *value == '\t' || *value == '\n' ||
+                       *value == '\r')) {
+            value++;
+            len--;
+        }
+        while (len && (value[len - 1] == ' ' || value[len - 1] == '\t' ||
+                       value[len - 1] == '\n' || value[len - 1] == '\r'))
+            len--;
+        char *copy = malloc(len + 1);
+        if (copy == NULL)
+            goto oom;
+        memcpy(copy, value, len);
+        copy[len] = '\0';
+        nums->text[nums->n] = copy;
+        snprintf(mark, sizeof mark, "%c%s%zu", BARE_MARK, nums->t->nonce,
+                 nums->n++);
+        return json_string(mark);
+oom:
+        snprintf(err, errn, "out of memory");
+        return NULL;
+    }
     json_decref(v);
     snprintf(err, errn, "field '%s' is \"%.40s%s\": not a number, true or false "
              "(a bare {%s} in the body template needs one; quote it for text)",
@@ -232,15 +293,16 @@ static json_t *bare_value(const char *name, const char *value, size_t len,
 }
 
 /* The string `s` of the template, filled: NULL with err set on failure. */
-static json_t *fill_string(const char *s, size_t slen, weirp_field_fn get,
-                           void *ctx, char *err, size_t errn)
+static json_t *fill_string(numbers *nums, const char *s, size_t slen,
+                           weirp_field_fn get, void *ctx, char *err,
+                           size_t errn)
 {
     const char *value;
     size_t len;
     if (slen > 1 && s[0] == BARE_MARK) {
         if (lookup(get, ctx, s + 1, slen - 1, &value, &len, err, errn) != 0)
             return NULL;
-        return bare_value(s + 1, value, len, err, errn);
+        return bare_value(nums, s + 1, value, len, err, errn);
     }
     size_t n = s[0] == '{' ? placeholder(s) : 0;
     if (n > 0 && n + 2 == slen) {
@@ -279,18 +341,18 @@ static json_t *fill_string(const char *s, size_t slen, weirp_field_fn get,
     return v;
 }
 
-static json_t *fill(json_t *node, weirp_field_fn get, void *ctx, char *err,
-                    size_t errn)
+static json_t *fill(numbers *nums, json_t *node, weirp_field_fn get,
+                    void *ctx, char *err, size_t errn)
 {
     if (json_is_string(node))
-        return fill_string(json_string_value(node), json_string_length(node),
-                           get, ctx, err, errn);
+        return fill_string(nums, json_string_value(node),
+                           json_string_length(node), get, ctx, err, errn);
     if (json_is_array(node)) {
         json_t *out = json_array();
         size_t i;
         json_t *item;
         json_array_foreach(node, i, item) {
-            json_t *v = out ? fill(item, get, ctx, err, errn) : NULL;
+            json_t *v = out ? fill(nums, item, get, ctx, err, errn) : NULL;
             if (v == NULL || json_array_append_new(out, v) != 0) {
                 json_decref(out);
                 return NULL;
@@ -303,7 +365,7 @@ static json_t *fill(json_t *node, weirp_field_fn get, void *ctx, char *err,
         const char *key;
         json_t *item;
         json_object_foreach(node, key, item) {
-            json_t *v = out ? fill(item, get, ctx, err, errn) : NULL;
+            json_t *v = out ? fill(nums, item, get, ctx, err, errn) : NULL;
             if (v == NULL || json_object_set_new(out, key, v) != 0) {
                 json_decref(out);
                 return NULL;
@@ -314,13 +376,47 @@ static json_t *fill(json_t *node, weirp_field_fn get, void *ctx, char *err,
     return json_incref(node); /* numbers, true, false, null */
 }
 
-json_t *weirp_json_template_fill(const weirp_json_template *t,
+/* `text` with the marker of number i ("\u0001NONCEi", quoted, as jansson
+ * dumped it) replaced by the number's exact text.  (owned) NULL: no
+ * memory. */
+static char *splice_numbers(char *text, const numbers *nums)
+{
+    for (size_t i = 0; text && i < nums->n; i++) {
+        char mark[64];
+        int ml = snprintf(mark, sizeof mark, "\"\\u0001%s%zu\"",
+                          nums->t->nonce, i);
+        char *at = strstr(text, mark);
+        if (at == NULL)
+            continue;
+        size_t nl = strlen(nums->text[i]), tl = strlen(text);
+        char *out = malloc(tl - (size_t)ml + nl + 1);
+        if (out != NULL) {
+            size_t head = (size_t)(at - text);
+            memcpy(out, text, head);
+            memcpy(out + head, nums->text[i], nl);
+            strcpy(out + head + nl, at + ml);
+        }
+        free(text);
+        text = out;
+    }
+    return text;
+}
+
+char *weirp_json_template_render(const weirp_json_template *t,
                                  weirp_field_fn get, void *ctx, char *err,
                                  size_t errn)
 {
     err[0] = '\0';
-    json_t *v = fill(t->doc, get, ctx, err, errn);
-    if (v == NULL && err[0] == '\0')
+    numbers nums = {.t = t};
+    json_t *v = fill(&nums, t->doc, get, ctx, err, errn);
+    char *text = v ? splice_numbers(json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY),
+                                    &nums)
+                   : NULL;
+    json_decref(v);
+    for (size_t i = 0; i < nums.n; i++)
+        free(nums.text[i]);
+    free(nums.text);
+    if (text == NULL && err[0] == '\0')
         snprintf(err, errn, "out of memory");
-    return v;
+    return text;
 }

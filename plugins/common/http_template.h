@@ -8,9 +8,10 @@
  *                      (null when the field is NULL);
  *   "Order {ref}"      inside a longer string: the value's text;
  *   {amount}           bare, where a value goes: the value as a JSON
- *                      number, true or false (null when NULL); any other
- *                      text refuses the record, so a typo never sends a
- *                      wrong type.
+ *                      number (its exact digits: 59.80 stays 59.80),
+ *                      true or false (null when NULL); any other text
+ *                      refuses the record, so a typo never sends a wrong
+ *                      type.
  * Object keys are never substituted.
  *
  * Part of plugins/libplughttp.la (see http_client.h).
@@ -40,9 +41,10 @@ typedef struct weirp_json_template weirp_json_template;
  * *line, 0 when not about a line).  (owned: weirp_json_template_free) */
 weirp_json_template *weirp_json_template_parse(const char *text, char *err,
                                                size_t errn, int *line);
-/* The body for one record.  (owned: json_decref) NULL with the reason in
- * `err` (a missing field, a bare value that is no number). */
-json_t *weirp_json_template_fill(const weirp_json_template *t,
+/* The body for one record, as compact JSON text.  (owned: free) NULL
+ * with the reason in `err` (a missing field, a bare value that is no
+ * number, true or false). */
+char *weirp_json_template_render(const weirp_json_template *t,
                                  weirp_field_fn get, void *ctx, char *err,
                                  size_t errn);
 void weirp_json_template_free(weirp_json_template *t);
