@@ -57,6 +57,16 @@ static void test_scalar_text(void)
     CU_ASSERT_PTR_NULL(weirp_json_scalar_text(json_array_get(doc, 4)));
     CU_ASSERT_PTR_NULL(weirp_json_scalar_text(json_array_get(doc, 5)));
     json_decref(doc);
+    /* an API's decimals become the same number's shortest text, never the
+     * binary double's 17 digits (59.80 was "59.799999999999997") */
+    doc = json_loads("[59.80, 0.1, 340.5, 1e-7, 123456.789]", 0, NULL);
+    const char *want[] = {"59.8", "0.1", "340.5", "1e-07", "123456.789"};
+    for (size_t i = 0; i < 5; i++) {
+        s = weirp_json_scalar_text(json_array_get(doc, i));
+        CU_ASSERT_STRING_EQUAL(s ? s : "", want[i]);
+        free(s);
+    }
+    json_decref(doc);
 }
 
 /* ---- templates ------------------------------------------------------------- */

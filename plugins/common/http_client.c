@@ -379,8 +379,16 @@ char *weirp_json_scalar_text(const json_t *v)
         return dup_n(json_string_value(v), json_string_length(v));
     if (json_is_integer(v))
         snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(tmp, sizeof tmp, "%.17g", json_real_value(v));
+    else if (json_is_real(v)) {
+        /* the shortest text that reads back as the same number: 59.80
+         * is "59.8", never "59.799999999999997" */
+        double d = json_real_value(v);
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+            if (strtod(tmp, NULL) == d)
+                break;
+        }
+    }
     else if (json_is_boolean(v))
         snprintf(tmp, sizeof tmp, "%s", json_is_true(v) ? "true" : "false");
     else
