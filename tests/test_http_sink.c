@@ -254,6 +254,39 @@ static void test_lost_answer_without_either_doubles(void)
     lost_answer("lost-none", 0, NULL, 2);
 }
 
+/* A record that changes what the target already has (PUT), tried again
+ * after a 503: the lookup finds the target's old version, which proves
+ * nothing about this change.  It must be sent, not acknowledged. */
+static void test_lookup_never_acknowledges_an_update(void)
+{
+    char *d = setup("lookup-update", "ref,terms\nU1,N30\n", NULL);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL_FATAL(erp_created(erp, "invoices", "U1"), 1);
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"upd\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in2.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">PUT /invoices/{ref}</option>\n"
+             "    <option name=\"body\">{\"terms\": \"{terms}\"}</option>\n"
+             "    <option name=\"lookup\">GET /invoices?ref={ref}</option>\n"
+             "    <option name=\"lookup-pointer\">/data</option>\n"
+             "    <option name=\"concurrency\">1</option>\n"
+             "    <retry attempts=\"5\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n", erp_url(erp));
+    free(wt_write_file(d, "u.xml", xml));
+    free(wt_write_file(d, "in2.csv", "ref,terms\nU1,N60\n"));
+    erp_fail_next(erp, 1, 503, 0);
+    free(weir(d, 0, "run", "u.xml"));
+    free(weir(d, 0, "drain", "u.xml"));
+    json_t *r = erp_record(erp, "invoices", "U1");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r, "terms")), "N60");
+    json_decref(r);
+    free(d);
+}
+
 static void test_oauth2_refresh(void)
 {
     setenv("ERP_CLIENT_SECRET", "cs-S3CRET", 1);
@@ -320,6 +353,7 @@ void register_tests(void)
     CU_add_test(s, "lost answer: idempotency key", test_lost_answer_idempotency_key);
     CU_add_test(s, "lost answer: lookup", test_lost_answer_lookup);
     CU_add_test(s, "lost answer without either: doubled", test_lost_answer_without_either_doubles);
+    CU_add_test(s, "lookup never acknowledges an update", test_lookup_never_acknowledges_an_update);
     CU_add_test(s, "OAuth2: token fetched, refreshed on 401", test_oauth2_refresh);
     CU_add_test(s, "validate names file and line", test_validate_names_line);
 }

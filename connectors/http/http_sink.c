@@ -532,6 +532,16 @@ static void finished(hsink *s, slot *sl, CURLcode rc)
     answer(s, sl, result_of(cls), a->retry_after_ms, text, NULL);
 }
 
+/* Only a create is looked up before it is sent again: a POST for an
+ * insert or upsert.  Found proves nothing for a change to a record the
+ * target already has (its old version is found); PUT, PATCH and DELETE
+ * are safe to send again. */
+static int is_create(const action *a, weir_op op)
+{
+    return strcmp(a->method, "POST") == 0 &&
+           (op == WEIR_OP_INSERT || op == WEIR_OP_UPSERT);
+}
+
 weir_status whttp_sink_write(void *state, weir_batch *batch)
 {
     hsink *s = state;
@@ -569,7 +579,8 @@ weir_status whttp_sink_write(void *state, weir_batch *batch)
                 answer(s, sl, WEIR_RESULT_REJECT, -1, text, NULL);
                 continue;
             }
-            sl->phase = s->lookup.path != NULL && host->record_attempt(r) > 1
+            sl->phase = s->lookup.path != NULL && host->record_attempt(r) > 1 &&
+                        is_create(sl->act, host->record_op(r))
                         ? PHASE_LOOKUP : PHASE_SEND;
             if (start(s, sl) == 0)
                 active++;
