@@ -346,6 +346,11 @@ static int start(hsink *s, slot *sl)
     CURL *h = sl->easy;
     curl_easy_reset(h);
     weirp_http_setup(h, &s->conf);
+    /* A change is never redirected: libcurl would follow a 301/302/303
+     * as a GET (a login page, say), and its 200 would acknowledge a
+     * record the target never got. */
+    if (sl->phase == PHASE_SEND)
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     weirp_http_answer_reset(&sl->ans);
     weirp_http_collect(h, &sl->ans);
     sl->curl_err[0] = '\0';
@@ -515,6 +520,14 @@ static void finished(hsink *s, slot *sl, CURLcode rc)
     weirp_http_error_text(rc, sl->curl_err, a, s->error_pointer, why, sizeof why);
     if (cls == WEIRP_HTTP_REJECT) {
         s->run_5xx = 0;
+        if (a->status >= 300 && a->status < 400 && a->location != NULL) {
+            char to[256];
+            weirp_http_describe("to", a->location, to, sizeof to);
+            snprintf(text, sizeof text, "%.400s: redirected %.200s: a change is not "
+                     "redirected (point url at the target itself)", why, to);
+            answer(s, sl, WEIR_RESULT_REJECT, -1, text, NULL);
+            return;
+        }
         answer(s, sl, WEIR_RESULT_REJECT, -1, why, NULL);
         return;
     }
