@@ -11,20 +11,15 @@
 #include "config.h"
 
 #include <CUnit/CUnit.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "cunit_main.h"
 #include "e2e.h"
 #include "erp_server.h"
 #include "harness.h"
+#include "raw_server.h"
 
 #define PLUGINS WEIR_BUILDDIR "/connectors/.libs"
 #define SECRET "tok-S3CRET-4711"
@@ -293,72 +288,6 @@ static void test_lookup_never_acknowledges_an_update(void)
     free(d);
 }
 
-/* ---- a server with raw, scripted answers ------------------------------- */
-
-/* It answers each request (one per connection) with the raw text of the
- * first rule whose prefix starts the request, and counts it. */
-typedef struct raw_rule {
-    const char *prefix, *reply;
-    unsigned long hits;
-} raw_rule;
-
-typedef struct raw_server {
-    int fd, stop;
-    unsigned short port;
-    raw_rule *rules;
-    size_t n;
-    pthread_t thread;
-    char url[64];
-} raw_server;
-
-static void *raw_serve(void *arg)
-{
-    raw_server *f = arg;
-    while (!f->stop) {
-        struct pollfd p = {f->fd, POLLIN, 0};
-        if (poll(&p, 1, 50) <= 0)
-            continue;
-        int c = accept(f->fd, NULL, NULL);
-        if (c < 0)
-            continue;
-        char buf[8192];
-        ssize_t got = recv(c, buf, sizeof buf - 1, 0); /* one small request */
-        buf[got > 0 ? got : 0] = '\0';
-        for (size_t i = 0; i < f->n; i++)
-            if (strncmp(buf, f->rules[i].prefix, strlen(f->rules[i].prefix)) == 0) {
-                f->rules[i].hits++;
-                (void)!send(c, f->rules[i].reply, strlen(f->rules[i].reply), MSG_NOSIGNAL);
-                break;
-            }
-        close(c);
-    }
-    return NULL;
-}
-
-static int raw_start(raw_server *f, raw_rule *rules, size_t n)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof a;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->stop = 0;
-    f->rules = rules;
-    f->n = n;
-    f->fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (f->fd < 0 || bind(f->fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        listen(f->fd, 8) != 0 || getsockname(f->fd, (struct sockaddr *)&a, &len) != 0)
-        return -1;
-    f->port = ntohs(a.sin_port);
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u", f->port);
-    return pthread_create(&f->thread, NULL, raw_serve, f) == 0 ? 0 : -1;
-}
-
-static void raw_stop(raw_server *f)
-{
-    f->stop = 1;
-    pthread_join(f->thread, NULL);
-    close(f->fd);
-}
-
 /* Scratch folder `name` with in.csv = `csv` and r.xml: csv -> http sink
  * at `url`, POST /invoices, the record as its body, no retries. */
 static char *setup_raw(const char *name, const char *url, const char *csv)
@@ -388,12 +317,12 @@ static void test_redirected_create_not_delivered(void)
 {
     raw_rule rules[] = {
         {"POST ", "HTTP/1.1 302 Found\r\nLocation: /login\r\nContent-Length: 0\r\n"
-                  "Connection: close\r\n\r\n", 0},
+                  "Connection: close\r\n\r\n", 0, ""},
         {"GET ", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 6\r\n"
-                 "Connection: close\r\n\r\nlogin!", 0},
+                 "Connection: close\r\n\r\nlogin!", 0, ""},
     };
     raw_server f;
-    CU_ASSERT_FATAL(raw_start(&f, rules, 2) == 0);
+    CU_ASSERT_FATAL(raw_start(&f, "127.0.0.1", rules, 2) == 0);
     char *d = setup_raw("redirect", f.url, "ref,terms\nX1,N30\n");
     char *out = weir(d, 1, "run", "r.xml");
     raw_stop(&f);

@@ -346,13 +346,13 @@ static int start(hsink *s, slot *sl)
     CURL *h = sl->easy;
     curl_easy_reset(h);
     weirp_http_setup(h, &s->conf);
+    weirp_http_answer_reset(&sl->ans);
+    weirp_http_collect(h, &sl->ans);
     /* A change is never redirected: libcurl would follow a 301/302/303
      * as a GET (a login page, say), and its 200 would acknowledge a
      * record the target never got. */
     if (sl->phase == PHASE_SEND)
-        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    weirp_http_answer_reset(&sl->ans);
-    weirp_http_collect(h, &sl->ans);
+        weirp_http_no_redirects(h, &sl->ans);
     sl->curl_err[0] = '\0';
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, sl->curl_err);
     curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)sl);
