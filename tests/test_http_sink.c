@@ -335,6 +335,45 @@ static void test_redirected_create_not_delivered(void)
     free(d);
 }
 
+/* Four creates in flight at once all come back 401 (a token revoked under
+ * them): one new token is fetched, not one per request. */
+static void test_oauth2_one_refresh_for_many_401(void)
+{
+    raw_rule rules[] = {
+        {"POST /oauth/token", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                              "Content-Length: 53\r\nConnection: close\r\n\r\n"
+                              "{\"access_token\": \"t\", \"token_type\": \"Bearer\", \"x\": 1}", 0, ""},
+        {"POST /invoices", "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n"
+                           "Connection: close\r\n\r\n", 0, ""},
+    };
+    raw_server f;
+    CU_ASSERT_FATAL(raw_start(&f, "127.0.0.1", rules, 2) == 0);
+    setenv("ERP_CLIENT_SECRET", "cs-S3CRET", 1);
+    char *d = e2e_scratch("oauth-race");
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"race\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /invoices</option>\n"
+             "    <option name=\"concurrency\">4</option>\n"
+             "    <option name=\"auth\">oauth2</option>\n"
+             "    <option name=\"token-url\">%s/oauth/token</option>\n"
+             "    <option name=\"client-id\">weir</option>\n"
+             "    <option name=\"client-secret\">${env:ERP_CLIENT_SECRET}</option>\n"
+             "    <retry attempts=\"1\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n", f.url, f.url);
+    free(wt_write_file(d, "r.xml", xml));
+    free(wt_write_file(d, "in.csv", "ref\nA1\nA2\nA3\nA4\n"));
+    free(weir(d, 1, "run", "r.xml"));
+    raw_stop(&f);
+    CU_ASSERT_EQUAL(rules[0].hits, 2); /* the open's, and one after the 401s */
+    CU_ASSERT_EQUAL(rules[1].hits, 8); /* each record: the 401, once more */
+    free(d);
+}
+
 static void test_oauth2_refresh(void)
 {
     setenv("ERP_CLIENT_SECRET", "cs-S3CRET", 1);
@@ -403,6 +442,7 @@ void register_tests(void)
     CU_add_test(s, "lost answer without either: doubled", test_lost_answer_without_either_doubles);
     CU_add_test(s, "lookup never acknowledges an update", test_lookup_never_acknowledges_an_update);
     CU_add_test(s, "a redirected create is not delivered", test_redirected_create_not_delivered);
+    CU_add_test(s, "OAuth2: one new token for many 401s", test_oauth2_one_refresh_for_many_401);
     CU_add_test(s, "OAuth2: token fetched, refreshed on 401", test_oauth2_refresh);
     CU_add_test(s, "validate names file and line", test_validate_names_line);
 }

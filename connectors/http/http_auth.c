@@ -125,6 +125,7 @@ static weirp_http_class fetch_token(whttp_auth *a, char *err, size_t errn)
             /* A short-lived token is used for half its life. */
             ms = ms > 2 * TOKEN_MARGIN_MS ? ms - TOKEN_MARGIN_MS : ms / 2;
             a->expires_at_ms = whttp_now_ms() + ms;
+            a->generation++;
         } else {
             snprintf(err, errn, "oauth2 token (%s): the answer has no access_token", desc);
             cls = WEIRP_HTTP_REJECT;

@@ -37,6 +37,7 @@ typedef struct slot {
     int busy;
     int phase;
     int reauthed;           /* a 401 already fetched a new OAuth2 token */
+    unsigned long token_gen; /* the OAuth2 token the request went with */
     weir_record *rec;       /* (borrowed) during write() */
     const action *act;      /* what this request does */
     struct curl_slist *hdrs;
@@ -295,6 +296,7 @@ static int start(hsink *s, slot *sl)
         answer(s, sl, result_of(cls), -1, err, NULL);
         return -1;
     }
+    sl->token_gen = s->auth.generation;
     char *path = weirp_path_expand(a->path, get_field, &fc, err, sizeof err);
     if (path == NULL) {
         answer(s, sl, WEIR_RESULT_REJECT, -1, err, NULL);
@@ -482,7 +484,11 @@ static void finished(hsink *s, slot *sl, CURLcode rc)
     if (rc == CURLE_OK && a->status == 401 && s->auth.kind == WHTTP_AUTH_OAUTH2 &&
         !sl->reauthed) {
         sl->reauthed = 1;
-        weirp_http_class t = whttp_auth_ready(&s->auth, 1, why, sizeof why);
+        /* Requests in flight together all come back 401 with the old
+         * token: the first fetches a new one, the others go again with
+         * it (a second fetch could revoke the first's token). */
+        weirp_http_class t = whttp_auth_ready(&s->auth, sl->token_gen == s->auth.generation,
+                                              why, sizeof why);
         if (t != WEIRP_HTTP_OK) {
             stop_all(s, result_of(t), -1, why);
             answer(s, sl, result_of(t), -1, why, NULL);
