@@ -127,12 +127,22 @@ char *weirp_path_expand(const char *tmpl, weirp_field_fn get, void *ctx,
                 free(b.s);
                 return NULL;
             }
-            char *e = weirp_url_escape(value, len);
-            if (e == NULL)
-                b.oom = 1;
-            else
-                put(&b, e, strlen(e));
-            free(e);
+            size_t dots = 0;
+            while (dots < len && value[dots] == '.')
+                dots++;
+            if (len > 0 && dots == len) {
+                /* "." and ".." would be dot segments, which libcurl
+                 * resolves (DELETE /x/.. goes out as DELETE /) */
+                for (size_t i = 0; i < len; i++)
+                    put(&b, "%2E", 3);
+            } else {
+                char *e = weirp_url_escape(value, len);
+                if (e == NULL)
+                    b.oom = 1;
+                else
+                    put(&b, e, strlen(e));
+                free(e);
+            }
         } else
             put(&b, p, n + 2);
         p += n + 2;
