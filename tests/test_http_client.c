@@ -174,6 +174,11 @@ static void test_body_template(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "no field 'missing'"));
     CU_ASSERT_PTR_NULL(filled("{\"a\": \"x {none}\"}", err, sizeof err));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "is null"));
+    /* text that is not UTF-8 cannot go into JSON: the field is named */
+    CU_ASSERT_PTR_NULL(filled("{\"a\": \"{latin1}\"}", err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(err, "field 'latin1' is not valid UTF-8");
+    CU_ASSERT_PTR_NULL(filled("{\"a\": \"x {latin1}\"}", err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(err, "field 'latin1' is not valid UTF-8");
     /* a template that is no JSON once filled names its line */
     int line = 0;
     CU_ASSERT_PTR_NULL(weirp_json_template_parse("{\"a\": 1,\n \"b\": {x}\n \"c\": 2}",
