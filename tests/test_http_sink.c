@@ -406,6 +406,27 @@ static void test_oauth2_refresh(void)
     free(d);
 }
 
+/* A token with a line break (a file read with its newline) would add
+ * header lines of its own: libcurl sends "Bearer <token>" as it is.  It is
+ * refused, without being shown. */
+static void test_token_line_break_refused(void)
+{
+    setenv("ERP_TOKEN", SECRET "\r\nX-Evil: 1", 1);
+    char *d = setup("token-crlf", "ref,terms\nH1,N30\n",
+                    "<option name=\"auth\">bearer</option>"
+                    "<option name=\"token\">${env:ERP_TOKEN}</option>");
+    char *out = weir(d, 1, "validate", "p.xml");
+    CU_ASSERT(e2e_contains(out, "sink 'erp': token: a line break or control character"));
+    CU_ASSERT_PTR_NULL(strstr(out, SECRET));
+    free(out);
+    out = weir(d, 2, "run", "p.xml"); /* not a valid pipeline */
+    CU_ASSERT_PTR_NULL(strstr(out, SECRET));
+    free(out);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 0);
+    setenv("ERP_TOKEN", SECRET, 1);
+    free(d);
+}
+
 static void test_validate_names_line(void)
 {
     char *d = setup("validate", "ref,terms\n", NULL);
@@ -444,5 +465,6 @@ void register_tests(void)
     CU_add_test(s, "a redirected create is not delivered", test_redirected_create_not_delivered);
     CU_add_test(s, "OAuth2: one new token for many 401s", test_oauth2_one_refresh_for_many_401);
     CU_add_test(s, "OAuth2: token fetched, refreshed on 401", test_oauth2_refresh);
+    CU_add_test(s, "a token with a line break is refused", test_token_line_break_refused);
     CU_add_test(s, "validate names file and line", test_validate_names_line);
 }
