@@ -210,11 +210,14 @@ static void test_secrets_stay_out(void)
 }
 
 /* The ERP applies the create, then drops the connection: the answer is
- * lost.  The resend must not create it again. */
+ * lost.  The resend must not create it again.  The invoice's ref is
+ * `name`: each test's own, so that no other test's invoice is found. */
 static void lost_answer(const char *name, int honour_key, const char *opts,
                         unsigned long want_created /* 1, or 2: more than one */)
 {
-    char *d = setup(name, "ref,terms\nL1,N30\n", opts);
+    char csv[128];
+    snprintf(csv, sizeof csv, "ref,terms\n%s,N30\n", name);
+    char *d = setup(name, csv, opts);
     erp_set_idempotency(erp, honour_key);
     erp_set_flaky(erp, ERP_FLAKY_LOSE, 1);
     free(weir(d, 0, "run", "p.xml"));
@@ -223,11 +226,11 @@ static void lost_answer(const char *name, int honour_key, const char *opts,
     free(weir(d, 0, "drain", "p.xml"));
     CU_ASSERT(e2e_history_count(d, "retry") >= 1); /* the answer was lost */
     erp_set_idempotency(erp, 1);
-    unsigned long created = erp_created(erp, "invoices", "L1");
+    unsigned long created = erp_created(erp, "invoices", name);
     CU_ASSERT(want_created == 1 ? created == 1 : created > 1);
     CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 1);
     if (want_created == 1) {
-        char *id = erp_id("L1");
+        char *id = erp_id(name);
         CU_ASSERT_EQUAL(e2e_outbox_count(d, "assigned_id", id, NULL), 1);
         free(id);
     }
@@ -285,6 +288,28 @@ static void test_lookup_never_acknowledges_an_update(void)
     json_t *r = erp_record(erp, "invoices", "U1");
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r, "terms")), "N60");
     json_decref(r);
+    free(d);
+}
+
+/* A lookup whose filter the target ignores (a wrong query name) answers
+ * with every invoice: that is no proof that this one was made.  The
+ * record is not acknowledged. */
+static void test_lookup_finding_many_is_no_proof(void)
+{
+    char *d = setup("lookup-many", "ref,terms\nM1,N30\nM2,N30\n", NULL);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_FATAL(erp_record_count(erp, "invoices") >= 2);
+    free(d);
+    d = setup("lookup-many2", "ref,terms\nM3,N30\n",
+              "<option name=\"lookup\">GET /invoices?reference={ref}</option>"
+              "<option name=\"lookup-pointer\">/data</option>");
+    erp_fail_next(erp, 1, 503, 0);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 0);
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "M3"), 0);
+    e2e_result r = e2e_run(d, "monitor", "--json", NULL);
+    CU_ASSERT(e2e_contains(r.out, "records at lookup-pointer /data: cannot tell"));
+    e2e_result_free(&r);
     free(d);
 }
 
@@ -462,6 +487,7 @@ void register_tests(void)
     CU_add_test(s, "lost answer: lookup", test_lost_answer_lookup);
     CU_add_test(s, "lost answer without either: doubled", test_lost_answer_without_either_doubles);
     CU_add_test(s, "lookup never acknowledges an update", test_lookup_never_acknowledges_an_update);
+    CU_add_test(s, "a lookup finding many is no proof", test_lookup_finding_many_is_no_proof);
     CU_add_test(s, "a redirected create is not delivered", test_redirected_create_not_delivered);
     CU_add_test(s, "OAuth2: one new token for many 401s", test_oauth2_one_refresh_for_many_401);
     CU_add_test(s, "OAuth2: token fetched, refreshed on 401", test_oauth2_refresh);

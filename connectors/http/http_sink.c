@@ -456,6 +456,17 @@ static void lookup_done(hsink *s, slot *sl)
         json_decref(doc);
         return;
     }
+    if (json_is_array(found) && json_array_size(found) > 1) {
+        /* A target that ignores the lookup's filter lists everything:
+         * that this record is among them is no proof. */
+        snprintf(text, sizeof text, "lookup %s: %zu records at lookup-pointer %s: "
+                 "cannot tell whether one is this record (does the target filter "
+                 "by the lookup's query?)", s->lookup.text, json_array_size(found),
+                 s->lookup_pointer ? s->lookup_pointer : "(the root)");
+        answer(s, sl, WEIR_RESULT_RETRY, -1, text, NULL);
+        json_decref(doc);
+        return;
+    }
     json_t *item = json_is_array(found) ? json_array_get(found, 0) : found;
     if (item == NULL || json_is_null(item)) {
         json_decref(doc);
