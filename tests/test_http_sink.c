@@ -335,6 +335,46 @@ static char *setup_raw(const char *name, const char *url, const char *csv)
     return d;
 }
 
+/* A lookup on a target that does not filter by `ref` and has one other
+ * invoice: the one found is not this record (its ref differs), so the
+ * record is not acknowledged. */
+static void test_lookup_finding_another_is_no_proof(void)
+{
+    raw_rule rules[] = {
+        {"GET /invoices?ref=N1 ",
+         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 42\r\n"
+         "Connection: close\r\n\r\n{\"data\": [{\"id\": \"INV9\", \"ref\": \"OTHER\"}]}", 0, ""},
+        {"POST ", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                  "Connection: close\r\n\r\n", 0, ""},
+    };
+    raw_server f;
+    CU_ASSERT_FATAL(raw_start(&f, "127.0.0.1", rules, 2) == 0);
+    char *d = setup_raw("lookup-other", f.url, "ref,terms\nN1,N30\n");
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"raw\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /invoices</option>\n"
+             "    <option name=\"lookup\">GET /invoices?ref={ref}</option>\n"
+             "    <option name=\"lookup-pointer\">/data</option>\n"
+             "    <option name=\"id-pointer\">/id</option>\n"
+             "    <option name=\"concurrency\">1</option>\n"
+             "    <retry attempts=\"2\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n", f.url);
+    free(wt_write_file(d, "r.xml", xml));
+    free(weir(d, 1, "run", "r.xml"));
+    raw_stop(&f);
+    CU_ASSERT_EQUAL(rules[0].hits, 1);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 0);
+    e2e_result r = e2e_run(d, "monitor", "--json", NULL);
+    CU_ASSERT(e2e_contains(r.out, "found another record (its 'ref' is"));
+    e2e_result_free(&r);
+    free(d);
+}
+
 /* A create answered with a redirect (an expired session sent to its login
  * page) was followed as a GET, whose 200 acknowledged a record the target
  * never got.  A change is never redirected: the record is not delivered. */
@@ -488,6 +528,7 @@ void register_tests(void)
     CU_add_test(s, "lost answer without either: doubled", test_lost_answer_without_either_doubles);
     CU_add_test(s, "lookup never acknowledges an update", test_lookup_never_acknowledges_an_update);
     CU_add_test(s, "a lookup finding many is no proof", test_lookup_finding_many_is_no_proof);
+    CU_add_test(s, "a lookup finding another is no proof", test_lookup_finding_another_is_no_proof);
     CU_add_test(s, "a redirected create is not delivered", test_redirected_create_not_delivered);
     CU_add_test(s, "OAuth2: one new token for many 401s", test_oauth2_one_refresh_for_many_401);
     CU_add_test(s, "OAuth2: token fetched, refreshed on 401", test_oauth2_refresh);

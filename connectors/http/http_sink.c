@@ -427,6 +427,48 @@ static json_t *answer_json(const weirp_http_answer *a)
     return json_loadb(a->body, a->body_len, JSON_DECODE_ANY, NULL);
 }
 
+/* Does `item` (a record the lookup found) contradict the record on a
+ * query parameter of the lookup ("?ref={code}": the item's "ref" is not
+ * the record's code)?  Then a target that ignores the filter found
+ * another record.  The item's member, when a scalar, names what it has
+ * in `have`; an absent member contradicts nothing. */
+static int contradicts(const hsink *s, weir_record *rec, json_t *item,
+                       char *have, size_t haven)
+{
+    const weir_host *host = s->c.host;
+    const char *q = strchr(s->lookup.path, '?');
+    if (q == NULL || !json_is_object(item))
+        return 0;
+    for (q++; *q != '\0';) {
+        size_t pair = strcspn(q, "&"), name = strcspn(q, "=&");
+        char key[128], field[256];
+        /* exactly "name={field}" */
+        if (q[name] == '=' && name < sizeof key && pair > name + 3 &&
+            q[name + 1] == '{' && q[pair - 1] == '}' && pair - name - 3 < sizeof field) {
+            memcpy(key, q, name);
+            key[name] = '\0';
+            memcpy(field, q + name + 2, pair - name - 3);
+            field[pair - name - 3] = '\0';
+            size_t len;
+            const char *want = host->record_has(rec, field)
+                               ? host->record_get(rec, field, &len) : NULL;
+            char *got = weirp_json_scalar_text(json_object_get(item, key));
+            int differs = got != NULL && want != NULL &&
+                          (strlen(got) != len || memcmp(got, want, len) != 0);
+            if (differs)
+                snprintf(have, haven, "its '%.40s' is \"%.60s\", the record's %.40s is "
+                         "\"%.*s\"", key, got, field, (int)(len < 60 ? len : 60), want);
+            free(got);
+            if (differs)
+                return 1;
+        }
+        q += pair;
+        if (*q == '&')
+            q++;
+    }
+    return 0;
+}
+
 /* A lookup came back 2xx: was the record there? */
 static void lookup_done(hsink *s, slot *sl)
 {
@@ -471,6 +513,15 @@ static void lookup_done(hsink *s, slot *sl)
     if (item == NULL || json_is_null(item)) {
         json_decref(doc);
         sl->phase = PHASE_SEND;
+        return;
+    }
+    char have[300];
+    if (contradicts(s, sl->rec, item, have, sizeof have)) {
+        snprintf(text, sizeof text, "lookup %s found another record (%s): cannot "
+                 "tell whether this one is there (does the target filter by the "
+                 "lookup's query?)", s->lookup.text, have);
+        answer(s, sl, WEIR_RESULT_RETRY, -1, text, NULL);
+        json_decref(doc);
         return;
     }
     char *id = assigned_id(s, item, a);
