@@ -375,6 +375,29 @@ static void test_lookup_finding_another_is_no_proof(void)
     free(d);
 }
 
+/* A rejection whose answer is not UTF-8 (a Latin-1 error page): its
+ * text still reads in the monitor's JSON. */
+static void test_reject_text_not_utf8(void)
+{
+    raw_rule rules[] = {
+        {"POST ", "HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: text/plain\r\n"
+                  "Content-Length: 20\r\nConnection: close\r\n\r\nKunde M\xfcller fehlt\x80\xff", 0, ""},
+    };
+    raw_server f;
+    CU_ASSERT_FATAL(raw_start(&f, "127.0.0.1", rules, 1) == 0);
+    char *d = setup_raw("latin1", f.url, "ref,terms\nZ1,N30\n");
+    free(weir(d, 1, "run", "r.xml"));
+    raw_stop(&f);
+    e2e_result r = e2e_run(d, "monitor", "--json", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    json_t *j = json_loads(r.out, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL(j);
+    CU_ASSERT(e2e_contains(r.out, "Kunde M"));
+    json_decref(j);
+    e2e_result_free(&r);
+    free(d);
+}
+
 /* A create answered with a redirect (an expired session sent to its login
  * page) was followed as a GET, whose 200 acknowledged a record the target
  * never got.  A change is never redirected: the record is not delivered. */
@@ -529,6 +552,7 @@ void register_tests(void)
     CU_add_test(s, "lookup never acknowledges an update", test_lookup_never_acknowledges_an_update);
     CU_add_test(s, "a lookup finding many is no proof", test_lookup_finding_many_is_no_proof);
     CU_add_test(s, "a lookup finding another is no proof", test_lookup_finding_another_is_no_proof);
+    CU_add_test(s, "a reject text that is not UTF-8", test_reject_text_not_utf8);
     CU_add_test(s, "a redirected create is not delivered", test_redirected_create_not_delivered);
     CU_add_test(s, "OAuth2: one new token for many 401s", test_oauth2_one_refresh_for_many_401);
     CU_add_test(s, "OAuth2: token fetched, refreshed on 401", test_oauth2_refresh);
