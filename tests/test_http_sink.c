@@ -398,6 +398,31 @@ static void test_reject_text_not_utf8(void)
     free(d);
 }
 
+/* A reject text quoting a value cut in the middle of a character (the
+ * 40 bytes shown of a long value) still reads in the monitor's JSON. */
+static void test_reject_text_cut_value(void)
+{
+    char *d = e2e_scratch("cutvalue");
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cut\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /invoices</option>\n"
+             "    <option name=\"body\">{\"amount\": {amount}}</option>\n"
+             "    <retry attempts=\"1\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n", erp_url(erp));
+    free(wt_write_file(d, "c.xml", xml));
+    free(wt_write_file(d, "in.csv", "ref,amount\nC1,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xe2\x82\xac\n"));
+    free(weir(d, 1, "run", "c.xml"));
+    e2e_result r = e2e_run(d, "monitor", "--json", NULL);
+    CU_ASSERT(e2e_contains(r.out, "field 'amount' is"));
+    e2e_result_free(&r);
+    free(d);
+}
+
 /* A create answered with a redirect (an expired session sent to its login
  * page) was followed as a GET, whose 200 acknowledged a record the target
  * never got.  A change is never redirected: the record is not delivered. */
@@ -553,6 +578,7 @@ void register_tests(void)
     CU_add_test(s, "a lookup finding many is no proof", test_lookup_finding_many_is_no_proof);
     CU_add_test(s, "a lookup finding another is no proof", test_lookup_finding_another_is_no_proof);
     CU_add_test(s, "a reject text that is not UTF-8", test_reject_text_not_utf8);
+    CU_add_test(s, "a reject text with a value cut mid-character", test_reject_text_cut_value);
     CU_add_test(s, "a redirected create is not delivered", test_redirected_create_not_delivered);
     CU_add_test(s, "OAuth2: one new token for many 401s", test_oauth2_one_refresh_for_many_401);
     CU_add_test(s, "OAuth2: token fetched, refreshed on 401", test_oauth2_refresh);

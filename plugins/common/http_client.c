@@ -322,9 +322,7 @@ static size_t utf8_char(const unsigned char *s)
     return n;
 }
 
-/* Each byte of `s` that starts no valid UTF-8 character becomes '?': the
- * text goes into JSON (the monitor's), which takes UTF-8 only. */
-static void utf8_clean(char *s)
+void weirp_utf8_clean(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     while (*p != '\0') {
@@ -396,7 +394,7 @@ void weirp_http_error_text(CURLcode result, const char *curl_error,
     if (n == 0)
         return;
     error_text(result, curl_error, a, error_pointer, buf, n);
-    utf8_clean(buf);
+    weirp_utf8_clean(buf);
 }
 
 /* ---- JSON --------------------------------------------------------------- */
