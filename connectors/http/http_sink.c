@@ -257,14 +257,6 @@ static void answer(hsink *s, slot *sl, weir_result res, long long retry_ms,
                    const char *text, const char *id)
 {
     const weir_host *host = s->c.host;
-    char clean[2048];
-    if (text != NULL) {
-        /* a value or an answer quoted in it may be no UTF-8, or cut
-         * inside a character */
-        snprintf(clean, sizeof clean, "%s", text);
-        weirp_utf8_clean(clean);
-        text = clean;
-    }
     host->record_answer(sl->rec, res, text, id);
     if (retry_ms >= 0 && (res == WEIR_RESULT_RETRY || res == WEIR_RESULT_DOWN))
         host->record_retry_after(sl->rec, retry_ms);
@@ -287,7 +279,6 @@ static void stop_all(hsink *s, weir_result res, long long retry_ms,
     s->stop_result = res;
     s->stop_retry_ms = retry_ms;
     snprintf(s->stop_text, sizeof s->stop_text, "%s", text);
-    weirp_utf8_clean(s->stop_text);
 }
 
 /* Start sl's request for its record in its phase.  Returns 0 when it is

@@ -303,41 +303,12 @@ static void put_excerpt(char *buf, size_t size, size_t *at, const char *s,
 
 #define EXCERPT_MAX 200
 
-/* Length of the valid UTF-8 character at s (as jansson reads UTF-8: no
- * overlong forms, no surrogates, nothing past U+10FFFF); 0 when none. */
-static size_t utf8_char(const unsigned char *s)
+void weirp_http_error_text(CURLcode result, const char *curl_error,
+                           const weirp_http_answer *a,
+                           const char *error_pointer, char *buf, size_t n)
 {
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-               : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
-    unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
-    if (n == 0 || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return n;
-}
-
-void weirp_utf8_clean(char *s)
-{
-    unsigned char *p = (unsigned char *)s;
-    while (*p != '\0') {
-        size_t n = utf8_char(p);
-        if (n == 0)
-            *p++ = '?';
-        else
-            p += n;
-    }
-}
-
-static void error_text(CURLcode result, const char *curl_error,
-                       const weirp_http_answer *a, const char *error_pointer,
-                       char *buf, size_t n)
-{
+    if (n == 0)
+        return;
     if (result != CURLE_OK && a->other_host[0] != '\0') {
         snprintf(buf, n, "HTTP %ld %s: redirected to another host (%s): not "
                  "followed, so that no credential goes there", a->status,
@@ -385,16 +356,6 @@ static void error_text(CURLcode result, const char *curl_error,
     size_t cap = at + EXCERPT_MAX + 4 < n ? at + EXCERPT_MAX + 4 : n;
     put_excerpt(buf, cap, &at, a->body, a->body_len, a->body_cut);
     json_decref(doc);
-}
-
-void weirp_http_error_text(CURLcode result, const char *curl_error,
-                           const weirp_http_answer *a,
-                           const char *error_pointer, char *buf, size_t n)
-{
-    if (n == 0)
-        return;
-    error_text(result, curl_error, a, error_pointer, buf, n);
-    weirp_utf8_clean(buf);
 }
 
 /* ---- JSON --------------------------------------------------------------- */

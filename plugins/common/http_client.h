@@ -96,11 +96,6 @@ void weirp_http_error_text(CURLcode result, const char *curl_error,
                            const weirp_http_answer *a,
                            const char *error_pointer, char *buf, size_t n);
 
-/* Each byte of `s` that starts no valid UTF-8 character (as jansson reads
- * UTF-8) becomes '?': a text for the monitor goes into JSON, which takes
- * UTF-8 only (a failure with another text vanished from its --json). */
-void weirp_utf8_clean(char *s);
-
 /* ---- JSON --------------------------------------------------------------- */
 
 /* RFC 6901: the value at `pointer` in `root` ("" is the root itself;
