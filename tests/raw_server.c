@@ -2,6 +2,8 @@
  * raw_server.c - a tiny HTTP server with scripted answers (see
  * raw_server.h).
  */
+#include "config.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -28,7 +30,7 @@ static void *raw_serve(void *arg)
         for (size_t i = 0; i < f->n; i++)
             if (strncmp(buf, f->rules[i].prefix, strlen(f->rules[i].prefix)) == 0) {
                 f->rules[i].hits++;
-                memcpy(f->rules[i].last, buf, sizeof f->rules[i].last);
+                memcpy(f->rules[i].last, buf, strlen(buf) + 1);
                 (void)!send(c, f->rules[i].reply, strlen(f->rules[i].reply), MSG_NOSIGNAL);
                 break;
             }
