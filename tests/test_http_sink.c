@@ -335,6 +335,27 @@ static char *setup_raw(const char *name, const char *url, const char *csv)
     return d;
 }
 
+/* A second version of an invoice (new terms) whose create failed with a
+ * 503 is looked up: the target holds the first version.  That is not this
+ * change: it must not be acknowledged. */
+static void test_lookup_finding_stale_version_is_no_proof(void)
+{
+    char *d = setup("lookup-stale", "ref,terms\nV1,N30\n", NULL);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_FATAL(erp_created(erp, "invoices", "V1") == 1);
+    free(d);
+    d = setup("lookup-stale2", "ref,terms\nV1,N60\n",
+              "<option name=\"lookup\">GET /invoices?ref={ref}</option>"
+              "<option name=\"lookup-pointer\">/data</option>");
+    erp_fail_next(erp, 1, 503, 0);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 0);
+    e2e_result r = e2e_run(d, "monitor", "--json", NULL);
+    CU_ASSERT(e2e_contains(r.out, "its 'terms' is \\\"N30\\\", this change's is \\\"N60\\\""));
+    e2e_result_free(&r);
+    free(d);
+}
+
 /* A lookup on a target that does not filter by `ref` and has one other
  * invoice: the one found is not this record (its ref differs), so the
  * record is not acknowledged. */
@@ -576,6 +597,8 @@ void register_tests(void)
     CU_add_test(s, "lost answer without either: doubled", test_lost_answer_without_either_doubles);
     CU_add_test(s, "lookup never acknowledges an update", test_lookup_never_acknowledges_an_update);
     CU_add_test(s, "a lookup finding many is no proof", test_lookup_finding_many_is_no_proof);
+    CU_add_test(s, "a lookup finding an old version is no proof",
+                test_lookup_finding_stale_version_is_no_proof);
     CU_add_test(s, "a lookup finding another is no proof", test_lookup_finding_another_is_no_proof);
     CU_add_test(s, "a reject text that is not UTF-8", test_reject_text_not_utf8);
     CU_add_test(s, "a reject text with a value cut mid-character", test_reject_text_cut_value);

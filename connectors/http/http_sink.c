@@ -281,6 +281,20 @@ static void stop_all(hsink *s, weir_result res, long long retry_ms,
     snprintf(s->stop_text, sizeof s->stop_text, "%s", text);
 }
 
+/* The body the record's change sends. (owned) NULL with err set. */
+static char *render_body(const hsink *s, weir_record *rec, char *err, size_t errn)
+{
+    field_ctx fc = {s->c.host, rec};
+    if (s->tmpl)
+        return weirp_json_template_render(s->tmpl, get_field, &fc, err, errn);
+    json_t *doc = record_json(s->c.host, rec, err, errn);
+    char *body = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(doc);
+    if (doc != NULL && body == NULL)
+        snprintf(err, errn, "out of memory");
+    return body;
+}
+
 /* Start sl's request for its record in its phase.  Returns 0 when it is
  * in flight, -1 when the record was answered instead. */
 static int start(hsink *s, slot *sl)
@@ -314,15 +328,7 @@ static int start(hsink *s, slot *sl)
     int with_body = sl->phase == PHASE_SEND && strcmp(a->method, "GET") != 0 &&
                     strcmp(a->method, "HEAD") != 0 && strcmp(a->method, "DELETE") != 0;
     if (with_body) {
-        if (s->tmpl) {
-            sl->body = weirp_json_template_render(s->tmpl, get_field, &fc, err,
-                                                  sizeof err);
-        } else {
-            json_t *doc = record_json(host, sl->rec, err, sizeof err);
-            sl->body = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY)
-                           : NULL;
-            json_decref(doc);
-        }
+        sl->body = render_body(s, sl->rec, err, sizeof err);
         if (sl->body == NULL) {
             answer(s, sl, WEIR_RESULT_REJECT, -1, err, NULL);
             return -1;
@@ -469,6 +475,43 @@ static int contradicts(const hsink *s, weir_record *rec, json_t *item,
     return 0;
 }
 
+/* Does `item` (a record the lookup found) differ from what this change
+ * sends, on a top-level text, number or boolean both have?  Then it is
+ * another version (or another record): finding it proves nothing.  What
+ * differs goes into `have`. */
+static int differs_from_change(const hsink *s, weir_record *rec, json_t *item,
+                               char *have, size_t haven)
+{
+    char err[512];
+    char *text = render_body(s, rec, err, sizeof err);
+    json_t *body = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    free(text);
+    int differs = 0;
+    const char *key;
+    json_t *mine;
+    if (json_is_object(body) && json_is_object(item))
+        json_object_foreach(body, key, mine) {
+            json_t *theirs = json_object_get(item, key);
+            if (theirs == NULL || json_is_null(mine) || json_is_null(theirs) ||
+                json_is_object(mine) || json_is_array(mine))
+                continue;
+            if (json_is_number(mine) && json_is_number(theirs))
+                differs = json_number_value(mine) != json_number_value(theirs);
+            else
+                differs = !json_equal(mine, theirs);
+            if (differs) {
+                char *a = weirp_json_scalar_text(theirs), *b = weirp_json_scalar_text(mine);
+                snprintf(have, haven, "its '%.40s' is \"%.60s\", this change's is \"%.60s\"",
+                         key, a ? a : "(not a scalar)", b ? b : "");
+                free(a);
+                free(b);
+                break;
+            }
+        }
+    json_decref(body);
+    return differs;
+}
+
 /* A lookup came back 2xx: was the record there? */
 static void lookup_done(hsink *s, slot *sl)
 {
@@ -520,6 +563,14 @@ static void lookup_done(hsink *s, slot *sl)
         snprintf(text, sizeof text, "lookup %s found another record (%s): cannot "
                  "tell whether this one is there (does the target filter by the "
                  "lookup's query?)", s->lookup.text, have);
+        answer(s, sl, WEIR_RESULT_RETRY, -1, text, NULL);
+        json_decref(doc);
+        return;
+    }
+    if (differs_from_change(s, sl->rec, item, have, sizeof have)) {
+        snprintf(text, sizeof text, "lookup %s found a record that is not this "
+                 "change (%s): an older version? Not sent, not acknowledged",
+                 s->lookup.text, have);
         answer(s, sl, WEIR_RESULT_RETRY, -1, text, NULL);
         json_decref(doc);
         return;
