@@ -444,6 +444,46 @@ static void test_reject_text_cut_value(void)
     free(d);
 }
 
+/* The endpoint is down and its health probe answers a Latin-1 page: the
+ * reason still reads in weir status --json. */
+static void test_probe_text_not_utf8(void)
+{
+    raw_rule rules[] = {
+        {"POST ", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                  "Connection: close\r\n\r\n", 0, ""},
+        {"GET /health", "HTTP/1.1 500 Fehler\r\nContent-Type: text/plain\r\n"
+                        "Content-Length: 20\r\nConnection: close\r\n\r\nKunde M\xfcller fehlt\x80\xff", 0, ""},
+    };
+    raw_server f;
+    CU_ASSERT_FATAL(raw_start(&f, "127.0.0.1", rules, 2) == 0);
+    char *d = e2e_scratch("probe-latin1");
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"pr\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /invoices</option>\n"
+             "    <option name=\"health\">GET /health</option>\n"
+             "    <option name=\"concurrency\">1</option>\n"
+             "    <retry attempts=\"9\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n", f.url);
+    free(wt_write_file(d, "r.xml", xml));
+    free(wt_write_file(d, "in.csv", "ref\nP1\nP2\nP3\nP4\nP5\nP6\n"));
+    free(weir(d, 0, "run", "r.xml"));
+    e2e_clock_offset("1h"); /* past the next probe */
+    free(weir(d, 0, "drain", "r.xml"));
+    e2e_clock_offset(NULL);
+    raw_stop(&f);
+    CU_ASSERT(rules[1].hits >= 1);
+    e2e_result r = e2e_run(d, "status", "--json", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT(e2e_contains(r.out, "Kunde M"));
+    e2e_result_free(&r);
+    free(d);
+}
+
 /* A create answered with a redirect (an expired session sent to its login
  * page) was followed as a GET, whose 200 acknowledged a record the target
  * never got.  A change is never redirected: the record is not delivered. */
@@ -602,6 +642,7 @@ void register_tests(void)
     CU_add_test(s, "a lookup finding another is no proof", test_lookup_finding_another_is_no_proof);
     CU_add_test(s, "a reject text that is not UTF-8", test_reject_text_not_utf8);
     CU_add_test(s, "a reject text with a value cut mid-character", test_reject_text_cut_value);
+    CU_add_test(s, "a probe text that is not UTF-8", test_probe_text_not_utf8);
     CU_add_test(s, "a redirected create is not delivered", test_redirected_create_not_delivered);
     CU_add_test(s, "OAuth2: one new token for many 401s", test_oauth2_one_refresh_for_many_401);
     CU_add_test(s, "OAuth2: token fetched, refreshed on 401", test_oauth2_refresh);
