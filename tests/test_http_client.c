@@ -164,8 +164,8 @@ static void test_body_template(void)
     free(s);
     /* a value that looks like the internal number mark stays text */
     s = filled("{\"a\": \"{mark}\", \"b\": {price}}", err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL(s && strstr(s, "\"b\":59.80"));
-    CU_ASSERT_PTR_NOT_NULL(s && strstr(s, "\"a\":\"\\u0001"));
+    CU_ASSERT(s && strstr(s, "\"b\":59.80") != NULL);
+    CU_ASSERT(s && strstr(s, "\"a\":\"\\u0001") != NULL);
     free(s);
     /* a bare placeholder takes numbers and booleans only */
     CU_ASSERT_PTR_NULL(filled("{\"a\": {word}}", err, sizeof err));
