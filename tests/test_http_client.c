@@ -76,7 +76,8 @@ static const char *const fields[] = {
     "code", "INV/1 & 2?", "name", "Müller \"Ltd\"\n", "amount", "12.50",
     "none", "\x02", "flag", "true", "word", "abc", "price", "59.80",
     "big", "12345678901234567890123", "tiny", " -1.5e-7 ", "mark",
-    "\x01" "0000000000000000" "0", NULL,
+    "\x01" "0000000000000000" "0", "up", "..", "dot", ".", "dots", "a..b",
+    "latin1", "M\xfcller", "crlf", "a\r\nX-Evil: 1#?", NULL,
 };
 
 static int get_field(void *ctx, const char *name, const char **value,
@@ -118,6 +119,14 @@ static void test_path_expand(void)
     CU_ASSERT_PTR_NULL(weirp_path_expand("/x/}", NULL, NULL, err, sizeof err));
     p = weirp_path_expand("/x/{code}", NULL, NULL, err, sizeof err);
     CU_ASSERT_STRING_EQUAL(p, "/x/{code}");
+    free(p);
+    /* "." and ".." would be dot segments: libcurl sends DELETE /x/.. as
+     * DELETE /.  They keep their place, as a value. */
+    p = weirp_path_expand("/x/{up}/y/{dot}/{dots}", get_field, NULL, err, sizeof err);
+    CU_ASSERT_STRING_EQUAL(p, "/x/%2E%2E/y/%2E/a..b");
+    free(p);
+    p = weirp_path_expand("/x/{crlf}", get_field, NULL, err, sizeof err);
+    CU_ASSERT_STRING_EQUAL(p, "/x/a%0D%0AX-Evil%3A%201%23%3F");
     free(p);
 }
 
@@ -165,6 +174,11 @@ static void test_body_template(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "no field 'missing'"));
     CU_ASSERT_PTR_NULL(filled("{\"a\": \"x {none}\"}", err, sizeof err));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "is null"));
+    /* text that is not UTF-8 cannot go into JSON: the field is named */
+    CU_ASSERT_PTR_NULL(filled("{\"a\": \"{latin1}\"}", err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(err, "field 'latin1' is not valid UTF-8");
+    CU_ASSERT_PTR_NULL(filled("{\"a\": \"x {latin1}\"}", err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(err, "field 'latin1' is not valid UTF-8");
     /* a template that is no JSON once filled names its line */
     int line = 0;
     CU_ASSERT_PTR_NULL(weirp_json_template_parse("{\"a\": 1,\n \"b\": {x}\n \"c\": 2}",

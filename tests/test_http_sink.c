@@ -19,6 +19,7 @@
 #include "e2e.h"
 #include "erp_server.h"
 #include "harness.h"
+#include "raw_server.h"
 
 #define PLUGINS WEIR_BUILDDIR "/connectors/.libs"
 #define SECRET "tok-S3CRET-4711"
@@ -209,11 +210,14 @@ static void test_secrets_stay_out(void)
 }
 
 /* The ERP applies the create, then drops the connection: the answer is
- * lost.  The resend must not create it again. */
+ * lost.  The resend must not create it again.  The invoice's ref is
+ * `name`: each test's own, so that no other test's invoice is found. */
 static void lost_answer(const char *name, int honour_key, const char *opts,
                         unsigned long want_created /* 1, or 2: more than one */)
 {
-    char *d = setup(name, "ref,terms\nL1,N30\n", opts);
+    char csv[128];
+    snprintf(csv, sizeof csv, "ref,terms\n%s,N30\n", name);
+    char *d = setup(name, csv, opts);
     erp_set_idempotency(erp, honour_key);
     erp_set_flaky(erp, ERP_FLAKY_LOSE, 1);
     free(weir(d, 0, "run", "p.xml"));
@@ -222,11 +226,11 @@ static void lost_answer(const char *name, int honour_key, const char *opts,
     free(weir(d, 0, "drain", "p.xml"));
     CU_ASSERT(e2e_history_count(d, "retry") >= 1); /* the answer was lost */
     erp_set_idempotency(erp, 1);
-    unsigned long created = erp_created(erp, "invoices", "L1");
+    unsigned long created = erp_created(erp, "invoices", name);
     CU_ASSERT(want_created == 1 ? created == 1 : created > 1);
     CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 1);
     if (want_created == 1) {
-        char *id = erp_id("L1");
+        char *id = erp_id(name);
         CU_ASSERT_EQUAL(e2e_outbox_count(d, "assigned_id", id, NULL), 1);
         free(id);
     }
@@ -252,6 +256,296 @@ static void test_lost_answer_lookup(void)
 static void test_lost_answer_without_either_doubles(void)
 {
     lost_answer("lost-none", 0, NULL, 2);
+}
+
+/* A record that changes what the target already has (PUT), tried again
+ * after a 503: the lookup finds the target's old version, which proves
+ * nothing about this change.  It must be sent, not acknowledged. */
+static void test_lookup_never_acknowledges_an_update(void)
+{
+    char *d = setup("lookup-update", "ref,terms\nU1,N30\n", NULL);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL_FATAL(erp_created(erp, "invoices", "U1"), 1);
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"upd\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in2.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">PUT /invoices/{ref}</option>\n"
+             "    <option name=\"body\">{\"terms\": \"{terms}\"}</option>\n"
+             "    <option name=\"lookup\">GET /invoices?ref={ref}</option>\n"
+             "    <option name=\"lookup-pointer\">/data</option>\n"
+             "    <option name=\"concurrency\">1</option>\n"
+             "    <retry attempts=\"5\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n", erp_url(erp));
+    free(wt_write_file(d, "u.xml", xml));
+    free(wt_write_file(d, "in2.csv", "ref,terms\nU1,N60\n"));
+    erp_fail_next(erp, 1, 503, 0);
+    free(weir(d, 0, "run", "u.xml"));
+    free(weir(d, 0, "drain", "u.xml"));
+    json_t *r = erp_record(erp, "invoices", "U1");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r, "terms")), "N60");
+    json_decref(r);
+    free(d);
+}
+
+/* A lookup whose filter the target ignores (a wrong query name) answers
+ * with every invoice: that is no proof that this one was made.  The
+ * record is not acknowledged. */
+static void test_lookup_finding_many_is_no_proof(void)
+{
+    char *d = setup("lookup-many", "ref,terms\nM1,N30\nM2,N30\n", NULL);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_FATAL(erp_record_count(erp, "invoices") >= 2);
+    free(d);
+    d = setup("lookup-many2", "ref,terms\nM3,N30\n",
+              "<option name=\"lookup\">GET /invoices?reference={ref}</option>"
+              "<option name=\"lookup-pointer\">/data</option>");
+    erp_fail_next(erp, 1, 503, 0);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 0);
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "M3"), 0);
+    e2e_result r = e2e_run(d, "monitor", "--json", NULL);
+    CU_ASSERT(e2e_contains(r.out, "records at lookup-pointer /data: cannot tell"));
+    e2e_result_free(&r);
+    free(d);
+}
+
+/* Scratch folder `name` with in.csv = `csv` and r.xml: csv -> http sink
+ * at `url`, POST /invoices, the record as its body, no retries. */
+static char *setup_raw(const char *name, const char *url, const char *csv)
+{
+    char *d = e2e_scratch(name);
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"raw\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /invoices</option>\n"
+             "    <option name=\"id-pointer\">/id</option>\n"
+             "    <option name=\"concurrency\">1</option>\n"
+             "    <retry attempts=\"1\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n", url);
+    free(wt_write_file(d, "r.xml", xml));
+    free(wt_write_file(d, "in.csv", csv));
+    return d;
+}
+
+/* A second version of an invoice (new terms) whose create failed with a
+ * 503 is looked up: the target holds the first version.  That is not this
+ * change: it must not be acknowledged. */
+static void test_lookup_finding_stale_version_is_no_proof(void)
+{
+    char *d = setup("lookup-stale", "ref,terms\nV1,N30\n", NULL);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_FATAL(erp_created(erp, "invoices", "V1") == 1);
+    free(d);
+    d = setup("lookup-stale2", "ref,terms\nV1,N60\n",
+              "<option name=\"lookup\">GET /invoices?ref={ref}</option>"
+              "<option name=\"lookup-pointer\">/data</option>");
+    erp_fail_next(erp, 1, 503, 0);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 0);
+    e2e_result r = e2e_run(d, "monitor", "--json", NULL);
+    CU_ASSERT(e2e_contains(r.out, "its 'terms' is \\\"N30\\\", this change's is \\\"N60\\\""));
+    e2e_result_free(&r);
+    free(d);
+}
+
+/* A lookup on a target that does not filter by `ref` and has one other
+ * invoice: the one found is not this record (its ref differs), so the
+ * record is not acknowledged. */
+static void test_lookup_finding_another_is_no_proof(void)
+{
+    raw_rule rules[] = {
+        {"GET /invoices?ref=N1 ",
+         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 42\r\n"
+         "Connection: close\r\n\r\n{\"data\": [{\"id\": \"INV9\", \"ref\": \"OTHER\"}]}", 0, ""},
+        {"POST ", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                  "Connection: close\r\n\r\n", 0, ""},
+    };
+    raw_server f;
+    CU_ASSERT_FATAL(raw_start(&f, "127.0.0.1", rules, 2) == 0);
+    char *d = setup_raw("lookup-other", f.url, "ref,terms\nN1,N30\n");
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"raw\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /invoices</option>\n"
+             "    <option name=\"lookup\">GET /invoices?ref={ref}</option>\n"
+             "    <option name=\"lookup-pointer\">/data</option>\n"
+             "    <option name=\"id-pointer\">/id</option>\n"
+             "    <option name=\"concurrency\">1</option>\n"
+             "    <retry attempts=\"2\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n", f.url);
+    free(wt_write_file(d, "r.xml", xml));
+    free(weir(d, 1, "run", "r.xml"));
+    raw_stop(&f);
+    CU_ASSERT_EQUAL(rules[0].hits, 1);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 0);
+    e2e_result r = e2e_run(d, "monitor", "--json", NULL);
+    CU_ASSERT(e2e_contains(r.out, "found another record (its 'ref' is"));
+    e2e_result_free(&r);
+    free(d);
+}
+
+/* A rejection whose answer is not UTF-8 (a Latin-1 error page): its
+ * text still reads in the monitor's JSON. */
+static void test_reject_text_not_utf8(void)
+{
+    raw_rule rules[] = {
+        {"POST ", "HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: text/plain\r\n"
+                  "Content-Length: 20\r\nConnection: close\r\n\r\nKunde M\xfcller fehlt\x80\xff", 0, ""},
+    };
+    raw_server f;
+    CU_ASSERT_FATAL(raw_start(&f, "127.0.0.1", rules, 1) == 0);
+    char *d = setup_raw("latin1", f.url, "ref,terms\nZ1,N30\n");
+    free(weir(d, 1, "run", "r.xml"));
+    raw_stop(&f);
+    e2e_result r = e2e_run(d, "monitor", "--json", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    json_t *j = json_loads(r.out, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL(j);
+    CU_ASSERT(e2e_contains(r.out, "Kunde M"));
+    json_decref(j);
+    e2e_result_free(&r);
+    free(d);
+}
+
+/* A reject text quoting a value cut in the middle of a character (the
+ * 40 bytes shown of a long value) still reads in the monitor's JSON. */
+static void test_reject_text_cut_value(void)
+{
+    char *d = e2e_scratch("cutvalue");
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cut\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /invoices</option>\n"
+             "    <option name=\"body\">{\"amount\": {amount}}</option>\n"
+             "    <retry attempts=\"1\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n", erp_url(erp));
+    free(wt_write_file(d, "c.xml", xml));
+    free(wt_write_file(d, "in.csv", "ref,amount\nC1,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xe2\x82\xac\n"));
+    free(weir(d, 1, "run", "c.xml"));
+    e2e_result r = e2e_run(d, "monitor", "--json", NULL);
+    CU_ASSERT(e2e_contains(r.out, "field 'amount' is"));
+    e2e_result_free(&r);
+    free(d);
+}
+
+/* The endpoint is down and its health probe answers a Latin-1 page: the
+ * reason still reads in weir status --json. */
+static void test_probe_text_not_utf8(void)
+{
+    raw_rule rules[] = {
+        {"POST ", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                  "Connection: close\r\n\r\n", 0, ""},
+        {"GET /health", "HTTP/1.1 500 Fehler\r\nContent-Type: text/plain\r\n"
+                        "Content-Length: 20\r\nConnection: close\r\n\r\nKunde M\xfcller fehlt\x80\xff", 0, ""},
+    };
+    raw_server f;
+    CU_ASSERT_FATAL(raw_start(&f, "127.0.0.1", rules, 2) == 0);
+    char *d = e2e_scratch("probe-latin1");
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"pr\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /invoices</option>\n"
+             "    <option name=\"health\">GET /health</option>\n"
+             "    <option name=\"concurrency\">1</option>\n"
+             "    <retry attempts=\"9\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n", f.url);
+    free(wt_write_file(d, "r.xml", xml));
+    free(wt_write_file(d, "in.csv", "ref\nP1\nP2\nP3\nP4\nP5\nP6\n"));
+    free(weir(d, 0, "run", "r.xml"));
+    e2e_clock_offset("1h"); /* past the next probe */
+    free(weir(d, 0, "drain", "r.xml"));
+    e2e_clock_offset(NULL);
+    raw_stop(&f);
+    CU_ASSERT(rules[1].hits >= 1);
+    e2e_result r = e2e_run(d, "status", "--json", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT(e2e_contains(r.out, "Kunde M"));
+    e2e_result_free(&r);
+    free(d);
+}
+
+/* A create answered with a redirect (an expired session sent to its login
+ * page) was followed as a GET, whose 200 acknowledged a record the target
+ * never got.  A change is never redirected: the record is not delivered. */
+static void test_redirected_create_not_delivered(void)
+{
+    raw_rule rules[] = {
+        {"POST ", "HTTP/1.1 302 Found\r\nLocation: /login\r\nContent-Length: 0\r\n"
+                  "Connection: close\r\n\r\n", 0, ""},
+        {"GET ", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 6\r\n"
+                 "Connection: close\r\n\r\nlogin!", 0, ""},
+    };
+    raw_server f;
+    CU_ASSERT_FATAL(raw_start(&f, "127.0.0.1", rules, 2) == 0);
+    char *d = setup_raw("redirect", f.url, "ref,terms\nX1,N30\n");
+    char *out = weir(d, 1, "run", "r.xml");
+    raw_stop(&f);
+    CU_ASSERT(e2e_contains(out, "HTTP 302 Found: redirected to /login: a change is not redirected"));
+    free(out);
+    CU_ASSERT_EQUAL(rules[0].hits, 1);
+    CU_ASSERT_EQUAL(rules[1].hits, 0);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 0);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "failed", NULL), 1);
+    free(d);
+}
+
+/* Four creates in flight at once all come back 401 (a token revoked under
+ * them): one new token is fetched, not one per request. */
+static void test_oauth2_one_refresh_for_many_401(void)
+{
+    raw_rule rules[] = {
+        {"POST /oauth/token", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                              "Content-Length: 53\r\nConnection: close\r\n\r\n"
+                              "{\"access_token\": \"t\", \"token_type\": \"Bearer\", \"x\": 1}", 0, ""},
+        {"POST /invoices", "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n"
+                           "Connection: close\r\n\r\n", 0, ""},
+    };
+    raw_server f;
+    CU_ASSERT_FATAL(raw_start(&f, "127.0.0.1", rules, 2) == 0);
+    setenv("ERP_CLIENT_SECRET", "cs-S3CRET", 1);
+    char *d = e2e_scratch("oauth-race");
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"race\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /invoices</option>\n"
+             "    <option name=\"concurrency\">4</option>\n"
+             "    <option name=\"auth\">oauth2</option>\n"
+             "    <option name=\"token-url\">%s/oauth/token</option>\n"
+             "    <option name=\"client-id\">weir</option>\n"
+             "    <option name=\"client-secret\">${env:ERP_CLIENT_SECRET}</option>\n"
+             "    <retry attempts=\"1\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n", f.url, f.url);
+    free(wt_write_file(d, "r.xml", xml));
+    free(wt_write_file(d, "in.csv", "ref\nA1\nA2\nA3\nA4\n"));
+    free(weir(d, 1, "run", "r.xml"));
+    raw_stop(&f);
+    CU_ASSERT_EQUAL(rules[0].hits, 2); /* the open's, and one after the 401s */
+    CU_ASSERT_EQUAL(rules[1].hits, 8); /* each record: the 401, once more */
+    free(d);
 }
 
 static void test_oauth2_refresh(void)
@@ -283,6 +577,27 @@ static void test_oauth2_refresh(void)
     CU_ASSERT_PTR_NULL(strstr(out, "cs-S3CRET"));
     free(out);
     erp_set_auth(erp, ERP_AUTH_NONE, NULL, NULL);
+    free(d);
+}
+
+/* A token with a line break (a file read with its newline) would add
+ * header lines of its own: libcurl sends "Bearer <token>" as it is.  It is
+ * refused, without being shown. */
+static void test_token_line_break_refused(void)
+{
+    setenv("ERP_TOKEN", SECRET "\r\nX-Evil: 1", 1);
+    char *d = setup("token-crlf", "ref,terms\nH1,N30\n",
+                    "<option name=\"auth\">bearer</option>"
+                    "<option name=\"token\">${env:ERP_TOKEN}</option>");
+    char *out = weir(d, 1, "validate", "p.xml");
+    CU_ASSERT(e2e_contains(out, "sink 'erp': token: a line break or control character"));
+    CU_ASSERT_PTR_NULL(strstr(out, SECRET));
+    free(out);
+    out = weir(d, 2, "run", "p.xml"); /* not a valid pipeline */
+    CU_ASSERT_PTR_NULL(strstr(out, SECRET));
+    free(out);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 0);
+    setenv("ERP_TOKEN", SECRET, 1);
     free(d);
 }
 
@@ -320,6 +635,17 @@ void register_tests(void)
     CU_add_test(s, "lost answer: idempotency key", test_lost_answer_idempotency_key);
     CU_add_test(s, "lost answer: lookup", test_lost_answer_lookup);
     CU_add_test(s, "lost answer without either: doubled", test_lost_answer_without_either_doubles);
+    CU_add_test(s, "lookup never acknowledges an update", test_lookup_never_acknowledges_an_update);
+    CU_add_test(s, "a lookup finding many is no proof", test_lookup_finding_many_is_no_proof);
+    CU_add_test(s, "a lookup finding an old version is no proof",
+                test_lookup_finding_stale_version_is_no_proof);
+    CU_add_test(s, "a lookup finding another is no proof", test_lookup_finding_another_is_no_proof);
+    CU_add_test(s, "a reject text that is not UTF-8", test_reject_text_not_utf8);
+    CU_add_test(s, "a reject text with a value cut mid-character", test_reject_text_cut_value);
+    CU_add_test(s, "a probe text that is not UTF-8", test_probe_text_not_utf8);
+    CU_add_test(s, "a redirected create is not delivered", test_redirected_create_not_delivered);
+    CU_add_test(s, "OAuth2: one new token for many 401s", test_oauth2_one_refresh_for_many_401);
     CU_add_test(s, "OAuth2: token fetched, refreshed on 401", test_oauth2_refresh);
+    CU_add_test(s, "a token with a line break is refused", test_token_line_break_refused);
     CU_add_test(s, "validate names file and line", test_validate_names_line);
 }

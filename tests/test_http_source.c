@@ -11,21 +11,16 @@
 #include "config.h"
 
 #include <CUnit/CUnit.h>
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "cunit_main.h"
 #include "e2e.h"
 #include "erp_server.h"
 #include "harness.h"
+#include "raw_server.h"
 
 #define PLUGINS WEIR_BUILDDIR "/connectors/.libs"
 #define SECRET "tok-S3CRET-0815"
@@ -255,72 +250,30 @@ static void test_transient_failure_retried(void)
     free(d);
 }
 
-/* ---- a server that answers every request with one fixed text ---------- */
-
-typedef struct fixed_server {
-    int fd, stop;
-    unsigned short port;
-    const char *reply;
-    pthread_t thread;
-} fixed_server;
-
-static void *fixed_serve(void *arg)
+/* A raw_server on 127.0.0.1 that answers every GET 200 with `body`
+ * (JSON), its reply text in `reply`. */
+static int json_server(raw_server *f, raw_rule *rule, char *reply, size_t n,
+                       const char *body)
 {
-    fixed_server *f = arg;
-    while (!f->stop) {
-        struct pollfd p = {f->fd, POLLIN, 0};
-        if (poll(&p, 1, 50) <= 0)
-            continue;
-        int c = accept(f->fd, NULL, NULL);
-        if (c < 0)
-            continue;
-        char buf[4096];
-        ssize_t n = recv(c, buf, sizeof buf, 0); /* one small GET */
-        (void)n;
-        char head[256];
-        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                 "Content-Length: %zu\r\nConnection: close\r\n\r\n", strlen(f->reply));
-        if (send(c, head, strlen(head), MSG_NOSIGNAL) > 0)
-            (void)!send(c, f->reply, strlen(f->reply), MSG_NOSIGNAL);
-        close(c);
-    }
-    return NULL;
-}
-
-static int fixed_start(fixed_server *f, const char *reply)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof a;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->stop = 0;
-    f->reply = reply;
-    f->fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (f->fd < 0 || bind(f->fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        listen(f->fd, 8) != 0 || getsockname(f->fd, (struct sockaddr *)&a, &len) != 0)
-        return -1;
-    f->port = ntohs(a.sin_port);
-    return pthread_create(&f->thread, NULL, fixed_serve, f) == 0 ? 0 : -1;
-}
-
-static void fixed_stop(fixed_server *f)
-{
-    f->stop = 1;
-    pthread_join(f->thread, NULL);
-    close(f->fd);
+    snprintf(reply, n, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", strlen(body), body);
+    *rule = (raw_rule){.prefix = "GET ", .reply = reply};
+    return raw_start(f, "127.0.0.1", rule, 1);
 }
 
 static void test_malformed_page(void)
 {
-    fixed_server f;
-    CU_ASSERT_FATAL(fixed_start(&f, "{\"data\": [{\"id\": \"C1\"}, ") == 0);
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u", f.port);
-    char *d = setup("malformed", url, NULL);
+    raw_server f;
+    raw_rule rule;
+    char reply[512];
+    CU_ASSERT_FATAL(json_server(&f, &rule, reply, sizeof reply,
+                                "{\"data\": [{\"id\": \"C1\"}, ") == 0);
+    char *d = setup("malformed", f.url, NULL);
     char *out = NULL;
     run(d, 3, &out);
     CU_ASSERT(e2e_contains(out, "page 1 (GET /customers): the answer is no JSON"));
     free(out);
-    fixed_stop(&f);
+    raw_stop(&f);
     /* the records pointer names no array */
     erp_fresh(3);
     add_customers(1, 1);
@@ -335,16 +288,17 @@ static void test_malformed_page(void)
 /* A next URL that leads back to a page already read is an error. */
 static void test_pagination_loop(void)
 {
-    fixed_server f;
-    CU_ASSERT_FATAL(fixed_start(&f, "{\"data\": [{\"id\": \"C1\"}], \"next\": \"/customers\"}") == 0);
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u", f.port);
-    char *d = setup("loop", url, "<option name=\"next\">/next</option>");
+    raw_server f;
+    raw_rule rule;
+    char reply[512];
+    CU_ASSERT_FATAL(json_server(&f, &rule, reply, sizeof reply,
+                                "{\"data\": [{\"id\": \"C1\"}], \"next\": \"/customers\"}") == 0);
+    char *d = setup("loop", f.url, "<option name=\"next\">/next</option>");
     char *out = NULL;
     run(d, 3, &out);
     CU_ASSERT(e2e_contains(out, "page 2 (GET /customers): the API sent this page's URL again"));
     free(out);
-    fixed_stop(&f);
+    raw_stop(&f);
     free(d);
 }
 
@@ -397,6 +351,42 @@ static void test_bearer_secret_stays_out(void)
     free(d);
 }
 
+/* The API redirects the page to another host (127.0.0.2): the `header`
+ * holding a key (X-Api-Key) must not go there.  (libcurl keeps its own
+ * bearer and basic credentials to the first host, but sends every header
+ * of ours on.) */
+static void test_redirect_keeps_header_secret(void)
+{
+    raw_rule other = {.prefix = "GET ",
+                      .reply = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                               "Content-Length: 26\r\nConnection: close\r\n\r\n"
+                               "{\"data\": [{\"id\": \"EVIL\"}]}"};
+    raw_server evil, api;
+    if (raw_start(&evil, "127.0.0.2", &other, 1) != 0) {
+        fprintf(stderr, "no 127.0.0.2 here: redirect test skipped\n");
+        return;
+    }
+    char reply[256];
+    snprintf(reply, sizeof reply, "HTTP/1.1 302 Found\r\nLocation: %s/customers\r\n"
+             "Content-Length: 0\r\nConnection: close\r\n\r\n", evil.url);
+    raw_rule redirect = {.prefix = "GET ", .reply = reply};
+    CU_ASSERT_FATAL(raw_start(&api, "127.0.0.1", &redirect, 1) == 0);
+    setenv("API_KEY", SECRET, 1);
+    char *d = setup("redirect", api.url,
+                    "<option name=\"header\">X-Api-Key: ${env:API_KEY}</option>");
+    char *out = NULL;
+    run(d, 3, &out);
+    raw_stop(&api);
+    raw_stop(&evil);
+    CU_ASSERT(redirect.hits >= 1);
+    CU_ASSERT_PTR_NULL(strstr(other.last, SECRET));
+    CU_ASSERT_EQUAL(other.hits, 0);
+    CU_ASSERT(e2e_contains(out, "redirected to another host"));
+    CU_ASSERT_PTR_NULL(strstr(out, SECRET));
+    free(out);
+    free(d);
+}
+
 static void test_validate_names_problems(void)
 {
     char *d = setup("validate", "http://127.0.0.1:1",
@@ -427,5 +417,7 @@ void register_tests(void)
     CU_add_test(s, "malformed page: a clear stop", test_malformed_page);
     CU_add_test(s, "pagination loop is an error", test_pagination_loop);
     CU_add_test(s, "bearer token out of outputs and state", test_bearer_secret_stays_out);
+    CU_add_test(s, "a redirect to another host gets no header secret",
+                test_redirect_keeps_header_secret);
     CU_add_test(s, "validate names the problems", test_validate_names_problems);
 }

@@ -24,6 +24,7 @@
 #include "e2e.h"
 #include "erp_server.h"
 #include "harness.h"
+#include "raw_server.h"
 #include "smtp_receiver.h"
 
 #define PLUGINS WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR \
@@ -291,6 +292,36 @@ static void test_dead_webhook(void)
     free(d);
 }
 
+/* A webhook answering 302 to a login page has not taken the event:
+ * following it as a GET, whose 200 read as delivered, lost the alert. */
+static void test_redirected_webhook(void)
+{
+    raw_rule rules[] = {
+        {"POST ", "HTTP/1.1 302 Found\r\nLocation: /login\r\nContent-Length: 0\r\n"
+                  "Connection: close\r\n\r\n", 0, ""},
+        {"GET ", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 6\r\n"
+                 "Connection: close\r\n\r\nlogin!", 0, ""},
+    };
+    raw_server f;
+    CU_ASSERT_FATAL(raw_start(&f, "127.0.0.1", rules, 2) == 0);
+    char *d = e2e_scratch("redirect-hook");
+    free(wt_write_file(d, "in.csv", "code,name\nA1,x\nA2,y\n"));
+    char notify[1024];
+    snprintf(notify, sizeof notify,
+             "  <notify plugin=\"webhook\" name=\"hook\">\n"
+             "    <option name=\"url\">%s/hooks/x</option>\n"
+             "    <option name=\"attempts\">1</option>\n"
+             "  </notify>\n", f.url);
+    write_pipeline(d, "<option name=\"reject-keys\">A1</option>", notify);
+    char *out = run(d, 1, "run", "p.xml");
+    raw_stop(&f);
+    CU_ASSERT(e2e_contains(out, "the rejected event was not delivered (1 attempt): "
+                                "HTTP 302 Found"));
+    CU_ASSERT_EQUAL(rules[1].hits, 0);
+    free(out);
+    free(d);
+}
+
 static void test_smtp_password(void)
 {
     char *d = e2e_scratch("smtp-auth");
@@ -368,6 +399,7 @@ void register_tests(void)
                 test_endpoint_down_and_back_once);
     CU_add_test(s, "a dead webhook: logged, exit code unchanged",
                 test_dead_webhook);
+    CU_add_test(s, "a redirected webhook: not delivered", test_redirected_webhook);
     CU_add_test(s, "smtp password from ${env:}: sent, never logged",
                 test_smtp_password);
     CU_add_test(s, "option checks", test_check);

@@ -35,6 +35,15 @@ static whttp_auth_kind auth_kind(const char *v)
     return WHTTP_AUTH_OAUTH2; /* the option's choices allow nothing else */
 }
 
+/* libcurl sends a bearer token as it is: "Authorization: Bearer <token>". */
+static int token_ok(const char *t)
+{
+    for (; *t != '\0'; t++)
+        if ((unsigned char)*t < 0x20 || *t == 0x7f)
+            return 0;
+    return 1;
+}
+
 void whttp_auth_check(weir_instance *inst, const weir_host *host,
                       weirp_diag *d)
 {
@@ -64,6 +73,11 @@ void whttp_auth_check(weir_instance *inst, const weir_host *host,
             weirp_diag_report(d, NULL, "option '%s' is not used by auth %s", all[i],
                               kind == WHTTP_AUTH_NONE ? "(none)" : host->option(inst, "auth"));
     }
+    const char *token = host->option(inst, "token");
+    if (token != NULL && !token_ok(token))
+        /* never shown: it is a secret */
+        weirp_diag_report(d, NULL, "token: a line break or control character "
+                          "in it (it would add header lines of its own)");
     const char *url = host->option(inst, "token-url");
     if (url != NULL && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
         weirp_diag_report(d, NULL, "token-url must start with http:// or https://");
@@ -117,7 +131,9 @@ static weirp_http_class fetch_token(whttp_auth *a, char *err, size_t errn)
         json_t *doc = json_loadb(ans.body ? ans.body : "", ans.body_len, 0, NULL);
         json_t *tok = json_object_get(doc, "access_token");
         json_t *exp = json_object_get(doc, "expires_in");
-        if (json_is_string(tok) && json_string_length(tok) > 0 && !ans.body_cut) {
+        if (json_is_string(tok) && json_string_length(tok) > 0 && !ans.body_cut &&
+            strlen(json_string_value(tok)) == json_string_length(tok) &&
+            token_ok(json_string_value(tok))) {
             free(a->access_token);
             a->access_token = whttp_strdup(json_string_value(tok));
             long long ms = json_is_integer(exp) ? json_integer_value(exp) * 1000
@@ -125,8 +141,10 @@ static weirp_http_class fetch_token(whttp_auth *a, char *err, size_t errn)
             /* A short-lived token is used for half its life. */
             ms = ms > 2 * TOKEN_MARGIN_MS ? ms - TOKEN_MARGIN_MS : ms / 2;
             a->expires_at_ms = whttp_now_ms() + ms;
+            a->generation++;
         } else {
-            snprintf(err, errn, "oauth2 token (%s): the answer has no access_token", desc);
+            snprintf(err, errn, "oauth2 token (%s): the answer has no access_token "
+                     "(or one with a control character)", desc);
             cls = WEIRP_HTTP_REJECT;
         }
         json_decref(doc);

@@ -60,6 +60,7 @@ typedef struct whttp_auth {
     const char *token_url, *client_id, *client_secret; /* (borrowed) */
     char *access_token;      /* OAuth2: the cached token (owned) */
     long long expires_at_ms; /* OAuth2: when to fetch a new one */
+    unsigned long generation; /* OAuth2: tokens fetched so far */
     weirp_http_conf conf;    /* for the token request */
 } whttp_auth;
 

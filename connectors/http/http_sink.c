@@ -37,6 +37,7 @@ typedef struct slot {
     int busy;
     int phase;
     int reauthed;           /* a 401 already fetched a new OAuth2 token */
+    unsigned long token_gen; /* the OAuth2 token the request went with */
     weir_record *rec;       /* (borrowed) during write() */
     const action *act;      /* what this request does */
     struct curl_slist *hdrs;
@@ -280,6 +281,20 @@ static void stop_all(hsink *s, weir_result res, long long retry_ms,
     snprintf(s->stop_text, sizeof s->stop_text, "%s", text);
 }
 
+/* The body the record's change sends. (owned) NULL with err set. */
+static char *render_body(const hsink *s, weir_record *rec, char *err, size_t errn)
+{
+    field_ctx fc = {s->c.host, rec};
+    if (s->tmpl)
+        return weirp_json_template_render(s->tmpl, get_field, &fc, err, errn);
+    json_t *doc = record_json(s->c.host, rec, err, errn);
+    char *body = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(doc);
+    if (doc != NULL && body == NULL)
+        snprintf(err, errn, "out of memory");
+    return body;
+}
+
 /* Start sl's request for its record in its phase.  Returns 0 when it is
  * in flight, -1 when the record was answered instead. */
 static int start(hsink *s, slot *sl)
@@ -295,6 +310,7 @@ static int start(hsink *s, slot *sl)
         answer(s, sl, result_of(cls), -1, err, NULL);
         return -1;
     }
+    sl->token_gen = s->auth.generation;
     char *path = weirp_path_expand(a->path, get_field, &fc, err, sizeof err);
     if (path == NULL) {
         answer(s, sl, WEIR_RESULT_REJECT, -1, err, NULL);
@@ -312,15 +328,7 @@ static int start(hsink *s, slot *sl)
     int with_body = sl->phase == PHASE_SEND && strcmp(a->method, "GET") != 0 &&
                     strcmp(a->method, "HEAD") != 0 && strcmp(a->method, "DELETE") != 0;
     if (with_body) {
-        if (s->tmpl) {
-            sl->body = weirp_json_template_render(s->tmpl, get_field, &fc, err,
-                                                  sizeof err);
-        } else {
-            json_t *doc = record_json(host, sl->rec, err, sizeof err);
-            sl->body = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY)
-                           : NULL;
-            json_decref(doc);
-        }
+        sl->body = render_body(s, sl->rec, err, sizeof err);
         if (sl->body == NULL) {
             answer(s, sl, WEIR_RESULT_REJECT, -1, err, NULL);
             return -1;
@@ -348,6 +356,11 @@ static int start(hsink *s, slot *sl)
     weirp_http_setup(h, &s->conf);
     weirp_http_answer_reset(&sl->ans);
     weirp_http_collect(h, &sl->ans);
+    /* A change is never redirected: libcurl would follow a 301/302/303
+     * as a GET (a login page, say), and its 200 would acknowledge a
+     * record the target never got. */
+    if (sl->phase == PHASE_SEND)
+        weirp_http_no_redirects(h, &sl->ans);
     sl->curl_err[0] = '\0';
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, sl->curl_err);
     curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)sl);
@@ -420,6 +433,85 @@ static json_t *answer_json(const weirp_http_answer *a)
     return json_loadb(a->body, a->body_len, JSON_DECODE_ANY, NULL);
 }
 
+/* Does `item` (a record the lookup found) contradict the record on a
+ * query parameter of the lookup ("?ref={code}": the item's "ref" is not
+ * the record's code)?  Then a target that ignores the filter found
+ * another record.  The item's member, when a scalar, names what it has
+ * in `have`; an absent member contradicts nothing. */
+static int contradicts(const hsink *s, weir_record *rec, json_t *item,
+                       char *have, size_t haven)
+{
+    const weir_host *host = s->c.host;
+    const char *q = strchr(s->lookup.path, '?');
+    if (q == NULL || !json_is_object(item))
+        return 0;
+    for (q++; *q != '\0';) {
+        size_t pair = strcspn(q, "&"), name = strcspn(q, "=&");
+        char key[128], field[256];
+        /* exactly "name={field}" */
+        if (q[name] == '=' && name < sizeof key && pair > name + 3 &&
+            q[name + 1] == '{' && q[pair - 1] == '}' && pair - name - 3 < sizeof field) {
+            memcpy(key, q, name);
+            key[name] = '\0';
+            memcpy(field, q + name + 2, pair - name - 3);
+            field[pair - name - 3] = '\0';
+            size_t len;
+            const char *want = host->record_has(rec, field)
+                               ? host->record_get(rec, field, &len) : NULL;
+            char *got = weirp_json_scalar_text(json_object_get(item, key));
+            int differs = got != NULL && want != NULL &&
+                          (strlen(got) != len || memcmp(got, want, len) != 0);
+            if (differs)
+                snprintf(have, haven, "its '%.40s' is \"%.60s\", the record's %.40s is "
+                         "\"%.*s\"", key, got, field, (int)(len < 60 ? len : 60), want);
+            free(got);
+            if (differs)
+                return 1;
+        }
+        q += pair;
+        if (*q == '&')
+            q++;
+    }
+    return 0;
+}
+
+/* Does `item` (a record the lookup found) differ from what this change
+ * sends, on a top-level text, number or boolean both have?  Then it is
+ * another version (or another record): finding it proves nothing.  What
+ * differs goes into `have`. */
+static int differs_from_change(const hsink *s, weir_record *rec, json_t *item,
+                               char *have, size_t haven)
+{
+    char err[512];
+    char *text = render_body(s, rec, err, sizeof err);
+    json_t *body = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    free(text);
+    int differs = 0;
+    const char *key;
+    json_t *mine;
+    if (json_is_object(body) && json_is_object(item))
+        json_object_foreach(body, key, mine) {
+            json_t *theirs = json_object_get(item, key);
+            if (theirs == NULL || json_is_null(mine) || json_is_null(theirs) ||
+                json_is_object(mine) || json_is_array(mine))
+                continue;
+            if (json_is_number(mine) && json_is_number(theirs))
+                differs = json_number_value(mine) != json_number_value(theirs);
+            else
+                differs = !json_equal(mine, theirs);
+            if (differs) {
+                char *a = weirp_json_scalar_text(theirs), *b = weirp_json_scalar_text(mine);
+                snprintf(have, haven, "its '%.40s' is \"%.60s\", this change's is \"%.60s\"",
+                         key, a ? a : "(not a scalar)", b ? b : "");
+                free(a);
+                free(b);
+                break;
+            }
+        }
+    json_decref(body);
+    return differs;
+}
+
 /* A lookup came back 2xx: was the record there? */
 static void lookup_done(hsink *s, slot *sl)
 {
@@ -449,10 +541,38 @@ static void lookup_done(hsink *s, slot *sl)
         json_decref(doc);
         return;
     }
+    if (json_is_array(found) && json_array_size(found) > 1) {
+        /* A target that ignores the lookup's filter lists everything:
+         * that this record is among them is no proof. */
+        snprintf(text, sizeof text, "lookup %s: %zu records at lookup-pointer %s: "
+                 "cannot tell whether one is this record (does the target filter "
+                 "by the lookup's query?)", s->lookup.text, json_array_size(found),
+                 s->lookup_pointer ? s->lookup_pointer : "(the root)");
+        answer(s, sl, WEIR_RESULT_RETRY, -1, text, NULL);
+        json_decref(doc);
+        return;
+    }
     json_t *item = json_is_array(found) ? json_array_get(found, 0) : found;
     if (item == NULL || json_is_null(item)) {
         json_decref(doc);
         sl->phase = PHASE_SEND;
+        return;
+    }
+    char have[300];
+    if (contradicts(s, sl->rec, item, have, sizeof have)) {
+        snprintf(text, sizeof text, "lookup %s found another record (%s): cannot "
+                 "tell whether this one is there (does the target filter by the "
+                 "lookup's query?)", s->lookup.text, have);
+        answer(s, sl, WEIR_RESULT_RETRY, -1, text, NULL);
+        json_decref(doc);
+        return;
+    }
+    if (differs_from_change(s, sl->rec, item, have, sizeof have)) {
+        snprintf(text, sizeof text, "lookup %s found a record that is not this "
+                 "change (%s): an older version? Not sent, not acknowledged",
+                 s->lookup.text, have);
+        answer(s, sl, WEIR_RESULT_RETRY, -1, text, NULL);
+        json_decref(doc);
         return;
     }
     char *id = assigned_id(s, item, a);
@@ -477,7 +597,11 @@ static void finished(hsink *s, slot *sl, CURLcode rc)
     if (rc == CURLE_OK && a->status == 401 && s->auth.kind == WHTTP_AUTH_OAUTH2 &&
         !sl->reauthed) {
         sl->reauthed = 1;
-        weirp_http_class t = whttp_auth_ready(&s->auth, 1, why, sizeof why);
+        /* Requests in flight together all come back 401 with the old
+         * token: the first fetches a new one, the others go again with
+         * it (a second fetch could revoke the first's token). */
+        weirp_http_class t = whttp_auth_ready(&s->auth, sl->token_gen == s->auth.generation,
+                                              why, sizeof why);
         if (t != WEIRP_HTTP_OK) {
             stop_all(s, result_of(t), -1, why);
             answer(s, sl, result_of(t), -1, why, NULL);
@@ -515,6 +639,14 @@ static void finished(hsink *s, slot *sl, CURLcode rc)
     weirp_http_error_text(rc, sl->curl_err, a, s->error_pointer, why, sizeof why);
     if (cls == WEIRP_HTTP_REJECT) {
         s->run_5xx = 0;
+        if (a->status >= 300 && a->status < 400 && a->location != NULL) {
+            char to[256];
+            weirp_http_describe("to", a->location, to, sizeof to);
+            snprintf(text, sizeof text, "%.400s: redirected %.200s: a change is not "
+                     "redirected (point url at the target itself)", why, to);
+            answer(s, sl, WEIR_RESULT_REJECT, -1, text, NULL);
+            return;
+        }
         answer(s, sl, WEIR_RESULT_REJECT, -1, why, NULL);
         return;
     }
@@ -530,6 +662,16 @@ static void finished(hsink *s, slot *sl, CURLcode rc)
     if (cls == WEIRP_HTTP_DOWN)
         stop_all(s, WEIR_RESULT_DOWN, a->retry_after_ms, text);
     answer(s, sl, result_of(cls), a->retry_after_ms, text, NULL);
+}
+
+/* Only a create is looked up before it is sent again: a POST for an
+ * insert or upsert.  Found proves nothing for a change to a record the
+ * target already has (its old version is found); PUT, PATCH and DELETE
+ * are safe to send again. */
+static int is_create(const action *a, weir_op op)
+{
+    return strcmp(a->method, "POST") == 0 &&
+           (op == WEIR_OP_INSERT || op == WEIR_OP_UPSERT);
 }
 
 weir_status whttp_sink_write(void *state, weir_batch *batch)
@@ -569,7 +711,8 @@ weir_status whttp_sink_write(void *state, weir_batch *batch)
                 answer(s, sl, WEIR_RESULT_REJECT, -1, text, NULL);
                 continue;
             }
-            sl->phase = s->lookup.path != NULL && host->record_attempt(r) > 1
+            sl->phase = s->lookup.path != NULL && host->record_attempt(r) > 1 &&
+                        is_create(sl->act, host->record_op(r))
                         ? PHASE_LOOKUP : PHASE_SEND;
             if (start(s, sl) == 0)
                 active++;

@@ -19,7 +19,8 @@ endif
 if HAVE_CURL
 if HAVE_MICROHTTPD
 CUNIT_TESTS += tests/test_http_sink
-tests_test_http_sink_SOURCES = tests/test_http_sink.c tests/e2e.c tests/e2e.h
+tests_test_http_sink_SOURCES = tests/test_http_sink.c tests/e2e.c tests/e2e.h \
+	tests/raw_server.c tests/raw_server.h
 tests_test_http_sink_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(CUNIT_CFLAGS)
 tests_test_http_sink_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 endif
@@ -28,7 +29,8 @@ endif
 if HAVE_CURL
 if HAVE_MICROHTTPD
 CUNIT_TESTS += tests/test_http_source
-tests_test_http_source_SOURCES = tests/test_http_source.c tests/e2e.c tests/e2e.h
+tests_test_http_source_SOURCES = tests/test_http_source.c tests/e2e.c tests/e2e.h \
+	tests/raw_server.c tests/raw_server.h
 tests_test_http_source_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(CUNIT_CFLAGS) $(CURL_CFLAGS)
 tests_test_http_source_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
 endif

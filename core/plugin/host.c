@@ -14,6 +14,7 @@
 #include "base/duration.h"
 #include "base/log.h"
 #include "base/secrets.h"
+#include "base/utf8.h"
 #include "pipeline/pipeline.h"
 #include "plugin/event.h"
 #include "plugin/host.h"
@@ -289,6 +290,9 @@ static void keep_masked(const weir_instance *inst, char **slot,
     vsnprintf(raw, sizeof(raw), fmt, copy);
     va_end(copy);
     weir_secrets_mask(secrets_of(inst), raw, masked, sizeof(masked));
+    /* a target's answer in it may be no UTF-8: the reason goes into
+     * JSON (weir status --json dropped the endpoint) */
+    weir_utf8_sanitize(masked);
     free(*slot);
     *slot = strdup(masked);
 }

@@ -503,13 +503,19 @@ void weir_record_answer(weir_record *r, weir_result result,
         weir_secrets_mask(secrets, message, masked, sizeof(masked));
         weir_utf8_trim(masked);
         message = masked;
-        r->message = weir_arena_strndup(a, masked, strlen(masked));
-    } else {
-        r->message = message ? weir_arena_strndup(a, message, strlen(message))
-                             : NULL;
     }
-    r->assigned_id =
-        assigned_id ? weir_arena_strndup(a, assigned_id, strlen(assigned_id)) : NULL;
+    /* A target's answer quoted in the text may be no UTF-8 (a Latin-1
+     * page), or cut inside a character: the monitor's JSON would drop
+     * the failure altogether. */
+    char *m = message ? weir_arena_strndup(a, message, strlen(message)) : NULL;
+    if (m != NULL)
+        weir_utf8_sanitize(m);
+    r->message = m;
+    char *id = assigned_id ? weir_arena_strndup(a, assigned_id, strlen(assigned_id))
+                           : NULL;
+    if (id != NULL)
+        weir_utf8_sanitize(id);
+    r->assigned_id = id;
 }
 
 int weir_record_set_op(weir_record *r, weir_op op)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http_client.h"
 
@@ -69,13 +70,16 @@ void weirp_http_answer_init(weirp_http_answer *a, size_t body_max)
     memset(a, 0, sizeof *a);
     a->body_max = body_max;
     a->retry_after_ms = -1;
+    a->follow = 1;
 }
 
 void weirp_http_answer_reset(weirp_http_answer *a)
 {
+    CURL *h = a->h;
     free(a->location);
     free(a->body);
     weirp_http_answer_init(a, a->body_max);
+    a->h = h;
 }
 
 void weirp_http_answer_free(weirp_http_answer *a)
@@ -114,6 +118,32 @@ static const char *header_value(const char *line, size_t n, const char *name,
         end--;
     *len = (size_t)(end - v);
     return v;
+}
+
+/* Does a->location, read against the URL being fetched, lead to another
+ * host?  Its name goes into a->other_host.  Unreadable counts as
+ * another host. */
+static int other_host(weirp_http_answer *a)
+{
+    char *from = NULL, *here = NULL, *there = NULL;
+    CURLU *u = curl_url();
+    int other = 1;
+    if (u != NULL && a->h != NULL &&
+        curl_easy_getinfo(a->h, CURLINFO_EFFECTIVE_URL, &from) == CURLE_OK && from &&
+        curl_url_set(u, CURLUPART_URL, from, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &here, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_URL, a->location, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &there, 0) == CURLUE_OK) {
+        other = strcasecmp(here, there) != 0;
+        snprintf(a->other_host, sizeof a->other_host, "%s", there);
+    } else
+        snprintf(a->other_host, sizeof a->other_host, "?");
+    curl_free(here);
+    curl_free(there);
+    curl_url_cleanup(u);
+    if (!other)
+        a->other_host[0] = '\0';
+    return other;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
@@ -156,6 +186,9 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
     } else if ((v = header_value(data, n, "Location", &len)) != NULL) {
         free(a->location);
         a->location = dup_n(v, len);
+        if (a->follow && a->status >= 300 && a->status < 400 && a->location != NULL &&
+            other_host(a))
+            return 0; /* libcurl fails the transfer: CURLE_WRITE_ERROR */
     }
     return n;
 }
@@ -185,6 +218,13 @@ void weirp_http_collect(CURL *h, weirp_http_answer *a)
     curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
+    a->h = h;
+}
+
+void weirp_http_no_redirects(CURL *h, weirp_http_answer *a)
+{
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    a->follow = 0;
 }
 
 long long weirp_http_retry_after_ms(const char *value, time_t now)
@@ -269,6 +309,12 @@ void weirp_http_error_text(CURLcode result, const char *curl_error,
 {
     if (n == 0)
         return;
+    if (result != CURLE_OK && a->other_host[0] != '\0') {
+        snprintf(buf, n, "HTTP %ld %s: redirected to another host (%s): not "
+                 "followed, so that no credential goes there", a->status,
+                 a->reason, a->other_host);
+        return;
+    }
     if (result != CURLE_OK) {
         snprintf(buf, n, "%s",
                  curl_error && *curl_error ? curl_error : curl_easy_strerror(result));

@@ -37,7 +37,8 @@ void weirp_http_conf_read(weir_instance *inst, const weir_host *host,
                           weirp_http_conf *conf);
 
 /* Set `h` up the one way weir talks HTTP: http and https only (redirects
- * too), at most WEIRP_HTTP_MAX_REDIRECTS redirects, both timeouts, TLS
+ * too), at most WEIRP_HTTP_MAX_REDIRECTS redirects, and none to another
+ * host (with weirp_http_collect(): the transfer fails), both timeouts, TLS
  * verification as configured, no signals, never verbose.  Returns 0, or
  * -1 when libcurl refuses a setting (too old a libcurl). */
 #define WEIRP_HTTP_MAX_REDIRECTS 3
@@ -56,6 +57,11 @@ typedef struct weirp_http_answer {
     char *body;               /* NUL-terminated, at most body_max bytes */
     size_t body_len, body_max;
     int body_cut;             /* 1: the body was longer than body_max */
+    /* A redirect to another host is not followed (our headers, keys in
+     * them, would go along): the transfer fails, and this names it. */
+    char other_host[128];
+    CURL *h;                  /* (borrowed) set by weirp_http_collect() */
+    int follow;               /* 0: redirects are off (weirp_http_no_redirects) */
 } weirp_http_answer;
 
 void weirp_http_answer_init(weirp_http_answer *a, size_t body_max);
@@ -63,6 +69,9 @@ void weirp_http_answer_reset(weirp_http_answer *a);
 void weirp_http_answer_free(weirp_http_answer *a);
 /* Point `h`'s header and write callbacks at `a`. */
 void weirp_http_collect(CURL *h, weirp_http_answer *a);
+/* No redirect is followed by `h` (after weirp_http_collect()): a 3xx is
+ * its answer. */
+void weirp_http_no_redirects(CURL *h, weirp_http_answer *a);
 
 /* Retry-After: delta-seconds or an HTTP date, against `now`; -1 when
  * unreadable.  Capped at one day. */

@@ -127,12 +127,22 @@ char *weirp_path_expand(const char *tmpl, weirp_field_fn get, void *ctx,
                 free(b.s);
                 return NULL;
             }
-            char *e = weirp_url_escape(value, len);
-            if (e == NULL)
-                b.oom = 1;
-            else
-                put(&b, e, strlen(e));
-            free(e);
+            size_t dots = 0;
+            while (dots < len && value[dots] == '.')
+                dots++;
+            if (len > 0 && dots == len) {
+                /* "." and ".." would be dot segments, which libcurl
+                 * resolves (DELETE /x/.. goes out as DELETE /) */
+                for (size_t i = 0; i < len; i++)
+                    put(&b, "%2E", 3);
+            } else {
+                char *e = weirp_url_escape(value, len);
+                if (e == NULL)
+                    b.oom = 1;
+                else
+                    put(&b, e, strlen(e));
+                free(e);
+            }
         } else
             put(&b, p, n + 2);
         p += n + 2;
@@ -292,6 +302,17 @@ oom:
     return NULL;
 }
 
+/* The JSON string of a field's value; NULL with err set when it is not
+ * UTF-8 (jansson refuses it) or memory ran out. */
+static json_t *field_string(const char *name, size_t n, const char *value,
+                            size_t len, char *err, size_t errn)
+{
+    json_t *v = json_stringn(value, len);
+    if (v == NULL)
+        snprintf(err, errn, "field '%.*s' is not valid UTF-8", (int)n, name);
+    return v;
+}
+
 /* The string `s` of the template, filled: NULL with err set on failure. */
 static json_t *fill_string(numbers *nums, const char *s, size_t slen,
                            weirp_field_fn get, void *ctx, char *err,
@@ -308,7 +329,8 @@ static json_t *fill_string(numbers *nums, const char *s, size_t slen,
     if (n > 0 && n + 2 == slen) {
         if (lookup(get, ctx, s + 1, n, &value, &len, err, errn) != 0)
             return NULL;
-        return value == NULL ? json_null() : json_stringn(value, len);
+        return value == NULL ? json_null()
+                             : field_string(s + 1, n, value, len, err, errn);
     }
     if (memchr(s, '{', slen) == NULL)
         return json_stringn(s, slen);
@@ -331,13 +353,19 @@ static json_t *fill_string(numbers *nums, const char *s, size_t slen,
             free(b.s);
             return NULL;
         }
+        json_t *check = field_string(s + i + 1, n, value, len, err, errn);
+        if (check == NULL) {
+            free(b.s);
+            return NULL;
+        }
+        json_decref(check);
         put(&b, value, len);
         i += n + 2;
     }
     json_t *v = b.oom ? NULL : json_stringn(b.s, b.len);
     free(b.s);
     if (v == NULL)
-        snprintf(err, errn, "out of memory, or a field that is not UTF-8");
+        snprintf(err, errn, "out of memory");
     return v;
 }
 

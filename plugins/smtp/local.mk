@@ -16,7 +16,8 @@ plugins_smtp_la_LIBADD = plugins/libplughttp.la plugins/libplugdigest.la \
 # the test SMTP receiver (tests/erp/).
 if HAVE_MICROHTTPD
 CUNIT_TESTS += tests/test_notifiers
-tests_test_notifiers_SOURCES = tests/test_notifiers.c tests/e2e.c tests/e2e.h
+tests_test_notifiers_SOURCES = tests/test_notifiers.c tests/e2e.c tests/e2e.h \
+	tests/raw_server.c tests/raw_server.h
 tests_test_notifiers_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(CUNIT_CFLAGS)
 tests_test_notifiers_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(JANSSON_LIBS)
 endif

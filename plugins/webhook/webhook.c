@@ -194,6 +194,9 @@ static weirp_http_class post(webhook_state *st, const char *body,
         return WEIRP_HTTP_REJECT;
     }
     weirp_http_collect(h, a);
+    /* libcurl would follow a 302 as a GET (a login page), and its 200
+     * would read as delivered. */
+    weirp_http_no_redirects(h, a);
     curl_easy_setopt(h, CURLOPT_URL, st->url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, st->headers);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
