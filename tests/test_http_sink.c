@@ -309,6 +309,94 @@ static void test_validate_names_line(void)
     free(d);
 }
 
+
+/* Scratch folder `name` with in.csv = `csv` and p.xml: csv -> `track`
+ * (XML, may be "") -> http sink with exactly `opts` after its url, one
+ * request at a time, retries without delay. */
+static char *setup_bare(const char *name, const char *csv, const char *track,
+                        const char *opts)
+{
+    char *d = e2e_scratch(name);
+    char xml[4096];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"inv\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
+             "  %s\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    %s\n"
+             "    <retry attempts=\"2\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n",
+             track, erp_url(erp), opts);
+    free(wt_write_file(d, "p.xml", xml));
+    free(wt_write_file(d, "in.csv", csv));
+    erp_reset_counters(erp);
+    return d;
+}
+
+#define TRACK "<track key=\"ref\" max-delete=\"off\"/>"
+#define BODY "<option name=\"body\">{\"ref\": \"{ref}\", \"terms\": \"{terms}\"}</option>"
+
+/* insert, update and delete records each go to their own action. */
+static void test_actions_by_operation(void)
+{
+    char *d = setup_bare("actions", "ref,terms\nA1,N30\nA2,N30\n", TRACK,
+                         "<option name=\"insert\">POST /invoices</option>"
+                         "<option name=\"update\">PUT /invoices/{ref}</option>"
+                         "<option name=\"delete\">DELETE /invoices/{ref}</option>" BODY);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 2);
+    CU_ASSERT_EQUAL(erp_requests(erp), 2);
+    /* A1 changed, A2 gone, A3 new */
+    free(wt_write_file(d, "in.csv", "ref,terms\nA1,N60\nA3,COD\n"));
+    erp_reset_counters(erp);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /invoices/A1"), 1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "DELETE /invoices/A2"), 1);
+    CU_ASSERT_EQUAL(erp_requests(erp), 3);
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "A3"), 1);
+    json_t *a1 = erp_record(erp, "invoices", "A1");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a1, "terms")), "N60");
+    json_decref(a1);
+    json_t *a2 = erp_record(erp, "invoices", "A2");
+    CU_ASSERT_PTR_NULL(a2);
+    json_decref(a2);
+    free(d);
+}
+
+/* Inserts and updates without their own action use upsert; a delete
+ * without one is rejected, and nothing is sent for it. */
+static void test_upsert_and_missing_action(void)
+{
+    char *d = setup_bare("upsert", "ref,terms\nU1,N30\nU2,N30\n", TRACK,
+                         "<option name=\"upsert\">PUT /invoices/{ref}</option>" BODY);
+    /* the ERP knows U1 and U2 already: PUT updates them */
+    json_t *none = erp_record(erp, "invoices", "U1");
+    CU_ASSERT_PTR_NULL_FATAL(none);
+    char *s = setup_bare("upsert-seed", "ref,terms\nU1,N30\nU2,N30\n", "",
+                         "<option name=\"upsert\">POST /invoices</option>" BODY);
+    free(weir(s, 0, "run", "p.xml"));
+    free(s);
+    erp_reset_counters(erp);
+    free(weir(d, 0, "run", "p.xml")); /* two inserts */
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /invoices/U1"), 1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /invoices/U2"), 1);
+    free(wt_write_file(d, "in.csv", "ref,terms\nU1,COD\n"));
+    erp_reset_counters(erp);
+    char *out = weir(d, 1, "run", "p.xml"); /* an update, a delete */
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /invoices/U1"), 1);
+    CU_ASSERT_EQUAL(erp_requests(erp), 1);
+    free(out);
+    json_t *u1 = erp_record(erp, "invoices", "U1");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(u1, "terms")), "COD");
+    json_decref(u1);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "failed", "key", "U2",
+                                     "error~", "no action for delete records", NULL), 1);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("http sink against the test ERP", start_erp, stop_erp);
@@ -322,4 +410,6 @@ void register_tests(void)
     CU_add_test(s, "lost answer without either: doubled", test_lost_answer_without_either_doubles);
     CU_add_test(s, "OAuth2: token fetched, refreshed on 401", test_oauth2_refresh);
     CU_add_test(s, "validate names file and line", test_validate_names_line);
+    CU_add_test(s, "insert, update, delete: each its own action", test_actions_by_operation);
+    CU_add_test(s, "upsert for the rest; no action: rejected", test_upsert_and_missing_action);
 }
