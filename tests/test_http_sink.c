@@ -397,6 +397,135 @@ static void test_upsert_and_missing_action(void)
     free(d);
 }
 
+/* The capture of the request to /hooks/`ref` (the last one). (owned) */
+static json_t *hook(const char *ref)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/hooks/%s", ref);
+    json_t *found = NULL;
+    for (size_t i = erp_captured_count(erp); i-- > 0 && !found;) {
+        json_t *c = erp_captured(erp, i);
+        if (strcmp(json_string_value(json_object_get(c, "path")), path) == 0)
+            found = c;
+        else
+            json_decref(c);
+    }
+    return found;
+}
+
+static const char *hook_header(json_t *c, const char *name)
+{
+    return json_string_value(json_object_get(json_object_get(c, "headers"), name));
+}
+
+/* body record: every field a string, NULL as null; headers as given; the idempotency
+ * key under its default name, another name, or none. */
+static void test_body_record_headers_and_key(void)
+{
+    char *d = setup_bare("record", "ref,terms,n,empty\nH1,N30,5,\n", "",
+                         "<option name=\"upsert\">POST /hooks/{ref}</option>"
+                         "<option name=\"header\">X-Api-Key: k-1</option>"
+                         "<option name=\"header\">X-Tenant: acme</option>");
+    /* a first 503 puts the record into the outbox (with its key) */
+    erp_fail_next(erp, 1, 503, 0);
+    free(weir(d, 0, "run", "p.xml"));
+    json_t *c = hook("H1");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    json_t *want = json_pack("{s:s, s:s, s:s, s:n}", "ref", "H1", "terms", "N30", "n", "5",
+                             "empty");
+    CU_ASSERT(json_equal(json_object_get(c, "json"), want));
+    json_decref(want);
+    CU_ASSERT_STRING_EQUAL(hook_header(c, "x-api-key"), "k-1");
+    CU_ASSERT_STRING_EQUAL(hook_header(c, "x-tenant"), "acme");
+    CU_ASSERT_STRING_EQUAL(hook_header(c, "content-type"), "application/json");
+    CU_ASSERT_STRING_EQUAL(hook_header(c, "accept"), "application/json");
+    json_t *rec = e2e_records(d);
+    const char *key = json_string_value(json_object_get(json_array_get(rec, 0), "idempotency_key"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(key);
+    CU_ASSERT_STRING_EQUAL(hook_header(c, "idempotency-key"), key);
+    json_decref(c);
+    free(d);
+
+    /* another name: the same key there, no Idempotency-Key */
+    d = setup_bare("record-key", "ref,terms\nH2,N30\n", "",
+                   "<option name=\"upsert\">POST /hooks/{ref}</option>"
+                   "<option name=\"idempotency-header\">X-Request-Id</option>" BODY);
+    erp_fail_next(erp, 1, 503, 0);
+    free(weir(d, 0, "run", "p.xml"));
+    c = hook("H2");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    json_decref(rec);
+    rec = e2e_records(d);
+    key = json_string_value(json_object_get(json_array_get(rec, 0), "idempotency_key"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(key);
+    CU_ASSERT_STRING_EQUAL(hook_header(c, "x-request-id"), key);
+    CU_ASSERT_PTR_NULL(hook_header(c, "idempotency-key"));
+    /* a template body: exactly the template's members */
+    want = json_pack("{s:s, s:s}", "ref", "H2", "terms", "N30");
+    CU_ASSERT(json_equal(json_object_get(c, "json"), want));
+    json_decref(want);
+    json_decref(c);
+    json_decref(rec);
+    free(d);
+
+    /* empty: no such header at all */
+    d = setup_bare("record-nokey", "ref,terms\nH3,N30\n", "",
+                   "<option name=\"upsert\">POST /hooks/{ref}</option>"
+                   "<option name=\"idempotency-header\"></option>" BODY);
+    free(weir(d, 0, "run", "p.xml"));
+    c = hook("H3");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_PTR_NULL(hook_header(c, "idempotency-key"));
+    /* host, accept, content-type, content-length: nothing else */
+    CU_ASSERT_EQUAL(json_object_size(json_object_get(c, "headers")), 4);
+    json_decref(c);
+    free(d);
+}
+
+/* Without id-pointer, or with one the answer has nothing at, the id is
+ * the last segment of Location. */
+static void test_id_from_location(void)
+{
+    const char *opts[] = {"", "<option name=\"id-pointer\">/no/such</option>"};
+    for (size_t i = 0; i < 2; i++) {
+        char ref[8];
+        snprintf(ref, sizeof ref, "Y%zu", i);
+        char csv[64];
+        snprintf(csv, sizeof csv, "ref,terms\n%s,N30\n", ref);
+        char o[256];
+        snprintf(o, sizeof o, "<option name=\"upsert\">POST /invoices</option>" BODY "%s",
+                 opts[i]);
+        char *d = setup_bare(i ? "location-ptr" : "location", csv, "", o);
+        erp_fail_next(erp, 1, 503, 0); /* into the outbox, where the id is kept */
+        free(weir(d, 0, "run", "p.xml"));
+        char *id = erp_id(ref);
+        CU_ASSERT(strncmp(id, "INV", 3) == 0);
+        CU_ASSERT_EQUAL(e2e_outbox_count(d, "assigned_id", id, NULL), 1);
+        free(id);
+        free(d);
+    }
+}
+
+/* concurrency N: N requests at the (slow) ERP at once, never more. */
+static void test_concurrency(void)
+{
+    const char *csv = "ref,terms\nQ1,N30\nQ2,N30\nQ3,N30\nQ4,N30\nQ5,N30\n";
+    for (int n = 1; n <= 4; n += 3) {
+        char o[256], name[32];
+        snprintf(o, sizeof o, "<option name=\"upsert\">POST /hooks/{ref}</option>"
+                 "<option name=\"concurrency\">%d</option>", n);
+        snprintf(name, sizeof name, "concurrency%d", n);
+        char *d = setup_bare(name, csv, "", o);
+        erp_set_slow(erp, 150);
+        free(weir(d, 0, "run", "p.xml"));
+        erp_set_slow(erp, 0);
+        CU_ASSERT_EQUAL(erp_max_in_flight(erp), (unsigned)n);
+        CU_ASSERT_EQUAL(erp_requests(erp), 5);
+        CU_ASSERT_EQUAL(erp_answers(erp, 200), 5);
+        free(d);
+    }
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("http sink against the test ERP", start_erp, stop_erp);
@@ -412,4 +541,7 @@ void register_tests(void)
     CU_add_test(s, "validate names file and line", test_validate_names_line);
     CU_add_test(s, "insert, update, delete: each its own action", test_actions_by_operation);
     CU_add_test(s, "upsert for the rest; no action: rejected", test_upsert_and_missing_action);
+    CU_add_test(s, "body record, headers, idempotency header", test_body_record_headers_and_key);
+    CU_add_test(s, "id from Location without id-pointer", test_id_from_location);
+    CU_add_test(s, "concurrency: so many in flight", test_concurrency);
 }
