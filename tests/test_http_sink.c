@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cunit_main.h"
 #include "e2e.h"
@@ -526,6 +527,50 @@ static void test_concurrency(void)
     }
 }
 
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* rate 5: six requests take a second and never meet the ERP's limit of
+ * 5 per second (without it, the first burst of six would). */
+static void test_rate(void)
+{
+    char *d = setup_bare("rate", "ref,terms\nP1,N30\nP2,N30\nP3,N30\nP4,N30\nP5,N30\nP6,N30\n",
+                         "", "<option name=\"upsert\">POST /hooks/{ref}</option>"
+                             "<option name=\"concurrency\">6</option>"
+                             "<option name=\"rate\">5</option>");
+    erp_set_rate_limit(erp, 5, 1);
+    long long t0 = now_ms();
+    free(weir(d, 0, "run", "p.xml"));
+    long long took = now_ms() - t0;
+    erp_set_rate_limit(erp, 0, 0);
+    CU_ASSERT_EQUAL(erp_answers(erp, 429), 0);
+    CU_ASSERT_EQUAL(erp_answers(erp, 200), 6);
+    CU_ASSERT(took >= 1000);
+    free(d);
+}
+
+/* A request longer than `timeout` is given up and retried, not waited for. */
+static void test_timeout(void)
+{
+    char *d = setup_bare("timeout", "ref,terms\nW1,N30\n", "",
+                         "<option name=\"upsert\">POST /hooks/{ref}</option>"
+                         "<option name=\"timeout\">200ms</option>");
+    erp_set_slow(erp, 3000);
+    long long t0 = now_ms();
+    free(weir(d, 1, "run", "p.xml")); /* failed after its 2 attempts */
+    long long took = now_ms() - t0;
+    erp_set_slow(erp, 0);
+    CU_ASSERT(took < 2500); /* two tries of 200 ms, not one of 3 s */
+    CU_ASSERT_EQUAL(erp_requests(erp), 2);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "failed", "key", "null",
+                                     "error~", "timed out after 200 milliseconds", NULL), 1);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("http sink against the test ERP", start_erp, stop_erp);
@@ -544,4 +589,6 @@ void register_tests(void)
     CU_add_test(s, "body record, headers, idempotency header", test_body_record_headers_and_key);
     CU_add_test(s, "id from Location without id-pointer", test_id_from_location);
     CU_add_test(s, "concurrency: so many in flight", test_concurrency);
+    CU_add_test(s, "rate: requests spread over the seconds", test_rate);
+    CU_add_test(s, "timeout: a slow answer is retried", test_timeout);
 }
