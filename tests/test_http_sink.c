@@ -13,7 +13,11 @@
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "cunit_main.h"
@@ -553,6 +557,146 @@ static void test_rate(void)
     free(d);
 }
 
+/* auth basic: the ERP lets only these credentials in. */
+static void test_auth_basic(void)
+{
+    setenv("ERP_PASSWORD", "pw-B4SIC", 1);
+    erp_set_auth(erp, ERP_AUTH_BASIC, "weir", "pw-B4SIC");
+    const char *opts = "<option name=\"upsert\">POST /invoices</option>" BODY
+                       "<option name=\"auth\">basic</option>"
+                       "<option name=\"user\">weir</option>"
+                       "<option name=\"password\">${env:ERP_PASSWORD}</option>";
+    char *d = setup_bare("basic", "ref,terms\nB1,N30\n", "", opts);
+    char *out = weir(d, 0, "run", "p.xml");
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "B1"), 1);
+    CU_ASSERT_EQUAL(erp_answers(erp, 401), 0);
+    free(out);
+    free(d);
+    /* the ERP wants another password: refused, the password not shown */
+    erp_set_auth(erp, ERP_AUTH_BASIC, "weir", "other");
+    d = setup_bare("basic-wrong", "ref,terms\nB2,N30\n", "", opts);
+    out = weir(d, 1, "run", "p.xml");
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "B2"), 0);
+    CU_ASSERT_EQUAL(erp_answers(erp, 401), 1);
+    CU_ASSERT(e2e_contains(out, "HTTP 401"));
+    CU_ASSERT_PTR_NULL(strstr(out, "pw-B4SIC"));
+    free(out);
+    erp_set_auth(erp, ERP_AUTH_NONE, NULL, NULL);
+    free(d);
+}
+
+/* While the endpoint is down, `health` is asked, not the records' action:
+ * a 503 there keeps it down without spending a record's attempt. */
+static void test_health_probe_while_down(void)
+{
+    char *d = setup_bare("health", "ref,terms\nZ1,N30\nZ2,N30\n", "",
+                         "<option name=\"upsert\">POST /invoices</option>" BODY
+                         "<option name=\"health\">GET /health</option>");
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_DOWN_REFUSE), 0);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "held", NULL), 2);
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_DOWN_503), 0);
+    erp_reset_counters(erp);
+    e2e_clock_offset("1h"); /* past the next probe */
+    free(weir(d, 0, "drain", "p.xml"));
+    CU_ASSERT(erp_requests_to(erp, "GET /health") >= 1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 0);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "held", NULL), 2);
+    CU_ASSERT_EQUAL(e2e_history_count(d, "retry"), 0);
+    /* healthy again: the probe passes, both go, once */
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_UP), 0);
+    erp_reset_counters(erp);
+    e2e_clock_offset("2h");
+    free(weir(d, 0, "drain", "p.xml"));
+    e2e_clock_offset(NULL);
+    CU_ASSERT(erp_requests_to(erp, "GET /health") >= 1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 2);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 2);
+    free(d);
+}
+
+/* TLS: tls-verify false is a warning at every open; https to a port that
+ * speaks plain HTTP fails the request (a retry), it does not hang or send
+ * in clear.  (No TLS server in the tests: a real handshake, ca-file and
+ * the verification itself are not exercised here.) */
+static void test_tls_options(void)
+{
+    char url[128];
+    snprintf(url, sizeof url, "https://127.0.0.1:%u", erp_port(erp));
+    char *d = e2e_scratch("tls");
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"inv\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /invoices</option>\n"
+             "    <option name=\"tls-verify\">false</option>\n"
+             "    <option name=\"timeout\">2s</option>\n"
+             "    <retry attempts=\"2\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n", url);
+    free(wt_write_file(d, "p.xml", xml));
+    free(wt_write_file(d, "in.csv", "ref,terms\nX1,N30\n"));
+    erp_reset_counters(erp);
+    char *out = weir(d, 1, "run", "p.xml");
+    CU_ASSERT(e2e_contains(out, "tls-verify is false"));
+    CU_ASSERT(e2e_contains(out, "POST /invoices: OpenSSL"));
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "X1"), 0);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "failed", NULL), 1);
+    free(out);
+    free(d);
+}
+
+static int blocked_fd[2] = {-1, -1};
+
+/* A port whose accept queue is full: a new connection never completes
+ * (Linux drops its SYN), as with a firewall that drops packets. */
+static unsigned short blackhole_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof a;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    blocked_fd[0] = socket(AF_INET, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(bind(blocked_fd[0], (struct sockaddr *)&a, sizeof a) == 0 &&
+                    listen(blocked_fd[0], 0) == 0 &&
+                    getsockname(blocked_fd[0], (struct sockaddr *)&a, &len) == 0);
+    blocked_fd[1] = socket(AF_INET, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(connect(blocked_fd[1], (struct sockaddr *)&a, sizeof a) == 0);
+    return ntohs(a.sin_port);
+}
+
+/* connect-timeout: a connection that does not complete is given up after
+ * it, and the record retried, not waited for until `timeout`. */
+static void test_connect_timeout(void)
+{
+    unsigned short port = blackhole_port();
+    char *d = e2e_scratch("ctimeout");
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"inv\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">http://127.0.0.1:%u</option>\n"
+             "    <option name=\"upsert\">POST /invoices</option>\n"
+             "    <option name=\"connect-timeout\">200ms</option>\n"
+             "    <retry attempts=\"2\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n", port);
+    free(wt_write_file(d, "p.xml", xml));
+    free(wt_write_file(d, "in.csv", "ref,terms\nV1,N30\n"));
+    long long t0 = now_ms();
+    char *out = weir(d, 1, "run", "p.xml");
+    long long took = now_ms() - t0;
+    CU_ASSERT(took < 5000);
+    CU_ASSERT(e2e_contains(out, "gave up after 2 attempts"));
+    CU_ASSERT(e2e_contains(out, "after 200 ms: Timeout was reached"));
+    free(out);
+    close(blocked_fd[0]);
+    close(blocked_fd[1]);
+    free(d);
+}
+
 /* A request longer than `timeout` is given up and retried, not waited for. */
 static void test_timeout(void)
 {
@@ -590,5 +734,10 @@ void register_tests(void)
     CU_add_test(s, "id from Location without id-pointer", test_id_from_location);
     CU_add_test(s, "concurrency: so many in flight", test_concurrency);
     CU_add_test(s, "rate: requests spread over the seconds", test_rate);
+    CU_add_test(s, "auth basic", test_auth_basic);
+    CU_add_test(s, "health asked while down, no record spent", test_health_probe_while_down);
+    CU_add_test(s, "tls-verify false warned; https to plain HTTP fails", test_tls_options);
+    CU_add_test(s, "connect-timeout", test_connect_timeout);
+    /* last: its slow answers end only when the ERP stops */
     CU_add_test(s, "timeout: a slow answer is retried", test_timeout);
 }
