@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cunit_main.h"
@@ -84,7 +85,8 @@ static void add_customers(int from, int to)
 }
 
 /* Scratch folder `name` with p.xml: http source on `url` (NULL: the ERP)
- * with `opts` -> sqlite sink out.db, table customers keyed by id. */
+ * with `opts` (records /data and retry-delay 0s unless they give their
+ * own) -> sqlite sink out.db, table customers keyed by id. */
 static char *setup(const char *name, const char *url, const char *opts)
 {
     char *d = e2e_scratch(name);
@@ -95,7 +97,7 @@ static char *setup(const char *name, const char *url, const char *opts)
              "    <option name=\"url\">%s</option>\n"
              "    <option name=\"path\">GET /customers</option>\n"
              "    %s\n"
-             "    <option name=\"retry-delay\">0s</option>\n"
+             "    %s\n"
              "    %s\n"
              "  </source>\n"
              "  <sink plugin=\"sqlite\" name=\"db\">\n"
@@ -106,6 +108,7 @@ static char *setup(const char *name, const char *url, const char *opts)
              "</pipeline>\n",
              url ? url : erp_url(erp),
              opts && strstr(opts, "\"records\"") ? "" : "<option name=\"records\">/data</option>",
+             opts && strstr(opts, "\"retry-delay\"") ? "" : "<option name=\"retry-delay\">0s</option>",
              opts ? opts : "");
     free(wt_write_file(d, "p.xml", xml));
     return d;
@@ -411,6 +414,108 @@ static void test_validate_names_problems(void)
     free(d);
 }
 
+/* limit N is sent on every page: 5 customers in pages of 2 (the ERP's
+ * own page size is 50). */
+static void test_limit(void)
+{
+    erp_fresh(50);
+    add_customers(1, 5);
+    char *d = setup("limit", NULL, "<option name=\"next\">link</option>"
+                                   "<option name=\"limit\">2</option>");
+    erp_reset_counters(erp);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 5);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 3);
+    free(d);
+}
+
+/* More pages than max-pages is an error, not an endless read. */
+static void test_max_pages(void)
+{
+    erp_fresh(2);
+    add_customers(1, 5); /* three pages */
+    char *d = setup("maxpages", NULL, "<option name=\"next\">link</option>"
+                                      "<option name=\"max-pages\">2</option>");
+    erp_reset_counters(erp);
+    char *out = NULL;
+    run(d, 3, &out);
+    CU_ASSERT(e2e_contains(out, "max-pages"));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 2);
+    free(out);
+    free(d);
+    d = setup("maxpages3", NULL, "<option name=\"next\">link</option>"
+                                 "<option name=\"max-pages\">3</option>");
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 5);
+    free(d);
+}
+
+/* attempts: so many tries per page; retry-delay: the wait before the
+ * second. */
+static void test_attempts_and_retry_delay(void)
+{
+    erp_fresh(50);
+    add_customers(1, 2);
+    char *d = setup("attempts2", NULL, "<option name=\"attempts\">2</option>");
+    erp_reset_counters(erp);
+    erp_fail_next(erp, 2, 503, 0);
+    char *out = NULL;
+    run(d, 3, &out);
+    CU_ASSERT(e2e_contains(out, "(after 2 tries)"));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 2);
+    free(out);
+    free(d);
+    /* three tries get past two failures, waiting retry-delay, then twice
+     * that: 150 + 300 ms (the other tests wait 0s) */
+    d = setup("attempts3", NULL, "<option name=\"attempts\">3</option>"
+                                 "<option name=\"retry-delay\">150ms</option>");
+    erp_reset_counters(erp);
+    erp_fail_next(erp, 2, 503, 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 2);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long long took = (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    CU_ASSERT(took >= 450);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 3);
+    free(d);
+}
+
+/* header: sent with every page (here the credentials the ERP wants). */
+static void test_header(void)
+{
+    erp_fresh(2);
+    add_customers(1, 3);
+    erp_set_auth(erp, ERP_AUTH_BEARER, "hdr-token", NULL);
+    char *d = setup("header", NULL, "<option name=\"next\">link</option>"
+                                    "<option name=\"header\">Authorization: Bearer hdr-token</option>");
+    erp_reset_counters(erp);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 3);
+    CU_ASSERT_EQUAL(erp_answers(erp, 401), 0);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 2);
+    free(d);
+    /* the control: without it, refused */
+    d = setup("noheader", NULL, NULL);
+    run(d, 3, NULL);
+    CU_ASSERT_EQUAL(erp_answers(erp, 401), 1);
+    erp_set_auth(erp, ERP_AUTH_NONE, NULL, NULL);
+    free(d);
+}
+
+/* records empty (the root pointer, as when not given): the page itself
+ * is the array. */
+static void test_records_root(void)
+{
+    fixed_server f;
+    CU_ASSERT_FATAL(fixed_start(&f, "[{\"id\": \"C1\", \"name\": \"a\"}, "
+                                    "{\"id\": \"C2\", \"name\": \"b\"}]") == 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", f.port);
+    char *d = setup("root", url, "<option name=\"records\"></option>");
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 2);
+    CU_ASSERT_EQUAL(db_int(d, "SELECT count(*) FROM customers WHERE name IN ('a', 'b')"), 2);
+    fixed_stop(&f);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("http source against the test ERP", NULL, stop_erp);
@@ -428,4 +533,9 @@ void register_tests(void)
     CU_add_test(s, "pagination loop is an error", test_pagination_loop);
     CU_add_test(s, "bearer token out of outputs and state", test_bearer_secret_stays_out);
     CU_add_test(s, "validate names the problems", test_validate_names_problems);
+    CU_add_test(s, "limit sent on every page", test_limit);
+    CU_add_test(s, "max-pages: more is an error", test_max_pages);
+    CU_add_test(s, "attempts per page, retry-delay between", test_attempts_and_retry_delay);
+    CU_add_test(s, "header sent with every page", test_header);
+    CU_add_test(s, "records at the root", test_records_root);
 }
