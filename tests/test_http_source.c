@@ -414,6 +414,13 @@ static void test_validate_names_problems(void)
     free(d);
 }
 
+static long long elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000LL + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 /* limit N is sent on every page: 5 customers in pages of 2 (the ERP's
  * own page size is 50). */
 static void test_limit(void)
@@ -469,12 +476,10 @@ static void test_attempts_and_retry_delay(void)
                                  "<option name=\"retry-delay\">150ms</option>");
     erp_reset_counters(erp);
     erp_fail_next(erp, 2, 503, 0);
-    struct timespec t0, t1;
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     CU_ASSERT_EQUAL(run(d, 0, NULL), 2);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    long long took = (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-    CU_ASSERT(took >= 450);
+    CU_ASSERT(elapsed_ms(&t0) >= 450);
     CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 3);
     free(d);
 }
@@ -516,6 +521,57 @@ static void test_records_root(void)
     free(d);
 }
 
+/* A Retry-After longer than retry-max-delay stops the run at once. */
+static void test_retry_max_delay(void)
+{
+    erp_fresh(50);
+    add_customers(1, 2);
+    char *d = setup("maxdelay", NULL, "<option name=\"retry-max-delay\">1s</option>");
+    erp_reset_counters(erp);
+    erp_fail_next(erp, 1, 429, 120);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    run(d, 3, NULL);
+    CU_ASSERT(elapsed_ms(&t0) < 1000);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 1);
+    free(d);
+}
+
+/* rate 4: the three pages start 250 ms apart. */
+static void test_rate(void)
+{
+    erp_fresh(2);
+    add_customers(1, 5);
+    char *d = setup("rate", NULL, "<option name=\"next\">link</option>"
+                                  "<option name=\"rate\">4</option>");
+    erp_reset_counters(erp);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 5);
+    CU_ASSERT(elapsed_ms(&t0) >= 500);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 3);
+    free(d);
+}
+
+/* timeout: a page slower than it is a failed try, not a wait. */
+static void test_timeout(void)
+{
+    erp_fresh(50);
+    add_customers(1, 1);
+    char *d = setup("timeout", NULL, "<option name=\"timeout\">200ms</option>"
+                                     "<option name=\"attempts\">2</option>");
+    erp_set_slow(erp, 3000);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char *out = NULL;
+    run(d, 3, &out);
+    CU_ASSERT(elapsed_ms(&t0) < 2500);
+    CU_ASSERT(e2e_contains(out, "(after 2 tries)"));
+    free(out);
+    erp_fresh(50); /* ends the slow answers */
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("http source against the test ERP", NULL, stop_erp);
@@ -538,4 +594,7 @@ void register_tests(void)
     CU_add_test(s, "attempts per page, retry-delay between", test_attempts_and_retry_delay);
     CU_add_test(s, "header sent with every page", test_header);
     CU_add_test(s, "records at the root", test_records_root);
+    CU_add_test(s, "retry-max-delay: a longer Retry-After stops", test_retry_max_delay);
+    CU_add_test(s, "rate: pages spread", test_rate);
+    CU_add_test(s, "timeout: a slow page is a failed try", test_timeout);
 }
