@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cunit_main.h"
@@ -359,6 +360,137 @@ static void test_check(void)
     free(d);
 }
 
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A pipeline whose one record is rejected, notifying `notify`; its run's
+ * output. (owned) */
+static char *run_rejecting(const char *name, const char *notify)
+{
+    char *d = e2e_scratch(name);
+    free(wt_write_file(d, "in.csv", "code,name\nA1,x\n"));
+    write_pipeline(d, "<option name=\"reject-keys\">A1</option>", notify);
+    char *out = run(d, 1, "run", "p.xml");
+    free(d);
+    return out;
+}
+
+/* A webhook at `e` (the ERP or another one) with `opts`. (owned) */
+static char *webhook_at(erp_server *e, const char *path, const char *opts)
+{
+    char *xml = NULL;
+    CU_ASSERT_FATAL(asprintf(&xml,
+                             "  <notify plugin=\"webhook\" name=\"hook\">\n"
+                             "    <option name=\"url\">%s%s</option>\n    %s\n"
+                             "  </notify>\n", erp_url(e), path, opts) > 0);
+    return xml;
+}
+
+/* attempts: failures up to one less are tried again, waiting retry-wait
+ * and then twice that; attempts failures lose the event. */
+static void test_webhook_attempts(void)
+{
+    char *n = webhook_at(erp, "/hooks/attempts",
+                         "<option name=\"attempts\">3</option>"
+                         "<option name=\"retry-wait\">100ms</option>");
+    size_t hooks0 = erp_captured_count(erp);
+    erp_reset_counters(erp);
+    erp_fail_next(erp, 2, 503, 0);
+    long long t0 = now_ms();
+    free(run_rejecting("hook-attempts3", n));
+    CU_ASSERT(now_ms() - t0 >= 300); /* 100 + 200 ms */
+    CU_ASSERT_EQUAL(erp_answers(erp, 503), 2);
+    CU_ASSERT_EQUAL(erp_captured_count(erp), hooks0 + 1);
+    free(n);
+    n = webhook_at(erp, "/hooks/attempts",
+                   "<option name=\"attempts\">2</option>"
+                   "<option name=\"retry-wait\">10ms</option>");
+    erp_reset_counters(erp);
+    erp_fail_next(erp, 2, 503, 0);
+    char *out = run_rejecting("hook-attempts2", n);
+    CU_ASSERT(e2e_contains(out, "the rejected event was not delivered (2 attempts)"));
+    CU_ASSERT_EQUAL(erp_answers(erp, 503), 2);
+    CU_ASSERT_EQUAL(erp_captured_count(erp), hooks0 + 1);
+    free(out);
+    free(n);
+}
+
+/* timeout: a webhook slower than it is given up, the run goes on. */
+static void test_webhook_timeout(void)
+{
+    erp_server *slow = erp_start(0); /* its own: its slow answers end with it */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
+    erp_set_slow(slow, 5000);
+    char *n = webhook_at(slow, "/hooks/slow", "<option name=\"attempts\">1</option>"
+                                              "<option name=\"timeout\">200ms</option>");
+    long long t0 = now_ms();
+    char *out = run_rejecting("hook-timeout", n);
+    CU_ASSERT(now_ms() - t0 < 3000);
+    CU_ASSERT(e2e_contains(out, "the rejected event was not delivered (1 attempt): "));
+    CU_ASSERT(e2e_contains(out, "imed out"));
+    CU_ASSERT(e2e_contains(out, "0 written, 1 rejected"));
+    free(out);
+    free(n);
+    erp_stop(slow);
+}
+
+/* The smtp notifier against the plain receiver with `opts`. (owned) */
+static char *smtp_with(const char *opts)
+{
+    char *xml = NULL;
+    CU_ASSERT_FATAL(asprintf(&xml,
+                             "  <notify plugin=\"smtp\" name=\"mail\">\n"
+                             "    <option name=\"url\">%s</option>\n"
+                             "    <option name=\"from\">weir@example.com</option>\n"
+                             "    <option name=\"to\">ops@example.com</option>\n    %s\n"
+                             "  </notify>\n", smtp_receiver_url(mail), opts) > 0);
+    return xml;
+}
+
+/* starttls against a server without STARTTLS: required (the default)
+ * sends nothing and says why; try and none send in clear. */
+static void test_smtp_starttls(void)
+{
+    const char *modes[] = {"", "<option name=\"starttls\">required</option>",
+                           "<option name=\"starttls\">try</option>",
+                           "<option name=\"starttls\">none</option>"};
+    for (size_t i = 0; i < 4; i++) {
+        size_t mails0 = smtp_receiver_count(mail);
+        char *n = smtp_with(modes[i]);
+        char name[32];
+        snprintf(name, sizeof name, "starttls%zu", i);
+        char *out = run_rejecting(name, n);
+        if (i < 2) {
+            CU_ASSERT(e2e_contains(out, "the mail for the rejected event was not sent: STARTTLS"));
+            CU_ASSERT(e2e_contains(out, "notifier 'mail' could not deliver the rejected event"));
+            CU_ASSERT_EQUAL(smtp_receiver_count(mail), mails0);
+        } else {
+            CU_ASSERT_EQUAL(smtp_receiver_wait(mail, mails0 + 1, 5000), mails0 + 1);
+            CU_ASSERT_PTR_NULL(strstr(out, "not sent"));
+        }
+        free(out);
+        free(n);
+    }
+}
+
+static void test_smtp_subject_prefix(void)
+{
+    size_t mails0 = smtp_receiver_count(mail);
+    char *n = smtp_with("<option name=\"starttls\">none</option>"
+                        "<option name=\"subject-prefix\">[ERP sync]</option>");
+    free(run_rejecting("prefix", n));
+    free(n);
+    CU_ASSERT_EQUAL_FATAL(smtp_receiver_wait(mail, mails0 + 1, 5000), mails0 + 1);
+    smtp_message *m = smtp_receiver_message(mail, mails0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT(e2e_contains(m->data, "\r\nSubject: [ERP sync] inv: 1 record"));
+    smtp_message_free(m);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("webhook and smtp notifiers", start, stop);
@@ -371,4 +503,8 @@ void register_tests(void)
     CU_add_test(s, "smtp password from ${env:}: sent, never logged",
                 test_smtp_password);
     CU_add_test(s, "option checks", test_check);
+    CU_add_test(s, "webhook attempts and retry-wait", test_webhook_attempts);
+    CU_add_test(s, "webhook timeout", test_webhook_timeout);
+    CU_add_test(s, "smtp starttls required, try, none", test_smtp_starttls);
+    CU_add_test(s, "smtp subject-prefix", test_smtp_subject_prefix);
 }
