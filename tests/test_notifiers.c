@@ -491,6 +491,41 @@ static void test_smtp_subject_prefix(void)
     smtp_message_free(m);
 }
 
+/* state: the resend commands name that state database; tls-verify false
+ * is a warning (the URLs are plain http/smtp here, so it is only that). */
+static void test_state_and_tls_verify(void)
+{
+    size_t mails0 = smtp_receiver_count(mail);
+    size_t hooks0 = erp_captured_count(erp);
+    char *hook = webhook_at(erp, "/hooks/state",
+                            "<option name=\"state\">/srv/weir/erp.db</option>"
+                            "<option name=\"tls-verify\">false</option>");
+    char *smtp = smtp_with("<option name=\"starttls\">none</option>"
+                           "<option name=\"state\">/srv/weir/erp.db</option>"
+                           "<option name=\"tls-verify\">false</option>");
+    char *both = NULL;
+    CU_ASSERT_FATAL(asprintf(&both, "%s%s", hook, smtp) > 0);
+    char *out = run_rejecting("state", both);
+    CU_ASSERT(e2e_contains(out, "inv/hook: tls-verify is false"));
+    CU_ASSERT(e2e_contains(out, "inv/mail: tls-verify is false"));
+    free(out);
+    const char *cmd = "weir resend --state /srv/weir/erp.db --pipeline inv --failed "
+                      "--sink erp --type invoice --error 'rejected A1'";
+    CU_ASSERT_EQUAL_FATAL(erp_wait_captured(erp, hooks0 + 1, 5000), hooks0 + 1);
+    json_t *c = erp_captured(erp, hooks0);
+    json_t *g = json_array_get(json_object_get(json_object_get(c, "json"), "groups"), 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(g, "resend")), cmd);
+    json_decref(c);
+    CU_ASSERT_EQUAL_FATAL(smtp_receiver_wait(mail, mails0 + 1, 5000), mails0 + 1);
+    smtp_message *m = smtp_receiver_message(mail, mails0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT(e2e_contains(m->data, cmd));
+    smtp_message_free(m);
+    free(both);
+    free(hook);
+    free(smtp);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("webhook and smtp notifiers", start, stop);
@@ -507,4 +542,6 @@ void register_tests(void)
     CU_add_test(s, "webhook timeout", test_webhook_timeout);
     CU_add_test(s, "smtp starttls required, try, none", test_smtp_starttls);
     CU_add_test(s, "smtp subject-prefix", test_smtp_subject_prefix);
+    CU_add_test(s, "state in the resend commands; tls-verify false warned",
+                test_state_and_tls_verify);
 }
