@@ -27,6 +27,7 @@
 #include "e2e.h"
 #include "erp_server.h"
 #include "harness.h"
+#include "tls_server.h"
 
 #define PLUGINS WEIR_BUILDDIR "/connectors/.libs"
 #define SECRET "tok-S3CRET-0815"
@@ -572,6 +573,42 @@ static void test_timeout(void)
     free(d);
 }
 
+/* The certificate is checked: refused without ca-file, accepted with it;
+ * tls-verify false reads without checking, and says so. */
+static void test_tls_ca_file_and_verify(void)
+{
+    char *srv = e2e_scratch("tls-server");
+    free(wt_write_file(srv, "customers", "{\"data\": [{\"id\": \"C1\", \"name\": \"tls\"}]}"));
+    tls_server t;
+    if (tls_server_start(&t, srv) != 0) {
+        fprintf(stderr, "\n  skipped: no openssl s_server to test TLS against\n");
+        free(srv);
+        return;
+    }
+    char url[64];
+    snprintf(url, sizeof url, "https://127.0.0.1:%u", t.port);
+    char *d = setup("tls-default", url, "<option name=\"attempts\">1</option>");
+    char *out = NULL;
+    run(d, 3, &out);
+    CU_ASSERT(e2e_contains(out, "page 1 (GET /customers): "));
+    CU_ASSERT(e2e_contains(out, "certificate"));
+    free(out);
+    free(d);
+    char opts[1200];
+    snprintf(opts, sizeof opts, "<option name=\"ca-file\">%s/cert.pem</option>", srv);
+    d = setup("tls-ca", url, opts);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 1);
+    CU_ASSERT_EQUAL(db_int(d, "SELECT count(*) FROM customers WHERE name = 'tls'"), 1);
+    free(d);
+    d = setup("tls-noverify", url, "<option name=\"tls-verify\">false</option>");
+    CU_ASSERT_EQUAL(run(d, 0, &out), 1);
+    CU_ASSERT(e2e_contains(out, "tls-verify is false"));
+    free(out);
+    free(d);
+    tls_server_stop(&t);
+    free(srv);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("http source against the test ERP", NULL, stop_erp);
@@ -597,4 +634,5 @@ void register_tests(void)
     CU_add_test(s, "retry-max-delay: a longer Retry-After stops", test_retry_max_delay);
     CU_add_test(s, "rate: pages spread", test_rate);
     CU_add_test(s, "timeout: a slow page is a failed try", test_timeout);
+    CU_add_test(s, "TLS: ca-file, tls-verify", test_tls_ca_file_and_verify);
 }
