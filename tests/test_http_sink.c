@@ -740,6 +740,34 @@ static void test_timeout(void)
     free(d);
 }
 
+/* lookup-pointer not given: the lookup's whole answer is the record
+ * (GET /invoices/{ref}: the record, or 404). */
+static void test_lost_answer_lookup_root(void)
+{
+    lost_answer("lost-lookup-root", 0,
+                "<option name=\"lookup\">GET /invoices/{ref}</option>", 1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 1);
+    CU_ASSERT(erp_requests_to(erp, "GET /invoices/L1") >= 1);
+}
+
+/* Without error-pointer a refusal's text is the status and the answer;
+ * a trailing / on url is dropped. */
+static void test_no_error_pointer_and_url_slash(void)
+{
+    char url[128];
+    snprintf(url, sizeof url, "%s/", erp_url(erp));
+    char *d = setup_at("noerrptr", url, "ref,terms\nE1,F48\n", "",
+                       "<option name=\"upsert\">POST /invoices</option>" BODY);
+    free(weir(d, 1, "run", "p.xml"));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 1);
+    /* the reason phrase is the server's (libmicrohttpd: "Unprocessable Content") */
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "failed", "error~", "HTTP 422 Unprocessable ",
+                                     NULL), 1);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "error~", ": {\"error\":{\"message\":\"1020 - Terms",
+                                     NULL), 1);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("http sink against the test ERP", start_erp, stop_erp);
@@ -759,6 +787,9 @@ void register_tests(void)
     CU_add_test(s, "id from Location without id-pointer", test_id_from_location);
     CU_add_test(s, "concurrency: so many in flight", test_concurrency);
     CU_add_test(s, "rate: requests spread over the seconds", test_rate);
+    CU_add_test(s, "lookup without lookup-pointer: the root", test_lost_answer_lookup_root);
+    CU_add_test(s, "no error-pointer: status and answer; url with /",
+                test_no_error_pointer_and_url_slash);
     CU_add_test(s, "auth basic", test_auth_basic);
     CU_add_test(s, "health asked while down, no record spent", test_health_probe_while_down);
     CU_add_test(s, "tls-verify false warned; https to plain HTTP fails", test_tls_options);
