@@ -13,16 +13,13 @@
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <time.h>
 
 #include "cunit_main.h"
 #include "e2e.h"
 #include "erp_server.h"
+#include "blackhole.h"
 #include "harness.h"
 #include "tls_server.h"
 
@@ -682,30 +679,14 @@ static void test_tls_ca_file(void)
     free(srv);
 }
 
-static int blocked_fd[2] = {-1, -1};
-
-/* A port whose accept queue is full: a new connection never completes
- * (Linux drops its SYN), as with a firewall that drops packets. */
-static unsigned short blackhole_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof a;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    blocked_fd[0] = socket(AF_INET, SOCK_STREAM, 0);
-    CU_ASSERT_FATAL(bind(blocked_fd[0], (struct sockaddr *)&a, sizeof a) == 0 &&
-                    listen(blocked_fd[0], 0) == 0 &&
-                    getsockname(blocked_fd[0], (struct sockaddr *)&a, &len) == 0);
-    blocked_fd[1] = socket(AF_INET, SOCK_STREAM, 0);
-    CU_ASSERT_FATAL(connect(blocked_fd[1], (struct sockaddr *)&a, sizeof a) == 0);
-    return ntohs(a.sin_port);
-}
-
 /* connect-timeout: a connection that does not complete is given up after
  * it, and the record retried, not waited for until `timeout`. */
 static void test_connect_timeout(void)
 {
+    blackhole b;
+    CU_ASSERT_FATAL(blackhole_open(&b) == 0);
     char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u", blackhole_port());
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", b.port);
     char *d = setup_at("ctimeout", url, "ref,terms\nV1,N30\n", "",
                        "<option name=\"upsert\">POST /invoices</option>"
                        "<option name=\"connect-timeout\">200ms</option>");
@@ -717,8 +698,7 @@ static void test_connect_timeout(void)
     CU_ASSERT(e2e_contains(out, "POST /invoices: Failed to connect to 127.0.0.1"));
     CU_ASSERT(e2e_contains(out, "Timeout was reached"));
     free(out);
-    close(blocked_fd[0]);
-    close(blocked_fd[1]);
+    blackhole_close(&b);
     free(d);
 }
 
