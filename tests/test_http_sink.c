@@ -16,10 +16,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "blackhole.h"
 #include "cunit_main.h"
 #include "e2e.h"
 #include "erp_server.h"
-#include "blackhole.h"
 #include "harness.h"
 #include "tls_server.h"
 

@@ -21,11 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blackhole.h"
 #include "cunit_main.h"
 #include "e2e.h"
 #include "erp_server.h"
 #include "harness.h"
 #include "smtp_receiver.h"
+#include "tls_server.h"
 
 #define PLUGINS WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR \
     "/plugins/.libs:" WEIR_BUILDDIR "/tests/.libs"
@@ -526,6 +528,109 @@ static void test_state_and_tls_verify(void)
     free(smtp);
 }
 
+/* A webhook to `url` and a mail to `smtp_url`, both with `opts`. (owned) */
+static char *both_at(const char *url, const char *smtp_url, const char *opts)
+{
+    char *xml = NULL;
+    CU_ASSERT_FATAL(asprintf(&xml,
+                             "  <notify plugin=\"webhook\" name=\"hook\">\n"
+                             "    <option name=\"url\">%s/hooks/x</option>\n"
+                             "    <option name=\"attempts\">1</option>\n    %s\n"
+                             "  </notify>\n"
+                             "  <notify plugin=\"smtp\" name=\"mail\">\n"
+                             "    <option name=\"url\">%s</option>\n"
+                             "    <option name=\"from\">weir@example.com</option>\n"
+                             "    <option name=\"to\">ops@example.com</option>\n    %s\n"
+                             "  </notify>\n", url, opts, smtp_url, opts) > 0);
+    return xml;
+}
+
+/* connect-timeout: a server that never completes the connection is given
+ * up after it, by both notifiers. */
+static void test_connect_timeout(void)
+{
+    blackhole b;
+    CU_ASSERT_FATAL(blackhole_open(&b) == 0);
+    char url[64], smtp_url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", b.port);
+    snprintf(smtp_url, sizeof smtp_url, "smtp://127.0.0.1:%u", b.port);
+    char *n = both_at(url, smtp_url, "<option name=\"connect-timeout\">200ms</option>");
+    long long t0 = now_ms();
+    char *out = run_rejecting("connect-timeout", n);
+    CU_ASSERT(now_ms() - t0 < 4000);
+    CU_ASSERT(e2e_contains(out, "not delivered (1 attempt): Failed to connect to 127.0.0.1"));
+    CU_ASSERT(e2e_contains(out, "the mail for the rejected event was not sent: Failed to "
+                                "connect to 127.0.0.1"));
+    CU_ASSERT(e2e_contains(out, "Timeout was reached"));
+    free(out);
+    free(n);
+    blackhole_close(&b);
+}
+
+/* smtp timeout: a server that takes the connection and never greets. */
+static void test_smtp_timeout(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 4) == 0 &&
+                    getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+    char url[64];
+    snprintf(url, sizeof url, "smtp://127.0.0.1:%u", ntohs(a.sin_port));
+    char *n = NULL;
+    CU_ASSERT_FATAL(asprintf(&n,
+                             "  <notify plugin=\"smtp\" name=\"mail\">\n"
+                             "    <option name=\"url\">%s</option>\n"
+                             "    <option name=\"starttls\">none</option>\n"
+                             "    <option name=\"timeout\">300ms</option>\n"
+                             "    <option name=\"from\">weir@example.com</option>\n"
+                             "    <option name=\"to\">ops@example.com</option>\n"
+                             "  </notify>\n", url) > 0);
+    long long t0 = now_ms();
+    char *out = run_rejecting("smtp-timeout", n);
+    CU_ASSERT(now_ms() - t0 < 4000);
+    CU_ASSERT(e2e_contains(out, "the mail for the rejected event was not sent: "));
+    CU_ASSERT(e2e_contains(out, "imed out"));
+    free(out);
+    free(n);
+    close(fd);
+}
+
+/* ca-file against a real TLS server (openssl s_server, which neither
+ * answers a POST nor greets as SMTP): without it the certificate is
+ * refused; with it the handshake passes and only the wait times out. */
+static void test_tls_ca_file(void)
+{
+    char *srv = e2e_scratch("tls-server");
+    tls_server t;
+    if (tls_server_start(&t, srv) != 0) {
+        fprintf(stderr, "\n  skipped: no openssl s_server to test TLS against\n");
+        free(srv);
+        return;
+    }
+    char url[64], smtp_url[64], opts[1400];
+    snprintf(url, sizeof url, "https://127.0.0.1:%u", t.port);
+    snprintf(smtp_url, sizeof smtp_url, "smtps://127.0.0.1:%u", t.port);
+    for (int with_ca = 0; with_ca <= 1; with_ca++) {
+        snprintf(opts, sizeof opts, "<option name=\"timeout\">500ms</option>%s%s%s",
+                 with_ca ? "<option name=\"ca-file\">" : "", with_ca ? srv : "",
+                 with_ca ? "/cert.pem</option>" : "");
+        char *n = both_at(url, smtp_url, opts);
+        char *out = run_rejecting(with_ca ? "tls-ca" : "tls-noca", n);
+        const char *why = with_ca ? "Operation timed out" : "SSL certificate problem";
+        char hook[128], mailed[128];
+        snprintf(hook, sizeof hook, "not delivered (1 attempt): %s", why);
+        snprintf(mailed, sizeof mailed, "the mail for the rejected event was not sent: %s", why);
+        CU_ASSERT(e2e_contains(out, hook));
+        CU_ASSERT(e2e_contains(out, mailed));
+        free(out);
+        free(n);
+    }
+    tls_server_stop(&t);
+    free(srv);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("webhook and smtp notifiers", start, stop);
@@ -544,4 +649,7 @@ void register_tests(void)
     CU_add_test(s, "smtp subject-prefix", test_smtp_subject_prefix);
     CU_add_test(s, "state in the resend commands; tls-verify false warned",
                 test_state_and_tls_verify);
+    CU_add_test(s, "connect-timeout", test_connect_timeout);
+    CU_add_test(s, "smtp timeout", test_smtp_timeout);
+    CU_add_test(s, "ca-file against a real TLS server", test_tls_ca_file);
 }
