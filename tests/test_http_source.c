@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blackhole.h"
 #include "cunit_main.h"
 #include "e2e.h"
 #include "erp_server.h"
@@ -609,6 +610,54 @@ static void test_tls_ca_file_and_verify(void)
     free(srv);
 }
 
+/* connect-timeout: a server that never completes the connection. */
+static void test_connect_timeout(void)
+{
+    blackhole b;
+    CU_ASSERT_FATAL(blackhole_open(&b) == 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", b.port);
+    char *d = setup("ctimeout", url, "<option name=\"connect-timeout\">200ms</option>"
+                                     "<option name=\"attempts\">2</option>");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char *out = NULL;
+    run(d, 3, &out);
+    CU_ASSERT(elapsed_ms(&t0) < 4000);
+    CU_ASSERT(e2e_contains(out, "page 1 (GET /customers): "));
+    CU_ASSERT(e2e_contains(out, "Timeout was reached"));
+    CU_ASSERT(e2e_contains(out, "(after 2 tries)"));
+    free(out);
+    blackhole_close(&b);
+    free(d);
+}
+
+/* auth basic on every page. */
+static void test_auth_basic(void)
+{
+    erp_fresh(2);
+    add_customers(1, 3);
+    setenv("ERP_PASSWORD", "pw-S0URCE", 1);
+    erp_set_auth(erp, ERP_AUTH_BASIC, "reader", "pw-S0URCE");
+    char *d = setup("basic", NULL, "<option name=\"next\">link</option>"
+                                   "<option name=\"auth\">basic</option>"
+                                   "<option name=\"user\">reader</option>"
+                                   "<option name=\"password\">${env:ERP_PASSWORD}</option>");
+    erp_reset_counters(erp);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 3);
+    CU_ASSERT_EQUAL(erp_answers(erp, 401), 0);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 2);
+    /* another password wanted: refused, and not shown */
+    erp_set_auth(erp, ERP_AUTH_BASIC, "reader", "other");
+    char *out = NULL;
+    run(d, 3, &out);
+    CU_ASSERT(e2e_contains(out, "HTTP 401"));
+    CU_ASSERT_PTR_NULL(strstr(out, "pw-S0URCE"));
+    free(out);
+    erp_set_auth(erp, ERP_AUTH_NONE, NULL, NULL);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("http source against the test ERP", NULL, stop_erp);
@@ -635,4 +684,6 @@ void register_tests(void)
     CU_add_test(s, "rate: pages spread", test_rate);
     CU_add_test(s, "timeout: a slow page is a failed try", test_timeout);
     CU_add_test(s, "TLS: ca-file, tls-verify", test_tls_ca_file_and_verify);
+    CU_add_test(s, "connect-timeout", test_connect_timeout);
+    CU_add_test(s, "auth basic", test_auth_basic);
 }
