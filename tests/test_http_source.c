@@ -658,6 +658,30 @@ static void test_auth_basic(void)
     free(d);
 }
 
+/* auth oauth2: a token from token-url, sent with every page. */
+static void test_auth_oauth2(void)
+{
+    erp_fresh(2);
+    add_customers(1, 3);
+    setenv("ERP_CLIENT_SECRET", "cs-S0URCE", 1);
+    erp_set_auth(erp, ERP_AUTH_OAUTH2, "reader", "cs-S0URCE");
+    char opts[1024];
+    snprintf(opts, sizeof opts,
+             "<option name=\"next\">link</option>"
+             "<option name=\"auth\">oauth2</option>"
+             "<option name=\"token-url\">%s/oauth/token</option>"
+             "<option name=\"client-id\">reader</option>"
+             "<option name=\"client-secret\">${env:ERP_CLIENT_SECRET}</option>", erp_url(erp));
+    char *d = setup("oauth2", NULL, opts);
+    erp_reset_counters(erp);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 3);
+    CU_ASSERT_EQUAL(erp_tokens_issued(erp), 1);
+    CU_ASSERT_EQUAL(erp_answers(erp, 401), 0);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 2);
+    erp_set_auth(erp, ERP_AUTH_NONE, NULL, NULL);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("http source against the test ERP", NULL, stop_erp);
@@ -686,4 +710,5 @@ void register_tests(void)
     CU_add_test(s, "TLS: ca-file, tls-verify", test_tls_ca_file_and_verify);
     CU_add_test(s, "connect-timeout", test_connect_timeout);
     CU_add_test(s, "auth basic", test_auth_basic);
+    CU_add_test(s, "auth oauth2", test_auth_oauth2);
 }
