@@ -545,6 +545,23 @@ static char *both_at(const char *url, const char *smtp_url, const char *opts)
     return xml;
 }
 
+/* Does the line of `out` with `what` say that time ran out? */
+static int said_timeout(const char *out, const char *what)
+{
+    const char *at = strstr(out, what);
+    if (!at) {
+        e2e_contains(out, what); /* prints both */
+        return 0;
+    }
+    const char *end = strchr(at, '\n');
+    char *line = strndup(at, end ? (size_t)(end - at) : strlen(at));
+    int yes = strcasestr(line, "time") != NULL;
+    if (!yes)
+        fprintf(stderr, "\n  no timeout in: %s\n", line);
+    free(line);
+    return yes;
+}
+
 /* connect-timeout: a server that never completes the connection is given
  * up after it, by both notifiers. */
 static void test_connect_timeout(void)
@@ -558,10 +575,9 @@ static void test_connect_timeout(void)
     long long t0 = now_ms();
     char *out = run_rejecting("connect-timeout", n);
     CU_ASSERT(now_ms() - t0 < 4000);
-    CU_ASSERT(e2e_contains(out, "not delivered (1 attempt): Failed to connect to 127.0.0.1"));
-    CU_ASSERT(e2e_contains(out, "the mail for the rejected event was not sent: Failed to "
-                                "connect to 127.0.0.1"));
-    CU_ASSERT(e2e_contains(out, "Timeout was reached"));
+    /* (libcurl words a connect timeout in more than one way) */
+    CU_ASSERT(said_timeout(out, "not delivered (1 attempt): "));
+    CU_ASSERT(said_timeout(out, "the mail for the rejected event was not sent: "));
     free(out);
     free(n);
     blackhole_close(&b);
@@ -616,21 +632,24 @@ static void test_tls_ca_file(void)
     /* none; ca-file; tls-verify false */
     for (int i = 0; i < 3; i++) {
         if (i == 1)
-            snprintf(opts, sizeof opts, "<option name=\"timeout\">500ms</option>"
+            snprintf(opts, sizeof opts, "<option name=\"timeout\">1s</option>"
                      "<option name=\"ca-file\">%s/cert.pem</option>", srv);
         else
-            snprintf(opts, sizeof opts, "<option name=\"timeout\">500ms</option>%s",
+            snprintf(opts, sizeof opts, "<option name=\"timeout\">1s</option>%s",
                      i ? "<option name=\"tls-verify\">false</option>" : "");
         char *n = both_at(url, smtp_url, opts);
         char name[32];
         snprintf(name, sizeof name, "tls-%d", i);
         char *out = run_rejecting(name, n);
-        const char *why = i ? "Operation timed out" : "SSL certificate problem";
-        char hook[128], mailed[128];
-        snprintf(hook, sizeof hook, "not delivered (1 attempt): %s", why);
-        snprintf(mailed, sizeof mailed, "the mail for the rejected event was not sent: %s", why);
-        CU_ASSERT(e2e_contains(out, hook));
-        CU_ASSERT(e2e_contains(out, mailed));
+        if (i == 0) {
+            CU_ASSERT(e2e_contains(out, "not delivered (1 attempt): SSL certificate problem"));
+            CU_ASSERT(e2e_contains(out, "the mail for the rejected event was not sent: "
+                                        "SSL certificate problem"));
+        } else {
+            CU_ASSERT(said_timeout(out, "not delivered (1 attempt): "));
+            CU_ASSERT(said_timeout(out, "the mail for the rejected event was not sent: "));
+            CU_ASSERT_PTR_NULL(strstr(out, "SSL certificate problem"));
+        }
         free(out);
         free(n);
     }
