@@ -87,8 +87,9 @@ static void add_customers(int from, int to)
 }
 
 /* Scratch folder `name` with p.xml: http source on `url` (NULL: the ERP)
- * with `opts` (records /data and retry-delay 0s unless they give their
- * own) -> sqlite sink out.db, table customers keyed by id. */
+ * with `opts` (path GET /customers, records /data and retry-delay 0s
+ * unless they give their own) -> sqlite sink out.db, table customers keyed
+ * by id. */
 static char *setup(const char *name, const char *url, const char *opts)
 {
     char *d = e2e_scratch(name);
@@ -97,7 +98,7 @@ static char *setup(const char *name, const char *url, const char *opts)
              "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\" type=\"customer\">\n"
              "  <source plugin=\"http\" name=\"erp\">\n"
              "    <option name=\"url\">%s</option>\n"
-             "    <option name=\"path\">GET /customers</option>\n"
+             "    %s\n"
              "    %s\n"
              "    %s\n"
              "    %s\n"
@@ -109,6 +110,7 @@ static char *setup(const char *name, const char *url, const char *opts)
              "  </sink>\n"
              "</pipeline>\n",
              url ? url : erp_url(erp),
+             opts && strstr(opts, "\"path\"") ? "" : "<option name=\"path\">GET /customers</option>",
              opts && strstr(opts, "\"records\"") ? "" : "<option name=\"records\">/data</option>",
              opts && strstr(opts, "\"retry-delay\"") ? "" : "<option name=\"retry-delay\">0s</option>",
              opts ? opts : "");
@@ -682,6 +684,18 @@ static void test_auth_oauth2(void)
     free(d);
 }
 
+/* A query in `path` goes with the first page. */
+static void test_path_query(void)
+{
+    erp_fresh(50);
+    add_customers(1, 3);
+    char *d = setup("pathquery", NULL, "<option name=\"path\">GET /customers?limit=2</option>");
+    erp_reset_counters(erp);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 2); /* one page (no next), of 2 */
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 1);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("http source against the test ERP", NULL, stop_erp);
@@ -711,4 +725,5 @@ void register_tests(void)
     CU_add_test(s, "connect-timeout", test_connect_timeout);
     CU_add_test(s, "auth basic", test_auth_basic);
     CU_add_test(s, "auth oauth2", test_auth_oauth2);
+    CU_add_test(s, "a query in path", test_path_query);
 }
