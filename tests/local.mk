@@ -121,6 +121,8 @@ tests_test_scheduler_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_scheduler_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 
 # The test ERP and SMTP receiver (tests/erp/erp_server.h, smtp_receiver.h)
+# and a TLS server (tls_server.h: openssl s_server) and a port that never
+# accepts (blackhole.h)
 # in a library that the tests of the http connector and the notifiers link
 # ($(ERP_LIBS), with $(ERP_CFLAGS); those tests sit in `if HAVE_MICROHTTPD`),
 # and the ERP as a program for the example pipelines: built by `make`,
@@ -130,7 +132,9 @@ ERP_LIBS = tests/erp/liberp.la
 if HAVE_MICROHTTPD
 noinst_LTLIBRARIES += tests/erp/liberp.la
 tests_erp_liberp_la_SOURCES = tests/erp/erp_server.c tests/erp/erp_server.h \
-	tests/erp/smtp_receiver.c tests/erp/smtp_receiver.h tests/erp/deadline.h
+	tests/erp/smtp_receiver.c tests/erp/smtp_receiver.h tests/erp/deadline.h \
+	tests/erp/tls_server.c tests/erp/tls_server.h \
+	tests/erp/blackhole.c tests/erp/blackhole.h
 tests_erp_liberp_la_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(MICROHTTPD_CFLAGS)
 tests_erp_liberp_la_LIBADD = $(MICROHTTPD_LIBS) $(JANSSON_LIBS) -lpthread
 noinst_PROGRAMS += tests/erp/weir-test-erp

@@ -14,12 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "blackhole.h"
 #include "cunit_main.h"
 #include "e2e.h"
 #include "erp_server.h"
 #include "harness.h"
 #include "raw_server.h"
+#include "tls_server.h"
 
 #define PLUGINS WEIR_BUILDDIR "/connectors/.libs"
 #define SECRET "tok-S3CRET-4711"
@@ -624,6 +627,442 @@ static void test_validate_names_line(void)
     free(d);
 }
 
+
+/* Scratch folder `name` with in.csv = `csv` and p.xml: csv -> `track`
+ * (XML, may be "") -> http sink on `url` with exactly `opts` after it,
+ * two attempts without delay. */
+static char *setup_at(const char *name, const char *url, const char *csv,
+                      const char *track, const char *opts)
+{
+    char *d = e2e_scratch(name);
+    char xml[4096];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"inv\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
+             "  %s\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    %s\n"
+             "    <retry attempts=\"2\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n",
+             track, url, opts);
+    free(wt_write_file(d, "p.xml", xml));
+    free(wt_write_file(d, "in.csv", csv));
+    erp_reset_counters(erp);
+    return d;
+}
+
+/* The same on the test ERP. */
+static char *setup_bare(const char *name, const char *csv, const char *track,
+                        const char *opts)
+{
+    return setup_at(name, erp_url(erp), csv, track, opts);
+}
+
+#define TRACK "<track key=\"ref\" max-delete=\"off\"/>"
+#define BODY "<option name=\"body\">{\"ref\": \"{ref}\", \"terms\": \"{terms}\"}</option>"
+
+/* insert, update and delete records each go to their own action. */
+static void test_actions_by_operation(void)
+{
+    char *d = setup_bare("actions", "ref,terms\nA1,N30\nA2,N30\n", TRACK,
+                         "<option name=\"insert\">POST /invoices</option>"
+                         "<option name=\"update\">PUT /invoices/{ref}</option>"
+                         "<option name=\"delete\">DELETE /invoices/{ref}</option>" BODY);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 2);
+    CU_ASSERT_EQUAL(erp_requests(erp), 2);
+    /* A1 changed, A2 gone, A3 new */
+    free(wt_write_file(d, "in.csv", "ref,terms\nA1,N60\nA3,COD\n"));
+    erp_reset_counters(erp);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /invoices/A1"), 1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "DELETE /invoices/A2"), 1);
+    CU_ASSERT_EQUAL(erp_requests(erp), 3);
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "A3"), 1);
+    json_t *a1 = erp_record(erp, "invoices", "A1");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a1, "terms")), "N60");
+    json_decref(a1);
+    json_t *a2 = erp_record(erp, "invoices", "A2");
+    CU_ASSERT_PTR_NULL(a2);
+    json_decref(a2);
+    free(d);
+}
+
+/* Inserts and updates without their own action use upsert; a delete
+ * without one is rejected, and nothing is sent for it. */
+static void test_upsert_and_missing_action(void)
+{
+    char *d = setup_bare("upsert", "ref,terms\nUP1,N30\nUP2,N30\n", TRACK,
+                         "<option name=\"upsert\">PUT /invoices/{ref}</option>" BODY);
+    /* the ERP knows UP1 and UP2 already: PUT updates them */
+    json_t *none = erp_record(erp, "invoices", "UP1");
+    CU_ASSERT_PTR_NULL_FATAL(none);
+    char *s = setup_bare("upsert-seed", "ref,terms\nUP1,N30\nUP2,N30\n", "",
+                         "<option name=\"upsert\">POST /invoices</option>" BODY);
+    free(weir(s, 0, "run", "p.xml"));
+    free(s);
+    erp_reset_counters(erp);
+    free(weir(d, 0, "run", "p.xml")); /* two inserts */
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /invoices/UP1"), 1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /invoices/UP2"), 1);
+    free(wt_write_file(d, "in.csv", "ref,terms\nUP1,COD\n"));
+    erp_reset_counters(erp);
+    char *out = weir(d, 1, "run", "p.xml"); /* an update, a delete */
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /invoices/UP1"), 1);
+    CU_ASSERT_EQUAL(erp_requests(erp), 1);
+    free(out);
+    json_t *u1 = erp_record(erp, "invoices", "UP1");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(u1, "terms")), "COD");
+    json_decref(u1);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "failed", "key", "UP2",
+                                     "error~", "no action for delete records", NULL), 1);
+    free(d);
+}
+
+/* The capture of the request to /hooks/`ref` (the last one). (owned) */
+static json_t *hook(const char *ref)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/hooks/%s", ref);
+    json_t *found = NULL;
+    for (size_t i = erp_captured_count(erp); i-- > 0 && !found;) {
+        json_t *c = erp_captured(erp, i);
+        if (strcmp(json_string_value(json_object_get(c, "path")), path) == 0)
+            found = c;
+        else
+            json_decref(c);
+    }
+    return found;
+}
+
+static const char *hook_header(json_t *c, const char *name)
+{
+    return json_string_value(json_object_get(json_object_get(c, "headers"), name));
+}
+
+/* body record: every field a string, NULL as null; headers as given; the idempotency
+ * key under its default name, another name, or none. */
+static void test_body_record_headers_and_key(void)
+{
+    char *d = setup_bare("record", "ref,terms,n,empty\nH1,N30,5,\n", "",
+                         "<option name=\"upsert\">POST /hooks/{ref}</option>"
+                         "<option name=\"header\">X-Api-Key: k-1</option>"
+                         "<option name=\"header\">X-Tenant: acme</option>");
+    /* a first 503 puts the record into the outbox (with its key) */
+    erp_fail_next(erp, 1, 503, 0);
+    free(weir(d, 0, "run", "p.xml"));
+    json_t *c = hook("H1");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    json_t *want = json_pack("{s:s, s:s, s:s, s:n}", "ref", "H1", "terms", "N30", "n", "5",
+                             "empty");
+    CU_ASSERT(json_equal(json_object_get(c, "json"), want));
+    json_decref(want);
+    CU_ASSERT_STRING_EQUAL(hook_header(c, "x-api-key"), "k-1");
+    CU_ASSERT_STRING_EQUAL(hook_header(c, "x-tenant"), "acme");
+    CU_ASSERT_STRING_EQUAL(hook_header(c, "content-type"), "application/json");
+    CU_ASSERT_STRING_EQUAL(hook_header(c, "accept"), "application/json");
+    json_t *rec = e2e_records(d);
+    const char *key = json_string_value(json_object_get(json_array_get(rec, 0), "idempotency_key"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(key);
+    CU_ASSERT_STRING_EQUAL(hook_header(c, "idempotency-key"), key);
+    json_decref(c);
+    free(d);
+
+    /* another name: the same key there, no Idempotency-Key */
+    d = setup_bare("record-key", "ref,terms\nH2,N30\n", "",
+                   "<option name=\"upsert\">POST /hooks/{ref}</option>"
+                   "<option name=\"idempotency-header\">X-Request-Id</option>" BODY);
+    erp_fail_next(erp, 1, 503, 0);
+    free(weir(d, 0, "run", "p.xml"));
+    c = hook("H2");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    json_decref(rec);
+    rec = e2e_records(d);
+    key = json_string_value(json_object_get(json_array_get(rec, 0), "idempotency_key"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(key);
+    CU_ASSERT_STRING_EQUAL(hook_header(c, "x-request-id"), key);
+    CU_ASSERT_PTR_NULL(hook_header(c, "idempotency-key"));
+    /* a template body: exactly the template's members */
+    want = json_pack("{s:s, s:s}", "ref", "H2", "terms", "N30");
+    CU_ASSERT(json_equal(json_object_get(c, "json"), want));
+    json_decref(want);
+    json_decref(c);
+    json_decref(rec);
+    free(d);
+
+    /* empty: no such header at all */
+    d = setup_bare("record-nokey", "ref,terms\nH3,N30\n", "",
+                   "<option name=\"upsert\">POST /hooks/{ref}</option>"
+                   "<option name=\"idempotency-header\"></option>" BODY);
+    free(weir(d, 0, "run", "p.xml"));
+    c = hook("H3");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_PTR_NULL(hook_header(c, "idempotency-key"));
+    /* host, accept, content-type, content-length: nothing else */
+    CU_ASSERT_EQUAL(json_object_size(json_object_get(c, "headers")), 4);
+    json_decref(c);
+    free(d);
+}
+
+/* Without id-pointer, or with one the answer has nothing at, the id is
+ * the last segment of Location. */
+static void test_id_from_location(void)
+{
+    const char *opts[] = {"", "<option name=\"id-pointer\">/no/such</option>"};
+    for (size_t i = 0; i < 2; i++) {
+        char ref[8];
+        snprintf(ref, sizeof ref, "Y%zu", i);
+        char csv[64];
+        snprintf(csv, sizeof csv, "ref,terms\n%s,N30\n", ref);
+        char o[256];
+        snprintf(o, sizeof o, "<option name=\"upsert\">POST /invoices</option>" BODY "%s",
+                 opts[i]);
+        char *d = setup_bare(i ? "location-ptr" : "location", csv, "", o);
+        erp_fail_next(erp, 1, 503, 0); /* into the outbox, where the id is kept */
+        free(weir(d, 0, "run", "p.xml"));
+        char *id = erp_id(ref);
+        CU_ASSERT(strncmp(id, "INV", 3) == 0);
+        CU_ASSERT_EQUAL(e2e_outbox_count(d, "assigned_id", id, NULL), 1);
+        free(id);
+        free(d);
+    }
+}
+
+/* concurrency N: N requests at the (slow) ERP at once, never more. */
+static void test_concurrency(void)
+{
+    const char *csv = "ref,terms\nQ1,N30\nQ2,N30\nQ3,N30\nQ4,N30\nQ5,N30\n";
+    for (int n = 1; n <= 4; n += 3) {
+        char o[256], name[32];
+        snprintf(o, sizeof o, "<option name=\"upsert\">POST /hooks/{ref}</option>"
+                 "<option name=\"concurrency\">%d</option>", n);
+        snprintf(name, sizeof name, "concurrency%d", n);
+        char *d = setup_bare(name, csv, "", o);
+        erp_set_slow(erp, 150);
+        free(weir(d, 0, "run", "p.xml"));
+        erp_set_slow(erp, 0);
+        CU_ASSERT_EQUAL(erp_max_in_flight(erp), (unsigned)n);
+        CU_ASSERT_EQUAL(erp_requests(erp), 5);
+        CU_ASSERT_EQUAL(erp_answers(erp, 200), 5);
+        free(d);
+    }
+}
+
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* rate 5: six requests take a second and never meet the ERP's limit of
+ * 5 per second (without it, the first burst of six would). */
+static void test_rate(void)
+{
+    char *d = setup_bare("rate", "ref,terms\nP1,N30\nP2,N30\nP3,N30\nP4,N30\nP5,N30\nP6,N30\n",
+                         "", "<option name=\"upsert\">POST /hooks/{ref}</option>"
+                             "<option name=\"concurrency\">6</option>"
+                             "<option name=\"rate\">5</option>");
+    erp_set_rate_limit(erp, 5, 1);
+    long long t0 = now_ms();
+    free(weir(d, 0, "run", "p.xml"));
+    long long took = now_ms() - t0;
+    erp_set_rate_limit(erp, 0, 0);
+    CU_ASSERT_EQUAL(erp_answers(erp, 429), 0);
+    CU_ASSERT_EQUAL(erp_answers(erp, 200), 6);
+    CU_ASSERT(took >= 1000);
+    free(d);
+}
+
+/* auth basic: the ERP lets only these credentials in. */
+static void test_auth_basic(void)
+{
+    setenv("ERP_PASSWORD", "pw-B4SIC", 1);
+    erp_set_auth(erp, ERP_AUTH_BASIC, "weir", "pw-B4SIC");
+    const char *opts = "<option name=\"upsert\">POST /invoices</option>" BODY
+                       "<option name=\"auth\">basic</option>"
+                       "<option name=\"user\">weir</option>"
+                       "<option name=\"password\">${env:ERP_PASSWORD}</option>";
+    char *d = setup_bare("basic", "ref,terms\nB1,N30\n", "", opts);
+    char *out = weir(d, 0, "run", "p.xml");
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "B1"), 1);
+    CU_ASSERT_EQUAL(erp_answers(erp, 401), 0);
+    free(out);
+    free(d);
+    /* the ERP wants another password: refused, the password not shown */
+    erp_set_auth(erp, ERP_AUTH_BASIC, "weir", "other");
+    d = setup_bare("basic-wrong", "ref,terms\nB2,N30\n", "", opts);
+    out = weir(d, 1, "run", "p.xml");
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "B2"), 0);
+    CU_ASSERT_EQUAL(erp_answers(erp, 401), 1);
+    CU_ASSERT(e2e_contains(out, "HTTP 401"));
+    CU_ASSERT_PTR_NULL(strstr(out, "pw-B4SIC"));
+    free(out);
+    erp_set_auth(erp, ERP_AUTH_NONE, NULL, NULL);
+    free(d);
+}
+
+/* While the endpoint is down, `health` is asked, not the records' action:
+ * a 503 there keeps it down without spending a record's attempt. */
+static void test_health_probe_while_down(void)
+{
+    char *d = setup_bare("health", "ref,terms\nZ1,N30\nZ2,N30\n", "",
+                         "<option name=\"upsert\">POST /invoices</option>" BODY
+                         "<option name=\"health\">GET /health</option>");
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_DOWN_REFUSE), 0);
+    free(weir(d, 0, "run", "p.xml"));
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "held", NULL), 2);
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_DOWN_503), 0);
+    erp_reset_counters(erp);
+    e2e_clock_offset("1h"); /* past the next probe */
+    free(weir(d, 0, "drain", "p.xml"));
+    CU_ASSERT(erp_requests_to(erp, "GET /health") >= 1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 0);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "held", NULL), 2);
+    CU_ASSERT_EQUAL(e2e_history_count(d, "retry"), 0);
+    /* healthy again: the probe passes, both go, once */
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_UP), 0);
+    erp_reset_counters(erp);
+    e2e_clock_offset("2h");
+    free(weir(d, 0, "drain", "p.xml"));
+    e2e_clock_offset(NULL);
+    CU_ASSERT(erp_requests_to(erp, "GET /health") >= 1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 2);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "delivered", NULL), 2);
+    free(d);
+}
+
+/* TLS: tls-verify false is a warning at every open; https to a port that
+ * speaks plain HTTP fails the request (a retry), it does not hang or send
+ * in clear.  (No TLS server in the tests: a real handshake, ca-file and
+ * the verification itself are not exercised here.) */
+static void test_tls_options(void)
+{
+    char url[128];
+    snprintf(url, sizeof url, "https://127.0.0.1:%u", erp_port(erp));
+    char *d = setup_at("tls", url, "ref,terms\nX1,N30\n", "",
+                       "<option name=\"upsert\">POST /invoices</option>"
+                       "<option name=\"tls-verify\">false</option>"
+                       "<option name=\"timeout\">2s</option>");
+    char *out = weir(d, 1, "run", "p.xml");
+    CU_ASSERT(e2e_contains(out, "tls-verify is false"));
+    CU_ASSERT(e2e_contains(out, "gave up after 2 attempts: POST /invoices: "));
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "X1"), 0);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "failed", NULL), 1);
+    free(out);
+    free(d);
+}
+
+/* ca-file against a real TLS server (openssl s_server, which leaves a
+ * POST unanswered): without it the certificate is refused; with it, or
+ * with tls-verify false, the handshake passes and the request only times
+ * out waiting for the answer. */
+static void test_tls_ca_file(void)
+{
+    char *srv = e2e_scratch("tls-server");
+    tls_server t;
+    if (tls_server_start(&t, srv) != 0) {
+        fprintf(stderr, "\n  skipped: no openssl s_server to test TLS against\n");
+        free(srv);
+        return;
+    }
+    const char *opts[] = {"", "<option name=\"ca-file\">%s/cert.pem</option>",
+                          "<option name=\"tls-verify\">false</option>"};
+    for (size_t i = 0; i < 3; i++) {
+        char o[2048], extra[1200], name[32];
+        snprintf(extra, sizeof extra, opts[i], srv);
+        snprintf(o, sizeof o, "<option name=\"upsert\">POST /invoices</option>"
+                 "<option name=\"timeout\">300ms</option>%s", extra);
+        snprintf(name, sizeof name, "tls-ca%zu", i);
+        char url[64];
+        snprintf(url, sizeof url, "https://127.0.0.1:%u", t.port);
+        char *d = setup_at(name, url, "ref,terms\nT1,N30\n", "", o);
+        char *out = weir(d, 1, "run", "p.xml");
+        if (i == 0) {
+            CU_ASSERT(e2e_contains(out, "certificate"));
+            CU_ASSERT_PTR_NULL(strstr(out, "timed out"));
+        } else {
+            CU_ASSERT(e2e_contains(out, "POST /invoices: Operation timed out after"));
+        }
+        free(out);
+        free(d);
+    }
+    tls_server_stop(&t);
+    free(srv);
+}
+
+/* connect-timeout: a connection that does not complete is given up after
+ * it, and the record retried, not waited for until `timeout`. */
+static void test_connect_timeout(void)
+{
+    blackhole b;
+    CU_ASSERT_FATAL(blackhole_open(&b) == 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", b.port);
+    char *d = setup_at("ctimeout", url, "ref,terms\nV1,N30\n", "",
+                       "<option name=\"upsert\">POST /invoices</option>"
+                       "<option name=\"connect-timeout\">200ms</option>");
+    long long t0 = now_ms();
+    char *out = weir(d, 1, "run", "p.xml");
+    long long took = now_ms() - t0;
+    CU_ASSERT(took < 5000);
+    CU_ASSERT(e2e_contains(out, "gave up after 2 attempts"));
+    CU_ASSERT(e2e_contains(out, "POST /invoices: Failed to connect to 127.0.0.1"));
+    CU_ASSERT(e2e_contains(out, "Timeout was reached"));
+    free(out);
+    blackhole_close(&b);
+    free(d);
+}
+
+/* A request longer than `timeout` is given up and retried, not waited for. */
+static void test_timeout(void)
+{
+    char *d = setup_bare("timeout", "ref,terms\nW1,N30\n", "",
+                         "<option name=\"upsert\">POST /hooks/{ref}</option>"
+                         "<option name=\"timeout\">200ms</option>");
+    erp_set_slow(erp, 3000);
+    long long t0 = now_ms();
+    free(weir(d, 1, "run", "p.xml")); /* failed after its 2 attempts */
+    long long took = now_ms() - t0;
+    erp_set_slow(erp, 0);
+    CU_ASSERT(took < 2500); /* two tries of 200 ms, not one of 3 s */
+    CU_ASSERT_EQUAL(erp_requests(erp), 2);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "failed", "key", "null",
+                                     "error~", "Operation timed out after", NULL), 1);
+    free(d);
+}
+
+/* lookup-pointer not given: the lookup's whole answer is the record
+ * (GET /invoices/{ref}: the record, or 404). */
+static void test_lost_answer_lookup_root(void)
+{
+    lost_answer("lost-lookup-root", 0,
+                "<option name=\"lookup\">GET /invoices/{ref}</option>", 1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 1);
+    CU_ASSERT(erp_requests_to(erp, "GET /invoices/lost-lookup-root") >= 1);
+}
+
+/* Without error-pointer a refusal's text is the status and the answer;
+ * a trailing / on url is dropped. */
+static void test_no_error_pointer_and_url_slash(void)
+{
+    char url[128];
+    snprintf(url, sizeof url, "%s/", erp_url(erp));
+    char *d = setup_at("noerrptr", url, "ref,terms\nE1,F48\n", "",
+                       "<option name=\"upsert\">POST /invoices</option>" BODY);
+    free(weir(d, 1, "run", "p.xml"));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 1);
+    /* the reason phrase is the server's (libmicrohttpd: "Unprocessable Content") */
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "failed", "error~", "HTTP 422 Unprocessable ",
+                                     NULL), 1);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "error~", ": {\"error\":{\"message\":\"1020 - Terms",
+                                     NULL), 1);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("http sink against the test ERP", start_erp, stop_erp);
@@ -648,4 +1087,20 @@ void register_tests(void)
     CU_add_test(s, "OAuth2: token fetched, refreshed on 401", test_oauth2_refresh);
     CU_add_test(s, "a token with a line break is refused", test_token_line_break_refused);
     CU_add_test(s, "validate names file and line", test_validate_names_line);
+    CU_add_test(s, "insert, update, delete: each its own action", test_actions_by_operation);
+    CU_add_test(s, "upsert for the rest; no action: rejected", test_upsert_and_missing_action);
+    CU_add_test(s, "body record, headers, idempotency header", test_body_record_headers_and_key);
+    CU_add_test(s, "id from Location without id-pointer", test_id_from_location);
+    CU_add_test(s, "concurrency: so many in flight", test_concurrency);
+    CU_add_test(s, "rate: requests spread over the seconds", test_rate);
+    CU_add_test(s, "lookup without lookup-pointer: the root", test_lost_answer_lookup_root);
+    CU_add_test(s, "no error-pointer: status and answer; url with /",
+                test_no_error_pointer_and_url_slash);
+    CU_add_test(s, "auth basic", test_auth_basic);
+    CU_add_test(s, "health asked while down, no record spent", test_health_probe_while_down);
+    CU_add_test(s, "tls-verify false warned; https to plain HTTP fails", test_tls_options);
+    CU_add_test(s, "ca-file against a real TLS server", test_tls_ca_file);
+    CU_add_test(s, "connect-timeout", test_connect_timeout);
+    /* last: its slow answers end only when the ERP stops */
+    CU_add_test(s, "timeout: a slow answer is retried", test_timeout);
 }

@@ -15,12 +15,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "blackhole.h"
 #include "cunit_main.h"
 #include "e2e.h"
 #include "erp_server.h"
 #include "harness.h"
 #include "raw_server.h"
+#include "tls_server.h"
 
 #define PLUGINS WEIR_BUILDDIR "/connectors/.libs"
 #define SECRET "tok-S3CRET-0815"
@@ -79,7 +83,9 @@ static void add_customers(int from, int to)
 }
 
 /* Scratch folder `name` with p.xml: http source on `url` (NULL: the ERP)
- * with `opts` -> sqlite sink out.db, table customers keyed by id. */
+ * with `opts` (path GET /customers, records /data and retry-delay 0s
+ * unless they give their own) -> sqlite sink out.db, table customers keyed
+ * by id. */
 static char *setup(const char *name, const char *url, const char *opts)
 {
     char *d = e2e_scratch(name);
@@ -88,9 +94,9 @@ static char *setup(const char *name, const char *url, const char *opts)
              "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\" type=\"customer\">\n"
              "  <source plugin=\"http\" name=\"erp\">\n"
              "    <option name=\"url\">%s</option>\n"
-             "    <option name=\"path\">GET /customers</option>\n"
              "    %s\n"
-             "    <option name=\"retry-delay\">0s</option>\n"
+             "    %s\n"
+             "    %s\n"
              "    %s\n"
              "  </source>\n"
              "  <sink plugin=\"sqlite\" name=\"db\">\n"
@@ -100,7 +106,9 @@ static char *setup(const char *name, const char *url, const char *opts)
              "  </sink>\n"
              "</pipeline>\n",
              url ? url : erp_url(erp),
+             opts && strstr(opts, "\"path\"") ? "" : "<option name=\"path\">GET /customers</option>",
              opts && strstr(opts, "\"records\"") ? "" : "<option name=\"records\">/data</option>",
+             opts && strstr(opts, "\"retry-delay\"") ? "" : "<option name=\"retry-delay\">0s</option>",
              opts ? opts : "");
     free(wt_write_file(d, "p.xml", xml));
     return d;
@@ -401,6 +409,285 @@ static void test_validate_names_problems(void)
     free(d);
 }
 
+static long long elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000LL + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* limit N is sent on every page: 5 customers in pages of 2 (the ERP's
+ * own page size is 50). */
+static void test_limit(void)
+{
+    erp_fresh(50);
+    add_customers(1, 5);
+    char *d = setup("limit", NULL, "<option name=\"next\">link</option>"
+                                   "<option name=\"limit\">2</option>");
+    erp_reset_counters(erp);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 5);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 3);
+    free(d);
+}
+
+/* More pages than max-pages is an error, not an endless read. */
+static void test_max_pages(void)
+{
+    erp_fresh(2);
+    add_customers(1, 5); /* three pages */
+    char *d = setup("maxpages", NULL, "<option name=\"next\">link</option>"
+                                      "<option name=\"max-pages\">2</option>");
+    erp_reset_counters(erp);
+    char *out = NULL;
+    run(d, 3, &out);
+    CU_ASSERT(e2e_contains(out, "max-pages"));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 2);
+    free(out);
+    free(d);
+    d = setup("maxpages3", NULL, "<option name=\"next\">link</option>"
+                                 "<option name=\"max-pages\">3</option>");
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 5);
+    free(d);
+}
+
+/* attempts: so many tries per page; retry-delay: the wait before the
+ * second. */
+static void test_attempts_and_retry_delay(void)
+{
+    erp_fresh(50);
+    add_customers(1, 2);
+    char *d = setup("attempts2", NULL, "<option name=\"attempts\">2</option>");
+    erp_reset_counters(erp);
+    erp_fail_next(erp, 2, 503, 0);
+    char *out = NULL;
+    run(d, 3, &out);
+    CU_ASSERT(e2e_contains(out, "(after 2 tries)"));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 2);
+    free(out);
+    free(d);
+    /* three tries get past two failures, waiting retry-delay, then twice
+     * that: 150 + 300 ms (the other tests wait 0s) */
+    d = setup("attempts3", NULL, "<option name=\"attempts\">3</option>"
+                                 "<option name=\"retry-delay\">150ms</option>");
+    erp_reset_counters(erp);
+    erp_fail_next(erp, 2, 503, 0);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 2);
+    CU_ASSERT(elapsed_ms(&t0) >= 450);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 3);
+    free(d);
+}
+
+/* header: sent with every page (here the credentials the ERP wants). */
+static void test_header(void)
+{
+    erp_fresh(2);
+    add_customers(1, 3);
+    erp_set_auth(erp, ERP_AUTH_BEARER, "hdr-token", NULL);
+    char *d = setup("header", NULL, "<option name=\"next\">link</option>"
+                                    "<option name=\"header\">Authorization: Bearer hdr-token</option>");
+    erp_reset_counters(erp);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 3);
+    CU_ASSERT_EQUAL(erp_answers(erp, 401), 0);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 2);
+    free(d);
+    /* the control: without it, refused */
+    d = setup("noheader", NULL, NULL);
+    run(d, 3, NULL);
+    CU_ASSERT_EQUAL(erp_answers(erp, 401), 1);
+    erp_set_auth(erp, ERP_AUTH_NONE, NULL, NULL);
+    free(d);
+}
+
+/* records empty (the root pointer, as when not given): the page itself
+ * is the array. */
+static void test_records_root(void)
+{
+    raw_server f;
+    raw_rule rule;
+    char reply[512];
+    CU_ASSERT_FATAL(json_server(&f, &rule, reply, sizeof reply,
+                                "[{\"id\": \"C1\", \"name\": \"a\"}, "
+                                "{\"id\": \"C2\", \"name\": \"b\"}]") == 0);
+    char *d = setup("root", f.url, "<option name=\"records\"></option>");
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 2);
+    CU_ASSERT_EQUAL(db_int(d, "SELECT count(*) FROM customers WHERE name IN ('a', 'b')"), 2);
+    raw_stop(&f);
+    free(d);
+}
+
+/* A Retry-After longer than retry-max-delay stops the run at once. */
+static void test_retry_max_delay(void)
+{
+    erp_fresh(50);
+    add_customers(1, 2);
+    char *d = setup("maxdelay", NULL, "<option name=\"retry-max-delay\">1s</option>");
+    erp_reset_counters(erp);
+    erp_fail_next(erp, 1, 429, 120);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    run(d, 3, NULL);
+    CU_ASSERT(elapsed_ms(&t0) < 5000); /* not the 120 s asked for */
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 1);
+    free(d);
+}
+
+/* rate 4: the three pages start 250 ms apart. */
+static void test_rate(void)
+{
+    erp_fresh(2);
+    add_customers(1, 5);
+    char *d = setup("rate", NULL, "<option name=\"next\">link</option>"
+                                  "<option name=\"rate\">4</option>");
+    erp_reset_counters(erp);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 5);
+    CU_ASSERT(elapsed_ms(&t0) >= 500);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 3);
+    free(d);
+}
+
+/* timeout: a page slower than it is a failed try, not a wait. */
+static void test_timeout(void)
+{
+    erp_fresh(50);
+    add_customers(1, 1);
+    char *d = setup("timeout", NULL, "<option name=\"timeout\">200ms</option>"
+                                     "<option name=\"attempts\">2</option>");
+    erp_set_slow(erp, 3000);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char *out = NULL;
+    run(d, 3, &out);
+    CU_ASSERT(elapsed_ms(&t0) < 2500);
+    CU_ASSERT(e2e_contains(out, "(after 2 tries)"));
+    free(out);
+    erp_fresh(50); /* ends the slow answers */
+    free(d);
+}
+
+/* The certificate is checked: refused without ca-file, accepted with it;
+ * tls-verify false reads without checking, and says so. */
+static void test_tls_ca_file_and_verify(void)
+{
+    char *srv = e2e_scratch("tls-server");
+    free(wt_write_file(srv, "customers", "{\"data\": [{\"id\": \"C1\", \"name\": \"tls\"}]}"));
+    tls_server t;
+    if (tls_server_start(&t, srv) != 0) {
+        fprintf(stderr, "\n  skipped: no openssl s_server to test TLS against\n");
+        free(srv);
+        return;
+    }
+    char url[64];
+    snprintf(url, sizeof url, "https://127.0.0.1:%u", t.port);
+    char *d = setup("tls-default", url, "<option name=\"attempts\">1</option>");
+    char *out = NULL;
+    run(d, 3, &out);
+    CU_ASSERT(e2e_contains(out, "page 1 (GET /customers): "));
+    CU_ASSERT(e2e_contains(out, "certificate"));
+    free(out);
+    free(d);
+    char opts[1200];
+    snprintf(opts, sizeof opts, "<option name=\"ca-file\">%s/cert.pem</option>", srv);
+    d = setup("tls-ca", url, opts);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 1);
+    CU_ASSERT_EQUAL(db_int(d, "SELECT count(*) FROM customers WHERE name = 'tls'"), 1);
+    free(d);
+    d = setup("tls-noverify", url, "<option name=\"tls-verify\">false</option>");
+    CU_ASSERT_EQUAL(run(d, 0, &out), 1);
+    CU_ASSERT(e2e_contains(out, "tls-verify is false"));
+    free(out);
+    free(d);
+    tls_server_stop(&t);
+    free(srv);
+}
+
+/* connect-timeout: a server that never completes the connection. */
+static void test_connect_timeout(void)
+{
+    blackhole b;
+    CU_ASSERT_FATAL(blackhole_open(&b) == 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", b.port);
+    char *d = setup("ctimeout", url, "<option name=\"connect-timeout\">200ms</option>"
+                                     "<option name=\"attempts\">2</option>");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char *out = NULL;
+    run(d, 3, &out);
+    CU_ASSERT(elapsed_ms(&t0) < 4000);
+    CU_ASSERT(e2e_contains(out, "page 1 (GET /customers): "));
+    CU_ASSERT(e2e_contains(out, "Timeout was reached"));
+    CU_ASSERT(e2e_contains(out, "(after 2 tries)"));
+    free(out);
+    blackhole_close(&b);
+    free(d);
+}
+
+/* auth basic on every page. */
+static void test_auth_basic(void)
+{
+    erp_fresh(2);
+    add_customers(1, 3);
+    setenv("ERP_PASSWORD", "pw-S0URCE", 1);
+    erp_set_auth(erp, ERP_AUTH_BASIC, "reader", "pw-S0URCE");
+    char *d = setup("basic", NULL, "<option name=\"next\">link</option>"
+                                   "<option name=\"auth\">basic</option>"
+                                   "<option name=\"user\">reader</option>"
+                                   "<option name=\"password\">${env:ERP_PASSWORD}</option>");
+    erp_reset_counters(erp);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 3);
+    CU_ASSERT_EQUAL(erp_answers(erp, 401), 0);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 2);
+    /* another password wanted: refused, and not shown */
+    erp_set_auth(erp, ERP_AUTH_BASIC, "reader", "other");
+    char *out = NULL;
+    run(d, 3, &out);
+    CU_ASSERT(e2e_contains(out, "HTTP 401"));
+    CU_ASSERT_PTR_NULL(strstr(out, "pw-S0URCE"));
+    free(out);
+    erp_set_auth(erp, ERP_AUTH_NONE, NULL, NULL);
+    free(d);
+}
+
+/* auth oauth2: a token from token-url, sent with every page. */
+static void test_auth_oauth2(void)
+{
+    erp_fresh(2);
+    add_customers(1, 3);
+    setenv("ERP_CLIENT_SECRET", "cs-S0URCE", 1);
+    erp_set_auth(erp, ERP_AUTH_OAUTH2, "reader", "cs-S0URCE");
+    char opts[1024];
+    snprintf(opts, sizeof opts,
+             "<option name=\"next\">link</option>"
+             "<option name=\"auth\">oauth2</option>"
+             "<option name=\"token-url\">%s/oauth/token</option>"
+             "<option name=\"client-id\">reader</option>"
+             "<option name=\"client-secret\">${env:ERP_CLIENT_SECRET}</option>", erp_url(erp));
+    char *d = setup("oauth2", NULL, opts);
+    erp_reset_counters(erp);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 3);
+    CU_ASSERT_EQUAL(erp_tokens_issued(erp), 1);
+    CU_ASSERT_EQUAL(erp_answers(erp, 401), 0);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 2);
+    erp_set_auth(erp, ERP_AUTH_NONE, NULL, NULL);
+    free(d);
+}
+
+/* A query in `path` goes with the first page. */
+static void test_path_query(void)
+{
+    erp_fresh(50);
+    add_customers(1, 3);
+    char *d = setup("pathquery", NULL, "<option name=\"path\">GET /customers?limit=2</option>");
+    erp_reset_counters(erp);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 2); /* one page (no next), of 2 */
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 1);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("http source against the test ERP", NULL, stop_erp);
@@ -420,4 +707,17 @@ void register_tests(void)
     CU_add_test(s, "a redirect to another host gets no header secret",
                 test_redirect_keeps_header_secret);
     CU_add_test(s, "validate names the problems", test_validate_names_problems);
+    CU_add_test(s, "limit sent on every page", test_limit);
+    CU_add_test(s, "max-pages: more is an error", test_max_pages);
+    CU_add_test(s, "attempts per page, retry-delay between", test_attempts_and_retry_delay);
+    CU_add_test(s, "header sent with every page", test_header);
+    CU_add_test(s, "records at the root", test_records_root);
+    CU_add_test(s, "retry-max-delay: a longer Retry-After stops", test_retry_max_delay);
+    CU_add_test(s, "rate: pages spread", test_rate);
+    CU_add_test(s, "timeout: a slow page is a failed try", test_timeout);
+    CU_add_test(s, "TLS: ca-file, tls-verify", test_tls_ca_file_and_verify);
+    CU_add_test(s, "connect-timeout", test_connect_timeout);
+    CU_add_test(s, "auth basic", test_auth_basic);
+    CU_add_test(s, "auth oauth2", test_auth_oauth2);
+    CU_add_test(s, "a query in path", test_path_query);
 }

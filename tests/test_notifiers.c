@@ -18,14 +18,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "blackhole.h"
 #include "cunit_main.h"
 #include "e2e.h"
 #include "erp_server.h"
 #include "harness.h"
 #include "raw_server.h"
 #include "smtp_receiver.h"
+#include "tls_server.h"
 
 #define PLUGINS WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR \
     "/plugins/.libs:" WEIR_BUILDDIR "/tests/.libs"
@@ -390,6 +393,301 @@ static void test_check(void)
     free(d);
 }
 
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A pipeline whose one record is rejected, notifying `notify`; its run's
+ * output. (owned) */
+static char *run_rejecting(const char *name, const char *notify)
+{
+    char *d = e2e_scratch(name);
+    free(wt_write_file(d, "in.csv", "code,name\nA1,x\n"));
+    write_pipeline(d, "<option name=\"reject-keys\">A1</option>", notify);
+    char *out = run(d, 1, "run", "p.xml");
+    free(d);
+    return out;
+}
+
+/* A webhook at `e` (the ERP or another one) with `opts`. (owned) */
+static char *webhook_at(erp_server *e, const char *path, const char *opts)
+{
+    char *xml = NULL;
+    CU_ASSERT_FATAL(asprintf(&xml,
+                             "  <notify plugin=\"webhook\" name=\"hook\">\n"
+                             "    <option name=\"url\">%s%s</option>\n    %s\n"
+                             "  </notify>\n", erp_url(e), path, opts) > 0);
+    return xml;
+}
+
+/* attempts: failures up to one less are tried again, waiting retry-wait
+ * and then twice that; attempts failures lose the event. */
+static void test_webhook_attempts(void)
+{
+    char *n = webhook_at(erp, "/hooks/attempts",
+                         "<option name=\"attempts\">3</option>"
+                         "<option name=\"retry-wait\">100ms</option>");
+    size_t hooks0 = erp_captured_count(erp);
+    erp_reset_counters(erp);
+    erp_fail_next(erp, 2, 503, 0);
+    long long t0 = now_ms();
+    free(run_rejecting("hook-attempts3", n));
+    CU_ASSERT(now_ms() - t0 >= 300); /* 100 + 200 ms */
+    CU_ASSERT_EQUAL(erp_answers(erp, 503), 2);
+    CU_ASSERT_EQUAL(erp_captured_count(erp), hooks0 + 1);
+    free(n);
+    n = webhook_at(erp, "/hooks/attempts",
+                   "<option name=\"attempts\">2</option>"
+                   "<option name=\"retry-wait\">10ms</option>");
+    erp_reset_counters(erp);
+    erp_fail_next(erp, 2, 503, 0);
+    char *out = run_rejecting("hook-attempts2", n);
+    CU_ASSERT(e2e_contains(out, "the rejected event was not delivered (2 attempts)"));
+    CU_ASSERT_EQUAL(erp_answers(erp, 503), 2);
+    CU_ASSERT_EQUAL(erp_captured_count(erp), hooks0 + 1);
+    free(out);
+    free(n);
+}
+
+/* timeout: a webhook slower than it is given up, the run goes on. */
+static void test_webhook_timeout(void)
+{
+    erp_server *slow = erp_start(0); /* its own: its slow answers end with it */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
+    erp_set_slow(slow, 5000);
+    char *n = webhook_at(slow, "/hooks/slow", "<option name=\"attempts\">1</option>"
+                                              "<option name=\"timeout\">200ms</option>");
+    long long t0 = now_ms();
+    char *out = run_rejecting("hook-timeout", n);
+    CU_ASSERT(now_ms() - t0 < 3000);
+    CU_ASSERT(e2e_contains(out, "the rejected event was not delivered (1 attempt): "));
+    CU_ASSERT(e2e_contains(out, "imed out"));
+    CU_ASSERT(e2e_contains(out, "0 written, 1 rejected"));
+    free(out);
+    free(n);
+    erp_stop(slow);
+}
+
+/* The smtp notifier against the plain receiver with `opts`. (owned) */
+static char *smtp_with(const char *opts)
+{
+    char *xml = NULL;
+    CU_ASSERT_FATAL(asprintf(&xml,
+                             "  <notify plugin=\"smtp\" name=\"mail\">\n"
+                             "    <option name=\"url\">%s</option>\n"
+                             "    <option name=\"from\">weir@example.com</option>\n"
+                             "    <option name=\"to\">ops@example.com</option>\n    %s\n"
+                             "  </notify>\n", smtp_receiver_url(mail), opts) > 0);
+    return xml;
+}
+
+/* starttls against a server without STARTTLS: required (the default)
+ * sends nothing and says why; try and none send in clear. */
+static void test_smtp_starttls(void)
+{
+    const char *modes[] = {"", "<option name=\"starttls\">required</option>",
+                           "<option name=\"starttls\">try</option>",
+                           "<option name=\"starttls\">none</option>"};
+    for (size_t i = 0; i < 4; i++) {
+        size_t mails0 = smtp_receiver_count(mail);
+        char *n = smtp_with(modes[i]);
+        char name[32];
+        snprintf(name, sizeof name, "starttls%zu", i);
+        char *out = run_rejecting(name, n);
+        if (i < 2) {
+            CU_ASSERT(e2e_contains(out, "the mail for the rejected event was not sent: STARTTLS"));
+            CU_ASSERT(e2e_contains(out, "notifier 'mail' could not deliver the rejected event"));
+            CU_ASSERT_EQUAL(smtp_receiver_count(mail), mails0);
+        } else {
+            CU_ASSERT_EQUAL(smtp_receiver_wait(mail, mails0 + 1, 5000), mails0 + 1);
+            CU_ASSERT_PTR_NULL(strstr(out, "not sent"));
+        }
+        free(out);
+        free(n);
+    }
+}
+
+static void test_smtp_subject_prefix(void)
+{
+    size_t mails0 = smtp_receiver_count(mail);
+    char *n = smtp_with("<option name=\"starttls\">none</option>"
+                        "<option name=\"subject-prefix\">[ERP sync]</option>");
+    free(run_rejecting("prefix", n));
+    free(n);
+    CU_ASSERT_EQUAL_FATAL(smtp_receiver_wait(mail, mails0 + 1, 5000), mails0 + 1);
+    smtp_message *m = smtp_receiver_message(mail, mails0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT(e2e_contains(m->data, "\r\nSubject: [ERP sync] inv: 1 record"));
+    smtp_message_free(m);
+}
+
+/* state: the resend commands name that state database; tls-verify false
+ * is a warning (the URLs are plain http/smtp here, so it is only that). */
+static void test_state_and_tls_verify(void)
+{
+    size_t mails0 = smtp_receiver_count(mail);
+    size_t hooks0 = erp_captured_count(erp);
+    char *hook = webhook_at(erp, "/hooks/state",
+                            "<option name=\"state\">/srv/weir/erp.db</option>"
+                            "<option name=\"tls-verify\">false</option>");
+    char *smtp = smtp_with("<option name=\"starttls\">none</option>"
+                           "<option name=\"state\">/srv/weir/erp.db</option>"
+                           "<option name=\"tls-verify\">false</option>");
+    char *both = NULL;
+    CU_ASSERT_FATAL(asprintf(&both, "%s%s", hook, smtp) > 0);
+    char *out = run_rejecting("state", both);
+    CU_ASSERT(e2e_contains(out, "inv/hook: tls-verify is false"));
+    CU_ASSERT(e2e_contains(out, "inv/mail: tls-verify is false"));
+    free(out);
+    const char *cmd = "weir resend --state /srv/weir/erp.db --pipeline inv --failed "
+                      "--sink erp --type invoice --error 'rejected A1'";
+    CU_ASSERT_EQUAL_FATAL(erp_wait_captured(erp, hooks0 + 1, 5000), hooks0 + 1);
+    json_t *c = erp_captured(erp, hooks0);
+    json_t *g = json_array_get(json_object_get(json_object_get(c, "json"), "groups"), 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(g, "resend")), cmd);
+    json_decref(c);
+    CU_ASSERT_EQUAL_FATAL(smtp_receiver_wait(mail, mails0 + 1, 5000), mails0 + 1);
+    smtp_message *m = smtp_receiver_message(mail, mails0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT(e2e_contains(m->data, cmd));
+    smtp_message_free(m);
+    free(both);
+    free(hook);
+    free(smtp);
+}
+
+/* A webhook to `url` and a mail to `smtp_url`, both with `opts`. (owned) */
+static char *both_at(const char *url, const char *smtp_url, const char *opts)
+{
+    char *xml = NULL;
+    CU_ASSERT_FATAL(asprintf(&xml,
+                             "  <notify plugin=\"webhook\" name=\"hook\">\n"
+                             "    <option name=\"url\">%s/hooks/x</option>\n"
+                             "    <option name=\"attempts\">1</option>\n    %s\n"
+                             "  </notify>\n"
+                             "  <notify plugin=\"smtp\" name=\"mail\">\n"
+                             "    <option name=\"url\">%s</option>\n"
+                             "    <option name=\"from\">weir@example.com</option>\n"
+                             "    <option name=\"to\">ops@example.com</option>\n    %s\n"
+                             "  </notify>\n", url, opts, smtp_url, opts) > 0);
+    return xml;
+}
+
+/* Does the line of `out` with `what` say that time ran out? */
+static int said_timeout(const char *out, const char *what)
+{
+    const char *at = strstr(out, what);
+    if (!at) {
+        e2e_contains(out, what); /* prints both */
+        return 0;
+    }
+    const char *end = strchr(at, '\n');
+    char *line = strndup(at, end ? (size_t)(end - at) : strlen(at));
+    int yes = strcasestr(line, "time") != NULL;
+    if (!yes)
+        fprintf(stderr, "\n  no timeout in: %s\n", line);
+    free(line);
+    return yes;
+}
+
+/* connect-timeout: a server that never completes the connection is given
+ * up after it, by both notifiers. */
+static void test_connect_timeout(void)
+{
+    blackhole b;
+    CU_ASSERT_FATAL(blackhole_open(&b) == 0);
+    char url[64], smtp_url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", b.port);
+    snprintf(smtp_url, sizeof smtp_url, "smtp://127.0.0.1:%u", b.port);
+    char *n = both_at(url, smtp_url, "<option name=\"connect-timeout\">200ms</option>");
+    long long t0 = now_ms();
+    char *out = run_rejecting("connect-timeout", n);
+    CU_ASSERT(now_ms() - t0 < 4000);
+    /* (libcurl words a connect timeout in more than one way) */
+    CU_ASSERT(said_timeout(out, "not delivered (1 attempt): "));
+    CU_ASSERT(said_timeout(out, "the mail for the rejected event was not sent: "));
+    free(out);
+    free(n);
+    blackhole_close(&b);
+}
+
+/* smtp timeout: a server that takes the connection and never greets. */
+static void test_smtp_timeout(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 4) == 0 &&
+                    getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+    char url[64];
+    snprintf(url, sizeof url, "smtp://127.0.0.1:%u", ntohs(a.sin_port));
+    char *n = NULL;
+    CU_ASSERT_FATAL(asprintf(&n,
+                             "  <notify plugin=\"smtp\" name=\"mail\">\n"
+                             "    <option name=\"url\">%s</option>\n"
+                             "    <option name=\"starttls\">none</option>\n"
+                             "    <option name=\"timeout\">300ms</option>\n"
+                             "    <option name=\"from\">weir@example.com</option>\n"
+                             "    <option name=\"to\">ops@example.com</option>\n"
+                             "  </notify>\n", url) > 0);
+    long long t0 = now_ms();
+    char *out = run_rejecting("smtp-timeout", n);
+    CU_ASSERT(now_ms() - t0 < 4000);
+    CU_ASSERT(e2e_contains(out, "the mail for the rejected event was not sent: "));
+    CU_ASSERT(e2e_contains(out, "imed out"));
+    free(out);
+    free(n);
+    close(fd);
+}
+
+/* ca-file against a real TLS server (openssl s_server, which neither
+ * answers a POST nor greets as SMTP): without it the certificate is
+ * refused; with it, or with tls-verify false, the handshake passes and
+ * only the wait for the answer times out. */
+static void test_tls_ca_file(void)
+{
+    char *srv = e2e_scratch("tls-server");
+    tls_server t;
+    if (tls_server_start(&t, srv) != 0) {
+        fprintf(stderr, "\n  skipped: no openssl s_server to test TLS against\n");
+        free(srv);
+        return;
+    }
+    char url[64], smtp_url[64], opts[1400];
+    snprintf(url, sizeof url, "https://127.0.0.1:%u", t.port);
+    snprintf(smtp_url, sizeof smtp_url, "smtps://127.0.0.1:%u", t.port);
+    /* none; ca-file; tls-verify false */
+    for (int i = 0; i < 3; i++) {
+        if (i == 1)
+            snprintf(opts, sizeof opts, "<option name=\"timeout\">1s</option>"
+                     "<option name=\"ca-file\">%s/cert.pem</option>", srv);
+        else
+            snprintf(opts, sizeof opts, "<option name=\"timeout\">1s</option>%s",
+                     i ? "<option name=\"tls-verify\">false</option>" : "");
+        char *n = both_at(url, smtp_url, opts);
+        char name[32];
+        snprintf(name, sizeof name, "tls-%d", i);
+        char *out = run_rejecting(name, n);
+        if (i == 0) {
+            CU_ASSERT(e2e_contains(out, "not delivered (1 attempt): SSL certificate problem"));
+            CU_ASSERT(e2e_contains(out, "the mail for the rejected event was not sent: "
+                                        "SSL certificate problem"));
+        } else {
+            CU_ASSERT(said_timeout(out, "not delivered (1 attempt): "));
+            CU_ASSERT(said_timeout(out, "the mail for the rejected event was not sent: "));
+            CU_ASSERT_PTR_NULL(strstr(out, "SSL certificate problem"));
+        }
+        free(out);
+        free(n);
+    }
+    tls_server_stop(&t);
+    free(srv);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("webhook and smtp notifiers", start, stop);
@@ -403,4 +701,13 @@ void register_tests(void)
     CU_add_test(s, "smtp password from ${env:}: sent, never logged",
                 test_smtp_password);
     CU_add_test(s, "option checks", test_check);
+    CU_add_test(s, "webhook attempts and retry-wait", test_webhook_attempts);
+    CU_add_test(s, "webhook timeout", test_webhook_timeout);
+    CU_add_test(s, "smtp starttls required, try, none", test_smtp_starttls);
+    CU_add_test(s, "smtp subject-prefix", test_smtp_subject_prefix);
+    CU_add_test(s, "state in the resend commands; tls-verify false warned",
+                test_state_and_tls_verify);
+    CU_add_test(s, "connect-timeout", test_connect_timeout);
+    CU_add_test(s, "smtp timeout", test_smtp_timeout);
+    CU_add_test(s, "ca-file against a real TLS server", test_tls_ca_file);
 }

@@ -48,6 +48,7 @@ struct erp_server {
     unsigned page_size;
 
     unsigned long requests;
+    unsigned in_flight, max_in_flight; /* requests being answered at once */
     json_t *by_path;  /* "METHOD path" -> count */
     json_t *keys;     /* idempotency key -> {requests, applied, [answer]} */
     json_t *created;  /* "resource/ref" -> count */
@@ -848,17 +849,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (mp)
         bump(s->by_path, mp);
     unsigned slow = s->slow_ms;
+    if (++s->in_flight > s->max_in_flight)
+        s->max_in_flight = s->in_flight;
     pthread_mutex_unlock(&s->lock);
     free(mp);
     for (long long end = now_ms() + slow; slow && now_ms() < end && !s->halting;) {
         struct timespec ts = {0, 5 * 1000000};
         nanosleep(&ts, NULL);
     }
-    if (s->halting) /* stopped or switched down while waiting: no answer */
-        return MHD_NO;
-
     answer a = {0};
     pthread_mutex_lock(&s->lock);
+    s->in_flight--;
+    if (s->halting) { /* stopped or switched down while waiting: no answer */
+        pthread_mutex_unlock(&s->lock);
+        return MHD_NO;
+    }
     int lose = decide(s, c, method, url, rq, &a);
     if (lose)
         a.drop = 1;
@@ -1153,10 +1158,19 @@ unsigned long erp_answers(erp_server *s, int status)
     return n;
 }
 
+unsigned erp_max_in_flight(erp_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    unsigned n = s->max_in_flight;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
 void erp_reset_counters(erp_server *s)
 {
     pthread_mutex_lock(&s->lock);
     s->requests = 0;
+    s->max_in_flight = s->in_flight;
     json_object_clear(s->by_path);
     json_object_clear(s->created);
     json_object_clear(s->applied);

@@ -125,6 +125,9 @@ unsigned long erp_max_created(erp_server *s);
 unsigned long erp_applied(erp_server *s, const char *resource, const char *ref);
 /* Answers given with this HTTP status (dropped connections: status 0). */
 unsigned long erp_answers(erp_server *s, int status);
+/* The most requests the server was answering at once (arrived, not yet
+ * answered: a slow answer keeps its request in flight). */
+unsigned erp_max_in_flight(erp_server *s);
 /* Zero every counter (the data stays). */
 void erp_reset_counters(erp_server *s);
 
