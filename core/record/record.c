@@ -496,10 +496,10 @@ void weir_record_answer(weir_record *r, weir_result result,
     r->result = result;
     r->wait_key = NULL;
     const weir_secrets *secrets = r->batch->secrets;
+    char masked[2048];
     if (message && weir_secrets_in(secrets, message)) {
         /* A target echoing a credential back must not put it on screen
          * or in the monitor. */
-        char masked[2048];
         weir_secrets_mask(secrets, message, masked, sizeof(masked));
         weir_utf8_trim(masked);
         message = masked;
