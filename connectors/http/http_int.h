@@ -9,6 +9,8 @@
 #ifndef WEIR_HTTP_INT_H
 #define WEIR_HTTP_INT_H
 
+#include <poll.h>
+
 #include <weir/plugin.h>
 
 #include "common/config_diag.h"
@@ -81,6 +83,26 @@ void whttp_auth_apply(const whttp_auth *a, CURL *h);
 void whttp_auth_free(whttp_auth *a);
 /* Milliseconds on a monotonic clock. */
 long long whttp_now_ms(void);
+
+/* ---- socket events (http_events.c) --------------------------------------- */
+
+/* The sockets and timer of one multi handle.  Not thread-safe: one per
+ * multi handle, used by the thread that owns it. */
+typedef struct whttp_events {
+    CURLM *multi;          /* (borrowed) */
+    struct pollfd *fds;    /* what libcurl wants watched (owned) */
+    struct pollfd *ready;  /* poll()'s copy of it (owned) */
+    size_t n, cap;
+    long long due_ms;      /* libcurl's timer, on whttp_now_ms(); -1 none */
+} whttp_events;
+
+/* Take over `multi`'s socket and timer callbacks. */
+void whttp_events_init(whttp_events *ev, CURLM *multi);
+/* Run libcurl's due timer, or wait up to max_wait_ms (less when its
+ * timer is due sooner) for a socket and hand each ready one to libcurl.
+ * Finished transfers are then in curl_multi_info_read(). */
+void whttp_events_run(whttp_events *ev, long long max_wait_ms);
+void whttp_events_free(whttp_events *ev);
 
 /* ---- sink (http_sink.c) ------------------------------------------------- */
 

@@ -6,6 +6,7 @@ pkglib_LTLIBRARIES += connectors/http.la
 connectors_http_la_SOURCES = connectors/http/http_plugin.c \
 	connectors/http/http_int.h \
 	connectors/http/http_auth.c \
+	connectors/http/http_events.c \
 	connectors/http/http_sink.c \
 	connectors/http/http_source.c
 connectors_http_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
