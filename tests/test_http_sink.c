@@ -663,32 +663,54 @@ static char *setup_bare(const char *name, const char *csv, const char *track,
 #define TRACK "<track key=\"ref\" max-delete=\"off\"/>"
 #define BODY "<option name=\"body\">{\"ref\": \"{ref}\", \"terms\": \"{terms}\"}</option>"
 
-/* insert, update and delete records each go to their own action. */
-static void test_actions_by_operation(void)
+/* insert, update and delete records each go to their own action, also
+ * one after another on one connection (the sink keeps a request's
+ * options for the next one of the same action only). */
+static void actions_by_operation(const char *name, const char *concurrency, char p)
 {
-    char *d = setup_bare("actions", "ref,terms\nA1,N30\nA2,N30\n", TRACK,
-                         "<option name=\"insert\">POST /invoices</option>"
-                         "<option name=\"update\">PUT /invoices/{ref}</option>"
-                         "<option name=\"delete\">DELETE /invoices/{ref}</option>" BODY);
+    char opts[600], csv[64], what[64];
+    snprintf(opts, sizeof opts,
+             "<option name=\"insert\">POST /invoices</option>"
+             "<option name=\"update\">PUT /invoices/{ref}</option>"
+             "<option name=\"delete\">DELETE /invoices/{ref}</option>"
+             "<option name=\"concurrency\">%s</option>" BODY, concurrency);
+    snprintf(csv, sizeof csv, "ref,terms\n%c1,N30\n%c2,N30\n", p, p);
+    char *d = setup_bare(name, csv, TRACK, opts);
     free(weir(d, 0, "run", "p.xml"));
     CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 2);
     CU_ASSERT_EQUAL(erp_requests(erp), 2);
-    /* A1 changed, A2 gone, A3 new */
-    free(wt_write_file(d, "in.csv", "ref,terms\nA1,N60\nA3,COD\n"));
+    /* 1 changed, 2 gone, 3 new */
+    snprintf(csv, sizeof csv, "ref,terms\n%c1,N60\n%c3,COD\n", p, p);
+    free(wt_write_file(d, "in.csv", csv));
     erp_reset_counters(erp);
     free(weir(d, 0, "run", "p.xml"));
     CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /invoices"), 1);
-    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /invoices/A1"), 1);
-    CU_ASSERT_EQUAL(erp_requests_to(erp, "DELETE /invoices/A2"), 1);
+    snprintf(what, sizeof what, "PUT /invoices/%c1", p);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, what), 1);
+    snprintf(what, sizeof what, "DELETE /invoices/%c2", p);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, what), 1);
     CU_ASSERT_EQUAL(erp_requests(erp), 3);
-    CU_ASSERT_EQUAL(erp_created(erp, "invoices", "A3"), 1);
-    json_t *a1 = erp_record(erp, "invoices", "A1");
-    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a1, "terms")), "N60");
-    json_decref(a1);
-    json_t *a2 = erp_record(erp, "invoices", "A2");
-    CU_ASSERT_PTR_NULL(a2);
-    json_decref(a2);
+    snprintf(what, sizeof what, "%c3", p);
+    CU_ASSERT_EQUAL(erp_created(erp, "invoices", what), 1);
+    snprintf(what, sizeof what, "%c1", p);
+    json_t *r1 = erp_record(erp, "invoices", what);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r1, "terms")), "N60");
+    json_decref(r1);
+    snprintf(what, sizeof what, "%c2", p);
+    json_t *r2 = erp_record(erp, "invoices", what);
+    CU_ASSERT_PTR_NULL(r2);
+    json_decref(r2);
     free(d);
+}
+
+static void test_actions_by_operation(void)
+{
+    actions_by_operation("actions", "8", 'A');
+}
+
+static void test_actions_by_operation_one_connection(void)
+{
+    actions_by_operation("actions1", "1", 'B');
 }
 
 /* Inserts and updates without their own action use upsert; a delete
@@ -1091,6 +1113,8 @@ void register_tests(void)
     CU_add_test(s, "a token with a line break is refused", test_token_line_break_refused);
     CU_add_test(s, "validate names file and line", test_validate_names_line);
     CU_add_test(s, "insert, update, delete: each its own action", test_actions_by_operation);
+    CU_add_test(s, "insert, update, delete in turn on one connection",
+                test_actions_by_operation_one_connection);
     CU_add_test(s, "upsert for the rest; no action: rejected", test_upsert_and_missing_action);
     CU_add_test(s, "body record, headers, idempotency header", test_body_record_headers_and_key);
     CU_add_test(s, "id from Location without id-pointer", test_id_from_location);
