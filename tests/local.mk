@@ -135,8 +135,8 @@ tests_erp_liberp_la_SOURCES = tests/erp/erp_server.c tests/erp/erp_server.h \
 	tests/erp/smtp_receiver.c tests/erp/smtp_receiver.h tests/erp/deadline.h \
 	tests/erp/tls_server.c tests/erp/tls_server.h \
 	tests/erp/blackhole.c tests/erp/blackhole.h
-tests_erp_liberp_la_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(MICROHTTPD_CFLAGS)
-tests_erp_liberp_la_LIBADD = $(MICROHTTPD_LIBS) $(JANSSON_LIBS) -lpthread
+tests_erp_liberp_la_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(MICROHTTPD_CFLAGS) $(OPENSSL_CFLAGS)
+tests_erp_liberp_la_LIBADD = $(MICROHTTPD_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS) -lpthread
 noinst_PROGRAMS += tests/erp/weir-test-erp
 tests_erp_weir_test_erp_SOURCES = tests/erp/weir_test_erp.c
 tests_erp_weir_test_erp_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS)

@@ -471,8 +471,8 @@ static void test_webhook_timeout(void)
     erp_stop(slow);
 }
 
-/* The smtp notifier against the plain receiver with `opts`. (owned) */
-static char *smtp_with(const char *opts)
+/* The smtp notifier against receiver `r` with `opts`. (owned) */
+static char *smtp_at(smtp_receiver *r, const char *opts)
 {
     char *xml = NULL;
     CU_ASSERT_FATAL(asprintf(&xml,
@@ -480,8 +480,14 @@ static char *smtp_with(const char *opts)
                              "    <option name=\"url\">%s</option>\n"
                              "    <option name=\"from\">weir@example.com</option>\n"
                              "    <option name=\"to\">ops@example.com</option>\n    %s\n"
-                             "  </notify>\n", smtp_receiver_url(mail), opts) > 0);
+                             "  </notify>\n", smtp_receiver_url(r), opts) > 0);
     return xml;
+}
+
+/* The smtp notifier against the plain receiver with `opts`. (owned) */
+static char *smtp_with(const char *opts)
+{
+    return smtp_at(mail, opts);
 }
 
 /* starttls against a server without STARTTLS: required (the default)
@@ -508,6 +514,60 @@ static void test_smtp_starttls(void)
         free(out);
         free(n);
     }
+}
+
+/* STARTTLS against a server that offers it (required and try): the mail
+ * and the login go over TLS, the server verified with ca-file.  Without
+ * that CA its certificate is refused and nothing is sent: no fallback to
+ * clear text, even with try. */
+static void test_smtp_starttls_upgrade(void)
+{
+    char *d = e2e_scratch("starttls-upgrade");
+    char *cert = NULL, *key = NULL;
+    CU_ASSERT_FATAL(asprintf(&cert, "%s/cert.pem", d) > 0 && asprintf(&key, "%s/key.pem", d) > 0);
+    CU_ASSERT_FATAL(tls_make_cert(d) == 0);
+    smtp_receiver *tm = smtp_receiver_start();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tm);
+    CU_ASSERT_FATAL(smtp_receiver_starttls(tm, cert, key) == 0);
+    smtp_receiver_require_auth(tm, "weir", SMTP_PASSWORD);
+    const char *modes[] = {"required", "try"};
+    char opts[1024], name[32];
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(opts, sizeof opts,
+                 "<option name=\"starttls\">%s</option>"
+                 "<option name=\"ca-file\">%s</option>"
+                 "<option name=\"user\">weir</option>"
+                 "<option name=\"password\">${env:WEIR_TEST_SMTP_PW}</option>",
+                 modes[i], cert);
+        char *n = smtp_at(tm, opts);
+        snprintf(name, sizeof name, "starttls-up%zu", i);
+        char *out = run_rejecting(name, n);
+        CU_ASSERT_PTR_NULL(strstr(out, "not sent"));
+        CU_ASSERT_EQUAL_FATAL(smtp_receiver_wait(tm, i + 1, 5000), i + 1);
+        smtp_message *m = smtp_receiver_message(tm, i);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+        CU_ASSERT_EQUAL(m->tls, 1);
+        CU_ASSERT_STRING_EQUAL(m->auth_user ? m->auth_user : "", "weir");
+        CU_ASSERT_STRING_EQUAL(m->auth_pass ? m->auth_pass : "", SMTP_PASSWORD);
+        CU_ASSERT(e2e_contains(m->data, "rejected"));
+        smtp_message_free(m);
+        free(out);
+        free(n);
+    }
+    /* the system's CAs do not know the test certificate */
+    char *n = smtp_at(tm, "<option name=\"starttls\">try</option>"
+                          "<option name=\"user\">weir</option>"
+                          "<option name=\"password\">${env:WEIR_TEST_SMTP_PW}</option>");
+    char *out = run_rejecting("starttls-unknown-ca", n);
+    CU_ASSERT(e2e_contains(out, "the mail for the rejected event was not sent"));
+    CU_ASSERT_PTR_NULL(strstr(out, SMTP_PASSWORD));
+    CU_ASSERT_EQUAL(smtp_receiver_count(tm), 2);
+    free(out);
+    free(n);
+    smtp_receiver_stop(tm);
+    free(cert);
+    free(key);
+    free(d);
 }
 
 static void test_smtp_subject_prefix(void)
@@ -704,6 +764,8 @@ void register_tests(void)
     CU_add_test(s, "webhook attempts and retry-wait", test_webhook_attempts);
     CU_add_test(s, "webhook timeout", test_webhook_timeout);
     CU_add_test(s, "smtp starttls required, try, none", test_smtp_starttls);
+    CU_add_test(s, "smtp STARTTLS upgrade: login and mail over verified TLS",
+                test_smtp_starttls_upgrade);
     CU_add_test(s, "smtp subject-prefix", test_smtp_subject_prefix);
     CU_add_test(s, "state in the resend commands; tls-verify false warned",
                 test_state_and_tls_verify);

@@ -22,6 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "deadline.h"
 #include "smtp_receiver.h"
 
@@ -42,12 +45,15 @@ struct smtp_receiver {
     size_t n, cap;
     char *need_user, *need_pass;
     int fail_code;
+    SSL_CTX *tls; /* STARTTLS offered when set */
 };
 
 /* One connection: its socket, read buffer and the transaction so far. */
 typedef struct session {
     smtp_receiver *r;
     int fd;
+    SSL_CTX *tls;     /* STARTTLS offered (a reference) */
+    SSL *ssl;         /* after STARTTLS */
     char in[4096];
     size_t in_len;
     char line[MAX_LINE + 1];
@@ -98,6 +104,7 @@ static smtp_message *message_copy(const smtp_message *m)
     c->data = dup_or_null(m->data);
     c->auth_user = dup_or_null(m->auth_user);
     c->auth_pass = dup_or_null(m->auth_pass);
+    c->tls = m->tls;
     c->rcpt = calloc(m->n_rcpt + 1, sizeof *c->rcpt);
     if (c->rcpt)
         for (; c->n_rcpt < m->n_rcpt; c->n_rcpt++)
@@ -111,7 +118,8 @@ static int reply(session *s, const char *text)
 {
     size_t n = strlen(text), off = 0;
     while (off < n) {
-        ssize_t w = send(s->fd, text + off, n - off, MSG_NOSIGNAL);
+        ssize_t w = s->ssl ? SSL_write(s->ssl, text + off, (int)(n - off))
+                           : send(s->fd, text + off, n - off, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -145,13 +153,17 @@ static int read_line(session *s)
             overlong = 1;
             s->in_len = 0;
         }
-        struct pollfd p[2] = {{s->fd, POLLIN, 0}, {s->r->wake[0], POLLIN, 0}};
-        int n = poll(p, 2, IDLE_MS);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0 || p[1].revents)
-            return -1;
-        ssize_t got = recv(s->fd, s->in + s->in_len, sizeof s->in - s->in_len, 0);
+        if (!s->ssl || SSL_pending(s->ssl) == 0) {
+            struct pollfd p[2] = {{s->fd, POLLIN, 0}, {s->r->wake[0], POLLIN, 0}};
+            int n = poll(p, 2, IDLE_MS);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0 || p[1].revents)
+                return -1;
+        }
+        ssize_t got = s->ssl ? SSL_read(s->ssl, s->in + s->in_len,
+                                        (int)(sizeof s->in - s->in_len))
+                             : recv(s->fd, s->in + s->in_len, sizeof s->in - s->in_len, 0);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
@@ -325,6 +337,7 @@ static int data(session *s)
     }
     buf[len] = '\0';
     s->msg.data = buf;
+    s->msg.tls = s->ssl != NULL;
     smtp_receiver *r = s->r;
     smtp_message *copy = message_copy(&s->msg);
     pthread_mutex_lock(&r->lock);
@@ -350,6 +363,29 @@ static int data(session *s)
     return reply(s, "250 2.0.0 OK: queued\r\n");
 }
 
+/* STARTTLS: the handshake, then the session starts over (RFC 3207:
+ * what the client said before is forgotten, a pipelined rest dropped). */
+static int starttls(session *s)
+{
+    if (!s->tls || s->ssl)
+        return reply(s, "454 4.7.0 TLS not available\r\n");
+    if (reply(s, "220 2.0.0 Ready to start TLS\r\n") < 0)
+        return -1;
+    s->in_len = 0;
+    message_clear(&s->msg, 0);
+    s->mail = 0;
+    /* the handshake blocks: bounded like an idle connection */
+    struct timeval tv = {IDLE_MS / 1000, 0};
+    setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    s->ssl = SSL_new(s->tls);
+    if (!s->ssl || SSL_set_fd(s->ssl, s->fd) != 1 || SSL_accept(s->ssl) != 1) {
+        SSL_free(s->ssl);
+        s->ssl = NULL;
+        return -1; /* no clear text after a failed handshake */
+    }
+    return 0;
+}
+
 /* One command; -1 ends the connection. */
 static int command(session *s)
 {
@@ -363,6 +399,8 @@ static int command(session *s)
         s->msg.helo = strdup(arg);
         if (strcasecmp(line, "HELO") == 0)
             return reply(s, "250 localhost\r\n");
+        if (s->tls && !s->ssl && reply(s, "250-STARTTLS\r\n") < 0)
+            return -1;
         return reply(s, "250-localhost\r\n250-AUTH PLAIN LOGIN\r\n250-SIZE 1048576\r\n"
                         "250 8BITMIME\r\n");
     }
@@ -423,7 +461,7 @@ static int command(session *s)
         return -1;
     }
     if (strcasecmp(line, "STARTTLS") == 0)
-        return reply(s, "454 4.7.0 TLS not available\r\n");
+        return starttls(s);
     return reply(s, "502 5.5.2 Command not recognized\r\n");
 }
 
@@ -434,6 +472,10 @@ static void serve(smtp_receiver *r, int fd)
         return;
     s->r = r;
     s->fd = fd;
+    pthread_mutex_lock(&r->lock);
+    if (r->tls && SSL_CTX_up_ref(r->tls) == 1)
+        s->tls = r->tls;
+    pthread_mutex_unlock(&r->lock);
     if (reply(s, "220 localhost ESMTP weir-test\r\n") == 0) {
         for (;;) {
             int got = read_line(s);
@@ -443,6 +485,11 @@ static void serve(smtp_receiver *r, int fd)
                 break;
         }
     }
+    if (s->ssl) {
+        SSL_shutdown(s->ssl);
+        SSL_free(s->ssl);
+    }
+    SSL_CTX_free(s->tls);
     message_clear(&s->msg, 0);
     free(s);
 }
@@ -533,6 +580,7 @@ void smtp_receiver_stop(smtp_receiver *r)
     free(r->msgs);
     free(r->need_user);
     free(r->need_pass);
+    SSL_CTX_free(r->tls);
     pthread_cond_destroy(&r->arrived);
     pthread_mutex_destroy(&r->lock);
     free(r);
@@ -591,4 +639,21 @@ void smtp_receiver_fail(smtp_receiver *r, int code)
     pthread_mutex_lock(&r->lock);
     r->fail_code = code;
     pthread_mutex_unlock(&r->lock);
+}
+
+int smtp_receiver_starttls(smtp_receiver *r, const char *cert_file, const char *key_file)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx || SSL_CTX_use_certificate_file(ctx, cert_file, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1) {
+        fprintf(stderr, "smtp_receiver: cannot load %s and %s\n", cert_file, key_file);
+        ERR_print_errors_fp(stderr);
+        SSL_CTX_free(ctx);
+        return -1;
+    }
+    pthread_mutex_lock(&r->lock);
+    SSL_CTX_free(r->tls);
+    r->tls = ctx;
+    pthread_mutex_unlock(&r->lock);
+    return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * smtp_receiver.h - a minimal SMTP server for the tests, on 127.0.0.1.
  *
- * Plain SMTP (no STARTTLS): EHLO/HELO, AUTH PLAIN and LOGIN (accepted and
+ * SMTP with STARTTLS when smtp_receiver_starttls() gave it a certificate
+ * (OpenSSL), else plain: EHLO/HELO, AUTH PLAIN and LOGIN (accepted and
  * recorded; checked only after smtp_receiver_require_auth), MAIL FROM,
  * RCPT TO, DATA, RSET, NOOP, QUIT.  It serves one connection at a time in
  * its own thread; lines are limited to 1000 bytes, a message to 1 MiB, a
@@ -27,6 +28,7 @@ typedef struct smtp_message {
     char *data;      /* headers and body as sent, CRLF line ends, dots unstuffed */
     char *auth_user; /* NULL when the client did not authenticate */
     char *auth_pass;
+    int tls;         /* the mail came after STARTTLS */
 } smtp_message;
 
 /* Start on 127.0.0.1 and a free port.  NULL on failure (stderr).
@@ -53,6 +55,9 @@ void smtp_message_free(smtp_message *m);
 /* Refuse MAIL FROM without AUTH (530) and AUTH with other credentials
  * (535).  NULL user: any client again. */
 void smtp_receiver_require_auth(smtp_receiver *r, const char *user, const char *password);
+/* Offer STARTTLS (EHLO) with the certificate and key of these PEM files
+ * (tls_make_cert).  0, or -1 when they do not load. */
+int smtp_receiver_starttls(smtp_receiver *r, const char *cert_file, const char *key_file);
 /* Answer every MAIL FROM with `code` (451: transient, 550: permanent) and
  * accept nothing; 0: normal again. */
 void smtp_receiver_fail(smtp_receiver *r, int code);

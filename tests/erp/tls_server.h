@@ -15,8 +15,11 @@ typedef struct tls_server {
     unsigned short port;
 } tls_server;
 
-/* Write dir/cert.pem (the CA file that verifies it) and dir/key.pem,
- * serve the files of `dir`; 0 once it listens, -1 when openssl is missing
+/* Write dir/cert.pem, a new self-signed certificate for 127.0.0.1 (the
+ * CA file that verifies it), and its key dir/key.pem: 0, or -1 when the
+ * openssl program is missing or failed. */
+int tls_make_cert(const char *dir);
+/* tls_make_cert(dir), then serve the files of `dir`; 0 once it listens, -1 when openssl is missing
  * or it did not come up within 2 s. */
 int tls_server_start(tls_server *t, const char *dir);
 /* Stop the child and reap it. */
