@@ -245,17 +245,25 @@ static void test_failed_page_keeps_cursor(void)
     free(d);
 }
 
+/* 503, 408 (request timeout), 425 (too early) and 429: the page is
+ * asked for again, and the run reads everything. */
 static void test_transient_failure_retried(void)
 {
-    erp_fresh(3);
-    add_customers(1, 4);
-    char *d = setup("retry", NULL, "<option name=\"next\">link</option>");
-    erp_reset_counters(erp);
-    erp_fail_next(erp, 2, 503, 0);
-    CU_ASSERT_EQUAL(run(d, 0, NULL), 4);
-    CU_ASSERT_EQUAL(erp_answers(erp, 503), 2);
-    CU_ASSERT_EQUAL(db_int(d, "SELECT count(*) FROM customers"), 4);
-    free(d);
+    const int statuses[] = {503, 408, 425, 429};
+    for (size_t i = 0; i < sizeof statuses / sizeof *statuses; i++) {
+        erp_fresh(3);
+        add_customers(1, 4);
+        char name[32];
+        snprintf(name, sizeof name, "retry%d", statuses[i]);
+        char *d = setup(name, NULL, "<option name=\"next\">link</option>"
+                                    "<option name=\"retry-delay\">100ms</option>");
+        erp_reset_counters(erp);
+        erp_fail_next(erp, 2, statuses[i], 0);
+        CU_ASSERT_EQUAL(run(d, 0, NULL), 4);
+        CU_ASSERT_EQUAL(erp_answers(erp, statuses[i]), 2);
+        CU_ASSERT_EQUAL(db_int(d, "SELECT count(*) FROM customers"), 4);
+        free(d);
+    }
 }
 
 /* A raw_server on 127.0.0.1 that answers every GET 200 with `body`
@@ -676,6 +684,37 @@ static void test_auth_oauth2(void)
     free(d);
 }
 
+/* An OAuth2 token is fetched again before it expires: with tokens good
+ * for 2 s (kept for half of that) and pages 700 ms apart, a run of three
+ * pages needs a second one, and no page is refused for an old token. */
+static void test_auth_oauth2_refreshed_before_expiry(void)
+{
+    erp_fresh(2);
+    add_customers(1, 5);
+    setenv("ERP_CLIENT_SECRET", "cs-S0URCE", 1);
+    erp_set_auth(erp, ERP_AUTH_OAUTH2, "reader", "cs-S0URCE");
+    erp_set_token_lifetime(erp, 2);
+    char opts[1024];
+    snprintf(opts, sizeof opts,
+             "<option name=\"next\">link</option>"
+             "<option name=\"auth\">oauth2</option>"
+             "<option name=\"token-url\">%s/oauth/token</option>"
+             "<option name=\"client-id\">reader</option>"
+             "<option name=\"client-secret\">${env:ERP_CLIENT_SECRET}</option>", erp_url(erp));
+    char *d = setup("oauth2-refresh", NULL, opts);
+    erp_reset_counters(erp);
+    unsigned long issued = erp_tokens_issued(erp);
+    erp_set_slow(erp, 700);
+    CU_ASSERT_EQUAL(run(d, 0, NULL), 5);
+    erp_set_slow(erp, 0);
+    CU_ASSERT(erp_tokens_issued(erp) >= issued + 2);
+    CU_ASSERT_EQUAL(erp_answers(erp, 401), 0);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "GET /customers"), 3);
+    erp_set_token_lifetime(erp, 3600);
+    erp_set_auth(erp, ERP_AUTH_NONE, NULL, NULL);
+    free(d);
+}
+
 /* A query in `path` goes with the first page. */
 static void test_path_query(void)
 {
@@ -719,5 +758,7 @@ void register_tests(void)
     CU_add_test(s, "connect-timeout", test_connect_timeout);
     CU_add_test(s, "auth basic", test_auth_basic);
     CU_add_test(s, "auth oauth2", test_auth_oauth2);
+    CU_add_test(s, "auth oauth2: token fetched again before it expires",
+                test_auth_oauth2_refreshed_before_expiry);
     CU_add_test(s, "a query in path", test_path_query);
 }
