@@ -295,6 +295,32 @@ static void test_dead_webhook(void)
     free(d);
 }
 
+/* A webhook URL from ${env:} (a chat webhook's path is its token): the
+ * failure says where it went, "/..." in place of the path. */
+static void test_dead_webhook_url_from_env(void)
+{
+    char *d = e2e_scratch("dead-hook-env");
+    free(wt_write_file(d, "in.csv", "code,name\nA1,x\n"));
+    unsigned short port = closed_port();
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/services/T0/B1/Pathtoken42", port);
+    setenv("WEIR_TEST_HOOK_URL", url, 1);
+    write_pipeline(d, "<option name=\"reject-keys\">A1</option>",
+                   "  <notify plugin=\"webhook\" name=\"hook\">\n"
+                   "    <option name=\"url\">${env:WEIR_TEST_HOOK_URL}</option>\n"
+                   "    <option name=\"attempts\">1</option>\n"
+                   "  </notify>\n");
+    char *out = run(d, 1, "run", "p.xml");
+    char want[128];
+    snprintf(want, sizeof want, "webhook POST http://127.0.0.1:%u/...: the rejected "
+             "event was not delivered", port);
+    CU_ASSERT(e2e_contains(out, want));
+    CU_ASSERT_PTR_NULL(strstr(out, "Pathtoken42"));
+    CU_ASSERT_PTR_NULL(strstr(out, "services"));
+    free(out);
+    free(d);
+}
+
 /* A webhook answering 302 to a login page has not taken the event:
  * following it as a GET, whose 200 read as delivered, lost the alert. */
 static void test_redirected_webhook(void)
@@ -757,6 +783,8 @@ void register_tests(void)
                 test_endpoint_down_and_back_once);
     CU_add_test(s, "a dead webhook: logged, exit code unchanged",
                 test_dead_webhook);
+    CU_add_test(s, "dead webhook at a URL from the environment: path not shown",
+                test_dead_webhook_url_from_env);
     CU_add_test(s, "a redirected webhook: not delivered", test_redirected_webhook);
     CU_add_test(s, "smtp password from ${env:}: sent, never logged",
                 test_smtp_password);
