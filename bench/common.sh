@@ -1,5 +1,36 @@
-# bench/common.sh - what load.sh and incremental.sh share; sourced, not run.
-# Expects `die` to be defined and sets: weir, plugin_args, cc, work.
+# bench/common.sh - what the benchmarks share; sourced, not run.
+# Expects `die`, `usage`, `here` and `top` to be defined and sets: keep,
+# bench_switch, pos, build, seed, repeat, weir, plugin_args, cc, work.
+
+# bench_args SWITCH ARGS...: the command line of load.sh, incremental.sh
+# and http.sh: --keep, the script's own SWITCH (bench_switch=1), -h or
+# --help, and at most two words in pos (a count, then BUILD_DIR: build,
+# default $WEIR_BUILD, else the source tree).  seed and repeat come from
+# SEED and REPEAT; check them with bench_check_env after the count.
+bench_args() {
+    local own=$1 a
+    shift
+    bench_switch=0 keep=0
+    pos=()
+    for a in "$@"; do
+        case $a in
+            "$own") bench_switch=1 ;;
+            --keep) keep=1 ;;
+            -h|--help) usage ;;
+            -*) printf '%s: unknown option %s\n' "${0##*/}" "$a" >&2; usage ;;
+            *) pos+=("$a") ;;
+        esac
+    done
+    (( ${#pos[@]} <= 2 )) || usage
+    build=${pos[1]:-${WEIR_BUILD:-$top}}
+    seed=${SEED:-1}
+    repeat=${REPEAT:-1}
+}
+
+bench_check_env() {
+    [[ $seed =~ ^[0-9]+$ ]] || die "SEED must be a non-negative integer, not '$seed'"
+    [[ $repeat =~ ^[1-9][0-9]*$ ]] || die "REPEAT must be a positive integer, not '$repeat'"
+}
 
 # The tools every benchmark needs.
 bench_tools() {
@@ -9,6 +40,12 @@ bench_tools() {
     fi
     cc=${CC:-cc}
     command -v "$cc" >/dev/null || die "C compiler '$cc' not found (set CC)"
+}
+
+# bench_gen_customers: bench/gen_customers.c built as $work/gen_customers.
+bench_gen_customers() {
+    "$cc" -O2 -o "$work/gen_customers" "$here/gen_customers.c" ||
+        die "cannot build $here/gen_customers.c with $cc"
 }
 
 # bench_find_weir BUILD_DIR SKIP_HINT: the weir binary of a build tree, and

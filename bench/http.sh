@@ -45,33 +45,19 @@ top=$(cd "$here/.." && pwd)
 
 die() { printf 'http.sh: %s\n' "$*" >&2; exit 1; }
 usage() { sed -n '5p' "${BASH_SOURCE[0]}" | sed 's/^#  */usage: /' >&2; exit 2; }
+# shellcheck source=bench/common.sh
+. "$here/common.sh"
 
-no_erp=0 keep=0
-pos=()
-for a in "$@"; do
-    case $a in
-        --no-erp) no_erp=1 ;;
-        --keep) keep=1 ;;
-        -h|--help) usage ;;
-        -*) printf 'http.sh: unknown option %s\n' "$a" >&2; usage ;;
-        *) pos+=("$a") ;;
-    esac
-done
-(( ${#pos[@]} <= 2 )) || usage
+bench_args --no-erp "$@"
+no_erp=$bench_switch
 records=${pos[0]:-100000}
-build=${pos[1]:-${WEIR_BUILD:-$top}}
-seed=${SEED:-1}
-repeat=${REPEAT:-1}
 conc=8
 [[ $records =~ ^[1-9][0-9]+$ ]] || die "RECORDS must be an integer of at least 10, not '$records'"
-[[ $seed =~ ^[0-9]+$ ]] || die "SEED must be a non-negative integer, not '$seed'"
-[[ $repeat =~ ^[1-9][0-9]*$ ]] || die "REPEAT must be a positive integer, not '$repeat'"
+bench_check_env
 small=$(( records / 10 ))
 (( small > 0 )) || small=1
 
 # ---- tools ------------------------------------------------------------
-# shellcheck source=bench/common.sh
-. "$here/common.sh"
 bench_tools
 nginx=$(PATH=$PATH:/usr/sbin:/sbin command -v nginx) ||
     die "nginx not found (Debian: apt-get install -y nginx-light, or nginx)"
@@ -86,8 +72,7 @@ fi
 # ---- data ---------------------------------------------------------------
 bench_workdir weir-bench-http "$keep"
 
-"$cc" -O2 -o "$work/gen_customers" "$here/gen_customers.c" ||
-    die "cannot build $here/gen_customers.c with $cc"
+bench_gen_customers
 "$work/gen_customers" -n "$records" -s "$seed" -o "$work/customers.csv"
 mkdir "$work/small"
 head -n $(( small + 1 )) "$work/customers.csv" >"$work/small/customers.csv"

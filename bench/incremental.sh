@@ -41,31 +41,17 @@ top=$(cd "$here/.." && pwd)
 
 die() { printf 'incremental.sh: %s\n' "$*" >&2; exit 1; }
 usage() { sed -n '5p' "${BASH_SOURCE[0]}" | sed 's/^#  */usage: /' >&2; exit 2; }
-
-no_weir=0 keep=0
-pos=()
-for a in "$@"; do
-    case $a in
-        --no-weir) no_weir=1 ;;
-        --keep) keep=1 ;;
-        -h|--help) usage ;;
-        -*) printf 'incremental.sh: unknown option %s\n' "$a" >&2; usage ;;
-        *) pos+=("$a") ;;
-    esac
-done
-(( ${#pos[@]} <= 2 )) || usage
-rows=${pos[0]:-1000000}
-build=${pos[1]:-${WEIR_BUILD:-$top}}
-seed=${SEED:-1}
-changes=${CHANGES:-1,0.5,0.2}
-repeat=${REPEAT:-1}
-[[ $rows =~ ^[1-9][0-9]*$ ]] || die "ROWS must be a positive integer, not '$rows'"
-[[ $seed =~ ^[0-9]+$ ]] || die "SEED must be a non-negative integer, not '$seed'"
-[[ $repeat =~ ^[1-9][0-9]*$ ]] || die "REPEAT must be a positive integer, not '$repeat'"
-
-# ---- tools ------------------------------------------------------------
 # shellcheck source=bench/common.sh
 . "$here/common.sh"
+
+bench_args --no-weir "$@"
+no_weir=$bench_switch
+rows=${pos[0]:-1000000}
+changes=${CHANGES:-1,0.5,0.2}
+[[ $rows =~ ^[1-9][0-9]*$ ]] || die "ROWS must be a positive integer, not '$rows'"
+bench_check_env
+
+# ---- tools ------------------------------------------------------------
 bench_tools
 weir=
 plugin_args=()
@@ -74,8 +60,7 @@ plugin_args=()
 # ---- data ---------------------------------------------------------------
 bench_workdir weir-bench-inc "$keep"
 
-"$cc" -O2 -o "$work/gen_customers" "$here/gen_customers.c" ||
-    die "cannot build $here/gen_customers.c with $cc"
+bench_gen_customers
 "$cc" -O2 -o "$work/floor" "$here/floor.c" -lxxhash ||
     die "cannot build $here/floor.c with $cc -lxxhash (Debian: apt-get install -y libxxhash-dev)"
 "$work/gen_customers" -n "$rows" -s "$seed" -o "$work/base.csv"

@@ -26,30 +26,16 @@ top=$(cd "$here/.." && pwd)
 
 die() { printf 'load.sh: %s\n' "$*" >&2; exit 1; }
 usage() { sed -n '4p' "${BASH_SOURCE[0]}" | sed 's/^#  */usage: /' >&2; exit 2; }
-
-sqlite_only=0 keep=0
-pos=()
-for a in "$@"; do
-    case $a in
-        --sqlite-only) sqlite_only=1 ;;
-        --keep) keep=1 ;;
-        -h|--help) usage ;;
-        -*) printf 'load.sh: unknown option %s\n' "$a" >&2; usage ;;
-        *) pos+=("$a") ;;
-    esac
-done
-(( ${#pos[@]} <= 2 )) || usage
-rows=${pos[0]:-1000000}
-build=${pos[1]:-${WEIR_BUILD:-$top}}
-seed=${SEED:-1}
-repeat=${REPEAT:-1}
-[[ $rows =~ ^[1-9][0-9]*$ ]] || die "ROWS must be a positive integer, not '$rows'"
-[[ $seed =~ ^[0-9]+$ ]] || die "SEED must be a non-negative integer, not '$seed'"
-[[ $repeat =~ ^[1-9][0-9]*$ ]] || die "REPEAT must be a positive integer, not '$repeat'"
-
-# ---- tools ------------------------------------------------------------
 # shellcheck source=bench/common.sh
 . "$here/common.sh"
+
+bench_args --sqlite-only "$@"
+sqlite_only=$bench_switch
+rows=${pos[0]:-1000000}
+[[ $rows =~ ^[1-9][0-9]*$ ]] || die "ROWS must be a positive integer, not '$rows'"
+bench_check_env
+
+# ---- tools ------------------------------------------------------------
 bench_tools
 weir=
 plugin_args=()
@@ -58,8 +44,7 @@ plugin_args=()
 # ---- data ---------------------------------------------------------------
 bench_workdir weir-bench "$keep"
 
-"$cc" -O2 -o "$work/gen_customers" "$here/gen_customers.c" ||
-    die "cannot build $here/gen_customers.c with $cc"
+bench_gen_customers
 "$work/gen_customers" -n "$rows" -s "$seed" -o "$work/customers.csv"
 bytes=$(wc -c <"$work/customers.csv")
 cp "$here/load.xml" "$work/load.xml"   # relative paths: next to the data

@@ -312,6 +312,20 @@ static void test_setup(void)
     curl_easy_cleanup(h);
 }
 
+/* Mail's protocols: web URLs are refused, an unknown name is an error. */
+static void test_setup_protocols(void)
+{
+    CURL *h = curl_easy_init();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    weirp_http_conf conf = {.timeout_ms = 1000, .connect_timeout_ms = 500,
+                            .ca_file = NULL, .tls_verify = 1};
+    CU_ASSERT_EQUAL(weirp_http_setup_protocols(h, &conf, "smtp,smtps"), 0);
+    curl_easy_setopt(h, CURLOPT_URL, "http://127.0.0.1:1/x");
+    CU_ASSERT_EQUAL(curl_easy_perform(h), CURLE_UNSUPPORTED_PROTOCOL);
+    CU_ASSERT_EQUAL(weirp_http_setup_protocols(h, &conf, "smtp,nosuch"), -1);
+    curl_easy_cleanup(h);
+}
+
 void register_tests(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -327,4 +341,5 @@ void register_tests(void)
     CU_add_test(s, "Retry-After", test_retry_after);
     CU_add_test(s, "request descriptions", test_describe);
     CU_add_test(s, "handle setup", test_setup);
+    CU_add_test(s, "handle setup for other protocols", test_setup_protocols);
 }

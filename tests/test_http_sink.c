@@ -41,30 +41,55 @@ static int stop_erp(void)
     return 0;
 }
 
+/* A pipeline file: csv source -> `track` -> http sink "erp", retries
+ * without delay.  Unset fields take the defaults named. */
+typedef struct sink_pipeline {
+    const char *file;  /* in the scratch folder; "p.xml" */
+    const char *name;  /* the pipeline's name; "inv" */
+    const char *csv;   /* the source's file; "in.csv" */
+    const char *track; /* XML between source and sink; none */
+    const char *url;   /* the sink's; the test ERP's */
+    const char *opts;  /* the sink's options (XML) */
+    int attempts;      /* of <retry> */
+} sink_pipeline;
+
+static void write_sink_pipeline(const char *d, sink_pipeline p)
+{
+    char xml[4096];
+    int n = snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"%s\" type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">%s</option></source>\n"
+             "  %s\n"
+             "  <sink plugin=\"http\" name=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    %s\n"
+             "    <retry attempts=\"%d\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n",
+             p.name ? p.name : "inv", p.csv ? p.csv : "in.csv",
+             p.track ? p.track : "", p.url ? p.url : erp_url(erp),
+             p.opts ? p.opts : "", p.attempts);
+    CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof xml);
+    free(wt_write_file(d, p.file ? p.file : "p.xml", xml));
+}
+
 /* Scratch folder `name` with in.csv = `csv` and p.xml: csv -> http sink
  * (POST /invoices, body {"ref","terms"}, concurrency 1 so the order is
  * the file's) with `opts` spliced into the sink. */
 static char *setup(const char *name, const char *csv, const char *opts)
 {
     char *d = e2e_scratch(name);
-    char xml[4096];
-    snprintf(xml, sizeof xml,
-             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"inv\" type=\"invoice\">\n"
-             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
-             "  <sink plugin=\"http\" name=\"erp\">\n"
-             "    <option name=\"url\">%s</option>\n"
-             "    <option name=\"upsert\">POST /invoices</option>\n"
+    char all[2048];
+    int n = snprintf(all, sizeof all,
+             "<option name=\"upsert\">POST /invoices</option>\n"
              "    <option name=\"body\">{\"ref\": \"{ref}\", \"terms\": \"{terms}\"}</option>\n"
              "    <option name=\"error-pointer\">/error/message</option>\n"
              "    <option name=\"id-pointer\">/id</option>\n"
              "    <option name=\"health\">GET /health</option>\n"
              "    <option name=\"concurrency\">1</option>\n"
-             "    %s\n"
-             "    <retry attempts=\"5\" delay=\"0s\" jitter=\"0s\"/>\n"
-             "  </sink>\n"
-             "</pipeline>\n",
-             erp_url(erp), opts ? opts : "");
-    free(wt_write_file(d, "p.xml", xml));
+             "    %s", opts ? opts : "");
+    CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof all);
+    write_sink_pipeline(d, (sink_pipeline){.opts = all, .attempts = 5});
     free(wt_write_file(d, "in.csv", csv));
     erp_reset_counters(erp);
     return d;
@@ -269,21 +294,13 @@ static void test_lookup_never_acknowledges_an_update(void)
     char *d = setup("lookup-update", "ref,terms\nU1,N30\n", NULL);
     free(weir(d, 0, "run", "p.xml"));
     CU_ASSERT_EQUAL_FATAL(erp_created(erp, "invoices", "U1"), 1);
-    char xml[2048];
-    snprintf(xml, sizeof xml,
-             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"upd\" type=\"invoice\">\n"
-             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in2.csv</option></source>\n"
-             "  <sink plugin=\"http\" name=\"erp\">\n"
-             "    <option name=\"url\">%s</option>\n"
-             "    <option name=\"upsert\">PUT /invoices/{ref}</option>\n"
-             "    <option name=\"body\">{\"terms\": \"{terms}\"}</option>\n"
-             "    <option name=\"lookup\">GET /invoices?ref={ref}</option>\n"
-             "    <option name=\"lookup-pointer\">/data</option>\n"
-             "    <option name=\"concurrency\">1</option>\n"
-             "    <retry attempts=\"5\" delay=\"0s\" jitter=\"0s\"/>\n"
-             "  </sink>\n"
-             "</pipeline>\n", erp_url(erp));
-    free(wt_write_file(d, "u.xml", xml));
+    write_sink_pipeline(d, (sink_pipeline){
+        .file = "u.xml", .name = "upd", .csv = "in2.csv", .attempts = 5,
+        .opts = "<option name=\"upsert\">PUT /invoices/{ref}</option>\n"
+                "    <option name=\"body\">{\"terms\": \"{terms}\"}</option>\n"
+                "    <option name=\"lookup\">GET /invoices?ref={ref}</option>\n"
+                "    <option name=\"lookup-pointer\">/data</option>\n"
+                "    <option name=\"concurrency\">1</option>"});
     free(wt_write_file(d, "in2.csv", "ref,terms\nU1,N60\n"));
     erp_fail_next(erp, 1, 503, 0);
     free(weir(d, 0, "run", "u.xml"));
@@ -321,19 +338,11 @@ static void test_lookup_finding_many_is_no_proof(void)
 static char *setup_raw(const char *name, const char *url, const char *csv)
 {
     char *d = e2e_scratch(name);
-    char xml[2048];
-    snprintf(xml, sizeof xml,
-             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"raw\" type=\"invoice\">\n"
-             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
-             "  <sink plugin=\"http\" name=\"erp\">\n"
-             "    <option name=\"url\">%s</option>\n"
-             "    <option name=\"upsert\">POST /invoices</option>\n"
-             "    <option name=\"id-pointer\">/id</option>\n"
-             "    <option name=\"concurrency\">1</option>\n"
-             "    <retry attempts=\"1\" delay=\"0s\" jitter=\"0s\"/>\n"
-             "  </sink>\n"
-             "</pipeline>\n", url);
-    free(wt_write_file(d, "r.xml", xml));
+    write_sink_pipeline(d, (sink_pipeline){
+        .file = "r.xml", .name = "raw", .url = url, .attempts = 1,
+        .opts = "<option name=\"upsert\">POST /invoices</option>\n"
+                "    <option name=\"id-pointer\">/id</option>\n"
+                "    <option name=\"concurrency\">1</option>"});
     free(wt_write_file(d, "in.csv", csv));
     return d;
 }
@@ -374,21 +383,13 @@ static void test_lookup_finding_another_is_no_proof(void)
     raw_server f;
     CU_ASSERT_FATAL(raw_start(&f, "127.0.0.1", rules, 2) == 0);
     char *d = setup_raw("lookup-other", f.url, "ref,terms\nN1,N30\n");
-    char xml[2048];
-    snprintf(xml, sizeof xml,
-             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"raw\" type=\"invoice\">\n"
-             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
-             "  <sink plugin=\"http\" name=\"erp\">\n"
-             "    <option name=\"url\">%s</option>\n"
-             "    <option name=\"upsert\">POST /invoices</option>\n"
-             "    <option name=\"lookup\">GET /invoices?ref={ref}</option>\n"
-             "    <option name=\"lookup-pointer\">/data</option>\n"
-             "    <option name=\"id-pointer\">/id</option>\n"
-             "    <option name=\"concurrency\">1</option>\n"
-             "    <retry attempts=\"2\" delay=\"0s\" jitter=\"0s\"/>\n"
-             "  </sink>\n"
-             "</pipeline>\n", f.url);
-    free(wt_write_file(d, "r.xml", xml));
+    write_sink_pipeline(d, (sink_pipeline){
+        .file = "r.xml", .name = "raw", .url = f.url, .attempts = 2,
+        .opts = "<option name=\"upsert\">POST /invoices</option>\n"
+                "    <option name=\"lookup\">GET /invoices?ref={ref}</option>\n"
+                "    <option name=\"lookup-pointer\">/data</option>\n"
+                "    <option name=\"id-pointer\">/id</option>\n"
+                "    <option name=\"concurrency\">1</option>"});
     free(weir(d, 1, "run", "r.xml"));
     raw_stop(&f);
     CU_ASSERT_EQUAL(rules[0].hits, 1);
@@ -427,18 +428,10 @@ static void test_reject_text_not_utf8(void)
 static void test_reject_text_cut_value(void)
 {
     char *d = e2e_scratch("cutvalue");
-    char xml[2048];
-    snprintf(xml, sizeof xml,
-             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cut\" type=\"invoice\">\n"
-             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
-             "  <sink plugin=\"http\" name=\"erp\">\n"
-             "    <option name=\"url\">%s</option>\n"
-             "    <option name=\"upsert\">POST /invoices</option>\n"
-             "    <option name=\"body\">{\"amount\": {amount}}</option>\n"
-             "    <retry attempts=\"1\" delay=\"0s\" jitter=\"0s\"/>\n"
-             "  </sink>\n"
-             "</pipeline>\n", erp_url(erp));
-    free(wt_write_file(d, "c.xml", xml));
+    write_sink_pipeline(d, (sink_pipeline){
+        .file = "c.xml", .name = "cut", .attempts = 1,
+        .opts = "<option name=\"upsert\">POST /invoices</option>\n"
+                "    <option name=\"body\">{\"amount\": {amount}}</option>"});
     free(wt_write_file(d, "in.csv", "ref,amount\nC1,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xe2\x82\xac\n"));
     free(weir(d, 1, "run", "c.xml"));
     e2e_result r = e2e_run(d, "monitor", "--json", NULL);
@@ -460,19 +453,11 @@ static void test_probe_text_not_utf8(void)
     raw_server f;
     CU_ASSERT_FATAL(raw_start(&f, "127.0.0.1", rules, 2) == 0);
     char *d = e2e_scratch("probe-latin1");
-    char xml[2048];
-    snprintf(xml, sizeof xml,
-             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"pr\" type=\"invoice\">\n"
-             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
-             "  <sink plugin=\"http\" name=\"erp\">\n"
-             "    <option name=\"url\">%s</option>\n"
-             "    <option name=\"upsert\">POST /invoices</option>\n"
-             "    <option name=\"health\">GET /health</option>\n"
-             "    <option name=\"concurrency\">1</option>\n"
-             "    <retry attempts=\"9\" delay=\"0s\" jitter=\"0s\"/>\n"
-             "  </sink>\n"
-             "</pipeline>\n", f.url);
-    free(wt_write_file(d, "r.xml", xml));
+    write_sink_pipeline(d, (sink_pipeline){
+        .file = "r.xml", .name = "pr", .url = f.url, .attempts = 9,
+        .opts = "<option name=\"upsert\">POST /invoices</option>\n"
+                "    <option name=\"health\">GET /health</option>\n"
+                "    <option name=\"concurrency\">1</option>"});
     free(wt_write_file(d, "in.csv", "ref\nP1\nP2\nP3\nP4\nP5\nP6\n"));
     free(weir(d, 0, "run", "r.xml"));
     e2e_clock_offset("1h"); /* past the next probe */
@@ -527,22 +512,18 @@ static void test_oauth2_one_refresh_for_many_401(void)
     CU_ASSERT_FATAL(raw_start(&f, "127.0.0.1", rules, 2) == 0);
     setenv("ERP_CLIENT_SECRET", "cs-S3CRET", 1);
     char *d = e2e_scratch("oauth-race");
-    char xml[2048];
-    snprintf(xml, sizeof xml,
-             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"race\" type=\"invoice\">\n"
-             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
-             "  <sink plugin=\"http\" name=\"erp\">\n"
-             "    <option name=\"url\">%s</option>\n"
-             "    <option name=\"upsert\">POST /invoices</option>\n"
+    char opts[1024];
+    snprintf(opts, sizeof opts,
+             "<option name=\"upsert\">POST /invoices</option>\n"
              "    <option name=\"concurrency\">4</option>\n"
              "    <option name=\"auth\">oauth2</option>\n"
              "    <option name=\"token-url\">%s/oauth/token</option>\n"
              "    <option name=\"client-id\">weir</option>\n"
-             "    <option name=\"client-secret\">${env:ERP_CLIENT_SECRET}</option>\n"
-             "    <retry attempts=\"1\" delay=\"0s\" jitter=\"0s\"/>\n"
-             "  </sink>\n"
-             "</pipeline>\n", f.url, f.url);
-    free(wt_write_file(d, "r.xml", xml));
+             "    <option name=\"client-secret\">${env:ERP_CLIENT_SECRET}</option>",
+             f.url);
+    write_sink_pipeline(d, (sink_pipeline){.file = "r.xml", .name = "race",
+                                           .url = f.url, .opts = opts,
+                                           .attempts = 1});
     free(wt_write_file(d, "in.csv", "ref\nA1\nA2\nA3\nA4\n"));
     free(weir(d, 1, "run", "r.xml"));
     raw_stop(&f);
@@ -635,19 +616,8 @@ static char *setup_at(const char *name, const char *url, const char *csv,
                       const char *track, const char *opts)
 {
     char *d = e2e_scratch(name);
-    char xml[4096];
-    snprintf(xml, sizeof xml,
-             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"inv\" type=\"invoice\">\n"
-             "  <source plugin=\"csv\" name=\"shop\"><option name=\"path\">in.csv</option></source>\n"
-             "  %s\n"
-             "  <sink plugin=\"http\" name=\"erp\">\n"
-             "    <option name=\"url\">%s</option>\n"
-             "    %s\n"
-             "    <retry attempts=\"2\" delay=\"0s\" jitter=\"0s\"/>\n"
-             "  </sink>\n"
-             "</pipeline>\n",
-             track, url, opts);
-    free(wt_write_file(d, "p.xml", xml));
+    write_sink_pipeline(d, (sink_pipeline){.track = track, .url = url,
+                                           .opts = opts, .attempts = 2});
     free(wt_write_file(d, "in.csv", csv));
     erp_reset_counters(erp);
     return d;

@@ -419,6 +419,36 @@ static void test_check(void)
     free(d);
 }
 
+/* Both notifiers refuse a timeout that is not longer than 0. */
+static void test_check_timeouts(void)
+{
+    char *d = e2e_scratch("check-timeouts");
+    write_pipeline(d, "",
+                   "  <notify plugin=\"smtp\" name=\"mail\">\n"
+                   "    <option name=\"url\">smtp://127.0.0.1:1</option>\n"
+                   "    <option name=\"from\">weir@example.com</option>\n"
+                   "    <option name=\"to\">ops@example.com</option>\n"
+                   "    <option name=\"timeout\">0s</option>\n"
+                   "    <option name=\"connect-timeout\">0s</option>\n"
+                   "  </notify>\n"
+                   "  <notify plugin=\"webhook\" name=\"hook\">\n"
+                   "    <option name=\"url\">http://127.0.0.1:1/</option>\n"
+                   "    <option name=\"timeout\">0s</option>\n"
+                   "    <option name=\"connect-timeout\">0s</option>\n"
+                   "  </notify>\n");
+    char *out = run(d, 1, "validate", "p.xml");
+    CU_ASSERT(e2e_contains(out, "option 'timeout' of smtp: must be longer "
+                                "than 0"));
+    CU_ASSERT(e2e_contains(out, "option 'connect-timeout' of smtp: must be "
+                                "longer than 0"));
+    CU_ASSERT(e2e_contains(out, "option 'timeout' of webhook: must be "
+                                "longer than 0"));
+    CU_ASSERT(e2e_contains(out, "option 'connect-timeout' of webhook: must "
+                                "be longer than 0"));
+    free(out);
+    free(d);
+}
+
 static long long now_ms(void)
 {
     struct timespec t;
@@ -789,6 +819,7 @@ void register_tests(void)
     CU_add_test(s, "smtp password from ${env:}: sent, never logged",
                 test_smtp_password);
     CU_add_test(s, "option checks", test_check);
+    CU_add_test(s, "timeouts longer than 0", test_check_timeouts);
     CU_add_test(s, "webhook attempts and retry-wait", test_webhook_attempts);
     CU_add_test(s, "webhook timeout", test_webhook_timeout);
     CU_add_test(s, "smtp starttls required, try, none", test_smtp_starttls);

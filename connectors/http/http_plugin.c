@@ -185,18 +185,6 @@ struct curl_slist *whttp_headers(weir_instance *inst, const weir_host *host,
     return l;
 }
 
-static weir_status http_load(const weir_host *host)
-{
-    (void)host;
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? WEIR_STATUS_OK
-                                                             : WEIR_STATUS_ERROR;
-}
-
-static void http_unload(void)
-{
-    curl_global_cleanup();
-}
-
 static weir_status http_check(weir_instance *inst, const weir_host *host,
                               weir_kind kind)
 {
@@ -259,8 +247,8 @@ WEIR_PLUGIN_DEFINE = {
     .version = "1.0.0",
     .description = "HTTP/JSON APIs: read pages of records; send each record as a request",
     .options = http_options,
-    .load = http_load,
-    .unload = http_unload,
+    .load = weirp_http_load,
+    .unload = weirp_http_unload,
     .check = http_check,
     .open = http_open,
     .read = http_read,

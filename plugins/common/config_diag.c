@@ -20,3 +20,12 @@ void weirp_diag_report(weirp_diag *d, const weir_node *node, const char *fmt,
     else
         d->host->log(d->inst, WEIR_LOG_ERROR, "%s", msg);
 }
+
+void weirp_diag_positive_duration(weirp_diag *d, const char *plugin,
+                                  const char *option)
+{
+    long long ms;
+    if (d->host->option_duration_ms(d->inst, option, &ms) == 0 && ms <= 0)
+        weirp_diag_report(d, NULL, "option '%s' of %s: must be longer than 0",
+                          option, plugin);
+}

@@ -1,13 +1,13 @@
 /*
- * config_diag.h - where a transform or connector plugin reports a problem
- * in its configuration (the child elements of its pipeline element).
+ * config_diag.h - where a plugin reports a problem in its configuration
+ * (its options, the child elements of its pipeline element).
  *
  * Part of plugins/libplugcommon.la, the helpers shared by the plugins built
  * in this tree.  It depends only on <weir/plugin.h> and libc: plugins never
  * link the core.  Each plugin links its own private copy (the descriptor is
  * all a plugin exports), so nothing here is ABI.
  *
- * A plugin's rule compiler typically runs from check() (for `weir validate`
+ * A plugin's option checks or rule compiler typically run from check() (for `weir validate`
  * and before open) and again from open().  In check() each problem goes to
  * host->node_error so the user sees "file:line: message" for every one of
  * them; open() only runs after check() passed, so there a problem can only
@@ -30,5 +30,10 @@ typedef struct weirp_diag {
  * itself) and count it.  A message is cut at 511 bytes. */
 void weirp_diag_report(weirp_diag *d, const weir_node *node, const char *fmt,
                        ...) WEIR_PRINTF(3, 4);
+
+/* Report "option 'OPTION' of PLUGIN: must be longer than 0" when the
+ * duration option `option` is given and is not. */
+void weirp_diag_positive_duration(weirp_diag *d, const char *plugin,
+                                  const char *option);
 
 #endif

@@ -11,6 +11,20 @@
 
 #include "http_client.h"
 
+/* ---- plugin load and options -------------------------------------------- */
+
+weir_status weirp_http_load(const weir_host *host)
+{
+    (void)host;
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? WEIR_STATUS_OK
+                                                             : WEIR_STATUS_ERROR;
+}
+
+void weirp_http_unload(void)
+{
+    curl_global_cleanup();
+}
+
 /* ---- handle setup ------------------------------------------------------ */
 
 void weirp_http_conf_read(weir_instance *inst, const weir_host *host,
@@ -35,17 +49,52 @@ void weirp_http_conf_read(weir_instance *inst, const weir_host *host,
                   "the traffic)");
 }
 
-int weirp_http_setup(CURL *h, const weirp_http_conf *conf)
+void weirp_http_conf_check(weirp_diag *d, const char *plugin)
+{
+    weirp_diag_positive_duration(d, plugin, "timeout");
+    weirp_diag_positive_duration(d, plugin, "connect-timeout");
+}
+
+#if LIBCURL_VERSION_NUM < 0x075500
+/* The CURLPROTO_ bits of a list of names, for a libcurl without the _STR
+ * options (before 7.85); 0 when a name is not one weir uses. */
+static long protocol_bits(const char *list)
+{
+    static const struct {
+        const char *name;
+        long bit;
+    } known[] = {{"http", CURLPROTO_HTTP}, {"https", CURLPROTO_HTTPS},
+                 {"smtp", CURLPROTO_SMTP}, {"smtps", CURLPROTO_SMTPS}};
+    const size_t count = sizeof known / sizeof known[0];
+    long bits = 0;
+    while (*list != '\0') {
+        size_t n = strcspn(list, ","), i = 0;
+        while (i < count && !(strlen(known[i].name) == n &&
+                              strncmp(list, known[i].name, n) == 0))
+            i++;
+        if (i == count)
+            return 0;
+        bits |= known[i].bit;
+        list += n;
+        if (*list == ',')
+            list++;
+    }
+    return bits;
+}
+#endif
+
+int weirp_http_setup_protocols(CURL *h, const weirp_http_conf *conf,
+                               const char *protocols)
 {
     int bad = 0;
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85: the _STR forms */
-    bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK;
+    bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protocols) != CURLE_OK;
+    bad |= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, protocols) != CURLE_OK;
 #else
-    bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS,
-                            (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS,
-                            (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) != CURLE_OK;
+    long bits = protocol_bits(protocols);
+    bad |= bits == 0;
+    bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS, bits) != CURLE_OK;
+    bad |= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, bits) != CURLE_OK;
 #endif
     bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)WEIRP_HTTP_MAX_REDIRECTS) != CURLE_OK;
@@ -61,6 +110,11 @@ int weirp_http_setup(CURL *h, const weirp_http_conf *conf)
     bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L) != CURLE_OK;
     return bad ? -1 : 0;
+}
+
+int weirp_http_setup(CURL *h, const weirp_http_conf *conf)
+{
+    return weirp_http_setup_protocols(h, conf, "http,https");
 }
 
 /* ---- answers ------------------------------------------------------------ */

@@ -7,9 +7,11 @@
  * secrets.
  *
  * Part of plugins/libplughttp.la, built only when libcurl is found
- * (HAVE_CURL).  It depends on <weir/plugin.h>, libcurl, jansson and libc;
+ * (HAVE_CURL).  It depends on <weir/plugin.h>, libcurl, jansson, libc and
+ * config_diag.h (plugins/libplugcommon.la, which the plugin links too);
  * each plugin links its own private copy (see plugins/common/local.mk).
- * The plugin calls curl_global_init() in its load().
+ * The plugin's load() and unload() are weirp_http_load() and
+ * weirp_http_unload().
  */
 #ifndef WEIR_PLUGCOMMON_HTTP_CLIENT_H
 #define WEIR_PLUGCOMMON_HTTP_CLIENT_H
@@ -19,6 +21,14 @@
 #include <stddef.h>
 #include <time.h>
 #include <weir/plugin.h>
+
+#include "config_diag.h"
+
+/* ---- plugin load and options -------------------------------------------- */
+
+/* A plugin's load() and unload(): libcurl's process-wide setup. */
+weir_status weirp_http_load(const weir_host *host);
+void weirp_http_unload(void);
 
 /* ---- handle setup ------------------------------------------------------ */
 
@@ -36,12 +46,21 @@ typedef struct weirp_http_conf {
 void weirp_http_conf_read(weir_instance *inst, const weir_host *host,
                           weirp_http_conf *conf);
 
-/* Set `h` up the one way weir talks HTTP: http and https only (redirects
- * too), at most WEIRP_HTTP_MAX_REDIRECTS redirects, and none to another
- * host (with weirp_http_collect(): the transfer fails), both timeouts, TLS
+/* Report through `d` a `timeout` or `connect-timeout` that is not longer
+ * than 0, naming `plugin` ("option 'timeout' of PLUGIN: ..."). */
+void weirp_http_conf_check(weirp_diag *d, const char *plugin);
+
+/* Set `h` up the one way weir talks to a server: the `protocols` only
+ * (a list of libcurl's names: "http,https", "smtp,smtps"; redirects too),
+ * at most WEIRP_HTTP_MAX_REDIRECTS redirects, and none to another host
+ * (with weirp_http_collect(): the transfer fails), both timeouts, TLS
  * verification as configured, no signals, never verbose.  Returns 0, or
- * -1 when libcurl refuses a setting (too old a libcurl). */
+ * -1 when libcurl refuses a setting (too old a libcurl) or a protocol
+ * name is unknown. */
 #define WEIRP_HTTP_MAX_REDIRECTS 3
+int weirp_http_setup_protocols(CURL *h, const weirp_http_conf *conf,
+                               const char *protocols);
+/* weirp_http_setup_protocols() with "http,https". */
 int weirp_http_setup(CURL *h, const weirp_http_conf *conf);
 
 /* ---- answers ------------------------------------------------------------ */

@@ -28,7 +28,8 @@ plugins_libplugdigest_la_LIBADD = $(JANSSON_LIBS)
 # using it adds
 #   plugins_NAME_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
 #   plugins_NAME_la_CFLAGS = $(AM_CFLAGS) $(PLUGHTTP_CFLAGS)
-#   plugins_NAME_la_LIBADD = plugins/libplughttp.la $(PLUGHTTP_LIBS)
+#   plugins_NAME_la_LIBADD = plugins/libplughttp.la plugins/libplugcommon.la \
+#       $(PLUGHTTP_LIBS)
 # and includes "common/http_client.h".
 if HAVE_CURL
 noinst_LTLIBRARIES += plugins/libplughttp.la
@@ -41,7 +42,8 @@ CUNIT_TESTS += tests/test_http_client
 tests_test_http_client_SOURCES = tests/test_http_client.c tests/cunit_main.c
 tests_test_http_client_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
 tests_test_http_client_CFLAGS = $(AM_CFLAGS) $(PLUGHTTP_CFLAGS) $(CUNIT_CFLAGS)
-tests_test_http_client_LDADD = plugins/libplughttp.la $(PLUGHTTP_LIBS) $(CUNIT_LIBS)
+tests_test_http_client_LDADD = plugins/libplughttp.la plugins/libplugcommon.la \
+	$(PLUGHTTP_LIBS) $(CUNIT_LIBS)
 endif
 PLUGHTTP_CFLAGS = $(CURL_CFLAGS) $(JANSSON_CFLAGS)
 PLUGHTTP_LIBS = $(CURL_LIBS) $(JANSSON_LIBS)

@@ -21,6 +21,7 @@
 
 #include <weir/plugin.h>
 
+#include "common/config_diag.h"
 #include "common/words.h"
 #include "run.h"
 
@@ -66,53 +67,44 @@ static int blank(const char *s)
 static int check_options(weir_instance *inst, const weir_host *host,
                          int report)
 {
-    int problems = 0;
-#define PROBLEM(...)                                                        \
-    do {                                                                    \
-        if (report)                                                         \
-            host->node_error(inst, NULL, __VA_ARGS__);                      \
-        else                                                                \
-            host->log(inst, WEIR_LOG_ERROR, __VA_ARGS__);                   \
-        problems++;                                                         \
-    } while (0)
-
+    weirp_diag d = {inst, host, report, 0};
     const char *command = host->option(inst, "command");
     if (command && blank(command))
-        PROBLEM("option 'command' of exec: must not be empty");
+        weirp_diag_report(&d, NULL, "option 'command' of exec: must not be "
+                          "empty");
     /* The shell reads the command as a script: a value pasted into it
      * from ${env:NAME} would be code ("$(...)" in a token would run) and
      * would show in `ps`.  The command gets weir's environment, so the
      * shell can expand the variable itself, as data. */
     if (command && WEIR_HOST_HAS(host, option_is_secret) &&
         host->option_is_secret(inst, "command"))
-        PROBLEM("option 'command' of exec: a ${env:NAME} value would become "
-                "shell code (a $(...) in it would run); write \"$NAME\" "
-                "instead: the command runs with weir's environment");
+        weirp_diag_report(&d, NULL, "option 'command' of exec: a ${env:NAME} "
+                          "value would become shell code (a $(...) in it "
+                          "would run); write \"$NAME\" instead: the command "
+                          "runs with weir's environment");
     /* (a missing `command` is reported by the core: it is required) */
 
-    long long ms = 0;
-    if (host->option_duration_ms(inst, "timeout", &ms) == 0 && ms <= 0)
-        PROBLEM("option 'timeout' of exec: must be longer than 0");
+    weirp_diag_positive_duration(&d, "exec", "timeout");
 
     const char *on = host->option(inst, "on");
     if (on) {
         weirp_words w;
         if (weirp_words_split(&w, on) != 0) {
-            PROBLEM("exec: out of memory");
+            weirp_diag_report(&d, NULL, "exec: out of memory");
         } else {
             if (w.n == 0)
-                PROBLEM("option 'on' of exec: name at least one event type "
-                        "(" EVENT_TYPES_TEXT ")");
+                weirp_diag_report(&d, NULL, "option 'on' of exec: name at "
+                                  "least one event type (" EVENT_TYPES_TEXT
+                                  ")");
             for (size_t i = 0; i < w.n; i++)
                 if (!known_event(w.v[i].text))
-                    PROBLEM("option 'on' of exec: unknown event type '%s' "
-                            "(known: " EVENT_TYPES_TEXT ")",
-                            w.v[i].text);
+                    weirp_diag_report(&d, NULL, "option 'on' of exec: unknown "
+                                      "event type '%s' (known: "
+                                      EVENT_TYPES_TEXT ")", w.v[i].text);
             weirp_words_free(&w);
         }
     }
-#undef PROBLEM
-    return problems;
+    return d.errors;
 }
 
 static weir_status exec_check(weir_instance *inst, const weir_host *host,

@@ -23,6 +23,7 @@
 #include <curl/curl.h>
 #include <weir/plugin.h>
 
+#include "common/config_diag.h"
 #include "common/http_client.h"
 #include "common/url_log.h"
 #include "common/words.h"
@@ -64,59 +65,52 @@ static int printable_ascii(const char *s)
     return 1;
 }
 
+/* The options' problems, to node_error (check) or the log (open). */
 static int check_options(weir_instance *inst, const weir_host *host,
                          int report)
 {
-    int problems = 0;
-#define PROBLEM(...)                                                        \
-    do {                                                                    \
-        if (report)                                                         \
-            host->node_error(inst, NULL, __VA_ARGS__);                      \
-        else                                                                \
-            host->log(inst, WEIR_LOG_ERROR, __VA_ARGS__);                   \
-        problems++;                                                         \
-    } while (0)
+    weirp_diag d = {inst, host, report, 0};
     const char *url = host->option(inst, "url");
     if (url && strncmp(url, "smtp://", 7) != 0 &&
         strncmp(url, "smtps://", 8) != 0)
-        PROBLEM("option 'url' of smtp: must start with smtp:// (STARTTLS "
-                "as option 'starttls' says) or smtps:// (TLS from the start)");
+        weirp_diag_report(&d, NULL, "option 'url' of smtp: must start with "
+                          "smtp:// (STARTTLS as option 'starttls' says) or "
+                          "smtps:// (TLS from the start)");
     const char *from = host->option(inst, "from");
     if (from && !smtp_mail_address_ok(from))
-        PROBLEM("option 'from' of smtp: '%s' is not an address like "
-                "weir@example.com", from);
+        weirp_diag_report(&d, NULL, "option 'from' of smtp: '%s' is not an "
+                          "address like weir@example.com", from);
     size_t n = host->option_count(inst, "to"), addresses = 0;
     for (size_t i = 0; i < n; i++) {
         weirp_words w;
         if (weirp_words_split(&w, host->option_at(inst, "to", i)) != 0) {
-            PROBLEM("smtp: out of memory");
+            weirp_diag_report(&d, NULL, "smtp: out of memory");
             continue;
         }
         for (size_t k = 0; k < w.n; k++, addresses++)
             if (!smtp_mail_address_ok(w.v[k].text))
-                PROBLEM("option 'to' of smtp: '%s' is not an address like "
-                        "ops@example.com", w.v[k].text);
+                weirp_diag_report(&d, NULL, "option 'to' of smtp: '%s' is not "
+                                  "an address like ops@example.com",
+                                  w.v[k].text);
         weirp_words_free(&w);
     }
     if (n && !addresses)
-        PROBLEM("option 'to' of smtp: name at least one address");
+        weirp_diag_report(&d, NULL, "option 'to' of smtp: name at least one "
+                          "address");
     const char *password = host->option(inst, "password");
     if (password && !(WEIR_HOST_HAS(host, option_is_secret) &&
                       host->option_is_secret(inst, "password")))
-        PROBLEM("option 'password' of smtp: give it as ${env:NAME}, never "
-                "in the pipeline file");
+        weirp_diag_report(&d, NULL, "option 'password' of smtp: give it as "
+                          "${env:NAME}, never in the pipeline file");
     if (!password != !host->option(inst, "user"))
-        PROBLEM("smtp: options 'user' and 'password' go together");
+        weirp_diag_report(&d, NULL, "smtp: options 'user' and 'password' go "
+                          "together");
     const char *prefix = host->option(inst, "subject-prefix");
     if (prefix && !printable_ascii(prefix))
-        PROBLEM("option 'subject-prefix' of smtp: printable ASCII only");
-    long long v;
-    if (host->option_duration_ms(inst, "timeout", &v) == 0 && v <= 0)
-        PROBLEM("option 'timeout' of smtp: must be longer than 0");
-    if (host->option_duration_ms(inst, "connect-timeout", &v) == 0 && v <= 0)
-        PROBLEM("option 'connect-timeout' of smtp: must be longer than 0");
-#undef PROBLEM
-    return problems;
+        weirp_diag_report(&d, NULL, "option 'subject-prefix' of smtp: "
+                          "printable ASCII only");
+    weirp_http_conf_check(&d, "smtp");
+    return d.errors;
 }
 
 static weir_status smtp_check(weir_instance *inst, const weir_host *host,
@@ -124,18 +118,6 @@ static weir_status smtp_check(weir_instance *inst, const weir_host *host,
 {
     (void)kind;
     return check_options(inst, host, 1) ? WEIR_STATUS_ERROR : WEIR_STATUS_OK;
-}
-
-static weir_status smtp_load(const weir_host *host)
-{
-    (void)host;
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK
-               ? WEIR_STATUS_OK : WEIR_STATUS_ERROR;
-}
-
-static void smtp_unload(void)
-{
-    curl_global_cleanup();
 }
 
 static void smtp_close(void *state)
@@ -249,21 +231,6 @@ static size_t read_message(char *buf, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-/* weirp_http_setup() (timeouts, TLS, no signals, never verbose) with
- * mail's protocols instead of the web's, and no redirects. */
-static int setup_mail(CURL *h, const weirp_http_conf *conf)
-{
-    int bad = weirp_http_setup(h, conf) != 0;
-#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85: the _STR forms */
-    bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps") != CURLE_OK;
-#else
-    bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS,
-                            (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS)) != CURLE_OK;
-#endif
-    bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
-    return bad ? -1 : 0;
-}
-
 static int send_mail(smtp_state *st, const char *msg, char *why, size_t n)
 {
     CURL *h = curl_easy_init();
@@ -276,7 +243,8 @@ static int send_mail(smtp_state *st, const char *msg, char *why, size_t n)
     snprintf(from, sizeof from, "<%s>", st->from);
     upload u = {msg, strlen(msg)};
     int rc = -1;
-    if (setup_mail(h, &st->conf) != 0) {
+    /* (no redirects: libcurl follows them for HTTP only) */
+    if (weirp_http_setup_protocols(h, &st->conf, "smtp,smtps") != 0) {
         snprintf(why, n, "libcurl refused a setting (too old a libcurl?)");
         goto done;
     }
@@ -385,8 +353,8 @@ WEIR_PLUGIN_DEFINE = {
     .description = "mail each event (the rejected digest with its resend "
                    "commands) through an SMTP server",
     .options = smtp_options,
-    .load = smtp_load,
-    .unload = smtp_unload,
+    .load = weirp_http_load,
+    .unload = weirp_http_unload,
     .check = smtp_check,
     .open = smtp_open,
     .notify = smtp_notify,

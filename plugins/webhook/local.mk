@@ -9,7 +9,7 @@ plugins_webhook_la_CPPFLAGS = $(AM_CPPFLAGS) $(PLUGCOMMON_CPPFLAGS)
 plugins_webhook_la_CFLAGS = $(AM_CFLAGS) $(PLUGHTTP_CFLAGS)
 plugins_webhook_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_webhook_la_LIBADD = plugins/libplughttp.la plugins/libplugdigest.la \
-	$(PLUGHTTP_LIBS)
+	plugins/libplugcommon.la $(PLUGHTTP_LIBS)
 endif
 
 # The notifiers' formatting (webhook's and smtp's), tested without a

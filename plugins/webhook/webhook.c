@@ -23,6 +23,7 @@
 #include <curl/curl.h>
 #include <weir/plugin.h>
 
+#include "common/config_diag.h"
 #include "common/http_client.h"
 #include "common/url_log.h"
 #include "payload.h"
@@ -72,35 +73,23 @@ static int header_ok(const char *h)
 static int check_options(weir_instance *inst, const weir_host *host,
                          int report)
 {
-    int problems = 0;
-#define PROBLEM(...)                                                        \
-    do {                                                                    \
-        if (report)                                                         \
-            host->node_error(inst, NULL, __VA_ARGS__);                      \
-        else                                                                \
-            host->log(inst, WEIR_LOG_ERROR, __VA_ARGS__);                   \
-        problems++;                                                         \
-    } while (0)
+    weirp_diag d = {inst, host, report, 0};
     const char *url = host->option(inst, "url");
     if (url && !url_ok(url))
-        PROBLEM("option 'url' of webhook: must start with http:// or "
-                "https://");
+        weirp_diag_report(&d, NULL, "option 'url' of webhook: must start with "
+                          "http:// or https://");
     size_t n = host->option_count(inst, "header");
     for (size_t i = 0; i < n; i++)
         if (!header_ok(host->option_at(inst, "header", i)))
-            PROBLEM("option 'header' of webhook (#%zu): must be 'Name: "
-                    "value' on one line", i + 1);
+            weirp_diag_report(&d, NULL, "option 'header' of webhook (#%zu): "
+                              "must be 'Name: value' on one line", i + 1);
     long long v;
     if (host->option_int(inst, "attempts", &v) == 0 &&
         (v < 1 || v > ATTEMPTS_MAX))
-        PROBLEM("option 'attempts' of webhook: must be 1 to %d",
-                ATTEMPTS_MAX);
-    if (host->option_duration_ms(inst, "timeout", &v) == 0 && v <= 0)
-        PROBLEM("option 'timeout' of webhook: must be longer than 0");
-    if (host->option_duration_ms(inst, "connect-timeout", &v) == 0 && v <= 0)
-        PROBLEM("option 'connect-timeout' of webhook: must be longer than 0");
-#undef PROBLEM
-    return problems;
+        weirp_diag_report(&d, NULL, "option 'attempts' of webhook: must be 1 "
+                          "to %d", ATTEMPTS_MAX);
+    weirp_http_conf_check(&d, "webhook");
+    return d.errors;
 }
 
 static weir_status webhook_check(weir_instance *inst, const weir_host *host,
@@ -108,18 +97,6 @@ static weir_status webhook_check(weir_instance *inst, const weir_host *host,
 {
     (void)kind;
     return check_options(inst, host, 1) ? WEIR_STATUS_ERROR : WEIR_STATUS_OK;
-}
-
-static weir_status webhook_load(const weir_host *host)
-{
-    (void)host;
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK
-               ? WEIR_STATUS_OK : WEIR_STATUS_ERROR;
-}
-
-static void webhook_unload(void)
-{
-    curl_global_cleanup();
 }
 
 static void webhook_close(void *state)
@@ -296,8 +273,8 @@ WEIR_PLUGIN_DEFINE = {
     .version = PACKAGE_VERSION,
     .description = "POST each event as JSON to a URL",
     .options = webhook_options,
-    .load = webhook_load,
-    .unload = webhook_unload,
+    .load = weirp_http_load,
+    .unload = weirp_http_unload,
     .check = webhook_check,
     .open = webhook_open,
     .notify = webhook_notify,
