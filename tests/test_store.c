@@ -534,6 +534,7 @@ static void test_xref_links(void)
     CU_ASSERT_STRING_EQUAL(linked(st, APP1, "erp"), "C00417");
     CU_ASSERT_STRING_EQUAL(linked(st, ERP1, "app"), "HB_000001");
     CU_ASSERT_STRING_EQUAL(linked(st, APP1, "crm"), "");
+    CU_ASSERT_STRING_EQUAL(linked(st, APP1, "app"), "");
     /* the identical link again, either way round: 0, unchanged */
     CU_ASSERT_EQUAL(weir_xref_add(st, "customer", ERP1, APP1,
                                   WEIR_XREF_CREATED), 0);

@@ -87,9 +87,11 @@ int sq_xref_get(weir_store_conn *st, const char *entity, weir_xref_end from,
                 const char *to_system, char **id)
 {
     *id = NULL;
-    weir_xref_end to = {to_system, "-"}, ends[] = {from, to};
-    if (check(st, entity, ends, 2))
+    weir_xref_end to = {to_system, "-"};
+    if (check(st, entity, &from, 1) || check(st, entity, &to, 1))
         return -1;
+    if (strcmp(from.system, to_system) == 0)
+        return 1; /* no link joins a system to itself */
     sqlite3_stmt *s;
     int rc = link_of(st, entity, from, to_system, &s);
     if (rc == 0) {
@@ -344,8 +346,8 @@ int sq_xref_each_since(weir_store_conn *st, const char *entity,
                        void *ctx)
 {
     *last = after;
-    weir_xref_end ends[] = {{system, "-"}, {to_system, "-"}};
-    if (check(st, entity, ends, 2))
+    weir_xref_end from = {system, "-"}, to = {to_system, "-"};
+    if (check(st, entity, &from, 1) || check(st, entity, &to, 1))
         return -1;
     const char *args[] = {entity, system, to_system};
     sqlite3_stmt *s = sq__prepare(
