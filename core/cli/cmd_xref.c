@@ -199,7 +199,7 @@ static int xref_merge(weir_cli *cli, char **args)
         weir_state_rollback(st);
     } else if (!quiet) {
         printf("linked %s %s:%s <-> %s:%s (merged); records held for either "
-               "go with the next run or weir drain\n",
+               "are released (weir drain sends them)\n",
                args[0], a.system, a.id, b.system, b.id);
     }
     weir_state_close(st);
