@@ -769,7 +769,7 @@ static void test_xref_releases_held_rows(void)
     int64_t for_app = held_for(st, "o1", APP1), for_erp = held_for(st, "o2", ERP1),
             for_app2 = held_for(st, "o3", app2);
     CU_ASSERT_FATAL(for_app > 0 && for_erp > 0 && for_app2 > 0);
-    /* a refused link releases nothing */
+    /* a link releases what is held for it; a refused one nothing */
     CU_ASSERT_EQUAL(weir_xref_add(st, "customer", app2, erp2,
                                   WEIR_XREF_MANUAL), 0);
     CU_ASSERT_EQUAL(xref_status(st, for_app2), WEIR_OUTBOX_PENDING);

@@ -113,30 +113,31 @@ static int release(weir_state *st, const char *entity, weir_xref_end a,
     return weir_state_outbox_release(st, key) < 0 ? -1 : 0;
 }
 
-int weir_xref_add(weir_state *st, const char *entity, weir_xref_end a,
-                  weir_xref_end b, weir_xref_origin origin)
+/* Link a and b, added with `origin` or, when NULL, merged; and release. */
+static int link_ends(weir_state *st, const char *entity, weir_xref_end a,
+                     weir_xref_end b, const weir_xref_origin *origin)
 {
     weir_store_conn *c;
     const weir_store_ops *ops = weir_state_backend(st, &c);
     int own;
     if (own_begin(st, &own))
         return -1;
-    int ok = ops->xref_add(c, entity, a, b, origin) >= 0 &&
-             release(st, entity, a, b) == 0;
+    int linked = origin ? ops->xref_add(c, entity, a, b, *origin)
+                        : ops->xref_merge(c, entity, a, b);
+    int ok = linked >= 0 && release(st, entity, a, b) == 0;
     return own_end(st, own, ok);
+}
+
+int weir_xref_add(weir_state *st, const char *entity, weir_xref_end a,
+                  weir_xref_end b, weir_xref_origin origin)
+{
+    return link_ends(st, entity, a, b, &origin);
 }
 
 int weir_xref_merge(weir_state *st, const char *entity, weir_xref_end a,
                     weir_xref_end b)
 {
-    weir_store_conn *c;
-    const weir_store_ops *ops = weir_state_backend(st, &c);
-    int own;
-    if (own_begin(st, &own))
-        return -1;
-    int ok = ops->xref_merge(c, entity, a, b) == 0 &&
-             release(st, entity, a, b) == 0;
-    return own_end(st, own, ok);
+    return link_ends(st, entity, a, b, NULL);
 }
 
 int64_t weir_xref_remove(weir_state *st, const char *entity,

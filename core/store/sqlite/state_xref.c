@@ -315,28 +315,43 @@ char *sq_xref_generate(weir_store_conn *st, const char *entity,
     return id;
 }
 
+/* Step `s` (XL_COLUMNS) calling fn with each link, turned so that
+ * a.system is `first` when given, *last (nullable) the seq of the last
+ * fn returned 0 for; finalizes s.  0, fn's value, or -1. */
+static int each_link(sqlite3_stmt *s, const char *first,
+                     int (*fn)(const weir_xref_link *link, void *ctx),
+                     void *ctx, int64_t *last)
+{
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        weir_xref_link l;
+        read_link(s, 0, &l);
+        if (first && strcmp(l.a.system, first) != 0) {
+            weir_xref_end t = l.a;
+            l.a = l.b;
+            l.b = t;
+        }
+        if (!(rc = fn(&l, ctx)) && last)
+            *last = l.seq;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = -1;
+    sqlite3_finalize(s);
+    return rc;
+}
+
 int sq_xref_each(weir_store_conn *st, const char *entity, const char *system,
                  int (*fn)(const weir_xref_link *link, void *ctx), void *ctx)
 {
-    const char *args[] = {entity, system};
     sqlite3_stmt *s = sq__prepare(
         st, "SELECT " XL_COLUMNS " FROM xref_links WHERE (?1 IS NULL OR "
             "entity = ?1) AND (?2 IS NULL OR a_system = ?2 OR b_system = ?2) "
             "ORDER BY entity, a_system, a_id, b_system", 0, NULL);
     if (!s)
         return -1;
-    for (int i = 0; i < 2; i++)
-        sq__bind_text(s, i + 1, args[i]);
-    int rc = 0, step;
-    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        weir_xref_link l;
-        read_link(s, 0, &l);
-        rc = fn(&l, ctx);
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = -1;
-    sqlite3_finalize(s);
-    return rc;
+    sq__bind_text(s, 1, entity);
+    sq__bind_text(s, 2, system);
+    return each_link(s, NULL, fn, ctx, NULL);
 }
 
 int sq_xref_each_since(weir_store_conn *st, const char *entity,
@@ -357,22 +372,7 @@ int sq_xref_each_since(weir_store_conn *st, const char *entity,
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 4, after);
-    int rc = 0, step;
-    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        weir_xref_link l;
-        read_link(s, 0, &l);
-        if (strcmp(l.a.system, system) != 0) {
-            weir_xref_end t = l.a;
-            l.a = l.b;
-            l.b = t;
-        }
-        if (!(rc = fn(&l, ctx)))
-            *last = l.seq;
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = -1;
-    sqlite3_finalize(s);
-    return rc;
+    return each_link(s, system, fn, ctx, last);
 }
 
 int sq_xref_history(weir_store_conn *st, const char *entity,
