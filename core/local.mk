@@ -31,7 +31,8 @@ core_libweircore_la_SOURCES += \
 	core/store/sqlite/state_int.h core/store/sqlite/state_sqlite.c \
 	core/store/sqlite/state_track.c core/store/sqlite/state_outbox.c \
 	core/store/sqlite/state_endpoint.c core/store/sqlite/state_lock.c \
-	core/store/sqlite/state_claim.c
+	core/store/sqlite/state_claim.c core/store/sqlite/state_xref.c \
+	core/store/xref.h core/store/xref.c
 
 # plugin/: the plugin loader, option tables, the host table plugins call,
 # a run's instances of a pipeline's plugins
@@ -85,6 +86,7 @@ weir_SOURCES = core/cli/main.c core/cli/cli.h core/cli/cli_util.c \
 	core/cli/cmd_run.c core/cli/cmd_drain.c core/cli/cmd_validate.c \
 	core/cli/cmd_plugins.c core/cli/cmd_monitor.c core/cli/cmd_show.c \
 	core/cli/cmd_resend.c core/cli/cmd_status.c core/cli/cmd_discard.c \
+	core/cli/cmd_xref.c \
 	core/cli/cli_select.c core/cli/cli_select.h
 weir_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(JANSSON_CFLAGS)
 weir_LDADD = core/libweircore.la $(JANSSON_LIBS)

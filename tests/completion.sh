@@ -79,6 +79,8 @@ done
 expect "weir resend --" --sink --type --error --failed
 expect "weir discard --" --pipeline --failed --sink --type --error
 refuse "weir status --" --full
+expect "weir xref " list add remove merge
+expect "weir xref list --" --entity --system --json
 
 expect "weir --log-format " plain logfmt json
 expect "weir --log-format=" plain logfmt json

@@ -15,6 +15,7 @@
 #include "core_tests.h"
 #include "harness.h"
 #include "store/state.h"
+#include "store/xref.h"
 
 static char *state_file(const char *name)
 {
@@ -655,12 +656,66 @@ static void test_failed_queries_say_so(void)
     weir_state_close(st);
 }
 
+static int user_version(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    int v = -1;
+    if (sqlite3_open(path, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) ==
+            SQLITE_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW)
+            v = sqlite3_column_int(s, 0);
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+/* Migration 6 (cross-references) on a schema 5 state: what it held is
+ * kept, and links can be made. */
+static void test_migration_6(void)
+{
+    char *path = state_file("schema5.db");
+    weir_error err = {0};
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    weir_state_close(st);
+    CU_ASSERT_EQUAL(user_version(path), WEIR_STATE_SCHEMA);
+    /* back to schema 5: raw SQL on purpose, as an older weir left it */
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, "DROP TABLE xref_links; DROP TABLE "
+                                 "xref_history; DROP TABLE xref_sequences; "
+                                 "PRAGMA user_version = 5", NULL, NULL, NULL),
+                    SQLITE_OK);
+    sqlite3_close(db);
+    CU_ASSERT_PTR_NULL(weir_state_open_reader(path, &err));
+    weir_error_clear(&err);
+    st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(user_version(path), 6);
+    char *file = NULL;
+    CU_ASSERT_EQUAL(weir_state_pipeline_file(st, "p", &file), 0);
+    free(file);
+    weir_xref_end app = {"app", "HB_1"}, erp = {"erp", "C1"};
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", app, erp,
+                                  WEIR_XREF_MANUAL), 0);
+    char *id = weir_xref_generate(st, "customer", "app", "HB_", 6);
+    CU_ASSERT_STRING_EQUAL(id ? id : "", "HB_000001");
+    free(id);
+    weir_state_close(st);
+    free(path);
+}
+
 void register_state_tests(void)
 {
     CU_pSuite s = CU_add_suite("state database", NULL, NULL);
     CU_add_test(s, "create 0600, reopen, remember", test_create_and_reopen);
     CU_add_test(s, "a query that fails says so", test_failed_queries_say_so);
     CU_add_test(s, "newer schema refused", test_newer_schema_refused);
+    CU_add_test(s, "migration 6: cross-references", test_migration_6);
     CU_add_test(s, "corrupt file refused, not reset", test_corrupt_refused);
     CU_add_test(s, "unopenable path", test_unopenable_path);
     CU_add_test(s, "two processes open a new file", test_two_processes_open_a_new_file);

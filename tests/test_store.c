@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "store/outbox.h"
 #include "store/state.h"
+#include "store/xref.h"
 
 #define T0 1800000000000LL
 #define LEASE 60000
@@ -474,6 +475,451 @@ static void test_locations(void)
     free(loc);
 }
 
+/* ---- the cross-reference store (xref.h) ------------------------------ */
+
+static const weir_xref_end APP1 = {"app", "HB_000001"};
+static const weir_xref_end ERP1 = {"erp", "C00417"};
+
+/* The id `from` links to in `to`, or "" (none) / "?" (error). (static) */
+static const char *linked(weir_state *st, weir_xref_end from, const char *to)
+{
+    static char buf[64];
+    char *id = NULL;
+    int rc = weir_xref_get(st, "customer", from, to, &id);
+    snprintf(buf, sizeof(buf), "%s", rc == 0 ? id : rc == 1 ? "" : "?");
+    free(id);
+    return buf;
+}
+
+typedef struct links {
+    char text[16][128]; /* "entity a.system:a.id b.system:b.id origin" */
+    int64_t seq[16], created[16];
+    int n;
+} links;
+
+static int collect_link(const weir_xref_link *l, void *ctx)
+{
+    links *ls = ctx;
+    if (ls->n < 16) {
+        snprintf(ls->text[ls->n], 128, "%s %s:%s %s:%s %s", l->entity,
+                 l->a.system, l->a.id, l->b.system, l->b.id,
+                 weir_xref_origin_name(l->origin));
+        ls->created[ls->n] = l->created;
+        ls->seq[ls->n++] = l->seq;
+    }
+    return 0;
+}
+
+static int collect_event(const weir_xref_event *e, void *ctx)
+{
+    links *ls = ctx;
+    if (ls->n < 16)
+        snprintf(ls->text[ls->n++], 128, "%s %s:%s %s:%s %s %s", e->action,
+                 e->link.a.system, e->link.a.id, e->link.b.system,
+                 e->link.b.id, weir_xref_origin_name(e->link.origin),
+                 e->note ? e->note : "-");
+    return 0;
+}
+
+static void test_xref_links(void)
+{
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    int64_t before = weir_clock_now_ms() / 1000;
+    CU_ASSERT_STRING_EQUAL(linked(st, APP1, "erp"), "");
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", APP1, ERP1,
+                                  WEIR_XREF_MANUAL), 0);
+    /* both directions */
+    CU_ASSERT_STRING_EQUAL(linked(st, APP1, "erp"), "C00417");
+    CU_ASSERT_STRING_EQUAL(linked(st, ERP1, "app"), "HB_000001");
+    CU_ASSERT_STRING_EQUAL(linked(st, APP1, "crm"), "");
+    CU_ASSERT_STRING_EQUAL(linked(st, APP1, "app"), "");
+    /* the identical link again, either way round: 0, unchanged */
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", ERP1, APP1,
+                                  WEIR_XREF_CREATED), 0);
+    links ls = {0};
+    CU_ASSERT_EQUAL(weir_xref_each(st, NULL, NULL, collect_link, &ls), 0);
+    CU_ASSERT_EQUAL(ls.n, 1);
+    CU_ASSERT_STRING_EQUAL(ls.text[0], "customer app:HB_000001 erp:C00417 "
+                                       "manual");
+    /* a conflicting link, from either end: refused, naming the link */
+    weir_xref_end other_app = {"app", "HB_000002"}, other_erp = {"erp", "C2"};
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", APP1, other_erp,
+                                  WEIR_XREF_MANUAL), -1);
+    const weir_error *e = weir_state_error(st);
+    CU_ASSERT_EQUAL(e->cls, WEIR_ERR_REFUSED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(e), "customer app:"
+                                  "HB_000001 is already linked to erp:C00417 "
+                                  "(manual, "));
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", other_app, ERP1,
+                                  WEIR_XREF_MANUAL), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_error_message(weir_state_error(st)),
+                                  "customer erp:C00417 is already linked to "
+                                  "app:HB_000001"));
+    CU_ASSERT_STRING_EQUAL(linked(st, other_app, "erp"), "");
+    /* another entity, another system: independent */
+    CU_ASSERT_EQUAL(weir_xref_add(st, "product", APP1, other_erp,
+                                  WEIR_XREF_MANUAL), 0);
+    weir_xref_end crm = {"crm", "0015"};
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", crm, ERP1,
+                                  WEIR_XREF_GENERATED), 0);
+    CU_ASSERT_STRING_EQUAL(linked(st, ERP1, "crm"), "0015");
+    /* one system, bad names: usage */
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", APP1, other_app,
+                                  WEIR_XREF_MANUAL), -1);
+    CU_ASSERT_EQUAL(weir_state_error(st)->cls, WEIR_ERR_USAGE);
+    weir_xref_end colon = {"e:rp", "1"}, empty = {"erp", ""};
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", APP1, colon,
+                                  WEIR_XREF_MANUAL), -1);
+    CU_ASSERT_EQUAL(weir_state_error(st)->cls, WEIR_ERR_USAGE);
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", other_app, empty,
+                                  WEIR_XREF_MANUAL), -1);
+    CU_ASSERT_EQUAL(weir_xref_add(st, "", other_app, ERP1,
+                                  WEIR_XREF_MANUAL), -1);
+    /* listed by entity, a.system, a.id; filters */
+    memset(&ls, 0, sizeof(ls));
+    CU_ASSERT_EQUAL(weir_xref_each(st, NULL, NULL, collect_link, &ls), 0);
+    CU_ASSERT_EQUAL(ls.n, 3);
+    CU_ASSERT_STRING_EQUAL(ls.text[0], "customer app:HB_000001 erp:C00417 "
+                                       "manual");
+    CU_ASSERT_STRING_EQUAL(ls.text[1], "customer crm:0015 erp:C00417 "
+                                       "generated");
+    CU_ASSERT_STRING_EQUAL(ls.text[2], "product app:HB_000001 erp:C2 manual");
+    memset(&ls, 0, sizeof(ls));
+    CU_ASSERT_EQUAL(weir_xref_each(st, "customer", "crm", collect_link, &ls),
+                    0);
+    CU_ASSERT_EQUAL(ls.n, 1);
+    CU_ASSERT_STRING_EQUAL(ls.text[0], "customer crm:0015 erp:C00417 "
+                                       "generated");
+    /* made inside a transaction that is rolled back: never there */
+    CU_ASSERT_EQUAL(weir_state_begin(st), 0);
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", other_app, other_erp,
+                                  WEIR_XREF_MANUAL), 0);
+    CU_ASSERT_STRING_EQUAL(linked(st, other_app, "erp"), "C2");
+    weir_state_rollback(st);
+    CU_ASSERT_STRING_EQUAL(linked(st, other_app, "erp"), "");
+    /* another handle sees a link at once */
+    weir_state *other = open_store(loc);
+    CU_ASSERT_STRING_EQUAL(linked(other, ERP1, "app"), "HB_000001");
+    weir_state_close(other);
+    /* created: when it was made */
+    memset(&ls, 0, sizeof(ls));
+    CU_ASSERT_EQUAL(weir_xref_each(st, "customer", "app", collect_link, &ls),
+                    0);
+    CU_ASSERT_EQUAL(ls.n, 1);
+    CU_ASSERT(ls.created[0] >= before &&
+              ls.created[0] <= weir_clock_now_ms() / 1000);
+    weir_state_close(st);
+    free(loc);
+}
+
+static void test_xref_merge_and_remove(void)
+{
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    /* the app's generated customer, and the ERP's real one linked to the CRM */
+    weir_xref_end hb = {"app", "HB_000123"}, c_gen = {"erp", "HB_000123"},
+                  real = {"erp", "C00417"}, crm = {"crm", "0015"};
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", hb, c_gen,
+                                  WEIR_XREF_GENERATED), 0);
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", crm, real,
+                                  WEIR_XREF_MANUAL), 0);
+    CU_ASSERT_EQUAL(weir_xref_merge(st, "customer", hb, real), 0);
+    CU_ASSERT_STRING_EQUAL(linked(st, hb, "erp"), "C00417");
+    CU_ASSERT_STRING_EQUAL(linked(st, real, "app"), "HB_000123");
+    CU_ASSERT_STRING_EQUAL(linked(st, c_gen, "app"), "");
+    /* the CRM link of the real customer is another system's: kept */
+    CU_ASSERT_STRING_EQUAL(linked(st, real, "crm"), "0015");
+    links ls = {0};
+    CU_ASSERT_EQUAL(weir_xref_each(st, "customer", "app", collect_link, &ls),
+                    0);
+    CU_ASSERT_EQUAL(ls.n, 1);
+    CU_ASSERT_STRING_EQUAL(ls.text[0], "customer app:HB_000123 erp:C00417 "
+                                       "merged");
+    memset(&ls, 0, sizeof(ls));
+    CU_ASSERT_EQUAL(weir_xref_history(st, NULL, collect_event, &ls), 0);
+    CU_ASSERT_EQUAL(ls.n, 1);
+    CU_ASSERT_STRING_EQUAL(ls.text[0], "replaced app:HB_000123 "
+                           "erp:HB_000123 generated app:HB_000123 <-> "
+                           "erp:C00417");
+    /* merging again: nothing to replace, no history */
+    CU_ASSERT_EQUAL(weir_xref_merge(st, "customer", real, hb), 0);
+    memset(&ls, 0, sizeof(ls));
+    CU_ASSERT_EQUAL(weir_xref_history(st, "customer", collect_event, &ls), 0);
+    CU_ASSERT_EQUAL(ls.n, 1);
+    /* a merge that replaces a link at each end */
+    weir_xref_end hb2 = {"app", "HB_000200"};
+    weir_xref_end c2 = {"erp", "C2"};
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", hb2, c2, WEIR_XREF_MANUAL),
+                    0);
+    CU_ASSERT_EQUAL(weir_xref_merge(st, "customer", hb2, real), 0);
+    CU_ASSERT_STRING_EQUAL(linked(st, hb, "erp"), "");
+    CU_ASSERT_STRING_EQUAL(linked(st, c2, "app"), "");
+    CU_ASSERT_STRING_EQUAL(linked(st, hb2, "erp"), "C00417");
+    memset(&ls, 0, sizeof(ls));
+    CU_ASSERT_EQUAL(weir_xref_history(st, "customer", collect_event, &ls), 0);
+    CU_ASSERT_EQUAL(ls.n, 3);
+    CU_ASSERT_EQUAL(weir_xref_merge(st, "customer", hb2, hb), -1);
+    CU_ASSERT_EQUAL(weir_state_error(st)->cls, WEIR_ERR_USAGE);
+
+    /* remove: every link of the end, with history */
+    CU_ASSERT_EQUAL(weir_xref_remove(st, "customer", real), 2);
+    CU_ASSERT_STRING_EQUAL(linked(st, hb2, "erp"), "");
+    CU_ASSERT_STRING_EQUAL(linked(st, crm, "erp"), "");
+    CU_ASSERT_EQUAL(weir_xref_remove(st, "customer", real), 0);
+    memset(&ls, 0, sizeof(ls));
+    CU_ASSERT_EQUAL(weir_xref_history(st, "customer", collect_event, &ls), 0);
+    CU_ASSERT_EQUAL(ls.n, 5);
+    CU_ASSERT_STRING_EQUAL(ls.text[3], "removed crm:0015 erp:C00417 manual -");
+    CU_ASSERT_STRING_EQUAL(ls.text[4], "removed app:HB_000200 erp:C00417 "
+                                       "merged -");
+    /* the ends are free again */
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", hb, real,
+                                  WEIR_XREF_MANUAL), 0);
+    weir_state_close(st);
+    free(loc);
+}
+
+static void test_xref_each_since(void)
+{
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    weir_xref_end crm[3] = {{"crm", "A"}, {"crm", "B"}, {"crm", "C"}};
+    weir_xref_end erp[3] = {{"erp", "3"}, {"erp", "1"}, {"erp", "2"}};
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(weir_xref_add(st, "customer", erp[i], crm[i],
+                                      WEIR_XREF_CREATED), 0);
+    weir_xref_end app = {"app", "X"};
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", app, erp[0],
+                                  WEIR_XREF_MANUAL), 0);
+    links ls = {0};
+    int64_t last = -1;
+    /* in the order made, turned to the direction asked for */
+    CU_ASSERT_EQUAL(weir_xref_each_since(st, "customer", "erp", "crm", 0,
+                                         &last, collect_link, &ls), 0);
+    CU_ASSERT_EQUAL_FATAL(ls.n, 3);
+    CU_ASSERT_STRING_EQUAL(ls.text[0], "customer erp:3 crm:A created");
+    CU_ASSERT_STRING_EQUAL(ls.text[1], "customer erp:1 crm:B created");
+    CU_ASSERT_STRING_EQUAL(ls.text[2], "customer erp:2 crm:C created");
+    CU_ASSERT(ls.seq[0] < ls.seq[1] && ls.seq[1] < ls.seq[2]);
+    CU_ASSERT_EQUAL(last, ls.seq[2]);
+    /* nothing new: nothing, last unchanged */
+    int64_t again = -1;
+    memset(&ls, 0, sizeof(ls));
+    CU_ASSERT_EQUAL(weir_xref_each_since(st, "customer", "crm", "erp", last,
+                                         &again, collect_link, &ls), 0);
+    CU_ASSERT_EQUAL(ls.n, 0);
+    CU_ASSERT_EQUAL(again, last);
+    /* a merge is a new link; what it replaced and a removed one are gone */
+    weir_xref_end d = {"crm", "D"};
+    CU_ASSERT_EQUAL(weir_xref_merge(st, "customer", d, erp[1]), 0);
+    CU_ASSERT_EQUAL(weir_xref_remove(st, "customer", crm[2]), 1);
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", crm[2], erp[2],
+                                  WEIR_XREF_MANUAL), 0);
+    memset(&ls, 0, sizeof(ls));
+    CU_ASSERT_EQUAL(weir_xref_each_since(st, "customer", "crm", "erp", last,
+                                         &again, collect_link, &ls), 0);
+    CU_ASSERT_EQUAL_FATAL(ls.n, 2);
+    CU_ASSERT_STRING_EQUAL(ls.text[0], "customer crm:D erp:1 merged");
+    CU_ASSERT_STRING_EQUAL(ls.text[1], "customer crm:C erp:2 manual");
+    CU_ASSERT(ls.seq[0] > last && again == ls.seq[1]);
+    weir_state_close(st);
+    free(loc);
+}
+
+/* A held row's status. */
+static int row_status(const weir_outbox_row *row, void *ctx)
+{
+    *(weir_outbox_status *)ctx = row->status;
+    return 0;
+}
+
+static weir_outbox_status xref_status(weir_state *st, int64_t id)
+{
+    weir_outbox_status s = WEIR_OUTBOX_NSTATUS;
+    weir_state_outbox_get(st, id, row_status, NULL, &s);
+    return s;
+}
+
+/* A row held by transform xref for a link of `end`. */
+static int64_t held_for(weir_state *st, const char *key, weir_xref_end end)
+{
+    char wait[128];
+    weir_xref_wait_key("customer", end, wait, sizeof(wait));
+    weir_outbox_row r = {.pipeline = "orders", .sink = "erp", .key = key,
+                         .idem = key, .op = "upsert", .payload = "{}",
+                         .status = WEIR_OUTBOX_HELD, .held_by = "xref",
+                         .stage = "xref", .wait_key = wait};
+    int64_t id = -1;
+    return weir_state_outbox_add(st, &r, 1, &id) ? -1 : id;
+}
+
+static void test_xref_releases_held_rows(void)
+{
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    char wait[64];
+    weir_xref_wait_key("customer", APP1, wait, sizeof(wait));
+    CU_ASSERT_STRING_EQUAL(wait, "xref:customer:app:HB_000001");
+    weir_xref_end app2 = {"app", "HB_000002"}, erp2 = {"erp", "C2"};
+    int64_t for_app = held_for(st, "o1", APP1), for_erp = held_for(st, "o2", ERP1),
+            for_app2 = held_for(st, "o3", app2);
+    CU_ASSERT_FATAL(for_app > 0 && for_erp > 0 && for_app2 > 0);
+    /* a link releases what is held for it; a refused one nothing */
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", app2, erp2,
+                                  WEIR_XREF_MANUAL), 0);
+    CU_ASSERT_EQUAL(xref_status(st, for_app2), WEIR_OUTBOX_PENDING);
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", APP1, erp2,
+                                  WEIR_XREF_MANUAL), -1);
+    CU_ASSERT_EQUAL(xref_status(st, for_app), WEIR_OUTBOX_HELD);
+    /* rolled back with the caller's transaction: still held */
+    CU_ASSERT_EQUAL(weir_state_begin(st), 0);
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", APP1, ERP1,
+                                  WEIR_XREF_MANUAL), 0);
+    CU_ASSERT_EQUAL(xref_status(st, for_app), WEIR_OUTBOX_PENDING);
+    weir_state_rollback(st);
+    CU_ASSERT_EQUAL(xref_status(st, for_app), WEIR_OUTBOX_HELD);
+    CU_ASSERT_EQUAL(xref_status(st, for_erp), WEIR_OUTBOX_HELD);
+    /* the link: the rows held for either end go back to pending */
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", APP1, ERP1,
+                                  WEIR_XREF_MANUAL), 0);
+    CU_ASSERT_EQUAL(xref_status(st, for_app), WEIR_OUTBOX_PENDING);
+    CU_ASSERT_EQUAL(xref_status(st, for_erp), WEIR_OUTBOX_PENDING);
+    /* a merge releases as an add does */
+    weir_xref_end hb = {"app", "HB_000009"};
+    int64_t for_hb = held_for(st, "o4", hb);
+    CU_ASSERT_EQUAL(weir_xref_merge(st, "customer", hb, erp2), 0);
+    CU_ASSERT_EQUAL(xref_status(st, for_hb), WEIR_OUTBOX_PENDING);
+    weir_state_close(st);
+    free(loc);
+}
+
+/* Generate `n` ids with the handle `st`, each linked (as the xref
+ * transform does) to crm ids tagged `tag`, into ids[] (nullable); 0, or
+ * -1. */
+static int generate_linked(weir_state *st, int tag, int n, char ids[][16])
+{
+    for (int i = 0; i < n; i++) {
+        if (weir_state_begin(st))
+            return -1;
+        char *id = weir_xref_generate(st, "customer", "app", "HB_", 6);
+        char key[16];
+        snprintf(key, sizeof(key), "%d-%d", tag, i);
+        weir_xref_end gen = {"app", id}, crm = {"crm", key};
+        int rc = id ? weir_xref_add(st, "customer", gen, crm,
+                                    WEIR_XREF_GENERATED) : -1;
+        if (rc == 0 && ids)
+            snprintf(ids[i], 16, "%s", id);
+        free(id);
+        if (rc || weir_state_commit(st)) {
+            weir_state_rollback(st);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int count_links(const weir_xref_link *l, void *ctx)
+{
+    (void)l;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_xref_generate(void)
+{
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc), *st2 = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st2);
+    char *id = weir_xref_generate(st, "customer", "app", "HB_", 6);
+    CU_ASSERT_STRING_EQUAL(id ? id : "", "HB_000001");
+    free(id);
+    /* ids the system already has in the store are skipped */
+    weir_xref_end taken2 = {"app", "HB_000002"}, taken3 = {"app", "HB_000003"};
+    weir_xref_end e2 = {"erp", "C2"}, e3 = {"crm", "K3"};
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", taken2, e2,
+                                  WEIR_XREF_MANUAL), 0);
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", e3, taken3,
+                                  WEIR_XREF_MANUAL), 0);
+    id = weir_xref_generate(st2, "customer", "app", "HB_", 6);
+    CU_ASSERT_STRING_EQUAL(id ? id : "", "HB_000004");
+    free(id);
+    /* another system's id, another prefix, another width */
+    weir_xref_end erp5 = {"erp", "HB_000005"};
+    CU_ASSERT_EQUAL(weir_xref_add(st, "customer", erp5, e3,
+                                  WEIR_XREF_MANUAL), 0);
+    id = weir_xref_generate(st, "customer", "app", "HB_", 6);
+    CU_ASSERT_STRING_EQUAL(id ? id : "", "HB_000005");
+    free(id);
+    id = weir_xref_generate(st, "customer", "app", "X-", 2);
+    CU_ASSERT_STRING_EQUAL(id ? id : "", "X-01");
+    free(id);
+    id = weir_xref_generate(st, "customer", "app", NULL, 3);
+    CU_ASSERT_STRING_EQUAL(id ? id : "", "001");
+    free(id);
+    id = weir_xref_generate(st, "product", "app", "HB_", 6);
+    CU_ASSERT_STRING_EQUAL(id ? id : "", "HB_000001");
+    free(id);
+    CU_ASSERT_PTR_NULL(weir_xref_generate(st, "customer", "app", "HB_", 0));
+    CU_ASSERT_EQUAL(weir_state_error(st)->cls, WEIR_ERR_USAGE);
+    /* a number that outgrows its digits gets longer */
+    for (int i = 0; i < 9; i++)
+        free(weir_xref_generate(st, "customer", "erp", "E", 1));
+    id = weir_xref_generate(st, "customer", "erp", "E", 1);
+    CU_ASSERT_STRING_EQUAL(id ? id : "", "E10");
+    free(id);
+    /* a generate rolled back with its caller hands the number out again,
+     * for it was never used */
+    CU_ASSERT_EQUAL(weir_state_begin(st), 0);
+    id = weir_xref_generate(st, "customer", "app", "HB_", 6);
+    CU_ASSERT_STRING_EQUAL(id ? id : "", "HB_000006");
+    free(id);
+    weir_state_rollback(st);
+    id = weir_xref_generate(st2, "customer", "app", "HB_", 6);
+    CU_ASSERT_STRING_EQUAL(id ? id : "", "HB_000006");
+    free(id);
+
+    /* two handles taking turns, then two processes at once: no id twice */
+    char ids[40][16];
+    for (int i = 0; i < 20; i++)
+        CU_ASSERT_EQUAL(generate_linked(i % 2 ? st : st2, i, 1, &ids[i]), 0);
+    for (int i = 0; i < 20; i++)
+        for (int j = i + 1; j < 20; j++)
+            CU_ASSERT_STRING_NOT_EQUAL(ids[i], ids[j]);
+    weir_state_close(st2);
+    enum { KIDS = 2, EACH = 40 };
+    pid_t kids[KIDS];
+    for (int k = 0; k < KIDS; k++) {
+        kids[k] = fork();
+        if (kids[k] == 0) {
+            weir_state *mine = open_store(loc);
+            int rc = mine ? generate_linked(mine, 100 + k, EACH, NULL) : -1;
+            if (rc)
+                fprintf(stderr, "\n  generate: %s\n",
+                        weir_error_message(weir_state_error(mine)));
+            weir_state_close(mine);
+            _exit(rc ? 1 : 0);
+        }
+    }
+    for (int k = 0; k < KIDS; k++) {
+        int status = 0;
+        waitpid(kids[k], &status, 0);
+        CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    /* every child's link made: one app id each (one to one) */
+    int n = 0;
+    CU_ASSERT_EQUAL(weir_xref_each(st, "customer", "crm", count_links, &n),
+                    0);
+    CU_ASSERT_EQUAL(n, 2 + 20 + KIDS * EACH);
+    weir_state_close(st);
+    free(loc);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("store conformance (sqlite)", NULL, NULL);
@@ -491,4 +937,11 @@ void register_tests(void)
     CU_add_test(s, "endpoint health compare-and-set",
                 test_endpoint_compare_and_set);
     CU_add_test(s, "locations", test_locations);
+    CU_add_test(s, "xref: links, one to one", test_xref_links);
+    CU_add_test(s, "xref: merge and remove, with history",
+                test_xref_merge_and_remove);
+    CU_add_test(s, "xref: links made since", test_xref_each_since);
+    CU_add_test(s, "xref: a link releases held rows",
+                test_xref_releases_held_rows);
+    CU_add_test(s, "xref: generate", test_xref_generate);
 }

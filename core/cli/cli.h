@@ -17,8 +17,9 @@ enum {
     CLI_VERBOSE_LIST = 1 << 3, /* -v means "more columns", not "more log" */
     CLI_WAIT = 1 << 4,         /* --wait, --max-wait */
     CLI_FILTERS = 1 << 5,      /* --pipeline, --status, --type, --records */
-    CLI_FAILED = 1 << 6        /* --pipeline P --failed [--sink S] [--type T]
+    CLI_FAILED = 1 << 6,       /* --pipeline P --failed [--sink S] [--type T]
                                   [--error TEXT] */
+    CLI_XREF = 1 << 7          /* xref list: --entity E --system S */
 };
 
 typedef struct weir_cli {
@@ -34,6 +35,7 @@ typedef struct weir_cli {
     const char *pipeline, *status, *type; /* monitor/resend filters */
     const char *sink, *error; /* resend/discard: one monitor group */
     int records, failed;     /* --records, --failed */
+    const char *entity, *system; /* xref list's filters */
     char **args; /* positional arguments (borrowed from argv) */
     int nargs;
 } weir_cli;
@@ -65,6 +67,7 @@ extern const weir_command weir_cmd_show;
 extern const weir_command weir_cmd_resend;
 extern const weir_command weir_cmd_discard;
 extern const weir_command weir_cmd_status;
+extern const weir_command weir_cmd_xref;
 
 /* Parse a record id: a decimal number from 1 to INT64_MAX, digits only.
  * Returns 0 and sets *id, or -1 (overflow included). */

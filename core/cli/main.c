@@ -17,7 +17,7 @@
 static const weir_command *const commands[] = {
     &weir_cmd_run,     &weir_cmd_drain, &weir_cmd_validate, &weir_cmd_plugins,
     &weir_cmd_monitor, &weir_cmd_show,  &weir_cmd_resend,   &weir_cmd_discard,
-    &weir_cmd_status,
+    &weir_cmd_status,  &weir_cmd_xref,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -59,7 +59,7 @@ static void command_usage(const weir_command *c, FILE *out)
 enum {
     O_STATE = 256, O_PLUGIN_PATH, O_LOG_FORMAT, O_JSON, O_VERSION, O_FULL,
     O_DRY_RUN, O_FORCE, O_WAIT, O_MAX_WAIT, O_PIPELINE, O_STATUS, O_TYPE,
-    O_RECORDS, O_FAILED, O_SINK, O_ERROR
+    O_RECORDS, O_FAILED, O_SINK, O_ERROR, O_ENTITY, O_SYSTEM
 };
 
 /* The options every command takes, before or after its name. */
@@ -164,6 +164,8 @@ static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
         {"failed", no_argument, NULL, O_FAILED},
         {"sink", required_argument, NULL, O_SINK},
         {"error", required_argument, NULL, O_ERROR},
+        {"entity", required_argument, NULL, O_ENTITY},
+        {"system", required_argument, NULL, O_SYSTEM},
         {NULL, 0, NULL, 0},
     };
     char who[64];
@@ -213,6 +215,13 @@ static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
             need = CLI_FAILED;
             break;
         case O_ERROR: cli->error = optarg; need = CLI_FAILED; break;
+        case O_ENTITY:
+        case O_SYSTEM:
+            if (check_value(who, opt, optarg))
+                return -1;
+            *(ch == O_ENTITY ? &cli->entity : &cli->system) = optarg;
+            need = CLI_XREF;
+            break;
         case ':':
             fprintf(stderr, "%s: option %s needs a value\n", who,
                     argv[optind - 1]);

@@ -17,6 +17,7 @@
 #define WEIR_STORE_BACKEND_H
 
 #include "store/state.h"
+#include "store/xref.h"
 
 /* A backend's open store. (opaque to the core) */
 typedef struct weir_store_conn weir_store_conn;
@@ -27,8 +28,11 @@ typedef enum weir_store_mode {
     WEIR_STORE_READ      /* weir_state_open_reader */
 } weir_store_mode;
 
-/* Version 1: the operations below. */
-#define WEIR_STORE_OPS_VERSION 1
+/* Version 1: the operations from open to run_tally.
+ * Version 2: in_transaction and the cross-reference store (xref.h), from
+ * in_transaction on.  state.c refuses to open a backend older than
+ * WEIR_STORE_OPS_VERSION, so every operation here may be called. */
+#define WEIR_STORE_OPS_VERSION 2
 
 typedef struct weir_store_ops {
     int version;      /* WEIR_STORE_OPS_VERSION the backend implements */
@@ -148,7 +152,43 @@ typedef struct weir_store_ops {
     int (*run_tally)(weir_store_conn *conn, const char *pipeline,
                      int (*fn)(const char *status, int64_t runs, void *ctx),
                      void *ctx);
+    /* ---- version 2 ---- */
+    int (*in_transaction)(weir_store_conn *conn);
+    /* xref.h's functions: xref.c checks nothing and opens the transaction
+     * when the caller has none; the backend checks the names
+     * (weir_xref_check) and keeps one to one in each direction even
+     * against another process writing at once. */
+    int (*xref_get)(weir_store_conn *conn, const char *entity,
+                    weir_xref_end from, const char *to_system, char **id);
+    /* 0 linked, 1 the identical link was there, -1 */
+    int (*xref_add)(weir_store_conn *conn, const char *entity,
+                    weir_xref_end a, weir_xref_end b,
+                    weir_xref_origin origin);
+    int (*xref_merge)(weir_store_conn *conn, const char *entity,
+                      weir_xref_end a, weir_xref_end b);
+    int64_t (*xref_remove)(weir_store_conn *conn, const char *entity,
+                           weir_xref_end end);
+    char *(*xref_generate)(weir_store_conn *conn, const char *entity,
+                           const char *system, const char *prefix,
+                           int digits);
+    int (*xref_each)(weir_store_conn *conn, const char *entity,
+                     const char *system,
+                     int (*fn)(const weir_xref_link *link, void *ctx),
+                     void *ctx);
+    int (*xref_each_since)(weir_store_conn *conn, const char *entity,
+                           const char *system, const char *to_system,
+                           int64_t after, int64_t *last,
+                           int (*fn)(const weir_xref_link *link, void *ctx),
+                           void *ctx);
+    int (*xref_history)(weir_store_conn *conn, const char *entity,
+                        int (*fn)(const weir_xref_event *e, void *ctx),
+                        void *ctx);
 } weir_store_ops;
+
+/* The backend and connection behind `st`, for the store's own files
+ * that pass calls through (xref.c). (borrowed) */
+const weir_store_ops *weir_state_backend(weir_state *st,
+                                         weir_store_conn **conn);
 
 extern const weir_store_ops weir_store_sqlite;
 

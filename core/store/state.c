@@ -65,6 +65,15 @@ static weir_state *open_at(const char *location, weir_store_mode mode,
         return NULL;
     }
     st->ops = ops;
+    if (ops->version < WEIR_STORE_OPS_VERSION) {
+        weir_error_set(err, WEIR_ERR_VERSION, "state store %s: its backend "
+                       "(%s) implements operations version %d, this weir "
+                       "needs %d", location, ops->name, ops->version,
+                       WEIR_STORE_OPS_VERSION);
+        free(st->location);
+        free(st);
+        return NULL;
+    }
     if (!(st->conn = ops->open(target, mode, err))) {
         free(st->location);
         free(st);
@@ -107,6 +116,13 @@ const weir_error *weir_state_error(weir_state *st)
 const char *weir_state_worker(const weir_state *st)
 {
     return st->ops->worker(st->conn);
+}
+
+const weir_store_ops *weir_state_backend(weir_state *st,
+                                         weir_store_conn **conn)
+{
+    *conn = st->conn;
+    return st->ops;
 }
 
 /* ---- everything else passes straight through ------------------------ */
@@ -178,6 +194,11 @@ int weir_state_commit(weir_state *st)
 void weir_state_rollback(weir_state *st)
 {
     st->ops->rollback(st->conn);
+}
+
+int weir_state_in_transaction(weir_state *st)
+{
+    return st->ops->in_transaction(st->conn);
 }
 
 int weir_state_lock_pipeline(weir_state *st, const char *pipeline,

@@ -29,7 +29,7 @@
 typedef struct weir_state weir_state;
 
 /* The schema version this weir writes. */
-#define WEIR_STATE_SCHEMA 5
+#define WEIR_STATE_SCHEMA 6
 
 /* Open the store at `location` for a run, drain or resend, and migrate
  * it forward: "FILE" or "sqlite:FILE" (SQLite), "postgresql://..."
@@ -116,6 +116,9 @@ int weir_state_each_pipeline(weir_state *st,
 int weir_state_begin(weir_state *st);
 int weir_state_commit(weir_state *st);
 void weir_state_rollback(weir_state *st);
+/* 1 while a transaction of this handle is open (weir_state_begin), else
+ * 0: a call that must be atomic opens its own only when there is none. */
+int weir_state_in_transaction(weir_state *st);
 
 /* ---- locks: one live run per pipeline --------------------------------
  * Held by the process and released when it exits, however it exits.

@@ -190,8 +190,28 @@ int sq_each_endpoint(weir_store_conn *st, int (*fn)(const char *pipeline,
 int sq_last_run(weir_store_conn *st, const char *pipeline,
                     int64_t *started, int64_t *finished, char **status,
                     weir_run_counts *counts);
-
 int sq_run_tally(weir_store_conn *st, const char *pipeline,
                  int (*fn)(const char *status, int64_t runs, void *ctx),
                  void *ctx);
+/* version 2: state_sqlite.c; state_xref.c the cross-references */
+int sq_in_transaction(weir_store_conn *st);
+int sq_xref_get(weir_store_conn *st, const char *entity, weir_xref_end from,
+                const char *to_system, char **id);
+int sq_xref_add(weir_store_conn *st, const char *entity, weir_xref_end a,
+                weir_xref_end b, weir_xref_origin origin);
+int sq_xref_merge(weir_store_conn *st, const char *entity, weir_xref_end a,
+                  weir_xref_end b);
+int64_t sq_xref_remove(weir_store_conn *st, const char *entity,
+                       weir_xref_end end);
+char *sq_xref_generate(weir_store_conn *st, const char *entity,
+                       const char *system, const char *prefix, int digits);
+int sq_xref_each(weir_store_conn *st, const char *entity, const char *system,
+                 int (*fn)(const weir_xref_link *link, void *ctx), void *ctx);
+int sq_xref_each_since(weir_store_conn *st, const char *entity,
+                       const char *system, const char *to_system,
+                       int64_t after, int64_t *last,
+                       int (*fn)(const weir_xref_link *link, void *ctx),
+                       void *ctx);
+int sq_xref_history(weir_store_conn *st, const char *entity,
+                    int (*fn)(const weir_xref_event *e, void *ctx), void *ctx);
 #endif

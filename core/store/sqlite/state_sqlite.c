@@ -126,6 +126,35 @@ static const char *const migrations[] = {
     "  pipeline TEXT NOT NULL, sink TEXT NOT NULL, key TEXT NOT NULL,"
     "  assigned_id TEXT NOT NULL, at INTEGER NOT NULL,"
     "  PRIMARY KEY (pipeline, sink, key)) WITHOUT ROWID;",
+
+    /* 6: cross-references (xref.h).  A link is one row, its ends ordered
+     * (a_system < b_system); the two UNIQUE constraints make it one to
+     * one in each direction and are the indexes of lookups from either
+     * end.  seq orders links for the xref source: AUTOINCREMENT, so a
+     * removed link's number is never handed out again.  xref_history
+     * keeps links a merge replaced or a remove took away;
+     * xref_sequences the next number of generate per (entity, system,
+     * prefix). */
+    "CREATE TABLE xref_links ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, entity TEXT NOT NULL,"
+    "  a_system TEXT NOT NULL, a_id TEXT NOT NULL,"
+    "  b_system TEXT NOT NULL, b_id TEXT NOT NULL,"
+    "  origin TEXT NOT NULL CHECK (origin IN ('manual', 'generated',"
+    "    'created', 'merged')),"
+    "  created INTEGER NOT NULL, CHECK (a_system < b_system),"
+    "  UNIQUE (entity, a_system, a_id, b_system),"
+    "  UNIQUE (entity, b_system, b_id, a_system));"
+    "CREATE TABLE xref_history ("
+    "  id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+    "  action TEXT NOT NULL, note TEXT, seq INTEGER NOT NULL,"
+    "  entity TEXT NOT NULL, a_system TEXT NOT NULL, a_id TEXT NOT NULL,"
+    "  b_system TEXT NOT NULL, b_id TEXT NOT NULL, origin TEXT NOT NULL,"
+    "  created INTEGER NOT NULL);"
+    "CREATE INDEX xref_history_by_entity ON xref_history(entity, id);"
+    "CREATE TABLE xref_sequences ("
+    "  entity TEXT NOT NULL, system TEXT NOT NULL, prefix TEXT NOT NULL,"
+    "  next INTEGER NOT NULL, PRIMARY KEY (entity, system, prefix))"
+    "  WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,
@@ -714,6 +743,11 @@ void sq_rollback(weir_store_conn *st)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int sq_in_transaction(weir_store_conn *st)
+{
+    return !sqlite3_get_autocommit(st->db);
+}
+
 int sq_remember_pipeline(weir_store_conn *st, const char *name,
                                  const char *file, const char *type)
 {
@@ -1008,4 +1042,13 @@ const weir_store_ops weir_store_sqlite = {
     .each_endpoint = sq_each_endpoint,
     .last_run = sq_last_run,
     .run_tally = sq_run_tally,
+    .in_transaction = sq_in_transaction,
+    .xref_get = sq_xref_get,
+    .xref_add = sq_xref_add,
+    .xref_merge = sq_xref_merge,
+    .xref_remove = sq_xref_remove,
+    .xref_generate = sq_xref_generate,
+    .xref_each = sq_xref_each,
+    .xref_each_since = sq_xref_each_since,
+    .xref_history = sq_xref_history,
 };
