@@ -706,6 +706,20 @@ static void test_migration_6(void)
     CU_ASSERT_STRING_EQUAL(id ? id : "", "HB_000001");
     free(id);
     weir_state_close(st);
+    /* one to one is the schema's, not only the writer's check: a second
+     * link of either end to the other system cannot be stored at all */
+    sqlite3_open(path, &db);
+    const char *in_the_way[] = {
+        "INSERT INTO xref_links(entity, a_system, a_id, b_system, b_id, "
+        "origin, created) VALUES ('customer', 'app', 'HB_1', 'erp', 'C2', "
+        "'manual', 0)",
+        "INSERT INTO xref_links(entity, a_system, a_id, b_system, b_id, "
+        "origin, created) VALUES ('customer', 'app', 'HB_2', 'erp', 'C1', "
+        "'manual', 0)"};
+    for (int i = 0; i < 2; i++)
+        CU_ASSERT_EQUAL(sqlite3_exec(db, in_the_way[i], NULL, NULL, NULL),
+                        SQLITE_CONSTRAINT);
+    sqlite3_close(db);
     free(path);
 }
 
