@@ -26,7 +26,8 @@ enum {
     OUT_DOWN = WEIR_RESULT_DOWN,
     OUT_QUEUED = 100, /* an earlier record of its key is still waiting */
     OUT_HELD = 101,   /* the endpoint is down: not sent */
-    OUT_WAITING = 102 /* a transform holds it (stopped): not sent */
+    OUT_WAITING = 102, /* a transform holds it (stopped): not sent */
+    OUT_REFUSED = 103  /* a transform rejected it (stopped): failed there */
 };
 
 typedef struct outcome {
@@ -317,6 +318,11 @@ static weir_outbox_status settle(weir_delivery *d, sink_rt *s,
         if (!was_held)
             d->c->held++;
         return WEIR_OUTBOX_HELD;
+    case OUT_REFUSED: /* reported when the transform answered */
+        *result = "rejected";
+        *attempts = attempt - 1;
+        d->c->rejected++;
+        return WEIR_OUTBOX_FAILED;
     case OUT_QUEUED:
         *result = NULL;
         *attempts = attempt - 1;
@@ -393,6 +399,8 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
         if (o->what == OUT_WAITING) {
             row->stage = row->held_by = stopped_by(d, r);
             row->wait_key = r->wait_key;
+        } else if (o->what == OUT_REFUSED) { /* resent, it goes through there again */
+            row->stage = stopped_by(d, r);
         }
         row->origin = r->origin;
     }
@@ -546,12 +554,12 @@ int weir_delivery_send(weir_delivery *d, weir_batch *b)
             const weir_record *r = weir_batch_at(b, i);
             int queued = r->key && weir_track_index_has(s->busy, r->key,
                                                         strlen(r->key));
-            int what = r->stopped  ? OUT_WAITING
+            int what = r->stopped  ? (r->result == WEIR_RESULT_REJECT ? OUT_REFUSED
+                                                                      : OUT_WAITING)
                        : queued    ? OUT_QUEUED
                        : open      ? OUT_OK
                                    : OUT_HELD;
-            out[i] = (outcome){what, what == OUT_WAITING ? r->message : NULL,
-                               0, NULL};
+            out[i] = (outcome){what, r->stopped ? r->message : NULL, 0, NULL};
             d->keep[i] = out[i].what == OUT_OK;
         }
         write_sink(d, s, b, out, now);

@@ -164,9 +164,11 @@ static void keep_deletes(run_ctx *c, weir_batch *b, const char *transform)
 }
 
 /* Is what transform `t` answers stored (the record stopped there, kept
- * in the view for the delivery)?  A hold, in a real run at or after
- * <track> (before it a record is no change yet: the next run compares
- * it again); in a drain whatever it answers. */
+ * in the view for the delivery)?  A hold or a reject, in a real run at
+ * or after <track> (before it a record is no change yet: the next run
+ * compares it again); in a drain whatever it answers.  A stored reject
+ * is a failed record at that transform: in the monitor, and `weir
+ * resend` sends it through that transform again. */
 static int stores_answers(const run_ctx *c, size_t t)
 {
     return c->reentering ||
@@ -198,11 +200,13 @@ static void stop_answered(run_ctx *c, weir_batch *b, size_t t)
     for (size_t i = 0; i < weir_batch_count(b); i++) {
         weir_record *r = weir_batch_at(b, i);
         if (r->result == WEIR_RESULT_OK ||
-            (r->result != WEIR_RESULT_HOLD && !c->reentering))
+            (r->result != WEIR_RESULT_HOLD && r->result != WEIR_RESULT_REJECT &&
+             !c->reentering))
             continue;
         if (!c->reentering) /* a drain's delivery reports its own */
-            weir_notices_record(c->notices, r, "held", "transform", name,
-                                r->message);
+            weir_notices_record(c->notices, r,
+                                r->result == WEIR_RESULT_HOLD ? "held" : "rejected",
+                                "transform", name, r->message);
         weir_record_stop(r, t);
     }
 }
@@ -642,6 +646,7 @@ static int setup(run_ctx *c, weir_run *run, const weir_run_options *opts,
     c->run = run;
     c->p = run->p;
     c->in = run->in;
+    c->in->dry_run = opts->dry_run;
     c->st = run->in->st;
     c->opts = opts;
     c->res = res;

@@ -22,6 +22,7 @@
 #include "plugin/options.h"
 #include "record/record.h"
 #include "store/state.h"
+#include "store/xref.h"
 
 static void host_logv(weir_instance *inst, weir_log_level level,
                       const char *fmt, va_list ap);
@@ -347,6 +348,96 @@ static int host_option_is_secret(weir_instance *inst, const char *name)
     return v && v->secret;
 }
 
+/* ---- links (ABI 1.4) ------------------------------------------------- */
+
+static const char *host_source_system(weir_instance *inst)
+{
+    return inst->spec->pipeline->source->system;
+}
+
+/* The store failed: say so as the plugin's error (its record is retried). */
+static int link_failed(weir_instance *inst, const char *what)
+{
+    const weir_error *e = weir_state_error(store_of(inst));
+    host_log(inst, WEIR_LOG_ERROR, "%s: %s", what, e && e->message ? e->message : "the state store failed");
+    return -1;
+}
+
+static int host_link_get(weir_instance *inst, const char *entity,
+                         const char *from, const char *id, const char *to,
+                         char **to_id)
+{
+    *to_id = NULL;
+    weir_state *st = store_of(inst);
+    if (!st)
+        return 1; /* no state (a dry run of a new pipeline): no links */
+    int rc = weir_xref_get(st, entity, (weir_xref_end){from, id}, to, to_id);
+    return rc < 0 ? link_failed(inst, "cannot read the cross-reference") : rc;
+}
+
+static int host_link_generate(weir_instance *inst, const char *entity,
+                              const char *from, const char *id,
+                              const char *to, const char *prefix, int digits,
+                              char **to_id)
+{
+    *to_id = NULL;
+    weir_state *st = store_of(inst);
+    if (!st || inst->run->dry_run) {
+        /* what it would be, not yet taken */
+        size_t lp = strlen(prefix);
+        if (digits < 0 || !(*to_id = malloc(lp + (size_t)digits + 1)))
+            return -1;
+        memcpy(*to_id, prefix, lp);
+        memset(*to_id + lp, '?', (size_t)digits);
+        (*to_id)[lp + (size_t)digits] = '\0';
+        return 0;
+    }
+    if (weir_state_begin(st))
+        return link_failed(inst, "cannot generate an id");
+    char *made = weir_xref_generate(st, entity, to, prefix, digits);
+    if (!made || weir_xref_add(st, entity, (weir_xref_end){from, id},
+                               (weir_xref_end){to, made}, WEIR_XREF_GENERATED) ||
+        weir_state_commit(st)) {
+        free(made);
+        link_failed(inst, "cannot generate an id");
+        weir_state_rollback(st);
+        return -1;
+    }
+    *to_id = made;
+    return 0;
+}
+
+typedef struct link_walk {
+    const char *a;
+    int (*fn)(void *ctx, const char *a_id, const char *b_id,
+              const char *origin, long long created);
+    void *ctx;
+} link_walk;
+
+static int link_step(const weir_xref_link *l, void *ctx)
+{
+    link_walk *w = ctx;
+    int a_first = strcmp(l->a.system, w->a) == 0;
+    return w->fn(w->ctx, a_first ? l->a.id : l->b.id, a_first ? l->b.id : l->a.id,
+                 weir_xref_origin_name(l->origin), (long long)l->created);
+}
+
+static int host_link_each(weir_instance *inst, const char *entity,
+                          const char *a, const char *b,
+                          int (*fn)(void *ctx, const char *a_id,
+                                    const char *b_id, const char *origin,
+                                    long long created),
+                          void *ctx)
+{
+    weir_state *st = store_of(inst);
+    if (!st)
+        return 0;
+    link_walk w = {a, fn, ctx};
+    int64_t last = 0;
+    int rc = weir_xref_each_since(st, entity, a, b, 0, &last, link_step, &w);
+    return rc < 0 ? link_failed(inst, "cannot read the cross-reference") : rc;
+}
+
 const weir_host weir_host_table = {
     .size = sizeof(weir_host),
     .abi_minor = WEIR_ABI_MINOR,
@@ -401,4 +492,9 @@ const weir_host weir_host_table = {
      * alone: plugin/sink_write.c) */
     .record_set_op = weir_record_set_op,
     .record_hold = weir_record_hold,
+    /* since ABI minor 4 */
+    .source_system = host_source_system,
+    .link_get = host_link_get,
+    .link_generate = host_link_generate,
+    .link_each = host_link_each,
 };

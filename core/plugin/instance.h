@@ -32,7 +32,8 @@ struct weir_instance {
 
 struct weir_instances {
     weir_pipeline *p;  /* borrowed: the run holds a reference */
-    weir_state *st;    /* borrowed; NULL in a dry run */
+    weir_state *st;    /* borrowed; NULL in a dry run without a state */
+    int dry_run;       /* plugins read the state, change nothing */
     weir_instance *all; /* p->nall, in the order of p->all; the rest */
     weir_instance *source, *transforms, *sinks, *notifiers; /* point in */
     struct pending_kv *pending; /* host->state_set() values not committed */

@@ -67,9 +67,11 @@ extern "C" {
  *        record_set_op(), record_hold() (a transform holds a record,
  *        naming what it waits for; it is stored, released, re-entered);
  *        callbacks declared returning weir_status instead of int (source
- *        only: same values, same size) */
+ *        only: same values, same size)
+ *   1.4  host: source_system(), link_get(), link_generate(), link_each()
+ *        (the cross-reference store) */
 #define WEIR_ABI_MAJOR 1
-#define WEIR_ABI_MINOR 3
+#define WEIR_ABI_MINOR 4
 
 /* The exported descriptor's name. */
 #define WEIR_PLUGIN_SYMBOL "weir_plugin_descriptor"
@@ -262,6 +264,7 @@ typedef struct weir_option_spec {
  *   memory      free
  *   events      event_type, event_json
  *   errors      set_error (1.2)
+ *   links       source_system, link_get, link_generate, link_each (1.4)
  * Every entry not marked is ABI 1.0. */
 typedef struct weir_host {
     uint32_t size;      /* sizeof(weir_host) of the running core */
@@ -444,6 +447,42 @@ typedef struct weir_host {
      * for good: its record is compared again by the next run. */
     void (*record_hold)(weir_record *r, const char *wait_key,
                         const char *message);
+
+    /* -- since ABI minor 4 --------------------------------------------- */
+
+    /* -- instance, continued: the system of the pipeline's <source>
+     * (its `system=`, else its name): where the ids a transform reads
+     * come from unless told otherwise. (borrowed) */
+    const char *(*source_system)(weir_instance *inst);
+
+    /* -- links: the state's cross-reference store (docs/xref.md), which
+     * id one business object (`entity`: "customer") has in each system.
+     * A link made by a pipeline or by `weir xref` is seen at once by
+     * every pipeline on the same state.  A failed call (-1) has logged
+     * why; a transform answers its record WEIR_RESULT_RETRY then. */
+    /* The id that `id` of system `from` has in system `to`: 0 and *to_id
+     * (owned: host->free); 1 when they are not linked; -1. */
+    int (*link_get)(weir_instance *inst, const char *entity, const char *from,
+                    const char *id, const char *to, char **to_id);
+    /* A new id for system `to`: `prefix` and a number zero-padded to
+     * `digits` ("HB_000123"), never an id the store knows for `to`,
+     * never handed out twice (two pipelines generating at once
+     * included), linked to `id` of `from` at once, origin "generated":
+     * 0 and *to_id (owned: host->free); -1.  In a dry run nothing is
+     * stored and *to_id is the prefix and `digits` '?'. */
+    int (*link_generate)(weir_instance *inst, const char *entity,
+                         const char *from, const char *id, const char *to,
+                         const char *prefix, int digits, char **to_id);
+    /* Sources: fn for each link of `entity` between systems `a` and `b`,
+     * oldest first, with a's id, b's id, who made the link ("manual",
+     * "generated", "created", "merged") and when (unix seconds); the
+     * strings live for the call; fn returning non-zero stops the walk
+     * with that value.  0, or -1. */
+    int (*link_each)(weir_instance *inst, const char *entity, const char *a,
+                     const char *b,
+                     int (*fn)(void *ctx, const char *a_id, const char *b_id,
+                               const char *origin, long long created),
+                     void *ctx);
 } weir_host;
 
 /* ---- the descriptor ------------------------------------------------- */
