@@ -210,6 +210,56 @@ static void test_seed_000_failure_mailed_with_erp_words(void)
     free(d);
 }
 
+/* The README of field-orders-linked: the app's customer ids become the
+ * ERP's codes; orders of a customer the ERP does not have yet wait, held,
+ * until the admin links it, then go in order with the ERP's code. */
+static void test_seed_000_orders_held_until_linked(void)
+{
+    const char *p = "field-orders-linked";
+    char *d = example(p, "field-orders.csv");
+    const char *add17[] = {"xref", "add", "customer", "app:APP-17", "erp:C00001", NULL};
+    free(e2e_expectv(d, 0, add17));
+    const char *add18[] = {"xref", "add", "customer", "app:APP-18", "erp:C00002", NULL};
+    free(e2e_expectv(d, 0, add18));
+    char *out = weir(d, 0, "run", "pipeline.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "4 read, 2 written"));
+    CU_ASSERT(e2e_contains(out, "2 held"));
+    free(out);
+    json_t *o = erp_record(erp, "orders", "FO-3101");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "customer")), "C00001");
+    json_decref(o);
+    out = weir(d, 0, "monitor", NULL, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "waiting until app customer HB_00042 has an id in erp"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_created(erp, "orders", "FO-3103"), 0);
+    /* the admin sets the customer up in the ERP and links it */
+    CU_ASSERT_EQUAL(erp_add_customer(erp, "C00014", "Hilltop Farm"), 0);
+    const char *link[] = {"xref", "add", "customer", "app:HB_00042", "erp:C00014", NULL};
+    free(e2e_expectv(d, 0, link));
+    out = weir(d, 0, "drain", NULL, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "2 written"));
+    free(out);
+    size_t seen = 0, i;
+    json_t *orders = erp_records(erp, "orders");
+    json_array_foreach(orders, i, o) {
+        const char *ref = json_string_value(json_object_get(o, "ref"));
+        if (ref && (strcmp(ref, "FO-3103") == 0 || strcmp(ref, "FO-3104") == 0)) {
+            CU_ASSERT_STRING_EQUAL(ref, seen == 0 ? "FO-3103" : "FO-3104");
+            CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "customer")),
+                                   "C00014");
+            seen++;
+        }
+    }
+    json_decref(orders);
+    CU_ASSERT_EQUAL(seen, 2);
+    CU_ASSERT_EQUAL(erp_created(erp, "orders", "FO-3103"), 1);
+    CU_ASSERT_EQUAL(erp_created(erp, "orders", "FO-3104"), 1);
+    out = weir(d, 0, "monitor", NULL, NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "(nothing undelivered)"));
+    free(out);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("example pipelines over HTTP", start, stop);
@@ -219,4 +269,6 @@ void register_tests(void)
                 test_seed_004_held_while_down_then_delivered_once_in_order);
     CU_add_test(s, "field-orders-to-erp: a refused order mailed with the ERP's words",
                 test_seed_000_failure_mailed_with_erp_words);
+    CU_add_test(s, "field-orders-linked: orders held until the customer is linked",
+                test_seed_000_orders_held_until_linked);
 }

@@ -146,7 +146,7 @@ static void test_hold_released_by_link(void)
     CU_ASSERT(e2e_contains(out, "2 held"));
     free(out);
     out = weir(d, 0, "monitor", NULL);
-    CU_ASSERT(e2e_contains(out, "waiting until app customer A2 is linked to a erp customer"));
+    CU_ASSERT(e2e_contains(out, "waiting until app customer A2 has an id in erp"));
     free(out);
     /* a drain without the link changes nothing */
     free(weir(d, 0, "drain", NULL));

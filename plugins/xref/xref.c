@@ -171,8 +171,8 @@ static void unlinked(xref_state *st, weir_record *r, const char *id)
         /* the store's wait key: a link of this id releases it */
         snprintf(wait_key, sizeof wait_key, "xref:%s:%s:%s", st->entity, st->from, id);
         char why[600];
-        snprintf(why, sizeof why, "waiting until %s %s %s is linked to a %s %s",
-                 st->from, st->entity, id, st->to, st->entity);
+        snprintf(why, sizeof why, "waiting until %s %s %s has an id in %s",
+                 st->from, st->entity, id, st->to);
         h->record_hold(r, wait_key, why);
         return;
     case MISSING_GENERATE:
