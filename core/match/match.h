@@ -17,8 +17,10 @@
  *          0 when they differ, 0.5 for an e-mail at the same domain;
  *   score  (2 * name + sum of weight * field) / (2 + sum of weights) over
  *          the fields present on both sides; weights phone 1, e-mail 1,
- *          postcode and text 0.5.  So evidence that agrees raises a score,
- *          evidence that differs lowers it, absent evidence leaves it.
+ *          postcode and text 0.5, halved for a field that differs (phones
+ *          and addresses change, so a difference says less than an
+ *          agreement).  So evidence that agrees raises a score, evidence
+ *          that differs lowers it, absent evidence leaves it.
  *
  * Life cycle: new, add every candidate, build, then query.  Building and
  * adding are not thread-safe.  After build the index is read-only: any
@@ -57,7 +59,7 @@ typedef struct weir_match_entry {
 } weir_match_entry;
 
 typedef struct weir_match_options {
-    double threshold;      /* lowest score returned (default 0.75) */
+    double threshold;      /* lowest score returned (default 0.8) */
     unsigned limit;        /* at most this many hits (default 3) */
     unsigned candidates;   /* compared in full per query, the best by the
                               index's own count (default 64) */

@@ -24,6 +24,7 @@
 /* Word pairs less similar than this count as not matching at all. */
 #define WORD_SIM_FLOOR 0.84
 #define NAME_WEIGHT 2.0
+#define DIFFER_WEIGHT 0.5
 
 typedef struct key {
     uint32_t str;  /* offset of the text in the pool */
@@ -256,7 +257,7 @@ double weir_match_jaro_winkler(const char *a, size_t alen, const char *b,
 
 void weir_match_options_init(weir_match_options *o)
 {
-    o->threshold = 0.75;
+    o->threshold = 0.8;
     o->limit = 3;
     o->candidates = 64;
 }
@@ -611,7 +612,10 @@ static void score(const weir_match_index *idx, const prepared *p, size_t c,
             hit->fields[f] = WEIR_MATCH_PARTIAL;
             v = 0.5;
         } else {
+            /* numbers and addresses change: a difference says less
+             * than an agreement */
             hit->fields[f] = WEIR_MATCH_DIFFER;
+            w *= DIFFER_WEIGHT;
         }
         num += w * v;
         den += w;
