@@ -112,7 +112,7 @@ static weir_match_index *index_of(const char *const (*rows)[4], size_t n)
     weir_match_index *idx = weir_match_index_new(kinds, 3);
     CU_ASSERT_PTR_NOT_NULL_FATAL(idx);
     for (size_t i = 0; i < n; i++) {
-        char id[16];
+        char id[24];
         weir_match_entry e = {rows[i][0], {rows[i][1], rows[i][2], rows[i][3]}};
         snprintf(id, sizeof id, "C%03zu", i);
         CU_ASSERT_EQUAL(weir_match_index_add(idx, id, &e), (long)i);
@@ -311,6 +311,39 @@ static void test_brute_force(void)
     weir_match_index_free(idx);
 }
 
+static void test_kind_guess(void)
+{
+    CU_ASSERT_EQUAL(weir_match_kind_guess("phone"), WEIR_MATCH_PHONE);
+    CU_ASSERT_EQUAL(weir_match_kind_guess("Mobile_Phone"), WEIR_MATCH_PHONE);
+    CU_ASSERT_EQUAL(weir_match_kind_guess("TEL"), WEIR_MATCH_PHONE);
+    CU_ASSERT_EQUAL(weir_match_kind_guess("email"), WEIR_MATCH_EMAIL);
+    CU_ASSERT_EQUAL(weir_match_kind_guess("e-mail"), WEIR_MATCH_EMAIL);
+    CU_ASSERT_EQUAL(weir_match_kind_guess("billing_email"), WEIR_MATCH_EMAIL);
+    CU_ASSERT_EQUAL(weir_match_kind_guess("postcode"), WEIR_MATCH_POSTCODE);
+    CU_ASSERT_EQUAL(weir_match_kind_guess("postal_code"), WEIR_MATCH_POSTCODE);
+    CU_ASSERT_EQUAL(weir_match_kind_guess("ZIP"), WEIR_MATCH_POSTCODE);
+    CU_ASSERT_EQUAL(weir_match_kind_guess("vat_number"), WEIR_MATCH_TEXT);
+    CU_ASSERT_EQUAL(weir_match_kind_guess("telex"), WEIR_MATCH_TEXT);
+    CU_ASSERT_EQUAL(weir_match_kind_guess(NULL), WEIR_MATCH_TEXT);
+
+    /* a text field agrees across case, accents and punctuation */
+    weir_match_kind k = WEIR_MATCH_TEXT;
+    weir_match_index *idx = weir_match_index_new(&k, 1);
+    weir_match_entry e = {"Harper Ltd", {"GB-123 456 789"}};
+    weir_match_entry q = {"Harper Ltd", {"gb123456789"}};
+    weir_match_entry q2 = {"Harper Ltd", {"gb999"}};
+    weir_match_hit h;
+    CU_ASSERT_EQUAL(weir_match_index_add(idx, "C1", &e), 0);
+    CU_ASSERT_EQUAL(weir_match_index_build(idx), 0);
+    CU_ASSERT_EQUAL(weir_match_index_score(idx, &q, 0, &h), 0);
+    CU_ASSERT_EQUAL(h.fields[0], WEIR_MATCH_AGREE);
+    CU_ASSERT_DOUBLE_EQUAL(h.score, 1.0, 1e-12);
+    CU_ASSERT_EQUAL(weir_match_index_score(idx, &q2, 0, &h), 0);
+    CU_ASSERT_EQUAL(h.fields[0], WEIR_MATCH_DIFFER);
+    CU_ASSERT_DOUBLE_EQUAL(h.score, 2.0 / 2.25, 1e-12); /* half weight */
+    weir_match_index_free(idx);
+}
+
 static void test_lifecycle(void)
 {
     weir_match_kind many[WEIR_MATCH_MAX_FIELDS + 1] = {0};
@@ -337,5 +370,6 @@ void register_tests(void)
     CU_add_test(s, "the index finds the counterpart", test_index_finds);
     CU_add_test(s, "evidence", test_evidence);
     CU_add_test(s, "index = brute force", test_brute_force);
+    CU_add_test(s, "field kinds, text fields", test_kind_guess);
     CU_add_test(s, "life cycle", test_lifecycle);
 }

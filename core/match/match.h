@@ -42,6 +42,12 @@ typedef enum weir_match_kind {
 
 #define WEIR_MATCH_MAX_FIELDS 8
 
+/* The kind a field's name suggests, for `--match "phone email postcode"`:
+ * phone, tel, mobile, fax -> PHONE; a name with "mail" -> EMAIL;
+ * postcode, post_code, postal_code, zip, zipcode, plz -> POSTCODE; any
+ * other -> TEXT.  Case-insensitive; '_' and '-' are ignored. */
+weir_match_kind weir_match_kind_guess(const char *field_name);
+
 /* How one evidence field of a query compared with a candidate's. */
 typedef enum weir_match_evidence {
     WEIR_MATCH_ABSENT = 0, /* empty on either side: no say */
@@ -86,7 +92,8 @@ weir_match_index *weir_match_index_new(const weir_match_kind *kinds,
 void weir_match_index_free(weir_match_index *idx);
 
 /* Add a candidate: `id` and the entry's texts are copied.  Returns its
- * number (0, 1, ...) or -1 when out of memory or after build. */
+ * number (0, 1, ...) or -1 when out of memory or after build (the entry
+ * is then not in the index; the index stays usable). */
 long weir_match_index_add(weir_match_index *idx, const char *id,
                           const weir_match_entry *e);
 

@@ -253,6 +253,30 @@ double weir_match_jaro_winkler(const char *a, size_t alen, const char *b,
     return jaro + (double)prefix * 0.1 * (1.0 - jaro);
 }
 
+weir_match_kind weir_match_kind_guess(const char *field_name)
+{
+    static const char *const phones[] = {"phone", "telephone", "tel",
+                                         "mobile", "mobilephone", "fax"};
+    static const char *const postcodes[] = {"postcode", "postalcode", "zip",
+                                            "zipcode", "plz"};
+    char n[64];
+    size_t len = 0;
+
+    for (const char *p = field_name; p && *p && len + 1 < sizeof n; p++)
+        if (*p != '_' && *p != '-')
+            n[len++] = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+    n[len] = '\0';
+    for (size_t i = 0; i < sizeof phones / sizeof *phones; i++)
+        if (strcmp(n, phones[i]) == 0)
+            return WEIR_MATCH_PHONE;
+    if (strstr(n, "mail"))
+        return WEIR_MATCH_EMAIL;
+    for (size_t i = 0; i < sizeof postcodes / sizeof *postcodes; i++)
+        if (strcmp(n, postcodes[i]) == 0)
+            return WEIR_MATCH_POSTCODE;
+    return WEIR_MATCH_TEXT;
+}
+
 /* ---- building ----------------------------------------------------------------- */
 
 void weir_match_options_init(weir_match_options *o)
