@@ -17,6 +17,12 @@ core_libweircore_la_SOURCES += \
 	core/base/secrets.c core/base/secrets.h \
 	core/base/utf8.c core/base/utf8.h
 
+# match/: fuzzy matching of names with evidence (weir xref suggest); knows
+# only base/
+core_libweircore_la_SOURCES += \
+	core/match/match.h core/match/match_index.c \
+	core/match/name_norm.c core/match/name_norm.h
+
 # record/: records and batches, the outbox's JSON payload, the spool
 core_libweircore_la_SOURCES += \
 	core/record/record.c core/record/record.h \
