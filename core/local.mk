@@ -38,7 +38,8 @@ core_libweircore_la_SOURCES += \
 	core/store/sqlite/state_track.c core/store/sqlite/state_outbox.c \
 	core/store/sqlite/state_endpoint.c core/store/sqlite/state_lock.c \
 	core/store/sqlite/state_claim.c core/store/sqlite/state_xref.c \
-	core/store/xref.h core/store/xref.c
+	core/store/xref.h core/store/xref.c \
+	core/store/created_link.h core/store/created_link.c
 
 # plugin/: the plugin loader, option tables, the host table plugins call,
 # a run's instances of a pipeline's plugins

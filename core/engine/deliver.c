@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "store/created_link.h"
 #include "engine/deliver.h"
 #include "engine/endpoint.h"
 #include "engine/engine.h"
@@ -246,6 +247,16 @@ static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
          * failed) a transient answer spends no attempt. */
         if (what == OUT_RETRY && s->h.ep.down)
             what = OUT_HELD;
+        /* A create acknowledged without the id it got cannot be linked:
+         * failed, with its link kept, so later changes wait instead of
+         * creating it again. */
+        char why[1024];
+        if (what == OUT_OK && weir_created_link_by(r->link, s->inst->system) &&
+            (!r->assigned_id || !*r->assigned_id) &&
+            weir_created_link_make(d->st, r->link, NULL, why, sizeof(why)) == 1) {
+            weir_record_answer(r, WEIR_RESULT_REJECT, why, NULL);
+            what = OUT_REJECT;
+        }
         out[i] = (outcome){what, r->message, r->retry_after_ms,
                            what == OUT_OK ? r->assigned_id : NULL};
     }
@@ -349,6 +360,15 @@ static weir_outbox_status settle(weir_delivery *d, sink_rt *s,
  * acknowledge, added in one call.  payloads[i] is encoded on first need;
  * a record that cannot be stored gets unstorable[i] set (and is counted
  * rejected). */
+/* An acknowledged create links the ids (created_link.h): 0, -1. */
+static int make_link(weir_delivery *d, const sink_rt *s, const weir_record *r,
+                     const outcome *o)
+{
+    char why[8];
+    return weir_created_link_by(r->link, s->inst->system) &&
+           weir_created_link_make(d->st, r->link, o->assigned_id, why, sizeof(why)) < 0;
+}
+
 static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
                          const outcome *out, char **payloads,
                          unsigned char *unstorable)
@@ -364,9 +384,10 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
         const outcome *o = &out[i];
         if (o->what == OUT_OK) {
             d->c->written++;
-            rc = o->assigned_id &&
-                 weir_state_assigned_put(d->st, p->name, s->inst->name,
-                                         r->key, 0, o->assigned_id);
+            rc = (o->assigned_id &&
+                  weir_state_assigned_put(d->st, p->name, s->inst->name,
+                                          r->key, 0, o->assigned_id)) ||
+                 make_link(d, s, r, o);
             continue;
         }
         if (unstorable[i])
@@ -403,6 +424,7 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
             row->stage = stopped_by(d, r);
         }
         row->origin = r->origin;
+        row->link = r->link;
     }
     rc = rc || weir_state_outbox_add(d->st, rows, m, NULL);
     for (size_t i = 0; !rc && i < m; i++)
@@ -613,6 +635,10 @@ static int add_due(const weir_outbox_row *row, void *vctx)
         return 1;
     }
     weir_record_fix_id(r, row->idem);
+    if (row->link && weir_record_set_link(r, row->link)) {
+        c->failed = 1;
+        return 1;
+    }
     if (row->stage)
         find_stage(c->d, r, row->stage);
     return 0;
@@ -734,7 +760,8 @@ static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
                  (o->assigned_id &&
                   weir_state_assigned_put(d->st, d->p->name, s->inst->name,
                                           r->key, r->outbox_id,
-                                          o->assigned_id));
+                                          o->assigned_id)) ||
+                 make_link(d, s, r, o);
         } else {
             a[i].status = settle(d, s, r, o, r->attempt, &a[i].attempts,
                                  &a[i].next_attempt, &a[i].attempt,

@@ -528,6 +528,12 @@ int weir_record_set_op(weir_record *r, weir_op op)
     return 0;
 }
 
+int weir_record_set_link(weir_record *r, const char *link)
+{
+    r->link = weir_arena_strndup(&r->batch->arena, link, strlen(link));
+    return r->link ? 0 : -1;
+}
+
 void weir_record_hold(weir_record *r, const char *wait_key,
                       const char *message)
 {

@@ -40,6 +40,11 @@ struct weir_record {
     const char *assigned_id; /* nullable, in the arena */
     const char *key;         /* nullable, in the arena */
     const char *wait_key;    /* nullable, in the arena: what a hold waits for */
+    /* nullable, in the arena: the record creates its object in another
+     * system (xref, missing="create"), and the acknowledgement of that
+     * system's sink with the id it assigned makes this link:
+     * "ENTITY\x1fSYSTEM\x1fID\x1fTO_SYSTEM" */
+    const char *link;
     long origin;             /* source line or row; 0 unknown */
     int attempt;             /* which send this is (1 = first) */
     long long retry_after_ms; /* sink's hint with RETRY/DOWN; 0 none */
@@ -125,6 +130,8 @@ int weir_record_set_key(weir_record *r, const char *key);
 /* host->record_set_op: 0, or -1 when `op` is no weir_op. */
 int weir_record_set_op(weir_record *r, weir_op op);
 /* host->record_hold: answer HOLD, remembering what it waits for. */
+/* r->link, copied into the batch: 0, or -1 out of memory. */
+int weir_record_set_link(weir_record *r, const char *link);
 void weir_record_hold(weir_record *r, const char *wait_key,
                       const char *message);
 

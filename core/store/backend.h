@@ -29,9 +29,10 @@ typedef enum weir_store_mode {
 } weir_store_mode;
 
 /* Version 1: the operations from open to run_tally.
- * Version 2: in_transaction and the cross-reference store (xref.h), from
- * in_transaction on.  state.c refuses to open a backend older than
- * WEIR_STORE_OPS_VERSION, so every operation here may be called. */
+ * Version 2: in_transaction, the cross-reference store (xref.h) and
+ * outbox_creating, from in_transaction on.  state.c refuses to open a
+ * backend older than WEIR_STORE_OPS_VERSION, so every operation here may
+ * be called. */
 #define WEIR_STORE_OPS_VERSION 2
 
 typedef struct weir_store_ops {
@@ -183,6 +184,8 @@ typedef struct weir_store_ops {
     int (*xref_history)(weir_store_conn *conn, const char *entity,
                         int (*fn)(const weir_xref_event *e, void *ctx),
                         void *ctx);
+    int (*outbox_creating)(weir_store_conn *conn, const char *link,
+                           const char *pipeline, const char *key);
 } weir_store_ops;
 
 /* The backend and connection behind `st`, for the store's own files

@@ -155,6 +155,12 @@ static const char *const migrations[] = {
     "  entity TEXT NOT NULL, system TEXT NOT NULL, prefix TEXT NOT NULL,"
     "  next INTEGER NOT NULL, PRIMARY KEY (entity, system, prefix))"
     "  WITHOUT ROWID;",
+
+    /* 7: creates by xref (missing="create").  outbox.link: the link the
+     * sink's acknowledgement makes (state.h); an open row with it means
+     * a create of that id is under way. */
+    "ALTER TABLE outbox ADD COLUMN link TEXT;"
+    "CREATE INDEX outbox_links ON outbox(link) WHERE link IS NOT NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,
@@ -1051,4 +1057,5 @@ const weir_store_ops weir_store_sqlite = {
     .xref_each = sq_xref_each,
     .xref_each_since = sq_xref_each_since,
     .xref_history = sq_xref_history,
+    .outbox_creating = sq_outbox_creating,
 };
