@@ -688,7 +688,8 @@ static void test_migration_6(void)
     sqlite3_open(path, &db);
     CU_ASSERT_EQUAL(sqlite3_exec(db, "DROP TABLE xref_links; DROP TABLE "
                                  "xref_history; DROP TABLE xref_sequences; "
-                                 "DROP INDEX outbox_links; ALTER TABLE outbox "
+                                 "DROP INDEX outbox_links; DROP INDEX "
+                                 "outbox_provisional; ALTER TABLE outbox "
                                  "DROP COLUMN link; PRAGMA user_version = 5",
                                  NULL, NULL, NULL),
                     SQLITE_OK);

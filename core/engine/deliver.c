@@ -376,7 +376,8 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
     weir_pipeline *p = d->p;
     size_t n = weir_batch_count(b), m = 0;
     weir_outbox_row *rows = calloc(n ? n : 1, sizeof(*rows));
-    char **texts = calloc(n ? n : 1, sizeof(*texts)); /* "gave up ..." */
+    /* "gave up ...", then the payloads of provisional values */
+    char **texts = calloc(n ? 2 * n : 1, sizeof(*texts));
     int rc = rows && texts ? 0 : -1;
     weir_batch_set_context(b, p->name, s->inst->name);
     for (size_t i = 0; !rc && i < n; i++) {
@@ -393,7 +394,15 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
         if (unstorable[i])
             continue;
         char why[256];
-        if (!payloads[i] &&
+        /* refused with a provisional value: kept as it reached the
+         * transform that gave it, to go through it again once resolved */
+        weir_record as_reached;
+        int provisional = o->what == OUT_REJECT &&
+                          weir_record_provisional_view(r, &as_reached) == 0;
+        char *own = provisional ? weir_payload_encode(&as_reached, why, sizeof(why)) : NULL;
+        if (provisional && !own)
+            provisional = 0; /* stored as sent, then */
+        if (!provisional && !payloads[i] &&
             !(payloads[i] = weir_payload_encode(r, why, sizeof(why)))) {
             /* Not storable: count it rejected and leave its snapshot, so
              * the next run finds the change again. */
@@ -415,7 +424,13 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
         row->idem = weir_record_id(r);
         row->op = op_name(r->op);
         row->type = weir_pipeline_record_type(p, r);
-        row->payload = payloads[i];
+        row->payload = provisional ? own : payloads[i];
+        if (provisional) {
+            texts[n + i] = own; /* freed with the texts */
+            row->stage = r->prov_stage;
+            row->wait_key = r->prov_key;
+            row->op = op_name(r->prov_op);
+        }
         row->held_by = row->status == WEIR_OUTBOX_HELD ? s->inst->name : NULL;
         if (o->what == OUT_WAITING) {
             row->stage = row->held_by = stopped_by(d, r);
@@ -431,7 +446,7 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
         if (rows[i].key && rows[i].status != WEIR_OUTBOX_FAILED)
             weir_track_index_load(s->busy, rows[i].key, strlen(rows[i].key),
                                   0, 0);
-    for (size_t i = 0; texts && i < n; i++)
+    for (size_t i = 0; texts && i < 2 * n; i++)
         free(texts[i]);
     free(texts);
     free(rows);

@@ -524,4 +524,5 @@ const weir_host weir_host_table = {
     .link_generate = host_link_generate,
     .link_each = host_link_each,
     .link_create = host_link_create,
+    .record_provisional = weir_record_set_provisional,
 };

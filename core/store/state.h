@@ -298,7 +298,9 @@ int weir_state_outbox_hold(weir_state *st, int64_t id, const char *stage,
                            const char *payload);
 /* The rows held by a transform for `wait_key`, of every pipeline, back
  * to pending (with a line of history "released"): the next drain lets
- * them re-enter at that transform.  Returns how many, or -1. */
+ * them re-enter at that transform.  So too the failed rows a sink
+ * refused with a provisional value waiting for it (a stage and the wait
+ * key), their attempts reset.  Returns how many, or -1. */
 int64_t weir_state_outbox_release(weir_state *st, const char *wait_key);
 /* Sink `sink` of `pipeline` acknowledged a record and the target gave it
  * the id `assigned_id`: stored on outbox row `outbox_id` (when > 0) and,

@@ -69,7 +69,7 @@ extern "C" {
  *        callbacks declared returning weir_status instead of int (source
  *        only: same values, same size)
  *   1.4  host: source_system(), link_get(), link_generate(), link_each(),
- *        link_create() (the cross-reference store) */
+ *        link_create() (the cross-reference store), record_provisional() */
 #define WEIR_ABI_MAJOR 1
 #define WEIR_ABI_MINOR 4
 
@@ -265,7 +265,7 @@ typedef struct weir_option_spec {
  *   events      event_type, event_json
  *   errors      set_error (1.2)
  *   links       source_system, link_get, link_generate, link_each,
- *               link_create (1.4)
+ *               link_create, record_provisional (1.4)
  * Every entry not marked is ABI 1.0. */
 typedef struct weir_host {
     uint32_t size;      /* sizeof(weir_host) of the running core */
@@ -495,6 +495,13 @@ typedef struct weir_host {
      * for the link instead (wait key "xref:ENTITY:FROM:ID"); -1. */
     int (*link_create)(weir_instance *inst, weir_record *r, const char *entity,
                        const char *from, const char *id, const char *to);
+    /* Transforms after <track> (or without one): `r` goes on with a value
+     * that may be wrong until `wait_key` exists (an id the target may not
+     * know, passed on unlinked).  Should a sink refuse it, it is stored
+     * failed as it reached this transform, and the release of `wait_key`
+     * (a link of that id) sends it through this transform again.  0, or
+     * -1 (before <track>: nothing kept; the next run compares it again). */
+    int (*record_provisional)(weir_record *r, const char *wait_key);
 } weir_host;
 
 /* ---- the descriptor ------------------------------------------------- */

@@ -121,7 +121,7 @@ static weir_status xref_open(weir_instance *inst, const weir_host *host,
                              weir_kind kind, void **state)
 {
     *state = NULL;
-    if (!WEIR_HOST_HAS(host, link_create)) {
+    if (!WEIR_HOST_HAS(host, record_provisional)) {
         host->log(inst, WEIR_LOG_ERROR, "xref needs a weir with the cross-reference "
                   "store (plugin ABI 1.4)");
         return WEIR_STATUS_ERROR;
@@ -207,10 +207,16 @@ static void unlinked(xref_state *st, weir_record *r, const char *id)
     case MISSING_DROP:
         h->record_answer(r, WEIR_RESULT_DROP, NULL, NULL);
         return;
-    case MISSING_KEEP:
+    case MISSING_KEEP: {
+        /* refused for this id, it is resolved again when a link (a
+         * merge) of the id appears */
+        char wait_key[512];
+        snprintf(wait_key, sizeof wait_key, "xref:%s:%s:%s", st->entity, st->from, id);
+        h->record_provisional(r, wait_key);
         if (st->into != st->field && h->record_set(r, st->into, id, strlen(id)) != 0)
             h->record_answer(r, WEIR_RESULT_RETRY, "out of memory", NULL);
         return;
+    }
     }
 }
 

@@ -214,13 +214,22 @@ int sq_outbox_hold(weir_store_conn *st, int64_t id, const char *stage,
 
 int64_t sq_outbox_release(weir_store_conn *st, const char *wait_key)
 {
+    if (!wait_key)
+        return -1;
     /* with the status term, that of the partial index outbox_waiting */
-    return wait_key ? move_rows(st, WEIR_OUTBOX_RELEASE, WEIR_OUTBOX_PENDING,
-                                "'released', ?1",
-                                "held_by = NULL, next_attempt = 0",
-                                "wait_key = ?1 AND held_by = stage", wait_key,
-                                NULL, NULL, 0)
-                    : -1;
+    int64_t held = move_rows(st, WEIR_OUTBOX_RELEASE, WEIR_OUTBOX_PENDING,
+                             "'released', ?1", "held_by = NULL, next_attempt = 0",
+                             "wait_key = ?1 AND held_by = stage", wait_key, NULL,
+                             NULL, 0);
+    /* refused with a provisional value that waited for the same: sent
+     * through its transform again, with fresh attempts */
+    int64_t refused = held < 0 ? -1
+                      : move_rows(st, WEIR_OUTBOX_RESEND, WEIR_OUTBOX_PENDING,
+                                  "'released', ?1",
+                                  "attempts = 0, held_by = NULL, next_attempt = 0",
+                                  "wait_key = ?1 AND stage IS NOT NULL AND "
+                                  "status = 'failed'", wait_key, NULL, NULL, 0);
+    return refused < 0 ? -1 : held + refused;
 }
 
 int sq_assigned_put(weir_store_conn *st, const char *pipeline,

@@ -158,9 +158,12 @@ static const char *const migrations[] = {
 
     /* 7: creates by xref (missing="create").  outbox.link: the link the
      * sink's acknowledgement makes (state.h); an open row with it means
-     * a create of that id is under way. */
+     * a create of that id is under way.  outbox_provisional: refused rows
+     * a release sends through their transform again (missing="keep") */
     "ALTER TABLE outbox ADD COLUMN link TEXT;"
-    "CREATE INDEX outbox_links ON outbox(link) WHERE link IS NOT NULL;",
+    "CREATE INDEX outbox_links ON outbox(link) WHERE link IS NOT NULL;"
+    "CREATE INDEX outbox_provisional ON outbox(wait_key) WHERE "
+    "  status = 'failed' AND stage IS NOT NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,
