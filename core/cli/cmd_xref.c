@@ -18,7 +18,8 @@ typedef struct xref_sub {
     const char *name;
     const char *synopsis; /* its arguments */
     int nargs;            /* exactly this many */
-    unsigned flags;       /* CLI_XREF: takes --entity and --system */
+    unsigned flags;       /* CLI_XREF: takes --entity and --system;
+                             CLI_SUGGEST: --against, --prefix, ... */
     int (*run)(weir_cli *cli, char **args);
 } xref_sub;
 
@@ -206,13 +207,15 @@ static int xref_merge(weir_cli *cli, char **args)
     return rc;
 }
 
-/* The subcommands.  `weir xref suggest` (the matcher) comes as one more
- * row. */
+/* The subcommands; suggest (the matcher) is in cmd_xref_suggest.c. */
 static const xref_sub subs[] = {
     {"list", "[--entity E] [--system S]", 0, CLI_XREF, xref_list},
     {"add", "ENTITY SYSTEM:ID SYSTEM:ID", 3, 0, xref_add},
     {"remove", "ENTITY SYSTEM:ID", 2, 0, xref_remove},
     {"merge", "ENTITY SYSTEM:ID SYSTEM:ID", 3, 0, xref_merge},
+    {"suggest", "APP.xml --against ERP.xml [--prefix P] [--name-field F] "
+                "[--match \"F ...\"] [--limit N]", 1, CLI_SUGGEST,
+     weir_cli_xref_suggest},
 };
 #define NSUBS (sizeof(subs) / sizeof(subs[0]))
 
@@ -234,9 +237,19 @@ static int run_xref(weir_cli *cli)
         fprintf(stderr, "usage: weir xref %s %s\n", sub->name, sub->synopsis);
         return WEIR_EXIT_USAGE;
     }
-    if ((cli->entity || cli->system) && !(sub->flags & CLI_XREF)) {
+    /* the first option given that this subcommand does not take */
+    const char *stray = !(sub->flags & CLI_XREF) && cli->entity   ? "entity"
+                        : !(sub->flags & CLI_XREF) && cli->system ? "system"
+                        : sub->flags & CLI_SUGGEST                ? NULL
+                        : cli->against                            ? "against"
+                        : cli->prefix                             ? "prefix"
+                        : cli->name_field ? "name-field"
+                        : cli->match      ? "match"
+                        : cli->limit      ? "limit"
+                                          : NULL;
+    if (stray) {
         fprintf(stderr, "weir xref %s: option --%s does not apply to it\n",
-                sub->name, cli->entity ? "entity" : "system");
+                sub->name, stray);
         return WEIR_EXIT_USAGE;
     }
     return sub->run(cli, cli->args + 1);
@@ -270,7 +283,7 @@ const weir_command weir_cmd_xref = {
             "                   records held for either\n"
             "Exit status: 0 done; 1 refused (a link in the way) or nothing\n"
             "to remove; 2 bad usage; 3 the state database is unusable.\n",
-    .flags = CLI_XREF,
+    .flags = CLI_XREF | CLI_SUGGEST,
     .min_args = 1,
     .max_args = -1,
     .run = run_xref,

@@ -256,6 +256,8 @@ static int send(run_ctx *c, weir_batch *b)
         return -1;
     if (c->opts->dry_run) {
         c->res->counts.written += weir_batch_count(b);
+        for (size_t i = 0; c->opts->on_record && i < weir_batch_count(b); i++)
+            c->opts->on_record(weir_batch_at(b, i), c->opts->ctx);
         return 0;
     }
     if (weir_delivery_send(c->delivery, b)) {
@@ -296,6 +298,8 @@ static int read_stage(run_ctx *c, weir_batch *b)
         if (c->opts->dry_run) {
             c->res->counts.written++;
             tell_key(c, r->key, r->op == WEIR_OP_INSERT ? "insert" : "update");
+            if (c->opts->on_record)
+                c->opts->on_record(r, c->opts->ctx);
         } else if (weir_spool_put(c->spool, r)) {
             fail(c, WEIR_ERR_IO, "cannot park the changes in a temporary file");
             return -1;
