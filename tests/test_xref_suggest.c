@@ -215,7 +215,7 @@ static void test_right_counterpart_first(void)
                                 "Harper Plumbing Limited\n"));
     CU_ASSERT(e2e_contains(out, "HB_000004      Totally Unknown Llamas\n"
                                 "  (no suggestion)\n"));
-    CU_ASSERT(e2e_contains(out, "5 records of app-customers to match "
+    CU_ASSERT(e2e_contains(out, "5 records of app-customers matched "
                                 "against 7 of erp-customers\n"));
     free(out);
     free(d);

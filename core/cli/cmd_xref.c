@@ -259,7 +259,9 @@ const weir_command weir_cmd_xref = {
     .name = "xref",
     .synopsis = "list [--entity E] [--system S] | add ENTITY SYSTEM:ID "
                 "SYSTEM:ID | remove ENTITY SYSTEM:ID | merge ENTITY "
-                "SYSTEM:ID SYSTEM:ID",
+                "SYSTEM:ID SYSTEM:ID | suggest APP.xml --against ERP.xml "
+                "[--prefix P] [--name-field F] [--match \"F ...\"] "
+                "[--limit N]",
     .summary = "inspect and edit id cross-references",
     .help = "The links between the ids one business object has in each\n"
             "system (the app's customer HB_000123 is the ERP's C00417), as\n"
@@ -281,8 +283,21 @@ const weir_command weir_cmd_xref = {
             "                   to the other system (a generated HB_ code;\n"
             "                   kept in the history), and release the\n"
             "                   records held for either\n"
+            "  suggest APP.xml --against ERP.xml\n"
+            "                   for each record of APP.xml's source (up to\n"
+            "                   <track>) with no link to the ERP's system,\n"
+            "                   the ERP records most likely the same, by\n"
+            "                   name, best first, scores 0..1 (0.8 at least);\n"
+            "                   reads both sources, sends and changes nothing\n"
+            "    --prefix P     also those whose key starts with P (HB_),\n"
+            "                   linked or not\n"
+            "    --name-field F the field holding the name (default name)\n"
+            "    --match \"F ...\" fields that tell namesakes apart (phone,\n"
+            "                   email, postcode, ...)\n"
+            "    --limit N      at most N suggestions each (default 3)\n"
             "Exit status: 0 done; 1 refused (a link in the way) or nothing\n"
-            "to remove; 2 bad usage; 3 the state database is unusable.\n",
+            "to remove; 2 bad usage or an invalid pipeline; 3 the state\n"
+            "database or a source is unreadable.\n",
     .flags = CLI_XREF | CLI_SUGGEST,
     .min_args = 1,
     .max_args = -1,

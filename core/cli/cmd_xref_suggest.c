@@ -298,7 +298,7 @@ int weir_cli_xref_suggest(weir_cli *cli, char **args)
     } else {
         print_text(c.suggestions);
         if (!cli->quiet)
-            printf("%s%zu record%s of %s to match against %zu of %s\n",
+            printf("%s%zu record%s of %s matched against %zu of %s\n",
                    json_array_size(c.suggestions) ? "\n" : "",
                    json_array_size(c.suggestions),
                    json_array_size(c.suggestions) == 1 ? "" : "s", app->name,
