@@ -256,8 +256,6 @@ static int send(run_ctx *c, weir_batch *b)
         return -1;
     if (c->opts->dry_run) {
         c->res->counts.written += weir_batch_count(b);
-        for (size_t i = 0; c->opts->on_record && i < weir_batch_count(b); i++)
-            c->opts->on_record(weir_batch_at(b, i), c->opts->ctx);
         return 0;
     }
     if (weir_delivery_send(c->delivery, b)) {
