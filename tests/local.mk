@@ -99,11 +99,6 @@ tests_test_xref_cli_SOURCES = tests/test_xref_cli.c tests/e2e.c tests/e2e.h
 tests_test_xref_cli_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_xref_cli_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 
-CUNIT_TESTS += tests/test_xref_suggest
-tests_test_xref_suggest_SOURCES = tests/test_xref_suggest.c tests/e2e.c tests/e2e.h
-tests_test_xref_suggest_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
-tests_test_xref_suggest_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
-
 # The compiled-in plugin folder follows ./configure --prefix; the bash
 # completion, the manual page, docs/cli.md and the README agree with weir;
 # the core's folders include only from below (docs/architecture.md).

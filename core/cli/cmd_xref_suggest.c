@@ -19,7 +19,8 @@
 #include "plugin/plugins.h"
 #include "store/xref.h"
 
-typedef struct suggest_ctx {
+typedef struct suggest_ctx suggest_ctx;
+struct suggest_ctx {
     const weir_cli *cli;
     const char *name_field;
     const char *fields[WEIR_MATCH_MAX_FIELDS]; /* --match, into `match` */
@@ -38,7 +39,10 @@ typedef struct suggest_ctx {
     weir_match_options mo;
     weir_match_hit *hits;
     json_t *suggestions;
-} suggest_ctx;
+    /* what read_all() does with each record read */
+    void (*each)(suggest_ctx *c, const weir_record *r, const char *key,
+                 const weir_match_entry *e);
+};
 
 /* Stop reading: out of memory. */
 static void out_of_memory(suggest_ctx *c)
@@ -48,26 +52,31 @@ static void out_of_memory(suggest_ctx *c)
     c->failed = 1;
 }
 
-/* The entry of record `r`: its name and --match values (borrowed). */
-static void entry_of(suggest_ctx *c, const weir_record *r,
-                     weir_match_entry *e)
-{
-    memset(e, 0, sizeof(*e));
-    e->name = weir_record_get(r, c->name_field, NULL);
-    if (e->name && *e->name)
-        c->named++;
-    for (size_t i = 0; i < c->nfields; i++)
-        e->fields[i] = weir_record_get(r, c->fields[i], NULL);
-}
-
-static void add_candidate(const weir_record *r, void *vctx)
+/* A record read (the engine's on_record): its key as shown, its name
+ * and --match values to c->each. */
+static void read_record(const weir_record *r, void *vctx)
 {
     suggest_ctx *c = vctx;
     if (c->failed)
         return;
+    weir_match_entry e = {.name = weir_record_get(r, c->name_field, NULL)};
+    if (e.name && *e.name)
+        c->named++;
+    for (size_t i = 0; i < c->nfields; i++)
+        e.fields[i] = weir_record_get(r, c->fields[i], NULL);
     char *key = weir_key_display(r->key);
-    weir_match_entry e;
-    entry_of(c, r, &e);
+    if (key)
+        c->each(c, r, key, &e);
+    else
+        out_of_memory(c);
+    free(key);
+}
+
+/* An ERP record: a candidate. */
+static void add_candidate(suggest_ctx *c, const weir_record *r,
+                          const char *key, const weir_match_entry *e)
+{
+    (void)r;
     if (c->nnames == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 1024;
         char **g = realloc(c->names, cap * sizeof(*g));
@@ -76,19 +85,19 @@ static void add_candidate(const weir_record *r, void *vctx)
             c->cap = cap;
         }
     }
-    char *name = strdup(e.name ? e.name : "");
-    if (!key || !name || c->nnames == c->cap ||
-        weir_match_index_add(c->idx, key, &e) < 0) {
+    char *name = strdup(e->name ? e->name : "");
+    if (!name || c->nnames == c->cap ||
+        weir_match_index_add(c->idx, key, e) < 0) {
         free(name);
         out_of_memory(c);
     } else {
         c->names[c->nnames++] = name;
     }
-    free(key);
 }
 
 /* Whether the app record `key` is to be matched: its key has the prefix,
- * or it has no link to the ERP.  -1 when the state cannot say. */
+ * or it has no link to the ERP.  0 and c->failed when the state cannot
+ * say. */
 static int wanted(suggest_ctx *c, const weir_record *r, const char *key)
 {
     const char *prefix = c->cli->prefix;
@@ -109,20 +118,12 @@ static int wanted(suggest_ctx *c, const weir_record *r, const char *key)
     return rc == 1;
 }
 
-static void suggest_one(const weir_record *r, void *vctx)
+/* An app record: its suggestions, when it is to be matched. */
+static void suggest_one(suggest_ctx *c, const weir_record *r,
+                        const char *key, const weir_match_entry *e)
 {
-    suggest_ctx *c = vctx;
-    if (c->failed)
-        return;
-    char *key = weir_key_display(r->key);
-    weir_match_entry e;
-    entry_of(c, r, &e);
-    if (!key) {
-        out_of_memory(c);
-        return;
-    }
-    if (wanted(c, r, key) && !c->failed) {
-        int n = weir_match_index_query(c->idx, c->scratch, &e, &c->mo,
+    if (wanted(c, r, key)) {
+        int n = weir_match_index_query(c->idx, c->scratch, e, &c->mo,
                                        c->hits);
         json_t *cands = json_array();
         for (int i = 0; cands && i < n; i++) {
@@ -136,20 +137,21 @@ static void suggest_one(const weir_record *r, void *vctx)
         if (n < 0 || !cands ||
             json_array_append_new(c->suggestions,
                                   json_pack("{s:s, s:s, s:O}", "key", key,
-                                            "name", e.name ? e.name : "",
+                                            "name", e->name ? e->name : "",
                                             "candidates", cands)))
             out_of_memory(c);
         json_decref(cands);
     }
-    free(key);
 }
 
-/* Read pipeline `p` up to <track> as a dry run, each record to `fn`.
+/* Read pipeline `p` up to <track> as a dry run, each record to `each`.
  * The exit code. */
 static int read_all(suggest_ctx *c, weir_pipeline *p,
-                    void (*fn)(const weir_record *r, void *ctx))
+                    void (*each)(suggest_ctx *c, const weir_record *r,
+                                 const char *key, const weir_match_entry *e))
 {
-    weir_run_options opts = {.dry_run = 1, .on_record = fn, .ctx = c};
+    weir_run_options opts = {.dry_run = 1, .on_record = read_record,
+                             .ctx = c};
     weir_run_result res;
     weir_run *run = weir_run_new(p, NULL, &weir_cli_stop_requested);
     if (!run) {
@@ -157,6 +159,7 @@ static int read_all(suggest_ctx *c, weir_pipeline *p,
         return WEIR_EXIT_ABORTED;
     }
     c->named = 0;
+    c->each = each;
     weir_engine_run(run, &opts, &res);
     weir_run_free(run);
     int rc = WEIR_EXIT_OK;
