@@ -498,6 +498,21 @@ static void test_suggest_bad_usage(void)
                        "</pipeline>\n"));
     EXPECT_SAYS(d, 2, "untracked.xml: no <track key=...>", "xref", "suggest",
                 "app.xml", "--against", "untracked.xml");
+    /* with a state, the links need the entity: refused, not all listed */
+    free(wt_write_file(d, "untyped.xml",
+                       "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"t\">"
+                       "<source plugin=\"csv\" name=\"app\">"
+                       "<option name=\"path\">app.csv</option></source>"
+                       "<track key=\"code\"/>"
+                       "<sink plugin=\"csv\" name=\"o\">"
+                       "<option name=\"path\">o.csv</option></sink>"
+                       "</pipeline>\n"));
+    free(expect(d, 0, "xref", "suggest", "untyped.xml", "--against",
+                "erp.xml", NULL));
+    free(expect(d, 0, "xref", "add", "customer", "app:A100", "erp:C00100",
+                NULL));
+    EXPECT_SAYS(d, 2, "untyped.xml: no type= (the entity of its links",
+                "xref", "suggest", "untyped.xml", "--against", "erp.xml");
     /* a source that cannot be read, a state that cannot be: 3 */
     char path[4200];
     snprintf(path, sizeof(path), "%s/erp.csv", d);
