@@ -93,7 +93,7 @@ weir_SOURCES = core/cli/main.c core/cli/cli.h core/cli/cli_util.c \
 	core/cli/cmd_run.c core/cli/cmd_drain.c core/cli/cmd_validate.c \
 	core/cli/cmd_plugins.c core/cli/cmd_monitor.c core/cli/cmd_show.c \
 	core/cli/cmd_resend.c core/cli/cmd_status.c core/cli/cmd_discard.c \
-	core/cli/cmd_xref.c \
+	core/cli/cmd_xref.c core/cli/cmd_xref_suggest.c \
 	core/cli/cli_select.c core/cli/cli_select.h
 weir_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(JANSSON_CFLAGS)
 weir_LDADD = core/libweircore.la $(JANSSON_LIBS)
