@@ -233,6 +233,61 @@ static void test_create_refused(void)
     free(d);
 }
 
+/* missing="keep" (seed 000): field-app orders go on with the app's own
+ * customer id; the ERP refuses the one at HB_1 with its words; once the
+ * admin merges HB_1 into the ERP's customer, that order goes through the
+ * transform again and is delivered once, with the ERP's code. */
+static void test_keep_refused_then_merged(void)
+{
+    char *d = e2e_scratch("keep-merge");
+    char xml[4096];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"app-orders\" type=\"order\">\n"
+             "  <source plugin=\"csv\" name=\"app\" system=\"app\">\n"
+             "    <option name=\"path\">orders.csv</option>\n"
+             "  </source>\n"
+             "  <transform plugin=\"xref\" name=\"customer-code\">\n"
+             "    <option name=\"entity\">customer</option>\n"
+             "    <option name=\"field\">customer</option>\n"
+             "    <option name=\"to\">erp</option>\n"
+             "    <option name=\"missing\">keep</option>\n"
+             "  </transform>\n"
+             "  <sink plugin=\"http\" name=\"erp\" system=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /orders</option>\n"
+             "    <option name=\"body\">{\"ref\": \"{order}\", \"customer\": \"{customer}\"}</option>\n"
+             "    <option name=\"error-pointer\">/error/message</option>\n"
+             "  </sink>\n"
+             "</pipeline>\n", erp_url(erp));
+    free(wt_write_file(d, "p.xml", xml));
+    CU_ASSERT_EQUAL(erp_add_customer(erp, "C00031", "Hilltop Farm"), 0);
+    free(wt_write_file(d, "orders.csv", "order,customer\nKO-1,C00031\nKO-2,HB_1\n"));
+    char *out = weir(d, 1, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 written, 1 rejected"));
+    free(out);
+    out = weir(d, 0, "monitor", NULL);
+    CU_ASSERT(e2e_contains(out, "Customer 'HB_1' not found"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_created(erp, "orders", "KO-2"), 0);
+    /* HB_1 is the ERP's C00031 */
+    free(weir(d, 0, "xref", "merge", "customer", "app:HB_1", "erp:C00031", NULL));
+    out = weir(d, 0, "drain", NULL);
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_created(erp, "orders", "KO-2"), 1);
+    json_t *o = erp_record(erp, "orders", "KO-2");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "customer")), "C00031");
+    json_decref(o);
+    out = weir(d, 0, "drain", NULL);
+    CU_ASSERT_PTR_NULL(strstr(out, "1 written"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_created(erp, "orders", "KO-2"), 1);
+    out = weir(d, 0, "monitor", NULL);
+    CU_ASSERT(e2e_contains(out, "(nothing undelivered)"));
+    free(out);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("xref missing=create", start, stop);
@@ -242,4 +297,6 @@ void register_tests(void)
     CU_add_test(s, "answer lost: one customer, linked", test_create_answer_lost);
     CU_add_test(s, "refused create: resent or replaced, created once, linked",
                 test_create_refused);
+    CU_add_test(s, "missing=keep: refused for HB_1, merged, delivered once",
+                test_keep_refused_then_merged);
 }
