@@ -60,6 +60,21 @@ char *e2e_expectv(const char *dir, int code, const char *const *args)
     return all;
 }
 
+char *e2e_expect_with(const char *dir, int code, const char *plugin_path, ...)
+{
+    const char *args[24] = {NULL};
+    int n = 0;
+    va_list ap;
+    va_start(ap, plugin_path);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) && n < 21)
+        args[n++] = a;
+    va_end(ap);
+    args[n++] = "--plugin-path";
+    args[n++] = plugin_path;
+    return e2e_expectv(dir, code, args);
+}
+
 /* weir with `args` in `dir`, under valgrind when `vg`. */
 static e2e_result run_weir(const char *dir, const char *const *args, int vg)
 {

@@ -22,6 +22,9 @@ void e2e_result_free(e2e_result *r);
  * both outputs when not); returns stdout and stderr together.
  * (owned: free) */
 char *e2e_expectv(const char *dir, int code, const char *const *args);
+/* e2e_expectv() of the arguments (NULL-terminated, at most 20) and
+ * --plugin-path `plugin_path`. (owned: free) */
+char *e2e_expect_with(const char *dir, int code, const char *plugin_path, ...);
 /* A scratch folder `name` under the test's tmpdir. (owned: free) */
 char *e2e_scratch(const char *name);
 /* Copy the example's pipelines/NAME/FILE into `dir`, as its README does. */

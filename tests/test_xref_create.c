@@ -72,20 +72,8 @@ static char *crm_dir(const char *name, const char *csv)
     return d;
 }
 
-static char *weir(const char *dir, int code, ...)
-{
-    const char *args[20] = {NULL};
-    int n = 0;
-    va_list ap;
-    va_start(ap, code);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) && n < 17)
-        args[n++] = a;
-    va_end(ap);
-    args[n++] = "--plugin-path";
-    args[n++] = PLUGINS;
-    return e2e_expectv(dir, code, args);
-}
+/* weir ARGS... --plugin-path, expecting exit `code`: its output. (owned) */
+#define weir(dir, code, ...) e2e_expect_with(dir, code, PLUGINS, __VA_ARGS__)
 
 /* The ERP id linked to crm account `account`, "" when none. (owned) */
 static char *linked(const char *dir, const char *account)
