@@ -29,8 +29,9 @@ typedef enum weir_store_mode {
 } weir_store_mode;
 
 /* Version 1: the operations from open to run_tally.
- * Version 2: in_transaction and the cross-reference store (xref.h), from
- * in_transaction on.  state.c refuses to open a backend older than
+ * Version 2: in_transaction, the cross-reference store (xref.h) and
+ * echo suppression (echo_put to track_fields_get), from in_transaction
+ * on.  state.c refuses to open a backend older than
  * WEIR_STORE_OPS_VERSION, so every operation here may be called. */
 #define WEIR_STORE_OPS_VERSION 2
 
@@ -183,6 +184,19 @@ typedef struct weir_store_ops {
     int (*xref_history)(weir_store_conn *conn, const char *entity,
                         int (*fn)(const weir_xref_event *e, void *ctx),
                         void *ctx);
+    /* echo suppression (state.h) */
+    int (*echo_put)(weir_store_conn *conn, const char *system,
+                    const char *entity, const char *key,
+                    const weir_echo_field *f, size_t n);
+    int (*echo_each)(weir_store_conn *conn, const char *system,
+                     const char *entity, const char *key,
+                     int (*fn)(const char *field, uint64_t hash, void *ctx),
+                     void *ctx);
+    int (*track_fields_put)(weir_store_conn *conn, const char *pipeline,
+                            const char *key, uint64_t hash, const void *blob,
+                            size_t len);
+    int (*track_fields_get)(weir_store_conn *conn, const char *pipeline,
+                            const char *key, void **blob, size_t *len);
 } weir_store_ops;
 
 /* The backend and connection behind `st`, for the store's own files

@@ -29,7 +29,7 @@
 typedef struct weir_state weir_state;
 
 /* The schema version this weir writes. */
-#define WEIR_STATE_SCHEMA 6
+#define WEIR_STATE_SCHEMA 7
 
 /* Open the store at `location` for a run, drain or resend, and migrate
  * it forward: "FILE" or "sqlite:FILE" (SQLite), "postgresql://..."
@@ -182,6 +182,37 @@ int weir_state_last_full_refresh(weir_state *st, const char *pipeline,
                                  int64_t *when_ms);
 int weir_state_set_last_full_refresh(weir_state *st, const char *pipeline,
                                      int64_t when_ms);
+
+/* ---- echo suppression (engine/echo.h) ---------------------------------
+ * What weir last wrote into a system, per entity, key and field (the
+ * hash of the value), and, for the <track>s that take part, each key's
+ * per-field hashes next to the snapshot value they belong to. */
+typedef struct weir_echo_field {
+    const char *field; /* borrowed */
+    uint64_t hash;
+} weir_echo_field;
+/* `n` fields of (entity, key) were written into `system`: each replaces
+ * that field's entry (inside the caller's transaction). */
+int weir_state_echo_put(weir_state *st, const char *system,
+                        const char *entity, const char *key,
+                        const weir_echo_field *f, size_t n);
+/* Each field weir wrote into `system` for (entity, key), with the hash
+ * of the value: 0, fn's non-zero, or -1. */
+int weir_state_echo_each(weir_state *st, const char *system,
+                         const char *entity, const char *key,
+                         int (*fn)(const char *field, uint64_t hash,
+                                   void *ctx),
+                         void *ctx);
+/* Keep `key`'s field hashes (an opaque blob) as those of its snapshot
+ * value `hash`, replacing what was kept. */
+int weir_state_track_fields_put(weir_state *st, const char *pipeline,
+                                const char *key, uint64_t hash,
+                                const void *blob, size_t len);
+/* `key`'s field hashes, when they belong to its snapshot value as
+ * stored now: 1 with *blob (owned: free) and *len, 0 when there are
+ * none such, -1 on error. */
+int weir_state_track_fields_get(weir_state *st, const char *pipeline,
+                                const char *key, void **blob, size_t *len);
 
 /* ---- the outbox ------------------------------------------------------ */
 

@@ -155,6 +155,19 @@ static const char *const migrations[] = {
     "  entity TEXT NOT NULL, system TEXT NOT NULL, prefix TEXT NOT NULL,"
     "  next INTEGER NOT NULL, PRIMARY KEY (entity, system, prefix))"
     "  WITHOUT ROWID;",
+
+    /* 7: echo suppression (engine/echo.h).  echo_written: the hash of
+     * the value weir last wrote into a system, per entity, key and
+     * field, and when.  track_fields: per-field hashes of a <track>
+     * key's snapshot value (hash says which value they belong to), kept
+     * only for the pipelines that take part. */
+    "CREATE TABLE echo_written ("
+    "  system TEXT NOT NULL, entity TEXT NOT NULL, key TEXT NOT NULL,"
+    "  field TEXT NOT NULL, hash INTEGER NOT NULL, at INTEGER NOT NULL,"
+    "  PRIMARY KEY (system, entity, key, field)) WITHOUT ROWID;"
+    "CREATE TABLE track_fields ("
+    "  pid INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
+    "  fields BLOB NOT NULL, PRIMARY KEY (pid, key)) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,
@@ -624,7 +637,8 @@ void sq_close(weir_store_conn *st)
         sq_outbox_unclaim(st);
     sqlite3_stmt *cached[] = {st->snap_put, st->ob_add, st->ob_settle,
                               st->ob_attempt, st->ob_claim, st->ob_take,
-                              st->ob_assigned};
+                              st->ob_assigned, st->echo_put, st->echo_get,
+                              st->tf_put, st->tf_get};
     for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++)
         sqlite3_finalize(cached[i]);
     sqlite3_close(st->db);
@@ -1051,4 +1065,8 @@ const weir_store_ops weir_store_sqlite = {
     .xref_each = sq_xref_each,
     .xref_each_since = sq_xref_each_since,
     .xref_history = sq_xref_history,
+    .echo_put = sq_echo_put,
+    .echo_each = sq_echo_each,
+    .track_fields_put = sq_track_fields_put,
+    .track_fields_get = sq_track_fields_get,
 };
