@@ -42,6 +42,7 @@ static void pipeline(const char *dir, const char *name, const char *from,
              "    <option name=\"database\">%s.db</option>\n"
              "    <option name=\"table\">customers</option>\n"
              "    <option name=\"key\">code</option>\n"
+             "    <option name=\"busy-timeout\">100ms</option>\n"
              "  </sink>\n"
              "</pipeline>\n",
              name, from, sys, from, query, track, to, to, to);
@@ -194,6 +195,52 @@ static void test_source_without_system(void)
     free(d);
 }
 
+/* A write-back that went through only in a later drain (the CRM was
+ * busy): what the drain wrote is remembered as well. */
+static void test_write_back_drained(void)
+{
+    char *d = setup("drained", "crm", "");
+    run(d, "crm-to-erp", NULL, 2, -1);
+    sql(d, "erp", "UPDATE customers SET erp_number = 'E-' || code;");
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/crm.db", d);
+    sqlite3 *busy;
+    CU_ASSERT_FATAL(sqlite3_open(path, &busy) == SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(busy, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
+                    SQLITE_OK);
+    const char *wb[] = {"run", "erp-number.xml", "--plugin-path", PLUGINS,
+                        NULL};
+    e2e_result r = e2e_runv(d, wb);
+    CU_ASSERT(e2e_contains(r.out, "0 written"));
+    e2e_result_free(&r);
+    sqlite3_exec(busy, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(busy);
+    CU_ASSERT_EQUAL(query(d, "crm", "SELECT count(*) FROM customers WHERE "
+                                    "erp_number IS NOT NULL"), 0);
+    e2e_clock_offset("2h"); /* the retries are due */
+    const char *drain[] = {"drain", "erp-number.xml", "--plugin-path",
+                           PLUGINS, NULL};
+    free(e2e_expectv(d, 0, drain));
+    CU_ASSERT_EQUAL(query(d, "crm", "SELECT count(*) FROM customers WHERE "
+                                    "erp_number = 'E-' || code"), 2);
+    run(d, "crm-to-erp", NULL, 0, 2);
+    e2e_clock_offset(NULL);
+    free(d);
+}
+
+/* echo takes suppress or keep, nothing else. */
+static void test_echo_values(void)
+{
+    char *d = setup("echo-values", "crm", "echo=\"suppress\"");
+    const char *validate[] = {"validate", "crm-to-erp.xml", "--plugin-path",
+                              PLUGINS, NULL};
+    free(e2e_expectv(d, 0, validate));
+    pipeline(d, "crm-to-erp", "crm", "crm", "SELECT code FROM customers",
+             "echo=\"maybe\"", "erp");
+    free(e2e_expectv(d, 1, validate));
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("echo suppression", NULL, NULL);
@@ -201,4 +248,6 @@ void register_tests(void)
     CU_add_test(s, "echo=keep sends the echo back", test_echo_keep);
     CU_add_test(s, "a source without system= as before",
                 test_source_without_system);
+    CU_add_test(s, "a write-back delivered by a drain", test_write_back_drained);
+    CU_add_test(s, "echo=\"suppress\" or \"keep\"", test_echo_values);
 }

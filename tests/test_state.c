@@ -688,14 +688,16 @@ static void test_migration_6(void)
     sqlite3_open(path, &db);
     CU_ASSERT_EQUAL(sqlite3_exec(db, "DROP TABLE xref_links; DROP TABLE "
                                  "xref_history; DROP TABLE xref_sequences; "
-                                 "PRAGMA user_version = 5", NULL, NULL, NULL),
+                                 "DROP TABLE echo_written; DROP TABLE "
+                                 "track_fields; PRAGMA user_version = 5",
+                                 NULL, NULL, NULL),
                     SQLITE_OK);
     sqlite3_close(db);
     CU_ASSERT_PTR_NULL(weir_state_open_reader(path, &err));
     weir_error_clear(&err);
     st = weir_state_open(path, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_EQUAL(user_version(path), 6);
+    CU_ASSERT_EQUAL(user_version(path), WEIR_STATE_SCHEMA);
     char *file = NULL;
     CU_ASSERT_EQUAL(weir_state_pipeline_file(st, "p", &file), 0);
     free(file);
@@ -723,6 +725,76 @@ static void test_migration_6(void)
     free(path);
 }
 
+static int take_echo(const char *field, uint64_t hash, void *ctx)
+{
+    char *seen = ctx;
+    size_t n = strlen(seen);
+    snprintf(seen + n, 256 - n, "%s=%llu ", field, (unsigned long long)hash);
+    return 0;
+}
+
+/* Migration 7 (echo suppression) on a schema 6 state: what it held is
+ * kept; what weir wrote is remembered per field, the last write wins;
+ * field hashes are given only for the value the snapshot holds. */
+static void test_migration_7(void)
+{
+    char *path = state_file("schema6.db");
+    weir_error err = {0};
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    weir_state_close(st);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, "DROP TABLE echo_written; DROP TABLE "
+                                 "track_fields; PRAGMA user_version = 6",
+                                 NULL, NULL, NULL),
+                    SQLITE_OK);
+    sqlite3_close(db);
+    st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(user_version(path), 7);
+    char *file = NULL;
+    CU_ASSERT_EQUAL(weir_state_pipeline_file(st, "p", &file), 0);
+    CU_ASSERT_STRING_EQUAL(file ? file : "", "/p.xml");
+    free(file);
+
+    weir_echo_field f[] = {{"name", 1}, {"city", UINT64_MAX}};
+    CU_ASSERT_EQUAL(weir_state_begin(st), 0);
+    CU_ASSERT_EQUAL(weir_state_echo_put(st, "crm", "customer", "C1", f, 2), 0);
+    f[0].hash = 3; /* written again: replaces */
+    CU_ASSERT_EQUAL(weir_state_echo_put(st, "crm", "customer", "C1", f, 1), 0);
+    CU_ASSERT_EQUAL(weir_state_echo_put(st, "erp", "customer", "C1", f, 1), 0);
+    CU_ASSERT_EQUAL(weir_state_commit(st), 0);
+    char seen[256] = "";
+    CU_ASSERT_EQUAL(weir_state_echo_each(st, "crm", "customer", "C1",
+                                         take_echo, seen), 0);
+    CU_ASSERT_STRING_EQUAL(seen, "city=18446744073709551615 name=3 ");
+    seen[0] = '\0';
+    CU_ASSERT_EQUAL(weir_state_echo_each(st, "crm", "order", "C1", take_echo,
+                                         seen), 0);
+    CU_ASSERT_STRING_EQUAL(seen, "");
+
+    /* field hashes of value 7; the snapshot holds 5, then 7 */
+    void *blob = NULL;
+    size_t len = 0;
+    CU_ASSERT_EQUAL(weir_state_track_fields_put(st, "p", "C1", 7, "abcd", 4),
+                    0);
+    weir_snapshot_entry e = {"C1", 5, 1, 0};
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", &e, 1, 0), 0);
+    CU_ASSERT_EQUAL(weir_state_track_fields_get(st, "p", "C1", &blob, &len), 0);
+    CU_ASSERT_PTR_NULL(blob);
+    e.hash = 7;
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", &e, 1, 0), 0);
+    CU_ASSERT_EQUAL(weir_state_track_fields_get(st, "p", "C1", &blob, &len), 1);
+    CU_ASSERT(len == 4 && blob && memcmp(blob, "abcd", 4) == 0);
+    free(blob);
+    CU_ASSERT_EQUAL(weir_state_track_fields_get(st, "never", "C1", &blob,
+                                                &len), 0);
+    weir_state_close(st);
+    free(path);
+}
+
 void register_state_tests(void)
 {
     CU_pSuite s = CU_add_suite("state database", NULL, NULL);
@@ -730,6 +802,7 @@ void register_state_tests(void)
     CU_add_test(s, "a query that fails says so", test_failed_queries_say_so);
     CU_add_test(s, "newer schema refused", test_newer_schema_refused);
     CU_add_test(s, "migration 6: cross-references", test_migration_6);
+    CU_add_test(s, "migration 7: echo suppression", test_migration_7);
     CU_add_test(s, "corrupt file refused, not reset", test_corrupt_refused);
     CU_add_test(s, "unopenable path", test_unopenable_path);
     CU_add_test(s, "two processes open a new file", test_two_processes_open_a_new_file);
