@@ -195,6 +195,25 @@ static void test_source_without_system(void)
     free(d);
 }
 
+/* Run `name` while `db` is locked by another connection: its sink finds
+ * it busy, and the records wait in the outbox for a retry. */
+static void run_locked(const char *dir, const char *db, const char *name)
+{
+    char path[4200], file[128];
+    snprintf(path, sizeof(path), "%s/%s.db", dir, db);
+    snprintf(file, sizeof(file), "%s.xml", name);
+    sqlite3 *busy;
+    CU_ASSERT_FATAL(sqlite3_open(path, &busy) == SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(busy, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
+                    SQLITE_OK);
+    const char *args[] = {"run", file, "--plugin-path", PLUGINS, NULL};
+    e2e_result r = e2e_runv(dir, args);
+    CU_ASSERT(e2e_contains(r.out, " 0 written,"));
+    e2e_result_free(&r);
+    sqlite3_exec(busy, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(busy);
+}
+
 /* A write-back that went through only in a later drain (the CRM was
  * busy): what the drain wrote is remembered as well. */
 static void test_write_back_drained(void)
@@ -202,19 +221,7 @@ static void test_write_back_drained(void)
     char *d = setup("drained", "crm", "");
     run(d, "crm-to-erp", NULL, 2, -1);
     sql(d, "erp", "UPDATE customers SET erp_number = 'E-' || code;");
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/crm.db", d);
-    sqlite3 *busy;
-    CU_ASSERT_FATAL(sqlite3_open(path, &busy) == SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_exec(busy, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
-                    SQLITE_OK);
-    const char *wb[] = {"run", "erp-number.xml", "--plugin-path", PLUGINS,
-                        NULL};
-    e2e_result r = e2e_runv(d, wb);
-    CU_ASSERT(e2e_contains(r.out, "0 written"));
-    e2e_result_free(&r);
-    sqlite3_exec(busy, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close(busy);
+    run_locked(d, "crm", "erp-number");
     CU_ASSERT_EQUAL(query(d, "crm", "SELECT count(*) FROM customers WHERE "
                                     "erp_number IS NOT NULL"), 0);
     e2e_clock_offset("2h"); /* the retries are due */
@@ -225,6 +232,35 @@ static void test_write_back_drained(void)
                                     "erp_number = 'E-' || code"), 2);
     run(d, "crm-to-erp", NULL, 0, 2);
     e2e_clock_offset(NULL);
+    free(d);
+}
+
+/* A key whose earlier change still waits in the outbox is never an
+ * echo: the waiting row holds older values, and the change must
+ * supersede it, or it would overwrite the target with them. */
+static void test_waiting_row_is_superseded(void)
+{
+    char *d = setup("waiting", "crm", "");
+    run(d, "crm-to-erp", NULL, 2, -1);
+    sql(d, "erp", "UPDATE customers SET erp_number = 'E-' || code;");
+    sql(d, "crm", "UPDATE customers SET city = 'Nice' WHERE code = 'C1';");
+    run_locked(d, "erp", "crm-to-erp"); /* C1's change waits */
+    run(d, "erp-number", NULL, 2, -1);
+    /* C2's number is an echo; C1's is a change, superseding the waiting
+     * row (and held: the ERP is still taken for down) */
+    const char *again[] = {"run", "crm-to-erp.xml", "--plugin-path", PLUGINS,
+                           NULL};
+    char *out = e2e_expectv(d, 0, again);
+    CU_ASSERT(e2e_contains(out, " 1 unchanged, 1 held, 1 superseded "));
+    free(out);
+    e2e_clock_offset("2h");
+    const char *drain[] = {"drain", "crm-to-erp.xml", "--plugin-path",
+                           PLUGINS, NULL};
+    free(e2e_expectv(d, 0, drain));
+    e2e_clock_offset(NULL);
+    CU_ASSERT_EQUAL(query(d, "erp", "SELECT count(*) FROM customers WHERE "
+                                    "code = 'C1' AND city = 'Nice' AND "
+                                    "erp_number = 'E-C1'"), 1);
     free(d);
 }
 
@@ -249,5 +285,7 @@ void register_tests(void)
     CU_add_test(s, "a source without system= as before",
                 test_source_without_system);
     CU_add_test(s, "a write-back delivered by a drain", test_write_back_drained);
+    CU_add_test(s, "a key with a row waiting is a change",
+                test_waiting_row_is_superseded);
     CU_add_test(s, "echo=\"suppress\" or \"keep\"", test_echo_values);
 }

@@ -36,6 +36,9 @@ struct weir_tracker {
     int read_only;           /* a dry run: echoes found, nothing stored */
     weir_state *st;
     weir_echo_fields fields; /* one record's */
+    /* keys with outbox rows still waiting: never an echo, since the
+     * waiting rows hold older values that the change must supersede */
+    weir_track_index *waiting;
     int in_tx;               /* this batch's field hashes are being stored */
 };
 
@@ -110,6 +113,26 @@ static void snapshot_error(weir_state *st, weir_error *err)
                    weir_error_message(e));
 }
 
+static int add_waiting(const char *key, void *ctx)
+{
+    return weir_track_index_load(ctx, key, strlen(key), 0, 0);
+}
+
+/* The keys of `t`'s pipeline with outbox rows not ended, at any sink. */
+static int load_waiting(weir_tracker *t)
+{
+    unsigned open = 1u << WEIR_OUTBOX_PENDING | 1u << WEIR_OUTBOX_IN_FLIGHT |
+                    1u << WEIR_OUTBOX_RETRY | 1u << WEIR_OUTBOX_HELD |
+                    1u << WEIR_OUTBOX_FAILED;
+    if (!(t->waiting = weir_track_index_new()))
+        return -1;
+    for (size_t i = 0; i < t->p->nsinks; i++)
+        if (weir_state_outbox_keys(t->st, t->p->name, t->p->sinks[i]->name,
+                                   open, add_waiting, t->waiting))
+            return -1;
+    return 0;
+}
+
 weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
                                weir_error *err)
 {
@@ -153,6 +176,11 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
         weir_tracker_free(t);
         return NULL;
     }
+    if (t->echo && load_waiting(t)) {
+        snapshot_error(st, err);
+        weir_tracker_free(t);
+        return NULL;
+    }
     t->full = full ||
               (t->spec->full_refresh_ms > 0 && last > 0 &&
                weir_clock_now_ms() - last >= t->spec->full_refresh_ms);
@@ -168,6 +196,7 @@ void weir_tracker_free(weir_tracker *t)
     free(t->keybuf);
     free(t->hashes);
     weir_echo_fields_free(&t->fields);
+    weir_track_index_free(t->waiting);
     free(t);
 }
 
@@ -342,8 +371,11 @@ static int absorb_echo(weir_tracker *t, weir_record *r, weir_track_verdict v,
         return -1;
     const char *entity = weir_pipeline_record_type(t->p, r);
     /* a full refresh sends everything; a value in doubt may not be the
-     * target's: both go as changes */
-    int echo = !t->full && !doubt && entity
+     * target's; a key with rows waiting must supersede them: all go as
+     * changes */
+    int echo = !t->full && !doubt && entity &&
+                       !weir_track_index_has(t->waiting, r->key,
+                                             strlen(r->key))
                    ? weir_echo_only(t->st, t->p->name, t->source_system,
                                     entity, r->key, &t->fields,
                                     v == WEIR_TRACK_NEW)
