@@ -214,6 +214,17 @@ static void run_locked(const char *dir, const char *db, const char *name)
     sqlite3_close(busy);
 }
 
+/* `weir drain NAME.xml` two hours later: the retries are due. */
+static void drain_later(const char *dir, const char *name)
+{
+    char file[128];
+    snprintf(file, sizeof(file), "%s.xml", name);
+    const char *args[] = {"drain", file, "--plugin-path", PLUGINS, NULL};
+    e2e_clock_offset("2h");
+    free(e2e_expectv(dir, 0, args));
+    e2e_clock_offset(NULL);
+}
+
 /* A write-back that went through only in a later drain (the CRM was
  * busy): what the drain wrote is remembered as well. */
 static void test_write_back_drained(void)
@@ -224,14 +235,10 @@ static void test_write_back_drained(void)
     run_locked(d, "crm", "erp-number");
     CU_ASSERT_EQUAL(query(d, "crm", "SELECT count(*) FROM customers WHERE "
                                     "erp_number IS NOT NULL"), 0);
-    e2e_clock_offset("2h"); /* the retries are due */
-    const char *drain[] = {"drain", "erp-number.xml", "--plugin-path",
-                           PLUGINS, NULL};
-    free(e2e_expectv(d, 0, drain));
+    drain_later(d, "erp-number");
     CU_ASSERT_EQUAL(query(d, "crm", "SELECT count(*) FROM customers WHERE "
                                     "erp_number = 'E-' || code"), 2);
     run(d, "crm-to-erp", NULL, 0, 2);
-    e2e_clock_offset(NULL);
     free(d);
 }
 
@@ -253,11 +260,7 @@ static void test_waiting_row_is_superseded(void)
     char *out = e2e_expectv(d, 0, again);
     CU_ASSERT(e2e_contains(out, " 1 unchanged, 1 held, 1 superseded "));
     free(out);
-    e2e_clock_offset("2h");
-    const char *drain[] = {"drain", "crm-to-erp.xml", "--plugin-path",
-                           PLUGINS, NULL};
-    free(e2e_expectv(d, 0, drain));
-    e2e_clock_offset(NULL);
+    drain_later(d, "crm-to-erp");
     CU_ASSERT_EQUAL(query(d, "erp", "SELECT count(*) FROM customers WHERE "
                                     "code = 'C1' AND city = 'Nice' AND "
                                     "erp_number = 'E-C1'"), 1);

@@ -509,7 +509,7 @@ static int commit_fresh(weir_delivery *d, weir_batch *b)
         int failed = queue_unacked(d, &d->sinks[k], b, &d->out[k * d->cap],
                                    payloads, unstorable);
         sink_ops(d, b, k, 0);
-        for (size_t i = 0; !failed && i < n; i++)
+        for (size_t i = 0; !failed && p->sinks[k]->system_given && i < n; i++)
             failed = d->out[k * d->cap + i].what == OUT_OK &&
                      weir_echo_written(d->st, p, p->sinks[k],
                                        weir_batch_at(b, i));
