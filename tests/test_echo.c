@@ -172,6 +172,14 @@ static void test_two_way_settles(void)
     sql(d, "crm", "UPDATE customers SET erp_number = NULL WHERE code = "
                   "'C1';");
     run(d, "crm-to-erp", NULL, 1, 1);
+
+    /* two write-backs into one account, each of other fields, before the
+     * CRM -> ERP run: both are weir's */
+    sql(d, "erp", "UPDATE customers SET erp_number = 'E-1b', name = "
+                  "'Acme SA' WHERE code = 'C1';");
+    run(d, "erp-number", NULL, 1, 1);
+    run(d, "erp-to-crm", NULL, 1, 1);
+    run(d, "crm-to-erp", NULL, 0, 2);
     free(d);
 }
 

@@ -13,27 +13,6 @@ typedef struct pair {
     uint64_t name, value;
 } pair;
 
-int weir_echo_written(weir_state *st, const weir_pipeline *p,
-                      const weir_instance_spec *sink, const weir_record *r)
-{
-    const char *entity = weir_pipeline_record_type(p, r);
-    if (!sink->system_given || !r->key || !entity || r->op == WEIR_OP_DELETE ||
-        !r->nfields)
-        return 0;
-    weir_echo_field *f = calloc(r->nfields, sizeof(*f));
-    if (!f)
-        return -1;
-    for (uint32_t i = 0; i < r->nfields; i++) {
-        const weir_field *x = &r->fields[i];
-        f[i] = (weir_echo_field){x->name,
-                                 weir_field_hash(x->name, x->value, x->len)};
-    }
-    int rc = weir_state_echo_put(st, sink->system, entity, r->key, f,
-                                 r->nfields);
-    free(f);
-    return rc;
-}
-
 int weir_echo_takes_part(const weir_pipeline *p)
 {
     return p->track.present && !p->track.echo_keep && p->source &&
@@ -65,8 +44,7 @@ static int by_name(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int add_entry(weir_echo_fields *f, const char *name, const char *value,
-                     size_t len)
+static int add_pair(weir_echo_fields *f, pair e)
 {
     if (f->len + ENTRY > f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 16 * ENTRY;
@@ -76,10 +54,17 @@ static int add_entry(weir_echo_fields *f, const char *name, const char *value,
         f->buf = g;
         f->cap = cap;
     }
-    put64(f->buf + f->len, XXH3_64bits(name, strlen(name)));
-    put64(f->buf + f->len + 8, weir_field_hash(name, value, len));
+    put64(f->buf + f->len, e.name);
+    put64(f->buf + f->len + 8, e.value);
     f->len += ENTRY;
     return 0;
+}
+
+static int add_entry(weir_echo_fields *f, const char *name, const char *value,
+                     size_t len)
+{
+    return add_pair(f, (pair){XXH3_64bits(name, strlen(name)),
+                              weir_field_hash(name, value, len)});
 }
 
 int weir_echo_fields_build(weir_echo_fields *f, const weir_record *r,
@@ -110,38 +95,28 @@ void weir_echo_fields_free(weir_echo_fields *f)
     *f = (weir_echo_fields){0};
 }
 
-typedef struct written {
-    pair *e;
-    size_t n, cap;
-} written;
-
-static int take_written(const char *field, uint64_t hash, void *ctx)
+/* Did weir write exactly this value (field hash) of this field?  The
+ * blob is sorted by name hash. */
+static int was_written(const unsigned char *w, size_t wlen, pair now)
 {
-    written *w = ctx;
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 16;
-        pair *g = realloc(w->e, cap * sizeof(*g));
-        if (!g)
-            return -1;
-        w->e = g;
-        w->cap = cap;
+    size_t lo = 0, hi = wlen / ENTRY;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        pair e = entry_at(w, mid);
+        if (e.name == now.name)
+            return e.value == now.value;
+        if (e.name < now.name)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    w->e[w->n++] = (pair){XXH3_64bits(field, strlen(field)), hash};
-    return 0;
-}
-
-/* Did weir write exactly this value (field hash) of this field? */
-static int was_written(const written *w, pair now)
-{
-    for (size_t i = 0; i < w->n; i++)
-        if (w->e[i].name == now.name)
-            return w->e[i].value == now.value;
     return 0;
 }
 
 /* 1 when every difference between `now` and `old` is a value in `w`;
  * 0 when one is not, or there is no difference at all. */
-static int differences_written(const written *w, const weir_echo_fields *now,
+static int differences_written(const unsigned char *w, size_t wlen,
+                               const weir_echo_fields *now,
                                const unsigned char *old, size_t oldlen)
 {
     size_t n = now->len / ENTRY, m = oldlen / ENTRY, i = 0, j = 0;
@@ -158,7 +133,7 @@ static int differences_written(const written *w, const weir_echo_fields *now,
                 continue;
             }
         }
-        if (!was_written(w, a))
+        if (!was_written(w, wlen, a))
             return 0;
         differ++;
         i++;
@@ -166,23 +141,66 @@ static int differences_written(const written *w, const weir_echo_fields *now,
     return differ > 0;
 }
 
+/* `now` over `before` (both sorted): every field of `now`, and those of
+ * `before` that `now` does not have, sorted, into *out. */
+static int overlay(weir_echo_fields *out, const weir_echo_fields *now,
+                   const unsigned char *before, size_t blen)
+{
+    size_t n = now->len / ENTRY, m = blen / ENTRY, i = 0, j = 0;
+    int rc = 0;
+    while (!rc && (i < n || j < m)) {
+        pair a = i < n ? entry_at(now->buf, i) : (pair){0, 0};
+        pair b = j < m ? entry_at(before, j) : (pair){0, 0};
+        if (j == m || (i < n && a.name <= b.name)) {
+            j += j < m && a.name == b.name;
+            i++;
+            rc = add_pair(out, a);
+        } else {
+            j++;
+            rc = add_pair(out, b);
+        }
+    }
+    return rc;
+}
+
+int weir_echo_written(weir_state *st, const weir_pipeline *p,
+                      const weir_instance_spec *sink, const weir_record *r)
+{
+    const char *entity = weir_pipeline_record_type(p, r);
+    if (!sink->system_given || !r->key || !entity || r->op == WEIR_OP_DELETE)
+        return 0;
+    weir_echo_fields now = {0}, all = {0};
+    void *before = NULL;
+    size_t blen = 0;
+    /* the fields this record did not carry keep what was written before */
+    int rc = weir_echo_fields_build(&now, r, NULL) ||
+                     weir_state_echo_get(st, sink->system, entity, r->key,
+                                         &before, &blen) < 0 ||
+                     overlay(&all, &now, before, blen) ||
+                     weir_state_echo_put(st, sink->system, entity, r->key,
+                                         all.buf, all.len)
+                 ? -1
+                 : 0;
+    free(before);
+    weir_echo_fields_free(&now);
+    weir_echo_fields_free(&all);
+    return rc;
+}
+
 int weir_echo_only(weir_state *st, const char *pipeline, const char *system,
                    const char *entity, const char *key,
                    const weir_echo_fields *now, int is_new)
 {
-    written w = {0};
-    void *old = NULL;
-    size_t oldlen = 0;
-    int rc = weir_state_echo_each(st, system, entity, key, take_written, &w);
+    void *w = NULL, *old = NULL;
+    size_t wlen = 0, oldlen = 0;
+    int rc = weir_state_echo_get(st, system, entity, key, &w, &wlen);
     /* Without field hashes of the value the snapshot holds (they are
      * kept only since the pipeline took part), a change is a change. */
-    int got = rc == 0 && w.n && !is_new
-                  ? weir_state_track_fields_get(st, pipeline, key, &old,
-                                                &oldlen)
-                  : 1;
-    if (rc == 0 && got >= 0)
-        rc = w.n && got == 1 && differences_written(&w, now, old, oldlen);
+    if (rc == 1 && !is_new)
+        rc = weir_state_track_fields_get(st, pipeline, key, &old, &oldlen);
+    if (rc == 1)
+        rc = differences_written(w, wlen, now, old, oldlen);
+    free(w);
     free(old);
-    free(w.e);
-    return rc < 0 || got < 0 ? -1 : rc;
+    return rc;
 }

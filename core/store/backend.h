@@ -186,12 +186,11 @@ typedef struct weir_store_ops {
                         void *ctx);
     /* echo suppression (state.h) */
     int (*echo_put)(weir_store_conn *conn, const char *system,
-                    const char *entity, const char *key,
-                    const weir_echo_field *f, size_t n);
-    int (*echo_each)(weir_store_conn *conn, const char *system,
-                     const char *entity, const char *key,
-                     int (*fn)(const char *field, uint64_t hash, void *ctx),
-                     void *ctx);
+                    const char *entity, const char *key, const void *blob,
+                    size_t len);
+    int (*echo_get)(weir_store_conn *conn, const char *system,
+                    const char *entity, const char *key, void **blob,
+                    size_t *len);
     int (*track_fields_put)(weir_store_conn *conn, const char *pipeline,
                             const char *key, uint64_t hash, const void *blob,
                             size_t len);

@@ -268,18 +268,16 @@ int weir_state_set_last_full_refresh(weir_state *st, const char *pipeline,
 
 int weir_state_echo_put(weir_state *st, const char *system,
                         const char *entity, const char *key,
-                        const weir_echo_field *f, size_t n)
+                        const void *blob, size_t len)
 {
-    return st->ops->echo_put(st->conn, system, entity, key, f, n);
+    return st->ops->echo_put(st->conn, system, entity, key, blob, len);
 }
 
-int weir_state_echo_each(weir_state *st, const char *system,
-                         const char *entity, const char *key,
-                         int (*fn)(const char *field, uint64_t hash,
-                                   void *ctx),
-                         void *ctx)
+int weir_state_echo_get(weir_state *st, const char *system,
+                        const char *entity, const char *key, void **blob,
+                        size_t *len)
 {
-    return st->ops->echo_each(st->conn, system, entity, key, fn, ctx);
+    return st->ops->echo_get(st->conn, system, entity, key, blob, len);
 }
 
 int weir_state_track_fields_put(weir_state *st, const char *pipeline,

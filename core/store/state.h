@@ -184,25 +184,19 @@ int weir_state_set_last_full_refresh(weir_state *st, const char *pipeline,
                                      int64_t when_ms);
 
 /* ---- echo suppression (engine/echo.h) ---------------------------------
- * What weir last wrote into a system, per entity, key and field (the
- * hash of the value), and, for the <track>s that take part, each key's
- * per-field hashes next to the snapshot value they belong to. */
-typedef struct weir_echo_field {
-    const char *field; /* borrowed */
-    uint64_t hash;
-} weir_echo_field;
-/* `n` fields of (entity, key) were written into `system`: each replaces
- * that field's entry (inside the caller's transaction). */
+ * What weir last wrote into a system per entity and key, and, for the
+ * <track>s that take part, each key's field hashes next to the snapshot
+ * value they belong to.  Both are opaque blobs here (engine/echo.c). */
+/* Replace what weir wrote into `system` for (entity, key) (inside the
+ * caller's transaction). */
 int weir_state_echo_put(weir_state *st, const char *system,
                         const char *entity, const char *key,
-                        const weir_echo_field *f, size_t n);
-/* Each field weir wrote into `system` for (entity, key), with the hash
- * of the value: 0, fn's non-zero, or -1. */
-int weir_state_echo_each(weir_state *st, const char *system,
-                         const char *entity, const char *key,
-                         int (*fn)(const char *field, uint64_t hash,
-                                   void *ctx),
-                         void *ctx);
+                        const void *blob, size_t len);
+/* What weir wrote into `system` for (entity, key): 1 with *blob (owned:
+ * free) and *len, 0 nothing, -1 on error. */
+int weir_state_echo_get(weir_state *st, const char *system,
+                        const char *entity, const char *key, void **blob,
+                        size_t *len);
 /* Keep `key`'s field hashes (an opaque blob) as those of its snapshot
  * value `hash`, replacing what was kept. */
 int weir_state_track_fields_put(weir_state *st, const char *pipeline,

@@ -9,51 +9,59 @@
 #include "store/sqlite/state_int.h"
 
 int sq_echo_put(weir_store_conn *st, const char *system, const char *entity,
-                const char *key, const weir_echo_field *f, size_t n)
+                const char *key, const void *blob, size_t len)
 {
     sqlite3_stmt *s = sq__cached(
         st, &st->echo_put,
-        "INSERT INTO echo_written(system, entity, key, field, hash, at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(system, entity, key, "
-        "field) DO UPDATE SET hash = excluded.hash, at = excluded.at");
-    if (!s)
-        return -1;
-    int64_t now = weir_clock_now_ms();
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_reset(s);
-        sqlite3_bind_text(s, 1, system, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, entity, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, f[i].field, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 5, (sqlite3_int64)f[i].hash);
-        sqlite3_bind_int64(s, 6, now);
-        if (sqlite3_step(s) != SQLITE_DONE)
-            return -1;
-    }
-    return 0;
-}
-
-int sq_echo_each(weir_store_conn *st, const char *system, const char *entity,
-                 const char *key,
-                 int (*fn)(const char *field, uint64_t hash, void *ctx),
-                 void *ctx)
-{
-    sqlite3_stmt *s = sq__cached(
-        st, &st->echo_get,
-        "SELECT field, hash FROM echo_written WHERE system = ?1 AND "
-        "entity = ?2 AND key = ?3");
+        "INSERT INTO echo_written(system, entity, key, fields, at) VALUES "
+        "(?1, ?2, ?3, ?4, ?5) ON CONFLICT(system, entity, key) DO UPDATE "
+        "SET fields = excluded.fields, at = excluded.at");
     if (!s)
         return -1;
     sqlite3_bind_text(s, 1, system, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, entity, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
-    int rc = 0, step;
-    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
-        rc = fn(sq__text(s, 0), (uint64_t)sqlite3_column_int64(s, 1), ctx);
-    if (!rc && step != SQLITE_DONE)
-        rc = -1;
+    sqlite3_bind_blob(s, 4, len ? blob : "", (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, weir_clock_now_ms());
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
     sqlite3_reset(s);
     return rc;
+}
+
+/* The blob in the first column of the row `s` (bound) finds: 1 with a
+ * copy in *blob, 0 no row, -1 on error. */
+static int read_blob(sqlite3_stmt *s, void **blob, size_t *len)
+{
+    *blob = NULL;
+    *len = 0;
+    int step = sqlite3_step(s), rc = step == SQLITE_DONE ? 0 : -1;
+    if (step == SQLITE_ROW) {
+        int n = sqlite3_column_bytes(s, 0);
+        const void *b = sqlite3_column_blob(s, 0);
+        rc = (*blob = malloc(n ? (size_t)n : 1)) ? 1 : -1;
+        if (rc == 1 && n)
+            memcpy(*blob, b, (size_t)n);
+        *len = rc == 1 ? (size_t)n : 0;
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+int sq_echo_get(weir_store_conn *st, const char *system, const char *entity,
+                const char *key, void **blob, size_t *len)
+{
+    sqlite3_stmt *s = sq__cached(
+        st, &st->echo_get,
+        "SELECT fields FROM echo_written WHERE system = ?1 AND entity = ?2 "
+        "AND key = ?3");
+    *blob = NULL;
+    *len = 0;
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, system, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+    return read_blob(s, blob, len);
 }
 
 int sq_track_fields_put(weir_store_conn *st, const char *pipeline,
@@ -98,17 +106,5 @@ int sq_track_fields_get(weir_store_conn *st, const char *pipeline,
         return -1;
     sqlite3_bind_int64(s, 1, pid);
     sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s), rc = step == SQLITE_DONE ? 0 : -1;
-    if (step == SQLITE_ROW) {
-        int n = sqlite3_column_bytes(s, 0);
-        const void *b = sqlite3_column_blob(s, 0);
-        rc = (*blob = malloc(n ? (size_t)n : 1)) ? 1 : -1;
-        if (rc == 1) {
-            if (n)
-                memcpy(*blob, b, (size_t)n);
-            *len = (size_t)n;
-        }
-    }
-    sqlite3_reset(s);
-    return rc;
+    return read_blob(s, blob, len);
 }

@@ -220,11 +220,9 @@ int sq_xref_history(weir_store_conn *st, const char *entity,
                     int (*fn)(const weir_xref_event *e, void *ctx), void *ctx);
 /* state_echo.c: echo suppression */
 int sq_echo_put(weir_store_conn *st, const char *system, const char *entity,
-                const char *key, const weir_echo_field *f, size_t n);
-int sq_echo_each(weir_store_conn *st, const char *system, const char *entity,
-                 const char *key,
-                 int (*fn)(const char *field, uint64_t hash, void *ctx),
-                 void *ctx);
+                const char *key, const void *blob, size_t len);
+int sq_echo_get(weir_store_conn *st, const char *system, const char *entity,
+                const char *key, void **blob, size_t *len);
 int sq_track_fields_put(weir_store_conn *st, const char *pipeline,
                         const char *key, uint64_t hash, const void *blob,
                         size_t len);

@@ -156,15 +156,15 @@ static const char *const migrations[] = {
     "  next INTEGER NOT NULL, PRIMARY KEY (entity, system, prefix))"
     "  WITHOUT ROWID;",
 
-    /* 7: echo suppression (engine/echo.h).  echo_written: the hash of
-     * the value weir last wrote into a system, per entity, key and
-     * field, and when.  track_fields: per-field hashes of a <track>
-     * key's snapshot value (hash says which value they belong to), kept
+    /* 7: echo suppression (engine/echo.h).  echo_written: what weir last
+     * wrote into a system per entity and key, as per-field hashes (one
+     * blob, engine/echo.c's format), and when.  track_fields: the same
+     * for a <track> key's snapshot value (hash says which value), kept
      * only for the pipelines that take part. */
     "CREATE TABLE echo_written ("
     "  system TEXT NOT NULL, entity TEXT NOT NULL, key TEXT NOT NULL,"
-    "  field TEXT NOT NULL, hash INTEGER NOT NULL, at INTEGER NOT NULL,"
-    "  PRIMARY KEY (system, entity, key, field)) WITHOUT ROWID;"
+    "  fields BLOB NOT NULL, at INTEGER NOT NULL,"
+    "  PRIMARY KEY (system, entity, key)) WITHOUT ROWID;"
     "CREATE TABLE track_fields ("
     "  pid INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
     "  fields BLOB NOT NULL, PRIMARY KEY (pid, key)) WITHOUT ROWID;",
@@ -1066,7 +1066,7 @@ const weir_store_ops weir_store_sqlite = {
     .xref_each_since = sq_xref_each_since,
     .xref_history = sq_xref_history,
     .echo_put = sq_echo_put,
-    .echo_each = sq_echo_each,
+    .echo_get = sq_echo_get,
     .track_fields_put = sq_track_fields_put,
     .track_fields_get = sq_track_fields_get,
 };
