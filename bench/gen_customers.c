@@ -244,13 +244,22 @@ static const struct country *pick_country(uint64_t *s)
     return &countries[i];
 }
 
+static const char *table_surname(uint64_t *s)
+{
+    return PICK(s, surnames).name;
+}
+
+/* Where gen_name draws its surnames; gen_xref.c, which includes this file,
+ * widens the choice. */
+static const char *(*surname_of)(uint64_t *s) = table_surname;
+
 static void gen_name(struct customer *c, uint64_t *s)
 {
     /* Draw everything first, in a fixed order: the evaluation order of
      * function arguments is unspecified, and the output must not depend
      * on the compiler. */
-    const char *a = PICK(s, surnames).name;
-    const char *b = PICK(s, surnames).name;
+    const char *a = surname_of(s);
+    const char *b = surname_of(s);
     const char *sfx = c->ctry->suffixes[rnd(s, c->ctry->nsuffixes)];
     const char *adj = PICK(s, adjectives);
     const char *trade = PICK(s, trades);
@@ -426,6 +435,7 @@ static void gen_customer(struct customer *c, unsigned long long code,
     }
 }
 
+#ifndef GEN_CUSTOMERS_LIBRARY /* gen_xref.c takes what comes before */
 /* A change the next export shows for this customer.  Always different
  * from the base values; `updated` moves to the export day. */
 static void mutate(struct customer *c, uint64_t seed)
@@ -460,6 +470,8 @@ static void mutate(struct customer *c, uint64_t seed)
     }
     set_updated(c, DAY_2025_01_02, rnd(&s, 86400));
 }
+
+#endif
 
 /* ---- output ---------------------------------------------------------------- */
 
@@ -500,6 +512,7 @@ static void field(const char *v, int last)
     put(last ? "\n" : ",", 1);
 }
 
+#ifndef GEN_CUSTOMERS_LIBRARY
 static void write_customer(const struct customer *c)
 {
     char code[32], rep[8];
@@ -542,6 +555,8 @@ static void usage(FILE *f)
           f);
 }
 
+#endif
+
 static unsigned long long parse_u64(const char *opt, const char *v)
 {
     char *end;
@@ -561,6 +576,7 @@ static unsigned long long parse_u64(const char *opt, const char *v)
     return x;
 }
 
+#ifndef GEN_CUSTOMERS_LIBRARY
 static void parse_changes(const char *v, double pct[3])
 {
     const char *p = v;
@@ -580,12 +596,15 @@ static void parse_changes(const char *v, double pct[3])
     }
 }
 
+#endif
+
 /* round(rows * pct / 100), without libm */
 static unsigned long long percent_of(unsigned long long rows, double pct)
 {
     return (unsigned long long)((double)rows * pct / 100.0 + 0.5);
 }
 
+#ifndef GEN_CUSTOMERS_LIBRARY
 int main(int argc, char **argv)
 {
     unsigned long long rows = 1000000, seed = 1, base_seed = 0;
@@ -696,3 +715,4 @@ int main(int argc, char **argv)
     }
     return 0;
 }
+#endif /* GEN_CUSTOMERS_LIBRARY */

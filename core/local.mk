@@ -17,6 +17,12 @@ core_libweircore_la_SOURCES += \
 	core/base/secrets.c core/base/secrets.h \
 	core/base/utf8.c core/base/utf8.h
 
+# match/: fuzzy matching of names with evidence (weir xref suggest); knows
+# only base/
+core_libweircore_la_SOURCES += \
+	core/match/match.h core/match/match_index.c \
+	core/match/name_norm.c core/match/name_norm.h
+
 # record/: records and batches, the outbox's JSON payload, the spool
 core_libweircore_la_SOURCES += \
 	core/record/record.c core/record/record.h \
@@ -33,7 +39,8 @@ core_libweircore_la_SOURCES += \
 	core/store/sqlite/state_endpoint.c core/store/sqlite/state_lock.c \
 	core/store/sqlite/state_claim.c core/store/sqlite/state_xref.c \
 	core/store/sqlite/state_echo.c \
-	core/store/xref.h core/store/xref.c
+	core/store/xref.h core/store/xref.c \
+	core/store/created_link.h core/store/created_link.c
 
 # plugin/: the plugin loader, option tables, the host table plugins call,
 # a run's instances of a pipeline's plugins
@@ -88,7 +95,7 @@ weir_SOURCES = core/cli/main.c core/cli/cli.h core/cli/cli_util.c \
 	core/cli/cmd_run.c core/cli/cmd_drain.c core/cli/cmd_validate.c \
 	core/cli/cmd_plugins.c core/cli/cmd_monitor.c core/cli/cmd_show.c \
 	core/cli/cmd_resend.c core/cli/cmd_status.c core/cli/cmd_discard.c \
-	core/cli/cmd_xref.c \
+	core/cli/cmd_xref.c core/cli/cmd_xref_suggest.c \
 	core/cli/cli_select.c core/cli/cli_select.h
 weir_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(JANSSON_CFLAGS)
 weir_LDADD = core/libweircore.la $(JANSSON_LIBS)

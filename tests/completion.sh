@@ -79,8 +79,11 @@ done
 expect "weir resend --" --sink --type --error --failed
 expect "weir discard --" --pipeline --failed --sink --type --error
 refuse "weir status --" --full
-expect "weir xref " list add remove merge
+expect "weir xref " list add remove merge suggest
 expect "weir xref list --" --entity --system --json
+refuse "weir xref list --" --against --limit
+expect "weir xref suggest --" --against --prefix --name-field --match --limit --json
+refuse "weir xref suggest --" --entity
 
 expect "weir --log-format " plain logfmt json
 expect "weir --log-format=" plain logfmt json
@@ -96,6 +99,11 @@ expect "weir run " a.xml sub
 refuse "weir run " b.txt
 expect "weir --state x.db validate " a.xml
 expect "weir drain --state " a.xml b.txt
+expect "weir xref suggest " a.xml sub
+refuse "weir xref suggest " b.txt
+expect "weir xref suggest a.xml --against " a.xml
+refuse "weir xref suggest a.xml --against " b.txt
+refuse "weir xref list " a.xml
 
 [ "$fails" = 0 ] || exit 1
 echo "PASS: completion offers every command and option of weir --help"

@@ -3,6 +3,7 @@
 #  - a core file includes another core file by its folder ("base/log.h");
 #  - each folder includes only from the folders below it:
 #      base < record < store < plugin, pipeline < engine < cli
+#    (match/ sits on base/ alone; engine/ and cli/ may use it);
 #    (plugin/ and pipeline/ see each other: the host table works on a
 #    pipeline's instances, and the loader and the validator hand it out);
 #  - nothing outside store/sqlite/ includes store/sqlite/.
@@ -14,11 +15,12 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 may_include() { # FOLDER: the folders it may include from
     case $1 in
     base) echo "base" ;;
+    match) echo "base match" ;;
     record) echo "base record" ;;
     store) echo "base store" ;;
     plugin|pipeline) echo "base record store plugin pipeline" ;;
-    engine) echo "base record store plugin pipeline engine" ;;
-    cli) echo "base record store plugin pipeline engine cli" ;;
+    engine) echo "base match record store plugin pipeline engine" ;;
+    cli) echo "base match record store plugin pipeline engine cli" ;;
     *) echo "" ;;
     esac
 }

@@ -167,3 +167,7 @@ tests_test_examples_http_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(
 tests_test_examples_http_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 endif
 endif
+
+CUNIT_TESTS += tests/test_match
+tests_test_match_SOURCES = tests/test_match.c
+tests_test_match_LDADD = $(HARNESS_LIBS)

@@ -688,8 +688,11 @@ static void test_migration_6(void)
     sqlite3_open(path, &db);
     CU_ASSERT_EQUAL(sqlite3_exec(db, "DROP TABLE xref_links; DROP TABLE "
                                  "xref_history; DROP TABLE xref_sequences; "
-                                 "DROP TABLE echo_written; DROP TABLE "
-                                 "track_fields; PRAGMA user_version = 5",
+                                 "DROP INDEX outbox_links; DROP INDEX "
+                                 "outbox_provisional; ALTER TABLE outbox "
+                                 "DROP COLUMN link; DROP TABLE echo_written; "
+                                 "DROP TABLE track_fields; "
+                                 "PRAGMA user_version = 5",
                                  NULL, NULL, NULL),
                     SQLITE_OK);
     sqlite3_close(db);
@@ -707,6 +710,21 @@ static void test_migration_6(void)
     char *id = weir_xref_generate(st, "customer", "app", "HB_", 6);
     CU_ASSERT_STRING_EQUAL(id ? id : "", "HB_000001");
     free(id);
+    /* 7: the link a create makes, kept on its row; a retrying create is
+     * under way for everyone, a refused one not for its own key */
+    const char *l1 = "customer\x1f" "crm\x1f" "K1\x1f" "erp";
+    const char *l3 = "customer\x1f" "crm\x1f" "K3\x1f" "erp";
+    weir_outbox_row rows[] = {
+        {.pipeline = "p", .sink = "erp", .key = "K1", .idem = "i1", .op = "insert",
+         .payload = "{}", .status = WEIR_OUTBOX_RETRY, .link = l1},
+        {.pipeline = "p", .sink = "erp", .key = "K3", .idem = "i3", .op = "insert",
+         .payload = "{}", .status = WEIR_OUTBOX_FAILED, .link = l3}};
+    CU_ASSERT_EQUAL(weir_state_outbox_add(st, rows, 2, NULL), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_creating(st, l1, "p", "K1"), 1);
+    CU_ASSERT_EQUAL(weir_state_outbox_creating(st, l3, "p", "K3"), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_creating(st, l3, "q", "K3"), 1);
+    CU_ASSERT_EQUAL(weir_state_outbox_creating(st, "customer\x1f" "crm\x1f" "K2\x1f" "erp",
+                                               "p", "K2"), 0);
     weir_state_close(st);
     /* one to one is the schema's, not only the writer's check: a second
      * link of either end to the other system cannot be stored at all */
@@ -725,13 +743,13 @@ static void test_migration_6(void)
     free(path);
 }
 
-/* Migration 7 (echo suppression) on a schema 6 state: what it held is
+/* Migration 8 (echo suppression) on a schema 7 state: what it held is
  * kept; what weir wrote is remembered per system, entity and key, the
  * last write wins; field hashes are given only for the value the
  * snapshot holds. */
-static void test_migration_7(void)
+static void test_migration_8(void)
 {
-    char *path = state_file("schema6.db");
+    char *path = state_file("schema7.db");
     weir_error err = {0};
     weir_state *st = weir_state_open(path, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
@@ -740,13 +758,13 @@ static void test_migration_7(void)
     sqlite3 *db;
     sqlite3_open(path, &db);
     CU_ASSERT_EQUAL(sqlite3_exec(db, "DROP TABLE echo_written; DROP TABLE "
-                                 "track_fields; PRAGMA user_version = 6",
+                                 "track_fields; PRAGMA user_version = 7",
                                  NULL, NULL, NULL),
                     SQLITE_OK);
     sqlite3_close(db);
     st = weir_state_open(path, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_EQUAL(user_version(path), 7);
+    CU_ASSERT_EQUAL(user_version(path), 8);
     char *file = NULL;
     CU_ASSERT_EQUAL(weir_state_pipeline_file(st, "p", &file), 0);
     CU_ASSERT_STRING_EQUAL(file ? file : "", "/p.xml");
@@ -795,8 +813,8 @@ void register_state_tests(void)
     CU_add_test(s, "create 0600, reopen, remember", test_create_and_reopen);
     CU_add_test(s, "a query that fails says so", test_failed_queries_say_so);
     CU_add_test(s, "newer schema refused", test_newer_schema_refused);
-    CU_add_test(s, "migration 6: cross-references", test_migration_6);
-    CU_add_test(s, "migration 7: echo suppression", test_migration_7);
+    CU_add_test(s, "migrations 6 and 7: cross-references, creates", test_migration_6);
+    CU_add_test(s, "migration 8: echo suppression", test_migration_8);
     CU_add_test(s, "corrupt file refused, not reset", test_corrupt_refused);
     CU_add_test(s, "unopenable path", test_unopenable_path);
     CU_add_test(s, "two processes open a new file", test_two_processes_open_a_new_file);

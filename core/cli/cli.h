@@ -19,7 +19,9 @@ enum {
     CLI_FILTERS = 1 << 5,      /* --pipeline, --status, --type, --records */
     CLI_FAILED = 1 << 6,       /* --pipeline P --failed [--sink S] [--type T]
                                   [--error TEXT] */
-    CLI_XREF = 1 << 7          /* xref list: --entity E --system S */
+    CLI_XREF = 1 << 7,         /* xref list: --entity E --system S */
+    CLI_SUGGEST = 1 << 8       /* xref suggest: --against, --prefix,
+                                  --name-field, --match, --limit */
 };
 
 typedef struct weir_cli {
@@ -36,6 +38,9 @@ typedef struct weir_cli {
     const char *sink, *error; /* resend/discard: one monitor group */
     int records, failed;     /* --records, --failed */
     const char *entity, *system; /* xref list's filters */
+    /* xref suggest: --against, --prefix, --name-field, --match */
+    const char *against, *prefix, *name_field, *match;
+    unsigned limit;          /* --limit; 0: not given */
     char **args; /* positional arguments (borrowed from argv) */
     int nargs;
 } weir_cli;
@@ -68,6 +73,10 @@ extern const weir_command weir_cmd_resend;
 extern const weir_command weir_cmd_discard;
 extern const weir_command weir_cmd_status;
 extern const weir_command weir_cmd_xref;
+
+/* `weir xref suggest APP.xml` (cmd_xref_suggest.c), args[0] the file:
+ * the exit code. */
+int weir_cli_xref_suggest(weir_cli *cli, char **args);
 
 /* Parse a record id: a decimal number from 1 to INT64_MAX, digits only.
  * Returns 0 and sets *id, or -1 (overflow included). */

@@ -18,7 +18,8 @@ typedef struct xref_sub {
     const char *name;
     const char *synopsis; /* its arguments */
     int nargs;            /* exactly this many */
-    unsigned flags;       /* CLI_XREF: takes --entity and --system */
+    unsigned flags;       /* CLI_XREF: takes --entity and --system;
+                             CLI_SUGGEST: --against, --prefix, ... */
     int (*run)(weir_cli *cli, char **args);
 } xref_sub;
 
@@ -206,13 +207,15 @@ static int xref_merge(weir_cli *cli, char **args)
     return rc;
 }
 
-/* The subcommands.  `weir xref suggest` (the matcher) comes as one more
- * row. */
+/* The subcommands; suggest (the matcher) is in cmd_xref_suggest.c. */
 static const xref_sub subs[] = {
     {"list", "[--entity E] [--system S]", 0, CLI_XREF, xref_list},
     {"add", "ENTITY SYSTEM:ID SYSTEM:ID", 3, 0, xref_add},
     {"remove", "ENTITY SYSTEM:ID", 2, 0, xref_remove},
     {"merge", "ENTITY SYSTEM:ID SYSTEM:ID", 3, 0, xref_merge},
+    {"suggest", "APP.xml --against ERP.xml [--prefix P] [--name-field F] "
+                "[--match \"F ...\"] [--limit N]", 1, CLI_SUGGEST,
+     weir_cli_xref_suggest},
 };
 #define NSUBS (sizeof(subs) / sizeof(subs[0]))
 
@@ -234,9 +237,19 @@ static int run_xref(weir_cli *cli)
         fprintf(stderr, "usage: weir xref %s %s\n", sub->name, sub->synopsis);
         return WEIR_EXIT_USAGE;
     }
-    if ((cli->entity || cli->system) && !(sub->flags & CLI_XREF)) {
+    /* the first option given that this subcommand does not take */
+    const char *stray = !(sub->flags & CLI_XREF) && cli->entity   ? "entity"
+                        : !(sub->flags & CLI_XREF) && cli->system ? "system"
+                        : sub->flags & CLI_SUGGEST                ? NULL
+                        : cli->against                            ? "against"
+                        : cli->prefix                             ? "prefix"
+                        : cli->name_field ? "name-field"
+                        : cli->match      ? "match"
+                        : cli->limit      ? "limit"
+                                          : NULL;
+    if (stray) {
         fprintf(stderr, "weir xref %s: option --%s does not apply to it\n",
-                sub->name, cli->entity ? "entity" : "system");
+                sub->name, stray);
         return WEIR_EXIT_USAGE;
     }
     return sub->run(cli, cli->args + 1);
@@ -246,7 +259,9 @@ const weir_command weir_cmd_xref = {
     .name = "xref",
     .synopsis = "list [--entity E] [--system S] | add ENTITY SYSTEM:ID "
                 "SYSTEM:ID | remove ENTITY SYSTEM:ID | merge ENTITY "
-                "SYSTEM:ID SYSTEM:ID",
+                "SYSTEM:ID SYSTEM:ID | suggest APP.xml --against ERP.xml "
+                "[--prefix P] [--name-field F] [--match \"F ...\"] "
+                "[--limit N]",
     .summary = "inspect and edit id cross-references",
     .help = "The links between the ids one business object has in each\n"
             "system (the app's customer HB_000123 is the ERP's C00417), as\n"
@@ -268,9 +283,22 @@ const weir_command weir_cmd_xref = {
             "                   to the other system (a generated HB_ code;\n"
             "                   kept in the history), and release the\n"
             "                   records held for either\n"
+            "  suggest APP.xml --against ERP.xml\n"
+            "                   for each record of APP.xml's source (up to\n"
+            "                   <track>) with no link to the ERP's system,\n"
+            "                   the ERP records most likely the same, by\n"
+            "                   name, best first, scores 0..1 (0.8 at least);\n"
+            "                   reads both sources, sends and changes nothing\n"
+            "    --prefix P     also those whose key starts with P (HB_),\n"
+            "                   linked or not\n"
+            "    --name-field F the field holding the name (default name)\n"
+            "    --match \"F ...\" fields that tell namesakes apart (phone,\n"
+            "                   email, postcode, ...)\n"
+            "    --limit N      at most N suggestions each (default 3)\n"
             "Exit status: 0 done; 1 refused (a link in the way) or nothing\n"
-            "to remove; 2 bad usage; 3 the state database is unusable.\n",
-    .flags = CLI_XREF,
+            "to remove; 2 bad usage or an invalid pipeline; 3 the state\n"
+            "database or a source is unreadable.\n",
+    .flags = CLI_XREF | CLI_SUGGEST,
     .min_args = 1,
     .max_args = -1,
     .run = run_xref,

@@ -59,7 +59,8 @@ static void command_usage(const weir_command *c, FILE *out)
 enum {
     O_STATE = 256, O_PLUGIN_PATH, O_LOG_FORMAT, O_JSON, O_VERSION, O_FULL,
     O_DRY_RUN, O_FORCE, O_WAIT, O_MAX_WAIT, O_PIPELINE, O_STATUS, O_TYPE,
-    O_RECORDS, O_FAILED, O_SINK, O_ERROR, O_ENTITY, O_SYSTEM
+    O_RECORDS, O_FAILED, O_SINK, O_ERROR, O_ENTITY, O_SYSTEM,
+    O_AGAINST, O_PREFIX, O_NAME_FIELD, O_MATCH, O_LIMIT
 };
 
 /* The options every command takes, before or after its name. */
@@ -148,6 +149,20 @@ static int max_wait(const char *who, const char *arg, weir_cli *cli)
     return 0;
 }
 
+/* --limit N: how many suggestions per record, 1..1000. */
+static int limit(const char *who, const char *arg, weir_cli *cli)
+{
+    char *end = NULL;
+    long n = strtol(arg, &end, 10);
+    if (*arg < '0' || *arg > '9' || *end || n < 1 || n > 1000) {
+        fprintf(stderr, "%s: --limit must be a number from 1 to 1000, not "
+                        "'%s'\n", who, arg);
+        return -1;
+    }
+    cli->limit = (unsigned)n;
+    return 0;
+}
+
 static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
 {
     static const struct option longopts[] = {
@@ -166,6 +181,11 @@ static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
         {"error", required_argument, NULL, O_ERROR},
         {"entity", required_argument, NULL, O_ENTITY},
         {"system", required_argument, NULL, O_SYSTEM},
+        {"against", required_argument, NULL, O_AGAINST},
+        {"prefix", required_argument, NULL, O_PREFIX},
+        {"name-field", required_argument, NULL, O_NAME_FIELD},
+        {"match", required_argument, NULL, O_MATCH},
+        {"limit", required_argument, NULL, O_LIMIT},
         {NULL, 0, NULL, 0},
     };
     char who[64];
@@ -221,6 +241,23 @@ static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
                 return -1;
             *(ch == O_ENTITY ? &cli->entity : &cli->system) = optarg;
             need = CLI_XREF;
+            break;
+        case O_AGAINST:
+        case O_PREFIX:
+        case O_NAME_FIELD:
+        case O_MATCH:
+            if (check_value(who, opt, optarg))
+                return -1;
+            *(ch == O_AGAINST ? &cli->against
+              : ch == O_PREFIX ? &cli->prefix
+              : ch == O_NAME_FIELD ? &cli->name_field
+                                   : &cli->match) = optarg;
+            need = CLI_SUGGEST;
+            break;
+        case O_LIMIT:
+            need = CLI_SUGGEST;
+            if (limit(who, optarg, cli))
+                return -1;
             break;
         case ':':
             fprintf(stderr, "%s: option %s needs a value\n", who,

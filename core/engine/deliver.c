@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "store/created_link.h"
 #include "engine/deliver.h"
 #include "engine/echo.h"
 #include "engine/endpoint.h"
@@ -247,6 +248,16 @@ static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
          * failed) a transient answer spends no attempt. */
         if (what == OUT_RETRY && s->h.ep.down)
             what = OUT_HELD;
+        /* A create acknowledged without the id it got cannot be linked:
+         * failed, with its link kept, so later changes wait instead of
+         * creating it again. */
+        char why[1024];
+        if (what == OUT_OK && weir_created_link_by(r->link, s->inst->system) &&
+            (!r->assigned_id || !*r->assigned_id) &&
+            weir_created_link_make(d->st, r->link, NULL, why, sizeof(why)) == 1) {
+            weir_record_answer(r, WEIR_RESULT_REJECT, why, NULL);
+            what = OUT_REJECT;
+        }
         out[i] = (outcome){what, r->message, r->retry_after_ms,
                            what == OUT_OK ? r->assigned_id : NULL};
     }
@@ -350,6 +361,15 @@ static weir_outbox_status settle(weir_delivery *d, sink_rt *s,
  * acknowledge, added in one call.  payloads[i] is encoded on first need;
  * a record that cannot be stored gets unstorable[i] set (and is counted
  * rejected). */
+/* An acknowledged create links the ids (created_link.h): 0, -1. */
+static int make_link(weir_delivery *d, const sink_rt *s, const weir_record *r,
+                     const outcome *o)
+{
+    char why[8];
+    return weir_created_link_by(r->link, s->inst->system) &&
+           weir_created_link_make(d->st, r->link, o->assigned_id, why, sizeof(why)) < 0;
+}
+
 static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
                          const outcome *out, char **payloads,
                          unsigned char *unstorable)
@@ -357,7 +377,8 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
     weir_pipeline *p = d->p;
     size_t n = weir_batch_count(b), m = 0;
     weir_outbox_row *rows = calloc(n ? n : 1, sizeof(*rows));
-    char **texts = calloc(n ? n : 1, sizeof(*texts)); /* "gave up ..." */
+    /* "gave up ...", then the payloads of provisional values */
+    char **texts = calloc(n ? 2 * n : 1, sizeof(*texts));
     int rc = rows && texts ? 0 : -1;
     weir_batch_set_context(b, p->name, s->inst->name);
     for (size_t i = 0; !rc && i < n; i++) {
@@ -365,15 +386,24 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
         const outcome *o = &out[i];
         if (o->what == OUT_OK) {
             d->c->written++;
-            rc = o->assigned_id &&
-                 weir_state_assigned_put(d->st, p->name, s->inst->name,
-                                         r->key, 0, o->assigned_id);
+            rc = (o->assigned_id &&
+                  weir_state_assigned_put(d->st, p->name, s->inst->name,
+                                          r->key, 0, o->assigned_id)) ||
+                 make_link(d, s, r, o);
             continue;
         }
         if (unstorable[i])
             continue;
         char why[256];
-        if (!payloads[i] &&
+        /* refused with a provisional value: kept as it reached the
+         * transform that gave it, to go through it again once resolved */
+        weir_record as_reached;
+        int provisional = o->what == OUT_REJECT &&
+                          weir_record_provisional_view(r, &as_reached) == 0;
+        char *own = provisional ? weir_payload_encode(&as_reached, why, sizeof(why)) : NULL;
+        if (provisional && !own)
+            provisional = 0; /* stored as sent, then */
+        if (!provisional && !payloads[i] &&
             !(payloads[i] = weir_payload_encode(r, why, sizeof(why)))) {
             /* Not storable: count it rejected and leave its snapshot, so
              * the next run finds the change again. */
@@ -395,7 +425,13 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
         row->idem = weir_record_id(r);
         row->op = op_name(r->op);
         row->type = weir_pipeline_record_type(p, r);
-        row->payload = payloads[i];
+        row->payload = provisional ? own : payloads[i];
+        if (provisional) {
+            texts[n + i] = own; /* freed with the texts */
+            row->stage = r->prov_stage;
+            row->wait_key = r->prov_key;
+            row->op = op_name(r->prov_op);
+        }
         row->held_by = row->status == WEIR_OUTBOX_HELD ? s->inst->name : NULL;
         if (o->what == OUT_WAITING) {
             row->stage = row->held_by = stopped_by(d, r);
@@ -404,13 +440,14 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
             row->stage = stopped_by(d, r);
         }
         row->origin = r->origin;
+        row->link = r->link;
     }
     rc = rc || weir_state_outbox_add(d->st, rows, m, NULL);
     for (size_t i = 0; !rc && i < m; i++)
         if (rows[i].key && rows[i].status != WEIR_OUTBOX_FAILED)
             weir_track_index_load(s->busy, rows[i].key, strlen(rows[i].key),
                                   0, 0);
-    for (size_t i = 0; texts && i < n; i++)
+    for (size_t i = 0; texts && i < 2 * n; i++)
         free(texts[i]);
     free(texts);
     free(rows);
@@ -618,6 +655,10 @@ static int add_due(const weir_outbox_row *row, void *vctx)
         return 1;
     }
     weir_record_fix_id(r, row->idem);
+    if (row->link && weir_record_set_link(r, row->link)) {
+        c->failed = 1;
+        return 1;
+    }
     if (row->stage)
         find_stage(c->d, r, row->stage);
     return 0;
@@ -740,6 +781,7 @@ static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
                   weir_state_assigned_put(d->st, d->p->name, s->inst->name,
                                           r->key, r->outbox_id,
                                           o->assigned_id)) ||
+                 make_link(d, s, r, o) ||
                  weir_echo_written(d->st, d->p, s->inst, r);
         } else {
             a[i].status = settle(d, s, r, o, r->attempt, &a[i].attempts,

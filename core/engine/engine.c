@@ -297,6 +297,8 @@ static int read_stage(run_ctx *c, weir_batch *b)
         if (c->opts->dry_run) {
             c->res->counts.written++;
             tell_key(c, r->key, r->op == WEIR_OP_INSERT ? "insert" : "update");
+            if (c->opts->on_record)
+                c->opts->on_record(r, c->opts->ctx);
         } else if (weir_spool_put(c->spool, r)) {
             fail(c, WEIR_ERR_IO, "cannot park the changes in a temporary file");
             return -1;

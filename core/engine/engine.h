@@ -38,7 +38,12 @@ typedef struct weir_run_options {
     /* Nullable, dry run only: each key that would be sent ("insert",
      * "update", "delete"; the key as weir_key_display() shows it). */
     void (*would_send)(const char *op, const char *key, void *ctx);
-    void *ctx; /* for progress and would_send */
+    /* Nullable, dry run of a pipeline with <track> only: each record
+     * that would be sent, as the transforms up to <track> and <track>
+     * left it (r->key set; a dry run runs no transform after <track>).
+     * What `weir xref suggest` reads a pipeline's records with. */
+    void (*on_record)(const weir_record *r, void *ctx);
+    void *ctx; /* for progress, would_send and on_record */
     /* Nullable: called once the run holds its lock and every plugin is
      * open, before the source is read or anything is delivered: from
      * here on the run changes the state (a run refused before, exit 3,

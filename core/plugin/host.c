@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/secrets.h"
 #include "base/utf8.h"
+#include "store/created_link.h"
 #include "pipeline/pipeline.h"
 #include "plugin/event.h"
 #include "plugin/host.h"
@@ -438,6 +439,31 @@ static int host_link_each(weir_instance *inst, const char *entity,
     return rc < 0 ? link_failed(inst, "cannot read the cross-reference") : rc;
 }
 
+static int host_link_create(weir_instance *inst, weir_record *r,
+                            const char *entity, const char *from,
+                            const char *id, const char *to)
+{
+    char link[1024];
+    if (weir_created_link_text(entity, from, id, to, link, sizeof link)) {
+        host_log(inst, WEIR_LOG_ERROR, "cannot create %s %s %s in %s: the id is "
+                 "too long or holds a control character", from, entity, id, to);
+        return -1;
+    }
+    int under_way = weir_instances_creating(inst->run, link);
+    weir_state *st = store_of(inst);
+    if (under_way == 0 && st)
+        under_way = weir_state_outbox_creating(st, link, inst->spec->pipeline->name,
+                                               r->key);
+    if (under_way < 0)
+        return link_failed(inst, "cannot read the creates under way");
+    if (under_way)
+        return 1;
+    if (weir_instances_add_creating(inst->run, link) || weir_record_set_link(r, link))
+        return -1;
+    weir_record_set_op(r, WEIR_OP_INSERT);
+    return 0;
+}
+
 const weir_host weir_host_table = {
     .size = sizeof(weir_host),
     .abi_minor = WEIR_ABI_MINOR,
@@ -497,4 +523,6 @@ const weir_host weir_host_table = {
     .link_get = host_link_get,
     .link_generate = host_link_generate,
     .link_each = host_link_each,
+    .link_create = host_link_create,
+    .record_provisional = weir_record_set_provisional,
 };

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "plugin/host.h"
 #include "plugin/instance.h"
@@ -51,6 +52,36 @@ void weir_instances_free(weir_instances *in)
     weir_host_drop_plugin_state(in);
     for (size_t i = 0; i < in->p->nall; i++)
         weir_host_error_clear(&in->all[i]);
+    for (size_t i = 0; i < in->ncreating; i++)
+        free(in->creating[i]);
+    free(in->creating);
     free(in->all);
     free(in);
+}
+
+/* A run creates few objects (a CRM's new accounts since the last run): a
+ * list is enough. */
+int weir_instances_creating(const weir_instances *in, const char *link)
+{
+    for (size_t i = 0; i < in->ncreating; i++)
+        if (strcmp(in->creating[i], link) == 0)
+            return 1;
+    return 0;
+}
+
+int weir_instances_add_creating(weir_instances *in, const char *link)
+{
+    if (in->ncreating == in->capcreating) {
+        size_t cap = in->capcreating ? in->capcreating * 2 : 16;
+        char **v = realloc(in->creating, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        in->creating = v;
+        in->capcreating = cap;
+    }
+    size_t len = strlen(link) + 1;
+    if (!(in->creating[in->ncreating] = malloc(len)))
+        return -1;
+    memcpy(in->creating[in->ncreating++], link, len);
+    return 0;
 }

@@ -37,6 +37,9 @@ struct weir_instances {
     weir_instance *all; /* p->nall, in the order of p->all; the rest */
     weir_instance *source, *transforms, *sinks, *notifiers; /* point in */
     struct pending_kv *pending; /* host->state_set() values not committed */
+    /* links of the creates this run started (host->link_create) */
+    char **creating;
+    size_t ncreating, capcreating;
 };
 
 /* A closed instance for each of p's (everything borrowed).  NULL out of
@@ -46,6 +49,10 @@ weir_instances *weir_instances_new(weir_pipeline *p, weir_state *st);
 void weir_instance_close(weir_instance *inst);
 /* Close every open instance, last first. */
 void weir_instances_close(weir_instances *in);
+/* Has this run started a create that makes `link`?  1 yes, 0 no. */
+int weir_instances_creating(const weir_instances *in, const char *link);
+/* Remember that it did: 0, or -1 out of memory. */
+int weir_instances_add_creating(weir_instances *in, const char *link);
 /* Close them, drop the plugin state never committed, free. */
 void weir_instances_free(weir_instances *in);
 

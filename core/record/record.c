@@ -170,6 +170,8 @@ void weir_batch_reset_answers(weir_batch *b, weir_result start)
         r->assigned_id = NULL;
         r->wait_key = NULL;
         r->retry_after_ms = 0;
+        r->saved_fields = NULL; /* weir_batch_mark() saves them anew */
+        r->saved_n = 0;
     }
 }
 
@@ -206,7 +208,7 @@ void weir_batch_mark(weir_batch *b)
 void weir_record_stop(weir_record *r, size_t t)
 {
     r->stopped = (uint32_t)t + 1;
-    if (r->result != WEIR_RESULT_HOLD)
+    if (r->result != WEIR_RESULT_HOLD && r->result != WEIR_RESULT_REJECT)
         return;
     r->fields = r->saved_fields;
     r->nfields = r->cap = r->saved_n;
@@ -526,6 +528,39 @@ int weir_record_set_op(weir_record *r, weir_op op)
     if (!r->fixed_id)
         r->id[0] = '\0';
     return 0;
+}
+
+int weir_record_set_provisional(weir_record *r, const char *wait_key)
+{
+    if (!r->saved_fields && !r->saved_n)
+        return -1;
+    if (!(r->prov_key = weir_arena_strndup(&r->batch->arena, wait_key,
+                                           strlen(wait_key))))
+        return -1;
+    r->prov_fields = r->saved_fields;
+    r->prov_n = r->saved_n;
+    r->prov_op = r->saved_op;
+    r->prov_stage = r->batch->ctx_stage;
+    return 0;
+}
+
+int weir_record_provisional_view(const weir_record *r, weir_record *view)
+{
+    if (!r->prov_stage)
+        return -1;
+    *view = *r;
+    view->fields = r->prov_fields;
+    view->nfields = view->cap = r->prov_n;
+    view->op = r->prov_op;
+    view->index = NULL;
+    view->cow = 1; /* never written through */
+    return 0;
+}
+
+int weir_record_set_link(weir_record *r, const char *link)
+{
+    r->link = weir_arena_strndup(&r->batch->arena, link, strlen(link));
+    return r->link ? 0 : -1;
 }
 
 void weir_record_hold(weir_record *r, const char *wait_key,

@@ -40,6 +40,11 @@ struct weir_record {
     const char *assigned_id; /* nullable, in the arena */
     const char *key;         /* nullable, in the arena */
     const char *wait_key;    /* nullable, in the arena: what a hold waits for */
+    /* nullable, in the arena: the record creates its object in another
+     * system (xref, missing="create"), and the acknowledgement of that
+     * system's sink with the id it assigned makes this link:
+     * "ENTITY\x1fSYSTEM\x1fID\x1fTO_SYSTEM" */
+    const char *link;
     long origin;             /* source line or row; 0 unknown */
     int attempt;             /* which send this is (1 = first) */
     long long retry_after_ms; /* sink's hint with RETRY/DOWN; 0 none */
@@ -53,6 +58,12 @@ struct weir_record {
     weir_field *saved_fields;
     uint32_t saved_n;
     weir_op saved_op;
+    /* A provisional value (weir_record_set_provisional): the record as
+     * it reached that transform, which transform, and what resolves it. */
+    weir_field *prov_fields;
+    uint32_t prov_n;
+    weir_op prov_op;
+    const char *prov_stage, *prov_key; /* in the arena / the pipeline's */
     /* Transform index + 1: where a record from the outbox re-enters
      * (reenter), and the transform that stopped it (stopped: it answered
      * other than OK and stays in the view for the delivery to store). */
@@ -125,6 +136,17 @@ int weir_record_set_key(weir_record *r, const char *key);
 /* host->record_set_op: 0, or -1 when `op` is no weir_op. */
 int weir_record_set_op(weir_record *r, weir_op op);
 /* host->record_hold: answer HOLD, remembering what it waits for. */
+/* The transform now running passes r on with a value that may be wrong
+ * until `wait_key` exists (xref's missing="keep": an id the target may
+ * not know).  Remembers r as it reached the transform: a sink's refusal
+ * stores that, to re-enter there when wait_key is released.  0; -1 when
+ * the transform keeps no record (before <track>) or out of memory. */
+int weir_record_set_provisional(weir_record *r, const char *wait_key);
+/* The record as it reached the transform of its provisional value, in
+ * *view (a shallow copy: valid while r is).  0, or -1 when it has none. */
+int weir_record_provisional_view(const weir_record *r, weir_record *view);
+/* r->link, copied into the batch: 0, or -1 out of memory. */
+int weir_record_set_link(weir_record *r, const char *link);
 void weir_record_hold(weir_record *r, const char *wait_key,
                       const char *message);
 

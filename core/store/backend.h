@@ -29,9 +29,9 @@ typedef enum weir_store_mode {
 } weir_store_mode;
 
 /* Version 1: the operations from open to run_tally.
- * Version 2: in_transaction, the cross-reference store (xref.h) and
- * echo suppression (echo_put to track_fields_get), from in_transaction
- * on.  state.c refuses to open a backend older than
+ * Version 2: in_transaction, the cross-reference store (xref.h),
+ * outbox_creating and echo suppression (echo_put to track_fields_get),
+ * from in_transaction on.  state.c refuses to open a backend older than
  * WEIR_STORE_OPS_VERSION, so every operation here may be called. */
 #define WEIR_STORE_OPS_VERSION 2
 
@@ -184,6 +184,8 @@ typedef struct weir_store_ops {
     int (*xref_history)(weir_store_conn *conn, const char *entity,
                         int (*fn)(const weir_xref_event *e, void *ctx),
                         void *ctx);
+    int (*outbox_creating)(weir_store_conn *conn, const char *link,
+                           const char *pipeline, const char *key);
     /* echo suppression (state.h) */
     int (*echo_put)(weir_store_conn *conn, const char *system,
                     const char *entity, const char *key, const void *blob,

@@ -324,6 +324,12 @@ int weir_state_outbox_hold(weir_state *st, int64_t id, const char *stage,
                                 payload);
 }
 
+int weir_state_outbox_creating(weir_state *st, const char *link,
+                               const char *pipeline, const char *key)
+{
+    return st->ops->outbox_creating(st->conn, link, pipeline, key);
+}
+
 int64_t weir_state_outbox_release(weir_state *st, const char *wait_key)
 {
     return st->ops->outbox_release(st->conn, wait_key);

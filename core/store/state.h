@@ -29,7 +29,7 @@
 typedef struct weir_state weir_state;
 
 /* The schema version this weir writes. */
-#define WEIR_STATE_SCHEMA 7
+#define WEIR_STATE_SCHEMA 8
 
 /* Open the store at `location` for a run, drain or resend, and migrate
  * it forward: "FILE" or "sqlite:FILE" (SQLite), "postgresql://..."
@@ -255,6 +255,10 @@ typedef struct weir_outbox_row {
     const char *stage;
     const char *wait_key;    /* nullable: what the transform waits for */
     const char *assigned_id; /* reading: the id the target gave on its ok */
+    /* nullable: the record creates its object in another system (xref's
+     * missing="create"): the link its acknowledgement makes, as
+     * weir_record's `link` */
+    const char *link;
 } weir_outbox_row;
 
 /* Add `n` rows (their ids ignored) in one call; ids (nullable) gets the
@@ -319,7 +323,9 @@ int weir_state_outbox_hold(weir_state *st, int64_t id, const char *stage,
                            const char *payload);
 /* The rows held by a transform for `wait_key`, of every pipeline, back
  * to pending (with a line of history "released"): the next drain lets
- * them re-enter at that transform.  Returns how many, or -1. */
+ * them re-enter at that transform.  So too the failed rows a sink
+ * refused with a provisional value waiting for it (a stage and the wait
+ * key), their attempts reset.  Returns how many, or -1. */
 int64_t weir_state_outbox_release(weir_state *st, const char *wait_key);
 /* Sink `sink` of `pipeline` acknowledged a record and the target gave it
  * the id `assigned_id`: stored on outbox row `outbox_id` (when > 0) and,
@@ -333,6 +339,15 @@ int weir_state_assigned_put(weir_state *st, const char *pipeline,
 int weir_state_assigned_get(weir_state *st, const char *pipeline,
                             const char *sink, const char *key,
                             char **assigned_id);
+/* Is a create that makes `link` (weir_outbox_row.link) under way: a row
+ * with it pending, in flight, retrying, held or failed?  Rows of
+ * `pipeline` and `key` (nullable) that were never sent or were refused
+ * (pending, held, failed) do not count: the newer change of that key
+ * asking supersedes them and is the create.  Retrying and in-flight ones
+ * do (the target may have made the object already).  1 yes, 0 no, -1 on
+ * error. */
+int weir_state_outbox_creating(weir_state *st, const char *link,
+                               const char *pipeline, const char *key);
 /* Keys of (pipeline, sink) with rows in one of `statuses` (a mask of
  * 1u << weir_outbox_status). */
 int weir_state_outbox_keys(weir_state *st, const char *pipeline,

@@ -68,8 +68,8 @@ extern "C" {
  *        naming what it waits for; it is stored, released, re-entered);
  *        callbacks declared returning weir_status instead of int (source
  *        only: same values, same size)
- *   1.4  host: source_system(), link_get(), link_generate(), link_each()
- *        (the cross-reference store) */
+ *   1.4  host: source_system(), link_get(), link_generate(), link_each(),
+ *        link_create() (the cross-reference store), record_provisional() */
 #define WEIR_ABI_MAJOR 1
 #define WEIR_ABI_MINOR 4
 
@@ -264,7 +264,8 @@ typedef struct weir_option_spec {
  *   memory      free
  *   events      event_type, event_json
  *   errors      set_error (1.2)
- *   links       source_system, link_get, link_generate, link_each (1.4)
+ *   links       source_system, link_get, link_generate, link_each,
+ *               link_create, record_provisional (1.4)
  * Every entry not marked is ABI 1.0. */
 typedef struct weir_host {
     uint32_t size;      /* sizeof(weir_host) of the running core */
@@ -483,6 +484,24 @@ typedef struct weir_host {
                      int (*fn)(void *ctx, const char *a_id, const char *b_id,
                                const char *origin, long long created),
                      void *ctx);
+    /* Transforms: record `r` creates its object in system `to` (`id` of
+     * `from` has no link there yet).  It goes on as an insert, and when
+     * the sink of system `to` acknowledges it with the id the target
+     * assigned, `id` and that id are linked ("created") in the same
+     * state transaction as the acknowledgement.  Acknowledged without an
+     * id, the record fails (the target did not say what it made).
+     * Returns 0; 1 when a create of `id` is under way already (an
+     * earlier record of this run or one not yet acknowledged): hold `r`
+     * for the link instead (wait key "xref:ENTITY:FROM:ID"); -1. */
+    int (*link_create)(weir_instance *inst, weir_record *r, const char *entity,
+                       const char *from, const char *id, const char *to);
+    /* Transforms after <track> (or without one): `r` goes on with a value
+     * that may be wrong until `wait_key` exists (an id the target may not
+     * know, passed on unlinked).  Should a sink refuse it, it is stored
+     * failed as it reached this transform, and the release of `wait_key`
+     * (a link of that id) sends it through this transform again.  0, or
+     * -1 (before <track>: nothing kept; the next run compares it again). */
+    int (*record_provisional)(weir_record *r, const char *wait_key);
 } weir_host;
 
 /* ---- the descriptor ------------------------------------------------- */

@@ -31,10 +31,12 @@ typedef enum missing_mode {
     MISSING_HOLD,
     MISSING_GENERATE,
     MISSING_DROP,
-    MISSING_KEEP
+    MISSING_KEEP,
+    MISSING_CREATE
 } missing_mode;
 
-static const char *const missing_names[] = {"reject", "hold", "generate", "drop", "keep"};
+static const char *const missing_names[] = {"reject", "hold", "generate", "drop", "keep",
+                                            "create"};
 
 typedef struct link_row {
     char *a_id, *b_id, *origin;
@@ -119,7 +121,7 @@ static weir_status xref_open(weir_instance *inst, const weir_host *host,
                              weir_kind kind, void **state)
 {
     *state = NULL;
-    if (!WEIR_HOST_HAS(host, link_each)) {
+    if (!WEIR_HOST_HAS(host, record_provisional)) {
         host->log(inst, WEIR_LOG_ERROR, "xref needs a weir with the cross-reference "
                   "store (plugin ABI 1.4)");
         return WEIR_STATUS_ERROR;
@@ -157,24 +159,39 @@ static weir_status xref_open(weir_instance *inst, const weir_host *host,
 
 /* ---- the transform ------------------------------------------------------ */
 
+/* Hold r until `id` is linked: the store's wait key, which a link of
+ * that id releases. */
+static void wait_for_link(xref_state *st, weir_record *r, const char *id)
+{
+    char wait_key[512], why[600];
+    snprintf(wait_key, sizeof wait_key, "xref:%s:%s:%s", st->entity, st->from, id);
+    snprintf(why, sizeof why, "waiting until %s %s %s has an id in %s", st->from,
+             st->entity, id, st->to);
+    st->host->record_hold(r, wait_key, why);
+}
+
 /* A record whose id has no link, as `missing` says. */
 static void unlinked(xref_state *st, weir_record *r, const char *id)
 {
     const weir_host *h = st->host;
-    char wait_key[512], *made = NULL;
+    char *made = NULL;
     switch (st->missing) {
     case MISSING_REJECT:
         h->record_answerf(r, WEIR_RESULT_REJECT, "no %s %s for %s %s %s", st->to,
                           st->entity, st->from, st->entity, id);
         return;
     case MISSING_HOLD:
-        /* the store's wait key: a link of this id releases it */
-        snprintf(wait_key, sizeof wait_key, "xref:%s:%s:%s", st->entity, st->from, id);
-        char why[600];
-        snprintf(why, sizeof why, "waiting until %s %s %s has an id in %s",
-                 st->from, st->entity, id, st->to);
-        h->record_hold(r, wait_key, why);
+        wait_for_link(st, r, id);
         return;
+    case MISSING_CREATE: {
+        int rc = h->link_create(st->inst, r, st->entity, st->from, id, st->to);
+        if (rc == 1) /* an earlier record creates it: this one waits */
+            wait_for_link(st, r, id);
+        else if (rc < 0)
+            h->record_answerf(r, WEIR_RESULT_RETRY, "could not create %s %s %s in %s",
+                              st->from, st->entity, id, st->to);
+        return;
+    }
     case MISSING_GENERATE:
         if (h->link_generate(st->inst, st->entity, st->from, id, st->to, st->prefix,
                              (int)st->digits, &made) != 0) {
@@ -190,10 +207,16 @@ static void unlinked(xref_state *st, weir_record *r, const char *id)
     case MISSING_DROP:
         h->record_answer(r, WEIR_RESULT_DROP, NULL, NULL);
         return;
-    case MISSING_KEEP:
+    case MISSING_KEEP: {
+        /* refused for this id, it is resolved again when a link (a
+         * merge) of the id appears */
+        char wait_key[512];
+        snprintf(wait_key, sizeof wait_key, "xref:%s:%s:%s", st->entity, st->from, id);
+        h->record_provisional(r, wait_key);
         if (st->into != st->field && h->record_set(r, st->into, id, strlen(id)) != 0)
             h->record_answer(r, WEIR_RESULT_RETRY, "out of memory", NULL);
         return;
+    }
     }
 }
 
@@ -320,8 +343,9 @@ static const weir_option_spec xref_options[] = {
         "the field that receives the other system's id (default: field)"),
     WEIR_OPTION_CHOICES("missing", 0, WEIR_KIND_TRANSFORM, "reject",
         "a record whose id has no link: reject, hold (until the link "
-        "exists), generate (a new id, linked), drop, keep (the id as it is)",
-        "reject hold generate drop keep"),
+        "exists), generate (a new id, linked), drop, keep (the id as it is), "
+        "create (an insert; the id the target gives becomes the link)",
+        "reject hold generate drop keep create"),
     WEIR_OPTION("prefix", WEIR_OPTION_STRING, 0, WEIR_KIND_TRANSFORM, "HB_",
         "missing=generate: the generated ids' prefix"),
     WEIR_OPTION("digits", WEIR_OPTION_INT, 0, WEIR_KIND_TRANSFORM, "6",

@@ -72,7 +72,7 @@ static int keep_row(claimed *c, const weir_outbox_row *r)
 {
     const char *src[] = {r->pipeline, r->sink, r->key, r->idem, r->op,
                          r->type, r->payload, r->error, r->held_by,
-                         r->stage, r->wait_key, r->assigned_id};
+                         r->stage, r->wait_key, r->assigned_id, r->link};
     size_t n = 0;
     for (size_t i = 0; i < sizeof(src) / sizeof(src[0]); i++)
         n += src[i] ? strlen(src[i]) + 1 : 0;
@@ -83,7 +83,7 @@ static int keep_row(claimed *c, const weir_outbox_row *r)
                           &c->row.idem, &c->row.op, &c->row.type,
                           &c->row.payload, &c->row.error, &c->row.held_by,
                           &c->row.stage, &c->row.wait_key,
-                          &c->row.assigned_id};
+                          &c->row.assigned_id, &c->row.link};
     _Static_assert(sizeof(src) / sizeof(src[0]) ==
                        sizeof(dst) / sizeof(dst[0]), "every text copied");
     char *o = c->strings;

@@ -50,7 +50,7 @@ void sq__bind_text(sqlite3_stmt *s, int i, const char *v);
 #define SQ_ROW_COLUMNS                                                       \
     "id, pipeline, sink, key, idem, op, type, payload, status, attempts, "   \
     "next_attempt, error, held_by, created, updated, origin, stage, "        \
-    "wait_key, assigned_id"
+    "wait_key, assigned_id, link"
 void sq__read_row(sqlite3_stmt *s, weir_outbox_row *r);
 /* The SQL term for the statuses of `mask` (outbox.h), in the order the
  * schema's partial indexes list them, so a term the table makes repeats
@@ -146,6 +146,8 @@ int64_t sq_outbox_release(weir_store_conn *st, const char *wait_key);
 int sq_assigned_put(weir_store_conn *st, const char *pipeline,
                     const char *sink, const char *key, int64_t outbox_id,
                     const char *assigned_id);
+int sq_outbox_creating(weir_store_conn *st, const char *link,
+                       const char *pipeline, const char *key);
 int sq_assigned_get(weir_store_conn *st, const char *pipeline,
                     const char *sink, const char *key, char **assigned_id);
 int64_t sq_outbox_settle(weir_store_conn *st, const weir_outbox_answer *a,

@@ -87,8 +87,8 @@ static int add_one(weir_store_conn *st, const weir_outbox_row *r, int64_t *id)
         st, &st->ob_add,
         "INSERT INTO outbox(pipeline, sink, key, idem, op, type, payload, "
         "status, attempts, next_attempt, error, held_by, origin, created, "
-        "updated, stage, wait_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16)");
+        "updated, stage, wait_key, link) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+        "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16, ?17)");
     if (!s)
         return -1;
     int64_t now = r->created ? r->created : weir_clock_now_ms();
@@ -108,6 +108,7 @@ static int add_one(weir_store_conn *st, const weir_outbox_row *r, int64_t *id)
     sqlite3_bind_int64(s, 14, now);
     sq__bind_text(s, 15, r->stage);
     sq__bind_text(s, 16, r->wait_key);
+    sq__bind_text(s, 17, r->link);
     if (sqlite3_step(s) != SQLITE_DONE)
         return -1;
     *id = sqlite3_last_insert_rowid(st->db);
@@ -153,6 +154,7 @@ void sq__read_row(sqlite3_stmt *s, weir_outbox_row *r)
     r->stage = sq__text_or_null(s, 16);
     r->wait_key = sq__text_or_null(s, 17);
     r->assigned_id = sq__text_or_null(s, 18);
+    r->link = sq__text_or_null(s, 19);
 }
 
 static int each_row(sqlite3_stmt *s,
@@ -212,13 +214,22 @@ int sq_outbox_hold(weir_store_conn *st, int64_t id, const char *stage,
 
 int64_t sq_outbox_release(weir_store_conn *st, const char *wait_key)
 {
+    if (!wait_key)
+        return -1;
     /* with the status term, that of the partial index outbox_waiting */
-    return wait_key ? move_rows(st, WEIR_OUTBOX_RELEASE, WEIR_OUTBOX_PENDING,
-                                "'released', ?1",
-                                "held_by = NULL, next_attempt = 0",
-                                "wait_key = ?1 AND held_by = stage", wait_key,
-                                NULL, NULL, 0)
-                    : -1;
+    int64_t held = move_rows(st, WEIR_OUTBOX_RELEASE, WEIR_OUTBOX_PENDING,
+                             "'released', ?1", "held_by = NULL, next_attempt = 0",
+                             "wait_key = ?1 AND held_by = stage", wait_key, NULL,
+                             NULL, 0);
+    /* refused with a provisional value that waited for the same: sent
+     * through its transform again, with fresh attempts */
+    int64_t refused = held < 0 ? -1
+                      : move_rows(st, WEIR_OUTBOX_RESEND, WEIR_OUTBOX_PENDING,
+                                  "'released', ?1",
+                                  "attempts = 0, held_by = NULL, next_attempt = 0",
+                                  "wait_key = ?1 AND stage IS NOT NULL AND "
+                                  "status = 'failed'", wait_key, NULL, NULL, 0);
+    return refused < 0 ? -1 : held + refused;
 }
 
 int sq_assigned_put(weir_store_conn *st, const char *pipeline,
@@ -265,6 +276,22 @@ int sq_assigned_get(weir_store_conn *st, const char *pipeline,
     if (step == SQLITE_ROW)
         return *assigned_id ? 0 : -1;
     return step == SQLITE_DONE ? 1 : -1;
+}
+
+int sq_outbox_creating(weir_store_conn *st, const char *link,
+                       const char *pipeline, const char *key)
+{
+    const char *args[] = {link, pipeline, key};
+    sqlite3_stmt *s = sq__prepare(
+        st, "SELECT 1 FROM outbox WHERE link = ?1 AND status IN ('pending', "
+            "'in_flight', 'retry', 'held', 'failed') AND NOT (pipeline = ?2 "
+            "AND key = ?3 AND status IN ('pending', 'held', 'failed')) LIMIT 1",
+        3, args);
+    if (!s)
+        return -1;
+    int step = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
 }
 
 int sq_outbox_keys(weir_store_conn *st, const char *pipeline,

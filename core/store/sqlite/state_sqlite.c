@@ -156,7 +156,16 @@ static const char *const migrations[] = {
     "  next INTEGER NOT NULL, PRIMARY KEY (entity, system, prefix))"
     "  WITHOUT ROWID;",
 
-    /* 7: echo suppression (engine/echo.h).  echo_written: what weir last
+    /* 7: creates by xref (missing="create").  outbox.link: the link the
+     * sink's acknowledgement makes (state.h); an open row with it means
+     * a create of that id is under way.  outbox_provisional: refused rows
+     * a release sends through their transform again (missing="keep") */
+    "ALTER TABLE outbox ADD COLUMN link TEXT;"
+    "CREATE INDEX outbox_links ON outbox(link) WHERE link IS NOT NULL;"
+    "CREATE INDEX outbox_provisional ON outbox(wait_key) WHERE "
+    "  status = 'failed' AND stage IS NOT NULL;",
+
+    /* 8: echo suppression (engine/echo.h).  echo_written: what weir last
      * wrote into a system per entity and key, as per-field hashes (one
      * blob, engine/echo.c's format), and when.  track_fields: the same
      * for a <track> key's snapshot value (hash says which value), kept
@@ -1065,6 +1074,7 @@ const weir_store_ops weir_store_sqlite = {
     .xref_each = sq_xref_each,
     .xref_each_since = sq_xref_each_since,
     .xref_history = sq_xref_history,
+    .outbox_creating = sq_outbox_creating,
     .echo_put = sq_echo_put,
     .echo_get = sq_echo_get,
     .track_fields_put = sq_track_fields_put,

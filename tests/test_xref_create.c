@@ -1,0 +1,302 @@
+/*
+ * test_xref_create.c - xref's missing="create" end to end (seed 003): CRM
+ * accounts become ERP customers through the http sink and the test ERP,
+ * the number the ERP assigns becomes the link in the same transaction as
+ * the acknowledgement, and later changes go as updates with it; no
+ * customer is created twice, also when the ERP was down or its answer
+ * was lost.
+ */
+#include "config.h"
+
+#include <CUnit/CUnit.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cunit_main.h"
+#include "e2e.h"
+#include "erp_server.h"
+#include "harness.h"
+
+#define PLUGINS WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR "/plugins/.libs"
+
+static erp_server *erp;
+
+static int start(void)
+{
+    erp = erp_start(0);
+    return erp ? 0 : -1;
+}
+
+static int stop(void)
+{
+    erp_stop(erp);
+    return 0;
+}
+
+/* crm.csv (system crm) -> <track key=account> -> xref account into
+ * erp_code, missing=create -> http sink (system erp) to the test ERP. */
+static char *crm_dir(const char *name, const char *csv)
+{
+    char *d = e2e_scratch(name);
+    char xml[4096];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"crm-to-erp\" type=\"customer\">\n"
+             "  <source plugin=\"csv\" name=\"crm\" system=\"crm\">\n"
+             "    <option name=\"path\">crm.csv</option>\n"
+             "  </source>\n"
+             "  <track key=\"account\" max-delete=\"off\"/>\n"
+             "  <transform plugin=\"xref\" name=\"erp-number\">\n"
+             "    <option name=\"entity\">customer</option>\n"
+             "    <option name=\"field\">account</option>\n"
+             "    <option name=\"into\">erp_code</option>\n"
+             "    <option name=\"to\">erp</option>\n"
+             "    <option name=\"missing\">create</option>\n"
+             "  </transform>\n"
+             "  <sink plugin=\"http\" name=\"erp\" system=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"insert\">POST /customers</option>\n"
+             "    <option name=\"update\">PUT /customers/{erp_code}</option>\n"
+             "    <option name=\"body\">{\"name\": \"{name}\", \"ref\": \"{account}\"}</option>\n"
+             "    <option name=\"id-pointer\">/id</option>\n"
+             "    <option name=\"error-pointer\">/error/message</option>\n"
+             "    <option name=\"lookup\">GET /customers?ref={account}</option>\n"
+             "    <option name=\"lookup-pointer\">/data</option>\n"
+             "    <retry attempts=\"5\" delay=\"0s\" jitter=\"0s\"/>\n"
+             "  </sink>\n"
+             "</pipeline>\n", erp_url(erp));
+    free(wt_write_file(d, "p.xml", xml));
+    free(wt_write_file(d, "crm.csv", csv));
+    return d;
+}
+
+static char *weir(const char *dir, int code, ...)
+{
+    const char *args[20] = {NULL};
+    int n = 0;
+    va_list ap;
+    va_start(ap, code);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) && n < 17)
+        args[n++] = a;
+    va_end(ap);
+    args[n++] = "--plugin-path";
+    args[n++] = PLUGINS;
+    return e2e_expectv(dir, code, args);
+}
+
+/* The ERP id linked to crm account `account`, "" when none. (owned) */
+static char *linked(const char *dir, const char *account)
+{
+    char *out = weir(dir, 0, "xref", "list", "--json", NULL);
+    json_t *doc = json_loads(out, 0, NULL);
+    free(out);
+    const char *got = "";
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(doc, "links"), i, l) {
+        json_t *ends = json_object_get(l, "ends");
+        for (size_t k = 0; k < 2; k++) {
+            json_t *me = json_array_get(ends, k), *other = json_array_get(ends, 1 - k);
+            const char *sys = json_string_value(json_object_get(me, "system"));
+            const char *id = json_string_value(json_object_get(me, "id"));
+            const char *osys = json_string_value(json_object_get(other, "system"));
+            if (sys && id && osys && strcmp(sys, "crm") == 0 && strcmp(id, account) == 0 &&
+                strcmp(osys, "erp") == 0)
+                got = json_string_value(json_object_get(other, "id"));
+        }
+    }
+    char *r = strdup(got ? got : "");
+    json_decref(doc);
+    return r;
+}
+
+static const char *erp_name(const char *id)
+{
+    static char name[128];
+    json_t *c = erp_record(erp, "customers", id);
+    snprintf(name, sizeof name, "%s", json_string_value(json_object_get(c, "name"))
+                                          ? json_string_value(json_object_get(c, "name"))
+                                          : "");
+    json_decref(c);
+    return name;
+}
+
+/* New accounts are created and linked to the number the ERP gave; a
+ * later change is an update of that customer, never a second create. */
+static void test_create_links_then_updates(void)
+{
+    char *d = crm_dir("create", "account,name\nK1,Hilltop Farm\nK2,Brook Dairy\n");
+    char *out = weir(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "2 written"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_created(erp, "customers", "K1"), 1);
+    CU_ASSERT_EQUAL(erp_created(erp, "customers", "K2"), 1);
+    char *k1 = linked(d, "K1"), *k2 = linked(d, "K2");
+    CU_ASSERT(k1[0] == 'C' && k2[0] == 'C' && strcmp(k1, k2) != 0);
+    CU_ASSERT_STRING_EQUAL(erp_name(k1), "Hilltop Farm");
+    out = weir(d, 0, "xref", "list", NULL);
+    CU_ASSERT(e2e_contains(out, "created"));
+    free(out);
+    /* K1 renamed in the CRM: PUT /customers/<its number> */
+    free(wt_write_file(d, "crm.csv", "account,name\nK1,Hilltop Farm Ltd\nK2,Brook Dairy\n"));
+    erp_reset_counters(erp);
+    out = weir(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    free(out);
+    char put[64];
+    snprintf(put, sizeof put, "PUT /customers/%s", k1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, put), 1);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /customers"), 0);
+    CU_ASSERT_EQUAL(erp_created(erp, "customers", "K1"), 0); /* since the reset */
+    CU_ASSERT_STRING_EQUAL(erp_name(k1), "Hilltop Farm Ltd");
+    free(k1);
+    free(k2);
+    free(d);
+}
+
+/* The ERP down at the first run: the create waits in the outbox with its
+ * link to make; drained once the ERP is back, it is created once and
+ * linked; the next change goes as an update. */
+static void test_create_while_down(void)
+{
+    char *d = crm_dir("create-down", "account,name\nK7,Mill House\n");
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_DOWN_503), 0);
+    free(weir(d, 0, "run", "p.xml", NULL));
+    CU_ASSERT_EQUAL(erp_created(erp, "customers", "K7"), 0);
+    char *k7 = linked(d, "K7");
+    CU_ASSERT_STRING_EQUAL(k7, "");
+    free(k7);
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_UP), 0);
+    free(weir(d, 0, "drain", NULL));
+    CU_ASSERT_EQUAL(erp_created(erp, "customers", "K7"), 1);
+    k7 = linked(d, "K7");
+    CU_ASSERT(k7[0] == 'C');
+    free(wt_write_file(d, "crm.csv", "account,name\nK7,Mill House Bakery\n"));
+    free(weir(d, 0, "run", "p.xml", NULL));
+    CU_ASSERT_EQUAL(erp_created(erp, "customers", "K7"), 1);
+    CU_ASSERT_STRING_EQUAL(erp_name(k7), "Mill House Bakery");
+    free(k7);
+    free(d);
+}
+
+/* The ERP created the customer but its answer was lost: the create is
+ * sent again with the same idempotency key (the ERP answers it once
+ * more, or the lookup finds it): one customer, linked. */
+static void test_create_answer_lost(void)
+{
+    char *d = crm_dir("create-lost", "account,name\nK9,Fern Nursery\n");
+    erp_set_flaky(erp, ERP_FLAKY_LOSE, 1);
+    free(weir(d, 0, "run", "p.xml", NULL));
+    erp_set_flaky(erp, ERP_FLAKY_OFF, 0);
+    free(weir(d, 0, "drain", NULL));
+    CU_ASSERT_EQUAL(erp_created(erp, "customers", "K9"), 1);
+    char *k9 = linked(d, "K9");
+    CU_ASSERT(k9[0] == 'C');
+    CU_ASSERT_STRING_EQUAL(erp_name(k9), "Fern Nursery");
+    free(k9);
+    free(d);
+}
+
+/* A create the ERP refuses fails with its words and keeps its link to
+ * make: resent, it is created once and linked; a newer change of an
+ * account whose create was refused replaces it and is the create. */
+static void test_create_refused(void)
+{
+    char *d = crm_dir("create-refused", "account,name\nK5,Oak Yard\nK6,Ash Mill\n");
+    erp_fail_next(erp, 2, 422, 0);
+    char *out = weir(d, 1, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "2 rejected"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_created(erp, "customers", "K5"), 0);
+    out = weir(d, 0, "monitor", NULL);
+    CU_ASSERT(e2e_contains(out, "injected failure"));
+    free(out);
+    /* K5 resent as it was; K6 changed at the source */
+    free(wt_write_file(d, "crm.csv", "account,name\nK5,Oak Yard\nK6,Ash Mill Ltd\n"));
+    out = weir(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    CU_ASSERT(e2e_contains(out, "1 superseded"));
+    free(out);
+    out = weir(d, 0, "resend", "--pipeline", "crm-to-erp", "--failed", NULL);
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_created(erp, "customers", "K5"), 1);
+    CU_ASSERT_EQUAL(erp_created(erp, "customers", "K6"), 1);
+    char *k5 = linked(d, "K5"), *k6 = linked(d, "K6");
+    CU_ASSERT(k5[0] == 'C' && k6[0] == 'C');
+    CU_ASSERT_STRING_EQUAL(erp_name(k6), "Ash Mill Ltd");
+    free(k5);
+    free(k6);
+    free(d);
+}
+
+/* missing="keep" (seed 000): field-app orders go on with the app's own
+ * customer id; the ERP refuses the one at HB_1 with its words; once the
+ * admin merges HB_1 into the ERP's customer, that order goes through the
+ * transform again and is delivered once, with the ERP's code. */
+static void test_keep_refused_then_merged(void)
+{
+    char *d = e2e_scratch("keep-merge");
+    char xml[4096];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"app-orders\" type=\"order\">\n"
+             "  <source plugin=\"csv\" name=\"app\" system=\"app\">\n"
+             "    <option name=\"path\">orders.csv</option>\n"
+             "  </source>\n"
+             "  <transform plugin=\"xref\" name=\"customer-code\">\n"
+             "    <option name=\"entity\">customer</option>\n"
+             "    <option name=\"field\">customer</option>\n"
+             "    <option name=\"to\">erp</option>\n"
+             "    <option name=\"missing\">keep</option>\n"
+             "  </transform>\n"
+             "  <sink plugin=\"http\" name=\"erp\" system=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /orders</option>\n"
+             "    <option name=\"body\">{\"ref\": \"{order}\", \"customer\": \"{customer}\"}</option>\n"
+             "    <option name=\"error-pointer\">/error/message</option>\n"
+             "  </sink>\n"
+             "</pipeline>\n", erp_url(erp));
+    free(wt_write_file(d, "p.xml", xml));
+    CU_ASSERT_EQUAL(erp_add_customer(erp, "C00031", "Hilltop Farm"), 0);
+    free(wt_write_file(d, "orders.csv", "order,customer\nKO-1,C00031\nKO-2,HB_1\n"));
+    char *out = weir(d, 1, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 written, 1 rejected"));
+    free(out);
+    out = weir(d, 0, "monitor", NULL);
+    CU_ASSERT(e2e_contains(out, "Customer 'HB_1' not found"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_created(erp, "orders", "KO-2"), 0);
+    /* HB_1 is the ERP's C00031 */
+    free(weir(d, 0, "xref", "merge", "customer", "app:HB_1", "erp:C00031", NULL));
+    out = weir(d, 0, "drain", NULL);
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_created(erp, "orders", "KO-2"), 1);
+    json_t *o = erp_record(erp, "orders", "KO-2");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "customer")), "C00031");
+    json_decref(o);
+    out = weir(d, 0, "drain", NULL);
+    CU_ASSERT_PTR_NULL(strstr(out, "1 written"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_created(erp, "orders", "KO-2"), 1);
+    out = weir(d, 0, "monitor", NULL);
+    CU_ASSERT(e2e_contains(out, "(nothing undelivered)"));
+    free(out);
+    free(d);
+}
+
+void register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("xref missing=create", start, stop);
+    CU_add_test(s, "created, linked, then updated with the ERP's number",
+                test_create_links_then_updates);
+    CU_add_test(s, "ERP down: the create waits, then once, linked", test_create_while_down);
+    CU_add_test(s, "answer lost: one customer, linked", test_create_answer_lost);
+    CU_add_test(s, "refused create: resent or replaced, created once, linked",
+                test_create_refused);
+    CU_add_test(s, "missing=keep: refused for HB_1, merged, delivered once",
+                test_keep_refused_then_merged);
+}
