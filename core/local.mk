@@ -38,6 +38,7 @@ core_libweircore_la_SOURCES += \
 	core/store/sqlite/state_track.c core/store/sqlite/state_outbox.c \
 	core/store/sqlite/state_endpoint.c core/store/sqlite/state_lock.c \
 	core/store/sqlite/state_claim.c core/store/sqlite/state_xref.c \
+	core/store/sqlite/state_echo.c \
 	core/store/xref.h core/store/xref.c \
 	core/store/created_link.h core/store/created_link.c
 
@@ -63,6 +64,7 @@ core_libweircore_la_SOURCES += \
 	core/engine/run.c core/engine/run.h \
 	core/engine/scheduler.c core/engine/scheduler.h \
 	core/engine/track.c core/engine/track.h \
+	core/engine/echo.c core/engine/echo.h \
 	core/engine/track_index.c core/engine/track_index.h \
 	core/engine/deliver.c core/engine/deliver.h \
 	core/engine/endpoint.c core/engine/endpoint.h \

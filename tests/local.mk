@@ -79,6 +79,11 @@ tests_test_track_options_SOURCES = tests/test_track_options.c tests/e2e.c tests/
 tests_test_track_options_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_track_options_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 
+CUNIT_TESTS += tests/test_echo
+tests_test_echo_SOURCES = tests/test_echo.c tests/e2e.c tests/e2e.h
+tests_test_echo_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_echo_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
+
 CUNIT_TESTS += tests/test_admin
 tests_test_admin_SOURCES = tests/test_admin.c tests/e2e.c tests/e2e.h
 tests_test_admin_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)

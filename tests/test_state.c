@@ -690,7 +690,9 @@ static void test_migration_6(void)
                                  "xref_history; DROP TABLE xref_sequences; "
                                  "DROP INDEX outbox_links; DROP INDEX "
                                  "outbox_provisional; ALTER TABLE outbox "
-                                 "DROP COLUMN link; PRAGMA user_version = 5",
+                                 "DROP COLUMN link; DROP TABLE echo_written; "
+                                 "DROP TABLE track_fields; "
+                                 "PRAGMA user_version = 5",
                                  NULL, NULL, NULL),
                     SQLITE_OK);
     sqlite3_close(db);
@@ -741,6 +743,70 @@ static void test_migration_6(void)
     free(path);
 }
 
+/* Migration 8 (echo suppression) on a schema 7 state: what it held is
+ * kept; what weir wrote is remembered per system, entity and key, the
+ * last write wins; field hashes are given only for the value the
+ * snapshot holds. */
+static void test_migration_8(void)
+{
+    char *path = state_file("schema7.db");
+    weir_error err = {0};
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    weir_state_close(st);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, "DROP TABLE echo_written; DROP TABLE "
+                                 "track_fields; PRAGMA user_version = 7",
+                                 NULL, NULL, NULL),
+                    SQLITE_OK);
+    sqlite3_close(db);
+    st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(user_version(path), 8);
+    char *file = NULL;
+    CU_ASSERT_EQUAL(weir_state_pipeline_file(st, "p", &file), 0);
+    CU_ASSERT_STRING_EQUAL(file ? file : "", "/p.xml");
+    free(file);
+
+    void *blob = NULL;
+    size_t len = 0;
+    CU_ASSERT_EQUAL(weir_state_begin(st), 0);
+    CU_ASSERT_EQUAL(weir_state_echo_put(st, "crm", "customer", "C1", "ab", 2),
+                    0);
+    /* written again: replaces */
+    CU_ASSERT_EQUAL(weir_state_echo_put(st, "crm", "customer", "C1", "xyz", 3),
+                    0);
+    CU_ASSERT_EQUAL(weir_state_echo_put(st, "erp", "customer", "C1", "e", 1),
+                    0);
+    CU_ASSERT_EQUAL(weir_state_commit(st), 0);
+    CU_ASSERT_EQUAL(weir_state_echo_get(st, "crm", "customer", "C1", &blob,
+                                        &len), 1);
+    CU_ASSERT(len == 3 && blob && memcmp(blob, "xyz", 3) == 0);
+    free(blob);
+    CU_ASSERT_EQUAL(weir_state_echo_get(st, "crm", "order", "C1", &blob,
+                                        &len), 0);
+    CU_ASSERT_PTR_NULL(blob);
+
+    /* field hashes of value 7; the snapshot holds 5, then 7 */
+    CU_ASSERT_EQUAL(weir_state_track_fields_put(st, "p", "C1", 7, "abcd", 4),
+                    0);
+    weir_snapshot_entry e = {"C1", 5, 1, 0};
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", &e, 1, 0), 0);
+    CU_ASSERT_EQUAL(weir_state_track_fields_get(st, "p", "C1", &blob, &len), 0);
+    CU_ASSERT_PTR_NULL(blob);
+    e.hash = 7;
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", &e, 1, 0), 0);
+    CU_ASSERT_EQUAL(weir_state_track_fields_get(st, "p", "C1", &blob, &len), 1);
+    CU_ASSERT(len == 4 && blob && memcmp(blob, "abcd", 4) == 0);
+    free(blob);
+    CU_ASSERT_EQUAL(weir_state_track_fields_get(st, "never", "C1", &blob,
+                                                &len), 0);
+    weir_state_close(st);
+    free(path);
+}
+
 void register_state_tests(void)
 {
     CU_pSuite s = CU_add_suite("state database", NULL, NULL);
@@ -748,6 +814,7 @@ void register_state_tests(void)
     CU_add_test(s, "a query that fails says so", test_failed_queries_say_so);
     CU_add_test(s, "newer schema refused", test_newer_schema_refused);
     CU_add_test(s, "migrations 6 and 7: cross-references, creates", test_migration_6);
+    CU_add_test(s, "migration 8: echo suppression", test_migration_8);
     CU_add_test(s, "corrupt file refused, not reset", test_corrupt_refused);
     CU_add_test(s, "unopenable path", test_unopenable_path);
     CU_add_test(s, "two processes open a new file", test_two_processes_open_a_new_file);

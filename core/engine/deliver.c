@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "store/created_link.h"
 #include "engine/deliver.h"
+#include "engine/echo.h"
 #include "engine/endpoint.h"
 #include "engine/engine.h"
 #include "engine/retry.h"
@@ -545,6 +546,10 @@ static int commit_fresh(weir_delivery *d, weir_batch *b)
         int failed = queue_unacked(d, &d->sinks[k], b, &d->out[k * d->cap],
                                    payloads, unstorable);
         sink_ops(d, b, k, 0);
+        for (size_t i = 0; !failed && p->sinks[k]->system_given && i < n; i++)
+            failed = d->out[k * d->cap + i].what == OUT_OK &&
+                     weir_echo_written(d->st, p, p->sinks[k],
+                                       weir_batch_at(b, i));
         if (failed)
             goto out;
     }
@@ -776,7 +781,8 @@ static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
                   weir_state_assigned_put(d->st, d->p->name, s->inst->name,
                                           r->key, r->outbox_id,
                                           o->assigned_id)) ||
-                 make_link(d, s, r, o);
+                 make_link(d, s, r, o) ||
+                 weir_echo_written(d->st, d->p, s->inst, r);
         } else {
             a[i].status = settle(d, s, r, o, r->attempt, &a[i].attempts,
                                  &a[i].next_attempt, &a[i].attempt,

@@ -286,7 +286,8 @@ static int read_stage(run_ctx *c, weir_batch *b)
         return send(c, b);
     c->stage_kind = "track";
     if (weir_tracker_process(c->tracker, b)) {
-        fail(c, WEIR_ERR_NOMEM, "out of memory while tracking changes");
+        fail(c, WEIR_ERR_NOMEM, "out of memory or the state failed while "
+             "tracking changes");
         return -1;
     }
     c->before_track = 0; /* <track> has seen them: no more note_unsent */
@@ -720,6 +721,8 @@ weir_run_status weir_engine_run(weir_run *run, const weir_run_options *opts,
             weir_error_clear(&err);
             goto out;
         }
+        if (opts->dry_run)
+            weir_tracker_read_only(c.tracker);
         if (!opts->dry_run && !(c.spool = weir_spool_new())) {
             fail(&c, WEIR_ERR_IO, "cannot create a temporary file for the changes");
             goto out;
@@ -746,7 +749,8 @@ weir_run_status weir_engine_run(weir_run *run, const weir_run_options *opts,
         deliver_changes(&c, b) == 0 && !opts->dry_run) {
         const weir_track_counts *tc = weir_tracker_counts(c.tracker);
         /* A full refresh, or the first run, starts the full-refresh clock. */
-        if (weir_tracker_is_full(c.tracker) || tc->unchanged + tc->updates == 0)
+        if (weir_tracker_is_full(c.tracker) ||
+            tc->unchanged - tc->echoes + tc->updates == 0)
             weir_state_set_last_full_refresh(st, p->name, weir_clock_now_ms());
     }
     wrap_up(&c, b, NULL, NULL);

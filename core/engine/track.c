@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "engine/echo.h"
 #include "engine/track.h"
 #include "engine/track_index.h"
 
@@ -30,6 +31,15 @@ struct weir_tracker {
     size_t keycap;
     weir_key_hash *hashes; /* one batch's key hashes */
     size_t hcap;
+    /* echo suppression (echo.h), when the pipeline takes part */
+    int echo;
+    int read_only;           /* a dry run: echoes found, nothing stored */
+    weir_state *st;
+    weir_echo_fields fields; /* one record's */
+    /* keys with outbox rows still waiting: never an echo, since the
+     * waiting rows hold older values that the change must supersede */
+    weir_track_index *waiting;
+    int in_tx;               /* this batch's field hashes are being stored */
 };
 
 /* Loading a million keys: each is hashed (starting the fetch of its
@@ -103,6 +113,26 @@ static void snapshot_error(weir_state *st, weir_error *err)
                    weir_error_message(e));
 }
 
+static int add_waiting(const char *key, void *ctx)
+{
+    return weir_track_index_load(ctx, key, strlen(key), 0, 0);
+}
+
+/* The keys of `t`'s pipeline with outbox rows not ended, at any sink. */
+static int load_waiting(weir_tracker *t)
+{
+    unsigned open = 1u << WEIR_OUTBOX_PENDING | 1u << WEIR_OUTBOX_IN_FLIGHT |
+                    1u << WEIR_OUTBOX_RETRY | 1u << WEIR_OUTBOX_HELD |
+                    1u << WEIR_OUTBOX_FAILED;
+    if (!(t->waiting = weir_track_index_new()))
+        return -1;
+    for (size_t i = 0; i < t->p->nsinks; i++)
+        if (weir_state_outbox_keys(t->st, t->p->name, t->p->sinks[i]->name,
+                                   open, add_waiting, t->waiting))
+            return -1;
+    return 0;
+}
+
 weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
                                weir_error *err)
 {
@@ -115,6 +145,8 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
     t->p = p;
     t->spec = &p->track;
     t->source_system = p->source->system;
+    t->st = st;
+    t->echo = st && weir_echo_takes_part(p);
     for (char **f = t->spec->fields; f && *f; f++)
         t->nfields++;
     if (t->nfields && !(t->field_found = calloc(t->nfields, 1))) {
@@ -144,6 +176,11 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
         weir_tracker_free(t);
         return NULL;
     }
+    if (t->echo && load_waiting(t)) {
+        snapshot_error(st, err);
+        weir_tracker_free(t);
+        return NULL;
+    }
     t->full = full ||
               (t->spec->full_refresh_ms > 0 && last > 0 &&
                weir_clock_now_ms() - last >= t->spec->full_refresh_ms);
@@ -158,8 +195,12 @@ void weir_tracker_free(weir_tracker *t)
     free(t->field_found);
     free(t->keybuf);
     free(t->hashes);
+    weir_echo_fields_free(&t->fields);
+    weir_track_index_free(t->waiting);
     free(t);
 }
+
+void weir_tracker_read_only(weir_tracker *t) { t->read_only = 1; }
 
 int weir_tracker_is_full(const weir_tracker *t) { return t->full; }
 
@@ -239,15 +280,8 @@ static void strip_owned(weir_tracker *t, weir_record *r)
             weir_record_unset(r, o[0]);
 }
 
-/* One field's contribution to the record hash.  Field hashes are added,
- * so the order of the fields does not matter (a reordered export is not
- * a change); NULL and "" differ by the seed. */
-static uint64_t field_hash(const char *name, const char *value, size_t len)
-{
-    uint64_t seed = XXH3_64bits(name, strlen(name));
-    return XXH3_64bits_withSeed(value ? value : "", len, value ? seed : ~seed);
-}
-
+/* Field hashes (weir_field_hash) are added, so the order of the fields
+ * does not matter: a reordered export is not a change. */
 static uint64_t record_hash(weir_tracker *t, const weir_record *r)
 {
     uint64_t h = 1; /* 0 marks a deleted key in the snapshot */
@@ -258,11 +292,11 @@ static uint64_t record_hash(weir_tracker *t, const weir_record *r)
             const char *v = weir_record_get(r, f, &n);
             int has = weir_record_has(r, f);
             t->field_found[i] |= (unsigned char)has;
-            h += field_hash(f, v, n) * 2 + !has;
+            h += weir_field_hash(f, v, n) * 2 + !has;
         }
     } else {
         for (uint32_t i = 0; i < r->nfields; i++)
-            h += field_hash(r->fields[i].name, r->fields[i].value,
+            h += weir_field_hash(r->fields[i].name, r->fields[i].value,
                             r->fields[i].len);
     }
     return h ? h : 1;
@@ -325,7 +359,41 @@ static int reserve_hashes(weir_tracker *t, size_t n)
     return 0;
 }
 
-int weir_tracker_process(weir_tracker *t, weir_batch *b)
+/* A new or changed key of a pipeline that takes part in echo
+ * suppression: its field hashes are stored with its new value, and when
+ * every difference is a value weir wrote into the source system (an
+ * echo), the snapshot takes the value and 1 is returned: not sent.  0 a
+ * change, -1 out of memory or the store failed. */
+static int absorb_echo(weir_tracker *t, weir_record *r, weir_track_verdict v,
+                       uint32_t version, int doubt)
+{
+    if (weir_echo_fields_build(&t->fields, r, t->spec->fields))
+        return -1;
+    const char *entity = weir_pipeline_record_type(t->p, r);
+    /* a full refresh sends everything; a value in doubt may not be the
+     * target's; a key with rows waiting must supersede them: all go as
+     * changes */
+    int echo = !t->full && !doubt && entity &&
+                       !weir_track_index_has(t->waiting, r->key,
+                                             strlen(r->key))
+                   ? weir_echo_only(t->st, t->p->name, t->source_system,
+                                    entity, r->key, &t->fields,
+                                    v == WEIR_TRACK_NEW)
+                   : 0;
+    if (echo < 0 || t->read_only)
+        return echo;
+    if (!t->in_tx && weir_state_begin(t->st))
+        return -1;
+    t->in_tx = 1;
+    weir_snapshot_entry e = {r->key, r->hash, version, WEIR_OP_UPDATE};
+    if (weir_state_track_fields_put(t->st, t->p->name, r->key, r->hash,
+                                    t->fields.buf, t->fields.len) ||
+        (echo && weir_state_snapshot_put(t->st, t->p->name, &e, 1, 0)))
+        return -1; /* intent 0: settled, never in doubt */
+    return echo;
+}
+
+static int classify(weir_tracker *t, weir_batch *b)
 {
     size_t n = weir_batch_count(b);
     if (reserve_hashes(t, n))
@@ -376,9 +444,34 @@ int weir_tracker_process(weir_tracker *t, weir_batch *b)
             continue;
         }
         r->version = (uint64_t)version + (v != WEIR_TRACK_RESEND);
+        if (t->echo && (v == WEIR_TRACK_NEW || v == WEIR_TRACK_CHANGED)) {
+            int echo = absorb_echo(t, r, v, version, doubt);
+            if (echo < 0)
+                return -1;
+            if (echo) {
+                r->unchanged = 1;
+                weir_record_answer(r, WEIR_RESULT_DROP, NULL, NULL);
+                t->counts.unchanged++;
+                t->counts.echoes++;
+                continue;
+            }
+        }
         apply_verdict(t, r, v, first, doubt);
     }
     return 0;
+}
+
+int weir_tracker_process(weir_tracker *t, weir_batch *b)
+{
+    int rc = classify(t, b);
+    if (t->in_tx) {
+        t->in_tx = 0;
+        if (rc || weir_state_commit(t->st)) {
+            weir_state_rollback(t->st);
+            rc = -1;
+        }
+    }
+    return rc;
 }
 
 void weir_tracker_note_unsent(weir_tracker *t, weir_record *r)

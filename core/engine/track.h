@@ -28,6 +28,7 @@ typedef struct weir_tracker weir_tracker;
 typedef struct weir_track_counts {
     uint64_t inserts, updates, unchanged, deletes, duplicates;
     uint64_t resent; /* in doubt after a run that died: sent again */
+    uint64_t echoes; /* of unchanged: what weir wrote, read back (echo.h) */
 } weir_track_counts;
 
 /* Load the snapshot of `p`.  `full` forces a full refresh; otherwise one
@@ -37,10 +38,14 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
                                weir_error *err);
 void weir_tracker_free(weir_tracker *t);
 int weir_tracker_is_full(const weir_tracker *t);
+/* A dry run: echoes (echo.h) are recognised, nothing is stored. */
+void weir_tracker_read_only(weir_tracker *t);
 
-/* Classify the live records of `b` (see above).  Unchanged records are
- * answered DROP with r->unchanged set; duplicates and records without a
- * usable key are answered REJECT.  Returns 0, -1 out of memory. */
+/* Classify the live records of `b` (see above).  Unchanged records (and
+ * echoes, echo.h) are answered DROP with r->unchanged set; duplicates
+ * and records without a usable key are answered REJECT.  Returns 0, -1
+ * out of memory or, in a pipeline that suppresses echoes, when the
+ * state store failed. */
 int weir_tracker_process(weir_tracker *t, weir_batch *b);
 
 /* A record that will not reach the sinks (malformed, or rejected or held

@@ -67,6 +67,7 @@ typedef struct weir_track_spec {
     long long max_delete_count; /* < 0: use ratio */
     size_t position; /* how many transforms run before it */
     char **owners;   /* field, owner system, ..., NULL (<field owner>) */
+    int echo_keep;   /* echo="keep": no echo suppression (engine/echo.h) */
 } weir_track_spec;
 
 /* Notification events (<notify on="...">). */
@@ -86,6 +87,7 @@ struct weir_instance_spec {
     char *plugin_name;
     char *name;
     char *system;
+    int system_given; /* system= in the XML, not the name by default */
     long line;
     weir_option_value *options;
     size_t noptions;

@@ -442,6 +442,7 @@ static weir_instance_spec *build_instance(load_ctx *lc, const xmlNode *x,
     inst->plugin_name = raw_attr(x, "plugin");
     inst->name = raw_attr(x, "name");
     inst->system = raw_attr(x, "system");
+    inst->system_given = inst->system != NULL;
     if (!inst->system && inst->name)
         inst->system = strdup(inst->name);
     /* five sends, 15-25 s apart (an ERP's integration monitor) */
@@ -577,6 +578,9 @@ static void parse_track(load_ctx *lc, const xmlNode *x)
     }
     parse_duration_attr(lc, x, "full-refresh", &t->full_refresh_ms);
     parse_field_owners(lc, x);
+    v = raw_attr(x, "echo"); /* the schema allows suppress and keep */
+    t->echo_keep = v && strcmp(v, "keep") == 0;
+    free(v);
     v = raw_attr(x, "max-delete");
     if (v) {
         size_t len = strlen(v);

@@ -29,10 +29,10 @@ typedef enum weir_store_mode {
 } weir_store_mode;
 
 /* Version 1: the operations from open to run_tally.
- * Version 2: in_transaction, the cross-reference store (xref.h) and
- * outbox_creating, from in_transaction on.  state.c refuses to open a
- * backend older than WEIR_STORE_OPS_VERSION, so every operation here may
- * be called. */
+ * Version 2: in_transaction, the cross-reference store (xref.h),
+ * outbox_creating and echo suppression (echo_put to track_fields_get),
+ * from in_transaction on.  state.c refuses to open a backend older than
+ * WEIR_STORE_OPS_VERSION, so every operation here may be called. */
 #define WEIR_STORE_OPS_VERSION 2
 
 typedef struct weir_store_ops {
@@ -186,6 +186,18 @@ typedef struct weir_store_ops {
                         void *ctx);
     int (*outbox_creating)(weir_store_conn *conn, const char *link,
                            const char *pipeline, const char *key);
+    /* echo suppression (state.h) */
+    int (*echo_put)(weir_store_conn *conn, const char *system,
+                    const char *entity, const char *key, const void *blob,
+                    size_t len);
+    int (*echo_get)(weir_store_conn *conn, const char *system,
+                    const char *entity, const char *key, void **blob,
+                    size_t *len);
+    int (*track_fields_put)(weir_store_conn *conn, const char *pipeline,
+                            const char *key, uint64_t hash, const void *blob,
+                            size_t len);
+    int (*track_fields_get)(weir_store_conn *conn, const char *pipeline,
+                            const char *key, void **blob, size_t *len);
 } weir_store_ops;
 
 /* The backend and connection behind `st`, for the store's own files

@@ -266,6 +266,33 @@ int weir_state_set_last_full_refresh(weir_state *st, const char *pipeline,
     return st->ops->set_last_full_refresh(st->conn, pipeline, when_ms);
 }
 
+int weir_state_echo_put(weir_state *st, const char *system,
+                        const char *entity, const char *key,
+                        const void *blob, size_t len)
+{
+    return st->ops->echo_put(st->conn, system, entity, key, blob, len);
+}
+
+int weir_state_echo_get(weir_state *st, const char *system,
+                        const char *entity, const char *key, void **blob,
+                        size_t *len)
+{
+    return st->ops->echo_get(st->conn, system, entity, key, blob, len);
+}
+
+int weir_state_track_fields_put(weir_state *st, const char *pipeline,
+                                const char *key, uint64_t hash,
+                                const void *blob, size_t len)
+{
+    return st->ops->track_fields_put(st->conn, pipeline, key, hash, blob, len);
+}
+
+int weir_state_track_fields_get(weir_state *st, const char *pipeline,
+                                const char *key, void **blob, size_t *len)
+{
+    return st->ops->track_fields_get(st->conn, pipeline, key, blob, len);
+}
+
 int weir_state_outbox_add(weir_state *st, const weir_outbox_row *rows,
                           size_t n, int64_t *ids)
 {

@@ -29,7 +29,7 @@
 typedef struct weir_state weir_state;
 
 /* The schema version this weir writes. */
-#define WEIR_STATE_SCHEMA 7
+#define WEIR_STATE_SCHEMA 8
 
 /* Open the store at `location` for a run, drain or resend, and migrate
  * it forward: "FILE" or "sqlite:FILE" (SQLite), "postgresql://..."
@@ -182,6 +182,31 @@ int weir_state_last_full_refresh(weir_state *st, const char *pipeline,
                                  int64_t *when_ms);
 int weir_state_set_last_full_refresh(weir_state *st, const char *pipeline,
                                      int64_t when_ms);
+
+/* ---- echo suppression (engine/echo.h) ---------------------------------
+ * What weir last wrote into a system per entity and key, and, for the
+ * <track>s that take part, each key's field hashes next to the snapshot
+ * value they belong to.  Both are opaque blobs here (engine/echo.c). */
+/* Replace what weir wrote into `system` for (entity, key) (inside the
+ * caller's transaction). */
+int weir_state_echo_put(weir_state *st, const char *system,
+                        const char *entity, const char *key,
+                        const void *blob, size_t len);
+/* What weir wrote into `system` for (entity, key): 1 with *blob (owned:
+ * free) and *len, 0 nothing, -1 on error. */
+int weir_state_echo_get(weir_state *st, const char *system,
+                        const char *entity, const char *key, void **blob,
+                        size_t *len);
+/* Keep `key`'s field hashes (an opaque blob) as those of its snapshot
+ * value `hash`, replacing what was kept. */
+int weir_state_track_fields_put(weir_state *st, const char *pipeline,
+                                const char *key, uint64_t hash,
+                                const void *blob, size_t len);
+/* `key`'s field hashes, when they belong to its snapshot value as
+ * stored now: 1 with *blob (owned: free) and *len, 0 when there are
+ * none such, -1 on error. */
+int weir_state_track_fields_get(weir_state *st, const char *pipeline,
+                                const char *key, void **blob, size_t *len);
 
 /* ---- the outbox ------------------------------------------------------ */
 

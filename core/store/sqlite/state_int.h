@@ -23,6 +23,7 @@ struct weir_store_conn {
     sqlite3_stmt *ob_add, *ob_attempt;          /* state_outbox.c */
     sqlite3_stmt *ob_settle, *ob_claim, *ob_take; /* state_claim.c */
     sqlite3_stmt *ob_assigned;                  /* state_outbox.c */
+    sqlite3_stmt *echo_put, *echo_get, *tf_put, *tf_get; /* state_echo.c */
 };
 
 /* Prepare `sql` and bind `n` text arguments (NULL binds SQL NULL).
@@ -77,6 +78,9 @@ int sq__each_count(weir_store_conn *st, const char *sql, const char *arg,
                    void *ctx);
 /* Column text as a C string, "" for NULL; borrowed until the next step. */
 const char *sq__text(sqlite3_stmt *s, int col);
+/* state_track.c: the rowid of `pipeline` in `pipelines` (snapshots are
+ * keyed by it); 0 when the pipeline never ran, -1 on error. */
+int64_t sq__pipeline_id(weir_store_conn *st, const char *pipeline);
 /* Column text or NULL. */
 const char *sq__text_or_null(sqlite3_stmt *s, int col);
 
@@ -216,4 +220,15 @@ int sq_xref_each_since(weir_store_conn *st, const char *entity,
                        void *ctx);
 int sq_xref_history(weir_store_conn *st, const char *entity,
                     int (*fn)(const weir_xref_event *e, void *ctx), void *ctx);
+/* state_echo.c: echo suppression */
+int sq_echo_put(weir_store_conn *st, const char *system, const char *entity,
+                const char *key, const void *blob, size_t len);
+int sq_echo_get(weir_store_conn *st, const char *system, const char *entity,
+                const char *key, void **blob, size_t *len);
+int sq_track_fields_put(weir_store_conn *st, const char *pipeline,
+                        const char *key, uint64_t hash, const void *blob,
+                        size_t len);
+int sq_track_fields_get(weir_store_conn *st, const char *pipeline,
+                        const char *key, void **blob, size_t *len);
+
 #endif

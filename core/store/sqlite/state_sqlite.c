@@ -164,6 +164,19 @@ static const char *const migrations[] = {
     "CREATE INDEX outbox_links ON outbox(link) WHERE link IS NOT NULL;"
     "CREATE INDEX outbox_provisional ON outbox(wait_key) WHERE "
     "  status = 'failed' AND stage IS NOT NULL;",
+
+    /* 8: echo suppression (engine/echo.h).  echo_written: what weir last
+     * wrote into a system per entity and key, as per-field hashes (one
+     * blob, engine/echo.c's format), and when.  track_fields: the same
+     * for a <track> key's snapshot value (hash says which value), kept
+     * only for the pipelines that take part. */
+    "CREATE TABLE echo_written ("
+    "  system TEXT NOT NULL, entity TEXT NOT NULL, key TEXT NOT NULL,"
+    "  fields BLOB NOT NULL, at INTEGER NOT NULL,"
+    "  PRIMARY KEY (system, entity, key)) WITHOUT ROWID;"
+    "CREATE TABLE track_fields ("
+    "  pid INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
+    "  fields BLOB NOT NULL, PRIMARY KEY (pid, key)) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,
@@ -633,7 +646,8 @@ void sq_close(weir_store_conn *st)
         sq_outbox_unclaim(st);
     sqlite3_stmt *cached[] = {st->snap_put, st->ob_add, st->ob_settle,
                               st->ob_attempt, st->ob_claim, st->ob_take,
-                              st->ob_assigned};
+                              st->ob_assigned, st->echo_put, st->echo_get,
+                              st->tf_put, st->tf_get};
     for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++)
         sqlite3_finalize(cached[i]);
     sqlite3_close(st->db);
@@ -1061,4 +1075,8 @@ const weir_store_ops weir_store_sqlite = {
     .xref_each_since = sq_xref_each_since,
     .xref_history = sq_xref_history,
     .outbox_creating = sq_outbox_creating,
+    .echo_put = sq_echo_put,
+    .echo_get = sq_echo_get,
+    .track_fields_put = sq_track_fields_put,
+    .track_fields_get = sq_track_fields_get,
 };

@@ -6,10 +6,8 @@
 
 #include "store/sqlite/state_int.h"
 
-/* The rowid of `pipeline` in `pipelines` (snapshots are keyed by it),
- * remembered for the next call; 0 when the pipeline never ran, -1 when
- * it could not be read. */
-static int64_t pipeline_id(weir_store_conn *st, const char *pipeline)
+/* Remembered for the next call. */
+int64_t sq__pipeline_id(weir_store_conn *st, const char *pipeline)
 {
     if (st->pid_name && strcmp(st->pid_name, pipeline) == 0)
         return st->pid;
@@ -30,7 +28,7 @@ static int64_t pipeline_id(weir_store_conn *st, const char *pipeline)
 
 int64_t sq_snapshot_count(weir_store_conn *st, const char *pipeline)
 {
-    int64_t pid = pipeline_id(st, pipeline), n = -1;
+    int64_t pid = sq__pipeline_id(st, pipeline), n = -1;
     sqlite3_stmt *s;
     if (pid <= 0)
         return pid; /* 0: never ran, an empty snapshot */
@@ -50,7 +48,7 @@ int sq_snapshot_each(weir_store_conn *st, const char *pipeline,
                                        int doubt, void *ctx),
                              void *ctx)
 {
-    int64_t pid = pipeline_id(st, pipeline);
+    int64_t pid = sq__pipeline_id(st, pipeline);
     sqlite3_stmt *s;
     if (pid <= 0)
         return (int)pid; /* 0: never ran, an empty snapshot */
@@ -98,7 +96,7 @@ int64_t sq_intent_begin(weir_store_conn *st, const char *pipeline)
 int sq_snapshot_put(weir_store_conn *st, const char *pipeline,
                     const weir_snapshot_entry *e, size_t n, int64_t intent)
 {
-    int64_t pid = pipeline_id(st, pipeline);
+    int64_t pid = sq__pipeline_id(st, pipeline);
     sqlite3_stmt *s = pid <= 0 ? NULL
                                : sq__cached(
                                  st, &st->snap_put,
@@ -135,7 +133,7 @@ int sq_intent_settle(weir_store_conn *st, const char *pipeline,
 int sq_snapshot_doubt(weir_store_conn *st, const char *pipeline,
                               const char *key)
 {
-    int64_t pid = pipeline_id(st, pipeline);
+    int64_t pid = sq__pipeline_id(st, pipeline);
     sqlite3_stmt *s = sq__prepare(
         st, "UPDATE snapshots SET intent = -1 WHERE pid = ?1 AND key = ?2", 0,
         NULL);
@@ -152,7 +150,7 @@ int sq_snapshot_doubt(weir_store_conn *st, const char *pipeline,
 
 int64_t sq_snapshot_recover(weir_store_conn *st, const char *pipeline)
 {
-    int64_t pid = pipeline_id(st, pipeline);
+    int64_t pid = sq__pipeline_id(st, pipeline);
     if (pid <= 0)
         return pid; /* 0: never ran, nothing in doubt */
     /* Only after a run that died is there anything to do: then one scan
