@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <CUnit/CUnit.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,6 +313,99 @@ static void test_seed_000_suggest_merge_delivered_once(void)
     free(d);
 }
 
+/* SQL on the demo's CRM (the README's sqlite3 lines). */
+static void crm_sql(const char *dir, const char *sql)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/crm.db", dir);
+    sqlite3 *db = NULL;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static long long crm_int(const char *dir, const char *sql)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/crm.db", dir);
+    return e2e_query_int(path, sql);
+}
+
+/* The README of crm-accounts-to-erp (seed 003): accounts created in the
+ * ERP once each and linked, the numbers written back, edits on either
+ * side reach the other and do not come back, a round with nothing new
+ * sends nothing. */
+static void test_seed_003_create_write_back_no_loops(void)
+{
+    const char *p = "crm-accounts-to-erp";
+    char *d = e2e_scratch(p);
+    const char *files[] = {"crm-to-erp.xml", "erp-to-crm.xml", "crm.sql"};
+    for (size_t i = 0; i < 3; i++)
+        e2e_copy_example(d, p, files[i]);
+    char path[4200], *sql;
+    snprintf(path, sizeof path, "%s/crm.sql", d);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sql = wt_read_file(path));
+    crm_sql(d, sql);
+    free(sql);
+    snprintf(path, sizeof path, "%s/weir.db", d);
+    setenv("WEIR_STATE", path, 1);
+    /* its own ERP: the README starts an empty one */
+    erp_server *own = erp_start(0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(own);
+    setenv("ERP_URL", erp_url(own), 1);
+    char *out = weir(d, 0, "run", "crm-to-erp.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "3 read, 3 written"));
+    free(out);
+    out = weir(d, 0, "xref", "list", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "crm:K2"));
+    CU_ASSERT(e2e_contains(out, "created"));
+    free(out);
+    out = weir(d, 0, "run", "erp-to-crm.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "3 read, 3 written"));
+    free(out);
+    CU_ASSERT_EQUAL(crm_int(d, "SELECT count(*) FROM accounts WHERE erp_code LIKE 'C0%'"), 3);
+    out = weir(d, 0, "run", "crm-to-erp.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "0 written"));
+    CU_ASSERT(e2e_contains(out, "3 unchanged"));
+    free(out);
+    /* an edit in the CRM goes to the ERP as an update */
+    crm_sql(d, "UPDATE accounts SET city = 'York' WHERE account = 'K2'");
+    erp_reset_counters(own);
+    out = weir(d, 0, "run", "crm-to-erp.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_requests_to(own, "POST /customers"), 0);
+    json_t *k2 = erp_record(own, "customers", "K2");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(k2, "city")), "York");
+    const char *k2_id = json_string_value(json_object_get(k2, "id"));
+    char put[64];
+    snprintf(put, sizeof put, "PUT /customers/%s", k2_id ? k2_id : "?");
+    CU_ASSERT_EQUAL(erp_requests_to(own, put), 1);
+    json_decref(k2);
+    /* an edit in the ERP (the README's curl -X PUT) reaches the CRM */
+    CU_ASSERT_EQUAL(erp_edit(own, "customers", "K1", "name", "Brook Dairy Ltd"), 0);
+    out = weir(d, 0, "run", "erp-to-crm.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    free(out);
+    CU_ASSERT_EQUAL(crm_int(d, "SELECT count(*) FROM accounts WHERE account = 'K1' AND "
+                               "name = 'Brook Dairy Ltd'"), 1);
+    /* and does not come back; a third round sends nothing */
+    erp_reset_counters(own);
+    out = weir(d, 0, "run", "crm-to-erp.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "0 written"));
+    free(out);
+    out = weir(d, 0, "run", "erp-to-crm.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "0 written"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_requests_to(own, "POST /customers"), 0);
+    for (const char *const *k = (const char *const[]){"K1", "K2", "K3", NULL}; *k; k++)
+        CU_ASSERT_EQUAL(erp_created(own, "customers", *k), 0); /* since the reset */
+    CU_ASSERT_EQUAL(erp_record_count(own, "customers"), 3);
+    erp_stop(own);
+    setenv("ERP_URL", erp_url(erp), 1);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("example pipelines over HTTP", start, stop);
@@ -325,4 +419,6 @@ void register_tests(void)
                 test_seed_000_orders_held_until_linked);
     CU_add_test(s, "field-orders-merge: refused, mailed, suggested, merged, delivered once",
                 test_seed_000_suggest_merge_delivered_once);
+    CU_add_test(s, "crm-accounts-to-erp: created once, numbers written back, no loops",
+                test_seed_003_create_write_back_no_loops);
 }

@@ -1020,6 +1020,25 @@ int erp_add_customer(erp_server *s, const char *id, const char *name)
     return ret;
 }
 
+int erp_edit(erp_server *s, const char *resource, const char *id_or_ref,
+             const char *field, const char *value)
+{
+    int r = resource_index(resource);
+    if (r < 0)
+        return -1;
+    pthread_mutex_lock(&s->lock);
+    const char *id = NULL;
+    json_t *rec = find(s, r, id_or_ref, &id);
+    int ret = -1;
+    if (rec) {
+        json_object_set_new(rec, field, json_string(value));
+        json_object_set_new(rec, "modified", stamp(s));
+        ret = 0;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ret;
+}
+
 static int add_code(erp_server *s, json_t *table, const char *code)
 {
     pthread_mutex_lock(&s->lock);

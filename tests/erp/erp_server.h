@@ -93,6 +93,11 @@ void erp_set_log(erp_server *s, FILE *log);
 /* Define a customer with this id and name (as if created), a terms code, a
  * G/L account.  0 on success, -1 when it already exists. */
 int erp_add_customer(erp_server *s, const char *id, const char *name);
+/* An edit made in the ERP by a user: `field` of the record `id_or_ref`
+ * of `resource` set to `value`, its modified stamp moved on.  0, or -1
+ * when there is no such record. */
+int erp_edit(erp_server *s, const char *resource, const char *id_or_ref,
+             const char *field, const char *value);
 int erp_add_terms(erp_server *s, const char *code);
 int erp_add_gl_account(erp_server *s, const char *code);
 /* Records of `resource` ("customers", "orders", "invoices") now stored. */
