@@ -276,6 +276,51 @@ static void test_keep_refused_then_merged(void)
     free(d);
 }
 
+/* hold, released by a create: orders for a CRM account the ERP does not
+ * have yet wait; the accounts pipeline creates it, and the link its
+ * acknowledgement makes releases them: they go with the ERP's number. */
+static void test_hold_released_by_create(void)
+{
+    char *d = crm_dir("hold-create", "account,name\nK21,Fern Nursery\n");
+    char xml[4096];
+    snprintf(xml, sizeof xml,
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"crm-orders\" type=\"order\">\n"
+             "  <source plugin=\"csv\" name=\"crm\" system=\"crm\">\n"
+             "    <option name=\"path\">orders.csv</option>\n"
+             "  </source>\n"
+             "  <transform plugin=\"xref\" name=\"customer-code\">\n"
+             "    <option name=\"entity\">customer</option>\n"
+             "    <option name=\"field\">customer</option>\n"
+             "    <option name=\"to\">erp</option>\n"
+             "    <option name=\"missing\">hold</option>\n"
+             "  </transform>\n"
+             "  <sink plugin=\"http\" name=\"erp\" system=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /orders</option>\n"
+             "    <option name=\"body\">{\"ref\": \"{order}\", \"customer\": \"{customer}\"}</option>\n"
+             "  </sink>\n"
+             "</pipeline>\n", erp_url(erp));
+    free(wt_write_file(d, "orders.xml", xml));
+    free(wt_write_file(d, "orders.csv", "order,customer\nHO-1,K21\nHO-2,K21\n"));
+    char *out = weir(d, 0, "run", "orders.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "2 held"));
+    free(out);
+    free(weir(d, 0, "run", "p.xml", NULL)); /* creates K21 in the ERP */
+    char *k21 = linked(d, "K21");
+    CU_ASSERT_FATAL(k21[0] == 'C');
+    out = weir(d, 0, "drain", NULL);
+    CU_ASSERT(e2e_contains(out, "2 written"));
+    free(out);
+    for (const char *const *o = (const char *const[]){"HO-1", "HO-2", NULL}; *o; o++) {
+        json_t *rec = erp_record(erp, "orders", *o);
+        CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(rec, "customer")), k21);
+        json_decref(rec);
+        CU_ASSERT_EQUAL(erp_created(erp, "orders", *o), 1);
+    }
+    free(k21);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("xref missing=create", start, stop);
@@ -287,4 +332,6 @@ void register_tests(void)
                 test_create_refused);
     CU_add_test(s, "missing=keep: refused for HB_1, merged, delivered once",
                 test_keep_refused_then_merged);
+    CU_add_test(s, "missing=hold: released by the link a create makes",
+                test_hold_released_by_create);
 }
