@@ -145,6 +145,50 @@ static void test_create_links_then_updates(void)
     free(d);
 }
 
+/* An account new to weir that an admin linked already (the ERP has the
+ * customer): an update of it, not a second customer. */
+static void test_create_linked_beforehand(void)
+{
+    char *d = crm_dir("create-linked", "account,name\nK41,Willow Farm\n");
+    CU_ASSERT_EQUAL(erp_add_customer(erp, "C00141", "Willow Farm (old name)"), 0);
+    free(weir(d, 0, "xref", "add", "customer", "crm:K41", "erp:C00141", NULL));
+    erp_reset_counters(erp);
+    free(weir(d, 0, "run", "p.xml", NULL));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /customers"), 0);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /customers/C00141"), 1);
+    CU_ASSERT_STRING_EQUAL(erp_name("C00141"), "Willow Farm");
+    free(d);
+}
+
+/* missing="hold" for the accounts (a clerk types the customer into the
+ * ERP and links it): the account waits; the link releases it, and it
+ * goes as an update of the clerk's customer. */
+static void test_hold_clerk_links(void)
+{
+    char *d = crm_dir("hold-clerk", "account,name\nK51,Ash Mill\n");
+    char *xml = NULL;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/p.xml", d);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(xml = wt_read_file(path));
+    char *at = strstr(xml, ">create<");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    memcpy(at, ">hold  <", 8); /* the XML allows the blanks */
+    free(wt_write_file(d, "p.xml", xml));
+    free(xml);
+    char *out = weir(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 held"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_created(erp, "customers", "K51"), 0);
+    CU_ASSERT_EQUAL(erp_add_customer(erp, "C00151", "Ash Mill (typed)"), 0);
+    free(weir(d, 0, "xref", "add", "customer", "crm:K51", "erp:C00151", NULL));
+    erp_reset_counters(erp);
+    free(weir(d, 0, "drain", NULL));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /customers"), 0);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /customers/C00151"), 1);
+    CU_ASSERT_STRING_EQUAL(erp_name("C00151"), "Ash Mill");
+    free(d);
+}
+
 /* The ERP down at the first run: the create waits in the outbox with its
  * link to make; drained once the ERP is back, it is created once and
  * linked; the next change goes as an update. */
@@ -327,6 +371,10 @@ void register_tests(void)
     CU_add_test(s, "created, linked, then updated with the ERP's number",
                 test_create_links_then_updates);
     CU_add_test(s, "ERP down: the create waits, then once, linked", test_create_while_down);
+    CU_add_test(s, "linked beforehand: an update, no second customer",
+                test_create_linked_beforehand);
+    CU_add_test(s, "missing=hold: the clerk's customer linked, then updated",
+                test_hold_clerk_links);
     CU_add_test(s, "answer lost: one customer, linked", test_create_answer_lost);
     CU_add_test(s, "refused create: resent or replaced, created once, linked",
                 test_create_refused);

@@ -220,6 +220,17 @@ static void unlinked(xref_state *st, weir_record *r, const char *id)
     }
 }
 
+/* Is r the object `id` names (a CRM account, not an order of one)?  With
+ * missing="create", or when id is r's own <track> key.  Not for
+ * "generate": its links are made before the target has the object. */
+static int is_the_object(const xref_state *st, weir_record *r, const char *id)
+{
+    if (st->missing == MISSING_GENERATE)
+        return 0;
+    const char *key = st->host->record_key(r);
+    return st->missing == MISSING_CREATE || (key && strcmp(key, id) == 0);
+}
+
 static weir_status xref_process(void *state, weir_batch *batch)
 {
     xref_state *st = state;
@@ -252,6 +263,10 @@ static weir_status xref_process(void *state, weir_batch *batch)
             unlinked(st, r, id);
         else if (h->record_set(r, st->into, linked, strlen(linked)) != 0)
             h->record_answer(r, WEIR_RESULT_RETRY, "out of memory", NULL);
+        else if (is_the_object(st, r, id) && h->record_op(r) == WEIR_OP_INSERT)
+            /* the target has it (linked by its create, or by someone who
+             * made it there): an update, never a second one */
+            h->record_set_op(r, WEIR_OP_UPDATE);
         h->free(linked);
         free(id);
     }
