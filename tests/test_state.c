@@ -720,11 +720,11 @@ static void test_migration_6(void)
         {.pipeline = "p", .sink = "erp", .key = "K3", .idem = "i3", .op = "insert",
          .payload = "{}", .status = WEIR_OUTBOX_FAILED, .link = l3}};
     CU_ASSERT_EQUAL(weir_state_outbox_add(st, rows, 2, NULL), 0);
-    CU_ASSERT_EQUAL(weir_state_outbox_creating(st, l1, "p", "K1"), 1);
-    CU_ASSERT_EQUAL(weir_state_outbox_creating(st, l3, "p", "K3"), 0);
-    CU_ASSERT_EQUAL(weir_state_outbox_creating(st, l3, "q", "K3"), 1);
+    CU_ASSERT_EQUAL(weir_state_outbox_creating(st, l1, "p", "K1", 0), 1);
+    CU_ASSERT_EQUAL(weir_state_outbox_creating(st, l3, "p", "K3", 0), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_creating(st, l3, "q", "K3", 0), 1);
     CU_ASSERT_EQUAL(weir_state_outbox_creating(st, "customer\x1f" "crm\x1f" "K2\x1f" "erp",
-                                               "p", "K2"), 0);
+                                               "p", "K2", 0), 0);
     weir_state_close(st);
     /* one to one is the schema's, not only the writer's check: a second
      * link of either end to the other system cannot be stored at all */

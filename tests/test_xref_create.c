@@ -145,6 +145,108 @@ static void test_create_links_then_updates(void)
     free(d);
 }
 
+/* crm_dir() with `from` in the pipeline replaced by `to`. */
+static void edit_pipeline(const char *d, const char *from, const char *to)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/p.xml", d);
+    char *xml = wt_read_file(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(xml);
+    char *at = strstr(xml, from);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    size_t lf = strlen(from), lt = strlen(to), n = strlen(xml);
+    char *out = malloc(n - lf + lt + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    memcpy(out, xml, (size_t)(at - xml));
+    memcpy(out + (at - xml), to, lt);
+    strcpy(out + (at - xml) + lt, at + lf);
+    free(wt_write_file(d, "p.xml", out));
+    free(out);
+    free(xml);
+}
+
+/* The create's answer lost, and the account changed again before a
+ * drain: the change waits for the create (which alone can make the
+ * link), the create goes again with its idempotency key, and the change
+ * follows as an update: one customer. */
+static void test_create_answer_lost_then_changed(void)
+{
+    char *d = crm_dir("create-lost-changed", "account,name\nK91,Fern One\n");
+    erp_set_flaky(erp, ERP_FLAKY_LOSE, 1);
+    free(weir(d, 0, "run", "p.xml", NULL));
+    erp_set_flaky(erp, ERP_FLAKY_OFF, 0);
+    free(wt_write_file(d, "crm.csv", "account,name\nK91,Fern One Ltd\n"));
+    char *out = weir(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 held"));
+    CU_ASSERT_PTR_NULL(strstr(out, "superseded"));
+    free(out);
+    free(weir(d, 0, "drain", NULL)); /* the create, then the change */
+    free(weir(d, 0, "drain", NULL));
+    CU_ASSERT_EQUAL(erp_created(erp, "customers", "K91"), 1);
+    char *k = linked(d, "K91");
+    CU_ASSERT_FATAL(k[0] == 'C');
+    CU_ASSERT_STRING_EQUAL(erp_name(k), "Fern One Ltd");
+    out = weir(d, 0, "monitor", NULL);
+    CU_ASSERT(e2e_contains(out, "(nothing undelivered)"));
+    free(out);
+    free(wt_write_file(d, "crm.csv", "account,name\nK91,Fern One Plc\n"));
+    free(weir(d, 0, "run", "p.xml", NULL));
+    CU_ASSERT_EQUAL(erp_created(erp, "customers", "K91"), 1);
+    CU_ASSERT_STRING_EQUAL(erp_name(k), "Fern One Plc");
+    free(k);
+    free(d);
+}
+
+/* A target that takes the create but does not say which id it gave: the
+ * record fails saying so (also with rejects="retry": sent again it would
+ * make another), and the account's next change waits instead of making
+ * a second one; once an admin links it, the change goes as an update. */
+static void test_create_without_id(void)
+{
+    char *d = crm_dir("create-no-id", "account,name\nK92,Oak One\n");
+    edit_pipeline(d, "POST /customers", "POST /hooks/{account}");
+    edit_pipeline(d, "<retry attempts=\"5\" delay=\"0s\" jitter=\"0s\"/>",
+                  "<retry attempts=\"5\" delay=\"0s\" jitter=\"0s\" rejects=\"retry\"/>");
+    erp_reset_counters(erp);
+    char *out = weir(d, 1, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "did not say which id it gave it"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /hooks/K92"), 1);
+    free(wt_write_file(d, "crm.csv", "account,name\nK92,Oak One Ltd\n"));
+    out = weir(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 held"));
+    free(out);
+    free(weir(d, 0, "drain", NULL));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /hooks/K92"), 1);
+    /* the admin finds the customer the target made and links it */
+    CU_ASSERT_EQUAL(erp_add_customer(erp, "C00192", "Oak One"), 0);
+    free(weir(d, 0, "xref", "add", "customer", "crm:K92", "erp:C00192", NULL));
+    free(weir(d, 0, "drain", NULL));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /hooks/K92"), 1);
+    /* both versions go, in order, as updates: the refused create's, then
+     * the change's */
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /customers/C00192"), 2);
+    CU_ASSERT_STRING_EQUAL(erp_name("C00192"), "Oak One Ltd");
+    char *out2 = weir(d, 0, "monitor", NULL);
+    CU_ASSERT(e2e_contains(out2, "(nothing undelivered)"));
+    free(out2);
+    free(d);
+}
+
+/* A sink whose system is not `to`: nothing could make the link, so
+ * nothing is created (every change would make another). */
+static void test_create_needs_the_sink_of_to(void)
+{
+    char *d = crm_dir("create-wrong-sink", "account,name\nK93,Elm One\n");
+    edit_pipeline(d, "name=\"erp\" system=\"erp\"", "name=\"erp-api\"");
+    erp_reset_counters(erp);
+    char *out = weir(d, 0, "run", "p.xml", NULL); /* waits; the log says why */
+    CU_ASSERT(e2e_contains(out, "no <sink> of this pipeline has system=\"erp\""));
+    free(out);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /customers"), 0);
+    free(d);
+}
+
 /* An account new to weir that an admin linked already (the ERP has the
  * customer): an update of it, not a second customer. */
 static void test_create_linked_beforehand(void)
@@ -265,13 +367,10 @@ static void test_create_refused(void)
     free(d);
 }
 
-/* missing="keep" (seed 000): field-app orders go on with the app's own
- * customer id; the ERP refuses the one at HB_1 with its words; once the
- * admin merges HB_1 into the ERP's customer, that order goes through the
- * transform again and is delivered once, with the ERP's code. */
-static void test_keep_refused_then_merged(void)
+/* app orders -> xref customer (missing=keep) -> http POST /orders. */
+static char *keep_dir(const char *name)
 {
-    char *d = e2e_scratch("keep-merge");
+    char *d = e2e_scratch(name);
     char xml[4096];
     snprintf(xml, sizeof xml,
              "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"app-orders\" type=\"order\">\n"
@@ -289,9 +388,20 @@ static void test_keep_refused_then_merged(void)
              "    <option name=\"upsert\">POST /orders</option>\n"
              "    <option name=\"body\">{\"ref\": \"{order}\", \"customer\": \"{customer}\"}</option>\n"
              "    <option name=\"error-pointer\">/error/message</option>\n"
+             "    <retry attempts=\"5\" delay=\"0s\" jitter=\"0s\"/>\n"
              "  </sink>\n"
              "</pipeline>\n", erp_url(erp));
     free(wt_write_file(d, "p.xml", xml));
+    return d;
+}
+
+/* missing="keep" (seed 000): field-app orders go on with the app's own
+ * customer id; the ERP refuses the one at HB_1 with its words; once the
+ * admin merges HB_1 into the ERP's customer, that order goes through the
+ * transform again and is delivered once, with the ERP's code. */
+static void test_keep_refused_then_merged(void)
+{
+    char *d = keep_dir("keep-merge");
     CU_ASSERT_EQUAL(erp_add_customer(erp, "C00031", "Hilltop Farm"), 0);
     free(wt_write_file(d, "orders.csv", "order,customer\nKO-1,C00031\nKO-2,HB_1\n"));
     char *out = weir(d, 1, "run", "p.xml", NULL);
@@ -365,6 +475,32 @@ static void test_hold_released_by_create(void)
     free(d);
 }
 
+/* keep, the ERP down at the run and refusing in the drain: the refusal
+ * in a drain is kept as it reached the transform too, and the merge
+ * sends it again. */
+static void test_keep_refused_in_a_drain(void)
+{
+    char *d = keep_dir("keep-drain");
+    CU_ASSERT_EQUAL(erp_add_customer(erp, "C00032", "Mill House"), 0);
+    free(wt_write_file(d, "orders.csv", "order,customer\nKO-5,HB_2\n"));
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_DOWN_503), 0);
+    free(weir(d, 0, "run", "p.xml", NULL));
+    CU_ASSERT_EQUAL_FATAL(erp_set_down(erp, ERP_UP), 0);
+    char *out = weir(d, 1, "drain", NULL);
+    CU_ASSERT(e2e_contains(out, "1 rejected"));
+    free(out);
+    free(weir(d, 0, "xref", "merge", "customer", "app:HB_2", "erp:C00032", NULL));
+    out = weir(d, 0, "drain", NULL);
+    CU_ASSERT(e2e_contains(out, "1 written"));
+    free(out);
+    json_t *o = erp_record(erp, "orders", "KO-5");
+    const char *cust = json_string_value(json_object_get(o, "customer"));
+    CU_ASSERT_STRING_EQUAL(cust ? cust : "", "C00032");
+    json_decref(o);
+    CU_ASSERT_EQUAL(erp_created(erp, "orders", "KO-5"), 1);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("xref missing=create", start, stop);
@@ -373,6 +509,11 @@ void register_tests(void)
     CU_add_test(s, "ERP down: the create waits, then once, linked", test_create_while_down);
     CU_add_test(s, "linked beforehand: an update, no second customer",
                 test_create_linked_beforehand);
+    CU_add_test(s, "answer lost, then changed before a drain: one customer",
+                test_create_answer_lost_then_changed);
+    CU_add_test(s, "acknowledged without an id: held, never made twice",
+                test_create_without_id);
+    CU_add_test(s, "no sink of the system: nothing created", test_create_needs_the_sink_of_to);
     CU_add_test(s, "missing=hold: the clerk's customer linked, then updated",
                 test_hold_clerk_links);
     CU_add_test(s, "answer lost: one customer, linked", test_create_answer_lost);
@@ -380,6 +521,8 @@ void register_tests(void)
                 test_create_refused);
     CU_add_test(s, "missing=keep: refused for HB_1, merged, delivered once",
                 test_keep_refused_then_merged);
+    CU_add_test(s, "missing=keep: refused in a drain, merged, delivered",
+                test_keep_refused_in_a_drain);
     CU_add_test(s, "missing=hold: released by the link a create makes",
                 test_hold_released_by_create);
 }

@@ -251,12 +251,14 @@ static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
         /* A create acknowledged without the id it got cannot be linked:
          * failed, with its link kept, so later changes wait instead of
          * creating it again. */
-        char why[1024];
+        char why[1024], marked[2048];
         if (what == OUT_OK && weir_created_link_by(r->link, s->inst->system) &&
             (!r->assigned_id || !*r->assigned_id) &&
             weir_created_link_make(d->st, r->link, NULL, why, sizeof(why)) == 1) {
             weir_record_answer(r, WEIR_RESULT_REJECT, why, NULL);
             what = OUT_REJECT;
+            if (weir_created_link_unknown(r->link, marked, sizeof(marked)) == 0)
+                weir_record_set_link(r, marked);
         }
         out[i] = (outcome){what, r->message, r->retry_after_ms,
                            what == OUT_OK ? r->assigned_id : NULL};
@@ -296,7 +298,10 @@ static weir_outbox_status settle(weir_delivery *d, sink_rt *s,
     *error = o->message;
     *next = 0;
     *attempts = attempt;
-    if (what == OUT_REJECT && pol->retry_rejects)
+    /* (never a create the target made without its id: sent again, it
+     * would make another) */
+    if (what == OUT_REJECT && pol->retry_rejects &&
+        !weir_created_link_is_unknown(r->link))
         what = OUT_RETRY;
     switch (what) {
     case OUT_REJECT:
@@ -395,10 +400,13 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
         if (unstorable[i])
             continue;
         char why[256];
-        /* refused with a provisional value: kept as it reached the
-         * transform that gave it, to go through it again once resolved */
+        /* refused, or not through yet, with a provisional value: kept as
+         * it reached the transform that gave it, to go through it again
+         * (once resolved).  A create goes through its transform again
+         * only when refused: one not through yet is sent again as it was,
+         * with its idempotency key. */
         weir_record as_reached;
-        int provisional = o->what == OUT_REJECT &&
+        int provisional = (o->what == OUT_REJECT || !r->link) &&
                           weir_record_provisional_view(r, &as_reached) == 0;
         char *own = provisional ? weir_payload_encode(&as_reached, why, sizeof(why)) : NULL;
         if (provisional && !own)
@@ -788,6 +796,8 @@ static int commit_drained(weir_delivery *d, sink_rt *s, weir_batch *b,
                                  &a[i].next_attempt, &a[i].attempt,
                                  &a[i].error, bufs[i], sizeof(bufs[i]));
             a[i].held_by = s->inst->name;
+            if (weir_created_link_is_unknown(r->link))
+                a[i].link = r->link;
         }
     }
     size_t m = 0; /* rows a transform held again are settled already */

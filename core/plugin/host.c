@@ -449,17 +449,34 @@ static int host_link_create(weir_instance *inst, weir_record *r,
                  "too long or holds a control character", from, entity, id, to);
         return -1;
     }
+    /* Only the acknowledgement of a sink of system `to` makes the link:
+     * without one every change would be a new create. */
+    const weir_pipeline *p = inst->spec->pipeline;
+    size_t k = 0;
+    while (k < p->nsinks && strcmp(p->sinks[k]->system, to) != 0)
+        k++;
+    if (k == p->nsinks) {
+        host_log(inst, WEIR_LOG_ERROR, "cannot create %s %s %s in %s: no <sink> of "
+                 "this pipeline has system=\"%s\" (its acknowledgement makes the "
+                 "link)", from, entity, id, to, to);
+        return -1;
+    }
     int under_way = weir_instances_creating(inst->run, link);
     weir_state *st = store_of(inst);
     if (under_way == 0 && st)
         under_way = weir_state_outbox_creating(st, link, inst->spec->pipeline->name,
-                                               r->key);
+                                               r->key, r->outbox_id);
     if (under_way < 0)
         return link_failed(inst, "cannot read the creates under way");
     if (under_way)
         return 1;
+    /* refused, it goes through this transform again (resent, or released
+     * by a link of the id) */
+    char wait_key[1100];
+    weir_xref_wait_key(entity, (weir_xref_end){from, id}, wait_key, sizeof wait_key);
     if (weir_instances_add_creating(inst->run, link) || weir_record_set_link(r, link))
         return -1;
+    weir_record_set_provisional(r, wait_key); /* none before <track>: fine */
     weir_record_set_op(r, WEIR_OP_INSERT);
     return 0;
 }

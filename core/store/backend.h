@@ -185,7 +185,7 @@ typedef struct weir_store_ops {
                         int (*fn)(const weir_xref_event *e, void *ctx),
                         void *ctx);
     int (*outbox_creating)(weir_store_conn *conn, const char *link,
-                           const char *pipeline, const char *key);
+                           const char *pipeline, const char *key, int64_t self);
     /* echo suppression (state.h) */
     int (*echo_put)(weir_store_conn *conn, const char *system,
                     const char *entity, const char *key, const void *blob,

@@ -45,6 +45,18 @@ static int split(const char *link, char *parts_buf, size_t n, const char *part[4
     return 0;
 }
 
+int weir_created_link_unknown(const char *link, char *buf, size_t n)
+{
+    int len = snprintf(buf, n, "%s%s", link, WEIR_CREATED_LINK_UNKNOWN);
+    return len < 0 || (size_t)len >= n ? -1 : 0;
+}
+
+int weir_created_link_is_unknown(const char *link)
+{
+    size_t n = link ? strlen(link) : 0, m = strlen(WEIR_CREATED_LINK_UNKNOWN);
+    return n > m && strcmp(link + n - m, WEIR_CREATED_LINK_UNKNOWN) == 0;
+}
+
 int weir_created_link_by(const char *link, const char *sink_system)
 {
     const char *to = link ? strrchr(link, SEP) : NULL;

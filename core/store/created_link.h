@@ -19,6 +19,17 @@ int weir_created_link_text(const char *entity, const char *system,
                            const char *id, const char *to, char *buf,
                            size_t n);
 
+/* A create the target acknowledged without saying which id it gave: the
+ * link text with this mark appended stays on its outbox row, so the
+ * object counts as under way until someone links it (a later change is
+ * held, never created again). */
+#define WEIR_CREATED_LINK_UNKNOWN "\x1f!"
+
+/* `link` with WEIR_CREATED_LINK_UNKNOWN into buf (n bytes): 0, or -1. */
+int weir_created_link_unknown(const char *link, char *buf, size_t n);
+/* 1 when `link` (nullable) carries the mark. */
+int weir_created_link_is_unknown(const char *link);
+
 /* Does the acknowledgement of a sink of system `sink_system` make `link`
  * (a record's, nullable)?  It is that sink's system the link goes to. */
 int weir_created_link_by(const char *link, const char *sink_system);

@@ -325,9 +325,10 @@ int weir_state_outbox_hold(weir_state *st, int64_t id, const char *stage,
 }
 
 int weir_state_outbox_creating(weir_state *st, const char *link,
-                               const char *pipeline, const char *key)
+                               const char *pipeline, const char *key,
+                               int64_t self)
 {
-    return st->ops->outbox_creating(st->conn, link, pipeline, key);
+    return st->ops->outbox_creating(st->conn, link, pipeline, key, self);
 }
 
 int64_t weir_state_outbox_release(weir_state *st, const char *wait_key)

@@ -308,6 +308,8 @@ typedef struct weir_outbox_answer {
     const char *error;         /* nullable: the answer's text */
     const char *attempt;       /* nullable: a line of attempt history */
     const char *held_by;       /* with status held: what holds it */
+    const char *link;          /* nullable: the row's new link (a create
+                                * made without its id: created_link.h) */
 } weir_outbox_answer;
 /* Record `n` answers (inside the caller's transaction).  A row this
  * handle no longer holds (its lease expired and another worker claimed
@@ -340,14 +342,17 @@ int weir_state_assigned_get(weir_state *st, const char *pipeline,
                             const char *sink, const char *key,
                             char **assigned_id);
 /* Is a create that makes `link` (weir_outbox_row.link) under way: a row
- * with it pending, in flight, retrying, held or failed?  Rows of
- * `pipeline` and `key` (nullable) that were never sent or were refused
- * (pending, held, failed) do not count: the newer change of that key
- * asking supersedes them and is the create.  Retrying and in-flight ones
- * do (the target may have made the object already).  1 yes, 0 no, -1 on
- * error. */
+ * with it pending, in flight, retrying, held or failed, other than row
+ * `self` (the asking record's own, 0 none)?  Rows of `pipeline` and
+ * `key` (nullable) that were never sent or were refused (pending, held,
+ * failed) do not count: the newer change of that key asking supersedes
+ * them and is the create.  Retrying and in-flight ones do (the target
+ * may have made the object already), and so does a create the target
+ * made without saying its id (created_link.h), whatever its status.
+ * 1 yes, 0 no, -1 on error. */
 int weir_state_outbox_creating(weir_state *st, const char *link,
-                               const char *pipeline, const char *key);
+                               const char *pipeline, const char *key,
+                               int64_t self);
 /* Keys of (pipeline, sink) with rows in one of `statuses` (a mask of
  * 1u << weir_outbox_status). */
 int weir_state_outbox_keys(weir_state *st, const char *pipeline,

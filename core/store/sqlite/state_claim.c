@@ -236,7 +236,7 @@ int64_t sq_outbox_settle(weir_store_conn *st, const weir_outbox_answer *a,
         sqlite3_stmt *s = sq__cached(
             st, &st->ob_settle,
             "UPDATE outbox SET status = ?2, attempts = ?3, next_attempt = ?4, "
-            "error = ?5, updated = ?6, held_by = ?7, "
+            "error = ?5, updated = ?6, held_by = ?7, link = coalesce(?9, link), "
             "lease_owner = CASE WHEN ?2 = 'in_flight' THEN lease_owner END, "
             "lease_until = CASE WHEN ?2 = 'in_flight' THEN lease_until "
             "ELSE 0 END WHERE id = ?1 AND status = 'in_flight' AND "
@@ -252,6 +252,7 @@ int64_t sq_outbox_settle(weir_store_conn *st, const weir_outbox_answer *a,
         sq__bind_text(s, 7, a[i].status == WEIR_OUTBOX_HELD ? a[i].held_by
                                                             : NULL);
         sq__bind_text(s, 8, st->worker);
+        sq__bind_text(s, 9, a[i].link);
         if (sqlite3_step(s) != SQLITE_DONE)
             return -1;
         if (sqlite3_changes(st->db) == 0)

@@ -147,7 +147,7 @@ int sq_assigned_put(weir_store_conn *st, const char *pipeline,
                     const char *sink, const char *key, int64_t outbox_id,
                     const char *assigned_id);
 int sq_outbox_creating(weir_store_conn *st, const char *link,
-                       const char *pipeline, const char *key);
+                       const char *pipeline, const char *key, int64_t self);
 int sq_assigned_get(weir_store_conn *st, const char *pipeline,
                     const char *sink, const char *key, char **assigned_id);
 int64_t sq_outbox_settle(weir_store_conn *st, const weir_outbox_answer *a,

@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "store/outbox.h"
+#include "store/created_link.h"
 #include "store/sqlite/state_int.h"
 
 /* The order statuses are listed in: the one the partial indexes of the
@@ -279,16 +280,25 @@ int sq_assigned_get(weir_store_conn *st, const char *pipeline,
 }
 
 int sq_outbox_creating(weir_store_conn *st, const char *link,
-                       const char *pipeline, const char *key)
+                       const char *pipeline, const char *key, int64_t self)
 {
-    const char *args[] = {link, pipeline, key};
+    char unknown[2048];
+    if (weir_created_link_unknown(link, unknown, sizeof unknown))
+        return -1;
+    const char *args[] = {link, pipeline, key, unknown};
+    /* a create made without its id counts whatever its row's key and
+     * status (until a link exists, the caller never asks); the asking
+     * record's own row (a refused create resent) never */
     sqlite3_stmt *s = sq__prepare(
-        st, "SELECT 1 FROM outbox WHERE link = ?1 AND status IN ('pending', "
-            "'in_flight', 'retry', 'held', 'failed') AND NOT (pipeline = ?2 "
-            "AND key = ?3 AND status IN ('pending', 'held', 'failed')) LIMIT 1",
-        3, args);
+        st, "SELECT 1 FROM outbox WHERE id != ?5 AND ((link = ?1 AND status "
+            "IN ('pending', 'in_flight', 'retry', 'held', 'failed') AND NOT "
+            "(pipeline = ?2 AND key = ?3 AND status IN ('pending', 'held', "
+            "'failed'))) OR (link = ?4 AND status IN ('pending', 'in_flight', "
+            "'retry', 'held', 'failed'))) LIMIT 1",
+        4, args);
     if (!s)
         return -1;
+    sqlite3_bind_int64(s, 5, self);
     int step = sqlite3_step(s);
     sqlite3_finalize(s);
     return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
@@ -323,7 +333,14 @@ int sq_outbox_keys(weir_store_conn *st, const char *pipeline,
     "pipeline = ?1 AND sink = ?2 AND key = ?3 AND " OPEN " AND id < CASE " \
     "WHEN ?5 > 0 THEN ?5 WHEN ?5 = 0 THEN 9223372036854775807 ELSE "       \
     "(SELECT max(id) FROM outbox WHERE pipeline = ?1 AND sink = ?2 AND "   \
-    "key = ?3) END"
+    "key = ?3) END AND " NOT_A_MADE_CREATE
+
+/* A create the target may have made (retrying after an answer that may
+ * have been lost) or made without its id is never superseded: it alone
+ * can make the link, and a newer change would create the object again. */
+#define NOT_A_MADE_CREATE                                                   \
+    "NOT (link IS NOT NULL AND (status = 'retry' OR substr(link, -2) = "    \
+    "char(31) || '!'))"
 
 /* Run the statements of `sql` (n of them) with ?1..?3 the texts t1..t3,
  * ?4 now and ?5 `i5`; the last one's change count (or the first column
