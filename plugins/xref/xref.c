@@ -51,6 +51,7 @@ typedef struct xref_state {
     const char *entity, *field, *from, *to, *into, *prefix;
     missing_mode missing;
     long long digits;
+    int warned_keep; /* said once that keep before <track> resolves nothing */
     /* source: the links, read at the first read() */
     link_row *rows;
     size_t n, cap, next;
@@ -212,7 +213,13 @@ static void unlinked(xref_state *st, weir_record *r, const char *id)
          * merge) of the id appears */
         char wait_key[512];
         snprintf(wait_key, sizeof wait_key, "xref:%s:%s:%s", st->entity, st->from, id);
-        h->record_provisional(r, wait_key);
+        if (h->record_provisional(r, wait_key) != 0 && !st->warned_keep) {
+            st->warned_keep = 1;
+            h->log(st->inst, WEIR_LOG_WARNING, "missing=keep before <track>: a "
+                   "record the target refuses for an unlinked id is not sent "
+                   "again when the id is linked (put this transform after "
+                   "<track>)");
+        }
         if (st->into != st->field && h->record_set(r, st->into, id, strlen(id)) != 0)
             h->record_answer(r, WEIR_RESULT_RETRY, "out of memory", NULL);
         return;
