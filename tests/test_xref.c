@@ -199,6 +199,38 @@ static void test_drop_and_keep(void)
     free(d);
 }
 
+/* keep before <track>: nothing is kept for a merge to resolve, and the
+ * run says so once. */
+static void test_keep_before_track_warned(void)
+{
+    char *d = e2e_scratch("keep-before-track");
+    free(wt_write_file(d, "orders.csv", "ref,cust,amount\nO1,A1,10\nO2,A2,20\n"));
+    free(wt_write_file(d, "orders.xml",
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"orders\" type=\"order\">\n"
+        "  <source plugin=\"csv\" name=\"field-app\" system=\"app\">\n"
+        "    <option name=\"path\">orders.csv</option>\n"
+        "  </source>\n"
+        "  <transform plugin=\"xref\" name=\"customer-code\">\n"
+        "    <option name=\"entity\">customer</option>\n"
+        "    <option name=\"field\">cust</option>\n"
+        "    <option name=\"to\">erp</option>\n"
+        "    <option name=\"missing\">keep</option>\n"
+        "  </transform>\n"
+        "  <track key=\"ref\"/>\n"
+        "  <sink plugin=\"sqlite\" name=\"erp\">\n"
+        "    <option name=\"database\">orders.db</option>\n"
+        "    <option name=\"table\">orders</option>\n"
+        "    <option name=\"key\">ref</option>\n"
+        "  </sink>\n"
+        "</pipeline>\n"));
+    char *out = weir(d, 0, "run", "orders.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "missing=keep before <track>"));
+    const char *first = strstr(out, "missing=keep before");
+    CU_ASSERT_PTR_NULL(first ? strstr(first + 1, "missing=keep before") : NULL);
+    free(out);
+    free(d);
+}
+
 /* into: the linked id goes into another field; the source's id stays. */
 static void test_into(void)
 {
@@ -292,6 +324,7 @@ void register_tests(void)
     CU_add_test(s, "missing=generate: prefix, digits, linked, unique", test_generate);
     CU_add_test(s, "missing=drop and missing=keep", test_drop_and_keep);
     CU_add_test(s, "into another field", test_into);
+    CU_add_test(s, "keep before <track>: warned once", test_keep_before_track_warned);
     CU_add_test(s, "an empty id is rejected", test_empty_id);
     CU_add_test(s, "xref source with <track>: each new link once", test_source_with_track);
     CU_add_test(s, "validate names the problems", test_validate);
