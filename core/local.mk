@@ -54,7 +54,8 @@ core_libweircore_la_SOURCES += \
 # pipeline/: the pipeline model and its XML loader
 core_libweircore_la_SOURCES += \
 	core/pipeline/pipeline.c core/pipeline/pipeline.h \
-	core/pipeline/pipeline_xml.c
+	core/pipeline/pipeline_xml.c \
+	core/pipeline/ownership.c core/pipeline/ownership.h
 nodist_core_libweircore_la_SOURCES = core/pipeline/schema_rng.c
 
 # engine/: a run and a drain: <track>, delivery, retries, notifications,

@@ -301,6 +301,58 @@ static void test_source_with_track(void)
     free(d);
 }
 
+/* Two pipelines validated together: one says the ERP owns the credit
+ * limit; the other sends into the ERP from the shop without saying so:
+ * a warning naming both (exit 0); declared, none. */
+static void test_validate_owner_across_files(void)
+{
+    char *d = e2e_scratch("owners");
+    free(wt_write_file(d, "in.csv", "code,credit_limit\nA1,100\n"));
+    free(wt_write_file(d, "erp-to-shop.xml",
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"erp-to-shop\">\n"
+        "  <source plugin=\"csv\" name=\"erp\" system=\"erp\">\n"
+        "    <option name=\"path\">in.csv</option>\n"
+        "  </source>\n"
+        "  <track key=\"code\">\n"
+        "    <field name=\"credit_limit\" owner=\"erp\"/>\n"
+        "  </track>\n"
+        "  <sink plugin=\"csv\" name=\"shop\" system=\"shop\">\n"
+        "    <option name=\"path\">shop.csv</option>\n"
+        "  </sink>\n"
+        "</pipeline>\n"));
+    const char *shop =
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"shop-to-erp\">\n"
+        "  <source plugin=\"csv\" name=\"shop\" system=\"shop\">\n"
+        "    <option name=\"path\">in.csv</option>\n"
+        "  </source>\n"
+        "  <track key=\"code\">%s</track>\n"
+        "  <sink plugin=\"csv\" name=\"erp\" system=\"erp\">\n"
+        "    <option name=\"path\">erp.csv</option>\n"
+        "  </sink>\n"
+        "</pipeline>\n";
+    char xml[2048];
+    snprintf(xml, sizeof xml, shop, "");
+    free(wt_write_file(d, "shop-to-erp.xml", xml));
+    char *out = weir(d, 0, "validate", "erp-to-shop.xml", "shop-to-erp.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "shop-to-erp.xml:6: warning: sink 'erp' sends into erp, "
+                                "which owns credit_limit (erp-to-shop.xml:5)"));
+    free(out);
+    out = weir(d, 0, "validate", "--json", "erp-to-shop.xml", "shop-to-erp.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "\"warnings\""));
+    CU_ASSERT(e2e_contains(out, "which owns credit_limit"));
+    free(out);
+    /* each file alone: nothing to compare with */
+    out = weir(d, 0, "validate", "shop-to-erp.xml", NULL);
+    CU_ASSERT_PTR_NULL(strstr(out, "warning"));
+    free(out);
+    snprintf(xml, sizeof xml, shop, "<field name=\"credit_limit\" owner=\"erp\"/>");
+    free(wt_write_file(d, "shop-to-erp.xml", xml));
+    out = weir(d, 0, "validate", "erp-to-shop.xml", "shop-to-erp.xml", NULL);
+    CU_ASSERT_PTR_NULL(strstr(out, "warning"));
+    free(out);
+    free(d);
+}
+
 /* validate names what is wrong. */
 static void test_validate(void)
 {
@@ -328,4 +380,6 @@ void register_tests(void)
     CU_add_test(s, "an empty id is rejected", test_empty_id);
     CU_add_test(s, "xref source with <track>: each new link once", test_source_with_track);
     CU_add_test(s, "validate names the problems", test_validate);
+    CU_add_test(s, "validate: a field sent into the system that owns it",
+                test_validate_owner_across_files);
 }
