@@ -158,6 +158,32 @@ char *wsq_sql_upsert(const char *table, const char *const *cols,
     return sb_done(&b);
 }
 
+char *wsq_sql_update(const char *table, const char *const *cols,
+                     const unsigned char *is_key, size_t ncols)
+{
+    sbuf b = {0};
+    sb_puts(&b, "UPDATE ");
+    sb_ident(&b, table);
+    size_t set = 0, where = 0;
+    for (size_t i = 0; i < ncols; i++) {
+        if (is_key[i])
+            continue;
+        sb_puts(&b, set++ == 0 ? " SET " : ", ");
+        sb_ident(&b, cols[i]);
+        sb_puts(&b, " = ");
+        sb_param(&b, i + 1);
+    }
+    for (size_t i = 0; i < ncols; i++) {
+        if (!is_key[i])
+            continue;
+        sb_puts(&b, where++ == 0 ? " WHERE " : " AND ");
+        sb_ident(&b, cols[i]);
+        sb_puts(&b, " = ");
+        sb_param(&b, i + 1);
+    }
+    return sb_done(&b);
+}
+
 char *wsq_sql_delete(const char *table, const char *const *keys, size_t nkeys)
 {
     sbuf b = {0};

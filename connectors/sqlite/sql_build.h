@@ -33,6 +33,13 @@ char *wsq_sql_upsert(const char *table, const char *const *cols,
                      const unsigned char *is_key, size_t ncols,
                      const char *const *keys, size_t nkeys);
 
+/* UPDATE "t" SET "c"=?i+1, ... WHERE "k1"=?j+1 AND ...: the same
+ * parameters as wsq_sql_upsert(); at least one column must be no key.
+ * The upsert alone cannot update part of a row: SQLite checks NOT NULL
+ * on the row to insert before it looks for the conflict. */
+char *wsq_sql_update(const char *table, const char *const *cols,
+                     const unsigned char *is_key, size_t ncols);
+
 /* DELETE FROM "t" WHERE "k1" = ?1 AND ... (parameter i+1 is keys[i]) */
 char *wsq_sql_delete(const char *table, const char *const *keys,
                      size_t nkeys);

@@ -41,6 +41,7 @@ typedef struct stmt_entry {
     size_t n;
     size_t *key_at;     /* key j is field key_at[j] (owned) */
     sqlite3_stmt *stmt; /* the upsert for exactly these fields */
+    sqlite3_stmt *update; /* their UPDATE by key; NULL: keys only */
     unsigned long used; /* LRU tick */
 } stmt_entry;
 
@@ -110,6 +111,7 @@ static void set_msg(wsq_sink *s, const char *text)
 static void entry_free(stmt_entry *e)
 {
     sqlite3_finalize(e->stmt);
+    sqlite3_finalize(e->update);
     wsq_words_free(e->names, e->n);
     free(e->key_at);
     memset(e, 0, sizeof *e);
@@ -604,6 +606,14 @@ static int entry_build(wsq_sink *s, weir_record *r, size_t nf,
         goto out;
     int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
                                 &e.stmt, NULL);
+    if (rc == SQLITE_OK && nf > s->nkeys) {
+        free(sql);
+        if ((sql = wsq_sql_update(s->table, (const char *const *)e.names, is_key,
+                                  nf)) == NULL)
+            goto out;
+        rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                &e.update, NULL);
+    }
     if (rc != SQLITE_OK) {
         ret = failed(s, r, sqlite3_extended_errcode(s->db),
                      sqlite3_errmsg(s->db));
@@ -631,6 +641,20 @@ out:
     return ret;
 }
 
+/* Bind r's nf fields to stmt, parameter i+1 field i. */
+static int bind_all(wsq_sink *s, weir_record *r, sqlite3_stmt *stmt, size_t nf)
+{
+    const weir_host *h = s->c.host;
+    for (size_t i = 0; i < nf; i++) {
+        size_t len = 0;
+        const char *v = h->record_field_value(r, i, &len);
+        int rc = bind_value(stmt, (int)i + 1, v, len);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}
+
 static int apply_upsert(wsq_sink *s, weir_record *r)
 {
     const weir_host *h = s->c.host;
@@ -651,14 +675,30 @@ static int apply_upsert(wsq_sink *s, weir_record *r)
             return AR_REJECTED;
         }
     }
-    for (size_t i = 0; i < nf; i++) {
-        size_t len = 0;
-        const char *v = h->record_field_value(r, i, &len);
-        int rc = bind_value(e->stmt, (int)i + 1, v, len);
-        if (rc != SQLITE_OK)
-            return failed(s, r, rc, sqlite3_errstr(rc));
+    int rc = bind_all(s, r, e->stmt, nf);
+    if (rc != SQLITE_OK)
+        return failed(s, r, rc, sqlite3_errstr(rc));
+    rc = sqlite3_step(e->stmt);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(e->stmt);
+        return AR_OK;
     }
-    return run(s, r, e->stmt);
+    /* SQLite checks NOT NULL on the row to insert before it looks for
+     * the conflict: a record that carries only some of a row's fields
+     * is refused by the upsert even though the row is there.  Then the
+     * row is updated, when it is there; else the refusal stands. */
+    set_msg(s, sqlite3_errmsg(s->db));
+    int xrc = sqlite3_extended_errcode(s->db);
+    sqlite3_reset(e->stmt);
+    if (xrc == SQLITE_CONSTRAINT_NOTNULL && e->update) {
+        int urc = bind_all(s, r, e->update, nf);
+        if (urc != SQLITE_OK)
+            return failed(s, r, urc, sqlite3_errstr(urc));
+        int ar = run(s, r, e->update);
+        if (ar != AR_OK || sqlite3_changes(s->db) > 0)
+            return ar;
+    }
+    return failed(s, r, xrc, s->msg); /* the upsert's refusal */
 }
 
 static int apply_record(wsq_sink *s, weir_record *r)
