@@ -339,8 +339,9 @@ static void test_seed_003_create_write_back_no_loops(void)
 {
     const char *p = "crm-accounts-to-erp";
     char *d = e2e_scratch(p);
-    const char *files[] = {"crm-to-erp.xml", "erp-to-crm.xml", "crm.sql"};
-    for (size_t i = 0; i < 3; i++)
+    const char *files[] = {"crm-to-erp.xml", "numbers-to-crm.xml", "erp-to-crm.xml",
+                           "crm.sql"};
+    for (size_t i = 0; i < 4; i++)
         e2e_copy_example(d, p, files[i]);
     char path[4200], *sql;
     snprintf(path, sizeof path, "%s/crm.sql", d);
@@ -360,13 +361,19 @@ static void test_seed_003_create_write_back_no_loops(void)
     CU_ASSERT(e2e_contains(out, "crm:K2"));
     CU_ASSERT(e2e_contains(out, "created"));
     free(out);
-    out = weir(d, 0, "run", "erp-to-crm.xml", NULL, NULL);
+    out = weir(d, 0, "run", "numbers-to-crm.xml", NULL, NULL);
     CU_ASSERT(e2e_contains(out, "3 read, 3 written"));
     free(out);
     CU_ASSERT_EQUAL(crm_int(d, "SELECT count(*) FROM accounts WHERE erp_code LIKE 'C0%'"), 3);
+    out = weir(d, 0, "run", "numbers-to-crm.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "3 unchanged"));
+    free(out);
     out = weir(d, 0, "run", "crm-to-erp.xml", NULL, NULL);
     CU_ASSERT(e2e_contains(out, "0 written"));
     CU_ASSERT(e2e_contains(out, "3 unchanged"));
+    free(out);
+    out = weir(d, 0, "run", "erp-to-crm.xml", NULL, NULL);
+    CU_ASSERT(e2e_contains(out, "3 read, 3 written"));
     free(out);
     /* an edit in the CRM goes to the ERP as an update */
     crm_sql(d, "UPDATE accounts SET city = 'York' WHERE account = 'K2'");
