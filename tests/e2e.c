@@ -75,6 +75,16 @@ char *e2e_expect_with(const char *dir, int code, const char *plugin_path, ...)
     return e2e_expectv(dir, code, args);
 }
 
+void e2e_child_sanitizers(void)
+{
+    const char *asan = getenv("ASAN_OPTIONS");
+    if (!asan)
+        return;
+    char opts[1024];
+    snprintf(opts, sizeof(opts), "%s%sdetect_leaks=0", asan, *asan ? ":" : "");
+    setenv("ASAN_OPTIONS", opts, 1);
+}
+
 /* weir with `args` in `dir`, under valgrind when `vg`. */
 static e2e_result run_weir(const char *dir, const char *const *args, int vg)
 {
@@ -101,6 +111,7 @@ static e2e_result run_weir(const char *dir, const char *const *args, int vg)
         if (chdir(dir) != 0 || !freopen(outp, "w", stdout) ||
             !freopen(errp, "w", stderr))
             _exit(127);
+        e2e_child_sanitizers();
         execvp(argv[0], (char *const *)argv);
         _exit(127);
     }

@@ -67,6 +67,7 @@ static int run_and_kill(const char *dir, double delay_ms, int *status)
         if (chdir(dir) != 0 || !freopen("/dev/null", "w", stdout) ||
             !freopen("/dev/null", "w", stderr))
             _exit(127);
+        e2e_child_sanitizers();
         execl(WEIR_BUILDDIR "/weir", "weir", "run", "p.xml", "--plugin-path",
               PLUGINS, "-q", (char *)NULL);
         _exit(127);
