@@ -303,6 +303,24 @@ static void test_hold_clerk_links(void)
     free(d);
 }
 
+/* The same with a composite <track> key (company and account): the id
+ * is one of the key's parts, the record is the object: an update. */
+static void test_hold_clerk_links_composite_key(void)
+{
+    char *d = crm_dir("hold-clerk-composite", "company,account,name\nACME,K61,Elm Yard\n");
+    edit_pipeline(d, ">create<", ">hold<");
+    edit_pipeline(d, "<track key=\"account\"", "<track key=\"company account\"");
+    free(weir(d, 0, "run", "p.xml", NULL));
+    CU_ASSERT_EQUAL(erp_add_customer(erp, "C00161", "Elm Yard (typed)"), 0);
+    free(weir(d, 0, "xref", "add", "customer", "crm:K61", "erp:C00161", NULL));
+    erp_reset_counters(erp);
+    free(weir(d, 0, "drain", NULL));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /customers"), 0);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /customers/C00161"), 1);
+    CU_ASSERT_STRING_EQUAL(erp_name("C00161"), "Elm Yard");
+    free(d);
+}
+
 /* The ERP down at the first run: the create waits in the outbox with its
  * link to make; drained once the ERP is back, it is created once and
  * linked; the next change goes as an update. */
@@ -522,6 +540,7 @@ void register_tests(void)
     CU_add_test(s, "no sink of the system: nothing created", test_create_needs_the_sink_of_to);
     CU_add_test(s, "missing=hold: the clerk's customer linked, then updated",
                 test_hold_clerk_links);
+    CU_add_test(s, "the same with a composite key", test_hold_clerk_links_composite_key);
     CU_add_test(s, "answer lost: one customer, linked", test_create_answer_lost);
     CU_add_test(s, "refused create: resent or replaced, created once, linked",
                 test_create_refused);

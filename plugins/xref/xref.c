@@ -228,14 +228,25 @@ static void unlinked(xref_state *st, weir_record *r, const char *id)
 }
 
 /* Is r the object `id` names (a CRM account, not an order of one)?  With
- * missing="create", or when id is r's own <track> key.  Not for
- * "generate": its links are made before the target has the object. */
+ * missing="create", or when id is r's own <track> key or one of its
+ * parts (a composite key's parts are joined by \x1f): an update of
+ * something that is no object is refused by the target at worst, a
+ * create of one that is would make it twice.  Not for "generate": its
+ * links are made before the target has the object. */
 static int is_the_object(const xref_state *st, weir_record *r, const char *id)
 {
     if (st->missing == MISSING_GENERATE)
         return 0;
+    if (st->missing == MISSING_CREATE)
+        return 1;
     const char *key = st->host->record_key(r);
-    return st->missing == MISSING_CREATE || (key && strcmp(key, id) == 0);
+    size_t n = strlen(id);
+    for (const char *k = key; k; k = strchr(k, '\x1f') ? strchr(k, '\x1f') + 1 : NULL) {
+        size_t len = strcspn(k, "\x1f");
+        if (len == n && strncmp(k, id, n) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 static weir_status xref_process(void *state, weir_batch *batch)
