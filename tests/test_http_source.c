@@ -660,11 +660,9 @@ static void test_auth_basic(void)
     free(d);
 }
 
-/* auth oauth2: a token from token-url, sent with every page. */
-static void test_auth_oauth2(void)
+/* A source with auth oauth2 against the ERP, which now wants it. (owned) */
+static char *oauth2_source(const char *name)
 {
-    erp_fresh(2);
-    add_customers(1, 3);
     setenv("ERP_CLIENT_SECRET", "cs-S0URCE", 1);
     erp_set_auth(erp, ERP_AUTH_OAUTH2, "reader", "cs-S0URCE");
     char opts[1024];
@@ -674,7 +672,15 @@ static void test_auth_oauth2(void)
              "<option name=\"token-url\">%s/oauth/token</option>"
              "<option name=\"client-id\">reader</option>"
              "<option name=\"client-secret\">${env:ERP_CLIENT_SECRET}</option>", erp_url(erp));
-    char *d = setup("oauth2", NULL, opts);
+    return setup(name, NULL, opts);
+}
+
+/* auth oauth2: a token from token-url, sent with every page. */
+static void test_auth_oauth2(void)
+{
+    erp_fresh(2);
+    add_customers(1, 3);
+    char *d = oauth2_source("oauth2");
     erp_reset_counters(erp);
     CU_ASSERT_EQUAL(run(d, 0, NULL), 3);
     CU_ASSERT_EQUAL(erp_tokens_issued(erp), 1);
@@ -691,17 +697,8 @@ static void test_auth_oauth2_refreshed_before_expiry(void)
 {
     erp_fresh(2);
     add_customers(1, 5);
-    setenv("ERP_CLIENT_SECRET", "cs-S0URCE", 1);
-    erp_set_auth(erp, ERP_AUTH_OAUTH2, "reader", "cs-S0URCE");
     erp_set_token_lifetime(erp, 2);
-    char opts[1024];
-    snprintf(opts, sizeof opts,
-             "<option name=\"next\">link</option>"
-             "<option name=\"auth\">oauth2</option>"
-             "<option name=\"token-url\">%s/oauth/token</option>"
-             "<option name=\"client-id\">reader</option>"
-             "<option name=\"client-secret\">${env:ERP_CLIENT_SECRET}</option>", erp_url(erp));
-    char *d = setup("oauth2-refresh", NULL, opts);
+    char *d = oauth2_source("oauth2-refresh");
     erp_reset_counters(erp);
     unsigned long issued = erp_tokens_issued(erp);
     erp_set_slow(erp, 700);

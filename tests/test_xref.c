@@ -246,6 +246,21 @@ static void test_into(void)
     free(d);
 }
 
+/* from: the ids are another system's than the source's (the app still
+ * carries the old CRM's codes): links of that system are used. */
+static void test_from(void)
+{
+    char *d = orders_dir("from", "<option name=\"from\">crm</option>");
+    free(weir(d, 0, "xref", "add", "customer", "app:A1", "erp:C1", NULL));
+    free(weir(d, 0, "xref", "add", "customer", "crm:A1", "erp:C7", NULL));
+    free(weir(d, 0, "xref", "add", "customer", "crm:A2", "erp:C8", NULL));
+    free(weir(d, 0, "run", "orders.xml", NULL));
+    ASSERT_CUST(d, "O1", "C7");
+    ASSERT_CUST(d, "O2", "C8");
+    ASSERT_CUST(d, "O3", "C7");
+    free(d);
+}
+
 /* An empty id is no id: rejected, saying which field. */
 static void test_empty_id(void)
 {
@@ -376,6 +391,7 @@ void register_tests(void)
     CU_add_test(s, "missing=generate: prefix, digits, linked, unique", test_generate);
     CU_add_test(s, "missing=drop and missing=keep", test_drop_and_keep);
     CU_add_test(s, "into another field", test_into);
+    CU_add_test(s, "from another system than the source's", test_from);
     CU_add_test(s, "keep before <track>: warned once", test_keep_before_track_warned);
     CU_add_test(s, "an empty id is rejected", test_empty_id);
     CU_add_test(s, "xref source with <track>: each new link once", test_source_with_track);

@@ -274,32 +274,37 @@ static void test_create_linked_beforehand(void)
     free(d);
 }
 
+/* A clerk types account `account` into the ERP as `erp_id` and links it:
+ * the account held until then goes as an update of that customer, named
+ * `name`, and nothing is created. */
+static void clerk_links(const char *d, const char *account, const char *erp_id,
+                        const char *name)
+{
+    char *out = weir(d, 0, "run", "p.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "1 held"));
+    free(out);
+    CU_ASSERT_EQUAL(erp_created(erp, "customers", account), 0);
+    CU_ASSERT_EQUAL(erp_add_customer(erp, erp_id, "(typed by the clerk)"), 0);
+    char crm[64], erp_end[64], put[96];
+    snprintf(crm, sizeof crm, "crm:%s", account);
+    snprintf(erp_end, sizeof erp_end, "erp:%s", erp_id);
+    free(weir(d, 0, "xref", "add", "customer", crm, erp_end, NULL));
+    erp_reset_counters(erp);
+    free(weir(d, 0, "drain", NULL));
+    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /customers"), 0);
+    snprintf(put, sizeof put, "PUT /customers/%s", erp_id);
+    CU_ASSERT_EQUAL(erp_requests_to(erp, put), 1);
+    CU_ASSERT_STRING_EQUAL(erp_name(erp_id), name);
+}
+
 /* missing="hold" for the accounts (a clerk types the customer into the
  * ERP and links it): the account waits; the link releases it, and it
  * goes as an update of the clerk's customer. */
 static void test_hold_clerk_links(void)
 {
     char *d = crm_dir("hold-clerk", "account,name\nK51,Ash Mill\n");
-    char *xml = NULL;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/p.xml", d);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(xml = wt_read_file(path));
-    char *at = strstr(xml, ">create<");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
-    memcpy(at, ">hold  <", 8); /* the XML allows the blanks */
-    free(wt_write_file(d, "p.xml", xml));
-    free(xml);
-    char *out = weir(d, 0, "run", "p.xml", NULL);
-    CU_ASSERT(e2e_contains(out, "1 held"));
-    free(out);
-    CU_ASSERT_EQUAL(erp_created(erp, "customers", "K51"), 0);
-    CU_ASSERT_EQUAL(erp_add_customer(erp, "C00151", "Ash Mill (typed)"), 0);
-    free(weir(d, 0, "xref", "add", "customer", "crm:K51", "erp:C00151", NULL));
-    erp_reset_counters(erp);
-    free(weir(d, 0, "drain", NULL));
-    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /customers"), 0);
-    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /customers/C00151"), 1);
-    CU_ASSERT_STRING_EQUAL(erp_name("C00151"), "Ash Mill");
+    edit_pipeline(d, ">create<", ">hold<");
+    clerk_links(d, "K51", "C00151", "Ash Mill");
     free(d);
 }
 
@@ -310,14 +315,7 @@ static void test_hold_clerk_links_composite_key(void)
     char *d = crm_dir("hold-clerk-composite", "company,account,name\nACME,K61,Elm Yard\n");
     edit_pipeline(d, ">create<", ">hold<");
     edit_pipeline(d, "<track key=\"account\"", "<track key=\"company account\"");
-    free(weir(d, 0, "run", "p.xml", NULL));
-    CU_ASSERT_EQUAL(erp_add_customer(erp, "C00161", "Elm Yard (typed)"), 0);
-    free(weir(d, 0, "xref", "add", "customer", "crm:K61", "erp:C00161", NULL));
-    erp_reset_counters(erp);
-    free(weir(d, 0, "drain", NULL));
-    CU_ASSERT_EQUAL(erp_requests_to(erp, "POST /customers"), 0);
-    CU_ASSERT_EQUAL(erp_requests_to(erp, "PUT /customers/C00161"), 1);
-    CU_ASSERT_STRING_EQUAL(erp_name("C00161"), "Elm Yard");
+    clerk_links(d, "K61", "C00161", "Elm Yard");
     free(d);
 }
 
