@@ -55,7 +55,8 @@ core_libweircore_la_SOURCES += \
 core_libweircore_la_SOURCES += \
 	core/pipeline/pipeline.c core/pipeline/pipeline.h \
 	core/pipeline/pipeline_xml.c \
-	core/pipeline/ownership.c core/pipeline/ownership.h
+	core/pipeline/ownership.c core/pipeline/ownership.h \
+	core/pipeline/schedule.c core/pipeline/schedule.h
 nodist_core_libweircore_la_SOURCES = core/pipeline/schema_rng.c
 
 # engine/: a run and a drain: <track>, delivery, retries, notifications,

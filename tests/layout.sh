@@ -2,7 +2,8 @@
 # make check: the core's folders keep their order (docs/architecture.md).
 #  - a core file includes another core file by its folder ("base/log.h");
 #  - each folder includes only from the folders below it:
-#      base < record < store < plugin, pipeline < engine < cli
+#      base < record < store < plugin, pipeline < engine < report < web
+#      < serve < cli
 #    (match/ sits on base/ alone; engine/ and cli/ may use it);
 #    (plugin/ and pipeline/ see each other: the host table works on a
 #    pipeline's instances, and the loader and the validator hand it out);
@@ -20,7 +21,10 @@ may_include() { # FOLDER: the folders it may include from
     store) echo "base store" ;;
     plugin|pipeline) echo "base record store plugin pipeline" ;;
     engine) echo "base match record store plugin pipeline engine" ;;
-    cli) echo "base match record store plugin pipeline engine cli" ;;
+    report) echo "base match record store plugin pipeline engine report" ;;
+    web) echo "base match record store plugin pipeline engine report web" ;;
+    serve) echo "base match record store plugin pipeline engine report web serve" ;;
+    cli) echo "base match record store plugin pipeline engine report web serve cli" ;;
     *) echo "" ;;
     esac
 }

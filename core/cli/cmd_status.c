@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/schedule.h"
 #include "plugin/plugins.h"
 #include "store/state.h"
 
@@ -29,15 +30,18 @@ static json_t *iso_or_null(int64_t ms)
                   : json_null();
 }
 
-/* The schedule lives in the pipeline file: read it if it is still there. */
-static int64_t schedule_of(weir_plugins *reg, const char *file)
+/* The schedule lives in the pipeline file: read it if it is still there.
+ * When the next run is due after a last run that started at `started`. */
+static int64_t next_run_of(weir_plugins *reg, const char *file,
+                           int64_t started)
 {
     weir_diag *d = weir_diag_new();
     weir_pipeline *p = d ? weir_pipeline_load(file, reg, d) : NULL;
-    int64_t every = p ? p->schedule_ms : 0;
+    int64_t next = p ? weir_schedule_next(p, started, weir_clock_now_ms())
+                     : 0;
     weir_pipeline_unref(p);
     weir_diag_free(d);
-    return every;
+    return next;
 }
 
 /* Append "N what" to `buf` at *used, ", "-separated, when n > 0. */
@@ -164,8 +168,7 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
     }
     char result[256];
     describe_result(result, sizeof(result), status, &run, q, since);
-    int64_t every = schedule_of(c->reg, file);
-    int64_t next = every && started ? started + every : 0;
+    int64_t next = next_run_of(c->reg, file, started);
     if (c->pipelines) {
         json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:{s:I, s:I, "
                       "s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",

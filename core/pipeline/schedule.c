@@ -1,0 +1,15 @@
+/* schedule.c - the next due time of a pipeline's <schedule> (schedule.h). */
+#include "config.h"
+
+#include "pipeline/schedule.h"
+
+int64_t weir_schedule_next(const weir_pipeline *p, int64_t last_start,
+                           int64_t now)
+{
+    if (p->schedule_ms <= 0)
+        return 0;
+    /* <schedule every>: a pipeline that never ran is due at once */
+    if (!last_start)
+        return now;
+    return last_start + p->schedule_ms;
+}
