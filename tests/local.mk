@@ -165,6 +165,12 @@ CUNIT_TESTS += tests/test_examples_http
 tests_test_examples_http_SOURCES = tests/test_examples_http.c tests/e2e.c tests/e2e.h
 tests_test_examples_http_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(CUNIT_CFLAGS)
 tests_test_examples_http_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
+
+# weir serve end to end: schedules, a flaky ERP, signals, two services.
+CUNIT_TESTS += tests/test_serve
+tests_test_serve_SOURCES = tests/test_serve.c tests/e2e.c tests/e2e.h
+tests_test_serve_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(CUNIT_CFLAGS)
+tests_test_serve_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 endif
 endif
 
