@@ -10,9 +10,10 @@
  * day-of-week are both restricted (neither starts with `*`), a day
  * matching either fires.
  *
- * Daylight saving time, like cronie: a local time the clock skips (spring
- * forward) fires once, at the first minute after the gap; a local time
- * the clock shows twice (fall back) fires once, the first time.
+ * Daylight saving time, as cron(8) treats jobs at a fixed time, here for
+ * every expression: a local time the clock skips (spring forward) fires
+ * once, at the first minute after the gap; a local time the clock shows
+ * twice (fall back) fires once, the first time.
  */
 #ifndef WEIR_CRON_H
 #define WEIR_CRON_H
