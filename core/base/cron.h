@@ -41,11 +41,15 @@ int weir_cron_zone_check(const char *tz, char *why, size_t whysize);
  * zone (weir_cron_zone_check).
  *
  * Thread-safety: the C library converts local time only in the zone the
- * TZ variable names, so a call sets TZ, tzset()s, and puts TZ back before
- * it returns; calls are serialized by a mutex of this module.  Meanwhile
- * nothing else in the process may use local time or change the
- * environment: weir's own code formats and reads times with gmtime_r and
- * timegm, which ignore TZ (base/clock.c, store/sqlite/). */
+ * TZ variable names, so a call sets TZ, tzset()s, and puts TZ back (or
+ * unsets it again) before it returns; calls are serialized by a mutex of
+ * this module.  Meanwhile nothing else in the process may use local time
+ * or change the environment: weir's own code formats and reads times with
+ * gmtime_r and timegm, which ignore TZ (base/clock.c, store/sqlite/).
+ * Reading the environment meanwhile (libcurl reads its proxy variables)
+ * is safe where TZ was set at start: glibc replaces it in place.  Where
+ * it was not, adding and removing it shifts the array under a concurrent
+ * getenv, which may then miss a variable for that moment. */
 int64_t weir_cron_next(const weir_cron *c, const char *tz, int64_t after_ms);
 
 #endif
