@@ -141,6 +141,20 @@ static int fail(parse_ctx *pc, const char *fmt, ...)
     return -1;
 }
 
+/* The whole number s[0..n), or -1 when it is none.  It stops growing
+ * past 1000: whatever the digits, out of range. */
+static long parse_number(const char *s, size_t n)
+{
+    long v = n ? 0 : -1;
+    for (size_t i = 0; i < n && v >= 0; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            v = -1;
+        else if (v < 1000)
+            v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
 /* A number or, in month and day-of-week, a name: text s[0..n). */
 static int parse_value(parse_ctx *pc, const struct field *f, const char *s,
                        size_t n, int *out)
@@ -150,16 +164,8 @@ static int parse_value(parse_ctx *pc, const struct field *f, const char *s,
             *out = f->min + (int)i;
             return 0;
         }
-    long v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            v = -1;
-        if (v < 0)
-            break;
-        if (v < 1000)
-            v = v * 10 + (s[i] - '0');
-    }
-    if (!n || v < 0)
+    long v = parse_number(s, n);
+    if (v < 0)
         return f->names
                    ? fail(pc, "%s \"%.*s\" is not a number or a name %s",
                           f->name, (int)n, s, f->names_hint)
@@ -212,11 +218,7 @@ static int parse_item(parse_ctx *pc, const struct field *f, const char *s,
     if (slash) {
         const char *t = slash + 1;
         size_t len = n - base - 1;
-        long v = len ? 0 : -1;
-        for (size_t i = 0; i < len && v >= 0; i++)
-            v = isdigit((unsigned char)t[i]) ? (v < 1000 ? v * 10 + t[i] - '0'
-                                                         : v)
-                                             : -1;
+        long v = parse_number(t, len);
         if (v < 0)
             return fail(pc, "%s step \"%.*s\" is not a number", f->name,
                         (int)len, t);

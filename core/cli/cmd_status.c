@@ -285,9 +285,9 @@ const weir_command weir_cmd_status = {
     .help = "For every pipeline the state database knows: its file, last run\n"
             "and result (when it failed, also what became of its failures:\n"
             "delivered or discarded since, how many are failed now), next\n"
-            "scheduled run and the schedule (<schedule every> or cron), the\n"
-            "next full refresh (<track full-refresh>), outbox counts by status now;\n"
-            "then the health of every endpoint.  Only reads the state.\n",
+            "scheduled run and the schedule (<schedule every> or cron), next\n"
+            "full refresh (<track full-refresh>), outbox counts by status\n"
+            "now; then the health of every endpoint.  Only reads the state.\n",
     .min_args = 0,
     .max_args = 0,
     .run = run_status,
