@@ -9,6 +9,7 @@ core_libweircore_la_SOURCES =
 core_libweircore_la_SOURCES += \
 	core/base/arena.c core/base/arena.h \
 	core/base/clock.c core/base/clock.h \
+	core/base/cron.c core/base/cron.h \
 	core/base/diag.c core/base/diag.h \
 	core/base/duration.c core/base/duration.h \
 	core/base/error.c core/base/error.h \

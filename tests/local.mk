@@ -50,7 +50,8 @@ CUNIT_TESTS += tests/test_core
 tests_test_core_SOURCES = tests/test_core.c tests/test_pipeline_xml.c \
 	tests/test_loader.c tests/test_state.c tests/core_tests.h \
 	tests/test_units_track.c tests/test_units_text.c \
-	tests/test_units_storage.c tests/test_units_delivery.c
+	tests/test_units_storage.c tests/test_units_delivery.c \
+	tests/test_units_cron.c
 tests_test_core_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_core_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 

@@ -30,18 +30,26 @@ static json_t *iso_or_null(int64_t ms)
                   : json_null();
 }
 
-/* The schedule lives in the pipeline file: read it if it is still there.
- * When the next run is due after a last run that started at `started`. */
-static int64_t next_run_of(weir_plugins *reg, const char *file,
-                           int64_t started)
+/* What a pipeline's file plans: its <schedule>, the next run after a
+ * last run that started at `started`, the next full refresh after the
+ * last one at `last_full`.  Zero and "" when the file is gone. */
+typedef struct plan {
+    char schedule[256];
+    int64_t next_run, next_full;
+} plan;
+
+static void plan_of(weir_plugins *reg, const char *file, int64_t started,
+                    int64_t last_full, plan *out)
 {
     weir_diag *d = weir_diag_new();
     weir_pipeline *p = d ? weir_pipeline_load(file, reg, d) : NULL;
-    int64_t next = p ? weir_schedule_next(p, started, weir_clock_now_ms())
-                     : 0;
+    snprintf(out->schedule, sizeof(out->schedule), "%s",
+             p && p->schedule_text ? p->schedule_text : "");
+    out->next_run = p ? weir_schedule_next(p, started, weir_clock_now_ms())
+                      : 0;
+    out->next_full = p ? weir_schedule_full_refresh(p, last_full) : 0;
     weir_pipeline_unref(p);
     weir_diag_free(d);
-    return next;
 }
 
 /* Append "N what" to `buf` at *used, ", "-separated, when n > 0. */
@@ -152,7 +160,7 @@ static int add_details(status_ctx *c, json_t *o, const char *name,
 static int on_pipeline(const char *name, const char *file, void *vctx)
 {
     status_ctx *c = vctx;
-    int64_t started, finished;
+    int64_t started, finished, last_full;
     char *status = NULL;
     weir_run_counts run;
     int64_t retry_due = weir_state_outbox_next_due(c->st, name, NULL);
@@ -160,6 +168,7 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
     if (weir_state_last_run(c->st, name, &started, &finished, &status,
                             &run) < 0 ||
         retry_due < 0 || weir_state_outbox_counts(c->st, name, q) ||
+        weir_state_last_full_refresh(c->st, name, &last_full) ||
         weir_state_outbox_settled_since(c->st, name, finished ? finished
                                                               : INT64_MAX,
                                         since)) {
@@ -168,16 +177,19 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
     }
     char result[256];
     describe_result(result, sizeof(result), status, &run, q, since);
-    int64_t next = next_run_of(c->reg, file, started);
+    plan pl;
+    plan_of(c->reg, file, started, last_full, &pl);
     if (c->pipelines) {
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:{s:I, s:I, "
-                      "s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
+        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o, "
+                      "s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
                       "pipeline", name, "file", file, "last_run",
                       iso_or_null(started), "finished", iso_or_null(finished),
                       "status", status ? json_string(status) : json_null(),
                       "result", result,
-                      "next_run", iso_or_null(next), "retry_due",
-                      iso_or_null(retry_due),
+                      "next_run", iso_or_null(pl.next_run), "schedule",
+                      pl.schedule[0] ? json_string(pl.schedule) : json_null(),
+                      "next_full_refresh", iso_or_null(pl.next_full),
+                      "retry_due", iso_or_null(retry_due),
                       "queue", "pending", (json_int_t)q[WEIR_OUTBOX_PENDING],
                       "in_flight", (json_int_t)q[WEIR_OUTBOX_IN_FLIGHT],
                       "retry", (json_int_t)q[WEIR_OUTBOX_RETRY], "held",
@@ -193,15 +205,20 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
             return -1;
         }
     } else {
-        char last[32] = "never", nx[32] = "-";
+        char last[32] = "never", nx[32] = "-", full[32];
         if (started)
             weir_clock_iso(started, last, sizeof(last));
-        if (next)
-            weir_clock_iso(next, nx, sizeof(nx));
-        printf("%-24s last %s (%s), next %s\n  %s\n"
-               "  queue: %llu pending, %llu in flight, %llu retry, %llu held, "
+        if (pl.next_run)
+            weir_clock_iso(pl.next_run, nx, sizeof(nx));
+        printf("%-24s last %s (%s), next %s\n  %s\n", name, last, result, nx,
+               file);
+        if (pl.schedule[0])
+            printf("  schedule: %s\n", pl.schedule);
+        if (pl.next_full)
+            printf("  next full refresh: %s\n",
+                   weir_clock_iso(pl.next_full, full, sizeof(full)));
+        printf("  queue: %llu pending, %llu in flight, %llu retry, %llu held, "
                "%llu failed\n",
-               name, last, result, nx, file,
                (unsigned long long)q[WEIR_OUTBOX_PENDING],
                (unsigned long long)q[WEIR_OUTBOX_IN_FLIGHT],
                (unsigned long long)q[WEIR_OUTBOX_RETRY],
@@ -268,8 +285,9 @@ const weir_command weir_cmd_status = {
     .help = "For every pipeline the state database knows: its file, last run\n"
             "and result (when it failed, also what became of its failures:\n"
             "delivered or discarded since, how many are failed now), next\n"
-            "scheduled run (<schedule every>), outbox counts by status now;\n"
-            "then the health of every endpoint.  Only reads the state.\n",
+            "scheduled run and the schedule (<schedule every> or cron), next\n"
+            "full refresh (<track full-refresh>), outbox counts by status\n"
+            "now; then the health of every endpoint.  Only reads the state.\n",
     .min_args = 0,
     .max_args = 0,
     .run = run_status,
