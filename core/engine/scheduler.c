@@ -66,6 +66,14 @@ static void sleep_ms(const weir_scheduler *s, int64_t ms)
     }
 }
 
+int weir_scheduler_has(const weir_scheduler *s, const weir_pipeline *p)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->runs[i]->p == p)
+            return 1;
+    return 0;
+}
+
 void weir_scheduler_remove(weir_scheduler *s, const weir_pipeline *p)
 {
     for (size_t i = 0; i < s->n; i++)

@@ -48,6 +48,8 @@ weir_scheduler *weir_scheduler_new(weir_state *st,
 /* Schedule `p` (a reference is taken): pipelines are served in the order
  * they were added.  0, or -1 out of memory. */
 int weir_scheduler_add(weir_scheduler *s, weir_pipeline *p);
+/* Is `p` (as added) scheduled? */
+int weir_scheduler_has(const weir_scheduler *s, const weir_pipeline *p);
 /* Stop scheduling `p` (as added): its instances are closed, its
  * reference dropped.  Nothing when it is not scheduled. */
 void weir_scheduler_remove(weir_scheduler *s, const weir_pipeline *p);

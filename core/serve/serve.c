@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "engine/run_history.h"
 #include "engine/scheduler.h"
+#include "engine/sink_identity.h"
 #include "pipeline/schedule.h"
 #include "serve/serve.h"
 #include "serve/serve_folder.h"
@@ -100,14 +101,38 @@ static int stopping(const weir_serve *s)
     return s->cfg.stop && *s->cfg.stop;
 }
 
+/* Deliver the outbox of `p` between runs, as `weir drain` would: only
+ * while its file still names the targets its waiting records were
+ * queued for (sink_identity.h).  When it does not, its next run (which
+ * delivers them to the sink as it is now, as `weir run` does) lets the
+ * drains take it up again. */
+static void drain_if_same_targets(weir_serve *s, weir_pipeline *p)
+{
+    if (weir_scheduler_has(s->drains, p))
+        return;
+    char *why = NULL;
+    int rc = weir_sink_identity_check(s->cfg.st, p, &why);
+    if (rc > 0)
+        weir_log(WEIR_LOG_ERROR, "%s: %s; nothing is sent for it until it "
+                 "runs (%s)", p->name, why,
+                 p->schedule_ms ? "at its next scheduled run"
+                                : "weir run, or a <schedule> in its file");
+    else if (rc < 0)
+        weir_log(WEIR_LOG_ERROR, "%s: %s", p->name,
+                 weir_error_message(weir_state_error(s->cfg.st)));
+    else if (weir_scheduler_add(s->drains, p) != 0)
+        s->failed = 1;
+    free(why);
+}
+
 /* The folder changed: its drains follow. */
 static void follow(weir_pipeline *before, weir_pipeline *after, void *ctx)
 {
     weir_serve *s = ctx;
     if (before)
         weir_scheduler_remove(s->drains, before);
-    if (after && weir_scheduler_add(s->drains, after) != 0)
-        s->failed = 1;
+    if (after)
+        drain_if_same_targets(s, after);
 }
 
 /* The run's counts as a log line's fields. */
@@ -216,6 +241,8 @@ static void run_scheduled(weir_serve *s, weir_served *e)
     } else {
         weir_run_history_end(s->cfg.st, &check.history, &res);
         log_run(e->p, &res);
+        if (check.history.run) /* its sinks are recorded as they are now */
+            drain_if_same_targets(s, e->p);
         e->next_run = next_run(s, e, now);
         if (!check.history.run && e->next_run <= now + REFUSED_RETRY_MS)
             e->next_run = now + REFUSED_RETRY_MS; /* refused: not in a loop */
@@ -284,16 +311,15 @@ int weir_serve_run(weir_serve *s)
         if (s->reload) {
             s->reload = 0;
             weir_serve_folder_scan(&s->folder, follow, s);
-            if (s->failed) {
-                weir_log(WEIR_LOG_ERROR, "out of memory following %s",
-                         s->cfg.dir);
-                return -1;
-            }
         }
         int64_t next = 0, due = 0;
         int down = 0;
         weir_run_status worst = WEIR_RUN_OK;
         run_due(s, &next);
+        if (s->failed) {
+            weir_log(WEIR_LOG_ERROR, "out of memory");
+            return -1;
+        }
         if (stopping(s))
             break;
         const weir_schedule_hooks hooks = {drained, NULL, s};
