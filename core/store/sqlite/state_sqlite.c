@@ -177,6 +177,17 @@ static const char *const migrations[] = {
     "CREATE TABLE track_fields ("
     "  pid INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
     "  fields BLOB NOT NULL, PRIMARY KEY (pid, key)) WITHOUT ROWID;",
+
+    /* 9: what changed (engine/changes.h).  track_values: per key of a
+     * <track changes="keep">, the values it last passed on (one blob,
+     * engine/changes.c's format) and the snapshot value (hash) they
+     * belong to.  outbox.changes and outbox.resent: why a tracked record
+     * was sent (state.h) */
+    "CREATE TABLE track_values ("
+    "  pid INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
+    "  vals BLOB NOT NULL, PRIMARY KEY (pid, key)) WITHOUT ROWID;"
+    "ALTER TABLE outbox ADD COLUMN changes TEXT;"
+    "ALTER TABLE outbox ADD COLUMN resent TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,
@@ -647,7 +658,8 @@ void sq_close(weir_store_conn *st)
     sqlite3_stmt *cached[] = {st->snap_put, st->ob_add, st->ob_settle,
                               st->ob_attempt, st->ob_claim, st->ob_take,
                               st->ob_assigned, st->echo_put, st->echo_get,
-                              st->tf_put, st->tf_get};
+                              st->tf_put, st->tf_get, st->tv_put,
+                              st->tv_del, st->tv_get};
     for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++)
         sqlite3_finalize(cached[i]);
     sqlite3_close(st->db);
@@ -1079,4 +1091,7 @@ const weir_store_ops weir_store_sqlite = {
     .echo_get = sq_echo_get,
     .track_fields_put = sq_track_fields_put,
     .track_fields_get = sq_track_fields_get,
+    .track_values_put = sq_track_values_put,
+    .track_values_get = sq_track_values_get,
+    .track_values_clear = sq_track_values_clear,
 };
