@@ -118,6 +118,7 @@ static long long state_rows(const char *dir, const char *sql)
     return e2e_query_int(path, sql);
 }
 
+#define KEEP "changes=\"keep\""
 #define HEADER "code,name,address1,city,sales_rep,credit_limit\n"
 #define ABC_MAL "ABC001,ABC Hardware,3 Main Road,Cape Town,MAL001,5000\n"
 #define ABC_SAL "ABC001,ABC Hardware,3 Main Road,Cape Town,SAL001,5000\n"
@@ -129,7 +130,7 @@ static long long state_rows(const char *dir, const char *sql)
 static void test_sales_rep_change(void)
 {
     char *d = e2e_scratch("changes-seed001");
-    pipeline(d, NULL, NULL, NULL, NULL);
+    pipeline(d, NULL, KEEP, NULL, NULL);
     export(d, HEADER ABC_MAL XYZ);
     free(run(d, 0, NULL, NULL));
     target_down(d);
@@ -161,7 +162,7 @@ static void test_sales_rep_change(void)
 static void test_only_tracked_fields(void)
 {
     char *d = e2e_scratch("changes-fields");
-    pipeline(d, NULL, "fields=\"name city sales_rep credit_limit\"",
+    pipeline(d, NULL, KEEP " fields=\"name city sales_rep credit_limit\"",
              "<field name=\"credit_limit\" owner=\"app\"/>", NULL);
     export(d, HEADER ABC_MAL);
     free(run(d, 0, NULL, NULL));
@@ -193,7 +194,8 @@ static void test_mapping_table_change(void)
         "    <option name=\"match\">rep_code</option>\n"
         "    <option name=\"fields\">user</option>\n"
         "  </transform>\n";
-    pipeline(d, lookup, "fields=\"name city sales_rep user\"", NULL, NULL);
+    pipeline(d, lookup, KEEP " fields=\"name city sales_rep user\"", NULL,
+             NULL);
     free(wt_write_file(d, "reps.csv", "rep_code,user\nMAL001,mary\n"
                                       "SAL001,sally\n"));
     export(d, HEADER ABC_MAL XYZ);
@@ -220,7 +222,7 @@ static void test_mapping_table_change(void)
 static void test_dry_run_verbose(void)
 {
     char *d = e2e_scratch("changes-dry-run");
-    pipeline(d, NULL, "max-delete=\"off\"", NULL, NULL);
+    pipeline(d, NULL, KEEP " max-delete=\"off\"", NULL, NULL);
     export(d, HEADER ABC_MAL XYZ);
     free(run(d, 0, NULL, NULL));
     export(d, HEADER ABC_SAL "NEW003,New Shop,1 New Road,Paarl,MAL001,0\n");
@@ -243,7 +245,7 @@ static void test_dry_run_verbose(void)
 static void test_full_refresh(void)
 {
     char *d = e2e_scratch("changes-full");
-    pipeline(d, NULL, NULL, NULL, NULL);
+    pipeline(d, NULL, KEEP, NULL, NULL);
     export(d, HEADER ABC_MAL);
     free(run(d, 0, NULL, NULL));
     char *out = run(d, 0, "--dry-run", "-v");
@@ -269,15 +271,18 @@ static void test_full_refresh(void)
     free(d);
 }
 
-/* changes="none": nothing kept (the table stays empty, and what an
- * earlier changes="keep" kept goes), nothing said; the record is sent
- * all the same. */
+/* changes="none", the default: nothing kept (the table stays empty,
+ * and what an earlier changes="keep" kept goes), nothing said; the
+ * record is sent all the same. */
 static void test_changes_none(void)
 {
     char *d = e2e_scratch("changes-none");
     pipeline(d, NULL, NULL, NULL, NULL);
     export(d, HEADER ABC_MAL XYZ);
     free(run(d, 0, NULL, NULL));
+    CU_ASSERT_EQUAL(state_rows(d, "SELECT count(*) FROM track_values"), 0);
+    pipeline(d, NULL, KEEP, NULL, NULL);
+    free(run(d, 0, "--full", NULL));
     CU_ASSERT_EQUAL(state_rows(d, "SELECT count(*) FROM track_values"), 2);
     pipeline(d, NULL, "changes=\"none\"", NULL, NULL);
     target_down(d);
@@ -296,7 +301,7 @@ static void test_changes_none(void)
     json_decref(o);
     /* back to keep: values are kept from the next send on, and an
      * update before that is "not known", never a wrong old value */
-    pipeline(d, NULL, "changes=\"keep\"", NULL, NULL);
+    pipeline(d, NULL, KEEP, NULL, NULL);
     export(d, HEADER ABC_MAL XYZ);
     free(run(d, 0, NULL, NULL));
     o = show_json(d, "ABC001");
@@ -311,7 +316,7 @@ static void test_changes_none(void)
 static void test_values_round_trip(void)
 {
     char *d = e2e_scratch("changes-round-trip");
-    pipeline(d, NULL, NULL, NULL, NULL);
+    pipeline(d, NULL, KEEP, NULL, NULL);
     export(d, "code,name,city,note\n"
               "Q1,\"The \"\"Blue Door\"\", Bakery\",Zürich,\"line 1\nline 2\"\n");
     free(run(d, 0, NULL, NULL));
@@ -345,16 +350,16 @@ static void test_values_round_trip(void)
 static void test_kept_values_survive_a_crash(void)
 {
     char *d = e2e_scratch("changes-crash");
-    pipeline(d, NULL, NULL, NULL, NULL);
+    pipeline(d, NULL, KEEP, NULL, NULL);
     export(d, HEADER ABC_MAL XYZ);
     free(run(d, 0, NULL, NULL));
-    pipeline(d, NULL, NULL, NULL,
+    pipeline(d, NULL, KEEP, NULL,
              "    <option name=\"crash-after-key\">ABC001</option>\n");
     export(d, HEADER ABC_SAL XYZ);
     e2e_result r = e2e_run(d, "run", "p.xml", "--plugin-path", PLUGINS, NULL);
     CU_ASSERT_EQUAL(r.status, 128 + SIGKILL);
     e2e_result_free(&r);
-    pipeline(d, NULL, NULL, NULL, NULL);
+    pipeline(d, NULL, KEEP, NULL, NULL);
     target_down(d);
     free(run(d, 0, NULL, NULL));
     char *text = show(d, "ABC001");
@@ -370,16 +375,16 @@ static void test_kept_values_survive_a_crash(void)
 
     /* again, and this time the export moves on before the next run */
     char *d2 = e2e_scratch("changes-crash-moved");
-    pipeline(d2, NULL, NULL, NULL, NULL);
+    pipeline(d2, NULL, KEEP, NULL, NULL);
     export(d2, HEADER ABC_MAL XYZ);
     free(run(d2, 0, NULL, NULL));
-    pipeline(d2, NULL, NULL, NULL,
+    pipeline(d2, NULL, KEEP, NULL,
              "    <option name=\"crash-after-key\">ABC001</option>\n");
     export(d2, HEADER ABC_SAL XYZ);
     r = e2e_run(d2, "run", "p.xml", "--plugin-path", PLUGINS, NULL);
     CU_ASSERT_EQUAL(r.status, 128 + SIGKILL);
     e2e_result_free(&r);
-    pipeline(d2, NULL, NULL, NULL, NULL);
+    pipeline(d2, NULL, KEEP, NULL, NULL);
     target_down(d2);
     export(d2, HEADER "ABC001,ABC Hardware,3 Main Road,Cape Town,TOM001,5000\n"
                XYZ);
@@ -401,7 +406,8 @@ void register_tests(void)
                 test_mapping_table_change);
     CU_add_test(s, "run --dry-run -v", test_dry_run_verbose);
     CU_add_test(s, "full refresh: no field changed", test_full_refresh);
-    CU_add_test(s, "changes=\"none\" keeps and says nothing", test_changes_none);
+    CU_add_test(s, "changes=\"none\" (the default) keeps and says nothing",
+                test_changes_none);
     CU_add_test(s, "quotes, newlines, unicode round-trip",
                 test_values_round_trip);
     CU_add_test(s, "kept values survive a crash like the snapshot",

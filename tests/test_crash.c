@@ -33,7 +33,7 @@ static const char pipeline[] =
     "  <source plugin=\"csv\" name=\"erp\">\n"
     "    <option name=\"path\">in.csv</option>\n"
     "  </source>\n"
-    "  <track key=\"code\" max-delete=\"off\"/>\n"
+    "  <track key=\"code\" max-delete=\"off\" changes=\"keep\"/>\n"
     "  <sink plugin=\"testsink\" name=\"app\">\n"
     "    <option name=\"database\">target.db</option>\n"
     "    <option name=\"down-file\">down</option>\n"

@@ -2,7 +2,7 @@
  * changes.h - what changed in a tracked record: per field, the value
  * <track> last passed on for its key and the value now (old -> new).
  *
- * With <track changes="keep"> (the default) every record <track> sends
+ * With <track changes="keep"> every record <track> sends
  * carries its tracked values (weir_record.sent_values: the tracked
  * fields as <track> left them, key fields and owned fields left out),
  * which the delivery stores per key with the snapshot, in the same

@@ -582,7 +582,7 @@ static void parse_track(load_ctx *lc, const xmlNode *x)
     t->echo_keep = v && strcmp(v, "keep") == 0;
     free(v);
     v = raw_attr(x, "changes"); /* the schema allows keep and none */
-    t->keep_changes = !v || strcmp(v, "none") != 0;
+    t->keep_changes = v && strcmp(v, "keep") == 0;
     free(v);
     v = raw_attr(x, "max-delete");
     if (v) {
