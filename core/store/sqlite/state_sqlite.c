@@ -542,11 +542,14 @@ static weir_store_conn *open_writer(const char *path, int must_exist,
         sq_close(st);
         return NULL;
     }
-    /* mmap: loading a million snapshot rows reads the file in place */
+    /* No mmap: it made loading a million snapshot rows no faster, and
+     * every page it touched (and the kernel's neighbours of it: the
+     * kept values of changes="keep" lie between the snapshot's pages)
+     * counted as the run's memory (docs/benchmarks.md) */
     if (use_wal(st, &msg) ||
         sqlite3_exec(st->db,
                      "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                     "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384",
+                     "PRAGMA mmap_size=0; PRAGMA cache_size=-16384",
                      NULL, NULL, &msg)) {
         set_err(err, class_of(st->db), path, what_failed(st->db),
                        msg ? msg : sqlite3_errmsg(st->db));
