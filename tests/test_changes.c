@@ -10,6 +10,7 @@
 
 #include <CUnit/CUnit.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,6 +398,75 @@ static void test_kept_values_survive_a_crash(void)
     free(d);
 }
 
+/* sqlite FROM.db -> <track key="code" changes="keep"> -> sqlite TO.db,
+ * both with system= (echo suppression, pipeline-reference.md). */
+static void sync_pipeline(const char *dir, const char *name, const char *from,
+                          const char *to, const char *columns)
+{
+    char xml[2048], file[64];
+    snprintf(xml, sizeof(xml),
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"%s\" "
+             "type=\"customer\">\n"
+             "  <source plugin=\"sqlite\" name=\"%s\" system=\"%s\">\n"
+             "    <option name=\"database\">%s.db</option>\n"
+             "    <option name=\"query\">SELECT %s FROM customers</option>\n"
+             "  </source>\n"
+             "  <track key=\"code\" " KEEP "/>\n"
+             "  <sink plugin=\"sqlite\" name=\"%s\" system=\"%s\">\n"
+             "    <option name=\"database\">%s.db</option>\n"
+             "    <option name=\"table\">customers</option>\n"
+             "    <option name=\"key\">code</option>\n"
+             "  </sink>\n"
+             "</pipeline>\n",
+             name, from, from, from, columns, to, to, to);
+    snprintf(file, sizeof(file), "%s.xml", name);
+    free(wt_write_file(dir, file, xml));
+}
+
+static void sql(const char *dir, const char *db, const char *text)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/%s.db", dir, db);
+    sqlite3 *h;
+    CU_ASSERT_FATAL(sqlite3_open(path, &h) == SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(h, text, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+}
+
+/* Echo suppression: the ERP number weir wrote back into the CRM is no
+ * change, and the kept values take it with the snapshot; the next real
+ * edit is shown against them (the number is not "changed" again). */
+static void test_echo_keeps_values(void)
+{
+    char *d = e2e_scratch("changes-echo");
+    static const char table[] = "CREATE TABLE customers(code TEXT PRIMARY "
+                                "KEY, name TEXT, city TEXT, erp_number TEXT);";
+    char crm[256];
+    snprintf(crm, sizeof(crm), "%sINSERT INTO customers VALUES ('C1', "
+             "'Acme', 'Paris', NULL);", table);
+    sql(d, "crm", crm);
+    sql(d, "erp", table);
+    sync_pipeline(d, "crm-to-erp", "crm", "erp", "code, name, city, erp_number");
+    sync_pipeline(d, "erp-number", "erp", "crm", "code, erp_number");
+    const char *to_erp[] = {"run", "crm-to-erp.xml", "--plugin-path", PLUGINS,
+                            NULL, NULL, NULL};
+    const char *back[] = {"run", "erp-number.xml", "--plugin-path", PLUGINS,
+                          NULL};
+    free(e2e_expectv(d, 0, to_erp));
+    sql(d, "erp", "UPDATE customers SET erp_number = 'E-1';");
+    free(e2e_expectv(d, 0, back));
+    char *out = e2e_expectv(d, 0, to_erp);
+    CU_ASSERT(e2e_contains(out, "1 unchanged"));
+    free(out);
+    sql(d, "crm", "UPDATE customers SET city = 'Lyon';");
+    to_erp[4] = "--dry-run";
+    to_erp[5] = "-v";
+    out = e2e_expectv(d, 0, to_erp);
+    CU_ASSERT(e2e_contains(out, "update C1\n  city: Paris -> Lyon\ncrm-to-erp:"));
+    free(out);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("what changed in a tracked record", NULL, NULL);
@@ -412,4 +482,5 @@ void register_tests(void)
                 test_values_round_trip);
     CU_add_test(s, "kept values survive a crash like the snapshot",
                 test_kept_values_survive_a_crash);
+    CU_add_test(s, "an absorbed echo's values are kept", test_echo_keeps_values);
 }

@@ -54,7 +54,7 @@ static int on_row(const weir_outbox_row *row, void *vctx)
         json_object_set_new(c->doc, "created", json_string(created));
         json_object_set_new(c->doc, "updated", json_string(updated));
         json_object_set_new(c->doc, "payload", payload ? payload : json_null());
-        json_t *changes = row->changes ? json_loads(row->changes, 0, &err) : NULL;
+        json_t *changes = row->changes ? json_loads(row->changes, JSON_ALLOW_NUL, &err) : NULL;
         json_object_set_new(c->doc, "changes", changes ? changes : json_null());
         json_object_set_new(c->doc, "resent", row->resent ? json_string(row->resent) : json_null());
         free(key);
