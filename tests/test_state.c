@@ -672,6 +672,11 @@ static int user_version(const char *path)
     return v;
 }
 
+/* What migration 9 added, taken away again: a state an older weir left. */
+#define UNDO_MIGRATION_9                                                  \
+    "DROP TABLE track_values; ALTER TABLE outbox DROP COLUMN changes; "   \
+    "ALTER TABLE outbox DROP COLUMN resent; "
+
 /* Migration 6 (cross-references) on a schema 5 state: what it held is
  * kept, and links can be made. */
 static void test_migration_6(void)
@@ -692,8 +697,7 @@ static void test_migration_6(void)
                                  "outbox_provisional; ALTER TABLE outbox "
                                  "DROP COLUMN link; DROP TABLE echo_written; "
                                  "DROP TABLE track_fields; "
-                                 "DROP TABLE track_values; ALTER TABLE outbox DROP COLUMN changes; "
-                                 "ALTER TABLE outbox DROP COLUMN resent; "
+                                 UNDO_MIGRATION_9
                                  "PRAGMA user_version = 5",
                                  NULL, NULL, NULL),
                     SQLITE_OK);
@@ -761,8 +765,7 @@ static void test_migration_8(void)
     sqlite3_open(path, &db);
     CU_ASSERT_EQUAL(sqlite3_exec(db, "DROP TABLE echo_written; DROP TABLE "
                                  "track_fields; "
-                                 "DROP TABLE track_values; ALTER TABLE outbox DROP COLUMN changes; "
-                                 "ALTER TABLE outbox DROP COLUMN resent; "
+                                 UNDO_MIGRATION_9
                                  "PRAGMA user_version = 7",
                                  NULL, NULL, NULL),
                     SQLITE_OK);
@@ -812,25 +815,9 @@ static void test_migration_8(void)
     free(path);
 }
 
-static int row_changes(const weir_outbox_row *row, void *ctx)
-{
-    snprintf(ctx, 128, "%s %s", row->changes ? row->changes : "(null)",
-             row->resent ? row->resent : "(null)");
-    return 0;
-}
-
-static int take_values(size_t i, const void *blob, size_t len, void *ctx)
-{
-    char *got = ctx;
-    snprintf(got + strlen(got), 64, "%zu=%.*s;", i, (int)len,
-             (const char *)blob);
-    return 0;
-}
-
-/* Migration 9 (what changed) on a schema 8 state: what it held is kept;
- * a key's kept values are given only while they belong to the value its
- * snapshot holds, a delete forgets them, clear forgets a pipeline's; an
- * outbox row keeps its changes and why it was re-sent. */
+/* Migration 9 (what changed) on a schema 8 state: what it held is kept,
+ * and values can be kept (the conformance suite, test_store.c, holds
+ * what they promise). */
 static void test_migration_9(void)
 {
     char *path = state_file("schema8.db");
@@ -841,8 +828,7 @@ static void test_migration_9(void)
     weir_state_close(st);
     sqlite3 *db;
     sqlite3_open(path, &db);
-    CU_ASSERT_EQUAL(sqlite3_exec(db, "DROP TABLE track_values; ALTER TABLE outbox DROP COLUMN changes; "
-                                 "ALTER TABLE outbox DROP COLUMN resent; "
+    CU_ASSERT_EQUAL(sqlite3_exec(db, UNDO_MIGRATION_9
                                  "PRAGMA user_version = 8",
                                  NULL, NULL, NULL),
                     SQLITE_OK);
@@ -852,49 +838,11 @@ static void test_migration_9(void)
     CU_ASSERT_EQUAL(user_version(path), WEIR_STATE_SCHEMA);
     char *file = NULL;
     CU_ASSERT_EQUAL(weir_state_pipeline_file(st, "p", &file), 0);
+    CU_ASSERT_STRING_EQUAL(file ? file : "", "/p.xml");
     free(file);
-
-    /* C1's snapshot holds 5, C2's 6; values kept for 5 and (stale) 9 */
-    weir_snapshot_entry e[] = {{"C1", 5, 1, 0}, {"C2", 6, 1, 0}};
-    weir_track_values v[] = {{"C1", 5, "one", 3}, {"C2", 9, "two", 3},
-                             {"C3", 7, "three", 5}};
-    const char *keys[] = {"C1", "C2", "C3", "C4"};
-    char got[256] = "";
-    CU_ASSERT_EQUAL(weir_state_begin(st), 0);
-    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", e, 2, 0), 0);
-    CU_ASSERT_EQUAL(weir_state_track_values_put(st, "p", v, 3), 0);
-    CU_ASSERT_EQUAL(weir_state_commit(st), 0);
-    CU_ASSERT_EQUAL(weir_state_track_values_get(st, "p", keys, 4, take_values,
-                                                got), 0);
-    CU_ASSERT_STRING_EQUAL(got, "0=one;");
-    /* replaced with the snapshot; a delete forgets */
-    v[1].hash = 6;
-    v[1].blob = "TWO";
-    weir_track_values gone = {"C1", 0, NULL, 0};
-    CU_ASSERT_EQUAL(weir_state_track_values_put(st, "p", &v[1], 1), 0);
-    CU_ASSERT_EQUAL(weir_state_track_values_put(st, "p", &gone, 1), 0);
-    got[0] = '\0';
-    CU_ASSERT_EQUAL(weir_state_track_values_get(st, "p", keys, 4, take_values,
-                                                got), 0);
-    CU_ASSERT_STRING_EQUAL(got, "1=TWO;");
-    got[0] = '\0';
-    CU_ASSERT_EQUAL(weir_state_track_values_get(st, "never", keys, 4,
-                                                take_values, got), 0);
-    CU_ASSERT_STRING_EQUAL(got, "");
-    CU_ASSERT_EQUAL(weir_state_track_values_clear(st, "p"), 2);
-    CU_ASSERT_EQUAL(weir_state_track_values_get(st, "p", keys, 4, take_values,
-                                                got), 0);
-    CU_ASSERT_STRING_EQUAL(got, "");
-
-    weir_outbox_row row = {.pipeline = "p", .sink = "s", .key = "C2",
-                           .idem = "i", .op = "update", .payload = "{}",
-                           .status = WEIR_OUTBOX_PENDING, .changes = "[]",
-                           .resent = "full refresh"};
-    int64_t id = 0;
-    CU_ASSERT_EQUAL(weir_state_outbox_add(st, &row, 1, &id), 0);
-    char seen[128] = "";
-    CU_ASSERT_EQUAL(weir_state_outbox_get(st, id, row_changes, NULL, seen), 0);
-    CU_ASSERT_STRING_EQUAL(seen, "[] full refresh");
+    weir_track_values v = {"C1", 5, "one", 3};
+    CU_ASSERT_EQUAL(weir_state_track_values_put(st, "p", &v, 1), 0);
+    CU_ASSERT_EQUAL(weir_state_track_values_clear(st, "p"), 1);
     weir_state_close(st);
     free(path);
 }
