@@ -29,7 +29,8 @@
 # $WEIR_BUILD, else the source tree).  --no-weir runs (b) and (c) only;
 # --keep keeps the temporary folder.  Environment: SEED (default 1) picks
 # the base data; CHANGES (default 1,0.5,0.2: percent changed, new,
-# deleted); REPEAT (default 1) runs each timed part that many times,
+# deleted); TRACK_CHANGES (keep or none) sets <track changes> (default:
+# the pipeline's default); REPEAT (default 1) runs each timed part that many times,
 # alternating, and reports the median wall and CPU time and the largest
 # peak RSS; CC is the compiler for the generator and floor (floor needs
 # xxHash: Debian libxxhash-dev).  On-demand only: never run by
@@ -75,6 +76,11 @@ want_ins=$(sed -n 's/.*new \([0-9]*\).*/\1/p' "$work/gen.err")
 next_rows=$(( rows + want_ins - want_del ))
 base_bytes=$(wc -c <"$work/base.csv") next_bytes=$(wc -c <"$work/next.csv")
 cp "$here/incremental.xml" "$work/incremental.xml"   # relative paths: next to the data
+if [[ -n ${TRACK_CHANGES:-} ]]; then
+    [[ $TRACK_CHANGES == keep || $TRACK_CHANGES == none ]] ||
+        die "TRACK_CHANGES must be keep or none, not '$TRACK_CHANGES'"
+    sed -i "s/<track key=\"code\"/& changes=\"$TRACK_CHANGES\"/" "$work/incremental.xml"
+fi
 
 cols=(code name address1 address2 city postcode country phone email
       sales_rep credit_limit updated)
@@ -173,6 +179,12 @@ weir_once() {
     set -e
     w_s=n/a w_kb=0 w_cpu=n/a
     read -r w_s w_kb w_cpu < <(times_of "$work/time.weir") || true
+    # the state database and its write-ahead log, in bytes
+    local f
+    w_state=0
+    for f in "$work"/state.db "$work"/state.db-wal; do
+        if [[ -e $f ]]; then w_state=$(( w_state + $(stat -c %s "$f") )); fi
+    done
 }
 
 # (a) sets init_* inc_* weir_status; the first repetition also keeps a
@@ -181,14 +193,14 @@ run_weir() {
     local first=$1
     rm -f "$work"/target.db* "$work"/state.db*
     weir_once base.csv initial
-    init_s=$w_s init_kb=$w_kb init_cpu=$w_cpu
+    init_s=$w_s init_kb=$w_kb init_cpu=$w_cpu init_state=$w_state
     if (( w_rc != 0 )); then weir_status="initial run: exit $w_rc"; return; fi
     if (( first )); then
         sqlite3 "$work/target.db" "VACUUM INTO '$work/target-initial.db'" ||
             die "cannot copy weir's target after the initial run"
     fi
     weir_once next.csv incremental
-    inc_s=$w_s inc_kb=$w_kb inc_cpu=$w_cpu
+    inc_s=$w_s inc_kb=$w_kb inc_cpu=$w_cpu inc_state=$w_state
     weir_status="exit $w_rc"
 }
 
@@ -275,6 +287,7 @@ if (( ! no_weir )); then
         echo "weir / sqlite3 CLI: wall $(ratio "$inc_s" "$sql_s"), CPU $(ratio "$inc_cpu" "$sql_cpu")   (target: <= 0.33)"
         echo "weir / floor:       wall $(ratio "$inc_s" "$floor_s"), CPU $(ratio "$inc_cpu" "$floor_cpu")   (target: <= 3)"
         echo "weir peak RSS, incremental run: $(mb "$inc_kb") MB   (target: < 200 MB)"
+        echo "weir state database (with its WAL): $(mb $(( init_state / 1024 ))) MB after the initial load, $(mb $(( inc_state / 1024 ))) MB after the incremental run${TRACK_CHANGES:+ (changes=\"$TRACK_CHANGES\")}"
         echo "(a) counts: rows of weir's target that differ between before and after the"
         echo "    incremental run; weir's table has $weir_rows rows; rows differing from"
         echo "    sqlite3's table (NULL taken as ''): $weir_vs_sql"

@@ -69,6 +69,7 @@ core_libweircore_la_SOURCES += \
 	core/engine/scheduler.c core/engine/scheduler.h \
 	core/engine/track.c core/engine/track.h \
 	core/engine/echo.c core/engine/echo.h \
+	core/engine/changes.c core/engine/changes.h \
 	core/engine/track_index.c core/engine/track_index.h \
 	core/engine/deliver.c core/engine/deliver.h \
 	core/engine/endpoint.c core/engine/endpoint.h \

@@ -80,6 +80,11 @@ tests_test_track_options_SOURCES = tests/test_track_options.c tests/e2e.c tests/
 tests_test_track_options_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_track_options_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 
+CUNIT_TESTS += tests/test_changes
+tests_test_changes_SOURCES = tests/test_changes.c tests/e2e.c tests/e2e.h
+tests_test_changes_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_changes_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
+
 CUNIT_TESTS += tests/test_echo
 tests_test_echo_SOURCES = tests/test_echo.c tests/e2e.c tests/e2e.h
 tests_test_echo_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)

@@ -672,6 +672,11 @@ static int user_version(const char *path)
     return v;
 }
 
+/* What migration 9 added, taken away again: a state an older weir left. */
+#define UNDO_MIGRATION_9                                                  \
+    "DROP TABLE track_values; ALTER TABLE outbox DROP COLUMN changes; "   \
+    "ALTER TABLE outbox DROP COLUMN resent; "
+
 /* Migration 6 (cross-references) on a schema 5 state: what it held is
  * kept, and links can be made. */
 static void test_migration_6(void)
@@ -692,6 +697,7 @@ static void test_migration_6(void)
                                  "outbox_provisional; ALTER TABLE outbox "
                                  "DROP COLUMN link; DROP TABLE echo_written; "
                                  "DROP TABLE track_fields; "
+                                 UNDO_MIGRATION_9
                                  "PRAGMA user_version = 5",
                                  NULL, NULL, NULL),
                     SQLITE_OK);
@@ -758,13 +764,15 @@ static void test_migration_8(void)
     sqlite3 *db;
     sqlite3_open(path, &db);
     CU_ASSERT_EQUAL(sqlite3_exec(db, "DROP TABLE echo_written; DROP TABLE "
-                                 "track_fields; PRAGMA user_version = 7",
+                                 "track_fields; "
+                                 UNDO_MIGRATION_9
+                                 "PRAGMA user_version = 7",
                                  NULL, NULL, NULL),
                     SQLITE_OK);
     sqlite3_close(db);
     st = weir_state_open(path, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_EQUAL(user_version(path), 8);
+    CU_ASSERT_EQUAL(user_version(path), WEIR_STATE_SCHEMA);
     char *file = NULL;
     CU_ASSERT_EQUAL(weir_state_pipeline_file(st, "p", &file), 0);
     CU_ASSERT_STRING_EQUAL(file ? file : "", "/p.xml");
@@ -807,6 +815,38 @@ static void test_migration_8(void)
     free(path);
 }
 
+/* Migration 9 (what changed) on a schema 8 state: what it held is kept,
+ * and values can be kept (the conformance suite, test_store.c, holds
+ * what they promise). */
+static void test_migration_9(void)
+{
+    char *path = state_file("schema8.db");
+    weir_error err = {0};
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    weir_state_close(st);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, UNDO_MIGRATION_9
+                                 "PRAGMA user_version = 8",
+                                 NULL, NULL, NULL),
+                    SQLITE_OK);
+    sqlite3_close(db);
+    st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(user_version(path), WEIR_STATE_SCHEMA);
+    char *file = NULL;
+    CU_ASSERT_EQUAL(weir_state_pipeline_file(st, "p", &file), 0);
+    CU_ASSERT_STRING_EQUAL(file ? file : "", "/p.xml");
+    free(file);
+    weir_track_values v = {"C1", 5, "one", 3};
+    CU_ASSERT_EQUAL(weir_state_track_values_put(st, "p", &v, 1), 0);
+    CU_ASSERT_EQUAL(weir_state_track_values_clear(st, "p"), 1);
+    weir_state_close(st);
+    free(path);
+}
+
 void register_state_tests(void)
 {
     CU_pSuite s = CU_add_suite("state database", NULL, NULL);
@@ -815,6 +855,7 @@ void register_state_tests(void)
     CU_add_test(s, "newer schema refused", test_newer_schema_refused);
     CU_add_test(s, "migrations 6 and 7: cross-references, creates", test_migration_6);
     CU_add_test(s, "migration 8: echo suppression", test_migration_8);
+    CU_add_test(s, "migration 9: what changed", test_migration_9);
     CU_add_test(s, "corrupt file refused, not reset", test_corrupt_refused);
     CU_add_test(s, "unopenable path", test_unopenable_path);
     CU_add_test(s, "two processes open a new file", test_two_processes_open_a_new_file);

@@ -415,6 +415,74 @@ static void test_snapshots_and_plugin_state(void)
     free(loc);
 }
 
+static int take_values(size_t i, const void *blob, size_t len, void *ctx)
+{
+    char *text = ctx;
+    snprintf(text + strlen(text), 64, "%zu=%.*s;", i, (int)len,
+             (const char *)blob);
+    return 0;
+}
+
+static int row_changes(const weir_outbox_row *row, void *ctx)
+{
+    snprintf(ctx, 128, "%s %s", row->changes ? row->changes : "(null)",
+             row->resent ? row->resent : "(null)");
+    return 0;
+}
+
+/* The values <track changes="keep"> keeps: a key's are given only while
+ * they belong to the value its snapshot holds (never another value's);
+ * a NULL blob forgets them, clear forgets a pipeline's; an outbox row
+ * keeps what changed and why it was re-sent. */
+static void test_track_values(void)
+{
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    /* C1's snapshot holds 5, C2's 6; values kept for 5, for 9 (not C2's
+     * value) and for C3, which has no snapshot value */
+    weir_snapshot_entry e[] = {{"C1", 5, 1, 0}, {"C2", 6, 1, 0}};
+    weir_track_values v[] = {{"C1", 5, "one", 3}, {"C2", 9, "two", 3},
+                             {"C3", 7, "three", 5}};
+    const char *keys[] = {"C1", "C2", "C3", "C4"};
+    char kept[256] = "";
+    CU_ASSERT_EQUAL_FATAL(weir_state_begin(st), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", e, 2, 0), 0);
+    CU_ASSERT_EQUAL(weir_state_track_values_put(st, "p", v, 3), 0);
+    CU_ASSERT_EQUAL_FATAL(weir_state_commit(st), 0);
+    CU_ASSERT_EQUAL(weir_state_track_values_get(st, "p", keys, 4, take_values,
+                                                kept), 0);
+    CU_ASSERT_STRING_EQUAL(kept, "0=one;");
+    /* replaced; a NULL blob forgets */
+    weir_track_values now[] = {{"C2", 6, "TWO", 3}, {"C1", 0, NULL, 0}};
+    CU_ASSERT_EQUAL(weir_state_track_values_put(st, "p", now, 2), 0);
+    kept[0] = '\0';
+    CU_ASSERT_EQUAL(weir_state_track_values_get(st, "p", keys, 4, take_values,
+                                                kept), 0);
+    CU_ASSERT_STRING_EQUAL(kept, "1=TWO;");
+    kept[0] = '\0';
+    CU_ASSERT_EQUAL(weir_state_track_values_get(st, "never", keys, 4,
+                                                take_values, kept), 0);
+    CU_ASSERT_STRING_EQUAL(kept, "");
+    CU_ASSERT_EQUAL(weir_state_track_values_clear(st, "p"), 2);
+    CU_ASSERT_EQUAL(weir_state_track_values_get(st, "p", keys, 4, take_values,
+                                                kept), 0);
+    CU_ASSERT_STRING_EQUAL(kept, "");
+
+    weir_outbox_row row = {.pipeline = "p", .sink = "s", .key = "C2",
+                           .idem = "i", .op = "update", .payload = "{}",
+                           .status = WEIR_OUTBOX_PENDING, .changes = "[]",
+                           .resent = "full refresh"};
+    int64_t id = 0;
+    char seen[128] = "";
+    CU_ASSERT_EQUAL(weir_state_outbox_add(st, &row, 1, &id), 0);
+    CU_ASSERT_EQUAL(weir_state_outbox_get(st, id, row_changes, NULL, seen), 0);
+    CU_ASSERT_STRING_EQUAL(seen, "[] full refresh");
+    weir_state_close(st);
+    free(loc);
+}
+
 /* Endpoint health is compare-and-set: of two workers that saw the same
  * failure, one records it; the other learns it changed. */
 static void test_endpoint_compare_and_set(void)
@@ -936,6 +1004,7 @@ void register_tests(void)
                 test_snapshots_and_plugin_state);
     CU_add_test(s, "endpoint health compare-and-set",
                 test_endpoint_compare_and_set);
+    CU_add_test(s, "kept values of changes=\"keep\"", test_track_values);
     CU_add_test(s, "locations", test_locations);
     CU_add_test(s, "xref: links, one to one", test_xref_links);
     CU_add_test(s, "xref: merge and remove, with history",

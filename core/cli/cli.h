@@ -130,4 +130,11 @@ void weir_cli_catch_signals(void);
 /* A run's or drain's status as the exit code the CLI reference gives. */
 int weir_cli_exit_code(weir_run_status status);
 
+/* What changed in a tracked record (engine/changes.h), on stdout, each
+ * line after `prefix`: per field "sales_rep: MAL001 -> SAL001" from
+ * `changes` (a JSON array; NULL: not known, nothing printed), or "no
+ * field changed" with why it was sent anyway (`resent`, nullable). */
+void weir_cli_print_changes(const char *prefix, const char *changes,
+                            const char *resent);
+
 #endif

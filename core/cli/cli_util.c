@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "base/log.h"
 #include "cli/cli.h"
 #include "engine/engine.h"
@@ -126,4 +128,45 @@ void weir_cli_catch_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+/* A value as a line shows it: as it is when that cannot be misread,
+ * else quoted with JSON's escapes (newlines, quotes, spaces at an end);
+ * NULL is "(empty)". (owned: free) */
+static char *shown_value(json_t *v)
+{
+    if (!json_is_string(v))
+        return strdup("(empty)");
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    int plain = n > 0 && s[0] != '"' && s[0] != '(' && s[0] != ' ' &&
+                s[n - 1] != ' ' && strlen(s) == n && !strstr(s, " -> ");
+    for (size_t i = 0; plain && i < n; i++)
+        plain = (unsigned char)s[i] >= 0x20 && s[i] != 0x7f;
+    return plain ? strdup(s) : json_dumps(v, JSON_ENCODE_ANY);
+}
+
+void weir_cli_print_changes(const char *prefix, const char *changes,
+                            const char *resent)
+{
+    json_t *a = changes ? json_loads(changes, JSON_ALLOW_NUL, NULL) : NULL;
+    size_t i;
+    json_t *c;
+    if (json_is_array(a) && json_array_size(a) == 0)
+        printf("%sno field changed%s%s%s\n", prefix,
+               resent ? " (" : "",
+               resent && strcmp(resent, "in doubt") == 0
+                   ? "sent again: the answer to its last send was lost"
+                   : resent ? resent : "",
+               resent ? ")" : "");
+    json_array_foreach(a, i, c) {
+        char *old = shown_value(json_object_get(c, "old"));
+        char *now = shown_value(json_object_get(c, "new"));
+        const char *field = json_string_value(json_object_get(c, "field"));
+        printf("%s%s: %s -> %s\n", prefix, field ? field : "?",
+               old ? old : "?", now ? now : "?");
+        free(old);
+        free(now);
+    }
+    json_decref(a);
 }

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "cli/summary.h"
+#include "engine/changes.h"
 #include "engine/engine.h"
 #include "engine/run_history.h"
 #include "pipeline/pipeline.h"
@@ -34,11 +35,15 @@ static void show_progress(const weir_progress *p, void *ctx)
     fflush(stderr);
 }
 
-/* --dry-run -v: the keys that would be sent. */
-static void show_key(const char *op, const char *key, void *ctx)
+/* --dry-run -v: the keys that would be sent, and what changed. */
+static void show_key(const char *op, const char *key, const weir_record *r,
+                     void *ctx)
 {
     (void)ctx;
     printf("%s %s\n", op, key);
+    if (r)
+        weir_cli_print_changes("  ", r->changes,
+                               weir_changes_resent(r->sent_for));
 }
 
 static int run_run(weir_cli *cli)
@@ -108,7 +113,8 @@ const weir_command weir_cmd_run = {
             "shows its progress (rows, rows/s).\n"
             "  --full     re-send every record (a full refresh)\n"
             "  --dry-run  read, transform and compare; send and change nothing\n"
-            "             (-v lists the keys that would be sent)\n"
+            "             (-v lists the keys that would be sent, and for each\n"
+            "             update the fields that changed, old -> new)\n"
             "  --force    run even when the delete guard (max-delete) refuses\n"
             "Exit status: 0 everything delivered, held or waiting for a retry;\n"
             "1 some records failed (rejected, or out of attempts); 2 bad usage\n"

@@ -54,6 +54,9 @@ static int on_row(const weir_outbox_row *row, void *vctx)
         json_object_set_new(c->doc, "created", json_string(created));
         json_object_set_new(c->doc, "updated", json_string(updated));
         json_object_set_new(c->doc, "payload", payload ? payload : json_null());
+        json_t *changes = row->changes ? json_loads(row->changes, JSON_ALLOW_NUL, &err) : NULL;
+        json_object_set_new(c->doc, "changes", changes ? changes : json_null());
+        json_object_set_new(c->doc, "resent", row->resent ? json_string(row->resent) : json_null());
         free(key);
         return 0;
     }
@@ -82,6 +85,7 @@ static int on_row(const weir_outbox_row *row, void *vctx)
            created, updated);
     if (row->origin > 0)
         printf("  source row: %ld\n", row->origin);
+    weir_cli_print_changes("  changed:    ", row->changes, row->resent);
     char *text = payload ? json_dumps(payload, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
                          : NULL;
     printf("  payload:\n%s\n  attempts:\n", text ? text : row->payload);
@@ -142,7 +146,9 @@ const weir_command weir_cmd_show = {
     .help = "Shows record ID (from weir monitor --records): its fields, status,\n"
             "idempotency key and every attempt with the target's answer; a\n"
             "held one, what holds it and what it waits for; a delivered one,\n"
-            "the id its target assigned (when the sink reported one).\n",
+            "the id its target assigned (when the sink reported one); a\n"
+            "change-tracked one, the fields that changed since the values\n"
+            "last sent for its key, old -> new.\n",
     .min_args = 1,
     .max_args = 1,
     .run = run_show,

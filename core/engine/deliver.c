@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "store/created_link.h"
+#include "engine/changes.h"
 #include "engine/deliver.h"
 #include "engine/echo.h"
 #include "engine/endpoint.h"
@@ -449,6 +450,8 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
         }
         row->origin = r->origin;
         row->link = r->link;
+        row->changes = r->changes;
+        row->resent = weir_changes_resent(r->sent_for);
     }
     rc = rc || weir_state_outbox_add(d->st, rows, m, NULL);
     for (size_t i = 0; !rc && i < m; i++)
@@ -473,15 +476,18 @@ static void sink_ops(weir_delivery *d, weir_batch *b, size_t k, int on)
 }
 
 /* Before any sink sees the batch: its keys' new snapshot values as one
- * intent (state.h: the lost answer), and the older waiting changes of
- * its keys superseded.  One transaction. */
+ * intent (state.h: the lost answer), with the values they pass on
+ * (changes.h), and the older waiting changes of its keys superseded.
+ * One transaction. */
 static int record_intent(weir_delivery *d, weir_batch *b)
 {
     weir_pipeline *p = d->p;
-    size_t n = weir_batch_count(b), m = 0;
+    size_t n = weir_batch_count(b), m = 0, nv = 0;
     weir_snapshot_entry *e = calloc(n ? n : 1, sizeof(*e));
-    if (!e || weir_state_begin(d->st)) {
+    weir_track_values *v = calloc(n ? n : 1, sizeof(*v));
+    if (!e || !v || weir_state_begin(d->st)) {
         free(e);
+        free(v);
         return -1;
     }
     d->intent = weir_state_intent_begin(d->st, p->name);
@@ -513,6 +519,10 @@ static int record_intent(weir_delivery *d, weir_batch *b)
         /* A deleted key stays, hash 0, for its change number. */
         e[m++] = (weir_snapshot_entry){
             r->key, r->op == WEIR_OP_DELETE ? 0 : r->hash, r->version, op};
+        /* its kept values go with it */
+        if (p->track.keep_changes && (r->sent_values || r->op == WEIR_OP_DELETE))
+            v[nv++] = (weir_track_values){r->key, r->hash, r->sent_values,
+                                          r->sent_values_len};
     }
     /* A drain (it takes no pipeline lock) may have claimed a row of a
      * stale key since the outbox was loaded: in flight, it was not
@@ -526,8 +536,10 @@ static int record_intent(weir_delivery *d, weir_batch *b)
                                            s->busy));
         s->superseding = 0;
     }
-    rc = rc || weir_state_snapshot_put(d->st, p->name, e, m, d->intent);
+    rc = rc || weir_state_snapshot_put(d->st, p->name, e, m, d->intent) ||
+         weir_state_track_values_put(d->st, p->name, v, nv);
     free(e);
+    free(v);
     if (rc || weir_state_commit(d->st)) {
         weir_log(WEIR_LOG_ERROR, "%s: %s", p->name,
                  weir_error_message(weir_state_error(d->st)));

@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "engine/changes.h"
 #include "engine/deliver.h"
 #include "engine/engine.h"
 #include "engine/notify.h"
@@ -265,14 +266,29 @@ static int send(run_ctx *c, weir_batch *b)
     return 0;
 }
 
-/* A dry run tells the caller each key it would send. */
-static void tell_key(const run_ctx *c, const char *key, const char *op)
+/* A dry run tells the caller each key it would send, with its record
+ * (NULL for a delete). */
+static void tell_key(const run_ctx *c, const char *key, const char *op,
+                     const weir_record *r)
 {
     if (!c->opts->would_send)
         return;
     char *shown = weir_key_display(key);
-    c->opts->would_send(op, shown ? shown : key, c->opts->ctx);
+    c->opts->would_send(op, shown ? shown : key, r, c->opts->ctx);
     free(shown);
+}
+
+/* What changed in the records <track> sends (changes.h): before the
+ * transforms after it, as <track> compared them. */
+static int explain(run_ctx *c, weir_batch *b)
+{
+    if (weir_changes_explain(c->st, c->p, b) == 0)
+        return 0;
+    if (c->st)
+        fail_store(c, "cannot read what changed");
+    else
+        fail(c, WEIR_ERR_NOMEM, "out of memory");
+    return -1;
 }
 
 /* One batch from the source up to <track> (or through everything). */
@@ -292,11 +308,14 @@ static int read_stage(run_ctx *c, weir_batch *b)
     }
     c->before_track = 0; /* <track> has seen them: no more note_unsent */
     take(c, b, "<track>", "track");
+    if (c->opts->dry_run && c->opts->would_send && explain(c, b))
+        return -1;
     for (size_t i = 0; i < weir_batch_count(b); i++) {
         weir_record *r = weir_batch_at(b, i);
         if (c->opts->dry_run) {
             c->res->counts.written++;
-            tell_key(c, r->key, r->op == WEIR_OP_INSERT ? "insert" : "update");
+            tell_key(c, r->key, r->op == WEIR_OP_INSERT ? "insert" : "update",
+                     r);
             if (c->opts->on_record)
                 c->opts->on_record(r, c->opts->ctx);
         } else if (weir_spool_put(c->spool, r)) {
@@ -343,7 +362,7 @@ static int stream_source(run_ctx *c, weir_batch *b)
 
 static int tell_delete(const char *key, void *ctx)
 {
-    tell_key(ctx, key, "delete");
+    tell_key(ctx, key, "delete", NULL);
     return 0;
 }
 
@@ -414,7 +433,7 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
         }
         if (n == 0)
             break;
-        if (send(c, b))
+        if (explain(c, b) || send(c, b))
             return -1;
         c->deliver_done += (uint64_t)n;
         show_progress(c, 0);
@@ -694,6 +713,17 @@ static int recover_intents(run_ctx *c)
     return 0;
 }
 
+/* <track changes="none"> keeps no values: those an earlier
+ * changes="keep" kept go. */
+static int forget_values(run_ctx *c)
+{
+    if (c->p->track.keep_changes ||
+        weir_state_track_values_clear(c->st, c->p->name) >= 0)
+        return 0;
+    fail_store(c, NULL);
+    return -1;
+}
+
 /* Once the run or drain has started (locked, every plugin open, the
  * pipeline remembered; a refused one never gets here): the state put
  * right for what follows. */
@@ -701,8 +731,10 @@ static int prepare_state(run_ctx *c)
 {
     if (!c->st || c->opts->dry_run)
         return 0;
-    return drop_ignored_deletes(c) || (c->tracker && recover_intents(c)) ? -1
-                                                                          : 0;
+    return drop_ignored_deletes(c) ||
+                   (c->tracker && (recover_intents(c) || forget_values(c)))
+               ? -1
+               : 0;
 }
 
 weir_run_status weir_engine_run(weir_run *run, const weir_run_options *opts,

@@ -36,8 +36,11 @@ typedef struct weir_run_options {
     /* Nullable: told where the run is, at most twice a second. */
     void (*progress)(const weir_progress *p, void *ctx);
     /* Nullable, dry run only: each key that would be sent ("insert",
-     * "update", "delete"; the key as weir_key_display() shows it). */
-    void (*would_send)(const char *op, const char *key, void *ctx);
+     * "update", "delete"; the key as weir_key_display() shows it), with
+     * its record as <track> left it, r->changes and r->sent_for saying
+     * what changed (engine/changes.h); r is NULL for a delete. */
+    void (*would_send)(const char *op, const char *key, const weir_record *r,
+                       void *ctx);
     /* Nullable, dry run of a pipeline with <track> only: each record
      * that would be sent, as the transforms up to <track> and <track>
      * left it (r->key set; a dry run runs no transform after <track>).

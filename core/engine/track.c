@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "engine/changes.h"
 #include "engine/echo.h"
 #include "engine/track.h"
 #include "engine/track_index.h"
@@ -40,6 +41,8 @@ struct weir_tracker {
      * waiting rows hold older values that the change must supersede */
     weir_track_index *waiting;
     int in_tx;               /* this batch's field hashes are being stored */
+    unsigned char *values;   /* an absorbed echo's kept values (changes.h) */
+    size_t values_cap;
 };
 
 /* Loading a million keys: each is hashed (starting the fetch of its
@@ -196,6 +199,7 @@ void weir_tracker_free(weir_tracker *t)
     free(t->keybuf);
     free(t->hashes);
     weir_echo_fields_free(&t->fields);
+    free(t->values);
     weir_track_index_free(t->waiting);
     free(t);
 }
@@ -324,12 +328,14 @@ static void apply_verdict(weir_tracker *t, weir_record *r, weir_track_verdict v,
     }
     case WEIR_TRACK_NEW:
         r->op = WEIR_OP_INSERT;
+        r->sent_for = WEIR_SENT_NEW;
         t->counts.inserts++;
         break;
     case WEIR_TRACK_RESEND:
         /* Sent before, answer lost: the same change again, with the same
          * operation and change number (so the same idempotency id). */
         r->op = insert_in_doubt ? WEIR_OP_INSERT : WEIR_OP_UPDATE;
+        r->sent_for = WEIR_SENT_IN_DOUBT;
         t->counts.resent++;
         break;
     case WEIR_TRACK_CHANGED:
@@ -341,6 +347,8 @@ static void apply_verdict(weir_tracker *t, weir_record *r, weir_track_verdict v,
             break;
         }
         r->op = insert_in_doubt ? WEIR_OP_INSERT : WEIR_OP_UPDATE;
+        r->sent_for = v == WEIR_TRACK_SAME ? WEIR_SENT_FULL_REFRESH
+                                           : WEIR_SENT_CHANGED;
         t->counts.updates++;
         break;
     }
@@ -390,6 +398,16 @@ static int absorb_echo(weir_tracker *t, weir_record *r, weir_track_verdict v,
                                     t->fields.buf, t->fields.len) ||
         (echo && weir_state_snapshot_put(t->st, t->p->name, &e, 1, 0)))
         return -1; /* intent 0: settled, never in doubt */
+    /* the kept values follow the snapshot (changes.h) */
+    if (echo && t->spec->keep_changes) {
+        weir_track_values kept = {r->key, r->hash, NULL, 0};
+        if (weir_changes_values(r, t->spec, &t->values, &kept.len,
+                                &t->values_cap))
+            return -1;
+        kept.blob = t->values;
+        if (weir_state_track_values_put(t->st, t->p->name, &kept, 1))
+            return -1;
+    }
     return echo;
 }
 

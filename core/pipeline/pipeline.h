@@ -69,6 +69,9 @@ typedef struct weir_track_spec {
     size_t position; /* how many transforms run before it */
     char **owners;   /* field, owner system, ..., NULL (<field owner>) */
     int echo_keep;   /* echo="keep": no echo suppression (engine/echo.h) */
+    int keep_changes; /* changes="keep" (default none): each key's last
+                       * sent values are kept, to say what changed
+                       * (engine/changes.h) */
 } weir_track_spec;
 
 /* Notification events (<notify on="...">). */

@@ -582,6 +582,9 @@ static void parse_track(load_ctx *lc, const xmlNode *x)
     v = raw_attr(x, "echo"); /* the schema allows suppress and keep */
     t->echo_keep = v && strcmp(v, "keep") == 0;
     free(v);
+    v = raw_attr(x, "changes"); /* the schema allows keep and none */
+    t->keep_changes = v && strcmp(v, "keep") == 0;
+    free(v);
     v = raw_attr(x, "max-delete");
     if (v) {
         size_t len = strlen(v);

@@ -563,6 +563,27 @@ int weir_record_set_link(weir_record *r, const char *link)
     return r->link ? 0 : -1;
 }
 
+int weir_record_set_changes(weir_record *r, const char *json)
+{
+    r->changes = json ? weir_arena_strndup(&r->batch->arena, json,
+                                           strlen(json))
+                      : NULL;
+    return json && !r->changes ? -1 : 0;
+}
+
+int weir_record_set_sent_values(weir_record *r, const void *blob, size_t len)
+{
+    void *copy = blob ? weir_arena_alloc(&r->batch->arena, len ? len : 1)
+                      : NULL;
+    if (blob && !copy)
+        return -1;
+    if (len)
+        memcpy(copy, blob, len);
+    r->sent_values = copy;
+    r->sent_values_len = blob ? len : 0;
+    return 0;
+}
+
 void weir_record_hold(weir_record *r, const char *wait_key,
                       const char *message)
 {

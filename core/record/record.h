@@ -19,6 +19,15 @@
 
 #include "base/secrets.h"
 
+/* Why <track> sends a record (weir_record.sent_for). */
+typedef enum weir_sent_for {
+    WEIR_SENT_UNTRACKED = 0, /* no <track>, or a delete */
+    WEIR_SENT_NEW,           /* a key the snapshot did not have */
+    WEIR_SENT_CHANGED,       /* a tracked field changed */
+    WEIR_SENT_FULL_REFRESH,  /* unchanged, sent by a full refresh */
+    WEIR_SENT_IN_DOUBT       /* unchanged, its last send's answer lost */
+} weir_sent_for;
+
 typedef struct weir_field {
     const char *name;  /* interned in the batch */
     const char *value; /* NULL = SQL NULL */
@@ -50,6 +59,13 @@ struct weir_record {
     long long retry_after_ms; /* sink's hint with RETRY/DOWN; 0 none */
     uint64_t hash;           /* <track>: hash of the tracked values */
     uint64_t version;        /* <track>: the key's change number this makes */
+    weir_sent_for sent_for;  /* <track>: why it is sent */
+    /* <track changes="keep"> (engine/changes.h), in the arena: what
+     * changed since the key's last sent values (JSON, NULL not known),
+     * and the tracked values this record passes on (NULL none) */
+    const char *changes;
+    const void *sent_values;
+    size_t sent_values_len;
     int64_t outbox_id;       /* > 0 when the record came from the outbox */
     /* Before the transform now running (weir_batch_mark): the fields and
      * operation, for a hold that stores the record as it reached it.
@@ -145,6 +161,10 @@ int weir_record_set_provisional(weir_record *r, const char *wait_key);
 /* The record as it reached the transform of its provisional value, in
  * *view (a shallow copy: valid while r is).  0, or -1 when it has none. */
 int weir_record_provisional_view(const weir_record *r, weir_record *view);
+/* r->changes and r->sent_values, copied into the batch (NULL: none):
+ * 0, or -1 out of memory. */
+int weir_record_set_changes(weir_record *r, const char *json);
+int weir_record_set_sent_values(weir_record *r, const void *blob, size_t len);
 /* r->link, copied into the batch: 0, or -1 out of memory. */
 int weir_record_set_link(weir_record *r, const char *link);
 void weir_record_hold(weir_record *r, const char *wait_key,

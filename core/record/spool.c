@@ -15,6 +15,14 @@ struct weir_spool {
 
 #define NULL_LEN UINT32_MAX
 
+/* What precedes a record's key and fields. */
+typedef struct head {
+    int16_t op, sent_for; /* 8 bytes with nfields: no padding */
+    uint32_t nfields;
+    uint64_t hash, version;
+    int64_t origin;
+} head;
+
 weir_spool *weir_spool_new(void)
 {
     weir_spool *s = calloc(1, sizeof(*s));
@@ -50,13 +58,9 @@ static int put_bytes(FILE *f, const char *p, size_t n, int null)
 
 int weir_spool_put(weir_spool *s, const weir_record *r)
 {
-    struct {
-        int32_t op;
-        uint32_t nfields;
-        uint64_t hash, version;
-        int64_t origin;
-    } head = {(int32_t)r->op, r->nfields, r->hash, r->version, r->origin};
-    if (fwrite(&head, sizeof(head), 1, s->f) != 1 ||
+    head h = {(int16_t)r->op, (int16_t)r->sent_for, r->nfields, r->hash,
+              r->version, r->origin};
+    if (fwrite(&h, sizeof(h), 1, s->f) != 1 ||
         put_bytes(s->f, r->key, r->key ? strlen(r->key) : 0, !r->key))
         return -1;
     for (uint32_t i = 0; i < r->nfields; i++) {
@@ -99,25 +103,21 @@ long weir_spool_read(weir_spool *s, weir_batch *b)
 {
     long got = 0;
     while (weir_batch_room(b)) {
-        struct {
-            int32_t op;
-            uint32_t nfields;
-            uint64_t hash, version;
-            int64_t origin;
-        } head;
-        if (fread(&head, sizeof(head), 1, s->f) != 1)
+        head h;
+        if (fread(&h, sizeof(h), 1, s->f) != 1)
             return ferror(s->f) ? -1 : got;
         weir_record *r = weir_batch_add(b);
         size_t n;
         int isnull;
-        r->op = (weir_op)head.op;
-        r->hash = head.hash;
-        r->version = head.version;
-        r->origin = (long)head.origin;
+        r->op = (weir_op)h.op;
+        r->sent_for = (weir_sent_for)h.sent_for;
+        r->hash = h.hash;
+        r->version = h.version;
+        r->origin = (long)h.origin;
         if (get_bytes(s, &n, &isnull) ||
             (!isnull && weir_record_set_key(r, s->buf)))
             return -1;
-        for (uint32_t i = 0; i < head.nfields; i++) {
+        for (uint32_t i = 0; i < h.nfields; i++) {
             if (get_bytes(s, &n, &isnull))
                 return -1;
             char *name = strdup(s->buf);

@@ -17,7 +17,7 @@ typedef struct weir_spool weir_spool;
 
 weir_spool *weir_spool_new(void); /* (owned) NULL when no temp file */
 void weir_spool_free(weir_spool *s);
-/* Append `r` (fields, op, key, hashes, origin).  0, or -1 on I/O error. */
+/* Append `r` (fields, op, why it is sent, key, hashes, origin).  0, or -1 on I/O error. */
 int weir_spool_put(weir_spool *s, const weir_record *r);
 size_t weir_spool_count(const weir_spool *s);
 /* Switch to reading from the start. */

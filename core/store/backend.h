@@ -31,9 +31,12 @@ typedef enum weir_store_mode {
 /* Version 1: the operations from open to run_tally.
  * Version 2: in_transaction, the cross-reference store (xref.h),
  * outbox_creating and echo suppression (echo_put to track_fields_get),
- * from in_transaction on.  state.c refuses to open a backend older than
- * WEIR_STORE_OPS_VERSION, so every operation here may be called. */
-#define WEIR_STORE_OPS_VERSION 2
+ * from in_transaction on.
+ * Version 3: the kept values of <track changes="keep"> (track_values_put
+ * to track_values_clear), and the outbox rows' `changes` and `resent`.
+ * state.c refuses to open a backend older than WEIR_STORE_OPS_VERSION,
+ * so every operation here may be called. */
+#define WEIR_STORE_OPS_VERSION 3
 
 typedef struct weir_store_ops {
     int version;      /* WEIR_STORE_OPS_VERSION the backend implements */
@@ -198,6 +201,15 @@ typedef struct weir_store_ops {
                             size_t len);
     int (*track_fields_get)(weir_store_conn *conn, const char *pipeline,
                             const char *key, void **blob, size_t *len);
+    /* ---- version 3 ---- */
+    int (*track_values_put)(weir_store_conn *conn, const char *pipeline,
+                            const weir_track_values *v, size_t n);
+    int (*track_values_get)(weir_store_conn *conn, const char *pipeline,
+                            const char *const *keys, size_t n,
+                            int (*fn)(size_t i, const void *blob, size_t len,
+                                      void *ctx),
+                            void *ctx);
+    int64_t (*track_values_clear)(weir_store_conn *conn, const char *pipeline);
 } weir_store_ops;
 
 /* The backend and connection behind `st`, for the store's own files

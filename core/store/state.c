@@ -293,6 +293,26 @@ int weir_state_track_fields_get(weir_state *st, const char *pipeline,
     return st->ops->track_fields_get(st->conn, pipeline, key, blob, len);
 }
 
+int weir_state_track_values_put(weir_state *st, const char *pipeline,
+                                const weir_track_values *v, size_t n)
+{
+    return st->ops->track_values_put(st->conn, pipeline, v, n);
+}
+
+int weir_state_track_values_get(weir_state *st, const char *pipeline,
+                                const char *const *keys, size_t n,
+                                int (*fn)(size_t i, const void *blob,
+                                          size_t len, void *ctx),
+                                void *ctx)
+{
+    return st->ops->track_values_get(st->conn, pipeline, keys, n, fn, ctx);
+}
+
+int64_t weir_state_track_values_clear(weir_state *st, const char *pipeline)
+{
+    return st->ops->track_values_clear(st->conn, pipeline);
+}
+
 int weir_state_outbox_add(weir_state *st, const weir_outbox_row *rows,
                           size_t n, int64_t *ids)
 {

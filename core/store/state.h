@@ -29,7 +29,7 @@
 typedef struct weir_state weir_state;
 
 /* The schema version this weir writes. */
-#define WEIR_STATE_SCHEMA 8
+#define WEIR_STATE_SCHEMA 9
 
 /* Open the store at `location` for a run, drain or resend, and migrate
  * it forward: "FILE" or "sqlite:FILE" (SQLite), "postgresql://..."
@@ -208,6 +208,33 @@ int weir_state_track_fields_put(weir_state *st, const char *pipeline,
 int weir_state_track_fields_get(weir_state *st, const char *pipeline,
                                 const char *key, void **blob, size_t *len);
 
+/* ---- what changed: each key's last sent values (engine/changes.h) -----
+ * For a <track changes="keep">: per key, the tracked fields' values it
+ * last passed on (an opaque blob here), next to the snapshot value
+ * (hash) they belong to.  Written with the snapshot, in its transaction;
+ * read only for the keys that changed. */
+typedef struct weir_track_values {
+    const char *key;
+    uint64_t hash;    /* the snapshot value they are the values of */
+    const void *blob; /* NULL: forget the key's values (a delete) */
+    size_t len;
+} weir_track_values;
+/* Store `n` keys' values (inside the caller's transaction), replacing
+ * what was kept.  Strings borrowed.  0, or -1. */
+int weir_state_track_values_put(weir_state *st, const char *pipeline,
+                                const weir_track_values *v, size_t n);
+/* The kept values of `n` keys: fn(i, blob, len) for each keys[i] whose
+ * values belong to its snapshot value as stored now (blob borrowed for
+ * the call); keys without are skipped.  0, fn's nonzero, or -1. */
+int weir_state_track_values_get(weir_state *st, const char *pipeline,
+                                const char *const *keys, size_t n,
+                                int (*fn)(size_t i, const void *blob,
+                                          size_t len, void *ctx),
+                                void *ctx);
+/* Forget every kept value of `pipeline` (it keeps none: changes="none").
+ * Returns how many keys had some, or -1. */
+int64_t weir_state_track_values_clear(weir_state *st, const char *pipeline);
+
 /* ---- the outbox ------------------------------------------------------ */
 
 typedef enum weir_outbox_status {
@@ -259,6 +286,15 @@ typedef struct weir_outbox_row {
      * missing="create"): the link its acknowledgement makes, as
      * weir_record's `link` */
     const char *link;
+    /* nullable: why a <track> record was sent (engine/changes.h): a JSON
+     * array of {"field", "old", "new"}, the tracked fields that changed
+     * since the values last passed on for its key; "[]" when none did
+     * (then `resent` says why it went); NULL when not known (an insert,
+     * a delete, changes="none", no <track>) */
+    const char *changes;
+    /* nullable: sent though no field changed: "full refresh", or "in
+     * doubt" (the answer to its last send was lost) */
+    const char *resent;
 } weir_outbox_row;
 
 /* Add `n` rows (their ids ignored) in one call; ids (nullable) gets the

@@ -24,6 +24,7 @@ struct weir_store_conn {
     sqlite3_stmt *ob_settle, *ob_claim, *ob_take; /* state_claim.c */
     sqlite3_stmt *ob_assigned;                  /* state_outbox.c */
     sqlite3_stmt *echo_put, *echo_get, *tf_put, *tf_get; /* state_echo.c */
+    sqlite3_stmt *tv_put, *tv_del, *tv_get;     /* state_track.c */
 };
 
 /* Prepare `sql` and bind `n` text arguments (NULL binds SQL NULL).
@@ -50,7 +51,7 @@ void sq__bind_text(sqlite3_stmt *s, int i, const char *v);
 #define SQ_ROW_COLUMNS                                                       \
     "id, pipeline, sink, key, idem, op, type, payload, status, attempts, "   \
     "next_attempt, error, held_by, created, updated, origin, stage, "        \
-    "wait_key, assigned_id, link"
+    "wait_key, assigned_id, link, changes, resent"
 void sq__read_row(sqlite3_stmt *s, weir_outbox_row *r);
 /* The SQL term for the statuses of `mask` (outbox.h), in the order the
  * schema's partial indexes list them, so a term the table makes repeats
@@ -230,5 +231,14 @@ int sq_track_fields_put(weir_store_conn *st, const char *pipeline,
                         size_t len);
 int sq_track_fields_get(weir_store_conn *st, const char *pipeline,
                         const char *key, void **blob, size_t *len);
+/* state_track.c: the kept values of changes="keep" */
+int sq_track_values_put(weir_store_conn *st, const char *pipeline,
+                        const weir_track_values *v, size_t n);
+int sq_track_values_get(weir_store_conn *st, const char *pipeline,
+                        const char *const *keys, size_t n,
+                        int (*fn)(size_t i, const void *blob, size_t len,
+                                  void *ctx),
+                        void *ctx);
+int64_t sq_track_values_clear(weir_store_conn *st, const char *pipeline);
 
 #endif

@@ -88,8 +88,9 @@ static int add_one(weir_store_conn *st, const weir_outbox_row *r, int64_t *id)
         st, &st->ob_add,
         "INSERT INTO outbox(pipeline, sink, key, idem, op, type, payload, "
         "status, attempts, next_attempt, error, held_by, origin, created, "
-        "updated, stage, wait_key, link) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-        "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16, ?17)");
+        "updated, stage, wait_key, link, changes, resent) VALUES (?1, ?2, "
+        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16, "
+        "?17, ?18, ?19)");
     if (!s)
         return -1;
     int64_t now = r->created ? r->created : weir_clock_now_ms();
@@ -110,6 +111,8 @@ static int add_one(weir_store_conn *st, const weir_outbox_row *r, int64_t *id)
     sq__bind_text(s, 15, r->stage);
     sq__bind_text(s, 16, r->wait_key);
     sq__bind_text(s, 17, r->link);
+    sq__bind_text(s, 18, r->changes);
+    sq__bind_text(s, 19, r->resent);
     if (sqlite3_step(s) != SQLITE_DONE)
         return -1;
     *id = sqlite3_last_insert_rowid(st->db);
@@ -156,6 +159,8 @@ void sq__read_row(sqlite3_stmt *s, weir_outbox_row *r)
     r->wait_key = sq__text_or_null(s, 17);
     r->assigned_id = sq__text_or_null(s, 18);
     r->link = sq__text_or_null(s, 19);
+    r->changes = sq__text_or_null(s, 20);
+    r->resent = sq__text_or_null(s, 21);
 }
 
 static int each_row(sqlite3_stmt *s,

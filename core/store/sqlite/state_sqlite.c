@@ -177,6 +177,17 @@ static const char *const migrations[] = {
     "CREATE TABLE track_fields ("
     "  pid INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
     "  fields BLOB NOT NULL, PRIMARY KEY (pid, key)) WITHOUT ROWID;",
+
+    /* 9: what changed (engine/changes.h).  track_values: per key of a
+     * <track changes="keep">, the values it last passed on (one blob,
+     * engine/changes.c's format) and the snapshot value (hash) they
+     * belong to.  outbox.changes and outbox.resent: why a tracked record
+     * was sent (state.h) */
+    "CREATE TABLE track_values ("
+    "  pid INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
+    "  vals BLOB NOT NULL, PRIMARY KEY (pid, key)) WITHOUT ROWID;"
+    "ALTER TABLE outbox ADD COLUMN changes TEXT;"
+    "ALTER TABLE outbox ADD COLUMN resent TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,
@@ -531,11 +542,14 @@ static weir_store_conn *open_writer(const char *path, int must_exist,
         sq_close(st);
         return NULL;
     }
-    /* mmap: loading a million snapshot rows reads the file in place */
+    /* No mmap: it made loading a million snapshot rows no faster, and
+     * every page it touched (and the kernel's neighbours of it: the
+     * kept values of changes="keep" lie between the snapshot's pages)
+     * counted as the run's memory (docs/benchmarks.md) */
     if (use_wal(st, &msg) ||
         sqlite3_exec(st->db,
                      "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                     "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384",
+                     "PRAGMA mmap_size=0; PRAGMA cache_size=-16384",
                      NULL, NULL, &msg)) {
         set_err(err, class_of(st->db), path, what_failed(st->db),
                        msg ? msg : sqlite3_errmsg(st->db));
@@ -647,7 +661,8 @@ void sq_close(weir_store_conn *st)
     sqlite3_stmt *cached[] = {st->snap_put, st->ob_add, st->ob_settle,
                               st->ob_attempt, st->ob_claim, st->ob_take,
                               st->ob_assigned, st->echo_put, st->echo_get,
-                              st->tf_put, st->tf_get};
+                              st->tf_put, st->tf_get, st->tv_put,
+                              st->tv_del, st->tv_get};
     for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++)
         sqlite3_finalize(cached[i]);
     sqlite3_close(st->db);
@@ -1079,4 +1094,7 @@ const weir_store_ops weir_store_sqlite = {
     .echo_get = sq_echo_get,
     .track_fields_put = sq_track_fields_put,
     .track_fields_get = sq_track_fields_get,
+    .track_values_put = sq_track_values_put,
+    .track_values_get = sq_track_values_get,
+    .track_values_clear = sq_track_values_clear,
 };

@@ -211,3 +211,85 @@ int sq_set_last_full_refresh(weir_store_conn *st, const char *pipeline,
             "excluded.last_full_refresh",
         pipeline, when_ms);
 }
+
+int sq_track_values_put(weir_store_conn *st, const char *pipeline,
+                        const weir_track_values *v, size_t n)
+{
+    int64_t pid = sq__pipeline_id(st, pipeline);
+    if (pid <= 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *s =
+            v[i].blob ? sq__cached(st, &st->tv_put,
+                                   "INSERT INTO track_values(pid, key, hash, "
+                                   "vals) VALUES (?1, ?2, ?3, ?4) ON "
+                                   "CONFLICT(pid, key) DO UPDATE SET hash = "
+                                   "excluded.hash, vals = excluded.vals")
+                      : sq__cached(st, &st->tv_del,
+                                   "DELETE FROM track_values WHERE pid = ?1 "
+                                   "AND key = ?2");
+        if (!s)
+            return -1;
+        sqlite3_bind_int64(s, 1, pid);
+        sqlite3_bind_text(s, 2, v[i].key, -1, SQLITE_STATIC);
+        if (v[i].blob) {
+            sqlite3_bind_int64(s, 3, (sqlite3_int64)v[i].hash);
+            sqlite3_bind_blob(s, 4, v[i].len ? v[i].blob : "", (int)v[i].len,
+                              SQLITE_STATIC);
+        }
+        int rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE)
+            return -1;
+    }
+    return 0;
+}
+
+int sq_track_values_get(weir_store_conn *st, const char *pipeline,
+                        const char *const *keys, size_t n,
+                        int (*fn)(size_t i, const void *blob, size_t len,
+                                  void *ctx),
+                        void *ctx)
+{
+    int64_t pid = sq__pipeline_id(st, pipeline);
+    if (pid <= 0)
+        return (int)pid; /* 0: never ran, nothing kept */
+    /* Only the values of the snapshot value as it stands: those of a
+     * value whose intent never came, or from before changes="none", are
+     * of no use. */
+    sqlite3_stmt *s = sq__cached(
+        st, &st->tv_get,
+        "SELECT v.vals FROM track_values v JOIN snapshots s ON s.pid = v.pid "
+        "AND s.key = v.key AND s.hash = v.hash WHERE v.pid = ?1 AND "
+        "v.key = ?2");
+    int rc = s ? 0 : -1;
+    for (size_t i = 0; !rc && i < n; i++) {
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, pid);
+        sqlite3_bind_text(s, 2, keys[i], -1, SQLITE_STATIC);
+        int step = sqlite3_step(s);
+        if (step == SQLITE_ROW)
+            rc = fn(i, sqlite3_column_blob(s, 0),
+                    (size_t)sqlite3_column_bytes(s, 0), ctx);
+        else if (step != SQLITE_DONE)
+            rc = -1;
+    }
+    if (s)
+        sqlite3_reset(s);
+    return rc;
+}
+
+int64_t sq_track_values_clear(weir_store_conn *st, const char *pipeline)
+{
+    int64_t pid = sq__pipeline_id(st, pipeline);
+    if (pid <= 0)
+        return pid;
+    sqlite3_stmt *s = sq__prepare(
+        st, "DELETE FROM track_values WHERE pid = ?1", 0, NULL);
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, pid);
+    int64_t n = sqlite3_step(s) == SQLITE_DONE ? sqlite3_changes(st->db) : -1;
+    sqlite3_finalize(s);
+    return n;
+}
