@@ -90,6 +90,17 @@ core/pipeline/schema_rng.c: $(top_srcdir)/data/pipeline.rng
 BUILT_SOURCES += core/pipeline/schema_rng.c
 CLEANFILES += core/pipeline/schema_rng.c
 
+# report/: the documents the CLI prints and the web API serves (status,
+# monitor, one record, xref suggestions) and the admin's selection of
+# records to resend or discard
+core_libweircore_la_SOURCES += \
+	core/report/values.c core/report/values.h \
+	core/report/status.c core/report/status.h \
+	core/report/monitor.c core/report/monitor.h \
+	core/report/record.c core/report/record.h \
+	core/report/select.c core/report/select.h \
+	core/report/suggest.c core/report/suggest.h
+
 # cli/: the weir program: the common options, one file per command
 bin_PROGRAMS += weir
 weir_SOURCES = core/cli/main.c core/cli/cli.h core/cli/cli_util.c \
