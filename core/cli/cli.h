@@ -78,10 +78,6 @@ extern const weir_command weir_cmd_xref;
  * the exit code. */
 int weir_cli_xref_suggest(weir_cli *cli, char **args);
 
-/* Parse a record id: a decimal number from 1 to INT64_MAX, digits only.
- * Returns 0 and sets *id, or -1 (overflow included). */
-int weir_cli_record_id(const char *text, long long *id);
-
 /* The state database path for a pipeline file: --state or weir.db beside
  * it. (owned: free) */
 char *weir_cli_state_path(const weir_cli *cli, const char *pipeline_file);

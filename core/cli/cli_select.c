@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "cli/cli_select.h"
+#include "report/record.h"
 
 static int usage(const weir_cli *cli, const char *why)
 {
@@ -36,13 +37,12 @@ static int parse(const weir_cli *cli, weir_selection *sel)
     if (!(sel->ids = calloc((size_t)cli->nargs + 1, sizeof(*sel->ids))))
         return WEIR_EXIT_ABORTED;
     for (int i = 0; i < cli->nargs; i++) {
-        long long id;
-        if (weir_cli_record_id(cli->args[i], &id)) {
+        if (weir_report_record_id(cli->args[i], &sel->ids[sel->nids])) {
             fprintf(stderr, "weir %s: '%s' is not a valid record id (see weir "
                     "monitor --records)\n", cli->command, cli->args[i]);
             return WEIR_EXIT_USAGE;
         }
-        sel->ids[sel->nids++] = id;
+        sel->nids++;
     }
     return WEIR_EXIT_OK;
 }

@@ -70,8 +70,8 @@ static int on_attempt(const char *at, const char *result, const char *message,
 
 static int run_show(weir_cli *cli)
 {
-    long long id;
-    if (weir_cli_record_id(cli->args[0], &id)) {
+    int64_t id;
+    if (weir_report_record_id(cli->args[0], &id)) {
         fprintf(stderr, "weir show: '%s' is not a valid record id (see weir "
                         "monitor --records)\n", cli->args[0]);
         return WEIR_EXIT_USAGE;
@@ -87,7 +87,7 @@ static int run_show(weir_cli *cli)
         fputc('\n', stdout);
     }
     if (rc == 1)
-        fprintf(stderr, "weir show: no record #%lld in %s\n", id,
+        fprintf(stderr, "weir show: no record #%lld in %s\n", (long long)id,
                 weir_state_path(st));
     json_decref(doc);
     weir_state_close(st);

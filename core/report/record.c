@@ -1,12 +1,26 @@
 /* record.c - see record.h. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "base/clock.h"
 #include "engine/track.h"
 #include "report/record.h"
 #include "report/values.h"
+
+int weir_report_record_id(const char *text, int64_t *id)
+{
+    if (!(text[0] >= '0' && text[0] <= '9'))
+        return -1; /* no sign, no blanks: strtoll would take them */
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (*end || errno == ERANGE || v <= 0)
+        return -1;
+    *id = v;
+    return 0;
+}
 
 typedef struct record_ctx {
     json_t *doc, *history;
