@@ -161,6 +161,13 @@ tests_test_erp_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)
 
 # The example pipelines that talk HTTP (pipelines/*-erp*/), as their
 # READMEs run them, against the fixtures above.
+# The web monitor (core/web/) over HTTP, against a state the weir binary
+# filled with the ERP's refusals.
+CUNIT_TESTS += tests/test_web
+tests_test_web_SOURCES = tests/test_web.c tests/e2e.c tests/e2e.h
+tests_test_web_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(CUNIT_CFLAGS) $(CURL_CFLAGS)
+tests_test_web_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
+
 CUNIT_TESTS += tests/test_examples_http
 tests_test_examples_http_SOURCES = tests/test_examples_http.c tests/e2e.c tests/e2e.h
 tests_test_examples_http_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(CUNIT_CFLAGS)

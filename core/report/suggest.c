@@ -7,6 +7,7 @@
 #include "engine/engine.h"
 #include "engine/track.h"
 #include "report/suggest.h"
+#include "report/values.h"
 #include "store/xref.h"
 
 typedef struct suggest_ctx suggest_ctx;
@@ -102,6 +103,13 @@ static int wanted(suggest_ctx *c, const weir_record *r, const char *key)
     return rc == 1;
 }
 
+/* "SYSTEM:ID", the end of a link as weir xref merge and POST
+ * /api/xref/merge take it. (new reference) */
+static json_t *xref_end(const char *system, const char *id)
+{
+    return json_sprintf("%s:%s", system, id);
+}
+
 /* An app record: its suggestions, when it is to be matched. */
 static void suggest_one(suggest_ctx *c, const weir_record *r,
                         const char *key, const weir_match_entry *e)
@@ -112,17 +120,23 @@ static void suggest_one(suggest_ctx *c, const weir_record *r,
         json_t *cands = json_array();
         for (int i = 0; cands && i < n; i++) {
             size_t k = c->hits[i].candidate;
+            const char *id = weir_match_index_id(c->idx, k);
             if (json_array_append_new(
-                    cands, json_pack("{s:s, s:s, s:f}", "key",
-                                     weir_match_index_id(c->idx, k), "name",
-                                     c->names[k], "score", c->hits[i].score)))
+                    cands, json_pack("{s:s, s:s, s:f, s:o}", "key", id,
+                                     "name", c->names[k], "score",
+                                     c->hits[i].score, "xref",
+                                     xref_end(c->erp_system, id))))
                 json_decref(cands), cands = NULL;
         }
         if (n < 0 || !cands ||
-            json_array_append_new(c->suggestions,
-                                  json_pack("{s:s, s:s, s:O}", "key", key,
-                                            "name", e->name ? e->name : "",
-                                            "candidates", cands)))
+            json_array_append_new(
+                c->suggestions,
+                json_pack("{s:s, s:s, s:o, s:o, s:O}", "key", key, "name",
+                          e->name ? e->name : "", "entity",
+                          weir_report_str(
+                              weir_pipeline_record_type(c->q->app, r)),
+                          "xref", xref_end(c->app_system, key),
+                          "candidates", cands)))
             out_of_memory(c);
         json_decref(cands);
     }

@@ -37,8 +37,8 @@ typedef struct weir_suggest_query {
 int weir_suggest_check(const weir_pipeline *p, const char *file, int links,
                        weir_error *err);
 
-/* {"suggestions": [{"key", "name", "candidates": [{"key", "name",
- * "score"}...]}...]}; *read (nullable) gets how many records of the ERP
+/* {"suggestions": [{"key", "name", "entity", "xref": "SYSTEM:KEY",
+ * "candidates": [{"key", "name", "score", "xref"}...]}...]}; *read (nullable) gets how many records of the ERP
  * were read.  NULL with *err (owned: weir_error_clear): a source that
  * failed (its class), no record with the name field (usage), the links
  * unreadable, out of memory.  (new reference) */
