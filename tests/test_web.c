@@ -26,6 +26,12 @@
 #include "e2e.h"
 #include "erp_server.h"
 #include "harness.h"
+#include "base/diag.h"
+#include "engine/engine.h"
+#include "engine/notify.h"
+#include "pipeline/pipeline.h"
+#include "plugin/plugins.h"
+#include "store/state.h"
 #include "web/web.h"
 
 #define PLUGINS WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR "/plugins/.libs"
@@ -216,6 +222,101 @@ static int stop(void)
     free(dir);
     curl_global_cleanup();
     return 0;
+}
+
+/* ---- failure notifications link to the monitor ------------------------- */
+
+static int remember_run(weir_pipeline *p, weir_state *st, void *ctx)
+{
+    return weir_state_remember_pipeline(st, p->name, ctx, p->type);
+}
+
+/* With serve's --http (weir_notify_set_monitor_url), a run's digest
+ * reaches the webhook with the page of its pipeline and of each group,
+ * where the page finds the group (its #pipeline=&sink=&status=&type=
+ * &error= are the monitor's group); without, no link. */
+static void test_notification_links(void)
+{
+    char *d = e2e_scratch("web-notify");
+    char xml[2048], state_path[4200], file[4200];
+    snprintf(xml, sizeof(xml),
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"hooked\" "
+             "type=\"invoice\">\n"
+             "  <source plugin=\"csv\" name=\"byondpro\">\n"
+             "    <option name=\"path\">in.csv</option>\n"
+             "  </source>\n"
+             "  <sink plugin=\"http\" name=\"sage-300\" system=\"erp\">\n"
+             "    <option name=\"url\">%s</option>\n"
+             "    <option name=\"upsert\">POST /invoices</option>\n"
+             "    <option name=\"body\">{\"ref\": \"{booking}\", "
+             "\"customer\": \"C00001\", \"terms\": \"{terms}\"}</option>\n"
+             "    <option name=\"error-pointer\">/error/message</option>\n"
+             "  </sink>\n"
+             "  <notify plugin=\"webhook\" name=\"hook\">\n"
+             "    <option name=\"url\">%s/hooks/weir</option>\n"
+             "  </notify>\n"
+             "</pipeline>\n", erp_url(erp), erp_url(erp));
+    free(wt_write_file(d, "p.xml", xml));
+    free(wt_write_file(d, "in.csv", "booking,terms\n900,Z01\n"));
+    snprintf(file, sizeof(file), "%s/p.xml", d);
+    snprintf(state_path, sizeof(state_path), "%s/weir.db", d);
+    weir_plugins *reg = weir_plugins_new(PLUGINS);
+    weir_diag *diag = weir_diag_new();
+    weir_pipeline *p = weir_pipeline_load(file, reg, diag);
+    weir_error err = {0};
+    weir_state *st = weir_state_open(state_path, &err);
+    if (weir_diag_count(diag) || !st)
+        fprintf(stderr, "\n%s %s\n", weir_diag_count(diag) ?
+                weir_diag_at(diag, 0) : "", weir_error_message(&err));
+    CU_ASSERT_FATAL(p && st && !weir_diag_count(diag));
+    size_t hooks = erp_captured_count(erp);
+    for (int with = 1; with >= 0; with--) {
+        weir_notify_set_monitor_url(with ? weir_web_url(web) : NULL);
+        weir_run_options opts = {.started = remember_run,
+                                 .started_ctx = file};
+        weir_run_result res;
+        weir_run *run = weir_run_new(p, st, NULL);
+        CU_ASSERT_EQUAL(weir_engine_run(run, &opts, &res),
+                        WEIR_RUN_SOME_FAILED);
+        weir_run_free(run);
+        weir_error_clear(&res.error);
+        /* the next run's record is new: another row, another digest */
+        free(wt_write_file(d, "in.csv", "booking,terms\n901,Z01\n"));
+    }
+    CU_ASSERT_EQUAL(erp_wait_captured(erp, hooks + 2, 5000), hooks + 2);
+    json_t *with = erp_captured(erp, hooks), *without = erp_captured(erp, hooks + 1);
+    json_t *ev = json_object_get(with, "json");
+    char page[256], group[512];
+    snprintf(page, sizeof(page), "%s/#pipeline=hooked", weir_web_url(web));
+    snprintf(group, sizeof(group), "%s&sink=sage-300&status=failed&"
+             "type=invoice&error=1020%%20-%%20Terms%%20Code%%20%%22Z01%%22"
+             "%%20is%%20not%%20defined%%20in%%20A%%2FR%%20Terms%%20%%28HTTP"
+             "%%20422%%29", page);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(ev, "monitor")),
+                           page);
+    json_t *g = json_array_get(json_object_get(ev, "groups"), 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(g, "monitor")),
+                           group);
+    CU_ASSERT(e2e_contains(json_string_value(json_object_get(g, "resend")),
+                           "weir resend --pipeline hooked --failed --sink "
+                           "sage-300 --type invoice --error '1020 - Terms"));
+    /* the group the link names is the monitor's: same error text */
+    json_t *mon = e2e_json(d, "monitor", "--json", "--state", state_path, NULL);
+    json_t *mg = json_array_get(json_object_get(mon, "groups"), 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(mg, "error")),
+                           json_string_value(json_object_get(g, "error")));
+    json_decref(mon);
+    ev = json_object_get(without, "json");
+    CU_ASSERT_PTR_NULL(json_object_get(ev, "monitor"));
+    CU_ASSERT_PTR_NULL(json_object_get(json_array_get(
+        json_object_get(ev, "groups"), 0), "monitor"));
+    json_decref(with);
+    json_decref(without);
+    weir_state_close(st);
+    weir_pipeline_unref(p);
+    weir_diag_free(diag);
+    weir_plugins_free(reg);
+    free(d);
 }
 
 /* Last: the token was in no answer (headers and bodies), refusals
@@ -676,5 +777,7 @@ void register_tests(void)
                 test_resend_group_then_delivered);
     CU_add_test(s, "discard and resend by id", test_discard_and_resend_by_id);
     CU_add_test(s, "xref merge", test_xref_merge);
+    CU_add_test(s, "failure notifications link to the monitor",
+                test_notification_links);
     CU_add_test(s, "the token is in no answer", test_token_never_answered);
 }
