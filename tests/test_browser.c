@@ -470,8 +470,23 @@ static int start(void)
     return 0;
 }
 
+/* After a failure: what the service and the driver said. */
+static void show_log(const char *name)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    char *text = wt_read_file(path);
+    if (text)
+        fprintf(stderr, "---- %s\n%s\n", name, text);
+    free(text);
+}
+
 static int stop(void)
 {
+    if (dir && CU_get_number_of_failures()) {
+        show_log("serve.log");
+        show_log("chromedriver.log");
+    }
     browser_stop();
     end(&serve_pid);
     erp_stop(erp);
