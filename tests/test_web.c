@@ -565,6 +565,12 @@ static void test_post_refusals(void)
     huge[big] = '\0';
     r = http("POST", "/api/resend", huge, AUTH, JSON_TYPE, NULL);
     CU_ASSERT_EQUAL(r.status, 413);
+    CU_ASSERT(e2e_contains(error_of(&r), "larger than 65536 bytes"));
+    reply_free(&r);
+    /* without a length (chunked): cut off as it arrives */
+    r = http("POST", "/api/resend", huge, AUTH, JSON_TYPE,
+             "Transfer-Encoding: chunked", NULL);
+    CU_ASSERT_EQUAL(r.status, 413);
     reply_free(&r);
     free(huge);
     struct {
@@ -686,12 +692,15 @@ static void test_discard_and_resend_by_id(void)
     long long delivered = e2e_outbox_id(dir, "status", "delivered", NULL);
     CU_ASSERT_FATAL(hostile > 0 && x99 > 0 && delivered > 0);
     char body[128], id[32];
-    /* the invoice for the customer that does not exist must not go */
+    /* the invoice for the customer that does not exist must not go (and
+     * no longer holds up its key: serve is woken) */
+    int woken = atomic_load(&wakes);
     snprintf(body, sizeof(body), "{\"ids\": [%lld]}", hostile);
     reply r = http("POST", "/api/discard", body, AUTH, NULL);
     CU_ASSERT_EQUAL(r.status, 200);
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(r.json, "discarded")), 1);
     reply_free(&r);
+    CU_ASSERT_EQUAL(atomic_load(&wakes), woken + 1);
     snprintf(id, sizeof(id), "%lld", hostile);
     CU_ASSERT_EQUAL(e2e_outbox_count(dir, "id", id, "status", "discarded",
                                      NULL), 1);

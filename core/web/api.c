@@ -377,7 +377,9 @@ static int change(weir_api *api, const weir_api_request *rq, json_t **answer,
     status = 200;
     weir_log(WEIR_LOG_INFO, "web monitor: %lld record%s %s", (long long)n,
              n == 1 ? "" : "s", done);
-    if (n > 0 && fn == weir_selection_resend && api->wake)
+    /* resent records are due; a discarded one no longer holds up the
+     * later records of its key */
+    if (n > 0 && api->wake)
         api->wake(api->wake_ctx);
 out:
     weir_selection_release(st, &sel);

@@ -19,7 +19,7 @@ typedef struct weir_api {
     char *state_path;        /* opened per request: a reader for a GET */
     char *dir;               /* xref suggest's files are inside it */
     weir_plugins *reg;       /* pipeline files for status and suggest */
-    void (*wake)(void *ctx); /* nullable: records became due */
+    void (*wake)(void *ctx); /* nullable: records may have become due */
     void *wake_ctx;
     volatile sig_atomic_t stopping; /* cancels an xref suggest reading */
 } weir_api;

@@ -314,8 +314,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
         if (!(rq = calloc(1, sizeof(*rq))))
             return MHD_NO;
         *con_cls = rq;
+        /* refused before its body is read; one of unknown length is cut
+         * off as it arrives (below) */
         const char *length = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        rq->too_big = length && strtoull(length, NULL, 10) > MAX_BODY;
+        if (length && strtoull(length, NULL, 10) > MAX_BODY)
+            return send_json(c, MHD_HTTP_CONTENT_TOO_LARGE,
+                             weir_api_error("the body is larger than %d "
+                                            "bytes", MAX_BODY), NULL);
         return MHD_YES;
     }
     if (*upload_size) {

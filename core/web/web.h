@@ -28,9 +28,9 @@ typedef struct weir_web_config {
     const char *dir;         /* serve's DIR: xref suggest's app=/against=
                                 name files inside it only (no '..', no
                                 absolute paths) */
-    void (*wake)(void *ctx); /* called from the web thread after a resend
-                                or merge made records due: serve delivers
-                                at once.  Nullable. */
+    void (*wake)(void *ctx); /* called from the web thread after a resend,
+                                discard or merge made records due: serve
+                                delivers at once.  Nullable. */
     void *wake_ctx;
 } weir_web_config;
 
