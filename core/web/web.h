@@ -8,6 +8,11 @@
  * with its own plugin registry: it shares nothing with serve's threads
  * but `wake`.  Every POST needs the bearer token and is refused from a
  * foreign Origin; without a token the API is read-only.
+ *
+ * serve: w = weir_web_start(&cfg, &err), then
+ * weir_notify_set_monitor_url(weir_web_url(w)) (engine/notify.h) so that
+ * failure notifications link to the page; at exit
+ * weir_notify_set_monitor_url(NULL) and weir_web_stop(w).
  */
 #ifndef WEIR_WEB_H
 #define WEIR_WEB_H
