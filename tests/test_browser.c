@@ -453,6 +453,22 @@ static void test_monitor_in_chromium(void)
     free(text);
     CU_ASSERT_EQUAL(erp_created(erp, "invoices", "10320"), 0);
     CU_ASSERT(!alert_open());
+    /* on a phone's width the page does not scroll sideways: wide tables
+     * scroll in their own box */
+    json_decref(wd("POST", "/window/rect",
+                   json_pack("{s:i, s:i}", "width", 400, "height", 800)));
+    json_t *wide = wd("POST", "/execute/sync",
+                      json_pack("{s:s, s:[]}", "script",
+                                "return [document.documentElement.scrollWidth,"
+                                " window.innerWidth];", "args"));
+    json_int_t scroll = json_integer_value(json_array_get(wide, 0)),
+               inner = json_integer_value(json_array_get(wide, 1));
+    CU_ASSERT(inner > 0 && inner <= 500);
+    CU_ASSERT(scroll <= inner);
+    if (scroll > inner)
+        fprintf(stderr, "\n  %lld px wide in a %lld px window\n",
+                (long long)scroll, (long long)inner);
+    json_decref(wide);
     browser_stop();
     end(&serve_pid);
 }

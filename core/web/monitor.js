@@ -263,14 +263,14 @@
   function renderRecord(r) {
     $('record-title').textContent = 'Record #' + r.id;
     var box = clear($('record'));
-    box.appendChild(kv([
+    box.appendChild(el('div', 'scroll', kv([
       ['pipeline', r.pipeline], ['sink', r.sink], ['key', r.key],
       ['operation', r.op], ['type', r.type], ['status', r.status],
       ['attempts', String(r.attempts)], ['next attempt', r.next_attempt],
       ['error', r.error], ['held by', r.held_by], ['waits for', r.waits_for],
       ['re-enters at', r.reenters_at], ['target id', r.assigned_id],
       ['idempotency key', r.idempotency_key], ['created', when(r.created)],
-      ['updated', when(r.updated)]]));
+      ['updated', when(r.updated)]])));
     if (r.changes && r.changes.length) {
       box.appendChild(el('h3', '', 'What changed'));
       var ct = el('table', '', el('tr', '', [el('th', '', 'Field'),
