@@ -9,6 +9,7 @@ core_libweircore_la_SOURCES =
 core_libweircore_la_SOURCES += \
 	core/base/arena.c core/base/arena.h \
 	core/base/clock.c core/base/clock.h \
+	core/base/cron.c core/base/cron.h \
 	core/base/diag.c core/base/diag.h \
 	core/base/duration.c core/base/duration.h \
 	core/base/error.c core/base/error.h \
@@ -64,6 +65,7 @@ nodist_core_libweircore_la_SOURCES = core/pipeline/schema_rng.c
 core_libweircore_la_SOURCES += \
 	core/engine/engine.c core/engine/engine.h \
 	core/engine/run.c core/engine/run.h \
+	core/engine/run_history.c core/engine/run_history.h \
 	core/engine/scheduler.c core/engine/scheduler.h \
 	core/engine/track.c core/engine/track.h \
 	core/engine/echo.c core/engine/echo.h \
@@ -129,6 +131,12 @@ core/web/assets.c: $(WEB_ASSETS:%=$(top_srcdir)/%)
 BUILT_SOURCES += core/web/assets.c
 CLEANFILES += core/web/assets.c
 
+# serve/: weir serve: the folder's pipelines, the loop of scheduled runs
+# and drain passes
+core_libweircore_la_SOURCES += \
+	core/serve/serve.c core/serve/serve.h \
+	core/serve/serve_folder.c core/serve/serve_folder.h
+
 # cli/: the weir program: the common options, one file per command
 bin_PROGRAMS += weir
 weir_SOURCES = core/cli/main.c core/cli/cli.h core/cli/cli_util.c \
@@ -136,7 +144,7 @@ weir_SOURCES = core/cli/main.c core/cli/cli.h core/cli/cli_util.c \
 	core/cli/cmd_run.c core/cli/cmd_drain.c core/cli/cmd_validate.c \
 	core/cli/cmd_plugins.c core/cli/cmd_monitor.c core/cli/cmd_show.c \
 	core/cli/cmd_resend.c core/cli/cmd_status.c core/cli/cmd_discard.c \
-	core/cli/cmd_xref.c core/cli/cmd_xref_suggest.c \
+	core/cli/cmd_xref.c core/cli/cmd_xref_suggest.c core/cli/cmd_serve.c \
 	core/cli/cli_select.c core/cli/cli_select.h
 weir_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(JANSSON_CFLAGS)
 weir_LDADD = core/libweircore.la $(JANSSON_LIBS)

@@ -9,4 +9,5 @@ void register_track_tests(void);
 void register_text_tests(void);
 void register_storage_tests(void);
 void register_delivery_unit_tests(void);
+void register_cron_tests(void);
 #endif

@@ -50,7 +50,8 @@ CUNIT_TESTS += tests/test_core
 tests_test_core_SOURCES = tests/test_core.c tests/test_pipeline_xml.c \
 	tests/test_loader.c tests/test_state.c tests/core_tests.h \
 	tests/test_units_track.c tests/test_units_text.c \
-	tests/test_units_storage.c tests/test_units_delivery.c
+	tests/test_units_storage.c tests/test_units_delivery.c \
+	tests/test_units_cron.c
 tests_test_core_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_core_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 
@@ -172,6 +173,12 @@ CUNIT_TESTS += tests/test_examples_http
 tests_test_examples_http_SOURCES = tests/test_examples_http.c tests/e2e.c tests/e2e.h
 tests_test_examples_http_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(CUNIT_CFLAGS)
 tests_test_examples_http_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
+
+# weir serve end to end: schedules, a flaky ERP, signals, two services.
+CUNIT_TESTS += tests/test_serve
+tests_test_serve_SOURCES = tests/test_serve.c tests/e2e.c tests/e2e.h
+tests_test_serve_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(CUNIT_CFLAGS)
+tests_test_serve_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 endif
 endif
 

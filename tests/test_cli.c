@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cunit_main.h"
@@ -383,6 +384,132 @@ static void test_log_formats(void)
     free(dir);
 }
 
+/* ---- <schedule cron tz> in validate and status --------------------- */
+
+/* A pipeline with `schedule` (an element) and a weekly full refresh. */
+static void write_scheduled(const char *dir, const char *file,
+                            const char *schedule)
+{
+    char xml[1024];
+    snprintf(xml, sizeof(xml),
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"nightly\">\n"
+             "  %s\n"
+             "  <source plugin=\"csv\" name=\"in\">\n"
+             "    <option name=\"path\">customers.csv</option>\n"
+             "  </source>\n"
+             "  <track key=\"code\" full-refresh=\"7d\"/>\n"
+             "  <sink plugin=\"csv\" name=\"out\">\n"
+             "    <option name=\"path\">out.csv</option>\n"
+             "  </sink>\n"
+             "</pipeline>\n",
+             schedule);
+    free(wt_write_file(dir, file, xml));
+}
+
+static void test_validate_cron_schedules(void)
+{
+    char *dir = scratch_pipeline("cron-validate");
+    write_scheduled(dir, "cron.xml", "<schedule cron=\"0 25 * * *\"/>");
+    write_scheduled(dir, "tz.xml",
+                    "<schedule cron=\"@daily\" tz=\"Mars/Olympus\"/>");
+    write_scheduled(dir, "ok.xml", "<schedule cron=\"0 * * * *\" "
+                                   "tz=\"Africa/Johannesburg\"/>");
+    e2e_result r = e2e_run(dir, "validate", "cron.xml", "tz.xml", "ok.xml",
+                           NULL);
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT(e2e_contains(r.err, "cron.xml:2: <schedule cron>: cron "
+                                  "\"0 25 * * *\": hour 25 is out of range "
+                                  "0-23"));
+    CU_ASSERT(e2e_contains(r.err, "tz.xml:2: <schedule tz>: unknown time "
+                                  "zone \"Mars/Olympus\" (not in "
+                                  "/usr/share/zoneinfo)"));
+    CU_ASSERT(e2e_contains(r.out, "ok.xml: valid (pipeline 'nightly')"));
+    e2e_result_free(&r);
+    /* an invalid schedule never runs */
+    r = e2e_run(dir, "run", "tz.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 2);
+    e2e_result_free(&r);
+    free(dir);
+}
+
+/* A time field of `weir status --json`'s entry of "nightly", in ms. */
+static long long status_ms(const char *dir, const char *field)
+{
+    json_t *o = e2e_status(dir, "nightly", NULL);
+    const char *iso = json_string_value(json_object_get(o, field));
+    struct tm tm = {0};
+    long long ms = -1;
+    if (iso && sscanf(iso, "%d-%d-%dT%d:%d:%dZ", &tm.tm_year, &tm.tm_mon,
+                      &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6) {
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        ms = (long long)timegm(&tm) * 1000;
+    }
+    json_decref(o);
+    return ms;
+}
+
+static void test_status_cron_and_full_refresh(void)
+{
+    const long long day = 86400000, week = 7 * day;
+    char *dir = scratch_pipeline("cron-status");
+    write_scheduled(dir, "nightly.xml", "<schedule cron=\"0 0 * * *\" "
+                                        "tz=\"Africa/Johannesburg\"/>");
+    e2e_result r = e2e_run(dir, "-q", "run", "nightly.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    e2e_result_free(&r);
+    r = e2e_run(dir, "status", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT(e2e_contains(r.out, "  schedule: cron 0 0 * * * "
+                                  "Africa/Johannesburg\n"
+                                  "  next full refresh: "));
+    e2e_result_free(&r);
+    /* midnight in Johannesburg (UTC+2, no DST) is 22:00 UTC, the first
+     * after the run's start */
+    CU_ASSERT(e2e_status_is(dir, "nightly", NULL, "schedule",
+                            "cron 0 0 * * * Africa/Johannesburg"));
+    json_t *o = e2e_status(dir, "nightly", NULL);
+    const char *next_run = json_string_value(json_object_get(o, "next_run"));
+    CU_ASSERT(next_run && e2e_ends_with(next_run, "T22:00:00Z"));
+    json_decref(o);
+    long long last = status_ms(dir, "last_run");
+    long long next = status_ms(dir, "next_run");
+    long long full = status_ms(dir, "next_full_refresh");
+    CU_ASSERT(last > 0 && next > last && next <= last + day);
+    /* the first run starts the full-refresh clock */
+    CU_ASSERT(full >= last + week && full < last + week + 60000);
+
+    /* a day later: an ordinary run; the full refresh stays put */
+    e2e_clock_offset("1d");
+    r = e2e_run(dir, "-q", "run", "nightly.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    e2e_result_free(&r);
+    long long last2 = status_ms(dir, "last_run");
+    CU_ASSERT(last2 >= last + day);
+    CU_ASSERT(status_ms(dir, "next_run") > last2);
+    CU_ASSERT_EQUAL(status_ms(dir, "next_full_refresh"), full);
+    /* eight days later the run is the full refresh: the next is a week on */
+    e2e_clock_offset("8d");
+    r = e2e_run(dir, "-q", "run", "nightly.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    e2e_result_free(&r);
+    long long last3 = status_ms(dir, "last_run");
+    long long full3 = status_ms(dir, "next_full_refresh");
+    CU_ASSERT(full3 >= last3 + week && full3 < last3 + week + 60000);
+    e2e_clock_offset(NULL);
+
+    /* no <schedule>, no <track>: neither is shown */
+    r = e2e_run(dir, "-q", "run", "p.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    e2e_result_free(&r);
+    o = e2e_status(dir, "copy", NULL);
+    CU_ASSERT(json_is_null(json_object_get(o, "schedule")));
+    CU_ASSERT(json_is_null(json_object_get(o, "next_full_refresh")));
+    CU_ASSERT(json_is_null(json_object_get(o, "next_run")));
+    json_decref(o);
+    free(dir);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("command line", NULL, NULL);
@@ -398,4 +525,8 @@ void register_tests(void)
                 test_plugin_folder_writable_by_others);
     CU_add_test(s, "log lines: time stamps, logfmt, JSON, secrets masked",
                 test_log_formats);
+    CU_add_test(s, "validate: a bad cron or time zone, with file:line",
+                test_validate_cron_schedules);
+    CU_add_test(s, "status: a cron pipeline's next run and next full refresh",
+                test_status_cron_and_full_refresh);
 }

@@ -230,4 +230,5 @@ void register_tests(void)
     register_text_tests();
     register_storage_tests();
     register_delivery_unit_tests();
+    register_cron_tests();
 }

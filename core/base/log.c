@@ -60,6 +60,8 @@ void weir_log_set_format(weir_log_format f)
     plain_stamp = !isatty(STDERR_FILENO);
 }
 
+void weir_log_stamp_always(void) { plain_stamp = 1; }
+
 /* "2026-11-22T15:42:26.123Z" */
 static void now_iso(char *buf, size_t size)
 {
@@ -99,10 +101,56 @@ static char *quoted(const char *s)
     return out;
 }
 
-/* One logfmt or JSON line (with its newline) for the masked parts.
- * (owned: free; NULL out of memory) */
+/* A logfmt value needs quotes when empty or when it holds a blank, '=',
+ * a quote, a backslash or a control character. */
+static int needs_quotes(const char *s)
+{
+    if (!*s)
+        return 1;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == '=' || *p == '"' || *p == '\\' || *p == 0x7F)
+            return 1;
+    return 0;
+}
+
+/* A logfmt value: bare when it can be, else quoted. (owned) */
+static char *logfmt_value(const json_t *v)
+{
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        return needs_quotes(s) ? quoted(s) : strdup(s);
+    }
+    return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(6));
+}
+
+/* " key=value" for each of `fields` (nullable) appended to *line.
+ * -1 out of memory (*line freed). */
+static int append_logfmt_fields(char **line, const json_t *fields)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)fields, key, v) {
+        char *value = logfmt_value(v);
+        size_t n = strlen(*line) + strlen(key) + (value ? strlen(value) : 0) + 3;
+        char *longer = value ? realloc(*line, n) : NULL;
+        if (!longer) {
+            free(value);
+            free(*line);
+            *line = NULL;
+            return -1;
+        }
+        *line = longer;
+        strcat(strcat(strcat(strcat(*line, " "), key), "="), value);
+        free(value);
+    }
+    return 0;
+}
+
+/* One logfmt or JSON line (with its newline) for the masked parts and
+ * `fields` (nullable).  (owned: free; NULL out of memory) */
 static char *structured_line(weir_log_format f, weir_log_level level,
-                             const char *prefix, char *msg)
+                             const char *prefix, const json_t *fields,
+                             char *msg)
 {
     char time[40];
     now_iso(time, sizeof(time));
@@ -113,6 +161,8 @@ static char *structured_line(weir_log_format f, weir_log_level level,
                               level_names[level]);
         if (o && prefix)
             json_object_set_new(o, "instance", json_string(prefix));
+        if (o && fields)
+            json_object_update(o, (json_t *)fields);
         if (o)
             json_object_set_new(o, "msg", json_string(msg));
         char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)
@@ -130,12 +180,20 @@ static char *structured_line(weir_log_format f, weir_log_level level,
     char *q = quoted(msg);
     if (!q)
         return NULL;
-    size_t n = strlen(time) + strlen(q) + (prefix ? strlen(prefix) : 0) + 64;
+    size_t n = strlen(time) + (prefix ? strlen(prefix) : 0) + 64;
     line = malloc(n);
     if (line)
-        snprintf(line, n, "time=%s level=%s%s%s msg=%s\n", time,
-                 level_names[level], prefix ? " instance=" : "",
-                 prefix ? prefix : "", q);
+        snprintf(line, n, "time=%s level=%s%s%s", time, level_names[level],
+                 prefix ? " instance=" : "", prefix ? prefix : "");
+    if (line && append_logfmt_fields(&line, fields) == 0) {
+        n = strlen(line) + strlen(q) + 7;
+        char *longer = realloc(line, n);
+        if (longer)
+            strcat(strcat(strcat(longer, " msg="), q), "\n");
+        else
+            free(line);
+        line = longer;
+    }
     free(q);
     return line;
 }
@@ -143,7 +201,7 @@ static char *structured_line(weir_log_format f, weir_log_level level,
 /* A logfmt or JSON line on stderr; -1 (nothing written) out of memory. */
 static int log_structured(weir_log_format f, weir_log_level level,
                           const char *prefix, const weir_secrets *secrets,
-                          const char *fmt, va_list ap)
+                          const json_t *fields, const char *fmt, va_list ap)
 {
     char msg[LINE_MAX_BYTES], masked_msg[LINE_MAX_BYTES], masked_prefix[256];
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -152,7 +210,7 @@ static int log_structured(weir_log_format f, weir_log_level level,
         weir_secrets_mask(secrets, prefix, masked_prefix,
                           sizeof(masked_prefix));
     char *line = structured_line(f, level, prefix ? masked_prefix : NULL,
-                                 masked_msg);
+                                 fields, masked_msg);
     if (!line)
         return -1;
     fputs(line, stderr);
@@ -160,8 +218,10 @@ static int log_structured(weir_log_format f, weir_log_level level,
     return 0;
 }
 
-void weir_logv(weir_log_level level, const char *prefix,
-               const weir_secrets *secrets, const char *fmt, va_list ap)
+/* weir_logv with `fields` (nullable) for the structured formats. */
+static void log_line(weir_log_level level, const char *prefix,
+                     const weir_secrets *secrets, const json_t *fields,
+                     const char *fmt, va_list ap)
 {
     if ((int)level > atomic_load(&max_level))
         return;
@@ -171,7 +231,8 @@ void weir_logv(weir_log_level level, const char *prefix,
     if (f != WEIR_LOG_FORMAT_PLAIN && !sink_fn) {
         va_list copy;
         va_copy(copy, ap);
-        int rc = log_structured(f, level, prefix, secrets, fmt, copy);
+        int rc = log_structured(f, level, prefix, secrets, fields, fmt,
+                                copy);
         va_end(copy);
         if (rc == 0)
             return;
@@ -194,6 +255,21 @@ void weir_logv(weir_log_level level, const char *prefix,
     } else {
         fprintf(stderr, "%s\n", masked);
     }
+}
+
+void weir_logv(weir_log_level level, const char *prefix,
+               const weir_secrets *secrets, const char *fmt, va_list ap)
+{
+    log_line(level, prefix, secrets, NULL, fmt, ap);
+}
+
+void weir_log_fields(weir_log_level level, const char *prefix,
+                     const json_t *fields, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_line(level, prefix, NULL, fields, fmt, ap);
+    va_end(ap);
 }
 
 void weir_log(weir_log_level level, const char *fmt, ...)

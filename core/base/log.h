@@ -26,6 +26,8 @@
 
 #include <stdarg.h>
 
+#include <jansson.h>
+
 #include <weir/plugin.h>
 
 #include "base/secrets.h"
@@ -45,7 +47,17 @@ int weir_log_format_parse(const char *name, weir_log_format *out);
  * time stamp (stderr is not a terminal).  Before the first call: plain,
  * without time stamps. */
 void weir_log_set_format(weir_log_format format);
+/* Plain lines get a time stamp on a terminal too (weir serve). */
+void weir_log_stamp_always(void);
 void weir_log(weir_log_level level, const char *fmt, ...) WEIR_PRINTF(2, 3);
+/* A line about an event with values a log collector can query: in logfmt
+ * each of `fields` (a JSON object of strings and numbers, borrowed,
+ * nullable) becomes key=value before msg, in JSON a member of the line's
+ * object; a plain line is the message alone, which must say the same in
+ * words.  `prefix` as in weir_logv.  Never pass secrets. */
+void weir_log_fields(weir_log_level level, const char *prefix,
+                     const json_t *fields, const char *fmt, ...)
+    WEIR_PRINTF(4, 5);
 /* Send log lines to `fn` instead of stderr (tests, a future web monitor);
  * fn NULL restores stderr.  `line` is the plain form, without a time
  * stamp, borrowed for the call. */

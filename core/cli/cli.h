@@ -73,6 +73,7 @@ extern const weir_command weir_cmd_resend;
 extern const weir_command weir_cmd_discard;
 extern const weir_command weir_cmd_status;
 extern const weir_command weir_cmd_xref;
+extern const weir_command weir_cmd_serve;
 
 /* `weir xref suggest APP.xml` (cmd_xref_suggest.c), args[0] the file:
  * the exit code. */

@@ -1,7 +1,6 @@
 /* cmd_run.c - `weir run FILE.xml`: one run and its summary. */
 #include "config.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,16 +12,9 @@
 #include "cli/cli.h"
 #include "cli/summary.h"
 #include "engine/engine.h"
-#include "engine/sink_identity.h"
+#include "engine/run_history.h"
 #include "pipeline/pipeline.h"
 #include "plugin/plugins.h"
-
-/* What a run records once it has started (run_started). */
-typedef struct run_record {
-    const weir_cli *cli;
-    const char *file; /* as given */
-    int64_t run;      /* its row in the run history, 0 until started */
-} run_record;
 
 /* On a terminal: the run's phase, how far it is, and its wall time. */
 static void show_progress(const weir_progress *p, void *ctx)
@@ -49,48 +41,6 @@ static void show_key(const char *op, const char *key, void *ctx)
     printf("%s %s\n", op, key);
 }
 
-/* Remember the pipeline's file by its absolute path, so drain, monitor
- * and status find it from any folder; say so when the name moves. */
-static int remember(weir_state *st, const weir_pipeline *p, const char *file)
-{
-    char abs[PATH_MAX];
-    const char *path = realpath(file, abs) ? abs : file;
-    char *before = NULL;
-    if (weir_state_pipeline_file(st, p->name, &before) < 0)
-        return -1;
-    if (before && strcmp(before, path) != 0)
-        weir_log(WEIR_LOG_WARNING, "pipeline '%s' was last run from %s; its "
-                 "state (snapshot, outbox) continues from %s",
-                 p->name, before, path);
-    free(before);
-    return weir_state_remember_pipeline(st, p->name, path, p->type);
-}
-
-/* The run holds its lock and its plugins are open: only now does it
- * re-point the pipeline to this file and record its sinks and the run.
- * A run refused before (locked, source missing, a copy of the file
- * elsewhere) leaves the state as it was. */
-static int run_started(weir_pipeline *p, weir_state *st, void *vctx)
-{
-    run_record *r = vctx;
-    char *why = NULL;
-    int changed = weir_sink_identity_check(st, p, &why);
-    if (changed > 0)
-        weir_log(WEIR_LOG_WARNING, "%s: %s; this run delivers them to the "
-                 "sink as it is now", p->name, why);
-    free(why);
-    if (changed < 0 || remember(st, p, r->file) ||
-        weir_sink_identity_record(st, p) ||
-        (r->run = weir_state_run_begin(st, p->name,
-                                       r->cli->full ? "full" : "run")) < 0) {
-        weir_log(WEIR_LOG_ERROR, "cannot record the run: "
-                 "%s", weir_error_message(weir_state_error(st)));
-        r->run = 0;
-        return -1;
-    }
-    return 0;
-}
-
 static int run_run(weir_cli *cli)
 {
     const char *file = cli->args[0];
@@ -113,7 +63,7 @@ static int run_run(weir_cli *cli)
         if (!(st = weir_cli_open_state(cli, file, 0)))
             goto out;
     }
-    run_record record = {cli, file, 0};
+    weir_run_history record = {file, cli->full ? "full" : "run", 0};
     weir_run_options opts = {
         .full = cli->full,
         .dry_run = cli->dry_run,
@@ -122,7 +72,7 @@ static int run_run(weir_cli *cli)
                         ? show_progress
                         : NULL,
         .would_send = cli->dry_run && cli->verbose ? show_key : NULL,
-        .started = cli->dry_run ? NULL : run_started,
+        .started = cli->dry_run ? NULL : weir_run_history_started,
         .started_ctx = &record,
     };
     weir_run *run = weir_run_new(p, st, &weir_cli_stop_requested);
@@ -136,13 +86,7 @@ static int run_run(weir_cli *cli)
     if (res.error.cls != WEIR_ERR_NONE)
         weir_log(WEIR_LOG_ERROR, "%s: %s", p->name,
                  weir_error_message(&res.error));
-    if (record.run > 0)
-        weir_state_run_end(st, record.run,
-                           rc == 0 ? "ok" : rc == 1 ? "failed" : "error",
-                           &res.counts,
-                           res.error.cls != WEIR_ERR_NONE
-                               ? weir_error_message(&res.error)
-                               : NULL);
+    weir_run_history_end(st, &record, &res);
 out:
     weir_summary_print(cli, p ? p->name : file, &res, rc);
     weir_error_clear(&res.error);

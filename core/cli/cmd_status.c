@@ -32,14 +32,20 @@ static void print_text(const json_t *doc)
     const json_t *o;
     json_array_foreach(json_object_get(doc, "pipelines"), i, o) {
         const json_t *q = json_object_get(o, "queue");
-        printf("%-24s last %s (%s), next %s\n  %s\n"
-               "  queue: %llu pending, %llu in flight, %llu retry, %llu held, "
-               "%llu failed\n",
+        const char *schedule = text_or(o, "schedule", NULL),
+                   *full = text_or(o, "next_full_refresh", NULL);
+        printf("%-24s last %s (%s), next %s\n  %s\n",
                text_or(o, "pipeline", ""), text_or(o, "last_run", "never"),
                text_or(o, "result", ""), text_or(o, "next_run", "-"),
-               text_or(o, "file", ""), count(q, "pending"),
-               count(q, "in_flight"), count(q, "retry"), count(q, "held"),
-               count(q, "failed"));
+               text_or(o, "file", ""));
+        if (schedule)
+            printf("  schedule: %s\n", schedule);
+        if (full)
+            printf("  next full refresh: %s\n", full);
+        printf("  queue: %llu pending, %llu in flight, %llu retry, %llu held, "
+               "%llu failed\n",
+               count(q, "pending"), count(q, "in_flight"), count(q, "retry"),
+               count(q, "held"), count(q, "failed"));
     }
     json_array_foreach(json_object_get(doc, "endpoints"), i, o) {
         int down = strcmp(text_or(o, "health", ""), "down") == 0;
@@ -79,8 +85,9 @@ const weir_command weir_cmd_status = {
     .help = "For every pipeline the state database knows: its file, last run\n"
             "and result (when it failed, also what became of its failures:\n"
             "delivered or discarded since, how many are failed now), next\n"
-            "scheduled run (<schedule every>), outbox counts by status now;\n"
-            "then the health of every endpoint.  Only reads the state.\n",
+            "scheduled run and the schedule (<schedule every> or cron), next\n"
+            "full refresh (<track full-refresh>), outbox counts by status\n"
+            "now; then the health of every endpoint.  Only reads the state.\n",
     .min_args = 0,
     .max_args = 0,
     .run = run_status,

@@ -17,7 +17,7 @@
 static const weir_command *const commands[] = {
     &weir_cmd_run,     &weir_cmd_drain, &weir_cmd_validate, &weir_cmd_plugins,
     &weir_cmd_monitor, &weir_cmd_show,  &weir_cmd_resend,   &weir_cmd_discard,
-    &weir_cmd_status,  &weir_cmd_xref,
+    &weir_cmd_status,  &weir_cmd_xref,  &weir_cmd_serve,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "base/clock.h"
@@ -65,10 +66,20 @@ static void sleep_ms(const weir_scheduler *s, int64_t ms)
     }
 }
 
-/* One pass over every pipeline: the earliest time something is due next
- * (0: none) into *next, whether an endpoint is down into *down. */
-static void pass(weir_scheduler *s, const weir_schedule_hooks *hooks,
-                 weir_run_status *worst, int64_t *next, int *down)
+void weir_scheduler_remove(weir_scheduler *s, const weir_pipeline *p)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->runs[i]->p == p) {
+            weir_run_free(s->runs[i]);
+            memmove(&s->runs[i], &s->runs[i + 1],
+                    (s->n - i - 1) * sizeof(*s->runs));
+            s->n--;
+            return;
+        }
+}
+
+void weir_scheduler_pass(weir_scheduler *s, const weir_schedule_hooks *hooks,
+                         weir_run_status *worst, int64_t *next, int *down)
 {
     *next = 0;
     *down = 0;
@@ -101,7 +112,7 @@ weir_schedule_end weir_scheduler_drain(weir_scheduler *s, int wait,
     for (;;) {
         int64_t next;
         int down;
-        pass(s, hooks, &w, &next, &down);
+        weir_scheduler_pass(s, hooks, &w, &next, &down);
         if (w == WEIR_RUN_ABORTED) {
             end = WEIR_SCHEDULE_ABORTED;
             break;

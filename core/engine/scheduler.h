@@ -3,8 +3,8 @@
  * over every pipeline, then, for as long as the caller wants, sleep until
  * the next due time (a retry, the probe of an endpoint that is down) and
  * pass again; a cancel flag ends it between batches or while it sleeps.
- * `weir drain` is one pass, `drain --wait` the loop, and `weir serve`
- * will be the same loop with runs on top.
+ * `weir drain` is one pass, `drain --wait` the loop; `weir serve` makes
+ * its own loop of passes, with scheduled runs between them.
  *
  * Each pipeline is one run (run.h) for the scheduler's life: its sinks
  * and notifiers stay open from pass to pass (an HTTP sink keeps its
@@ -48,6 +48,15 @@ weir_scheduler *weir_scheduler_new(weir_state *st,
 /* Schedule `p` (a reference is taken): pipelines are served in the order
  * they were added.  0, or -1 out of memory. */
 int weir_scheduler_add(weir_scheduler *s, weir_pipeline *p);
+/* Stop scheduling `p` (as added): its instances are closed, its
+ * reference dropped.  Nothing when it is not scheduled. */
+void weir_scheduler_remove(weir_scheduler *s, const weir_pipeline *p);
+/* One pass over every pipeline (weir serve makes its own loop of them):
+ * the earliest time something is due next (0: nothing but failed
+ * records) into *next, whether an endpoint is down into *down, the worst
+ * status of any pipeline's pass into *worst when it is worse. */
+void weir_scheduler_pass(weir_scheduler *s, const weir_schedule_hooks *hooks,
+                         weir_run_status *worst, int64_t *next, int *down);
 /* Pass over every pipeline; with `wait`, sleep until the next due time
  * and pass again, until nothing is due but failed records, a pass could
  * not complete, the cancel flag is raised, or an endpoint has stayed

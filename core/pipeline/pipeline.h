@@ -16,6 +16,7 @@
 
 #include <weir/plugin.h>
 
+#include "base/cron.h"
 #include "base/diag.h"
 #include "record/record.h"
 #include "plugin/plugins.h"
@@ -106,7 +107,11 @@ struct weir_pipeline {
     char *type;  /* nullable */
     char *type_field; /* nullable: the field that gives a record's type */
     long long keep_delivered_ms; /* outbox history of delivered rows */
-    long long schedule_ms; /* 0 = none */
+    /* <schedule every> or <schedule cron tz> (pipeline/schedule.h) */
+    long long schedule_ms;     /* every=; 0 = none */
+    weir_cron *schedule_cron;  /* cron=; NULL = none */
+    char *schedule_tz;         /* tz=; NULL: the machine's zone */
+    char *schedule_text;       /* as status shows it; NULL = none */
     long schedule_line;
     long line; /* of <pipeline> */
     size_t batch_size;

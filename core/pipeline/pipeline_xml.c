@@ -25,6 +25,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
+#include "base/cron.h"
 #include "base/duration.h"
 #include "base/env_subst.h"
 #include "pipeline/pipeline.h"
@@ -660,6 +661,34 @@ static void parse_events(load_ctx *lc, weir_instance_spec *inst, const xmlNode *
     free(v);
 }
 
+/* <schedule every="1h"/> or <schedule cron="0 * * * *" tz="..."/>; the
+ * schema lets only one of every= and cron= through, tz= only with cron=. */
+static void parse_schedule(load_ctx *lc, const xmlNode *x)
+{
+    weir_pipeline *p = lc->p;
+    long line = line_of(x);
+    char *every = raw_attr(x, "every"), *cron = raw_attr(x, "cron");
+    char why[512];
+    p->schedule_line = line;
+    if (every && parse_duration_attr(lc, x, "every", &p->schedule_ms) == 0 &&
+        p->schedule_ms == 0)
+        weir_diag_add(lc->diag, lc->file, line,
+                      "<schedule every>: must be longer than 0");
+    if (cron && !(p->schedule_cron = weir_cron_parse(cron, why, sizeof(why))))
+        weir_diag_add(lc->diag, lc->file, line, "<schedule cron>: %s", why);
+    p->schedule_tz = raw_attr(x, "tz");
+    if (p->schedule_tz &&
+        weir_cron_zone_check(p->schedule_tz, why, sizeof(why)))
+        weir_diag_add(lc->diag, lc->file, line, "<schedule tz>: %s", why);
+    if ((every || cron) &&
+        asprintf(&p->schedule_text, "%s %s%s%s", every ? "every" : "cron",
+                 every ? every : cron, p->schedule_tz ? " " : "",
+                 p->schedule_tz ? p->schedule_tz : "") < 0)
+        p->schedule_text = NULL;
+    free(every);
+    free(cron);
+}
+
 static void build_model(load_ctx *lc, xmlNode *root)
 {
     weir_pipeline *p = lc->p;
@@ -691,11 +720,7 @@ static void build_model(load_ctx *lc, xmlNode *root)
             continue;
         const char *n = (const char *)c->name;
         if (strcmp(n, "schedule") == 0) {
-            p->schedule_line = line_of(c);
-            if (parse_duration_attr(lc, c, "every", &p->schedule_ms) == 0 &&
-                p->schedule_ms == 0 && xmlHasProp(c, (const xmlChar *)"every"))
-                weir_diag_add(lc->diag, lc->file, line_of(c),
-                              "<schedule every>: must be longer than 0");
+            parse_schedule(lc, c);
         } else if (strcmp(n, "source") == 0) {
             weir_instance_spec *inst = build_instance(lc, c, WEIR_KIND_SOURCE);
             if (p->source) {
@@ -1116,6 +1141,9 @@ void weir_pipeline_unref(weir_pipeline *p)
     free(p->name);
     free(p->type);
     free(p->type_field);
+    weir_cron_free(p->schedule_cron);
+    free(p->schedule_tz);
+    free(p->schedule_text);
     weir_secrets_free(p->secrets);
     free(p);
 }

@@ -19,18 +19,26 @@ typedef struct status_ctx {
     json_t *pipelines, *endpoints;
 } status_ctx;
 
-/* The schedule lives in the pipeline file: read it if it is still there.
- * When the next run is due after a last run that started at `started`. */
-static int64_t next_run_of(weir_plugins *reg, const char *file,
-                           int64_t started)
+/* What a pipeline's file plans: its <schedule>, the next run after a
+ * last run that started at `started`, the next full refresh after the
+ * last one at `last_full`.  Zero and "" when the file is gone. */
+typedef struct plan {
+    char schedule[256];
+    int64_t next_run, next_full;
+} plan;
+
+static void plan_of(weir_plugins *reg, const char *file, int64_t started,
+                    int64_t last_full, plan *out)
 {
     weir_diag *d = weir_diag_new();
     weir_pipeline *p = d ? weir_pipeline_load(file, reg, d) : NULL;
-    int64_t next = p ? weir_schedule_next(p, started, weir_clock_now_ms())
-                     : 0;
+    snprintf(out->schedule, sizeof(out->schedule), "%s",
+             p && p->schedule_text ? p->schedule_text : "");
+    out->next_run = p ? weir_schedule_next(p, started, weir_clock_now_ms())
+                      : 0;
+    out->next_full = p ? weir_schedule_full_refresh(p, last_full) : 0;
     weir_pipeline_unref(p);
     weir_diag_free(d);
-    return next;
 }
 
 /* Append "N what" to `buf` at *used, ", "-separated, when n > 0. */
@@ -141,7 +149,7 @@ static int add_details(status_ctx *c, json_t *o, const char *name,
 static int on_pipeline(const char *name, const char *file, void *vctx)
 {
     status_ctx *c = vctx;
-    int64_t started, finished;
+    int64_t started, finished, last_full;
     char *status = NULL;
     weir_run_counts run;
     int64_t retry_due = weir_state_outbox_next_due(c->st, name, NULL);
@@ -149,6 +157,7 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
     if (weir_state_last_run(c->st, name, &started, &finished, &status,
                             &run) < 0 ||
         retry_due < 0 || weir_state_outbox_counts(c->st, name, q) ||
+        weir_state_last_full_refresh(c->st, name, &last_full) ||
         weir_state_outbox_settled_since(c->st, name, finished ? finished
                                                               : INT64_MAX,
                                         since)) {
@@ -157,14 +166,18 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
     }
     char result[256];
     describe_result(result, sizeof(result), status, &run, q, since);
-    int64_t next = next_run_of(c->reg, file, started);
+    plan pl;
+    plan_of(c->reg, file, started, last_full, &pl);
     json_t *o = json_pack(
-        "{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, "
-        "s:I}, s:{s:I, s:I, s:I}}",
+        "{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:{s:I, s:I, "
+        "s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
         "pipeline", name, "file", file, "last_run", weir_report_time(started),
         "finished", weir_report_time(finished), "status",
         weir_report_str(status), "result", result, "next_run",
-        weir_report_time(next), "retry_due", weir_report_time(retry_due),
+        weir_report_time(pl.next_run), "schedule",
+        weir_report_str(pl.schedule[0] ? pl.schedule : NULL),
+        "next_full_refresh", weir_report_time(pl.next_full), "retry_due",
+        weir_report_time(retry_due),
         "queue", "pending", (json_int_t)q[WEIR_OUTBOX_PENDING], "in_flight",
         (json_int_t)q[WEIR_OUTBOX_IN_FLIGHT], "retry",
         (json_int_t)q[WEIR_OUTBOX_RETRY], "held",

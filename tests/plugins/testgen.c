@@ -2,18 +2,27 @@
  * testgen - a test plugin: a source that makes `count` records and a sink
  * that accepts them, rejects the ids listed in `reject-id`, and fails the
  * whole read at `fail-at` (to test aborted runs).
+ * As a source it can also sleep `read-delay` before each batch (a slow
+ * export) and note when it is opened and closed in `run-log`, a line
+ * "open PID NS" / "close PID NS" (CLOCK_REALTIME nanoseconds) each: a
+ * source is opened only by a run, so the lines give each run's span.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep, O_CLOEXEC */
+
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <weir/plugin.h>
 
 typedef struct state {
     const weir_host *host;
     weir_instance *inst;
-    long long count, next, fail_at;
-    const char *reject;
+    long long count, next, fail_at, read_delay_ms;
+    const char *reject, *run_log;
 } state;
 
 static const weir_option_spec options[] = {
@@ -23,13 +32,35 @@ static const weir_option_spec options[] = {
         "fail the read after this many records"),
     WEIR_OPTION("reject-id", WEIR_OPTION_LIST, 0, WEIR_KIND_SINK, NULL,
         "ids the sink rejects"),
+    WEIR_OPTION("read-delay", WEIR_OPTION_DURATION, 0, WEIR_KIND_SOURCE, "0s",
+        "sleep this long before each batch"),
+    WEIR_OPTION("run-log", WEIR_OPTION_PATH, 0, WEIR_KIND_SOURCE, NULL,
+        "file noting each open and close (pid, time)"),
     WEIR_OPTION_END,
 };
+
+/* "EVENT PID NS" appended to the run log, in one write. */
+static void note(const state *s, const char *event)
+{
+    if (!s->run_log)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char line[96];
+    int n = snprintf(line, sizeof(line), "%s %ld %lld\n", event,
+                     (long)getpid(),
+                     (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+    int fd = open(s->run_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ssize_t w = write(fd, line, (size_t)n);
+        (void)w;
+        close(fd);
+    }
+}
 
 static weir_status tg_open(weir_instance *inst, const weir_host *host,
                            weir_kind kind, void **out)
 {
-    (void)kind;
     state *s = calloc(1, sizeof(*s));
     if (!s)
         return WEIR_STATUS_ERROR;
@@ -38,6 +69,11 @@ static weir_status tg_open(weir_instance *inst, const weir_host *host,
     host->option_int(inst, "count", &s->count);
     host->option_int(inst, "fail-at", &s->fail_at);
     s->reject = host->option(inst, "reject-id");
+    if (kind == WEIR_KIND_SOURCE) {
+        host->option_duration_ms(inst, "read-delay", &s->read_delay_ms);
+        s->run_log = host->option(inst, "run-log");
+        note(s, "open");
+    }
     *out = s;
     return WEIR_STATUS_OK;
 }
@@ -45,6 +81,11 @@ static weir_status tg_open(weir_instance *inst, const weir_host *host,
 static weir_status tg_read(void *vs, weir_batch *b)
 {
     state *s = vs;
+    if (s->read_delay_ms > 0) {
+        struct timespec ts = {(time_t)(s->read_delay_ms / 1000),
+                              (long)(s->read_delay_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     while (s->next < s->count && s->host->batch_room(b)) {
         if (s->fail_at >= 0 && s->next == s->fail_at) {
             s->host->log(s->inst, WEIR_LOG_ERROR, "failing on purpose");
@@ -86,7 +127,12 @@ static weir_status tg_write(void *vs, weir_batch *b)
     return WEIR_STATUS_OK;
 }
 
-static void tg_close(void *s) { free(s); }
+static void tg_close(void *vs)
+{
+    state *s = vs;
+    note(s, "close");
+    free(s);
+}
 
 WEIR_PLUGIN_DEFINE = {
     WEIR_PLUGIN_HEADER,
