@@ -40,8 +40,7 @@ typedef struct weir_web_config {
 } weir_web_config;
 
 /* Start listening (a thread of its own); the strings of `cfg` are copied.
- * Make it before starting threads that load plugins: it makes its plugin
- * registry here (plugins.h).  NULL and *err set (owned: weir_error_clear)
+ * NULL and *err set (owned: weir_error_clear)
  * when the address is bad or in use, or weir was built without
  * libmicrohttpd.  (owned: weir_web_stop) */
 weir_web *weir_web_start(const weir_web_config *cfg, weir_error *err);
