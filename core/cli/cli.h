@@ -20,8 +20,9 @@ enum {
     CLI_FAILED = 1 << 6,       /* --pipeline P --failed [--sink S] [--type T]
                                   [--error TEXT] */
     CLI_XREF = 1 << 7,         /* xref list: --entity E --system S */
-    CLI_SUGGEST = 1 << 8       /* xref suggest: --against, --prefix,
+    CLI_SUGGEST = 1 << 8,      /* xref suggest: --against, --prefix,
                                   --name-field, --match, --limit */
+    CLI_HTTP = 1 << 9          /* serve: --http, --token-env */
 };
 
 typedef struct weir_cli {
@@ -41,6 +42,8 @@ typedef struct weir_cli {
     /* xref suggest: --against, --prefix, --name-field, --match */
     const char *against, *prefix, *name_field, *match;
     unsigned limit;          /* --limit; 0: not given */
+    const char *http;        /* serve --http ADDR:PORT: the web monitor */
+    const char *token_env;   /* serve --token-env: the token's variable */
     char **args; /* positional arguments (borrowed from argv) */
     int nargs;
 } weir_cli;
