@@ -649,6 +649,26 @@ static void test_read_only_without_token(void)
     }
 }
 
+/* weir serve --http: a bad address stops it (2), one in use too (3);
+ * --http is serve's alone. */
+static void test_serve_http_refused(void)
+{
+    char *out = e2e_expect_with(dir, 2, PLUGINS, "serve", ".", "--http",
+                                "nowhere:http", NULL);
+    CU_ASSERT(e2e_contains(out, "--http nowhere:http"));
+    free(out);
+    char taken[64];
+    snprintf(taken, sizeof(taken), "127.0.0.1:%s",
+             strrchr(weir_web_url(web), ':') + 1);
+    out = e2e_expect_with(dir, 3, PLUGINS, "serve", ".", "--http", taken,
+                          NULL);
+    CU_ASSERT(e2e_contains(out, "in use"));
+    free(out);
+    out = e2e_expect_with(dir, 2, PLUGINS, "status", "--http", "8080", NULL);
+    CU_ASSERT(e2e_contains(out, "--http does not apply to this command"));
+    free(out);
+}
+
 /* ---- POST: what they do ------------------------------------------------ */
 
 static void test_resend_group_then_delivered(void)
@@ -782,6 +802,8 @@ void register_tests(void)
                 test_post_refusals);
     CU_add_test(s, "read-only without a token; bad and taken addresses",
                 test_read_only_without_token);
+    CU_add_test(s, "weir serve --http: a bad or taken address",
+                test_serve_http_refused);
     CU_add_test(s, "resend a group, then delivered",
                 test_resend_group_then_delivered);
     CU_add_test(s, "discard and resend by id", test_discard_and_resend_by_id);
