@@ -9,22 +9,16 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "report/monitor.h"
+#include "report/values.h"
 #include "store/state.h"
-
-static const char *text_or(const json_t *o, const char *name,
-                           const char *none)
-{
-    const char *s = json_string_value(json_object_get(o, name));
-    return s ? s : none;
-}
 
 static void print_record(const json_t *r)
 {
-    const char *next = text_or(r, "next_attempt", NULL);
-    const char *waits = text_or(r, "waits_for", NULL);
+    const char *next = weir_report_text(r, "next_attempt", NULL);
+    const char *waits = weir_report_text(r, "waits_for", NULL);
     printf("    #%lld  key %s  attempts %d%s%s%s%s\n",
            (long long)json_integer_value(json_object_get(r, "id")),
-           text_or(r, "key", "-"),
+           weir_report_text(r, "key", "-"),
            (int)json_integer_value(json_object_get(r, "attempts")),
            next ? "  next " : "", next ? next : "", waits ? "  waits for " : "",
            waits ? waits : "");
@@ -32,13 +26,15 @@ static void print_record(const json_t *r)
 
 static void print_group(const json_t *g)
 {
-    const char *held_by = text_or(g, "held_by_transform", NULL);
+    const char *held_by = weir_report_text(g, "held_by_transform", NULL);
     printf("%-20s %-12s %-10s %-9s %6lld  %s .. %s\n  %s\n",
-           text_or(g, "pipeline", ""), text_or(g, "sink", ""),
-           text_or(g, "type", "-"), text_or(g, "status", ""),
+           weir_report_text(g, "pipeline", ""),
+           weir_report_text(g, "sink", ""), weir_report_text(g, "type", "-"),
+           weir_report_text(g, "status", ""),
            (long long)json_integer_value(json_object_get(g, "count")),
-           text_or(g, "oldest", "-"), text_or(g, "newest", "-"),
-           text_or(g, "error", "(no error text)"));
+           weir_report_text(g, "oldest", "-"),
+           weir_report_text(g, "newest", "-"),
+           weir_report_text(g, "error", "(no error text)"));
     if (held_by)
         printf("  held by transform '%s' (not sent to the sink yet)\n",
                held_by);
@@ -62,7 +58,8 @@ static int run_monitor(weir_cli *cli)
                                       cli->type, cli->records);
     json_t *groups = json_object_get(doc, "groups");
     if (!doc) {
-        weir_log(WEIR_LOG_ERROR, "%s", weir_error_message(weir_state_error(st)));
+        weir_log(WEIR_LOG_ERROR, "%s",
+                 weir_error_message(weir_state_error(st)));
     } else if (cli->json) {
         json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', stdout);

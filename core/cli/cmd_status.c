@@ -10,19 +10,13 @@
 #include "cli/cli.h"
 #include "plugin/plugins.h"
 #include "report/status.h"
+#include "report/values.h"
 #include "store/state.h"
 
 /* A JSON integer field of `o` as unsigned long long, for printf. */
 static unsigned long long count(const json_t *o, const char *name)
 {
     return (unsigned long long)json_integer_value(json_object_get(o, name));
-}
-
-static const char *text_or(const json_t *o, const char *name,
-                           const char *none)
-{
-    const char *s = json_string_value(json_object_get(o, name));
-    return s ? s : none;
 }
 
 /* The document as text: a paragraph per pipeline, a line per endpoint. */
@@ -32,12 +26,14 @@ static void print_text(const json_t *doc)
     const json_t *o;
     json_array_foreach(json_object_get(doc, "pipelines"), i, o) {
         const json_t *q = json_object_get(o, "queue");
-        const char *schedule = text_or(o, "schedule", NULL),
-                   *full = text_or(o, "next_full_refresh", NULL);
+        const char *schedule = weir_report_text(o, "schedule", NULL),
+                   *full = weir_report_text(o, "next_full_refresh", NULL);
         printf("%-24s last %s (%s), next %s\n  %s\n",
-               text_or(o, "pipeline", ""), text_or(o, "last_run", "never"),
-               text_or(o, "result", ""), text_or(o, "next_run", "-"),
-               text_or(o, "file", ""));
+               weir_report_text(o, "pipeline", ""),
+               weir_report_text(o, "last_run", "never"),
+               weir_report_text(o, "result", ""),
+               weir_report_text(o, "next_run", "-"),
+               weir_report_text(o, "file", ""));
         if (schedule)
             printf("  schedule: %s\n", schedule);
         if (full)
@@ -48,11 +44,13 @@ static void print_text(const json_t *doc)
                count(q, "held"), count(q, "failed"));
     }
     json_array_foreach(json_object_get(doc, "endpoints"), i, o) {
-        int down = strcmp(text_or(o, "health", ""), "down") == 0;
-        const char *error = down ? text_or(o, "error", NULL) : NULL;
-        printf("endpoint %s/%s: %s since %s%s%s\n", text_or(o, "pipeline", ""),
-               text_or(o, "sink", ""), down ? "DOWN" : "up",
-               text_or(o, "since", "-"), error ? ": " : "", error ? error : "");
+        int down = strcmp(weir_report_text(o, "health", ""), "down") == 0;
+        const char *error = down ? weir_report_text(o, "error", NULL) : NULL;
+        printf("endpoint %s/%s: %s since %s%s%s\n",
+               weir_report_text(o, "pipeline", ""),
+               weir_report_text(o, "sink", ""), down ? "DOWN" : "up",
+               weir_report_text(o, "since", "-"), error ? ": " : "",
+               error ? error : "");
     }
 }
 
@@ -64,7 +62,8 @@ static int run_status(weir_cli *cli)
     weir_plugins *reg = weir_cli_plugins(cli);
     json_t *doc = weir_report_status(st, reg);
     if (!doc) {
-        weir_log(WEIR_LOG_ERROR, "%s", weir_error_message(weir_state_error(st)));
+        weir_log(WEIR_LOG_ERROR, "%s",
+                 weir_error_message(weir_state_error(st)));
     } else if (cli->json) {
         json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', stdout);

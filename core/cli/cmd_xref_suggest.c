@@ -91,7 +91,8 @@ int weir_cli_xref_suggest(weir_cli *cli, char **args)
     int links = have_state(cli, args[0]);
     int rc = WEIR_EXIT_USAGE;
     if ((cli->match && (!match || split_match(&q, match))) ||
-        !(reg = weir_cli_plugins(cli)) || !(q.app = load(reg, args[0], links)) ||
+        !(reg = weir_cli_plugins(cli)) ||
+        !(q.app = load(reg, args[0], links)) ||
         !(q.erp = load(reg, cli->against, 0)))
         goto out;
     weir_cli_catch_signals();

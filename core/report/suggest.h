@@ -38,10 +38,11 @@ int weir_suggest_check(const weir_pipeline *p, const char *file, int links,
                        weir_error *err);
 
 /* {"suggestions": [{"key", "name", "entity", "xref": "SYSTEM:KEY",
- * "candidates": [{"key", "name", "score", "xref"}...]}...]}; *read (nullable) gets how many records of the ERP
- * were read.  NULL with *err (owned: weir_error_clear): a source that
- * failed (its class), no record with the name field (usage), the links
- * unreadable, out of memory.  (new reference) */
+ * "candidates": [{"key", "name", "score", "xref"}...]}...]}; *read
+ * (nullable) gets how many records of the ERP were read.  NULL with
+ * *err (owned: weir_error_clear): a source that failed (its class), no
+ * record with the name field (usage), the links unreadable, out of
+ * memory.  (new reference) */
 json_t *weir_report_suggest(const weir_suggest_query *q, size_t *read,
                             weir_error *err);
 

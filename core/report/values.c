@@ -15,3 +15,10 @@ json_t *weir_report_str(const char *s)
 {
     return s ? json_string(s) : json_null();
 }
+
+const char *weir_report_text(const json_t *o, const char *name,
+                             const char *none)
+{
+    const char *s = json_string_value(json_object_get(o, name));
+    return s ? s : none;
+}
