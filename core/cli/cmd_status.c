@@ -60,7 +60,7 @@ static int run_status(weir_cli *cli)
     if (!st)
         return WEIR_EXIT_ABORTED;
     weir_plugins *reg = weir_cli_plugins(cli);
-    json_t *doc = weir_report_status(st, reg);
+    json_t *doc = weir_report_status(st, reg, cli->json);
     if (!doc) {
         weir_log(WEIR_LOG_ERROR, "%s",
                  weir_error_message(weir_state_error(st)));

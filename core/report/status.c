@@ -16,6 +16,7 @@
 typedef struct status_ctx {
     weir_state *st;
     weir_plugins *reg;
+    int details;
     json_t *pipelines, *endpoints;
 } status_ctx;
 
@@ -189,7 +190,7 @@ static int on_pipeline(const char *name, const char *file, void *vctx)
     free(status);
     if (!o || json_array_append_new(c->pipelines, o))
         return -1;
-    return add_details(c, o, name, &run, q);
+    return c->details ? add_details(c, o, name, &run, q) : 0;
 }
 
 static int on_endpoint(const char *pipeline, const char *sink,
@@ -206,9 +207,9 @@ static int on_endpoint(const char *pipeline, const char *sink,
                   e->failures, "probes", e->probes));
 }
 
-json_t *weir_report_status(weir_state *st, weir_plugins *reg)
+json_t *weir_report_status(weir_state *st, weir_plugins *reg, int details)
 {
-    status_ctx c = {st, reg, json_array(), json_array()};
+    status_ctx c = {st, reg, details, json_array(), json_array()};
     json_t *doc = json_pack("{s:s, s:o, s:o}", "state", weir_state_path(st),
                             "pipelines", c.pipelines, "endpoints",
                             c.endpoints);

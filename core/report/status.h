@@ -12,10 +12,12 @@
 #include "store/state.h"
 
 /* {"state": LOCATION, "pipelines": [...], "endpoints": [...]} as
- * docs/cli.md describes it.  `reg` (nullable) loads the pipeline files
- * for their schedules (a file that is gone or no longer loads: no next
- * run).  Only reads `st`.  NULL when the state could not be read
+ * docs/cli.md describes it; `details`: with what only --json shows (run
+ * history, last counts, settled rows, the snapshot: that reads every key
+ * <track> holds).  `reg` (nullable) loads the pipeline files for their
+ * schedules (a file that is gone or no longer loads: no next run).  Only
+ * reads `st`.  NULL when the state could not be read
  * (weir_state_error(st) says why).  (new reference) */
-json_t *weir_report_status(weir_state *st, weir_plugins *reg);
+json_t *weir_report_status(weir_state *st, weir_plugins *reg, int details);
 
 #endif

@@ -88,7 +88,7 @@ static int get_status(weir_api *api, const weir_api_request *rq,
     (void)rq;
     int status = 200;
     weir_state *st = open_state(api, 0, answer, &status);
-    if (st && !(*answer = weir_report_status(st, api->reg)))
+    if (st && !(*answer = weir_report_status(st, api->reg, 1)))
         status = state_failed(st, answer);
     weir_state_close(st);
     return status;
