@@ -93,6 +93,45 @@ core/pipeline/schema_rng.c: $(top_srcdir)/data/pipeline.rng
 BUILT_SOURCES += core/pipeline/schema_rng.c
 CLEANFILES += core/pipeline/schema_rng.c
 
+# report/: the documents the CLI prints and the web API serves (status,
+# monitor, one record, xref suggestions) and the admin's selection of
+# records to resend or discard
+core_libweircore_la_SOURCES += \
+	core/report/values.c core/report/values.h \
+	core/report/status.c core/report/status.h \
+	core/report/monitor.c core/report/monitor.h \
+	core/report/record.c core/report/record.h \
+	core/report/select.c core/report/select.h \
+	core/report/suggest.c core/report/suggest.h
+
+# web/: the web monitor of weir serve --http (libmicrohttpd): the API's
+# routes, the server, and the page compiled in (assets.c, generated from
+# monitor.html, monitor.js and monitor.css).  Without libmicrohttpd,
+# web_none.c refuses --http.
+if HAVE_MICROHTTPD
+core_libweircore_la_SOURCES += \
+	core/web/web.h core/web/web.c core/web/api.c core/web/api.h \
+	core/web/assets.h
+nodist_core_libweircore_la_SOURCES += core/web/assets.c
+core_libweircore_la_CFLAGS += $(MICROHTTPD_CFLAGS)
+core_libweircore_la_LIBADD += $(MICROHTTPD_LIBS)
+else
+core_libweircore_la_SOURCES += core/web/web.h core/web/web_none.c
+endif
+WEB_ASSETS = core/web/monitor.html core/web/monitor.js core/web/monitor.css
+EXTRA_DIST += $(WEB_ASSETS)
+core/web/assets.c: $(WEB_ASSETS:%=$(top_srcdir)/%)
+	$(AM_V_GEN)mkdir -p core/web && { \
+	  echo '/* generated from core/web/monitor.*; do not edit */'; \
+	  for f in html js css; do \
+	    echo "const char weir_web_monitor_$$f[] ="; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' \
+	      $(top_srcdir)/core/web/monitor.$$f; \
+	    echo ';'; \
+	  done; } > $@-t && mv $@-t $@
+BUILT_SOURCES += core/web/assets.c
+CLEANFILES += core/web/assets.c
+
 # serve/: weir serve: the folder's pipelines, the loop of scheduled runs
 # and drain passes
 core_libweircore_la_SOURCES += \

@@ -167,6 +167,13 @@ tests_test_erp_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)
 
 # The example pipelines that talk HTTP (pipelines/*-erp*/), as their
 # READMEs run them, against the fixtures above.
+# The web monitor (core/web/) over HTTP, against a state the weir binary
+# filled with the ERP's refusals.
+CUNIT_TESTS += tests/test_web
+tests_test_web_SOURCES = tests/test_web.c tests/e2e.c tests/e2e.h
+tests_test_web_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(CUNIT_CFLAGS) $(CURL_CFLAGS)
+tests_test_web_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
+
 CUNIT_TESTS += tests/test_examples_http
 tests_test_examples_http_SOURCES = tests/test_examples_http.c tests/e2e.c tests/e2e.h
 tests_test_examples_http_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(CUNIT_CFLAGS)
@@ -183,3 +190,25 @@ endif
 CUNIT_TESTS += tests/test_match
 tests_test_match_SOURCES = tests/test_match.c
 tests_test_match_LDADD = $(HARNESS_LIBS)
+
+# make check-browser (not part of make check): the web monitor in Debian's
+# headless Chromium, driven over WebDriver by chromium-driver, against
+# weir serve --http (tests/test_browser.c); it saves a screenshot.  Its
+# log is a CUnit log like the others (.ci/run adds its counts).
+EXTRA_PROGRAMS = tests/test_browser
+tests_test_browser_SOURCES = tests/test_browser.c tests/e2e.c tests/e2e.h
+tests_test_browser_CFLAGS = $(AM_CFLAGS) $(ERP_CFLAGS) $(SQLITE_CFLAGS) $(CUNIT_CFLAGS) $(CURL_CFLAGS)
+tests_test_browser_LDADD = $(HARNESS_LIBS) $(ERP_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
+CLEANFILES += tests/test_browser$(EXEEXT) tests/test_browser.log \
+	tests/browser-monitor.png
+.PHONY: check-browser
+if HAVE_MICROHTTPD
+if HAVE_CURL
+check-browser: all tests/test_browser$(EXEEXT)
+	@for p in chromium chromedriver; do command -v $$p >/dev/null || { \
+	  echo "make check-browser needs $$p: install the Debian packages chromium chromium-driver" >&2; \
+	  exit 1; }; done
+	@./tests/test_browser > tests/test_browser.log 2>&1; rc=$$?; \
+	  cat tests/test_browser.log; exit $$rc
+endif
+endif

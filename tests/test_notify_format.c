@@ -307,6 +307,58 @@ static void test_mail_digest(void)
     free(m);
 }
 
+/* With weir serve --http, the core's events carry "monitor" (the page
+ * of their pipeline or endpoint): each group of the digest links its own
+ * page below it, and the mails show the links; without, nothing does. */
+#define PAGE "http://127.0.0.1:8080/#pipeline=invoices-to-erp"
+#define TERMS_PAGE PAGE "&sink=erp&status=failed&type=invoice&error=1020%20-" \
+    "%20Terms%20Code%20%22F48%22%20is%20not%20defined%20in%20A%2FR%20Terms"
+
+static void test_monitor_links(void)
+{
+    json_t *ev = json_loads(digest_event, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+    json_object_set_new(ev, "monitor", json_string(PAGE));
+    json_t *groups = weirp_digest_groups(ev, NULL);
+    CU_ASSERT_STRING_EQUAL(gs(group_at(groups, 0), "monitor"), TERMS_PAGE);
+    CU_ASSERT_STRING_EQUAL(gs(group_at(groups, 1), "monitor"),
+                           PAGE "&sink=erp&status=failed&type=credit-note&"
+                           "error=2001%20-%20GL%20account%204711%20unknown");
+    /* the track's reject is in no outbox: no page */
+    CU_ASSERT_PTR_NULL(json_object_get(group_at(groups, 2), "monitor"));
+    json_decref(groups);
+    char *text = json_dumps(ev, JSON_COMPACT);
+    char *body = webhook_payload(text, NULL);
+    json_t *o = json_loads(body ? body : "", 0, NULL);
+    CU_ASSERT_STRING_EQUAL(gs(o, "monitor"), PAGE);
+    CU_ASSERT_STRING_EQUAL(
+        gs(json_array_get(json_object_get(o, "groups"), 0), "monitor"),
+        TERMS_PAGE);
+    json_decref(o);
+    free(body);
+    char *m = mail(text, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    assert_crlf(m);
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        m, "--type invoice --error '" TERMS "'\r\n"
+           "    or in the web monitor:\r\n      " TERMS_PAGE "\r\n"));
+    free(m);
+    free(text);
+    json_decref(ev);
+    m = mail(digest_event, NULL);
+    CU_ASSERT_PTR_NULL(strstr(m, "web monitor"));
+    free(m);
+    m = mail("{\"event\":\"endpoint-down\",\"pipeline\":\"shop\","
+             "\"time\":\"t\",\"sink\":\"erp\",\"error\":\"refused\","
+             "\"monitor\":\"http://127.0.0.1:8080/#pipeline=shop&sink=erp\"}",
+             NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, "One more mail says when it does.\r\n"
+                                     "The held records in the web monitor:"
+                                     "\r\n  http://127.0.0.1:8080/#pipeline="
+                                     "shop&sink=erp\r\n"));
+    free(m);
+}
+
 /* A target's text too long for one mail line: shown cut, and the command
  * replaced by where to find the records. */
 static void test_mail_long_text(void)
@@ -357,5 +409,7 @@ void register_tests(void)
     CU_add_test(s, "mail: headers, CRLF, each event", test_mail_headers);
     CU_add_test(s, "mail: the digest's groups", test_mail_digest);
     CU_add_test(s, "mail: a text too long for a line", test_mail_long_text);
+    CU_add_test(s, "web monitor links in groups and mails",
+                test_monitor_links);
     CU_add_test(s, "mail: addresses", test_address);
 }

@@ -857,10 +857,11 @@ static void test_xref_releases_held_rows(void)
                                   WEIR_XREF_MANUAL), 0);
     CU_ASSERT_EQUAL(xref_status(st, for_app), WEIR_OUTBOX_PENDING);
     CU_ASSERT_EQUAL(xref_status(st, for_erp), WEIR_OUTBOX_PENDING);
-    /* a merge releases as an add does */
+    /* a merge releases as an add does, and says how many rows (the web
+     * monitor's Merge answers {"released": N}) */
     weir_xref_end hb = {"app", "HB_000009"};
     int64_t for_hb = held_for(st, "o4", hb);
-    CU_ASSERT_EQUAL(weir_xref_merge(st, "customer", hb, erp2), 0);
+    CU_ASSERT_EQUAL(weir_xref_merge(st, "customer", hb, erp2), 1);
     CU_ASSERT_EQUAL(xref_status(st, for_hb), WEIR_OUTBOX_PENDING);
     weir_state_close(st);
     free(loc);

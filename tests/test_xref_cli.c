@@ -268,8 +268,9 @@ static char *setup(const char *name)
 
 /* `weir xref suggest app.xml --against erp.xml --json ARGS` (run as the
  * command under test, so under valgrind when asked): its stdout parsed,
- * with the shape checked: every suggestion a key and a name, every
- * candidate a key, a name and a score in 0..1, best first.
+ * with the shape checked: every suggestion a key, a name, its entity and
+ * its end of a link ("app:KEY"), every candidate a key, a name, a score
+ * in 0..1, best first, and its end ("erp:KEY").
  * (owned: json_decref) */
 static json_t *suggest(const char *dir, ...)
 {
@@ -293,14 +294,25 @@ static json_t *suggest(const char *dir, ...)
     size_t i, j;
     json_t *s, *c;
     json_array_foreach(list, i, s) {
-        CU_ASSERT_EQUAL(json_object_size(s), 3);
+        CU_ASSERT_EQUAL(json_object_size(s), 5);
         CU_ASSERT(json_is_string(json_object_get(s, "key")));
         CU_ASSERT(json_is_string(json_object_get(s, "name")));
+        CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s, "entity")),
+                               "customer");
+        char end[128];
+        snprintf(end, sizeof(end), "app:%s",
+                 json_string_value(json_object_get(s, "key")));
+        CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s, "xref")),
+                               end);
         double last = 1.0;
         json_array_foreach(json_object_get(s, "candidates"), j, c) {
             double score = json_number_value(json_object_get(c, "score"));
-            CU_ASSERT_EQUAL(json_object_size(c), 3);
+            CU_ASSERT_EQUAL(json_object_size(c), 4);
             CU_ASSERT(json_is_string(json_object_get(c, "key")));
+            snprintf(end, sizeof(end), "erp:%s",
+                     json_string_value(json_object_get(c, "key")));
+            CU_ASSERT_STRING_EQUAL(
+                json_string_value(json_object_get(c, "xref")), end);
             CU_ASSERT(json_is_string(json_object_get(c, "name")));
             CU_ASSERT(json_is_number(json_object_get(c, "score")));
             CU_ASSERT(score >= 0.0 && score <= last);

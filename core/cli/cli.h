@@ -20,8 +20,9 @@ enum {
     CLI_FAILED = 1 << 6,       /* --pipeline P --failed [--sink S] [--type T]
                                   [--error TEXT] */
     CLI_XREF = 1 << 7,         /* xref list: --entity E --system S */
-    CLI_SUGGEST = 1 << 8       /* xref suggest: --against, --prefix,
+    CLI_SUGGEST = 1 << 8,      /* xref suggest: --against, --prefix,
                                   --name-field, --match, --limit */
+    CLI_HTTP = 1 << 9          /* serve: --http, --token-env */
 };
 
 typedef struct weir_cli {
@@ -41,6 +42,8 @@ typedef struct weir_cli {
     /* xref suggest: --against, --prefix, --name-field, --match */
     const char *against, *prefix, *name_field, *match;
     unsigned limit;          /* --limit; 0: not given */
+    const char *http;        /* serve --http ADDR:PORT: the web monitor */
+    const char *token_env;   /* serve --token-env: the token's variable */
     char **args; /* positional arguments (borrowed from argv) */
     int nargs;
 } weir_cli;
@@ -78,10 +81,6 @@ extern const weir_command weir_cmd_serve;
 /* `weir xref suggest APP.xml` (cmd_xref_suggest.c), args[0] the file:
  * the exit code. */
 int weir_cli_xref_suggest(weir_cli *cli, char **args);
-
-/* Parse a record id: a decimal number from 1 to INT64_MAX, digits only.
- * Returns 0 and sets *id, or -1 (overflow included). */
-int weir_cli_record_id(const char *text, long long *id);
 
 /* The state database path for a pipeline file: --state or weir.db beside
  * it. (owned: free) */

@@ -1,7 +1,6 @@
 /* cli_util.c - what several commands share: paths and the plugin registry. */
 #include "config.h"
 
-#include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,19 +17,6 @@
 #include "pipeline/pipeline.h"
 #include "plugin/plugins.h"
 #include "store/state.h"
-
-int weir_cli_record_id(const char *text, long long *id)
-{
-    if (!(text[0] >= '0' && text[0] <= '9'))
-        return -1; /* no sign, no blanks: strtoll would take them */
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (*end || errno == ERANGE || v <= 0)
-        return -1;
-    *id = v;
-    return 0;
-}
 
 char *weir_cli_state_path(const weir_cli *cli, const char *pipeline_file)
 {

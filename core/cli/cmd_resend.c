@@ -12,12 +12,6 @@
 #include "plugin/plugins.h"
 #include "store/state.h"
 
-static int64_t resend(weir_state *st, const weir_outbox_filter *f, void *ctx)
-{
-    (void)ctx;
-    return weir_state_outbox_resend(st, f);
-}
-
 static void not_failed(weir_state *st, int64_t id, void *ctx)
 {
     (void)st;
@@ -40,7 +34,8 @@ static int put_back(void *vctx)
     resend_ctx *c = vctx;
     /* a record given by id may be held too: resending it releases it
      * (one a transform holds re-enters there) */
-    int64_t total = weir_selection_apply(c->sel, c->st, 1, resend, not_failed,
+    int64_t total = weir_selection_apply(c->sel, c->st, 1,
+                                         weir_selection_resend, not_failed,
                                          NULL);
     if (total < 0) {
         weir_log(WEIR_LOG_ERROR, "%s",

@@ -11,9 +11,11 @@
 
 #include "base/log.h"
 #include "cli/cli.h"
+#include "engine/notify.h"
 #include "plugin/plugins.h"
 #include "serve/serve.h"
 #include "store/state.h"
+#include "web/web.h"
 
 static weir_serve *serving; /* for the signal handlers */
 
@@ -35,6 +37,40 @@ static void on_reload(int sig)
 {
     (void)sig;
     weir_serve_reload(serving);
+}
+
+/* The web monitor's resend, discard or merge made records due. */
+static void wake(void *ctx)
+{
+    weir_serve_wake(ctx);
+}
+
+/* --http: the web monitor on its own thread, failure notifications
+ * linking to it.  NULL when not asked for, or after saying why it could
+ * not start (*rc the exit code: 2 a bad address, 3 one in use). */
+static weir_web *start_web(const weir_cli *cli, weir_serve *s,
+                           weir_state *st, int *rc)
+{
+    if (!cli->http)
+        return NULL;
+    const char *env = cli->token_env ? cli->token_env : "WEIR_WEB_TOKEN";
+    weir_web_config cfg = {.listen = cli->http, .token = getenv(env),
+                           .state_path = weir_state_path(st),
+                           .plugin_path = cli->plugin_path,
+                           .dir = cli->args[0], .wake = wake, .wake_ctx = s};
+    weir_error err = {0};
+    weir_web *w = weir_web_start(&cfg, &err);
+    if (w)
+        weir_notify_set_monitor_url(weir_web_url(w));
+    else
+        weir_log(WEIR_LOG_ERROR, "%s", weir_error_message(&err));
+    if (w && !cfg.token)
+        weir_log(WEIR_LOG_WARNING, "web monitor: $%s is not set: read-only",
+                 env);
+    if (!w)
+        *rc = err.cls == WEIR_ERR_USAGE ? WEIR_EXIT_USAGE : WEIR_EXIT_ABORTED;
+    weir_error_clear(&err);
+    return w;
 }
 
 static void catch_signals(void)
@@ -70,7 +106,11 @@ static int run_serve(weir_cli *cli)
     weir_serve_config cfg = {.dir = dir, .st = st, .reg = reg,
                              .stop = &weir_cli_stop_requested};
     weir_serve *s = st ? weir_serve_new(&cfg) : NULL;
-    if (s) {
+    int web_rc = WEIR_EXIT_OK;
+    weir_web *web = s ? start_web(cli, s, st, &web_rc) : NULL;
+    if (web_rc != WEIR_EXIT_OK) {
+        rc = web_rc;
+    } else if (s) {
         serving = s;
         catch_signals();
         weir_log(WEIR_LOG_INFO, "serving the pipelines of %s (state %s, "
@@ -79,6 +119,8 @@ static int run_serve(weir_cli *cli)
         signal(SIGHUP, SIG_IGN);
         serving = NULL;
     }
+    weir_notify_set_monitor_url(NULL);
+    weir_web_stop(web);
     weir_serve_free(s);
     weir_state_close(st);
     weir_plugins_free(reg);
@@ -87,7 +129,7 @@ static int run_serve(weir_cli *cli)
 
 const weir_command weir_cmd_serve = {
     .name = "serve",
-    .synopsis = "DIR",
+    .synopsis = "DIR [--http ADDR:PORT] [--token-env NAME]",
     .summary = "run every pipeline in DIR on its schedule, drain "
                "continuously, watch endpoints",
     .help = "Serves every pipeline file (*.xml) in DIR until stopped: each\n"
@@ -103,7 +145,13 @@ const weir_command weir_cmd_serve = {
             "between batches; what it delivered is recorded, the rest waits\n"
             "in the outbox) and it exits 0; SIGHUP reads DIR again (added,\n"
             "changed, removed files; a changed file with problems keeps its\n"
-            "last good version).\n",
+            "last good version).\n"
+            "  --http ADDR:PORT  the web monitor (docs/web.md): its page and\n"
+            "                    JSON API; PORT alone: 127.0.0.1:PORT\n"
+            "  --token-env NAME  the variable holding the token every POST\n"
+            "                    needs (default WEIR_WEB_TOKEN); unset: the\n"
+            "                    monitor is read-only\n",
+    .flags = CLI_HTTP,
     .min_args = 1,
     .max_args = 1,
     .run = run_serve,

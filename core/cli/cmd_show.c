@@ -10,17 +10,13 @@
 #include "base/clock.h"
 #include "cli/cli.h"
 #include "engine/track.h"
+#include "report/record.h"
 #include "store/state.h"
 
-typedef struct show_ctx {
-    const weir_cli *cli;
-    json_t *doc;
-    json_t *attempts;
-} show_ctx;
-
-static int on_row(const weir_outbox_row *row, void *vctx)
+/* The record as text (--json: report/record.c). */
+static int on_row(const weir_outbox_row *row, void *ctx)
 {
-    show_ctx *c = vctx;
+    (void)ctx;
     char created[32], updated[32], next[32] = "";
     weir_clock_iso(row->created, created, sizeof(created));
     weir_clock_iso(row->updated, updated, sizeof(updated));
@@ -29,37 +25,7 @@ static int on_row(const weir_outbox_row *row, void *vctx)
         row->next_attempt > 0)
         weir_clock_iso(row->next_attempt, next, sizeof(next));
     char *key = row->key ? weir_key_display(row->key) : NULL;
-    json_error_t err;
-    json_t *payload = json_loads(row->payload, JSON_ALLOW_NUL, &err);
-    if (c->doc) {
-        json_object_set_new(c->doc, "id", json_integer((json_int_t)row->id));
-        json_object_set_new(c->doc, "pipeline", json_string(row->pipeline));
-        json_object_set_new(c->doc, "sink", json_string(row->sink));
-        json_object_set_new(c->doc, "key", key ? json_string(key) : json_null());
-        json_object_set_new(c->doc, "op", json_string(row->op));
-        json_object_set_new(c->doc, "type", row->type ? json_string(row->type) : json_null());
-        json_object_set_new(c->doc, "status", json_string(weir_outbox_status_name(row->status)));
-        json_object_set_new(c->doc, "attempts", json_integer(row->attempts));
-        json_object_set_new(c->doc, "next_attempt", next[0] ? json_string(next) : json_null());
-        json_object_set_new(c->doc, "error", row->error ? json_string(row->error) : json_null());
-        json_object_set_new(c->doc, "held_by", row->held_by ? json_string(row->held_by) : json_null());
-        json_object_set_new(c->doc, "idempotency_key", json_string(row->idem));
-        json_object_set_new(c->doc, "held_by",
-                            row->status == WEIR_OUTBOX_HELD && row->held_by
-                                ? json_string(row->held_by)
-                                : json_null());
-        json_object_set_new(c->doc, "reenters_at", row->stage ? json_string(row->stage) : json_null());
-        json_object_set_new(c->doc, "waits_for", row->wait_key ? json_string(row->wait_key) : json_null());
-        json_object_set_new(c->doc, "assigned_id", row->assigned_id ? json_string(row->assigned_id) : json_null());
-        json_object_set_new(c->doc, "created", json_string(created));
-        json_object_set_new(c->doc, "updated", json_string(updated));
-        json_object_set_new(c->doc, "payload", payload ? payload : json_null());
-        json_t *changes = row->changes ? json_loads(row->changes, JSON_ALLOW_NUL, &err) : NULL;
-        json_object_set_new(c->doc, "changes", changes ? changes : json_null());
-        json_object_set_new(c->doc, "resent", row->resent ? json_string(row->resent) : json_null());
-        free(key);
-        return 0;
-    }
+    json_t *payload = json_loads(row->payload, JSON_ALLOW_NUL, NULL);
     printf("record #%lld  %s / %s\n", (long long)row->id, row->pipeline,
            row->sink);
     printf("  key:        %s\n  operation:  %s\n  type:       %s\n", key ? key : "-",
@@ -96,25 +62,17 @@ static int on_row(const weir_outbox_row *row, void *vctx)
 }
 
 static int on_attempt(const char *at, const char *result, const char *message,
-                      void *vctx)
+                      void *ctx)
 {
-    show_ctx *c = vctx;
-    if (c->attempts) {
-        json_array_append_new(c->attempts,
-                              json_pack("{s:s, s:s, s:o}", "at", at, "result",
-                                        result, "message",
-                                        message ? json_string(message)
-                                                : json_null()));
-        return 0;
-    }
+    (void)ctx;
     printf("  %s  %-8s %s\n", at, result, message ? message : "");
     return 0;
 }
 
 static int run_show(weir_cli *cli)
 {
-    long long id;
-    if (weir_cli_record_id(cli->args[0], &id)) {
+    int64_t id;
+    if (weir_report_record_id(cli->args[0], &id)) {
         fprintf(stderr, "weir show: '%s' is not a valid record id (see weir "
                         "monitor --records)\n", cli->args[0]);
         return WEIR_EXIT_USAGE;
@@ -122,19 +80,17 @@ static int run_show(weir_cli *cli)
     weir_state *st = weir_cli_open_state(cli, NULL, WEIR_CLI_STATE_READ);
     if (!st)
         return WEIR_EXIT_ABORTED;
-    show_ctx c = {cli, cli->json ? json_object() : NULL,
-                  cli->json ? json_array() : NULL};
-    int rc = weir_state_outbox_get(st, id, on_row, on_attempt, &c);
-    if (rc == 0 && c.doc) {
-        json_object_set(c.doc, "history", c.attempts);
-        json_dumpf(c.doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_t *doc = NULL;
+    int rc = cli->json ? weir_report_record(st, id, &doc)
+                       : weir_state_outbox_get(st, id, on_row, on_attempt, NULL);
+    if (rc == 0 && doc) {
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', stdout);
     }
     if (rc == 1)
-        fprintf(stderr, "weir show: no record #%lld in %s\n", id,
+        fprintf(stderr, "weir show: no record #%lld in %s\n", (long long)id,
                 weir_state_path(st));
-    json_decref(c.doc);
-    json_decref(c.attempts);
+    json_decref(doc);
     weir_state_close(st);
     return rc == 0 ? WEIR_EXIT_OK : rc == 1 ? WEIR_EXIT_FAILED : WEIR_EXIT_ABORTED;
 }

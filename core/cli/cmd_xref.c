@@ -27,16 +27,11 @@ typedef struct xref_sub {
  * colon).  0, or -1 after saying why. */
 static int parse_end(const char *who, char *text, weir_xref_end *end)
 {
-    char *colon = strchr(text, ':');
-    if (!colon || colon == text || !colon[1]) {
-        fprintf(stderr, "weir xref %s: '%s' is not SYSTEM:ID (such as "
-                        "erp:C00417)\n", who, text);
-        return -1;
-    }
-    *colon = '\0';
-    end->system = text;
-    end->id = colon + 1;
-    return 0;
+    if (weir_xref_end_parse(text, end) == 0)
+        return 0;
+    fprintf(stderr, "weir xref %s: '%s' is not SYSTEM:ID (such as "
+                    "erp:C00417)\n", who, text);
+    return -1;
 }
 
 /* The exit code of a failed call on `st`, after saying why. */
@@ -195,7 +190,7 @@ static int xref_merge(weir_cli *cli, char **args)
     if (weir_state_begin(st) ||
         (!quiet && (print_replaced(st, args[0], a, b) ||
                     print_replaced(st, args[0], b, a))) ||
-        weir_xref_merge(st, args[0], a, b) || weir_state_commit(st)) {
+        weir_xref_merge(st, args[0], a, b) < 0 || weir_state_commit(st)) {
         rc = failed(st, NULL);
         weir_state_rollback(st);
     } else if (!quiet) {

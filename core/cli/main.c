@@ -60,7 +60,8 @@ enum {
     O_STATE = 256, O_PLUGIN_PATH, O_LOG_FORMAT, O_JSON, O_VERSION, O_FULL,
     O_DRY_RUN, O_FORCE, O_WAIT, O_MAX_WAIT, O_PIPELINE, O_STATUS, O_TYPE,
     O_RECORDS, O_FAILED, O_SINK, O_ERROR, O_ENTITY, O_SYSTEM,
-    O_AGAINST, O_PREFIX, O_NAME_FIELD, O_MATCH, O_LIMIT
+    O_AGAINST, O_PREFIX, O_NAME_FIELD, O_MATCH, O_LIMIT, O_HTTP,
+    O_TOKEN_ENV
 };
 
 /* The options every command takes, before or after its name. */
@@ -186,6 +187,8 @@ static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
         {"name-field", required_argument, NULL, O_NAME_FIELD},
         {"match", required_argument, NULL, O_MATCH},
         {"limit", required_argument, NULL, O_LIMIT},
+        {"http", required_argument, NULL, O_HTTP},
+        {"token-env", required_argument, NULL, O_TOKEN_ENV},
         {NULL, 0, NULL, 0},
     };
     char who[64];
@@ -258,6 +261,13 @@ static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
             need = CLI_SUGGEST;
             if (limit(who, optarg, cli))
                 return -1;
+            break;
+        case O_HTTP:
+        case O_TOKEN_ENV:
+            if (check_value(who, opt, optarg))
+                return -1;
+            *(ch == O_HTTP ? &cli->http : &cli->token_env) = optarg;
+            need = CLI_HTTP;
             break;
         case ':':
             fprintf(stderr, "%s: option %s needs a value\n", who,

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,57 @@ void weir_notices_free(weir_notices *n)
     json_decref(n->digest);
     json_decref(n->events);
     free(n);
+}
+
+/* The web monitor's address (weir_notify_set_monitor_url). */
+static pthread_mutex_t monitor_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *monitor_url;
+
+void weir_notify_set_monitor_url(const char *base)
+{
+    char *copy = base ? strdup(base) : NULL;
+    pthread_mutex_lock(&monitor_lock);
+    char *old = monitor_url;
+    monitor_url = copy;
+    pthread_mutex_unlock(&monitor_lock);
+    free(old);
+}
+
+/* `s` percent-encoded into f, as a value of the page's #name=value&...
+ * (only letters, digits and -._~ as they are). */
+static void put_encoded(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || strchr("-._~", c))
+            fputc(c, f);
+        else
+            fprintf(f, "%%%02X", c);
+    }
+}
+
+/* Set "monitor" on event `e` to the page of the pipeline and, when
+ * `sink` is given, of that sink's records; nothing while no monitor. */
+static void add_monitor_link(json_t *e, const char *pipeline,
+                             const char *sink)
+{
+    char *text = NULL;
+    size_t len = 0;
+    pthread_mutex_lock(&monitor_lock);
+    FILE *f = monitor_url ? open_memstream(&text, &len) : NULL;
+    if (f) {
+        fprintf(f, "%s/#pipeline=", monitor_url);
+        put_encoded(f, pipeline);
+        if (sink) {
+            fputs("&sink=", f);
+            put_encoded(f, sink);
+        }
+    }
+    pthread_mutex_unlock(&monitor_lock);
+    if (f && fclose(f) == 0)
+        json_object_set_new(e, "monitor", json_string(text));
+    free(text);
 }
 
 static json_t *event_base(weir_notices *n, const char *type)
@@ -101,6 +153,7 @@ void weir_notices_endpoint(weir_notices *n, const char *sink, int down,
     json_object_set_new(e, "sink", json_string(sink));
     if (down && error)
         json_object_set_new(e, "error", json_string(error));
+    add_monitor_link(e, n->p->name, sink);
     json_array_append_new(n->events, e);
 }
 
@@ -108,6 +161,7 @@ void weir_notices_run_failed(weir_notices *n, const char *error)
 {
     json_t *e = event_base(n, "run-failed");
     json_object_set_new(e, "error", json_string(error ? error : "unknown"));
+    add_monitor_link(e, n->p->name, NULL);
     json_array_append_new(n->events, e);
 }
 
@@ -143,6 +197,7 @@ void weir_notices_send(weir_notices *n)
     if (n->digest_total) {
         json_t *e = event_base(n, "rejected");
         json_object_set_new(e, "count", json_integer((json_int_t)n->digest_total));
+        add_monitor_link(e, n->p->name, NULL);
         json_object_set(e, "records", n->digest);
         deliver_event(n, e);
         json_decref(e);

@@ -3,7 +3,7 @@
  * (capped, the summary counts them all) and notification events for the
  * <notify> plugins: one digest of rejected and failed records per run
  * (not a mail per record), endpoint down, endpoint back, run failed.
- * Not thread-safe: one per run.
+ * Not thread-safe: one per run (weir_notify_set_monitor_url() is).
  */
 #ifndef WEIR_NOTIFY_H
 #define WEIR_NOTIFY_H
@@ -31,5 +31,13 @@ void weir_notices_run_failed(weir_notices *n, const char *error);
 
 /* Hand the events to the opened notifiers whose on="..." wants them. */
 void weir_notices_send(weir_notices *n);
+
+/* The web monitor's address ("http://127.0.0.1:8080", from weir serve
+ * --http; copied), NULL: none.  While one is set, every event carries
+ * "monitor": the page of its pipeline ("BASE/#pipeline=P"), or of its
+ * endpoint's held records ("...&sink=S"); the notifiers link each group
+ * of a digest below it.  Process-wide, for every run: thread-safe, may be
+ * called at any time (a run takes the value as its events are made). */
+void weir_notify_set_monitor_url(const char *base);
 
 #endif

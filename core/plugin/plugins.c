@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <ltdl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,19 @@ static void free_dirs(weir_plugins *reg)
     free(reg->dirs);
 }
 
+/* libltdl's state is global and not thread-safe, and a plugin's load()
+ * and unload() may touch its own global state: every call into them,
+ * from any registry, holds this lock. */
+static pthread_mutex_t ltdl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int dl_init(void)
+{
+    pthread_mutex_lock(&ltdl_lock);
+    int rc = lt_dlinit();
+    pthread_mutex_unlock(&ltdl_lock);
+    return rc;
+}
+
 /* libltdl keeps a global reference count; pair every init with an exit. */
 weir_plugins *weir_plugins_new(const char *path)
 {
@@ -155,7 +169,7 @@ weir_plugins *weir_plugins_new(const char *path)
     if (!reg)
         return NULL;
     reg->path = strdup(path ? path : "");
-    if (!reg->path || split_path(reg) != 0 || lt_dlinit() != 0) {
+    if (!reg->path || split_path(reg) != 0 || dl_init() != 0) {
         free_dirs(reg);
         free(reg->path);
         free(reg);
@@ -168,6 +182,7 @@ void weir_plugins_free(weir_plugins *reg)
 {
     if (!reg)
         return;
+    pthread_mutex_lock(&ltdl_lock);
     for (size_t i = 0; i < reg->count; i++) {
         loaded *l = &reg->items[i];
         if (l->plugin && l->plugin->unload)
@@ -178,11 +193,12 @@ void weir_plugins_free(weir_plugins *reg)
         free(l->file);
         free(l->err);
     }
+    lt_dlexit();
+    pthread_mutex_unlock(&ltdl_lock);
     free(reg->items);
     free_dirs(reg);
     free(reg->path);
     free(reg);
-    lt_dlexit();
 }
 
 const char *weir_plugins_path(const weir_plugins *reg) { return reg->path; }
@@ -360,6 +376,45 @@ static char *check_descriptor(const weir_plugin *p, const char *file)
     return NULL;
 }
 
+/* Open `file` as plugin `name` into *l: its handle and descriptor, or
+ * l->err.  Holding ltdl_lock. */
+static void open_module(loaded *l, const char *name, const char *file)
+{
+    /* Local symbols: every plugin exports the same descriptor name. */
+    lt_dladvise advise;
+    lt_dlhandle h = NULL;
+    if (lt_dladvise_init(&advise) == 0) {
+        lt_dladvise_local(&advise);
+        h = lt_dlopenadvise(file, advise);
+        lt_dladvise_destroy(&advise);
+    }
+    if (!h) {
+        const char *why = lt_dlerror();
+        l->err = strfmt("%s: not a loadable plugin: %s", file,
+                        why ? why : "unknown error");
+        return;
+    }
+    const weir_plugin *p = lt_dlsym(h, WEIR_PLUGIN_SYMBOL);
+    if (!p) {
+        l->err = strfmt("%s: not a weir plugin (no symbol %s)", file,
+                        WEIR_PLUGIN_SYMBOL);
+        lt_dlclose(h);
+        return;
+    }
+    l->err = check_descriptor(p, file);
+    if (!l->err && strcmp(p->name, name) != 0)
+        l->err = strfmt("%s: file is named '%s' but the plugin calls itself "
+                        "'%s'", file, name, p->name);
+    if (!l->err && p->load && p->load(&weir_host_table) != WEIR_STATUS_OK)
+        l->err = strfmt("%s: plugin '%s' failed to initialise", file, p->name);
+    if (l->err) {
+        lt_dlclose(h);
+        return;
+    }
+    l->handle = h;
+    l->plugin = p;
+}
+
 /* Open `file` (an absolute path) and read its descriptor. */
 static loaded *load_file(weir_plugins *reg, const char *name, const char *file)
 {
@@ -403,39 +458,9 @@ static loaded *load_file(weir_plugins *reg, const char *name, const char *file)
                         "ELF header)", file);
         return l;
     }
-    /* Local symbols: every plugin exports the same descriptor name. */
-    lt_dladvise advise;
-    lt_dlhandle h = NULL;
-    if (lt_dladvise_init(&advise) == 0) {
-        lt_dladvise_local(&advise);
-        h = lt_dlopenadvise(file, advise);
-        lt_dladvise_destroy(&advise);
-    }
-    if (!h) {
-        const char *why = lt_dlerror();
-        l->err = strfmt("%s: not a loadable plugin: %s", file,
-                        why ? why : "unknown error");
-        return l;
-    }
-    const weir_plugin *p = lt_dlsym(h, WEIR_PLUGIN_SYMBOL);
-    if (!p) {
-        l->err = strfmt("%s: not a weir plugin (no symbol %s)", file,
-                        WEIR_PLUGIN_SYMBOL);
-        lt_dlclose(h);
-        return l;
-    }
-    l->err = check_descriptor(p, file);
-    if (!l->err && strcmp(p->name, name) != 0)
-        l->err = strfmt("%s: file is named '%s' but the plugin calls itself "
-                        "'%s'", file, name, p->name);
-    if (!l->err && p->load && p->load(&weir_host_table) != WEIR_STATUS_OK)
-        l->err = strfmt("%s: plugin '%s' failed to initialise", file, p->name);
-    if (l->err) {
-        lt_dlclose(h);
-        return l;
-    }
-    l->handle = h;
-    l->plugin = p;
+    pthread_mutex_lock(&ltdl_lock);
+    open_module(l, name, file);
+    pthread_mutex_unlock(&ltdl_lock);
     return l;
 }
 

@@ -16,7 +16,10 @@
  * such a home; a user's private group excepted) is skipped; one that
  * holds no *.so is kept but said so.  A plugin file writable by group or
  * others is refused like a wrong ABI.
- * Not thread-safe: load plugins before starting threads.
+ * A registry is one thread's; registries of different threads (weir
+ * serve's and its web monitor's) may load and free plugins at once:
+ * libltdl and the plugins' load() and unload() are called under one
+ * process-wide lock.
  */
 #ifndef WEIR_PLUGINS_H
 #define WEIR_PLUGINS_H

@@ -41,6 +41,17 @@ static int bad_name(const char *name)
     return !name || !*name || strchr(name, ':');
 }
 
+int weir_xref_end_parse(char *text, weir_xref_end *end)
+{
+    char *colon = strchr(text, ':');
+    if (!colon || colon == text || !colon[1])
+        return -1;
+    *colon = '\0';
+    end->system = text;
+    end->id = colon + 1;
+    return 0;
+}
+
 int weir_xref_check(const char *entity, const weir_xref_end *ends, size_t n,
                     weir_error *err)
 {
@@ -101,21 +112,25 @@ static int own_end(weir_state *st, int own, int ok)
     return -1;
 }
 
-/* The rows held for a link of `a` or of `b` back to pending. */
-static int release(weir_state *st, const char *entity, weir_xref_end a,
-                   weir_xref_end b)
+/* The rows held for a link of `a` or of `b` back to pending: how many,
+ * or -1. */
+static int64_t release(weir_state *st, const char *entity, weir_xref_end a,
+                       weir_xref_end b)
 {
     char key[1024];
     weir_xref_wait_key(entity, a, key, sizeof(key));
-    if (weir_state_outbox_release(st, key) < 0)
+    int64_t na = weir_state_outbox_release(st, key);
+    if (na < 0)
         return -1;
     weir_xref_wait_key(entity, b, key, sizeof(key));
-    return weir_state_outbox_release(st, key) < 0 ? -1 : 0;
+    int64_t nb = weir_state_outbox_release(st, key);
+    return nb < 0 ? -1 : na + nb;
 }
 
-/* Link a and b, added with `origin` or, when NULL, merged; and release. */
-static int link_ends(weir_state *st, const char *entity, weir_xref_end a,
-                     weir_xref_end b, const weir_xref_origin *origin)
+/* Link a and b, added with `origin` or, when NULL, merged; and release.
+ * How many rows were released, or -1. */
+static int64_t link_ends(weir_state *st, const char *entity, weir_xref_end a,
+                         weir_xref_end b, const weir_xref_origin *origin)
 {
     weir_store_conn *c;
     const weir_store_ops *ops = weir_state_backend(st, &c);
@@ -124,18 +139,18 @@ static int link_ends(weir_state *st, const char *entity, weir_xref_end a,
         return -1;
     int linked = origin ? ops->xref_add(c, entity, a, b, *origin)
                         : ops->xref_merge(c, entity, a, b);
-    int ok = linked >= 0 && release(st, entity, a, b) == 0;
-    return own_end(st, own, ok);
+    int64_t released = linked >= 0 ? release(st, entity, a, b) : -1;
+    return own_end(st, own, released >= 0) ? -1 : released;
 }
 
 int weir_xref_add(weir_state *st, const char *entity, weir_xref_end a,
                   weir_xref_end b, weir_xref_origin origin)
 {
-    return link_ends(st, entity, a, b, &origin);
+    return link_ends(st, entity, a, b, &origin) < 0 ? -1 : 0;
 }
 
-int weir_xref_merge(weir_state *st, const char *entity, weir_xref_end a,
-                    weir_xref_end b)
+int64_t weir_xref_merge(weir_state *st, const char *entity,
+                        weir_xref_end a, weir_xref_end b)
 {
     return link_ends(st, entity, a, b, NULL);
 }

@@ -53,6 +53,10 @@ typedef struct weir_xref_link {
                       * merge's included; never reused */
 } weir_xref_link;
 
+/* "SYSTEM:ID" (erp:C00417) into *end, pointing into `text`, which is
+ * cut at the first colon.  0, or -1 when it is not of that form. */
+int weir_xref_end_parse(char *text, weir_xref_end *end);
+
 /* Entity and system names may not be empty nor hold ':' (the CLI's
  * SYSTEM:ID and the wait key keep them apart); ids may not be empty.
  * 0, or -1 with *err (class "usage") saying which is wrong.  For the
@@ -86,9 +90,10 @@ int weir_xref_add(weir_state *st, const char *entity, weir_xref_end a,
  * link a <-> b, origin MERGED (a new seq), with a line of history per
  * link replaced ("replaced", noting the new link), and release as
  * weir_xref_add does.  The identical link already there is kept as it
- * is.  Inside the caller's transaction, or its own.  0, or -1. */
-int weir_xref_merge(weir_state *st, const char *entity, weir_xref_end a,
-                    weir_xref_end b);
+ * is.  Inside the caller's transaction, or its own.  Returns how many
+ * outbox rows were released, or -1. */
+int64_t weir_xref_merge(weir_state *st, const char *entity,
+                        weir_xref_end a, weir_xref_end b);
 
 /* Remove every link of `end` (to any system), with a line of history
  * ("removed") each.  Inside the caller's transaction, or its own.

@@ -103,6 +103,47 @@ static json_t *resend_command(const char *pipeline, const char *state,
     return s;
 }
 
+/* `s` percent-encoded onto f, as a value of the page's #name=value&...
+ * (only letters, digits and -._~ as they are). */
+static void put_encoded(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || strchr("-._~", c))
+            fputc(c, f);
+        else
+            fprintf(f, "%%%02X", c);
+    }
+}
+
+/* The web monitor's page of a group: the event's page (its pipeline's)
+ * narrowed to the group's failed records, as `weir monitor` groups them.
+ * (new reference) NULL out of memory. */
+static json_t *monitor_link(const char *page, const char *sink,
+                            const char *type, const char *error)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    fprintf(f, "%s&sink=", page);
+    put_encoded(f, sink);
+    fputs("&status=failed", f);
+    if (type) {
+        fputs("&type=", f);
+        put_encoded(f, type);
+    }
+    if (error) {
+        fputs("&error=", f);
+        put_encoded(f, error);
+    }
+    json_t *s = fclose(f) == 0 ? json_string(text) : NULL;
+    free(text);
+    return s;
+}
+
 /* The group of `rec` in `groups`, made when new. */
 static json_t *group_of(json_t *groups, json_t *rec)
 {
@@ -158,6 +199,7 @@ json_t *weirp_digest_groups(json_t *event, const char *state)
 {
     json_t *records = json_object_get(event, "records");
     const char *pipeline = str(event, "pipeline");
+    const char *page = str(event, "monitor");
     if (!json_is_array(records) || !pipeline)
         return NULL;
     json_t *groups = json_array();
@@ -202,6 +244,11 @@ json_t *weirp_digest_groups(json_t *event, const char *state)
                                          str(v[i], "type"),
                                          str(v[i], "error"));
             ok = cmd && json_object_set_new(v[i], "resend", cmd) == 0;
+        }
+        if (ok && sink && page) {
+            json_t *link = monitor_link(page, sink, str(v[i], "type"),
+                                        str(v[i], "error"));
+            ok = link && json_object_set_new(v[i], "monitor", link) == 0;
         }
         if (json_array_append_new(groups, v[i]) != 0)
             ok = 0;

@@ -26,8 +26,12 @@ const char *weirp_digest_error_class(const char *error);
  * the largest group first (ties in the order of the records), of
  *   {"sink": S, "stage": S, "type": T, "error": TEXT, "count": n,
  *    "rejected": n, "failed": n, "examples": [{"key", "line"}...],
- *    "resend": "weir resend --pipeline P --failed --sink S ..."}
- * `sink`, `type`, `error` and `resend` absent when the records have none:
+ *    "resend": "weir resend --pipeline P --failed --sink S ...",
+ *    "monitor": "http://HOST:PORT/#pipeline=P&sink=S&status=failed..."}
+ * `monitor` only when the event has one (weir serve --http: its
+ * pipeline's page), the group's page below it.
+ * `sink`, `type`, `error`, `resend` and `monitor` absent when the records
+ * have none:
  * only a sink's records are in the outbox and can be resent (a source's
  * or transform's come again with the next run).  `state` (nullable) goes
  * into the command as --state.  NULL out of memory or when the event has

@@ -78,6 +78,16 @@ static int has_control(const char *s)
 
 /* ---- bodies, LF lines (CRLF when the message is assembled) ----------- */
 
+/* The web monitor's page (weir serve --http), when the event has one:
+ * its text is percent-encoded, so it fits a line as it is. */
+static void put_monitor(FILE *f, const char *indent, const char *lead,
+                        const char *url)
+{
+    if (url && strlen(url) + strlen(indent) + 2 < SMTP_MAIL_LINE_MAX &&
+        !has_control(url))
+        fprintf(f, "%s%s\n%s  %s\n", indent, lead, indent, url);
+}
+
 static void body_group(FILE *f, json_t *g, const char *pipeline)
 {
     const char *sink = str(g, "sink"), *stage = str(g, "stage"),
@@ -126,6 +136,7 @@ static void body_group(FILE *f, json_t *g, const char *pipeline)
         fputs("    Not in the outbox: once the cause is fixed in the source "
               "or the pipeline,\n    the records come again with the next "
               "run.\n", f);
+    put_monitor(f, "    ", "or in the web monitor:", str(g, "monitor"));
     fputc('\n', f);
 }
 
@@ -250,10 +261,14 @@ char *smtp_mail_build(const smtp_mail_opts *o, const char *event_json)
         put_text(f, error ? error : "(no reason given)", EXCERPT_MAX);
         fputs("\n\nIts records are held, no attempts spent, and go in order "
               "when it answers\nagain. One more mail says when it does.\n", f);
+        put_monitor(f, "", "The held records in the web monitor:",
+                    str(ev, "monitor"));
     } else if (strcmp(type, "endpoint-up") == 0) {
         fprintf(f, "Pipeline %s: the endpoint of sink %s answers again (%s)."
                 "\nThe records held for it are being delivered.\n",
                 pipeline, sink ? sink : "?", time);
+        put_monitor(f, "", "Follow them in the web monitor:",
+                    str(ev, "monitor"));
     } else {
         fprintf(f, "Pipeline %s: %s (%s)", pipeline,
                 strcmp(type, "run-failed") == 0 ? "the run failed" : type,
@@ -263,6 +278,8 @@ char *smtp_mail_build(const smtp_mail_opts *o, const char *event_json)
             put_text(f, error, EXCERPT_MAX);
         }
         fputs("\n", f);
+        put_monitor(f, "", "The pipeline in the web monitor:",
+                    str(ev, "monitor"));
     }
     json_decref(ev);
     if (fclose(f) != 0) {

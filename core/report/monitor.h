@@ -1,0 +1,22 @@
+/*
+ * monitor.h - the Integration Monitor's document, as `weir monitor
+ * --json [--records]` prints it and GET /api/monitor serves it: the
+ * undelivered records grouped by pipeline, sink, type, status, error text
+ * and what holds them, with counts.
+ */
+#ifndef WEIR_REPORT_MONITOR_H
+#define WEIR_REPORT_MONITOR_H
+
+#include <jansson.h>
+
+#include "store/state.h"
+
+/* {"groups": [...]} as docs/cli.md describes it, narrowed by `pipeline`,
+ * `status` and `type` (each nullable: any); with `records`, each group's
+ * records too.  Only reads `st`.  NULL when the state could not be read
+ * (weir_state_error(st) says why).  (new reference) */
+json_t *weir_report_monitor(weir_state *st, const char *pipeline,
+                            const char *status, const char *type,
+                            int records);
+
+#endif
