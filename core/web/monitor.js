@@ -280,6 +280,9 @@
           el('td', '', text(c.old)), el('td', '', text(c.new))]));
       });
       box.appendChild(el('div', 'scroll', ct));
+    } else if (r.resent) {
+      box.appendChild(el('p', '', 'No field changed: sent again (' +
+                             r.resent + ').'));
     }
     box.appendChild(el('h3', '', 'Payload'));
     var payload = r.payload;
