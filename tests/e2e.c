@@ -1,6 +1,7 @@
 /* e2e.c - see e2e.h. */
 #include "config.h"
 
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -42,6 +43,30 @@ e2e_result e2e_run(const char *dir, ...)
     collect_args(ap, args);
     va_end(ap);
     return e2e_runv(dir, args);
+}
+
+static void ignore(int sig) { (void)sig; }
+
+pid_t e2e_start_in_group(const char *dir, const char *const *args)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        /* the signals are weir's to handle; the leader only waits (a
+         * handler, unlike SIG_IGN, is not inherited by weir) */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = ignore;
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        e2e_result r = e2e_runv(dir, args);
+        _exit(r.status);
+    }
+    if (pid > 0)
+        setpgid(pid, pid);
+    return pid;
 }
 
 char *e2e_expectv(const char *dir, int code, const char *const *args)

@@ -7,6 +7,7 @@
 #define WEIR_E2E_H
 
 #include <jansson.h>
+#include <sys/types.h>
 
 typedef struct e2e_result {
     int status; /* exit code, or 128+signal */
@@ -25,6 +26,12 @@ e2e_result e2e_run(const char *dir, ...);
 /* The same with the arguments in a NULL-terminated array. */
 e2e_result e2e_runv(const char *dir, const char *const *args);
 void e2e_result_free(e2e_result *r);
+/* weir with `args` (NULL-terminated) in folder `dir`, in the background:
+ * in a process group of its own, led by a child that waits for it and
+ * exits with its status, as a shell runs a job (a signal sent to the
+ * group, kill(-pid, sig), reaches weir; the leader only waits).  Its
+ * output stays in dir/.stdout and dir/.stderr.  The leader's pid, or -1. */
+pid_t e2e_start_in_group(const char *dir, const char *const *args);
 /* e2e_runv() and a CUnit assertion that it exited with `code` (printing
  * both outputs when not); returns stdout and stderr together.
  * (owned: free) */

@@ -88,31 +88,14 @@ static void test_sink_open_across_passes(void)
     free(d);
 }
 
-static void ignore(int sig) { (void)sig; }
-
-/* `weir drain p.xml --wait` in a process group of its own, led by a
- * child that waits for it and exits with its status, as a shell runs a
- * foreground job (SIGINT from the terminal reaches the whole group).
- * Its output stays in dir/.stdout and dir/.stderr (e2e.c). */
+/* `weir drain p.xml --wait` in a process group of its own, as a shell
+ * runs a foreground job (SIGINT from the terminal reaches the whole
+ * group).  Its output stays in dir/.stdout and dir/.stderr. */
 static pid_t drain_wait_in_group(const char *dir)
 {
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        /* the signal is weir's to handle; the leader only waits (a
-         * handler, unlike SIG_IGN, is not inherited by weir) */
-        struct sigaction sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = ignore;
-        sa.sa_flags = SA_RESTART;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        e2e_result r = e2e_run(dir, "drain", "--plugin-path", PLUGINS,
-                               "p.xml", "--wait", NULL);
-        _exit(r.status);
-    }
-    setpgid(pid, pid);
-    return pid;
+    const char *args[] = {"drain", "--plugin-path", PLUGINS, "p.xml",
+                          "--wait", NULL};
+    return e2e_start_in_group(dir, args);
 }
 
 /* Is `text` in dir/`file` yet? */

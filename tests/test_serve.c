@@ -32,31 +32,16 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void ignore(int sig) { (void)sig; }
-
-/* `weir serve DIR --state STATE --log-format F` with `cwd` as its folder (its output in cwd/.stdout and cwd/.stderr), in a child
- * that waits for it and exits with its status.  SIGTERM to the child's
- * process group reaches weir. */
+/* `weir serve DIR --state STATE --log-format F` in the background, with
+ * `cwd` as its folder (its output in cwd/.stdout and cwd/.stderr); a
+ * signal to the process group, kill(-pid, sig), reaches weir. */
 static pid_t serve_start(const char *cwd, const char *dir, const char *state,
                          const char *log_format)
 {
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        struct sigaction sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = ignore;
-        sa.sa_flags = SA_RESTART;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGHUP, &sa, NULL);
-        e2e_result r = e2e_run(cwd, "serve", "--plugin-path", PLUGINS,
-                               "--state", state ? state : "weir.db",
-                               "--log-format", log_format, dir, NULL);
-        _exit(r.status);
-    }
-    setpgid(pid, pid);
-    return pid;
+    const char *args[] = {"serve", "--plugin-path", PLUGINS, "--state",
+                          state ? state : "weir.db", "--log-format",
+                          log_format, dir, NULL};
+    return e2e_start_in_group(cwd, args);
 }
 
 /* SIGTERM, then its exit status; -1 when it did not exit within

@@ -7,7 +7,6 @@
 
 #include <jansson.h>
 
-#include "base/clock.h"
 #include "cli/cli.h"
 #include "engine/track.h"
 #include "report/record.h"
@@ -17,13 +16,8 @@
 static int on_row(const weir_outbox_row *row, void *ctx)
 {
     (void)ctx;
-    char created[32], updated[32], next[32] = "";
-    weir_clock_iso(row->created, created, sizeof(created));
-    weir_clock_iso(row->updated, updated, sizeof(updated));
-    /* a held record is asked again at its retry pace (a sink's hold) */
-    if ((row->status == WEIR_OUTBOX_RETRY || row->status == WEIR_OUTBOX_HELD) &&
-        row->next_attempt > 0)
-        weir_clock_iso(row->next_attempt, next, sizeof(next));
+    weir_report_times t;
+    weir_report_record_times(row, &t);
     char *key = row->key ? weir_key_display(row->key) : NULL;
     json_t *payload = json_loads(row->payload, JSON_ALLOW_NUL, NULL);
     printf("record #%lld  %s / %s\n", (long long)row->id, row->pipeline,
@@ -32,7 +26,7 @@ static int on_row(const weir_outbox_row *row, void *ctx)
            row->op, row->type ? row->type : "-");
     printf("  status:     %s (%d attempt%s)%s%s\n",
            weir_outbox_status_name(row->status), row->attempts,
-           row->attempts == 1 ? "" : "s", next[0] ? ", next " : "", next);
+           row->attempts == 1 ? "" : "s", t.next[0] ? ", next " : "", t.next);
     if (row->error)
         printf("  error:      %s\n", row->error);
     if (row->status == WEIR_OUTBOX_HELD && row->stage &&
@@ -48,7 +42,7 @@ static int on_row(const weir_outbox_row *row, void *ctx)
     if (row->assigned_id)
         printf("  target id:  %s\n", row->assigned_id);
     printf("  id:         %s\n  created:    %s\n  updated:    %s\n", row->idem,
-           created, updated);
+           t.created, t.updated);
     if (row->origin > 0)
         printf("  source row: %ld\n", row->origin);
     weir_cli_print_changes("  changed:    ", row->changes, row->resent);

@@ -26,16 +26,22 @@ typedef struct record_ctx {
     json_t *doc, *history;
 } record_ctx;
 
+void weir_report_record_times(const weir_outbox_row *row,
+                              weir_report_times *t)
+{
+    weir_clock_iso(row->created, t->created, sizeof(t->created));
+    weir_clock_iso(row->updated, t->updated, sizeof(t->updated));
+    t->next[0] = '\0';
+    if ((row->status == WEIR_OUTBOX_RETRY || row->status == WEIR_OUTBOX_HELD) &&
+        row->next_attempt > 0)
+        weir_clock_iso(row->next_attempt, t->next, sizeof(t->next));
+}
+
 static int on_row(const weir_outbox_row *row, void *ctx)
 {
     json_t **doc = &((record_ctx *)ctx)->doc;
-    char created[32], updated[32], next[32] = "";
-    weir_clock_iso(row->created, created, sizeof(created));
-    weir_clock_iso(row->updated, updated, sizeof(updated));
-    /* a held record is asked again at its retry pace (a sink's hold) */
-    if ((row->status == WEIR_OUTBOX_RETRY || row->status == WEIR_OUTBOX_HELD) &&
-        row->next_attempt > 0)
-        weir_clock_iso(row->next_attempt, next, sizeof(next));
+    weir_report_times t;
+    weir_report_record_times(row, &t);
     char *key = row->key ? weir_key_display(row->key) : NULL;
     json_t *payload = json_loads(row->payload, JSON_ALLOW_NUL, NULL);
     *doc = json_pack(
@@ -45,15 +51,15 @@ static int on_row(const weir_outbox_row *row, void *ctx)
             row->sink, "key", weir_report_str(key), "op", row->op, "type",
             weir_report_str(row->type), "status",
             weir_outbox_status_name(row->status), "attempts", row->attempts,
-            "next_attempt", weir_report_str(next[0] ? next : NULL), "error",
+            "next_attempt", weir_report_str(t.next[0] ? t.next : NULL), "error",
             weir_report_str(row->error), "held_by",
             weir_report_str(row->status == WEIR_OUTBOX_HELD ? row->held_by
                                                             : NULL),
             "idempotency_key", row->idem, "reenters_at",
             weir_report_str(row->stage), "waits_for",
             weir_report_str(row->wait_key), "assigned_id",
-            weir_report_str(row->assigned_id), "created", created, "updated",
-            updated, "payload", payload ? payload : json_null());
+            weir_report_str(row->assigned_id), "created", t.created, "updated",
+            t.updated, "payload", payload ? payload : json_null());
     /* what changed since the values <track changes="keep"> last passed on;
      * why an unchanged record was sent again */
     json_t *changes = row->changes ? json_loads(row->changes, 0, NULL) : NULL;
