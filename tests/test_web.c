@@ -649,8 +649,8 @@ static void test_read_only_without_token(void)
     }
 }
 
-/* weir serve --http: a bad address stops it (2), one in use too (3);
- * --http is serve's alone. */
+/* weir serve --http: a bad address stops it (2), one in use too (3), a
+ * --public-url that is no web address too (2); --http is serve's alone. */
 static void test_serve_http_refused(void)
 {
     char *out = e2e_expect_with(dir, 2, PLUGINS, "serve", ".", "--http",
@@ -663,6 +663,12 @@ static void test_serve_http_refused(void)
     out = e2e_expect_with(dir, 3, PLUGINS, "serve", ".", "--http", taken,
                           NULL);
     CU_ASSERT(e2e_contains(out, "in use"));
+    free(out);
+    out = e2e_expect_with(dir, 2, PLUGINS, "serve", ".", "--http",
+                          "127.0.0.1:0", "--public-url", "weir.example.com",
+                          NULL);
+    CU_ASSERT(e2e_contains(out, "--public-url weir.example.com: must start "
+                                "with http:// or https://"));
     free(out);
     out = e2e_expect_with(dir, 2, PLUGINS, "status", "--http", "8080", NULL);
     CU_ASSERT(e2e_contains(out, "--http does not apply to this command"));

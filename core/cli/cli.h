@@ -44,6 +44,8 @@ typedef struct weir_cli {
     unsigned limit;          /* --limit; 0: not given */
     const char *http;        /* serve --http ADDR:PORT: the web monitor */
     const char *token_env;   /* serve --token-env: the token's variable */
+    const char *public_url;  /* serve --public-url: the monitor as people
+                                reach it (a proxy), for links */
     char **args; /* positional arguments (borrowed from argv) */
     int nargs;
 } weir_cli;

@@ -58,10 +58,19 @@ static weir_web *start_web(const weir_cli *cli, weir_serve *s,
                            .state_path = weir_state_path(st),
                            .plugin_path = cli->plugin_path,
                            .dir = cli->args[0], .wake = wake, .wake_ctx = s};
+    if (cli->public_url && strncmp(cli->public_url, "http://", 7) != 0 &&
+        strncmp(cli->public_url, "https://", 8) != 0) {
+        weir_log(WEIR_LOG_ERROR, "--public-url %s: must start with http:// "
+                 "or https:// (the monitor's address as people open it)",
+                 cli->public_url);
+        *rc = WEIR_EXIT_USAGE;
+        return NULL;
+    }
     weir_error err = {0};
     weir_web *w = weir_web_start(&cfg, &err);
-    if (w)
-        weir_notify_set_monitor_url(weir_web_url(w));
+    if (w) /* notifications link to the page, as people reach it */
+        weir_notify_set_monitor_url(cli->public_url ? cli->public_url
+                                                    : weir_web_url(w));
     else
         weir_log(WEIR_LOG_ERROR, "%s", weir_error_message(&err));
     if (w && !cfg.token)
@@ -129,7 +138,7 @@ static int run_serve(weir_cli *cli)
 
 const weir_command weir_cmd_serve = {
     .name = "serve",
-    .synopsis = "DIR [--http ADDR:PORT] [--token-env NAME]",
+    .synopsis = "DIR [--http ADDR:PORT] [--token-env NAME] [--public-url URL]",
     .summary = "run every pipeline in DIR on its schedule, drain "
                "continuously, watch endpoints",
     .help = "Serves every pipeline file (*.xml) in DIR until stopped: each\n"
@@ -150,7 +159,10 @@ const weir_command weir_cmd_serve = {
             "                    JSON API; PORT alone: 127.0.0.1:PORT\n"
             "  --token-env NAME  the variable holding the token every POST\n"
             "                    needs (default WEIR_WEB_TOKEN); unset: the\n"
-            "                    monitor is read-only\n",
+            "                    monitor is read-only\n"
+            "  --public-url URL  the monitor's address as people open it (a\n"
+            "                    proxy in front, --http 0.0.0.0:PORT): the\n"
+            "                    links in notifications use it\n",
     .flags = CLI_HTTP,
     .min_args = 1,
     .max_args = 1,

@@ -61,7 +61,7 @@ enum {
     O_DRY_RUN, O_FORCE, O_WAIT, O_MAX_WAIT, O_PIPELINE, O_STATUS, O_TYPE,
     O_RECORDS, O_FAILED, O_SINK, O_ERROR, O_ENTITY, O_SYSTEM,
     O_AGAINST, O_PREFIX, O_NAME_FIELD, O_MATCH, O_LIMIT, O_HTTP,
-    O_TOKEN_ENV
+    O_TOKEN_ENV, O_PUBLIC_URL
 };
 
 /* The options every command takes, before or after its name. */
@@ -189,6 +189,7 @@ static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
         {"limit", required_argument, NULL, O_LIMIT},
         {"http", required_argument, NULL, O_HTTP},
         {"token-env", required_argument, NULL, O_TOKEN_ENV},
+        {"public-url", required_argument, NULL, O_PUBLIC_URL},
         {NULL, 0, NULL, 0},
     };
     char who[64];
@@ -264,9 +265,12 @@ static int parse(const weir_command *c, int argc, char **argv, weir_cli *cli)
             break;
         case O_HTTP:
         case O_TOKEN_ENV:
+        case O_PUBLIC_URL:
             if (check_value(who, opt, optarg))
                 return -1;
-            *(ch == O_HTTP ? &cli->http : &cli->token_env) = optarg;
+            *(ch == O_HTTP ? &cli->http
+              : ch == O_TOKEN_ENV ? &cli->token_env
+                                  : &cli->public_url) = optarg;
             need = CLI_HTTP;
             break;
         case ':':

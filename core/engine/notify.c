@@ -55,6 +55,8 @@ static char *monitor_url;
 void weir_notify_set_monitor_url(const char *base)
 {
     char *copy = base ? strdup(base) : NULL;
+    for (size_t n = copy ? strlen(copy) : 0; n > 0 && copy[n - 1] == '/'; n--)
+        copy[n - 1] = '\0'; /* "BASE/#pipeline=..." */
     pthread_mutex_lock(&monitor_lock);
     char *old = monitor_url;
     monitor_url = copy;

@@ -33,7 +33,8 @@ void weir_notices_run_failed(weir_notices *n, const char *error);
 void weir_notices_send(weir_notices *n);
 
 /* The web monitor's address ("http://127.0.0.1:8080", from weir serve
- * --http; copied), NULL: none.  While one is set, every event carries
+ * --http, or its --public-url; copied, a trailing '/' dropped), NULL:
+ * none.  While one is set, every event carries
  * "monitor": the page of its pipeline ("BASE/#pipeline=P"), or of its
  * endpoint's held records ("...&sink=S"); the notifiers link each group
  * of a digest below it.  Process-wide, for every run: thread-safe, may be
