@@ -157,16 +157,13 @@
   }
 
   function resendGroup(g) {
-    /* a group without error text is picked by its ids: the filter would
-     * take every error of the sink */
-    if (g.error === null)
+    /* a group without error text or type is picked by its ids: the
+     * filter, without them, would take every error or type of the sink */
+    if (g.error === null || g.type === null)
       resend({ids: (g.records || []).map(function (r) { return r.id; })});
-    else {
-      var body = {pipeline: g.pipeline, sink: g.sink, status: 'failed',
-                  error: g.error};
-      if (g.type !== null) body.type = g.type;
-      resend(body);
-    }
+    else
+      resend({pipeline: g.pipeline, sink: g.sink, type: g.type,
+              status: 'failed', error: g.error});
   }
 
   /* Discard asks twice: the button turns into a confirmation. */
