@@ -166,17 +166,23 @@
               status: 'failed', error: g.error});
   }
 
-  /* Discard asks twice: the button turns into a confirmation. */
+  /* Discard asks twice: the button turns into a confirmation for 5 s.
+   * Which record's is armed is kept here: the refresh builds the
+   * buttons anew meanwhile. */
+  var armed = {id: null, until: 0};
+
   function discardButton(id) {
-    var b = button('Discard', 'danger', function () {
-      if (b.dataset.armed) { discard(id); return; }
-      b.dataset.armed = '1';
-      b.textContent = 'Discard #' + id + '? Click again';
-      setTimeout(function () {
-        delete b.dataset.armed;
-        b.textContent = 'Discard';
-      }, 5000);
+    function isArmed() { return armed.id === id && Date.now() < armed.until; }
+    var b = button('', 'danger', function () {
+      if (isArmed()) { armed.id = null; discard(id); return; }
+      armed = {id: id, until: Date.now() + 5000};
+      label();
+      setTimeout(label, 5000);
     });
+    function label() {
+      b.textContent = isArmed() ? 'Discard #' + id + '? Click again' : 'Discard';
+    }
+    label();
     return b;
   }
 
