@@ -7,7 +7,8 @@
  * <script>alert(1)</script> shows as text and runs nothing; with the
  * token entered, Resend on a group (the terms code defined in the ERP
  * meanwhile) gets the invoices delivered, Discard ends the other, and the
- * page says nothing is undelivered.  A screenshot is saved as
+ * page says nothing is undelivered; Resend on a group of records without
+ * a type leaves the typed records refused with the same words alone.  A screenshot is saved as
  * tests/browser-monitor.png.
  */
 #ifndef _GNU_SOURCE
@@ -376,6 +377,30 @@ static const char invoices_csv[] =
     "10319,C00003,F48,18000.00\n"
     "10320," HOSTILE ",N30,75.00\n";
 
+/* Records of one pipeline without a type and with one (type-field),
+ * refused with the same words. */
+#define ZZZ_WORDS "1020 - Terms Code \"ZZZ\" is not defined in A/R Terms"
+#define UNTYPED "//details[contains(., 'ZZZ') and " \
+                "not(contains(summary, 'invoice'))]"
+static const char mixed_csv[] = "booking,customer,terms,amount,kind\n"
+                                "20001,C00001,ZZZ,1.00,\n"
+                                "20002,C00002,ZZZ,2.00,invoice\n";
+static const char mixed_xml[] =
+    "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"mixed\" "
+    "type-field=\"kind\">\n"
+    "  <source plugin=\"csv\" name=\"bookings\">\n"
+    "    <option name=\"path\">mixed.csv</option>\n"
+    "  </source>\n"
+    "  <sink plugin=\"http\" name=\"sage300\" system=\"erp\">\n"
+    "    <option name=\"url\">${env:ERP_URL}</option>\n"
+    "    <option name=\"upsert\">POST /invoices</option>\n"
+    "    <option name=\"body\">{\"ref\": \"{booking}\", \"customer\": "
+    "\"{customer}\", \"terms\": \"{terms}\", \"amount\": "
+    "\"{amount}\"}</option>\n"
+    "    <option name=\"error-pointer\">/error/message</option>\n"
+    "  </sink>\n"
+    "</pipeline>\n";
+
 static void test_monitor_in_chromium(void)
 {
     dir = e2e_scratch("browser");
@@ -443,6 +468,7 @@ static void test_monitor_in_chromium(void)
     CU_ASSERT(page_shows("idempotency key", 1000));
     CU_ASSERT_EQUAL(click("//details[contains(., 'Customer')]"
                           "//button[.='Discard']"), 0);
+    sleep_ms(4500); /* the page refreshes meanwhile: still asking */
     CU_ASSERT_EQUAL(click("//details[contains(., 'Customer')]"
                           "//button[starts-with(., 'Discard #')]"), 0);
     CU_ASSERT(page_shows("1 record discarded", 10000));
@@ -453,6 +479,22 @@ static void test_monitor_in_chromium(void)
     free(text);
     CU_ASSERT_EQUAL(erp_created(erp, "invoices", "10320"), 0);
     CU_ASSERT(!alert_open());
+
+    /* one error, two groups: records without a type and invoices.
+     * Resend on the group without a type resends that group only. */
+    free(wt_write_file(dir, "mixed.csv", mixed_csv));
+    free(wt_write_file(dir, "mixed.xml", mixed_xml));
+    out = e2e_expect_with(dir, 1, WEIR_BUILDDIR "/connectors/.libs", "run",
+                          "mixed.xml", NULL);
+    CU_ASSERT(e2e_contains(out, "2 read, 0 written, 2 rejected"));
+    free(out);
+    CU_ASSERT(page_shows(ZZZ_WORDS, 15000));
+    CU_ASSERT_EQUAL(click(UNTYPED "/summary"), 0);
+    CU_ASSERT_EQUAL(click(UNTYPED "//button[starts-with(., 'Resend group')]"),
+                    0);
+    CU_ASSERT(page_shows("1 record back to pending", 10000));
+    CU_ASSERT_EQUAL(e2e_outbox_count(dir, "status", "failed", "type",
+                                     "invoice", NULL), 1);
     /* on a phone's width the page does not scroll sideways: wide tables
      * scroll in their own box */
     json_decref(wd("POST", "/window/rect",

@@ -549,6 +549,97 @@ static void test_changed_target_not_drained(void)
     free(d);
 }
 
+/* Serve is draining a pipeline when a copy of its file with another
+ * target runs from elsewhere on the same state (`weir run`, or another
+ * service that was reloaded and this one not): the records that run
+ * queued are not delivered to this service's target. */
+static void test_other_target_queued_later_not_drained(void)
+{
+    char *d = e2e_scratch("serve-later-target");
+    char *other = e2e_scratch("serve-later-target-other");
+    char *logs = e2e_scratch("serve-later-target-log");
+    const char *xml =
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"twice\">\n"
+        "  <source plugin=\"testgen\" name=\"gen\">\n"
+        "    <option name=\"count\">3</option>\n"
+        "  </source>\n"
+        "  <sink plugin=\"testsink\" name=\"app\">\n"
+        "    <option name=\"database\">%s/%s.db</option>\n"
+        "    <option name=\"down-file\">%s/down</option>\n"
+        "    <retry delay=\"1s\" jitter=\"0s\"/>\n"
+        "  </sink>\n"
+        "</pipeline>\n";
+    char text[8192];
+    snprintf(text, sizeof(text), xml, d, "served", d);
+    free(wt_write_file(d, "twice.xml", text));
+    snprintf(text, sizeof(text), xml, d, "elsewhere", d);
+    free(wt_write_file(other, "twice.xml", text));
+    char state[4200], path[4200];
+    snprintf(state, sizeof(state), "%s/weir.db", d);
+    pid_t pid = serve_start(logs, d, state, "plain");
+    CU_ASSERT_FATAL(pid > 0);
+    log_wait served = {logs, ".stderr", "serving pipeline 'twice'"};
+    CU_ASSERT(wait_for(log_has, &served, 30));
+    sleep(1); /* a drain pass with nothing to do */
+    /* the other copy runs while its endpoint is down: held */
+    free(wt_write_file(d, "down", "x"));
+    const char *run[] = {"run", "--plugin-path", PLUGINS, "--state", state,
+                         "twice.xml", NULL};
+    free(e2e_expectv(other, 0, run));
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "held", NULL), 3);
+    snprintf(path, sizeof(path), "%s/down", d);
+    unlink(path);
+    log_wait refused = {logs, ".stderr", "nothing is sent for it until it "
+                                          "runs"};
+    CU_ASSERT(wait_for(log_has, &refused, 30));
+    sleep(4); /* probes 1 s apart would have sent them by now */
+    double took;
+    CU_ASSERT_EQUAL(serve_stop(pid, 60, &took), 0);
+    snprintf(path, sizeof(path), "%s/served.db", d);
+    CU_ASSERT(e2e_query_int(path, "SELECT count(*) FROM target") <= 0);
+    CU_ASSERT_EQUAL(e2e_outbox_count(d, "status", "held", NULL), 3);
+    free(logs);
+    free(other);
+    free(d);
+}
+
+/* Two files naming one pipeline: the second is skipped, and served once
+ * the first is gone (SIGHUP). */
+static void test_twin_served_when_first_gone(void)
+{
+    char *d = e2e_scratch("serve-twins");
+    const char *xml =
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"twin\">\n"
+        "  <schedule every=\"1s\"/>\n"
+        "  <source plugin=\"testgen\" name=\"gen\">\n"
+        "    <option name=\"count\">3</option>\n"
+        "  </source>\n"
+        "  <sink plugin=\"testsink\" name=\"app\">\n"
+        "    <option name=\"database\">%s.db</option>\n"
+        "  </sink>\n"
+        "</pipeline>\n";
+    char text[1024], path[4200];
+    snprintf(text, sizeof(text), xml, "a");
+    free(wt_write_file(d, "a.xml", text));
+    snprintf(text, sizeof(text), xml, "b");
+    free(wt_write_file(d, "b.xml", text));
+    pid_t pid = serve_start(d, d, NULL, "plain");
+    CU_ASSERT_FATAL(pid > 0);
+    log_wait twin = {d, ".stderr", "b.xml: pipeline 'twin' is already served"};
+    CU_ASSERT(wait_for(log_has, &twin, 30));
+    snprintf(path, sizeof(path), "%s/a.xml", d);
+    CU_ASSERT_EQUAL(unlink(path), 0);
+    kill(-pid, SIGHUP);
+    snprintf(path, sizeof(path), "%s/b.db", d);
+    for (int i = 0; i < 300 && e2e_query_int(path, "SELECT count(*) FROM "
+                                                   "target") < 3; i++)
+        usleep(50000);
+    CU_ASSERT_EQUAL(e2e_query_int(path, "SELECT count(*) FROM target"), 3);
+    double took;
+    CU_ASSERT_EQUAL(serve_stop(pid, 60, &took), 0);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("weir serve", NULL, NULL);
@@ -564,4 +655,9 @@ void register_tests(void)
                 test_sighup_reloads_the_folder);
     CU_add_test(s, "a file whose sink names another target now: its waiting "
                    "records are not sent there", test_changed_target_not_drained);
+    CU_add_test(s, "a copy of a served file with another target runs "
+                   "elsewhere: what it queued is not sent to this one's",
+                test_other_target_queued_later_not_drained);
+    CU_add_test(s, "two files name one pipeline: the second is served once "
+                   "the first is gone", test_twin_served_when_first_gone);
 }

@@ -711,6 +711,43 @@ static void test_resend_group_then_delivered(void)
     CU_ASSERT_EQUAL(atomic_load(&wakes), 1);
 }
 
+/* The pipeline's file names another target now: a resend is refused,
+ * as `weir resend` refuses, and nothing changes; discarding sends
+ * nothing, so it is not refused. */
+static void test_resend_refused_for_another_target(void)
+{
+    long long x99 = failed_id("X99");
+    CU_ASSERT_FATAL(x99 > 0);
+    char path[4200], body[128], id[32];
+    snprintf(path, sizeof(path), "%s/pipeline.xml", dir);
+    char *xml = wt_read_file(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(xml);
+    char *url = strstr(xml, "${env:ERP_URL}");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(url);
+    size_t before = (size_t)(url - xml);
+    char *moved = NULL;
+    CU_ASSERT_FATAL(asprintf(&moved, "%.*shttp://127.0.0.1:9%s", (int)before,
+                             xml, url + strlen("${env:ERP_URL}")) > 0);
+    free(wt_write_file(dir, "pipeline.xml", moved));
+    int woken = atomic_load(&wakes);
+    snprintf(body, sizeof(body), "{\"ids\": [%lld]}", x99);
+    reply r = http("POST", "/api/resend", body, AUTH, NULL);
+    CU_ASSERT_EQUAL(r.status, 409);
+    CU_ASSERT(strstr(error_of(&r), "were queued for") != NULL);
+    reply_free(&r);
+    r = http("POST", "/api/resend", "{\"pipeline\": \"" PIPELINE "\"}",
+             AUTH, NULL);
+    CU_ASSERT_EQUAL(r.status, 409);
+    reply_free(&r);
+    CU_ASSERT_EQUAL(atomic_load(&wakes), woken);
+    snprintf(id, sizeof(id), "%lld", x99);
+    CU_ASSERT_EQUAL(e2e_outbox_count(dir, "id", id, "status", "failed",
+                                     NULL), 1);
+    free(wt_write_file(dir, "pipeline.xml", xml));
+    free(moved);
+    free(xml);
+}
+
 static void test_discard_and_resend_by_id(void)
 {
     long long hostile = failed_id("Customer '" HOSTILE "'");
@@ -812,6 +849,8 @@ void register_tests(void)
                 test_serve_http_refused);
     CU_add_test(s, "resend a group, then delivered",
                 test_resend_group_then_delivered);
+    CU_add_test(s, "resend refused when the file names another target",
+                test_resend_refused_for_another_target);
     CU_add_test(s, "discard and resend by id", test_discard_and_resend_by_id);
     CU_add_test(s, "xref merge", test_xref_merge);
     CU_add_test(s, "failure notifications link to the monitor",

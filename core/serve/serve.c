@@ -105,22 +105,28 @@ static int stopping(const weir_serve *s)
  * while its file still names the targets its waiting records were
  * queued for (sink_identity.h).  When it does not, its next run (which
  * delivers them to the sink as it is now, as `weir run` does) lets the
- * drains take it up again. */
-static void drain_if_same_targets(weir_serve *s, weir_pipeline *p)
+ * drains take it up again.  Asked before every drain pass, not only when
+ * the file is loaded: a copy of the file with another target may run on
+ * the same state from elsewhere (`weir run`, another service reloaded
+ * before this one) and queue records for its own target.  `announce`:
+ * say why it is not drained even when it was not drained before. */
+static void drain_if_same_targets(weir_serve *s, weir_pipeline *p,
+                                  int announce)
 {
-    if (weir_scheduler_has(s->drains, p))
-        return;
+    int has = weir_scheduler_has(s->drains, p);
     char *why = NULL;
     int rc = weir_sink_identity_check(s->cfg.st, p, &why);
-    if (rc > 0)
+    if (rc > 0 && (has || announce))
         weir_log(WEIR_LOG_ERROR, "%s: %s; nothing is sent for it until it "
                  "runs (%s)", p->name, why,
                  p->schedule_ms ? "at its next scheduled run"
                                 : "weir run, or a <schedule> in its file");
-    else if (rc < 0)
+    else if (rc < 0 && announce)
         weir_log(WEIR_LOG_ERROR, "%s: %s", p->name,
                  weir_error_message(weir_state_error(s->cfg.st)));
-    else if (weir_scheduler_add(s->drains, p) != 0)
+    if (rc > 0 && has)
+        weir_scheduler_remove(s->drains, p);
+    else if (rc == 0 && !has && weir_scheduler_add(s->drains, p) != 0)
         s->failed = 1;
     free(why);
 }
@@ -132,7 +138,7 @@ static void follow(weir_pipeline *before, weir_pipeline *after, void *ctx)
     if (before)
         weir_scheduler_remove(s->drains, before);
     if (after)
-        drain_if_same_targets(s, after);
+        drain_if_same_targets(s, after, 1);
 }
 
 /* The run's counts as a log line's fields. */
@@ -242,7 +248,7 @@ static void run_scheduled(weir_serve *s, weir_served *e)
         weir_run_history_end(s->cfg.st, &check.history, &res);
         log_run(e->p, &res);
         if (check.history.run) /* its sinks are recorded as they are now */
-            drain_if_same_targets(s, e->p);
+            drain_if_same_targets(s, e->p, 1);
         e->next_run = next_run(s, e, now);
         if (!check.history.run && e->next_run <= now + REFUSED_RETRY_MS)
             e->next_run = now + REFUSED_RETRY_MS; /* refused: not in a loop */
@@ -316,6 +322,9 @@ int weir_serve_run(weir_serve *s)
         int down = 0;
         weir_run_status worst = WEIR_RUN_OK;
         run_due(s, &next);
+        for (size_t i = 0; i < s->folder.n && !s->failed; i++)
+            if (s->folder.v[i].p)
+                drain_if_same_targets(s, s->folder.v[i].p, 0);
         if (s->failed) {
             weir_log(WEIR_LOG_ERROR, "out of memory");
             return -1;

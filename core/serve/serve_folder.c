@@ -73,6 +73,7 @@ static void refuse_twins(weir_served *v, size_t n)
                          v[i].p->name, v[j].file);
                 weir_pipeline_unref(v[i].p);
                 v[i].p = NULL;
+                v[i].twin = 1;
             }
 }
 
@@ -107,7 +108,8 @@ int weir_serve_folder_scan(weir_serve_folder *f,
                 e->p = old->p ? weir_pipeline_ref(old->p) : NULL;
                 e->next_run = old->next_run;
             }
-            if (!old || !same_file(old, &sb))
+            /* a twin is read again: the file it clashed with may be gone */
+            if (!old || old->twin || !same_file(old, &sb))
                 load(f, e);
             e->dev = sb.st_dev;
             e->ino = sb.st_ino;

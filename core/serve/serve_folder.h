@@ -27,6 +27,7 @@ typedef struct weir_served {
     off_t size;
     struct timespec mtime;
     int64_t next_run;   /* when its <schedule> is due next; 0: unknown */
+    int twin;           /* skipped: another file names its pipeline */
 } weir_served;
 
 typedef struct weir_serve_folder {

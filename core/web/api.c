@@ -9,6 +9,7 @@
 
 #include "base/diag.h"
 #include "base/log.h"
+#include "engine/sink_identity.h"
 #include "pipeline/pipeline.h"
 #include "report/monitor.h"
 #include "report/record.h"
@@ -342,12 +343,40 @@ static weir_selection_status lock(weir_state *st, weir_selection *sel,
     return rc;
 }
 
+/* Before a resend: does each pipeline's file (as the state remembers
+ * it) still name the targets its waiting records were queued for?  As
+ * `weir resend` refuses, rather than have them sent where they were
+ * never meant to go.  0, or the HTTP status with *answer. */
+static int same_targets(weir_api *api, weir_state *st,
+                        const weir_selection *sel, json_t **answer)
+{
+    for (int i = 0; i < sel->n; i++) {
+        weir_pipeline *p = load(api, sel->files[i], answer);
+        if (!p)
+            return 409;
+        char *why = NULL;
+        int rc = weir_sink_identity_check(st, p, &why);
+        weir_pipeline_unref(p);
+        if (rc < 0)
+            return state_failed(st, answer);
+        if (rc > 0) {
+            *answer = weir_api_error("%s; nothing was changed (restore the "
+                                     "file, or run it to send them to the "
+                                     "sink as it is now)", why);
+            free(why);
+            return 409;
+        }
+    }
+    return 0;
+}
+
 /* Resend or discard what the body picks: {"<done>": N}, and the ids
- * left as they were ("unchanged") when there are some. */
+ * left as they were ("unchanged") when there are some.  `check`: refuse
+ * when a file names other targets now (what sends). */
 static int change(weir_api *api, const weir_api_request *rq, json_t **answer,
                   int64_t (*fn)(weir_state *st, const weir_outbox_filter *f,
                                 void *ctx),
-                  const char *done)
+                  const char *done, int check)
 {
     weir_selection sel;
     weir_error err = {0};
@@ -363,6 +392,8 @@ static int change(weir_api *api, const weir_api_request *rq, json_t **answer,
                  : rc == WEIR_SELECTION_ERROR ? 500 : 404;
         goto out;
     }
+    if (check && (status = same_targets(api, st, &sel, answer)))
+        goto out;
     json_t *left = json_array();
     int64_t n = weir_selection_apply(&sel, st, 1, fn, unchanged, left);
     if (n < 0) {
@@ -391,13 +422,13 @@ out:
 static int post_resend(weir_api *api, const weir_api_request *rq,
                        json_t **answer)
 {
-    return change(api, rq, answer, weir_selection_resend, "resent");
+    return change(api, rq, answer, weir_selection_resend, "resent", 1);
 }
 
 static int post_discard(weir_api *api, const weir_api_request *rq,
                         json_t **answer)
 {
-    return change(api, rq, answer, discard, "discarded");
+    return change(api, rq, answer, discard, "discarded", 0);
 }
 
 static int post_merge(weir_api *api, const weir_api_request *rq,

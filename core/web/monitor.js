@@ -157,29 +157,32 @@
   }
 
   function resendGroup(g) {
-    /* a group without error text is picked by its ids: the filter would
-     * take every error of the sink */
-    if (g.error === null)
+    /* a group without error text or type is picked by its ids: the
+     * filter, without them, would take every error or type of the sink */
+    if (g.error === null || g.type === null)
       resend({ids: (g.records || []).map(function (r) { return r.id; })});
-    else {
-      var body = {pipeline: g.pipeline, sink: g.sink, status: 'failed',
-                  error: g.error};
-      if (g.type !== null) body.type = g.type;
-      resend(body);
-    }
+    else
+      resend({pipeline: g.pipeline, sink: g.sink, type: g.type,
+              status: 'failed', error: g.error});
   }
 
-  /* Discard asks twice: the button turns into a confirmation. */
+  /* Discard asks twice: the button turns into a confirmation for 5 s.
+   * Which record's is armed is kept here: the refresh builds the
+   * buttons anew meanwhile. */
+  var armed = {id: null, until: 0};
+
   function discardButton(id) {
-    var b = button('Discard', 'danger', function () {
-      if (b.dataset.armed) { discard(id); return; }
-      b.dataset.armed = '1';
-      b.textContent = 'Discard #' + id + '? Click again';
-      setTimeout(function () {
-        delete b.dataset.armed;
-        b.textContent = 'Discard';
-      }, 5000);
+    function isArmed() { return armed.id === id && Date.now() < armed.until; }
+    var b = button('', 'danger', function () {
+      if (isArmed()) { armed.id = null; discard(id); return; }
+      armed = {id: id, until: Date.now() + 5000};
+      label();
+      setTimeout(label, 5000);
     });
+    function label() {
+      b.textContent = isArmed() ? 'Discard #' + id + '? Click again' : 'Discard';
+    }
+    label();
     return b;
   }
 
