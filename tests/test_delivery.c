@@ -272,6 +272,33 @@ static void test_full_refresh_and_dry_run(void)
     free(d);
 }
 
+/* The run history is pruned with the delivered history (keep-delivered),
+ * but a pipeline's last run stays: weir status shows it. */
+static void test_run_history_pruned(void)
+{
+    char *d = e2e_scratch("runs-pruned");
+    const char *xml =
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"gen\" "
+        "keep-delivered=\"%s\">\n"
+        "  <source plugin=\"testgen\" name=\"in\"/>\n"
+        "  <sink plugin=\"testgen\" name=\"out\"/>\n"
+        "</pipeline>\n";
+    char text[512];
+    snprintf(text, sizeof(text), xml, "7d");
+    free(wt_write_file(d, "p.xml", text));
+    for (int i = 0; i < 3; i++)
+        free(expect(d, 0, "run", "p.xml", NULL));
+    CU_ASSERT_EQUAL(e2e_status_int(d, "gen", NULL, "runs.ok"), 3);
+    snprintf(text, sizeof(text), xml, "0s");
+    free(wt_write_file(d, "p.xml", text));
+    usleep(5000);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    /* the runs before are gone; the one that pruned them is the last */
+    CU_ASSERT_EQUAL(e2e_status_int(d, "gen", NULL, "runs.ok"), 1);
+    CU_ASSERT(e2e_status_is(d, "gen", NULL, "status", "ok"));
+    free(d);
+}
+
 static void test_retry_then_drain(void)
 {
     char *d = e2e_scratch("retry");
@@ -1204,6 +1231,8 @@ void register_tests(void)
     CU_add_test(s, "malformed rows never become deletes", test_malformed_rows_never_delete);
     CU_add_test(s, "duplicate keys reported", test_duplicate_keys_reported);
     CU_add_test(s, "full refresh and dry run", test_full_refresh_and_dry_run);
+    CU_add_test(s, "run history pruned after keep-delivered, the last run "
+                   "kept", test_run_history_pruned);
     CU_add_test(s, "retry, same idempotency id", test_retry_then_drain);
     CU_add_test(s, "out of attempts, monitor, show, resend",
                 test_out_of_attempts_monitor_show_resend);

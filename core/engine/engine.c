@@ -619,7 +619,7 @@ static void wrap_up(run_ctx *c, weir_batch *b, int64_t *next_due, int *down)
         else
             finish_sinks(c);
         int64_t before = weir_clock_now_ms() - c->p->keep_delivered_ms;
-        weir_state_outbox_prune(c->st, before);
+        weir_state_history_prune(c->st, before);
         if (next_due && (*next_due = weir_delivery_next_due(c->delivery)) < 0)
             fail_store(c, NULL);
         if (down)

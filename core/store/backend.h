@@ -34,9 +34,10 @@ typedef enum weir_store_mode {
  * from in_transaction on.
  * Version 3: the kept values of <track changes="keep"> (track_values_put
  * to track_values_clear), and the outbox rows' `changes` and `resent`.
+ * Version 4: history_prune (was outbox_prune) prunes the run history too.
  * state.c refuses to open a backend older than WEIR_STORE_OPS_VERSION,
  * so every operation here may be called. */
-#define WEIR_STORE_OPS_VERSION 3
+#define WEIR_STORE_OPS_VERSION 4
 
 typedef struct weir_store_ops {
     int version;      /* WEIR_STORE_OPS_VERSION the backend implements */
@@ -135,7 +136,7 @@ typedef struct weir_store_ops {
     int (*outbox_settled_since)(weir_store_conn *conn, const char *pipeline,
                                 int64_t when,
                                 uint64_t counts[WEIR_OUTBOX_NSTATUS]);
-    int (*outbox_prune)(weir_store_conn *conn, int64_t before);
+    int (*history_prune)(weir_store_conn *conn, int64_t before);
     int (*monitor)(weir_store_conn *conn, const char *pipeline,
                    const char *status, const char *type,
                    int (*group)(const weir_monitor_group *g, void *ctx),

@@ -448,9 +448,9 @@ int weir_state_outbox_settled_since(weir_state *st, const char *pipeline,
     return st->ops->outbox_settled_since(st->conn, pipeline, when, counts);
 }
 
-int weir_state_outbox_prune(weir_state *st, int64_t before)
+int weir_state_history_prune(weir_state *st, int64_t before)
 {
-    return st->ops->outbox_prune(st->conn, before);
+    return st->ops->history_prune(st->conn, before);
 }
 
 int weir_state_monitor(weir_state *st, const char *pipeline,

@@ -458,9 +458,10 @@ char *weir_state_outbox_pipeline(weir_state *st, int64_t id);
 int weir_state_outbox_settled_since(weir_state *st, const char *pipeline,
                                     int64_t when,
                                     uint64_t counts[WEIR_OUTBOX_NSTATUS]);
-/* Forget rows that ended (delivered, superseded, discarded) before
- * `before` (ms). */
-int weir_state_outbox_prune(weir_state *st, int64_t before);
+/* Forget outbox rows that ended (delivered, superseded, discarded)
+ * before `before` (ms), and runs that finished before it, except the
+ * last run of each pipeline (status shows it). */
+int weir_state_history_prune(weir_state *st, int64_t before);
 
 /* The monitor: undelivered rows grouped by pipeline, sink, type, status,
  * error and what holds them.  Filters are nullable. */

@@ -202,15 +202,32 @@ static void set_err(weir_error *err, weir_error_class cls, const char *path,
 
 /* Now as UTC ISO 8601 with milliseconds, on the clock the outbox uses:
  * a run's end then orders exactly against the rows it left. */
-static void now_iso(char *buf, size_t size)
+static void iso_of(int64_t ms, char *buf, size_t size)
 {
-    int64_t ms = weir_clock_now_ms();
     time_t secs = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
     size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
     if (n + sizeof(".000Z") <= size)
         snprintf(buf + n, size - n, ".%03uZ", (unsigned)(ms % 1000) % 1000u);
+}
+
+static void now_iso(char *buf, size_t size)
+{
+    iso_of(weir_clock_now_ms(), buf, size);
+}
+
+int sq_history_prune(weir_store_conn *st, int64_t before)
+{
+    if (sq_outbox_prune(st, before))
+        return -1;
+    /* the run history too, but each pipeline's last run (status) */
+    char iso[32];
+    iso_of(before, iso, sizeof(iso));
+    const char *args[] = {iso};
+    return sq__exec(st, "DELETE FROM runs WHERE finished < ?1 AND id NOT IN "
+                        "(SELECT max(id) FROM runs GROUP BY pipeline)",
+                    1, args);
 }
 
 static int get_version(sqlite3 *db, int *version)
@@ -1072,7 +1089,7 @@ const weir_store_ops weir_store_sqlite = {
     .outbox_open_sinks = sq_outbox_open_sinks,
     .outbox_pipeline = sq_outbox_pipeline,
     .outbox_settled_since = sq_outbox_settled_since,
-    .outbox_prune = sq_outbox_prune,
+    .history_prune = sq_history_prune,
     .monitor = sq_monitor,
     .monitor_records = sq_monitor_records,
     .endpoint_get = sq_endpoint_get,
