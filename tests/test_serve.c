@@ -640,6 +640,37 @@ static void test_twin_served_when_first_gone(void)
     free(d);
 }
 
+/* The state database removed under a running service: it stops (exit 3)
+ * rather than go on writing where no weir will find it (the next start
+ * would begin afresh and send everything again). */
+static void test_state_removed_stops(void)
+{
+    char *d = e2e_scratch("serve-state-gone");
+    char *logs = e2e_scratch("serve-state-gone-log");
+    write_slow_pipeline(d, "1h", 5, "0s", "0s");
+    char state[4200];
+    snprintf(state, sizeof(state), "%s/weir.db", d);
+    pid_t pid = serve_start(logs, d, state, "plain");
+    CU_ASSERT_FATAL(pid > 0);
+    log_wait ran = {logs, ".stderr", "slow: scheduled run done"};
+    CU_ASSERT(wait_for(log_has, &ran, 30));
+    CU_ASSERT_EQUAL(unlink(state), 0);
+    int status = -1;
+    pid_t done = 0;
+    for (int i = 0; i < 600 && (done = waitpid(pid, &status, WNOHANG)) == 0; i++)
+        usleep(100000);
+    if (done == 0) {
+        kill(-pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    CU_ASSERT_EQUAL(done, pid);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+    CU_ASSERT(file_has(logs, ".stderr", "weir.db was removed or replaced "
+                                        "while weir was using it"));
+    free(logs);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("weir serve", NULL, NULL);
@@ -655,6 +686,8 @@ void register_tests(void)
                 test_sighup_reloads_the_folder);
     CU_add_test(s, "a file whose sink names another target now: its waiting "
                    "records are not sent there", test_changed_target_not_drained);
+    CU_add_test(s, "the state database removed under it: it stops, exit 3",
+                test_state_removed_stops);
     CU_add_test(s, "a copy of a served file with another target runs "
                    "elsewhere: what it queued is not sent to this one's",
                 test_other_target_queued_later_not_drained);

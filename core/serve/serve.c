@@ -318,6 +318,11 @@ int weir_serve_run(weir_serve *s)
             s->reload = 0;
             weir_serve_folder_scan(&s->folder, follow, s);
         }
+        if (weir_state_in_place(s->cfg.st)) {
+            weir_log(WEIR_LOG_ERROR, "%s",
+                     weir_error_message(weir_state_error(s->cfg.st)));
+            return -1;
+        }
         int64_t next = 0, due = 0;
         int down = 0;
         weir_run_status worst = WEIR_RUN_OK;

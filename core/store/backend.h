@@ -35,9 +35,10 @@ typedef enum weir_store_mode {
  * Version 3: the kept values of <track changes="keep"> (track_values_put
  * to track_values_clear), and the outbox rows' `changes` and `resent`.
  * Version 4: history_prune (was outbox_prune) prunes the run history too.
+ * Version 5: in_place.
  * state.c refuses to open a backend older than WEIR_STORE_OPS_VERSION,
  * so every operation here may be called. */
-#define WEIR_STORE_OPS_VERSION 4
+#define WEIR_STORE_OPS_VERSION 5
 
 typedef struct weir_store_ops {
     int version;      /* WEIR_STORE_OPS_VERSION the backend implements */
@@ -211,6 +212,10 @@ typedef struct weir_store_ops {
                                       void *ctx),
                             void *ctx);
     int64_t (*track_values_clear)(weir_store_conn *conn, const char *pipeline);
+    /* ---- version 5 ---- */
+    /* 0 while the store is still the one the connection opened; -1
+     * (error set) when it was removed or replaced since. */
+    int (*in_place)(weir_store_conn *conn);
 } weir_store_ops;
 
 /* The backend and connection behind `st`, for the store's own files

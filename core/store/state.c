@@ -196,6 +196,11 @@ void weir_state_rollback(weir_state *st)
     st->ops->rollback(st->conn);
 }
 
+int weir_state_in_place(weir_state *st)
+{
+    return st->ops->in_place(st->conn);
+}
+
 int weir_state_in_transaction(weir_state *st)
 {
     return st->ops->in_transaction(st->conn);

@@ -119,6 +119,11 @@ void weir_state_rollback(weir_state *st);
 /* 1 while a transaction of this handle is open (weir_state_begin), else
  * 0: a call that must be atomic opens its own only when there is none. */
 int weir_state_in_transaction(weir_state *st);
+/* Is the store still the one this handle opened?  A state database
+ * removed or replaced under a long-lived handle (weir serve) would take
+ * its writes with it, and the next start would begin afresh: 0 yes, -1
+ * no (weir_state_error says so). */
+int weir_state_in_place(weir_state *st);
 
 /* ---- locks: one live run per pipeline --------------------------------
  * Held by the process and released when it exits, however it exits.

@@ -181,6 +181,7 @@ int sq_outbox_settled_since(weir_store_conn *st, const char *pipeline,
                                 uint64_t counts[WEIR_OUTBOX_NSTATUS]);
 int sq_outbox_prune(weir_store_conn *st, int64_t before);
 int sq_history_prune(weir_store_conn *st, int64_t before);
+int sq_in_place(weir_store_conn *st);
 int sq_monitor(weir_store_conn *st, const char *pipeline,
                    const char *status, const char *type,
                    int (*group)(const weir_monitor_group *g, void *ctx),

@@ -798,6 +798,19 @@ void sq_rollback(weir_store_conn *st)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int sq_in_place(weir_store_conn *st)
+{
+    int moved = 0;
+    if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED,
+                             &moved) != SQLITE_OK || !moved)
+        return 0; /* (a VFS that cannot tell: nothing to go by) */
+    weir_error_set(&st->err, WEIR_ERR_IO, "state database %s was removed or "
+                   "replaced while weir was using it; stopped, so that "
+                   "nothing more is written where no weir will find it "
+                   "(restore the file, then start again)", st->path);
+    return -1;
+}
+
 int sq_in_transaction(weir_store_conn *st)
 {
     return !sqlite3_get_autocommit(st->db);
@@ -1098,6 +1111,7 @@ const weir_store_ops weir_store_sqlite = {
     .last_run = sq_last_run,
     .run_tally = sq_run_tally,
     .in_transaction = sq_in_transaction,
+    .in_place = sq_in_place,
     .xref_get = sq_xref_get,
     .xref_add = sq_xref_add,
     .xref_merge = sq_xref_merge,
