@@ -459,6 +459,28 @@ static long long outbox_id(const char *d, const char *key)
     return id > 0 ? id : e2e_outbox_id(d, "payload~", code, NULL);
 }
 
+/* A monitor group without a type ("-"): `--type -` picks it alone, as
+ * the notifications' resend command names it; without --type the same
+ * error text of every type would go too. */
+static void test_resend_untyped_group(void)
+{
+    char *d = e2e_scratch("resend-untyped");
+    write_pipeline(d, "<option name=\"reject-field\">terms_err</option>");
+    csv(d, "code,kind,amount,terms_err\n"
+           "U1,,10,1020 - no terms\n"
+           "I2,invoice,20,1020 - no terms\n");
+    free(expect(d, 1, "run", "p.xml", NULL));
+    write_pipeline(d, NULL); /* the ERP is fixed */
+    char *out = expect(d, 0, "resend", "--pipeline", "inv", "--failed",
+                       "--type", "-", "--error", "1020 - no terms", NULL);
+    CU_ASSERT(e2e_contains(out, "1 record back to pending"));
+    free(out);
+    CU_ASSERT_EQUAL(sends(d, "U1"), 2);
+    CU_ASSERT_EQUAL(sends(d, "I2"), 1); /* the invoice was not picked */
+    CU_ASSERT_EQUAL(e2e_status_int(d, "inv", NULL, "queue.failed"), 1);
+    free(d);
+}
+
 static void test_resend_one_error_class(void)
 {
     char *d = e2e_scratch("resend-class");
@@ -770,6 +792,8 @@ void register_tests(void)
                 test_foreign_and_empty_state_refused);
     CU_add_test(s, "monitor, status and show only read",
                 test_readers_only_read);
+    CU_add_test(s, "resend --type -: the group without a type alone",
+                test_resend_untyped_group);
     CU_add_test(s, "resend one error class", test_resend_one_error_class);
     CU_add_test(s, "discard by group and by id", test_discard);
     CU_add_test(s, "discard a held record", test_discard_held);

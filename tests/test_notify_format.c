@@ -112,10 +112,12 @@ static void test_examples_bounded(void)
                     WEIRP_DIGEST_EXAMPLES);
     CU_ASSERT(json_is_null(json_object_get(
         json_array_get(json_object_get(g, "examples"), 0), "key")));
-    /* no type: no --type; a state with a space is quoted */
+    /* no type: --type - picks the records without one (none would pick
+     * every type); a state with a space is quoted */
     CU_ASSERT_STRING_EQUAL(gs(g, "resend"),
                            "weir resend --state '/var/lib/weir/state db.db' "
-                           "--pipeline p --failed --sink out --error 'no'");
+                           "--pipeline p --failed --sink out --type - "
+                           "--error 'no'");
     json_decref(groups);
     json_decref(ev);
 }

@@ -683,7 +683,17 @@ static void test_resend_group_then_delivered(void)
     /* the admin defines the terms code in the ERP, then resends the group
      * as the page does */
     CU_ASSERT_EQUAL(erp_add_terms(erp, "F48"), 0);
+    /* "type": null is the group without a type: these are invoices */
     reply r = http("POST", "/api/resend",
+                   "{\"pipeline\": \"" PIPELINE "\", \"sink\": \"sage300\", "
+                   "\"type\": null, \"status\": \"failed\", \"error\": "
+                   "\"1020 - Terms Code \\\"F48\\\" is not defined in A/R "
+                   "Terms (HTTP 422)\"}", AUTH, JSON_TYPE, NULL);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(r.json, "resent")), 0);
+    reply_free(&r);
+    CU_ASSERT_EQUAL(atomic_load(&wakes), 0);
+    r = http("POST", "/api/resend",
                    "{\"pipeline\": \"" PIPELINE "\", \"sink\": \"sage300\", "
                    "\"type\": \"invoice\", \"status\": \"failed\", \"error\": "
                    "\"1020 - Terms Code \\\"F48\\\" is not defined in A/R "

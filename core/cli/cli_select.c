@@ -30,10 +30,13 @@ static int parse(const weir_cli *cli, weir_selection *sel)
                                 : "which records? give ids or --pipeline P "
                                   "--failed");
     if (cli->pipeline)
-        sel->group = (weir_outbox_filter){.pipeline = cli->pipeline,
-                                          .sink = cli->sink,
-                                          .type = cli->type,
-                                          .error = cli->error};
+        sel->group = (weir_outbox_filter){
+            .pipeline = cli->pipeline, .sink = cli->sink,
+            /* --type -: the group without a type, as monitor shows it */
+            .type = cli->type && strcmp(cli->type, "-") != 0 ? cli->type
+                                                             : NULL,
+            .untyped = cli->type && strcmp(cli->type, "-") == 0,
+            .error = cli->error};
     if (!(sel->ids = calloc((size_t)cli->nargs + 1, sizeof(*sel->ids))))
         return WEIR_EXIT_ABORTED;
     for (int i = 0; i < cli->nargs; i++) {

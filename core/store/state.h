@@ -434,7 +434,9 @@ typedef struct weir_outbox_filter {
     int64_t id;           /* > 0: this row only; the rest is ignored */
     const char *pipeline; /* with id 0: required */
     const char *sink;     /* nullable: any */
-    const char *type;     /* nullable: any */
+    const char *type;     /* nullable: any (or none, with untyped) */
+    int untyped;          /* with type NULL: only rows without a type
+                           * (a monitor group whose type is "-") */
     const char *error;    /* nullable: any; else exactly this error text */
     int held;             /* held rows too, not only failed ones */
 } weir_outbox_filter;

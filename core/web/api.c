@@ -259,7 +259,8 @@ static int string_member(json_t *body, const char *name, const char **out,
 }
 
 /* The records a resend or discard picks: {"ids": [..]} or {"pipeline",
- * "sink", "type", "status": "failed", "error"}.  0, or -1 with *answer
+ * "sink", "type", "status": "failed", "error"} ("type": null: the records
+ * without a type).  0, or -1 with *answer
  * (400). */
 static int parse_selection(json_t *body, weir_selection *sel,
                            json_t **answer)
@@ -273,7 +274,8 @@ static int parse_selection(json_t *body, weir_selection *sel,
     if (only_members(body, names, answer) ||
         string_member(body, "pipeline", &g->pipeline, answer) ||
         string_member(body, "sink", &g->sink, answer) ||
-        string_member(body, "type", &g->type, answer) ||
+        (!(g->untyped = json_is_null(json_object_get(body, "type"))) &&
+         string_member(body, "type", &g->type, answer)) ||
         string_member(body, "error", &g->error, answer) ||
         string_member(body, "status", &status, answer))
         return -1;
@@ -282,7 +284,7 @@ static int parse_selection(json_t *body, weir_selection *sel,
                                  "picked by a group");
         return -1;
     }
-    if (!ids == !g->pipeline || (ids && (g->sink || g->type || g->error ||
+    if (!ids == !g->pipeline || (ids && (g->sink || g->type || g->untyped || g->error ||
                                          status))) {
         *answer = weir_api_error("give \"ids\": [..] or a group "
                                  "(\"pipeline\" and optionally \"sink\", "

@@ -157,9 +157,10 @@
   }
 
   function resendGroup(g) {
-    /* a group without error text or type is picked by its ids: the
-     * filter, without them, would take every error or type of the sink */
-    if (g.error === null || g.type === null)
+    /* a group without error text is picked by its ids: the filter,
+     * without one, would take every error of the sink; "type": null is
+     * the records without a type */
+    if (g.error === null)
       resend({ids: (g.records || []).map(function (r) { return r.id; })});
     else
       resend({pipeline: g.pipeline, sink: g.sink, type: g.type,

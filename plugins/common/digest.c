@@ -90,8 +90,8 @@ static json_t *resend_command(const char *pipeline, const char *state,
     arg(f, "pipeline", pipeline, 0, &oom);
     fputs(" --failed", f);
     arg(f, "sink", sink, 0, &oom);
-    if (type)
-        arg(f, "type", type, 0, &oom);
+    /* "-": the group of records without a type; none would be any type */
+    arg(f, "type", type ? type : "-", 0, &oom);
     if (error) /* quoted in any case: a person reads and edits it */
         arg(f, "error", error, 1, &oom);
     if (fclose(f) != 0 || oom) {

@@ -539,7 +539,8 @@ int sq_outbox_get(weir_store_conn *st, int64_t id,
 #define PICKED                                                              \
     OPEN " AND %s AND (CASE WHEN ?1 > 0 THEN id = ?1 "                       \
     "ELSE pipeline = ?2 AND (?3 IS NULL OR sink = ?3) AND "                  \
-    "(?4 IS NULL OR type = ?4) AND (?5 IS NULL OR error = ?5 OR "            \
+    "(?4 IS NULL AND (?9 = 0 OR type IS NULL) OR type = ?4) AND "           \
+    "(?5 IS NULL OR error = ?5 OR "                                          \
     "(error GLOB 'gave up after * attempts: *' AND "                         \
     "substr(error, instr(error, ' attempts: ') + 11) = ?5)) END)"
 
@@ -550,11 +551,12 @@ static void bind_filter(sqlite3_stmt *s, const weir_outbox_filter *f)
     sq__bind_text(s, 3, f->sink);
     sq__bind_text(s, 4, f->type);
     sq__bind_text(s, 5, f->error);
+    sqlite3_bind_int(s, 9, f->untyped != 0);
 }
 
 /* Run `fmt` (with %s: the statuses event `ev` applies to, and of those
- * failed ones, held ones too when f->held asks; PICKED rows, ?6 the time
- * now, ?8 a text) once; how many rows it changed, -1 on error. */
+ * failed ones, held ones too when f->held asks; PICKED rows (?1-?5, ?9),
+ * ?6 the time now, ?8 a text) once; how many rows it changed, -1 on error. */
 static int64_t change_picked(weir_store_conn *st, weir_outbox_event ev,
                              const char *fmt, const weir_outbox_filter *f,
                              int64_t now, const char *text)
