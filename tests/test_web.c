@@ -31,6 +31,7 @@
 #include "engine/notify.h"
 #include "pipeline/pipeline.h"
 #include "plugin/plugins.h"
+#include "report/monitor.h"
 #include "store/state.h"
 #include "web/web.h"
 
@@ -284,6 +285,13 @@ static void test_notification_links(void)
         free(wt_write_file(d, "in.csv", "booking,terms\n901,Z01\n"));
     }
     CU_ASSERT_EQUAL(erp_wait_captured(erp, hooks + 2, 5000), hooks + 2);
+    /* both failed alike: one group of two, listed one at most */
+    json_t *listed = weir_report_monitor(st, "hooked", NULL, NULL, 1, 1);
+    json_t *one = json_array_get(json_object_get(listed, "groups"), 0);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(one, "count")), 2);
+    CU_ASSERT_EQUAL(json_array_size(json_object_get(one, "records")), 1);
+    CU_ASSERT(json_is_true(json_object_get(one, "more_records")));
+    json_decref(listed);
     json_t *with = erp_captured(erp, hooks), *without = erp_captured(erp, hooks + 1);
     json_t *ev = json_object_get(with, "json");
     char page[256], group[512];
@@ -416,6 +424,19 @@ static void test_get_routes_match_the_cli(void)
     CU_ASSERT_EQUAL(json_array_size(groups), 3);
     CU_ASSERT(e2e_contains(r.body, "\"error\": \"1020 - Terms Code \\\"F48\\\""));
     reply_free(&r);
+    /* limit=1: a group lists one record, and says when it has more */
+    r = http("GET", "/api/monitor?limit=1", NULL, NULL);
+    groups = json_object_get(r.json, "groups");
+    CU_ASSERT_EQUAL(json_array_size(groups), 3);
+    size_t i;
+    json_t *g;
+    json_array_foreach(groups, i, g) {
+        json_int_t count = json_integer_value(json_object_get(g, "count"));
+        CU_ASSERT_EQUAL(json_array_size(json_object_get(g, "records")), 1);
+        CU_ASSERT_EQUAL(json_is_true(json_object_get(g, "more_records")),
+                        count > 1);
+    }
+    reply_free(&r);
     r = http("HEAD", "/api/status", NULL, NULL);
     CU_ASSERT_EQUAL(r.status, 200);
     reply_free(&r);
@@ -432,6 +453,8 @@ static void test_get_refusals(void)
         {"/api/records/abc", 400, "'abc' is not a valid record id"},
         {"/api/records/-1", 400, "not a valid record id"},
         {"/api/monitor?status=bogus", 400, "status=bogus"},
+        {"/api/monitor?limit=0", 400, "limit=0: a number from 1 to 100000"},
+        {"/api/monitor?limit=5x", 400, "limit=5x"},
         {"/api/xref/suggest?app=app.xml", 400, "against="},
         {"/api/xref/suggest?app=../web/app.xml&against=erp.xml", 400,
          "no absolute path, no '..'"},

@@ -55,7 +55,7 @@ static int run_monitor(weir_cli *cli)
     if (!st)
         return WEIR_EXIT_ABORTED;
     json_t *doc = weir_report_monitor(st, cli->pipeline, cli->status,
-                                      cli->type, cli->records);
+                                      cli->type, cli->records, 0);
     json_t *groups = json_object_get(doc, "groups");
     if (!doc) {
         weir_log(WEIR_LOG_ERROR, "%s",

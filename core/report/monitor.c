@@ -11,13 +11,19 @@ typedef struct mon_ctx {
     weir_state *st;
     json_t *groups;
     int records;
+    size_t limit;    /* records a group lists at most; 0: all */
+    json_t *listed;  /* the group's "records" being filled */
 } mon_ctx;
 
-static int on_record(const weir_outbox_row *row, void *ctx)
+/* 1 (stop) once the group lists `limit` records. */
+static int on_record(const weir_outbox_row *row, void *vctx)
 {
+    mon_ctx *c = vctx;
+    if (c->limit && json_array_size(c->listed) >= c->limit)
+        return 1;
     char *key = row->key ? weir_key_display(row->key) : NULL;
     int rc = json_array_append_new(
-        ctx,
+        c->listed,
         json_pack("{s:I, s:o, s:i, s:o, s:o, s:o, s:o, s:o}", "id",
                   (json_int_t)row->id, "key", weir_report_str(key),
                   "attempts", row->attempts, "error",
@@ -49,17 +55,20 @@ static int on_group(const weir_monitor_group *g, void *vctx)
         return -1;
     if (!c->records)
         return 0;
-    json_t *records = json_array();
-    if (json_object_set_new(o, "records", records))
+    c->listed = json_array();
+    if (json_object_set_new(o, "records", c->listed))
         return -1;
-    return weir_state_monitor_records(c->st, g, on_record, records);
+    int rc = weir_state_monitor_records(c->st, g, on_record, c);
+    if (rc > 0) /* more than the limit: the count says how many */
+        return json_object_set_new(o, "more_records", json_true());
+    return rc;
 }
 
 json_t *weir_report_monitor(weir_state *st, const char *pipeline,
                             const char *status, const char *type,
-                            int records)
+                            int records, size_t limit)
 {
-    mon_ctx c = {st, json_array(), records};
+    mon_ctx c = {st, json_array(), records, limit, NULL};
     json_t *doc = json_pack("{s:o}", "groups", c.groups);
     if (doc && weir_state_monitor(st, pipeline, status, type, on_group, &c)) {
         json_decref(doc);

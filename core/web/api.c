@@ -104,10 +104,22 @@ static int get_monitor(weir_api *api, const weir_api_request *rq,
                                  "retry, failed, held", which);
         return 400;
     }
+    /* limit=N: a group lists N records at most (the page asks for a few:
+     * the count says how many there are) */
+    const char *limit = param(rq, "limit");
+    char *end = NULL;
+    long n = limit ? strtol(limit, &end, 10) : 0;
+    if (limit && (*limit < '0' || *limit > '9' || *end || n < 1 ||
+                  n > 100000)) {
+        *answer = weir_api_error("limit=%s: a number from 1 to 100000",
+                                 limit);
+        return 400;
+    }
     int status = 200;
     weir_state *st = open_state(api, 0, answer, &status);
     if (st && !(*answer = weir_report_monitor(st, param(rq, "pipeline"),
-                                              which, param(rq, "type"), 1)))
+                                              which, param(rq, "type"), 1,
+                                              (size_t)n)))
         status = state_failed(st, answer);
     weir_state_close(st);
     return status;

@@ -15,6 +15,10 @@
   function $(id) { return document.getElementById(id); }
 
   /* An element with text or child nodes; strings always as text. */
+  /* records a group lists on the page (a failed batch of thousands
+   * would make every refresh heavy); its count says how many there are */
+  var RECORDS_SHOWN = 100;
+
   function el(tag, cls, children) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -233,6 +237,9 @@
     (g.records || []).forEach(function (r) { rows.appendChild(recordRow(g, r)); });
     table.appendChild(rows);
     body.appendChild(el('div', 'scroll', table));
+    if (g.more_records)
+      body.appendChild(el('p', 'muted', 'The first ' + g.records.length +
+        ' of ' + g.count + ' records; weir monitor --records lists them all.'));
     d.appendChild(body);
     return d;
   }
@@ -379,7 +386,7 @@
   function refresh() {
     if (busy) return;
     busy = true;
-    Promise.all([api('GET', '/api/status'), api('GET', '/api/monitor')])
+    Promise.all([api('GET', '/api/status'), api('GET', '/api/monitor?limit=' + RECORDS_SHOWN)])
       .then(function (docs) {
         renderStatus(docs[0]);
         renderMonitor(docs[1]);
