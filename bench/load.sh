@@ -151,7 +151,7 @@ if (( ! sqlite_only )); then
     echo
     if [[ $weir_status == "exit 0" ]]; then
         awk -v w="$weir_s" -v i="$imp_s" \
-            'BEGIN { if (i > 0) printf "weir/.import wall-time ratio: %.2f\n", w / i }'
+            'BEGIN { if (i > 0) printf "weir/.import wall-time ratio: %.2f   (target: <= 1.0)\n", w / i }'
         awk -v w="$weir_cpu" -v i="$imp_cpu" \
             'BEGIN { if (i > 0) printf "weir/.import CPU-time ratio: %.2f\n", w / i }'
         echo "weir peak RSS: $(mb "$weir_kb") MB"
