@@ -328,6 +328,11 @@ static const char *intern(weir_batch *b, const char *name, int add)
     return copy;
 }
 
+const char *weir_batch_intern(weir_batch *b, const char *name)
+{
+    return intern(b, name, 1);
+}
+
 /* Interned names are unique pointers: hash the pointer. */
 static uint32_t ptr_slot(const char *name, uint32_t mask)
 {

@@ -139,6 +139,12 @@ size_t weir_batch_take_answered(weir_batch *b,
                                 void (*fn)(weir_record *r, void *ctx),
                                 void *ctx);
 
+/* The batch's own copy of `name`, the pointer its records' fields name
+ * it by: passed to weir_record_set() instead of another copy, it is
+ * found without comparing strings.  (borrowed: valid until
+ * weir_batch_clear()) NULL out of memory. */
+const char *weir_batch_intern(weir_batch *b, const char *name);
+
 /* Field access (the host API entries). */
 const char *weir_record_get(const weir_record *r, const char *name,
                             size_t *len);

@@ -53,6 +53,9 @@ struct weir_spool {
     uint32_t slots_mask; /* most half full */
     uint32_t *refs;    /* put: the records' name refs; the last one's */
     uint32_t refs_cap; /* are each position's first guess */
+    /* read: the names as the batch being filled interned them, by id
+     * (NULL not yet); valid for one weir_spool_read() */
+    const char **interned;
 };
 
 weir_spool *weir_spool_new(void)
@@ -96,6 +99,7 @@ void weir_spool_free(weir_spool *s)
     free(s->names);
     free(s->slots);
     free(s->refs);
+    free(s->interned);
     free(s->buf);
     free(s);
 }
@@ -126,21 +130,6 @@ static int flush(weir_spool *s)
     return s->failed ? -1 : 0;
 }
 
-/* Append n bytes; what is larger than the buffer goes straight out. */
-static void out(weir_spool *s, const void *p, size_t n)
-{
-    if (n > s->cap - s->len) {
-        flush(s);
-        if (n >= s->cap) {
-            if (!s->failed && write_all(s->fd, p, n))
-                s->failed = 1;
-            return;
-        }
-    }
-    memcpy(s->buf + s->len, p, n);
-    s->len += n;
-}
-
 static size_t varint_size(uint64_t v)
 {
     size_t n = 1;
@@ -151,16 +140,14 @@ static size_t varint_size(uint64_t v)
     return n;
 }
 
-static void out_varint(weir_spool *s, uint64_t v)
+static unsigned char *put_varint(unsigned char *w, uint64_t v)
 {
-    unsigned char b[VARINT_MAX];
-    size_t n = 0;
     while (v >= 0x80) {
-        b[n++] = (unsigned char)(v | 0x80);
+        *w++ = (unsigned char)(v | 0x80);
         v >>= 7;
     }
-    b[n++] = (unsigned char)v;
-    out(s, b, n);
+    *w++ = (unsigned char)v;
+    return w;
 }
 
 /* bytes (nul 0) and cstr (nul 1): see the top of the file */
@@ -169,11 +156,15 @@ static size_t str_size(const char *p, size_t n, int nul)
     return p ? varint_size((uint64_t)n + 1) + n + (size_t)nul : 1;
 }
 
-static void out_str(weir_spool *s, const char *p, size_t n, int nul)
+static unsigned char *put_str(unsigned char *w, const char *p, size_t n,
+                              int nul)
 {
-    out_varint(s, p ? (uint64_t)n + 1 : 0);
-    if (p)
-        out(s, p, n + (size_t)nul);
+    w = put_varint(w, p ? (uint64_t)n + 1 : 0);
+    if (p) {
+        memcpy(w, p, n + (size_t)nul);
+        w += n + (size_t)nul;
+    }
+    return w;
 }
 
 static uint64_t zigzag(int64_t v)
@@ -255,6 +246,28 @@ static int64_t name_ref(weir_spool *s, uint32_t i, const char *name)
     return name_add(s, name, len, hash);
 }
 
+/* r as it goes into the file, after its length: `size` bytes at w. */
+static void encode(const weir_spool *s, const weir_record *r, size_t klen,
+                   size_t llen, unsigned char *w)
+{
+    *w++ = (unsigned char)r->op;
+    *w++ = (unsigned char)r->sent_for;
+    memcpy(w, &r->hash, sizeof(r->hash));
+    w += sizeof(r->hash);
+    w = put_varint(w, r->version);
+    w = put_varint(w, zigzag(r->origin));
+    w = put_str(w, r->key, klen, 1);
+    w = put_str(w, r->link, llen, 1);
+    w = put_varint(w, r->nfields);
+    for (uint32_t i = 0; i < r->nfields; i++) {
+        const weir_field *f = &r->fields[i];
+        w = put_varint(w, s->refs[i]);
+        if (!s->refs[i])
+            w = put_str(w, f->name, strlen(f->name), 1);
+        w = put_str(w, f->value, f->len, 0);
+    }
+}
+
 int weir_spool_put(weir_spool *s, const weir_record *r)
 {
     if (s->failed || s->reading)
@@ -269,7 +282,7 @@ int weir_spool_put(weir_spool *s, const weir_record *r)
         s->refs = grown;
         s->refs_cap = r->nfields;
     }
-    /* What follows the length: sized first, to write the length first. */
+    /* Sized first: the length goes first. */
     size_t klen = r->key ? strlen(r->key) : 0;
     size_t llen = r->link ? strlen(r->link) : 0;
     size_t size = 2 + sizeof(r->hash) + varint_size(r->version) +
@@ -286,24 +299,24 @@ int weir_spool_put(weir_spool *s, const weir_record *r)
                     : 1 + str_size(f->name, strlen(f->name), 1);
         size += str_size(f->value, f->len, 0);
     }
-    unsigned char head[2] = {(unsigned char)r->op, (unsigned char)r->sent_for};
-    out_varint(s, size);
-    out(s, head, sizeof(head));
-    out(s, &r->hash, sizeof(r->hash));
-    out_varint(s, r->version);
-    out_varint(s, zigzag(r->origin));
-    out_str(s, r->key, klen, 1);
-    out_str(s, r->link, llen, 1);
-    out_varint(s, r->nfields);
-    for (uint32_t i = 0; i < r->nfields; i++) {
-        const weir_field *f = &r->fields[i];
-        out_varint(s, s->refs[i]);
-        if (!s->refs[i])
-            out_str(s, f->name, strlen(f->name), 1);
-        out_str(s, f->value, f->len, 0);
-    }
-    if (s->failed)
+    if (VARINT_MAX + size > s->cap - s->len && flush(s))
         return -1;
+    if (VARINT_MAX + size <= s->cap) {
+        unsigned char *w = put_varint(s->buf + s->len, size);
+        encode(s, r, klen, llen, w);
+        s->len = (size_t)(w - s->buf) + size;
+    } else { /* larger than the buffer: on its own */
+        unsigned char *big = malloc(VARINT_MAX + size);
+        if (!big)
+            return -1;
+        unsigned char *w = put_varint(big, size);
+        encode(s, r, klen, llen, w);
+        if (write_all(s->fd, big, (size_t)(w - big) + size))
+            s->failed = 1;
+        free(big);
+        if (s->failed)
+            return -1;
+    }
     s->count++;
     return 0;
 }
@@ -386,7 +399,7 @@ static int get_str(const unsigned char **p, const unsigned char *end,
 
 /* One record of `size` bytes at p into r.  0, or -1 when it is not one
  * (or out of memory). */
-static int decode(const weir_spool *s, const unsigned char *p, size_t size,
+static int decode(weir_spool *s, const unsigned char *p, size_t size,
                   weir_record *r)
 {
     const unsigned char *end = p + size;
@@ -414,9 +427,13 @@ static int decode(const weir_spool *s, const unsigned char *p, size_t size,
         const char *name, *value;
         if (get_varint(&p, end, &ref) || ref > s->nnames)
             return -1;
-        if (ref)
-            name = s->names[ref - 1].name;
-        else if (get_str(&p, end, 1, &name, &n) || !name)
+        if (ref) {
+            const char **in = &s->interned[ref - 1];
+            if (!*in && !(*in = weir_batch_intern(r->batch,
+                                                  s->names[ref - 1].name)))
+                return -1;
+            name = *in;
+        } else if (get_str(&p, end, 1, &name, &n) || !name)
             return -1;
         if (get_str(&p, end, 0, &value, &n) ||
             weir_record_set(r, name, value, n))
@@ -430,6 +447,12 @@ long weir_spool_read(weir_spool *s, weir_batch *b)
     long got = 0;
     if (!s->reading)
         return -1;
+    if (s->nnames) {
+        if (!s->interned &&
+            !(s->interned = malloc(s->nnames * sizeof(*s->interned))))
+            return -1;
+        memset(s->interned, 0, s->nnames * sizeof(*s->interned));
+    }
     while (s->got < s->count && weir_batch_room(b)) {
         uint64_t size;
         if (fill(s, VARINT_MAX))
