@@ -271,6 +271,47 @@ static void test_truncated_export_changes_nothing(void)
     free(dir);
 }
 
+/* The spool is a file in $TMPDIR, gone when the run ends; without that
+ * folder a tracked run stops before it reads or sends anything. */
+static void test_spool_in_tmpdir(void)
+{
+    char *dir = e2e_scratch("spool-tmpdir");
+    char db[4200], tmp[4200], missing[4300];
+    snprintf(db, sizeof db, "%s/target.db", dir);
+    snprintf(tmp, sizeof tmp, "%s/tmp", dir);
+    snprintf(missing, sizeof missing, "%s/missing", dir);
+    CU_ASSERT_EQUAL_FATAL(mkdir(tmp, 0700), 0);
+    free(wt_write_file(dir, "p.xml", tracked_csv_to_sqlite));
+    write_ten_customers(dir, 0);
+    char *saved = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+
+    /* (valgrind needs $TMPDIR itself) */
+    if (!getenv("WEIR_E2E_VALGRIND")) {
+        setenv("TMPDIR", missing, 1);
+        e2e_result r = e2e_run(dir, "run", "p.xml", NULL);
+        CU_ASSERT_EQUAL(r.status, 3);
+        char want[4400];
+        snprintf(want, sizeof want, "cannot create a temporary file for the "
+                 "changes in %s: No such file or directory", missing);
+        CU_ASSERT(e2e_contains(r.err, want));
+        e2e_result_free(&r);
+        CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers"), -1);
+    }
+
+    setenv("TMPDIR", tmp, 1);
+    e2e_result r = e2e_run(dir, "run", "p.xml", NULL);
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
+    free(saved);
+    CU_ASSERT_EQUAL(r.status, 0);
+    e2e_result_free(&r);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers"), 10);
+    CU_ASSERT_EQUAL(rmdir(tmp), 0); /* empty: the spool went with the run */
+    free(dir);
+}
+
 static void test_invalid_pipeline_exit_2(void)
 {
     char *dir = e2e_scratch("invalid");
@@ -422,6 +463,7 @@ void register_tests(void)
     CU_add_test(s, "source failure: exit 3", test_source_failure_exit_3);
     CU_add_test(s, "export cut inside a quote: exit 3, target unchanged",
                 test_truncated_export_changes_nothing);
+    CU_add_test(s, "the spool in TMPDIR", test_spool_in_tmpdir);
     CU_add_test(s, "invalid pipeline: exit 2, every problem",
                 test_invalid_pipeline_exit_2);
     CU_add_test(s, "validate clean files", test_validate_clean_files);

@@ -4,9 +4,16 @@
 #include "config.h"
 
 #include <CUnit/CUnit.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/secrets.h"
 #include "core_tests.h"
@@ -148,6 +155,322 @@ static void test_spool_many_records(void)
     weir_batch_free(in);
     weir_batch_free(b);
     weir_spool_free(s);
+}
+
+/* Records no source makes every day, through the spool and back: no
+ * fields, no key, a link, NULL, empty and binary values, hundreds of
+ * fields, a value larger than the spool's buffer, names in another order
+ * and names never seen, extreme numbers. */
+static void test_spool_awkward_records(void)
+{
+    enum { WIDE = 300 };
+    const size_t big_len = (3u << 20) + 7; /* three buffers and a bit */
+    char *big = malloc(big_len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+    for (size_t i = 0; i < big_len; i++)
+        big[i] = (char)(i % 251); /* NULs included */
+    weir_spool *s = weir_spool_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    weir_batch *in = weir_batch_new(8);
+    char name[16];
+
+    weir_record *a = weir_batch_add(in); /* nothing but numbers and a link */
+    a->op = WEIR_OP_DELETE;
+    a->sent_for = WEIR_SENT_IN_DOUBT;
+    a->version = UINT64_MAX;
+    a->origin = -5;
+    weir_record_set_link(a, "account\x1f" "crm\x1f" "7\x1f" "erp");
+    weir_record *b = weir_batch_add(in); /* wide: NULL, empty, binary */
+    b->sent_for = WEIR_SENT_CHANGED;
+    b->hash = 1;
+    weir_record_set_key(b, "wide");
+    for (int i = 0; i < WIDE; i++) {
+        snprintf(name, sizeof(name), "f%03d", i);
+        weir_record_set(b, name, i % 3 == 0 ? NULL : "\0x\0", (size_t)(i % 3));
+    }
+    weir_record *c = weir_batch_add(in); /* larger than the buffer */
+    weir_record_set_key(c, "big");
+    weir_record_set(c, "big", big, big_len);
+    weir_record_set(c, "", "no name", (size_t)-1);
+    weir_record *d = weir_batch_add(in); /* other order, a new name */
+    for (int i = WIDE - 1; i >= 0; i -= 7) {
+        snprintf(name, sizeof(name), "f%03d", i);
+        weir_record_set(d, name, name, (size_t)-1);
+    }
+    weir_record_set(d, "new", "", 0);
+    weir_record *e = weir_batch_add(in); /* a value of exactly 127 bytes */
+    e->sent_for = WEIR_SENT_FULL_REFRESH;
+    e->origin = 1L << 40;
+    weir_record_set(e, "f000", big + 1, 127);
+    for (size_t i = 0; i < weir_batch_count(in); i++)
+        CU_ASSERT_EQUAL(weir_spool_put(s, weir_batch_at(in, i)), 0);
+    CU_ASSERT_EQUAL(weir_spool_rewind(s), 0);
+    CU_ASSERT_EQUAL(weir_spool_put(s, a), -1); /* reading now */
+
+    weir_batch *out = weir_batch_new(2); /* three reads */
+    weir_record *rs[5];
+    size_t n = 0;
+    long got;
+    weir_batch *keep[3];
+    for (int k = 0; k < 3; k++) {
+        keep[k] = weir_batch_new(2);
+        got = weir_spool_read(s, keep[k]);
+        CU_ASSERT_EQUAL(got, k < 2 ? 2 : 1);
+        for (long j = 0; j < got && n < 5; j++)
+            rs[n++] = weir_batch_at(keep[k], (size_t)j);
+    }
+    CU_ASSERT_EQUAL(weir_spool_read(s, out), 0);
+    CU_ASSERT_EQUAL_FATAL(n, 5);
+
+    weir_record *r = rs[0];
+    CU_ASSERT_EQUAL(r->op, WEIR_OP_DELETE);
+    CU_ASSERT_EQUAL(r->sent_for, WEIR_SENT_IN_DOUBT);
+    CU_ASSERT_EQUAL(r->version, UINT64_MAX);
+    CU_ASSERT_EQUAL(r->origin, -5);
+    CU_ASSERT_EQUAL(r->nfields, 0);
+    CU_ASSERT_PTR_NULL(r->key);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r->link);
+    CU_ASSERT_STRING_EQUAL(r->link, "account\x1f" "crm\x1f" "7\x1f" "erp");
+
+    r = rs[1];
+    CU_ASSERT_EQUAL(r->op, WEIR_OP_UPSERT);
+    CU_ASSERT_EQUAL(r->sent_for, WEIR_SENT_CHANGED);
+    CU_ASSERT_EQUAL(r->hash, 1);
+    CU_ASSERT_PTR_NULL(r->link);
+    CU_ASSERT_STRING_EQUAL(r->key, "wide");
+    CU_ASSERT_EQUAL_FATAL(r->nfields, WIDE);
+    int ok = 1;
+    for (int i = 0; i < WIDE; i++) {
+        snprintf(name, sizeof(name), "f%03d", i);
+        size_t len = 99;
+        const char *v = weir_record_get(r, name, &len);
+        ok &= strcmp(r->fields[i].name, name) == 0; /* in order */
+        ok &= weir_record_has(r, name);
+        ok &= i % 3 == 0 ? !v && len == 0
+                         : v && len == (size_t)(i % 3) &&
+                           memcmp(v, "\0x\0", len) == 0 && v[len] == '\0';
+    }
+    CU_ASSERT_TRUE(ok);
+
+    r = rs[2];
+    size_t len = 0;
+    const char *v = weir_record_get(r, "big", &len);
+    CU_ASSERT_EQUAL(len, big_len);
+    CU_ASSERT_TRUE(v && memcmp(v, big, big_len) == 0);
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r, "", NULL), "no name");
+    CU_ASSERT_STRING_EQUAL(r->key, "big");
+
+    r = rs[3];
+    CU_ASSERT_PTR_NULL(r->key);
+    CU_ASSERT_EQUAL_FATAL(r->nfields, (WIDE + 6) / 7 + 1);
+    CU_ASSERT_STRING_EQUAL(r->fields[0].name, "f299");
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r, "f299", NULL), "f299");
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r, "new", &len), "");
+    CU_ASSERT_EQUAL(len, 0);
+    CU_ASSERT_FALSE(weir_record_has(r, "f298"));
+
+    r = rs[4];
+    CU_ASSERT_EQUAL(r->sent_for, WEIR_SENT_FULL_REFRESH);
+    CU_ASSERT_EQUAL(r->origin, 1L << 40);
+    v = weir_record_get(r, "f000", &len);
+    CU_ASSERT_TRUE(len == 127 && v && memcmp(v, big + 1, 127) == 0);
+
+    for (int k = 0; k < 3; k++)
+        weir_batch_free(keep[k]);
+    weir_batch_free(out);
+    weir_batch_free(in);
+    weir_spool_free(s);
+    free(big);
+}
+
+/* A source making names up: past the spool's table of names (65,536)
+ * they are written out with each record, and still come back. */
+static void test_spool_names_made_up(void)
+{
+    enum { N = 70000 };
+    weir_spool *s = weir_spool_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    weir_batch *b = weir_batch_new(500);
+    char name[16];
+    for (int i = 0; i < N; i++) {
+        if (!weir_batch_room(b))
+            weir_batch_clear(b);
+        weir_record *r = weir_batch_add(b);
+        snprintf(name, sizeof(name), "n%d", i);
+        weir_record_set(r, "id", name, (size_t)-1);
+        weir_record_set(r, name, NULL, 0);
+        CU_ASSERT_EQUAL_FATAL(weir_spool_put(s, r), 0);
+    }
+    CU_ASSERT_EQUAL(weir_spool_rewind(s), 0);
+    int next = 0, ok = 1;
+    long got;
+    weir_batch_clear(b);
+    while ((got = weir_spool_read(s, b)) > 0) {
+        for (long j = 0; j < got; j++, next++) {
+            weir_record *r = weir_batch_at(b, (size_t)j);
+            snprintf(name, sizeof(name), "n%d", next);
+            ok &= r->nfields == 2 && strcmp(r->fields[1].name, name) == 0 &&
+                  !r->fields[1].value && weir_record_has(r, name);
+            const char *id = weir_record_get(r, "id", NULL);
+            ok &= id && strcmp(id, name) == 0;
+        }
+        weir_batch_clear(b);
+    }
+    CU_ASSERT_EQUAL(got, 0);
+    CU_ASSERT_EQUAL(next, N);
+    CU_ASSERT_TRUE(ok);
+    weir_batch_free(b);
+    weir_spool_free(s);
+}
+
+/* The descriptor of the spool's file in `dir` (open, unlinked), -1 when
+ * none is found (no /proc). */
+static int spool_fd(const char *dir)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int fd = -1;
+    size_t n = strlen(dir);
+    struct dirent *e;
+    while (fd < 0 && (e = readdir(d))) {
+        char link[4096], path[300];
+        snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+        ssize_t len = readlink(path, link, sizeof(link) - 1);
+        if (len <= 0)
+            continue;
+        link[len] = '\0';
+        if (strncmp(link, dir, n) == 0 && strstr(link, "/weir-spool.") &&
+            strstr(link, " (deleted)"))
+            fd = atoi(e->d_name);
+    }
+    closedir(d);
+    return fd;
+}
+
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    while (d && readdir(d))
+        n++;
+    if (d)
+        closedir(d);
+    return n - 2; /* . and .. */
+}
+
+/* The file is in $TMPDIR, unlinked from the start; a file cut short or
+ * overwritten reads back as an error (EIO), never as records. */
+static void test_spool_file(void)
+{
+    char dir[4200], missing[4300];
+    snprintf(dir, sizeof(dir), "%s/weir-spool-test.XXXXXX", weir_spool_dir());
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(missing, sizeof(missing), "%s/missing", dir);
+    char *saved = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", missing, 1);
+    errno = 0;
+    CU_ASSERT_PTR_NULL(weir_spool_new());
+    CU_ASSERT_EQUAL(errno, ENOENT);
+    setenv("TMPDIR", dir, 1);
+    CU_ASSERT_STRING_EQUAL(weir_spool_dir(), dir);
+    weir_spool *s = weir_spool_new();
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
+    free(saved);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(entries(dir), 0); /* unlinked */
+    int fd = spool_fd(dir);
+    if (fd < 0) {
+        fprintf(stderr, "(no /proc/self/fd: the file is not checked) ");
+        weir_spool_free(s);
+        rmdir(dir);
+        return;
+    }
+
+    weir_batch *b = weir_batch_new(4);
+    for (int i = 0; i < 3; i++) { /* three records of the same size */
+        weir_record *r = weir_batch_add(b);
+        weir_record_set_key(r, "k");
+        weir_record_set(r, "code", "A1", (size_t)-1);
+        CU_ASSERT_EQUAL(weir_spool_put(s, r), 0);
+    }
+    CU_ASSERT_EQUAL(weir_spool_rewind(s), 0);
+    struct stat st;
+    CU_ASSERT_EQUAL_FATAL(fstat(fd, &st), 0);
+    off_t size = st.st_size;
+    CU_ASSERT_TRUE(size > 0 && size % 3 == 0 && size < 3 * 128);
+    weir_batch_clear(b);
+    CU_ASSERT_EQUAL(weir_spool_read(s, b), 3);
+
+    /* the second record's op (after its 1-byte length) made no op */
+    off_t op_at = size / 3 + 1;
+    unsigned char was, bad = 0x7f;
+    CU_ASSERT_EQUAL(pread(fd, &was, 1, op_at), 1);
+    CU_ASSERT_EQUAL(pwrite(fd, &bad, 1, op_at), 1);
+    CU_ASSERT_EQUAL(weir_spool_rewind(s), 0);
+    weir_batch_clear(b);
+    errno = 0;
+    CU_ASSERT_EQUAL(weir_spool_read(s, b), -1);
+    CU_ASSERT_EQUAL(errno, EIO);
+    CU_ASSERT_EQUAL(pwrite(fd, &was, 1, op_at), 1);
+
+    /* cut inside the last record, then after the second */
+    off_t cuts[2] = {size - 1, 2 * size / 3};
+    for (int i = 0; i < 2; i++) {
+        CU_ASSERT_EQUAL(ftruncate(fd, cuts[i]), 0);
+        CU_ASSERT_EQUAL(weir_spool_rewind(s), 0);
+        weir_batch_clear(b);
+        errno = 0;
+        CU_ASSERT_EQUAL(weir_spool_read(s, b), -1);
+        CU_ASSERT_EQUAL(errno, EIO);
+    }
+    weir_batch_free(b);
+    weir_spool_free(s);
+    CU_ASSERT_EQUAL(rmdir(dir), 0);
+}
+
+/* A write that fails (a full disk; here the file size limit) loses the
+ * spool: that put or a later one fails, and so does every later call. */
+static void test_spool_write_error(void)
+{
+    pid_t pid = fork();
+    CU_ASSERT_TRUE_FATAL(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl;
+        getrlimit(RLIMIT_FSIZE, &rl);
+        rl.rlim_cur = 3u << 20;
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < rl.rlim_cur)
+            rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_FSIZE, &rl))
+            _exit(10);
+        weir_spool *s = weir_spool_new();
+        weir_batch *b = weir_batch_new(1);
+        if (!s || !b)
+            _exit(11);
+        static char val[10000];
+        memset(val, 'v', sizeof(val));
+        weir_record *r = weir_batch_add(b);
+        weir_record_set(r, "v", val, sizeof(val));
+        int failed_at = -1;
+        for (int i = 0; i < 1000 && failed_at < 0; i++) /* 10 MB */
+            if (weir_spool_put(s, r))
+                failed_at = i;
+        if (failed_at < 0)
+            _exit(12);
+        if (errno != EFBIG)
+            _exit(13);
+        if (weir_spool_put(s, r) == 0 || weir_spool_rewind(s) == 0)
+            _exit(14);
+        _exit(0); /* no leak check in the child */
+    }
+    int status = 0;
+    CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+    CU_ASSERT_TRUE(WIFEXITED(status));
+    CU_ASSERT_EQUAL(WEXITSTATUS(status), 0);
 }
 
 /* ---- payload ---------------------------------------------------------- */
@@ -412,16 +735,49 @@ static void test_record_id_many_fields(void)
     weir_batch_free(b);
 }
 
+/* weir_batch_intern(): the pointer records' fields name a field by, the
+ * same for every record, whatever copy of the name it was given. */
+static void test_batch_intern(void)
+{
+    weir_batch *b = weir_batch_new(4);
+    char name[8] = "code";
+    const char *code = weir_batch_intern(b, name);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(code);
+    CU_ASSERT_PTR_NOT_EQUAL(code, name); /* a copy of its own */
+    CU_ASSERT_STRING_EQUAL(code, "code");
+    weir_record *r = weir_batch_add(b);
+    weir_record_set(r, "code", "A1", (size_t)-1);
+    weir_record_set(r, "city", "Durban", (size_t)-1);
+    CU_ASSERT_PTR_EQUAL(r->fields[0].name, code);
+    strcpy(name, "city"); /* the same buffer, another name */
+    const char *city = weir_batch_intern(b, name);
+    CU_ASSERT_PTR_EQUAL(city, r->fields[1].name);
+    weir_record *r2 = weir_batch_add(b);
+    CU_ASSERT_EQUAL(weir_record_set(r2, city, "Cape Town", (size_t)-1), 0);
+    CU_ASSERT_EQUAL(weir_record_set(r2, code, "A2", (size_t)-1), 0);
+    CU_ASSERT_EQUAL(weir_record_set(r2, "code", "A3", (size_t)-1), 0);
+    CU_ASSERT_EQUAL(r2->nfields, 2);
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r2, "code", NULL), "A3");
+    CU_ASSERT_PTR_EQUAL(weir_batch_intern(b, "code"), code);
+    weir_batch_free(b);
+}
+
 void register_storage_tests(void)
 {
     CU_pSuite s = CU_add_suite("spool and payload", NULL, NULL);
     CU_add_test(s, "spool round trip", test_spool_round_trip);
     CU_add_test(s, "spool across batches", test_spool_many_records);
+    CU_add_test(s, "spool of awkward records", test_spool_awkward_records);
+    CU_add_test(s, "spool of made-up names", test_spool_names_made_up);
+    CU_add_test(s, "spool file: TMPDIR, unlinked, cut or overwritten",
+                test_spool_file);
+    CU_add_test(s, "spool write error", test_spool_write_error);
     CU_add_test(s, "payload round trip", test_payload_round_trip);
     CU_add_test(s, "payload refusals", test_payload_refusals);
 
     s = CU_add_suite("record view and ids", NULL, NULL);
     CU_add_test(s, "narrow and widen", test_batch_narrow_widen);
+    CU_add_test(s, "interned names", test_batch_intern);
     CU_add_test(s, "answers mask secrets", test_record_answer_masks_secrets);
     CU_add_test(s, "id inputs", test_record_id_inputs);
     CU_add_test(s, "fixed ids stay", test_record_fixed_id);

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,7 +320,8 @@ static int read_stage(run_ctx *c, weir_batch *b)
             if (c->opts->on_record)
                 c->opts->on_record(r, c->opts->ctx);
         } else if (weir_spool_put(c->spool, r)) {
-            fail(c, WEIR_ERR_IO, "cannot park the changes in a temporary file");
+            fail(c, WEIR_ERR_IO, "cannot park the changes in a temporary file "
+                 "in %s: %s", weir_spool_dir(), strerror(errno));
             return -1;
         }
     }
@@ -415,7 +417,8 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
         return 0;
     }
     if (weir_spool_rewind(c->spool)) {
-        fail(c, WEIR_ERR_IO, "cannot read back the parked changes");
+        fail(c, WEIR_ERR_IO, "cannot read back the parked changes: %s",
+             strerror(errno));
         return -1;
     }
     c->deliver_total = weir_spool_count(c->spool) +
@@ -428,7 +431,8 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
         weir_batch_clear(b);
         long n = weir_spool_read(c->spool, b);
         if (n < 0) {
-            fail(c, WEIR_ERR_IO, "cannot read back the parked changes");
+            fail(c, WEIR_ERR_IO, "cannot read back the parked changes: %s",
+                 strerror(errno));
             return -1;
         }
         if (n == 0)
@@ -756,7 +760,8 @@ weir_run_status weir_engine_run(weir_run *run, const weir_run_options *opts,
         if (opts->dry_run)
             weir_tracker_read_only(c.tracker);
         if (!opts->dry_run && !(c.spool = weir_spool_new())) {
-            fail(&c, WEIR_ERR_IO, "cannot create a temporary file for the changes");
+            fail(&c, WEIR_ERR_IO, "cannot create a temporary file for the "
+                 "changes in %s: %s", weir_spool_dir(), strerror(errno));
             goto out;
         }
     }

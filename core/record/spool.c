@@ -39,9 +39,10 @@ typedef struct name_entry {
 
 struct weir_spool {
     int fd;
-    int failed;    /* a write failed: the spool is lost */
+    int error;     /* errno of a failed write: the spool is lost */
     int reading;   /* rewound: no more puts */
     size_t count;  /* records put */
+    uint64_t bytes; /* written to the file */
     size_t got;    /* records read since the rewind */
     unsigned char *buf;
     size_t cap;    /* BUF_SIZE, or the largest record read */
@@ -58,6 +59,12 @@ struct weir_spool {
     const char **interned;
 };
 
+const char *weir_spool_dir(void)
+{
+    const char *dir = getenv("TMPDIR");
+    return dir && *dir ? dir : P_tmpdir;
+}
+
 weir_spool *weir_spool_new(void)
 {
     weir_spool *s = calloc(1, sizeof(*s));
@@ -66,23 +73,20 @@ weir_spool *weir_spool_new(void)
     s->fd = -1;
     s->cap = BUF_SIZE;
     s->buf = malloc(s->cap);
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = P_tmpdir;
+    const char *dir = weir_spool_dir();
     size_t n = strlen(dir) + sizeof("/weir-spool.XXXXXX");
     char *path = malloc(n);
     if (path && s->buf) {
         snprintf(path, n, "%s/weir-spool.XXXXXX", dir);
-        s->fd = mkstemp(path);
+        s->fd = mkostemp(path, O_CLOEXEC);
     }
-    if (s->fd >= 0) {
-        /* nobody else opens it, and it goes with the last descriptor */
-        unlink(path);
-        fcntl(s->fd, F_SETFD, FD_CLOEXEC);
-    }
+    if (s->fd >= 0)
+        unlink(path); /* nobody else opens it; it goes with the descriptor */
+    int e = errno;
     free(path);
     if (s->fd < 0) {
         weir_spool_free(s);
+        errno = e;
         return NULL;
     }
     return s;
@@ -108,26 +112,39 @@ size_t weir_spool_count(const weir_spool *s) { return s->count; }
 
 /* ---- writing ---------------------------------------------------------- */
 
-static int write_all(int fd, const unsigned char *p, size_t n)
+static int write_all(weir_spool *s, const unsigned char *p, size_t n)
 {
+    s->bytes += n;
     while (n) {
-        ssize_t w = write(fd, p, n);
+        ssize_t w = write(s->fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
             return -1;
+        }
         p += w;
         n -= (size_t)w;
     }
     return 0;
 }
 
+/* -1 with errno set when the spool is lost. */
+static int lost(weir_spool *s)
+{
+    if (!s->error)
+        return 0;
+    errno = s->error;
+    return -1;
+}
+
 static int flush(weir_spool *s)
 {
-    if (s->len && write_all(s->fd, s->buf, s->len))
-        s->failed = 1;
+    if (s->len && write_all(s, s->buf, s->len))
+        s->error = errno;
     s->len = 0;
-    return s->failed ? -1 : 0;
+    return lost(s);
 }
 
 static size_t varint_size(uint64_t v)
@@ -270,8 +287,12 @@ static void encode(const weir_spool *s, const weir_record *r, size_t klen,
 
 int weir_spool_put(weir_spool *s, const weir_record *r)
 {
-    if (s->failed || s->reading)
+    if (lost(s))
         return -1;
+    if (s->reading) {
+        errno = EINVAL;
+        return -1;
+    }
     if (r->nfields > s->refs_cap) {
         uint32_t *grown = realloc(s->refs, r->nfields * sizeof(*grown));
         if (!grown)
@@ -311,10 +332,10 @@ int weir_spool_put(weir_spool *s, const weir_record *r)
             return -1;
         unsigned char *w = put_varint(big, size);
         encode(s, r, klen, llen, w);
-        if (write_all(s->fd, big, (size_t)(w - big) + size))
-            s->failed = 1;
+        if (write_all(s, big, (size_t)(w - big) + size))
+            s->error = errno;
         free(big);
-        if (s->failed)
+        if (lost(s))
             return -1;
     }
     s->count++;
@@ -329,6 +350,13 @@ int weir_spool_rewind(weir_spool *s)
     s->len = s->pos = 0;
     s->got = 0;
     return lseek(s->fd, 0, SEEK_SET) == 0 ? 0 : -1;
+}
+
+/* -1 for a file that is not what was written (EIO). */
+static int corrupt(void)
+{
+    errno = EIO;
+    return -1;
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -398,7 +426,7 @@ static int get_str(const unsigned char **p, const unsigned char *end,
 }
 
 /* One record of `size` bytes at p into r.  0, or -1 when it is not one
- * (or out of memory). */
+ * (EIO) or out of memory. */
 static int decode(weir_spool *s, const unsigned char *p, size_t size,
                   weir_record *r)
 {
@@ -408,7 +436,7 @@ static int decode(weir_spool *s, const unsigned char *p, size_t size,
     size_t n;
     if (size < 2 + sizeof(r->hash) || p[0] > WEIR_OP_DELETE ||
         p[1] > WEIR_SENT_IN_DOUBT)
-        return -1;
+        return corrupt();
     r->op = (weir_op)p[0];
     r->sent_for = (weir_sent_for)p[1];
     memcpy(&r->hash, p + 2, sizeof(r->hash));
@@ -416,7 +444,7 @@ static int decode(weir_spool *s, const unsigned char *p, size_t size,
     if (get_varint(&p, end, &version) || get_varint(&p, end, &origin) ||
         get_str(&p, end, 1, &key, &n) || get_str(&p, end, 1, &link, &n) ||
         get_varint(&p, end, &nfields))
-        return -1;
+        return corrupt();
     r->version = version;
     r->origin = (long)(int64_t)((origin >> 1) ^ ((uint64_t)0 - (origin & 1)));
     if ((key && weir_record_set_key(r, key)) ||
@@ -426,27 +454,31 @@ static int decode(weir_spool *s, const unsigned char *p, size_t size,
         uint64_t ref;
         const char *name, *value;
         if (get_varint(&p, end, &ref) || ref > s->nnames)
-            return -1;
+            return corrupt();
         if (ref) {
             const char **in = &s->interned[ref - 1];
             if (!*in && !(*in = weir_batch_intern(r->batch,
                                                   s->names[ref - 1].name)))
                 return -1;
             name = *in;
-        } else if (get_str(&p, end, 1, &name, &n) || !name)
-            return -1;
-        if (get_str(&p, end, 0, &value, &n) ||
-            weir_record_set(r, name, value, n))
+        } else if (get_str(&p, end, 1, &name, &n) || !name) {
+            return corrupt();
+        }
+        if (get_str(&p, end, 0, &value, &n))
+            return corrupt();
+        if (weir_record_set(r, name, value, n))
             return -1;
     }
-    return p == end ? 0 : -1;
+    return p == end ? 0 : corrupt();
 }
 
 long weir_spool_read(weir_spool *s, weir_batch *b)
 {
     long got = 0;
-    if (!s->reading)
+    if (!s->reading) {
+        errno = EINVAL;
         return -1;
+    }
     if (s->nnames) {
         if (!s->interned &&
             !(s->interned = malloc(s->nnames * sizeof(*s->interned))))
@@ -458,11 +490,15 @@ long weir_spool_read(weir_spool *s, weir_batch *b)
         if (fill(s, VARINT_MAX))
             return -1;
         const unsigned char *p = s->buf + s->pos;
-        if (get_varint(&p, s->buf + s->len, &size) || size > SIZE_MAX / 2)
-            return -1; /* also: the file ends before the records put */
+        /* also where the file ends before the records put */
+        if (get_varint(&p, s->buf + s->len, &size) || size > s->bytes)
+            return corrupt();
         s->pos = (size_t)(p - s->buf);
-        if (fill(s, (size_t)size) || s->len - s->pos < size ||
-            decode(s, s->buf + s->pos, (size_t)size, weir_batch_add(b)))
+        if (fill(s, (size_t)size))
+            return -1;
+        if (s->len - s->pos < size)
+            return corrupt();
+        if (decode(s, s->buf + s->pos, (size_t)size, weir_batch_add(b)))
             return -1;
         s->pos += (size_t)size;
         s->got++;
