@@ -17,7 +17,7 @@
  *
  * A varint is 7 bits a byte, low first.  bytes: varint 0 for NULL, else
  * length + 1 and the bytes; cstr: the same, its bytes then followed by
- * a NUL, so the reader hands them on without a copy.  A name ref is a
+ * a NUL, so the reader passes them on as C strings from its buffer.  A name ref is a
  * varint: id + 1 in the spool's name table (in memory, never written:
  * the same process reads the file back), or 0 and the name as a cstr
  * once the table holds NAMES_MAX names (a source making names up), which
@@ -33,7 +33,6 @@
 
 typedef struct name_entry {
     char *name;
-    size_t len;
     uint32_t hash;
 } name_entry;
 
@@ -238,7 +237,7 @@ static int64_t name_add(weir_spool *s, const char *name, size_t len,
     if (!copy)
         return -1;
     memcpy(copy, name, len + 1);
-    s->names[s->nnames] = (name_entry){copy, len, hash};
+    s->names[s->nnames] = (name_entry){copy, hash};
     slot_put(s, s->nnames);
     return ++s->nnames;
 }
