@@ -1135,15 +1135,17 @@ static void test_sink_options(void)
     ASSERT_SCALAR("sink_wal.db", "PRAGMA journal_mode", "wal");
 }
 
-/* ---- a VFS that counts the syncs of rollback journals --------------
+/* ---- a VFS that counts journal syncs, or lacks shared memory -------
  * The default VFS, except that a main journal's methods are a copy of
- * the real ones whose xSync counts: the file object stays the real VFS's
- * own, only its method table is ours. */
+ * the real ones whose xSync counts and, with `no_shm`, a main database's
+ * are a copy of version 1 (no xShmMap: SQLite cannot use WAL there).
+ * The file object stays the real VFS's own; only its method table is
+ * ours. */
 static sqlite3_vfs *real_vfs;
-static sqlite3_vfs counting_vfs;
-static sqlite3_io_methods journal_methods;
+static sqlite3_vfs test_vfs;
+static sqlite3_io_methods journal_methods, db_methods;
 static int (*real_sync)(sqlite3_file *, int);
-static int journal_syncs;
+static int journal_syncs, no_shm;
 
 static int counting_sync(sqlite3_file *f, int flags)
 {
@@ -1151,35 +1153,42 @@ static int counting_sync(sqlite3_file *f, int flags)
     return real_sync(f, flags);
 }
 
-static int counting_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
-                         int flags, int *out_flags)
+static int test_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
+                     int flags, int *out_flags)
 {
     (void)vfs;
     int rc = real_vfs->xOpen(real_vfs, name, f, flags, out_flags);
-    if (rc == SQLITE_OK && f->pMethods && (flags & SQLITE_OPEN_MAIN_JOURNAL)) {
+    if (rc != SQLITE_OK || f->pMethods == NULL)
+        return rc;
+    if (flags & SQLITE_OPEN_MAIN_JOURNAL) {
         journal_methods = *f->pMethods;
         real_sync = f->pMethods->xSync;
         journal_methods.xSync = counting_sync;
         f->pMethods = &journal_methods;
+    } else if ((flags & SQLITE_OPEN_MAIN_DB) && no_shm) {
+        db_methods = *f->pMethods;
+        db_methods.iVersion = 1;
+        f->pMethods = &db_methods;
     }
     return rc;
 }
 
-/* Connections opened from now on count their journal syncs. */
-static void count_journal_syncs(void)
+/* Connections opened from now on use the test VFS. */
+static void test_vfs_begin(int without_shm)
 {
     real_vfs = sqlite3_vfs_find(NULL);
-    counting_vfs = *real_vfs;
-    counting_vfs.zName = "weir-test-counting";
-    counting_vfs.xOpen = counting_open;
-    CU_ASSERT_EQUAL_FATAL(sqlite3_vfs_register(&counting_vfs, 1), SQLITE_OK);
+    test_vfs = *real_vfs;
+    test_vfs.zName = "weir-test";
+    test_vfs.xOpen = test_open;
+    no_shm = without_shm;
     journal_syncs = 0;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_vfs_register(&test_vfs, 1), SQLITE_OK);
 }
 
-static void count_journal_syncs_end(void)
+static void test_vfs_end(void)
 {
     sqlite3_vfs_register(real_vfs, 1);
-    sqlite3_vfs_unregister(&counting_vfs);
+    sqlite3_vfs_unregister(&test_vfs);
 }
 
 static void test_sink_no_spill(void)
@@ -1193,7 +1202,7 @@ static void test_sink_no_spill(void)
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n "
             "WHERE i < 19999) INSERT INTO t "
             "SELECT printf('%05d', i), hex(randomblob(150)) FROM n;");
-    count_journal_syncs();
+    test_vfs_begin(0);
     wt_plugin *p = open_sink("sink_spill.db", "t", "k", NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     weir_batch *b = wt_batch_new(2000);
@@ -1211,9 +1220,31 @@ static void test_sink_no_spill(void)
     CU_ASSERT(journal_syncs >= 1 && journal_syncs <= 2);
     wt_batch_free(b);
     wt_close(p);
-    count_journal_syncs_end();
+    test_vfs_end();
     CU_ASSERT_EQUAL(count("sink_spill.db",
                           "SELECT count(*) FROM t WHERE v = 'changed'"), 2000);
+}
+
+static void test_sink_journal_mode_refused(void)
+{
+    /* Where SQLite cannot use WAL it answers the switch with the mode it
+     * keeps: the sink does not open, rather than run in another mode
+     * than the one asked for. */
+    make_db("sink_nowal.db", "CREATE TABLE t (k TEXT PRIMARY KEY);");
+    test_vfs_begin(1);
+    wt_plugin *p = open_sink("sink_nowal.db", "t", "k",
+                             "<option name=\"journal-mode\">wal</option>");
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "sink_nowal.db: journal-mode wal: "
+                       "SQLite keeps the database in delete mode"));
+    wt_close(p);
+    /* delete, the mode it is in: opens */
+    p = open_sink("sink_nowal.db", "t", "k",
+                  "<option name=\"journal-mode\">delete</option>");
+    CU_ASSERT_PTR_NOT_NULL(p);
+    wt_close(p);
+    test_vfs_end();
+    ASSERT_SCALAR("sink_nowal.db", "PRAGMA journal_mode", "delete");
 }
 
 /* csv-shaped records in, source back out: the two sides agree. */
@@ -1293,5 +1324,7 @@ void register_tests(void)
                 test_sink_options);
     CU_add_test(s, "a batch's pages held: the journal synced at commit only",
                 test_sink_no_spill);
+    CU_add_test(s, "journal-mode wal where SQLite cannot: refused",
+                test_sink_journal_mode_refused);
     CU_add_test(s, "sink then source round trip", test_round_trip);
 }
