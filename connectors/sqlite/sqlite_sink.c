@@ -913,7 +913,8 @@ static int set_synchronous(wsq_sink *s)
 /* PRAGMA journal_mode, when the user asks.  SQLite answers a switch it
  * cannot make (no shared memory for WAL on this file system, say) with
  * the mode the database stays in: that fails the open, rather than
- * leaving the user's choice silently unmade.  Sets *wal. */
+ * leaving the user's choice silently unmade.  *wal: whether the database
+ * is in WAL mode now (asked for here or chosen by its owner). */
 static int set_journal_mode(wsq_sink *s, int *wal)
 {
     static const char *const modes[] = {"delete", "wal"};
@@ -1034,9 +1035,9 @@ weir_status wsq_sink_open(weir_instance *inst, const weir_host *host,
                         &code);
     if (s->db == NULL)
         goto fail;
+    int wal = 0;
     /* Foreign keys declared in the schema are enforced, as the user who
      * declared them expects; this is a setting of our connection only. */
-    int wal = 0;
     if (exec_sql(s, "PRAGMA foreign_keys = ON") != SQLITE_OK ||
         set_journal_mode(s, &wal) != 0 || (!wal && set_spill(s) != 0) ||
         set_synchronous(s) != 0 || schema_load(s) != 0) {
