@@ -1191,37 +1191,77 @@ static void test_vfs_end(void)
     sqlite3_vfs_unregister(&test_vfs);
 }
 
-static void test_sink_no_spill(void)
+/* The spill test's table: 20,000 rows of about 300 bytes, 6 MB, three
+ * times SQLite's default page cache; and a batch that changes every
+ * 10th row, nearly every page of it. */
+static void spill_table(const char *name, const char *mode)
 {
-    /* 20,000 rows of about 300 bytes: 6 MB, three times SQLite's default
-     * page cache; a batch that changes every 10th row changes nearly
-     * every page.  Spilled in mid-transaction, each spill would sync the
-     * journal; held, the commit syncs it twice. */
-    make_db("sink_spill.db",
-            "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT);"
-            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n "
-            "WHERE i < 19999) INSERT INTO t "
-            "SELECT printf('%05d', i), hex(randomblob(150)) FROM n;");
-    test_vfs_begin(0);
-    wt_plugin *p = open_sink("sink_spill.db", "t", "k", NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    char *sql = xfmt("PRAGMA journal_mode = %s;"
+                     "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT);"
+                     "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT "
+                     "i + 1 FROM n WHERE i < 19999) INSERT INTO t "
+                     "SELECT printf('%%05d', i), hex(randomblob(150)) FROM n;",
+                     mode);
+    make_db(name, sql);
+    free(sql);
+}
+
+static weir_batch *spill_batch(void)
+{
     weir_batch *b = wt_batch_new(2000);
     char k[16];
     for (int i = 0; i < 2000; i++) {
         snprintf(k, sizeof k, "%05d", i * 10);
         wt_add(b, WEIR_OP_UPSERT, "k", k, "v", "changed", NULL);
     }
+    return b;
+}
+
+static void test_sink_no_spill(void)
+{
+    /* Spilled in mid-transaction, each spill would sync the journal;
+     * held, the commit syncs it twice. */
+    spill_table("sink_spill.db", "delete");
+    test_vfs_begin(0);
+    wt_plugin *p = open_sink("sink_spill.db", "t", "k", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = spill_batch();
+    sqlite3_int64 before = sqlite3_memory_used();
+    sqlite3_memory_highwater(1);
     CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    sqlite3_int64 held = sqlite3_memory_highwater(0) - before;
     for (size_t i = 0; i < 2000; i++)
         ASSERT_ANSWER(b, i, WEIR_RESULT_OK, NULL);
     if (journal_syncs < 1 || journal_syncs > 2)
         fprintf(stderr, "journal synced %d times for one batch\n",
                 journal_syncs);
     CU_ASSERT(journal_syncs >= 1 && journal_syncs <= 2);
+    CU_ASSERT(held > 5 << 20);
     wt_batch_free(b);
     wt_close(p);
     test_vfs_end();
     CU_ASSERT_EQUAL(count("sink_spill.db",
+                          "SELECT count(*) FROM t WHERE v = 'changed'"), 2000);
+}
+
+static void test_sink_wal_spills(void)
+{
+    /* In WAL mode a spill syncs nothing: SQLite's own cache size stays,
+     * and the batch's pages are not all held in memory at once. */
+    spill_table("sink_spill_wal.db", "wal");
+    wt_plugin *p = open_sink("sink_spill_wal.db", "t", "k", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = spill_batch();
+    sqlite3_int64 before = sqlite3_memory_used();
+    sqlite3_memory_highwater(1);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    sqlite3_int64 held = sqlite3_memory_highwater(0) - before;
+    for (size_t i = 0; i < 2000; i++)
+        ASSERT_ANSWER(b, i, WEIR_RESULT_OK, NULL);
+    CU_ASSERT(held < 4 << 20);
+    wt_batch_free(b);
+    wt_close(p);
+    CU_ASSERT_EQUAL(count("sink_spill_wal.db",
                           "SELECT count(*) FROM t WHERE v = 'changed'"), 2000);
 }
 
@@ -1324,6 +1364,8 @@ void register_tests(void)
                 test_sink_options);
     CU_add_test(s, "a batch's pages held: the journal synced at commit only",
                 test_sink_no_spill);
+    CU_add_test(s, "WAL: SQLite's own cache size kept",
+                test_sink_wal_spills);
     CU_add_test(s, "journal-mode wal where SQLite cannot: refused",
                 test_sink_journal_mode_refused);
     CU_add_test(s, "sink then source round trip", test_round_trip);
