@@ -450,6 +450,101 @@ static void test_demo_pipeline(void)
     free(dir);
 }
 
+/* The journal mode of database `path` as a fresh sqlite3 connection reads
+ * it. (owned) */
+static char *journal_mode(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char *mode = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        mode = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return mode;
+}
+
+/* A tracked csv -> sqlite pipeline whose sink has `journal-mode` MODE. */
+static void write_journal_pipeline(const char *dir, const char *mode)
+{
+    char xml[1024];
+    snprintf(xml, sizeof xml,
+             PIPE_HEAD
+             "  <source plugin=\"csv\" name=\"erp\">\n"
+             "    <option name=\"path\">customers.csv</option>\n"
+             "  </source>\n"
+             "  <track key=\"code\" max-delete=\"off\"/>\n"
+             "  <sink plugin=\"sqlite\" name=\"db\">\n"
+             "    <option name=\"database\">target.db</option>\n"
+             "    <option name=\"table\">customers</option>\n"
+             "    <option name=\"key\">code</option>\n"
+             "    <option name=\"journal-mode\">%s</option>\n"
+             "  </sink>\n"
+             "</pipeline>\n",
+             "journal", mode);
+    free(wt_write_file(dir, "p.xml", xml));
+}
+
+/* journal-mode=wal puts a new target in WAL mode for good and the data
+ * lands; a second run (a change and a delete) too; nothing is left
+ * beside the file.  journal-mode=delete takes a WAL database back. */
+static void test_sqlite_journal_mode(void)
+{
+    char *dir = e2e_scratch("journal");
+    char db[4200], wal[4200], shm[4200];
+    snprintf(db, sizeof db, "%s/target.db", dir);
+    snprintf(wal, sizeof wal, "%s/target.db-wal", dir);
+    snprintf(shm, sizeof shm, "%s/target.db-shm", dir);
+    free(wt_write_file(dir, "customers.csv", customers_csv));
+    write_journal_pipeline(dir, "wal");
+    e2e_result r = e2e_run(dir, "run", "p.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT(e2e_contains(r.out, "journal: 3 read, 3 written"));
+    e2e_result_free(&r);
+    char *mode = journal_mode(db);
+    CU_ASSERT(mode != NULL && strcmp(mode, "wal") == 0);
+    free(mode);
+    CU_ASSERT_NOT_EQUAL(access(wal, F_OK), 0);
+    CU_ASSERT_NOT_EQUAL(access(shm, F_OK), 0);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers"), 3);
+    free(wt_write_file(dir, "customers.csv",
+                       "code,name,city\nA1,Alpha,Paarl\nA2,\"Beta, Inc\",Durban\n"));
+    r = e2e_run(dir, "run", "p.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    e2e_result_free(&r);
+    CU_ASSERT_NOT_EQUAL(access(wal, F_OK), 0);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers WHERE "
+                                  "code = 'A1' AND city = 'Paarl'"), 1);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers"), 2);
+
+    write_journal_pipeline(dir, "delete");
+    free(wt_write_file(dir, "customers.csv", customers_csv));
+    r = e2e_run(dir, "run", "p.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    e2e_result_free(&r);
+    mode = journal_mode(db);
+    CU_ASSERT(mode != NULL && strcmp(mode, "delete") == 0);
+    free(mode);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers WHERE "
+                                  "code = 'A3' AND name = 'Gamma'"), 1);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers"), 3);
+
+    /* any other value: refused before anything runs, naming file and line */
+    write_journal_pipeline(dir, "WAL2");
+    r = e2e_run(dir, "run", "p.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 2);
+    CU_ASSERT(e2e_contains(r.err, "p.xml:10: option 'journal-mode' = \"WAL2\" "
+                                  "is not one of the allowed values (delete wal)"));
+    e2e_result_free(&r);
+    mode = journal_mode(db);
+    CU_ASSERT(mode != NULL && strcmp(mode, "delete") == 0);
+    free(mode);
+    free(dir);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("weir end to end", NULL, NULL);
@@ -472,4 +567,6 @@ void register_tests(void)
                 test_state_problems_exit_3);
     CU_add_test(s, "plugins listing and refusals", test_plugins_listing);
     CU_add_test(s, "the README demo", test_demo_pipeline);
+    CU_add_test(s, "sqlite sink journal-mode: wal, delete, a bad value",
+                test_sqlite_journal_mode);
 }

@@ -1135,6 +1135,158 @@ static void test_sink_options(void)
     ASSERT_SCALAR("sink_wal.db", "PRAGMA journal_mode", "wal");
 }
 
+/* ---- a VFS that counts journal syncs, or lacks shared memory -------
+ * The default VFS, except that a main journal's methods are a copy of
+ * the real ones whose xSync counts and, with `no_shm`, a main database's
+ * are a copy of version 1 (no xShmMap: SQLite cannot use WAL there).
+ * The file object stays the real VFS's own; only its method table is
+ * ours. */
+static sqlite3_vfs *real_vfs;
+static sqlite3_vfs test_vfs;
+static sqlite3_io_methods journal_methods, db_methods;
+static int (*real_sync)(sqlite3_file *, int);
+static int journal_syncs, no_shm;
+
+static int counting_sync(sqlite3_file *f, int flags)
+{
+    journal_syncs++;
+    return real_sync(f, flags);
+}
+
+static int test_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
+                     int flags, int *out_flags)
+{
+    (void)vfs;
+    int rc = real_vfs->xOpen(real_vfs, name, f, flags, out_flags);
+    if (rc != SQLITE_OK || f->pMethods == NULL)
+        return rc;
+    if (flags & SQLITE_OPEN_MAIN_JOURNAL) {
+        journal_methods = *f->pMethods;
+        real_sync = f->pMethods->xSync;
+        journal_methods.xSync = counting_sync;
+        f->pMethods = &journal_methods;
+    } else if ((flags & SQLITE_OPEN_MAIN_DB) && no_shm) {
+        db_methods = *f->pMethods;
+        db_methods.iVersion = 1;
+        f->pMethods = &db_methods;
+    }
+    return rc;
+}
+
+/* Connections opened from now on use the test VFS. */
+static void test_vfs_begin(int without_shm)
+{
+    real_vfs = sqlite3_vfs_find(NULL);
+    test_vfs = *real_vfs;
+    test_vfs.zName = "weir-test";
+    test_vfs.xOpen = test_open;
+    no_shm = without_shm;
+    journal_syncs = 0;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_vfs_register(&test_vfs, 1), SQLITE_OK);
+}
+
+static void test_vfs_end(void)
+{
+    sqlite3_vfs_register(real_vfs, 1);
+    sqlite3_vfs_unregister(&test_vfs);
+}
+
+/* The spill test's table: 20,000 rows of about 300 bytes, 6 MB, three
+ * times SQLite's default page cache; and a batch that changes every
+ * 10th row, nearly every page of it. */
+static void spill_table(const char *name, const char *mode)
+{
+    char *sql = xfmt("PRAGMA journal_mode = %s;"
+                     "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT);"
+                     "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT "
+                     "i + 1 FROM n WHERE i < 19999) INSERT INTO t "
+                     "SELECT printf('%%05d', i), hex(randomblob(150)) FROM n;",
+                     mode);
+    make_db(name, sql);
+    free(sql);
+}
+
+static weir_batch *spill_batch(void)
+{
+    weir_batch *b = wt_batch_new(2000);
+    char k[16];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(k, sizeof k, "%05d", i * 10);
+        wt_add(b, WEIR_OP_UPSERT, "k", k, "v", "changed", NULL);
+    }
+    return b;
+}
+
+static void test_sink_no_spill(void)
+{
+    /* Spilled in mid-transaction, each spill would sync the journal;
+     * held, the commit syncs it twice. */
+    spill_table("sink_spill.db", "delete");
+    test_vfs_begin(0);
+    wt_plugin *p = open_sink("sink_spill.db", "t", "k", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = spill_batch();
+    sqlite3_int64 before = sqlite3_memory_used();
+    sqlite3_memory_highwater(1);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    sqlite3_int64 held = sqlite3_memory_highwater(0) - before;
+    for (size_t i = 0; i < 2000; i++)
+        ASSERT_ANSWER(b, i, WEIR_RESULT_OK, NULL);
+    if (journal_syncs < 1 || journal_syncs > 2)
+        fprintf(stderr, "journal synced %d times for one batch\n",
+                journal_syncs);
+    CU_ASSERT(journal_syncs >= 1 && journal_syncs <= 2);
+    CU_ASSERT(held > 5 << 20);
+    wt_batch_free(b);
+    wt_close(p);
+    test_vfs_end();
+    CU_ASSERT_EQUAL(count("sink_spill.db",
+                          "SELECT count(*) FROM t WHERE v = 'changed'"), 2000);
+}
+
+static void test_sink_wal_spills(void)
+{
+    /* In WAL mode a spill syncs nothing: SQLite's own cache size stays,
+     * and the batch's pages are not all held in memory at once. */
+    spill_table("sink_spill_wal.db", "wal");
+    wt_plugin *p = open_sink("sink_spill_wal.db", "t", "k", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_batch *b = spill_batch();
+    sqlite3_int64 before = sqlite3_memory_used();
+    sqlite3_memory_highwater(1);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    sqlite3_int64 held = sqlite3_memory_highwater(0) - before;
+    for (size_t i = 0; i < 2000; i++)
+        ASSERT_ANSWER(b, i, WEIR_RESULT_OK, NULL);
+    CU_ASSERT(held < 4 << 20);
+    wt_batch_free(b);
+    wt_close(p);
+    CU_ASSERT_EQUAL(count("sink_spill_wal.db",
+                          "SELECT count(*) FROM t WHERE v = 'changed'"), 2000);
+}
+
+static void test_sink_journal_mode_refused(void)
+{
+    /* Where SQLite cannot use WAL it answers the switch with the mode it
+     * keeps: the sink does not open, rather than run in another mode
+     * than the one asked for. */
+    make_db("sink_nowal.db", "CREATE TABLE t (k TEXT PRIMARY KEY);");
+    test_vfs_begin(1);
+    wt_plugin *p = open_sink("sink_nowal.db", "t", "k",
+                             "<option name=\"journal-mode\">wal</option>");
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "sink_nowal.db: journal-mode wal: "
+                       "SQLite keeps the database in delete mode"));
+    wt_close(p);
+    /* delete, the mode it is in: opens */
+    p = open_sink("sink_nowal.db", "t", "k",
+                  "<option name=\"journal-mode\">delete</option>");
+    CU_ASSERT_PTR_NOT_NULL(p);
+    wt_close(p);
+    test_vfs_end();
+    ASSERT_SCALAR("sink_nowal.db", "PRAGMA journal_mode", "delete");
+}
+
 /* csv-shaped records in, source back out: the two sides agree. */
 static void test_round_trip(void)
 {
@@ -1210,5 +1362,11 @@ void register_tests(void)
     CU_add_test(s, "many field lists in one batch", test_sink_field_sets);
     CU_add_test(s, "options: synchronous, create, journal mode",
                 test_sink_options);
+    CU_add_test(s, "a batch's pages held: the journal synced at commit only",
+                test_sink_no_spill);
+    CU_add_test(s, "WAL: SQLite's own cache size kept",
+                test_sink_wal_spills);
+    CU_add_test(s, "journal-mode wal where SQLite cannot: refused",
+                test_sink_journal_mode_refused);
     CU_add_test(s, "sink then source round trip", test_round_trip);
 }

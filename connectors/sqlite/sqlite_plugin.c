@@ -29,6 +29,10 @@ static const weir_option_spec sqlite_options[] = {
         "off, normal or full: PRAGMA synchronous for this connection "
          "(default: the database's own)",
         "off normal full"),
+    WEIR_OPTION_CHOICES("journal-mode", 0, WEIR_KIND_SINK, NULL,
+        "delete or wal: switch the database to this journal mode at open "
+         "(wal stays on the file; default: the database's own)",
+        "delete wal"),
     WEIR_OPTION_END,
 };
 

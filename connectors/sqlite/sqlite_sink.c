@@ -874,25 +874,102 @@ void wsq_sink_close(void *state)
     free(s);
 }
 
+/* The option's value as one of `values` (*out NULL: unset); -1 when it
+ * is none of them, with s->msg saying which it may be (`said`). */
+static int option_choice(wsq_sink *s, const char *option,
+                         const char *const *values, size_t n,
+                         const char *said, const char **out)
+{
+    const char *v = s->c.host->option(s->c.inst, option);
+    *out = NULL;
+    if (v == NULL)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (sqlite3_stricmp(v, values[i]) == 0) {
+            *out = values[i];
+            return 0;
+        }
+    }
+    snprintf(s->msg, sizeof s->msg, "%s must be %s, not \"%s\"", option,
+             said, v);
+    return -1;
+}
+
 /* PRAGMA synchronous for this connection only, when the user asks. */
 static int set_synchronous(wsq_sink *s)
 {
     static const char *const levels[] = {"off", "normal", "full"};
-    const char *v = s->c.host->option(s->c.inst, "synchronous");
-    if (v == NULL)
+    const char *level;
+    if (option_choice(s, "synchronous", levels, 3, "off, normal or full",
+                      &level) != 0)
+        return -1;
+    if (level == NULL)
         return 0;
-    for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
-        if (sqlite3_stricmp(v, levels[i]) == 0) {
-            char sql[40];
-            snprintf(sql, sizeof sql, "PRAGMA synchronous = %s", levels[i]);
-            if (exec_sql(s, sql) == SQLITE_OK)
-                return 0;
-            return -1;
-        }
+    char sql[40];
+    snprintf(sql, sizeof sql, "PRAGMA synchronous = %s", level);
+    return exec_sql(s, sql) == SQLITE_OK ? 0 : -1;
+}
+
+/* PRAGMA journal_mode, when the user asks.  SQLite answers a switch it
+ * cannot make (no shared memory for WAL on this file system, say) with
+ * the mode the database stays in: that fails the open, rather than
+ * leaving the user's choice silently unmade.  *wal: whether the database
+ * is in WAL mode now (asked for here or chosen by its owner). */
+static int set_journal_mode(wsq_sink *s, int *wal)
+{
+    static const char *const modes[] = {"delete", "wal"};
+    const char *mode;
+    if (option_choice(s, "journal-mode", modes, 2, "delete or wal", &mode) !=
+        0)
+        return -1;
+    char sql[40];
+    snprintf(sql, sizeof sql, "PRAGMA journal_mode%s%s", mode ? " = " : "",
+             mode ? mode : "");
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW) {
+        set_msg(s, sqlite3_errmsg(s->db));
+        sqlite3_finalize(q);
+        return -1;
     }
-    snprintf(s->msg, sizeof s->msg,
-             "synchronous must be off, normal or full, not \"%s\"", v);
-    return -1;
+    const char *now = (const char *)sqlite3_column_text(q, 0);
+    int ok = mode == NULL || (now != NULL && sqlite3_stricmp(now, mode) == 0);
+    if (!ok)
+        snprintf(s->msg, sizeof s->msg,
+                 "journal-mode %s: SQLite keeps the database in %s mode",
+                 mode, now ? now : "an unknown");
+    *wal = now != NULL && sqlite3_stricmp(now, "wal") == 0;
+    sqlite3_finalize(q);
+    return ok ? 0 : -1;
+}
+
+/* How much of one transaction's changes the page cache holds before it
+ * spills pages into the database file.  In a rollback journal each spill
+ * first syncs the journal: a batch of 5,000 changes at random keys
+ * dirties a few thousand pages, overflows SQLite's 2 MB cache and was
+ * synced about ten times instead of twice.  Only the pages a transaction
+ * changes are kept past cache_size (and freed at its commit), so this
+ * costs memory only while a batch needs it; a spill into a WAL needs no
+ * sync, and there the default stays. */
+#define SPILL_BYTES (64 << 20)
+
+static int set_spill(wsq_sink *s)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &q, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    int page = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+    if (rc != SQLITE_ROW)
+        set_msg(s, sqlite3_errmsg(s->db));
+    sqlite3_finalize(q);
+    if (page <= 0)
+        return -1;
+    char sql[48];
+    snprintf(sql, sizeof sql, "PRAGMA cache_spill = %d", SPILL_BYTES / page);
+    return exec_sql(s, sql) == SQLITE_OK ? 0 : -1;
 }
 
 /* A target that may answer later (locked, its folder or share not there
@@ -958,9 +1035,11 @@ weir_status wsq_sink_open(weir_instance *inst, const weir_host *host,
                         &code);
     if (s->db == NULL)
         goto fail;
+    int wal = 0;
     /* Foreign keys declared in the schema are enforced, as the user who
      * declared them expects; this is a setting of our connection only. */
     if (exec_sql(s, "PRAGMA foreign_keys = ON") != SQLITE_OK ||
+        set_journal_mode(s, &wal) != 0 || (!wal && set_spill(s) != 0) ||
         set_synchronous(s) != 0 || schema_load(s) != 0) {
         code = sqlite3_extended_errcode(s->db);
         host->set_error(inst, "database %s: %s", s->path, s->msg);
