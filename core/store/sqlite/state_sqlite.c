@@ -562,11 +562,11 @@ static weir_store_conn *open_writer(const char *path, int must_exist,
     /* No mmap: it made loading a million snapshot rows no faster, and
      * every page it touched (and the kernel's neighbours of it: the
      * kept values of changes="keep" lie between the snapshot's pages)
-     * counted as the run's memory (docs/benchmarks.md) */
-    /* The WAL is copied into the file when a run ends (sq_run_end) and
-     * when it reaches 64 MiB, not every 4 MiB (SQLite's default): a run
-     * that changes the same pages again and again (the snapshot's) writes
-     * each to the file once, with two syncs per copy instead of dozens.
+     * counted as the run's memory (docs/benchmarks.md).  The WAL is
+     * copied into the file when a run ends (sq_run_end) and when it
+     * reaches 64 MiB, not every 4 MiB (SQLite's default): a run that
+     * changes the same pages again and again (the snapshot's) writes
+     * each to the file once, in one copy (two syncs) instead of dozens.
      * Emptied, it shrinks back to 4 MiB (weir serve keeps it open). */
     if (use_wal(st, &msg) ||
         sqlite3_exec(st->db,
