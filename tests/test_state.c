@@ -1002,7 +1002,7 @@ static weir_state *after_crash(const char *path, const char *as,
     return st;
 }
 
-static int64_t open_rows(weir_state *st)
+static int64_t retry_rows(weir_state *st)
 {
     uint64_t c[WEIR_OUTBOX_NSTATUS] = {0};
     CU_ASSERT_EQUAL(weir_state_outbox_counts(st, "p", c), 0);
@@ -1058,7 +1058,7 @@ static void test_lazy_settle_power_loss(void)
     weir_state *lost = after_crash(path, "lazy-lost.db", 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(lost);
     CU_ASSERT_EQUAL(weir_state_snapshot_recover(lost, "p"), 1);
-    CU_ASSERT_EQUAL(open_rows(lost), 0);
+    CU_ASSERT_EQUAL(retry_rows(lost), 0);
     weir_state_close(lost);
 
     /* the next intent syncs, and the settle with it */
@@ -1072,7 +1072,7 @@ static void test_lazy_settle_power_loss(void)
     weir_state *later = after_crash(path, "lazy-later.db", 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(later);
     CU_ASSERT_EQUAL(weir_state_snapshot_recover(later, "p"), 1); /* B only */
-    CU_ASSERT_EQUAL(open_rows(later), 1);
+    CU_ASSERT_EQUAL(retry_rows(later), 1);
     weir_state_close(later);
     /* a lazy transaction rolled back leaves the next commits durable */
     CU_ASSERT_EQUAL_FATAL(weir_state_begin_lazy(st), 0);
