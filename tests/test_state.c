@@ -847,6 +847,285 @@ static void test_migration_9(void)
     free(path);
 }
 
+/* ---- a crash of the machine: what reached the disk --------------------
+ * A VFS over the default one that remembers, per WAL file, how many bytes
+ * were written when it was last synced: a copy of the database with its
+ * WAL cut there is what a power loss at that moment leaves (SQLite
+ * replays a WAL up to its first frame that is not whole). */
+static sqlite3_vfs *base_vfs;
+static char synced_wal[4200];
+static sqlite3_int64 synced_bytes;
+static int wal_syncs;
+
+typedef struct pl_file {
+    sqlite3_file f;
+    sqlite3_file *real; /* follows this struct (szOsFile) */
+    int wal;
+} pl_file;
+
+static int pl_close(sqlite3_file *f)
+{
+    return ((pl_file *)f)->real->pMethods->xClose(((pl_file *)f)->real);
+}
+static int pl_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
+{
+    sqlite3_file *r = ((pl_file *)f)->real;
+    return r->pMethods->xRead(r, b, n, o);
+}
+static int pl_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
+{
+    sqlite3_file *r = ((pl_file *)f)->real;
+    return r->pMethods->xWrite(r, b, n, o);
+}
+static int pl_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+    sqlite3_file *r = ((pl_file *)f)->real;
+    return r->pMethods->xTruncate(r, size);
+}
+static int pl_sync(sqlite3_file *f, int flags)
+{
+    pl_file *p = (pl_file *)f;
+    int rc = p->real->pMethods->xSync(p->real, flags);
+    if (rc == SQLITE_OK && p->wal) {
+        wal_syncs++;
+        p->real->pMethods->xFileSize(p->real, &synced_bytes);
+    }
+    return rc;
+}
+static int pl_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+    sqlite3_file *r = ((pl_file *)f)->real;
+    return r->pMethods->xFileSize(r, size);
+}
+static int pl_lock(sqlite3_file *f, int l)
+{
+    sqlite3_file *r = ((pl_file *)f)->real;
+    return r->pMethods->xLock(r, l);
+}
+static int pl_unlock(sqlite3_file *f, int l)
+{
+    sqlite3_file *r = ((pl_file *)f)->real;
+    return r->pMethods->xUnlock(r, l);
+}
+static int pl_check(sqlite3_file *f, int *out)
+{
+    sqlite3_file *r = ((pl_file *)f)->real;
+    return r->pMethods->xCheckReservedLock(r, out);
+}
+static int pl_control(sqlite3_file *f, int op, void *arg)
+{
+    sqlite3_file *r = ((pl_file *)f)->real;
+    return r->pMethods->xFileControl(r, op, arg);
+}
+static int pl_sector(sqlite3_file *f)
+{
+    sqlite3_file *r = ((pl_file *)f)->real;
+    return r->pMethods->xSectorSize(r);
+}
+static int pl_caps(sqlite3_file *f)
+{
+    sqlite3_file *r = ((pl_file *)f)->real;
+    return r->pMethods->xDeviceCharacteristics(r);
+}
+static int pl_shm_map(sqlite3_file *f, int i, int sz, int ext, void volatile **pp)
+{
+    sqlite3_file *r = ((pl_file *)f)->real;
+    return r->pMethods->xShmMap(r, i, sz, ext, pp);
+}
+static int pl_shm_lock(sqlite3_file *f, int off, int n, int flags)
+{
+    sqlite3_file *r = ((pl_file *)f)->real;
+    return r->pMethods->xShmLock(r, off, n, flags);
+}
+static void pl_shm_barrier(sqlite3_file *f)
+{
+    sqlite3_file *r = ((pl_file *)f)->real;
+    r->pMethods->xShmBarrier(r);
+}
+static int pl_shm_unmap(sqlite3_file *f, int del)
+{
+    sqlite3_file *r = ((pl_file *)f)->real;
+    return r->pMethods->xShmUnmap(r, del);
+}
+
+static const sqlite3_io_methods pl_methods = {
+    2, pl_close, pl_read, pl_write, pl_truncate, pl_sync, pl_size,
+    pl_lock, pl_unlock, pl_check, pl_control, pl_sector, pl_caps,
+    pl_shm_map, pl_shm_lock, pl_shm_barrier, pl_shm_unmap, NULL, NULL};
+
+static int pl_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
+                   int flags, int *out)
+{
+    (void)vfs;
+    pl_file *p = (pl_file *)f;
+    p->real = (sqlite3_file *)(p + 1);
+    p->wal = name && strcmp(name, synced_wal) == 0;
+    int rc = base_vfs->xOpen(base_vfs, name, p->real, flags, out);
+    p->f.pMethods = rc == SQLITE_OK ? &pl_methods : NULL;
+    return rc;
+}
+
+/* The first `bytes` of `from` as `to`. */
+static void copy_file(const char *from, const char *to, long bytes)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    char buf[8192];
+    size_t n;
+    while ((bytes < 0 || bytes > 0) &&
+           (n = fread(buf, 1, bytes < 0 || bytes > (long)sizeof(buf)
+                                  ? sizeof(buf) : (size_t)bytes, in)) > 0) {
+        CU_ASSERT_EQUAL(fwrite(buf, 1, n, out), n);
+        if (bytes > 0)
+            bytes -= (long)n;
+    }
+    fclose(in);
+    fclose(out);
+}
+
+/* The state `path` as a crash now leaves it, opened: of weir (all it
+ * wrote), or of the machine (what it synced). */
+static weir_state *after_crash(const char *path, const char *as,
+                               int machine)
+{
+    char *copy = state_file(as), wal[4200];
+    copy_file(path, copy, -1);
+    snprintf(wal, sizeof(wal), "%s-wal", copy);
+    copy_file(synced_wal, wal, machine ? (long)synced_bytes : -1);
+    weir_error err = {0};
+    weir_state *st = weir_state_open(copy, &err);
+    if (!st)
+        fprintf(stderr, "\n  %s\n", weir_error_message(&err));
+    weir_error_clear(&err);
+    free(copy);
+    return st;
+}
+
+static int64_t retry_rows(weir_state *st)
+{
+    uint64_t c[WEIR_OUTBOX_NSTATUS] = {0};
+    CU_ASSERT_EQUAL(weir_state_outbox_counts(st, "p", c), 0);
+    return (int64_t)c[WEIR_OUTBOX_RETRY];
+}
+
+/* One batch's intent (durable), then its settle with an outbox row for
+ * the key the sink did not take: the settle is lazy (no sync), so a
+ * power loss before the next intent leaves the intent in doubt, as a
+ * crash of weir before the settle does; the next intent's commit makes
+ * the settle durable with it. */
+static void test_lazy_settle_power_loss(void)
+{
+    static sqlite3_vfs vfs;
+    base_vfs = sqlite3_vfs_find(NULL);
+    vfs = *base_vfs;
+    vfs.zName = "powerloss";
+    vfs.szOsFile = (int)sizeof(pl_file) + base_vfs->szOsFile;
+    vfs.xOpen = pl_open;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_vfs_register(&vfs, 1), SQLITE_OK);
+    char *path = state_file("lazy.db");
+    snprintf(synced_wal, sizeof(synced_wal), "%s-wal", path);
+    weir_error err = {0};
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+
+    int syncs = wal_syncs;
+    CU_ASSERT_EQUAL_FATAL(weir_state_begin(st), 0);
+    int64_t first = weir_state_intent_begin(st, "p");
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(
+        st, "p", &(weir_snapshot_entry){"A", 11, 1, 1}, 1, first), 0);
+    CU_ASSERT_EQUAL_FATAL(weir_state_commit(st), 0);
+    CU_ASSERT_EQUAL(wal_syncs, syncs + 1); /* before any sink sees it */
+
+    syncs = wal_syncs;
+    CU_ASSERT_EQUAL_FATAL(weir_state_begin_lazy(st), 0);
+    weir_outbox_row row = {.pipeline = "p", .sink = "erp", .key = "A",
+                           .idem = "A-1", .op = "insert",
+                           .payload = "{\"n\":1}",
+                           .status = WEIR_OUTBOX_RETRY, .attempts = 1};
+    CU_ASSERT_EQUAL(weir_state_outbox_add(st, &row, 1, NULL), 0);
+    CU_ASSERT_EQUAL(weir_state_intent_settle(st, "p", first), 0);
+    CU_ASSERT_EQUAL_FATAL(weir_state_commit(st), 0);
+    CU_ASSERT_EQUAL(wal_syncs, syncs); /* lazy */
+    /* weir dies: the settle is kept */
+    weir_state *kept = after_crash(path, "lazy-kept.db", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(kept);
+    CU_ASSERT_EQUAL(weir_state_snapshot_recover(kept, "p"), 0);
+    weir_state_close(kept);
+    /* the machine dies: as before the settle, the intent in doubt and
+     * no outbox row: its key goes again, with the same id */
+    weir_state *lost = after_crash(path, "lazy-lost.db", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(lost);
+    CU_ASSERT_EQUAL(weir_state_snapshot_recover(lost, "p"), 1);
+    CU_ASSERT_EQUAL(retry_rows(lost), 0);
+    weir_state_close(lost);
+
+    /* the next intent syncs, and the settle with it */
+    syncs = wal_syncs;
+    CU_ASSERT_EQUAL_FATAL(weir_state_begin(st), 0);
+    int64_t second = weir_state_intent_begin(st, "p");
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(
+        st, "p", &(weir_snapshot_entry){"B", 12, 1, 1}, 1, second), 0);
+    CU_ASSERT_EQUAL_FATAL(weir_state_commit(st), 0);
+    CU_ASSERT_EQUAL(wal_syncs, syncs + 1);
+    weir_state *later = after_crash(path, "lazy-later.db", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(later);
+    CU_ASSERT_EQUAL(weir_state_snapshot_recover(later, "p"), 1); /* B only */
+    CU_ASSERT_EQUAL(retry_rows(later), 1);
+    weir_state_close(later);
+    /* a lazy transaction rolled back leaves the next commits durable */
+    CU_ASSERT_EQUAL_FATAL(weir_state_begin_lazy(st), 0);
+    weir_state_rollback(st);
+    syncs = wal_syncs;
+    CU_ASSERT_EQUAL(weir_state_kv_set(st, "p", "src", "watermark", "7"), 0);
+    CU_ASSERT_EQUAL(wal_syncs, syncs + 1);
+
+    weir_state_close(st);
+    sqlite3_vfs_unregister(&vfs);
+    sqlite3_vfs_register(base_vfs, 1);
+    free(path);
+}
+
+/* A run's writes go into the file when it ends, and the WAL, emptied,
+ * shrinks back: a long-lived handle (weir serve) keeps it small. */
+static void test_wal_bounded_between_runs(void)
+{
+    char *path = state_file("walsize.db"), wal[4200];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    weir_error err = {0};
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    int64_t run = weir_state_run_begin(st, "p", "run");
+    CU_ASSERT(run > 0);
+    /* 300,000 snapshot rows: more than the 4 MiB the WAL keeps */
+    enum { N = 10000 };
+    static char keys[N][16];
+    static weir_snapshot_entry e[N];
+    CU_ASSERT_EQUAL_FATAL(weir_state_begin(st), 0);
+    int64_t intent = weir_state_intent_begin(st, "p");
+    for (int b = 0; b < 30; b++) {
+        for (int i = 0; i < N; i++) {
+            snprintf(keys[i], sizeof(keys[i]), "K%02d%05d", b, i);
+            e[i] = (weir_snapshot_entry){keys[i], (uint64_t)i + 1, 1, 1};
+        }
+        CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", e, N, intent), 0);
+    }
+    CU_ASSERT_EQUAL_FATAL(weir_state_commit(st), 0);
+    struct stat sb;
+    CU_ASSERT_EQUAL(stat(wal, &sb), 0);
+    CU_ASSERT(sb.st_size > 6 * 1024 * 1024);
+    weir_run_counts c = {0};
+    CU_ASSERT_EQUAL(weir_state_run_end(st, run, "ok", &c, NULL), 0);
+    /* the next write starts the WAL again, cut back to 4 MiB */
+    CU_ASSERT_EQUAL(weir_state_kv_set(st, "p", "src", "watermark", "1"), 0);
+    CU_ASSERT_EQUAL(stat(wal, &sb), 0);
+    CU_ASSERT(sb.st_size <= 4 * 1024 * 1024);
+    weir_state_close(st);
+    free(path);
+}
+
 void register_state_tests(void)
 {
     CU_pSuite s = CU_add_suite("state database", NULL, NULL);
@@ -873,4 +1152,9 @@ void register_state_tests(void)
                 test_transform_holds_and_assigned_ids);
     CU_add_test(s, "discard and resend pick by id or by group",
                 test_discard_and_resend_filters);
+    CU_add_test(s, "a lazy settle: lost in a power loss as if never made, "
+                   "durable with the next intent",
+                test_lazy_settle_power_loss);
+    CU_add_test(s, "the WAL goes into the file when a run ends, and shrinks",
+                test_wal_bounded_between_runs);
 }

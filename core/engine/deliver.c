@@ -551,7 +551,11 @@ static int record_intent(weir_delivery *d, weir_batch *b)
 
 /* After the sinks answered, in one transaction: outbox rows for what was
  * not acknowledged, and the intent settled (unless a sink publishes only
- * at finish()). */
+ * at finish()).  With <track> that transaction is lazy (state.h): lost
+ * in a crash of the machine, it leaves the batch's intent unsettled, as
+ * a crash before it does, and its keys go again with the same ids; the
+ * next intent's durable commit, before any sink sees another record,
+ * makes it durable. */
 static int commit_fresh(weir_delivery *d, weir_batch *b)
 {
     weir_pipeline *p = d->p;
@@ -559,7 +563,8 @@ static int commit_fresh(weir_delivery *d, weir_batch *b)
     char **payloads = calloc(n, sizeof(*payloads));
     unsigned char *unstorable = calloc(n, 1);
     int rc = -1;
-    if (!payloads || !unstorable || weir_state_begin(d->st))
+    if (!payloads || !unstorable ||
+        (d->tracked ? weir_state_begin_lazy(d->st) : weir_state_begin(d->st)))
         goto out;
     for (size_t k = 0; k < p->nsinks; k++) {
         sink_ops(d, b, k, 1);

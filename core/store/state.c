@@ -186,6 +186,11 @@ int weir_state_begin(weir_state *st)
     return st->ops->begin(st->conn);
 }
 
+int weir_state_begin_lazy(weir_state *st)
+{
+    return st->ops->begin_lazy(st->conn);
+}
+
 int weir_state_commit(weir_state *st)
 {
     return st->ops->commit(st->conn);

@@ -116,6 +116,15 @@ int weir_state_each_pipeline(weir_state *st,
 int weir_state_begin(weir_state *st);
 int weir_state_commit(weir_state *st);
 void weir_state_rollback(weir_state *st);
+/* A transaction whose commit is atomic but durable only with the next
+ * durable commit (of any handle on the store): a crash of weir keeps it,
+ * a crash of the machine before that next commit may undo it, and never
+ * undoes that commit without it.  Only for a transaction whose loss
+ * leaves a state the lost-answer rule already covers: a batch's settle,
+ * whose intent then stays in doubt, exactly as when weir dies before
+ * settling.  It saves a sync per batch (PostgreSQL: synchronous_commit
+ * off for the transaction). */
+int weir_state_begin_lazy(weir_state *st);
 /* 1 while a transaction of this handle is open (weir_state_begin), else
  * 0: a call that must be atomic opens its own only when there is none. */
 int weir_state_in_transaction(weir_state *st);

@@ -14,7 +14,12 @@
  *   wait-prefix  the wait key is this followed by the value of `field`
  *   set-op       insert, update, upsert or delete: the operation of every
  *                record it passes
+ *   crash-values the whole weir process dies (SIGKILL) when a record
+ *                whose `field` is one of these reaches it: after <track>,
+ *                a crash between two batches (the one before settled, the
+ *                intent of this one not yet recorded)
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +29,7 @@
 
 typedef struct state {
     const weir_host *host;
-    const char *stamp, *field, *values, *until, *prefix, *op;
+    const char *stamp, *field, *values, *until, *prefix, *op, *crash;
 } state;
 
 static const weir_option_spec options[] = {
@@ -41,6 +46,8 @@ static const weir_option_spec options[] = {
     WEIR_OPTION_CHOICES("set-op", 0, 0, NULL,
                         "the operation of every record passed",
                         "insert update upsert delete"),
+    WEIR_OPTION("crash-values", WEIR_OPTION_LIST, 0, 0, NULL,
+                "die (SIGKILL) at a record whose field is one of these"),
     WEIR_OPTION_END,
 };
 
@@ -73,6 +80,7 @@ static weir_status th_open(weir_instance *inst, const weir_host *host,
     s->until = host->option(inst, "until-file");
     s->prefix = host->option(inst, "wait-prefix");
     s->op = host->option(inst, "set-op");
+    s->crash = host->option(inst, "crash-values");
     *out = s;
     return WEIR_STATUS_OK;
 }
@@ -92,6 +100,9 @@ static weir_status th_process(void *vs, weir_batch *b)
     int waiting = !s->until || access(s->until, F_OK) != 0;
     for (size_t i = 0; i < h->batch_count(b); i++) {
         weir_record *r = h->batch_at(b, i);
+        const char *v = h->record_get(r, s->field, NULL);
+        if (s->crash && v && listed(s->crash, v))
+            raise(SIGKILL);
         if (s->stamp) {
             const char *trail = h->record_get(r, "trail", NULL);
             char buf[512];
@@ -99,7 +110,7 @@ static weir_status th_process(void *vs, weir_batch *b)
             if (h->record_set(r, "trail", buf, WEIR_NUL_TERMINATED))
                 return WEIR_STATUS_ERROR;
         }
-        const char *v = h->record_get(r, s->field, NULL);
+        v = h->record_get(r, s->field, NULL);
         if (waiting && (s->values || s->until) &&
             (!s->values || (v && listed(s->values, v)))) {
             char key[512];

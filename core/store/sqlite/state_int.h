@@ -25,6 +25,7 @@ struct weir_store_conn {
     sqlite3_stmt *ob_assigned;                  /* state_outbox.c */
     sqlite3_stmt *echo_put, *echo_get, *tf_put, *tf_get; /* state_echo.c */
     sqlite3_stmt *tv_put, *tv_del, *tv_get;     /* state_track.c */
+    int lazy;           /* synchronous=NORMAL for a sq_begin_lazy() */
 };
 
 /* Prepare `sql` and bind `n` text arguments (NULL binds SQL NULL).
@@ -114,6 +115,7 @@ int sq_each_pipeline(weir_store_conn *st, int (*fn)(const char *name,
 int sq_begin(weir_store_conn *st);
 int sq_commit(weir_store_conn *st);
 void sq_rollback(weir_store_conn *st);
+int sq_begin_lazy(weir_store_conn *st);
 int sq_lock_pipeline(weir_store_conn *st, const char *pipeline,
                          long *holder);
 void sq_unlock_pipeline(weir_store_conn *st, const char *pipeline);

@@ -562,11 +562,18 @@ static weir_store_conn *open_writer(const char *path, int must_exist,
     /* No mmap: it made loading a million snapshot rows no faster, and
      * every page it touched (and the kernel's neighbours of it: the
      * kept values of changes="keep" lie between the snapshot's pages)
-     * counted as the run's memory (docs/benchmarks.md) */
+     * counted as the run's memory (docs/benchmarks.md).  The WAL is
+     * copied into the file when a run ends (sq_run_end) and when it
+     * reaches 64 MiB, not every 4 MiB (SQLite's default): a run that
+     * changes the same pages again and again (the snapshot's) writes
+     * each to the file once, in one copy (two syncs) instead of dozens.
+     * Emptied, it shrinks back to 4 MiB (weir serve keeps it open). */
     if (use_wal(st, &msg) ||
         sqlite3_exec(st->db,
                      "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                     "PRAGMA mmap_size=0; PRAGMA cache_size=-16384",
+                     "PRAGMA mmap_size=0; PRAGMA cache_size=-16384; "
+                     "PRAGMA wal_autocheckpoint=16384; "
+                     "PRAGMA journal_size_limit=4194304",
                      NULL, NULL, &msg)) {
         set_err(err, class_of(st->db), path, what_failed(st->db),
                        msg ? msg : sqlite3_errmsg(st->db));
@@ -781,21 +788,55 @@ const weir_error *sq_error(weir_store_conn *st)
     return &st->err;
 }
 
+/* Back to syncing every commit after a lazy transaction (SQLite takes
+ * the setting only outside a transaction).  0, or -1: the connection
+ * stays lazy, and every later begin and commit fails until this works. */
+static int durable_again(weir_store_conn *st)
+{
+    if (!st->lazy || !sqlite3_get_autocommit(st->db))
+        return 0;
+    if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL))
+        return -1;
+    st->lazy = 0;
+    return 0;
+}
+
 int sq_begin(weir_store_conn *st)
 {
-    return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
+    return !durable_again(st) &&
+                   sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL,
+                                NULL) == SQLITE_OK
                ? 0 : -1;
+}
+
+/* In WAL mode, synchronous=NORMAL commits without syncing the WAL: the
+ * next commit that syncs it (any connection's) makes this one durable
+ * too, since the WAL is replayed only up to its first frame that did
+ * not reach the disk. */
+int sq_begin_lazy(weir_store_conn *st)
+{
+    if (durable_again(st) ||
+        sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL))
+        return -1;
+    st->lazy = 1;
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK)
+        return 0;
+    durable_again(st);
+    return -1;
 }
 
 int sq_commit(weir_store_conn *st)
 {
-    return sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    return sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK &&
+                   !durable_again(st)
+               ? 0 : -1;
 }
 
 void sq_rollback(weir_store_conn *st)
 {
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    durable_again(st);
 }
 
 int sq_in_place(weir_store_conn *st)
@@ -930,6 +971,12 @@ int sq_run_end(weir_store_conn *st, int64_t run, const char *status,
     sqlite3_bind_int64(s, 10, run);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
+    /* What the run wrote goes into the file now, while its pages are
+     * still cached, and the WAL starts again from its beginning; a reader
+     * in the way (passive: it waits for none) leaves the rest for later. */
+    if (rc == SQLITE_DONE && sqlite3_get_autocommit(st->db))
+        sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                  NULL, NULL);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1112,6 +1159,7 @@ const weir_store_ops weir_store_sqlite = {
     .run_tally = sq_run_tally,
     .in_transaction = sq_in_transaction,
     .in_place = sq_in_place,
+    .begin_lazy = sq_begin_lazy,
     .xref_get = sq_xref_get,
     .xref_add = sq_xref_add,
     .xref_merge = sq_xref_merge,
