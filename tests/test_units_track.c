@@ -397,6 +397,56 @@ static void test_tracker_keys(void)
     weir_pipeline_unref(p);
 }
 
+/* A batch far longer than the distance at which classify() prepares
+ * records ahead of their look-ups: duplicates near and far apart, and
+ * unreadable keys in between, get the verdicts of records in order. */
+static void test_tracker_long_batch(void)
+{
+    weir_pipeline *p = track_pipeline("<track key=\"code\"/>");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_tracker *t = tracker(p, NULL, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    enum { N = 100 };
+    weir_batch *b = weir_batch_new(N);
+    char code[16];
+    for (int i = 0; i < N; i++) {
+        /* records 12 and 13 repeat record 9's key, 60 record 1's; every 7th
+         * row has no key */
+        int k = i == 12 || i == 13 ? 9 : i == 60 ? 1 : i;
+        snprintf(code, sizeof(code), "K%d", k);
+        add(b, i + 1, "code", i % 7 == 3 ? "" : code, "v", "x", NULL);
+    }
+    CU_ASSERT_EQUAL(weir_tracker_process(t, b), 0);
+    int bad = 0, dups = 0, rejected = 0;
+    for (int i = 0; i < N; i++) {
+        weir_record *r = weir_batch_at(b, i);
+        const char *m = r->message ? r->message : "";
+        if (i % 7 == 3) {
+            rejected++;
+            bad += r->result != WEIR_RESULT_REJECT ||
+                   strcmp(m, "key field code is missing or empty") != 0;
+        } else if (i == 12 || i == 13 || i == 60) {
+            dups++;
+            bad += r->result != WEIR_RESULT_REJECT ||
+                   strcmp(m, i == 60 ? "duplicate key in this run (first "
+                                       "at line 2)"
+                                     : "duplicate key in this run (first "
+                                       "at line 10)") != 0;
+        } else {
+            bad += r->result != WEIR_RESULT_OK || r->op != WEIR_OP_INSERT ||
+                   r->version != 1;
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(dups, 3);
+    const weir_track_counts *c = weir_tracker_counts(t);
+    CU_ASSERT_EQUAL(c->inserts, (size_t)(N - dups - rejected));
+    CU_ASSERT_EQUAL(c->duplicates, 3);
+    weir_batch_free(b);
+    weir_tracker_free(t);
+    weir_pipeline_unref(p);
+}
+
 /* The hash <track> gives one record of `fields` (name/value pairs). */
 static uint64_t hash_of(weir_pipeline *p, const char *const *fields)
 {
@@ -978,6 +1028,8 @@ void register_track_tests(void)
 
     s = CU_add_suite("tracker", NULL, cleanup_suite);
     CU_add_test(s, "keys, composite and missing", test_tracker_keys);
+    CU_add_test(s, "a batch longer than the look-ahead",
+                test_tracker_long_batch);
     CU_add_test(s, "record hash", test_tracker_hash);
     CU_add_test(s, "record hashes as existing snapshots hold them",
                 test_tracker_hash_pinned);
