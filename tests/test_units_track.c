@@ -410,8 +410,8 @@ static void test_tracker_long_batch(void)
     weir_batch *b = weir_batch_new(N);
     char code[16];
     for (int i = 0; i < N; i++) {
-        /* records 12 and 13 repeat record 9's key, 60 record 1's; every 7th
-         * row has no key */
+        /* records 12 and 13 repeat the key of record 9 (line 10), record
+         * 60 that of record 1 (line 2); every 7th record has no key */
         int k = i == 12 || i == 13 ? 9 : i == 60 ? 1 : i;
         snprintf(code, sizeof(code), "K%d", k);
         add(b, i + 1, "code", i % 7 == 3 ? "" : code, "v", "x", NULL);
