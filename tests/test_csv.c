@@ -307,6 +307,44 @@ static void test_crlf_and_bom(void)
     wt_close(p);
 }
 
+/* Fields of every length across the eight-byte steps of the scan, made
+ * of characters whose bytes are the stop bytes plus 0x80 (the euro sign
+ * ends in 0xAC, ',' | 0x80; E with circumflex in 0x8A, '\\n' | 0x80), ending
+ * in LF or CRLF. */
+static void test_field_lengths(void)
+{
+    static const char *const units[] = {"a", "\xe2\x82\xac", "\xc3\x8a",
+                                        "\xc3\x8d", "\xc3\xa2", "b"};
+    enum { ROWS = 40 };
+    char csv[ROWS * 128 + 16] = "k,v,w\n", want[ROWS][100];
+    size_t len = strlen(csv);
+    for (int i = 0; i < ROWS; i++) {
+        want[i][0] = '\0';
+        for (int u = 0; u < i; u++)
+            strcat(want[i], units[(i + u) % 6]);
+        len += (size_t)snprintf(csv + len, sizeof csv - len, "k%d,%s,%s%s", i,
+                                want[i], i % 3 ? "z" : "",
+                                i % 2 ? "\r\n" : "\n");
+    }
+    wt_plugin *p = open_source(csv, NULL);
+    weir_batch *b = read_source(p, ROWS + 1, ROWS);
+    const weir_host *h = wt_host();
+    int bad = 0;
+    for (int i = 0; i < ROWS; i++) {
+        weir_record *r = h->batch_at(b, (size_t)i);
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        const char *v = wt_get(r, "v"), *w = wt_get(r, "w");
+        bad += result(r, NULL) != WEIR_RESULT_OK ||
+               strcmp(wt_get(r, "k"), k) != 0 ||
+               (i ? !v || strcmp(v, want[i]) != 0 : v != NULL) ||
+               (i % 3 ? !w || strcmp(w, "z") != 0 : w != NULL);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    wt_batch_free(b);
+    wt_close(p);
+}
+
 static void test_delimiters(void)
 {
     static const struct {
@@ -1217,6 +1255,7 @@ void register_tests(void)
     CU_add_test(s, "column names batch after batch",
                 test_names_batch_after_batch);
     CU_add_test(s, "no header", test_no_header);
+    CU_add_test(s, "fields of every length", test_field_lengths);
     CU_add_test(s, "columns option", test_columns_option);
     CU_add_test(s, "quoted fields and doubled quotes", test_quoted);
     CU_add_test(s, "embedded newlines", test_embedded_newlines);
