@@ -382,9 +382,16 @@ static void index_build(weir_record *r)
         index_put(r, i);
 }
 
+static uint64_t name_bit(const char *interned)
+{
+    return UINT64_C(1) << ptr_slot(interned, 63);
+}
+
 /* The field named by the interned pointer `interned`, or NULL. */
 static weir_field *find_interned(weir_record *r, const char *interned)
 {
+    if (!(r->names_had & name_bit(interned)))
+        return NULL;
     if (!r->index && r->nfields > INDEX_MIN_FIELDS)
         index_build(r);
     if (r->index) {
@@ -479,6 +486,7 @@ int weir_record_set(weir_record *r, const char *name, const char *value,
         }
         f = &r->fields[r->nfields++];
         f->name = interned;
+        r->names_had |= name_bit(interned);
         if (r->index && r->index_mask + 1 < index_size(r->cap))
             index_build(r); /* the array grew: so does the index */
         else if (r->index)

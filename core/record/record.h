@@ -59,6 +59,9 @@ struct weir_record {
      * record is narrow enough for a scan, or after an unset. */
     uint32_t *index;
     uint32_t index_mask;
+    /* Bit (hash of the interned pointer) % 64 of every name the record
+     * has had: a clear bit tells a name absent without a search. */
+    uint64_t names_had;
     weir_op op;
     weir_result result;
     const char *message;     /* nullable, in the arena */
