@@ -290,18 +290,28 @@ static int names_reserve(weir_batch *b)
 
 /* The interned copy of `name`, adding it when `add`; NULL when unknown
  * (or out of memory). */
+/* Is `name` entry e's name, judging by its pointer?  A caller's pointer
+ * may be a reused buffer, so a match on it is confirmed by content; only
+ * our own copies are trusted as is. */
+static int same_pointer(const name_entry *e, const char *name)
+{
+    return e->name->text == name ||
+           (e->given == name && strcmp(name, e->name->text) == 0);
+}
+
 static const char *intern(weir_batch *b, const char *name, int add)
 {
-    /* After a record's last name comes the next record's first. */
-    size_t h = b->hint < b->nnames ? b->hint : 0;
-    /* A caller's pointer may be a reused buffer, so a match on it is
-     * confirmed by content; only our own copies are trusted as is. */
-    if (h < b->nnames &&
-        (b->names[h].name->text == name ||
-         (b->names[h].given == name &&
-          strcmp(name, b->names[h].name->text) == 0))) {
-        b->hint = h + 1;
-        return b->names[h].name->text;
+    /* The name after the last one found (after a record's last name
+     * comes the next record's first), else the last one again (one field
+     * read record after record). */
+    size_t next = b->hint < b->nnames ? b->hint : 0;
+    const size_t tries[2] = {next, (next ? next : b->nnames) - 1};
+    for (int i = 0; i < 2; i++) {
+        size_t h = tries[i];
+        if (h < b->nnames && same_pointer(&b->names[h], name)) {
+            b->hint = h + 1;
+            return b->names[h].name->text;
+        }
     }
     size_t len = strlen(name);
     uint64_t hash = XXH3_64bits(name, len);
