@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "base/diag.h"
 #include "base/duration.h"
 #include "core_tests.h"
@@ -80,6 +82,73 @@ static void test_record_many_fields_and_reused_name_buffer(void)
     CU_ASSERT_EQUAL(r->nfields, 40);
     CU_ASSERT_STRING_EQUAL(weir_record_get(r, "f0", NULL), "v0");
     CU_ASSERT_STRING_EQUAL(weir_record_get(r, "f39", NULL), "v39");
+    weir_batch_free(b);
+}
+
+/* A source that reuses one buffer for the names of every row: the
+ * interning's guess (the name after the last one, where the same pointer
+ * was seen before) must still read the text, which may differ now. */
+static void test_record_name_buffer_rewritten(void)
+{
+    weir_batch *b = weir_batch_new(2);
+    weir_record *r1 = weir_batch_add(b);
+    weir_record *r2 = weir_batch_add(b);
+    char first[8], second[8];
+    strcpy(first, "a");
+    strcpy(second, "b");
+    CU_ASSERT_EQUAL(weir_record_set(r1, first, "1", 1), 0);
+    CU_ASSERT_EQUAL(weir_record_set(r1, second, "2", 1), 0);
+    /* the next row: the buffer that held "b" now holds "c" */
+    CU_ASSERT_EQUAL(weir_record_set(r2, first, "x", 1), 0);
+    strcpy(second, "c");
+    CU_ASSERT_EQUAL(weir_record_set(r2, second, "y", 1), 0);
+    CU_ASSERT_EQUAL(r2->nfields, 2);
+    CU_ASSERT_FALSE(weir_record_has(r2, "b"));
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r2, "a", NULL), "x");
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r2, "c", NULL), "y");
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r1, "b", NULL), "2");
+    /* one field read record after record through a buffer: the guess is
+     * the name found last, until the buffer holds another */
+    char field[8];
+    strcpy(field, "b");
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r1, field, NULL), "2");
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r1, field, NULL), "2");
+    strcpy(field, "a");
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r1, field, NULL), "1");
+    /* the batch's own copy of a name (host->record_field_name) is
+     * matched by its pointer, in any record */
+    const char *own = r1->fields[1].name;
+    CU_ASSERT_EQUAL(weir_record_set(r2, own, "z", 1), 0);
+    CU_ASSERT_EQUAL(r2->nfields, 3);
+    CU_ASSERT_PTR_EQUAL(weir_record_field(r2, "b")->name, own);
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r2, "b", NULL), "z");
+    weir_batch_free(b);
+}
+
+/* Each field name's hash is kept with the name (weir_field_name_hash):
+ * the XXH3-64 of its text, for interned names and for the arena copies
+ * past the intern table's limit alike. */
+static void test_record_name_hash(void)
+{
+    weir_batch *b = weir_batch_new(1);
+    weir_record *r = weir_batch_add(b);
+    char name[16];
+    enum { NAMES = 65536 + 2 }; /* past record.c's NAMES_MAX */
+    int bad = 0;
+    for (int i = 0; i < NAMES; i++) {
+        snprintf(name, sizeof(name), "n%d", i);
+        if (weir_record_set(r, name, NULL, 0) != 0) {
+            bad++;
+            break;
+        }
+        const weir_field *f = &r->fields[r->nfields - 1];
+        bad += strcmp(f->name, name) != 0 ||
+               weir_field_name_hash(f) != XXH3_64bits(name, strlen(name));
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(r->nfields, NAMES);
+    CU_ASSERT_EQUAL(weir_field_name_hash(weir_record_field(r, "n0")),
+                    XXH3_64bits("n0", 2));
     weir_batch_free(b);
 }
 
@@ -214,6 +283,9 @@ void register_core_unit_tests(void)
     CU_add_test(s, "record fields, NULL vs empty", test_record_fields);
     CU_add_test(s, "many fields, reused name buffer",
                 test_record_many_fields_and_reused_name_buffer);
+    CU_add_test(s, "a name buffer rewritten between rows",
+                test_record_name_buffer_rewritten);
+    CU_add_test(s, "field names keep their hash", test_record_name_hash);
     CU_add_test(s, "1,000 fields", test_record_wide);
     CU_add_test(s, "batch view and answers", test_batch_view);
     CU_add_test(s, "stable record ids", test_record_ids);

@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "core_tests.h"
+#include "engine/echo.h"
 #include "engine/track.h"
 #include "engine/track_index.h"
 #include "harness.h"
@@ -396,6 +397,56 @@ static void test_tracker_keys(void)
     weir_pipeline_unref(p);
 }
 
+/* A batch far longer than the distance at which classify() prepares
+ * records ahead of their look-ups: duplicates near and far apart, and
+ * unreadable keys in between, get the verdicts of records in order. */
+static void test_tracker_long_batch(void)
+{
+    weir_pipeline *p = track_pipeline("<track key=\"code\"/>");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    weir_tracker *t = tracker(p, NULL, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    enum { N = 100 };
+    weir_batch *b = weir_batch_new(N);
+    char code[16];
+    for (int i = 0; i < N; i++) {
+        /* records 12 and 13 repeat the key of record 9 (line 10), record
+         * 60 that of record 1 (line 2); every 7th record has no key */
+        int k = i == 12 || i == 13 ? 9 : i == 60 ? 1 : i;
+        snprintf(code, sizeof(code), "K%d", k);
+        add(b, i + 1, "code", i % 7 == 3 ? "" : code, "v", "x", NULL);
+    }
+    CU_ASSERT_EQUAL(weir_tracker_process(t, b), 0);
+    int bad = 0, dups = 0, rejected = 0;
+    for (int i = 0; i < N; i++) {
+        weir_record *r = weir_batch_at(b, i);
+        const char *m = r->message ? r->message : "";
+        if (i % 7 == 3) {
+            rejected++;
+            bad += r->result != WEIR_RESULT_REJECT ||
+                   strcmp(m, "key field code is missing or empty") != 0;
+        } else if (i == 12 || i == 13 || i == 60) {
+            dups++;
+            bad += r->result != WEIR_RESULT_REJECT ||
+                   strcmp(m, i == 60 ? "duplicate key in this run (first "
+                                       "at line 2)"
+                                     : "duplicate key in this run (first "
+                                       "at line 10)") != 0;
+        } else {
+            bad += r->result != WEIR_RESULT_OK || r->op != WEIR_OP_INSERT ||
+                   r->version != 1;
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(dups, 3);
+    const weir_track_counts *c = weir_tracker_counts(t);
+    CU_ASSERT_EQUAL(c->inserts, (size_t)(N - dups - rejected));
+    CU_ASSERT_EQUAL(c->duplicates, 3);
+    weir_batch_free(b);
+    weir_tracker_free(t);
+    weir_pipeline_unref(p);
+}
+
 /* The hash <track> gives one record of `fields` (name/value pairs). */
 static uint64_t hash_of(weir_pipeline *p, const char *const *fields)
 {
@@ -450,6 +501,30 @@ static void test_tracker_hash(void)
     CU_ASSERT_NOT_EQUAL(hash_of(p, x_empty), h);
     CU_ASSERT_NOT_EQUAL(hash_of(p, x_missing), hash_of(p, x_null));
     CU_ASSERT_NOT_EQUAL(hash_of(p, x_missing), hash_of(p, x_empty));
+    weir_pipeline_unref(p);
+}
+
+/* The hashes existing snapshots hold: computing them any other way would
+ * make every key look changed on the next run after an upgrade. */
+static void test_tracker_hash_pinned(void)
+{
+    CU_ASSERT_EQUAL(weir_field_hash("code", "A", 1),
+                    UINT64_C(0xa08264a84ba637a7));
+    CU_ASSERT_EQUAL(weir_field_hash("x", NULL, 0),
+                    UINT64_C(0xe9c16e573d78611e));
+    CU_ASSERT_EQUAL(weir_field_hash("x", "", 0), UINT64_C(0xdfdacc6e33583a53));
+    const char *row[] = {"code", "C000042", "name", "Z\xc3\xbcrich AG", "x",
+                         WT_NULL, "y", "", NULL};
+    const char *no_x[] = {"code", "C000042", "name", "Z\xc3\xbcrich AG", "y",
+                          "", NULL};
+    weir_pipeline *p = track_pipeline("<track key=\"code\"/>");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(hash_of(p, row), UINT64_C(0x78a9cc5a7e1f641c));
+    weir_pipeline_unref(p);
+    p = track_pipeline("<track key=\"code\" fields=\"name x\"/>");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(hash_of(p, row), UINT64_C(0x23ae5a009a2e3a5b));
+    CU_ASSERT_EQUAL(hash_of(p, no_x), UINT64_C(0x23ae5a009a2e3a5c));
     weir_pipeline_unref(p);
 }
 
@@ -953,7 +1028,11 @@ void register_track_tests(void)
 
     s = CU_add_suite("tracker", NULL, cleanup_suite);
     CU_add_test(s, "keys, composite and missing", test_tracker_keys);
+    CU_add_test(s, "a batch longer than the look-ahead",
+                test_tracker_long_batch);
     CU_add_test(s, "record hash", test_tracker_hash);
+    CU_add_test(s, "record hashes as existing snapshots hold them",
+                test_tracker_hash_pinned);
     CU_add_test(s, "owned fields stripped", test_tracker_owned_fields);
     CU_add_test(s, "duplicates", test_tracker_duplicates);
     CU_add_test(s, "against a snapshot, full refresh",

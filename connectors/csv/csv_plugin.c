@@ -79,6 +79,10 @@ typedef struct csv_state {
     long blank_count; /* blank lines held back: dropped if only blank */
     long blank_line;  /* lines follow until the end of the file */
     weirp_file_stamp opened; /* the file as opened, to see it change */
+    /* Within one read(): the batch's own copy of each column name
+     * (host->record_field_name of the first record that has it), which
+     * record_set matches by its pointer alone; NULL: not known yet. */
+    const char **batch_names; /* nnames entries */
 
     /* -- sink */
     csv_writer *writer;
@@ -438,16 +442,25 @@ static int add_row(csv_state *s, weir_batch *b, const csv_row *row)
         return -1;
     }
     h->record_set_origin(rec, row->line);
+    if (!s->batch_names &&
+        !(s->batch_names = calloc(s->nnames + 1, sizeof *s->batch_names))) {
+        log_oom(s);
+        return -1;
+    }
     size_t n = row->count < s->expected ? row->count : s->expected;
     for (size_t i = 0; i < n; i++) {
         const csv_field *f = &row->fields[i];
         if (f->bad)
             continue; /* not readable: left out, the row is rejected */
         const char *v = f->quoted || f->len ? f->data : NULL;
-        if (h->record_set(rec, s->names[i], v, f->len) < 0) {
+        const char *name = s->batch_names[i] ? s->batch_names[i] : s->names[i];
+        if (h->record_set(rec, name, v, f->len) < 0) {
             log_oom(s);
             return -1;
         }
+        if (!s->batch_names[i]) /* names differ: the field was added last */
+            s->batch_names[i] = h->record_field_name(
+                rec, h->record_field_count(rec) - 1);
     }
     if (row->problem != CSV_ROW_OK || row->count != s->expected)
         reject_row(s, rec, row);
@@ -481,6 +494,8 @@ static int add_blank(csv_state *s, weir_batch *b, long line)
 static weir_status source_read(csv_state *s, weir_batch *b)
 {
     const weir_host *h = s->host;
+    if (s->batch_names) /* borrowed from the last batch: gone with it */
+        memset(s->batch_names, 0, s->nnames * sizeof *s->batch_names);
     while (h->batch_room(b) > 0) {
         if (s->have_row && s->blank_count > 0) {
             if (add_blank(s, b, s->blank_line) < 0)
@@ -938,6 +953,7 @@ static void csv_close(void *state)
     if (s->fd >= 0)
         close(s->fd);
     free_names(s);
+    free(s->batch_names);
     free(s->tmp_path);
     free(s->values);
     free(s->wrote);

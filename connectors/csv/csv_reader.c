@@ -2,6 +2,7 @@
 #include "csv_reader.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +10,15 @@
 #include "csv_utf8.h"
 
 #define CSV_DEFAULT_BUFSIZE (64u * 1024u)
+
+/* Bytes that end an unquoted field: delimiter, quote, CR, LF; each also
+ * in every byte of a word, to look for all four eight bytes at a time.
+ * To finish a field after a stray quote, the quote's place holds the
+ * delimiter again. */
+typedef struct stop_set {
+    char c[4];
+    uint64_t w[4];
+} stop_set;
 
 struct csv_reader {
     int fd;
@@ -27,11 +37,7 @@ struct csv_reader {
     size_t row_bytes; /* size of the row parse_row() returned last */
     csv_field *fields;
     size_t fields_cap;
-    /* Bytes that end an unquoted field: delimiter, quote, CR, LF.  A table
-     * lookup per byte is the cheapest portable "memchr for four bytes". */
-    unsigned char stop[256];
-    /* The same without the quote, to finish a field after a stray quote. */
-    unsigned char stop_noquote[256];
+    stop_set stop, stop_noquote;
     csv_failure failure;
     int err;
     long fail_line;
@@ -43,6 +49,15 @@ enum { ROW_PARSED = 1, ROW_NEED_MORE = 0, ROW_CUT_SHORT = 2 };
 
 /* Marks a quoted field with doubled quotes until it is unescaped. */
 #define QUOTED_DOUBLED 2
+
+static void stops_init(stop_set *s, char delim, char quote)
+{
+    const char c[4] = {delim, quote, '\r', '\n'};
+    for (int i = 0; i < 4; i++) {
+        s->c[i] = c[i];
+        s->w[i] = UINT64_C(0x0101010101010101) * (unsigned char)c[i];
+    }
+}
 
 csv_reader *csv_reader_new(int fd, char delim, char quote, size_t bufsize,
                            size_t max_row)
@@ -66,11 +81,8 @@ csv_reader *csv_reader_new(int fd, char delim, char quote, size_t bufsize,
     r->delim = delim;
     r->quote = quote;
     r->line = 1;
-    r->stop[(unsigned char)delim] = 1;
-    r->stop['\r'] = 1;
-    r->stop['\n'] = 1;
-    memcpy(r->stop_noquote, r->stop, sizeof r->stop);
-    r->stop[(unsigned char)quote] = 1;
+    stops_init(&r->stop, delim, quote);
+    stops_init(&r->stop_noquote, delim, delim);
     return r;
 }
 
@@ -146,21 +158,38 @@ static int fill(csv_reader *r)
     return 1;
 }
 
-/* First byte at or after p that `stop` marks, or e. */
-static char *scan(char *p, const char *e, const unsigned char *stop)
+#define HIGH_BITS UINT64_C(0x8080808080808080)
+
+/* The high bit of each byte of w that is not 0 (exactly: no borrow
+ * between bytes). */
+static uint64_t nonzero_bytes(uint64_t w)
 {
-    while (e - p >= 4) {
-        if (stop[(unsigned char)p[0]])
-            return p;
-        if (stop[(unsigned char)p[1]])
-            return p + 1;
-        if (stop[(unsigned char)p[2]])
-            return p + 2;
-        if (stop[(unsigned char)p[3]])
-            return p + 3;
-        p += 4;
+    return ((w & ~HIGH_BITS) + ~HIGH_BITS) | w;
+}
+
+/* First byte at or after p that is one of `stop`, or e.  Eight bytes at a
+ * time: the bytes equal to a stop are those that XOR to 0 with it. */
+static char *scan(char *p, const char *e, const stop_set *stop)
+{
+    while (e - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, sizeof w);
+        uint64_t hits = ~(nonzero_bytes(w ^ stop->w[0]) &
+                          nonzero_bytes(w ^ stop->w[1]) &
+                          nonzero_bytes(w ^ stop->w[2]) &
+                          nonzero_bytes(w ^ stop->w[3])) &
+                        HIGH_BITS;
+        if (hits) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            return p + __builtin_clzll(hits) / 8;
+#else
+            return p + __builtin_ctzll(hits) / 8;
+#endif
+        }
+        p += 8;
     }
-    while (p < e && !stop[(unsigned char)*p])
+    while (p < e && *p != stop->c[0] && *p != stop->c[1] &&
+           *p != stop->c[2] && *p != stop->c[3])
         p++;
     return p;
 }
@@ -302,14 +331,14 @@ static int parse_row(csv_reader *r, csv_row *row)
             if (p < e && *p != d && *p != '\r' && *p != '\n') {
                 set_problem(row, CSV_TEXT_AFTER_QUOTE, n);
                 f->bad = 1;
-                p = scan(p, e, r->stop_noquote);
+                p = scan(p, e, &r->stop_noquote);
             }
         } else {
             char *s = p;
-            p = scan(p, e, r->stop);
+            p = scan(p, e, &r->stop);
             if (p < e && *p == q) {
                 set_problem(row, CSV_STRAY_QUOTE, n);
-                p = scan(p + 1, e, r->stop_noquote);
+                p = scan(p + 1, e, &r->stop_noquote);
             }
             f->data = s;
             f->len = (size_t)(p - s);

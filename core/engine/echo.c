@@ -60,11 +60,11 @@ static int add_pair(weir_echo_fields *f, pair e)
     return 0;
 }
 
-static int add_entry(weir_echo_fields *f, const char *name, const char *value,
-                     size_t len)
+static int add_entry(weir_echo_fields *f, const weir_field *field)
 {
-    return add_pair(f, (pair){XXH3_64bits(name, strlen(name)),
-                              weir_field_hash(name, value, len)});
+    uint64_t name = weir_field_name_hash(field);
+    return add_pair(f, (pair){name, weir_field_hash_seeded(name, field->value,
+                                                           field->len)});
 }
 
 int weir_echo_fields_build(weir_echo_fields *f, const weir_record *r,
@@ -73,15 +73,13 @@ int weir_echo_fields_build(weir_echo_fields *f, const weir_record *r,
     f->len = 0;
     if (fields) {
         for (char *const *n = fields; *n; n++) {
-            size_t len;
-            const char *v = weir_record_get(r, *n, &len);
-            if (weir_record_has(r, *n) && add_entry(f, *n, v, len))
+            const weir_field *field = weir_record_field(r, *n);
+            if (field && add_entry(f, field))
                 return -1;
         }
     } else {
         for (uint32_t i = 0; i < r->nfields; i++)
-            if (add_entry(f, r->fields[i].name, r->fields[i].value,
-                          r->fields[i].len))
+            if (add_entry(f, &r->fields[i]))
                 return -1;
     }
     if (f->len)

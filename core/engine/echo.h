@@ -27,15 +27,23 @@
 #include "record/record.h"
 #include "store/state.h"
 
-/* One field's hash: its name seeds the value's, so the same value in two
- * fields differs; NULL and "" differ by the seed.  <track> adds these up
- * into a record's hash (inline: it runs for every field of every
- * record). */
+/* One field's hash: the XXH3-64 of its name (`name_hash`) seeds the
+ * value's, so the same value in two fields differs; NULL and "" differ by
+ * the seed.  <track> adds these up into a record's hash (inline: it runs
+ * for every field of every record).  A record's field has its name's
+ * hash at hand: weir_field_name_hash(). */
+static inline uint64_t weir_field_hash_seeded(uint64_t name_hash,
+                                              const char *value, size_t len)
+{
+    return XXH3_64bits_withSeed(value ? value : "", len,
+                                value ? name_hash : ~name_hash);
+}
+
 static inline uint64_t weir_field_hash(const char *name, const char *value,
                                        size_t len)
 {
-    uint64_t seed = XXH3_64bits(name, strlen(name));
-    return XXH3_64bits_withSeed(value ? value : "", len, value ? seed : ~seed);
+    return weir_field_hash_seeded(XXH3_64bits(name, strlen(name)), value,
+                                  len);
 }
 
 /* Sink `sink` acknowledged `r`: remember its fields as written into the

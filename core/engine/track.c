@@ -284,24 +284,31 @@ static void strip_owned(weir_tracker *t, weir_record *r)
             weir_record_unset(r, o[0]);
 }
 
+/* The hash of field f (NULL: absent, named `name`). */
+static uint64_t field_hash(const weir_field *f, const char *name)
+{
+    return f ? weir_field_hash_seeded(weir_field_name_hash(f), f->value,
+                                      f->len)
+             : weir_field_hash(name, NULL, 0);
+}
+
 /* Field hashes (weir_field_hash) are added, so the order of the fields
- * does not matter: a reordered export is not a change. */
+ * does not matter: a reordered export is not a change.  Snapshots hold
+ * these sums: they must never change (tests/test_units_track.c pins
+ * them). */
 static uint64_t record_hash(weir_tracker *t, const weir_record *r)
 {
     uint64_t h = 1; /* 0 marks a deleted key in the snapshot */
     if (t->spec->fields) {
         for (size_t i = 0; i < t->nfields; i++) {
-            const char *f = t->spec->fields[i];
-            size_t n;
-            const char *v = weir_record_get(r, f, &n);
-            int has = weir_record_has(r, f);
-            t->field_found[i] |= (unsigned char)has;
-            h += weir_field_hash(f, v, n) * 2 + !has;
+            const char *name = t->spec->fields[i];
+            const weir_field *f = weir_record_field(r, name);
+            t->field_found[i] |= f != NULL;
+            h += field_hash(f, name) * 2 + !f;
         }
     } else {
         for (uint32_t i = 0; i < r->nfields; i++)
-            h += weir_field_hash(r->fields[i].name, r->fields[i].value,
-                            r->fields[i].len);
+            h += field_hash(&r->fields[i], NULL);
     }
     return h ? h : 1;
 }
@@ -411,70 +418,92 @@ static int absorb_echo(weir_tracker *t, weir_record *r, weir_track_verdict v,
     return echo;
 }
 
+/* Record r's key, its hash and the hash of its tracked fields; the
+ * key's hash starts fetching its index slot.  0 (r rejected when its
+ * key cannot be read), or -1 out of memory. */
+static int prepare(weir_tracker *t, weir_record *r, weir_key_hash *h)
+{
+    key_fault fault = KEY_OK;
+    const char *field = NULL;
+    long len = build_key(t, r, &fault, &field);
+    if (len < 0) {
+        /* Its key cannot be read, so any key may be missing only
+         * because of it: no deletes this run. */
+        if (!t->no_deletes) {
+            t->no_deletes = 1;
+            t->no_deletes_line = r->origin;
+        }
+        char msg[256];
+        key_fault_text(fault, field, msg, sizeof(msg));
+        weir_record_answer(r, WEIR_RESULT_REJECT, msg, NULL);
+        return 0;
+    }
+    if (weir_record_set_key(r, t->keybuf))
+        return -1;
+    strip_owned(t, r);
+    r->hash = record_hash(t, r);
+    *h = weir_track_index_hash(t->index, t->keybuf, (size_t)len);
+    return 0;
+}
+
+/* Look r up in the index (its key hashed: h) and give it its verdict.
+ * 0, or -1 out of memory or the store failed. */
+static int look_up(weir_tracker *t, weir_record *r, weir_key_hash h)
+{
+    if (r->result != WEIR_RESULT_OK)
+        return 0;
+    weir_track_verdict v;
+    long first = 0;
+    uint32_t version = 0;
+    int doubt = 0;
+    if (weir_track_index_see_hashed(t->index, r->key, strlen(r->key), h,
+                                    r->hash, r->origin, &v, &first, &version,
+                                    &doubt))
+        return -1;
+    if (version == UINT32_MAX && v != WEIR_TRACK_RESEND &&
+        v != WEIR_TRACK_DUPLICATE) {
+        /* a new change number would repeat an old idempotency id */
+        weir_record_answer(r, WEIR_RESULT_REJECT, "this key has used up "
+                           "its change numbers (4294967295 changes)",
+                           NULL);
+        return 0;
+    }
+    r->version = (uint64_t)version + (v != WEIR_TRACK_RESEND);
+    if (t->echo && (v == WEIR_TRACK_NEW || v == WEIR_TRACK_CHANGED)) {
+        int echo = absorb_echo(t, r, v, version, doubt);
+        if (echo < 0)
+            return -1;
+        if (echo) {
+            r->unchanged = 1;
+            weir_record_answer(r, WEIR_RESULT_DROP, NULL, NULL);
+            t->counts.unchanged++;
+            t->counts.echoes++;
+            return 0;
+        }
+    }
+    apply_verdict(t, r, v, first, doubt);
+    return 0;
+}
+
+/* Look-ups in an index much larger than the cache wait for memory: each
+ * record is prepared (its slot fetched) this many records before its
+ * look-up, early enough for the fetch to arrive and late enough for the
+ * line to be still there (a whole batch ahead, it is not). */
+#define LOOKUP_AHEAD 16
+
 static int classify(weir_tracker *t, weir_batch *b)
 {
     size_t n = weir_batch_count(b);
     if (reserve_hashes(t, n))
         return -1;
-    /* First every key and its hash, which starts fetching the index
-     * slots; then the lookups, which find them in the cache. */
-    for (size_t i = 0; i < n; i++) {
-        weir_record *r = weir_batch_at(b, i);
-        key_fault fault = KEY_OK;
-        const char *field = NULL;
-        long len = build_key(t, r, &fault, &field);
-        if (len < 0) {
-            /* Its key cannot be read, so any key may be missing only
-             * because of it: no deletes this run. */
-            if (!t->no_deletes) {
-                t->no_deletes = 1;
-                t->no_deletes_line = r->origin;
-            }
-            char msg[256];
-            key_fault_text(fault, field, msg, sizeof(msg));
-            weir_record_answer(r, WEIR_RESULT_REJECT, msg, NULL);
-            continue;
-        }
-        if (weir_record_set_key(r, t->keybuf))
+    for (size_t i = 0; i < n + LOOKUP_AHEAD; i++) {
+        if (i < n && prepare(t, weir_batch_at(b, i), &t->hashes[i]))
             return -1;
-        strip_owned(t, r);
-        r->hash = record_hash(t, r);
-        t->hashes[i] = weir_track_index_hash(t->index, t->keybuf, (size_t)len);
-    }
-    for (size_t i = 0; i < n; i++) {
-        weir_record *r = weir_batch_at(b, i);
-        if (r->result != WEIR_RESULT_OK)
-            continue;
-        weir_track_verdict v;
-        long first = 0;
-        uint32_t version = 0;
-        int doubt = 0;
-        if (weir_track_index_see_hashed(t->index, r->key, strlen(r->key),
-                                        t->hashes[i], r->hash, r->origin, &v,
-                                        &first, &version, &doubt))
-            return -1;
-        if (version == UINT32_MAX && v != WEIR_TRACK_RESEND &&
-            v != WEIR_TRACK_DUPLICATE) {
-            /* a new change number would repeat an old idempotency id */
-            weir_record_answer(r, WEIR_RESULT_REJECT, "this key has used up "
-                               "its change numbers (4294967295 changes)",
-                               NULL);
-            continue;
-        }
-        r->version = (uint64_t)version + (v != WEIR_TRACK_RESEND);
-        if (t->echo && (v == WEIR_TRACK_NEW || v == WEIR_TRACK_CHANGED)) {
-            int echo = absorb_echo(t, r, v, version, doubt);
-            if (echo < 0)
+        if (i >= LOOKUP_AHEAD) {
+            size_t j = i - LOOKUP_AHEAD;
+            if (look_up(t, weir_batch_at(b, j), t->hashes[j]))
                 return -1;
-            if (echo) {
-                r->unchanged = 1;
-                weir_record_answer(r, WEIR_RESULT_DROP, NULL, NULL);
-                t->counts.unchanged++;
-                t->counts.echoes++;
-                continue;
-            }
         }
-        apply_verdict(t, r, v, first, doubt);
     }
     return 0;
 }

@@ -27,8 +27,8 @@
 
 typedef struct name_entry {
     const char *given; /* pointer the caller passed last time */
-    char *name;        /* our copy (malloc'd) */
-    uint32_t hash;
+    weir_name *name;   /* our copy (malloc'd) */
+    uint32_t hash;     /* name->hash, cut to the index's width */
 } name_entry;
 
 struct weir_batch {
@@ -239,13 +239,18 @@ static int unshare(weir_record *r)
     return 0;
 }
 
-/* FNV-1a of a NUL-terminated name. */
-static uint32_t name_hash(const char *name)
+/* A copy of name[0..len) with its hash: in the arena, or malloc'd when
+ * `arena` is NULL.  NULL out of memory. */
+static weir_name *name_copy(weir_arena *arena, const char *name, size_t len,
+                            uint64_t hash)
 {
-    uint32_t h = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h;
+    size_t size = sizeof(weir_name) + len + 1;
+    weir_name *n = arena ? weir_arena_alloc(arena, size) : malloc(size);
+    if (!n)
+        return NULL;
+    n->hash = hash;
+    memcpy(n->text, name, len + 1);
+    return n;
 }
 
 /* Put entry i into the hash index (which has room). */
@@ -285,26 +290,40 @@ static int names_reserve(weir_batch *b)
 
 /* The interned copy of `name`, adding it when `add`; NULL when unknown
  * (or out of memory). */
+/* Is `name` entry e's name, judging by its pointer?  A caller's pointer
+ * may be a reused buffer, so a match on it is confirmed by content; only
+ * our own copies are trusted as is. */
+static int same_pointer(const name_entry *e, const char *name)
+{
+    return e->name->text == name ||
+           (e->given == name && strcmp(name, e->name->text) == 0);
+}
+
 static const char *intern(weir_batch *b, const char *name, int add)
 {
-    size_t h = b->hint;
-    /* A caller's pointer may be a reused buffer, so a match on it is
-     * confirmed by content; only our own copies are trusted as is. */
-    if (h < b->nnames &&
-        (b->names[h].name == name ||
-         (b->names[h].given == name && strcmp(name, b->names[h].name) == 0))) {
-        b->hint = h + 1;
-        return b->names[h].name;
+    /* The name after the last one found (after a record's last name
+     * comes the next record's first), else the last one again (one field
+     * read record after record). */
+    size_t next = b->hint < b->nnames ? b->hint : 0;
+    const size_t tries[2] = {next, (next ? next : b->nnames) - 1};
+    for (int i = 0; i < 2; i++) {
+        size_t h = tries[i];
+        if (h < b->nnames && same_pointer(&b->names[h], name)) {
+            b->hint = h + 1;
+            return b->names[h].name->text;
+        }
     }
-    uint32_t hash = name_hash(name);
+    size_t len = strlen(name);
+    uint64_t hash = XXH3_64bits(name, len);
     if (b->slots) {
-        for (size_t s = hash & b->slots_mask; b->slots[s];
+        for (size_t s = (uint32_t)hash & b->slots_mask; b->slots[s];
              s = (s + 1) & b->slots_mask) {
             name_entry *e = &b->names[b->slots[s] - 1];
-            if (e->hash == hash && strcmp(e->name, name) == 0) {
+            if (e->hash == (uint32_t)hash &&
+                strcmp(e->name->text, name) == 0) {
                 e->given = name;
                 b->hint = b->slots[s];
-                return e->name;
+                return e->name->text;
             }
         }
     }
@@ -312,9 +331,10 @@ static const char *intern(weir_batch *b, const char *name, int add)
         return NULL;
     if (b->nnames == NAMES_MAX) {
         b->overflow = 1;
-        return weir_arena_strndup(&b->arena, name, strlen(name));
+        weir_name *copy = name_copy(&b->arena, name, len, hash);
+        return copy ? copy->text : NULL;
     }
-    char *copy = strdup(name);
+    weir_name *copy = name_copy(NULL, name, len, hash);
     if (!copy || names_reserve(b)) {
         free(copy);
         return NULL;
@@ -322,10 +342,10 @@ static const char *intern(weir_batch *b, const char *name, int add)
     name_entry *e = &b->names[b->nnames];
     e->given = name;
     e->name = copy;
-    e->hash = hash;
+    e->hash = (uint32_t)hash;
     slot_put(b, b->nnames++);
     b->hint = b->nnames;
-    return copy;
+    return copy->text;
 }
 
 const char *weir_batch_intern(weir_batch *b, const char *name)
@@ -377,9 +397,16 @@ static void index_build(weir_record *r)
         index_put(r, i);
 }
 
+static uint64_t name_bit(const char *interned)
+{
+    return UINT64_C(1) << ptr_slot(interned, 63);
+}
+
 /* The field named by the interned pointer `interned`, or NULL. */
 static weir_field *find_interned(weir_record *r, const char *interned)
 {
+    if (!(r->names_had & name_bit(interned)))
+        return NULL;
     if (!r->index && r->nfields > INDEX_MIN_FIELDS)
         index_build(r);
     if (r->index) {
@@ -431,6 +458,11 @@ int weir_record_has(const weir_record *r, const char *name)
     return find(r, name) != NULL;
 }
 
+const weir_field *weir_record_field(const weir_record *r, const char *name)
+{
+    return find(r, name);
+}
+
 int weir_record_set(weir_record *r, const char *name, const char *value,
                     size_t len)
 {
@@ -469,6 +501,7 @@ int weir_record_set(weir_record *r, const char *name, const char *value,
         }
         f = &r->fields[r->nfields++];
         f->name = interned;
+        r->names_had |= name_bit(interned);
         if (r->index && r->index_mask + 1 < index_size(r->cap))
             index_build(r); /* the array grew: so does the index */
         else if (r->index)

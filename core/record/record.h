@@ -29,10 +29,26 @@ typedef enum weir_sent_for {
 } weir_sent_for;
 
 typedef struct weir_field {
-    const char *name;  /* interned in the batch */
+    const char *name;  /* interned in the batch: a weir_name's text */
     const char *value; /* NULL = SQL NULL */
     size_t len;
 } weir_field;
+
+/* A field name as a batch keeps it: its XXH3-64 hashed once, when the
+ * batch first sees the name, and the text right after it. */
+typedef struct weir_name {
+    uint64_t hash;
+    char text[];
+} weir_name;
+
+/* XXH3-64 of f's name (f a field of a record): what <track> seeds the
+ * hash of f's value with (engine/echo.h), without hashing it again. */
+static inline uint64_t weir_field_name_hash(const weir_field *f)
+{
+    return ((const weir_name *)(const void *)(f->name -
+                                              offsetof(weir_name, text)))
+        ->hash;
+}
 
 struct weir_record {
     weir_batch *batch;
@@ -43,6 +59,9 @@ struct weir_record {
      * record is narrow enough for a scan, or after an unset. */
     uint32_t *index;
     uint32_t index_mask;
+    /* Bit (hash of the interned pointer) % 64 of every name the record
+     * has had: a clear bit tells a name absent without a search. */
+    uint64_t names_had;
     weir_op op;
     weir_result result;
     const char *message;     /* nullable, in the arena */
@@ -149,6 +168,9 @@ const char *weir_batch_intern(weir_batch *b, const char *name);
 const char *weir_record_get(const weir_record *r, const char *name,
                             size_t *len);
 int weir_record_has(const weir_record *r, const char *name);
+/* The field `name`, NULL when absent: weir_record_get and _has in one
+ * look-up. (borrowed, until the field changes) */
+const weir_field *weir_record_field(const weir_record *r, const char *name);
 int weir_record_set(weir_record *r, const char *name, const char *value,
                     size_t len);
 int weir_record_unset(weir_record *r, const char *name);
