@@ -179,6 +179,10 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
         weir_tracker_free(t);
         return NULL;
     }
+    if (weir_log_level_get() >= WEIR_LOG_DEBUG) /* _loaded() reads it all */
+        weir_log(WEIR_LOG_DEBUG, "%s: %zu snapshot keys loaded, key index "
+                 "%.1f MB", p->name, weir_track_index_loaded(t->index),
+                 (double)weir_track_index_bytes(t->index) / 1e6);
     if (t->echo && load_waiting(t)) {
         snapshot_error(st, err);
         weir_tracker_free(t);

@@ -5,16 +5,22 @@
 
 #include <xxhash.h>
 
-#include "base/arena.h"
 #include "engine/track_index.h"
 
-/* Open addressing, at most 70% full.  A slot's hot half (what a lookup
- * reads: the key's 128-bit hash, the tracked-values hash, the change
- * number, flags) is 32 bytes, so a hit costs one cache line; the key text
- * and first line live in a parallel cold array, read only for deletes
- * and duplicates.  Keys are compared by their 128-bit hash: two distinct
- * keys of one pipeline colliding is about as likely as a disk returning
- * a wrong sector unnoticed. */
+/* Open addressing, at most 70% full, sized to that exactly: a key's home
+ * slot is its hash scaled to the table (multiply-shift), not masked, so
+ * the table needs no power-of-two size.  Scaling keeps the table in the
+ * order of k1 (linear probing moves a key only a few slots on), so a
+ * resize reads the old table and writes the new one front to back.
+ *
+ * A slot's hot half (what a lookup reads: the key's 128-bit hash, the
+ * tracked-values hash, the change number, flags) is 32 bytes, so a hit
+ * costs one cache line; the cold half (8 bytes: where the key text is,
+ * the first line) is read only for deletes and duplicates.  Key text
+ * lives in one buffer, each key length-prefixed and NUL-terminated, no
+ * padding.  Keys are compared by their 128-bit hash: two distinct keys of
+ * one pipeline colliding is about as likely as a disk returning a wrong
+ * sector unnoticed. */
 typedef struct slot {
     uint64_t k1, k2;  /* XXH3-128 of the key; k1 picks the slot */
     uint64_t hash;    /* hash of the tracked values */
@@ -24,16 +30,19 @@ typedef struct slot {
 } slot;
 
 typedef struct cold {
-    const char *key; /* in the arena */
-    uint32_t klen;
-    uint32_t line;   /* origin of the first record this run */
+    uint32_t key;  /* offset of the key's length prefix in `text` */
+    uint32_t line; /* origin of the first record this run */
 } cold;
 
+/* Key text is addressed by 32-bit offsets: 4 GiB of it at most. */
+#define TEXT_MAX UINT32_MAX
+
 struct weir_track_index {
-    weir_arena keys;
     slot *slots;
     cold *colds;
-    size_t nslots;   /* power of two */
+    char *text;      /* the keys */
+    size_t tlen, tcap;
+    size_t nslots;
     size_t count;    /* used slots */
     size_t unseen;   /* snapshot keys not seen yet */
     size_t redo;     /* deletes in doubt not seen yet */
@@ -41,27 +50,32 @@ struct weir_track_index {
 
 weir_track_index *weir_track_index_new(void)
 {
-    weir_track_index *t = calloc(1, sizeof(*t));
-    if (t)
-        weir_arena_init(&t->keys);
-    return t;
+    return calloc(1, sizeof(weir_track_index));
 }
 
 void weir_track_index_free(weir_track_index *t)
 {
     if (!t)
         return;
-    weir_arena_free(&t->keys);
     free(t->slots);
     free(t->colds);
+    free(t->text);
     free(t);
 }
 
-static size_t probe(const slot *slots, size_t mask, uint64_t k1, uint64_t k2)
+/* k1 scaled to [0, n): the high half of the 128-bit product. */
+static size_t home(uint64_t k1, size_t n)
 {
-    size_t s = k1 & mask;
+    __extension__ typedef unsigned __int128 u128;
+    return (size_t)(((u128)k1 * n) >> 64);
+}
+
+static size_t probe(const slot *slots, size_t n, uint64_t k1, uint64_t k2)
+{
+    size_t s = home(k1, n);
     while (slots[s].used && !(slots[s].k1 == k1 && slots[s].k2 == k2))
-        s = (s + 1) & mask;
+        if (++s == n)
+            s = 0;
     return s;
 }
 
@@ -77,7 +91,7 @@ static int resize(weir_track_index *t, size_t n)
     for (size_t i = 0; i < t->nslots; i++) {
         if (!t->slots[i].used)
             continue;
-        size_t s = probe(slots, n - 1, t->slots[i].k1, t->slots[i].k2);
+        size_t s = probe(slots, n, t->slots[i].k1, t->slots[i].k2);
         slots[s] = t->slots[i];
         colds[s] = t->colds[i];
     }
@@ -89,16 +103,16 @@ static int resize(weir_track_index *t, size_t n)
     return 0;
 }
 
-static int grow(weir_track_index *t)
+/* Slots for `n` keys at most 70% full. */
+static size_t slots_for(size_t n)
 {
-    return resize(t, t->nslots ? t->nslots * 2 : 1024);
+    size_t want = (n * 10 + 6) / 7;
+    return want < 64 ? 64 : want;
 }
 
 int weir_track_index_reserve(weir_track_index *t, size_t n)
 {
-    size_t want = 1024;
-    while (want * 7 < n * 10 + 10) /* at most 70% full */
-        want *= 2;
+    size_t want = slots_for(n);
     return want > t->nslots ? resize(t, want) : 0;
 }
 
@@ -106,41 +120,82 @@ weir_key_hash weir_track_index_hash(const weir_track_index *t,
                                     const char *key, size_t len)
 {
     XXH128_hash_t x = XXH3_128bits(key, len);
-    if (t->nslots) {
-        size_t s = x.low64 & (t->nslots - 1);
-        __builtin_prefetch(&t->slots[s], 1);
-    }
+    if (t->nslots)
+        __builtin_prefetch(&t->slots[home(x.low64, t->nslots)], 1);
     return (weir_key_hash){x.low64, x.high64};
+}
+
+/* Append `key` to the text: its offset, or -1 out of memory. */
+static long long add_text(weir_track_index *t, const char *key, size_t len)
+{
+    size_t need = t->tlen + 5 + len + 1; /* varint length, text, NUL */
+    if (need > TEXT_MAX || len > TEXT_MAX)
+        return -1;
+    if (need > t->tcap) {
+        size_t cap = t->tcap ? t->tcap * 2 : 4096;
+        while (cap < need)
+            cap *= 2;
+        char *g = realloc(t->text, cap);
+        if (!g)
+            return -1;
+        t->text = g;
+        t->tcap = cap;
+    }
+    size_t at = t->tlen, p = at;
+    size_t v = len;
+    do {
+        unsigned char b = v & 0x7f;
+        v >>= 7;
+        t->text[p++] = (char)(b | (v ? 0x80 : 0));
+    } while (v);
+    memcpy(t->text + p, key, len);
+    t->text[p + len] = '\0';
+    t->tlen = p + len + 1;
+    return (long long)at;
+}
+
+/* The key at text offset `at`: its text, and its length in *len. */
+static const char *key_at(const weir_track_index *t, uint32_t at, size_t *len)
+{
+    const unsigned char *p = (const unsigned char *)t->text + at;
+    size_t v = 0;
+    int shift = 0;
+    do
+        v |= (size_t)(*p & 0x7f) << shift, shift += 7;
+    while (*p++ & 0x80);
+    *len = v;
+    return (const char *)p;
 }
 
 /* The slot of `key` (hash h), added (with its text) when absent; -1 out
  * of memory or, without `add`, absent. */
 static long find_hashed(weir_track_index *t, const char *key, size_t len,
-                        weir_key_hash hk, int add)
+                        weir_key_hash h, int add)
 {
-    if (add && (t->count + 1) * 10 > t->nslots * 7 && grow(t))
+    /* full: twice the room (a first load, or more new keys than the
+     * snapshot's size left room for) */
+    if (add && (t->count + 1) * 10 > t->nslots * 7 &&
+        resize(t, slots_for((t->count + 1) * 2)))
         return -1;
     if (!t->nslots)
         return -1;
-    struct { uint64_t low64, high64; } h = {hk.k1, hk.k2};
-    size_t s = probe(t->slots, t->nslots - 1, h.low64, h.high64);
+    size_t s = probe(t->slots, t->nslots, h.k1, h.k2);
     slot *e = &t->slots[s];
     if (!e->used) {
         if (!add)
             return -1;
-        char *copy = weir_arena_strndup(&t->keys, key, len);
-        if (!copy)
+        long long at = add_text(t, key, len);
+        if (at < 0)
             return -1;
         memset(e, 0, sizeof(*e));
-        e->k1 = h.low64;
-        e->k2 = h.high64;
+        e->k1 = h.k1;
+        e->k2 = h.k2;
         e->used = 1;
-        t->colds[s] = (cold){copy, (uint32_t)len, 0};
+        t->colds[s] = (cold){(uint32_t)at, 0};
         t->count++;
     }
     return (long)s;
 }
-
 static long find(weir_track_index *t, const char *key, size_t len, int add)
 {
     XXH128_hash_t x = XXH3_128bits(key, len);
@@ -246,6 +301,11 @@ size_t weir_track_index_loaded(const weir_track_index *t)
     return n;
 }
 
+size_t weir_track_index_bytes(const weir_track_index *t)
+{
+    return t->nslots * (sizeof(slot) + sizeof(cold)) + t->tcap;
+}
+
 size_t weir_track_index_unseen(const weir_track_index *t) { return t->unseen; }
 
 size_t weir_track_index_unseen_redo(const weir_track_index *t)
@@ -260,8 +320,7 @@ int weir_track_index_next_unseen(const weir_track_index *t, size_t *pos,
     for (size_t i = *pos; i < t->nslots; i++) {
         const slot *e = &t->slots[i];
         if ((e->in_snapshot || e->in_doubt) && !e->seen) {
-            *key = t->colds[i].key;
-            *len = t->colds[i].klen;
+            *key = key_at(t, t->colds[i].key, len);
             *version = e->version;
             *redo = !e->in_snapshot;
             *pos = i + 1;

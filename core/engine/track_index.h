@@ -4,9 +4,10 @@
  * Loaded from the snapshots at the start of a run (key -> hash of the
  * tracked values), then every record of the run looks its key up once:
  * new, changed, unchanged, or a duplicate within the run.  What was in the
- * snapshot and not seen by the end is deleted.  About 70 bytes a key (the
- * table at most 70% full, plus the key text): a million customers take
- * under 100 MB.
+ * snapshot and not seen by the end is deleted.  About 60 bytes a key
+ * (40-byte slots, the table at most 70% full) plus the key text and two
+ * bytes: a million customers take about 70 MB, in proportion to the keys.
+ * At most 4 GiB of key text.
  * Not thread-safe.
  */
 #ifndef WEIR_TRACK_INDEX_H
@@ -74,6 +75,8 @@ int weir_track_index_see_hashed(weir_track_index *t, const char *key,
 void weir_track_index_touch(weir_track_index *t, const char *key, size_t len);
 
 size_t weir_track_index_loaded(const weir_track_index *t);
+/* Bytes the index holds (its table and key text). */
+size_t weir_track_index_bytes(const weir_track_index *t);
 /* Keys loaded from the snapshot and not seen: the deletes (what the
  * delete guard weighs). */
 size_t weir_track_index_unseen(const weir_track_index *t);
