@@ -672,8 +672,12 @@ static int user_version(const char *path)
     return v;
 }
 
-/* What migration 9 added, taken away again: a state an older weir left. */
+/* What migrations 9 and 10 added, taken away again: a state an older
+ * weir left. */
+#define UNDO_MIGRATION_10                                                 \
+    "ALTER TABLE track_state DROP COLUMN generation; "
 #define UNDO_MIGRATION_9                                                  \
+    UNDO_MIGRATION_10                                                     \
     "DROP TABLE track_values; ALTER TABLE outbox DROP COLUMN changes; "   \
     "ALTER TABLE outbox DROP COLUMN resent; "
 
@@ -847,6 +851,53 @@ static void test_migration_9(void)
     free(path);
 }
 
+/* Migration 10 on a schema 9 state: the snapshot's generation, 0 until
+ * the first intent, then new with every write to the snapshot. */
+static void test_migration_10(void)
+{
+    char *path = state_file("schema9.db");
+    weir_error err = {0};
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    CU_ASSERT_EQUAL(weir_state_intent_begin(st, "p"), 1);
+    weir_state_close(st);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, UNDO_MIGRATION_10
+                                 "PRAGMA user_version = 9",
+                                 NULL, NULL, NULL),
+                    SQLITE_OK);
+    sqlite3_close(db);
+    st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(user_version(path), WEIR_STATE_SCHEMA);
+    int64_t g0 = -1, g1 = 0, g2 = 0, g3 = 0, g4 = 0;
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &g0), 0);
+    CU_ASSERT_EQUAL(g0, 0);
+    weir_snapshot_entry e = {"K", 7, 1, WEIR_OP_INSERT};
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", &e, 1, 1), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &g1), 0);
+    CU_ASSERT_NOT_EQUAL(g1, 0);
+    CU_ASSERT_EQUAL(weir_state_intent_settle(st, "p", 1), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &g2), 0);
+    CU_ASSERT_NOT_EQUAL(g2, g1);
+    CU_ASSERT_EQUAL(weir_state_snapshot_doubt(st, "p", "K"), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &g3), 0);
+    CU_ASSERT_NOT_EQUAL(g3, g2);
+    /* a write rolled back leaves the generation as it was */
+    CU_ASSERT_EQUAL(weir_state_begin(st), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", &e, 1, 0), 0);
+    weir_state_rollback(st);
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &g4), 0);
+    CU_ASSERT_EQUAL(g4, g3);
+    /* an unknown pipeline has none */
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "q", &g4), 0);
+    CU_ASSERT_EQUAL(g4, 0);
+    weir_state_close(st);
+    free(path);
+}
+
 void register_state_tests(void)
 {
     CU_pSuite s = CU_add_suite("state database", NULL, NULL);
@@ -856,6 +907,8 @@ void register_state_tests(void)
     CU_add_test(s, "migrations 6 and 7: cross-references, creates", test_migration_6);
     CU_add_test(s, "migration 8: echo suppression", test_migration_8);
     CU_add_test(s, "migration 9: what changed", test_migration_9);
+    CU_add_test(s, "migration 10: the snapshot's generation",
+                test_migration_10);
     CU_add_test(s, "corrupt file refused, not reset", test_corrupt_refused);
     CU_add_test(s, "unopenable path", test_unopenable_path);
     CU_add_test(s, "two processes open a new file", test_two_processes_open_a_new_file);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <xxhash.h>
 
@@ -43,6 +44,15 @@ struct weir_tracker {
     int in_tx;               /* this batch's field hashes are being stored */
     unsigned char *values;   /* an absorbed echo's kept values (changes.h) */
     size_t values_cap;
+    /* the index image (weir_tracker_save): its file, and the snapshot
+     * writes committed since loading */
+    char *image;
+    int watching, journal_broken;
+    struct jrow {
+        uint64_t hash;
+        uint32_t id, version; /* weir_track_index_id() */
+    } *journal;
+    size_t njournal, jcap;
 };
 
 /* Loading a million keys: each is hashed (starting the fetch of its
@@ -136,6 +146,84 @@ static int load_waiting(weir_tracker *t)
     return 0;
 }
 
+/* The image of `pipeline`'s index: next to a state kept in a file
+ * (operations.md), NULL for other stores. (owned) */
+static char *image_path(weir_state *st, const char *pipeline)
+{
+    const char *file = st ? weir_state_file(st) : NULL;
+    if (!file)
+        return NULL;
+    size_t n = strlen(file) + strlen(pipeline) + 16;
+    char *path = malloc(n);
+    if (path)
+        snprintf(path, n, "%s-index-%s", file, pipeline);
+    return path;
+}
+
+/* weir_state_watch's: a committed snapshot write, for the image. */
+static int journal_put(const weir_snapshot_entry *e, void *ctx)
+{
+    weir_tracker *t = ctx;
+    int64_t id = weir_track_index_id(t->index, e->key, strlen(e->key));
+    if (e->version > UINT32_MAX || id < 0) {
+        t->journal_broken = 1;
+        return 0;
+    }
+    if (t->njournal == t->jcap) {
+        size_t cap = t->jcap ? t->jcap * 2 : 1024;
+        struct jrow *g = realloc(t->journal, cap * sizeof(*g));
+        if (!g)
+            return -1;
+        t->journal = g;
+        t->jcap = cap;
+    }
+    t->journal[t->njournal++] =
+        (struct jrow){e->hash, (uint32_t)id, (uint32_t)e->version};
+    return 0;
+}
+
+/* Load the snapshot into t->index: from the image when it is of
+ * generation `gen`, else from the rows.  *whole: the rows were of `gen`
+ * throughout.  0, or -1 (*err set). */
+static int load_snapshot(weir_tracker *t, weir_state *st, int64_t gen,
+                         int *whole, weir_error *err)
+{
+    const char *name = t->p->name;
+    *whole = 1;
+    if (gen && t->image) {
+        if (weir_track_index_restore(t->index, t->image, name, gen) == 0) {
+            weir_log(WEIR_LOG_DEBUG, "%s: key index read from %s", name,
+                     t->image);
+            return 0;
+        }
+        weir_track_index_free(t->index);
+        if (!(t->index = weir_track_index_new())) {
+            weir_error_set(err, WEIR_ERR_NOMEM, "out of memory");
+            return -1;
+        }
+    }
+    int64_t known = st ? weir_state_snapshot_count(st, name) : 0;
+    if (known < 0) {
+        snapshot_error(st, err);
+        return -1;
+    }
+    /* room for this run's new keys too, without rehashing */
+    if (weir_track_index_reserve(t->index, (size_t)known + (size_t)known / 8)) {
+        weir_error_set(err, WEIR_ERR_NOMEM, "out of memory for the key index");
+        return -1;
+    }
+    loader ld = {.index = t->index};
+    int rc = st ? weir_state_snapshot_each(st, name, load_one, &ld) : 0;
+    int64_t after = 0;
+    if (load_finish(&ld, rc) != 0 ||
+        (st && weir_state_snapshot_generation(st, name, &after))) {
+        snapshot_error(st, err);
+        return -1;
+    }
+    *whole = after == gen;
+    return 0;
+}
+
 weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
                                weir_error *err)
 {
@@ -158,27 +246,22 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
         return NULL;
     }
     /* No state yet (a dry run before the first run): an empty snapshot. */
-    int64_t known = st ? weir_state_snapshot_count(st, p->name) : 0;
-    int64_t last = 0;
-    if (known < 0 ||
-        (st && weir_state_last_full_refresh(st, p->name, &last) != 0)) {
+    int64_t last = 0, gen = 0;
+    int whole;
+    if (st && (weir_state_last_full_refresh(st, p->name, &last) != 0 ||
+               weir_state_snapshot_generation(st, p->name, &gen) != 0)) {
         snapshot_error(st, err);
         weir_tracker_free(t);
         return NULL;
     }
-    /* room for this run's new keys too, without rehashing */
-    if (weir_track_index_reserve(t->index, (size_t)known + (size_t)known / 8)) {
-        weir_tracker_free(t);
-        weir_error_set(err, WEIR_ERR_NOMEM, "out of memory for the key index");
-        return NULL;
-    }
-    loader ld = {.index = t->index};
-    int rc = st ? weir_state_snapshot_each(st, p->name, load_one, &ld) : 0;
-    if (load_finish(&ld, rc) != 0) {
-        snapshot_error(st, err);
+    t->image = image_path(st, p->name);
+    if (load_snapshot(t, st, gen, &whole, err)) {
         weir_tracker_free(t);
         return NULL;
     }
+    /* follow this run's snapshot writes, to save the image at the end */
+    t->watching = t->image && whole &&
+                  weir_state_watch(st, p->name, gen, journal_put, t) == 0;
     if (weir_log_level_get() >= WEIR_LOG_DEBUG) /* _loaded() reads it all */
         weir_log(WEIR_LOG_DEBUG, "%s: %zu snapshot keys loaded, key index "
                  "%.1f MB", p->name, weir_track_index_loaded(t->index),
@@ -194,10 +277,38 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
     return t;
 }
 
+void weir_tracker_save(weir_tracker *t)
+{
+    if (!t->watching)
+        return;
+    t->watching = 0;
+    int64_t gen;
+    int ok = weir_state_watch_end(t->st, t, &gen) == 1;
+    if (t->read_only)
+        return; /* nothing written: the image, if any, is as good as before */
+    ok = ok && gen != 0 && !t->journal_broken;
+    for (size_t i = 0; ok && i < t->njournal; i++)
+        ok = weir_track_index_set_row(t->index, t->journal[i].id,
+                                      t->journal[i].hash,
+                                      t->journal[i].version) == 0;
+    if (ok && weir_track_index_save(t->index, t->image, t->p->name, gen) == 0)
+        return;
+    if (ok)
+        weir_log(WEIR_LOG_DEBUG, "%s: cannot write the key index image %s",
+                 t->p->name, t->image);
+    unlink(t->image); /* stale: the next run reads the rows */
+}
+
 void weir_tracker_free(weir_tracker *t)
 {
     if (!t)
         return;
+    if (t->watching) {
+        int64_t gen;
+        weir_state_watch_end(t->st, t, &gen);
+    }
+    free(t->image);
+    free(t->journal);
     weir_track_index_free(t->index);
     free(t->field_found);
     free(t->keybuf);

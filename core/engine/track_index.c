@@ -1,7 +1,10 @@
 #include "config.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <xxhash.h>
 
@@ -25,9 +28,13 @@ typedef struct slot {
     uint64_t k1, k2;  /* XXH3-128 of the key; k1 picks the slot */
     uint64_t hash;    /* hash of the tracked values */
     uint32_t version; /* the key's change number in the snapshot */
-    uint8_t used, in_snapshot, seen;
+    uint8_t used;     /* USED, and ROW for a key that has a snapshot row */
+    uint8_t in_snapshot, seen;
     uint8_t in_doubt; /* 0, or 1 + the operation the value was sent with */
 } slot;
+
+#define USED 1
+#define ROW 2
 
 typedef struct cold {
     uint32_t key;  /* offset of the key's length prefix in `text` */
@@ -190,7 +197,7 @@ static long find_hashed(weir_track_index *t, const char *key, size_t len,
         memset(e, 0, sizeof(*e));
         e->k1 = h.k1;
         e->k2 = h.k2;
-        e->used = 1;
+        e->used = USED;
         t->colds[s] = (cold){(uint32_t)at, 0};
         t->count++;
     }
@@ -218,6 +225,7 @@ int weir_track_index_load_hashed(weir_track_index *t, const char *key,
     if (s < 0)
         return -1;
     slot *e = &t->slots[s];
+    e->used |= ROW;
     e->version = version;
     if (e->in_doubt && !e->in_snapshot)
         t->redo--;
@@ -334,4 +342,207 @@ int weir_track_index_next_unseen(const weir_track_index *t, size_t *pos,
 int weir_track_index_has(const weir_track_index *t, const char *key, size_t len)
 {
     return find((weir_track_index *)t, key, len, 0) >= 0;
+}
+
+int64_t weir_track_index_id(const weir_track_index *t, const char *key,
+                            size_t len)
+{
+    long s = find((weir_track_index *)t, key, len, 0);
+    return s < 0 ? -1 : (int64_t)t->colds[s].key;
+}
+
+int weir_track_index_set_row(weir_track_index *t, uint32_t id, uint64_t hash,
+                             uint32_t version)
+{
+    size_t len;
+    const char *key = key_at(t, id, &len);
+    long s = find(t, key, len, 0);
+    if (s < 0 || t->colds[s].key != id)
+        return -1;
+    slot *e = &t->slots[s];
+    e->used |= ROW;
+    e->hash = hash;
+    e->version = version;
+    e->in_doubt = 0;
+    return 0;
+}
+
+/* ---- the image -------------------------------------------------------- */
+
+/* A file of the snapshot rows in table order: header, records, trailer.
+ *   "WEIRIDX\n", u32 IMAGE_FORMAT, u32 name length, the pipeline's name,
+ *   i64 generation, u64 records
+ *   per record: u64 hash, u32 version, u8 doubt, varint key length, key
+ *   u64 XXH3-64 of all that
+ * Native byte order: a cache for this machine (another order reads as
+ * another format).  Table order is the order of the keys' hashes, so
+ * loading it fills the next table front to back. */
+#define IMAGE_MAGIC "WEIRIDX\n"
+#define IMAGE_FORMAT 1u
+#define IMAGE_BUF (1u << 20)
+
+typedef struct writer {
+    FILE *f;
+    XXH3_state_t *x;
+} writer;
+
+static void put(writer *w, const void *p, size_t n)
+{
+    XXH3_64bits_update(w->x, p, n);
+    fwrite(p, 1, n, w->f);
+}
+
+int weir_track_index_save(const weir_track_index *t, const char *path,
+                          const char *pipeline, int64_t gen)
+{
+    char *tmp = malloc(strlen(path) + 32);
+    if (!tmp)
+        return -1;
+    sprintf(tmp, "%s.%ld.tmp", path, (long)getpid());
+    writer w = {fopen(tmp, "wb"), XXH3_createState()};
+    if (!w.f || !w.x) {
+        if (w.f)
+            fclose(w.f);
+        XXH3_freeState(w.x);
+        free(tmp);
+        return -1;
+    }
+    setvbuf(w.f, NULL, _IOFBF, IMAGE_BUF);
+    XXH3_64bits_reset(w.x);
+    uint64_t rows = 0;
+    for (size_t i = 0; i < t->nslots; i++)
+        rows += (t->slots[i].used & ROW) != 0;
+    uint32_t format = IMAGE_FORMAT, nlen = (uint32_t)strlen(pipeline);
+    put(&w, IMAGE_MAGIC, 8);
+    put(&w, &format, 4);
+    put(&w, &nlen, 4);
+    put(&w, pipeline, nlen);
+    put(&w, &gen, 8);
+    put(&w, &rows, 8);
+    for (size_t i = 0; i < t->nslots; i++) {
+        const slot *e = &t->slots[i];
+        if (!(e->used & ROW))
+            continue;
+        const unsigned char *k = (const unsigned char *)t->text +
+                                 t->colds[i].key;
+        size_t len;
+        const char *key = key_at(t, t->colds[i].key, &len);
+        put(&w, &e->hash, 8);
+        put(&w, &e->version, 4);
+        put(&w, &e->in_doubt, 1);
+        put(&w, k, (size_t)((const unsigned char *)key - k) + len + 1);
+    }
+    uint64_t sum = XXH3_64bits_digest(w.x);
+    fwrite(&sum, 1, 8, w.f);
+    XXH3_freeState(w.x);
+    int rc = ferror(w.f) | fclose(w.f) ? -1 : 0;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -1;
+    if (rc)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+typedef struct reader {
+    int fd;
+    unsigned char *buf;
+    size_t cap, pos, end;
+    XXH3_state_t *x;
+} reader;
+
+/* The next `n` bytes (hashed unless `raw`), or NULL at the end. */
+static const unsigned char *take(reader *r, size_t n, int raw)
+{
+    if (r->end - r->pos < n) {
+        memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+        r->end -= r->pos;
+        r->pos = 0;
+        if (n > r->cap) {
+            unsigned char *g = realloc(r->buf, n);
+            if (!g)
+                return NULL;
+            r->buf = g;
+            r->cap = n;
+        }
+        while (r->end < n) {
+            ssize_t got = read(r->fd, r->buf + r->end, r->cap - r->end);
+            if (got <= 0)
+                return NULL;
+            r->end += (size_t)got;
+        }
+    }
+    const unsigned char *p = r->buf + r->pos;
+    r->pos += n;
+    if (!raw)
+        XXH3_64bits_update(r->x, p, n);
+    return p;
+}
+
+/* Read the records into `t` (empty); 0, 1 unusable. */
+static int restore(weir_track_index *t, reader *r, const char *pipeline,
+                   int64_t gen)
+{
+    const unsigned char *p = take(r, 16, 0);
+    uint32_t format, nlen;
+    if (!p || memcmp(p, IMAGE_MAGIC, 8) != 0)
+        return 1;
+    memcpy(&format, p + 8, 4);
+    memcpy(&nlen, p + 12, 4);
+    if (format != IMAGE_FORMAT || nlen != strlen(pipeline) ||
+        !(p = take(r, nlen, 0)) || memcmp(p, pipeline, nlen) != 0 ||
+        !(p = take(r, 16, 0)))
+        return 1;
+    int64_t g;
+    uint64_t rows;
+    memcpy(&g, p, 8);
+    memcpy(&rows, p + 8, 8);
+    if (g != gen || rows > SIZE_MAX / 64 ||
+        weir_track_index_reserve(t, (size_t)(rows + rows / 8)))
+        return 1;
+    for (uint64_t i = 0; i < rows; i++) {
+        uint64_t hash;
+        uint32_t version;
+        if (!(p = take(r, 13, 0)))
+            return 1;
+        memcpy(&hash, p, 8);
+        memcpy(&version, p + 8, 4);
+        int doubt = p[12];
+        size_t len = 0;
+        int shift = 0;
+        do {
+            if (shift > 28 || !(p = take(r, 1, 0)))
+                return 1;
+            len |= (size_t)(*p & 0x7f) << shift;
+            shift += 7;
+        } while (*p & 0x80);
+        if (!(p = take(r, len + 1, 0)) || p[len] != '\0')
+            return 1;
+        const char *key = (const char *)p;
+        if (weir_track_index_load_hashed(t, key, len,
+                                         weir_track_index_hash(t, key, len),
+                                         hash, version, doubt))
+            return 1;
+    }
+    uint64_t sum = XXH3_64bits_digest(r->x);
+    if (!(p = take(r, 8, 1)) || memcmp(p, &sum, 8) != 0)
+        return 1;
+    return take(r, 1, 1) ? 1 : 0; /* nothing after the trailer */
+}
+
+int weir_track_index_restore(weir_track_index *t, const char *path,
+                             const char *pipeline, int64_t gen)
+{
+    reader r = {open(path, O_RDONLY | O_CLOEXEC), malloc(IMAGE_BUF),
+                IMAGE_BUF, 0, 0, XXH3_createState()};
+    int rc = 1;
+    if (r.fd >= 0 && r.buf && r.x) {
+        XXH3_64bits_reset(r.x);
+        rc = restore(t, &r, pipeline, gen);
+    }
+    if (r.fd >= 0)
+        close(r.fd);
+    free(r.buf);
+    XXH3_freeState(r.x);
+    return rc;
 }

@@ -94,4 +94,28 @@ int weir_track_index_next_unseen(const weir_track_index *t, size_t *pos,
 int weir_track_index_has(const weir_track_index *t, const char *key,
                          size_t len);
 
+/* ---- the image: the snapshot rows in a file, a cache that saves
+ * reading them from the state (engine/track.c) ---- */
+
+/* A number for `key` that stays the same while the index lives (its
+ * place in the key text), or -1 when the key is not in the index. */
+int64_t weir_track_index_id(const weir_track_index *t, const char *key,
+                            size_t len);
+/* The key numbered `id` got this snapshot row (a write committed and
+ * settled since loading); the index is no longer fit for a run.
+ * Returns 0, -1 when there is no such key. */
+int weir_track_index_set_row(weir_track_index *t, uint32_t id, uint64_t hash,
+                             uint32_t version);
+/* Write the keys with a snapshot row (loaded or set_row) to `path`
+ * (through a temporary file, renamed: never half written), stamped with
+ * the pipeline and the snapshot's generation.  0, or -1. */
+int weir_track_index_save(const weir_track_index *t, const char *path,
+                          const char *pipeline, int64_t gen);
+/* Load an empty index from the image at `path` as from the rows: 0;
+ * 1 when there is none, or it is of another pipeline, generation or
+ * format, damaged or cut short, or memory ran out (then free `t`: it
+ * may hold part of it). */
+int weir_track_index_restore(weir_track_index *t, const char *path,
+                             const char *pipeline, int64_t gen);
+
 #endif

@@ -7,12 +7,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arena.h"
 #include "store/backend.h"
+
+/* weir_state_watch(): one pipeline's snapshot writes through this
+ * handle.  `gen` is the generation the rows had after the last write
+ * seen; each write is checked to start from it (else another handle
+ * wrote: broken), and the entries of a transaction wait in `pending`
+ * until it commits. */
+typedef struct watch {
+    char *pipeline; /* NULL: no watch */
+    int (*fn)(const weir_snapshot_entry *e, void *ctx);
+    void *ctx;
+    int64_t gen;
+    int broken, recovered;
+    int in_tx;                 /* a write in the open transaction */
+    int64_t intent, settled;   /* highest put and settled, committed */
+    int64_t tx_intent, tx_settled;
+    weir_snapshot_entry *pending;
+    size_t npending, cap;
+    weir_arena keys;           /* the pending entries' keys */
+} watch;
 
 struct weir_state {
     const weir_store_ops *ops;
     weir_store_conn *conn;
     char *location;
+    watch w;
 };
 
 /* The backend for `location`, and in *target what it opens.  NULL with
@@ -97,16 +118,36 @@ weir_state *weir_state_open_reader(const char *location, weir_error *err)
     return open_at(location, WEIR_STORE_READ, err);
 }
 
+static void watch_clear(watch *w)
+{
+    free(w->pipeline);
+    free(w->pending);
+    weir_arena_free(&w->keys);
+    memset(w, 0, sizeof(*w));
+}
+
 void weir_state_close(weir_state *st)
 {
     if (!st)
         return;
+    watch_clear(&st->w);
     st->ops->close(st->conn);
     free(st->location);
     free(st);
 }
 
 const char *weir_state_path(const weir_state *st) { return st->location; }
+
+const char *weir_state_file(const weir_state *st)
+{
+    if (st->ops != &weir_store_sqlite)
+        return NULL;
+    const char *f = strncmp(st->location, "sqlite:", 7) == 0
+                        ? st->location + 7
+                        : st->location;
+    /* not an in-memory database or a URI */
+    return *f && *f != ':' && strncmp(f, "file:", 5) != 0 ? f : NULL;
+}
 
 const weir_error *weir_state_error(weir_state *st)
 {
@@ -186,14 +227,88 @@ int weir_state_begin(weir_state *st)
     return st->ops->begin(st->conn);
 }
 
+/* The entries of a committed write go to the watcher. */
+static void watch_flush(watch *w)
+{
+    for (size_t i = 0; i < w->npending && !w->broken; i++)
+        if (w->fn(&w->pending[i], w->ctx))
+            w->broken = 1;
+    if (w->tx_intent > w->intent)
+        w->intent = w->tx_intent;
+    if (w->tx_settled > w->settled)
+        w->settled = w->tx_settled;
+    w->npending = 0;
+    w->tx_intent = w->tx_settled = 0;
+    weir_arena_reset(&w->keys);
+}
+
+static void watch_drop(watch *w)
+{
+    w->npending = 0;
+    w->tx_intent = w->tx_settled = 0;
+    weir_arena_reset(&w->keys);
+}
+
 int weir_state_commit(weir_state *st)
 {
-    return st->ops->commit(st->conn);
+    watch *w = &st->w;
+    int64_t gen = 0;
+    if (w->in_tx && st->ops->snapshot_generation(st->conn, w->pipeline, &gen))
+        w->broken = 1;
+    int rc = st->ops->commit(st->conn);
+    if (w->in_tx) {
+        w->in_tx = 0;
+        if (rc)
+            w->broken = 1;
+        w->gen = gen;
+        watch_flush(w);
+    }
+    return rc;
 }
 
 void weir_state_rollback(weir_state *st)
 {
     st->ops->rollback(st->conn);
+    /* the new generation is rolled back with the rows */
+    if (st->w.in_tx) {
+        st->w.in_tx = 0;
+        if (st->ops->in_transaction(st->conn))
+            st->w.broken = 1;
+        watch_drop(&st->w);
+    }
+}
+
+/* Before a write to `pipeline`'s snapshot: 1 when it is watched (the
+ * write to be followed), 0 when not. */
+static int watch_before(weir_state *st, const char *pipeline)
+{
+    watch *w = &st->w;
+    if (!w->pipeline || w->broken || strcmp(w->pipeline, pipeline) != 0)
+        return 0;
+    if (w->in_tx)
+        return 1;
+    int64_t gen;
+    if (st->ops->snapshot_generation(st->conn, pipeline, &gen) ||
+        gen != w->gen) {
+        w->broken = 1;
+        return 0;
+    }
+    w->in_tx = st->ops->in_transaction(st->conn);
+    return 1;
+}
+
+/* After it (rc: its result): a write outside a transaction is committed
+ * already. */
+static void watch_after(weir_state *st, int rc)
+{
+    watch *w = &st->w;
+    if (rc)
+        w->broken = 1;
+    if (w->in_tx || w->broken)
+        return;
+    if (st->ops->snapshot_generation(st->conn, w->pipeline, &w->gen))
+        w->broken = 1;
+    watch_flush(w);
 }
 
 int weir_state_in_place(weir_state *st)
@@ -235,28 +350,116 @@ int64_t weir_state_intent_begin(weir_state *st, const char *pipeline)
     return st->ops->intent_begin(st->conn, pipeline);
 }
 
+/* Keep `e` for the watcher until its transaction commits. */
+static int watch_keep(watch *w, const weir_snapshot_entry *e, size_t n)
+{
+    if (w->npending + n > w->cap) {
+        size_t cap = w->cap ? w->cap : 256;
+        while (cap < w->npending + n)
+            cap *= 2;
+        weir_snapshot_entry *g = realloc(w->pending, cap * sizeof(*g));
+        if (!g)
+            return -1;
+        w->pending = g;
+        w->cap = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        weir_snapshot_entry *p = &w->pending[w->npending + i];
+        *p = e[i];
+        if (!(p->key = weir_arena_strndup(&w->keys, e[i].key,
+                                          strlen(e[i].key))))
+            return -1;
+    }
+    w->npending += n;
+    return 0;
+}
+
 int weir_state_snapshot_put(weir_state *st, const char *pipeline,
                             const weir_snapshot_entry *e, size_t n,
                             int64_t intent)
 {
-    return st->ops->snapshot_put(st->conn, pipeline, e, n, intent);
+    int watched = watch_before(st, pipeline);
+    if (watched) {
+        watch *w = &st->w;
+        if (!w->recovered || watch_keep(w, e, n)) /* see intent_settle */
+            w->broken = 1;
+        if (intent > w->tx_intent)
+            w->tx_intent = intent;
+    }
+    int rc = st->ops->snapshot_put(st->conn, pipeline, e, n, intent);
+    if (watched)
+        watch_after(st, rc);
+    return rc;
 }
 
 int weir_state_intent_settle(weir_state *st, const char *pipeline,
                              int64_t intent)
 {
-    return st->ops->intent_settle(st->conn, pipeline, intent);
+    int watched = watch_before(st, pipeline);
+    if (watched && !st->w.recovered) /* it could settle loaded doubts */
+        st->w.broken = 1;
+    if (watched && intent > st->w.tx_settled)
+        st->w.tx_settled = intent;
+    int rc = st->ops->intent_settle(st->conn, pipeline, intent);
+    if (watched)
+        watch_after(st, rc);
+    return rc;
 }
 
 int weir_state_snapshot_doubt(weir_state *st, const char *pipeline,
                               const char *key)
 {
+    /* a doubt the watcher's copy cannot follow: no longer a copy */
+    if (watch_before(st, pipeline))
+        st->w.broken = 1;
     return st->ops->snapshot_doubt(st->conn, pipeline, key);
 }
 
 int64_t weir_state_snapshot_recover(weir_state *st, const char *pipeline)
 {
-    return st->ops->snapshot_recover(st->conn, pipeline);
+    /* Keys in doubt stay in doubt (their intent becomes -1): the rows
+     * loaded are still the rows. */
+    int watched = watch_before(st, pipeline);
+    int64_t n = st->ops->snapshot_recover(st->conn, pipeline);
+    if (watched) {
+        st->w.recovered = 1;
+        watch_after(st, n < 0);
+    }
+    return n;
+}
+
+int weir_state_snapshot_generation(weir_state *st, const char *pipeline,
+                                   int64_t *gen)
+{
+    return st->ops->snapshot_generation(st->conn, pipeline, gen);
+}
+
+int weir_state_watch(weir_state *st, const char *pipeline, int64_t gen,
+                     int (*fn)(const weir_snapshot_entry *e, void *ctx),
+                     void *ctx)
+{
+    if (st->w.pipeline)
+        return 1;
+    if (!(st->w.pipeline = strdup(pipeline)))
+        return -1;
+    st->w.fn = fn;
+    st->w.ctx = ctx;
+    st->w.gen = gen;
+    weir_arena_init(&st->w.keys);
+    return 0;
+}
+
+int weir_state_watch_end(weir_state *st, const void *ctx, int64_t *gen)
+{
+    watch *w = &st->w;
+    if (!w->pipeline || w->ctx != ctx)
+        return 0;
+    int ok = !w->broken && !w->in_tx &&
+             w->settled >= w->intent &&
+             st->ops->snapshot_generation(st->conn, w->pipeline, gen) == 0 &&
+             *gen == w->gen;
+    watch_clear(w);
+    return ok;
 }
 
 int weir_state_last_full_refresh(weir_state *st, const char *pipeline,
