@@ -399,7 +399,12 @@ int weir_track_index_save(const weir_track_index *t, const char *path,
     if (!tmp)
         return -1;
     sprintf(tmp, "%s.%ld.tmp", path, (long)getpid());
-    writer w = {fopen(tmp, "wb"), XXH3_createState()};
+    /* the keys are the state's: as private as the state (0600) */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
+    writer w = {fd >= 0 ? fdopen(fd, "wb") : NULL, XXH3_createState()};
+    if (fd >= 0 && !w.f)
+        close(fd);
     if (!w.f || !w.x) {
         if (w.f)
             fclose(w.f);
