@@ -898,6 +898,74 @@ static void test_migration_10(void)
     free(path);
 }
 
+static int count_entry(const weir_snapshot_entry *e, void *ctx)
+{
+    (void)e;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* A watch from the generation read with the rows: 1 at the end only
+ * when every write since went through it, committed, settled. */
+static int watched(weir_state *st, weir_state *other, int how, int *seen)
+{
+    int64_t gen, now;
+    weir_snapshot_entry e = {"K", 7, 2, WEIR_OP_UPDATE};
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &gen), 0);
+    CU_ASSERT_EQUAL(weir_state_watch(st, "p", gen, count_entry, seen), 0);
+    CU_ASSERT_EQUAL(weir_state_watch(st, "p", gen, count_entry, seen), 1);
+    if (how != 1) /* 1: no recover first */
+        CU_ASSERT(weir_state_snapshot_recover(st, "p") >= 0);
+    CU_ASSERT_EQUAL(weir_state_begin(st), 0);
+    int64_t intent = weir_state_intent_begin(st, "p");
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", &e, 1, intent), 0);
+    if (how == 2) { /* rolled back, then done again */
+        weir_state_rollback(st);
+        CU_ASSERT_EQUAL(weir_state_begin(st), 0);
+        intent = weir_state_intent_begin(st, "p");
+        CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", &e, 1, intent), 0);
+    }
+    CU_ASSERT_EQUAL(weir_state_commit(st), 0);
+    if (how == 3) /* another handle writes */
+        CU_ASSERT_EQUAL(weir_state_snapshot_put(other, "p", &e, 1, 0), 0);
+    if (how == 4)
+        CU_ASSERT_EQUAL(weir_state_snapshot_doubt(st, "p", "K"), 0);
+    if (how != 5) /* 5: never settled */
+        CU_ASSERT_EQUAL(weir_state_intent_settle(st, "p", intent), 0);
+    int ok = weir_state_watch_end(st, seen, &now);
+    int64_t gen2;
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &gen2), 0);
+    if (ok)
+        CU_ASSERT_EQUAL(now, gen2);
+    CU_ASSERT_EQUAL(weir_state_watch_end(st, seen, &now), 0); /* ended */
+    return ok;
+}
+
+static void test_snapshot_watch(void)
+{
+    char *path = state_file("watch.db");
+    weir_error err = {0};
+    weir_state *st = weir_state_open(path, &err);
+    weir_state *other = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    int seen = 0;
+    CU_ASSERT_EQUAL(watched(st, other, 0, &seen), 1);
+    CU_ASSERT_EQUAL(seen, 1);
+    seen = 0;
+    CU_ASSERT_EQUAL(watched(st, other, 2, &seen), 1);
+    CU_ASSERT_EQUAL(seen, 1); /* the rolled back entry never came */
+    for (int how = 1; how <= 5; how++) {
+        if (how == 2)
+            continue;
+        CU_ASSERT_EQUAL(watched(st, other, how, &seen), 0);
+    }
+    weir_state_close(other);
+    weir_state_close(st);
+    free(path);
+}
+
 void register_state_tests(void)
 {
     CU_pSuite s = CU_add_suite("state database", NULL, NULL);
@@ -909,6 +977,7 @@ void register_state_tests(void)
     CU_add_test(s, "migration 9: what changed", test_migration_9);
     CU_add_test(s, "migration 10: the snapshot's generation",
                 test_migration_10);
+    CU_add_test(s, "a watch of the snapshot's writes", test_snapshot_watch);
     CU_add_test(s, "corrupt file refused, not reset", test_corrupt_refused);
     CU_add_test(s, "unopenable path", test_unopenable_path);
     CU_add_test(s, "two processes open a new file", test_two_processes_open_a_new_file);
