@@ -84,10 +84,15 @@ static void test_image_used(void)
     CU_ASSERT(e2e_contains(out, "key index read from"));
     CU_ASSERT(e2e_contains(out, "5 read, 1 written"));
     free(out);
+    /* a run that changes nothing leaves the image as it is */
+    CU_ASSERT_EQUAL_FATAL(stat(img, &s), 0);
+    ino_t ino = s.st_ino;
     out = run(d, "weir.db");
     CU_ASSERT(e2e_contains(out, "key index read from"));
     CU_ASSERT(e2e_contains(out, "5 read, 0 written"));
     free(out);
+    CU_ASSERT_EQUAL_FATAL(stat(img, &s), 0);
+    CU_ASSERT_EQUAL(s.st_ino, ino);
     free(img);
     free(d);
 }

@@ -47,6 +47,7 @@ struct weir_tracker {
     /* the index image (weir_tracker_save): its file, and the snapshot
      * writes committed since loading */
     char *image;
+    int64_t image_gen; /* of the image read at the start, else 0 */
     int watching, journal_broken;
     struct jrow {
         uint64_t hash;
@@ -194,6 +195,7 @@ static int load_snapshot(weir_tracker *t, weir_state *st, int64_t gen,
         if (weir_track_index_restore(t->index, t->image, name, gen) == 0) {
             weir_log(WEIR_LOG_DEBUG, "%s: key index read from %s", name,
                      t->image);
+            t->image_gen = gen;
             return 0;
         }
         weir_track_index_free(t->index);
@@ -287,6 +289,8 @@ void weir_tracker_save(weir_tracker *t)
     if (t->read_only)
         return; /* nothing written: the image, if any, is as good as before */
     ok = ok && gen != 0 && !t->journal_broken;
+    if (ok && gen == t->image_gen)
+        return; /* nothing written: the image read is the rows */
     for (size_t i = 0; ok && i < t->njournal; i++)
         ok = weir_track_index_set_row(t->index, t->journal[i].id,
                                       t->journal[i].hash,
