@@ -381,38 +381,62 @@ int weir_track_index_set_row(weir_track_index *t, uint32_t id, uint64_t hash,
 #define IMAGE_FORMAT 1u
 #define IMAGE_BUF (1u << 20)
 
+/* Bytes go through `buf`, hashed and written a buffer at a time. */
 typedef struct writer {
-    FILE *f;
+    int fd, failed;
+    unsigned char *buf;
+    size_t len;
     XXH3_state_t *x;
 } writer;
 
+static void flush(writer *w)
+{
+    XXH3_64bits_update(w->x, w->buf, w->len);
+    for (size_t off = 0; off < w->len && !w->failed;) {
+        ssize_t n = write(w->fd, w->buf + off, w->len - off);
+        if (n < 0)
+            w->failed = 1;
+        else
+            off += (size_t)n;
+    }
+    w->len = 0;
+}
+
 static void put(writer *w, const void *p, size_t n)
 {
-    XXH3_64bits_update(w->x, p, n);
-    fwrite(p, 1, n, w->f);
+    while (n) {
+        if (w->len == IMAGE_BUF)
+            flush(w);
+        size_t room = IMAGE_BUF - w->len, k = n < room ? n : room;
+        memcpy(w->buf + w->len, p, k);
+        w->len += k;
+        p = (const char *)p + k;
+        n -= k;
+    }
 }
 
 int weir_track_index_save(const weir_track_index *t, const char *path,
                           const char *pipeline, int64_t gen)
 {
-    char *tmp = malloc(strlen(path) + 32);
+    size_t plen = strlen(path) + 32;
+    char *tmp = malloc(plen);
     if (!tmp)
         return -1;
-    sprintf(tmp, "%s.%ld.tmp", path, (long)getpid());
+    snprintf(tmp, plen, "%s.%ld.tmp", path, (long)getpid());
     /* the keys are the state's: as private as the state (0600) */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
-    writer w = {fd >= 0 ? fdopen(fd, "wb") : NULL, XXH3_createState()};
-    if (fd >= 0 && !w.f)
-        close(fd);
-    if (!w.f || !w.x) {
-        if (w.f)
-            fclose(w.f);
+    writer w = {open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                     0600),
+                0, malloc(IMAGE_BUF), 0, XXH3_createState()};
+    if (w.fd < 0 || !w.buf || !w.x) {
+        if (w.fd >= 0) {
+            close(w.fd);
+            unlink(tmp);
+        }
+        free(w.buf);
         XXH3_freeState(w.x);
         free(tmp);
         return -1;
     }
-    setvbuf(w.f, NULL, _IOFBF, IMAGE_BUF);
     XXH3_64bits_reset(w.x);
     uint64_t rows = 0;
     for (size_t i = 0; i < t->nslots; i++)
@@ -428,19 +452,24 @@ int weir_track_index_save(const weir_track_index *t, const char *path,
         const slot *e = &t->slots[i];
         if (!(e->used & ROW))
             continue;
-        const unsigned char *k = (const unsigned char *)t->text +
-                                 t->colds[i].key;
+        unsigned char rec[13];
+        memcpy(rec, &e->hash, 8);
+        memcpy(rec + 8, &e->version, 4);
+        rec[12] = e->in_doubt;
+        put(&w, rec, 13);
+        /* the key as the text holds it: length, bytes, NUL */
         size_t len;
+        const char *k = t->text + t->colds[i].key;
         const char *key = key_at(t, t->colds[i].key, &len);
-        put(&w, &e->hash, 8);
-        put(&w, &e->version, 4);
-        put(&w, &e->in_doubt, 1);
-        put(&w, k, (size_t)((const unsigned char *)key - k) + len + 1);
+        put(&w, k, (size_t)(key - k) + len + 1);
     }
+    flush(&w);
     uint64_t sum = XXH3_64bits_digest(w.x);
-    fwrite(&sum, 1, 8, w.f);
+    put(&w, &sum, 8);
+    w.failed |= write(w.fd, w.buf, w.len) != (ssize_t)w.len;
+    int rc = close(w.fd) | w.failed ? -1 : 0;
+    free(w.buf);
     XXH3_freeState(w.x);
-    int rc = ferror(w.f) | fclose(w.f) ? -1 : 0;
     if (rc == 0 && rename(tmp, path) != 0)
         rc = -1;
     if (rc)
@@ -449,20 +478,29 @@ int weir_track_index_save(const weir_track_index *t, const char *path,
     return rc;
 }
 
+/* Bytes come through `buf`; those taken are hashed a buffer at a time
+ * (hash_taken), up to the trailer. */
 typedef struct reader {
     int fd;
     unsigned char *buf;
-    size_t cap, pos, end;
+    size_t cap, pos, end, hashed;
     XXH3_state_t *x;
 } reader;
 
-/* The next `n` bytes (hashed unless `raw`), or NULL at the end. */
-static const unsigned char *take(reader *r, size_t n, int raw)
+static void hash_taken(reader *r)
+{
+    XXH3_64bits_update(r->x, r->buf + r->hashed, r->pos - r->hashed);
+    r->hashed = r->pos;
+}
+
+/* The next `n` bytes, or NULL at the end. */
+static const unsigned char *take(reader *r, size_t n)
 {
     if (r->end - r->pos < n) {
+        hash_taken(r);
         memmove(r->buf, r->buf + r->pos, r->end - r->pos);
         r->end -= r->pos;
-        r->pos = 0;
+        r->pos = r->hashed = 0;
         if (n > r->cap) {
             unsigned char *g = realloc(r->buf, n);
             if (!g)
@@ -479,8 +517,6 @@ static const unsigned char *take(reader *r, size_t n, int raw)
     }
     const unsigned char *p = r->buf + r->pos;
     r->pos += n;
-    if (!raw)
-        XXH3_64bits_update(r->x, p, n);
     return p;
 }
 
@@ -488,15 +524,15 @@ static const unsigned char *take(reader *r, size_t n, int raw)
 static int restore(weir_track_index *t, reader *r, const char *pipeline,
                    int64_t gen)
 {
-    const unsigned char *p = take(r, 16, 0);
+    const unsigned char *p = take(r, 16);
     uint32_t format, nlen;
     if (!p || memcmp(p, IMAGE_MAGIC, 8) != 0)
         return 1;
     memcpy(&format, p + 8, 4);
     memcpy(&nlen, p + 12, 4);
     if (format != IMAGE_FORMAT || nlen != strlen(pipeline) ||
-        !(p = take(r, nlen, 0)) || memcmp(p, pipeline, nlen) != 0 ||
-        !(p = take(r, 16, 0)))
+        !(p = take(r, nlen)) || memcmp(p, pipeline, nlen) != 0 ||
+        !(p = take(r, 16)))
         return 1;
     int64_t g;
     uint64_t rows;
@@ -508,7 +544,7 @@ static int restore(weir_track_index *t, reader *r, const char *pipeline,
     for (uint64_t i = 0; i < rows; i++) {
         uint64_t hash;
         uint32_t version;
-        if (!(p = take(r, 13, 0)))
+        if (!(p = take(r, 13)))
             return 1;
         memcpy(&hash, p, 8);
         memcpy(&version, p + 8, 4);
@@ -516,12 +552,12 @@ static int restore(weir_track_index *t, reader *r, const char *pipeline,
         size_t len = 0;
         int shift = 0;
         do {
-            if (shift > 28 || !(p = take(r, 1, 0)))
+            if (shift > 28 || !(p = take(r, 1)))
                 return 1;
             len |= (size_t)(*p & 0x7f) << shift;
             shift += 7;
         } while (*p & 0x80);
-        if (!(p = take(r, len + 1, 0)) || p[len] != '\0')
+        if (!(p = take(r, len + 1)) || p[len] != '\0')
             return 1;
         const char *key = (const char *)p;
         if (weir_track_index_load_hashed(t, key, len,
@@ -529,17 +565,18 @@ static int restore(weir_track_index *t, reader *r, const char *pipeline,
                                          hash, version, doubt))
             return 1;
     }
+    hash_taken(r);
     uint64_t sum = XXH3_64bits_digest(r->x);
-    if (!(p = take(r, 8, 1)) || memcmp(p, &sum, 8) != 0)
+    if (!(p = take(r, 8)) || memcmp(p, &sum, 8) != 0)
         return 1;
-    return take(r, 1, 1) ? 1 : 0; /* nothing after the trailer */
+    return take(r, 1) ? 1 : 0; /* nothing after the trailer */
 }
 
 int weir_track_index_restore(weir_track_index *t, const char *path,
                              const char *pipeline, int64_t gen)
 {
     reader r = {open(path, O_RDONLY | O_CLOEXEC), malloc(IMAGE_BUF),
-                IMAGE_BUF, 0, 0, XXH3_createState()};
+                IMAGE_BUF, 0, 0, 0, XXH3_createState()};
     int rc = 1;
     if (r.fd >= 0 && r.buf && r.x) {
         XXH3_64bits_reset(r.x);
