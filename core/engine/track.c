@@ -48,12 +48,13 @@ struct weir_tracker {
      * writes committed since loading */
     char *image;
     int64_t image_gen; /* of the image read at the start, else 0 */
-    int watching, journal_broken;
+    int watching;
     struct jrow {
         uint64_t hash;
         uint32_t id, version; /* weir_track_index_id() */
     } *journal;
     size_t njournal, jcap;
+    size_t committed;    /* journal rows whose transaction committed */
 };
 
 /* Loading a million keys: each is hashed (starting the fetch of its
@@ -161,25 +162,67 @@ static char *image_path(weir_state *st, const char *pipeline)
     return path;
 }
 
-/* weir_state_watch's: a committed snapshot write, for the image. */
-static int journal_put(const weir_snapshot_entry *e, void *ctx)
+/* weir_snapshot_watcher's: a snapshot write, for the image.  Keys are
+ * hashed (their slots fetched) a few rows before they are looked up. */
+static int journal_put(const weir_snapshot_entry *e, size_t n, void *ctx)
 {
     weir_tracker *t = ctx;
-    int64_t id = weir_track_index_id(t->index, e->key, strlen(e->key));
-    if (e->version > UINT32_MAX || id < 0) {
-        t->journal_broken = 1;
-        return 0;
-    }
-    if (t->njournal == t->jcap) {
-        size_t cap = t->jcap ? t->jcap * 2 : 1024;
+    if (t->njournal + n > t->jcap) {
+        size_t cap = t->jcap ? t->jcap : 1024;
+        while (cap < t->njournal + n)
+            cap *= 2;
         struct jrow *g = realloc(t->journal, cap * sizeof(*g));
         if (!g)
             return -1;
         t->journal = g;
         t->jcap = cap;
     }
-    t->journal[t->njournal++] =
-        (struct jrow){e->hash, (uint32_t)id, (uint32_t)e->version};
+    weir_key_hash ring[LOAD_AHEAD];
+    for (size_t i = 0; i < n + LOAD_AHEAD; i++) {
+        if (i >= LOAD_AHEAD) {
+            const weir_snapshot_entry *x = &e[i - LOAD_AHEAD];
+            int64_t id = weir_track_index_id(t->index, x->key, 0,
+                                             ring[i % LOAD_AHEAD]);
+            if (x->version > UINT32_MAX || id < 0)
+                return -1;
+            t->journal[t->njournal++] =
+                (struct jrow){x->hash, (uint32_t)id, (uint32_t)x->version};
+        }
+        if (i < n)
+            ring[i % LOAD_AHEAD] =
+                weir_track_index_hash(t->index, e[i].key, strlen(e[i].key));
+    }
+    return 0;
+}
+
+static void journal_end(int committed, void *ctx)
+{
+    weir_tracker *t = ctx;
+    if (committed)
+        t->committed = t->njournal;
+    else
+        t->njournal = t->committed;
+}
+
+/* The committed writes into the index, keys hashed a few rows ahead. */
+static int journal_apply(weir_tracker *t)
+{
+    weir_key_hash ring[LOAD_AHEAD];
+    size_t n = t->committed;
+    for (size_t i = 0; i < n + LOAD_AHEAD; i++) {
+        if (i >= LOAD_AHEAD) {
+            const struct jrow *j = &t->journal[i - LOAD_AHEAD];
+            if (weir_track_index_set_row(t->index, ring[i % LOAD_AHEAD],
+                                         j->hash, j->version))
+                return -1;
+        }
+        if (i < n) {
+            size_t len;
+            const char *key = weir_track_index_key(t->index,
+                                                   t->journal[i].id, &len);
+            ring[i % LOAD_AHEAD] = weir_track_index_hash(t->index, key, len);
+        }
+    }
     return 0;
 }
 
@@ -262,8 +305,9 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
         return NULL;
     }
     /* follow this run's snapshot writes, to save the image at the end */
+    weir_snapshot_watcher by = {journal_put, journal_end, t};
     t->watching = t->image && whole &&
-                  weir_state_watch(st, p->name, gen, journal_put, t) == 0;
+                  weir_state_watch(st, p->name, gen, &by) == 0;
     if (weir_log_level_get() >= WEIR_LOG_DEBUG) /* _loaded() reads it all */
         weir_log(WEIR_LOG_DEBUG, "%s: %zu snapshot keys loaded, key index "
                  "%.1f MB", p->name, weir_track_index_loaded(t->index),
@@ -288,13 +332,10 @@ void weir_tracker_save(weir_tracker *t)
     int ok = weir_state_watch_end(t->st, t, &gen) == 1;
     if (t->read_only)
         return; /* nothing written: the image, if any, is as good as before */
-    ok = ok && gen != 0 && !t->journal_broken;
+    ok = ok && gen != 0;
     if (ok && gen == t->image_gen)
         return; /* nothing written: the image read is the rows */
-    for (size_t i = 0; ok && i < t->njournal; i++)
-        ok = weir_track_index_set_row(t->index, t->journal[i].id,
-                                      t->journal[i].hash,
-                                      t->journal[i].version) == 0;
+    ok = ok && journal_apply(t) == 0;
     if (ok && weir_track_index_save(t->index, t->image, t->p->name, gen) == 0)
         return;
     if (ok)

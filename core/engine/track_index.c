@@ -345,19 +345,23 @@ int weir_track_index_has(const weir_track_index *t, const char *key, size_t len)
 }
 
 int64_t weir_track_index_id(const weir_track_index *t, const char *key,
-                            size_t len)
+                            size_t len, weir_key_hash h)
 {
-    long s = find((weir_track_index *)t, key, len, 0);
+    long s = find_hashed((weir_track_index *)t, key, len, h, 0);
     return s < 0 ? -1 : (int64_t)t->colds[s].key;
 }
 
-int weir_track_index_set_row(weir_track_index *t, uint32_t id, uint64_t hash,
-                             uint32_t version)
+const char *weir_track_index_key(const weir_track_index *t, uint32_t id,
+                                 size_t *len)
 {
-    size_t len;
-    const char *key = key_at(t, id, &len);
-    long s = find(t, key, len, 0);
-    if (s < 0 || t->colds[s].key != id)
+    return key_at(t, id, len);
+}
+
+int weir_track_index_set_row(weir_track_index *t, weir_key_hash h,
+                             uint64_t hash, uint32_t version)
+{
+    long s = find_hashed(t, NULL, 0, h, 0);
+    if (s < 0)
         return -1;
     slot *e = &t->slots[s];
     e->used |= ROW;

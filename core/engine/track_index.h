@@ -97,15 +97,18 @@ int weir_track_index_has(const weir_track_index *t, const char *key,
 /* ---- the image: the snapshot rows in a file, a cache that saves
  * reading them from the state (engine/track.c) ---- */
 
-/* A number for `key` that stays the same while the index lives (its
- * place in the key text), or -1 when the key is not in the index. */
+/* A number for `key` (hash h) that stays the same while the index
+ * lives (its place in the key text), or -1 when the key is not in the
+ * index; the key of a number. (borrowed) */
 int64_t weir_track_index_id(const weir_track_index *t, const char *key,
-                            size_t len);
-/* The key numbered `id` got this snapshot row (a write committed and
- * settled since loading); the index is no longer fit for a run.
- * Returns 0, -1 when there is no such key. */
-int weir_track_index_set_row(weir_track_index *t, uint32_t id, uint64_t hash,
-                             uint32_t version);
+                            size_t len, weir_key_hash h);
+const char *weir_track_index_key(const weir_track_index *t, uint32_t id,
+                                 size_t *len);
+/* The key (hash h) got this snapshot row (a write committed and settled
+ * since loading); the index is no longer fit for a run.  Returns 0, -1
+ * when there is no such key. */
+int weir_track_index_set_row(weir_track_index *t, weir_key_hash h,
+                             uint64_t hash, uint32_t version);
 /* Write the keys with a snapshot row (loaded or set_row) to `path`
  * (through a temporary file, renamed: never half written), stamped with
  * the pipeline and the snapshot's generation.  0, or -1. */

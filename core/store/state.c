@@ -7,26 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/arena.h"
 #include "store/backend.h"
 
 /* weir_state_watch(): one pipeline's snapshot writes through this
  * handle.  `gen` is the generation the rows had after the last write
  * seen; each write is checked to start from it (else another handle
- * wrote: broken), and the entries of a transaction wait in `pending`
- * until it commits. */
+ * wrote: broken). */
 typedef struct watch {
     char *pipeline; /* NULL: no watch */
-    int (*fn)(const weir_snapshot_entry *e, void *ctx);
-    void *ctx;
+    weir_snapshot_watcher by;
     int64_t gen;
     int broken, recovered;
     int in_tx;                 /* a write in the open transaction */
+    int puts;                  /* entries given to by.put, not yet ended */
     int64_t intent, settled;   /* highest put and settled, committed */
     int64_t tx_intent, tx_settled;
-    weir_snapshot_entry *pending;
-    size_t npending, cap;
-    weir_arena keys;           /* the pending entries' keys */
 } watch;
 
 struct weir_state {
@@ -121,8 +116,6 @@ weir_state *weir_state_open_reader(const char *location, weir_error *err)
 static void watch_clear(watch *w)
 {
     free(w->pipeline);
-    free(w->pending);
-    weir_arena_free(&w->keys);
     memset(w, 0, sizeof(*w));
 }
 
@@ -227,26 +220,25 @@ int weir_state_begin(weir_state *st)
     return st->ops->begin(st->conn);
 }
 
-/* The entries of a committed write go to the watcher. */
+/* The writes since the last end committed. */
 static void watch_flush(watch *w)
 {
-    for (size_t i = 0; i < w->npending && !w->broken; i++)
-        if (w->fn(&w->pending[i], w->ctx))
-            w->broken = 1;
+    if (w->puts)
+        w->by.end(1, w->by.ctx);
     if (w->tx_intent > w->intent)
         w->intent = w->tx_intent;
     if (w->tx_settled > w->settled)
         w->settled = w->tx_settled;
-    w->npending = 0;
+    w->puts = 0;
     w->tx_intent = w->tx_settled = 0;
-    weir_arena_reset(&w->keys);
 }
 
 static void watch_drop(watch *w)
 {
-    w->npending = 0;
+    if (w->puts)
+        w->by.end(0, w->by.ctx);
+    w->puts = 0;
     w->tx_intent = w->tx_settled = 0;
-    weir_arena_reset(&w->keys);
 }
 
 int weir_state_commit(weir_state *st)
@@ -304,8 +296,12 @@ static void watch_after(weir_state *st, int rc)
     watch *w = &st->w;
     if (rc)
         w->broken = 1;
-    if (w->in_tx || w->broken)
+    if (w->in_tx)
         return;
+    if (w->broken) {
+        watch_drop(w);
+        return;
+    }
     if (st->ops->snapshot_generation(st->conn, w->pipeline, &w->gen))
         w->broken = 1;
     watch_flush(w);
@@ -350,30 +346,6 @@ int64_t weir_state_intent_begin(weir_state *st, const char *pipeline)
     return st->ops->intent_begin(st->conn, pipeline);
 }
 
-/* Keep `e` for the watcher until its transaction commits. */
-static int watch_keep(watch *w, const weir_snapshot_entry *e, size_t n)
-{
-    if (w->npending + n > w->cap) {
-        size_t cap = w->cap ? w->cap : 256;
-        while (cap < w->npending + n)
-            cap *= 2;
-        weir_snapshot_entry *g = realloc(w->pending, cap * sizeof(*g));
-        if (!g)
-            return -1;
-        w->pending = g;
-        w->cap = cap;
-    }
-    for (size_t i = 0; i < n; i++) {
-        weir_snapshot_entry *p = &w->pending[w->npending + i];
-        *p = e[i];
-        if (!(p->key = weir_arena_strndup(&w->keys, e[i].key,
-                                          strlen(e[i].key))))
-            return -1;
-    }
-    w->npending += n;
-    return 0;
-}
-
 int weir_state_snapshot_put(weir_state *st, const char *pipeline,
                             const weir_snapshot_entry *e, size_t n,
                             int64_t intent)
@@ -381,8 +353,11 @@ int weir_state_snapshot_put(weir_state *st, const char *pipeline,
     int watched = watch_before(st, pipeline);
     if (watched) {
         watch *w = &st->w;
-        if (!w->recovered || watch_keep(w, e, n)) /* see intent_settle */
+        if (!w->recovered) /* see intent_settle */
             w->broken = 1;
+        else if (n && w->by.put(e, n, w->by.ctx))
+            w->broken = 1;
+        w->puts = 1;
         if (intent > w->tx_intent)
             w->tx_intent = intent;
     }
@@ -435,24 +410,21 @@ int weir_state_snapshot_generation(weir_state *st, const char *pipeline,
 }
 
 int weir_state_watch(weir_state *st, const char *pipeline, int64_t gen,
-                     int (*fn)(const weir_snapshot_entry *e, void *ctx),
-                     void *ctx)
+                     const weir_snapshot_watcher *by)
 {
     if (st->w.pipeline)
         return 1;
     if (!(st->w.pipeline = strdup(pipeline)))
         return -1;
-    st->w.fn = fn;
-    st->w.ctx = ctx;
+    st->w.by = *by;
     st->w.gen = gen;
-    weir_arena_init(&st->w.keys);
     return 0;
 }
 
 int weir_state_watch_end(weir_state *st, const void *ctx, int64_t *gen)
 {
     watch *w = &st->w;
-    if (!w->pipeline || w->ctx != ctx)
+    if (!w->pipeline || w->by.ctx != ctx)
         return 0;
     int ok = !w->broken && !w->in_tx &&
              w->settled >= w->intent &&

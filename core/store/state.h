@@ -191,16 +191,21 @@ int64_t weir_state_snapshot_recover(weir_state *st, const char *pipeline);
 int weir_state_snapshot_generation(weir_state *st, const char *pipeline,
                                    int64_t *gen);
 /* Follow the writes to one pipeline's snapshot made through `st` (one
- * watch a handle), from generation `gen`, read with the rows: `fn` gets
- * each entry of a snapshot_put once its transaction has committed (key
- * borrowed for the call), so that the caller can keep its copy of the
- * rows up to date.  Returns 0; 1 when the handle has a watch already;
- * -1 out of memory. */
+ * watch a handle), from generation `gen`, read with the rows, so that
+ * the caller can keep its copy of the rows up to date: `put` gets the
+ * entries of each snapshot_put as it is made (keys borrowed for the
+ * call; -1 ends the copy), `end` whether the transaction of the puts
+ * since its last call committed (1) or was rolled back (0).  Returns 0;
+ * 1 when the handle has a watch already; -1 out of memory. */
+typedef struct weir_snapshot_watcher {
+    int (*put)(const weir_snapshot_entry *e, size_t n, void *ctx);
+    void (*end)(int committed, void *ctx);
+    void *ctx;
+} weir_snapshot_watcher;
 int weir_state_watch(weir_state *st, const char *pipeline, int64_t gen,
-                     int (*fn)(const weir_snapshot_entry *e, void *ctx),
-                     void *ctx);
+                     const weir_snapshot_watcher *by);
 /* End the watch of `ctx`: 1 and *gen the generation now when the rows
- * are the rows at the start with the entries `fn` got, none in doubt
+ * are the rows at the start with the entries committed, none in doubt
  * (every intent settled, no snapshot_doubt, snapshot_recover before the
  * first write); 0 when not (a write through another handle or process,
  * a rollback that failed, a transaction still open), or no such watch. */
