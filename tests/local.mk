@@ -212,3 +212,8 @@ check-browser: all tests/test_browser$(EXEEXT)
 	  cat tests/test_browser.log; exit $$rc
 endif
 endif
+
+CUNIT_TESTS += tests/test_track_image
+tests_test_track_image_SOURCES = tests/test_track_image.c tests/e2e.c tests/e2e.h
+tests_test_track_image_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_track_image_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)

@@ -672,8 +672,12 @@ static int user_version(const char *path)
     return v;
 }
 
-/* What migration 9 added, taken away again: a state an older weir left. */
+/* What migrations 9 and 10 added, taken away again: a state an older
+ * weir left. */
+#define UNDO_MIGRATION_10                                                 \
+    "ALTER TABLE track_state DROP COLUMN generation; "
 #define UNDO_MIGRATION_9                                                  \
+    UNDO_MIGRATION_10                                                     \
     "DROP TABLE track_values; ALTER TABLE outbox DROP COLUMN changes; "   \
     "ALTER TABLE outbox DROP COLUMN resent; "
 
@@ -1126,6 +1130,116 @@ static void test_wal_bounded_between_runs(void)
     free(path);
 }
 
+/* Migration 10 on a schema 9 state: the snapshot's generation, 0 until
+ * the first intent, then new with every write to the snapshot. */
+static void test_migration_10(void)
+{
+    char *path = state_file("schema9.db");
+    weir_error err = {0};
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    CU_ASSERT_EQUAL(weir_state_intent_begin(st, "p"), 1);
+    weir_state_close(st);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, UNDO_MIGRATION_10
+                                 "PRAGMA user_version = 9",
+                                 NULL, NULL, NULL),
+                    SQLITE_OK);
+    sqlite3_close(db);
+    st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(user_version(path), WEIR_STATE_SCHEMA);
+    int64_t g0 = -1, g1 = 0;
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &g0), 0);
+    CU_ASSERT_EQUAL(g0, 0);
+    weir_snapshot_entry e = {"K", 7, 1, WEIR_OP_INSERT};
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", &e, 1, 1), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &g1), 0);
+    CU_ASSERT_NOT_EQUAL(g1, 0);
+    weir_state_close(st);
+    free(path);
+}
+
+/* seen[0]: entries put, not yet ended; seen[1]: entries committed */
+static int count_put(const weir_snapshot_entry *e, size_t n, void *ctx)
+{
+    (void)e;
+    ((int *)ctx)[0] += (int)n;
+    return 0;
+}
+
+static void count_end(int committed, void *ctx)
+{
+    int *seen = ctx;
+    if (committed)
+        seen[1] += seen[0];
+    seen[0] = 0;
+}
+
+/* A watch from the generation read with the rows: 1 at the end only
+ * when every write since went through it, committed, settled. */
+static int watched(weir_state *st, weir_state *other, int how, int *seen)
+{
+    int64_t gen, now;
+    weir_snapshot_entry e = {"K", 7, 2, WEIR_OP_UPDATE};
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &gen), 0);
+    weir_snapshot_watcher by = {count_put, count_end, seen};
+    CU_ASSERT_EQUAL(weir_state_watch(st, "p", gen, &by), 0);
+    CU_ASSERT_EQUAL(weir_state_watch(st, "p", gen, &by), 1);
+    if (how != 1) /* 1: no recover first */
+        CU_ASSERT(weir_state_snapshot_recover(st, "p") >= 0);
+    CU_ASSERT_EQUAL(weir_state_begin(st), 0);
+    int64_t intent = weir_state_intent_begin(st, "p");
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", &e, 1, intent), 0);
+    if (how == 2) { /* rolled back, then done again */
+        weir_state_rollback(st);
+        CU_ASSERT_EQUAL(weir_state_begin(st), 0);
+        intent = weir_state_intent_begin(st, "p");
+        CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", &e, 1, intent), 0);
+    }
+    CU_ASSERT_EQUAL(weir_state_commit(st), 0);
+    if (how == 3) /* another handle writes */
+        CU_ASSERT_EQUAL(weir_state_snapshot_put(other, "p", &e, 1, 0), 0);
+    if (how == 4)
+        CU_ASSERT_EQUAL(weir_state_snapshot_doubt(st, "p", "K"), 0);
+    if (how != 5) /* 5: never settled */
+        CU_ASSERT_EQUAL(weir_state_intent_settle(st, "p", intent), 0);
+    int ok = weir_state_watch_end(st, seen, &now);
+    int64_t gen2;
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &gen2), 0);
+    if (ok)
+        CU_ASSERT_EQUAL(now, gen2);
+    CU_ASSERT_EQUAL(weir_state_watch_end(st, seen, &now), 0); /* ended */
+    return ok;
+}
+
+static void test_snapshot_watch(void)
+{
+    char *path = state_file("watch.db");
+    weir_error err = {0};
+    weir_state *st = weir_state_open(path, &err);
+    weir_state *other = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    int seen[2] = {0, 0};
+    CU_ASSERT_EQUAL(watched(st, other, 0, seen), 1);
+    CU_ASSERT_EQUAL(seen[1], 1);
+    seen[1] = 0;
+    CU_ASSERT_EQUAL(watched(st, other, 2, seen), 1);
+    CU_ASSERT_EQUAL(seen[1], 1); /* the rolled back entry is not counted */
+    for (int how = 1; how <= 5; how++) {
+        if (how == 2)
+            continue;
+        CU_ASSERT_EQUAL(watched(st, other, how, seen), 0);
+    }
+    weir_state_close(other);
+    weir_state_close(st);
+    free(path);
+}
+
 void register_state_tests(void)
 {
     CU_pSuite s = CU_add_suite("state database", NULL, NULL);
@@ -1135,6 +1249,9 @@ void register_state_tests(void)
     CU_add_test(s, "migrations 6 and 7: cross-references, creates", test_migration_6);
     CU_add_test(s, "migration 8: echo suppression", test_migration_8);
     CU_add_test(s, "migration 9: what changed", test_migration_9);
+    CU_add_test(s, "migration 10: the snapshot's generation",
+                test_migration_10);
+    CU_add_test(s, "a watch of the snapshot's writes", test_snapshot_watch);
     CU_add_test(s, "corrupt file refused, not reset", test_corrupt_refused);
     CU_add_test(s, "unopenable path", test_unopenable_path);
     CU_add_test(s, "two processes open a new file", test_two_processes_open_a_new_file);

@@ -415,6 +415,47 @@ static void test_snapshots_and_plugin_state(void)
     free(loc);
 }
 
+/* The snapshot's generation: 0 before the first intent, then new with
+ * every write to the rows or to what decides their doubt, and rolled
+ * back with them. */
+static void test_snapshot_generation(void)
+{
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    int64_t g[6] = {-1};
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &g[0]), 0);
+    CU_ASSERT_EQUAL(g[0], 0);
+    weir_snapshot_entry e = {"K", 7, 1, WEIR_OP_INSERT};
+    CU_ASSERT_EQUAL_FATAL(weir_state_begin(st), 0);
+    int64_t intent = weir_state_intent_begin(st, "p");
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", &e, 1, intent), 0);
+    CU_ASSERT_EQUAL_FATAL(weir_state_commit(st), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &g[1]), 0);
+    /* a run that died before settling: recover writes */
+    CU_ASSERT_EQUAL(weir_state_snapshot_recover(st, "p"), 1);
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &g[2]), 0);
+    CU_ASSERT_EQUAL(weir_state_intent_settle(st, "p", intent), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &g[3]), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_doubt(st, "p", "K"), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &g[4]), 0);
+    for (int i = 1; i < 5; i++)
+        for (int j = 0; j < i; j++)
+            CU_ASSERT_NOT_EQUAL(g[i], g[j]);
+    /* rolled back with the write */
+    CU_ASSERT_EQUAL_FATAL(weir_state_begin(st), 0);
+    CU_ASSERT_EQUAL(weir_state_snapshot_put(st, "p", &e, 1, 0), 0);
+    weir_state_rollback(st);
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "p", &g[5]), 0);
+    CU_ASSERT_EQUAL(g[5], g[4]);
+    /* another pipeline's is its own */
+    CU_ASSERT_EQUAL(weir_state_snapshot_generation(st, "q", &g[5]), 0);
+    CU_ASSERT_EQUAL(g[5], 0);
+    weir_state_close(st);
+    free(loc);
+}
+
 static int take_values(size_t i, const void *blob, size_t len, void *ctx)
 {
     char *text = ctx;
@@ -993,6 +1034,7 @@ void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("store conformance (sqlite)", NULL, NULL);
     CU_add_test(s, "order per key", test_order_per_key);
+    CU_add_test(s, "the snapshot's generation", test_snapshot_generation);
     CU_add_test(s, "settle transitions", test_settle_transitions);
     CU_add_test(s, "the state machine", test_state_machine);
     CU_add_test(s, "batch-shaped adds", test_batch_add);

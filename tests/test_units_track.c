@@ -212,7 +212,7 @@ static void test_index_binary_keys_and_reload(void)
 
 static void test_index_many_keys(void)
 {
-    /* past the first table and entry array sizes (1024) several times */
+    /* past the first table size (64 slots) several times */
     weir_track_index *t = weir_track_index_new();
     char key[32];
     const int n = 20000;
@@ -253,6 +253,65 @@ static void test_index_many_keys(void)
     }
     CU_ASSERT_EQUAL(count, (size_t)n / 2);
     CU_ASSERT_TRUE(odd);
+    weir_track_index_free(t);
+}
+
+/* Memory in proportion to the keys, not in steps of two: 40 bytes a slot
+ * at most 70% full, and the key text packed (a length byte, the text, a
+ * NUL).  A power-of-two table gives 1.0 or 2.0 for the ratio below. */
+static size_t bytes_for(int n, int reserve)
+{
+    weir_track_index *t = weir_track_index_new();
+    char key[32];
+    if (reserve)
+        CU_ASSERT_EQUAL(weir_track_index_reserve(t, (size_t)n), 0);
+    size_t reserved = weir_track_index_bytes(t);
+    for (int i = 0; i < n; i++) {
+        int len = snprintf(key, sizeof(key), "C%07d", i);
+        CU_ASSERT_EQUAL_FATAL(weir_track_index_load(t, key, (size_t)len, 1, 1),
+                              0);
+    }
+    size_t b = weir_track_index_bytes(t);
+    if (reserve) /* the table reserved is the table used: no growth */
+        CU_ASSERT_TRUE(b - reserved <= (size_t)n * 11 * 2);
+    weir_track_index_free(t);
+    return b;
+}
+
+static void test_index_memory_linear(void)
+{
+    size_t a = bytes_for(100000, 1), b = bytes_for(150000, 1);
+    double r = (double)b / (double)a;
+    CU_ASSERT_TRUE(r > 1.4 && r < 1.6);
+    /* 40 / 0.7 + 10 bytes of text: about 67 bytes a key */
+    CU_ASSERT_TRUE(b < 150000 * 75);
+    CU_ASSERT_TRUE(b > 150000 * 57);
+    /* grown without a reservation: at most twice the room */
+    CU_ASSERT_TRUE(bytes_for(150000, 0) < 150000 * 135);
+}
+
+static void test_index_long_keys(void)
+{
+    /* lengths of one, two and three bytes in the text's length prefix */
+    weir_track_index *t = weir_track_index_new();
+    static char big[70000];
+    size_t lens[] = {0, 127, 128, 300, 16383, 16384, sizeof(big)};
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (char)('a' + i % 26);
+    for (size_t i = 0; i < sizeof(lens) / sizeof(*lens); i++)
+        CU_ASSERT_EQUAL(weir_track_index_load(t, big, lens[i], 1 + i,
+                                              (uint32_t)i), 0);
+    size_t pos = 0, len, n = 0;
+    const char *key;
+    uint32_t version;
+    int redo;
+    while (weir_track_index_next_unseen(t, &pos, &key, &len, &version, &redo)) {
+        CU_ASSERT_EQUAL(len, lens[version]);
+        CU_ASSERT_EQUAL(memcmp(key, big, len), 0);
+        CU_ASSERT_EQUAL(key[len], '\0');
+        n++;
+    }
+    CU_ASSERT_EQUAL(n, sizeof(lens) / sizeof(*lens));
     weir_track_index_free(t);
 }
 
@@ -1025,6 +1084,9 @@ void register_track_tests(void)
     CU_add_test(s, "deletes in doubt", test_index_deletes_in_doubt);
     CU_add_test(s, "binary keys and reloads", test_index_binary_keys_and_reload);
     CU_add_test(s, "many keys", test_index_many_keys);
+    CU_add_test(s, "memory in proportion to the keys",
+                test_index_memory_linear);
+    CU_add_test(s, "long keys", test_index_long_keys);
 
     s = CU_add_suite("tracker", NULL, cleanup_suite);
     CU_add_test(s, "keys, composite and missing", test_tracker_keys);

@@ -691,6 +691,8 @@ static int setup(run_ctx *c, weir_run *run, const weir_run_options *opts,
 
 static void teardown(run_ctx *c)
 {
+    if (c->tracker && c->locked)
+        weir_tracker_save(c->tracker);
     if (c->locked)
         weir_state_unlock_pipeline(c->st, c->p->name);
     weir_tracker_free(c->tracker);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <xxhash.h>
 
@@ -43,6 +44,17 @@ struct weir_tracker {
     int in_tx;               /* this batch's field hashes are being stored */
     unsigned char *values;   /* an absorbed echo's kept values (changes.h) */
     size_t values_cap;
+    /* the index image (weir_tracker_save): its file, and the snapshot
+     * writes committed since loading */
+    char *image;
+    int64_t image_gen; /* of the image read at the start, else 0 */
+    int watching;
+    struct jrow {
+        uint64_t hash;
+        uint32_t id, version; /* weir_track_index_id() */
+    } *journal;
+    size_t njournal, jcap;
+    size_t committed;    /* journal rows whose transaction committed */
 };
 
 /* Loading a million keys: each is hashed (starting the fetch of its
@@ -136,6 +148,127 @@ static int load_waiting(weir_tracker *t)
     return 0;
 }
 
+/* The image of `pipeline`'s index: next to a state kept in a file
+ * (operations.md), NULL for other stores. (owned) */
+static char *image_path(weir_state *st, const char *pipeline)
+{
+    const char *file = st ? weir_state_file(st) : NULL;
+    if (!file)
+        return NULL;
+    size_t n = strlen(file) + strlen(pipeline) + 16;
+    char *path = malloc(n);
+    if (path)
+        snprintf(path, n, "%s-index-%s", file, pipeline);
+    return path;
+}
+
+/* weir_snapshot_watcher's: a snapshot write, for the image.  Keys are
+ * hashed (their slots fetched) a few rows before they are looked up. */
+static int journal_put(const weir_snapshot_entry *e, size_t n, void *ctx)
+{
+    weir_tracker *t = ctx;
+    if (t->njournal + n > t->jcap) {
+        size_t cap = t->jcap ? t->jcap : 1024;
+        while (cap < t->njournal + n)
+            cap *= 2;
+        struct jrow *g = realloc(t->journal, cap * sizeof(*g));
+        if (!g)
+            return -1;
+        t->journal = g;
+        t->jcap = cap;
+    }
+    weir_key_hash ring[LOAD_AHEAD];
+    for (size_t i = 0; i < n + LOAD_AHEAD; i++) {
+        if (i >= LOAD_AHEAD) {
+            const weir_snapshot_entry *x = &e[i - LOAD_AHEAD];
+            int64_t id = weir_track_index_id(t->index, x->key, 0,
+                                             ring[i % LOAD_AHEAD]);
+            if (x->version > UINT32_MAX || id < 0)
+                return -1;
+            t->journal[t->njournal++] =
+                (struct jrow){x->hash, (uint32_t)id, (uint32_t)x->version};
+        }
+        if (i < n)
+            ring[i % LOAD_AHEAD] =
+                weir_track_index_hash(t->index, e[i].key, strlen(e[i].key));
+    }
+    return 0;
+}
+
+static void journal_end(int committed, void *ctx)
+{
+    weir_tracker *t = ctx;
+    if (committed)
+        t->committed = t->njournal;
+    else
+        t->njournal = t->committed;
+}
+
+/* The committed writes into the index, keys hashed a few rows ahead. */
+static int journal_apply(weir_tracker *t)
+{
+    weir_key_hash ring[LOAD_AHEAD];
+    size_t n = t->committed;
+    for (size_t i = 0; i < n + LOAD_AHEAD; i++) {
+        if (i >= LOAD_AHEAD) {
+            const struct jrow *j = &t->journal[i - LOAD_AHEAD];
+            if (weir_track_index_set_row(t->index, ring[i % LOAD_AHEAD],
+                                         j->hash, j->version))
+                return -1;
+        }
+        if (i < n) {
+            size_t len;
+            const char *key = weir_track_index_key(t->index,
+                                                   t->journal[i].id, &len);
+            ring[i % LOAD_AHEAD] = weir_track_index_hash(t->index, key, len);
+        }
+    }
+    return 0;
+}
+
+/* Load the snapshot into t->index: from the image when it is of
+ * generation `gen`, else from the rows.  *whole: the rows were of `gen`
+ * throughout.  0, or -1 (*err set). */
+static int load_snapshot(weir_tracker *t, weir_state *st, int64_t gen,
+                         int *whole, weir_error *err)
+{
+    const char *name = t->p->name;
+    *whole = 1;
+    if (gen && t->image) {
+        if (weir_track_index_restore(t->index, t->image, name, gen) == 0) {
+            weir_log(WEIR_LOG_DEBUG, "%s: key index read from %s", name,
+                     t->image);
+            t->image_gen = gen;
+            return 0;
+        }
+        weir_track_index_free(t->index);
+        if (!(t->index = weir_track_index_new())) {
+            weir_error_set(err, WEIR_ERR_NOMEM, "out of memory");
+            return -1;
+        }
+    }
+    int64_t known = st ? weir_state_snapshot_count(st, name) : 0;
+    if (known < 0) {
+        snapshot_error(st, err);
+        return -1;
+    }
+    /* room for this run's new keys too, without rehashing */
+    if (weir_track_index_reserve(t->index, (size_t)known + (size_t)known / 8)) {
+        weir_error_set(err, WEIR_ERR_NOMEM, "out of memory for the key index");
+        return -1;
+    }
+    loader ld = {.index = t->index};
+    int rc = st ? weir_state_snapshot_each(st, name, load_one, &ld) : 0;
+    int64_t after = 0;
+    if (load_finish(&ld, rc) != 0 ||
+        (st && weir_state_snapshot_generation(st, name, &after))) {
+        snapshot_error(st, err);
+        return -1;
+    }
+    *whole = after == gen;
+    return 0;
+}
+
 weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
                                weir_error *err)
 {
@@ -158,27 +291,27 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
         return NULL;
     }
     /* No state yet (a dry run before the first run): an empty snapshot. */
-    int64_t known = st ? weir_state_snapshot_count(st, p->name) : 0;
-    int64_t last = 0;
-    if (known < 0 ||
-        (st && weir_state_last_full_refresh(st, p->name, &last) != 0)) {
+    int64_t last = 0, gen = 0;
+    int whole;
+    if (st && (weir_state_last_full_refresh(st, p->name, &last) != 0 ||
+               weir_state_snapshot_generation(st, p->name, &gen) != 0)) {
         snapshot_error(st, err);
         weir_tracker_free(t);
         return NULL;
     }
-    /* room for this run's new keys too, without rehashing */
-    if (weir_track_index_reserve(t->index, (size_t)known + (size_t)known / 8)) {
-        weir_tracker_free(t);
-        weir_error_set(err, WEIR_ERR_NOMEM, "out of memory for the key index");
-        return NULL;
-    }
-    loader ld = {.index = t->index};
-    int rc = st ? weir_state_snapshot_each(st, p->name, load_one, &ld) : 0;
-    if (load_finish(&ld, rc) != 0) {
-        snapshot_error(st, err);
+    t->image = image_path(st, p->name);
+    if (load_snapshot(t, st, gen, &whole, err)) {
         weir_tracker_free(t);
         return NULL;
     }
+    /* follow this run's snapshot writes, to save the image at the end */
+    weir_snapshot_watcher by = {journal_put, journal_end, t};
+    t->watching = t->image && whole &&
+                  weir_state_watch(st, p->name, gen, &by) == 0;
+    if (weir_log_level_get() >= WEIR_LOG_DEBUG) /* _loaded() reads it all */
+        weir_log(WEIR_LOG_DEBUG, "%s: %zu snapshot keys loaded, key index "
+                 "%.1f MB", p->name, weir_track_index_loaded(t->index),
+                 (double)weir_track_index_bytes(t->index) / 1e6);
     if (t->echo && load_waiting(t)) {
         snapshot_error(st, err);
         weir_tracker_free(t);
@@ -190,10 +323,37 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
     return t;
 }
 
+void weir_tracker_save(weir_tracker *t)
+{
+    if (!t->watching)
+        return;
+    t->watching = 0;
+    int64_t gen;
+    int ok = weir_state_watch_end(t->st, t, &gen) == 1;
+    if (t->read_only)
+        return; /* nothing written: the image, if any, is as good as before */
+    ok = ok && gen != 0;
+    if (ok && gen == t->image_gen)
+        return; /* nothing written: the image read is the rows */
+    ok = ok && journal_apply(t) == 0;
+    if (ok && weir_track_index_save(t->index, t->image, t->p->name, gen) == 0)
+        return;
+    if (ok)
+        weir_log(WEIR_LOG_DEBUG, "%s: cannot write the key index image %s",
+                 t->p->name, t->image);
+    unlink(t->image); /* stale: the next run reads the rows */
+}
+
 void weir_tracker_free(weir_tracker *t)
 {
     if (!t)
         return;
+    if (t->watching) {
+        int64_t gen;
+        weir_state_watch_end(t->st, t, &gen);
+    }
+    free(t->image);
+    free(t->journal);
     weir_track_index_free(t->index);
     free(t->field_found);
     free(t->keybuf);

@@ -36,6 +36,11 @@ typedef struct weir_track_counts {
  * the reason in *err (owned: weir_error_clear). */
 weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
                                weir_error *err);
+/* At the end of a run (the pipeline still locked): save the key index as
+ * an image of the snapshot for the next run, when it still is one (every
+ * write to the snapshot since loading made by this run, committed and
+ * settled); else remove the image. */
+void weir_tracker_save(weir_tracker *t);
 void weir_tracker_free(weir_tracker *t);
 int weir_tracker_is_full(const weir_tracker *t);
 /* A dry run: echoes (echo.h) are recognised, nothing is stored. */

@@ -4,9 +4,10 @@
  * Loaded from the snapshots at the start of a run (key -> hash of the
  * tracked values), then every record of the run looks its key up once:
  * new, changed, unchanged, or a duplicate within the run.  What was in the
- * snapshot and not seen by the end is deleted.  About 70 bytes a key (the
- * table at most 70% full, plus the key text): a million customers take
- * under 100 MB.
+ * snapshot and not seen by the end is deleted.  About 60 bytes a key
+ * (40-byte slots, the table at most 70% full) plus the key text and two
+ * bytes: a million customers take about 70 MB, in proportion to the keys.
+ * At most 4 GiB of key text.
  * Not thread-safe.
  */
 #ifndef WEIR_TRACK_INDEX_H
@@ -74,6 +75,8 @@ int weir_track_index_see_hashed(weir_track_index *t, const char *key,
 void weir_track_index_touch(weir_track_index *t, const char *key, size_t len);
 
 size_t weir_track_index_loaded(const weir_track_index *t);
+/* Bytes the index holds (its table and key text). */
+size_t weir_track_index_bytes(const weir_track_index *t);
 /* Keys loaded from the snapshot and not seen: the deletes (what the
  * delete guard weighs). */
 size_t weir_track_index_unseen(const weir_track_index *t);
@@ -90,5 +93,32 @@ int weir_track_index_next_unseen(const weir_track_index *t, size_t *pos,
 /* 1 when `key` is in the index (a set test, nothing marked). */
 int weir_track_index_has(const weir_track_index *t, const char *key,
                          size_t len);
+
+/* ---- the image: the snapshot rows in a file, a cache that saves
+ * reading them from the state (engine/track.c) ---- */
+
+/* A number for `key` (hash h) that stays the same while the index
+ * lives (its place in the key text), or -1 when the key is not in the
+ * index; the key of a number. (borrowed) */
+int64_t weir_track_index_id(const weir_track_index *t, const char *key,
+                            size_t len, weir_key_hash h);
+const char *weir_track_index_key(const weir_track_index *t, uint32_t id,
+                                 size_t *len);
+/* The key (hash h) got this snapshot row (a write committed and settled
+ * since loading); the index is no longer fit for a run.  Returns 0, -1
+ * when there is no such key. */
+int weir_track_index_set_row(weir_track_index *t, weir_key_hash h,
+                             uint64_t hash, uint32_t version);
+/* Write the keys with a snapshot row (loaded or set_row) to `path`
+ * (through a temporary file, renamed: never half written), stamped with
+ * the pipeline and the snapshot's generation.  0, or -1. */
+int weir_track_index_save(const weir_track_index *t, const char *path,
+                          const char *pipeline, int64_t gen);
+/* Load an empty index from the image at `path` as from the rows: 0;
+ * 1 when there is none, or it is of another pipeline, generation or
+ * format, damaged or cut short, or memory ran out (then free `t`: it
+ * may hold part of it). */
+int weir_track_index_restore(weir_track_index *t, const char *path,
+                             const char *pipeline, int64_t gen);
 
 #endif

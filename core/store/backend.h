@@ -36,7 +36,7 @@ typedef enum weir_store_mode {
  * to track_values_clear), and the outbox rows' `changes` and `resent`.
  * Version 4: history_prune (was outbox_prune) prunes the run history too.
  * Version 5: in_place.
- * Version 6: begin_lazy.
+ * Version 6: begin_lazy, snapshot_generation.
  * state.c refuses to open a backend older than WEIR_STORE_OPS_VERSION,
  * so every operation here may be called. */
 #define WEIR_STORE_OPS_VERSION 6
@@ -219,6 +219,12 @@ typedef struct weir_store_ops {
     int (*in_place)(weir_store_conn *conn);
     /* ---- version 6 ---- */
     int (*begin_lazy)(weir_store_conn *conn);
+    /* Every operation that writes a pipeline's snapshot rows or what
+     * decides their doubt (snapshot_put, snapshot_doubt, snapshot_recover,
+     * intent_settle) gives it a new generation first, in the same
+     * transaction; so must anything added later that does. */
+    int (*snapshot_generation)(weir_store_conn *conn, const char *pipeline,
+                               int64_t *gen);
 } weir_store_ops;
 
 /* The backend and connection behind `st`, for the store's own files

@@ -9,10 +9,26 @@
 
 #include "store/backend.h"
 
+/* weir_state_watch(): one pipeline's snapshot writes through this
+ * handle.  `gen` is the generation the rows had after the last write
+ * seen; each write is checked to start from it (else another handle
+ * wrote: broken). */
+typedef struct watch {
+    char *pipeline; /* NULL: no watch */
+    weir_snapshot_watcher by;
+    int64_t gen;
+    int broken, recovered;
+    int in_tx;                 /* a write in the open transaction */
+    int puts;                  /* entries given to by.put, not yet ended */
+    int64_t intent, settled;   /* highest put and settled, committed */
+    int64_t tx_intent, tx_settled;
+} watch;
+
 struct weir_state {
     const weir_store_ops *ops;
     weir_store_conn *conn;
     char *location;
+    watch w;
 };
 
 /* The backend for `location`, and in *target what it opens.  NULL with
@@ -97,16 +113,34 @@ weir_state *weir_state_open_reader(const char *location, weir_error *err)
     return open_at(location, WEIR_STORE_READ, err);
 }
 
+static void watch_clear(watch *w)
+{
+    free(w->pipeline);
+    memset(w, 0, sizeof(*w));
+}
+
 void weir_state_close(weir_state *st)
 {
     if (!st)
         return;
+    watch_clear(&st->w);
     st->ops->close(st->conn);
     free(st->location);
     free(st);
 }
 
 const char *weir_state_path(const weir_state *st) { return st->location; }
+
+const char *weir_state_file(const weir_state *st)
+{
+    if (st->ops != &weir_store_sqlite)
+        return NULL;
+    const char *f = strncmp(st->location, "sqlite:", 7) == 0
+                        ? st->location + 7
+                        : st->location;
+    /* not an in-memory database or a URI */
+    return *f && *f != ':' && strncmp(f, "file:", 5) != 0 ? f : NULL;
+}
 
 const weir_error *weir_state_error(weir_state *st)
 {
@@ -191,14 +225,91 @@ int weir_state_begin_lazy(weir_state *st)
     return st->ops->begin_lazy(st->conn);
 }
 
+/* The writes since the last end committed. */
+static void watch_flush(watch *w)
+{
+    if (w->puts)
+        w->by.end(1, w->by.ctx);
+    if (w->tx_intent > w->intent)
+        w->intent = w->tx_intent;
+    if (w->tx_settled > w->settled)
+        w->settled = w->tx_settled;
+    w->puts = 0;
+    w->tx_intent = w->tx_settled = 0;
+}
+
+static void watch_drop(watch *w)
+{
+    if (w->puts)
+        w->by.end(0, w->by.ctx);
+    w->puts = 0;
+    w->tx_intent = w->tx_settled = 0;
+}
+
 int weir_state_commit(weir_state *st)
 {
-    return st->ops->commit(st->conn);
+    watch *w = &st->w;
+    int64_t gen = 0;
+    if (w->in_tx && st->ops->snapshot_generation(st->conn, w->pipeline, &gen))
+        w->broken = 1;
+    int rc = st->ops->commit(st->conn);
+    if (w->in_tx) {
+        w->in_tx = 0;
+        if (rc)
+            w->broken = 1;
+        w->gen = gen;
+        watch_flush(w);
+    }
+    return rc;
 }
 
 void weir_state_rollback(weir_state *st)
 {
     st->ops->rollback(st->conn);
+    /* the new generation is rolled back with the rows */
+    if (st->w.in_tx) {
+        st->w.in_tx = 0;
+        if (st->ops->in_transaction(st->conn))
+            st->w.broken = 1;
+        watch_drop(&st->w);
+    }
+}
+
+/* Before a write to `pipeline`'s snapshot: 1 when it is watched (the
+ * write to be followed), 0 when not. */
+static int watch_before(weir_state *st, const char *pipeline)
+{
+    watch *w = &st->w;
+    if (!w->pipeline || w->broken || strcmp(w->pipeline, pipeline) != 0)
+        return 0;
+    if (w->in_tx)
+        return 1;
+    int64_t gen;
+    if (st->ops->snapshot_generation(st->conn, pipeline, &gen) ||
+        gen != w->gen) {
+        w->broken = 1;
+        return 0;
+    }
+    w->in_tx = st->ops->in_transaction(st->conn);
+    return 1;
+}
+
+/* After it (rc: its result): a write outside a transaction is committed
+ * already. */
+static void watch_after(weir_state *st, int rc)
+{
+    watch *w = &st->w;
+    if (rc)
+        w->broken = 1;
+    if (w->in_tx)
+        return;
+    if (w->broken) {
+        watch_drop(w);
+        return;
+    }
+    if (st->ops->snapshot_generation(st->conn, w->pipeline, &w->gen))
+        w->broken = 1;
+    watch_flush(w);
 }
 
 int weir_state_in_place(weir_state *st)
@@ -244,24 +355,88 @@ int weir_state_snapshot_put(weir_state *st, const char *pipeline,
                             const weir_snapshot_entry *e, size_t n,
                             int64_t intent)
 {
-    return st->ops->snapshot_put(st->conn, pipeline, e, n, intent);
+    int watched = watch_before(st, pipeline);
+    if (watched) {
+        watch *w = &st->w;
+        if (!w->recovered) /* see intent_settle */
+            w->broken = 1;
+        else if (n && w->by.put(e, n, w->by.ctx))
+            w->broken = 1;
+        w->puts = 1;
+        if (intent > w->tx_intent)
+            w->tx_intent = intent;
+    }
+    int rc = st->ops->snapshot_put(st->conn, pipeline, e, n, intent);
+    if (watched)
+        watch_after(st, rc);
+    return rc;
 }
 
 int weir_state_intent_settle(weir_state *st, const char *pipeline,
                              int64_t intent)
 {
-    return st->ops->intent_settle(st->conn, pipeline, intent);
+    int watched = watch_before(st, pipeline);
+    if (watched && !st->w.recovered) /* it could settle loaded doubts */
+        st->w.broken = 1;
+    if (watched && intent > st->w.tx_settled)
+        st->w.tx_settled = intent;
+    int rc = st->ops->intent_settle(st->conn, pipeline, intent);
+    if (watched)
+        watch_after(st, rc);
+    return rc;
 }
 
 int weir_state_snapshot_doubt(weir_state *st, const char *pipeline,
                               const char *key)
 {
+    /* a doubt the watcher's copy cannot follow: no longer a copy */
+    if (watch_before(st, pipeline))
+        st->w.broken = 1;
     return st->ops->snapshot_doubt(st->conn, pipeline, key);
 }
 
 int64_t weir_state_snapshot_recover(weir_state *st, const char *pipeline)
 {
-    return st->ops->snapshot_recover(st->conn, pipeline);
+    /* Keys in doubt stay in doubt (their intent becomes -1): the rows
+     * loaded are still the rows. */
+    int watched = watch_before(st, pipeline);
+    int64_t n = st->ops->snapshot_recover(st->conn, pipeline);
+    if (watched) {
+        st->w.recovered = 1;
+        watch_after(st, n < 0);
+    }
+    return n;
+}
+
+int weir_state_snapshot_generation(weir_state *st, const char *pipeline,
+                                   int64_t *gen)
+{
+    return st->ops->snapshot_generation(st->conn, pipeline, gen);
+}
+
+int weir_state_watch(weir_state *st, const char *pipeline, int64_t gen,
+                     const weir_snapshot_watcher *by)
+{
+    if (st->w.pipeline)
+        return 1;
+    if (!(st->w.pipeline = strdup(pipeline)))
+        return -1;
+    st->w.by = *by;
+    st->w.gen = gen;
+    return 0;
+}
+
+int weir_state_watch_end(weir_state *st, const void *ctx, int64_t *gen)
+{
+    watch *w = &st->w;
+    if (!w->pipeline || w->by.ctx != ctx)
+        return 0;
+    int ok = !w->broken && !w->in_tx &&
+             w->settled >= w->intent &&
+             st->ops->snapshot_generation(st->conn, w->pipeline, gen) == 0 &&
+             *gen == w->gen;
+    watch_clear(w);
+    return ok;
 }
 
 int weir_state_last_full_refresh(weir_state *st, const char *pipeline,

@@ -29,7 +29,7 @@
 typedef struct weir_state weir_state;
 
 /* The schema version this weir writes. */
-#define WEIR_STATE_SCHEMA 9
+#define WEIR_STATE_SCHEMA 10
 
 /* Open the store at `location` for a run, drain or resend, and migrate
  * it forward: "FILE" or "sqlite:FILE" (SQLite), "postgresql://..."
@@ -190,6 +190,38 @@ int weir_state_snapshot_doubt(weir_state *st, const char *pipeline,
  * run that died) stay in doubt until sent again, whatever settles next.
  * Returns how many keys are in doubt, or -1. */
 int64_t weir_state_snapshot_recover(weir_state *st, const char *pipeline);
+/* The generation of `pipeline`'s snapshot in *gen: a value that changes,
+ * in the same transaction, with every write to its rows or to what
+ * decides their doubt, and never comes back; 0 until the pipeline's
+ * first intent, and for a backend that keeps none.  A copy of the rows
+ * made at one generation (engine/track.c's index image) is the rows
+ * while the generation is the same.  0, or -1 when it could not be
+ * read. */
+int weir_state_snapshot_generation(weir_state *st, const char *pipeline,
+                                   int64_t *gen);
+/* Follow the writes to one pipeline's snapshot made through `st` (one
+ * watch a handle), from generation `gen`, read with the rows, so that
+ * the caller can keep its copy of the rows up to date: `put` gets the
+ * entries of each snapshot_put as it is made (keys borrowed for the
+ * call; -1 ends the copy), `end` whether the transaction of the puts
+ * since its last call committed (1) or was rolled back (0).  Returns 0;
+ * 1 when the handle has a watch already; -1 out of memory. */
+typedef struct weir_snapshot_watcher {
+    int (*put)(const weir_snapshot_entry *e, size_t n, void *ctx);
+    void (*end)(int committed, void *ctx);
+    void *ctx;
+} weir_snapshot_watcher;
+int weir_state_watch(weir_state *st, const char *pipeline, int64_t gen,
+                     const weir_snapshot_watcher *by);
+/* End the watch of `ctx`: 1 and *gen the generation now when the rows
+ * are the rows at the start with the entries committed, none in doubt
+ * (every intent settled, no snapshot_doubt, snapshot_recover before the
+ * first write); 0 when not (a write through another handle or process,
+ * a rollback that failed, a transaction still open), or no such watch. */
+int weir_state_watch_end(weir_state *st, const void *ctx, int64_t *gen);
+/* The file of a store kept in a local file (SQLite), NULL for others.
+ * (borrowed) */
+const char *weir_state_file(const weir_state *st);
 /* When the last full refresh of `pipeline` ran, in *when_ms (ms since the
  * epoch, 0 when never): 0, or -1 when it could not be read. */
 int weir_state_last_full_refresh(weir_state *st, const char *pipeline,

@@ -123,6 +123,8 @@ int sq_snapshot_each(weir_store_conn *st, const char *pipeline,
                          int (*fn)(const char *key, size_t len, uint64_t hash,
                          uint64_t version, int doubt, void *ctx), void *ctx);
 int64_t sq_snapshot_count(weir_store_conn *st, const char *pipeline);
+int sq_snapshot_generation(weir_store_conn *st, const char *pipeline,
+                           int64_t *gen);
 int64_t sq_intent_begin(weir_store_conn *st, const char *pipeline);
 int sq_snapshot_put(weir_store_conn *st, const char *pipeline,
                     const weir_snapshot_entry *e, size_t n, int64_t intent);

@@ -188,6 +188,11 @@ static const char *const migrations[] = {
     "  vals BLOB NOT NULL, PRIMARY KEY (pid, key)) WITHOUT ROWID;"
     "ALTER TABLE outbox ADD COLUMN changes TEXT;"
     "ALTER TABLE outbox ADD COLUMN resent TEXT;",
+
+    /* 10: track_state.generation: changes with every write to the
+     * pipeline's snapshot (state.h, weir_state_snapshot_generation) */
+    "ALTER TABLE track_state ADD COLUMN generation INTEGER NOT NULL "
+    "  DEFAULT 0;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,
@@ -1122,6 +1127,7 @@ const weir_store_ops weir_store_sqlite = {
     .unlock_pipeline = sq_unlock_pipeline,
     .snapshot_each = sq_snapshot_each,
     .snapshot_count = sq_snapshot_count,
+    .snapshot_generation = sq_snapshot_generation,
     .intent_begin = sq_intent_begin,
     .snapshot_put = sq_snapshot_put,
     .intent_settle = sq_intent_settle,

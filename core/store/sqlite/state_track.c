@@ -42,6 +42,32 @@ int64_t sq_snapshot_count(weir_store_conn *st, const char *pipeline)
     return n;
 }
 
+int sq_snapshot_generation(weir_store_conn *st, const char *pipeline,
+                           int64_t *gen)
+{
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = sq__prepare(
+        st, "SELECT generation FROM track_state WHERE pipeline = ?1", 1,
+        args);
+    int step = s ? sqlite3_step(s) : SQLITE_ERROR;
+    *gen = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
+}
+
+/* A new generation, before the write: a crash between the two leaves a
+ * new generation over the old rows (a cache rebuilt for nothing), never
+ * the old one over new rows.  Random, so that a restored copy of the
+ * state never matches a cache made from another history.  Until the
+ * pipeline's first intent there is no row: generation 0, which no cache
+ * is made for. */
+static int new_generation(weir_store_conn *st, const char *pipeline)
+{
+    const char *args[] = {pipeline};
+    return sq__exec(st, "UPDATE track_state SET generation = random() WHERE "
+                        "pipeline = ?1", 1, args);
+}
+
 int sq_snapshot_each(weir_store_conn *st, const char *pipeline,
                              int (*fn)(const char *key, size_t len,
                                        uint64_t hash, uint64_t version,
@@ -106,7 +132,7 @@ int sq_snapshot_put(weir_store_conn *st, const char *pipeline,
                                  "hash = excluded.hash, version = "
                                  "excluded.version, intent = excluded.intent, "
                                  "op = excluded.op");
-    if (!s)
+    if (!s || (n && new_generation(st, pipeline)))
         return -1;
     for (size_t i = 0; i < n; i++) {
         sqlite3_reset(s);
@@ -125,9 +151,10 @@ int sq_snapshot_put(weir_store_conn *st, const char *pipeline,
 int sq_intent_settle(weir_store_conn *st, const char *pipeline,
                              int64_t intent)
 {
-    return sq__exec_int(st, "UPDATE track_state SET settled = "
-                                    "max(settled, ?2) WHERE pipeline = ?1",
-                                pipeline, intent);
+    return new_generation(st, pipeline) ||
+           sq__exec_int(st, "UPDATE track_state SET settled = "
+                            "max(settled, ?2) WHERE pipeline = ?1",
+                        pipeline, intent);
 }
 
 int sq_snapshot_doubt(weir_store_conn *st, const char *pipeline,
@@ -137,7 +164,7 @@ int sq_snapshot_doubt(weir_store_conn *st, const char *pipeline,
     sqlite3_stmt *s = sq__prepare(
         st, "UPDATE snapshots SET intent = -1 WHERE pid = ?1 AND key = ?2", 0,
         NULL);
-    if (pid <= 0 || !s) {
+    if (pid <= 0 || !s || new_generation(st, pipeline)) {
         sqlite3_finalize(s);
         return -1;
     }
@@ -168,6 +195,10 @@ int64_t sq_snapshot_recover(weir_store_conn *st, const char *pipeline)
         return 0;
     if (step != SQLITE_ROW || sq_begin(st))
         return -1;
+    if (new_generation(st, pipeline)) {
+        sq_rollback(st);
+        return -1;
+    }
     int64_t n = -1;
     s = sq__prepare(st, "UPDATE snapshots SET intent = -1 WHERE "
                                 "pid = ?1 AND intent > ?2", 0, NULL);
