@@ -127,8 +127,12 @@ weir_key_hash weir_track_index_hash(const weir_track_index *t,
                                     const char *key, size_t len)
 {
     XXH128_hash_t x = XXH3_128bits(key, len);
-    if (t->nslots)
-        __builtin_prefetch(&t->slots[home(x.low64, t->nslots)], 1);
+    if (t->nslots) {
+        /* the look-up writes both halves of the slot (seen, first line) */
+        size_t s = home(x.low64, t->nslots);
+        __builtin_prefetch(&t->slots[s], 1);
+        __builtin_prefetch(&t->colds[s], 1);
+    }
     return (weir_key_hash){x.low64, x.high64};
 }
 
@@ -341,7 +345,8 @@ int weir_track_index_next_unseen(const weir_track_index *t, size_t *pos,
 
 int weir_track_index_has(const weir_track_index *t, const char *key, size_t len)
 {
-    return find((weir_track_index *)t, key, len, 0) >= 0;
+    /* delivery asks each record's key of sets that are mostly empty */
+    return t->count && find((weir_track_index *)t, key, len, 0) >= 0;
 }
 
 int64_t weir_track_index_id(const weir_track_index *t, const char *key,
