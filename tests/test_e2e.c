@@ -312,6 +312,104 @@ static void test_spool_in_tmpdir(void)
     free(dir);
 }
 
+/* A wide export (more fields than a record's 64-bit name mask has
+ * bits) in batches of 17 (classify() looks records up 16 behind where it
+ * prepares them).  `order` 1 writes the columns the other way round,
+ * with CRLF line ends, a BOM and no final line break; `edit` 1 turns
+ * K05's f03 from "" into NULL and K30's f70 into "new". */
+static void write_wide_export(const char *dir, int order, int edit)
+{
+    enum { COLS = 70, ROWS = 40 };
+    size_t cap = 64 * 1024, len = 0;
+    char *text = malloc(cap);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *eol = order ? "\r\n" : "\n";
+    if (order)
+        len += (size_t)snprintf(text + len, cap - len, "\xef\xbb\xbf");
+    for (int row = -1; row < ROWS; row++) {
+        for (int k = 0; k <= COLS; k++) {
+            int c = order ? COLS - k : k; /* column 0: code */
+            const char *sep = k ? "," : "";
+            if (row < 0 && c == 0)
+                len += (size_t)snprintf(text + len, cap - len, "%scode", sep);
+            else if (row < 0)
+                len += (size_t)snprintf(text + len, cap - len, "%sf%02d", sep,
+                                        c);
+            else if (c == 0)
+                len += (size_t)snprintf(text + len, cap - len, "%sK%02d", sep,
+                                        row);
+            else if (edit && row == 5 && c == 3)
+                len += (size_t)snprintf(text + len, cap - len, "%s", sep);
+            else if (edit && row == 30 && c == 70)
+                len += (size_t)snprintf(text + len, cap - len, "%snew", sep);
+            else if ((row + c) % 5 == 0) /* NULL */
+                len += (size_t)snprintf(text + len, cap - len, "%s", sep);
+            else if ((row + c) % 5 == 1 || (row == 5 && c == 3)) /* "" */
+                len += (size_t)snprintf(text + len, cap - len, "%s\"\"", sep);
+            else
+                len += (size_t)snprintf(text + len, cap - len,
+                                        "%s\"v%d, %d\"", sep, row, c);
+        }
+        if (!(order && row == ROWS - 1))
+            len += (size_t)snprintf(text + len, cap - len, "%s", eol);
+    }
+    CU_ASSERT_FATAL(len < cap);
+    free(wt_write_file(dir, "customers.csv", text));
+    free(text);
+}
+
+/* The same export with its columns in another order, other line ends, a
+ * BOM and no final line break is no change; NULL for "" and one value in
+ * the 70th column are, and only they. */
+static void test_wide_export_reordered_unchanged(void)
+{
+    char *dir = e2e_scratch("wide-reordered");
+    char db[4200];
+    snprintf(db, sizeof db, "%s/target.db", dir);
+    free(wt_write_file(dir, "p.xml",
+                       "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"wide\" "
+                       "batch-size=\"17\">\n"
+                       "  <source plugin=\"csv\" name=\"erp\">\n"
+                       "    <option name=\"path\">customers.csv</option>\n"
+                       "  </source>\n"
+                       "  <track key=\"code\"/>\n"
+                       "  <sink plugin=\"sqlite\" name=\"db\">\n"
+                       "    <option name=\"database\">target.db</option>\n"
+                       "    <option name=\"table\">customers</option>\n"
+                       "    <option name=\"key\">code</option>\n"
+                       "  </sink>\n"
+                       "</pipeline>\n"));
+    write_wide_export(dir, 0, 0);
+    e2e_result r = e2e_run(dir, "run", "p.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT(e2e_contains(r.out, "40 read, 40 written"));
+    e2e_result_free(&r);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers WHERE "
+                                  "code = 'K05' AND f03 = ''"), 1);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers WHERE "
+                                  "f02 IS NULL"), 8);
+
+    write_wide_export(dir, 1, 0);
+    r = e2e_run(dir, "run", "p.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT(e2e_contains(r.out, "40 read, 0 written, 0 rejected, 0 dropped, "
+                           "40 unchanged"));
+    e2e_result_free(&r);
+
+    write_wide_export(dir, 1, 1);
+    r = e2e_run(dir, "run", "p.xml", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT(e2e_contains(r.out, "40 read, 2 written, 0 rejected, 0 dropped, "
+                           "38 unchanged"));
+    e2e_result_free(&r);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers WHERE "
+                                  "code = 'K05' AND f03 IS NULL AND "
+                                  "f04 = 'v5, 4'"), 1);
+    CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers WHERE "
+                                  "code = 'K30' AND f70 = 'new'"), 1);
+    free(dir);
+}
+
 static void test_invalid_pipeline_exit_2(void)
 {
     char *dir = e2e_scratch("invalid");
@@ -559,6 +657,8 @@ void register_tests(void)
     CU_add_test(s, "export cut inside a quote: exit 3, target unchanged",
                 test_truncated_export_changes_nothing);
     CU_add_test(s, "the spool in TMPDIR", test_spool_in_tmpdir);
+    CU_add_test(s, "a wide export reordered: no change; NULL for \"\": one",
+                test_wide_export_reordered_unchanged);
     CU_add_test(s, "invalid pipeline: exit 2, every problem",
                 test_invalid_pipeline_exit_2);
     CU_add_test(s, "validate clean files", test_validate_clean_files);
