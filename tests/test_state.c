@@ -860,6 +860,7 @@ static sqlite3_vfs *base_vfs;
 static char synced_wal[4200];
 static sqlite3_int64 synced_bytes;
 static int wal_syncs;
+static int all_syncs;
 
 typedef struct pl_file {
     sqlite3_file f;
@@ -890,6 +891,7 @@ static int pl_sync(sqlite3_file *f, int flags)
 {
     pl_file *p = (pl_file *)f;
     int rc = p->real->pMethods->xSync(p->real, flags);
+    all_syncs += rc == SQLITE_OK;
     if (rc == SQLITE_OK && p->wal) {
         wal_syncs++;
         p->real->pMethods->xFileSize(p->real, &synced_bytes);
@@ -957,6 +959,14 @@ static const sqlite3_io_methods pl_methods = {
     pl_lock, pl_unlock, pl_check, pl_control, pl_sector, pl_caps,
     pl_shm_map, pl_shm_lock, pl_shm_barrier, pl_shm_unmap, NULL, NULL};
 
+/* Without the shared-memory methods: SQLite cannot use WAL (as on some
+ * network file systems). */
+static const sqlite3_io_methods pl_methods_no_shm = {
+    1, pl_close, pl_read, pl_write, pl_truncate, pl_sync, pl_size,
+    pl_lock, pl_unlock, pl_check, pl_control, pl_sector, pl_caps,
+    NULL, NULL, NULL, NULL, NULL, NULL};
+static int no_shm;
+
 static int pl_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
                    int flags, int *out)
 {
@@ -965,7 +975,9 @@ static int pl_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
     p->real = (sqlite3_file *)(p + 1);
     p->wal = name && strcmp(name, synced_wal) == 0;
     int rc = base_vfs->xOpen(base_vfs, name, p->real, flags, out);
-    p->f.pMethods = rc == SQLITE_OK ? &pl_methods : NULL;
+    p->f.pMethods = rc != SQLITE_OK ? NULL
+                    : no_shm        ? &pl_methods_no_shm
+                                    : &pl_methods;
     return rc;
 }
 
@@ -1086,6 +1098,43 @@ static void test_lazy_settle_power_loss(void)
     CU_ASSERT_EQUAL(wal_syncs, syncs + 1);
 
     weir_state_close(st);
+    sqlite3_vfs_unregister(&vfs);
+    sqlite3_vfs_register(base_vfs, 1);
+    free(path);
+}
+
+/* Where SQLite keeps the state out of WAL mode, a lazy settle syncs like
+ * any other commit: there, an unsynced commit could corrupt the file on
+ * a power loss, and no later sync would cover it. */
+static void test_lazy_needs_wal(void)
+{
+    static sqlite3_vfs vfs;
+    base_vfs = sqlite3_vfs_find(NULL);
+    vfs = *base_vfs;
+    vfs.zName = "noshm";
+    vfs.szOsFile = (int)sizeof(pl_file) + base_vfs->szOsFile;
+    vfs.xOpen = pl_open;
+    no_shm = 1;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_vfs_register(&vfs, 1), SQLITE_OK);
+    char *path = state_file("noshm.db");
+    weir_error err = {0};
+    weir_state *st = weir_state_open(path, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(weir_state_remember_pipeline(st, "p", "/p.xml", NULL), 0);
+    int syncs[2];
+    for (int lazy = 0; lazy < 2; lazy++) {
+        int before = all_syncs;
+        CU_ASSERT_EQUAL_FATAL(lazy ? weir_state_begin_lazy(st)
+                                   : weir_state_begin(st), 0);
+        CU_ASSERT_EQUAL(weir_state_kv_set(st, "p", "src", "n",
+                                          lazy ? "2" : "1"), 0);
+        CU_ASSERT_EQUAL_FATAL(weir_state_commit(st), 0);
+        syncs[lazy] = all_syncs - before;
+    }
+    CU_ASSERT(syncs[0] > 0);
+    CU_ASSERT_EQUAL(syncs[1], syncs[0]);
+    weir_state_close(st);
+    no_shm = 0;
     sqlite3_vfs_unregister(&vfs);
     sqlite3_vfs_register(base_vfs, 1);
     free(path);
@@ -1272,6 +1321,7 @@ void register_state_tests(void)
     CU_add_test(s, "a lazy settle: lost in a power loss as if never made, "
                    "durable with the next intent",
                 test_lazy_settle_power_loss);
+    CU_add_test(s, "a lazy settle syncs outside WAL mode", test_lazy_needs_wal);
     CU_add_test(s, "the WAL goes into the file when a run ends, and shrinks",
                 test_wal_bounded_between_runs);
 }

@@ -26,6 +26,7 @@ struct weir_store_conn {
     sqlite3_stmt *echo_put, *echo_get, *tf_put, *tf_get; /* state_echo.c */
     sqlite3_stmt *tv_put, *tv_del, *tv_get;     /* state_track.c */
     int lazy;           /* synchronous=NORMAL for a sq_begin_lazy() */
+    int wal;            /* the file is in WAL mode (SQLite may refuse it) */
 };
 
 /* Prepare `sql` and bind `n` text arguments (NULL binds SQL NULL).

@@ -406,6 +406,17 @@ static int use_wal(weir_store_conn *st, char **msg)
 static int query_text(weir_store_conn *st, const char *sql, int n,
                       const char *const *args, char **out);
 
+/* st->wal: whether SQLite kept the file in WAL mode (0, -1 on error). */
+static int journal_is_wal(weir_store_conn *st)
+{
+    char *mode = NULL;
+    if (query_text(st, "PRAGMA journal_mode", 0, NULL, &mode) < 0)
+        return -1;
+    st->wal = mode && strcmp(mode, "wal") == 0;
+    free(mode);
+    return 0;
+}
+
 /* How often the state is checked for corruption at open: a full check
  * reads the whole file (about 0.2 s per million snapshot rows), so by
  * default once a day; WEIR_INTEGRITY_CHECK=always|daily|never. */
@@ -579,7 +590,8 @@ static weir_store_conn *open_writer(const char *path, int must_exist,
                      "PRAGMA mmap_size=0; PRAGMA cache_size=-16384; "
                      "PRAGMA wal_autocheckpoint=16384; "
                      "PRAGMA journal_size_limit=4194304",
-                     NULL, NULL, &msg)) {
+                     NULL, NULL, &msg) ||
+        journal_is_wal(st)) {
         set_err(err, class_of(st->db), path, what_failed(st->db),
                        msg ? msg : sqlite3_errmsg(st->db));
         sqlite3_free(msg);
@@ -820,6 +832,10 @@ int sq_begin(weir_store_conn *st)
  * not reach the disk. */
 int sq_begin_lazy(weir_store_conn *st)
 {
+    /* Outside WAL mode (a file system without shared memory) NORMAL is
+     * not "the next sync covers it": a power loss may corrupt the file. */
+    if (!st->wal)
+        return sq_begin(st);
     if (durable_again(st) ||
         sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL))
         return -1;
