@@ -716,6 +716,7 @@ static int prepare(weir_tracker *t, weir_record *r, weir_key_hash *h)
 {
     if (r->cols && r->nfields == r->cols->n) {
         int done = prepare_by_column(t, r, h);
+        t->counts.by_column += done > 0;
         if (done)
             return done < 0 ? -1 : 0;
     }
