@@ -700,6 +700,7 @@ int weir_record_provisional_view(const weir_record *r, weir_record *view)
     view->nfields = view->cap = r->prov_n;
     view->op = r->prov_op;
     view->index = NULL;
+    view->cols = NULL; /* other fields than the row added */
     view->cow = 1; /* never written through */
     return 0;
 }
