@@ -15,6 +15,11 @@
 
 #include "cunit_main.h"
 #include "harness.h"
+#include "record/record.h"
+
+/* Was r added as a whole row (host->batch_add_row), which <track> reads
+ * by column? */
+#define BY_COLUMN(r) ((r)->cols != NULL)
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -188,6 +193,8 @@ static void test_names_batch_after_batch(void)
     CU_ASSERT_EQUAL_FATAL(h->batch_count(b), 2);
     weir_record *bad = h->batch_at(b, 0), *r = h->batch_at(b, 1);
     CU_ASSERT_EQUAL(result(bad, NULL), WEIR_RESULT_REJECT);
+    CU_ASSERT_FALSE(BY_COLUMN(bad)); /* a malformed row: field by field */
+    CU_ASSERT_TRUE(BY_COLUMN(r));
     CU_ASSERT_FALSE(wt_has(bad, "code"));
     CHECK_FIELD(bad, "name", "Alice");
     CU_ASSERT_EQUAL(h->record_field_count(r), 2);
@@ -217,6 +224,8 @@ static void test_no_header(void)
     CHECK_FIELD(h->batch_at(b, 0), "col3", "x");
     CHECK_FIELD(h->batch_at(b, 1), "col2", "Bob"); /* no final line break */
     CU_ASSERT_EQUAL(wt_origin(h->batch_at(b, 0)), 1);
+    CU_ASSERT_EQUAL(wt_origin(h->batch_at(b, 1)), 2);
+    CU_ASSERT_TRUE(BY_COLUMN(h->batch_at(b, 1)));
     wt_batch_free(b);
     wt_close(p);
 }
@@ -237,6 +246,8 @@ static void test_columns_option(void)
                     "<option name=\"columns\">code name</option>");
     b = read_source(p, 10, 1);
     CHECK_FIELD(wt_host()->batch_at(b, 0), "code", "A1");
+    CU_ASSERT_FALSE(wt_has(wt_host()->batch_at(b, 0), "Code"));
+    CU_ASSERT_TRUE(BY_COLUMN(wt_host()->batch_at(b, 0)));
     wt_batch_free(b);
     wt_close(p);
 
@@ -397,6 +408,8 @@ static void test_null_vs_empty(void)
     CHECK_FIELD(r, "a", "");
     CHECK_FIELD(r, "b", NULL);
     CHECK_FIELD(r, "c", NULL); /* trailing delimiter: one more NULL field */
+    CU_ASSERT_TRUE(BY_COLUMN(r));
+    CU_ASSERT_TRUE(BY_COLUMN(wt_host()->batch_at(b, 0)));
     wt_batch_free(b);
     wt_close(p);
 }

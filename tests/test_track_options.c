@@ -6,6 +6,8 @@
 #include "config.h"
 
 #include <CUnit/CUnit.h>
+#include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +324,190 @@ static void test_key_with_control_byte(void)
     free(d);
 }
 
+/* ---- rows by column ----------------------------------------------
+ * The csv source adds whole rows by column (host->batch_add_row) and
+ * <track> reads their key and hash by position; a record any stage
+ * changed is read by name.  The same runs through a pipeline whose
+ * transform before <track> sets a field to its own value (the record as
+ * it was, changed by name: never read by column) give the same outcome,
+ * run by run. */
+
+/* `dir`'s pipeline: by column unless `by_name`. */
+static void rows_pipeline(const char *dir, int by_name, const char *attrs,
+                          const char *crash_key)
+{
+    char xml[2048];
+    snprintf(xml, sizeof(xml),
+             "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"rows\">\n"
+             "  <source plugin=\"csv\" name=\"erp\" system=\"erp\">\n"
+             "    <option name=\"path\">in.csv</option>\n"
+             "  </source>\n%s"
+             "  <track key=\"code\" %s>"
+             "<field name=\"credit\" owner=\"crm\"/>"
+             "<field name=\"city\" owner=\"erp\"/></track>\n"
+             "  <sink plugin=\"testsink\" name=\"app\">\n"
+             "    <option name=\"database\">target.db</option>\n%s%s%s"
+             "  </sink>\n"
+             "</pipeline>\n",
+             by_name ? "  <transform plugin=\"map\" name=\"same\">"
+                       "<rename from=\"name\" to=\"n2\"/>"
+                       "<rename from=\"n2\" to=\"name\"/></transform>\n"
+                     : "",
+             attrs, crash_key ? "<option name=\"crash-after-key\">" : "",
+             crash_key ? crash_key : "", crash_key ? "</option>\n" : "");
+    free(wt_write_file(dir, "p.xml", xml));
+}
+
+/* weir's output without debug lines, times and durations. (owned) */
+static char *normalized(const char *out)
+{
+    char *norm = calloc(1, strlen(out) + 1), *o = norm;
+    for (const char *line = out; norm && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        const char *w = strstr(line, "weir: ");
+        if (w && w < line + len && line[0] >= '0' && line[0] <= '9') {
+            len -= (size_t)(w - line); /* the time stamp */
+            line = w;
+        }
+        const char *in = strstr(line, " in ");
+        if (in && in < line + len && strstr(line, " read, "))
+            len = (size_t)(in - line); /* the duration */
+        if (!memmem(line, len, "debug:", 6)) {
+            memcpy(o, line, len);
+            o += len;
+            *o++ = '\n';
+        }
+        line += len;
+        line += strcspn(line, "\n");
+        line += *line == '\n';
+    }
+    return norm;
+}
+
+/* The target as testsink holds it: rows and every applied send. */
+static char *target_dump(const char *dir)
+{
+    char path[4200], *dump = NULL;
+    snprintf(path, sizeof(path), "%s/target.db", dir);
+    sqlite3 *db;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(
+                db, "SELECT group_concat(x, char(10)) FROM ("
+                    "SELECT key || ' ' || payload AS x FROM target "
+                    "UNION ALL SELECT id || ' ' || key || ' ' || op || ' ' || "
+                    "payload FROM applied ORDER BY x)",
+                -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            dump = strdup((const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return dump ? dump : strdup("");
+}
+
+/* One step in both folders: `csv` exported, weir run with `a1` and `a2`
+ * (nullable), exit `code`, `expect` (nullable) in the output; the same
+ * output, target and snapshot.  `by_column`: how many records the first
+ * folder's run reads by column ("<track> read N of"). */
+static void rows_step(char *const dirs[2], const char *csv, int code,
+                      const char *by_column, const char *expect,
+                      const char *a1, const char *a2)
+{
+    char *out[2], *dump[2];
+    for (int i = 0; i < 2; i++) {
+        free(wt_write_file(dirs[i], "in.csv", csv));
+        const char *args[] = {"run", "p.xml", "-v", "--plugin-path", PLUGINS,
+                              a1, a2, NULL};
+        e2e_result r = e2e_runv(dirs[i], args);
+        CU_ASSERT_EQUAL(r.status, code);
+        if (r.status != code)
+            printf("\n  exit %d, not %d:\n%s%s", r.status, code, r.out, r.err);
+        char *both = malloc(strlen(r.out) + strlen(r.err) + 1);
+        strcpy(stpcpy(both, r.out), r.err);
+        char want[64];
+        snprintf(want, sizeof(want), "<track> read %s of", i ? "0" : by_column);
+        if (code != 128 + SIGKILL)
+            CU_ASSERT(e2e_contains(both, want));
+        if (expect)
+            CU_ASSERT(e2e_contains(both, expect));
+        out[i] = normalized(both);
+        free(both);
+        e2e_result_free(&r);
+        dump[i] = target_dump(dirs[i]);
+    }
+    if (strcmp(out[0], out[1]) != 0)
+        printf("\n  by column:\n%s  by name:\n%s", out[0], out[1]);
+    CU_ASSERT_STRING_EQUAL(out[0], out[1]);
+    CU_ASSERT_STRING_EQUAL(dump[0], dump[1]);
+    CU_ASSERT_EQUAL(e2e_status_int(dirs[0], "rows", NULL, "snapshot.keys"),
+                    e2e_status_int(dirs[1], "rows", NULL, "snapshot.keys"));
+    for (int i = 0; i < 2; i++) {
+        free(out[i]);
+        free(dump[i]);
+    }
+}
+
+/* The base export: NULL and empty, a duplicate, a row without a key, a
+ * malformed row (key readable), a quoted line break. */
+#define ROWS_BASE "code,name,city,credit\n" \
+    "A1,Alpha,Durban,100\nA2,,Paarl,200\nA3,\"\",Paarl,300\n" \
+    "A4,\"Beta, Ltd\",x,1\nA4,dup,x,2\n,nokey,x,3\n" \
+    "A5,\"two\nlines\",y,5\nA6,short\nA7,z,z,7\nA9,\"q\"\"d\",q,9\n"
+/* credit changed (owned by crm: no change), NULL and empty swapped, A5
+ * gone, A6 whole, A8 new, A7 twice */
+#define ROWS_NEXT "code,name,city,credit\n" \
+    "A1,Alpha,Durban,999\nA2,\"\",Paarl,200\nA3,,Paarl,300\n" \
+    "A4,\"Beta, Ltd\",x,1\nA6,six,s,6\nA7,z,z,7\nA8,new,n,8\n" \
+    "A7,z,z,7\nA9,\"q\"\"d\",q,9\n"
+/* a row without a key (deletes off), the city changed */
+#define ROWS_NOKEY "code,name,city,credit\n" \
+    "A1,Alpha,Paarl,999\nA2,\"\",Paarl,200\n,x,x,x\nA4,\"Beta, Ltd\",x,1\n" \
+    "A6,six,s,6\nA8,new,n,8\nA9,\"q\"\"d\",q,9\n"
+/* A4 and A9 gone, a name changed */
+#define ROWS_LAST "code,name,city,credit\n" \
+    "A1,Alpha,Paarl,999\nA2,\"\",Paarl,200\nA6,six!,s,6\nA8,new,n,8\n"
+
+static void rows_scenario(const char *name, const char *attrs)
+{
+    char *dirs[2];
+    char sub[64];
+    for (int i = 0; i < 2; i++) {
+        snprintf(sub, sizeof(sub), "%s-%s", name, i ? "by-name" : "by-column");
+        dirs[i] = e2e_scratch(sub);
+        rows_pipeline(dirs[i], i, attrs, NULL);
+    }
+    rows_step(dirs, ROWS_BASE, 1, "8", NULL, NULL, NULL);
+    rows_step(dirs, ROWS_BASE, 1, "8", NULL, NULL, NULL);
+    rows_step(dirs, ROWS_NEXT, 1, "9", NULL, "--dry-run", NULL);
+    rows_step(dirs, ROWS_NEXT, 1, "9", NULL, NULL, NULL);
+    rows_step(dirs, ROWS_NOKEY, 1, "6", NULL, NULL, NULL);
+    rows_step(dirs, ROWS_NOKEY, 1, "6", NULL, "--full", NULL);
+    /* the delete guard: half of the keys would go */
+    rows_step(dirs, ROWS_LAST, 3, "4", NULL, "--dry-run", NULL);
+    rows_step(dirs, ROWS_LAST, 0, "4", NULL, "--dry-run", "--force");
+    /* the answers of A6's batch lost: its changes in doubt, sent again */
+    for (int i = 0; i < 2; i++)
+        rows_pipeline(dirs[i], i, attrs, "A6");
+    rows_step(dirs, ROWS_LAST, 128 + SIGKILL, "", NULL, "--force", NULL);
+    for (int i = 0; i < 2; i++)
+        rows_pipeline(dirs[i], i, attrs, NULL);
+    rows_step(dirs, ROWS_LAST, 0, "4",
+              "stopped before it recorded what the targets answered for 1 "
+              "changes", "--force", NULL);
+    rows_step(dirs, ROWS_LAST, 0, "4", NULL, NULL, NULL);
+    for (int i = 0; i < 2; i++)
+        free(dirs[i]);
+}
+
+static void test_rows_by_column(void) { rows_scenario("rows", ""); }
+
+static void test_rows_by_column_fields(void)
+{
+    rows_scenario("rows-fields", "fields=\"name credit nothing\"");
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("<track> options in the target", NULL, NULL);
@@ -338,4 +524,8 @@ void register_tests(void)
     CU_add_test(s, "<field owner> never sent", test_field_owner);
     CU_add_test(s, "full-refresh when due", test_full_refresh_due);
     CU_add_test(s, "a control byte in a key", test_key_with_control_byte);
+    CU_add_test(s, "rows read by column: the same as by name",
+                test_rows_by_column);
+    CU_add_test(s, "rows read by column, <track fields>: the same as by name",
+                test_rows_by_column_fields);
 }

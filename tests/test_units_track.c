@@ -506,20 +506,47 @@ static void test_tracker_long_batch(void)
     weir_pipeline_unref(p);
 }
 
-/* The hash <track> gives one record of `fields` (name/value pairs). */
-static uint64_t hash_of(weir_pipeline *p, const char *const *fields)
+/* The hash <track> gives one record of `fields` (name/value pairs), set
+ * by name (`by_column` 0) or added as a row of those columns
+ * (weir_batch_add_row: read by column). */
+static uint64_t hash_by(weir_pipeline *p, const char *const *fields,
+                        int by_column)
 {
     weir_tracker *t = tracker(p, NULL, 0);
     weir_batch *b = weir_batch_new(1);
-    weir_record *r = weir_batch_add(b);
-    for (size_t i = 0; fields[i]; i += 2)
-        weir_record_set(r, fields[i],
-                        fields[i + 1] == WT_NULL ? NULL : fields[i + 1],
-                        (size_t)-1);
+    weir_record *r;
+    if (by_column) {
+        const char *names[16], *values[16];
+        size_t lens[16], n = 0;
+        for (size_t i = 0; fields[i]; i += 2, n++) {
+            names[n] = fields[i];
+            values[n] = fields[i + 1] == WT_NULL ? NULL : fields[i + 1];
+            lens[n] = WEIR_NUL_TERMINATED;
+        }
+        CU_ASSERT_EQUAL(weir_batch_columns(b, names, n), 1);
+        r = weir_batch_add_row(b, values, lens, 1);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    } else {
+        r = weir_batch_add(b);
+        for (size_t i = 0; fields[i]; i += 2)
+            weir_record_set(r, fields[i],
+                            fields[i + 1] == WT_NULL ? NULL : fields[i + 1],
+                            (size_t)-1);
+    }
     weir_tracker_process(t, b);
     uint64_t h = r->result == WEIR_RESULT_OK ? r->hash : 0;
+    CU_ASSERT_EQUAL(weir_tracker_counts(t)->by_column, (uint64_t)(by_column && h));
     weir_batch_free(b);
     weir_tracker_free(t);
+    return h;
+}
+
+/* The hash <track> gives one record of `fields`: the same by name and by
+ * column. */
+static uint64_t hash_of(weir_pipeline *p, const char *const *fields)
+{
+    uint64_t h = hash_by(p, fields, 0);
+    CU_ASSERT_EQUAL(hash_by(p, fields, 1), h);
     return h;
 }
 
@@ -1075,6 +1102,94 @@ static void test_tracker_nul_in_key(void)
     weir_pipeline_unref(p);
 }
 
+/* A record added as a row (weir_batch_add_row) is the record set field
+ * by field: names, values, NULL and "", NUL bytes, the origin. */
+static void test_rows_by_column_records(void)
+{
+    weir_batch *b = weir_batch_new(3);
+    const char *names[] = {"code", "name", "note"};
+    const char *values[] = {"A1", NULL, "x\0y"};
+    size_t lens[] = {WEIR_NUL_TERMINATED, 5, 3};
+    /* no columns yet, none given, a name twice: no rows */
+    CU_ASSERT_PTR_NULL(weir_batch_add_row(b, values, lens, 1));
+    CU_ASSERT_EQUAL(weir_batch_columns(b, names, 0), 0);
+    const char *twice[] = {"code", "name", "code"};
+    CU_ASSERT_EQUAL(weir_batch_columns(b, twice, 3), 0);
+    CU_ASSERT_PTR_NULL(weir_batch_add_row(b, values, lens, 1));
+    CU_ASSERT_EQUAL(weir_batch_columns(b, names, 3), 1);
+    weir_record *r = weir_batch_add_row(b, values, lens, 42);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(r->origin, 42);
+    CU_ASSERT_EQUAL(r->nfields, 3);
+    size_t len = 9;
+    CU_ASSERT_STRING_EQUAL(weir_record_get(r, "code", &len), "A1");
+    CU_ASSERT_EQUAL(len, 2);
+    CU_ASSERT_TRUE(weir_record_has(r, "name"));
+    CU_ASSERT_PTR_NULL(weir_record_get(r, "name", &len));
+    const char *v = weir_record_get(r, "note", &len);
+    CU_ASSERT_EQUAL(len, 3);
+    CU_ASSERT(v && memcmp(v, "x\0y", 4) == 0); /* NUL-terminated too */
+    /* the same id as the record set by name */
+    weir_record *named = weir_batch_add(b);
+    weir_record_set(named, "code", "A1", 2);
+    weir_record_set(named, "name", NULL, 0);
+    weir_record_set(named, "note", "x\0y", 3);
+    named->origin = 42;
+    CU_ASSERT_STRING_EQUAL(weir_record_id(r), weir_record_id(named));
+    CU_ASSERT_PTR_NULL(named->cols);
+    /* changed, it is a record like any other: no longer by column */
+    CU_ASSERT_PTR_NOT_NULL(r->cols);
+    weir_record_set(r, "note", "z", 1);
+    CU_ASSERT_PTR_NULL(r->cols);
+    weir_record *last = weir_batch_add_row(b, values, lens, 2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(last);
+    CU_ASSERT_PTR_NULL(weir_batch_add_row(b, values, lens, 3)); /* full */
+    /* an emptied batch forgets its columns; the same names again keep
+     * their serial (what <track> plans by) */
+    uint64_t serial = last->cols->serial;
+    weir_batch_clear(b);
+    CU_ASSERT_PTR_NULL(weir_batch_add_row(b, values, lens, 1));
+    CU_ASSERT_EQUAL(weir_batch_columns(b, names, 3), 1);
+    r = weir_batch_add_row(b, values, lens, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(r->cols->serial, serial);
+    CU_ASSERT_EQUAL(weir_batch_columns(b, names, 2), 1);
+    CU_ASSERT_NOT_EQUAL(weir_batch_add_row(b, values, lens, 1)->cols->serial,
+                        serial);
+    weir_batch_free(b);
+}
+
+/* <track> reads a record by column only while it is the row added: a
+ * record changed after (by the source, or a transform before <track>)
+ * is read by name, its hash that of its values now. */
+static void test_rows_by_column_changed(void)
+{
+    weir_pipeline *p = track_pipeline("<track key=\"code\"/>");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    const char *now[] = {"code", "A", "x", "2", NULL};
+    uint64_t want = hash_of(p, now);
+    weir_tracker *t = tracker(p, NULL, 0);
+    weir_batch *b = weir_batch_new(2);
+    const char *names[] = {"code", "x"};
+    const char *values[] = {"A", "1"};
+    size_t lens[] = {1, 1};
+    CU_ASSERT_EQUAL_FATAL(weir_batch_columns(b, names, 2), 1);
+    weir_record *r = weir_batch_add_row(b, values, lens, 1);
+    weir_record_set(r, "x", "2", 1);
+    /* a key in no column, a key NULL: rejected as by name */
+    const char *other[] = {"id", "x"};
+    CU_ASSERT_EQUAL_FATAL(weir_batch_columns(b, other, 2), 1);
+    weir_record *no_key = weir_batch_add_row(b, values, lens, 2);
+    CU_ASSERT_EQUAL(weir_tracker_process(t, b), 0);
+    CU_ASSERT_EQUAL(r->hash, want);
+    CU_ASSERT_EQUAL(r->result, WEIR_RESULT_OK);
+    CU_ASSERT_EQUAL(no_key->result, WEIR_RESULT_REJECT);
+    CU_ASSERT_EQUAL(weir_tracker_counts(t)->by_column, 0);
+    weir_batch_free(b);
+    weir_tracker_free(t);
+    weir_pipeline_unref(p);
+}
+
 void register_track_tests(void)
 {
     CU_pSuite s = CU_add_suite("track index", NULL, NULL);
@@ -1105,4 +1220,7 @@ void register_track_tests(void)
     CU_add_test(s, "composite deletes", test_tracker_emit_composite_deletes);
     CU_add_test(s, "unreadable snapshot", test_tracker_unreadable_snapshot);
     CU_add_test(s, "a NUL byte in a key field is refused", test_tracker_nul_in_key);
+    CU_add_test(s, "rows by column: the records", test_rows_by_column_records);
+    CU_add_test(s, "rows by column: changed records are read by name",
+                test_rows_by_column_changed);
 }

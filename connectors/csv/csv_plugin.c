@@ -83,6 +83,11 @@ typedef struct csv_state {
      * (host->record_field_name of the first record that has it), which
      * record_set matches by its pointer alone; NULL: not known yet. */
     const char **batch_names; /* nnames entries */
+    /* Within one read(): 1 when the batch takes whole rows by column
+     * (host->batch_columns), 0 when not, -1 not asked yet. */
+    int by_column;
+    const char **row_values; /* expected entries: one row's */
+    size_t *row_lens;
 
     /* -- sink */
     csv_writer *writer;
@@ -432,10 +437,50 @@ static void reject_row(csv_state *s, weir_record *rec, const csv_row *row)
     s->host->record_answer(rec, WEIR_RESULT_REJECT, msg, NULL);
 }
 
+/* Does batch `b` take rows by column (asked once per read())?  1 yes,
+ * 0 no, -1 out of memory. */
+static int rows_by_column(csv_state *s, weir_batch *b)
+{
+    const weir_host *h = s->host;
+    if (s->by_column >= 0)
+        return s->by_column;
+    s->by_column = 0;
+    if (!WEIR_HOST_HAS(h, batch_add_row))
+        return 0;
+    if (!s->row_values &&
+        (!(s->row_values = calloc(s->expected, sizeof *s->row_values)) ||
+         !(s->row_lens = calloc(s->expected, sizeof *s->row_lens))))
+        return -1;
+    int rc = h->batch_columns(b, (const char *const *)s->names, s->expected);
+    if (rc < 0)
+        return -1;
+    s->by_column = rc;
+    return rc;
+}
+
 /* Add `row` to the batch (room checked by the caller). */
 static int add_row(csv_state *s, weir_batch *b, const csv_row *row)
 {
     const weir_host *h = s->host;
+    int whole = row->problem == CSV_ROW_OK && row->count == s->expected;
+    int by_column = whole ? rows_by_column(s, b) : 0;
+    if (by_column < 0) {
+        log_oom(s);
+        return -1;
+    }
+    if (by_column) {
+        /* the values as the loop below sets them */
+        for (size_t i = 0; i < row->count; i++) {
+            const csv_field *f = &row->fields[i];
+            s->row_values[i] = f->quoted || f->len ? f->data : NULL;
+            s->row_lens[i] = f->len;
+        }
+        if (!h->batch_add_row(b, s->row_values, s->row_lens, row->line)) {
+            log_oom(s);
+            return -1;
+        }
+        return 0;
+    }
     weir_record *rec = h->batch_add(b);
     if (!rec) {
         log_oom(s);
@@ -496,6 +541,7 @@ static weir_status source_read(csv_state *s, weir_batch *b)
     const weir_host *h = s->host;
     if (s->batch_names) /* borrowed from the last batch: gone with it */
         memset(s->batch_names, 0, s->nnames * sizeof *s->batch_names);
+    s->by_column = -1; /* the batch forgot its columns */
     while (h->batch_room(b) > 0) {
         if (s->have_row && s->blank_count > 0) {
             if (add_blank(s, b, s->blank_line) < 0)
@@ -954,6 +1000,8 @@ static void csv_close(void *state)
         close(s->fd);
     free_names(s);
     free(s->batch_names);
+    free(s->row_values);
+    free(s->row_lens);
     free(s->tmp_path);
     free(s->values);
     free(s->wrote);

@@ -22,6 +22,11 @@ typedef struct wsq_source {
     char **names;         /* column names, copied: SQLite may re-prepare */
     long row;             /* rows read so far: the next row's origin - 1 */
     int done;             /* SQLITE_DONE seen: never step again (it would restart) */
+    /* Within one read(): 1 when the batch takes whole rows by column
+     * (host->batch_columns), 0 when not, -1 not asked yet. */
+    int by_column;
+    const char **values;  /* ncols entries: one row's */
+    size_t *lens;
 } wsq_source;
 
 void wsq_source_close(void *state)
@@ -36,6 +41,8 @@ void wsq_source_close(void *state)
             free(s->names[i]);
         free(s->names);
     }
+    free(s->values);
+    free(s->lens);
     free(s);
 }
 
@@ -93,7 +100,9 @@ static int source_prepare(wsq_source *s, const char *query)
         return -1;
     }
     s->names = calloc((size_t)s->ncols, sizeof *s->names);
-    if (s->names == NULL)
+    s->values = calloc((size_t)s->ncols, sizeof *s->values);
+    s->lens = calloc((size_t)s->ncols, sizeof *s->lens);
+    if (s->names == NULL || s->values == NULL || s->lens == NULL)
         goto oom;
     for (int i = 0; i < s->ncols; i++) {
         const char *name = sqlite3_column_name(s->stmt, i);
@@ -148,10 +157,52 @@ fail:
     return WEIR_STATUS_ERROR;
 }
 
+/* The current row as one record of `batch` by column (host
+ * batch_add_row): 1 added, 0 not (the batch takes no rows, a BLOB), -1
+ * out of memory. */
+static int add_whole_row(wsq_source *s, weir_batch *batch)
+{
+    const weir_host *h = s->c.host;
+    if (s->by_column < 0) {
+        s->by_column = WEIR_HOST_HAS(h, batch_add_row)
+                           ? h->batch_columns(batch,
+                                              (const char *const *)s->names,
+                                              (size_t)s->ncols)
+                           : 0;
+        if (s->by_column < 0)
+            return -1;
+    }
+    if (!s->by_column)
+        return 0;
+    for (int i = 0; i < s->ncols; i++) {
+        switch (sqlite3_column_type(s->stmt, i)) {
+        case SQLITE_NULL:
+            s->values[i] = NULL;
+            s->lens[i] = 0;
+            break;
+        case SQLITE_BLOB:
+            return 0; /* rejected, field by field */
+        default:
+            s->values[i] = (const char *)sqlite3_column_text(s->stmt, i);
+            if (s->values[i] == NULL)
+                return -1; /* out of memory converting to text */
+            s->lens[i] = (size_t)sqlite3_column_bytes(s->stmt, i);
+            break;
+        }
+    }
+    if (!h->batch_add_row(batch, s->values, s->lens, s->row + 1))
+        return -1;
+    s->row++;
+    return 1;
+}
+
 /* Copy the current row into a new record of `batch`. */
 static int add_row(wsq_source *s, weir_batch *batch)
 {
     const weir_host *h = s->c.host;
+    int whole = add_whole_row(s, batch);
+    if (whole != 0)
+        return whole < 0 ? -1 : 0;
     weir_record *r = h->batch_add(batch);
     if (r == NULL)
         return -1;
@@ -190,6 +241,7 @@ weir_status wsq_source_read(void *state, weir_batch *batch)
 
     if (s->done)
         return WEIR_STATUS_END;
+    s->by_column = -1; /* the batch forgot its columns */
     while (h->batch_room(batch) > 0) {
         int rc = sqlite3_step(s->stmt);
         if (rc == SQLITE_DONE) {

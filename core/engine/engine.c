@@ -383,6 +383,10 @@ static int warn_unfound_field(const char *field, void *ctx)
 static int deliver_changes(run_ctx *c, weir_batch *b)
 {
     char why[512];
+    weir_log(WEIR_LOG_DEBUG, "%s: <track> read %llu of %llu records by "
+             "column", c->p->name,
+             (unsigned long long)weir_tracker_counts(c->tracker)->by_column,
+             (unsigned long long)c->res->counts.read);
     weir_tracker_each_unfound_field(c->tracker, warn_unfound_field, c);
     int deletes = 1;
     why[0] = '\0';

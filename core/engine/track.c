@@ -55,6 +55,19 @@ struct weir_tracker {
     } *journal;
     size_t njournal, jcap;
     size_t committed;    /* journal rows whose transaction committed */
+    /* Records a source added by column (weir_batch_add_row): where the
+     * key and the tracked fields are among the columns, computed once
+     * per set of columns (prepare_by_column) */
+    struct col_plan {
+        const weir_columns *cols; /* NULL: none yet */
+        uint64_t serial;
+        long *key;             /* per key field: its column, -1 none */
+        long *field;           /* per <track fields> name: its column, -1
+                                  absent or stripped */
+        unsigned char *strip;  /* per column: another system owns it */
+        int any_strip;
+    } plan;
+    uint64_t *absent;          /* per <track fields> name: its hash absent */
 };
 
 /* Loading a million keys: each is hashed (starting the fetch of its
@@ -285,11 +298,15 @@ weir_tracker *weir_tracker_new(weir_pipeline *p, weir_state *st, int full,
     t->echo = st && weir_echo_takes_part(p);
     for (char **f = t->spec->fields; f && *f; f++)
         t->nfields++;
-    if (t->nfields && !(t->field_found = calloc(t->nfields, 1))) {
+    if (t->nfields && (!(t->field_found = calloc(t->nfields, 1)) ||
+                       !(t->absent = malloc(t->nfields *
+                                            sizeof(*t->absent))))) {
         weir_tracker_free(t);
         weir_error_set(err, WEIR_ERR_NOMEM, "out of memory");
         return NULL;
     }
+    for (size_t i = 0; i < t->nfields; i++)
+        t->absent[i] = weir_field_hash(t->spec->fields[i], NULL, 0);
     /* No state yet (a dry run before the first run): an empty snapshot. */
     int64_t last = 0, gen = 0;
     int whole;
@@ -356,6 +373,10 @@ void weir_tracker_free(weir_tracker *t)
     free(t->journal);
     weir_track_index_free(t->index);
     free(t->field_found);
+    free(t->absent);
+    free(t->plan.key);
+    free(t->plan.field);
+    free(t->plan.strip);
     free(t->keybuf);
     free(t->hashes);
     weir_echo_fields_free(&t->fields);
@@ -578,11 +599,127 @@ static int absorb_echo(weir_tracker *t, weir_record *r, weir_track_verdict v,
     return echo;
 }
 
+/* The column named `name` among `cols`, or -1. */
+static long column_of(const weir_columns *cols, const char *name)
+{
+    for (uint32_t c = 0; c < cols->n; c++)
+        if (strcmp(cols->names[c], name) == 0)
+            return (long)c;
+    return -1;
+}
+
+/* t->plan for `cols`: where build_key(), strip_owned() and
+ * record_hash() find their fields among them.  0, or -1 out of memory. */
+static int plan_columns(weir_tracker *t, const weir_columns *cols)
+{
+    struct col_plan *pl = &t->plan;
+    if (pl->cols == cols && pl->serial == cols->serial)
+        return 0;
+    size_t nkey = 0;
+    for (char **k = t->spec->key; k && *k; k++)
+        nkey++;
+    pl->cols = NULL;
+    free(pl->key);
+    free(pl->field);
+    free(pl->strip);
+    pl->key = malloc((nkey + 1) * sizeof(*pl->key));
+    pl->field = malloc((t->nfields + 1) * sizeof(*pl->field));
+    pl->strip = calloc(cols->n, 1);
+    if (!pl->key || !pl->field || !pl->strip)
+        return -1;
+    for (size_t i = 0; i < nkey; i++)
+        pl->key[i] = column_of(cols, t->spec->key[i]);
+    pl->any_strip = 0;
+    for (char **o = t->spec->owners; o && o[0]; o += 2) {
+        long c = strcmp(o[1], t->source_system) != 0
+                     ? column_of(cols, o[0])
+                     : -1;
+        if (c >= 0)
+            pl->strip[c] = pl->any_strip = 1;
+    }
+    for (size_t i = 0; i < t->nfields; i++) {
+        long c = column_of(cols, t->spec->fields[i]);
+        pl->field[i] = c >= 0 && !pl->strip[c] ? c : -1;
+    }
+    pl->cols = cols;
+    pl->serial = cols->serial;
+    return 0;
+}
+
+/* prepare() of a record still as weir_batch_add_row() made it: its key
+ * and hash read by column, the same as build_key(), strip_owned() and
+ * record_hash() give (tests/test_units_track.c compares them).  1 done,
+ * 0 when its key cannot be read (prepare() then rejects it), -1 out of
+ * memory. */
+static int prepare_by_column(weir_tracker *t, weir_record *r,
+                             weir_key_hash *h)
+{
+    if (plan_columns(t, r->cols))
+        return -1;
+    const struct col_plan *pl = &t->plan;
+    size_t len = 0;
+    for (size_t k = 0; t->spec->key && t->spec->key[k]; k++) {
+        if (pl->key[k] < 0)
+            return 0;
+        const weir_field *f = &r->fields[pl->key[k]];
+        if (!f->value || !f->len || memchr(f->value, KEY_SEP, f->len) ||
+            memchr(f->value, '\0', f->len))
+            return 0;
+        if (len + f->len + 2 > t->keycap) {
+            size_t cap = (len + f->len + 2) * 2;
+            char *g = realloc(t->keybuf, cap);
+            if (!g)
+                return -1;
+            t->keybuf = g;
+            t->keycap = cap;
+        }
+        if (len)
+            t->keybuf[len++] = KEY_SEP;
+        memcpy(t->keybuf + len, f->value, f->len);
+        len += f->len;
+    }
+    t->keybuf[len] = '\0';
+    uint64_t sum = 1;
+    if (t->spec->fields) {
+        for (size_t i = 0; i < t->nfields; i++) {
+            long c = pl->field[i];
+            if (c < 0) {
+                sum += t->absent[i] * 2 + 1;
+                continue;
+            }
+            const weir_field *f = &r->fields[c];
+            t->field_found[i] = 1;
+            sum += weir_field_hash_seeded(weir_field_name_hash(f), f->value,
+                                          f->len) * 2;
+        }
+    } else {
+        for (uint32_t c = 0; c < r->nfields; c++) {
+            const weir_field *f = &r->fields[c];
+            if (!pl->strip[c])
+                sum += weir_field_hash_seeded(weir_field_name_hash(f),
+                                              f->value, f->len);
+        }
+    }
+    if (weir_record_set_key(r, t->keybuf))
+        return -1;
+    if (pl->any_strip)
+        strip_owned(t, r);
+    r->hash = sum ? sum : 1;
+    *h = weir_track_index_hash(t->index, t->keybuf, len);
+    return 1;
+}
+
 /* Record r's key, its hash and the hash of its tracked fields; the
  * key's hash starts fetching its index slot.  0 (r rejected when its
  * key cannot be read), or -1 out of memory. */
 static int prepare(weir_tracker *t, weir_record *r, weir_key_hash *h)
 {
+    if (r->cols && r->nfields == r->cols->n) {
+        int done = prepare_by_column(t, r, h);
+        t->counts.by_column += done > 0;
+        if (done)
+            return done < 0 ? -1 : 0;
+    }
     key_fault fault = KEY_OK;
     const char *field = NULL;
     long len = build_key(t, r, &fault, &field);

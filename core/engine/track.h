@@ -29,6 +29,9 @@ typedef struct weir_track_counts {
     uint64_t inserts, updates, unchanged, deletes, duplicates;
     uint64_t resent; /* in doubt after a run that died: sent again */
     uint64_t echoes; /* of unchanged: what weir wrote, read back (echo.h) */
+    /* records whose key and hash were read by column: as a source added
+     * them with whole rows (weir_batch_add_row), unchanged since */
+    uint64_t by_column;
 } weir_track_counts;
 
 /* Load the snapshot of `p`.  `full` forces a full refresh; otherwise one

@@ -542,4 +542,8 @@ const weir_host weir_host_table = {
     .link_each = host_link_each,
     .link_create = host_link_create,
     .record_provisional = weir_record_set_provisional,
+    /* since ABI minor 5: a source's rows by column (record/record.h);
+     * <track> reads their key and fields by position */
+    .batch_columns = weir_batch_columns,
+    .batch_add_row = weir_batch_add_row,
 };

@@ -54,6 +54,12 @@ struct weir_batch {
      * a dead copy in the arena.  The previous record, not the widest so
      * far: one odd record must not make every later one as big. */
     uint32_t fields_hint;
+    /* weir_batch_add_row()'s columns (names kept across clears, so the
+     * same names again keep their serial); live until weir_batch_clear() */
+    weir_columns cols;
+    size_t cols_cap;
+    uint64_t cols_names_had; /* their name bits (name_bit) */
+    int cols_live;
 };
 
 weir_batch *weir_batch_new(size_t capacity)
@@ -83,6 +89,7 @@ void weir_batch_free(weir_batch *b)
     for (size_t i = 0; i < b->nnames; i++)
         free(b->names[i].name);
     free(b->names);
+    free(b->cols.names);
     free(b->slots);
     free(b->store);
     free(b->view);
@@ -94,6 +101,7 @@ void weir_batch_clear(weir_batch *b)
 {
     weir_arena_reset(&b->arena);
     b->overflow = 0;
+    b->cols_live = 0;
     b->used = 0;
     b->count = 0;
 }
@@ -479,6 +487,7 @@ int weir_record_set(weir_record *r, const char *name, const char *value,
     }
     if (unshare(r))
         return -1;
+    r->cols = NULL;
     /* Intern first: the field is then found by pointer alone. */
     const char *interned = intern(b, name, 1);
     if (!interned)
@@ -519,6 +528,7 @@ int weir_record_unset(weir_record *r, const char *name)
     weir_field *f = find(r, name);
     if (!f || unshare(r))
         return -1;
+    r->cols = NULL;
     f = find(r, name); /* in the copy */
     size_t i = (size_t)(f - r->fields);
     memmove(f, f + 1, (r->nfields - i - 1) * sizeof(*f));
@@ -527,6 +537,105 @@ int weir_record_unset(weir_record *r, const char *name)
     if (!r->fixed_id)
         r->id[0] = '\0';
     return 0;
+}
+
+static int by_pointer(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (const char *const *)a;
+    uintptr_t y = (uintptr_t) * (const char *const *)b;
+    return (x > y) - (x < y);
+}
+
+int weir_batch_columns(weir_batch *b, const char *const *names, size_t n)
+{
+    b->cols_live = 0;
+    if (n == 0 || n > UINT32_MAX)
+        return 0;
+    const char **interned = malloc(n * sizeof(*interned));
+    if (!interned)
+        return -1;
+    uint64_t had = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(interned[i] = intern(b, names[i], 1))) {
+            free(interned);
+            return -1;
+        }
+        had |= name_bit(interned[i]);
+    }
+    if (b->overflow) { /* arena copies: gone at the next clear */
+        free(interned);
+        return 0;
+    }
+    if (b->cols.n == n &&
+        memcmp(b->cols.names, interned, n * sizeof(*interned)) == 0) {
+        free(interned); /* the same columns: the same serial */
+        b->cols_live = 1;
+        return 1;
+    }
+    /* Interned names are equal exactly when their pointers are. */
+    const char **sorted = malloc(n * sizeof(*sorted));
+    if (!sorted) {
+        free(interned);
+        return -1;
+    }
+    memcpy(sorted, interned, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), by_pointer);
+    int twice = 0;
+    for (size_t i = 1; i < n; i++)
+        twice |= sorted[i] == sorted[i - 1];
+    free(sorted);
+    if (twice) {
+        free(interned);
+        return 0;
+    }
+    free(b->cols.names);
+    b->cols.names = interned;
+    b->cols.n = (uint32_t)n;
+    b->cols.serial++;
+    b->cols_names_had = had;
+    b->cols_live = 1;
+    return 1;
+}
+
+weir_record *weir_batch_add_row(weir_batch *b, const char *const *values,
+                                const size_t *lens, long line)
+{
+    if (!b->cols_live || b->used == b->capacity)
+        return NULL;
+    uint32_t n = b->cols.n;
+    size_t bytes = n * sizeof(weir_field);
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len = lens[i] == (size_t)-1 && values[i] ? strlen(values[i])
+                                                        : lens[i];
+        if (values[i] && len >= SIZE_MAX - bytes - 1)
+            return NULL;
+        bytes += values[i] ? len + 1 : 0;
+    }
+    /* the field array and the values in one block */
+    weir_field *fields = weir_arena_alloc(&b->arena, bytes);
+    if (!fields)
+        return NULL;
+    char *p = (char *)(fields + n);
+    for (uint32_t i = 0; i < n; i++) {
+        weir_field *f = &fields[i];
+        f->name = b->cols.names[i];
+        f->value = NULL;
+        f->len = 0;
+        if (!values[i])
+            continue;
+        f->len = lens[i] == (size_t)-1 ? strlen(values[i]) : lens[i];
+        memcpy(p, values[i], f->len);
+        p[f->len] = '\0';
+        f->value = p;
+        p += f->len + 1;
+    }
+    weir_record *r = weir_batch_add(b);
+    r->fields = fields;
+    r->nfields = r->cap = n;
+    r->names_had = b->cols_names_had;
+    r->origin = line;
+    r->cols = &b->cols;
+    return r;
 }
 
 void weir_record_answer(weir_record *r, weir_result result,
@@ -591,6 +700,7 @@ int weir_record_provisional_view(const weir_record *r, weir_record *view)
     view->nfields = view->cap = r->prov_n;
     view->op = r->prov_op;
     view->index = NULL;
+    view->cols = NULL; /* other fields than the row added */
     view->cow = 1; /* never written through */
     return 0;
 }

@@ -50,6 +50,14 @@ static inline uint64_t weir_field_name_hash(const weir_field *f)
         ->hash;
 }
 
+/* The columns of the rows a source adds with weir_batch_add_row()
+ * (host->batch_columns): each name interned in the batch, distinct. */
+typedef struct weir_columns {
+    uint64_t serial;    /* another set of names, another serial */
+    const char **names; /* interned: the batch's own copies */
+    uint32_t n;
+} weir_columns;
+
 struct weir_record {
     weir_batch *batch;
     weir_field *fields;
@@ -62,6 +70,10 @@ struct weir_record {
     /* Bit (hash of the interned pointer) % 64 of every name the record
      * has had: a clear bit tells a name absent without a search. */
     uint64_t names_had;
+    /* Added by weir_batch_add_row() and unchanged since: field i is
+     * column i of these columns (<track> reads it by position); NULL
+     * once any field was set or removed. */
+    const weir_columns *cols;
     weir_op op;
     weir_result result;
     const char *message;     /* nullable, in the arena */
@@ -163,6 +175,20 @@ size_t weir_batch_take_answered(weir_batch *b,
  * found without comparing strings.  (borrowed: valid until
  * weir_batch_clear()) NULL out of memory. */
 const char *weir_batch_intern(weir_batch *b, const char *name);
+
+/* host->batch_columns: the columns of the rows weir_batch_add_row()
+ * adds until weir_batch_clear().  1 when the batch takes such rows; 0
+ * when it does not (no names, a name given twice, too many distinct
+ * names in the batch: build records with weir_record_set); -1 out of
+ * memory. */
+int weir_batch_columns(weir_batch *b, const char *const *names, size_t n);
+/* host->batch_add_row: a record of every column, values[i] (copied;
+ * NULL = SQL NULL; lens[i] WEIR_NUL_TERMINATED = strlen) for column i,
+ * from `line`: as weir_batch_add(), weir_record_set() of each column in
+ * order and the origin, in one step.  NULL when the batch is full, has
+ * no columns, or out of memory. (borrowed) */
+weir_record *weir_batch_add_row(weir_batch *b, const char *const *values,
+                                const size_t *lens, long line);
 
 /* Field access (the host API entries). */
 const char *weir_record_get(const weir_record *r, const char *name,

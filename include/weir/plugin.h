@@ -69,9 +69,11 @@ extern "C" {
  *        callbacks declared returning weir_status instead of int (source
  *        only: same values, same size)
  *   1.4  host: source_system(), link_get(), link_generate(), link_each(),
- *        link_create() (the cross-reference store), record_provisional() */
+ *        link_create() (the cross-reference store), record_provisional()
+ *   1.5  host: batch_columns(), batch_add_row() (a source's rows by
+ *        column, each record in one call) */
 #define WEIR_ABI_MAJOR 1
-#define WEIR_ABI_MINOR 4
+#define WEIR_ABI_MINOR 5
 
 /* The exported descriptor's name. */
 #define WEIR_PLUGIN_SYMBOL "weir_plugin_descriptor"
@@ -266,6 +268,7 @@ typedef struct weir_option_spec {
  *   errors      set_error (1.2)
  *   links       source_system, link_get, link_generate, link_each,
  *               link_create, record_provisional (1.4)
+ *   rows        batch_columns, batch_add_row (1.5)
  * Every entry not marked is ABI 1.0. */
 typedef struct weir_host {
     uint32_t size;      /* sizeof(weir_host) of the running core */
@@ -502,6 +505,32 @@ typedef struct weir_host {
      * (a link of that id) sends it through this transform again.  0, or
      * -1 (before <track>: nothing kept; the next run compares it again). */
     int (*record_provisional)(weir_record *r, const char *wait_key);
+
+    /* -- since ABI minor 5 --------------------------------------------- */
+
+    /* -- rows: a source whose rows all have the same columns (a file
+     * with a header) adds each row in one call instead of batch_add()
+     * and a record_set() per field.  Besides saving those calls, <track>
+     * then reads a record's key and hashes its fields by position, and a
+     * row it finds unchanged costs little more than the copy of its
+     * values: most rows of an incremental run.
+     * batch_columns: the columns of the rows batch_add_row() adds to `b`
+     * from now on: `n` distinct names (copied).  Call it in each read()
+     * before the first row (a batch forgets its columns when the core
+     * empties it), and again when the columns change.  Returns 1 when
+     * the batch takes rows, 0 when it does not (no names, a name given
+     * twice, a source making up too many names): add records with
+     * batch_add() and record_set() then; -1 out of memory. */
+    int (*batch_columns)(weir_batch *b, const char *const *names, size_t n);
+    /* batch_add_row: append a record of every column: values[i] (copied;
+     * NULL = SQL NULL, distinct from "") of lens[i] bytes
+     * (WEIR_NUL_TERMINATED = strlen) for column i, from `line` (as
+     * record_set_origin; 0 unknown).  The same record as batch_add(),
+     * record_set() of each column in order and record_set_origin(); it
+     * may be changed or answered like any other.  NULL when the batch is
+     * full, has no columns, or out of memory. (borrowed) */
+    weir_record *(*batch_add_row)(weir_batch *b, const char *const *values,
+                                  const size_t *lens, long line);
 } weir_host;
 
 /* ---- the descriptor ------------------------------------------------- */
