@@ -191,8 +191,7 @@ static const char *const migrations[] = {
 
     /* 10: track_state.generation: changes with every write to the
      * pipeline's snapshot (state.h, weir_state_snapshot_generation) */
-    "ALTER TABLE track_state ADD COLUMN generation INTEGER NOT NULL "
-    "  DEFAULT 0;",
+    "ALTER TABLE track_state ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == WEIR_STATE_SCHEMA,
