@@ -42,17 +42,25 @@ int64_t sq_snapshot_count(weir_store_conn *st, const char *pipeline)
     return n;
 }
 
+/* One integer column of the pipeline's track_state row, selected by
+ * `sql` (?1: the pipeline): 0 when it has no row yet. */
+static int track_state_int(weir_store_conn *st, const char *sql,
+                           const char *pipeline, int64_t *out)
+{
+    const char *args[] = {pipeline};
+    sqlite3_stmt *s = sq__prepare(st, sql, 1, args);
+    int step = s ? sqlite3_step(s) : SQLITE_ERROR;
+    *out = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
+}
+
 int sq_snapshot_generation(weir_store_conn *st, const char *pipeline,
                            int64_t *gen)
 {
-    const char *args[] = {pipeline};
-    sqlite3_stmt *s = sq__prepare(
-        st, "SELECT generation FROM track_state WHERE pipeline = ?1", 1,
-        args);
-    int step = s ? sqlite3_step(s) : SQLITE_ERROR;
-    *gen = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_finalize(s);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
+    return track_state_int(
+        st, "SELECT generation FROM track_state WHERE pipeline = ?1",
+        pipeline, gen);
 }
 
 /* A new generation, before the write: a crash between the two leaves a
@@ -223,14 +231,9 @@ int64_t sq_snapshot_recover(weir_store_conn *st, const char *pipeline)
 int sq_last_full_refresh(weir_store_conn *st, const char *pipeline,
                                  int64_t *when_ms)
 {
-    const char *args[] = {pipeline};
-    sqlite3_stmt *s = sq__prepare(
-        st, "SELECT last_full_refresh FROM track_state WHERE pipeline = ?1", 1,
-        args);
-    int step = s ? sqlite3_step(s) : SQLITE_ERROR;
-    *when_ms = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_finalize(s);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
+    return track_state_int(
+        st, "SELECT last_full_refresh FROM track_state WHERE pipeline = ?1",
+        pipeline, when_ms);
 }
 
 int sq_set_last_full_refresh(weir_store_conn *st, const char *pipeline,
