@@ -1287,6 +1287,25 @@ static void test_sink_journal_mode_refused(void)
     ASSERT_SCALAR("sink_nowal.db", "PRAGMA journal_mode", "delete");
 }
 
+static void test_sink_journal_mode_locked(void)
+{
+    /* Switching needs the database to itself: while another connection
+     * reads it the sink does not open, and says it was the switch. */
+    make_db("sink_wal_busy.db", "CREATE TABLE t (k TEXT PRIMARY KEY);");
+    sqlite3 *other = db_open("sink_wal_busy.db");
+    exec(other, "BEGIN; SELECT count(*) FROM t;");
+    wt_plugin *p = open_sink("sink_wal_busy.db", "t", "k",
+                             "<option name=\"journal-mode\">wal</option>"
+                             "<option name=\"busy-timeout\">50ms</option>");
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "sink_wal_busy.db: journal-mode "
+                       "wal: database is locked"));
+    wt_close(p);
+    exec(other, "COMMIT");
+    sqlite3_close(other);
+    ASSERT_SCALAR("sink_wal_busy.db", "PRAGMA journal_mode", "delete");
+}
+
 /* csv-shaped records in, source back out: the two sides agree. */
 static void test_round_trip(void)
 {
@@ -1368,5 +1387,7 @@ void register_tests(void)
                 test_sink_wal_spills);
     CU_add_test(s, "journal-mode wal where SQLite cannot: refused",
                 test_sink_journal_mode_refused);
+    CU_add_test(s, "sink: journal-mode switch while another reads",
+                test_sink_journal_mode_locked);
     CU_add_test(s, "sink then source round trip", test_round_trip);
 }

@@ -930,7 +930,13 @@ static int set_journal_mode(wsq_sink *s, int *wal)
     if (rc == SQLITE_OK)
         rc = sqlite3_step(q);
     if (rc != SQLITE_ROW) {
-        set_msg(s, sqlite3_errmsg(s->db));
+        /* say it was the switch: "database is locked" alone puzzles a
+         * user whose target is only being read */
+        if (mode)
+            snprintf(s->msg, sizeof s->msg, "journal-mode %s: %s", mode,
+                     sqlite3_errmsg(s->db));
+        else
+            set_msg(s, sqlite3_errmsg(s->db));
         sqlite3_finalize(q);
         return -1;
     }
