@@ -292,7 +292,7 @@ static void test_spool_in_tmpdir(void)
         CU_ASSERT_EQUAL(r.status, 3);
         char want[4400];
         snprintf(want, sizeof want, "cannot create a temporary file for the "
-                 "changes in %s: No such file or directory", missing);
+                 "changes in %s (TMPDIR): No such file or directory", missing);
         CU_ASSERT(e2e_contains(r.err, want));
         e2e_result_free(&r);
         CU_ASSERT_EQUAL(e2e_query_int(db, "SELECT count(*) FROM customers"), -1);

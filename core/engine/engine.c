@@ -292,6 +292,14 @@ static int explain(run_ctx *c, weir_batch *b)
     return -1;
 }
 
+/* Where the spool's folder came from, for its errors: an admin whose
+ * TMPDIR is set by systemd or cron may not know the path. */
+static const char *spool_dir_origin(void)
+{
+    const char *dir = getenv("TMPDIR");
+    return dir && *dir ? " (TMPDIR)" : "";
+}
+
 /* One batch from the source up to <track> (or through everything). */
 static int read_stage(run_ctx *c, weir_batch *b)
 {
@@ -321,7 +329,8 @@ static int read_stage(run_ctx *c, weir_batch *b)
                 c->opts->on_record(r, c->opts->ctx);
         } else if (weir_spool_put(c->spool, r)) {
             fail(c, WEIR_ERR_IO, "cannot park the changes in a temporary file "
-                 "in %s: %s", weir_spool_dir(), strerror(errno));
+                 "in %s%s: %s", weir_spool_dir(), spool_dir_origin(),
+                 strerror(errno));
             return -1;
         }
     }
@@ -767,7 +776,8 @@ weir_run_status weir_engine_run(weir_run *run, const weir_run_options *opts,
             weir_tracker_read_only(c.tracker);
         if (!opts->dry_run && !(c.spool = weir_spool_new())) {
             fail(&c, WEIR_ERR_IO, "cannot create a temporary file for the "
-                 "changes in %s: %s", weir_spool_dir(), strerror(errno));
+                 "changes in %s%s: %s", weir_spool_dir(), spool_dir_origin(),
+                 strerror(errno));
             goto out;
         }
     }
