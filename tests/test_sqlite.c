@@ -1206,7 +1206,9 @@ static void spill_table(const char *name, const char *mode)
     free(sql);
 }
 
-static weir_batch *spill_batch(void)
+/* Write a batch that changes every 10th row of spill_table()'s table
+ * through `p`: the memory SQLite held at most while it did. */
+static sqlite3_int64 write_spill_batch(wt_plugin *p)
 {
     weir_batch *b = wt_batch_new(2000);
     char k[16];
@@ -1214,7 +1216,14 @@ static weir_batch *spill_batch(void)
         snprintf(k, sizeof k, "%05d", i * 10);
         wt_add(b, WEIR_OP_UPSERT, "k", k, "v", "changed", NULL);
     }
-    return b;
+    sqlite3_int64 before = sqlite3_memory_used();
+    sqlite3_memory_highwater(1);
+    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
+    sqlite3_int64 held = sqlite3_memory_highwater(0) - before;
+    for (size_t i = 0; i < 2000; i++)
+        ASSERT_ANSWER(b, i, WEIR_RESULT_OK, NULL);
+    wt_batch_free(b);
+    return held;
 }
 
 static void test_sink_no_spill(void)
@@ -1225,19 +1234,12 @@ static void test_sink_no_spill(void)
     test_vfs_begin(0);
     wt_plugin *p = open_sink("sink_spill.db", "t", "k", NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = spill_batch();
-    sqlite3_int64 before = sqlite3_memory_used();
-    sqlite3_memory_highwater(1);
-    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
-    sqlite3_int64 held = sqlite3_memory_highwater(0) - before;
-    for (size_t i = 0; i < 2000; i++)
-        ASSERT_ANSWER(b, i, WEIR_RESULT_OK, NULL);
+    sqlite3_int64 held = write_spill_batch(p);
     if (journal_syncs < 1 || journal_syncs > 2)
         fprintf(stderr, "journal synced %d times for one batch\n",
                 journal_syncs);
     CU_ASSERT(journal_syncs >= 1 && journal_syncs <= 2);
     CU_ASSERT(held > 5 << 20);
-    wt_batch_free(b);
     wt_close(p);
     test_vfs_end();
     CU_ASSERT_EQUAL(count("sink_spill.db",
@@ -1251,15 +1253,8 @@ static void test_sink_wal_spills(void)
     spill_table("sink_spill_wal.db", "wal");
     wt_plugin *p = open_sink("sink_spill_wal.db", "t", "k", NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    weir_batch *b = spill_batch();
-    sqlite3_int64 before = sqlite3_memory_used();
-    sqlite3_memory_highwater(1);
-    CU_ASSERT_EQUAL(wt_write(p, b), WEIR_STATUS_OK);
-    sqlite3_int64 held = sqlite3_memory_highwater(0) - before;
-    for (size_t i = 0; i < 2000; i++)
-        ASSERT_ANSWER(b, i, WEIR_RESULT_OK, NULL);
+    sqlite3_int64 held = write_spill_batch(p);
     CU_ASSERT(held < 4 << 20);
-    wt_batch_free(b);
     wt_close(p);
     CU_ASSERT_EQUAL(count("sink_spill_wal.db",
                           "SELECT count(*) FROM t WHERE v = 'changed'"), 2000);
