@@ -402,6 +402,32 @@ typedef enum key_fault {
     KEY_NO_MEMORY
 } key_fault;
 
+/* Append key field value v (n bytes) to the key of *len bytes in
+ * t->keybuf, NUL-terminated.  KEY_OK, or why v cannot be part of it. */
+static key_fault key_append(weir_tracker *t, size_t *len, const char *v,
+                            size_t n)
+{
+    if (!v || !n)
+        return KEY_MISSING;
+    /* Keys are C strings in the snapshot: no NUL, no separator. */
+    if (memchr(v, KEY_SEP, n) || memchr(v, '\0', n))
+        return KEY_BAD_BYTE;
+    if (*len + n + 2 > t->keycap) {
+        size_t cap = (*len + n + 2) * 2;
+        char *g = realloc(t->keybuf, cap);
+        if (!g)
+            return KEY_NO_MEMORY;
+        t->keybuf = g;
+        t->keycap = cap;
+    }
+    if (*len)
+        t->keybuf[(*len)++] = KEY_SEP;
+    memcpy(t->keybuf + *len, v, n);
+    *len += n;
+    t->keybuf[*len] = '\0';
+    return KEY_OK;
+}
+
 /* The record's key in t->keybuf: its key fields joined.  Returns the
  * length, or -1 with *fault and *field (the field at fault). */
 static long build_key(weir_tracker *t, const weir_record *r, key_fault *fault,
@@ -412,31 +438,9 @@ static long build_key(weir_tracker *t, const weir_record *r, key_fault *fault,
         size_t n;
         const char *v = weir_record_get(r, *k, &n);
         *field = *k;
-        if (!v || !n) {
-            *fault = KEY_MISSING;
+        if ((*fault = key_append(t, &len, v, n)) != KEY_OK)
             return -1;
-        }
-        /* Keys are C strings in the snapshot: no NUL, no separator. */
-        if (memchr(v, KEY_SEP, n) || memchr(v, '\0', n)) {
-            *fault = KEY_BAD_BYTE;
-            return -1;
-        }
-        if (len + n + 2 > t->keycap) {
-            size_t cap = (len + n + 2) * 2;
-            char *g = realloc(t->keybuf, cap);
-            if (!g) {
-                *fault = KEY_NO_MEMORY;
-                return -1;
-            }
-            t->keybuf = g;
-            t->keycap = cap;
-        }
-        if (len)
-            t->keybuf[len++] = KEY_SEP;
-        memcpy(t->keybuf + len, v, n);
-        len += n;
     }
-    t->keybuf[len] = '\0';
     return (long)len;
 }
 
@@ -465,12 +469,10 @@ static void strip_owned(weir_tracker *t, weir_record *r)
             weir_record_unset(r, o[0]);
 }
 
-/* The hash of field f (NULL: absent, named `name`). */
-static uint64_t field_hash(const weir_field *f, const char *name)
+/* weir_field_hash() of field f, its name's hash kept by the batch. */
+static uint64_t field_hash(const weir_field *f)
 {
-    return f ? weir_field_hash_seeded(weir_field_name_hash(f), f->value,
-                                      f->len)
-             : weir_field_hash(name, NULL, 0);
+    return weir_field_hash_seeded(weir_field_name_hash(f), f->value, f->len);
 }
 
 /* Field hashes (weir_field_hash) are added, so the order of the fields
@@ -485,11 +487,11 @@ static uint64_t record_hash(weir_tracker *t, const weir_record *r)
             const char *name = t->spec->fields[i];
             const weir_field *f = weir_record_field(r, name);
             t->field_found[i] |= f != NULL;
-            h += field_hash(f, name) * 2 + !f;
+            h += f ? field_hash(f) * 2 : t->absent[i] * 2 + 1;
         }
     } else {
         for (uint32_t i = 0; i < r->nfields; i++)
-            h += field_hash(&r->fields[i], NULL);
+            h += field_hash(&r->fields[i]);
     }
     return h ? h : 1;
 }
@@ -662,23 +664,10 @@ static int prepare_by_column(weir_tracker *t, weir_record *r,
         if (pl->key[k] < 0)
             return 0;
         const weir_field *f = &r->fields[pl->key[k]];
-        if (!f->value || !f->len || memchr(f->value, KEY_SEP, f->len) ||
-            memchr(f->value, '\0', f->len))
-            return 0;
-        if (len + f->len + 2 > t->keycap) {
-            size_t cap = (len + f->len + 2) * 2;
-            char *g = realloc(t->keybuf, cap);
-            if (!g)
-                return -1;
-            t->keybuf = g;
-            t->keycap = cap;
-        }
-        if (len)
-            t->keybuf[len++] = KEY_SEP;
-        memcpy(t->keybuf + len, f->value, f->len);
-        len += f->len;
+        key_fault fault = key_append(t, &len, f->value, f->len);
+        if (fault != KEY_OK)
+            return fault == KEY_NO_MEMORY ? -1 : 0;
     }
-    t->keybuf[len] = '\0';
     uint64_t sum = 1;
     if (t->spec->fields) {
         for (size_t i = 0; i < t->nfields; i++) {
@@ -689,15 +678,13 @@ static int prepare_by_column(weir_tracker *t, weir_record *r,
             }
             const weir_field *f = &r->fields[c];
             t->field_found[i] = 1;
-            sum += weir_field_hash_seeded(weir_field_name_hash(f), f->value,
-                                          f->len) * 2;
+            sum += field_hash(f) * 2;
         }
     } else {
         for (uint32_t c = 0; c < r->nfields; c++) {
             const weir_field *f = &r->fields[c];
             if (!pl->strip[c])
-                sum += weir_field_hash_seeded(weir_field_name_hash(f),
-                                              f->value, f->len);
+                sum += field_hash(f);
         }
     }
     if (weir_record_set_key(r, t->keybuf))
