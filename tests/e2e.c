@@ -442,3 +442,12 @@ void e2e_clock_offset(const char *offset)
     else
         unsetenv("WEIR_CLOCK_OFFSET");
 }
+
+const char *e2e_plugin_path(const char *dirs)
+{
+    static char path[8192];
+    const char *first = getenv("WEIR_TEST_BESIDE");
+    snprintf(path, sizeof(path), "%s%s%s", first && *first ? first : "",
+             first && *first ? ":" : "", dirs);
+    return path;
+}

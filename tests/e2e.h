@@ -40,6 +40,11 @@ char *e2e_expectv(const char *dir, int code, const char *const *args);
  * --plugin-path `plugin_path`. (owned: free) */
 char *e2e_expect_with(const char *dir, int code, const char *plugin_path, ...);
 /* A scratch folder `name` under the test's tmpdir. (owned: free) */
+/* `dirs` (a --plugin-path), after $WEIR_TEST_BESIDE when that is set:
+ * tests/beside.sh runs a suite again with its testsink writing beside
+ * the reading (WEIR_PLUGIN_WRITE_BESIDE).  (borrowed: valid until the
+ * next call) */
+const char *e2e_plugin_path(const char *dirs);
 char *e2e_scratch(const char *name);
 /* Copy the example's pipelines/NAME/FILE into `dir`, as its README does. */
 void e2e_copy_example(const char *dir, const char *name, const char *file);

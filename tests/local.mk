@@ -28,6 +28,16 @@ tests_testsink_v11_la_CPPFLAGS = $(AM_CPPFLAGS) -DTESTSINK_ABI_MINOR=1 \
 tests_testsink_v11_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_testsink_v11_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_testsink_v11_la_LIBADD = $(SQLITE_LIBS)
+# The same sink writing beside the reading (WEIR_PLUGIN_WRITE_BESIDE), under
+# the same name in its own folder: tests/beside.sh puts it first.
+check_LTLIBRARIES += tests/beside/testsink.la
+tests_beside_testsink_la_SOURCES = tests/plugins/testsink.c
+tests_beside_testsink_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTESTSINK_FLAGS=WEIR_PLUGIN_WRITE_BESIDE
+tests_beside_testsink_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_beside_testsink_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath $(abs_builddir)/tests/beside
+tests_beside_testsink_la_LIBADD = $(SQLITE_LIBS)
 tests_bad_abi_la_SOURCES = tests/plugins/bad_abi.c
 tests_bad_abi_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_ABI_MAJOR=99 -DTEST_ABI_MINOR=1 \
 	-DTEST_NAME='"bad_abi"'
@@ -69,6 +79,17 @@ CUNIT_TESTS += tests/test_crash
 tests_test_crash_SOURCES = tests/test_crash.c tests/e2e.c tests/e2e.h
 tests_test_crash_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_crash_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
+
+# The delivery and crash suites again, the sink writing beside the reading.
+CUNIT_RERUNS += tests/test_delivery_beside.sh tests/test_crash_beside.sh
+EXTRA_DIST += tests/beside.sh tests/test_delivery_beside.sh \
+	tests/test_crash_beside.sh
+
+# A sink writing beside the reading: the overlap, and what it may not do.
+CUNIT_TESTS += tests/test_write_beside
+tests_test_write_beside_SOURCES = tests/test_write_beside.c tests/e2e.c tests/e2e.h
+tests_test_write_beside_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_write_beside_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 
 CUNIT_TESTS += tests/test_scenarios
 tests_test_scenarios_SOURCES = tests/test_scenarios.c tests/e2e.c tests/e2e.h

@@ -11,6 +11,7 @@
 
 #include "base/diag.h"
 #include "base/duration.h"
+#include "base/secrets.h"
 #include "core_tests.h"
 #include "cunit_main.h"
 #include "record/record.h"
@@ -230,6 +231,58 @@ static void test_batch_view(void)
     weir_batch_free(b);
 }
 
+/* A batch's records move to another batch whole (weir_batch_swap: the
+ * delivery keeps one on its way to a sink): they belong to it after,
+ * what they allocate comes from its arena, their columns are its own,
+ * and each batch keeps its secrets.  Column serials are unique across
+ * batches, so a cache keyed on one never takes another batch's. */
+static void test_batch_swap(void)
+{
+    weir_batch *a = weir_batch_new(2), *b = weir_batch_new(2);
+    weir_secrets *sa = weir_secrets_new(), *sb = weir_secrets_new();
+    CU_ASSERT_FATAL(a && b && sa && sb);
+    CU_ASSERT_EQUAL(weir_secrets_add(sa, "hunter2-secret"), 0);
+    weir_batch_set_secrets(a, sa);
+    weir_batch_set_secrets(b, sb);
+    const char *names[] = {"code", "name"}, *va[] = {"A1", "Ann"},
+               *vb[] = {"B1", "Bob"};
+    size_t lens[] = {WEIR_NUL_TERMINATED, WEIR_NUL_TERMINATED};
+    CU_ASSERT_EQUAL_FATAL(weir_batch_columns(a, names, 2), 1);
+    weir_record *ra = weir_batch_add_row(a, va, lens, 1);
+    CU_ASSERT_EQUAL_FATAL(weir_batch_columns(b, names, 2), 1);
+    weir_record *rb = weir_batch_add_row(b, vb, lens, 1);
+    CU_ASSERT_FATAL(ra && rb && ra->cols && rb->cols);
+    CU_ASSERT_NOT_EQUAL(ra->cols->serial, rb->cols->serial);
+    uint64_t serial_a = ra->cols->serial;
+
+    weir_batch_swap(a, b);
+    CU_ASSERT_EQUAL(weir_batch_count(a), 1);
+    CU_ASSERT_PTR_EQUAL(weir_batch_at(a, 0), rb);
+    CU_ASSERT_PTR_EQUAL(weir_batch_at(b, 0), ra);
+    CU_ASSERT_PTR_EQUAL(rb->batch, a);
+    CU_ASSERT_PTR_EQUAL(ra->batch, b);
+    /* b's columns now are the ones ra was added with */
+    CU_ASSERT_EQUAL(ra->cols->serial, serial_a);
+    CU_ASSERT_STRING_EQUAL(weir_record_get(ra, "code", NULL), "A1");
+    CU_ASSERT_STRING_EQUAL(weir_record_get(rb, "name", NULL), "Bob");
+    /* the secrets stayed: a's masks, b's does not */
+    weir_record_answer(rb, WEIR_RESULT_REJECT, "bad hunter2-secret", NULL);
+    weir_record_answer(ra, WEIR_RESULT_REJECT, "bad hunter2-secret", NULL);
+    CU_ASSERT(strstr(rb->message, "hunter2") == NULL);
+    CU_ASSERT(strstr(ra->message, "hunter2") != NULL);
+    /* what ra allocated is b's: clearing a leaves it alone */
+    weir_record_set(ra, "city", "Lyon", (size_t)-1);
+    weir_batch_clear(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(weir_batch_add(a));
+    CU_ASSERT_STRING_EQUAL(weir_record_get(ra, "city", NULL), "Lyon");
+    CU_ASSERT_STRING_EQUAL(weir_record_get(ra, "code", NULL), "A1");
+    CU_ASSERT(strstr(ra->message, "bad ") == ra->message);
+    weir_batch_free(a);
+    weir_batch_free(b);
+    weir_secrets_free(sa);
+    weir_secrets_free(sb);
+}
+
 static void test_record_ids(void)
 {
     weir_batch *b = weir_batch_new(4);
@@ -288,6 +341,8 @@ void register_core_unit_tests(void)
     CU_add_test(s, "field names keep their hash", test_record_name_hash);
     CU_add_test(s, "1,000 fields", test_record_wide);
     CU_add_test(s, "batch view and answers", test_batch_view);
+    CU_add_test(s, "batch records moved whole to another batch",
+                test_batch_swap);
     CU_add_test(s, "stable record ids", test_record_ids);
     CU_add_test(s, "diagnostics", test_diag);
 }

@@ -26,7 +26,8 @@
 #define ROWS 20000
 #define KILLS 60
 #define MAX_RUNS 400
-#define PLUGINS WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR "/tests/.libs"
+#define PLUGINS \
+    e2e_plugin_path(WEIR_BUILDDIR "/connectors/.libs:" WEIR_BUILDDIR "/tests/.libs")
 
 static const char pipeline[] =
     "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"crash\" batch-size=\"250\">\n"

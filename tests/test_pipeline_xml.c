@@ -142,7 +142,8 @@ static void test_unknown_plugin_and_option(void)
                                 "</source>\n" SINK TAIL, NULL), 1);
     CU_ASSERT(has(wt_last_errors(), "test.xml:3: unknown option 'colour' for "
                                     "source plugin 'testgen' (valid: count, "
-                                    "fail-at, read-delay, run-log)"));
+                                    "fail-at, read-delay, run-log, gate, "
+                                    "gate-open-at)"));
     /* an option of the plugin's other kind */
     CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"testgen\" name=\"in\">"
                                 "<option name=\"reject-id\">1</option>"

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,19 @@ typedef struct outcome {
 
 typedef struct awaiting awaiting;
 
+/* One batch from its intent to its settle: how each sink got it and
+ * what each answered.  Two of them, so that the next batch's intent is
+ * recorded while a sink still writes this one. */
+typedef struct flight {
+    int64_t intent;           /* its snapshot intent (state.h) */
+    int64_t now;              /* when it was handed to the sinks */
+    outcome *out;             /* nsinks x cap */
+    unsigned char *keep;      /* nsinks x cap: sent to that sink */
+    /* nsinks x cap: the record's update superseded an insert that never
+     * reached that sink, so it goes there as the insert */
+    unsigned char *as_insert;
+} flight;
+
 typedef struct sink_rt {
     const weir_instance_spec *inst; /* the sink as configured */
     weir_instance *live;            /* and as this run opened it */
@@ -69,18 +84,24 @@ struct weir_delivery {
         int attempts;
     } *awaiting;           /* outbox rows answered OK, not yet final */
     size_t nawaiting, capawaiting;
-    int64_t intent;        /* the batch's snapshot intent (state.h) */
+    int64_t intent;        /* the last batch's snapshot intent */
     const volatile sig_atomic_t *cancel; /* nullable: stop between batches */
     /* runs the transforms over drained records that re-enter */
     int (*reenter)(weir_batch *b, void *ctx);
     void *reenter_ctx;
     sink_rt *sinks;
-    outcome *out;          /* nsinks x capacity */
-    unsigned char *keep;   /* capacity */
-    /* nsinks x capacity: the record's update superseded an insert that
-     * never reached that sink, so it goes there as the insert */
-    unsigned char *as_insert;
+    flight fl[2];          /* fl[next] takes the next batch */
+    int next;
     size_t cap;
+    /* The pipeline's one sink writes beside this thread
+     * (WEIR_PLUGIN_WRITE_BESIDE): a batch handed to it moves into
+     * `aside` and is written by `writer` while the caller reads the next
+     * one; weir_delivery_flush() takes its answers. */
+    int beside;
+    weir_batch *aside;     /* (owned) */
+    flight *aloft;         /* the flight of `aside`, NULL when none */
+    pthread_t writer;
+    int writer_running;    /* `writer` is to be joined */
 };
 
 static int load_key(const char *key, void *ctx)
@@ -110,6 +131,30 @@ static int load_outbox_keys(weir_delivery *d, sink_rt *s)
                : 0;
 }
 
+static int flight_init(flight *f, size_t nsinks, size_t cap)
+{
+    size_t n = (nsinks ? nsinks : 1) * cap;
+    return (f->out = calloc(n, sizeof(*f->out))) &&
+                   (f->keep = calloc(n, 1)) && (f->as_insert = calloc(n, 1))
+               ? 0
+               : -1;
+}
+
+static void flight_clear(flight *f)
+{
+    free(f->out);
+    free(f->keep);
+    free(f->as_insert);
+}
+
+/* Does the pipeline's one sink write beside the caller's thread?  Only
+ * a plugin that says it can (plugin.h), built for ABI 1.6 or later. */
+static int writes_beside(const weir_pipeline *p)
+{
+    const weir_plugin *pl = p->nsinks == 1 ? p->sinks[0]->plugin : NULL;
+    return pl && pl->abi_minor >= 6 && (pl->flags & WEIR_PLUGIN_WRITE_BESIDE);
+}
+
 weir_delivery *weir_delivery_new(weir_instances *in, weir_run_counts *counts,
                                  weir_notices *notices, int tracked,
                                  weir_error *err)
@@ -119,13 +164,15 @@ weir_delivery *weir_delivery_new(weir_instances *in, weir_run_counts *counts,
     weir_delivery *d = calloc(1, sizeof(*d));
     size_t cap = p->batch_size;
     if (!d || !(d->sinks = calloc(p->nsinks ? p->nsinks : 1, sizeof(*d->sinks))) ||
-        !(d->out = calloc((p->nsinks ? p->nsinks : 1) * cap, sizeof(*d->out))) ||
-        !(d->keep = calloc(cap, 1)) ||
-        !(d->as_insert = calloc((p->nsinks ? p->nsinks : 1) * cap, 1))) {
+        flight_init(&d->fl[0], p->nsinks, cap) ||
+        flight_init(&d->fl[1], p->nsinks, cap) ||
+        ((d->beside = writes_beside(p)) && !(d->aside = weir_batch_new(cap)))) {
         weir_delivery_free(d);
         weir_error_set(err, WEIR_ERR_NOMEM, "out of memory");
         return NULL;
     }
+    if (d->aside)
+        weir_batch_set_secrets(d->aside, p->secrets);
     d->in = in;
     d->p = p;
     d->st = st;
@@ -167,6 +214,7 @@ void weir_delivery_free(weir_delivery *d)
 {
     if (!d)
         return;
+    weir_delivery_flush(d); /* a state error is logged */
     for (size_t i = 0; d->sinks && i < d->p->nsinks; i++) {
         sink_rt *s = &d->sinks[i];
         weir_track_index_free(s->busy);
@@ -174,9 +222,9 @@ void weir_delivery_free(weir_delivery *d)
         weir_health_clear(&s->h);
     }
     free(d->sinks);
-    free(d->out);
-    free(d->keep);
-    free(d->as_insert);
+    flight_clear(&d->fl[0]);
+    flight_clear(&d->fl[1]);
+    weir_batch_free(d->aside);
     free(d->awaiting);
     free(d);
 }
@@ -226,22 +274,39 @@ void weir_delivery_sink_unavailable(weir_delivery *d,
 
 /* ---- writing one batch to one sink --------------------------------- */
 
-/* Send the records with keep[i] to sink `s`; their answers, with the
- * decided outcomes of the others, land in out[]. */
-static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
-                       outcome *out, int64_t now)
+static int any_kept(const weir_batch *b, const unsigned char *keep)
 {
-    size_t n = weir_batch_count(b), nsend = 0;
-    for (size_t i = 0; i < n; i++)
-        nsend += d->keep[i];
-    if (!nsend)
+    for (size_t i = 0; i < weir_batch_count(b); i++)
+        if (keep[i])
+            return 1;
+    return 0;
+}
+
+/* Send the records with keep[i] to sink `s`.  Touches nothing but `b`
+ * and the sink: it may run on the writer's thread. */
+static void hand_over(sink_rt *s, weir_batch *b, const unsigned char *keep)
+{
+    if (!any_kept(b, keep))
         return;
-    weir_batch_narrow(b, d->keep);
+    weir_batch_narrow(b, keep);
     weir_sink_write(s->live, b);
+    weir_batch_widen(b);
+}
+
+/* What sink `s` answered the records with keep[i], after hand_over():
+ * the endpoint's health, and the answers, with the decided outcomes of
+ * the others, in out[]. */
+static void take_answers(weir_delivery *d, sink_rt *s, weir_batch *b,
+                         const unsigned char *keep, outcome *out, int64_t now)
+{
+    size_t n = weir_batch_count(b);
+    if (!any_kept(b, keep))
+        return;
+    weir_batch_narrow(b, keep);
     weir_health_learn(&s->h, b, now);
     weir_batch_widen(b);
     for (size_t i = 0; i < n; i++) {
-        if (!d->keep[i])
+        if (!keep[i])
             continue;
         weir_record *r = weir_batch_at(b, i);
         int what = r->result == WEIR_RESULT_DROP ? OUT_REJECT : (int)r->result;
@@ -264,6 +329,13 @@ static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
         out[i] = (outcome){what, r->message, r->retry_after_ms,
                            what == OUT_OK ? r->assigned_id : NULL};
     }
+}
+
+static void write_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
+                       const unsigned char *keep, outcome *out, int64_t now)
+{
+    hand_over(s, b, keep);
+    take_answers(d, s, b, keep, out, now);
 }
 
 /* ---- recording the outcomes ----------------------------------------- */
@@ -467,9 +539,10 @@ static int queue_unacked(weir_delivery *d, sink_rt *s, weir_batch *b,
 
 /* The operations of the batch as sink k gets them: `on` makes the
  * updates record_intent() marked for it inserts, off puts them back. */
-static void sink_ops(weir_delivery *d, weir_batch *b, size_t k, int on)
+static void sink_ops(const weir_delivery *d, weir_batch *b, const flight *f,
+                     size_t k, int on)
 {
-    const unsigned char *ins = &d->as_insert[k * d->cap];
+    const unsigned char *ins = &f->as_insert[k * d->cap];
     for (size_t i = 0; d->tracked && i < weir_batch_count(b); i++)
         if (ins[i])
             weir_batch_at(b, i)->op = on ? WEIR_OP_INSERT : WEIR_OP_UPDATE;
@@ -479,7 +552,7 @@ static void sink_ops(weir_delivery *d, weir_batch *b, size_t k, int on)
  * intent (state.h: the lost answer), with the values they pass on
  * (changes.h), and the older waiting changes of its keys superseded.
  * One transaction. */
-static int record_intent(weir_delivery *d, weir_batch *b)
+static int record_intent(weir_delivery *d, weir_batch *b, flight *f)
 {
     weir_pipeline *p = d->p;
     size_t n = weir_batch_count(b), m = 0, nv = 0;
@@ -490,9 +563,9 @@ static int record_intent(weir_delivery *d, weir_batch *b)
         free(v);
         return -1;
     }
-    d->intent = weir_state_intent_begin(d->st, p->name);
-    int rc = d->intent < 0;
-    memset(d->as_insert, 0, (p->nsinks ? p->nsinks : 1) * d->cap);
+    d->intent = f->intent = weir_state_intent_begin(d->st, p->name);
+    int rc = f->intent < 0;
+    memset(f->as_insert, 0, (p->nsinks ? p->nsinks : 1) * d->cap);
     for (size_t i = 0; !rc && i < n; i++) {
         weir_record *r = weir_batch_at(b, i);
         if (!r->key)
@@ -512,7 +585,7 @@ static int record_intent(weir_delivery *d, weir_batch *b)
             d->c->superseded += gone > 0 ? (uint64_t)gone : 0;
             /* the key's insert may never have reached this target */
             if (inserts > 0 && r->op == WEIR_OP_UPDATE) {
-                d->as_insert[k * d->cap + i] = 1;
+                f->as_insert[k * d->cap + i] = 1;
                 op = WEIR_OP_INSERT; /* what a send in doubt goes again as */
             }
         }
@@ -536,7 +609,7 @@ static int record_intent(weir_delivery *d, weir_batch *b)
                                            s->busy));
         s->superseding = 0;
     }
-    rc = rc || weir_state_snapshot_put(d->st, p->name, e, m, d->intent) ||
+    rc = rc || weir_state_snapshot_put(d->st, p->name, e, m, f->intent) ||
          weir_state_track_values_put(d->st, p->name, v, nv);
     free(e);
     free(v);
@@ -554,9 +627,10 @@ static int record_intent(weir_delivery *d, weir_batch *b)
  * at finish()).  With <track> that transaction is lazy (state.h): lost
  * in a crash of the machine, it leaves the batch's intent unsettled, as
  * a crash before it does, and its keys go again with the same ids; the
- * next intent's durable commit, before any sink sees another record,
- * makes it durable. */
-static int commit_fresh(weir_delivery *d, weir_batch *b)
+ * next intent's durable commit makes it durable (inline: before any sink
+ * sees another record; beside: the one after, so a power loss may leave
+ * two batches in doubt, both sent again with their ids). */
+static int commit_fresh(weir_delivery *d, weir_batch *b, const flight *f)
 {
     weir_pipeline *p = d->p;
     size_t n = weir_batch_count(b);
@@ -567,12 +641,12 @@ static int commit_fresh(weir_delivery *d, weir_batch *b)
         (d->tracked ? weir_state_begin_lazy(d->st) : weir_state_begin(d->st)))
         goto out;
     for (size_t k = 0; k < p->nsinks; k++) {
-        sink_ops(d, b, k, 1);
-        int failed = queue_unacked(d, &d->sinks[k], b, &d->out[k * d->cap],
+        sink_ops(d, b, f, k, 1);
+        int failed = queue_unacked(d, &d->sinks[k], b, &f->out[k * d->cap],
                                    payloads, unstorable);
-        sink_ops(d, b, k, 0);
+        sink_ops(d, b, f, k, 0);
         for (size_t i = 0; !failed && p->sinks[k]->system_given && i < n; i++)
-            failed = d->out[k * d->cap + i].what == OUT_OK &&
+            failed = f->out[k * d->cap + i].what == OUT_OK &&
                      weir_echo_written(d->st, p, p->sinks[k],
                                        weir_batch_at(b, i));
         if (failed)
@@ -586,7 +660,7 @@ static int commit_fresh(weir_delivery *d, weir_batch *b)
             goto out;
     }
     if ((d->tracked && !d->provisional &&
-         weir_state_intent_settle(d->st, p->name, d->intent)) ||
+         weir_state_intent_settle(d->st, p->name, f->intent)) ||
         weir_host_commit_plugin_state(d->in) || weir_state_commit(d->st))
         goto out;
     rc = 0;
@@ -603,20 +677,18 @@ out:
     return rc;
 }
 
-int weir_delivery_send(weir_delivery *d, weir_batch *b)
+/* Before sending: what becomes of each record at each sink (queued
+ * behind an older change of its key, held while its endpoint is down,
+ * stopped by a transform, or sent: keep). */
+static void choose(weir_delivery *d, weir_batch *b, flight *f)
 {
     size_t n = weir_batch_count(b);
-    if (!n)
-        return 0;
-    if (d->tracked && record_intent(d, b))
-        return -1;
-    int64_t now = weir_clock_now_ms();
+    f->now = weir_clock_now_ms();
     for (size_t k = 0; k < d->p->nsinks; k++) {
         sink_rt *s = &d->sinks[k];
-        outcome *out = &d->out[k * d->cap];
-        int open = sink_usable(s, now);
-        sink_ops(d, b, k, 1);
-        weir_batch_set_context(b, d->p->name, s->inst->name);
+        outcome *out = &f->out[k * d->cap];
+        unsigned char *keep = &f->keep[k * d->cap];
+        int open = sink_usable(s, f->now);
         for (size_t i = 0; i < n; i++) {
             const weir_record *r = weir_batch_at(b, i);
             int queued = r->key && weir_track_index_has(s->busy, r->key,
@@ -627,12 +699,86 @@ int weir_delivery_send(weir_delivery *d, weir_batch *b)
                        : open      ? OUT_OK
                                    : OUT_HELD;
             out[i] = (outcome){what, r->stopped ? r->message : NULL, 0, NULL};
-            d->keep[i] = out[i].what == OUT_OK;
+            keep[i] = out[i].what == OUT_OK;
         }
-        write_sink(d, s, b, out, now);
-        sink_ops(d, b, k, 0);
     }
-    return commit_fresh(d, b);
+}
+
+/* Sink k's part of the batch: as the records' operations it gets. */
+static void write_part(weir_delivery *d, size_t k, weir_batch *b,
+                       const flight *f)
+{
+    sink_rt *s = &d->sinks[k];
+    sink_ops(d, b, f, k, 1);
+    weir_batch_set_context(b, d->p->name, s->inst->name);
+    hand_over(s, b, &f->keep[k * d->cap]);
+    sink_ops(d, b, f, k, 0);
+}
+
+/* The writer's thread: the one sink writes the batch aside. */
+static void *write_aside(void *arg)
+{
+    weir_delivery *d = arg;
+    write_part(d, 0, d->aside, d->aloft);
+    return NULL;
+}
+
+/* Hand the batch in `aside` to the writer's thread, signals left to this
+ * one.  Without a thread, written here. */
+static void start_writer(weir_delivery *d, flight *f)
+{
+    sigset_t all, was;
+    d->aloft = f;
+    d->sinks[0].live->beside = 1;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &was);
+    d->writer_running = pthread_create(&d->writer, NULL, write_aside, d) == 0;
+    pthread_sigmask(SIG_SETMASK, &was, NULL);
+    if (!d->writer_running) {
+        d->sinks[0].live->beside = 0;
+        write_aside(d);
+    }
+}
+
+int weir_delivery_send(weir_delivery *d, weir_batch *b)
+{
+    size_t n = weir_batch_count(b);
+    if (!n)
+        return 0;
+    flight *f = &d->fl[d->next];
+    d->next = !d->next;
+    /* The intent first, while a sink may still write the batch before:
+     * it is durable before any sink sees this one. */
+    if (d->tracked && record_intent(d, b, f))
+        return -1;
+    if (weir_delivery_flush(d))
+        return -1;
+    choose(d, b, f);
+    if (d->beside) {
+        weir_batch_swap(b, d->aside);
+        start_writer(d, f);
+        return 0;
+    }
+    for (size_t k = 0; k < d->p->nsinks; k++) {
+        write_part(d, k, b, f);
+        take_answers(d, &d->sinks[k], b, &f->keep[k * d->cap],
+                     &f->out[k * d->cap], f->now);
+    }
+    return commit_fresh(d, b, f);
+}
+
+int weir_delivery_flush(weir_delivery *d)
+{
+    flight *f = d->aloft;
+    if (!f)
+        return 0;
+    if (d->writer_running)
+        pthread_join(d->writer, NULL);
+    d->writer_running = 0;
+    d->sinks[0].live->beside = 0;
+    d->aloft = NULL;
+    take_answers(d, &d->sinks[0], d->aside, f->keep, f->out, f->now);
+    return commit_fresh(d, d->aside, f);
 }
 
 /* ---- the outbox ----------------------------------------------------- */
@@ -705,6 +851,8 @@ static int await_finish(weir_delivery *d, int64_t id, int attempts)
 
 int weir_delivery_finished(weir_delivery *d)
 {
+    if (weir_delivery_flush(d))
+        return -1;
     if (!d->provisional)
         return 0;
     if (weir_state_begin(d->st))
@@ -898,13 +1046,14 @@ static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
         after = weir_batch_at(b, n - 1)->outbox_id;
         if (reenter(d, b))
             return -1;
-        outcome *out = &d->out[(size_t)(s - d->sinks) * d->cap];
+        outcome *out = d->fl[0].out;
+        unsigned char *keep = d->fl[0].keep;
         for (size_t i = 0; i < n; i++) {
-            d->keep[i] = !weir_batch_at(b, i)->stopped;
+            keep[i] = !weir_batch_at(b, i)->stopped;
             out[i] = (outcome){OUT_WAITING, NULL, 0, NULL};
         }
         weir_batch_set_context(b, d->p->name, s->inst->name);
-        write_sink(d, s, b, out, now);
+        write_sink(d, s, b, keep, out, now);
         if (commit_drained(d, s, b, out))
             return -1;
         if (s->h.ep.down) {
@@ -916,6 +1065,8 @@ static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
 
 int weir_delivery_drain(weir_delivery *d, weir_batch *b)
 {
+    if (weir_delivery_flush(d))
+        return -1;
     for (size_t k = 0; k < d->p->nsinks; k++)
         if (drain_sink(d, &d->sinks[k], b))
             return -1;

@@ -19,7 +19,9 @@
  * are then held without spending attempts, the endpoint is probed at the
  * retry policy's pace, and people are told once when it goes down and
  * once when it is back.
- * Not thread-safe: one per run.
+ * Not thread-safe: one per run, used by one thread; the sink that writes
+ * beside has a thread of its own, which only ever touches that sink and
+ * the batch it was handed.
  */
 #ifndef WEIR_DELIVER_H
 #define WEIR_DELIVER_H
@@ -52,7 +54,7 @@ void weir_delivery_set_cancel(weir_delivery *d,
 void weir_delivery_set_reentry(weir_delivery *d,
                                int (*fn)(weir_batch *b, void *ctx),
                                void *ctx);
-/* Persist endpoint health and free. */
+/* Flush (weir_delivery_flush), persist endpoint health and free. */
 void weir_delivery_free(weir_delivery *d);
 
 /* Sink `inst` could not be opened: its endpoint counts as down (its
@@ -64,9 +66,19 @@ void weir_delivery_sink_unavailable(weir_delivery *d,
 /* Deliver the live records of `b`.  A record a transform stopped with
  * HOLD (weir_record_stop) goes to no sink: each sink gets an outbox row
  * held by that transform, with the record as it reached it.  0, or -1
- * when the state could not be written (the run must stop: nothing of
- * this batch was recorded). */
+ * when the state could not be written (the run must stop: what was not
+ * recorded is sent again, with the same ids, or was never sent).
+ * When the pipeline's one sink writes beside (WEIR_PLUGIN_WRITE_BESIDE),
+ * the records move to the delivery (weir_batch_swap: `b` comes back
+ * with other records, for the caller to clear) and are still being
+ * written when this returns; their answers are recorded by the next
+ * send, or by weir_delivery_flush().  Its counts lag until then. */
 int weir_delivery_send(weir_delivery *d, weir_batch *b);
+
+/* Wait for the batch a sink still writes, if any, and record its
+ * answers (the commit weir_delivery_send() would have made).  0, or -1
+ * on a state error.  drain, finished and free flush first. */
+int weir_delivery_flush(weir_delivery *d);
 
 /* Deliver what the outbox holds that is due now, using `b` (cleared) as
  * scratch.  0, or -1 on a state error. */

@@ -630,6 +630,9 @@ static void close_after(run_ctx *c)
  * old history, notify, close. */
 static void wrap_up(run_ctx *c, weir_batch *b, int64_t *next_due, int *down)
 {
+    /* the last batch a sink still writes: its answers, before any count */
+    if (c->delivery && weir_delivery_flush(c->delivery))
+        fail_store(c, "the delivery could not be recorded");
     if (c->delivery && c->res->status != WEIR_RUN_ABORTED) {
         if (weir_delivery_drain(c->delivery, b))
             fail_store(c, "the delivery could not be recorded");

@@ -209,9 +209,24 @@ static weir_state *store_of(const weir_instance *inst)
     return inst->run ? inst->run->st : NULL;
 }
 
+/* A sink writing beside the run's thread (WEIR_PLUGIN_WRITE_BESIDE) may
+ * not use the state or the run's shared lists, which are that thread's:
+ * 1 (logged) when `inst` is one. */
+static int refused_beside(const weir_instance *inst, const char *what)
+{
+    if (!inst->beside)
+        return 0;
+    weir_log(WEIR_LOG_ERROR, "%s: sink '%s' (plugin %s) declares "
+             "WEIR_PLUGIN_WRITE_BESIDE, so its write() cannot call %s",
+             inst->spec->pipeline->name, inst->spec->name,
+             inst->spec->plugin_name, what);
+    return 1;
+}
 static int host_state_get(weir_instance *inst, const char *key, char **value)
 {
     *value = NULL;
+    if (refused_beside(inst, "state_get()"))
+        return -1;
     weir_state *st = store_of(inst);
     if (!st)
         return -1;
@@ -227,6 +242,8 @@ static int host_state_get(weir_instance *inst, const char *key, char **value)
 static int host_state_set(weir_instance *inst, const char *key,
                           const char *value)
 {
+    if (refused_beside(inst, "state_set()"))
+        return -1;
     if (!store_of(inst))
         return -1;
     pending_kv *k = find_pending(inst, key);
@@ -369,6 +386,8 @@ static int host_link_get(weir_instance *inst, const char *entity,
                          char **to_id)
 {
     *to_id = NULL;
+    if (refused_beside(inst, "link_get()"))
+        return -1;
     weir_state *st = store_of(inst);
     if (!st)
         return 1; /* no state (a dry run of a new pipeline): no links */
@@ -382,6 +401,8 @@ static int host_link_generate(weir_instance *inst, const char *entity,
                               char **to_id)
 {
     *to_id = NULL;
+    if (refused_beside(inst, "link_generate()"))
+        return -1;
     weir_state *st = store_of(inst);
     if (!st || inst->run->dry_run) {
         /* what it would be, not yet taken */
@@ -430,6 +451,8 @@ static int host_link_each(weir_instance *inst, const char *entity,
                                     long long created),
                           void *ctx)
 {
+    if (refused_beside(inst, "link_each()"))
+        return -1;
     weir_state *st = store_of(inst);
     if (!st)
         return 0;
@@ -443,6 +466,8 @@ static int host_link_create(weir_instance *inst, weir_record *r,
                             const char *entity, const char *from,
                             const char *id, const char *to)
 {
+    if (refused_beside(inst, "link_create()"))
+        return -1;
     char link[1024];
     if (weir_created_link_text(entity, from, id, to, link, sizeof link)) {
         host_log(inst, WEIR_LOG_ERROR, "cannot create %s %s %s in %s: the id is "

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,9 @@ struct weir_batch {
     int cols_live;
 };
 
+/* The last serial a set of columns got (weir_batch_columns). */
+static _Atomic uint64_t columns_serial;
+
 weir_batch *weir_batch_new(size_t capacity)
 {
     weir_batch *b = calloc(1, sizeof(*b));
@@ -95,6 +99,30 @@ void weir_batch_free(weir_batch *b)
     free(b->view);
     free(b->saved);
     free(b);
+}
+
+/* `b` took over the records of the batch at `was`: they point at it. */
+static void rebind(weir_batch *b, const weir_batch *was)
+{
+    for (size_t i = 0; i < b->used; i++) {
+        weir_record *r = &b->store[i];
+        r->batch = b;
+        if (r->cols == &was->cols)
+            r->cols = &b->cols;
+    }
+}
+
+void weir_batch_swap(weir_batch *a, weir_batch *b)
+{
+    weir_batch t = *a;
+    *a = *b;
+    *b = t;
+    /* the masking belongs to the batch, not to its records */
+    const weir_secrets *secrets = a->secrets;
+    a->secrets = b->secrets;
+    b->secrets = secrets;
+    rebind(a, b);
+    rebind(b, a);
 }
 
 void weir_batch_clear(weir_batch *b)
@@ -591,7 +619,10 @@ int weir_batch_columns(weir_batch *b, const char *const *names, size_t n)
     free(b->cols.names);
     b->cols.names = interned;
     b->cols.n = (uint32_t)n;
-    b->cols.serial++;
+    /* serials are unique in the process, not per batch: a batch's
+     * columns move with its records (weir_batch_swap), and a cache keyed
+     * on the serial must never take another batch's columns for its own */
+    b->cols.serial = atomic_fetch_add(&columns_serial, 1) + 1;
     b->cols_names_had = had;
     b->cols_live = 1;
     return 1;

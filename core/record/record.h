@@ -128,6 +128,10 @@ weir_batch *weir_batch_new(size_t capacity);
 void weir_batch_free(weir_batch *b);
 /* Drop every record and free their memory for reuse. */
 void weir_batch_clear(weir_batch *b);
+/* Exchange the records of `a` and `b` (batches of one capacity), with
+ * everything they point to: a delivery keeps a batch on its way to a
+ * sink while the caller fills `a` again.  Each keeps its secrets. */
+void weir_batch_swap(weir_batch *a, weir_batch *b);
 /* Set what record ids are derived from besides content: pipeline and
  * stage (sink) names.  Borrowed; must outlive the use of the batch. */
 void weir_batch_set_context(weir_batch *b, const char *pipeline,

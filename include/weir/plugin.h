@@ -38,11 +38,12 @@
  *   (borrowed)  the callee must not free it; valid for the documented span.
  *   (owned)     the receiver frees it, with the function named.
  *
- * Threading: the core calls the plugins and the host of one pipeline from
- * one thread at a time; different pipelines may run on different threads
- * (`weir serve`).  Plugins keep their mutable data in the state pointer
- * returned by open(), not in globals; process-wide setup (a library's
- * global init) belongs in load().
+ * Threading: the core calls one instance from one thread at a time;
+ * different pipelines may run on different threads (`weir serve`), and so
+ * may the instances of one pipeline when a sink declares
+ * WEIR_PLUGIN_WRITE_BESIDE.  Plugins keep their mutable data in the
+ * state pointer returned by open(), not in globals; process-wide setup
+ * (a library's global init) belongs in load().
  *
  * Build a plugin out of tree with:
  *   cc -shared -fPIC $(pkg-config --cflags weir) -o myplugin.so myplugin.c
@@ -71,9 +72,11 @@ extern "C" {
  *   1.4  host: source_system(), link_get(), link_generate(), link_each(),
  *        link_create() (the cross-reference store), record_provisional()
  *   1.5  host: batch_columns(), batch_add_row() (a source's rows by
- *        column, each record in one call) */
+ *        column, each record in one call)
+ *   1.6  descriptor flag WEIR_PLUGIN_WRITE_BESIDE (a sink's write()
+ *        runs beside the reading of the next batch) */
 #define WEIR_ABI_MAJOR 1
-#define WEIR_ABI_MINOR 5
+#define WEIR_ABI_MINOR 6
 
 /* The exported descriptor's name. */
 #define WEIR_PLUGIN_SYMBOL "weir_plugin_descriptor"
@@ -539,6 +542,19 @@ typedef struct weir_host {
  * major.  A field added in a later minor takes the first `reserved` slot
  * and is read only from a plugin that declares that minor or later (the
  * growth rule at the top).  Added so far: probe() (1.2, reserved[0]). */
+/* weir_plugin.flags (ABI 1.6; a plugin declaring an older minor has none).
+ *
+ * WEIR_PLUGIN_WRITE_BESIDE: the sink's write() and flush() may run on a
+ * thread of their own, beside the source's read() and the transforms'
+ * process() of the next batch (other instances of the same pipeline),
+ * when the pipeline has this one sink.  The batch it gets is its own
+ * until write() and flush() return.  Its write() and flush() must not
+ * call state_get(), state_set() or the link functions (they fail, -1,
+ * and say why in the log).  What the core promises is unchanged: a
+ * batch's records are recorded as sent before write() sees them, and
+ * answered after flush(). */
+#define WEIR_PLUGIN_WRITE_BESIDE (1u << 0)
+
 typedef struct weir_plugin {
     /* These three never move: the core reads them before anything else. */
     uint32_t abi_major;
@@ -549,7 +565,7 @@ typedef struct weir_plugin {
     uint32_t option_spec_size; /* sizeof(weir_option_spec) it saw: likewise */
 
     uint32_t kinds;          /* weir_kind bits */
-    uint32_t flags;          /* capability bits; none defined in 1.0: 0 */
+    uint32_t flags;          /* capability bits: WEIR_PLUGIN_* (1.6) */
     const char *name;        /* as used in plugin="..." */
     const char *version;     /* the plugin's own version */
     const char *description; /* one line */

@@ -6,6 +6,10 @@
  * export) and note when it is opened and closed in `run-log`, a line
  * "open PID NS" / "close PID NS" (CLOCK_REALTIME nanoseconds) each: a
  * source is opened only by a run, so the lines give each run's span.
+ * With `gate` (a file), record 1 carries the field gate=FILE, and the
+ * read() that makes record `gate-open-at` + 1 first creates FILE: a
+ * testsink with gate-field="gate" writing record 1 waits for it, which
+ * only a sink writing beside the reading ever sees open.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep, O_CLOEXEC */
 
@@ -21,8 +25,8 @@
 typedef struct state {
     const weir_host *host;
     weir_instance *inst;
-    long long count, next, fail_at, read_delay_ms;
-    const char *reject, *run_log;
+    long long count, next, fail_at, read_delay_ms, gate_open_at;
+    const char *reject, *run_log, *gate;
 } state;
 
 static const weir_option_spec options[] = {
@@ -36,6 +40,10 @@ static const weir_option_spec options[] = {
         "sleep this long before each batch"),
     WEIR_OPTION("run-log", WEIR_OPTION_PATH, 0, WEIR_KIND_SOURCE, NULL,
         "file noting each open and close (pid, time)"),
+    WEIR_OPTION("gate", WEIR_OPTION_PATH, 0, WEIR_KIND_SOURCE, NULL,
+                "record 1 carries gate=FILE; FILE is created later"),
+    WEIR_OPTION("gate-open-at", WEIR_OPTION_INT, 0, WEIR_KIND_SOURCE, "1",
+                "the record whose read() creates the gate file"),
     WEIR_OPTION_END,
 };
 
@@ -72,6 +80,8 @@ static weir_status tg_open(weir_instance *inst, const weir_host *host,
     if (kind == WEIR_KIND_SOURCE) {
         host->option_duration_ms(inst, "read-delay", &s->read_delay_ms);
         s->run_log = host->option(inst, "run-log");
+        s->gate = host->option(inst, "gate");
+        host->option_int(inst, "gate-open-at", &s->gate_open_at);
         note(s, "open");
     }
     *out = s;
@@ -86,6 +96,11 @@ static weir_status tg_read(void *vs, weir_batch *b)
                               (long)(s->read_delay_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
+    if (s->gate && s->next == s->gate_open_at) {
+        FILE *f = fopen(s->gate, "w");
+        if (f)
+            fclose(f);
+    }
     while (s->next < s->count && s->host->batch_room(b)) {
         if (s->fail_at >= 0 && s->next == s->fail_at) {
             s->host->log(s->inst, WEIR_LOG_ERROR, "failing on purpose");
@@ -97,6 +112,8 @@ static weir_status tg_read(void *vs, weir_batch *b)
         snprintf(name, sizeof(name), "name %lld", s->next + 1);
         s->host->record_set(r, "id", id, (size_t)-1);
         s->host->record_set(r, "name", name, (size_t)-1);
+        if (s->gate && s->next == 0)
+            s->host->record_set(r, "gate", s->gate, (size_t)-1);
         s->host->record_set_origin(r, (long)(s->next + 1));
         s->next++;
     }

@@ -26,7 +26,13 @@
  *                until the file the value
  *                names exists (giving up after 2 minutes); while it
  *                waits, the file VALUE.waiting exists: a test orders two
- *                weir processes' writes exactly
+ *                weir processes' writes exactly.  A record whose file
+ *                did not appear in time is answered REJECT "gate FILE
+ *                never opened"
+ *   gate-timeout how long gate-field waits (default 2m)
+ *   state-key    write() calls host->state_set(KEY, "written") first; when
+ *                that fails, every record of the batch is answered REJECT
+ *                "state_set failed"
  *   assign-ids   answer OK with the id the target assigned: this prefix
  *                followed by the key ("ERP-" gives "ERP-A1")
  *   refuse-batch-keys  a batch holding one of these keys is refused as a
@@ -69,9 +75,12 @@
  * with SQLite's message.  flush() has nothing to do: each batch is
  * committed by write().
  *
- * Built twice: testsink (the current ABI) and testsink_v11 (compiled with
- * TESTSINK_ABI_MINOR=1: a sink built for ABI 1.1, for the compatibility
- * tests: the core keeps the 1.1 contract for it).  testsink_v11 logs why
+ * Built three times: testsink (the current ABI); testsink_v11 (compiled
+ * with TESTSINK_ABI_MINOR=1: a sink built for ABI 1.1, for the
+ * compatibility tests: the core keeps the 1.1 contract for it); and
+ * tests/beside/testsink (TESTSINK_FLAGS=WEIR_PLUGIN_WRITE_BESIDE: the
+ * same sink writing on a thread of its own, which the delivery and crash
+ * suites run against as well).  testsink_v11 logs why
  * open() fails instead of set_error(), and fills the slot that probe()
  * took in 1.2 (its reserved[0]) with ts_probe all the same: a 1.1 plugin's
  * slot is never read, so the core must never call it (its probes table
@@ -154,7 +163,8 @@ typedef struct state {
     const char *reject_field;
     const char *assign_ids;
     const char *refuse_batch_keys;
-    const char *gate_field;
+    const char *gate_field, *state_key;
+    long long gate_timeout_ms;
     long long retry_times;
     char *buf; /* payload being built */
     size_t cap;
@@ -189,6 +199,10 @@ static const weir_option_spec options[] = {
                 NULL, "keys whose batch is refused as a whole (SPLIT)"),
     WEIR_OPTION("gate-field", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
                 "a record with this field set waits for the file it names"),
+    WEIR_OPTION("gate-timeout", WEIR_OPTION_DURATION, 0, WEIR_KIND_SINK,
+                "2m", "how long gate-field waits"),
+    WEIR_OPTION("state-key", WEIR_OPTION_STRING, 0, WEIR_KIND_SINK, NULL,
+                "write() sets this plugin state key first"),
     WEIR_OPTION_END,
 };
 
@@ -273,6 +287,9 @@ static weir_status ts_open(weir_instance *inst, const weir_host *host,
     s->reject_field = host->option(inst, "reject-field");
     s->refuse_batch_keys = host->option(inst, "refuse-batch-keys");
     s->gate_field = host->option(inst, "gate-field");
+    if (host->option_duration_ms(inst, "gate-timeout", &s->gate_timeout_ms) != 0)
+        s->gate_timeout_ms = 120000;
+    s->state_key = host->option(inst, "state-key");
     s->down_file = host->option(inst, "down-file");
     s->crash_after_key = host->option(inst, "crash-after-key");
     if (host->option_int(inst, "retry-times", &s->retry_times) != 0)
@@ -493,11 +510,20 @@ static void wait_at_gates(state *s, weir_batch *b)
         FILE *f = fopen(waiting, "w");
         if (f)
             fclose(f);
-        for (int t = 0; t < 6000 && access(gate, F_OK) != 0; t++) {
+        for (long long t = 0; t < s->gate_timeout_ms / 20 && access(gate, F_OK) != 0; t++) {
             struct timespec ts = {0, 20 * 1000000L};
             nanosleep(&ts, NULL);
         }
     }
+}
+
+/* The gate of `r` (gate-field) that never opened, or NULL. */
+static const char *gate_shut(const state *s, const weir_record *r)
+{
+    const char *gate = s->gate_field ? s->host->record_get(r, s->gate_field,
+                                                           NULL)
+                                     : NULL;
+    return gate && *gate && access(gate, F_OK) != 0 ? gate : NULL;
 }
 
 static weir_status ts_write(void *vs, weir_batch *b)
@@ -506,6 +532,8 @@ static weir_status ts_write(void *vs, weir_batch *b)
     const weir_host *h = s->host;
     size_t n = h->batch_count(b);
     int down = s->down_file && access(s->down_file, F_OK) == 0;
+    int no_state = s->state_key &&
+                   h->state_set(s->inst, s->state_key, "written") != 0;
     if (!down)
         wait_at_gates(s, b);
     if (s->write_delay_ms > 0) {
@@ -525,9 +553,17 @@ static weir_status ts_write(void *vs, weir_batch *b)
                                                         : 1;
         const char *answer;
         const char *refusal = refusal_of(s, r);
+        const char *shut = down ? NULL : gate_shut(s, r);
         if (down) {
             h->record_answer(r, WEIR_RESULT_DOWN, "endpoint down", NULL);
             answer = "down";
+        } else if (shut) {
+            h->record_answerf(r, WEIR_RESULT_REJECT, "gate %s never opened",
+                              shut);
+            answer = "reject";
+        } else if (no_state) {
+            h->record_answer(r, WEIR_RESULT_REJECT, "state_set failed", NULL);
+            answer = "reject";
         } else if (!key) {
             h->record_answer(r, WEIR_RESULT_REJECT, "no key", NULL);
             answer = "reject";
@@ -618,6 +654,9 @@ WEIR_PLUGIN_DEFINE = {
     .struct_size = sizeof(struct weir_plugin),
     .option_spec_size = sizeof(weir_option_spec),
     .kinds = WEIR_KIND_SINK,
+#ifdef TESTSINK_FLAGS
+    .flags = TESTSINK_FLAGS,
+#endif
     .name = TESTSINK_NAME,
     .version = "1",
     .description = "test sink: applies records to its own SQLite database, "

@@ -586,7 +586,7 @@ static weir_store_conn *open_writer(const char *path, int must_exist,
     if (use_wal(st, &msg) ||
         sqlite3_exec(st->db,
                      "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                     "PRAGMA mmap_size=0; PRAGMA cache_size=-16384; "
+                     "PRAGMA mmap_size=0; PRAGMA cache_size=-8192; "
                      "PRAGMA wal_autocheckpoint=16384; "
                      "PRAGMA journal_size_limit=4194304",
                      NULL, NULL, &msg) ||

@@ -1,0 +1,3 @@
+#!/bin/sh
+# make check: tests/test_crash with the sink writing beside (tests/beside.sh)
+exec "${srcdir:-.}/tests/beside.sh" test_crash
