@@ -15,7 +15,7 @@ BEGIN {
     phase("snapshot load at open (weir_tracker_new)", "weir_tracker_new")
     phase("state open, migrate, integrity check", "weir_state_open check_integrity migrate")
     phase("delivery: intent transaction (snapshot rows + commit)", "record_intent")
-    phase("delivery: sqlite sink (statements + commit)", "write_sink")
+    phase("delivery: sqlite sink (statements + commit; on its own thread)", "write_sink write_aside hand_over")
     phase("delivery: settle transaction (outbox, intent settled, commit)", "commit_fresh")
     phase("delivery: what changed (changes.c)", "weir_changes_explain")
     phase("spool: writing the changes (weir_spool_put)", "weir_spool_put")
