@@ -9,6 +9,7 @@ core_libweircore_la_SOURCES =
 core_libweircore_la_SOURCES += \
 	core/base/arena.c core/base/arena.h \
 	core/base/clock.c core/base/clock.h \
+	core/base/worker.c core/base/worker.h \
 	core/base/cron.c core/base/cron.h \
 	core/base/diag.c core/base/diag.h \
 	core/base/duration.c core/base/duration.h \
@@ -72,6 +73,7 @@ core_libweircore_la_SOURCES += \
 	core/engine/changes.c core/engine/changes.h \
 	core/engine/track_index.c core/engine/track_index.h \
 	core/engine/deliver.c core/engine/deliver.h \
+	core/engine/reader.c core/engine/reader.h \
 	core/engine/endpoint.c core/engine/endpoint.h \
 	core/engine/retry.c core/engine/retry.h \
 	core/engine/sink_identity.c core/engine/sink_identity.h \

@@ -38,6 +38,13 @@ tests_beside_testsink_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_beside_testsink_la_LDFLAGS = -module -avoid-version -shared \
 	-rpath $(abs_builddir)/tests/beside
 tests_beside_testsink_la_LIBADD = $(SQLITE_LIBS)
+# The testgen source read one batch ahead (WEIR_PLUGIN_READ_BESIDE).
+check_LTLIBRARIES += tests/ahead/testgen.la
+tests_ahead_testgen_la_SOURCES = tests/plugins/testgen.c
+tests_ahead_testgen_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTESTGEN_FLAGS=WEIR_PLUGIN_READ_BESIDE
+tests_ahead_testgen_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath $(abs_builddir)/tests/ahead
 tests_bad_abi_la_SOURCES = tests/plugins/bad_abi.c
 tests_bad_abi_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_ABI_MAJOR=99 -DTEST_ABI_MINOR=1 \
 	-DTEST_NAME='"bad_abi"'
@@ -85,11 +92,12 @@ CUNIT_RERUNS += tests/test_delivery_beside.sh tests/test_crash_beside.sh
 EXTRA_DIST += tests/beside.sh tests/test_delivery_beside.sh \
 	tests/test_crash_beside.sh
 
-# A sink writing beside the reading: the overlap, and what it may not do.
-CUNIT_TESTS += tests/test_write_beside
-tests_test_write_beside_SOURCES = tests/test_write_beside.c tests/e2e.c tests/e2e.h
-tests_test_write_beside_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
-tests_test_write_beside_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
+# A sink writing beside the reading, a source read ahead: the overlap,
+# and what they may not do.
+CUNIT_TESTS += tests/test_beside
+tests_test_beside_SOURCES = tests/test_beside.c tests/e2e.c tests/e2e.h
+tests_test_beside_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_beside_LDADD = $(HARNESS_LIBS) $(SQLITE_LIBS)
 
 CUNIT_TESTS += tests/test_scenarios
 tests_test_scenarios_SOURCES = tests/test_scenarios.c tests/e2e.c tests/e2e.h

@@ -1073,6 +1073,8 @@ static weir_status csv_flush(void *state)
 WEIR_PLUGIN_DEFINE = {
     WEIR_PLUGIN_HEADER,
     .kinds = WEIR_KIND_SOURCE | WEIR_KIND_SINK,
+    /* reading changes nothing outside the instance, uses no state */
+    .flags = WEIR_PLUGIN_READ_BESIDE,
     .name = "csv",
     .version = CSV_PLUGIN_VERSION,
     .description = "RFC 4180 CSV files: rows in, rows out",

@@ -140,8 +140,8 @@ static void sqlite_close(void *state)
 WEIR_PLUGIN_DEFINE = {
     WEIR_PLUGIN_HEADER,
     .kinds = WEIR_KIND_SOURCE | WEIR_KIND_SINK,
-    /* its own connection per instance, no state from write() */
-    .flags = WEIR_PLUGIN_WRITE_BESIDE,
+    /* its own connection per instance, no state from read() or write() */
+    .flags = WEIR_PLUGIN_READ_BESIDE | WEIR_PLUGIN_WRITE_BESIDE,
     .name = "sqlite",
     .version = "1.0.0",
     .description = "SQLite: read a query's rows; upsert and delete rows by key",

@@ -1,13 +1,12 @@
 #include "config.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/worker.h"
 #include "store/created_link.h"
 #include "engine/changes.h"
 #include "engine/deliver.h"
@@ -100,8 +99,7 @@ struct weir_delivery {
     int beside;
     weir_batch *aside;     /* (owned) */
     flight *aloft;         /* the flight of `aside`, NULL when none */
-    pthread_t writer;
-    int writer_running;    /* `writer` is to be joined */
+    weir_worker writer;
 };
 
 static int load_key(const char *key, void *ctx)
@@ -716,28 +714,10 @@ static void write_part(weir_delivery *d, size_t k, weir_batch *b,
 }
 
 /* The writer's thread: the one sink writes the batch aside. */
-static void *write_aside(void *arg)
+static void write_aside(void *arg)
 {
     weir_delivery *d = arg;
     write_part(d, 0, d->aside, d->aloft);
-    return NULL;
-}
-
-/* Hand the batch in `aside` to the writer's thread, signals left to this
- * one.  Without a thread, written here. */
-static void start_writer(weir_delivery *d, flight *f)
-{
-    sigset_t all, was;
-    d->aloft = f;
-    d->sinks[0].live->beside = 1;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &was);
-    d->writer_running = pthread_create(&d->writer, NULL, write_aside, d) == 0;
-    pthread_sigmask(SIG_SETMASK, &was, NULL);
-    if (!d->writer_running) {
-        d->sinks[0].live->beside = 0;
-        write_aside(d);
-    }
 }
 
 int weir_delivery_send(weir_delivery *d, weir_batch *b)
@@ -756,7 +736,9 @@ int weir_delivery_send(weir_delivery *d, weir_batch *b)
     choose(d, b, f);
     if (d->beside) {
         weir_batch_swap(b, d->aside);
-        start_writer(d, f);
+        d->aloft = f;
+        d->sinks[0].live->beside = 1;
+        weir_worker_start(&d->writer, write_aside, d);
         return 0;
     }
     for (size_t k = 0; k < d->p->nsinks; k++) {
@@ -772,9 +754,7 @@ int weir_delivery_flush(weir_delivery *d)
     flight *f = d->aloft;
     if (!f)
         return 0;
-    if (d->writer_running)
-        pthread_join(d->writer, NULL);
-    d->writer_running = 0;
+    weir_worker_join(&d->writer);
     d->sinks[0].live->beside = 0;
     d->aloft = NULL;
     take_answers(d, &d->sinks[0], d->aside, f->keep, f->out, f->now);

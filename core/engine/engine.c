@@ -14,6 +14,7 @@
 #include "engine/deliver.h"
 #include "engine/engine.h"
 #include "engine/notify.h"
+#include "engine/reader.h"
 #include "engine/run.h"
 #include "engine/track.h"
 #include "plugin/host.h"
@@ -337,19 +338,16 @@ static int read_stage(run_ctx *c, weir_batch *b)
     return 0;
 }
 
-static int stream_source(run_ctx *c, weir_batch *b)
+static int stream_batches(run_ctx *c, weir_reader *reader, weir_batch *b)
 {
-    weir_instance *src = c->in->source;
-    const char *name = src->spec->name;
+    const char *name = c->in->source->spec->name;
     int empty = 0;
     for (;;) {
         if (cancelled(c)) {
             fail(c, WEIR_ERR_CANCELLED, "interrupted; nothing more was read");
             return -1;
         }
-        weir_batch_clear(b);
-        weir_batch_set_context(b, c->p->name, name);
-        weir_status rc = src->spec->plugin->read(src->state, b);
+        weir_status rc = weir_reader_next(reader, b);
         if (rc != WEIR_STATUS_OK && rc != WEIR_STATUS_END) {
             fail(c, WEIR_ERR_PLUGIN, "source '%s' failed while reading; the run stopped%s",
                  name, c->tracker ? " and changed nothing" : "");
@@ -369,6 +367,21 @@ static int stream_source(run_ctx *c, weir_batch *b)
         if (rc == WEIR_STATUS_END)
             return 0;
     }
+}
+
+/* The whole source through read_stage(), batch by batch; a source that
+ * may read ahead (reader.h) reads the next batch meanwhile. */
+static int stream_source(run_ctx *c, weir_batch *b)
+{
+    weir_reader *reader = weir_reader_new(c->in->source, c->p->name,
+                                          c->p->batch_size, c->p->secrets);
+    if (!reader) {
+        fail(c, WEIR_ERR_NOMEM, "out of memory");
+        return -1;
+    }
+    int rc = stream_batches(c, reader, b);
+    weir_reader_free(reader);
+    return rc;
 }
 
 static int tell_delete(const char *key, void *ctx)

@@ -209,17 +209,20 @@ static weir_state *store_of(const weir_instance *inst)
     return inst->run ? inst->run->st : NULL;
 }
 
-/* A sink writing beside the run's thread (WEIR_PLUGIN_WRITE_BESIDE) may
- * not use the state or the run's shared lists, which are that thread's:
- * 1 (logged) when `inst` is one. */
+/* A source reading or a sink writing beside the run's thread
+ * (WEIR_PLUGIN_READ_BESIDE, WEIR_PLUGIN_WRITE_BESIDE) may not use the
+ * state or the run's shared lists, which are that thread's: 1 (logged)
+ * when `inst` is one. */
 static int refused_beside(const weir_instance *inst, const char *what)
 {
     if (!inst->beside)
         return 0;
-    weir_log(WEIR_LOG_ERROR, "%s: sink '%s' (plugin %s) declares "
-             "WEIR_PLUGIN_WRITE_BESIDE, so its write() cannot call %s",
-             inst->spec->pipeline->name, inst->spec->name,
-             inst->spec->plugin_name, what);
+    int sink = inst->spec->kind == WEIR_KIND_SINK;
+    weir_log(WEIR_LOG_ERROR, "%s: %s '%s' (plugin %s) declares "
+             "WEIR_PLUGIN_%s_BESIDE, so its %s() cannot call %s",
+             inst->spec->pipeline->name, weir_kind_name(inst->spec->kind),
+             inst->spec->name, inst->spec->plugin_name,
+             sink ? "WRITE" : "READ", sink ? "write" : "read", what);
     return 1;
 }
 static int host_state_get(weir_instance *inst, const char *key, char **value)

@@ -26,9 +26,10 @@ struct weir_instance {
     weir_instances *run;  /* the run it belongs to; NULL in check() */
     void *state;          /* the plugin's, between open and close */
     int opened;
-    /* Its write() runs on a thread of its own (WEIR_PLUGIN_WRITE_BESIDE):
-     * the host functions that use the state refuse it meanwhile.  Set and
-     * cleared by the delivery's thread around the writer's life. */
+    /* Its read() or write() runs on a thread of its own
+     * (WEIR_PLUGIN_READ_BESIDE, WEIR_PLUGIN_WRITE_BESIDE): the host
+     * functions that use the state refuse it meanwhile.  Set and cleared
+     * by the run's thread around that thread's life. */
     int beside;
     char *last_error; /* the plugin's last error message, masked (owned) */
     char *error;      /* what it gave host->set_error(), masked (owned) */

@@ -41,9 +41,10 @@
  * Threading: the core calls one instance from one thread at a time;
  * different pipelines may run on different threads (`weir serve`), and so
  * may the instances of one pipeline when a sink declares
- * WEIR_PLUGIN_WRITE_BESIDE.  Plugins keep their mutable data in the
- * state pointer returned by open(), not in globals; process-wide setup
- * (a library's global init) belongs in load().
+ * WEIR_PLUGIN_WRITE_BESIDE or a source WEIR_PLUGIN_READ_BESIDE.  Plugins
+ * keep their mutable data in the state pointer returned by open(), not
+ * in globals; process-wide setup (a library's global init) belongs in
+ * load().
  *
  * Build a plugin out of tree with:
  *   cc -shared -fPIC $(pkg-config --cflags weir) -o myplugin.so myplugin.c
@@ -73,8 +74,10 @@ extern "C" {
  *        link_create() (the cross-reference store), record_provisional()
  *   1.5  host: batch_columns(), batch_add_row() (a source's rows by
  *        column, each record in one call)
- *   1.6  descriptor flag WEIR_PLUGIN_WRITE_BESIDE (a sink's write()
- *        runs beside the reading of the next batch) */
+ *   1.6  descriptor flags WEIR_PLUGIN_WRITE_BESIDE (a sink's write()
+ *        runs beside the reading of the next batch) and
+ *        WEIR_PLUGIN_READ_BESIDE (a source's read() runs ahead, beside
+ *        the processing of the batch before) */
 #define WEIR_ABI_MAJOR 1
 #define WEIR_ABI_MINOR 6
 
@@ -554,6 +557,16 @@ typedef struct weir_host {
  * batch's records are recorded as sent before write() sees them, and
  * answered after flush(). */
 #define WEIR_PLUGIN_WRITE_BESIDE (1u << 0)
+/* WEIR_PLUGIN_READ_BESIDE: the source's read() may run on a thread of its
+ * own, reading the next batch while the pipeline's transforms, <track>
+ * and sinks work on the one before (other instances).  The batch it
+ * fills is its own until read() returns.  Its read() must not call
+ * state_get(), state_set() or the link functions (they fail, -1, and say
+ * why in the log).  weir may read one batch ahead of what it processes:
+ * a run that stops (an error, a signal) may have read a batch it never
+ * used, so a read must not change anything outside the plugin (no
+ * acknowledging or moving of the input). */
+#define WEIR_PLUGIN_READ_BESIDE (1u << 1)
 
 typedef struct weir_plugin {
     /* These three never move: the core reads them before anything else. */

@@ -9,7 +9,11 @@
  * With `gate` (a file), record 1 carries the field gate=FILE, and the
  * read() that makes record `gate-open-at` + 1 first creates FILE: a
  * testsink with gate-field="gate" writing record 1 waits for it, which
- * only a sink writing beside the reading ever sees open.
+ * only a sink writing beside the reading (or a source reading ahead of
+ * the sink) ever sees open.  With `state-key`, read() first sets that
+ * plugin state key, and fails (ERROR) when it cannot.
+ * Built twice: testgen, and tests/ahead/testgen (TESTGEN_FLAGS=
+ * WEIR_PLUGIN_READ_BESIDE: a source read one batch ahead).
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep, O_CLOEXEC */
 
@@ -26,7 +30,7 @@ typedef struct state {
     const weir_host *host;
     weir_instance *inst;
     long long count, next, fail_at, read_delay_ms, gate_open_at;
-    const char *reject, *run_log, *gate;
+    const char *reject, *run_log, *gate, *state_key;
 } state;
 
 static const weir_option_spec options[] = {
@@ -44,6 +48,8 @@ static const weir_option_spec options[] = {
                 "record 1 carries gate=FILE; FILE is created later"),
     WEIR_OPTION("gate-open-at", WEIR_OPTION_INT, 0, WEIR_KIND_SOURCE, "1",
                 "the record whose read() creates the gate file"),
+    WEIR_OPTION("state-key", WEIR_OPTION_STRING, 0, WEIR_KIND_SOURCE, NULL,
+                "read() sets this plugin state key first"),
     WEIR_OPTION_END,
 };
 
@@ -81,6 +87,7 @@ static weir_status tg_open(weir_instance *inst, const weir_host *host,
         host->option_duration_ms(inst, "read-delay", &s->read_delay_ms);
         s->run_log = host->option(inst, "run-log");
         s->gate = host->option(inst, "gate");
+        s->state_key = host->option(inst, "state-key");
         host->option_int(inst, "gate-open-at", &s->gate_open_at);
         note(s, "open");
     }
@@ -95,6 +102,11 @@ static weir_status tg_read(void *vs, weir_batch *b)
         struct timespec ts = {(time_t)(s->read_delay_ms / 1000),
                               (long)(s->read_delay_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
+    }
+    if (s->state_key &&
+        s->host->state_set(s->inst, s->state_key, "read") != 0) {
+        s->host->log(s->inst, WEIR_LOG_ERROR, "state_set failed");
+        return WEIR_STATUS_ERROR;
     }
     if (s->gate && s->next == s->gate_open_at) {
         FILE *f = fopen(s->gate, "w");
@@ -154,6 +166,9 @@ static void tg_close(void *vs)
 WEIR_PLUGIN_DEFINE = {
     WEIR_PLUGIN_HEADER,
     .kinds = WEIR_KIND_SOURCE | WEIR_KIND_SINK,
+#ifdef TESTGEN_FLAGS
+    .flags = TESTGEN_FLAGS,
+#endif
     .name = "testgen",
     .version = "1",
     .description = "test records generator and sink",

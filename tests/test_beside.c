@@ -1,10 +1,13 @@
 /*
- * test_write_beside.c - a sink that declares WEIR_PLUGIN_WRITE_BESIDE
- * writes a batch on a thread of its own while weir reads the next one,
- * and it may not touch the state from there.  Real weir processes, the
- * testgen source and the testsink built beside (tests/beside/.libs) and
- * as usual (tests/.libs).  The delivery and crash suites run against the
- * same sink again (tests/beside.sh).
+ * test_beside.c - a sink that declares WEIR_PLUGIN_WRITE_BESIDE writes a
+ * batch on a thread of its own while weir reads the next one; a source
+ * that declares WEIR_PLUGIN_READ_BESIDE reads the next batch while weir
+ * works on the one before; neither may touch the state from there.  Real
+ * weir processes, with testgen and testsink built as usual (tests/.libs),
+ * the sink writing beside (tests/beside/.libs) and the source read ahead
+ * (tests/ahead/.libs).  The delivery and crash suites run against the
+ * sink writing beside again (tests/beside.sh), with the csv source, which
+ * is read ahead.
  */
 #include "config.h"
 
@@ -18,7 +21,10 @@
 #include "harness.h"
 
 #define USUAL WEIR_BUILDDIR "/tests/.libs"
+/* testgen read inline, testsink writing beside */
 #define BESIDE WEIR_BUILDDIR "/tests/beside/.libs:" USUAL
+/* testgen read ahead, testsink written inline */
+#define AHEAD WEIR_BUILDDIR "/tests/ahead/.libs:" USUAL
 
 /* testgen (count records, batches of 2) -> testsink with `sink_opts`;
  * optionally <track key="id"/>. */
@@ -48,11 +54,12 @@ static long long q(const char *dir, const char *sql)
 
 /* Record 1 makes the sink wait until the source opens its gate, which
  * the source does when it reads the second batch: only a sink writing
- * beside the reading gets through.  (Inline, the gate would never open
- * in time and record 1 would be rejected "gate ... never opened".) */
-static void check_overlap(int tracked)
+ * beside the reading, or a source read ahead of the sink, gets through.
+ * (One after the other, the gate would never open in time and record 1
+ * would be rejected "gate ... never opened".) */
+static void check_overlap(const char *name, const char *plugins, int tracked)
 {
-    char *dir = e2e_scratch(tracked ? "overlap-tracked" : "overlap");
+    char *dir = e2e_scratch(name);
     char opts[1024];
     snprintf(opts, sizeof(opts),
              "<option name=\"count\">7</option>"
@@ -62,7 +69,7 @@ static void check_overlap(int tracked)
                    "<option name=\"gate-field\">gate</option>"
                    "<option name=\"gate-timeout\">20s</option>");
     e2e_result r = e2e_run(dir, "run", "p.xml", "--state", "state.db",
-                           "--plugin-path", BESIDE, NULL);
+                           "--plugin-path", plugins, NULL);
     CU_ASSERT_EQUAL(r.status, 0);
     CU_ASSERT(e2e_contains(r.out, "7 read, 7 written, 0 rejected"));
     if (r.status)
@@ -74,14 +81,16 @@ static void check_overlap(int tracked)
     free(dir);
 }
 
-static void test_overlap(void) { check_overlap(0); }
+static void test_overlap(void) { check_overlap("overlap", BESIDE, 0); }
+
+static void test_read_ahead(void) { check_overlap("ahead", AHEAD, 0); }
 
 /* With <track> the whole source is read before anything is sent, so the
  * gate opens first: the same run, the same result, every change's
  * snapshot moved with its acknowledgement. */
 static void test_overlap_tracked(void)
 {
-    check_overlap(1);
+    check_overlap("overlap-tracked", BESIDE, 1);
     char *dir = e2e_scratch("overlap-tracked");
     e2e_result r = e2e_run(dir, "run", "p.xml", "--state", "state.db",
                            "--plugin-path", BESIDE, NULL);
@@ -129,13 +138,38 @@ static void test_state_refused_beside(void)
     free(dir);
 }
 
+/* The same for a source read ahead: its state_set() is refused, said
+ * why, and the run stops having changed nothing. */
+static void test_state_refused_ahead(void)
+{
+    char *dir = e2e_scratch("state-ahead");
+    write_pipeline(dir, "<option name=\"count\">3</option>"
+                        "<option name=\"state-key\">cursor</option>", 1, "");
+    e2e_result r = e2e_run(dir, "run", "p.xml", "--state", "state.db",
+                           "--plugin-path", AHEAD, NULL);
+    CU_ASSERT_EQUAL(r.status, 3);
+    CU_ASSERT(e2e_contains(r.err, "source 'src' (plugin testgen) declares "
+                                  "WEIR_PLUGIN_READ_BESIDE, so its read() "
+                                  "cannot call state_set()"));
+    CU_ASSERT(e2e_contains(r.err, "source 'src' failed while reading; the "
+                                  "run stopped and changed nothing"));
+    e2e_result_free(&r);
+    CU_ASSERT_EQUAL(q(dir, "SELECT count(*) FROM target"), 0);
+    free(dir);
+}
+
 void register_tests(void)
 {
-    CU_pSuite s = CU_add_suite("a sink writing beside the reading", NULL, NULL);
+    CU_pSuite s = CU_add_suite("beside: a sink writing, a source read ahead",
+                                NULL, NULL);
     CU_add_test(s, "the next batch is read while the sink writes",
                 test_overlap);
+    CU_add_test(s, "a source read ahead: the next batch is read while the "
+                   "sink writes", test_read_ahead);
     CU_add_test(s, "with <track>: every change delivered and its snapshot "
                    "moved", test_overlap_tracked);
     CU_add_test(s, "the state is refused to it, said why; inline it works",
                 test_state_refused_beside);
+    CU_add_test(s, "a source read ahead is refused the state, said why",
+                test_state_refused_ahead);
 }
