@@ -243,6 +243,9 @@ static void http_close(void *state)
 WEIR_PLUGIN_DEFINE = {
     WEIR_PLUGIN_HEADER,
     .kinds = WEIR_KIND_SOURCE | WEIR_KIND_SINK,
+    /* the sink: its own connection per instance, no state from write();
+     * not the source, which keeps its cursor in the state */
+    .flags = WEIR_PLUGIN_WRITE_BESIDE,
     .name = "http",
     .version = "1.0.0",
     .description = "HTTP/JSON APIs: read pages of records; send each record as a request",
