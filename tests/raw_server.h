@@ -9,6 +9,7 @@
 #define WEIR_TEST_RAW_SERVER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 typedef struct raw_rule {
@@ -18,7 +19,8 @@ typedef struct raw_rule {
 } raw_rule;
 
 typedef struct raw_server {
-    int fd, stop;
+    int fd;
+    atomic_int stop; /* set by the test's thread, read by the server's */
     unsigned short port;
     raw_rule *rules;
     size_t n;
