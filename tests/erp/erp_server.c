@@ -877,7 +877,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     pthread_mutex_unlock(&s->lock);
 
     enum MHD_Result ret = a.drop ? MHD_NO : send_answer(c, &a);
+    /* the body may be a stored answer's, which other connections'
+     * threads take references to under the lock */
+    pthread_mutex_lock(&s->lock);
     json_decref(a.body);
+    pthread_mutex_unlock(&s->lock);
     free(a.location);
     free(a.link);
     return ret;
