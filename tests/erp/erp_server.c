@@ -962,7 +962,10 @@ erp_server *erp_start(unsigned short port)
         erp_stop(s);
         return NULL;
     }
+    /* the daemon's threads read it under the lock */
+    pthread_mutex_lock(&s->lock);
     snprintf(s->url, sizeof s->url, "http://127.0.0.1:%u", s->port);
+    pthread_mutex_unlock(&s->lock);
     return s;
 }
 
