@@ -143,7 +143,7 @@ static void test_unknown_plugin_and_option(void)
     CU_ASSERT(has(wt_last_errors(), "test.xml:3: unknown option 'colour' for "
                                     "source plugin 'testgen' (valid: count, "
                                     "fail-at, read-delay, run-log, gate, "
-                                    "gate-open-at, state-key)"));
+                                    "gate-open-at, gate-record, state-key)"));
     /* an option of the plugin's other kind */
     CU_ASSERT_EQUAL(wt_validate(HEAD "<source plugin=\"testgen\" name=\"in\">"
                                 "<option name=\"reject-id\">1</option>"

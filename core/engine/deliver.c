@@ -627,8 +627,13 @@ static int record_intent(weir_delivery *d, weir_batch *b, flight *f)
  * a crash before it does, and its keys go again with the same ids; the
  * next intent's durable commit makes it durable (inline: before any sink
  * sees another record; beside: the one after, so a power loss may leave
- * two batches in doubt, both sent again with their ids). */
-static int commit_fresh(weir_delivery *d, weir_batch *b, const flight *f)
+ * two batches in doubt, both sent again with their ids).  The plugin
+ * state set since the last commit goes with it (`plugin_state`) only when
+ * it was set before the batch was sent: a batch written beside settles
+ * after the next one was read, and a source's cursor must not run ahead
+ * of what is recorded. */
+static int commit_fresh(weir_delivery *d, weir_batch *b, const flight *f,
+                        int plugin_state)
 {
     weir_pipeline *p = d->p;
     size_t n = weir_batch_count(b);
@@ -659,7 +664,8 @@ static int commit_fresh(weir_delivery *d, weir_batch *b, const flight *f)
     }
     if ((d->tracked && !d->provisional &&
          weir_state_intent_settle(d->st, p->name, f->intent)) ||
-        weir_host_commit_plugin_state(d->in) || weir_state_commit(d->st))
+        (plugin_state && weir_host_commit_plugin_state(d->in)) ||
+        weir_state_commit(d->st))
         goto out;
     rc = 0;
 out:
@@ -734,7 +740,9 @@ int weir_delivery_send(weir_delivery *d, weir_batch *b)
     if (weir_delivery_flush(d))
         return -1;
     choose(d, b, f);
-    if (d->beside) {
+    /* plugin state set since the last commit (a source's cursor) is
+     * committed with this batch: written inline, as it can only be */
+    if (d->beside && !d->in->pending) {
         weir_batch_swap(b, d->aside);
         d->aloft = f;
         d->sinks[0].live->beside = 1;
@@ -746,7 +754,7 @@ int weir_delivery_send(weir_delivery *d, weir_batch *b)
         take_answers(d, &d->sinks[k], b, &f->keep[k * d->cap],
                      &f->out[k * d->cap], f->now);
     }
-    return commit_fresh(d, b, f);
+    return commit_fresh(d, b, f, 1);
 }
 
 int weir_delivery_flush(weir_delivery *d)
@@ -758,7 +766,7 @@ int weir_delivery_flush(weir_delivery *d)
     d->sinks[0].live->beside = 0;
     d->aloft = NULL;
     take_answers(d, &d->sinks[0], d->aside, f->keep, f->out, f->now);
-    return commit_fresh(d, d->aside, f);
+    return commit_fresh(d, d->aside, f, 0);
 }
 
 /* ---- the outbox ----------------------------------------------------- */

@@ -6,12 +6,14 @@
  * export) and note when it is opened and closed in `run-log`, a line
  * "open PID NS" / "close PID NS" (CLOCK_REALTIME nanoseconds) each: a
  * source is opened only by a run, so the lines give each run's span.
- * With `gate` (a file), record 1 carries the field gate=FILE, and the
- * read() that makes record `gate-open-at` + 1 first creates FILE: a
+ * With `gate` (a file), record `gate-record` (1) carries the field
+ * gate=FILE, and the read() that makes record `gate-open-at` + 1 first
+ * creates FILE: a
  * testsink with gate-field="gate" writing record 1 waits for it, which
  * only a sink writing beside the reading (or a source reading ahead of
- * the sink) ever sees open.  With `state-key`, read() first sets that
- * plugin state key, and fails (ERROR) when it cannot.
+ * the sink) ever sees open.  With `state-key`, read() sets that plugin
+ * state key to the number of records made so far, as a source's cursor,
+ * and fails (ERROR) when it cannot.
  * Built twice: testgen, and tests/ahead/testgen (TESTGEN_FLAGS=
  * WEIR_PLUGIN_READ_BESIDE: a source read one batch ahead).
  */
@@ -29,7 +31,7 @@
 typedef struct state {
     const weir_host *host;
     weir_instance *inst;
-    long long count, next, fail_at, read_delay_ms, gate_open_at;
+    long long count, next, fail_at, read_delay_ms, gate_open_at, gate_record;
     const char *reject, *run_log, *gate, *state_key;
 } state;
 
@@ -48,6 +50,8 @@ static const weir_option_spec options[] = {
                 "record 1 carries gate=FILE; FILE is created later"),
     WEIR_OPTION("gate-open-at", WEIR_OPTION_INT, 0, WEIR_KIND_SOURCE, "1",
                 "the record whose read() creates the gate file"),
+    WEIR_OPTION("gate-record", WEIR_OPTION_INT, 0, WEIR_KIND_SOURCE, "1",
+                "the record that carries gate=FILE"),
     WEIR_OPTION("state-key", WEIR_OPTION_STRING, 0, WEIR_KIND_SOURCE, NULL,
                 "read() sets this plugin state key first"),
     WEIR_OPTION_END,
@@ -89,6 +93,7 @@ static weir_status tg_open(weir_instance *inst, const weir_host *host,
         s->gate = host->option(inst, "gate");
         s->state_key = host->option(inst, "state-key");
         host->option_int(inst, "gate-open-at", &s->gate_open_at);
+        host->option_int(inst, "gate-record", &s->gate_record);
         note(s, "open");
     }
     *out = s;
@@ -102,11 +107,6 @@ static weir_status tg_read(void *vs, weir_batch *b)
         struct timespec ts = {(time_t)(s->read_delay_ms / 1000),
                               (long)(s->read_delay_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
-    }
-    if (s->state_key &&
-        s->host->state_set(s->inst, s->state_key, "read") != 0) {
-        s->host->log(s->inst, WEIR_LOG_ERROR, "state_set failed");
-        return WEIR_STATUS_ERROR;
     }
     if (s->gate && s->next == s->gate_open_at) {
         FILE *f = fopen(s->gate, "w");
@@ -124,10 +124,16 @@ static weir_status tg_read(void *vs, weir_batch *b)
         snprintf(name, sizeof(name), "name %lld", s->next + 1);
         s->host->record_set(r, "id", id, (size_t)-1);
         s->host->record_set(r, "name", name, (size_t)-1);
-        if (s->gate && s->next == 0)
+        if (s->gate && s->next + 1 == s->gate_record)
             s->host->record_set(r, "gate", s->gate, (size_t)-1);
         s->host->record_set_origin(r, (long)(s->next + 1));
         s->next++;
+    }
+    char made[32];
+    snprintf(made, sizeof(made), "%lld", s->next);
+    if (s->state_key && s->host->state_set(s->inst, s->state_key, made) != 0) {
+        s->host->log(s->inst, WEIR_LOG_ERROR, "state_set failed");
+        return WEIR_STATUS_ERROR;
     }
     return s->next < s->count ? WEIR_STATUS_OK : WEIR_STATUS_END;
 }
