@@ -448,6 +448,47 @@ static void test_lost_answer_csv_append(void)
     free(dir);
 }
 
+/* ---- a source's cursor with <track> -------------------------------------
+ * testgen sets state-key `cursor` to the records it read so far, as the
+ * http source's incremental cursor.  With <track> the whole export is
+ * read before any change is sent: the cursor belongs to all of them, and
+ * is committed only once every change is recorded.  Killed after the
+ * second of three batches reached the target, the state must not hold
+ * it: a run resuming from it would never read the third batch again. */
+static void test_cursor_waits_for_the_export(void)
+{
+    char *dir = e2e_scratch("cursor-track");
+    char xml[2048], state[4200];
+    static const char shape[] =
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"gen\" "
+        "batch-size=\"2\">\n"
+        "  <source plugin=\"testgen\" name=\"src\">"
+        "<option name=\"count\">6</option>"
+        "<option name=\"state-key\">cursor</option></source>\n"
+        "  <track key=\"id\" deletes=\"ignore\"/>\n"
+        "  <sink plugin=\"testsink\" name=\"app\">\n"
+        "    <option name=\"database\">target.db</option>%s\n"
+        "  </sink>\n"
+        "</pipeline>\n";
+    snprintf(xml, sizeof(xml), shape,
+             "<option name=\"crash-after-key\">3</option>");
+    free(wt_write_file(dir, "p.xml", xml));
+    snprintf(state, sizeof(state), "%s/weir.db", dir);
+    CU_ASSERT_EQUAL(run_status(dir), 128 + SIGKILL);
+    CU_ASSERT_EQUAL(q(dir, "target.db", "SELECT count(*) FROM target"), 4);
+    CU_ASSERT_EQUAL(e2e_query_int(state, "SELECT count(*) FROM plugin_state "
+                                         "WHERE key = 'cursor'"), 0);
+    /* the next run reads the export again and completes it */
+    snprintf(xml, sizeof(xml), shape, "");
+    free(wt_write_file(dir, "p.xml", xml));
+    CU_ASSERT_EQUAL(run_status(dir), 0);
+    CU_ASSERT_EQUAL(q(dir, "target.db", "SELECT count(*) FROM target"), 6);
+    CU_ASSERT_EQUAL(q(dir, "target.db", "SELECT max(n) FROM counts"), 1);
+    CU_ASSERT_EQUAL(e2e_query_int(state, "SELECT count(*) FROM plugin_state "
+                                         "WHERE key = 'cursor' AND value = '6'"), 1);
+    free(dir);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("crash anywhere", NULL, NULL);
@@ -464,4 +505,6 @@ void register_tests(void)
                 test_lost_answer_reinsert);
     CU_add_test(s, "the lost answer: an insert one target never saw",
                 test_lost_answer_insert_two_targets);
+    CU_add_test(s, "<track>: a source's cursor waits for the whole export",
+                test_cursor_waits_for_the_export);
 }

@@ -100,6 +100,8 @@ struct weir_delivery {
     weir_batch *aside;     /* (owned) */
     flight *aloft;         /* the flight of `aside`, NULL when none */
     weir_worker writer;
+    /* the export's parked plugin state waits for finished() */
+    int parked_due;
 };
 
 static int load_key(const char *key, void *ctx)
@@ -837,6 +839,24 @@ static int await_finish(weir_delivery *d, int64_t id, int attempts)
     return 0;
 }
 
+int weir_delivery_export_recorded(weir_delivery *d)
+{
+    if (weir_delivery_flush(d))
+        return -1;
+    if (d->provisional) {
+        d->parked_due = 1;
+        return 0;
+    }
+    if (weir_state_begin(d->st))
+        return -1;
+    if (weir_host_commit_parked_plugin_state(d->in) ||
+        weir_state_commit(d->st)) {
+        weir_state_rollback(d->st);
+        return -1;
+    }
+    return 0;
+}
+
 int weir_delivery_finished(weir_delivery *d)
 {
     if (weir_delivery_flush(d))
@@ -845,8 +865,9 @@ int weir_delivery_finished(weir_delivery *d)
         return 0;
     if (weir_state_begin(d->st))
         return -1;
-    int rc = d->tracked && d->intent > 0 &&
-             weir_state_intent_settle(d->st, d->p->name, d->intent);
+    int rc = (d->tracked && d->intent > 0 &&
+              weir_state_intent_settle(d->st, d->p->name, d->intent)) ||
+             (d->parked_due && weir_host_commit_parked_plugin_state(d->in));
     for (size_t i = 0; !rc && i < d->nawaiting; i++) {
         weir_outbox_answer a = {.id = d->awaiting[i].id,
                                 .status = WEIR_OUTBOX_DELIVERED,

@@ -84,6 +84,15 @@ int weir_delivery_flush(weir_delivery *d);
  * scratch.  0, or -1 on a state error. */
 int weir_delivery_drain(weir_delivery *d, weir_batch *b);
 
+/* With <track>, once every change of the export was handed over: each
+ * is recorded (acknowledged, or in the outbox), so what the source and
+ * the transforms before <track> set while the export was read (its
+ * cursor: parked plugin state, plugin/host.h) is committed now, or by
+ * weir_delivery_finished() when a sink publishes only at the end.
+ * Flushes first.  0, or -1 on a state error (the values are dropped: the
+ * next run reads that part of the export again). */
+int weir_delivery_export_recorded(weir_delivery *d);
+
 /* The sinks' finish() succeeded: what they answered OK is final now
  * (staged snapshots published, drained rows delivered).  0, or -1. */
 int weir_delivery_finished(weir_delivery *d);

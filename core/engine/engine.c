@@ -442,6 +442,9 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
         }
         return 0;
     }
+    /* what the source set while reading (its cursor) goes with the
+     * whole export, once every change of it is recorded */
+    weir_host_park_plugin_state(c->in);
     if (weir_spool_rewind(c->spool)) {
         fail(c, WEIR_ERR_IO, "cannot read back the parked changes: %s",
              strerror(errno));
@@ -481,6 +484,10 @@ static int deliver_changes(run_ctx *c, weir_batch *b)
             return -1;
         c->deliver_done += n;
         show_progress(c, 0);
+    }
+    if (weir_delivery_export_recorded(c->delivery)) {
+        fail_store(c, "the delivery could not be recorded");
+        return -1;
     }
     return 0;
 }

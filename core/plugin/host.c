@@ -195,12 +195,21 @@ typedef struct pending_kv {
     char *key, *value;
 } pending_kv;
 
-static pending_kv *find_pending(weir_instance *inst, const char *key)
+static pending_kv *find_in(pending_kv *list, const weir_instance *inst,
+                           const char *key)
 {
-    for (pending_kv *k = inst->run->pending; k; k = k->next)
+    for (pending_kv *k = list; k; k = k->next)
         if (k->inst == inst && strcmp(k->key, key) == 0)
             return k;
     return NULL;
+}
+
+/* The value `inst` set for `key` and is not committed: pending (which
+ * a later state_set() changes), else parked. */
+static pending_kv *find_pending(weir_instance *inst, const char *key)
+{
+    pending_kv *k = find_in(inst->run->pending, inst, key);
+    return k ? k : find_in(inst->run->parked, inst, key);
 }
 
 /* The store of the run `inst` belongs to: none in check() or a dry run. */
@@ -249,7 +258,7 @@ static int host_state_set(weir_instance *inst, const char *key,
         return -1;
     if (!store_of(inst))
         return -1;
-    pending_kv *k = find_pending(inst, key);
+    pending_kv *k = find_in(inst->run->pending, inst, key);
     if (!k) {
         k = calloc(1, sizeof(*k));
         if (!k || !(k->key = strdup(key))) {
@@ -268,16 +277,25 @@ static int host_state_set(weir_instance *inst, const char *key,
     return 0;
 }
 
-/* Write the pending values to `st` (NULL: none), dropping them all. */
-static int take_pending(weir_instances *in, weir_state *st)
+/* Write the values of `*list` (newest first) to `st` (NULL: none),
+ * oldest first, so that of a key set twice the newer stays; drop them
+ * all. */
+static int take_pending(weir_instances *in, pending_kv **list, weir_state *st)
 {
+    pending_kv *rev = NULL; /* the list is newest first */
+    while (*list) {
+        pending_kv *k = *list;
+        *list = k->next;
+        k->next = rev;
+        rev = k;
+    }
     int rc = 0;
-    while (in->pending) {
-        pending_kv *k = in->pending;
+    while (rev) {
+        pending_kv *k = rev;
         if (!rc && st && weir_state_kv_set(st, in->p->name, k->inst->spec->name,
                                            k->key, k->value) != 0)
             rc = -1;
-        in->pending = k->next;
+        rev = k->next;
         free(k->key);
         free(k->value);
         free(k);
@@ -287,12 +305,30 @@ static int take_pending(weir_instances *in, weir_state *st)
 
 int weir_host_commit_plugin_state(weir_instances *in)
 {
-    return take_pending(in, in->st);
+    return take_pending(in, &in->pending, in->st);
 }
 
 void weir_host_drop_plugin_state(weir_instances *in)
 {
-    take_pending(in, NULL);
+    take_pending(in, &in->pending, NULL);
+    take_pending(in, &in->parked, NULL);
+}
+
+void weir_host_park_plugin_state(weir_instances *in)
+{
+    if (!in->pending)
+        return;
+    pending_kv *last = in->pending;
+    while (last->next)
+        last = last->next;
+    last->next = in->parked; /* both newest first: the newer in front */
+    in->parked = in->pending;
+    in->pending = NULL;
+}
+
+int weir_host_commit_parked_plugin_state(weir_instances *in)
+{
+    return take_pending(in, &in->parked, in->st);
 }
 
 /* The secrets of the pipeline `inst` belongs to (nullable). */

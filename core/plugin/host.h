@@ -21,7 +21,17 @@ const char *weir_host_error(const weir_instance *inst);
  * caller has open; the pending values are dropped either way.  Returns
  * 0, or -1. */
 int weir_host_commit_plugin_state(struct weir_instances *in);
-/* Forget the plugin state set since the last commit (a run that ends). */
+/* Forget the plugin state set since the last commit (a run that ends),
+ * parked or not. */
 void weir_host_drop_plugin_state(struct weir_instances *in);
+/* Set the pending plugin state aside: weir_host_commit_plugin_state()
+ * leaves it until weir_host_commit_parked_plugin_state() writes it, in
+ * the transaction the caller has open (0, or -1; dropped either way).
+ * With <track>, what the source set while the export was read (its
+ * cursor) belongs to every change of that export, not to the first
+ * batch of them that is delivered.  Plugins still read their own parked
+ * values (state_get). */
+void weir_host_park_plugin_state(struct weir_instances *in);
+int weir_host_commit_parked_plugin_state(struct weir_instances *in);
 
 #endif

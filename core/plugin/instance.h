@@ -42,6 +42,9 @@ struct weir_instances {
     weir_instance *all; /* p->nall, in the order of p->all; the rest */
     weir_instance *source, *transforms, *sinks, *notifiers; /* point in */
     struct pending_kv *pending; /* host->state_set() values not committed */
+    /* <track>: the values set while the export was read (a source's
+     * cursor), committed only once all of its changes are recorded */
+    struct pending_kv *parked;
     /* links of the creates this run started (host->link_create) */
     char **creating;
     size_t ncreating, capcreating;
