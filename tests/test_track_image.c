@@ -228,6 +228,33 @@ static void test_image_dry_run(void)
     free(d);
 }
 
+/* A weir killed while it saved the image leaves IMAGE.PID.tmp: the next
+ * save removes it once that process is gone, and leaves a live one's
+ * (and files merely named alike) alone. */
+static void test_image_leftovers(void)
+{
+    char *d = setup("image-leftovers", V1);
+    char *img = image(d, "weir.db");
+    char dead[4300], live[4300], other[4300];
+    snprintf(dead, sizeof(dead), "%s.999999999.tmp", img);
+    snprintf(live, sizeof(live), "%s.%ld.tmp", img, (long)getpid());
+    snprintf(other, sizeof(other), "%s.999999999.tmp.keep", img);
+    FILE *f;
+    CU_ASSERT_FATAL((f = fopen(dead, "w")) != NULL);
+    fclose(f);
+    CU_ASSERT_FATAL((f = fopen(live, "w")) != NULL);
+    fclose(f);
+    CU_ASSERT_FATAL((f = fopen(other, "w")) != NULL);
+    fclose(f);
+    free(run(d, "weir.db"));
+    CU_ASSERT_EQUAL(file_size(img) > 0, 1);
+    CU_ASSERT_EQUAL(access(dead, F_OK), -1);
+    CU_ASSERT_EQUAL(access(live, F_OK), 0);
+    CU_ASSERT_EQUAL(access(other, F_OK), 0);
+    free(img);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("key index image", NULL, NULL);
@@ -238,4 +265,6 @@ void register_tests(void)
     CU_add_test(s, "another writer: read from the rows",
                 test_image_other_writer);
     CU_add_test(s, "a dry run reads it, changes nothing", test_image_dry_run);
+    CU_add_test(s, "what a killed save left is removed",
+                test_image_leftovers);
 }

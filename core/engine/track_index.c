@@ -1,6 +1,10 @@
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,6 +428,44 @@ static void put(writer *w, const void *p, size_t n)
     }
 }
 
+/* The PATH.PID.tmp files a weir killed while it saved the image left
+ * beside it: removed, when that process is gone.  (Names are matched
+ * exactly: PATH, a dot, digits, ".tmp".) */
+static void remove_leftovers(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t blen = strlen(base);
+    char *dir = !slash         ? strdup(".")
+                : slash == path ? strdup("/")
+                                : strndup(path, (size_t)(slash - path));
+    DIR *d = dir ? opendir(dir) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        const char *n = e->d_name;
+        if (strncmp(n, base, blen) != 0 || n[blen] != '.')
+            continue;
+        const char *p = n + blen + 1;
+        char *end;
+        errno = 0;
+        long pid = strtol(p, &end, 10);
+        if (*p < '0' || *p > '9' || strcmp(end, ".tmp") != 0 || errno ||
+            pid <= 0 || pid > INT_MAX || pid == (long)getpid() ||
+            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* not such a file, or its process is alive */
+        size_t len = strlen(dir) + strlen(n) + 2;
+        char *left = malloc(len);
+        if (left) {
+            snprintf(left, len, "%s/%s", dir, n);
+            unlink(left);
+            free(left);
+        }
+    }
+    if (d)
+        closedir(d);
+    free(dir);
+}
+
 int weir_track_index_save(const weir_track_index *t, const char *path,
                           const char *pipeline, int64_t gen)
 {
@@ -431,6 +473,7 @@ int weir_track_index_save(const weir_track_index *t, const char *path,
     char *tmp = malloc(plen);
     if (!tmp)
         return -1;
+    remove_leftovers(path);
     snprintf(tmp, plen, "%s.%ld.tmp", path, (long)getpid());
     /* the keys are the state's: as private as the state (0600) */
     writer w = {open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
