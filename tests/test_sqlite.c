@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cunit_main.h"
 #include "harness.h"
@@ -1301,6 +1303,45 @@ static void test_sink_journal_mode_locked(void)
     ASSERT_SCALAR("sink_wal_busy.db", "PRAGMA journal_mode", "delete");
 }
 
+static void test_sink_journal_mode_after_writer(void)
+{
+    /* While another connection writes, SQLite refuses the switch at once
+     * rather than wait: the sink tries again until the writer is done,
+     * within its busy-timeout, instead of holding the run's records. */
+    make_db("sink_wal_writer.db", "CREATE TABLE t (k TEXT PRIMARY KEY);");
+    int ready[2];
+    CU_ASSERT_FATAL(pipe(ready) == 0);
+    pid_t child = fork();
+    CU_ASSERT_FATAL(child >= 0);
+    if (child == 0) { /* the writer: holds its write lock for 300 ms */
+        sqlite3 *w = db_open("sink_wal_writer.db");
+        int ok = sqlite3_exec(w, "BEGIN IMMEDIATE; INSERT INTO t VALUES "
+                              "('from-the-writer')", NULL, NULL, NULL) ==
+                 SQLITE_OK;
+        ok = ok && write(ready[1], "w", 1) == 1;
+        sqlite3_sleep(300);
+        ok = ok && sqlite3_exec(w, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+        sqlite3_close(w);
+        _exit(ok ? 0 : 1);
+    }
+    char c;
+    CU_ASSERT_FATAL(read(ready[0], &c, 1) == 1); /* the writer holds it */
+    wt_plugin *p = open_sink("sink_wal_writer.db", "t", "k",
+                             "<option name=\"journal-mode\">wal</option>"
+                             "<option name=\"busy-timeout\">20s</option>");
+    CU_ASSERT_PTR_NOT_NULL(p);
+    if (!p)
+        fprintf(stderr, "open: %s\n", wt_last_errors());
+    wt_close(p);
+    int status;
+    CU_ASSERT(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+              WEXITSTATUS(status) == 0);
+    close(ready[0]);
+    close(ready[1]);
+    ASSERT_SCALAR("sink_wal_writer.db", "PRAGMA journal_mode", "wal");
+    ASSERT_SCALAR("sink_wal_writer.db", "SELECT k FROM t", "from-the-writer");
+}
+
 /* csv-shaped records in, source back out: the two sides agree. */
 static void test_round_trip(void)
 {
@@ -1384,5 +1425,7 @@ void register_tests(void)
                 test_sink_journal_mode_refused);
     CU_add_test(s, "sink: journal-mode switch while another reads",
                 test_sink_journal_mode_locked);
+    CU_add_test(s, "journal-mode waits for another connection's write",
+                test_sink_journal_mode_after_writer);
     CU_add_test(s, "sink then source round trip", test_round_trip);
 }

@@ -910,6 +910,24 @@ static int set_synchronous(wsq_sink *s)
     return exec_sql(s, sql) == SQLITE_OK ? 0 : -1;
 }
 
+/* How long the journal-mode switch waits between tries. */
+#define SWITCH_RETRY_MS 20
+
+/* *v = the integer a PRAGMA answers; 0, or -1 (s->msg set). */
+static int pragma_int(wsq_sink *s, const char *sql, int *v)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *v = sqlite3_column_int(q, 0);
+    else
+        set_msg(s, sqlite3_errmsg(s->db));
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
 /* PRAGMA journal_mode, when the user asks.  SQLite answers a switch it
  * cannot make (no shared memory for WAL on this file system, say) with
  * the mode the database stays in: that fails the open, rather than
@@ -925,10 +943,24 @@ static int set_journal_mode(wsq_sink *s, int *wal)
     char sql[40];
     snprintf(sql, sizeof sql, "PRAGMA journal_mode%s%s", mode ? " = " : "",
              mode ? mode : "");
+    /* While another connection writes, SQLite refuses the switch at once
+     * instead of waiting (waiting with our read lock could deadlock), so
+     * the sink tries again, holding nothing, up to its busy-timeout. */
+    int timeout_ms, waited = 0;
+    if (pragma_int(s, "PRAGMA busy_timeout", &timeout_ms) != 0)
+        return -1;
     sqlite3_stmt *q = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(q);
+    int rc;
+    for (;;) {
+        rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(q);
+        if ((rc & 0xff) != SQLITE_BUSY || waited >= timeout_ms)
+            break;
+        sqlite3_finalize(q);
+        q = NULL;
+        waited += sqlite3_sleep(SWITCH_RETRY_MS);
+    }
     if (rc != SQLITE_ROW) {
         /* say it was the switch: "database is locked" alone puzzles a
          * user whose target is only being read */
@@ -963,15 +995,8 @@ static int set_journal_mode(wsq_sink *s, int *wal)
 
 static int set_spill(wsq_sink *s)
 {
-    sqlite3_stmt *q = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &q, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(q);
-    int page = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
-    if (rc != SQLITE_ROW)
-        set_msg(s, sqlite3_errmsg(s->db));
-    sqlite3_finalize(q);
-    if (page <= 0)
+    int page;
+    if (pragma_int(s, "PRAGMA page_size", &page) != 0 || page <= 0)
         return -1;
     char sql[48];
     snprintf(sql, sizeof sql, "PRAGMA cache_spill = %d", SPILL_BYTES / page);
