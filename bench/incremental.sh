@@ -19,7 +19,17 @@
 #   (c) bench/floor.c: hash key and line of every row of both files,
 #       count inserted / changed / deleted; the C lower bound;
 #   (d) sqlite3 .import of the base export into an empty table of the
-#       same schema: what weir's initial tracked load is measured against.
+#       same schema: what weir's initial tracked load is measured against;
+#   (e) weir's dry run of the next export, after the initial load: reading
+#       and comparing, nothing sent or recorded;
+#   (f) bench/sink_floor.c: the changes (computed untimed with sqlite3)
+#       applied to a page-for-page copy of weir's target after the initial
+#       load, with the statements and transactions of the sqlite sink and
+#       nothing else: what SQLite itself takes for the delivery.
+#   (a) cannot deliver before its source has ended (docs/pipeline-reference.md,
+#   "The spool"), so (e) + (f) is what a run must take at the least with
+#   its reading and its delivery as they are; the report sets it against
+#   the targets.
 # Each is timed with /usr/bin/time (wall s, user + system CPU s, peak RSS).
 # Prints a table, the ratios weir/sqlite3 and weir/floor, and the counts each
 # found; they must equal what gen_customers says it changed (exit 1
@@ -67,6 +77,8 @@ bench_workdir weir-bench-inc "$keep"
 bench_gen_customers
 "$cc" -O2 -o "$work/floor" "$here/floor.c" -lxxhash ||
     die "cannot build $here/floor.c with $cc -lxxhash (Debian: apt-get install -y libxxhash-dev)"
+"$cc" -O2 -o "$work/sink_floor" "$here/sink_floor.c" -lsqlite3 ||
+    die "cannot build $here/sink_floor.c with $cc -lsqlite3 (Debian: apt-get install -y libsqlite3-dev)"
 "$work/gen_customers" -n "$rows" -s "$seed" -o "$work/base.csv"
 "$work/gen_customers" -n "$rows" --base-seed "$seed" --changes "$changes" -s 2 \
     -v -o "$work/next.csv" 2>"$work/gen.err" || { cat "$work/gen.err" >&2; die "gen_customers --changes failed"; }
@@ -126,6 +138,20 @@ INSERT OR REPLACE INTO customers
 DROP TABLE snap;
 ALTER TABLE staging RENAME TO snap;
 COMMIT;
+EOF
+
+# (f), untimed: the changes the next export brings, as the sink gets them
+# (in the export's order): new and changed rows, and the deleted keys.
+sqlite3 -bail "$work/changes.db" >/dev/null <<EOF || die "sqlite3: cannot prepare $work/changes.db"
+ATTACH '$work/sql0.db' AS b;
+$(table_sql nx)
+.mode csv
+.import --skip 1 "$work/next.csv" nx
+CREATE TABLE up AS SELECT s.* FROM nx s LEFT JOIN b.customers p ON p.code = s.code
+ WHERE p.code IS NULL OR ($s_vals) IS NOT ($p_vals) ORDER BY s.rowid;
+CREATE TABLE del AS SELECT p.code FROM b.customers p
+ WHERE NOT EXISTS (SELECT 1 FROM nx s WHERE s.code = p.code) ORDER BY p.rowid;
+DROP TABLE nx;
 EOF
 
 cat "$work/base.csv" "$work/next.csv" >/dev/null   # same page cache for all
@@ -188,14 +214,15 @@ run_floor() {
     floor_counts=$(counts_of "$work/floor.out")
 }
 
-# (a) one weir run on FILE (customers.csv points at it); sets
+# (a) one weir run on FILE (customers.csv points at it), with ARGS; sets
 # w_s w_kb w_cpu w_rc; output in $work/weir.LABEL.{out,err}
 weir_once() {
     local file=$1 label=$2
+    shift 2
     ln -f "$work/$file" "$work/customers.csv"
     set +e
     (cd "$work" && /usr/bin/time -f "$tfmt" -o "$work/time.weir" \
-        "$weir" run "$work/incremental.xml" --state "$work/state.db" "${plugin_args[@]}") \
+        "$weir" run "$work/incremental.xml" --state "$work/state.db" "${plugin_args[@]}" "$@") \
         >"$work/weir.$label.out" 2>"$work/weir.$label.err" </dev/null
     w_rc=$?
     set -e
@@ -209,8 +236,22 @@ weir_once() {
     done
 }
 
-# (a) sets init_* inc_* weir_status; the first repetition also keeps a
-# copy of the target after the initial run to count what weir applied.
+# (f) sets sf_s sf_cpu sf_kb sf_up sf_del: on a copy of the target the
+# initial load left, synced first (its pages are on the disk, as weir's are)
+run_sink_floor() {
+    cp "$work/target-initial.db" "$work/sink_floor.db"
+    sync "$work/sink_floor.db"
+    /usr/bin/time -f "$tfmt" -o "$work/time.sink_floor" \
+        "$work/sink_floor" "$work/sink_floor.db" "$work/changes.db" customers code 5000 \
+        >"$work/sink_floor.out" || die "sink_floor failed"
+    read -r _ sf_kb _ < <(times_of "$work/time.sink_floor") || true
+    read -r _ sf_up _ sf_del _ sf_s _ sf_cpu <"$work/sink_floor.out"
+    rm -f "$work/sink_floor.db"
+}
+
+# (a) and (e): sets init_* dry_* inc_* weir_status; the first repetition
+# also keeps a copy of the target after the initial run (to count what
+# weir applied, and for (f)).
 run_weir() {
     local first=$1
     rm -f "$work"/target.db* "$work"/state.db*
@@ -218,9 +259,12 @@ run_weir() {
     init_s=$w_s init_kb=$w_kb init_cpu=$w_cpu init_state=$w_state
     if (( w_rc != 0 )); then weir_status="initial run: exit $w_rc"; return; fi
     if (( first )); then
-        sqlite3 "$work/target.db" "VACUUM INTO '$work/target-initial.db'" ||
+        sqlite3 "$work/target.db" ".backup '$work/target-initial.db'" ||
             die "cannot copy weir's target after the initial run"
     fi
+    weir_once next.csv dryrun --dry-run
+    dry_s=$w_s dry_kb=$w_kb dry_cpu=$w_cpu
+    if (( w_rc != 0 )); then weir_status="dry run: exit $w_rc"; return; fi
     weir_once next.csv incremental
     inc_s=$w_s inc_kb=$w_kb inc_cpu=$w_cpu inc_state=$w_state
     weir_status="exit $w_rc"
@@ -230,6 +274,7 @@ sql_all=() sql_kb_all=() sql_cpu_all=()
 floor_all=() floor_kb_all=() floor_cpu_all=()
 imp_all=() imp_kb_all=() imp_cpu_all=()
 init_all=() init_kb_all=() init_cpu_all=() inc_all=() inc_kb_all=() inc_cpu_all=()
+dry_all=() dry_kb_all=() dry_cpu_all=() sf_all=() sf_kb_all=() sf_cpu_all=()
 weir_status=skipped
 for (( r = 1; r <= repeat; r++ )); do
     run_sql
@@ -243,6 +288,9 @@ for (( r = 1; r <= repeat; r++ )); do
         [[ $weir_status == "exit 0" ]] || break
         init_all+=("$init_s") init_kb_all+=("$init_kb") init_cpu_all+=("$init_cpu")
         inc_all+=("$inc_s") inc_kb_all+=("$inc_kb") inc_cpu_all+=("$inc_cpu")
+        dry_all+=("$dry_s") dry_kb_all+=("$dry_kb") dry_cpu_all+=("$dry_cpu")
+        run_sink_floor
+        sf_all+=("$sf_s") sf_kb_all+=("$sf_kb") sf_cpu_all+=("$sf_cpu")
     fi
 done
 
@@ -285,6 +333,8 @@ imp_s=$(median "${imp_all[@]}") imp_kb=$(maxof "${imp_kb_all[@]}") imp_cpu=$(med
 if (( ${#inc_all[@]} == repeat && ! no_weir )); then
     init_s=$(median "${init_all[@]}") init_kb=$(maxof "${init_kb_all[@]}") init_cpu=$(median "${init_cpu_all[@]}")
     inc_s=$(median "${inc_all[@]}") inc_kb=$(maxof "${inc_kb_all[@]}") inc_cpu=$(median "${inc_cpu_all[@]}")
+    dry_s=$(median "${dry_all[@]}") dry_kb=$(maxof "${dry_kb_all[@]}") dry_cpu=$(median "${dry_cpu_all[@]}")
+    sf_s=$(median "${sf_all[@]}") sf_kb=$(maxof "${sf_kb_all[@]}") sf_cpu=$(median "${sf_cpu_all[@]}")
 fi
 fmt='%-30s %9s %9s %14s %9s %9s %9s\n'
 printf "$fmt" "" "wall (s)" "CPU (s)" "peak RSS (MB)" inserted changed deleted
@@ -298,6 +348,10 @@ printf "$fmt" "(b) sqlite3 CLI, staging + SQL" "$sql_s" "$sql_cpu" "$(mb "$sql_k
 read -r c_i c_c c_d <<<"$floor_counts"
 printf "$fmt" "(c) floor (C, xxHash)" "$floor_s" "$floor_cpu" "$(mb "$floor_kb")" "$c_i" "$c_c" "$c_d"
 printf "$fmt" "(d) sqlite3 .import, base" "$imp_s" "$imp_cpu" "$(mb "$imp_kb")" - - -
+if (( ! no_weir )); then
+    printf "$fmt" "(e) weir dry run, incremental" "${dry_s:-n/a}" "${dry_cpu:-n/a}" "$(mb "${dry_kb:-0}")" - - -
+    printf "$fmt" "(f) the sink's SQL alone (C)" "${sf_s:-n/a}" "${sf_cpu:-n/a}" "$(mb "${sf_kb:-0}")" "upserts" "${sf_up:-n/a}" "${sf_del:-n/a}"
+fi
 if (( repeat > 1 )); then
     echo
     echo "(wall, CPU: median of the runs; peak RSS: the largest)"
@@ -306,6 +360,8 @@ if (( repeat > 1 )); then
     echo "floor wall:            ${floor_all[*]}; CPU: ${floor_cpu_all[*]}"
     echo "sqlite3 .import wall:  ${imp_all[*]}; CPU: ${imp_cpu_all[*]}"
     (( no_weir )) || echo "weir initial load wall: ${init_all[*]:-}; CPU: ${init_cpu_all[*]:-}"
+    (( no_weir )) || echo "weir dry run wall:     ${dry_all[*]:-}; CPU: ${dry_cpu_all[*]:-}"
+    (( no_weir )) || echo "the sink's SQL wall:   ${sf_all[*]:-}; CPU: ${sf_cpu_all[*]:-}"
 fi
 echo
 awk -v s="$sql_s" -v f="$floor_s" \
@@ -317,6 +373,11 @@ if (( ! no_weir )); then
         echo "weir / floor:       wall $(ratio "$inc_s" "$floor_s"), CPU $(ratio "$inc_cpu" "$floor_cpu")   (target: <= 2.5)"
         echo "weir initial tracked load / sqlite3 .import: wall $(ratio "$init_s" "$imp_s"), CPU $(ratio "$init_cpu" "$imp_cpu")   (target: <= 1.3)"
         echo "weir peak RSS, incremental run: $(mb "$inc_kb") MB   (target: < 128 MB)"
+        awk -v f="$floor_s" -v s="$sql_s" -v e="$dry_s" -v k="$sf_s" -v a="$inc_s" 'BEGIN {
+            printf "the least (a) can take, reading and delivery as they are: (e) %.2f s + (f) %.2f s = %.2f s\n", e, k, e + k
+            printf "    that is %.2f x the floor (target: <= 2.5, %.2f s) and %.1fx faster than the sqlite3 CLI (target: 8x, %.2f s)\n",
+                   (e + k) / f, 2.5 * f, s / (e + k), s / 8
+            printf "(a) beyond that (start-up, state records, image, waits): %.2f s\n", a - e - k }'
         echo "weir state database (with its WAL): $(mb $(( init_state / 1024 ))) MB after the initial load, $(mb $(( inc_state / 1024 ))) MB after the incremental run${TRACK_CHANGES:+ (changes=\"$TRACK_CHANGES\")}"
         echo "(a) counts: rows of weir's target that differ between before and after the"
         echo "    incremental run; weir's table has $weir_rows rows; rows differing from"
@@ -337,6 +398,11 @@ if (( ! no_weir )); then
             { echo "incremental.sh: weir's table has $weir_rows rows, not $next_rows" >&2; fail=1; }
         [[ $weir_vs_sql == 0 ]] ||
             { echo "incremental.sh: weir's and sqlite3's tables differ in $weir_vs_sql rows" >&2; fail=1; }
+        [[ "$sf_up $sf_del" == "$(( want_ins + want_chg )) $want_del" ]] ||
+            { echo "incremental.sh: sink_floor applied $sf_up upserts and $sf_del deletes, not $(( want_ins + want_chg )) and $want_del" >&2; fail=1; }
+        # "... 17000 would be sent, ... 2000 deletes": the deletes are sent too
+        grep -q " $(( want_ins + want_chg + want_del )) would be sent,.* $want_del deletes" "$work/weir.dryrun.out" ||
+            { echo "incremental.sh: the dry run did not find the $(( want_ins + want_chg )) changes and $want_del deletes" >&2; fail=1; }
     fi
 fi
 [[ "$b_i $b_c $b_d" == "$want_ins $want_chg $want_del" ]] ||
