@@ -52,6 +52,7 @@ struct weir_web {
     char url[96];           /* http://ADDR:PORT */
     char hosts[3][80];      /* Host headers a loopback server answers */
     int loopback;           /* bound to a loopback address */
+    unsigned port;          /* the port it listens on */
     char *token;            /* nullable: read-only */
     weir_api api;
 };
@@ -131,6 +132,7 @@ static int listen_on(weir_web *w, const char *listen_spec, weir_error *err)
         w->loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
         snprintf(w->url, sizeof(w->url), "http://%s:%u", addr, bound);
     }
+    w->port = bound;
     snprintf(w->hosts[0], sizeof(w->hosts[0]), "%s", w->url + 7);
     snprintf(w->hosts[1], sizeof(w->hosts[1]), "localhost:%u", bound);
     snprintf(w->hosts[2], sizeof(w->hosts[2]), "%s:%u",
@@ -202,14 +204,18 @@ static const char *header(struct MHD_Connection *c, const char *name)
 
 /* A server on loopback answers only to its own names: a page of another
  * site whose name an attacker points at 127.0.0.1 (DNS rebinding) sends
- * its own Host. */
+ * its own Host.  On port 80 a browser sends the name alone. */
 static int host_ok(const weir_web *w, const char *host)
 {
     if (!w->loopback)
         return 1;
-    for (size_t i = 0; host && i < 3; i++)
-        if (strcmp(host, w->hosts[i]) == 0)
+    for (size_t i = 0; host && i < 3; i++) {
+        size_t name = strlen(w->hosts[i]) - strlen(":80");
+        if (strcmp(host, w->hosts[i]) == 0 ||
+            (w->port == 80 && strlen(host) == name &&
+             strncmp(host, w->hosts[i], name) == 0))
             return 1;
+    }
     return 0;
 }
 
