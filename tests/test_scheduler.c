@@ -166,6 +166,62 @@ static void test_sigint_ends_the_wait(void)
     stop_while_waiting(SIGINT, "sched-sigint");
 }
 
+/* drain --wait sleeps while its endpoint is down; meanwhile a copy of its
+ * file that writes elsewhere runs on the same state and queues the rows
+ * for its own target.  When the endpoint is back, drain does not deliver
+ * them to the target it loaded: it says why and exits 3.  (It checked
+ * only when it loaded the file: they went to target.db.) */
+static void test_other_target_queued_while_waiting(void)
+{
+    char *d = e2e_scratch("sched-retarget");
+    char *other = e2e_scratch("sched-retarget-other");
+    char down[4200], sink[4400];
+    snprintf(down, sizeof(down), "%s/down", d);
+    snprintf(sink, sizeof(sink),
+             "<option name=\"down-file\">%s</option>", down);
+    write_pipeline(d, sink, "<retry attempts=\"5\" delay=\"1s\" "
+                            "jitter=\"0s\"/>");
+    write_pipeline(other, sink, "<retry attempts=\"5\" delay=\"1s\" "
+                                "jitter=\"0s\"/>");
+    free(wt_write_file(d, "down", "x"));
+    const char *run[] = {"run", "--plugin-path", PLUGINS, "p.xml", NULL};
+    free(e2e_expectv(d, 0, run)); /* held: the endpoint is down */
+
+    pid_t pid = drain_wait_in_group(d);
+    CU_ASSERT_FATAL(pid > 0);
+    int waiting = 0;
+    for (int i = 0; i < 600 && !waiting; i++) { /* 60 s: valgrind is slow */
+        waiting = file_has(d, ".stderr", "tried again at");
+        if (!waiting)
+            usleep(100000);
+    }
+    CU_ASSERT(waiting);
+    /* the copy (its target.db is in its own folder) runs on d's state */
+    char state[4200];
+    snprintf(state, sizeof(state), "%s/weir.db", d);
+    const char *copy[] = {"run", "--plugin-path", PLUGINS, "--state", state,
+                          "p.xml", NULL};
+    free(e2e_expectv(other, 0, copy));
+    CU_ASSERT_EQUAL(unlink(down), 0); /* the endpoint is back */
+    int status = -1;
+    pid_t done = 0;
+    for (int i = 0; i < 600 && (done = waitpid(pid, &status, WNOHANG)) == 0;
+         i++)
+        usleep(100000);
+    if (done == 0) { /* it kept waiting: stop it to look */
+        kill(-pid, SIGTERM);
+        waitpid(pid, &status, 0);
+    }
+    CU_ASSERT_EQUAL(done, pid);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+    CU_ASSERT(file_has(d, ".stderr", "nothing more is sent for it"));
+    CU_ASSERT(file_has(d, ".stderr", "were queued for"));
+    /* nothing reached the target drain had loaded */
+    CU_ASSERT(q(d, "SELECT count(*) FROM target") <= 0);
+    free(other);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("drain scheduler", NULL, NULL);
@@ -175,4 +231,6 @@ void register_tests(void)
                 test_sigterm_ends_the_wait);
     CU_add_test(s, "SIGINT ends drain --wait's wait promptly and cleanly",
                 test_sigint_ends_the_wait);
+    CU_add_test(s, "drain --wait: records another target queued meanwhile",
+                test_other_target_queued_while_waiting);
 }

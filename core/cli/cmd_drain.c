@@ -19,6 +19,7 @@
 typedef struct target {
     weir_pipeline *p;
     weir_run_result total;
+    int refused; /* its sinks stopped being its records' */
 } target;
 
 typedef struct targets {
@@ -30,6 +31,25 @@ typedef struct targets {
     int refused; /* a pipeline's sinks are not its records' any more */
 } targets;
 
+/* Deliver only where the records were meant to go: 0 when every sink
+ * of `p` is still the one its waiting records were queued for, else -1
+ * (said, `sent` saying whether something was sent for it already). */
+static int same_targets(weir_state *st, const weir_pipeline *p, int sent)
+{
+    char *why = NULL;
+    int rc = weir_sink_identity_check(st, p, &why);
+    if (rc > 0)
+        weir_log(WEIR_LOG_ERROR, "%s: %s; nothing %s sent for it.  Restore "
+                 "the file, or run it (weir run %s) to send them to the "
+                 "sink as it is now", p->name, why,
+                 sent ? "more is" : "was", p->file);
+    else if (rc < 0)
+        weir_log(WEIR_LOG_ERROR, "%s: %s", p->name,
+                 weir_error_message(weir_state_error(st)));
+    free(why);
+    return rc ? -1 : 0;
+}
+
 static int add_target(targets *t, const char *file)
 {
     weir_pipeline *p = weir_cli_load(t->reg, file);
@@ -37,18 +57,7 @@ static int add_target(targets *t, const char *file)
         t->bad = 1;
         return 0;
     }
-    /* Deliver only where the records were meant to go. */
-    char *why = NULL;
-    int rc = weir_sink_identity_check(t->st, p, &why);
-    if (rc != 0) {
-        if (rc > 0)
-            weir_log(WEIR_LOG_ERROR, "%s: %s; nothing was sent for it.  "
-                     "Restore the file, or run it (weir run %s) to send "
-                     "them to the sink as it is now", p->name, why, p->file);
-        else
-            weir_log(WEIR_LOG_ERROR, "%s: %s", p->name,
-                     weir_error_message(weir_state_error(t->st)));
-        free(why);
+    if (same_targets(t->st, p, 0) != 0) {
         weir_pipeline_unref(p);
         t->refused = 1;
         return 0;
@@ -95,6 +104,19 @@ static void passed(size_t i, const weir_pipeline *p, weir_run_result *res,
     }
 }
 
+/* Asked before every pass, not only when the file is loaded: while
+ * drain --wait sleeps, a copy of the file with another target may run on
+ * the same state (weir run, weir serve) and queue records for its own
+ * target.  A pipeline refused once stays left out. */
+static int refused_now(size_t i, const weir_pipeline *p, void *ctx)
+{
+    targets *t = ctx;
+    target *g = &t->v[i];
+    if (!g->refused && same_targets(t->st, p, 1) != 0)
+        g->refused = t->refused = 1;
+    return g->refused;
+}
+
 /* drain --wait: what it waits for, once a wait is long enough to wonder. */
 static void say_waiting(int64_t wait_ms, int down, void *ctx)
 {
@@ -123,7 +145,8 @@ static int drain_targets(const weir_cli *cli, targets *t)
         weir_log(WEIR_LOG_ERROR, "out of memory");
         return WEIR_EXIT_ABORTED;
     }
-    const weir_schedule_hooks hooks = {passed, say_waiting, t};
+    const weir_schedule_hooks hooks = {.skip = refused_now, .passed = passed,
+                                       .waiting = say_waiting, .ctx = t};
     weir_run_status worst = WEIR_RUN_OK;
     weir_cli_catch_signals();
     if (weir_scheduler_drain(s, cli->wait, cli->max_wait_ms, &hooks,
@@ -152,13 +175,13 @@ int weir_cli_drain(const weir_cli *cli, weir_state *st, weir_plugins *reg,
         rc = before ? WEIR_EXIT_ABORTED : WEIR_EXIT_OK;
     if (before && rc == WEIR_EXIT_OK)
         rc = before(ctx);
-    int worst = t.refused ? WEIR_EXIT_ABORTED : WEIR_EXIT_OK;
     int64_t started = weir_clock_now_ms();
     if (rc == WEIR_EXIT_OK || rc == WEIR_EXIT_FAILED) {
         int drained = drain_targets(cli, &t);
         if (drained > rc)
             rc = drained;
     }
+    int worst = t.refused ? WEIR_EXIT_ABORTED : WEIR_EXIT_OK;
     /* what the admin waited for, not only the time spent sending */
     double wall = (double)(weir_clock_now_ms() - started) / 1000.0;
     for (size_t i = 0; i < t.n; i++) {

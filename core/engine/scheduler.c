@@ -92,6 +92,8 @@ void weir_scheduler_pass(weir_scheduler *s, const weir_schedule_hooks *hooks,
     *next = 0;
     *down = 0;
     for (size_t i = 0; i < s->n; i++) {
+        if (hooks && hooks->skip && hooks->skip(i, s->runs[i]->p, hooks->ctx))
+            continue;
         weir_run_result res;
         int64_t due = 0;
         int is_down = 0;

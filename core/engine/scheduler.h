@@ -23,6 +23,11 @@ typedef struct weir_scheduler weir_scheduler;
 
 /* What the caller hears (the engine never prints). */
 typedef struct weir_schedule_hooks {
+    /* Before each pipeline's turn in a pass: 0 drains it, anything else
+     * leaves it out of this pass (weir drain --wait asks, every pass,
+     * whether its file still names the targets its records were queued
+     * for).  Nullable: every pipeline is drained. */
+    int (*skip)(size_t i, const weir_pipeline *p, void *ctx);
     /* After each pipeline's pass: its counts and status; `res->error`
      * (owned) passes to the hook, which must free it.  Nullable. */
     void (*passed)(size_t i, const weir_pipeline *p, weir_run_result *res,

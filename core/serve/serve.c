@@ -336,7 +336,7 @@ int weir_serve_run(weir_serve *s)
         }
         if (stopping(s))
             break;
-        const weir_schedule_hooks hooks = {drained, NULL, s};
+        const weir_schedule_hooks hooks = {.passed = drained, .ctx = s};
         weir_scheduler_pass(s->drains, &hooks, &worst, &due, &down);
         int64_t until = weir_clock_now_ms() + s->cfg.poll_ms;
         if (next && next < until)
