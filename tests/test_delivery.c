@@ -299,6 +299,42 @@ static void test_run_history_pruned(void)
     free(d);
 }
 
+/* A delivered record's outbox row goes after keep-delivered, and its
+ * attempt history with it: nothing of it is left to grow the state. */
+static void test_delivered_pruned_with_attempts(void)
+{
+    char *d = e2e_scratch("pruned-attempts");
+    write_pipeline(d, "", "<option name=\"retry-keys\">A2</option>"
+                          "<option name=\"retry-times\">1</option>", NULL);
+    csv(d, CUST3);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    long long row = q(d, "weir.db", "SELECT id FROM outbox WHERE key = 'A2'");
+    CU_ASSERT(row > 0);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM attempts"), 2);
+    /* keep none: the next run's end prunes the row and its attempts */
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/p.xml", d);
+    char *xml = wt_read_file(path), *at = strstr(xml, "batch-size=\"50\"");
+    CU_ASSERT_FATAL(at != NULL);
+    char text[4400];
+    snprintf(text, sizeof(text), "%.*skeep-delivered=\"0s\" %s",
+             (int)(at - xml), xml, at);
+    free(wt_write_file(d, "p.xml", text));
+    free(xml);
+    usleep(5000);
+    free(expect(d, 0, "run", "p.xml", NULL));
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM outbox WHERE id = %lld",
+             row);
+    CU_ASSERT_EQUAL(q(d, "weir.db", sql), 0);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM attempts WHERE "
+                                    "outbox_id NOT IN (SELECT id FROM outbox)"),
+                    0);
+    CU_ASSERT_EQUAL(q(d, "weir.db", "SELECT count(*) FROM outbox WHERE "
+                                    "status = 'delivered'"), 0);
+    free(d);
+}
+
 static void test_retry_then_drain(void)
 {
     char *d = e2e_scratch("retry");
@@ -1338,6 +1374,8 @@ void register_tests(void)
     CU_add_test(s, "malformed rows never become deletes", test_malformed_rows_never_delete);
     CU_add_test(s, "duplicate keys reported", test_duplicate_keys_reported);
     CU_add_test(s, "full refresh and dry run", test_full_refresh_and_dry_run);
+    CU_add_test(s, "delivered rows pruned with their attempts",
+                test_delivered_pruned_with_attempts);
     CU_add_test(s, "run history pruned after keep-delivered, the last run "
                    "kept", test_run_history_pruned);
     CU_add_test(s, "retry, same idempotency id", test_retry_then_drain);
