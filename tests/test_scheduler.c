@@ -109,6 +109,18 @@ static int file_has(const char *dir, const char *file, const char *text)
     return has;
 }
 
+/* Wait for `text` in dir/.stderr: 1 once it is there, 0 after 60 s
+ * (valgrind is slow). */
+static int stderr_gets(const char *dir, const char *text)
+{
+    for (int i = 0; i < 600; i++) {
+        if (file_has(dir, ".stderr", text))
+            return 1;
+        usleep(100000);
+    }
+    return 0;
+}
+
 static void stop_while_waiting(int sig, const char *name)
 {
     /* The endpoint is down and probed hourly: drain --wait would wait up
@@ -122,13 +134,7 @@ static void stop_while_waiting(int sig, const char *name)
 
     pid_t pid = drain_wait_in_group(d);
     CU_ASSERT_FATAL(pid > 0);
-    int waiting = 0;
-    for (int i = 0; i < 600 && !waiting; i++) { /* 60 s: valgrind is slow */
-        waiting = file_has(d, ".stderr", "waiting ");
-        if (!waiting)
-            usleep(100000);
-    }
-    CU_ASSERT(waiting);
+    CU_ASSERT(stderr_gets(d, "waiting "));
     double sent = now_s();
     kill(-pid, sig);
     int status = -1;
@@ -189,13 +195,7 @@ static void test_other_target_queued_while_waiting(void)
 
     pid_t pid = drain_wait_in_group(d);
     CU_ASSERT_FATAL(pid > 0);
-    int waiting = 0;
-    for (int i = 0; i < 600 && !waiting; i++) { /* 60 s: valgrind is slow */
-        waiting = file_has(d, ".stderr", "tried again at");
-        if (!waiting)
-            usleep(100000);
-    }
-    CU_ASSERT(waiting);
+    CU_ASSERT(stderr_gets(d, "tried again at"));
     /* the copy (its target.db is in its own folder) runs on d's state */
     char state[4200];
     snprintf(state, sizeof(state), "%s/weir.db", d);
