@@ -222,6 +222,80 @@ static void test_other_target_queued_while_waiting(void)
     free(d);
 }
 
+/* The same copy runs while drain is in the middle of a pass, sending its
+ * records one batch at a time: the rows the copy queues for its own
+ * target must not be claimed by that pass and sent to the target drain
+ * loaded.  (Checked only before the pass, they went to d's target.db.) */
+static void test_other_target_queued_during_a_pass(void)
+{
+    char *d = e2e_scratch("sched-retarget-pass");
+    char *other = e2e_scratch("sched-retarget-pass-other");
+    char csv[4400], gate[4200], state[4200], downp[4200];
+    snprintf(gate, sizeof(gate), "%s/go", d);
+    snprintf(state, sizeof(state), "%s/weir.db", d);
+    /* batch-size 1: a pass claims row after row; A2 waits at the gate */
+    const char *xml =
+        "<pipeline xmlns=\"urn:weir:pipeline:1\" name=\"cust\" "
+        "batch-size=\"1\">\n"
+        "  <source plugin=\"csv\" name=\"erp\">\n"
+        "    <option name=\"path\">in.csv</option>\n"
+        "  </source>\n"
+        "  <sink plugin=\"testsink\" name=\"app\">\n"
+        "    <option name=\"database\">target.db</option>\n"
+        "    <option name=\"down-file\">down</option>\n"
+        "    <option name=\"gate-field\">gate</option>\n"
+        "    <retry attempts=\"5\" delay=\"300ms\" jitter=\"0s\"/>\n"
+        "  </sink>\n"
+        "</pipeline>\n";
+    free(wt_write_file(d, "p.xml", xml));
+    free(wt_write_file(other, "p.xml", xml));
+    snprintf(csv, sizeof(csv), "code,name,gate\nA1,a,\nA2,b,%s\nA3,c,\n",
+             gate);
+    free(wt_write_file(d, "in.csv", csv));
+    free(wt_write_file(other, "in.csv", "code,name,gate\nB1,x,\nB2,y,\n"));
+    free(wt_write_file(d, "down", "x"));
+    const char *run[] = {"run", "--plugin-path", PLUGINS, "p.xml", NULL};
+    free(e2e_expectv(d, 0, run)); /* held: the endpoint is down */
+    snprintf(downp, sizeof(downp), "%s/down", d);
+    CU_ASSERT_EQUAL(unlink(downp), 0); /* the endpoint is back */
+
+    char waiting[4300];
+    snprintf(waiting, sizeof(waiting), "%s.waiting", gate);
+    pid_t pid = drain_wait_in_group(d);
+    CU_ASSERT_FATAL(pid > 0);
+    int at_gate = 0;
+    for (int i = 0; i < 600 && !at_gate; i++) { /* 60 s: valgrind is slow */
+        at_gate = access(waiting, F_OK) == 0;
+        if (!at_gate)
+            usleep(100000);
+    }
+    CU_ASSERT(at_gate); /* the pass is sending A2 */
+    /* the copy, its endpoint down, queues B1 and B2 on d's state */
+    free(wt_write_file(other, "down", "x"));
+    const char *copy[] = {"run", "--plugin-path", PLUGINS, "--state", state,
+                          "p.xml", NULL};
+    free(e2e_expectv(other, 0, copy));
+    free(wt_write_file(d, "go", "x")); /* A2 goes on */
+    int status = -1;
+    pid_t done = 0;
+    for (int i = 0; i < 600 && (done = waitpid(pid, &status, WNOHANG)) == 0;
+         i++)
+        usleep(100000);
+    if (done == 0) { /* it kept waiting: stop it to look */
+        kill(-pid, SIGTERM);
+        waitpid(pid, &status, 0);
+    }
+    CU_ASSERT_EQUAL(done, pid);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+    CU_ASSERT(file_has(d, ".stderr", "were queued for"));
+    /* what the copy queued never reached the target drain had loaded */
+    CU_ASSERT_EQUAL(q(d, "SELECT count(*) FROM target WHERE key LIKE 'B%'"),
+                    0);
+    CU_ASSERT_EQUAL(q(d, "SELECT count(*) FROM target WHERE key = 'A2'"), 1);
+    free(other);
+    free(d);
+}
+
 void register_tests(void)
 {
     CU_pSuite s = CU_add_suite("drain scheduler", NULL, NULL);
@@ -233,4 +307,6 @@ void register_tests(void)
                 test_sigint_ends_the_wait);
     CU_add_test(s, "drain --wait: records another target queued meanwhile",
                 test_other_target_queued_while_waiting);
+    CU_add_test(s, "drain: records another target queued during a pass",
+                test_other_target_queued_during_a_pass);
 }

@@ -3,13 +3,17 @@
  * real SQLite files in the test's scratch directory, driven through the
  * real core by tests/harness.h and inspected with sqlite3 directly.
  */
+#include "config.h"
+
 #include <CUnit/CUnit.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cunit_main.h"
@@ -1342,6 +1346,50 @@ static void test_sink_journal_mode_after_writer(void)
     ASSERT_SCALAR("sink_wal_writer.db", "SELECT k FROM t", "from-the-writer");
 }
 
+static void test_sink_journal_mode_exclusive_writer(void)
+{
+    /* A writer holding its exclusive lock (a rollback journal's commit)
+     * keeps even a reader out: each try waits in SQLite's busy handler.
+     * The switch still gives up after busy-timeout in all, not after
+     * busy-timeout for every 20 ms of it (15 tries of 300 ms: 4.8 s). */
+    make_db("sink_wal_exclusive.db", "CREATE TABLE t (k TEXT PRIMARY KEY);");
+    int ready[2];
+    CU_ASSERT_FATAL(pipe(ready) == 0);
+    pid_t child = fork();
+    CU_ASSERT_FATAL(child >= 0);
+    if (child == 0) { /* the writer: holds its exclusive lock 20 s */
+        sqlite3 *w = db_open("sink_wal_exclusive.db");
+        int ok = sqlite3_exec(w, "BEGIN EXCLUSIVE; INSERT INTO t VALUES "
+                              "('from-the-writer')", NULL, NULL, NULL) ==
+                 SQLITE_OK;
+        ok = ok && write(ready[1], "w", 1) == 1;
+        sqlite3_sleep(20000);
+        _exit(ok ? 0 : 1);
+    }
+    char c;
+    CU_ASSERT_FATAL(read(ready[0], &c, 1) == 1); /* the writer holds it */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    wt_plugin *p = open_sink("sink_wal_exclusive.db", "t", "k",
+                             "<option name=\"journal-mode\">wal</option>"
+                             "<option name=\"busy-timeout\">300ms</option>");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) +
+                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(contains(wt_last_errors(), "journal-mode wal: database is "
+                       "locked"));
+    CU_ASSERT(took < 2.5);
+    if (took >= 2.5)
+        fprintf(stderr, "\n  the switch gave up after %.1f s\n", took);
+    wt_close(p);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    close(ready[0]);
+    close(ready[1]);
+    ASSERT_SCALAR("sink_wal_exclusive.db", "PRAGMA journal_mode", "delete");
+}
+
 /* csv-shaped records in, source back out: the two sides agree. */
 static void test_round_trip(void)
 {
@@ -1427,5 +1475,7 @@ void register_tests(void)
                 test_sink_journal_mode_locked);
     CU_add_test(s, "journal-mode waits for another connection's write",
                 test_sink_journal_mode_after_writer);
+    CU_add_test(s, "journal-mode: busy-timeout in all past an exclusive lock",
+                test_sink_journal_mode_exclusive_writer);
     CU_add_test(s, "sink then source round trip", test_round_trip);
 }

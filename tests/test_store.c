@@ -132,6 +132,33 @@ static void test_order_per_key(void)
     free(loc);
 }
 
+/* A claim with the sink's identity takes nothing once another target's
+ * is recorded (a copy of the file ran): what it queued stays for it. */
+static void test_claim_by_identity(void)
+{
+    char *loc = fresh_location();
+    weir_state *st = open_store(loc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    int64_t k = add(st, "K", WEIR_OUTBOX_PENDING, 0);
+    int64_t l = add(st, "L", WEIR_OUTBOX_PENDING, 0);
+    got g;
+    memset(&g, 0, sizeof(g));
+    weir_outbox_claim c = {.pipeline = "p", .sink = "erp", .now = T0,
+                           .lease_ms = LEASE, .limit = 1,
+                           .identity = "{\"a\"}"};
+    /* none recorded (a state from before identities): it takes */
+    CU_ASSERT_EQUAL(weir_state_outbox_claim(st, &c, collect, &g), 1);
+    CU_ASSERT_EQUAL(g.ids[0], k);
+    CU_ASSERT_EQUAL(weir_state_set_sink_identity(st, "p", "erp", "{\"b\"}"),
+                    0);
+    CU_ASSERT_EQUAL(weir_state_outbox_claim(st, &c, collect, &g), 0);
+    c.identity = "{\"b\"}";
+    CU_ASSERT_EQUAL(weir_state_outbox_claim(st, &c, collect, &g), 1);
+    CU_ASSERT_EQUAL(g.ids[1], l);
+    weir_state_close(st);
+    free(loc);
+}
+
 /* Writes are batch-shaped: one call adds a batch's rows. */
 static void test_batch_add(void)
 {
@@ -1038,6 +1065,8 @@ void register_tests(void)
     CU_add_test(s, "settle transitions", test_settle_transitions);
     CU_add_test(s, "the state machine", test_state_machine);
     CU_add_test(s, "batch-shaped adds", test_batch_add);
+    CU_add_test(s, "a claim for another target's identity takes nothing",
+                test_claim_by_identity);
     CU_add_test(s, "claims and leases", test_claims_and_leases);
     CU_add_test(s, "a dead worker's claim", test_dead_worker);
     CU_add_test(s, "deletes=\"ignore\" spares a live claim",

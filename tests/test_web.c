@@ -711,6 +711,35 @@ static void test_host_on_port_80(void)
     weir_web_stop(w80);
 }
 
+/* An IPv6 socket bound to the IPv4-mapped loopback address takes
+ * connections to 127.0.0.1: it is loopback too, and answers only to its
+ * own names (else a rebound name reads the API). */
+static void test_host_on_mapped_loopback(void)
+{
+    weir_error err = {0};
+    weir_web_config cfg = {.listen = "[::ffff:127.0.0.1]:0",
+                           .state_path = state, .plugin_path = PLUGINS,
+                           .dir = dir};
+    weir_web *w = weir_web_start(&cfg, &err);
+    if (!w) { /* no IPv6 here */
+        fprintf(stderr, "mapped loopback skipped: %s\n",
+                weir_error_message(&err));
+        weir_error_clear(&err);
+        return;
+    }
+    char base[64], evil[80];
+    const char *port = strrchr(weir_web_url(w), ':') + 1;
+    snprintf(base, sizeof(base), "http://127.0.0.1:%s", port);
+    snprintf(evil, sizeof(evil), "Host: evil.example:%s", port);
+    reply r = http_to(base, "GET", "/api/status", NULL, NULL);
+    CU_ASSERT_EQUAL(r.status, 200);
+    reply_free(&r);
+    r = http_to(base, "GET", "/api/status", NULL, evil, NULL);
+    CU_ASSERT_EQUAL(r.status, 403);
+    reply_free(&r);
+    weir_web_stop(w);
+}
+
 /* weir serve --http: a bad address stops it (2), one in use too (3), a
  * --public-url that is no web address too (2); --http is serve's alone. */
 static void test_serve_http_refused(void)
@@ -918,6 +947,8 @@ void register_tests(void)
     CU_add_test(s, "read-only without a token; bad and taken addresses",
                 test_read_only_without_token);
     CU_add_test(s, "Host on port 80: the name alone", test_host_on_port_80);
+    CU_add_test(s, "Host on the IPv4-mapped loopback address",
+                test_host_on_mapped_loopback);
     CU_add_test(s, "weir serve --http: a bad or taken address",
                 test_serve_http_refused);
     CU_add_test(s, "resend a group, then delivered",

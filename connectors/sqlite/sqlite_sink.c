@@ -945,10 +945,13 @@ static int set_journal_mode(wsq_sink *s, int *wal)
              mode ? mode : "");
     /* While another connection writes, SQLite refuses the switch at once
      * instead of waiting (waiting with our read lock could deadlock), so
-     * the sink tries again, holding nothing, up to its busy-timeout. */
+     * the sink tries again, holding nothing, up to its busy-timeout.  The
+     * busy handler is off meanwhile: past a writer's exclusive lock each
+     * try would wait it out, busy-timeout for every 20 ms of it. */
     int timeout_ms, waited = 0;
     if (pragma_int(s, "PRAGMA busy_timeout", &timeout_ms) != 0)
         return -1;
+    sqlite3_busy_timeout(s->db, 0);
     sqlite3_stmt *q = NULL;
     int rc;
     for (;;) {
@@ -961,6 +964,7 @@ static int set_journal_mode(wsq_sink *s, int *wal)
         q = NULL;
         waited += sqlite3_sleep(SWITCH_RETRY_MS);
     }
+    sqlite3_busy_timeout(s->db, timeout_ms);
     if (rc != SQLITE_ROW) {
         /* say it was the switch: "database is locked" alone puzzles a
          * user whose target is only being read */

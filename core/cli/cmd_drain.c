@@ -153,6 +153,10 @@ static int drain_targets(const weir_cli *cli, targets *t)
                              &worst) == WEIR_SCHEDULE_GAVE_UP)
         weir_log(WEIR_LOG_WARNING, "an endpoint is still down after "
                  "--max-wait; its records stay held");
+    /* A pass stops at the rows a copy queued for its target meanwhile
+     * (the claims leave them): without a pass after it, say so here. */
+    for (size_t i = 0; i < t->n; i++)
+        refused_now(i, t->v[i].p, t);
     weir_scheduler_free(s);
     return weir_cli_exit_code(worst);
 }

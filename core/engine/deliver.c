@@ -14,6 +14,7 @@
 #include "engine/endpoint.h"
 #include "engine/engine.h"
 #include "engine/retry.h"
+#include "engine/sink_identity.h"
 #include "engine/track_index.h"
 #include "plugin/host.h"
 #include "plugin/plugins.h"
@@ -1021,7 +1022,9 @@ static int reenter(weir_delivery *d, weir_batch *b)
     return 0;
 }
 
-static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
+/* `identity`: the target this sink writes to (sink_identity.h). */
+static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b,
+                      const char *identity)
 {
     int64_t after = 0; /* one pass: each row at most once */
     for (;;) {
@@ -1037,7 +1040,7 @@ static int drain_sink(weir_delivery *d, sink_rt *s, weir_batch *b)
         weir_outbox_claim claim = {
             .pipeline = d->p->name, .sink = s->inst->name, .now = now,
             .lease_ms = LEASE_MS, .after_id = after, .with_held = 1,
-            .limit = s->h.ep.down ? 1 : d->cap};
+            .limit = s->h.ep.down ? 1 : d->cap, .identity = identity};
         weir_batch_clear(b);
         due_ctx c = {d, b, 0};
         if (weir_state_outbox_renew(d->st, now + LEASE_MS) < 0 ||
@@ -1076,8 +1079,19 @@ int weir_delivery_drain(weir_delivery *d, weir_batch *b)
 {
     if (weir_delivery_flush(d))
         return -1;
-    for (size_t k = 0; k < d->p->nsinks; k++)
-        if (drain_sink(d, &d->sinks[k], b))
+    /* Only rows queued for the target each sink writes to: a copy of the
+     * file with another target may run on the same state during the pass
+     * (a drain takes no pipeline lock) and queue rows for its own; the
+     * claims leave those (and, from then on, every row) alone.  Drain
+     * and serve check before each pass, and say why. */
+    for (size_t k = 0; k < d->p->nsinks; k++) {
+        char *identity = weir_sink_identity(d->sinks[k].inst);
+        int rc = identity ? drain_sink(d, &d->sinks[k], b, identity) : -1;
+        if (!identity)
+            weir_log(WEIR_LOG_ERROR, "out of memory");
+        free(identity);
+        if (rc)
             return -1;
+    }
     return 0;
 }

@@ -361,6 +361,11 @@ typedef struct weir_outbox_claim {
                          * each row once by passing the last id it got */
     int with_held;      /* held rows whose time has come too */
     size_t limit;
+    /* Nullable: claim nothing unless the sink's recorded identity
+     * (weir_state_sink_identity) is this one, or none is recorded.  In
+     * the claim's transaction: a run of a copy of the file with another
+     * target records its own before it queues a record. */
+    const char *identity;
 } weir_outbox_claim;
 /* Claim up to c->limit rows of (pipeline, sink) that may be sent at
  * c->now, in id order: pending; in flight with no live claim (a worker

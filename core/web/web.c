@@ -123,7 +123,10 @@ static int listen_on(weir_web *w, const char *listen_spec, weir_error *err)
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
         inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof(addr));
         bound = ntohs(s6->sin6_port);
-        w->loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
+        /* ::ffff:127.0.0.1 takes connections to 127.0.0.1 */
+        w->loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+                      (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+                       s6->sin6_addr.s6_addr[12] == 127);
         snprintf(w->url, sizeof(w->url), "http://[%s]:%u", addr, bound);
     } else {
         struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;

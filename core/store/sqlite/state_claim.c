@@ -120,6 +120,8 @@ static int64_t select_due(weir_store_conn *st, const weir_outbox_claim *c,
         "AND (key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p "
         "  WHERE p.pipeline = o.pipeline AND p.sink = o.sink AND "
         "  p.key = o.key AND p.id < o.id AND p." SQ_OPEN ")) "
+        "AND (?7 IS NULL OR NOT EXISTS (SELECT 1 FROM meta WHERE "
+        "  key = json_array('sink', ?1, ?2) AND value IS NOT ?7)) "
         "ORDER BY id LIMIT ?5");
     if (!s)
         return -1;
@@ -129,6 +131,7 @@ static int64_t select_due(weir_store_conn *st, const weir_outbox_claim *c,
     sqlite3_bind_int(s, 4, c->with_held != 0);
     sqlite3_bind_int64(s, 5, (sqlite3_int64)c->limit);
     sqlite3_bind_int64(s, 6, c->after_id);
+    sq__bind_text(s, 7, c->identity);
     int64_t n = 0;
     int step;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
