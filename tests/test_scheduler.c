@@ -109,16 +109,32 @@ static int file_has(const char *dir, const char *file, const char *text)
     return has;
 }
 
-/* Wait for `text` in dir/.stderr: 1 once it is there, 0 after 60 s
- * (valgrind is slow). */
-static int stderr_gets(const char *dir, const char *text)
+/* Wait for `text` in dir/`file` (any text: for the file): 1 once it is
+ * there, 0 after 60 s (valgrind is slow). */
+static int file_gets(const char *dir, const char *file, const char *text)
 {
     for (int i = 0; i < 600; i++) {
-        if (file_has(dir, ".stderr", text))
+        if (file_has(dir, file, text))
             return 1;
         usleep(100000);
     }
     return 0;
+}
+
+/* Wait up to 60 s for `pid` to exit: its status, or -1 when it had to be
+ * stopped (SIGTERM to its group) to look. */
+static int exit_status(pid_t pid)
+{
+    int status = -1;
+    pid_t done = 0;
+    for (int i = 0; i < 600 && (done = waitpid(pid, &status, WNOHANG)) == 0;
+         i++)
+        usleep(100000);
+    if (done == pid)
+        return status;
+    kill(-pid, SIGTERM);
+    waitpid(pid, &status, 0);
+    return -1;
 }
 
 static void stop_while_waiting(int sig, const char *name)
@@ -134,7 +150,7 @@ static void stop_while_waiting(int sig, const char *name)
 
     pid_t pid = drain_wait_in_group(d);
     CU_ASSERT_FATAL(pid > 0);
-    CU_ASSERT(stderr_gets(d, "waiting "));
+    CU_ASSERT(file_gets(d, ".stderr", "waiting "));
     double sent = now_s();
     kill(-pid, sig);
     int status = -1;
@@ -195,7 +211,7 @@ static void test_other_target_queued_while_waiting(void)
 
     pid_t pid = drain_wait_in_group(d);
     CU_ASSERT_FATAL(pid > 0);
-    CU_ASSERT(stderr_gets(d, "tried again at"));
+    CU_ASSERT(file_gets(d, ".stderr", "tried again at"));
     /* the copy (its target.db is in its own folder) runs on d's state */
     char state[4200];
     snprintf(state, sizeof(state), "%s/weir.db", d);
@@ -203,17 +219,8 @@ static void test_other_target_queued_while_waiting(void)
                           "p.xml", NULL};
     free(e2e_expectv(other, 0, copy));
     CU_ASSERT_EQUAL(unlink(down), 0); /* the endpoint is back */
-    int status = -1;
-    pid_t done = 0;
-    for (int i = 0; i < 600 && (done = waitpid(pid, &status, WNOHANG)) == 0;
-         i++)
-        usleep(100000);
-    if (done == 0) { /* it kept waiting: stop it to look */
-        kill(-pid, SIGTERM);
-        waitpid(pid, &status, 0);
-    }
-    CU_ASSERT_EQUAL(done, pid);
-    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+    int status = exit_status(pid);
+    CU_ASSERT(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 3);
     CU_ASSERT(file_has(d, ".stderr", "nothing more is sent for it"));
     CU_ASSERT(file_has(d, ".stderr", "were queued for"));
     /* nothing reached the target drain had loaded */
@@ -259,34 +266,17 @@ static void test_other_target_queued_during_a_pass(void)
     snprintf(downp, sizeof(downp), "%s/down", d);
     CU_ASSERT_EQUAL(unlink(downp), 0); /* the endpoint is back */
 
-    char waiting[4300];
-    snprintf(waiting, sizeof(waiting), "%s.waiting", gate);
     pid_t pid = drain_wait_in_group(d);
     CU_ASSERT_FATAL(pid > 0);
-    int at_gate = 0;
-    for (int i = 0; i < 600 && !at_gate; i++) { /* 60 s: valgrind is slow */
-        at_gate = access(waiting, F_OK) == 0;
-        if (!at_gate)
-            usleep(100000);
-    }
-    CU_ASSERT(at_gate); /* the pass is sending A2 */
+    CU_ASSERT(file_gets(d, "go.waiting", "")); /* the pass is sending A2 */
     /* the copy, its endpoint down, queues B1 and B2 on d's state */
     free(wt_write_file(other, "down", "x"));
     const char *copy[] = {"run", "--plugin-path", PLUGINS, "--state", state,
                           "p.xml", NULL};
     free(e2e_expectv(other, 0, copy));
     free(wt_write_file(d, "go", "x")); /* A2 goes on */
-    int status = -1;
-    pid_t done = 0;
-    for (int i = 0; i < 600 && (done = waitpid(pid, &status, WNOHANG)) == 0;
-         i++)
-        usleep(100000);
-    if (done == 0) { /* it kept waiting: stop it to look */
-        kill(-pid, SIGTERM);
-        waitpid(pid, &status, 0);
-    }
-    CU_ASSERT_EQUAL(done, pid);
-    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+    int status = exit_status(pid);
+    CU_ASSERT(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 3);
     CU_ASSERT(file_has(d, ".stderr", "were queued for"));
     /* what the copy queued never reached the target drain had loaded */
     CU_ASSERT_EQUAL(q(d, "SELECT count(*) FROM target WHERE key LIKE 'B%'"),
